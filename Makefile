@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mprox: the one entry point.
+#
+#   make                 module, libmprox, the mprox command
+#   make deps            install every build and test dependency (apt-get)
+#   make check           style, host unit tests, VM suite on Debian's stock
+#                        kernel and on the debug kernel; ends with
+#                        "N passed, N failed"
+#   make check-unit      host unit tests only
+#   make check-vm        VM suite; CASES=pattern KERNELS="stock debug"
+#   make vm-shell        a shell in the test guest (KERNEL=stock|debug)
+#   make style           checkpatch --strict on kernel code, clang-format
+#   make install         honours DESTDIR and PREFIX; make uninstall
+#   make demo            see README.md
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+MPROX_VERSION := $(shell git -C $(CURDIR) describe --always --dirty --tags 2>/dev/null || echo unknown)
+export MPROX_VERSION
+
+# The running kernel's build tree when there is one (a real machine with
+# headers installed); otherwise the Debian headers the VM harness unpacks.
+KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; [ -d $$d ] && echo $$d || \
+	tests/vm/fetch-stock-kernel.sh --kdir)
+KVER = $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+USER_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuapi -Ilibmprox/include $(CFLAGS)
+
+LIB_SONAME := libmprox.so.0
+LIB_OBJS := libmprox/version.o
+LIB_HEADERS := libmprox/include/mprox.h
+HELPER_OBJS := ip-helper/mprox.o
+
+CASES ?=
+KERNELS ?= stock debug
+KERNEL ?= stock
+
+.PHONY: all kmod lib helper deps check check-unit check-vm vm-shell style \
+	install uninstall demo clean
+
+all: kmod lib helper
+
+# ---- kernel module -------------------------------------------------------
+# Built in driver/ by default. KMOD_BUILD=DIR builds a copy in DIR instead,
+# so one tree can hold modules for several kernels (the VM harness does).
+KMOD_BUILD ?=
+KBUILD_ARGS = MPROX_VERSION=$(MPROX_VERSION) W=1 KCFLAGS=-Werror
+
+kmod:
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || { echo "no kernel build tree: set KDIR" >&2; exit 1; }
+ifeq ($(KMOD_BUILD),)
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/driver $(KBUILD_ARGS) modules
+else
+	@mkdir -p $(KMOD_BUILD)
+	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
+		--exclude '*.mod*' --exclude modules.order --exclude Module.symvers \
+		driver uapi $(KMOD_BUILD)/
+	$(MAKE) -C $(KDIR) M=$(KMOD_BUILD)/driver $(KBUILD_ARGS) modules
+endif
+
+# ---- libmprox and the mprox command -------------------------------------
+lib: libmprox/libmprox.so libmprox/libmprox.a libmprox/mprox.pc
+
+libmprox/%.o: libmprox/%.c $(LIB_HEADERS)
+	$(CC) $(USER_CFLAGS) -fPIC -fvisibility=hidden -DMPROX_VERSION='"$(MPROX_VERSION)"' -c -o $@ $<
+
+libmprox/libmprox.so: $(LIB_OBJS) libmprox/libmprox.map
+	$(CC) $(USER_CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script,libmprox/libmprox.map -o $@ $(LIB_OBJS)
+
+libmprox/libmprox.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+libmprox/mprox.pc: libmprox/mprox.pc.in FORCE
+	@sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(MPROX_VERSION)|' \
+		$< >$@.tmp && (cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@)
+
+helper: ip-helper/mprox
+
+ip-helper/%.o: ip-helper/%.c $(LIB_HEADERS)
+	$(CC) $(USER_CFLAGS) -c -o $@ $<
+
+ip-helper/mprox: $(HELPER_OBJS) libmprox/libmprox.a
+	$(CC) $(USER_CFLAGS) -o $@ $(HELPER_OBJS) libmprox/libmprox.a
+
+FORCE:
+
+# ---- dependencies ---------------------------------------------------------
+deps:
+	@tests/deps.sh
+
+# ---- tests ----------------------------------------------------------------
+check: deps
+	@tests/check.sh
+
+check-unit: lib helper
+	@tests/unit/run.sh
+
+check-vm:
+	@rc=0; for k in $(KERNELS); do tests/vm/run.sh $$k '$(CASES)' || rc=1; done; exit $$rc
+
+vm-shell:
+	tests/vm/run.sh --shell $(KERNEL)
+
+style:
+	@tests/style.sh
+
+# ---- install ----------------------------------------------------------------
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/driver INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra modules_install
+	-depmod -b $(or $(DESTDIR),/) $(KVER)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/linux
+	install -m 0755 ip-helper/mprox $(DESTDIR)$(BINDIR)/mprox
+	install -m 0755 libmprox/libmprox.so $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmprox.so
+	install -m 0644 libmprox/libmprox.a $(DESTDIR)$(LIBDIR)/libmprox.a
+	install -m 0644 libmprox/mprox.pc $(DESTDIR)$(PKGCONFIGDIR)/mprox.pc
+	install -m 0644 libmprox/include/mprox.h $(DESTDIR)$(INCLUDEDIR)/mprox.h
+	install -m 0644 uapi/linux/mprox.h $(DESTDIR)$(INCLUDEDIR)/linux/mprox.h
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/mprox.ko
+	-depmod -b $(or $(DESTDIR),/) $(KVER)
+	rm -f $(DESTDIR)$(BINDIR)/mprox $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
+		$(DESTDIR)$(LIBDIR)/libmprox.so $(DESTDIR)$(LIBDIR)/libmprox.a \
+		$(DESTDIR)$(PKGCONFIGDIR)/mprox.pc $(DESTDIR)$(INCLUDEDIR)/mprox.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/mprox.h
+
+demo:
+	@echo "make demo arrives with the TCP data path (issue 4); nothing to show yet." >&2
+	@exit 1
+
+clean:
+	rm -rf build
+	rm -f driver/*.o driver/*.ko driver/.*.cmd driver/*.mod driver/*.mod.c \
+		driver/modules.order driver/Module.symvers
+	rm -f libmprox/*.o libmprox/*.so libmprox/*.a libmprox/mprox.pc ip-helper/*.o ip-helper/mprox

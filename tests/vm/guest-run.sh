@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# PID 1 of the test guest after switch_root (see initramfs-init). Prepares the
+# guest, then either runs the test cases named in the job file and reports
+# them to the host over the second serial port (/dev/ttyS1), or gives a
+# developer a shell on the console.
+#
+# Report format, one record per line on ttyS1 (parsed by results.py):
+#   @@mprox case NAME         start of a case; its TAP output follows
+#   @@mprox end NAME RC       end of a case and its exit status
+#   @@mprox kmemleak          kmemleak's report follows (empty: no leaks)
+#   @@mprox kmsg              the whole kernel log follows
+#   @@mprox done              the guest finished normally
+# Anything the host does not receive counts as a failure.
+
+# shellcheck source=/dev/null
+. "$MPROX_JOB"
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=${TERM:-linux}
+
+guest_setup() {
+	mount -t tmpfs tmpfs /tmp
+	mount -t tmpfs tmpfs /run
+	mkdir -p /dev/pts /dev/shm
+	mount -t devpts devpts /dev/pts
+	mount -t tmpfs tmpfs /dev/shm
+	mount -t debugfs debugfs /sys/kernel/debug
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+	hostname mprox-guest
+	ip link set lo up
+
+	# The stock kernel's modules were unpacked on the host; make them
+	# the guest's own so modprobe finds veth, nf_tables and the rest.
+	if [ -n "$MODULES_DIR" ]; then
+		mkdir -p "/lib/modules/$(uname -r)"
+		mount --bind "$MODULES_DIR" "/lib/modules/$(uname -r)"
+	fi
+	mkdir -p /var/run/netns
+}
+
+# Plain bytes on the report port: no CR insertion, no echo.
+report_open() {
+	stty -F /dev/ttyS1 raw -echo 115200
+	exec 3>/dev/ttyS1
+}
+
+report() {
+	printf '%s\n' "$*" >&3
+}
+
+run_case() {
+	local path=$1 name rc
+	name=$(basename "$path" .sh)
+	echo "== case $name"
+	report "@@mprox case $name"
+	(cd /tmp && timeout --kill-after=10 "$CASE_TIMEOUT" bash "$path") 2>&1 |
+		tee /dev/console >&3
+	rc=${PIPESTATUS[0]}
+	report "@@mprox end $name $rc"
+}
+
+# kmemleak only reports objects older than five seconds and a first scan may
+# miss pointers held in registers: scan, let them age, scan again.
+kmemleak_scan() {
+	local f=/sys/kernel/debug/kmemleak
+	[ -w "$f" ] || return 0
+	echo scan >"$f"
+	sleep 6
+	echo scan >"$f"
+	cat "$f"
+}
+
+finish() {
+	sync
+	reboot -f
+}
+
+guest_setup
+
+if [ "$MODE" = shell ]; then
+	echo "mprox test guest ($(uname -r)); module: $MPROX_KO"
+	echo "tests: $MPROX_TOP/tests/integration; exit the shell to power off"
+	cd "$MPROX_TOP" || cd /
+	setsid -c bash -l </dev/ttyS0 >/dev/ttyS0 2>&1
+	finish
+fi
+
+report_open
+# Leaks from boot are not ours; only what the cases leave behind counts.
+[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
+export MPROX_KO MPROX_TEST_KO MPROX_TOP MPROX_KERNEL_FLAVOUR
+for c in $CASES; do
+	run_case "$c"
+done
+report "@@mprox kmemleak"
+kmemleak_scan >&3
+report "@@mprox kmsg"
+dmesg --color=never >&3
+report "@@mprox done"
+finish
