@@ -70,10 +70,19 @@ endif
 # ---- libmprox and the mprox command -------------------------------------
 lib: libmprox/libmprox.so libmprox/libmprox.a libmprox/mprox.pc
 
+libmprox/libmprox.so: libmprox/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $@
+
+# Rewritten only when "git describe" changes, so version.o is rebuilt then.
+libmprox/.version: FORCE
+	@echo '$(MPROX_VERSION)' >$@.tmp && (cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@)
+
+libmprox/version.o: libmprox/.version
+
 libmprox/%.o: libmprox/%.c $(LIB_HEADERS)
 	$(CC) $(USER_CFLAGS) -fPIC -fvisibility=hidden -DMPROX_VERSION='"$(MPROX_VERSION)"' -c -o $@ $<
 
-libmprox/libmprox.so: $(LIB_OBJS) libmprox/libmprox.map
+libmprox/$(LIB_SONAME): $(LIB_OBJS) libmprox/libmprox.map
 	$(CC) $(USER_CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script,libmprox/libmprox.map -o $@ $(LIB_OBJS)
 
@@ -122,7 +131,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/linux
 	install -m 0755 ip-helper/mprox $(DESTDIR)$(BINDIR)/mprox
-	install -m 0755 libmprox/libmprox.so $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	install -m 0755 libmprox/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmprox.so
 	install -m 0644 libmprox/libmprox.a $(DESTDIR)$(LIBDIR)/libmprox.a
 	install -m 0644 libmprox/mprox.pc $(DESTDIR)$(PKGCONFIGDIR)/mprox.pc
@@ -145,4 +154,4 @@ clean:
 	rm -rf build
 	rm -f driver/*.o driver/*.ko driver/.*.cmd driver/*.mod driver/*.mod.c \
 		driver/modules.order driver/Module.symvers
-	rm -f libmprox/*.o libmprox/*.so libmprox/*.a libmprox/mprox.pc ip-helper/*.o ip-helper/mprox
+	rm -f libmprox/*.o libmprox/*.so libmprox/*.so.* libmprox/*.a libmprox/.version libmprox/mprox.pc ip-helper/*.o ip-helper/mprox

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: style, host unit tests, then the VM suite on Debian's stock
+# kernel and on the debug kernel. Every stage runs even if an earlier one
+# failed, so one run shows everything; the last line is the total
+# "N passed, N failed[, N skipped]" and the exit status is non-zero on any
+# failure. A stage that cannot produce results counts as one failure.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+passed=0 failed=0 skipped=0
+add_counts() {
+	local stage=$1 file=$2 rc=$3 p f s
+	if [ -r "$file" ] && read -r p f s <"$file"; then
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+			echo "check: $stage failed without a failed test (status $rc)"
+			failed=$((failed + 1))
+		fi
+	else
+		echo "check: $stage produced no results (status $rc)"
+		failed=$((failed + 1))
+	fi
+}
+
+stage() {
+	echo
+	echo "==== $1"
+}
+
+mkdir -p build/style
+rm -f build/style/counts build/unit/counts build/stock/counts build/debug/counts
+
+stage "style"
+if tests/style.sh; then
+	echo "1 0 0" >build/style/counts
+	add_counts style build/style/counts 0
+else
+	echo "0 1 0" >build/style/counts
+	add_counts style build/style/counts 1
+fi
+
+stage "build"
+if ! make -s all; then
+	echo "check: make failed"
+	failed=$((failed + 1))
+fi
+
+stage "host unit tests"
+make -s check-unit
+add_counts unit build/unit/counts $?
+
+for k in stock debug; do
+	stage "VM suite, $k kernel"
+	tests/vm/run.sh "$k"
+	add_counts "vm($k)" "build/$k/counts" $?
+done
+
+echo
+summary="$passed passed, $failed failed"
+[ "$skipped" = 0 ] || summary="$summary, $skipped skipped"
+echo "$summary"
+[ "$failed" = 0 ]

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install every build and test dependency of mprox with apt-get (Debian
+# bookworm). Idempotent: when everything is present it changes nothing and
+# does not touch the network.
+set -euo pipefail
+
+packages=(
+	# building the module, libmprox and the mprox command
+	build-essential gcc-12 make bc bison flex libelf-dev libssl-dev kmod
+	pkg-config libnl-3-dev libnl-route-3-dev rsync
+	# the debug kernel and checkpatch come from Debian's kernel source
+	linux-source-6.1 cpio xz-utils gzip
+	# the VM harness
+	qemu-system-x86 busybox-static python3 util-linux procps coreutils
+	# style
+	clang-format perl
+	# what the tests run inside the guest (it sees the host's root)
+	iproute2 nftables curl socat iperf3 dnsutils tcpdump
+	microsocks dante-server tinyproxy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	[ "${status:0:2}" = ii ] || missing+=("$p")
+done
+[ ${#missing[@]} -gt 0 ] || exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >&2
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

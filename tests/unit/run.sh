@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host unit tests: C tests under tests/unit/test_*.c (built against
+# libmprox and the uapi header, each printing TAP) and Python tests of the
+# harness itself (tests/unit/test_*.py). Prints every result, a summary line,
+# and writes "passed failed skipped" to build/unit/counts.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+out=$top/build/unit
+mkdir -p "$out/bin"
+passed=0 failed=0 skipped=0
+
+count_tap() {
+	local line
+	while IFS= read -r line; do
+		echo "$line"
+		case $line in
+		"not ok"*) failed=$((failed + 1)) ;;
+		"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
+		"ok "*) passed=$((passed + 1)) ;;
+		esac
+	done
+}
+
+# The same describe the Makefile stamps into libmprox.
+version=$(git describe --always --dirty --tags 2>/dev/null || echo unknown)
+for src in tests/unit/test_*.c; do
+	[ -e "$src" ] || continue
+	name=$(basename "$src" .c)
+	echo "# $name"
+	if ! cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -g -fsanitize=address,undefined \
+		-Iuapi -Ilibmprox/include -DEXPECTED_VERSION="\"$version\"" \
+		-o "$out/bin/$name" "$src" -Llibmprox -lmprox -Wl,-rpath,"$top/libmprox"; then
+		echo "not ok - $name: does not build"
+		failed=$((failed + 1))
+		continue
+	fi
+	tap=$("$out/bin/$name")
+	rc=$?
+	count_tap < <(printf '%s\n' "$tap")
+	if [ "$rc" != 0 ] && ! grep -q '^not ok' <<<"$tap"; then
+		echo "not ok - $name exited with status $rc"
+		failed=$((failed + 1))
+	fi
+done
+
+for py in tests/unit/test_*.py; do
+	[ -e "$py" ] || continue
+	name=$(basename "$py" .py)
+	echo "# $name"
+	while IFS= read -r line; do
+		case $line in
+		*" ... ok") echo "ok - $name: ${line% ... ok}"; passed=$((passed + 1)) ;;
+		*" ... skipped"*) echo "ok - $name: $line # SKIP"; skipped=$((skipped + 1)) ;;
+		*" ... FAIL" | *" ... ERROR") echo "not ok - $name: $line"; failed=$((failed + 1)) ;;
+		*) echo "# $line" ;;
+		esac
+	done < <(cd tests/unit && python3 -m unittest -v "$name" 2>&1)
+done
+
+echo "unit: $passed passed, $failed failed, $skipped skipped"
+echo "$passed $failed $skipped" >"$out/counts"
+[ "$failed" = 0 ]
