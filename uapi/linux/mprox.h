@@ -18,6 +18,49 @@
  * document on read(), poll() for changes) is specified in the sections below
  * as it is implemented.
  *
+ * Directives
+ * ----------
+ * write() on the fd takes text: one directive per line, lines separated by
+ * '\n'. A write() is applied atomically: every line or none. On error the
+ * write fails with the errno of the first bad line and the device keeps its
+ * previous configuration byte for byte. The same grammar is used by the
+ * mprox command and its configuration files.
+ *
+ * Words are separated by spaces or tabs. Blank lines and lines whose first
+ * non-blank character is '#' are ignored. Outside comments only printable
+ * ASCII is allowed; a NUL byte anywhere fails the whole write.
+ *
+ *   upstream add NAME URL [weight N]
+ *	Add a proxy server. NAME: 1-31 of [A-Za-z0-9_.-]. URL:
+ *	SCHEME://[USER[:PASSWORD]@]HOST[:PORT] with SCHEME one of socks5,
+ *	socks5h, socks4, socks4a, http; HOST an IPv4 address, [IPv6] address
+ *	or DNS name; PORT 1-65535, default 1080 (as curl). USER and PASSWORD
+ *	may use %XX escapes (for ':', '@', '%'); decoded they are 1-255 bytes
+ *	and must not contain NUL or control characters. weight: 1-1000,
+ *	default 1. An existing NAME is EEXIST.
+ *   upstream del NAME
+ *	Remove a proxy server; ENOENT if there is none by that name.
+ *   upstream flush
+ *	Remove all proxy servers.
+ *   persist on|off
+ *	Whether the device outlives its last fd (like TUNSETPERSIST).
+ *   fwmark N
+ *	Mark carried by the driver's own sockets, so that policy routing can
+ *	keep them out of mprox devices. 1-0xffffffff, decimal or 0x hex.
+ *   set KEY VALUE
+ *	Tunables (decimal):
+ *	  connect_timeout_ms   upstream connect + handshake  100-300000 (10000)
+ *	  tcp_idle_timeout_s   idle TCP flow lifetime      10-604800 (7440)
+ *	  udp_idle_timeout_s   idle UDP flow lifetime       5-86400 (60)
+ *	  max_flows            flows per device            1-1048576 (65536)
+ *   dns ..., rule ...
+ *	Reserved for later features: EOPNOTSUPP.
+ *
+ * Errors: EINVAL (malformed, unknown directive or key, bad characters),
+ * ERANGE (number out of range), ENAMETOOLONG (name, host, user, password
+ * or URL too long), E2BIG (write larger than 64 KiB, line longer than 1024
+ * bytes, more than MPROX_UPSTREAMS_MAX upstreams), EEXIST, ENOENT.
+ *
  * Stability
  * ---------
  * Everything defined here is ABI: it is only ever extended. Structures carry
@@ -29,5 +72,24 @@
 
 /* Name of the driver, as shown by ethtool -i and "ip -d link" (kind). */
 #define MPROX_DRIVER_NAME "mprox"
+
+/*
+ * Limits, each including the terminating NUL where it is a string. Input
+ * longer than these is refused with ENAMETOOLONG, never truncated.
+ */
+#define MPROX_UPSTREAM_NAME_MAX	32	/* [A-Za-z0-9_.-], 1..31 chars */
+#define MPROX_HOST_MAX		254	/* DNS name, 253 chars */
+#define MPROX_CRED_MAX		256	/* user or password (RFC 1929: 255) */
+#define MPROX_UPSTREAMS_MAX	64	/* per device; more is E2BIG */
+
+/* Proxy protocol of an upstream: the URL scheme. */
+enum mprox_proto {
+	MPROX_PROTO_NONE = 0,
+	MPROX_PROTO_SOCKS5 = 1,		/* socks5:// */
+	MPROX_PROTO_SOCKS5H = 2,	/* socks5h://: names go to the proxy */
+	MPROX_PROTO_SOCKS4 = 3,		/* socks4:// */
+	MPROX_PROTO_SOCKS4A = 4,	/* socks4a:// */
+	MPROX_PROTO_HTTP = 5,		/* http://: HTTP CONNECT */
+};
 
 #endif /* _UAPI_LINUX_MPROX_H */

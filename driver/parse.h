@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Parsers for everything userspace writes to an mprox fd: the directive
+ * lines and the upstream URLs in them.
+ *
+ * These are pure functions: no allocation, no locks, no global state, no
+ * access past the (pointer, length) they are given, which need not be NUL
+ * terminated. The same file is compiled into the module, into the KUnit
+ * suite and, with tests/shim/kernel_shim.h standing in for the kernel
+ * headers, into the host unit tests and the libFuzzer target.
+ *
+ * The grammar is specified in uapi/linux/mprox.h ("Directives").
+ */
+#ifndef _MPROX_PARSE_H
+#define _MPROX_PARSE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/socket.h>
+#else
+#include "kernel_shim.h"
+#endif
+#include <linux/mprox.h>
+
+/* Longest directive line, newline excluded; a longer one is E2BIG. */
+#define MPROX_LINE_MAX		1024
+/* Longest upstream URL; a longer one is ENAMETOOLONG. */
+#define MPROX_URL_MAX		1024
+/* Most words on one line. */
+#define MPROX_WORDS_MAX		32
+
+/* A proxy server, as parsed from "upstream add NAME URL [key value ...]". */
+struct mprox_upstream_spec {
+	char name[MPROX_UPSTREAM_NAME_MAX];
+	enum mprox_proto proto;
+	/*
+	 * AF_INET or AF_INET6 when the URL gave an address literal (addr
+	 * holds it, network byte order), AF_UNSPEC when it gave a host name
+	 * (host holds it, lower-cased).
+	 */
+	u16 family;
+	u16 port;			/* host byte order */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	char host[MPROX_HOST_MAX];	/* always set: name or address text */
+	/* Percent-decoded RFC 3986 userinfo; empty when absent. */
+	char user[MPROX_CRED_MAX];
+	char password[MPROX_CRED_MAX];
+	u32 weight;			/* "weight N", 1..1000, default 1 */
+};
+
+/* Tunables set with "set KEY VALUE". */
+enum mprox_tunable {
+	MPROX_TUNE_CONNECT_TIMEOUT_MS,
+	MPROX_TUNE_TCP_IDLE_TIMEOUT_S,
+	MPROX_TUNE_UDP_IDLE_TIMEOUT_S,
+	MPROX_TUNE_MAX_FLOWS,
+	MPROX_TUNE_COUNT
+};
+
+struct mprox_tunable_info {
+	const char *key;		/* as written after "set" */
+	u64 min, max, def;
+};
+
+/* Indexed by enum mprox_tunable. */
+extern const struct mprox_tunable_info mprox_tunables[MPROX_TUNE_COUNT];
+
+enum mprox_op {
+	MPROX_OP_UPSTREAM_ADD,
+	MPROX_OP_UPSTREAM_DEL,
+	MPROX_OP_UPSTREAM_FLUSH,
+	MPROX_OP_PERSIST,
+	MPROX_OP_FWMARK,
+	MPROX_OP_SET,
+};
+
+struct mprox_directive {
+	enum mprox_op op;
+	union {
+		struct mprox_upstream_spec upstream;	/* UPSTREAM_ADD */
+		char name[MPROX_UPSTREAM_NAME_MAX];	/* UPSTREAM_DEL */
+		bool persist;				/* PERSIST */
+		u32 fwmark;				/* FWMARK */
+		struct {
+			enum mprox_tunable key;
+			u64 value;
+		} set;					/* SET */
+	};
+};
+
+/*
+ * Parse an upstream URL: scheme://[user[:password]@]host[:port].
+ * Returns 0 and fills proto, family, addr, host, port, user, password of
+ * @out (other fields untouched), or a negative errno:
+ *   -EINVAL        malformed, unknown scheme, bad characters
+ *   -ENAMETOOLONG  URL, host, user or password too long
+ *   -ERANGE        port 0 or above 65535
+ */
+int mprox_parse_url(const char *url, size_t len,
+		    struct mprox_upstream_spec *out);
+
+/*
+ * Parse one directive line (without its newline). Returns 1 for a line
+ * that is blank or a comment (first non-blank character '#'), 0 with @out
+ * filled for a directive, or a negative errno:
+ *   -EINVAL        unknown directive or key, wrong arity, bad characters
+ *                  (NUL, control characters other than tab, bytes >= 0x7f)
+ *   -ENAMETOOLONG  a name, host, user, password or URL too long
+ *   -ERANGE        a number out of its range
+ *   -E2BIG         line longer than MPROX_LINE_MAX or too many words
+ *   -EOPNOTSUPP    a directive reserved for a later feature ("dns", "rule")
+ */
+int mprox_parse_line(const char *line, size_t len,
+		     struct mprox_directive *out);
+
+/*
+ * Split a write() buffer into lines. @pos is the offset to start at; on
+ * return *line/*line_len describe the next line (newline excluded) and the
+ * return value is the offset after it, or 0 when no line is left. The last
+ * line need not end with a newline.
+ */
+size_t mprox_next_line(const char *buf, size_t len, size_t pos,
+		       const char **line, size_t *line_len);
+
+#endif /* _MPROX_PARSE_H */
