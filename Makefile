@@ -36,8 +36,9 @@ CFLAGS ?= -O2 -g
 USER_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuapi -Ilibmprox/include $(CFLAGS)
 
 LIB_SONAME := libmprox.so.0
-LIB_OBJS := libmprox/version.o
-LIB_HEADERS := libmprox/include/mprox.h
+LIB_OBJS := libmprox/device.o libmprox/config.o libmprox/status.o libmprox/error.o \
+	libmprox/version.o
+LIB_HEADERS := libmprox/include/mprox.h libmprox/internal.h uapi/linux/mprox.h
 HELPER_OBJS := ip-helper/mprox.o
 
 CASES ?=

@@ -2,26 +2,45 @@
 /*
  * mprox: module entry and exit.
  *
- * Each subsystem of the driver (control device, netdevice, flow table, proxy
- * protocols) registers itself from here, in dependency order, and is torn
- * down in the reverse order.
+ * Each part of the driver registers itself from here, in dependency order,
+ * and is torn down in the reverse order.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/init.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/mprox.h>
+
+#include "control.h"
+#include "device.h"
 
 static int __init mprox_mod_init(void)
 {
+	int err;
+
+	err = mprox_device_init();
+	if (err)
+		return err;
+	err = mprox_control_init();
+	if (err)
+		goto err_device;
 	pr_info("mprox %s loaded\n", MPROX_VERSION);
 	return 0;
+
+err_device:
+	mprox_device_exit();
+	return err;
 }
 
 static void __exit mprox_mod_exit(void)
 {
-	pr_debug("unloaded\n");
+	/* No fd can be open: each one holds a module reference. */
+	mprox_control_exit();
+	mprox_device_exit();
+	/* Configurations and upstreams are freed by RCU callbacks. */
+	rcu_barrier();
 }
 
 module_init(mprox_mod_init);

@@ -120,7 +120,7 @@ int mprox_parse_line(const char *line, size_t len,
 
 /*
  * Split a write() buffer into lines. @pos is the offset to start at; on
- * return *line/*line_len describe the next line (newline excluded) and the
+ * return *line and *line_len describe the next line (newline excluded) and the
  * return value is the offset after it, or 0 when no line is left. The last
  * line need not end with a newline.
  */

@@ -2,15 +2,74 @@
 /*
  * libmprox: userspace access to mprox devices.
  *
- * Functions return -1 (or NULL) and set errno on failure, like libc. The
- * library keeps no global state: every call works on what it is given.
+ * An mprox device (mproxN) is a network interface whose traffic the kernel
+ * carries through SOCKS or HTTP CONNECT proxies. It is controlled through a
+ * file descriptor bound to it; see <linux/mprox.h> for the directive
+ * grammar, the JSON state document and the ioctls this library wraps.
+ *
+ * Every function returns -1 (or NULL) and sets errno on failure, like libc.
+ * The library keeps no global state: every call works on what it is given,
+ * so any number of fds can be used from any number of threads.
  */
 #ifndef MPROX_H
 #define MPROX_H
 
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdint.h>
+#include <linux/mprox.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Flags of mprox_create() and mprox_attach(). */
+#define MPROX_CLOEXEC O_CLOEXEC /* close-on-exec fd */
+#define MPROX_NONBLOCK O_NONBLOCK /* non-blocking fd */
+#define MPROX_PERSIST 0x1 /* create only: device outlives its last fd */
+
+/*
+ * Create a new mprox device bound to a new fd. name: the interface name,
+ * which may contain one "%d" (NULL or "" means "mprox%d"). Needs
+ * CAP_NET_ADMIN in the user namespace owning the caller's network
+ * namespace (EPERM); the device is created in that namespace. Returns the
+ * fd. Closing the last fd bound to a device deletes it unless it is
+ * persistent.
+ */
+int mprox_create(const char *name, unsigned int flags);
+
+/* A new fd bound to the existing mprox device @name (ENODEV if none). */
+int mprox_attach(const char *name, unsigned int flags);
+
+/* The interface name of the device @fd is bound to. */
+int mprox_ifname(int fd, char name[IFNAMSIZ]);
+
+/*
+ * Apply directives (one per line, see <linux/mprox.h>) atomically: all of
+ * them or none. On failure errno says why (mprox_strerror() explains it in
+ * words) and the device's configuration is unchanged.
+ */
+int mprox_apply(int fd, const char *directives);
+
+/*
+ * The device's state as one JSON document, NUL-terminated, malloc'd: the
+ * caller frees it. Passwords are never in it.
+ */
+char *mprox_status_json(int fd);
+
+/*
+ * What an errno from this library means for mprox, in words ("a number is
+ * out of range"). Takes err or -err. Never NULL; the string is static.
+ */
+const char *mprox_strerror(int err);
+
+/* Typed helpers over the ioctls. */
+int mprox_get_info(int fd, struct mprox_ioc_info *info);
+int mprox_get_stats(int fd, struct mprox_ioc_stats *stats);
+int mprox_set_persist(int fd, int persist);
+/* url as in "upstream add NAME URL"; weight 0 means the default (1). */
+int mprox_add_upstream(int fd, const char *name, const char *url, unsigned int weight);
+int mprox_del_upstream(int fd, const char *name);
 
 /* Version of this library, "git describe" of the tree it was built from. */
 const char *mprox_version(void);

@@ -61,6 +61,34 @@
  * or URL too long), E2BIG (write larger than 64 KiB, line longer than 1024
  * bytes, more than MPROX_UPSTREAMS_MAX upstreams), EEXIST, ENOENT.
  *
+ * The control device and the fd
+ * ------------------------------
+ * open("/dev/mprox") gives an unbound fd; MPROX_IOC_CREATE or
+ * MPROX_IOC_ATTACH binds it to a device, once. Both need CAP_NET_ADMIN in
+ * the user namespace owning the caller's network namespace; the device is
+ * created in (attached from) that namespace. libmprox's mprox_create() and
+ * mprox_attach() do the open and the ioctl.
+ *
+ * Closing the last fd bound to a device deletes it unless it is persistent
+ * (MPROX_F_PERSIST at create, "persist on", MPROX_IOC_SET_PERSIST). Devices
+ * made with "ip link add NAME type mprox" start persistent. Once a device is
+ * deleted ("ip link del", namespace teardown, module unload), its fds fail
+ * every operation with ENODEV and poll() reports POLLERR | POLLHUP. An
+ * unbound fd fails them with EBADFD.
+ *
+ *   write()   directives, see above
+ *   read()    one JSON document: "device" (name, ifindex, netns inode,
+ *             mtu, up, persist), "config" (fwmark, tunables, upstreams with
+ *             passwords never shown), "stats". Reading at offset 0 takes a
+ *             new snapshot; reads at later offsets continue it.
+ *   poll()    POLLIN once the state changed since this fd last read at
+ *             offset 0; POLLOUT while bound.
+ *
+ * ioctl()s take structures that begin with their own size, which the caller
+ * sets to sizeof() of the structure it was built with. The kernel accepts
+ * any size from the first version up: fields it does not know must be zero
+ * (else E2BIG), fields the caller does not know are not written back.
+ *
  * Stability
  * ---------
  * Everything defined here is ABI: it is only ever extended. Structures carry
@@ -69,6 +97,10 @@
  */
 #ifndef _UAPI_LINUX_MPROX_H
 #define _UAPI_LINUX_MPROX_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <linux/if.h>
 
 /* Name of the driver, as shown by ethtool -i and "ip -d link" (kind). */
 #define MPROX_DRIVER_NAME "mprox"
@@ -91,5 +123,61 @@ enum mprox_proto {
 	MPROX_PROTO_SOCKS4A = 4,	/* socks4a:// */
 	MPROX_PROTO_HTTP = 5,		/* http://: HTTP CONNECT */
 };
+
+#define MPROX_DEVICE_PATH	"/dev/mprox"
+#define MPROX_IOC_MAGIC		0xE7
+
+/* Flags of struct mprox_ioc_bind. */
+#define MPROX_F_PERSIST		0x00000001U	/* create: outlive the last fd */
+
+/* MPROX_IOC_CREATE, MPROX_IOC_ATTACH */
+struct mprox_ioc_bind {
+	__u32 size;
+	__u32 flags;			/* MPROX_F_*; 0 for attach */
+	char name[IFNAMSIZ];		/* in: "" means "mprox%d"; out: actual */
+	__u32 ifindex;			/* out */
+	__u32 reserved;			/* zero */
+};
+
+/* MPROX_IOC_GET_INFO */
+struct mprox_ioc_info {
+	__u32 size;
+	__u32 flags;			/* MPROX_F_PERSIST if persistent */
+	char name[IFNAMSIZ];
+	__u32 ifindex;
+	__u32 fwmark;
+	__u32 upstreams;		/* number configured */
+	__u32 reserved;
+};
+
+/*
+ * MPROX_IOC_ADD_UPSTREAM, MPROX_IOC_DEL_UPSTREAM (only name is used).
+ * url is parsed exactly like the URL of "upstream add".
+ */
+struct mprox_ioc_upstream {
+	__u32 size;
+	__u32 weight;			/* 0 means the default, 1 */
+	char name[MPROX_UPSTREAM_NAME_MAX];
+	char url[1024];
+};
+
+/* MPROX_IOC_GET_STATS: device counters. */
+struct mprox_ioc_stats {
+	__u32 size;
+	__u32 reserved;
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+	__u64 tx_dropped;
+};
+
+#define MPROX_IOC_CREATE	_IOWR(MPROX_IOC_MAGIC, 0x01, struct mprox_ioc_bind)
+#define MPROX_IOC_ATTACH	_IOWR(MPROX_IOC_MAGIC, 0x02, struct mprox_ioc_bind)
+#define MPROX_IOC_GET_INFO	_IOR(MPROX_IOC_MAGIC, 0x03, struct mprox_ioc_info)
+#define MPROX_IOC_ADD_UPSTREAM	_IOW(MPROX_IOC_MAGIC, 0x04, struct mprox_ioc_upstream)
+#define MPROX_IOC_DEL_UPSTREAM	_IOW(MPROX_IOC_MAGIC, 0x05, struct mprox_ioc_upstream)
+#define MPROX_IOC_SET_PERSIST	_IOW(MPROX_IOC_MAGIC, 0x06, __u32)
+#define MPROX_IOC_GET_STATS	_IOR(MPROX_IOC_MAGIC, 0x07, struct mprox_ioc_stats)
 
 #endif /* _UAPI_LINUX_MPROX_H */

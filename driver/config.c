@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Building and applying configurations (see config.h for the model).
+ */
+
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "config.h"
+
+static void upstream_free_rcu(struct rcu_head *rcu)
+{
+	struct mprox_upstream *up = container_of(rcu, struct mprox_upstream, rcu);
+
+	/* The spec holds the proxy password: wipe it with the memory. */
+	kfree_sensitive(up);
+}
+
+static void upstream_release(struct kref *ref)
+{
+	struct mprox_upstream *up = container_of(ref, struct mprox_upstream, ref);
+
+	/*
+	 * The configuration that dropped the last reference was unpublished
+	 * with RCU already; the upstream itself may still be under a reader
+	 * that got it from that configuration.
+	 */
+	call_rcu(&up->rcu, upstream_free_rcu);
+}
+
+static void upstream_put(struct mprox_upstream *up)
+{
+	kref_put(&up->ref, upstream_release);
+}
+
+struct mprox_config *mprox_config_new_default(bool persist)
+{
+	struct mprox_config *cfg;
+	int i;
+
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return NULL;
+	cfg->fwmark = MPROX_DEFAULT_FWMARK;
+	cfg->persist = persist;
+	for (i = 0; i < MPROX_TUNE_COUNT; i++)
+		cfg->tunables[i] = mprox_tunables[i].def;
+	return cfg;
+}
+
+struct mprox_config *mprox_config_clone(const struct mprox_config *cfg)
+{
+	struct mprox_config *copy;
+	unsigned int i;
+
+	copy = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL);
+	if (!copy)
+		return NULL;
+	for (i = 0; i < copy->nr_upstreams; i++)
+		kref_get(&copy->upstreams[i]->ref);
+	return copy;
+}
+
+void mprox_config_free(struct mprox_config *cfg)
+{
+	unsigned int i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < cfg->nr_upstreams; i++)
+		upstream_put(cfg->upstreams[i]);
+	kfree(cfg);
+}
+
+static void config_free_rcu(struct rcu_head *rcu)
+{
+	mprox_config_free(container_of(rcu, struct mprox_config, rcu));
+}
+
+void mprox_config_free_rcu(struct mprox_config *cfg)
+{
+	if (cfg)
+		call_rcu(&cfg->rcu, config_free_rcu);
+}
+
+static int find_upstream(const struct mprox_config *cfg, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_upstreams; i++)
+		if (!strcmp(cfg->upstreams[i]->spec.name, name))
+			return i;
+	return -ENOENT;
+}
+
+int mprox_config_add_upstream(struct mprox_config *draft,
+			      const struct mprox_upstream_spec *spec)
+{
+	struct mprox_upstream *up;
+
+	if (find_upstream(draft, spec->name) >= 0)
+		return -EEXIST;
+	if (draft->nr_upstreams >= MPROX_UPSTREAMS_MAX)
+		return -E2BIG;
+	up = kzalloc(sizeof(*up), GFP_KERNEL);
+	if (!up)
+		return -ENOMEM;
+	kref_init(&up->ref);
+	up->spec = *spec;
+	draft->upstreams[draft->nr_upstreams++] = up;
+	return 0;
+}
+
+int mprox_config_del_upstream(struct mprox_config *draft, const char *name)
+{
+	int i = find_upstream(draft, name);
+
+	if (i < 0)
+		return i;
+	upstream_put(draft->upstreams[i]);
+	/* Keep the order upstreams were added in: it is what users see. */
+	memmove(&draft->upstreams[i], &draft->upstreams[i + 1],
+		(draft->nr_upstreams - i - 1) * sizeof(draft->upstreams[0]));
+	draft->upstreams[--draft->nr_upstreams] = NULL;
+	return 0;
+}
+
+static void flush_upstreams(struct mprox_config *draft)
+{
+	while (draft->nr_upstreams)
+		upstream_put(draft->upstreams[--draft->nr_upstreams]);
+}
+
+static int apply_directive(struct mprox_config *draft,
+			   const struct mprox_directive *d)
+{
+	switch (d->op) {
+	case MPROX_OP_UPSTREAM_ADD:
+		return mprox_config_add_upstream(draft, &d->upstream);
+	case MPROX_OP_UPSTREAM_DEL:
+		return mprox_config_del_upstream(draft, d->name);
+	case MPROX_OP_UPSTREAM_FLUSH:
+		flush_upstreams(draft);
+		return 0;
+	case MPROX_OP_PERSIST:
+		draft->persist = d->persist;
+		return 0;
+	case MPROX_OP_FWMARK:
+		draft->fwmark = d->fwmark;
+		return 0;
+	case MPROX_OP_SET:
+		draft->tunables[d->set.key] = d->set.value;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int mprox_config_apply_text(struct mprox_config *draft, const char *buf,
+			    size_t len)
+{
+	struct mprox_directive *d;
+	const char *line;
+	size_t line_len, pos = 0;
+	int err = 0;
+
+	if (len > MPROX_WRITE_MAX)
+		return -E2BIG;
+	/* A NUL cannot be in any line, comment or not. */
+	if (memchr(buf, '\0', len))
+		return -EINVAL;
+
+	/* A directive holds a whole upstream (~800 bytes): not on the stack. */
+	d = kmalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	while ((pos = mprox_next_line(buf, len, pos, &line, &line_len))) {
+		err = mprox_parse_line(line, line_len, d);
+		if (err > 0)
+			continue;	/* blank or comment */
+		if (!err)
+			err = apply_directive(draft, d);
+		if (err)
+			break;
+	}
+	kfree_sensitive(d);
+	return err < 0 ? err : 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A device's configuration: upstreams, fwmark, persistence and tunables.
+ *
+ * A published configuration is immutable. Writers (one at a time, under the
+ * device's config mutex) build a draft from the current one, apply a whole
+ * write() of directives to it and either publish it with RCU or throw it
+ * away, so a failed write leaves no trace. Readers on the fast path only
+ * need rcu_read_lock().
+ */
+#ifndef _MPROX_CONFIG_H
+#define _MPROX_CONFIG_H
+
+#include <linux/kref.h>
+#include <linux/rcupdate.h>
+
+#include "parse.h"
+
+/* Most bytes one write() may carry; more is E2BIG. */
+#define MPROX_WRITE_MAX		(64 * 1024)
+
+/* Mark of the driver's own sockets until "fwmark" says otherwise: "mp". */
+#define MPROX_DEFAULT_FWMARK	0x6d70
+
+/* An upstream is shared by every configuration that lists it. */
+struct mprox_upstream {
+	struct kref ref;
+	struct rcu_head rcu;
+	struct mprox_upstream_spec spec;
+};
+
+struct mprox_config {
+	struct rcu_head rcu;
+	u32 fwmark;
+	bool persist;
+	u64 tunables[MPROX_TUNE_COUNT];
+	unsigned int nr_upstreams;
+	struct mprox_upstream *upstreams[MPROX_UPSTREAMS_MAX];
+};
+
+struct mprox_config *mprox_config_new_default(bool persist);
+struct mprox_config *mprox_config_clone(const struct mprox_config *cfg);
+void mprox_config_free(struct mprox_config *cfg);
+void mprox_config_free_rcu(struct mprox_config *cfg);
+
+/*
+ * Apply every directive in buf[0..len) to @draft. Returns 0, or the
+ * negative errno of the first bad line; @draft is then garbage and must be
+ * freed, never published.
+ */
+int mprox_config_apply_text(struct mprox_config *draft, const char *buf,
+			    size_t len);
+
+/* Add an upstream parsed elsewhere (ioctl); the same checks as the text. */
+int mprox_config_add_upstream(struct mprox_config *draft,
+			      const struct mprox_upstream_spec *spec);
+int mprox_config_del_upstream(struct mprox_config *draft, const char *name);
+
+#endif /* _MPROX_CONFIG_H */

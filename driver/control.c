@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/mprox and the file descriptors it hands out.
+ *
+ * An fd starts unbound; MPROX_IOC_CREATE or MPROX_IOC_ATTACH binds it to a
+ * device once and for all. Binding, unbinding and device deletion all run
+ * under RTNL, so an fd and its device can never disagree about whether
+ * they are bound. The fast operations (poll, read of the binding) look the
+ * device up with RCU and hold it with dev_hold() while they sleep.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/poll.h>
+#include <linux/rtnetlink.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <net/net_namespace.h>
+
+#include "control.h"
+#include "device.h"
+#include "status.h"
+
+struct mprox_file {
+	struct mprox_dev __rcu *md;	/* NULL: unbound or device gone */
+	struct list_head node;		/* in md->files */
+	bool was_bound;			/* tells ENODEV from EBADFD */
+	wait_queue_head_t wq;
+	u64 seen_generation;
+	/* The JSON snapshot read() serves; taken at offset 0. */
+	struct mutex read_lock;
+	char *snapshot;
+	size_t snapshot_len;
+};
+
+void mprox_device_changed(struct mprox_dev *md)
+{
+	struct mprox_file *f;
+
+	atomic64_inc(&md->generation);
+	spin_lock_bh(&md->files_lock);
+	list_for_each_entry(f, &md->files, node)
+		wake_up_interruptible_poll(&f->wq, EPOLLIN | EPOLLRDNORM);
+	spin_unlock_bh(&md->files_lock);
+}
+
+void mprox_file_detach_all(struct mprox_dev *md)
+{
+	struct mprox_file *f, *tmp;
+
+	ASSERT_RTNL();
+	spin_lock_bh(&md->files_lock);
+	list_for_each_entry_safe(f, tmp, &md->files, node) {
+		list_del_init(&f->node);
+		RCU_INIT_POINTER(f->md, NULL);
+		wake_up_interruptible_poll(&f->wq, EPOLLERR | EPOLLHUP);
+	}
+	spin_unlock_bh(&md->files_lock);
+}
+
+static void file_attach(struct mprox_file *f, struct mprox_dev *md)
+{
+	ASSERT_RTNL();
+	f->seen_generation = atomic64_read(&md->generation);
+	spin_lock_bh(&md->files_lock);
+	list_add_tail(&f->node, &md->files);
+	spin_unlock_bh(&md->files_lock);
+	WRITE_ONCE(f->was_bound, true);
+	rcu_assign_pointer(f->md, md);
+}
+
+/*
+ * The device this fd is bound to, held, or ERR_PTR(-EBADFD) for an unbound
+ * fd and ERR_PTR(-ENODEV) for one whose device was deleted. Put it with
+ * file_put_dev().
+ */
+static struct mprox_dev *file_get_dev(struct mprox_file *f)
+{
+	struct mprox_dev *md;
+
+	rcu_read_lock();
+	md = rcu_dereference(f->md);
+	if (md)
+		dev_hold(md->dev);
+	rcu_read_unlock();
+	if (md)
+		return md;
+	return ERR_PTR(READ_ONCE(f->was_bound) ? -ENODEV : -EBADFD);
+}
+
+static void file_put_dev(struct mprox_dev *md)
+{
+	dev_put(md->dev);
+}
+
+static int mprox_fop_open(struct inode *inode, struct file *file)
+{
+	struct mprox_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&f->node);
+	init_waitqueue_head(&f->wq);
+	mutex_init(&f->read_lock);
+	file->private_data = f;
+	return 0;
+}
+
+static int mprox_fop_release(struct inode *inode, struct file *file)
+{
+	struct mprox_file *f = file->private_data;
+	struct mprox_dev *md;
+
+	rtnl_lock();
+	md = rtnl_dereference(f->md);
+	if (md) {
+		spin_lock_bh(&md->files_lock);
+		list_del_init(&f->node);
+		spin_unlock_bh(&md->files_lock);
+		RCU_INIT_POINTER(f->md, NULL);
+		if (list_empty(&md->files) && !mprox_device_persistent(md))
+			unregister_netdevice(md->dev);
+	}
+	rtnl_unlock();
+	kvfree(f->snapshot);
+	kfree(f);
+	return 0;
+}
+
+/*
+ * ioctl structures start with their size (see the uapi header). Accept
+ * any size from @min up, as long as what we do not know is zero.
+ */
+static int copy_struct_in(void *kbuf, size_t ksize, size_t min,
+			  const void __user *ubuf, u32 *usize)
+{
+	if (get_user(*usize, (const u32 __user *)ubuf))
+		return -EFAULT;
+	if (*usize < min)
+		return -EINVAL;
+	if (*usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(kbuf, ksize, ubuf, *usize);
+}
+
+static int copy_struct_out(void __user *ubuf, u32 usize, void *kbuf,
+			   size_t ksize)
+{
+	return copy_to_user(ubuf, kbuf, min_t(size_t, usize, ksize)) ?
+		-EFAULT : 0;
+}
+
+static int ioctl_bind(struct mprox_file *f, unsigned int cmd,
+		      void __user *argp)
+{
+	struct net *net = current->nsproxy->net_ns;
+	struct mprox_ioc_bind b;
+	struct mprox_dev *md;
+	u32 usize;
+	int err;
+
+	err = copy_struct_in(&b, sizeof(b), sizeof(b), argp, &usize);
+	if (err)
+		return err;
+	if (b.reserved || (b.flags & ~MPROX_F_PERSIST) ||
+	    (cmd == MPROX_IOC_ATTACH && b.flags))
+		return -EINVAL;
+	if (strnlen(b.name, sizeof(b.name)) == sizeof(b.name))
+		return -ENAMETOOLONG;
+	if (cmd == MPROX_IOC_ATTACH && !b.name[0])
+		return -EINVAL;
+	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+
+	rtnl_lock();
+	if (READ_ONCE(f->was_bound)) {
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	if (cmd == MPROX_IOC_CREATE) {
+		md = mprox_device_create(net, b.name[0] ? b.name : "mprox%d",
+					 b.flags & MPROX_F_PERSIST);
+		if (IS_ERR(md)) {
+			err = PTR_ERR(md);
+			goto out_unlock;
+		}
+	} else {
+		md = mprox_device_find(net, b.name);
+		if (!md) {
+			err = -ENODEV;
+			goto out_unlock;
+		}
+	}
+	file_attach(f, md);
+	memcpy(b.name, md->dev->name, sizeof(b.name));
+	b.ifindex = md->dev->ifindex;
+	err = 0;
+out_unlock:
+	rtnl_unlock();
+	if (!err)
+		err = copy_struct_out(argp, usize, &b, sizeof(b));
+	return err;
+}
+
+static long ioctl_get_info(struct mprox_dev *md, void __user *argp)
+{
+	struct mprox_ioc_info info;
+	struct mprox_config *cfg;
+	u32 usize;
+	int err;
+
+	err = copy_struct_in(&info, sizeof(info), sizeof(info), argp, &usize);
+	if (err)
+		return err;
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	rcu_read_lock();
+	cfg = rcu_dereference(md->config);
+	info.flags = cfg->persist ? MPROX_F_PERSIST : 0;
+	info.fwmark = cfg->fwmark;
+	info.upstreams = cfg->nr_upstreams;
+	memcpy(info.name, md->dev->name, sizeof(info.name));
+	info.name[sizeof(info.name) - 1] = '\0';
+	info.ifindex = md->dev->ifindex;
+	rcu_read_unlock();
+	return copy_struct_out(argp, usize, &info, sizeof(info));
+}
+
+static long ioctl_get_stats(struct mprox_dev *md, void __user *argp)
+{
+	struct rtnl_link_stats64 s;
+	struct mprox_ioc_stats st;
+	u32 usize;
+	int err;
+
+	err = copy_struct_in(&st, sizeof(st), sizeof(st), argp, &usize);
+	if (err)
+		return err;
+	dev_get_stats(md->dev, &s);
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.rx_packets = s.rx_packets;
+	st.rx_bytes = s.rx_bytes;
+	st.tx_packets = s.tx_packets;
+	st.tx_bytes = s.tx_bytes;
+	st.tx_dropped = s.tx_dropped;
+	return copy_struct_out(argp, usize, &st, sizeof(st));
+}
+
+/* True if @s (NUL-terminated) could break out of one directive word. */
+static bool has_space(const char *s)
+{
+	for (; *s; s++)
+		if (*s <= ' ' || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/*
+ * The typed upstream ioctls are spelled as one directive line, so that
+ * they are validated by exactly the code that validates write().
+ */
+static long ioctl_upstream(struct mprox_dev *md, unsigned int cmd,
+			   void __user *argp)
+{
+	struct mprox_ioc_upstream *u;
+	char *line = NULL;
+	u32 usize;
+	int err;
+
+	u = kmalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return -ENOMEM;
+	err = copy_struct_in(u, sizeof(*u), sizeof(*u), argp, &usize);
+	if (err)
+		goto out;
+	err = -ENAMETOOLONG;
+	if (strnlen(u->name, sizeof(u->name)) == sizeof(u->name) ||
+	    strnlen(u->url, sizeof(u->url)) == sizeof(u->url))
+		goto out;
+	err = -EINVAL;
+	if (!u->name[0] || has_space(u->name) || has_space(u->url))
+		goto out;
+	if (cmd == MPROX_IOC_DEL_UPSTREAM)
+		line = kasprintf(GFP_KERNEL, "upstream del %s", u->name);
+	else if (u->weight)
+		line = kasprintf(GFP_KERNEL, "upstream add %s %s weight %u",
+				 u->name, u->url, u->weight);
+	else
+		line = kasprintf(GFP_KERNEL, "upstream add %s %s",
+				 u->name, u->url);
+	err = -ENOMEM;
+	if (line)
+		err = mprox_device_apply(md, line, strlen(line));
+out:
+	kfree_sensitive(line);
+	kfree_sensitive(u);
+	return err;
+}
+
+static long ioctl_set_persist(struct mprox_dev *md, void __user *argp)
+{
+	static const char on[] = "persist on", off[] = "persist off";
+	u32 val;
+
+	if (get_user(val, (u32 __user *)argp))
+		return -EFAULT;
+	if (val > 1)
+		return -EINVAL;
+	return val ? mprox_device_apply(md, on, sizeof(on) - 1) :
+		     mprox_device_apply(md, off, sizeof(off) - 1);
+}
+
+static long mprox_fop_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct mprox_file *f = file->private_data;
+	void __user *argp = (void __user *)arg;
+	struct mprox_dev *md;
+	long err;
+
+	if (_IOC_TYPE(cmd) != MPROX_IOC_MAGIC)
+		return -ENOTTY;
+	if (cmd == MPROX_IOC_CREATE || cmd == MPROX_IOC_ATTACH)
+		return ioctl_bind(f, cmd, argp);
+
+	md = file_get_dev(f);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
+	switch (cmd) {
+	case MPROX_IOC_GET_INFO:
+		err = ioctl_get_info(md, argp);
+		break;
+	case MPROX_IOC_ADD_UPSTREAM:
+	case MPROX_IOC_DEL_UPSTREAM:
+		err = ioctl_upstream(md, cmd, argp);
+		break;
+	case MPROX_IOC_SET_PERSIST:
+		err = ioctl_set_persist(md, argp);
+		break;
+	case MPROX_IOC_GET_STATS:
+		err = ioctl_get_stats(md, argp);
+		break;
+	default:
+		err = -ENOTTY;
+		break;
+	}
+	file_put_dev(md);
+	return err;
+}
+
+static ssize_t mprox_fop_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	struct mprox_file *f = file->private_data;
+	struct mprox_dev *md;
+	char *buf;
+	int err;
+
+	if (count > MPROX_WRITE_MAX)
+		return -E2BIG;
+	md = file_get_dev(f);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
+	if (!count) {
+		err = 0;
+		goto out_put;
+	}
+	buf = vmemdup_user(ubuf, count);
+	if (IS_ERR(buf)) {
+		err = PTR_ERR(buf);
+		goto out_put;
+	}
+	err = mprox_device_apply(md, buf, count);
+	/* Directives may carry proxy passwords. */
+	kvfree_sensitive(buf, count);
+out_put:
+	file_put_dev(md);
+	return err ? err : count;
+}
+
+static ssize_t mprox_fop_read(struct file *file, char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	struct mprox_file *f = file->private_data;
+	struct mprox_dev *md;
+	ssize_t ret;
+
+	md = file_get_dev(f);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
+	mutex_lock(&f->read_lock);
+	if (*ppos == 0 || !f->snapshot) {
+		char *snap;
+		size_t len;
+		u64 gen;
+
+		/* Read the generation first: a change during the snapshot
+		 * must still make poll() report POLLIN afterwards.
+		 */
+		gen = atomic64_read(&md->generation);
+		snap = mprox_status_json(md, &len);
+		if (IS_ERR(snap)) {
+			ret = PTR_ERR(snap);
+			goto out_unlock;
+		}
+		kvfree(f->snapshot);
+		f->snapshot = snap;
+		f->snapshot_len = len;
+		WRITE_ONCE(f->seen_generation, gen);
+	}
+	ret = simple_read_from_buffer(ubuf, count, ppos, f->snapshot,
+				      f->snapshot_len);
+out_unlock:
+	mutex_unlock(&f->read_lock);
+	file_put_dev(md);
+	return ret;
+}
+
+static __poll_t mprox_fop_poll(struct file *file, poll_table *wait)
+{
+	struct mprox_file *f = file->private_data;
+	struct mprox_dev *md;
+	__poll_t mask = 0;
+
+	poll_wait(file, &f->wq, wait);
+	rcu_read_lock();
+	md = rcu_dereference(f->md);
+	if (md) {
+		mask = EPOLLOUT | EPOLLWRNORM;
+		if (atomic64_read(&md->generation) !=
+		    READ_ONCE(f->seen_generation))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	} else if (READ_ONCE(f->was_bound)) {
+		mask = EPOLLERR | EPOLLHUP;
+	}
+	rcu_read_unlock();
+	return mask;
+}
+
+static void mprox_fop_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct mprox_file *f = file->private_data;
+	char name[IFNAMSIZ] = "";
+	struct mprox_dev *md;
+
+	rcu_read_lock();
+	md = rcu_dereference(f->md);
+	if (md)
+		memcpy(name, md->dev->name, sizeof(name));
+	rcu_read_unlock();
+	name[sizeof(name) - 1] = '\0';
+	seq_printf(m, "mprox-iff:\t%s\n", name);
+}
+
+static const struct file_operations mprox_fops = {
+	.owner		= THIS_MODULE,
+	.open		= mprox_fop_open,
+	.release	= mprox_fop_release,
+	.read		= mprox_fop_read,
+	.write		= mprox_fop_write,
+	.poll		= mprox_fop_poll,
+	.unlocked_ioctl	= mprox_fop_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= default_llseek,
+	.show_fdinfo	= mprox_fop_show_fdinfo,
+};
+
+static struct miscdevice mprox_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= MPROX_DRIVER_NAME,
+	/* Like /dev/net/tun: binding checks CAP_NET_ADMIN, opening does not. */
+	.mode	= 0666,
+	.fops	= &mprox_fops,
+};
+
+int mprox_control_init(void)
+{
+	return misc_register(&mprox_misc);
+}
+
+void mprox_control_exit(void)
+{
+	misc_deregister(&mprox_misc);
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mproxN netdevice: an L3 point-to-point device like tun in IFF_TUN
+ * mode or wireguard, created through /dev/mprox or "ip link add ... type
+ * mprox". Its transmit path is where proxying will happen; until the data
+ * path exists, packets sent into the device are dropped and counted.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/if_arp.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <net/rtnetlink.h>
+
+#include "compat.h"
+#include "device.h"
+
+/* Big enough for 64 KiB GSO packets to pass whole, like loopback. */
+#define MPROX_DEFAULT_MTU	65535
+
+static void mprox_dev_free_state(struct net_device *dev)
+{
+	struct mprox_dev *md = netdev_priv(dev);
+
+	/* Nothing can reach the configuration any more: no RCU delay. */
+	mprox_config_free(rcu_dereference_protected(md->config, true));
+	RCU_INIT_POINTER(md->config, NULL);
+	free_percpu(md->pstats);
+	md->pstats = NULL;
+	free_percpu(dev->tstats);
+	dev->tstats = NULL;
+}
+
+/*
+ * Everything the device owns is allocated here, so that register_netdevice()
+ * failing at any later point frees it through the destructor, and failing
+ * here frees it right away.
+ */
+static int mprox_dev_init(struct net_device *dev)
+{
+	struct mprox_dev *md = netdev_priv(dev);
+	struct mprox_config *cfg;
+
+	cfg = mprox_config_new_default(md->persist_at_create);
+	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
+	md->pstats = netdev_alloc_pcpu_stats(struct mprox_pcpu_stats);
+	RCU_INIT_POINTER(md->config, cfg);
+	if (!cfg || !dev->tstats || !md->pstats) {
+		mprox_dev_free_state(dev);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void mprox_dev_uninit(struct net_device *dev)
+{
+	struct mprox_dev *md = netdev_priv(dev);
+
+	/* Files still bound to us get ENODEV from now on. */
+	mprox_file_detach_all(md);
+	mprox_device_changed(md);
+}
+
+static int mprox_dev_open(struct net_device *dev)
+{
+	mprox_device_changed(netdev_priv(dev));
+	return 0;
+}
+
+static int mprox_dev_stop(struct net_device *dev)
+{
+	mprox_device_changed(netdev_priv(dev));
+	return 0;
+}
+
+static netdev_tx_t mprox_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct mprox_dev *md = netdev_priv(dev);
+	struct mprox_pcpu_stats *ps = this_cpu_ptr(md->pstats);
+
+	u64_stats_update_begin(&ps->syncp);
+	ps->tx_dropped++;
+	u64_stats_update_end(&ps->syncp);
+	kfree_skb(skb);
+	return NETDEV_TX_OK;
+}
+
+static void mprox_get_stats64(struct net_device *dev,
+			      struct rtnl_link_stats64 *stats)
+{
+	struct mprox_dev *md = netdev_priv(dev);
+	unsigned int start;
+	int cpu;
+
+	dev_fetch_sw_netstats(stats, dev->tstats);
+	for_each_possible_cpu(cpu) {
+		const struct mprox_pcpu_stats *ps = per_cpu_ptr(md->pstats, cpu);
+		u64 dropped;
+
+		do {
+			start = u64_stats_fetch_begin(&ps->syncp);
+			dropped = ps->tx_dropped;
+		} while (u64_stats_fetch_retry(&ps->syncp, start));
+		stats->tx_dropped += dropped;
+	}
+}
+
+static const struct net_device_ops mprox_netdev_ops = {
+	.ndo_init		= mprox_dev_init,
+	.ndo_uninit		= mprox_dev_uninit,
+	.ndo_open		= mprox_dev_open,
+	.ndo_stop		= mprox_dev_stop,
+	.ndo_start_xmit		= mprox_xmit,
+	.ndo_get_stats64	= mprox_get_stats64,
+};
+
+static void mprox_dev_destruct(struct net_device *dev)
+{
+	mprox_dev_free_state(dev);
+}
+
+static void mprox_setup(struct net_device *dev)
+{
+	const netdev_features_t features = NETIF_F_SG | NETIF_F_HW_CSUM |
+		NETIF_F_RXCSUM | NETIF_F_FRAGLIST | NETIF_F_HIGHDMA |
+		NETIF_F_GSO_SOFTWARE;
+	struct mprox_dev *md = netdev_priv(dev);
+
+	dev->netdev_ops = &mprox_netdev_ops;
+	dev->rtnl_link_ops = &mprox_link_ops;
+	dev->type = ARPHRD_NONE;
+	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
+	dev->priv_flags |= IFF_NO_QUEUE;
+	dev->hard_header_len = 0;
+	dev->addr_len = 0;
+	dev->mtu = MPROX_DEFAULT_MTU;
+	dev->min_mtu = ETH_MIN_MTU;
+	dev->max_mtu = ETH_MAX_MTU;
+	dev->features |= features;
+	dev->hw_features |= features;
+	dev->hw_enc_features |= features;
+	mprox_compat_set_lltx(dev);
+	/* Its fds, flows and sockets belong to one namespace: stay there. */
+	mprox_compat_set_netns_local(dev);
+	dev->needs_free_netdev = true;
+	dev->priv_destructor = mprox_dev_destruct;
+
+	md->dev = dev;
+	mutex_init(&md->config_lock);
+	INIT_LIST_HEAD(&md->files);
+	spin_lock_init(&md->files_lock);
+	atomic64_set(&md->generation, 0);
+}
+
+static int mprox_register(struct net_device *dev, bool persist)
+{
+	struct mprox_dev *md = netdev_priv(dev);
+
+	md->persist_at_create = persist;
+	return register_netdevice(dev);
+}
+
+/* "ip link add NAME type mprox": no fd holds it, so it starts persistent. */
+static int mprox_newlink(struct net *src_net, struct net_device *dev,
+			 struct nlattr *tb[], struct nlattr *data[],
+			 struct netlink_ext_ack *extack)
+{
+	return mprox_register(dev, true);
+}
+
+struct rtnl_link_ops mprox_link_ops __read_mostly = {
+	.kind		= MPROX_DRIVER_NAME,
+	.priv_size	= sizeof(struct mprox_dev),
+	.setup		= mprox_setup,
+	.newlink	= mprox_newlink,
+};
+
+struct mprox_dev *mprox_device_create(struct net *net, const char *name,
+				      bool persist)
+{
+	struct net_device *dev;
+	int err;
+
+	ASSERT_RTNL();
+	dev = alloc_netdev(sizeof(struct mprox_dev), name,
+			   strchr(name, '%') ? NET_NAME_ENUM : NET_NAME_USER,
+			   mprox_setup);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	dev_net_set(dev, net);
+	err = mprox_register(dev, persist);
+	if (err) {
+		free_netdev(dev);
+		return ERR_PTR(err);
+	}
+	return netdev_priv(dev);
+}
+
+int mprox_device_apply(struct mprox_dev *md, const char *buf, size_t len)
+{
+	struct mprox_config *old, *draft;
+	int err;
+
+	mutex_lock(&md->config_lock);
+	old = rcu_dereference_protected(md->config,
+					lockdep_is_held(&md->config_lock));
+	draft = mprox_config_clone(old);
+	if (!draft) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	err = mprox_config_apply_text(draft, buf, len);
+	if (err) {
+		mprox_config_free(draft);
+		goto out_unlock;
+	}
+	rcu_assign_pointer(md->config, draft);
+	mprox_config_free_rcu(old);
+	mprox_device_changed(md);
+out_unlock:
+	mutex_unlock(&md->config_lock);
+	return err;
+}
+
+struct mprox_dev *mprox_device_find(struct net *net, const char *name)
+{
+	struct net_device *dev;
+
+	ASSERT_RTNL();
+	dev = __dev_get_by_name(net, name);
+	if (!dev || dev->rtnl_link_ops != &mprox_link_ops)
+		return NULL;
+	return netdev_priv(dev);
+}
+
+int mprox_device_init(void)
+{
+	return rtnl_link_register(&mprox_link_ops);
+}
+
+void mprox_device_exit(void)
+{
+	/* Deletes every mprox device left, in every namespace. */
+	rtnl_link_unregister(&mprox_link_ops);
+}
+
+MODULE_ALIAS_RTNL_LINK(MPROX_DRIVER_NAME);

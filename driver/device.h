@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The mprox netdevice and what binds file descriptors to it.
+ */
+#ifndef _MPROX_DEVICE_H
+#define _MPROX_DEVICE_H
+
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/wait.h>
+
+#include "config.h"
+
+struct mprox_file;
+
+/* Drops and other counters that struct pcpu_sw_netstats does not have. */
+struct mprox_pcpu_stats {
+	u64 tx_dropped;
+	struct u64_stats_sync syncp;
+};
+
+struct mprox_dev {
+	struct net_device *dev;
+	struct mprox_config __rcu *config;
+	/* Serialises configuration writers; readers use RCU. */
+	struct mutex config_lock;
+	/*
+	 * Files bound to this device. Changed with RTNL and files_lock held,
+	 * walked with either (files_lock: to wake pollers from any context).
+	 */
+	struct list_head files;
+	spinlock_t files_lock;		/* protects files, see above */
+	/*
+	 * Bumped on every visible change (configuration, link state,
+	 * deletion); poll() compares it with what a file last read.
+	 */
+	atomic64_t generation;
+	struct mprox_pcpu_stats __percpu *pstats;
+	/* Initial "persist" for ndo_init, which builds the configuration. */
+	bool persist_at_create;
+};
+
+extern struct rtnl_link_ops mprox_link_ops;
+
+int mprox_device_init(void);
+void mprox_device_exit(void);
+
+/* RTNL held. Creates and registers a device in @net, named from @name. */
+struct mprox_dev *mprox_device_create(struct net *net, const char *name,
+				      bool persist);
+/* RTNL held. The mprox device called @name in @net, or NULL. */
+struct mprox_dev *mprox_device_find(struct net *net, const char *name);
+
+static inline bool mprox_device_persistent(struct mprox_dev *md)
+{
+	bool persist;
+
+	rcu_read_lock();
+	persist = rcu_dereference(md->config)->persist;
+	rcu_read_unlock();
+	return persist;
+}
+
+/*
+ * Something a reader of the status document would see has changed: wake
+ * every file's pollers. Any context but hard IRQ.
+ */
+void mprox_device_changed(struct mprox_dev *md);
+
+/* Called by the device with RTNL held when it goes away. */
+void mprox_file_detach_all(struct mprox_dev *md);
+
+/*
+ * Apply a whole write() of directives: all or nothing (see config.h).
+ * Sleeps.
+ */
+int mprox_device_apply(struct mprox_dev *md, const char *buf, size_t len);
+
+#endif /* _MPROX_DEVICE_H */

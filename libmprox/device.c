@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Binding fds to devices, and the ioctls that describe a device.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mprox.h"
+#include "internal.h"
+
+int mprox_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int rc;
+
+	do {
+		rc = ioctl(fd, cmd, arg);
+	} while (rc < 0 && errno == EINTR);
+	return rc < 0 ? -1 : rc;
+}
+
+static int open_control(unsigned int flags)
+{
+	int oflags = O_RDWR;
+
+	if (flags & MPROX_CLOEXEC)
+		oflags |= O_CLOEXEC;
+	if (flags & MPROX_NONBLOCK)
+		oflags |= O_NONBLOCK;
+	return open(MPROX_DEVICE_PATH, oflags);
+}
+
+static int bind_fd(unsigned long cmd, const char *name, unsigned int flags)
+{
+	struct mprox_ioc_bind b = { .size = sizeof(b) };
+	int fd, saved;
+
+	if (name && strlen(name) >= sizeof(b.name)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (name)
+		strcpy(b.name, name);
+	if (flags & MPROX_PERSIST)
+		b.flags |= MPROX_F_PERSIST;
+	fd = open_control(flags);
+	if (fd < 0)
+		return -1;
+	if (mprox_ioctl(fd, cmd, &b) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+MPROX_EXPORT int mprox_create(const char *name, unsigned int flags)
+{
+	if (flags & ~(MPROX_CLOEXEC | MPROX_NONBLOCK | MPROX_PERSIST)) {
+		errno = EINVAL;
+		return -1;
+	}
+#ifdef __NR_mprox_create
+	/* An in-tree kernel has the real system call with the same meaning. */
+	{
+		long fd = syscall(__NR_mprox_create, name, flags);
+
+		if (fd >= 0 || errno != ENOSYS)
+			return (int)fd;
+	}
+#endif
+	return bind_fd(MPROX_IOC_CREATE, name, flags);
+}
+
+MPROX_EXPORT int mprox_attach(const char *name, unsigned int flags)
+{
+	if (!name || !*name || (flags & ~(MPROX_CLOEXEC | MPROX_NONBLOCK))) {
+		errno = EINVAL;
+		return -1;
+	}
+	return bind_fd(MPROX_IOC_ATTACH, name, flags);
+}
+
+MPROX_EXPORT int mprox_get_info(int fd, struct mprox_ioc_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return mprox_ioctl(fd, MPROX_IOC_GET_INFO, info) < 0 ? -1 : 0;
+}
+
+MPROX_EXPORT int mprox_ifname(int fd, char name[IFNAMSIZ])
+{
+	struct mprox_ioc_info info;
+
+	if (mprox_get_info(fd, &info) < 0)
+		return -1;
+	memcpy(name, info.name, IFNAMSIZ);
+	name[IFNAMSIZ - 1] = '\0';
+	return 0;
+}
+
+MPROX_EXPORT int mprox_get_stats(int fd, struct mprox_ioc_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	stats->size = sizeof(*stats);
+	return mprox_ioctl(fd, MPROX_IOC_GET_STATS, stats) < 0 ? -1 : 0;
+}
+
+MPROX_EXPORT int mprox_set_persist(int fd, int persist)
+{
+	__u32 val = !!persist;
+
+	return mprox_ioctl(fd, MPROX_IOC_SET_PERSIST, &val) < 0 ? -1 : 0;
+}

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * What errno values mean when they come from an mprox fd.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mprox.h"
+#include "internal.h"
+
+MPROX_EXPORT const char *mprox_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case 0:
+		return "success";
+	case EINVAL:
+		return "malformed directive, unknown directive or key, or bad characters";
+	case ERANGE:
+		return "a number is out of its range";
+	case ENAMETOOLONG:
+		return "a name, host, user, password or URL is too long";
+	case E2BIG:
+		return "too much at once: write over 64 KiB, line over 1024 bytes or too many "
+		       "upstreams";
+	case EEXIST:
+		return "an upstream by that name exists already";
+	case ENOENT:
+		return "no such upstream, or /dev/mprox missing (is the mprox module loaded?)";
+	case EOPNOTSUPP:
+		return "this directive is not supported yet";
+	case ENODEV:
+		return "no such mprox device, or it was deleted";
+	case EBADFD:
+		return "the fd is not bound to an mprox device";
+	case EBUSY:
+		return "the fd is already bound to a device";
+	case EPERM:
+		return "CAP_NET_ADMIN is needed in the network namespace's user namespace";
+	}
+	return strerror(err);
+}
