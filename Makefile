@@ -45,7 +45,7 @@ CASES ?=
 KERNELS ?= stock debug
 KERNEL ?= stock
 
-.PHONY: all kmod lib helper deps check check-unit check-vm vm-shell style \
+.PHONY: all kmod lib helper progs deps check check-unit check-vm vm-shell style \
 	install uninstall demo clean
 
 all: kmod lib helper
@@ -102,6 +102,14 @@ ip-helper/%.o: ip-helper/%.c $(LIB_HEADERS)
 
 ip-helper/mprox: $(HELPER_OBJS) libmprox/libmprox.a
 	$(CC) $(USER_CFLAGS) -o $@ $(HELPER_OBJS) libmprox/libmprox.a
+
+# C programs the integration cases run inside the test guest.
+PROGS := $(patsubst tests/integration/progs/%.c,build/progs/%,$(wildcard tests/integration/progs/*.c))
+progs: $(PROGS)
+
+build/progs/%: tests/integration/progs/%.c tests/integration/progs/tap.h libmprox/libmprox.a $(LIB_HEADERS)
+	@mkdir -p build/progs
+	$(CC) $(USER_CFLAGS) -o $@ $< libmprox/libmprox.a
 
 FORCE:
 

@@ -26,6 +26,11 @@ guest_setup() {
 	mount -t devpts devpts /dev/pts
 	mount -t tmpfs tmpfs /dev/shm
 	mount -t debugfs debugfs /sys/kernel/debug
+	# devtmpfs has no /dev/fd; bash process substitution needs it.
+	ln -sfn /proc/self/fd /dev/fd
+	ln -sf /proc/self/fd/0 /dev/stdin
+	ln -sf /proc/self/fd/1 /dev/stdout
+	ln -sf /proc/self/fd/2 /dev/stderr
 	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 	hostname mprox-guest
 	ip link set lo up
@@ -89,7 +94,7 @@ fi
 report_open
 # Leaks from boot are not ours; only what the cases leave behind counts.
 [ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
-export MPROX_KO MPROX_TEST_KO MPROX_TOP MPROX_KERNEL_FLAVOUR
+export MPROX_KO MPROX_TEST_KO MPROX_TOP MPROX_KERNEL_FLAVOUR MPROX_PROGS
 for c in $CASES; do
 	run_case "$c"
 done

@@ -58,8 +58,9 @@ debug)
 	;;
 esac
 
-# The module, built against exactly this kernel.
+# The module, built against exactly this kernel, and the test programs.
 make -s -C "$TOP_DIR" kmod KDIR="$kdir" KMOD_BUILD="$build/kmod" >&2
+make -s -C "$TOP_DIR" progs >&2
 mprox_ko=$build/kmod/driver/mprox.ko
 mprox_test_ko=$build/kmod/driver/mprox-test.ko
 [ -f "$mprox_test_ko" ] || mprox_test_ko=""
@@ -107,6 +108,7 @@ MPROX_TOP=$TOP_DIR
 MPROX_KERNEL_FLAVOUR=$flavour
 MPROX_KO=$mprox_ko
 MPROX_TEST_KO=$mprox_test_ko
+MPROX_PROGS=$TOP_DIR/build/progs
 MODULES_DIR=$modules_dir
 CASES="$cases"
 CASE_TIMEOUT=$CASE_TIMEOUT

@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mprox fd API from a user's side: lifetime, binding, inheritance,
+ * permissions, atomic directives, the JSON document and poll(). Runs as
+ * root in the test guest with mprox.ko loaded; prints TAP.
+ *
+ *   fd-api run                 all tests
+ *   fd-api hold NAME           create NAME, print "ready", wait for EOF
+ *   fd-api apply NAME TEXT     attach to NAME and apply TEXT
+ *   fd-api json NAME           attach to NAME and print its JSON
+ *   fd-api exec-check FD NAME  (internal) is FD bound to NAME?
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mprox.h"
+#include "tap.h"
+
+static bool dev_exists(const char *name)
+{
+	return if_nametoindex(name) != 0;
+}
+
+static char *json_of(int fd)
+{
+	char *j = mprox_status_json(fd);
+
+	if (!j) {
+		tap_diag("mprox_status_json: %s", strerror(errno));
+		return strdup("");
+	}
+	return j;
+}
+
+static int run_cmd(const char *cmd)
+{
+	int rc = system(cmd);
+
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Wait up to @ms for poll() events on @fd; returns revents. */
+static short wait_events(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	return p.revents;
+}
+
+static void test_create_close(void)
+{
+	char name[IFNAMSIZ] = "";
+	int fd;
+
+	fd = mprox_create("mproxt%d", MPROX_CLOEXEC);
+	if (!tap_ok(fd >= 0, "mprox_create(\"mproxt%%d\") gives an fd (%s)", strerror(errno)))
+		return;
+	tap_ok(mprox_ifname(fd, name) == 0 && !strncmp(name, "mproxt", 6),
+	       "the name's %%d is resolved: %s", name);
+	tap_ok(dev_exists(name), "%s exists", name);
+	close(fd);
+	tap_ok(!dev_exists(name), "closing the only fd deletes %s", name);
+
+	fd = mprox_create(NULL, 0);
+	tap_ok(fd >= 0 && mprox_ifname(fd, name) == 0 && !strncmp(name, "mprox", 5),
+	       "no name gives mprox%%d: %s", name);
+	close(fd);
+
+	tap_errno(mprox_create("bad name", 0), EINVAL, "a name with a space is EINVAL");
+	tap_errno(mprox_create("waytoolongnamexxx", 0), ENAMETOOLONG,
+		  "a 17-char name is ENAMETOOLONG");
+	fd = mprox_create("mproxdup", 0);
+	tap_errno(mprox_create("mproxdup", 0), EEXIST, "a taken name is EEXIST");
+	close(fd);
+	tap_errno(mprox_create("x", 0x100), EINVAL, "unknown flags are EINVAL");
+}
+
+static void test_persist(void)
+{
+	int fd, fd2;
+
+	fd = mprox_create("mproxp0", MPROX_PERSIST);
+	close(fd);
+	tap_ok(dev_exists("mproxp0"), "MPROX_PERSIST keeps the device after close");
+	fd = mprox_attach("mproxp0", 0);
+	tap_ok(fd >= 0, "attach to the persistent device");
+	tap_ok(mprox_apply(fd, "persist off\n") == 0, "persist off");
+	close(fd);
+	tap_ok(!dev_exists("mproxp0"), "after persist off the last close deletes it");
+
+	fd = mprox_create("mproxp1", 0);
+	tap_ok(mprox_set_persist(fd, 1) == 0, "MPROX_IOC_SET_PERSIST 1");
+	close(fd);
+	tap_ok(dev_exists("mproxp1"), "persistent by ioctl survives close");
+	fd = mprox_attach("mproxp1", 0);
+	fd2 = mprox_attach("mproxp1", 0);
+	tap_ok(fd >= 0 && fd2 >= 0, "two fds on one device");
+	mprox_set_persist(fd, 0);
+	close(fd);
+	tap_ok(dev_exists("mproxp1"), "closing one of two fds keeps the device");
+	close(fd2);
+	tap_ok(!dev_exists("mproxp1"), "closing the last deletes it");
+}
+
+static void test_attach(void)
+{
+	int fd, fd2;
+	struct mprox_ioc_info info;
+
+	tap_errno(mprox_attach("mproxnone", 0), ENODEV, "attach to a missing device is ENODEV");
+	tap_errno(mprox_attach("lo", 0), ENODEV, "attach to a non-mprox device is ENODEV");
+	fd = mprox_create("mproxa0", 0);
+	fd2 = mprox_attach("mproxa0", 0);
+	tap_ok(fd2 >= 0, "attach to a live device");
+	tap_ok(mprox_apply(fd2, "upstream add a socks5://10.0.0.1:1080\n") == 0,
+	       "apply through the attached fd");
+	tap_ok(mprox_get_info(fd, &info) == 0 && info.upstreams == 1,
+	       "the creating fd sees the change");
+	{
+		struct mprox_ioc_bind b = { .size = sizeof(b) };
+
+		strcpy(b.name, "mproxa0");
+		tap_errno(ioctl(fd, MPROX_IOC_ATTACH, &b), EBUSY,
+			  "binding a bound fd again is EBUSY");
+	}
+	close(fd2);
+	close(fd);
+}
+
+static void test_unbound(void)
+{
+	int fd = open(MPROX_DEVICE_PATH, O_RDWR);
+	struct mprox_ioc_info info;
+	char buf[16];
+
+	if (!tap_ok(fd >= 0, "open /dev/mprox"))
+		return;
+	tap_errno(mprox_get_info(fd, &info), EBADFD, "ioctl on an unbound fd is EBADFD");
+	tap_errno(write(fd, "persist on\n", 11), EBADFD, "write on an unbound fd is EBADFD");
+	tap_errno(read(fd, buf, sizeof(buf)), EBADFD, "read on an unbound fd is EBADFD");
+	tap_errno(ioctl(fd, _IO('T', 1), 0), ENOTTY, "a foreign ioctl is ENOTTY");
+	close(fd);
+}
+
+/* Every line here must be refused, and the configuration left alone. */
+static const struct bad_input {
+	const char *text;
+	size_t len; /* 0: strlen */
+	int err;
+} bad_inputs[] = {
+	{ "upstream add a\n", 0, EINVAL },
+	{ "upstream add a ftp://1.2.3.4:21\n", 0, EINVAL },
+	{ "upstream add a socks5://\n", 0, EINVAL },
+	{ "upstream add a socks5://1.2.3.4:0\n", 0, ERANGE },
+	{ "upstream add a socks5://1.2.3.4:65536\n", 0, ERANGE },
+	{ "upstream add a socks5://1.2.3.4:12x\n", 0, EINVAL },
+	{ "upstream add a socks5://1.2.3.999\n", 0, EINVAL },
+	{ "upstream add a socks5://[fe80::1%eth0]:1080\n", 0, EINVAL },
+	{ "upstream add a socks5://[::1\n", 0, EINVAL },
+	{ "upstream add a socks5://u:p@@1.2.3.4\n", 0, EINVAL },
+	{ "upstream add a socks5://1.2.3.4 weight 0\n", 0, ERANGE },
+	{ "upstream add a socks5://1.2.3.4 weight 1001\n", 0, ERANGE },
+	{ "upstream add a socks5://1.2.3.4 colour blue\n", 0, EINVAL },
+	{ "upstream add abcdefghijabcdefghijabcdefghij12 socks5://1.2.3.4\n", 0, ENAMETOOLONG },
+	{ "upstream add bad/name socks5://1.2.3.4\n", 0, EINVAL },
+	{ "upstream add keep socks5://1.2.3.4\n", 0, EEXIST }, /* duplicate */
+	{ "upstream del nothere\n", 0, ENOENT },
+	{ "upstream\n", 0, EINVAL },
+	{ "upstream frob\n", 0, EINVAL },
+	{ "persist maybe\n", 0, EINVAL },
+	{ "fwmark 0\n", 0, ERANGE },
+	{ "fwmark 4294967296\n", 0, ERANGE },
+	{ "fwmark -1\n", 0, EINVAL },
+	{ "set connect_timeout_ms 1\n", 0, ERANGE },
+	{ "set max_flows 99999999999999999999999\n", 0, ERANGE },
+	{ "set no_such_key 1\n", 0, EINVAL },
+	{ "set max_flows\n", 0, EINVAL },
+	{ "dns fake-ip 198.18.0.0/15\n", 0, EOPNOTSUPP },
+	{ "rule add uid 1000\n", 0, EOPNOTSUPP },
+	{ "frobnicate\n", 0, EINVAL },
+	{ "persist on\nupstream add b socks5://1.2.3.4\0\n", 40, EINVAL }, /* NUL */
+	{ "upstream add caf\xc3\xa9 socks5://1.2.3.4\n", 0, EINVAL }, /* UTF-8 */
+	{ "upstream add b socks5://1.2.3.4\xff\n", 0, EINVAL },
+	{ "upstream add b socks5://1.2.3.4\x01\n", 0, EINVAL },
+	/* The first lines are fine; the last one spoils the whole write. */
+	{ "persist on\nfwmark 7\nupstream add c socks5://1.1.1.1\nbogus\n", 0, EINVAL },
+};
+
+static void test_bad_directives(void)
+{
+	static char big[2 * 1024 * 1024];
+	char *before, *after;
+	unsigned int i, same = 0;
+	size_t line_len;
+	int fd;
+	char *line;
+
+	fd = mprox_create("mproxbad", 0);
+	if (!tap_ok(fd >= 0, "create mproxbad"))
+		return;
+	tap_ok(mprox_apply(
+		       fd,
+		       "# a config\n\n  upstream add keep socks5://u:pw@10.1.1.1:1080 weight 3\n"
+		       "fwmark 0x1234\nset connect_timeout_ms 5000\n") == 0,
+	       "a good configuration applies");
+	before = json_of(fd);
+	for (i = 0; i < sizeof(bad_inputs) / sizeof(bad_inputs[0]); i++) {
+		const struct bad_input *b = &bad_inputs[i];
+		size_t len = b->len ? b->len : strlen(b->text);
+		char shown[64];
+		size_t k;
+
+		for (k = 0; k < sizeof(shown) - 1 && k < len && b->text[k] != '\n'; k++)
+			shown[k] = (b->text[k] >= 0x20 && b->text[k] < 0x7f) ? b->text[k] : '?';
+		shown[k] = '\0';
+		tap_errno(write(fd, b->text, len), b->err, "'%s' is refused", shown);
+		after = json_of(fd);
+		same += !strcmp(before, after);
+		free(after);
+	}
+	tap_ok(same == i, "configuration byte-identical after every refused write (%u/%u)", same,
+	       i);
+
+	memset(big, 'x', sizeof(big));
+	tap_errno(write(fd, big, sizeof(big)), E2BIG, "a 2 MiB write is E2BIG");
+	tap_errno(write(fd, big, 64 * 1024 + 1), E2BIG, "a write of 64 KiB + 1 is E2BIG");
+	line_len = 2000;
+	line = malloc(line_len + 2);
+	memcpy(line, "upstream add ", 13);
+	memset(line + 13, 'a', line_len - 13);
+	line[line_len] = '\n';
+	tap_errno(write(fd, line, line_len + 1), E2BIG, "a 2000-byte line is E2BIG");
+	free(line);
+	{
+		/* 64 upstreams fit, the 65th does not, and none of them lands. */
+		char text[64 * 64], *p = text;
+		int k;
+
+		for (k = 0; k < 65; k++)
+			p += sprintf(p, "upstream add u%d socks5://10.2.0.%d\n", k, k + 1);
+		tap_errno(write(fd, text, p - text), E2BIG, "65 upstreams in one write is E2BIG");
+	}
+	after = json_of(fd);
+	tap_ok(!strcmp(before, after), "configuration still byte-identical");
+	free(after);
+	free(before);
+	close(fd);
+}
+
+static void test_ioctl_upstreams(void)
+{
+	struct mprox_ioc_info info;
+	int fd = mprox_create("mproxio", 0);
+
+	tap_ok(mprox_add_upstream(fd, "p1", "http://user:pw@10.3.0.1:3128", 5) == 0,
+	       "MPROX_IOC_ADD_UPSTREAM");
+	tap_errno(mprox_add_upstream(fd, "p1", "http://10.3.0.2", 0), EEXIST,
+		  "ioctl add of a taken name is EEXIST");
+	tap_errno(mprox_add_upstream(fd, "p2", "socks5://10.3.0.2 weight 2", 0), EINVAL,
+		  "an ioctl URL cannot smuggle extra words");
+	tap_errno(mprox_add_upstream(fd, "p2\nfwmark", "socks5://10.3.0.2", 0), EINVAL,
+		  "an ioctl name cannot smuggle a second line");
+	tap_ok(mprox_get_info(fd, &info) == 0 && info.upstreams == 1 && info.fwmark == 0x6d70,
+	       "GET_INFO: one upstream, default fwmark 0x6d70");
+	tap_ok(mprox_del_upstream(fd, "p1") == 0, "MPROX_IOC_DEL_UPSTREAM");
+	tap_errno(mprox_del_upstream(fd, "p1"), ENOENT, "deleting it again is ENOENT");
+	{
+		/* A newer, bigger struct with a non-zero unknown tail. */
+		char raw[sizeof(struct mprox_ioc_info) + 8] = { 0 };
+		struct mprox_ioc_info *i = (void *)raw;
+
+		i->size = sizeof(raw);
+		tap_ok(ioctl(fd, MPROX_IOC_GET_INFO, raw) == 0,
+		       "a larger zero-tailed struct is fine");
+		i->size = sizeof(raw); /* the kernel wrote back its own size */
+		raw[sizeof(raw) - 1] = 1;
+		tap_errno(ioctl(fd, MPROX_IOC_GET_INFO, raw), E2BIG,
+			  "a larger struct with unknown non-zero fields is E2BIG");
+		i->size = 4;
+		tap_errno(ioctl(fd, MPROX_IOC_GET_INFO, raw), EINVAL,
+			  "a truncated struct is EINVAL");
+	}
+	close(fd);
+}
+
+static void test_fork_exec(const char *self)
+{
+	char fdstr[16];
+	int fd, keep, status;
+	pid_t pid;
+
+	fd = mprox_create("mproxfx", MPROX_CLOEXEC);
+	keep = mprox_attach("mproxfx", 0);
+	mprox_apply(fd, "upstream add inherited socks5://10.4.0.1\n");
+	pid = fork();
+	if (pid == 0) {
+		struct mprox_ioc_info info;
+
+		_exit(mprox_get_info(fd, &info) == 0 && info.upstreams == 1 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a forked child uses the fd");
+
+	pid = fork();
+	if (pid == 0) {
+		snprintf(fdstr, sizeof(fdstr), "%d", keep);
+		execl(self, self, "exec-check", fdstr, "mproxfx", (char *)NULL);
+		_exit(99);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "an fd without close-on-exec survives exec, bound and configured");
+
+	pid = fork();
+	if (pid == 0) {
+		snprintf(fdstr, sizeof(fdstr), "%d", fd);
+		execl(self, self, "exec-check", fdstr, "mproxfx", (char *)NULL);
+		_exit(99);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 3,
+	       "an MPROX_CLOEXEC fd is closed by exec (status %d)", WEXITSTATUS(status));
+	close(keep);
+	close(fd);
+	tap_ok(!dev_exists("mproxfx"), "device gone once every copy is closed");
+}
+
+static int exec_check(int fd, const char *name)
+{
+	struct mprox_ioc_info info;
+
+	if (fcntl(fd, F_GETFD) < 0)
+		return 3;
+	if (mprox_get_info(fd, &info) < 0)
+		return 4;
+	return strcmp(info.name, name) || info.upstreams != 1 ? 5 : 0;
+}
+
+static int send_fd(int sock, int fd)
+{
+	char c = 'x';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c0 = CMSG_FIRSTHDR(&msg);
+
+	c0->cmsg_level = SOL_SOCKET;
+	c0->cmsg_type = SCM_RIGHTS;
+	c0->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c0), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c0;
+	int fd;
+
+	if (recvmsg(sock, &msg, 0) != 1)
+		return -1;
+	c0 = CMSG_FIRSTHDR(&msg);
+	if (!c0 || c0->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c0), sizeof(int));
+	return fd;
+}
+
+static void test_scm_rights(void)
+{
+	int sv[2], fd, status, got;
+	pid_t pid;
+	char *before, *after;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		fd = mprox_create("mproxscm", 0);
+		if (fd < 0 ||
+		    mprox_apply(fd, "upstream add passed socks5://u:hidden@10.5.0.1\n"
+				    "set max_flows 77\n") ||
+		    send_fd(sv[1], fd))
+			_exit(1);
+		_exit(0); /* our copy closes: the device must live on in the parent */
+	}
+	close(sv[1]);
+	got = recv_fd(sv[0]);
+	waitpid(pid, &status, 0);
+	tap_ok(got >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "an fd arrives over SCM_RIGHTS from a child that then exits");
+	before = json_of(got);
+	tap_ok(strstr(before, "\"passed\"") && strstr(before, "\"max_flows\":77"),
+	       "its configuration came with it");
+	tap_ok(dev_exists("mproxscm"), "the device outlived the sender");
+	after = json_of(got);
+	tap_ok(!strcmp(before, after), "two reads give the same document");
+	free(before);
+	free(after);
+	close(got);
+	close(sv[0]);
+	tap_ok(!dev_exists("mproxscm"), "closing the passed fd deletes the device");
+}
+
+static void test_permissions(void)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(10);
+		errno = 0;
+		_exit(mprox_create("mproxeperm", 0) < 0 && errno == EPERM ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "an unprivileged user gets EPERM (status %d)", WEXITSTATUS(status));
+	tap_ok(!dev_exists("mproxeperm"), "and no device");
+
+	pid = fork();
+	if (pid == 0) {
+		char map[64];
+		int f, fd;
+
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(10);
+		/* setuid() made us non-dumpable: /proc/self would be root's. */
+		prctl(PR_SET_DUMPABLE, 1);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+			_exit(11);
+		f = open("/proc/self/setgroups", O_WRONLY);
+		if (f < 0 || write(f, "deny", 4) != 4)
+			_exit(12);
+		close(f);
+		snprintf(map, sizeof(map), "0 65534 1");
+		f = open("/proc/self/uid_map", O_WRONLY);
+		if (f < 0 || write(f, map, strlen(map)) != (ssize_t)strlen(map))
+			_exit(13);
+		close(f);
+		fd = mprox_create("mproxuserns", 0);
+		if (fd < 0)
+			_exit(14);
+		/* In the new namespace, not in the initial one. */
+		_exit(if_nametoindex("mproxuserns") ? 0 : 15);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "root in a new user+net namespace may create a device there (status %d)",
+	       WEXITSTATUS(status));
+	tap_ok(!dev_exists("mproxuserns"), "and it is not in the initial namespace");
+}
+
+static void test_poll(void)
+{
+	char buf[4096];
+	int fd, other;
+	short ev;
+
+	fd = mprox_create("mproxpoll", 0);
+	other = mprox_attach("mproxpoll", 0);
+	tap_ok(wait_events(fd, POLLIN, 0) == 0, "no POLLIN before any change");
+	tap_ok(wait_events(fd, POLLOUT, 0) & POLLOUT, "POLLOUT while bound");
+	mprox_apply(other, "fwmark 99\n");
+	tap_ok(wait_events(fd, POLLIN, 2000) & POLLIN, "POLLIN after another fd's change");
+	tap_ok(pread(fd, buf, sizeof(buf), 0) > 0, "read the new state");
+	tap_ok(wait_events(fd, POLLIN, 0) == 0, "no POLLIN once read");
+	run_cmd("ip link set mproxpoll up");
+	tap_ok(wait_events(fd, POLLIN, 2000) & POLLIN, "POLLIN when the link goes up");
+	pread(fd, buf, sizeof(buf), 0);
+	run_cmd("ip link del mproxpoll");
+	ev = wait_events(fd, POLLIN, 2000);
+	tap_ok((ev & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP),
+	       "POLLERR|POLLHUP after ip link del (revents 0x%x)", ev);
+	tap_errno(write(fd, "fwmark 1\n", 9), ENODEV, "write after deletion is ENODEV");
+	tap_errno(pread(fd, buf, sizeof(buf), 0), ENODEV, "read after deletion is ENODEV");
+	tap_errno(mprox_get_stats(other, &(struct mprox_ioc_stats){ 0 }), ENODEV,
+		  "ioctl after deletion is ENODEV");
+	close(fd);
+	close(other);
+}
+
+static void test_netns_teardown(void)
+{
+	int sv[2], fd, status;
+	short ev;
+	pid_t pid;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	pid = fork();
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET))
+			_exit(1);
+		fd = mprox_create("mproxns", 0);
+		_exit(fd < 0 || send_fd(sv[1], fd) ? 2 : 0);
+	}
+	fd = recv_fd(sv[0]);
+	waitpid(pid, &status, 0);
+	tap_ok(fd >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "a device made in a namespace whose last process exits");
+	ev = wait_events(fd, POLLIN, 20000);
+	tap_ok(ev & POLLHUP, "its fd reports POLLHUP once the namespace is gone (0x%x)", ev);
+	tap_errno(write(fd, "fwmark 1\n", 9), ENODEV, "and ENODEV on write");
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_fdinfo(void)
+{
+	char path[64], buf[512];
+	int fd, f;
+	ssize_t n;
+
+	fd = mprox_create("mproxinfo", 0);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY);
+	n = read(f, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	tap_ok(strstr(buf, "mprox-iff:\tmproxinfo\n") != NULL, "fdinfo names the device");
+	close(f);
+	close(fd);
+}
+
+static void test_cycles(void)
+{
+	int i, bad = 0, fd;
+
+	for (i = 0; i < 1000; i++) {
+		fd = mprox_create("mproxcyc", 0);
+		if (fd < 0 || mprox_apply(fd, "upstream add a socks5://u:p@10.6.0.1\n")) {
+			bad++;
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		close(fd);
+	}
+	tap_ok(bad == 0, "1000 create/configure/close cycles (%d failed)", bad);
+	tap_ok(!dev_exists("mproxcyc"), "no device left behind");
+}
+
+static int cmd_hold(const char *name)
+{
+	char c;
+	int fd = mprox_create(name, 0);
+
+	if (fd < 0) {
+		perror("mprox_create");
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	return 0;
+}
+
+static int cmd_apply(const char *name, const char *text)
+{
+	int fd = mprox_attach(name, 0);
+
+	if (fd < 0 || mprox_apply(fd, text) < 0) {
+		fprintf(stderr, "fd-api: %s\n", mprox_strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_json(const char *name)
+{
+	int fd = mprox_attach(name, 0);
+	char *j = fd < 0 ? NULL : mprox_status_json(fd);
+
+	if (!j) {
+		fprintf(stderr, "fd-api: %s\n", mprox_strerror(errno));
+		return 1;
+	}
+	fputs(j, stdout);
+	free(j);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "hold"))
+		return cmd_hold(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "apply"))
+		return cmd_apply(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "json"))
+		return cmd_json(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "exec-check"))
+		return exec_check(atoi(argv[2]), argv[3]);
+	if (argc != 2 || strcmp(argv[1], "run")) {
+		fprintf(stderr, "usage: fd-api run|hold NAME|apply NAME TEXT|json NAME\n");
+		return 2;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	test_create_close();
+	test_persist();
+	test_attach();
+	test_unbound();
+	test_bad_directives();
+	test_ioctl_upstreams();
+	test_fork_exec("/proc/self/exe");
+	test_scm_rights();
+	test_permissions();
+	test_poll();
+	test_netns_teardown();
+	test_fdinfo();
+	test_cycles();
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}
