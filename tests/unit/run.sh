@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Host unit tests: C tests under tests/unit/test_*.c (built against
-# libmprox and the uapi header, each printing TAP) and Python tests of the
+# libmprox and the uapi header, each printing TAP), a fixed-length run of
+# the parser's fuzz target (tests/fuzz/run.sh) and Python tests of the
 # harness itself (tests/unit/test_*.py). Prints every result, a summary line,
 # and writes "passed failed skipped" to build/unit/counts.
 set -uo pipefail
@@ -52,6 +53,19 @@ for src in tests/unit/test_*.c; do
 		failed=$((failed + 1))
 	fi
 done
+
+# The parser's fuzz target, for a fixed number of runs with a fixed seed:
+# one test, failed by any crash, leak or broken invariant.
+echo "# fuzz_parse"
+fuzz_runs=300000
+if fuzz_log=$(tests/fuzz/run.sh "$fuzz_runs" 2>&1); then
+	echo "ok - fuzz_parse: $fuzz_runs runs"
+	passed=$((passed + 1))
+else
+	tail -n 40 <<<"$fuzz_log" | sed 's/^/# /'
+	echo "not ok - fuzz_parse: crashed or broke an invariant (input in build/fuzz/)"
+	failed=$((failed + 1))
+fi
 
 for py in tests/unit/test_*.py; do
 	[ -e "$py" ] || continue
