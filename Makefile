@@ -8,6 +8,7 @@
 #                        kernel and on the debug kernel; ends with
 #                        "N passed, N failed"
 #   make check-unit      host unit tests only
+#   make fuzz            fuzz the directive parser for FUZZ_TIME seconds (60)
 #   make check-vm        VM suite; CASES=pattern KERNELS="stock debug"
 #   make vm-shell        a shell in the test guest (KERNEL=stock|debug)
 #   make style           checkpatch --strict on kernel code, clang-format
@@ -42,10 +43,11 @@ LIB_HEADERS := libmprox/include/mprox.h libmprox/internal.h uapi/linux/mprox.h
 HELPER_OBJS := ip-helper/mprox.o
 
 CASES ?=
+FUZZ_TIME ?= 60
 KERNELS ?= stock debug
 KERNEL ?= stock
 
-.PHONY: all kmod lib helper progs deps check check-unit check-vm vm-shell style \
+.PHONY: all kmod lib helper progs deps check check-unit check-vm vm-shell style fuzz \
 	install uninstall demo clean
 
 all: kmod lib helper
@@ -123,6 +125,9 @@ check: deps
 
 check-unit: lib helper
 	@tests/unit/run.sh
+
+fuzz:
+	@tests/fuzz/run.sh $(FUZZ_TIME)s
 
 check-vm:
 	@rc=0; for k in $(KERNELS); do tests/vm/run.sh $$k '$(CASES)' || rc=1; done; exit $$rc

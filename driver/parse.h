@@ -46,7 +46,11 @@ struct mprox_upstream_spec {
 		struct in_addr v4;
 		struct in6_addr v6;
 	} addr;
-	char host[MPROX_HOST_MAX];	/* always set: name or address text */
+	/*
+	 * Always set: the name, or the address literal as written (without
+	 * brackets); lower-cased either way.
+	 */
+	char host[MPROX_HOST_MAX];
 	/* Percent-decoded RFC 3986 userinfo; empty when absent. */
 	char user[MPROX_CRED_MAX];
 	char password[MPROX_CRED_MAX];
@@ -98,8 +102,10 @@ struct mprox_directive {
  * Returns 0 and fills proto, family, addr, host, port, user, password of
  * @out (other fields untouched), or a negative errno:
  *   -EINVAL        malformed, unknown scheme, bad characters
- *   -ENAMETOOLONG  URL, host, user or password too long
+ *   -ENAMETOOLONG  URL, host (or one of its labels), user or password too
+ *                  long
  *   -ERANGE        port 0 or above 65535
+ * On error the fields it fills hold no meaningful value.
  */
 int mprox_parse_url(const char *url, size_t len,
 		    struct mprox_upstream_spec *out);
@@ -114,15 +120,19 @@ int mprox_parse_url(const char *url, size_t len,
  *   -ERANGE        a number out of its range
  *   -E2BIG         line longer than MPROX_LINE_MAX or too many words
  *   -EOPNOTSUPP    a directive reserved for a later feature ("dns", "rule")
+ * The checks of the whole line (length, NUL, characters, word count) come
+ * first, so "dns" on a line with a control character is EINVAL. @out is
+ * zeroed before a directive is parsed and left untouched for a comment.
  */
 int mprox_parse_line(const char *line, size_t len,
 		     struct mprox_directive *out);
 
 /*
  * Split a write() buffer into lines. @pos is the offset to start at; on
- * return *line and *line_len describe the next line (newline excluded) and the
- * return value is the offset after it, or 0 when no line is left. The last
- * line need not end with a newline.
+ * return *line and *line_len describe the next line (newline excluded) and
+ * the return value is the offset after it, or 0 when no line is left (@pos
+ * at or past @len). The last line need not end with a newline; an empty
+ * buffer has no line, "\n" has one empty line.
  */
 size_t mprox_next_line(const char *buf, size_t len, size_t pos,
 		       const char **line, size_t *line_len);

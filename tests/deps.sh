@@ -16,6 +16,8 @@ packages=(
 	qemu-system-x86 busybox-static python3 util-linux procps coreutils
 	# style
 	clang-format perl
+	# the parser's fuzz target (libFuzzer)
+	clang-14 libclang-rt-14-dev
 	# what the tests run inside the guest (it sees the host's root)
 	iproute2 nftables curl socat iperf3 dnsutils tcpdump
 	microsocks dante-server tinyproxy

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Host unit tests: C tests under tests/unit/test_*.c (built against
-# libmprox and the uapi header, each printing TAP) and Python tests of the
+# libmprox and the uapi header, each printing TAP), a fixed-length run of
+# the parser's fuzz target (tests/fuzz/run.sh) and Python tests of the
 # harness itself (tests/unit/test_*.py). Prints every result, a summary line,
 # and writes "passed failed skipped" to build/unit/counts.
 set -uo pipefail
@@ -24,15 +25,22 @@ count_tap() {
 	done
 }
 
+# Extra compiler arguments of tests that build kernel code for the host:
+# the shim stands in for the kernel headers, and the source is linked in.
+declare -A extra=(
+	[test_parse]="-Itests/shim -Idriver driver/parse.c"
+)
+
 # The same describe the Makefile stamps into libmprox.
 version=$(git describe --always --dirty --tags 2>/dev/null || echo unknown)
 for src in tests/unit/test_*.c; do
 	[ -e "$src" ] || continue
 	name=$(basename "$src" .c)
 	echo "# $name"
+	# shellcheck disable=SC2086 # extra holds several words
 	if ! cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -g -fsanitize=address,undefined \
 		-Iuapi -Ilibmprox/include -DEXPECTED_VERSION="\"$version\"" \
-		-o "$out/bin/$name" "$src" -Llibmprox -lmprox -Wl,-rpath,"$top/libmprox"; then
+		-o "$out/bin/$name" "$src" ${extra[$name]:-} -Llibmprox -lmprox -Wl,-rpath,"$top/libmprox"; then
 		echo "not ok - $name: does not build"
 		failed=$((failed + 1))
 		continue
@@ -45,6 +53,19 @@ for src in tests/unit/test_*.c; do
 		failed=$((failed + 1))
 	fi
 done
+
+# The parser's fuzz target, for a fixed number of runs with a fixed seed:
+# one test, failed by any crash, leak or broken invariant.
+echo "# fuzz_parse"
+fuzz_runs=300000
+if fuzz_log=$(tests/fuzz/run.sh "$fuzz_runs" 2>&1); then
+	echo "ok - fuzz_parse: $fuzz_runs runs"
+	passed=$((passed + 1))
+else
+	tail -n 40 <<<"$fuzz_log" | sed 's/^/# /'
+	echo "not ok - fuzz_parse: crashed or broke an invariant (input in build/fuzz/)"
+	failed=$((failed + 1))
+fi
 
 for py in tests/unit/test_*.py; do
 	[ -e "$py" ] || continue

@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The parser's test cases, shared by the KUnit suite (parse_test.c) and the
+ * host unit test (tests/unit/test_parse.c): one table, two runners. Include
+ * after parse.c or parse.h (and <linux/string.h> or the shim).
+ *
+ * A case gives an input, the return value wanted and, when that is 0, the
+ * fields wanted; mprox_parse_case_run() runs it and names the first field
+ * that differs, so that a runner only reports.
+ */
+#ifndef _MPROX_PARSE_TEST_CASES_H
+#define _MPROX_PARSE_TEST_CASES_H
+
+/*
+ * Inputs are string literals measured with sizeof, so that they may hold
+ * NUL bytes. Long ones are built from these pieces at the point of use.
+ */
+#define T_LINE(s)	.in = (s), .len = sizeof(s) - 1
+#define T_URL(s)	.in = (s), .len = sizeof(s) - 1, .url = true
+#define T_A63		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define T_A64		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define T_B57		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define T_B61		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+/* 15 escaped 'a': 45 bytes of URL, 15 of user name */
+#define T_PCT15		"%61%61%61%61%61%61%61%61%61%61%61%61%61%61%61"
+/* 31 characters, every kind a name may hold */
+#define T_NAME31	"abcdefghijklmnopqrstuvwxyz-_.09"
+
+struct mprox_parse_case {
+	const char *desc;
+	const char *in;
+	size_t len;
+	bool url;		/* mprox_parse_url() rather than _line() */
+	int ret;
+	/* Wanted when ret is 0; a NULL string means "". */
+	enum mprox_op op;
+	const char *name;
+	enum mprox_proto proto;
+	u16 family;
+	u16 port;
+	const char *addr;	/* 4 or 16 bytes, network order */
+	const char *host;
+	const char *user;
+	const char *password;
+	u32 weight;
+	enum mprox_tunable key;
+	u64 value;		/* persist (0 or 1), fwmark, set value */
+};
+
+static const struct mprox_parse_case mprox_parse_cases[] = {
+	/* URLs that parse, one of each scheme and host kind */
+	{ "socks5 IPv4 with port", T_URL("socks5://127.0.0.1:9050"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET, .port = 9050,
+	  .addr = "\x7f\x00\x00\x01", .host = "127.0.0.1" },
+	{ "socks5h name, default port, lower-cased",
+	  T_URL("socks5h://Proxy-1.Example.COM"),
+	  .proto = MPROX_PROTO_SOCKS5H, .family = AF_UNSPEC, .port = 1080,
+	  .host = "proxy-1.example.com" },
+	{ "socks4 port 1", T_URL("socks4://10.0.0.1:1"),
+	  .proto = MPROX_PROTO_SOCKS4, .family = AF_INET, .port = 1,
+	  .addr = "\x0a\x00\x00\x01", .host = "10.0.0.1" },
+	{ "socks4a port 65535", T_URL("socks4a://h:65535"),
+	  .proto = MPROX_PROTO_SOCKS4A, .port = 65535, .host = "h" },
+	{ "http user and password", T_URL("http://alice:s3cret@proxy.example:3128"),
+	  .proto = MPROX_PROTO_HTTP, .port = 3128, .host = "proxy.example",
+	  .user = "alice", .password = "s3cret" },
+	{ "scheme is case-insensitive", T_URL("HtTp://h"),
+	  .proto = MPROX_PROTO_HTTP, .port = 1080, .host = "h" },
+	{ "upper-case SOCKS5H", T_URL("SOCKS5H://h"),
+	  .proto = MPROX_PROTO_SOCKS5H, .port = 1080, .host = "h" },
+	{ "IPv4 extremes", T_URL("socks5://255.255.255.255"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET, .port = 1080,
+	  .addr = "\xff\xff\xff\xff", .host = "255.255.255.255" },
+	{ "IPv4 zero", T_URL("socks5://0.0.0.0:1"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET, .port = 1,
+	  .addr = "\0\0\0\0", .host = "0.0.0.0" },
+	{ "IPv6 with port, lower-cased", T_URL("socks5://[2001:DB8::1]:1081"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET6, .port = 1081,
+	  .addr = "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", .host = "2001:db8::1" },
+	{ "IPv6 unspecified", T_URL("socks5://[::]"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET6, .port = 1080,
+	  .addr = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", .host = "::" },
+	{ "IPv6 loopback", T_URL("socks5://[::1]"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET6, .port = 1080,
+	  .addr = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", .host = "::1" },
+	{ "IPv6 eight groups", T_URL("socks5://[1:2:3:4:5:6:7:ffff]"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET6, .port = 1080,
+	  .addr = "\0\x01\0\x02\0\x03\0\x04\0\x05\0\x06\0\x07\xff\xff",
+	  .host = "1:2:3:4:5:6:7:ffff" },
+	{ "IPv6 :: for one group at the end", T_URL("socks5://[1:2:3:4:5:6:7::]"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET6, .port = 1080,
+	  .addr = "\0\x01\0\x02\0\x03\0\x04\0\x05\0\x06\0\x07\0\0",
+	  .host = "1:2:3:4:5:6:7::" },
+	{ "IPv6 :: in the middle", T_URL("socks5://[1::0002:3]"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET6, .port = 1080,
+	  .addr = "\0\x01\0\0\0\0\0\0\0\0\0\0\0\x02\0\x03", .host = "1::0002:3" },
+	{ "IPv6 with IPv4 tail", T_URL("socks5://[::FFFF:192.0.2.1]:80"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET6, .port = 80,
+	  .addr = "\0\0\0\0\0\0\0\0\0\0\xff\xff\xc0\x00\x02\x01", .host = "::ffff:192.0.2.1" },
+	{ "IPv6 six groups and IPv4 tail", T_URL("socks5://[1:2:3:4:5:6:1.2.3.4]"),
+	  .proto = MPROX_PROTO_SOCKS5, .family = AF_INET6, .port = 1080,
+	  .addr = "\0\x01\0\x02\0\x03\0\x04\0\x05\0\x06\x01\x02\x03\x04",
+	  .host = "1:2:3:4:5:6:1.2.3.4" },
+	{ "trailing slash", T_URL("socks5://h:1/"),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1, .host = "h" },
+	{ "trailing slash, default port", T_URL("socks5://h/"),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h" },
+	{ "user without password", T_URL("socks5://bob@h"),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h", .user = "bob" },
+	{ "escapes in user and password", T_URL("socks5://a%3Ab%40c%25:p%3a%2F@h"),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h",
+	  .user = "a:b@c%", .password = "p:/" },
+	{ "raw ':' and sub-delims in password", T_URL("socks5://u:p:q!$&'()*+,;=~@h"),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h",
+	  .user = "u", .password = "p:q!$&'()*+,;=~" },
+	{ "escaped UTF-8 kept as bytes", T_URL("socks5://%C3%A9@h"),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h", .user = "\xc3\xa9" },
+	{ "port with leading zeros is decimal", T_URL("socks5://h:01080"),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h" },
+	{ "name whose last label is not all digits", T_URL("socks5://1.2.3.4a"),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "1.2.3.4a" },
+	{ "63-character label", T_URL("socks5://" T_A63 ".b"),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = T_A63 ".b" },
+	{ "253-character host", T_URL("socks5://" T_A63 "." T_A63 "." T_A63 "." T_B61),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080,
+	  .host = T_A63 "." T_A63 "." T_A63 "." T_B61 },
+	{ "255-byte user and password",
+	  T_URL("socks5://" T_A64 T_A64 T_A64 T_A63 ":" T_A64 T_A64 T_A64 T_A63 "@h"),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h",
+	  .user = T_A64 T_A64 T_A64 T_A63, .password = T_A64 T_A64 T_A64 T_A63 },
+	{ "1024-byte URL",
+	  T_URL("socks5://" T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15
+		T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15
+		T_PCT15 T_PCT15 "@" T_A63 "." T_A63 "." T_A63 "." T_B57),
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080,
+	  .host = T_A63 "." T_A63 "." T_A63 "." T_B57, .user = T_A64 T_A64 T_A64 T_A63 },
+
+	/* URLs that do not */
+	{ "empty URL", T_URL(""), .ret = -EINVAL },
+	{ "no scheme", T_URL("h:1080"), .ret = -EINVAL },
+	{ "empty scheme", T_URL("://h"), .ret = -EINVAL },
+	{ "unknown scheme", T_URL("socks6://h"), .ret = -EINVAL },
+	{ "scheme prefix only", T_URL("sock://h"), .ret = -EINVAL },
+	{ "https is not a scheme here", T_URL("https://h"), .ret = -EINVAL },
+	{ "one slash", T_URL("socks5:/h"), .ret = -EINVAL },
+	{ "no host", T_URL("socks5://"), .ret = -EINVAL },
+	{ "no host before port", T_URL("socks5://:1080"), .ret = -EINVAL },
+	{ "no host after userinfo", T_URL("socks5://u:p@"), .ret = -EINVAL },
+	{ "port 0", T_URL("socks5://h:0"), .ret = -ERANGE },
+	{ "port 65536", T_URL("socks5://h:65536"), .ret = -ERANGE },
+	{ "port past 2^64", T_URL("socks5://h:99999999999999999999999"), .ret = -ERANGE },
+	{ "empty port", T_URL("socks5://h:"), .ret = -EINVAL },
+	{ "port with a letter", T_URL("socks5://h:12a"), .ret = -EINVAL },
+	{ "port with a sign", T_URL("socks5://h:+1"), .ret = -EINVAL },
+	{ "negative port", T_URL("socks5://h:-1"), .ret = -EINVAL },
+	{ "hex port", T_URL("socks5://h:0x50"), .ret = -EINVAL },
+	{ "malformed beats out of range", T_URL("socks5://h:99999999999999999999x"),
+	  .ret = -EINVAL },
+	{ "path", T_URL("socks5://h/x"), .ret = -EINVAL },
+	{ "two slashes", T_URL("socks5://h:1//"), .ret = -EINVAL },
+	{ "query", T_URL("socks5://h?q"), .ret = -EINVAL },
+	{ "fragment", T_URL("socks5://h#f"), .ret = -EINVAL },
+	{ "empty user", T_URL("socks5://@h"), .ret = -EINVAL },
+	{ "empty user with password", T_URL("socks5://:p@h"), .ret = -EINVAL },
+	{ "empty password", T_URL("socks5://u:@h"), .ret = -EINVAL },
+	{ "two @", T_URL("socks5://a@b@h"), .ret = -EINVAL },
+	{ "truncated escape", T_URL("socks5://u%4@h"), .ret = -EINVAL },
+	{ "escape at the end", T_URL("socks5://u%@h"), .ret = -EINVAL },
+	{ "non-hex escape", T_URL("socks5://u%zz@h"), .ret = -EINVAL },
+	{ "escaped NUL", T_URL("socks5://u%00@h"), .ret = -EINVAL },
+	{ "escaped newline", T_URL("socks5://u:p%0a@h"), .ret = -EINVAL },
+	{ "escaped DEL", T_URL("socks5://u%7F@h"), .ret = -EINVAL },
+	{ "unescaped quote in user", T_URL("socks5://u\"@h"), .ret = -EINVAL },
+	{ "unescaped bracket in password", T_URL("socks5://u:[@h"), .ret = -EINVAL },
+	{ "bare IPv6", T_URL("socks5://::1"), .ret = -EINVAL },
+	{ "bare IPv6 with groups", T_URL("socks5://2001:db8::1"), .ret = -EINVAL },
+	{ "IPv6 zone id", T_URL("socks5://[fe80::1%eth0]"), .ret = -EINVAL },
+	{ "IPv6 escaped zone id", T_URL("socks5://[fe80::1%25eth0]:1"), .ret = -EINVAL },
+	{ "IPv6 nine groups", T_URL("socks5://[1:2:3:4:5:6:7:8:9]"), .ret = -EINVAL },
+	{ "IPv6 seven groups", T_URL("socks5://[1:2:3:4:5:6:7]"), .ret = -EINVAL },
+	{ "IPv6 :: with eight groups", T_URL("socks5://[1:2:3:4:5:6:7:8::]"), .ret = -EINVAL },
+	{ "IPv6 :: before eight groups", T_URL("socks5://[::1:2:3:4:5:6:7:8]"), .ret = -EINVAL },
+	{ "IPv6 two ::", T_URL("socks5://[1::2::3]"), .ret = -EINVAL },
+	{ "IPv6 :::", T_URL("socks5://[:::]"), .ret = -EINVAL },
+	{ "IPv6 leading single colon", T_URL("socks5://[:1::]"), .ret = -EINVAL },
+	{ "IPv6 trailing single colon", T_URL("socks5://[1::2:]"), .ret = -EINVAL },
+	{ "IPv6 five hex digits", T_URL("socks5://[12345::]"), .ret = -EINVAL },
+	{ "IPv6 bad hex", T_URL("socks5://[g::]"), .ret = -EINVAL },
+	{ "IPv6 short IPv4 tail", T_URL("socks5://[::1.2.3]"), .ret = -EINVAL },
+	{ "IPv6 IPv4 tail not last", T_URL("socks5://[::1.2.3.4:1]"), .ret = -EINVAL },
+	{ "IPv6 IPv4 tail with no room", T_URL("socks5://[1:2:3:4:5:6:7:1.2.3.4]"),
+	  .ret = -EINVAL },
+	{ "IPv4 alone in brackets", T_URL("socks5://[1.2.3.4]"), .ret = -EINVAL },
+	{ "empty brackets", T_URL("socks5://[]"), .ret = -EINVAL },
+	{ "unclosed bracket", T_URL("socks5://[::1"), .ret = -EINVAL },
+	{ "junk after bracket", T_URL("socks5://[::1]x"), .ret = -EINVAL },
+	{ "empty port after bracket", T_URL("socks5://[::1]:"), .ret = -EINVAL },
+	{ "bracket inside a name", T_URL("socks5://a]b"), .ret = -EINVAL },
+	{ "three-part IPv4", T_URL("socks5://1.2.3"), .ret = -EINVAL },
+	{ "five-part IPv4", T_URL("socks5://1.2.3.4.5"), .ret = -EINVAL },
+	{ "IPv4 part 256", T_URL("socks5://256.1.1.1"), .ret = -EINVAL },
+	{ "IPv4 leading zero", T_URL("socks5://01.2.3.4"), .ret = -EINVAL },
+	{ "IPv4 empty part", T_URL("socks5://1..3.4"), .ret = -EINVAL },
+	{ "all-digit name", T_URL("socks5://1234"), .ret = -EINVAL },
+	{ "label starts with -", T_URL("socks5://-h"), .ret = -EINVAL },
+	{ "label ends with -", T_URL("socks5://h-.x"), .ret = -EINVAL },
+	{ "empty label", T_URL("socks5://a..b"), .ret = -EINVAL },
+	{ "trailing dot", T_URL("socks5://h."), .ret = -EINVAL },
+	{ "leading dot", T_URL("socks5://.h"), .ret = -EINVAL },
+	{ "underscore in a name", T_URL("socks5://h_x"), .ret = -EINVAL },
+	{ "64-character label", T_URL("socks5://" T_A63 "a.b"), .ret = -ENAMETOOLONG },
+	{ "254-character host",
+	  T_URL("socks5://" T_A63 "." T_A63 "." T_A63 "." T_B61 "b"), .ret = -ENAMETOOLONG },
+	{ "256-byte user", T_URL("socks5://" T_A64 T_A64 T_A64 T_A64 "@h"),
+	  .ret = -ENAMETOOLONG },
+	{ "256-byte password", T_URL("socks5://u:" T_A64 T_A64 T_A64 T_A64 "@h"),
+	  .ret = -ENAMETOOLONG },
+	{ "1025-byte URL",
+	  T_URL("socks5://" T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15
+		T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15 T_PCT15
+		T_PCT15 T_PCT15 "@" T_A63 "." T_A63 "." T_A63 "." T_B57 "b"),
+	  .ret = -ENAMETOOLONG },
+	{ "space in URL", T_URL("socks5://h 1"), .ret = -EINVAL },
+	{ "tab in URL", T_URL("socks5://h\t"), .ret = -EINVAL },
+	{ "NUL in URL", T_URL("socks5://h\0"), .ret = -EINVAL },
+	{ "byte 0x80 in URL", T_URL("socks5://h\x80"), .ret = -EINVAL },
+	{ "DEL in URL", T_URL("socks5://h\x7f"), .ret = -EINVAL },
+
+	/* Lines that are ignored */
+	{ "empty line", T_LINE(""), .ret = 1 },
+	{ "blank line", T_LINE(" \t \t"), .ret = 1 },
+	{ "comment", T_LINE("# upstream add x socks5://h"), .ret = 1 },
+	{ "lone #", T_LINE("#"), .ret = 1 },
+	{ "indented comment", T_LINE(" \t# x"), .ret = 1 },
+	{ "comment with any byte but NUL", T_LINE("#\x01\x1b\x7f\x80\xff\r"), .ret = 1 },
+	{ "1024-byte comment",
+	  T_LINE("#" T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64
+		 T_A64 T_A64 T_A64 T_A64 T_A63), .ret = 1 },
+
+	/* Whole-line faults */
+	{ "1025-byte comment",
+	  T_LINE("#" T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64
+		 T_A64 T_A64 T_A64 T_A64 T_A63 "a"), .ret = -E2BIG },
+	{ "NUL in a comment", T_LINE("# a\0b"), .ret = -EINVAL },
+	{ "NUL alone", T_LINE("\0"), .ret = -EINVAL },
+	{ "NUL after a directive", T_LINE("persist on\0"), .ret = -EINVAL },
+	{ "control character", T_LINE("persist\x01on"), .ret = -EINVAL },
+	{ "carriage return", T_LINE("persist on\r"), .ret = -EINVAL },
+	{ "byte 0x80", T_LINE("persist on\x80"), .ret = -EINVAL },
+	{ "UTF-8 word", T_LINE("upstream del caf\xc3\xa9"), .ret = -EINVAL },
+	{ "DEL", T_LINE("upstream del a\x7f"), .ret = -EINVAL },
+	{ "32 words",
+	  T_LINE("fwmark 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"),
+	  .ret = -EINVAL },
+	{ "33 words",
+	  T_LINE("fwmark 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"),
+	  .ret = -E2BIG },
+	{ "trailing comment is not one", T_LINE("persist on # c"), .ret = -EINVAL },
+	{ "unknown directive", T_LINE("frobnicate"), .ret = -EINVAL },
+	{ "directives are lower case", T_LINE("Persist on"), .ret = -EINVAL },
+
+	/* upstream add */
+	{ "upstream add", T_LINE("upstream add tor socks5h://127.0.0.1:9050"),
+	  .op = MPROX_OP_UPSTREAM_ADD, .name = "tor", .weight = 1,
+	  .proto = MPROX_PROTO_SOCKS5H, .family = AF_INET, .port = 9050,
+	  .addr = "\x7f\x00\x00\x01", .host = "127.0.0.1" },
+	{ "upstream add, weight, tabs, 31-character name",
+	  T_LINE("\tupstream  add\t" T_NAME31 " http://u:p@H:3128 \t weight 1000 "),
+	  .op = MPROX_OP_UPSTREAM_ADD, .name = T_NAME31, .weight = 1000,
+	  .proto = MPROX_PROTO_HTTP, .port = 3128, .host = "h", .user = "u", .password = "p" },
+	{ "upstream add, weight 1", T_LINE("upstream add A socks4://[::1] weight 1"),
+	  .op = MPROX_OP_UPSTREAM_ADD, .name = "A", .weight = 1,
+	  .proto = MPROX_PROTO_SOCKS4, .family = AF_INET6, .port = 1080,
+	  .addr = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", .host = "::1" },
+	{ "upstream add, 255-byte user",
+	  T_LINE("upstream add n socks5://" T_A64 T_A64 T_A64 T_A63 "@h"),
+	  .op = MPROX_OP_UPSTREAM_ADD, .name = "n", .weight = 1,
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h",
+	  .user = T_A64 T_A64 T_A64 T_A63 },
+	{ "upstream add, 256-byte user",
+	  T_LINE("upstream add n socks5://" T_A64 T_A64 T_A64 T_A64 "@h"),
+	  .ret = -ENAMETOOLONG },
+	{ "upstream add, 32-character name",
+	  T_LINE("upstream add " T_NAME31 "Z socks5://h"), .ret = -ENAMETOOLONG },
+	{ "upstream add, '/' in name", T_LINE("upstream add a/b socks5://h"), .ret = -EINVAL },
+	{ "upstream add, '@' in name", T_LINE("upstream add a@ socks5://h"), .ret = -EINVAL },
+	{ "upstream add, bad URL", T_LINE("upstream add n socks6://h"), .ret = -EINVAL },
+	{ "upstream add, port 0", T_LINE("upstream add n socks5://h:0"), .ret = -ERANGE },
+	{ "upstream add, no name", T_LINE("upstream add"), .ret = -EINVAL },
+	{ "upstream add, no URL", T_LINE("upstream add n"), .ret = -EINVAL },
+	{ "upstream add, stray word", T_LINE("upstream add n socks5://h x"), .ret = -EINVAL },
+	{ "upstream add, weight without value",
+	  T_LINE("upstream add n socks5://h weight"), .ret = -EINVAL },
+	{ "upstream add, word after weight",
+	  T_LINE("upstream add n socks5://h weight 2 x"), .ret = -EINVAL },
+	{ "upstream add, Weight", T_LINE("upstream add n socks5://h Weight 2"), .ret = -EINVAL },
+	{ "upstream add, other key", T_LINE("upstream add n socks5://h prio 2"), .ret = -EINVAL },
+	{ "upstream add, weight 0", T_LINE("upstream add n socks5://h weight 0"), .ret = -ERANGE },
+	{ "upstream add, weight 1001", T_LINE("upstream add n socks5://h weight 1001"),
+	  .ret = -ERANGE },
+	{ "upstream add, weight past 2^64",
+	  T_LINE("upstream add n socks5://h weight 99999999999999999999999"), .ret = -ERANGE },
+	{ "upstream add, hex weight", T_LINE("upstream add n socks5://h weight 0x10"),
+	  .ret = -EINVAL },
+	{ "upstream add, negative weight", T_LINE("upstream add n socks5://h weight -1"),
+	  .ret = -EINVAL },
+
+	/* upstream del, flush */
+	{ "upstream del", T_LINE("upstream del " T_NAME31),
+	  .op = MPROX_OP_UPSTREAM_DEL, .name = T_NAME31 },
+	{ "upstream del, 32-character name", T_LINE("upstream del " T_NAME31 "Z"),
+	  .ret = -ENAMETOOLONG },
+	{ "upstream del, bad name", T_LINE("upstream del a:b"), .ret = -EINVAL },
+	{ "upstream del, no name", T_LINE("upstream del"), .ret = -EINVAL },
+	{ "upstream del, two names", T_LINE("upstream del a b"), .ret = -EINVAL },
+	{ "upstream flush", T_LINE("upstream flush"), .op = MPROX_OP_UPSTREAM_FLUSH },
+	{ "upstream flush, stray word", T_LINE("upstream flush all"), .ret = -EINVAL },
+	{ "upstream alone", T_LINE("upstream"), .ret = -EINVAL },
+	{ "upstream, unknown verb", T_LINE("upstream list"), .ret = -EINVAL },
+	{ "upstream, verb upper case", T_LINE("upstream ADD n socks5://h"), .ret = -EINVAL },
+
+	/* persist */
+	{ "persist on", T_LINE("persist on"), .op = MPROX_OP_PERSIST, .value = 1 },
+	{ "persist off", T_LINE("  persist\toff\t"), .op = MPROX_OP_PERSIST, .value = 0 },
+	{ "persist alone", T_LINE("persist"), .ret = -EINVAL },
+	{ "persist ON", T_LINE("persist ON"), .ret = -EINVAL },
+	{ "persist 1", T_LINE("persist 1"), .ret = -EINVAL },
+	{ "persist on off", T_LINE("persist on off"), .ret = -EINVAL },
+
+	/* fwmark */
+	{ "fwmark 1", T_LINE("fwmark 1"), .op = MPROX_OP_FWMARK, .value = 1 },
+	{ "fwmark decimal max", T_LINE("fwmark 4294967295"), .op = MPROX_OP_FWMARK,
+	  .value = 0xffffffff },
+	{ "fwmark hex max", T_LINE("fwmark 0xffffffff"), .op = MPROX_OP_FWMARK,
+	  .value = 0xffffffff },
+	{ "fwmark 0X1F", T_LINE("fwmark 0X1F"), .op = MPROX_OP_FWMARK, .value = 0x1f },
+	{ "fwmark 010 is decimal", T_LINE("fwmark 010"), .op = MPROX_OP_FWMARK, .value = 10 },
+	{ "fwmark 0", T_LINE("fwmark 0"), .ret = -ERANGE },
+	{ "fwmark 0x0", T_LINE("fwmark 0x0"), .ret = -ERANGE },
+	{ "fwmark 2^32", T_LINE("fwmark 4294967296"), .ret = -ERANGE },
+	{ "fwmark 0x100000000", T_LINE("fwmark 0x100000000"), .ret = -ERANGE },
+	{ "fwmark 2^64", T_LINE("fwmark 18446744073709551616"), .ret = -ERANGE },
+	{ "fwmark 2^64 in hex", T_LINE("fwmark 0x10000000000000000"), .ret = -ERANGE },
+	{ "fwmark 0x", T_LINE("fwmark 0x"), .ret = -EINVAL },
+	{ "fwmark 0xg", T_LINE("fwmark 0xg"), .ret = -EINVAL },
+	{ "fwmark +1", T_LINE("fwmark +1"), .ret = -EINVAL },
+	{ "fwmark -1", T_LINE("fwmark -1"), .ret = -EINVAL },
+	{ "fwmark 1a", T_LINE("fwmark 1a"), .ret = -EINVAL },
+	{ "fwmark alone", T_LINE("fwmark"), .ret = -EINVAL },
+	{ "fwmark two values", T_LINE("fwmark 1 2"), .ret = -EINVAL },
+
+	/* set: every key at and past both ends */
+	{ "set connect_timeout_ms min", T_LINE("set connect_timeout_ms 100"), .op = MPROX_OP_SET,
+	  .key = MPROX_TUNE_CONNECT_TIMEOUT_MS, .value = 100 },
+	{ "set connect_timeout_ms max", T_LINE("set connect_timeout_ms 300000"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_CONNECT_TIMEOUT_MS, .value = 300000 },
+	{ "set connect_timeout_ms below", T_LINE("set connect_timeout_ms 99"), .ret = -ERANGE },
+	{ "set connect_timeout_ms above", T_LINE("set connect_timeout_ms 300001"),
+	  .ret = -ERANGE },
+	{ "set tcp_idle_timeout_s min", T_LINE("set tcp_idle_timeout_s 10"), .op = MPROX_OP_SET,
+	  .key = MPROX_TUNE_TCP_IDLE_TIMEOUT_S, .value = 10 },
+	{ "set tcp_idle_timeout_s max", T_LINE("set tcp_idle_timeout_s 604800"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_TCP_IDLE_TIMEOUT_S, .value = 604800 },
+	{ "set tcp_idle_timeout_s below", T_LINE("set tcp_idle_timeout_s 9"), .ret = -ERANGE },
+	{ "set tcp_idle_timeout_s above", T_LINE("set tcp_idle_timeout_s 604801"),
+	  .ret = -ERANGE },
+	{ "set udp_idle_timeout_s min", T_LINE("set udp_idle_timeout_s 5"), .op = MPROX_OP_SET,
+	  .key = MPROX_TUNE_UDP_IDLE_TIMEOUT_S, .value = 5 },
+	{ "set udp_idle_timeout_s max", T_LINE("set udp_idle_timeout_s 86400"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_UDP_IDLE_TIMEOUT_S, .value = 86400 },
+	{ "set udp_idle_timeout_s below", T_LINE("set udp_idle_timeout_s 4"), .ret = -ERANGE },
+	{ "set udp_idle_timeout_s above", T_LINE("set udp_idle_timeout_s 86401"),
+	  .ret = -ERANGE },
+	{ "set max_flows min", T_LINE("set max_flows 1"), .op = MPROX_OP_SET,
+	  .key = MPROX_TUNE_MAX_FLOWS, .value = 1 },
+	{ "set max_flows max", T_LINE("set max_flows 1048576"), .op = MPROX_OP_SET,
+	  .key = MPROX_TUNE_MAX_FLOWS, .value = 1048576 },
+	{ "set max_flows below", T_LINE("set max_flows 0"), .ret = -ERANGE },
+	{ "set max_flows above", T_LINE("set max_flows 1048577"), .ret = -ERANGE },
+	{ "set past 2^64", T_LINE("set max_flows 99999999999999999999999"), .ret = -ERANGE },
+	{ "set hex value", T_LINE("set max_flows 0x10"), .ret = -EINVAL },
+	{ "set negative value", T_LINE("set max_flows -1"), .ret = -EINVAL },
+	{ "set unknown key", T_LINE("set frobs 1"), .ret = -EINVAL },
+	{ "set key is case-sensitive", T_LINE("set MAX_FLOWS 10"), .ret = -EINVAL },
+	{ "set without value", T_LINE("set max_flows"), .ret = -EINVAL },
+	{ "set two values", T_LINE("set max_flows 1 2"), .ret = -EINVAL },
+	{ "set alone", T_LINE("set"), .ret = -EINVAL },
+
+	/* Reserved directives */
+	{ "dns alone", T_LINE("dns"), .ret = -EOPNOTSUPP },
+	{ "dns with words", T_LINE("dns server 192.0.2.53 x y z"), .ret = -EOPNOTSUPP },
+	{ "rule with junk", T_LINE("  rule ]]] !!"), .ret = -EOPNOTSUPP },
+	{ "DNS is not dns", T_LINE("DNS"), .ret = -EINVAL },
+	{ "dnsx is not dns", T_LINE("dnsx"), .ret = -EINVAL },
+	{ "dns with a control character", T_LINE("dns \x01"), .ret = -EINVAL },
+};
+
+/* Whether @got is NUL terminated within @size bytes and equals @want. */
+static bool mprox_case_str_ok(const char *got, size_t size, const char *want)
+{
+	return strnlen(got, size) < size && !strcmp(got, want ? want : "");
+}
+
+static const char *mprox_case_check_spec(const struct mprox_parse_case *c,
+					 const struct mprox_upstream_spec *s)
+{
+	static const u8 zero[sizeof(s->addr)];
+
+	if (s->proto != c->proto)
+		return "proto";
+	if (s->family != c->family)
+		return "family";
+	if (s->port != c->port)
+		return "port";
+	if (c->family == AF_INET && memcmp(&s->addr.v4, c->addr, 4))
+		return "addr";
+	if (c->family == AF_INET6 && memcmp(&s->addr.v6, c->addr, 16))
+		return "addr";
+	if (c->family == AF_UNSPEC && memcmp(&s->addr, zero, sizeof(zero)))
+		return "addr (not zero)";
+	if (!mprox_case_str_ok(s->host, sizeof(s->host), c->host))
+		return "host";
+	if (!mprox_case_str_ok(s->user, sizeof(s->user), c->user))
+		return "user";
+	if (!mprox_case_str_ok(s->password, sizeof(s->password), c->password))
+		return "password";
+	return NULL;
+}
+
+/*
+ * Run case @c with @d as the output (the caller provides it so that the
+ * kernel runner can keep it off the stack) and put the return value in
+ * @ret. Returns NULL when the case holds, otherwise what differed.
+ */
+static const char *mprox_parse_case_run(const struct mprox_parse_case *c,
+					struct mprox_directive *d, int *ret)
+{
+	/* Garbage in the output shows up any field the parser fails to set. */
+	memset(d, 0xa5, sizeof(*d));
+	if (c->url)
+		*ret = mprox_parse_url(c->in, c->len, &d->upstream);
+	else
+		*ret = mprox_parse_line(c->in, c->len, d);
+	if (*ret != c->ret)
+		return "return value";
+	if (*ret)
+		return NULL;
+	if (c->url)
+		return mprox_case_check_spec(c, &d->upstream);
+	if (d->op != c->op)
+		return "op";
+	switch (c->op) {
+	case MPROX_OP_UPSTREAM_ADD:
+		if (!mprox_case_str_ok(d->upstream.name, sizeof(d->upstream.name), c->name))
+			return "name";
+		if (d->upstream.weight != c->weight)
+			return "weight";
+		return mprox_case_check_spec(c, &d->upstream);
+	case MPROX_OP_UPSTREAM_DEL:
+		return mprox_case_str_ok(d->name, sizeof(d->name), c->name) ? NULL : "name";
+	case MPROX_OP_UPSTREAM_FLUSH:
+		return NULL;
+	case MPROX_OP_PERSIST:
+		return d->persist == !!c->value ? NULL : "persist";
+	case MPROX_OP_FWMARK:
+		return d->fwmark == c->value ? NULL : "fwmark";
+	case MPROX_OP_SET:
+		if (d->set.key != c->key)
+			return "set key";
+		return d->set.value == c->value ? NULL : "set value";
+	}
+	return "unknown op";
+}
+
+/* mprox_next_line(): a buffer and the lines it must split into, in order. */
+struct mprox_split_case {
+	const char *desc;
+	const char *buf;
+	size_t len;
+	unsigned int nlines;
+	const char *lines[4];
+};
+
+#define T_BUF(s)	.buf = (s), .len = sizeof(s) - 1
+
+static const struct mprox_split_case mprox_split_cases[] = {
+	{ "no buffer", .buf = NULL, .len = 0, .nlines = 0 },
+	{ "empty buffer", T_BUF(""), .nlines = 0 },
+	{ "one line without newline", T_BUF("a"), .nlines = 1, .lines = { "a" } },
+	{ "one line with newline", T_BUF("a\n"), .nlines = 1, .lines = { "a" } },
+	{ "last line without newline", T_BUF("ab\ncd"), .nlines = 2, .lines = { "ab", "cd" } },
+	{ "only a newline", T_BUF("\n"), .nlines = 1, .lines = { "" } },
+	{ "two newlines", T_BUF("\n\n"), .nlines = 2, .lines = { "", "" } },
+	{ "empty line inside", T_BUF("a\n\nb\n"), .nlines = 3, .lines = { "a", "", "b" } },
+	{ "CR stays in the line", T_BUF("a\r\nb"), .nlines = 2, .lines = { "a\r", "b" } },
+};
+
+/* Returns NULL when @c splits as it should, otherwise what went wrong. */
+static const char *mprox_split_case_run(const struct mprox_split_case *c)
+{
+	const char *line = NULL;
+	size_t pos = 0, next, line_len = 0;
+	unsigned int n;
+
+	for (n = 0; (next = mprox_next_line(c->buf, c->len, pos, &line, &line_len)); n++) {
+		if (n == c->nlines)
+			return "too many lines";
+		if (next <= pos || next > c->len)
+			return "offset does not advance within the buffer";
+		if (line != c->buf + pos || line_len > next - pos)
+			return "line outside what was consumed";
+		if (line_len != strlen(c->lines[n]) || memcmp(line, c->lines[n], line_len))
+			return "line text";
+		pos = next;
+	}
+	if (n != c->nlines)
+		return "too few lines";
+	if (mprox_next_line(c->buf, c->len, c->len + 1, &line, &line_len))
+		return "a line past the end";
+	return NULL;
+}
+
+/* Every tunable has a key and a default within its range. */
+static const char *mprox_tunables_check(void)
+{
+	size_t i;
+
+	for (i = 0; i < MPROX_TUNE_COUNT; i++) {
+		const struct mprox_tunable_info *t = &mprox_tunables[i];
+
+		if (!t->key)
+			return "a tunable without a key";
+		if (t->min > t->def || t->def > t->max)
+			return t->key;
+	}
+	return NULL;
+}
+
+#endif /* _MPROX_PARSE_TEST_CASES_H */

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target for driver/parse.c: the input is split into lines the
+ * way the fd's write() will split it, each line is parsed, and the whole
+ * input is also parsed as one URL. Besides the sanitizers' checks (no read
+ * past the input, no overflow), whatever the parsers return must be in
+ * their documented set and whatever they fill in must be well formed.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "parse.h"
+
+#define CHECK(cond)                                                                          \
+	do {                                                                                 \
+		if (!(cond)) {                                                               \
+			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
+				#cond);                                                      \
+			abort();                                                             \
+		}                                                                            \
+	} while (0)
+
+/* NUL terminated within @size bytes; returns the length. */
+static size_t terminated(const char *s, size_t size)
+{
+	size_t n = strnlen(s, size);
+
+	CHECK(n < size);
+	return n;
+}
+
+static void check_spec(const struct mprox_upstream_spec *s)
+{
+	size_t i, n;
+
+	CHECK(s->proto >= MPROX_PROTO_SOCKS5 && s->proto <= MPROX_PROTO_HTTP);
+	CHECK(s->family == AF_UNSPEC || s->family == AF_INET || s->family == AF_INET6);
+	CHECK(s->port != 0);
+	n = terminated(s->host, sizeof(s->host));
+	CHECK(n > 0);
+	/* Names and address text alike: lower case, no brackets, no zone. */
+	for (i = 0; i < n; i++) {
+		char c = s->host[i];
+
+		CHECK((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		      (c == ':' && s->family == AF_INET6));
+	}
+	n = terminated(s->user, sizeof(s->user));
+	for (i = 0; i < n; i++)
+		CHECK((unsigned char)s->user[i] >= 0x20 && s->user[i] != 0x7f);
+	/* A password never comes without a user. */
+	CHECK(n > 0 || !s->password[0]);
+	n = terminated(s->password, sizeof(s->password));
+	for (i = 0; i < n; i++)
+		CHECK((unsigned char)s->password[i] >= 0x20 && s->password[i] != 0x7f);
+}
+
+static void check_name(const char *name)
+{
+	size_t n = terminated(name, MPROX_UPSTREAM_NAME_MAX);
+
+	CHECK(n > 0);
+}
+
+static void check_directive(const struct mprox_directive *d)
+{
+	switch (d->op) {
+	case MPROX_OP_UPSTREAM_ADD:
+		check_name(d->upstream.name);
+		CHECK(d->upstream.weight >= 1 && d->upstream.weight <= 1000);
+		check_spec(&d->upstream);
+		break;
+	case MPROX_OP_UPSTREAM_DEL:
+		check_name(d->name);
+		break;
+	case MPROX_OP_UPSTREAM_FLUSH:
+	case MPROX_OP_PERSIST:
+		break;
+	case MPROX_OP_FWMARK:
+		CHECK(d->fwmark != 0);
+		break;
+	case MPROX_OP_SET:
+		CHECK(d->set.key < MPROX_TUNE_COUNT);
+		CHECK(d->set.value >= mprox_tunables[d->set.key].min &&
+		      d->set.value <= mprox_tunables[d->set.key].max);
+		break;
+	default:
+		CHECK(!"unknown op");
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *buf = (const char *)data, *line;
+	struct mprox_directive d;
+	size_t pos = 0, next, line_len;
+	int ret;
+
+	while ((next = mprox_next_line(buf, size, pos, &line, &line_len))) {
+		CHECK(next > pos && next <= size);
+		CHECK(line == buf + pos && line_len <= next - pos);
+		CHECK(!memchr(line, '\n', line_len));
+		/* Poisoned, so that a field left unset breaks an invariant. */
+		memset(&d, 0xa5, sizeof(d));
+		ret = mprox_parse_line(line, line_len, &d);
+		CHECK(ret == 0 || ret == 1 || ret == -EINVAL || ret == -ENAMETOOLONG ||
+		      ret == -ERANGE || ret == -E2BIG || ret == -EOPNOTSUPP);
+		CHECK(line_len <= MPROX_LINE_MAX || ret == -E2BIG);
+		CHECK(!memchr(line, '\0', line_len) || ret == -EINVAL || ret == -E2BIG);
+		if (ret == 0)
+			check_directive(&d);
+		pos = next;
+	}
+
+	memset(&d, 0xa5, sizeof(d));
+	ret = mprox_parse_url(buf, size, &d.upstream);
+	CHECK(ret == 0 || ret == -EINVAL || ret == -ENAMETOOLONG || ret == -ERANGE);
+	CHECK(size <= MPROX_URL_MAX || ret == -ENAMETOOLONG);
+	if (ret == 0)
+		check_spec(&d.upstream);
+	return 0;
+}

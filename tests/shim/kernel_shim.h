@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The little of the kernel that driver/parse.c needs, from libc, so that the
+ * parser builds unchanged into host unit tests and the fuzzer. Compile with
+ * -Itests/shim -Idriver -Iuapi (the last for <linux/mprox.h>).
+ */
+#ifndef MPROX_KERNEL_SHIM_H
+#define MPROX_KERNEL_SHIM_H
+
+#include <errno.h>
+#include <netinet/in.h> /* struct in_addr, struct in6_addr */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h> /* AF_* */
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+
+#define U32_MAX UINT32_MAX
+#define U64_MAX UINT64_MAX
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif /* MPROX_KERNEL_SHIM_H */
