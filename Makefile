@@ -30,7 +30,9 @@ export MPROX_VERSION
 # headers installed); otherwise the Debian headers the VM harness unpacks.
 KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; [ -d $$d ] && echo $$d || \
 	tests/vm/fetch-stock-kernel.sh --kdir)
-KVER = $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+# The release the module was built for, as modules_install names it (Debian
+# headers report another one from "make kernelrelease").
+KVER ?= $(shell modinfo -F vermagic driver/mprox.ko 2>/dev/null | cut -d" " -f1)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -47,10 +49,10 @@ FUZZ_TIME ?= 60
 KERNELS ?= stock debug
 KERNEL ?= stock
 
-.PHONY: all kmod lib helper progs deps check check-unit check-vm vm-shell style fuzz \
+.PHONY: all kmod lib helper examples progs deps check check-unit check-vm vm-shell style fuzz \
 	install uninstall demo clean
 
-all: kmod lib helper
+all: kmod lib helper examples
 
 # ---- kernel module -------------------------------------------------------
 # Built in driver/ by default. KMOD_BUILD=DIR builds a copy in DIR instead,
@@ -105,6 +107,13 @@ ip-helper/%.o: ip-helper/%.c $(LIB_HEADERS)
 ip-helper/mprox: $(HELPER_OBJS) libmprox/libmprox.a
 	$(CC) $(USER_CFLAGS) -o $@ $(HELPER_OBJS) libmprox/libmprox.a
 
+# The example programs users copy: built so they never rot.
+EXAMPLES := $(patsubst %.c,%,$(wildcard libmprox/examples/*.c))
+examples: $(EXAMPLES)
+
+libmprox/examples/%: libmprox/examples/%.c libmprox/libmprox.a $(LIB_HEADERS)
+	$(CC) $(USER_CFLAGS) -o $@ $< libmprox/libmprox.a
+
 # C programs the integration cases run inside the test guest.
 PROGS := $(patsubst tests/integration/progs/%.c,build/progs/%,$(wildcard tests/integration/progs/*.c))
 progs: $(PROGS)
@@ -141,7 +150,8 @@ style:
 # ---- install ----------------------------------------------------------------
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/driver INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra modules_install
-	-depmod -b $(or $(DESTDIR),/) $(KVER)
+	# A staging DESTDIR (packaging) gets no depmod indexes: the package does it.
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/linux
 	install -m 0755 ip-helper/mprox $(DESTDIR)$(BINDIR)/mprox
@@ -151,14 +161,17 @@ install: all
 	install -m 0644 libmprox/mprox.pc $(DESTDIR)$(PKGCONFIGDIR)/mprox.pc
 	install -m 0644 libmprox/include/mprox.h $(DESTDIR)$(INCLUDEDIR)/mprox.h
 	install -m 0644 uapi/linux/mprox.h $(DESTDIR)$(INCLUDEDIR)/linux/mprox.h
+	install -d $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 docs/man/libmprox.3 $(DESTDIR)$(MANDIR)/man3/libmprox.3
 
 uninstall:
+	@test -n "$(KVER)" || { echo "uninstall: build first or set KVER=" >&2; exit 1; }
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/mprox.ko
-	-depmod -b $(or $(DESTDIR),/) $(KVER)
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 	rm -f $(DESTDIR)$(BINDIR)/mprox $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/libmprox.so $(DESTDIR)$(LIBDIR)/libmprox.a \
 		$(DESTDIR)$(PKGCONFIGDIR)/mprox.pc $(DESTDIR)$(INCLUDEDIR)/mprox.h \
-		$(DESTDIR)$(INCLUDEDIR)/linux/mprox.h
+		$(DESTDIR)$(INCLUDEDIR)/linux/mprox.h $(DESTDIR)$(MANDIR)/man3/libmprox.3
 
 demo:
 	@echo "make demo arrives with the TCP data path (issue 4); nothing to show yet." >&2
@@ -168,4 +181,4 @@ clean:
 	rm -rf build
 	rm -f driver/*.o driver/*.ko driver/.*.cmd driver/*.mod driver/*.mod.c \
 		driver/modules.order driver/Module.symvers
-	rm -f libmprox/*.o libmprox/*.so libmprox/*.so.* libmprox/*.a libmprox/.version libmprox/mprox.pc ip-helper/*.o ip-helper/mprox
+	rm -f $(EXAMPLES) libmprox/*.o libmprox/*.so libmprox/*.so.* libmprox/*.a libmprox/.version libmprox/mprox.pc ip-helper/*.o ip-helper/mprox
