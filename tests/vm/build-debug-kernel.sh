@@ -16,6 +16,11 @@ srcver=$(dpkg-query -W -f '${Version}' linux-source-6.1)
 key=$( (echo "$srcver"; cat "$fragment") | sha256sum | cut -c1-16)
 out=$MPROX_CACHE/debug-kernel/$key
 
+# One builder at a time per cache entry; the others wait and reuse it.
+mkdir -p "$(dirname "$out")"
+exec 9>"$out.lock"
+flock 9
+
 if [ -f "$out/.mprox-built" ]; then
 	echo "$out"
 	exit 0

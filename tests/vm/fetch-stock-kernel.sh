@@ -26,6 +26,11 @@ abi=${MPROX_STOCK_ABI:-$(debian_kernel_abi)}
 kver=$abi-amd64
 out=$MPROX_CACHE/stock/$kver
 
+# One builder at a time per cache entry; the others wait and reuse it.
+mkdir -p "$(dirname "$out")"
+exec 9>"$out.lock"
+flock 9
+
 if [ -f "$out/.mprox-unpacked" ]; then
 	print_result
 	exit 0
