@@ -201,7 +201,7 @@ static const struct bad_input {
 
 static void test_bad_directives(void)
 {
-	static char big[2 * 1024 * 1024];
+	static char big[1024 * 1024];
 	char *before, *after;
 	unsigned int i, same = 0;
 	size_t line_len;
@@ -235,7 +235,7 @@ static void test_bad_directives(void)
 	       i);
 
 	memset(big, 'x', sizeof(big));
-	tap_errno(write(fd, big, sizeof(big)), E2BIG, "a 2 MiB write is E2BIG");
+	tap_errno(write(fd, big, sizeof(big)), E2BIG, "a 1 MiB write is E2BIG");
 	tap_errno(write(fd, big, 64 * 1024 + 1), E2BIG, "a write of 64 KiB + 1 is E2BIG");
 	line_len = 2000;
 	line = malloc(line_len + 2);
@@ -509,6 +509,31 @@ static void test_poll(void)
 	close(other);
 }
 
+/* Offset 0 takes a snapshot; later offsets continue it, even after a change. */
+static void test_snapshot_reads(void)
+{
+	char whole[8192], pieces[8192];
+	ssize_t n, total = 0;
+	int fd;
+
+	fd = mprox_create("mproxsnap", 0);
+	mprox_apply(fd, "upstream add first socks5://10.8.0.1\n");
+	n = pread(fd, whole, sizeof(whole) - 1, 0);
+	whole[n > 0 ? n : 0] = '\0';
+	n = pread(fd, pieces, 7, 0);
+	total = n > 0 ? n : 0;
+	mprox_apply(fd, "upstream add second socks5://10.8.0.2\n");
+	while ((n = pread(fd, pieces + total, 7, total)) > 0)
+		total += n;
+	pieces[total] = '\0';
+	tap_ok(!strcmp(whole, pieces), "7-byte reads continue the snapshot taken at offset 0");
+	tap_ok(!strstr(pieces, "second"), "a change after the snapshot is not mixed into it");
+	n = pread(fd, pieces, sizeof(pieces) - 1, 0);
+	pieces[n > 0 ? n : 0] = '\0';
+	tap_ok(strstr(pieces, "second") != NULL, "reading at offset 0 again shows the change");
+	close(fd);
+}
+
 static void test_netns_teardown(void)
 {
 	int sv[2], fd, status;
@@ -636,6 +661,7 @@ int main(int argc, char **argv)
 	test_scm_rights();
 	test_permissions();
 	test_poll();
+	test_snapshot_reads();
 	test_netns_teardown();
 	test_fdinfo();
 	test_cycles();
