@@ -20,7 +20,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=${TERM:-linux}
 
 guest_setup() {
-	mount -t tmpfs tmpfs /tmp
+	# The root is already a tmpfs overlay: writes never reach the host.
+	# /tmp stays as it is, since the tree under test may live there.
 	mount -t tmpfs tmpfs /run
 	mkdir -p /dev/pts /dev/shm
 	mount -t devpts devpts /dev/pts
