@@ -8,6 +8,8 @@
 #                        kernel and on the debug kernel; ends with
 #                        "N passed, N failed"
 #   make check-unit      host unit tests only
+#   make check-compat    build the module against every supported kernel
+#                        (Debian 5.10, 6.1, 6.12 headers, fetched and cached)
 #   make fuzz            fuzz the directive parser for FUZZ_TIME seconds (60)
 #   make check-vm        VM suite; CASES=pattern KERNELS="stock debug"
 #   make vm-shell        a shell in the test guest (KERNEL=stock|debug)
@@ -49,7 +51,8 @@ FUZZ_TIME ?= 60
 KERNELS ?= stock debug
 KERNEL ?= stock
 
-.PHONY: all kmod lib helper examples progs deps check check-unit check-vm vm-shell style fuzz \
+.PHONY: all kmod lib helper examples progs deps check check-unit check-compat check-vm vm-shell \
+	style fuzz \
 	install uninstall demo clean
 
 all: kmod lib helper examples
@@ -69,7 +72,7 @@ else
 	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 		--exclude '*.mod*' --exclude modules.order --exclude Module.symvers \
 		driver uapi $(KMOD_BUILD)/
-	$(MAKE) -C $(KDIR) M=$(KMOD_BUILD)/driver $(KBUILD_ARGS) modules
+	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD_BUILD))/driver $(KBUILD_ARGS) modules
 endif
 
 # ---- libmprox and the mprox command -------------------------------------
@@ -134,6 +137,9 @@ check: deps
 
 check-unit: lib helper
 	@tests/unit/run.sh
+
+check-compat:
+	@tests/compat/run.sh
 
 fuzz:
 	@tests/fuzz/run.sh $(FUZZ_TIME)s

@@ -28,4 +28,22 @@ static inline void mprox_compat_set_netns_local(struct net_device *dev)
 #endif
 }
 
+/*
+ * register_netdevice() failing after ndo_init succeeded must free what
+ * ndo_init allocated. Its own unwind calls priv_destructor; a
+ * NETDEV_REGISTER notifier refusing the device leads there too, from
+ * netdev_run_todo(), since "net: make free_netdev() more lenient with
+ * unregistering devices" (mainline after 5.10, stable 5.10.134). Before,
+ * that one path (rollback_registered()) never called it: the caller has
+ * to. @free_state must be idempotent: the other paths have run the
+ * destructor already.
+ */
+static inline void mprox_compat_register_failed(struct net_device *dev,
+						void (*free_state)(struct net_device *))
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 134)
+	free_state(dev);
+#endif
+}
+
 #endif /* _MPROX_COMPAT_H */

@@ -35,7 +35,7 @@ static void mprox_dev_free_state(struct net_device *dev)
 /*
  * Everything the device owns is allocated here, so that register_netdevice()
  * failing at any later point frees it through the destructor, and failing
- * here frees it right away.
+ * here frees it right away. mprox_dev_free_state() may run more than once.
  */
 static int mprox_dev_init(struct net_device *dev)
 {
@@ -156,9 +156,13 @@ static void mprox_setup(struct net_device *dev)
 static int mprox_register(struct net_device *dev, bool persist)
 {
 	struct mprox_dev *md = netdev_priv(dev);
+	int err;
 
 	md->persist_at_create = persist;
-	return register_netdevice(dev);
+	err = register_netdevice(dev);
+	if (err)
+		mprox_compat_register_failed(dev, mprox_dev_free_state);
+	return err;
 }
 
 /* "ip link add NAME type mprox": no fd holds it, so it starts persistent. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: style, host unit tests, then the VM suite on Debian's stock
+# make check: style, host unit tests, the module built against every
+# supported kernel (check-compat), then the VM suite on Debian's stock
 # kernel and on the debug kernel. Every stage runs even if an earlier one
 # failed, so one run shows everything; the last line is the total
 # "N passed, N failed[, N skipped]" and the exit status is non-zero on any
@@ -31,7 +32,8 @@ stage() {
 }
 
 mkdir -p build/style
-rm -f build/style/counts build/unit/counts build/stock/counts build/debug/counts
+rm -f build/style/counts build/unit/counts build/compat/counts build/stock/counts \
+	build/debug/counts
 
 stage "style"
 if tests/style.sh; then
@@ -51,6 +53,10 @@ fi
 stage "host unit tests"
 make -s check-unit
 add_counts unit build/unit/counts $?
+
+stage "module against every supported kernel (5.10, 6.1, 6.12)"
+make -s check-compat
+add_counts compat build/compat/counts $?
 
 for k in stock debug; do
 	stage "VM suite, $k kernel"
