@@ -8,24 +8,19 @@
 
 #include "config.h"
 
-static void upstream_free_rcu(struct rcu_head *rcu)
-{
-	struct mprox_upstream *up = container_of(rcu, struct mprox_upstream, rcu);
-
-	/* The spec holds the proxy password: wipe it with the memory. */
-	kfree_sensitive(up);
-}
-
 static void upstream_release(struct kref *ref)
 {
 	struct mprox_upstream *up = container_of(ref, struct mprox_upstream, ref);
 
 	/*
-	 * The configuration that dropped the last reference was unpublished
-	 * with RCU already; the upstream itself may still be under a reader
-	 * that got it from that configuration.
+	 * No reader can still see it: the last reference belonged to a
+	 * configuration that was freed after an RCU grace period, to a draft
+	 * that was never published, or to a device being destroyed. Freeing
+	 * here rather than from another RCU callback also means rcu_barrier()
+	 * at module exit catches everything. The spec holds the proxy
+	 * password: wipe it with the memory.
 	 */
-	call_rcu(&up->rcu, upstream_free_rcu);
+	kfree_sensitive(up);
 }
 
 static void upstream_put(struct mprox_upstream *up)

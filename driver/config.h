@@ -22,10 +22,12 @@
 /* Mark of the driver's own sockets until "fwmark" says otherwise: "mp". */
 #define MPROX_DEFAULT_FWMARK	0x6d70
 
-/* An upstream is shared by every configuration that lists it. */
+/*
+ * An upstream is shared by every configuration that lists it; readers reach
+ * it only through a configuration, under RCU or a reference of their own.
+ */
 struct mprox_upstream {
 	struct kref ref;
-	struct rcu_head rcu;
 	struct mprox_upstream_spec spec;
 };
 

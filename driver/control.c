@@ -30,7 +30,8 @@
 struct mprox_file {
 	struct mprox_dev __rcu *md;	/* NULL: unbound or device gone */
 	struct list_head node;		/* in md->files */
-	bool was_bound;			/* tells ENODEV from EBADFD */
+	/* Tells ENODEV from EBADFD; set (release) after md is published. */
+	bool was_bound;
 	wait_queue_head_t wq;
 	u64 seen_generation;
 	/* The JSON snapshot read() serves; taken at offset 0. */
@@ -43,7 +44,8 @@ void mprox_device_changed(struct mprox_dev *md)
 {
 	struct mprox_file *f;
 
-	atomic64_inc(&md->generation);
+	/* Ordered after the change itself: see mprox_fop_read(). */
+	atomic64_inc_return(&md->generation);
 	spin_lock_bh(&md->files_lock);
 	list_for_each_entry(f, &md->files, node)
 		wake_up_interruptible_poll(&f->wq, EPOLLIN | EPOLLRDNORM);
@@ -71,8 +73,18 @@ static void file_attach(struct mprox_file *f, struct mprox_dev *md)
 	spin_lock_bh(&md->files_lock);
 	list_add_tail(&f->node, &md->files);
 	spin_unlock_bh(&md->files_lock);
-	WRITE_ONCE(f->was_bound, true);
 	rcu_assign_pointer(f->md, md);
+	/* Pairs with file_get_dev(): was_bound set means md is visible. */
+	smp_store_release(&f->was_bound, true);
+}
+
+static void file_detach(struct mprox_file *f, struct mprox_dev *md)
+{
+	ASSERT_RTNL();
+	spin_lock_bh(&md->files_lock);
+	list_del_init(&f->node);
+	spin_unlock_bh(&md->files_lock);
+	RCU_INIT_POINTER(f->md, NULL);
 }
 
 /*
@@ -84,14 +96,22 @@ static struct mprox_dev *file_get_dev(struct mprox_file *f)
 {
 	struct mprox_dev *md;
 
+	bool was_bound = false;
+
 	rcu_read_lock();
 	md = rcu_dereference(f->md);
+	if (!md) {
+		/* A bind racing with us: was_bound implies md is visible. */
+		was_bound = smp_load_acquire(&f->was_bound);
+		if (was_bound)
+			md = rcu_dereference(f->md);
+	}
 	if (md)
 		dev_hold(md->dev);
 	rcu_read_unlock();
 	if (md)
 		return md;
-	return ERR_PTR(READ_ONCE(f->was_bound) ? -ENODEV : -EBADFD);
+	return ERR_PTR(was_bound ? -ENODEV : -EBADFD);
 }
 
 static void file_put_dev(struct mprox_dev *md)
@@ -118,17 +138,18 @@ static int mprox_fop_release(struct inode *inode, struct file *file)
 	struct mprox_file *f = file->private_data;
 	struct mprox_dev *md;
 
-	rtnl_lock();
-	md = rtnl_dereference(f->md);
-	if (md) {
-		spin_lock_bh(&md->files_lock);
-		list_del_init(&f->node);
-		spin_unlock_bh(&md->files_lock);
-		RCU_INIT_POINTER(f->md, NULL);
-		if (list_empty(&md->files) && !mprox_device_persistent(md))
-			unregister_netdevice(md->dev);
+	/* Anyone may open /dev/mprox: only bound fds get to take RTNL. */
+	if (READ_ONCE(f->was_bound)) {
+		rtnl_lock();
+		md = rtnl_dereference(f->md);
+		if (md) {
+			file_detach(f, md);
+			if (list_empty(&md->files) &&
+			    !mprox_device_persistent(md))
+				unregister_netdevice(md->dev);
+		}
+		rtnl_unlock();
 	}
-	rtnl_unlock();
 	kvfree(f->snapshot);
 	kfree(f);
 	return 0;
@@ -155,6 +176,25 @@ static int copy_struct_out(void __user *ubuf, u32 usize, void *kbuf,
 {
 	return copy_to_user(ubuf, kbuf, min_t(size_t, usize, ksize)) ?
 		-EFAULT : 0;
+}
+
+/*
+ * The caller never learnt about the binding (its buffer faulted): unbind,
+ * and delete a device this call created unless someone attached to it.
+ */
+static void undo_bind(struct mprox_file *f, bool created)
+{
+	struct mprox_dev *md;
+
+	rtnl_lock();
+	md = rtnl_dereference(f->md);
+	if (md) {
+		file_detach(f, md);
+		if (created && list_empty(&md->files))
+			unregister_netdevice(md->dev);
+	}
+	WRITE_ONCE(f->was_bound, false);
+	rtnl_unlock();
 }
 
 static int ioctl_bind(struct mprox_file *f, unsigned int cmd,
@@ -199,13 +239,17 @@ static int ioctl_bind(struct mprox_file *f, unsigned int cmd,
 		}
 	}
 	file_attach(f, md);
+	/* Renames take RTNL too: the name is stable here. */
 	memcpy(b.name, md->dev->name, sizeof(b.name));
 	b.ifindex = md->dev->ifindex;
 	err = 0;
 out_unlock:
 	rtnl_unlock();
-	if (!err)
-		err = copy_struct_out(argp, usize, &b, sizeof(b));
+	if (err)
+		return err;
+	err = copy_struct_out(argp, usize, &b, sizeof(b));
+	if (err)
+		undo_bind(f, cmd == MPROX_IOC_CREATE);
 	return err;
 }
 
@@ -221,14 +265,13 @@ static long ioctl_get_info(struct mprox_dev *md, void __user *argp)
 		return err;
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
+	info.ifindex = md->dev->ifindex;
+	mprox_device_name(md, info.name);
 	rcu_read_lock();
 	cfg = rcu_dereference(md->config);
 	info.flags = cfg->persist ? MPROX_F_PERSIST : 0;
 	info.fwmark = cfg->fwmark;
 	info.upstreams = cfg->nr_upstreams;
-	memcpy(info.name, md->dev->name, sizeof(info.name));
-	info.name[sizeof(info.name) - 1] = '\0';
-	info.ifindex = md->dev->ifindex;
 	rcu_read_unlock();
 	return copy_struct_out(argp, usize, &info, sizeof(info));
 }
@@ -281,6 +324,9 @@ static long ioctl_upstream(struct mprox_dev *md, unsigned int cmd,
 	err = copy_struct_in(u, sizeof(*u), sizeof(*u), argp, &usize);
 	if (err)
 		goto out;
+	/* Delete uses the name only; whatever is in url is ignored. */
+	if (cmd == MPROX_IOC_DEL_UPSTREAM)
+		u->url[0] = '\0';
 	err = -ENAMETOOLONG;
 	if (strnlen(u->name, sizeof(u->name)) == sizeof(u->name) ||
 	    strnlen(u->url, sizeof(u->url)) == sizeof(u->url))
@@ -328,24 +374,34 @@ static long mprox_fop_ioctl(struct file *file, unsigned int cmd,
 
 	if (_IOC_TYPE(cmd) != MPROX_IOC_MAGIC)
 		return -ENOTTY;
-	if (cmd == MPROX_IOC_CREATE || cmd == MPROX_IOC_ATTACH)
-		return ioctl_bind(f, cmd, argp);
+	/*
+	 * Commands are told apart by number alone: the size encoded in cmd
+	 * changes when a structure grows, and the size field inside the
+	 * structure is what says which version the caller speaks.
+	 */
+	cmd = _IOC_NR(cmd);
+	if (cmd == _IOC_NR(MPROX_IOC_CREATE))
+		return ioctl_bind(f, MPROX_IOC_CREATE, argp);
+	if (cmd == _IOC_NR(MPROX_IOC_ATTACH))
+		return ioctl_bind(f, MPROX_IOC_ATTACH, argp);
 
 	md = file_get_dev(f);
 	if (IS_ERR(md))
 		return PTR_ERR(md);
 	switch (cmd) {
-	case MPROX_IOC_GET_INFO:
+	case _IOC_NR(MPROX_IOC_GET_INFO):
 		err = ioctl_get_info(md, argp);
 		break;
-	case MPROX_IOC_ADD_UPSTREAM:
-	case MPROX_IOC_DEL_UPSTREAM:
-		err = ioctl_upstream(md, cmd, argp);
+	case _IOC_NR(MPROX_IOC_ADD_UPSTREAM):
+		err = ioctl_upstream(md, MPROX_IOC_ADD_UPSTREAM, argp);
 		break;
-	case MPROX_IOC_SET_PERSIST:
+	case _IOC_NR(MPROX_IOC_DEL_UPSTREAM):
+		err = ioctl_upstream(md, MPROX_IOC_DEL_UPSTREAM, argp);
+		break;
+	case _IOC_NR(MPROX_IOC_SET_PERSIST):
 		err = ioctl_set_persist(md, argp);
 		break;
-	case MPROX_IOC_GET_STATS:
+	case _IOC_NR(MPROX_IOC_GET_STATS):
 		err = ioctl_get_stats(md, argp);
 		break;
 	default:
@@ -366,32 +422,38 @@ static ssize_t mprox_fop_write(struct file *file, const char __user *ubuf,
 
 	if (count > MPROX_WRITE_MAX)
 		return -E2BIG;
-	md = file_get_dev(f);
-	if (IS_ERR(md))
-		return PTR_ERR(md);
-	if (!count) {
-		err = 0;
-		goto out_put;
-	}
+	/*
+	 * Copy before taking the device: a user buffer that never faults in
+	 * (FUSE) must not pin the device and stall its unregistration.
+	 */
 	buf = vmemdup_user(ubuf, count);
-	if (IS_ERR(buf)) {
-		err = PTR_ERR(buf);
-		goto out_put;
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	md = file_get_dev(f);
+	if (IS_ERR(md)) {
+		err = PTR_ERR(md);
+		goto out_free;
 	}
 	err = mprox_device_apply(md, buf, count);
+	file_put_dev(md);
+out_free:
 	/* Directives may carry proxy passwords. */
 	kvfree_sensitive(buf, count);
-out_put:
-	file_put_dev(md);
 	return err ? err : count;
 }
 
+/*
+ * The snapshot belongs to the open file description: threads sharing an fd
+ * should each read whole documents at offset 0 (libmprox does).
+ */
 static ssize_t mprox_fop_read(struct file *file, char __user *ubuf,
 			      size_t count, loff_t *ppos)
 {
 	struct mprox_file *f = file->private_data;
+	bool fresh = false;
 	struct mprox_dev *md;
 	ssize_t ret;
+	u64 gen = 0;
 
 	md = file_get_dev(f);
 	if (IS_ERR(md))
@@ -400,27 +462,31 @@ static ssize_t mprox_fop_read(struct file *file, char __user *ubuf,
 	if (*ppos == 0 || !f->snapshot) {
 		char *snap;
 		size_t len;
-		u64 gen;
 
-		/* Read the generation first: a change during the snapshot
-		 * must still make poll() report POLLIN afterwards.
+		/*
+		 * Read the generation before the state (acquire, paired with
+		 * the ordered increment after every change): a change during
+		 * the snapshot still makes poll() report POLLIN afterwards.
 		 */
-		gen = atomic64_read(&md->generation);
+		gen = atomic64_read_acquire(&md->generation);
 		snap = mprox_status_json(md, &len);
 		if (IS_ERR(snap)) {
-			ret = PTR_ERR(snap);
-			goto out_unlock;
+			mutex_unlock(&f->read_lock);
+			file_put_dev(md);
+			return PTR_ERR(snap);
 		}
 		kvfree(f->snapshot);
 		f->snapshot = snap;
 		f->snapshot_len = len;
-		WRITE_ONCE(f->seen_generation, gen);
+		fresh = true;
 	}
+	/* Copying out may fault for long: not while pinning the device. */
+	file_put_dev(md);
 	ret = simple_read_from_buffer(ubuf, count, ppos, f->snapshot,
 				      f->snapshot_len);
-out_unlock:
+	if (fresh && ret >= 0)
+		WRITE_ONCE(f->seen_generation, gen);
 	mutex_unlock(&f->read_lock);
-	file_put_dev(md);
 	return ret;
 }
 
@@ -451,12 +517,11 @@ static void mprox_fop_show_fdinfo(struct seq_file *m, struct file *file)
 	char name[IFNAMSIZ] = "";
 	struct mprox_dev *md;
 
-	rcu_read_lock();
-	md = rcu_dereference(f->md);
-	if (md)
-		memcpy(name, md->dev->name, sizeof(name));
-	rcu_read_unlock();
-	name[sizeof(name) - 1] = '\0';
+	md = file_get_dev(f);
+	if (!IS_ERR(md)) {
+		mprox_device_name(md, name);
+		file_put_dev(md);
+	}
 	seq_printf(m, "mprox-iff:\t%s\n", name);
 }
 
@@ -483,6 +548,8 @@ static struct miscdevice mprox_misc = {
 
 int mprox_control_init(void)
 {
+	/* The uapi spells IFNAMSIZ out so that it needs no <linux/if.h>. */
+	BUILD_BUG_ON(MPROX_IFNAMSIZ != IFNAMSIZ);
 	return misc_register(&mprox_misc);
 }
 

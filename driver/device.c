@@ -62,18 +62,6 @@ static void mprox_dev_uninit(struct net_device *dev)
 	mprox_device_changed(md);
 }
 
-static int mprox_dev_open(struct net_device *dev)
-{
-	mprox_device_changed(netdev_priv(dev));
-	return 0;
-}
-
-static int mprox_dev_stop(struct net_device *dev)
-{
-	mprox_device_changed(netdev_priv(dev));
-	return 0;
-}
-
 static netdev_tx_t mprox_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct mprox_dev *md = netdev_priv(dev);
@@ -109,8 +97,6 @@ static void mprox_get_stats64(struct net_device *dev,
 static const struct net_device_ops mprox_netdev_ops = {
 	.ndo_init		= mprox_dev_init,
 	.ndo_uninit		= mprox_dev_uninit,
-	.ndo_open		= mprox_dev_open,
-	.ndo_stop		= mprox_dev_stop,
 	.ndo_start_xmit		= mprox_xmit,
 	.ndo_get_stats64	= mprox_get_stats64,
 };
@@ -227,6 +213,15 @@ out_unlock:
 	return err;
 }
 
+void mprox_device_name(struct mprox_dev *md, char name[IFNAMSIZ])
+{
+	/* Renames hold RTNL; netdev_get_name() is not exported. */
+	rtnl_lock();
+	memcpy(name, md->dev->name, IFNAMSIZ);
+	rtnl_unlock();
+	name[IFNAMSIZ - 1] = '\0';
+}
+
 struct mprox_dev *mprox_device_find(struct net *net, const char *name)
 {
 	struct net_device *dev;
@@ -238,15 +233,51 @@ struct mprox_dev *mprox_device_find(struct net *net, const char *name)
 	return netdev_priv(dev);
 }
 
+/*
+ * Link state, name and MTU are in the status document: tell pollers when
+ * they change. Notifiers run after the change is visible, which ndo_open
+ * and ndo_stop do not (IFF_UP is set after ndo_open returns).
+ */
+static int mprox_netdev_event(struct notifier_block *nb, unsigned long event,
+			      void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (dev->netdev_ops != &mprox_netdev_ops)
+		return NOTIFY_DONE;
+	switch (event) {
+	case NETDEV_UP:
+	case NETDEV_DOWN:
+	case NETDEV_CHANGENAME:
+	case NETDEV_CHANGEMTU:
+		mprox_device_changed(netdev_priv(dev));
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block mprox_netdev_notifier = {
+	.notifier_call = mprox_netdev_event,
+};
+
 int mprox_device_init(void)
 {
-	return rtnl_link_register(&mprox_link_ops);
+	int err;
+
+	err = register_netdevice_notifier(&mprox_netdev_notifier);
+	if (err)
+		return err;
+	err = rtnl_link_register(&mprox_link_ops);
+	if (err)
+		unregister_netdevice_notifier(&mprox_netdev_notifier);
+	return err;
 }
 
 void mprox_device_exit(void)
 {
 	/* Deletes every mprox device left, in every namespace. */
 	rtnl_link_unregister(&mprox_link_ops);
+	unregister_netdevice_notifier(&mprox_netdev_notifier);
 }
 
 MODULE_ALIAS_RTNL_LINK(MPROX_DRIVER_NAME);

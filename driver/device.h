@@ -34,8 +34,9 @@ struct mprox_dev {
 	struct list_head files;
 	spinlock_t files_lock;		/* protects files, see above */
 	/*
-	 * Bumped on every visible change (configuration, link state,
-	 * deletion); poll() compares it with what a file last read.
+	 * Bumped on every visible change (configuration, link state, name,
+	 * MTU, deletion) after the change is visible; poll() compares it with
+	 * what a file last read. Fully ordered increment, acquire reads.
 	 */
 	atomic64_t generation;
 	struct mprox_pcpu_stats __percpu *pstats;
@@ -51,6 +52,9 @@ void mprox_device_exit(void);
 /* RTNL held. Creates and registers a device in @net, named from @name. */
 struct mprox_dev *mprox_device_create(struct net *net, const char *name,
 				      bool persist);
+/* The device's current name, never torn by a rename. Takes RTNL. */
+void mprox_device_name(struct mprox_dev *md, char name[IFNAMSIZ]);
+
 /* RTNL held. The mprox device called @name in @net, or NULL. */
 struct mprox_dev *mprox_device_find(struct net *net, const char *name);
 

@@ -24,8 +24,13 @@
 #endif
 #include <linux/mprox.h>
 
-/* Longest directive line, newline excluded; a longer one is E2BIG. */
-#define MPROX_LINE_MAX		1024
+/*
+ * Longest directive line, newline excluded; a longer one is E2BIG. Room for
+ * the longest upstream: "upstream add" with a 31-byte name, a URL of
+ * MPROX_URL_MAX - 1 bytes and "weight 1000", so that an overlong URL is
+ * reported as ENAMETOOLONG, not as a long line.
+ */
+#define MPROX_LINE_MAX		2048
 /* Longest upstream URL; a longer one is ENAMETOOLONG. */
 #define MPROX_URL_MAX		1024
 /* Most words on one line. */

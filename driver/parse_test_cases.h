@@ -233,14 +233,22 @@ static const struct mprox_parse_case mprox_parse_cases[] = {
 	{ "lone #", T_LINE("#"), .ret = 1 },
 	{ "indented comment", T_LINE(" \t# x"), .ret = 1 },
 	{ "comment with any byte but NUL", T_LINE("#\x01\x1b\x7f\x80\xff\r"), .ret = 1 },
-	{ "1024-byte comment",
+	{ "2048-byte comment",
 	  T_LINE("#" T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64
-		 T_A64 T_A64 T_A64 T_A64 T_A63), .ret = 1 },
+		 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64
+		 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A63),
+	  .ret = 1 },
 
 	/* Whole-line faults */
-	{ "1025-byte comment",
+	{ "2049-byte comment",
 	  T_LINE("#" T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64
-		 T_A64 T_A64 T_A64 T_A64 T_A63 "a"), .ret = -E2BIG },
+		 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64
+		 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A63 "a"),
+	  .ret = -E2BIG },
+	{ "1024-byte URL in a line is ENAMETOOLONG, not a long line",
+	  T_LINE("upstream add a socks5://" T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64 T_A64
+		 T_A64 T_A64 T_A64 T_A64 T_A64),
+	  .ret = -ENAMETOOLONG },
 	{ "NUL in a comment", T_LINE("# a\0b"), .ret = -EINVAL },
 	{ "NUL alone", T_LINE("\0"), .ret = -EINVAL },
 	{ "NUL after a directive", T_LINE("persist on\0"), .ret = -EINVAL },

@@ -115,8 +115,7 @@ static void json_device(struct json *j, struct mprox_dev *md)
 	struct net_device *dev = md->dev;
 	char name[IFNAMSIZ];
 
-	memcpy(name, dev->name, sizeof(name));
-	name[sizeof(name) - 1] = '\0';
+	mprox_device_name(md, name);
 	json_printf(j, "\"device\":{\"name\":");
 	json_string(j, name);
 	json_printf(j, ",\"ifindex\":%d,\"netns_inode\":%u,\"mtu\":%u,\"up\":%s}",

@@ -3,6 +3,7 @@
  * What errno values mean when they come from an mprox fd.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "mprox.h"
@@ -10,7 +11,7 @@
 
 MPROX_EXPORT const char *mprox_strerror(int err)
 {
-	if (err < 0)
+	if (err < 0 && err != INT_MIN)
 		err = -err;
 	switch (err) {
 	case 0:
@@ -22,10 +23,10 @@ MPROX_EXPORT const char *mprox_strerror(int err)
 	case ENAMETOOLONG:
 		return "a name, host, user, password or URL is too long";
 	case E2BIG:
-		return "too much at once: write over 64 KiB, line over 1024 bytes or too many "
+		return "too much at once: write over 64 KiB, line over 2048 bytes or too many "
 		       "upstreams";
 	case EEXIST:
-		return "an upstream by that name exists already";
+		return "an upstream, or an interface, by that name exists already";
 	case ENOENT:
 		return "no such upstream, or /dev/mprox missing (is the mprox module loaded?)";
 	case EOPNOTSUPP:

@@ -14,36 +14,35 @@
 
 MPROX_EXPORT char *mprox_status_json(int fd)
 {
-	size_t cap = 4096, len = 0;
+	size_t cap = 16384;
 	char *buf = NULL, *tmp;
 	ssize_t n;
 
+	/*
+	 * Every read is one whole document from offset 0, which takes a new
+	 * snapshot: reading a document in pieces at later offsets could mix
+	 * two snapshots when another thread reads the same fd meanwhile. A
+	 * document that fills the buffer is read again with a bigger one.
+	 */
 	for (;;) {
-		if (cap - len < 2) {
-			if (cap >= STATUS_MAX) {
-				errno = EOVERFLOW;
-				goto err;
-			}
-			cap *= 2;
-		}
-		tmp = realloc(buf, cap);
+		tmp = realloc(buf, cap + 1);
 		if (!tmp)
 			goto err;
 		buf = tmp;
-		/*
-		 * Offset 0 takes a new snapshot; the later offsets read the
-		 * rest of that same snapshot, so the document is consistent.
-		 */
-		n = pread(fd, buf + len, cap - len - 1, len);
+		n = pread(fd, buf, cap, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			goto err;
-		if (n == 0)
+		if ((size_t)n < cap)
 			break;
-		len += n;
+		if (cap >= STATUS_MAX) {
+			errno = EOVERFLOW;
+			goto err;
+		}
+		cap *= 2;
 	}
-	buf[len] = '\0';
+	buf[n] = '\0';
 	return buf;
 err:
 	free(buf);

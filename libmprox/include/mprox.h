@@ -77,7 +77,8 @@ const char *mprox_version(void);
 /*
  * Version of the loaded mprox kernel module, copied into buf (NUL
  * terminated). Returns 0, or -1 with errno ENOENT when the module is not
- * loaded, ERANGE when buf is too small.
+ * loaded, ERANGE when buf is too small, EOVERFLOW when the version is
+ * longer than this library expects.
  */
 int mprox_module_version(char *buf, unsigned long len);
 

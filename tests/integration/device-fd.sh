@@ -77,6 +77,12 @@ exec {HOLD[1]}>&-
 wait "$HOLD_PID"
 check "the held device went with its fd" sh -c "! ip link show mproxj0 2>/dev/null"
 check "ip link add a device no fd holds" ip link add mproxr1 type mprox
+# Old configurations and their upstreams are freed by RCU callbacks: rmmod
+# right after must wait for all of them (rcu_barrier) before the code goes.
+check "configure it, then flush it" "$fdapi" apply mproxr1 \
+	'upstream add a socks5://u:p@10.9.0.1
+upstream add b http://10.9.0.2:3128
+upstream flush'
 check "rmmod with a device and no fds" rmmod mprox
 check "rmmod deleted the device" sh -c "! ip link show mproxr1 2>/dev/null"
 plan "$tap_n"

@@ -58,7 +58,7 @@
  *
  * Errors: EINVAL (malformed, unknown directive or key, bad characters),
  * ERANGE (number out of range), ENAMETOOLONG (name, host, user, password
- * or URL too long), E2BIG (write larger than 64 KiB, line longer than 1024
+ * or URL too long), E2BIG (write larger than 64 KiB, line longer than 2048
  * bytes, more than MPROX_UPSTREAMS_MAX upstreams), EEXIST, ENOENT.
  *
  * The control device and the fd
@@ -100,7 +100,12 @@
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
-#include <linux/if.h>
+
+/*
+ * IFNAMSIZ, spelled out: <linux/if.h> clashes with libc's <net/if.h> when
+ * included first.
+ */
+#define MPROX_IFNAMSIZ		16
 
 /* Name of the driver, as shown by ethtool -i and "ip -d link" (kind). */
 #define MPROX_DRIVER_NAME "mprox"
@@ -134,7 +139,7 @@ enum mprox_proto {
 struct mprox_ioc_bind {
 	__u32 size;
 	__u32 flags;			/* MPROX_F_*; 0 for attach */
-	char name[IFNAMSIZ];		/* in: "" means "mprox%d"; out: actual */
+	char name[MPROX_IFNAMSIZ];		/* in: "" means "mprox%d"; out: actual */
 	__u32 ifindex;			/* out */
 	__u32 reserved;			/* zero */
 };
@@ -143,7 +148,7 @@ struct mprox_ioc_bind {
 struct mprox_ioc_info {
 	__u32 size;
 	__u32 flags;			/* MPROX_F_PERSIST if persistent */
-	char name[IFNAMSIZ];
+	char name[MPROX_IFNAMSIZ];
 	__u32 ifindex;
 	__u32 fwmark;
 	__u32 upstreams;		/* number configured */

@@ -237,12 +237,12 @@ static void test_bad_directives(void)
 	memset(big, 'x', sizeof(big));
 	tap_errno(write(fd, big, sizeof(big)), E2BIG, "a 1 MiB write is E2BIG");
 	tap_errno(write(fd, big, 64 * 1024 + 1), E2BIG, "a write of 64 KiB + 1 is E2BIG");
-	line_len = 2000;
+	line_len = 3000;
 	line = malloc(line_len + 2);
 	memcpy(line, "upstream add ", 13);
 	memset(line + 13, 'a', line_len - 13);
 	line[line_len] = '\n';
-	tap_errno(write(fd, line, line_len + 1), E2BIG, "a 2000-byte line is E2BIG");
+	tap_errno(write(fd, line, line_len + 1), E2BIG, "a 3000-byte line is E2BIG");
 	free(line);
 	{
 		/* 64 upstreams fit, the 65th does not, and none of them lands. */
@@ -282,9 +282,15 @@ static void test_ioctl_upstreams(void)
 		char raw[sizeof(struct mprox_ioc_info) + 8] = { 0 };
 		struct mprox_ioc_info *i = (void *)raw;
 
+		/* What a newer libmprox would send: the bigger size in cmd too. */
+		unsigned long newer = _IOR(MPROX_IOC_MAGIC, _IOC_NR(MPROX_IOC_GET_INFO), raw);
+
 		i->size = sizeof(raw);
 		tap_ok(ioctl(fd, MPROX_IOC_GET_INFO, raw) == 0,
 		       "a larger zero-tailed struct is fine");
+		i->size = sizeof(raw);
+		tap_ok(ioctl(fd, newer, raw) == 0 && i->size == sizeof(struct mprox_ioc_info),
+		       "a command number encoding a larger size is the same command");
 		i->size = sizeof(raw); /* the kernel wrote back its own size */
 		raw[sizeof(raw) - 1] = 1;
 		tap_errno(ioctl(fd, MPROX_IOC_GET_INFO, raw), E2BIG,
@@ -484,6 +490,7 @@ static void test_poll(void)
 {
 	char buf[4096];
 	int fd, other;
+	ssize_t n;
 	short ev;
 
 	fd = mprox_create("mproxpoll", 0);
@@ -496,6 +503,21 @@ static void test_poll(void)
 	tap_ok(wait_events(fd, POLLIN, 0) == 0, "no POLLIN once read");
 	run_cmd("ip link set mproxpoll up");
 	tap_ok(wait_events(fd, POLLIN, 2000) & POLLIN, "POLLIN when the link goes up");
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	tap_ok(strstr(buf, "\"up\":true") != NULL, "and the document read then says up");
+	run_cmd("ip link set mproxpoll mtu 1400");
+	tap_ok(wait_events(fd, POLLIN, 2000) & POLLIN, "POLLIN when the MTU changes");
+	pread(fd, buf, sizeof(buf), 0);
+	run_cmd("ip link set mproxpoll down"); /* a running link cannot be renamed */
+	tap_ok(wait_events(fd, POLLIN, 2000) & POLLIN, "POLLIN when the link goes down");
+	pread(fd, buf, sizeof(buf), 0);
+	run_cmd("ip link set mproxpoll name mproxpoll2");
+	tap_ok(wait_events(fd, POLLIN, 2000) & POLLIN, "POLLIN when the device is renamed");
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	tap_ok(strstr(buf, "\"mproxpoll2\"") != NULL, "and the document has the new name");
+	run_cmd("ip link set mproxpoll2 name mproxpoll");
 	pread(fd, buf, sizeof(buf), 0);
 	run_cmd("ip link del mproxpoll");
 	ev = wait_events(fd, POLLIN, 2000);
