@@ -29,6 +29,7 @@ count_tap() {
 # the shim stands in for the kernel headers, and the source is linked in.
 declare -A extra=(
 	[test_parse]="-Itests/shim -Idriver driver/parse.c"
+	[test_socks5]="-Itests/shim -Idriver driver/socks5.c"
 )
 
 # The same describe the Makefile stamps into libmprox.
