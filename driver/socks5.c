@@ -153,7 +153,8 @@ int mprox_socks5_parse_auth_reply(const u8 *buf, size_t len)
 {
 	if (len < 1)
 		return 0;
-	if (buf[0] != MPROX_SOCKS5_AUTH_VERSION)
+	/* RFC 1929 has 1; a good deal of servers send 5 (docs/socks5.md). */
+	if (buf[0] != MPROX_SOCKS5_AUTH_VERSION && buf[0] != MPROX_SOCKS5_VERSION)
 		return -EPROTO;
 	if (len < 2)
 		return 0;

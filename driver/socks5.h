@@ -191,8 +191,8 @@ int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_socks5
 int mprox_socks5_parse_method(const u8 *buf, size_t len, bool userpass, u8 *method);
 
 /*
- * The RFC 1929 reply: VER 1 and STATUS 0 is success; another STATUS is
- * -EACCES. VER 5, which a few servers send, is -EPROTO, as in curl.
+ * The RFC 1929 reply: VER 1, or 5 as many servers send it, and STATUS 0 for
+ * success; another STATUS is -EACCES, another VER -EPROTO.
  */
 int mprox_socks5_parse_auth_reply(const u8 *buf, size_t len);
 
