@@ -8,7 +8,7 @@
 #                        kernel and on the debug kernel; ends with
 #                        "N passed, N failed"
 #   make check-unit      host unit tests only
-#   make fuzz            fuzz the directive parser for FUZZ_TIME seconds (60)
+#   make fuzz            run every fuzz target for FUZZ_TIME seconds each (60)
 #   make check-vm        VM suite; CASES=pattern KERNELS="stock debug"
 #   make vm-shell        a shell in the test guest (KERNEL=stock|debug)
 #   make style           checkpatch --strict on kernel code, clang-format
