@@ -10,7 +10,7 @@
 #   make check-unit      host unit tests only
 #   make check-compat    build the module against every supported kernel
 #                        (Debian 5.10, 6.1, 6.12 headers, fetched and cached)
-#   make fuzz            fuzz the directive parser for FUZZ_TIME seconds (60)
+#   make fuzz            run every fuzz target for FUZZ_TIME seconds each (60)
 #   make check-vm        VM suite; CASES=pattern KERNELS="stock debug"
 #   make vm-shell        a shell in the test guest (KERNEL=stock|debug)
 #   make style           checkpatch --strict on kernel code, clang-format

@@ -5,15 +5,16 @@
  * The parser is included rather than linked: this module carries its own
  * copy, so mprox.ko exports nothing for it. The cases themselves are in
  * parse_test_cases.h, shared with the host unit test
- * (tests/unit/test_parse.c); this file is only the KUnit runner.
+ * (tests/unit/test_parse.c); this file is only the KUnit runner. The
+ * suite is registered in kunit_suites.c.
  */
 #include "parse.c"
 
 #include <kunit/test.h>
-#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "kunit_suites.h"
 #include "parse_test_cases.h"
 
 static void parse_case_desc(const struct mprox_parse_case *c, char *desc)
@@ -66,12 +67,7 @@ static struct kunit_case mprox_parse_test_cases[] = {
 	{}
 };
 
-static struct kunit_suite mprox_parse_test_suite = {
+struct kunit_suite mprox_parse_test_suite = {
 	.name = "mprox-parse",
 	.test_cases = mprox_parse_test_cases,
 };
-
-kunit_test_suites(&mprox_parse_test_suite);
-
-MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("KUnit tests of the mprox directive parser");

@@ -1,43 +1,76 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the libFuzzer target of the directive parser and run it.
+# Build libFuzzer targets of kernel code and run them.
 #
-#   tests/fuzz/run.sh [RUNS | SECONDSs]
+#   tests/fuzz/run.sh [RUNS | SECONDSs] [TARGET...]
 #
-# RUNS (default 300000) inputs with a fixed seed: deterministic, what
-# make check-unit runs, from an empty working corpus each time. SECONDSs
-# (e.g. 60s, what make fuzz runs) fuzzes for that long and keeps what it
-# learns in build/fuzz/corpus for the next time. The seeds are
-# tests/fuzz/corpus/parse. Exits non-zero when the target crashes, leaks or
-# breaks an invariant; the input is left in build/fuzz/. CLANG overrides
-# the compiler (default clang-14, from tests/deps.sh).
+# A target NAME is tests/fuzz/fuzz_NAME.c, built with driver/NAME.c (and
+# tests/shim/kernel_shim.h for the kernel headers); its seeds are
+# tests/fuzz/corpus/NAME and its dictionary tests/fuzz/NAME.dict if there
+# is one. Without TARGET, every tests/fuzz/fuzz_*.c is run, one after the
+# other.
+#
+# RUNS (default 300000) inputs per target with a fixed seed: deterministic,
+# what make check-unit runs (one target at a time), from an empty working
+# corpus each time. SECONDSs (e.g. 60s, what make fuzz runs) fuzzes each
+# target for that long and keeps what it learns in build/fuzz/NAME/corpus
+# for the next time. Exits non-zero when a target crashes, leaks or breaks
+# an invariant (after running the others); the input is left in
+# build/fuzz/NAME/. CLANG overrides the compiler (default clang-14, from
+# tests/deps.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-out=$top/build/fuzz
-mkdir -p "$out"
 
 arg=${1:-300000}
 if [[ $arg =~ ^[0-9]+$ ]]; then
 	limit=(-runs="$arg")
-	corpus=$out/corpus-runs
-	rm -rf "$corpus"
+	corpus_name="corpus-runs"
 elif [[ $arg =~ ^[0-9]+s$ ]]; then
 	limit=(-max_total_time="${arg%s}")
-	corpus=$out/corpus
+	corpus_name=corpus
 else
-	echo "usage: $0 [RUNS | SECONDSs]" >&2
+	echo "usage: $0 [RUNS | SECONDSs] [TARGET...]" >&2
 	exit 2
 fi
-mkdir -p "$corpus"
+shift $(($# > 0 ? 1 : 0))
 
-"${CLANG:-clang-14}" -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -g -O1 \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Itests/shim -Idriver -Iuapi \
-	-o "$out/fuzz_parse" tests/fuzz/fuzz_parse.c driver/parse.c
+targets=("$@")
+if [ ${#targets[@]} = 0 ]; then
+	for src in tests/fuzz/fuzz_*.c; do
+		[ -e "$src" ] || continue
+		name=${src#tests/fuzz/fuzz_}
+		targets+=("${name%.c}")
+	done
+fi
 
-# New inputs go to the first directory, never to the seeds in git.
-"$out/fuzz_parse" -seed=1 "${limit[@]}" -max_len=2048 -timeout=10 \
-	-dict=tests/fuzz/parse.dict -artifact_prefix="$out/" -print_final_stats=1 \
-	"$corpus" tests/fuzz/corpus/parse
+rc=0
+for name in "${targets[@]}"; do
+	src=tests/fuzz/fuzz_$name.c
+	if [ ! -f "$src" ] || [ ! -f "driver/$name.c" ]; then
+		echo "fuzz: no target '$name' ($src and driver/$name.c)" >&2
+		rc=1
+		continue
+	fi
+	out=$top/build/fuzz/$name
+	corpus=$out/$corpus_name
+	[ "$corpus_name" = corpus ] || rm -rf "$corpus"
+	mkdir -p "$corpus"
+	seeds=()
+	[ ! -d "tests/fuzz/corpus/$name" ] || seeds=("tests/fuzz/corpus/$name")
+
+	echo "fuzz: $name" >&2
+	"${CLANG:-clang-14}" -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Itests/shim -Idriver -Iuapi \
+		-o "$out/fuzz_$name" "$src" "driver/$name.c"
+
+	dict=()
+	[ ! -f "tests/fuzz/$name.dict" ] || dict=(-dict="tests/fuzz/$name.dict")
+	# New inputs go to the first directory, never to the seeds in git.
+	"$out/fuzz_$name" -seed=1 "${limit[@]}" -max_len=2048 -timeout=10 "${dict[@]}" \
+		-artifact_prefix="$out/" -print_final_stats=1 \
+		"$corpus" "${seeds[@]}" || rc=1
+done
+exit $rc

@@ -3,7 +3,7 @@
 #
 # Host unit tests: C tests under tests/unit/test_*.c (built against
 # libmprox and the uapi header, each printing TAP), a fixed-length run of
-# the parser's fuzz target (tests/fuzz/run.sh) and Python tests of the
+# each fuzz target (tests/fuzz/run.sh) and Python tests of the
 # harness itself (tests/unit/test_*.py). Prints every result, a summary line,
 # and writes "passed failed skipped" to build/unit/counts.
 set -uo pipefail
@@ -29,6 +29,7 @@ count_tap() {
 # the shim stands in for the kernel headers, and the source is linked in.
 declare -A extra=(
 	[test_parse]="-Itests/shim -Idriver driver/parse.c"
+	[test_socks5]="-Itests/shim -Idriver driver/socks5.c"
 )
 
 # The same describe the Makefile stamps into libmprox.
@@ -54,18 +55,23 @@ for src in tests/unit/test_*.c; do
 	fi
 done
 
-# The parser's fuzz target, for a fixed number of runs with a fixed seed:
-# one test, failed by any crash, leak or broken invariant.
-echo "# fuzz_parse"
+# Every fuzz target (tests/fuzz/fuzz_*.c), each for a fixed number of runs
+# with a fixed seed: one test each, failed by any crash, leak or broken
+# invariant.
 fuzz_runs=300000
-if fuzz_log=$(tests/fuzz/run.sh "$fuzz_runs" 2>&1); then
-	echo "ok - fuzz_parse: $fuzz_runs runs"
-	passed=$((passed + 1))
-else
-	tail -n 40 <<<"$fuzz_log" | sed 's/^/# /'
-	echo "not ok - fuzz_parse: crashed or broke an invariant (input in build/fuzz/)"
-	failed=$((failed + 1))
-fi
+for src in tests/fuzz/fuzz_*.c; do
+	[ -e "$src" ] || continue
+	name=$(basename "$src" .c)
+	echo "# $name"
+	if fuzz_log=$(tests/fuzz/run.sh "$fuzz_runs" "${name#fuzz_}" 2>&1); then
+		echo "ok - $name: $fuzz_runs runs"
+		passed=$((passed + 1))
+	else
+		tail -n 40 <<<"$fuzz_log" | sed 's/^/# /'
+		echo "not ok - $name: crashed or broke an invariant (input in build/fuzz/${name#fuzz_}/)"
+		failed=$((failed + 1))
+	fi
+done
 
 for py in tests/unit/test_*.py; do
 	[ -e "$py" ] || continue

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The KUnit suites of mprox-test.ko, each defined beside the runner of its
+ * cases and registered together in kunit_suites.c.
+ */
+#ifndef _MPROX_KUNIT_SUITES_H
+#define _MPROX_KUNIT_SUITES_H
+
+#include <kunit/test.h>
+
+extern struct kunit_suite mprox_parse_test_suite;
+extern struct kunit_suite mprox_socks5_test_suite;
+
+#endif /* _MPROX_KUNIT_SUITES_H */

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SOCKS5 client codec: RFC 1928 requests and replies, RFC 1929
+ * username/password. The contract is in socks5.h.
+ *
+ * Builders check their arguments, then the room they have, and only then
+ * write. Parsers look at the reply field by field, in wire order, and
+ * return 0 as soon as the next field has not arrived: so an index is
+ * compared with @len before each read, a violation is reported by the
+ * first byte that shows it, and the result for a prefix of the bytes is 0
+ * or the result for all of them.
+ *
+ * The same file builds in the kernel and, with tests/shim/kernel_shim.h, in
+ * userspace: no kernel helper without a libc twin.
+ */
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#else
+#include "kernel_shim.h"
+#endif
+#include "socks5.h"
+
+static void put_port(u8 *p, u16 port)
+{
+	p[0] = port >> 8;
+	p[1] = port & 0xff;
+}
+
+static u16 get_port(const u8 *p)
+{
+	return (u16)(p[0] << 8 | p[1]);
+}
+
+/* A length-prefixed field: 1..255 bytes. */
+static int check_field(const char *s, size_t len)
+{
+	if (!s || !len)
+		return -EINVAL;
+	if (len > MPROX_SOCKS5_FIELD_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int mprox_socks5_greeting(u8 *buf, size_t size, bool userpass)
+{
+	size_t n = userpass ? 4 : 3;
+
+	if (size < n)
+		return -ENOSPC;
+	buf[0] = MPROX_SOCKS5_VERSION;
+	buf[1] = n - 2;
+	buf[2] = MPROX_SOCKS5_METHOD_NONE;
+	if (userpass)
+		buf[3] = MPROX_SOCKS5_METHOD_USERPASS;
+	return n;
+}
+
+int mprox_socks5_auth_request(u8 *buf, size_t size, const char *user, size_t user_len,
+			      const char *password, size_t password_len)
+{
+	size_t n;
+	int err;
+
+	err = check_field(user, user_len);
+	if (err)
+		return err;
+	err = check_field(password, password_len);
+	if (err)
+		return err;
+	n = 3 + user_len + password_len;
+	if (size < n)
+		return -ENOSPC;
+	buf[0] = MPROX_SOCKS5_AUTH_VERSION;
+	buf[1] = user_len;
+	memcpy(buf + 2, user, user_len);
+	buf[2 + user_len] = password_len;
+	memcpy(buf + 3 + user_len, password, password_len);
+	return n;
+}
+
+int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_socks5_dest *dest)
+{
+	size_t alen, n;
+	u8 atyp;
+	int err;
+
+	switch (dest->family) {
+	case AF_INET:
+		atyp = MPROX_SOCKS5_ATYP_IPV4;
+		alen = 4;
+		break;
+	case AF_INET6:
+		atyp = MPROX_SOCKS5_ATYP_IPV6;
+		alen = 16;
+		break;
+	case AF_UNSPEC:
+		err = check_field(dest->name, dest->name_len);
+		if (err)
+			return err;
+		if (memchr(dest->name, '\0', dest->name_len))
+			return -EINVAL;
+		atyp = MPROX_SOCKS5_ATYP_NAME;
+		alen = 1 + dest->name_len;
+		break;
+	default:
+		return -EINVAL;
+	}
+	n = 4 + alen + 2;
+	if (size < n)
+		return -ENOSPC;
+
+	buf[0] = MPROX_SOCKS5_VERSION;
+	buf[1] = MPROX_SOCKS5_CMD_CONNECT;
+	buf[2] = 0;
+	buf[3] = atyp;
+	if (atyp == MPROX_SOCKS5_ATYP_IPV4) {
+		memcpy(buf + 4, &dest->addr.v4.s_addr, 4);
+	} else if (atyp == MPROX_SOCKS5_ATYP_IPV6) {
+		memcpy(buf + 4, dest->addr.v6.s6_addr, 16);
+	} else {
+		buf[4] = dest->name_len;
+		memcpy(buf + 5, dest->name, dest->name_len);
+	}
+	put_port(buf + 4 + alen, dest->port);
+	return n;
+}
+
+int mprox_socks5_parse_method(const u8 *buf, size_t len, bool userpass, u8 *method)
+{
+	if (len < 1)
+		return 0;
+	if (buf[0] != MPROX_SOCKS5_VERSION)
+		return -EPROTO;
+	if (len < 2)
+		return 0;
+	switch (buf[1]) {
+	case MPROX_SOCKS5_METHOD_NONE:
+	case MPROX_SOCKS5_METHOD_USERPASS:
+		if (buf[1] == MPROX_SOCKS5_METHOD_USERPASS && !userpass)
+			return -EPROTO;
+		*method = buf[1];
+		return MPROX_SOCKS5_METHOD_REPLY_LEN;
+	case MPROX_SOCKS5_METHOD_REJECT:
+		return -EACCES;
+	default:
+		return -EPROTO;
+	}
+}
+
+int mprox_socks5_parse_auth_reply(const u8 *buf, size_t len)
+{
+	if (len < 1)
+		return 0;
+	/* RFC 1929 has 1; a good deal of servers send 5 (docs/socks5.md). */
+	if (buf[0] != MPROX_SOCKS5_AUTH_VERSION && buf[0] != MPROX_SOCKS5_VERSION)
+		return -EPROTO;
+	if (len < 2)
+		return 0;
+	return buf[1] ? -EACCES : MPROX_SOCKS5_AUTH_REPLY_LEN;
+}
+
+int mprox_socks5_parse_connect_reply(const u8 *buf, size_t len, struct mprox_socks5_reply *out)
+{
+	size_t addr = 4, alen, n;	/* where BND.ADDR starts, its length */
+
+	if (len < 1)
+		return 0;
+	if (buf[0] != MPROX_SOCKS5_VERSION)
+		return -EPROTO;
+	/* REP may be anything; RSV is ignored (see docs/socks5.md). */
+	if (len < 4)
+		return 0;
+	switch (buf[3]) {
+	case MPROX_SOCKS5_ATYP_IPV4:
+		alen = 4;
+		break;
+	case MPROX_SOCKS5_ATYP_IPV6:
+		alen = 16;
+		break;
+	case MPROX_SOCKS5_ATYP_NAME:
+		if (len < 5)
+			return 0;
+		if (!buf[4])
+			return -EPROTO;
+		addr = 5;
+		alen = buf[4];
+		break;
+	default:
+		return -EPROTO;
+	}
+	n = addr + alen + 2;
+	if (len < n)
+		return 0;
+
+	memset(out, 0, sizeof(*out));
+	out->rep = buf[1];
+	if (buf[3] == MPROX_SOCKS5_ATYP_IPV4) {
+		out->bnd.family = AF_INET;
+		memcpy(&out->bnd.addr.v4.s_addr, buf + addr, 4);
+	} else if (buf[3] == MPROX_SOCKS5_ATYP_IPV6) {
+		out->bnd.family = AF_INET6;
+		memcpy(out->bnd.addr.v6.s6_addr, buf + addr, 16);
+	} else {
+		out->bnd.family = AF_UNSPEC;
+		out->bnd.name = (const char *)buf + addr;
+		out->bnd.name_len = alen;
+	}
+	out->bnd.port = get_port(buf + addr + alen);
+	return n;
+}
+
+enum mprox_connect_result mprox_socks5_result(u8 rep)
+{
+	switch (rep) {
+	case MPROX_SOCKS5_REP_SUCCEEDED:
+		return MPROX_CONNECT_OK;
+	case MPROX_SOCKS5_REP_NOT_ALLOWED:
+		return MPROX_CONNECT_NOT_ALLOWED;
+	case MPROX_SOCKS5_REP_NET_UNREACH:
+		return MPROX_CONNECT_NET_UNREACH;
+	case MPROX_SOCKS5_REP_HOST_UNREACH:
+		return MPROX_CONNECT_HOST_UNREACH;
+	case MPROX_SOCKS5_REP_REFUSED:
+		return MPROX_CONNECT_REFUSED;
+	case MPROX_SOCKS5_REP_TTL_EXPIRED:
+		return MPROX_CONNECT_TTL_EXPIRED;
+	case MPROX_SOCKS5_REP_CMD_UNSUPP:
+		return MPROX_CONNECT_CMD_UNSUPPORTED;
+	case MPROX_SOCKS5_REP_ATYP_UNSUPP:
+		return MPROX_CONNECT_ATYP_UNSUPPORTED;
+	default:	/* 1, general failure, and the unassigned 9..255 */
+		return MPROX_CONNECT_GENERAL_FAILURE;
+	}
+}
