@@ -14,15 +14,7 @@
 # The kernel ABI is whatever linux-headers-amd64 of that suite depends on
 # today; it is never written down here.
 set -euo pipefail
-
-die() {
-	echo "compat: $*" >&2
-	exit 1
-}
-
-log() {
-	echo "compat: $*" >&2
-}
+. "$(dirname "$0")/../vm/lib.sh"
 
 suite=${1:-}
 case "$suite" in
@@ -108,18 +100,8 @@ for deb in "$out.debs"/*.deb; do
 done
 rm -rf "$out.debs" "$apt_dir"
 
-# The headers package includes its -common half by absolute path and links
-# into /usr/lib/linux-kbuild-*; point both into the unpacked tree so it
-# works as KDIR without installing anything.
 kdir=$out/usr/src/$headers
-[ -f "$kdir/Makefile" ] || die "$suite: $kdir/Makefile missing"
-sed -i "s|^include /usr/src/|include $out/usr/src/|" "$kdir/Makefile"
-find "$out" -type l | while read -r link; do
-	target=$(readlink "$link")
-	case "$target" in
-	/usr/*) ln -sfn "$out$target" "$link" ;;
-	esac
-done
+relocate_debian_headers "$out" "$kdir"
 
 echo "$kdir" >"$out/.mprox-kdir"
 touch "$out/.mprox-unpacked"

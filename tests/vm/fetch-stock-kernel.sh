@@ -52,17 +52,7 @@ for deb in "$out.debs"/*.deb; do
 done
 rm -rf "$out.debs"
 
-# The headers package includes its -common half by absolute path and may
-# link into /usr/lib/linux-kbuild-6.1; point both into the unpacked tree so
-# it works as KDIR without installing anything.
-hdr=$out/usr/src/linux-headers-$kver
-sed -i "s|^include /usr/src/|include $out/usr/src/|" "$hdr/Makefile"
-find "$out" -type l | while read -r link; do
-	target=$(readlink "$link")
-	case "$target" in
-	/usr/*) ln -sfn "$out$target" "$link" ;;
-	esac
-done
+relocate_debian_headers "$out" "$out/usr/src/linux-headers-$kver"
 
 # The .deb ships no modules.dep; modprobe in the guest needs one.
 depmod -b "$out" "$kver"

@@ -21,3 +21,19 @@ debian_kernel_abi() {
 		sed -n 's/.*Depends: linux-image-\(6\.1\.[0-9]*-[0-9]*\)-amd64$/\1/p' |
 		head -n 1
 }
+
+# Make an unpacked Debian linux-headers tree usable as KDIR in place: its
+# Makefile includes the -common half by absolute path and some links point
+# into /usr/lib/linux-kbuild-*; repoint both into the unpacked root.
+relocate_debian_headers() {
+	local root=$1 kdir=$2 link target
+
+	[ -f "$kdir/Makefile" ] || die "$kdir/Makefile missing"
+	sed -i "s|^include /usr/src/|include $root/usr/src/|" "$kdir/Makefile"
+	find "$root" -type l | while read -r link; do
+		target=$(readlink "$link")
+		case "$target" in
+		/usr/*) ln -sfn "$root$target" "$link" ;;
+		esac
+	done
+}
