@@ -46,4 +46,19 @@ static inline void mprox_compat_register_failed(struct net_device *dev,
 #endif
 }
 
+/*
+ * skb_gso_segment() moved from netdevice.h to net/gso.h in 6.5 ("net:
+ * move gso declarations and functions to their own files"). Only the
+ * KUnit suite segments packets.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#include <net/gso.h>
+#endif
+
+static inline struct sk_buff *mprox_compat_skb_gso_segment(struct sk_buff *skb,
+							   netdev_features_t features)
+{
+	return skb_gso_segment(skb, features);
+}
+
 #endif /* _MPROX_COMPAT_H */
