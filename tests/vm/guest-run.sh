@@ -55,14 +55,25 @@ report() {
 	printf '%s\n' "$*" >&3
 }
 
+# Each case runs in a session of its own, output to a file: whatever it
+# leaves running (a daemon it forgot) is killed afterwards and cannot hold
+# the report open or leak into the next case.
 run_case() {
-	local path=$1 name rc
+	local path=$1 name rc sid strays
 	name=$(basename "$path" .sh)
 	echo "== case $name"
+	(cd /tmp && exec setsid bash -c 'echo $$ >/run/case.sid
+		exec timeout --kill-after=10 "$0" bash "$1"' "$CASE_TIMEOUT" "$path") \
+		>/run/case.out 2>&1 </dev/null
+	rc=$?
+	sid=$(cat /run/case.sid 2>/dev/null)
+	strays=$( [ -n "$sid" ] && pgrep -s "$sid" | wc -l)
+	if [ "${strays:-0}" -gt 0 ]; then
+		pkill -KILL -s "$sid"
+		echo "# killed $strays process(es) the case left running" >>/run/case.out
+	fi
 	report "@@mprox case $name"
-	(cd /tmp && timeout --kill-after=10 "$CASE_TIMEOUT" bash "$path") 2>&1 |
-		tee /dev/console >&3
-	rc=${PIPESTATUS[0]}
+	tee /dev/console </run/case.out >&3
 	report "@@mprox end $name $rc"
 }
 

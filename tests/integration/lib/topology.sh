@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0
+# The test network: three hosts in network namespaces of the test guest,
+# joined by veth pairs. The client reaches the proxy host; only the proxy
+# host reaches the server (it does not forward), so anything the client gets
+# from the server came through a proxy. Sourced by cases after tap.sh.
+#
+#   client 10.200.1.2 / fd00:200:1::2  --  10.200.1.1 / fd00:200:1::1  proxy
+#   proxy  10.200.2.1 / fd00:200:2::1  --  10.200.2.2 / fd00:200:2::2  server
+#
+#   topo_up                 create the hosts and links
+#   topo_web [PORT]         HTTP server on the server host serving $TOPO_WWW
+#   topo_microsocks [PORT]  microsocks (no auth) on the proxy host
+#   topo_dante PORT USER PASSWORD
+#                           dante-server with RFC 1929 username auth
+#   topo_down               stop everything, delete the namespaces
+# Every daemon is waited for (its port listening), never slept for. Call
+# the topo_ functions directly, not in $(...) (check does that): daemons
+# started in a subshell are not known to topo_down.
+
+TOPO_C=mpx-client
+TOPO_P=mpx-proxy
+TOPO_S=mpx-server
+TOPO_WWW=/tmp/mprox-www
+topo_pids=()
+
+topo_ns() {
+	ip netns exec "$@"
+}
+
+topo_up() {
+	local ns
+	for ns in $TOPO_C $TOPO_P $TOPO_S; do
+		ip netns add "$ns" || return 1
+		topo_ns "$ns" ip link set lo up
+		topo_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
+		topo_ns "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
+	done
+	ip link add c0 netns $TOPO_C type veth peer name p0 netns $TOPO_P || return 1
+	ip link add p1 netns $TOPO_P type veth peer name s0 netns $TOPO_S || return 1
+	topo_ns $TOPO_C ip addr add 10.200.1.2/24 dev c0
+	topo_ns $TOPO_C ip addr add fd00:200:1::2/64 dev c0 nodad
+	topo_ns $TOPO_P ip addr add 10.200.1.1/24 dev p0
+	topo_ns $TOPO_P ip addr add fd00:200:1::1/64 dev p0 nodad
+	topo_ns $TOPO_P ip addr add 10.200.2.1/24 dev p1
+	topo_ns $TOPO_P ip addr add fd00:200:2::1/64 dev p1 nodad
+	topo_ns $TOPO_S ip addr add 10.200.2.2/24 dev s0
+	topo_ns $TOPO_S ip addr add fd00:200:2::2/64 dev s0 nodad
+	topo_ns $TOPO_C ip link set c0 up
+	topo_ns $TOPO_P ip link set p0 up
+	topo_ns $TOPO_P ip link set p1 up
+	topo_ns $TOPO_S ip link set s0 up
+	# The proxy host is a host, not a router.
+	topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=0
+	topo_ns $TOPO_P sysctl -qw net.ipv6.conf.all.forwarding=0
+}
+
+# Is something listening on TCP PORT in namespace NS?
+topo_listening() {
+	topo_ns "$1" ss -Hltn "sport = :$2" | grep -q .
+}
+
+topo_spawn() {
+	local ns=$1
+	shift
+	topo_ns "$ns" "$@" </dev/null >"/tmp/mprox-topo-${#topo_pids[@]}.log" 2>&1 &
+	topo_pids+=($!)
+}
+
+topo_web() {
+	local port=${1:-8080}
+	mkdir -p "$TOPO_WWW"
+	topo_spawn $TOPO_S python3 -m http.server --bind :: --directory "$TOPO_WWW" "$port"
+	wait_for 20 topo_listening $TOPO_S "$port"
+}
+
+topo_microsocks() {
+	local port=${1:-1080}
+	topo_spawn $TOPO_P microsocks -i :: -p "$port"
+	wait_for 10 topo_listening $TOPO_P "$port"
+}
+
+topo_dante() {
+	local port=$1 user=$2 password=$3 conf
+	conf=/tmp/mprox-danted-$port.conf
+	# Dante checks RFC 1929 credentials against the system's users.
+	id "$user" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$user" || return 1
+	echo "$user:$password" | chpasswd || return 1
+	cat >"$conf" <<DANTE
+logoutput: stderr
+internal: 10.200.1.1 port = $port
+internal: fd00:200:1::1 port = $port
+external: p1
+clientmethod: none
+socksmethod: username
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
+client pass { from: ::/0 to: ::/0 }
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
+socks pass { from: ::/0 to: ::/0 command: connect }
+DANTE
+	topo_spawn $TOPO_P danted -f "$conf"
+	wait_for 20 topo_listening $TOPO_P "$port"
+}
+
+topo_down() {
+	local pid ns
+	# Daemons fork (dante keeps a pool of children): kill everything that
+	# lives in the hosts' namespaces, not just the pids started here.
+	for ns in $TOPO_C $TOPO_P $TOPO_S; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	done
+	for pid in "${topo_pids[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	topo_pids=()
+	for ns in $TOPO_C $TOPO_P $TOPO_S; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TOPO_WWW"
+}
