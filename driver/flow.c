@@ -12,7 +12,6 @@
  * refcount_inc_not_zero().
  */
 #include <linux/err.h>
-#include <linux/jhash.h>
 #include <linux/kernel.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>

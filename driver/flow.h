@@ -138,7 +138,12 @@ struct mprox_flow_table_params {
 	unsigned long udp_idle;
 	/* Period of the GC work in jiffies; 0: none (call the GC yourself). */
 	unsigned long gc_interval;
-	/* Called once per flow as it is freed (see above); may be NULL. */
+	/*
+	 * Called once per flow as it is freed (see above), also for one
+	 * whose create failed after a reader could see it (priv NULL); may
+	 * be NULL. It may run after the table is destroyed: it must not
+	 * reach the device without a reference of its own.
+	 */
 	void (*release)(struct mprox_flow *f);
 };
 
@@ -235,8 +240,10 @@ struct mprox_flow *mprox_flow_create(struct mprox_flow_table *t,
 /* Drop a reference. Any context but hard IRQ. */
 void mprox_flow_put(struct mprox_flow *f);
 /*
- * Unlink @f from both tables and mark it DEAD; the caller's reference
- * stays the caller's. Idempotent.
+ * Unlink @f from both tables, mark it DEAD and drop the table's
+ * reference; the caller holds a reference of its own, which stays its
+ * own. Idempotent; on a flow already unlinked (by a kill, the GC or
+ * mprox_flow_table_destroy()) it returns without touching @t.
  */
 void mprox_flow_kill(struct mprox_flow_table *t, struct mprox_flow *f);
 
