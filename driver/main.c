@@ -15,14 +15,18 @@
 
 #include "control.h"
 #include "device.h"
+#include "flow.h"
 
 static int __init mprox_mod_init(void)
 {
 	int err;
 
-	err = mprox_device_init();
+	err = mprox_flow_init();
 	if (err)
 		return err;
+	err = mprox_device_init();
+	if (err)
+		goto err_flow;
 	err = mprox_control_init();
 	if (err)
 		goto err_device;
@@ -31,6 +35,8 @@ static int __init mprox_mod_init(void)
 
 err_device:
 	mprox_device_exit();
+err_flow:
+	mprox_flow_exit();
 	return err;
 }
 
@@ -39,6 +45,8 @@ static void __exit mprox_mod_exit(void)
 	/* No fd can be open: each one holds a module reference. */
 	mprox_control_exit();
 	mprox_device_exit();
+	/* After the devices: their flow tables are gone, flows are freed. */
+	mprox_flow_exit();
 	/* Configurations and upstreams are freed by RCU callbacks. */
 	rcu_barrier();
 }
