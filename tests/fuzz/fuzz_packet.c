@@ -13,15 +13,7 @@
 #include <stdlib.h>
 
 #include "packet.h"
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
-				#cond);                                                      \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
+#include "fuzz_check.h"
 
 static void check_result(int ret, const struct mprox_pkt *p, size_t len, size_t pkt_len)
 {

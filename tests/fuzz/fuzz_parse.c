@@ -11,15 +11,7 @@
 #include <stdlib.h>
 
 #include "parse.h"
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
-				#cond);                                                      \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
+#include "fuzz_check.h"
 
 /* NUL terminated within @size bytes; returns the length. */
 static size_t terminated(const char *s, size_t size)

@@ -15,15 +15,7 @@
 #include <stdlib.h>
 
 #include "socks5.h"
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
-				#cond);                                                      \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
+#include "fuzz_check.h"
 
 enum parser { METHOD, METHOD_USERPASS, AUTH, CONNECT, PARSERS };
 

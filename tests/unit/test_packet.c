@@ -11,16 +11,7 @@
 
 #include "packet.h"
 #include "packet_test_cases.h"
-
-static int n, failed;
-
-static void result(const char *why, const char *desc)
-{
-	n++;
-	if (why)
-		failed++;
-	printf("%sok %d - %s%s%s\n", why ? "not " : "", n, desc, why ? ": " : "", why ? why : "");
-}
+#include "unit_tap.h"
 
 int main(void)
 {

@@ -8,16 +8,7 @@
 
 #include "parse.h"
 #include "parse_test_cases.h"
-
-static int n, failed;
-
-static void result(const char *why, const char *desc)
-{
-	n++;
-	if (why)
-		failed++;
-	printf("%sok %d - %s%s%s\n", why ? "not " : "", n, desc, why ? ": " : "", why ? why : "");
-}
+#include "unit_tap.h"
 
 int main(void)
 {

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* TAP results for the host unit tests that run a shared case table. */
+#ifndef MPROX_UNIT_TAP_H
+#define MPROX_UNIT_TAP_H
+
+#include <stdio.h>
+
+static int n, failed;
+
+/* One result: @why is NULL for a pass, the reason for a failure. */
+static inline void result(const char *why, const char *desc)
+{
+	n++;
+	if (why)
+		failed++;
+	printf("%sok %d - %s%s%s\n", why ? "not " : "", n, desc, why ? ": " : "", why ? why : "");
+}
+
+#endif /* MPROX_UNIT_TAP_H */
