@@ -114,8 +114,10 @@ ip-helper/mprox: $(HELPER_OBJS) libmprox/libmprox.a
 EXAMPLES := $(patsubst %.c,%,$(wildcard libmprox/examples/*.c))
 examples: $(EXAMPLES)
 
+# As a user would build them: strict C11, no _GNU_SOURCE, so the public
+# header cannot come to rely on feature-test macros.
 libmprox/examples/%: libmprox/examples/%.c libmprox/libmprox.a $(LIB_HEADERS)
-	$(CC) $(USER_CFLAGS) -o $@ $< libmprox/libmprox.a
+	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -Iuapi -Ilibmprox/include $(CFLAGS) -o $@ $< libmprox/libmprox.a
 
 # C programs the integration cases run inside the test guest.
 PROGS := $(patsubst tests/integration/progs/%.c,build/progs/%,$(wildcard tests/integration/progs/*.c))

@@ -3,6 +3,7 @@
  * Binding fds to devices, and the ioctls that describe a device.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -91,14 +92,14 @@ MPROX_EXPORT int mprox_get_info(int fd, struct mprox_ioc_info *info)
 	return mprox_ioctl(fd, MPROX_IOC_GET_INFO, info) < 0 ? -1 : 0;
 }
 
-MPROX_EXPORT int mprox_ifname(int fd, char name[IFNAMSIZ])
+MPROX_EXPORT int mprox_ifname(int fd, char name[MPROX_IFNAMSIZ])
 {
 	struct mprox_ioc_info info;
 
 	if (mprox_get_info(fd, &info) < 0)
 		return -1;
-	memcpy(name, info.name, IFNAMSIZ);
-	name[IFNAMSIZ - 1] = '\0';
+	memcpy(name, info.name, MPROX_IFNAMSIZ);
+	name[MPROX_IFNAMSIZ - 1] = '\0';
 	return 0;
 }
 

@@ -9,6 +9,9 @@
  * Then, from another shell: ip link set mprox0 up; ip route add default dev
  * mprox0 table 100; ip rule add uidrange 1000-1000 lookup 100.
  */
+/* pause(), poll(): POSIX, which strict C11 does not give by itself. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +21,7 @@
 
 int main(int argc, char **argv)
 {
-	char ifname[IFNAMSIZ], directives[1200];
+	char ifname[MPROX_IFNAMSIZ], directives[1200];
 	int fd;
 
 	if (argc != 3) {

@@ -6,6 +6,9 @@
  *   cc -o watch-status watch-status.c $(pkg-config --cflags --libs mprox)
  *   sudo ./watch-status mprox0
  */
+/* pause(), poll(): POSIX, which strict C11 does not give by itself. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>

@@ -14,8 +14,6 @@
 #ifndef MPROX_H
 #define MPROX_H
 
-#include <fcntl.h>
-#include <net/if.h>
 #include <stdint.h>
 #include <linux/mprox.h>
 
@@ -23,10 +21,14 @@
 extern "C" {
 #endif
 
-/* Flags of mprox_create() and mprox_attach(). */
-#define MPROX_CLOEXEC O_CLOEXEC /* close-on-exec fd */
-#define MPROX_NONBLOCK O_NONBLOCK /* non-blocking fd */
+/*
+ * Flags of mprox_create() and mprox_attach(). The library's own bits, so
+ * that this header needs no feature-test macros (O_CLOEXEC needs POSIX
+ * 2008): the library turns them into O_CLOEXEC and O_NONBLOCK.
+ */
 #define MPROX_PERSIST 0x1 /* create only: device outlives its last fd */
+#define MPROX_CLOEXEC 0x2 /* close-on-exec fd */
+#define MPROX_NONBLOCK 0x4 /* non-blocking fd */
 
 /*
  * Create a new mprox device bound to a new fd. name: the interface name,
@@ -42,7 +44,7 @@ int mprox_create(const char *name, unsigned int flags);
 int mprox_attach(const char *name, unsigned int flags);
 
 /* The interface name of the device @fd is bound to. */
-int mprox_ifname(int fd, char name[IFNAMSIZ]);
+int mprox_ifname(int fd, char name[MPROX_IFNAMSIZ]);
 
 /*
  * Apply directives (one per line, see <linux/mprox.h>) atomically: all of
