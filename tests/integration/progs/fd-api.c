@@ -355,45 +355,53 @@ static int exec_check(int fd, const char *name)
 	return strcmp(info.name, name) || info.upstreams != 1 ? 5 : 0;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char c = 'x';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+/* One byte of data carrying room for one SCM_RIGHTS fd. */
+struct rights_msg {
+	char byte;
+	struct iovec iov;
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c0 = CMSG_FIRSTHDR(&msg);
+	struct msghdr msg;
+};
 
+static void rights_msg_init(struct rights_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->byte = 'x';
+	m->iov.iov_base = &m->byte;
+	m->iov.iov_len = 1;
+	m->msg.msg_iov = &m->iov;
+	m->msg.msg_iovlen = 1;
+	m->msg.msg_control = m->u.buf;
+	m->msg.msg_controllen = sizeof(m->u.buf);
+}
+
+static int send_fd(int sock, int fd)
+{
+	struct rights_msg m;
+	struct cmsghdr *c0;
+
+	rights_msg_init(&m);
+	c0 = CMSG_FIRSTHDR(&m.msg);
 	c0->cmsg_level = SOL_SOCKET;
 	c0->cmsg_type = SCM_RIGHTS;
 	c0->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c0), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+	return sendmsg(sock, &m.msg, 0) == 1 ? 0 : -1;
 }
 
 static int recv_fd(int sock)
 {
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
+	struct rights_msg m;
 	struct cmsghdr *c0;
 	int fd;
 
-	if (recvmsg(sock, &msg, 0) != 1)
+	rights_msg_init(&m);
+	if (recvmsg(sock, &m.msg, 0) != 1)
 		return -1;
-	c0 = CMSG_FIRSTHDR(&msg);
+	c0 = CMSG_FIRSTHDR(&m.msg);
 	if (!c0 || c0->cmsg_type != SCM_RIGHTS)
 		return -1;
 	memcpy(&fd, CMSG_DATA(c0), sizeof(int));
