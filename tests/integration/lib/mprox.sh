@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: GPL-2.0
+# An mprox device in the client host of the test network, for the TCP data
+# path cases. Sourced after tap.sh and topology.sh.
+#
+#   mprox_load                  insmod $MPROX_KO unless it is loaded
+#   mprox_unload                rmmod mprox (true if it is not loaded)
+#   mprox_up [DEV]              in the client host: ip link add DEV type mprox,
+#                               mprox-config attaches to it, link up, routes
+#                               10.200.2.0/24 and fd00:200:2::/64 into it
+#                               (the client has no other way to the server)
+#   mprox_config DEV            apply stdin to DEV in one write (mprox-config)
+#   mprox_upstream DEV NAME URL "upstream add NAME URL"
+#   mprox_set DEV KEY VALUE     "set KEY VALUE"
+#   mprox_json DEV              print DEV's JSON state document
+#   mprox_stat DEV PATH         print one value of it: stats.flows.active
+#   wait_flows_zero DEV SECONDS wait until stats.flows.active is 0
+#   mprox_web PORT              HTTP server on the server host serving
+#                               $TOPO_WWW (GET) and hashing uploads (PUT),
+#                               IPv4 and IPv6, with a deep listen backlog
+#   mprox_echo PORT             TCP echo server on the server host
+#   mprox_scale STOCK DEBUG     STOCK, or DEBUG on the debug kernel (KASAN,
+#                               one CPU, about five times slower)
+#   ms_now                      milliseconds since the epoch (date +%s%N)
+#
+# Daemons go through topo_spawn, so topo_down stops them.
+
+MPROX_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MPROX_CONFIG=${MPROX_PROGS:-$MPROX_LIB/../../../build/progs}/mprox-config
+MPROX_NETUTIL=$MPROX_LIB/netutil.py
+
+mprox_load() {
+	[ -e /sys/module/mprox ] || insmod "$MPROX_KO"
+}
+
+mprox_unload() {
+	[ ! -e /sys/module/mprox ] || rmmod mprox
+}
+
+mprox_config() {
+	topo_ns "$TOPO_C" "$MPROX_CONFIG" "$1"
+}
+
+mprox_up() {
+	local dev=${1:-mprox0}
+	mprox_load || return 1
+	topo_ns "$TOPO_C" ip link add "$dev" type mprox || return 1
+	# A comment is a valid (empty) configuration: this proves the attach.
+	echo "# $dev for the test network" | mprox_config "$dev" || return 1
+	topo_ns "$TOPO_C" ip link set "$dev" up || return 1
+	topo_ns "$TOPO_C" ip route add 10.200.2.0/24 dev "$dev" || return 1
+	topo_ns "$TOPO_C" ip -6 route add fd00:200:2::/64 dev "$dev"
+}
+
+mprox_upstream() {
+	echo "upstream add $2 $3" | mprox_config "$1"
+}
+
+mprox_set() {
+	echo "set $2 $3" | mprox_config "$1"
+}
+
+mprox_json() {
+	topo_ns "$TOPO_C" "$MPROX_CONFIG" "$1" --status
+}
+
+mprox_stat() {
+	mprox_json "$1" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) else v)
+' "$2"
+}
+
+mprox_flows_zero() {
+	[ "$(mprox_stat "$1" stats.flows.active)" = 0 ]
+}
+
+wait_flows_zero() {
+	wait_for "$2" mprox_flows_zero "$1"
+}
+
+mprox_web() {
+	local port=$1
+	mkdir -p "$TOPO_WWW"
+	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" http-server "$port" "$TOPO_WWW"
+	wait_for 20 topo_listening "$TOPO_S" "$port"
+}
+
+mprox_echo() {
+	local port=$1
+	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" echo-server "$port"
+	wait_for 20 topo_listening "$TOPO_S" "$port"
+}
+
+mprox_scale() {
+	if [ "${MPROX_KERNEL_FLAVOUR:-stock}" = debug ]; then echo "$2"; else echo "$1"; fi
+}
+
+ms_now() {
+	echo $(($(date +%s%N) / 1000000))
+}
