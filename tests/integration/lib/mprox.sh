@@ -21,6 +21,13 @@
 #   mprox_scale STOCK DEBUG     STOCK, or DEBUG on the debug kernel (KASAN,
 #                               one CPU, about five times slower)
 #   ms_now                      milliseconds since the epoch (date +%s%N)
+#   step DESC CMD...            pass or fail DESC by the exit status of CMD
+#   mprox_conn DEV DST [UP]     print the established connection to DST in
+#                               "conns" (through upstream UP); false if none
+#   mprox_link_stat DEV DIR KEY ip -s link counter: DIR rx/tx, KEY packets...
+#   mprox_fetch DESC SHA MAX URL [ARGS]
+#                               curl URL from the client host (no proxy
+#                               options), pass if the body has sha256 SHA
 #
 # Daemons go through topo_spawn, so topo_down stops them.
 
@@ -100,4 +107,54 @@ mprox_scale() {
 
 ms_now() {
 	echo $(($(date +%s%N) / 1000000))
+}
+
+# step DESC CMD...: one result from a command whose output is its own.
+step() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# mprox_conn DEV DST [UPSTREAM]: print the established TCP connection to
+# DST ("10.200.2.2:8080", "[fd00:200:2::2]:8080") in DEV's "conns", through
+# UPSTREAM if given; false if there is none.
+mprox_conn() {
+	mprox_json "$1" | python3 -c '
+import json, sys
+dst, up = sys.argv[1], sys.argv[2]
+for c in json.load(sys.stdin).get("conns", []):
+    if (c.get("proto") == "tcp" and c.get("dst") == dst and
+            c.get("state") == "established" and (not up or c.get("upstream") == up)):
+        print(json.dumps(c))
+        sys.exit(0)
+sys.exit(1)
+' "$2" "${3:-}"
+}
+
+# mprox_link_stat DEV rx|tx packets|bytes|dropped: ip -s link's counter.
+mprox_link_stat() {
+	topo_ns "$TOPO_C" ip -s -j link show "$1" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"][sys.argv[1]][sys.argv[2]])' "$2" "$3"
+}
+
+# mprox_fetch DESC SHA256 MAXTIME URL [CURL_ARGS...]: plain curl in the
+# client host (no proxy options: routing sends it into the device); one
+# result, passing when the body's sha256 is SHA256. Sets fetch_ms.
+fetch_ms=0
+mprox_fetch() {
+	local desc=$1 want=$2 max=$3 url=$4 got err t0
+	shift 4
+	err=$(mktemp)
+	t0=$(ms_now)
+	got=$(topo_ns "$TOPO_C" curl -sS --connect-timeout 15 --max-time "$max" "$@" "$url" 2>"$err" |
+		sha256sum | cut -d' ' -f1)
+	fetch_ms=$(($(ms_now) - t0))
+	if [ "$got" = "$want" ]; then
+		pass "$desc ($fetch_ms ms)"
+	else
+		fail "$desc: sha256 $got, want $want ($fetch_ms ms)"
+		diag <"$err"
+	fi
+	rm -f "$err"
 }
