@@ -75,6 +75,8 @@ mprox_stat() {
 import json, sys
 v = json.load(sys.stdin)
 for k in sys.argv[1].split("."):
+    if not isinstance(v, dict) or k not in v:
+        sys.exit("# mprox_stat: no %s in the JSON" % sys.argv[1])
     v = v[k]
 print(json.dumps(v) if isinstance(v, (dict, list, bool)) else v)
 ' "$2"
@@ -140,7 +142,8 @@ mprox_link_stat() {
 
 # mprox_fetch DESC SHA256 MAXTIME URL [CURL_ARGS...]: plain curl in the
 # client host (no proxy options: routing sends it into the device); one
-# result, passing when the body's sha256 is SHA256. Sets fetch_ms.
+# result, passing when the body's sha256 is SHA256. Sets fetch_ms to how
+# long it took, 0 when it failed.
 fetch_ms=0
 mprox_fetch() {
 	local desc=$1 want=$2 max=$3 url=$4 got err t0
@@ -155,6 +158,7 @@ mprox_fetch() {
 	else
 		fail "$desc: sha256 $got, want $want ($fetch_ms ms)"
 		diag <"$err"
+		fetch_ms=0
 	fi
 	rm -f "$err"
 }
