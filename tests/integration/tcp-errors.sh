@@ -91,12 +91,15 @@ errno_text() {
 }
 rep_counter() {
 	case $1 in
+	1) echo general_failure ;;
 	2) echo not_allowed ;;
 	3) echo net_unreach ;;
 	4) echo host_unreach ;;
 	5) echo refused ;;
 	6) echo ttl_expired ;;
-	*) echo proxy_error ;;
+	7) echo cmd_unsupported ;;
+	8) echo atyp_unsupported ;;
+	*) echo general_failure ;;
 	esac
 }
 
