@@ -10,8 +10,11 @@
 . "$(dirname "$0")/lib/mprox.sh"
 trap 'topo_down; mprox_unload 2>/dev/null' EXIT
 
-conns=$(mprox_scale 10000 1000)
-conns_deadline=$(mprox_scale 150 150)
+# 10,000 would be the round number, but the stock guest (TCG, sharing the
+# host with other guests) manages 15 to 45 connections a second through
+# mprox0 and microsocks: 2,000 fit in the case's time.
+conns=$(mprox_scale 2000 400)
+conns_deadline=180
 iperf_s=$(mprox_scale 3 2)
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $conns sequential connections" \
 	"(within ${conns_deadline}s), iperf3 runs of ${iperf_s}s"
@@ -31,11 +34,13 @@ check "upstream p1 socks5://10.200.1.1:1080" mprox_upstream mprox0 p1 socks5://1
 
 # Short connections, one after another: connect, echo a line, close.
 total0=$(mprox_stat mprox0 stats.flows.total 2>/dev/null)
-out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" many 10.200.2.2 7007 "$conns" "$conns_deadline" 2>&1)
-if [ $? = 0 ]; then pass "$conns sequential connections: $(tail -n 1 <<<"$out")"; else
-	fail "$conns sequential connections: $(tail -n 1 <<<"$out")"
-	head -n 5 <<<"$out" | diag
+out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" many 10.200.2.2 7007 "$conns" "$conns_deadline" \
+	2>/tmp/mprox-many.err)
+if [ $? = 0 ]; then pass "$conns sequential connections: $out"; else
+	fail "$conns sequential connections: $out"
+	grep -v '^#' /tmp/mprox-many.err | head -n 5 | diag
 fi
+grep '^#' /tmp/mprox-many.err
 if wait_flows_zero mprox0 60; then pass "flows drain to 0"; else
 	fail "flows drain to 0: $(mprox_stat mprox0 stats.flows)"; fi
 total=$(mprox_stat mprox0 stats.flows.total 2>/dev/null)
@@ -68,7 +73,7 @@ if wait_flows_zero mprox0 60; then pass "flows drain to 0 after iperf3"; else
 bg_download() {
 	rm -f "/tmp/mprox-$1.out" "/tmp/mprox-$1.rc"
 	(
-		topo_ns $TOPO_C curl -sS --connect-timeout 15 --max-time 40 --limit-rate 1M \
+		topo_ns $TOPO_C curl -sS --connect-timeout 15 --max-time 30 --limit-rate 1M \
 			-o "/tmp/mprox-$1.out" http://10.200.2.2:8080/big 2>/dev/null
 		echo $? >"/tmp/mprox-$1.rc"
 	) &
@@ -85,11 +90,13 @@ check "ip link del mprox0 during the download" topo_ns $TOPO_C ip link del mprox
 check "rmmod mprox during the download" rmmod mprox
 check "the module is gone" test ! -e /sys/module/mprox
 t0=$(ms_now)
-wait_for 45 test -s /tmp/mprox-rmmod.rc
+wait_for 35 test -s /tmp/mprox-rmmod.rc
 ms=$(($(ms_now) - t0))
 rc=$(cat /tmp/mprox-rmmod.rc 2>/dev/null)
 size=$(stat -c %s /tmp/mprox-rmmod.out 2>/dev/null)
-# Exit 28 would be curl's own --max-time: the connection stalled.
+# Exit 28 is curl's own --max-time: the connection stalled rather than
+# failed (the device was gone, nothing could reset it). Either fails the
+# download; only a completed one is wrong.
 if [ -n "$rc" ] && [ "$rc" != 0 ]; then
 	pass "the download fails (curl exit $rc, $ms ms after rmmod, $size bytes)"
 else

@@ -22,6 +22,8 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   server, each connect, send, receive,
                                   close; stops at the third failure or at
                                   DEADLINE seconds; prints "N ok, SECONDS s"
+                                  (and "# N ok after S s" to stderr every
+                                  1000)
   idle HOST PORT SECONDS          connect to an echo server, echo once, stay
                                   idle SECONDS, echo again; prints "ready"
                                   after the first echo
@@ -177,6 +179,9 @@ def many(host, port, n, deadline):
             if got != msg:
                 raise RuntimeError("echo mismatch: %r" % got)
             ok += 1
+            if ok % 1000 == 0:
+                print("# %d ok after %.1f s" % (ok, time.monotonic() - t0), file=sys.stderr,
+                      flush=True)
         except Exception as e:  # noqa: BLE001 - every failure is reported
             failures += 1
             print("connection %d: %s" % (i, e), file=sys.stderr)
