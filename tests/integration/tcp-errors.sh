@@ -234,7 +234,10 @@ topo_ns $TOPO_C python3 "$MPROX_NETUTIL" idle 10.200.2.2 7007 20 >/tmp/mprox-idl
 idle_pid=$!
 if wait_for 20 grep -q ready /tmp/mprox-idle.out; then
 	pass "echo through mprox0"
-	step "the connection is in conns" mprox_conn mprox0 10.200.2.2:7007 p1
+	if c=$(mprox_conn mprox0 10.200.2.2:7007 p1); then pass "the connection is in conns: $c"; else
+		fail "the connection is in conns"
+		mprox_json mprox0 | diag
+	fi
 else
 	fail "echo through mprox0"
 	diag </tmp/mprox-idle.out
