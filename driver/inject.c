@@ -51,8 +51,8 @@ int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev)
 	/* TCP's SYN handling checks RTF_LOCAL: "to one of our addresses". */
 	rt6->rt6i_flags = RTF_LOCAL | RTF_UP;
 	rt6->rt6i_idev = idev;
+	/* Input only: the output stays dst_alloc()'s discard. */
 	rt6->dst.input = ip6_input;
-	rt6->dst.output = ip6_output;
 	inj->dst6 = &rt6->dst;
 	return 0;
 }
