@@ -19,7 +19,7 @@ packages=(
 	# the parser's fuzz target (libFuzzer)
 	clang-14 libclang-rt-14-dev
 	# what the tests run inside the guest (it sees the host's root)
-	iproute2 nftables curl socat iperf3 dnsutils tcpdump
+	iproute2 nftables curl socat iperf3 dnsutils tcpdump iputils-ping
 	microsocks dante-server tinyproxy
 )
 

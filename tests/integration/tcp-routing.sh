@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The plain iproute2 flow of design.md: policy routing sends everything but
+# the driver's own sockets (fwmark 0x6d70) into mprox0. It works with
+# rp_filter 0, 1 and 2, with and without an address on mprox0, for IPv4
+# and IPv6; a route that sends the proxy's own traffic into mprox0 fails
+# at once and loudly instead of looping; a packet carrying the driver's
+# mark is dropped and counted; what is not TCP gets an ICMP error.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/mprox.sh"
+trap 'topo_down; mprox_unload 2>/dev/null' EXIT
+
+step "create client, proxy and server hosts" topo_up
+mkdir -p "$TOPO_WWW"
+head -c 200000 /dev/urandom >"$TOPO_WWW/blob"
+want=$(sha256sum <"$TOPO_WWW/blob" | cut -d' ' -f1)
+step "web server on the server host" mprox_web 8080
+step "microsocks on the proxy host" topo_microsocks 1080
+step "load mprox" mprox_load
+step "mprox0 in the client host" topo_ns $TOPO_C ip link add mprox0 type mprox
+check "upstream p1 socks5://10.200.1.1:1080" mprox_upstream mprox0 p1 socks5://10.200.1.1:1080
+step "mprox0 up" topo_ns $TOPO_C ip link set mprox0 up
+
+c() {
+	topo_ns $TOPO_C "$@"
+}
+# design.md's flow: everything not marked by the driver goes to table 100.
+step "ip rule: not fwmark 0x6d70 lookup 100" c ip rule add not fwmark 0x6d70 lookup 100 pref 100
+step "ip -6 rule: not fwmark 0x6d70 lookup 100" c ip -6 rule add not fwmark 0x6d70 lookup 100 pref 100
+step "default dev mprox0 table 100" c ip route add default dev mprox0 table 100
+step "IPv6 default dev mprox0 table 100" c ip -6 route add default dev mprox0 table 100
+
+# Loose and no reverse-path filtering need nothing more.
+for rp in 0 2; do
+	c sysctl -qw net.ipv4.conf.all.rp_filter=$rp net.ipv4.conf.default.rp_filter=$rp \
+		net.ipv4.conf.mprox0.rp_filter=$rp net.ipv4.conf.c0.rp_filter=$rp
+	mprox_fetch "rp_filter $rp, no address on mprox0: IPv4" "$want" 30 http://10.200.2.2:8080/blob
+	mprox_fetch "rp_filter $rp, no address on mprox0: IPv6" "$want" 30 'http://[fd00:200:2::2]:8080/blob'
+done
+# Strict filtering checks the proxy's replies on c0 against the route an
+# unmarked packet to the proxy would take: into mprox0, by table 100. It
+# drops them, as it would WireGuard's (docs/routing.md), until the proxy's
+# own subnet is routed outside the device, in either of these two ways.
+c sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.mprox0.rp_filter=1 \
+	net.ipv4.conf.c0.rp_filter=1
+step "rp_filter 1: lookup main suppress_prefixlength 0 first" \
+	c ip rule add lookup main suppress_prefixlength 0 pref 99
+mprox_fetch "rp_filter 1, main's specific routes first: IPv4" "$want" 30 http://10.200.2.2:8080/blob
+mprox_fetch "rp_filter 1, main's specific routes first: IPv6" "$want" 30 \
+	'http://[fd00:200:2::2]:8080/blob'
+step "remove that rule" c ip rule del pref 99
+step "rp_filter 1: the proxy's subnet via c0 in table 100" \
+	c ip route add 10.200.1.0/24 dev c0 table 100
+mprox_fetch "rp_filter 1, proxy subnet in table 100: IPv4" "$want" 30 http://10.200.2.2:8080/blob
+step "remove that route" c ip route del 10.200.1.0/24 dev c0 table 100
+
+step "an address on mprox0 (10.99.0.1, fd00:99::1)" sh -c \
+	"ip netns exec $TOPO_C ip addr add 10.99.0.1/32 dev mprox0 &&
+	 ip netns exec $TOPO_C ip addr add fd00:99::1/128 dev mprox0 nodad"
+for rp in 0 2; do
+	c sysctl -qw net.ipv4.conf.all.rp_filter=$rp net.ipv4.conf.mprox0.rp_filter=$rp \
+		net.ipv4.conf.c0.rp_filter=$rp
+	mprox_fetch "rp_filter $rp, source 10.99.0.1 on mprox0" "$want" 30 \
+		http://10.200.2.2:8080/blob --interface 10.99.0.1
+done
+mprox_fetch "source fd00:99::1 on mprox0" "$want" 30 \
+	'http://[fd00:200:2::2]:8080/blob' --interface fd00:99::1
+
+# Non-TCP traffic routed into mprox0 gets an ICMP error at once.
+out=$(c ping -c 1 -W 5 10.200.2.2 2>&1)
+case $out in
+*"Packet filtered"*) pass "ping through mprox0: ICMP administratively prohibited" ;;
+*) fail "ping through mprox0: $out" ;;
+esac
+out=$(c python3 - <<'PY' 2>&1
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.connect(("10.200.2.2", 53))
+s.send(b"x")
+try:
+    s.recv(100)
+    print("an answer")
+except OSError as e:
+    print(e.errno == 113 and "EHOSTUNREACH" or repr(e))
+PY
+)
+[ "$out" = EHOSTUNREACH ] && pass "UDP through mprox0: EHOSTUNREACH until UDP lands" ||
+	fail "UDP through mprox0: $out"
+[ "$(mprox_stat mprox0 stats.drops.unsupported_proto)" -ge 2 ] &&
+	pass "drops.unsupported_proto counted them" ||
+	fail "drops.unsupported_proto: $(mprox_stat mprox0 stats.drops)"
+
+# A packet with the driver's mark that reaches mprox0 anyway is dropped and
+# counted: route the marked traffic into mprox0 too.
+step "ip rule: fwmark 0x6d70 lookup 100 too" c ip rule add fwmark 0x6d70 lookup 100 pref 101
+loops=$(mprox_stat mprox0 stats.drops.loop)
+out=$(c python3 - <<'PY' 2>&1
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, 0x6d70)
+s.settimeout(2)
+try:
+    s.connect(("10.200.2.2", 8080))
+    print("connected")
+except OSError as e:
+    print(type(e).__name__)
+PY
+)
+[ "$out" = TimeoutError ] || [ "$out" = timeout ] && pass "a marked connection into mprox0 goes nowhere ($out)" ||
+	fail "a marked connection into mprox0: $out"
+wait_for 10 sh -c "[ \"\$(ip netns exec $TOPO_C $MPROX_CONFIG mprox0 --status |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[\"stats\"][\"drops\"][\"loop\"])')\" -gt $loops ]" &&
+	pass "drops.loop counted it" || fail "drops.loop: $(mprox_stat mprox0 stats.drops)"
+
+# Now the proxy itself is routed into mprox0: connecting through it must
+# fail at once, counted and logged, not loop.
+failed_before=$(mprox_stat mprox0 stats.connects.loop)
+dmesg_before=$(dmesg | grep -c "goes through an mprox device")
+err=$(c curl -sS --max-time 20 -o /dev/null -w '%{stderr}@times %{time_connect} %{time_total}\n' \
+	http://10.200.2.2:8080/blob 2>&1)
+rc=$?
+ms=$(curl_times <<<"$err")
+ms=${ms#* }
+if [ "$rc" = 7 ] && [ "$ms" -lt 3000 ]; then
+	pass "the proxy routed into mprox0: curl fails at once (exit 7 after $ms ms)"
+else
+	fail "the proxy routed into mprox0: curl exit $rc after $ms ms"
+	diag <<<"$err"
+fi
+[ "$(mprox_stat mprox0 stats.connects.loop)" -gt "$failed_before" ] &&
+	pass "connects.loop counted it" || fail "connects.loop: $(mprox_stat mprox0 stats.connects)"
+[ "$(dmesg | grep -c "goes through an mprox device")" -gt "$dmesg_before" ] &&
+	pass "the kernel log names the loop" || fail "no loop message in the kernel log"
+step "remove the rule" c ip rule del fwmark 0x6d70 lookup 100 pref 101
+mprox_fetch "without it, fetches work again" "$want" 30 http://10.200.2.2:8080/blob
+if wait_flows_zero mprox0 30; then pass "flows drain to 0"; else
+	fail "flows drain to 0: $(mprox_stat mprox0 stats.flows)"; fi
+step "ip link del mprox0" c ip link del mprox0
+step "rmmod mprox" mprox_unload
+plan "$tap_n"
+tap_exit
