@@ -13,7 +13,7 @@ trap 'topo_down; mprox_unload 2>/dev/null' EXIT
 # 10,000 would be the round number, but the stock guest (TCG, sharing the
 # host with other guests) manages 15 to 45 connections a second through
 # mprox0 and microsocks: 2,000 fit in the case's time.
-conns=$(mprox_scale 2000 400)
+conns=$(mprox_scale 2000 300)
 conns_deadline=180
 iperf_s=$(mprox_scale 3 2)
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $conns sequential connections" \
