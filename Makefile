@@ -51,7 +51,7 @@ FUZZ_TIME ?= 60
 KERNELS ?= stock debug
 KERNEL ?= stock
 
-.PHONY: all kmod lib helper examples progs deps check check-unit check-compat check-vm vm-shell \
+.PHONY: all kmod lib helper examples progs bench-progs deps check check-unit check-compat check-vm vm-shell \
 	style fuzz \
 	install uninstall demo clean
 
@@ -125,6 +125,19 @@ progs: $(PROGS)
 
 build/progs/%: tests/integration/progs/%.c tests/integration/progs/tap.h libmprox/libmprox.a $(LIB_HEADERS)
 	@mkdir -p build/progs
+	$(CC) $(USER_CFLAGS) -o $@ $< libmprox/libmprox.a
+
+# The benchmark's application and the control tool of the demo and the
+# benchmark (tests/bench/), run inside the test guest.
+BENCH_PROGS := build/bench/tcpbench build/bench/mprox-ctl
+bench-progs: $(BENCH_PROGS)
+
+build/bench/tcpbench: tests/bench/tcpbench.c
+	@mkdir -p build/bench
+	$(CC) -std=c11 -Wall -Wextra -Werror $(CFLAGS) -pthread -o $@ $<
+
+build/bench/mprox-ctl: tests/bench/mprox-ctl.c libmprox/libmprox.a $(LIB_HEADERS)
+	@mkdir -p build/bench
 	$(CC) $(USER_CFLAGS) -o $@ $< libmprox/libmprox.a
 
 FORCE:
