@@ -201,7 +201,10 @@ uninstall:
 demo: deps bench-progs
 	@CASE_TIMEOUT=600 tests/vm/run.sh --cases tests/demo --show stock
 
+BENCH_BYTES ?= 200000000
+BENCH_CONNS ?= 500
 bench: deps bench-progs
+	@printf 'BENCH_BYTES=%s\nBENCH_CONNS=%s\n' '$(BENCH_BYTES)' '$(BENCH_CONNS)' >build/bench/params
 	@CASE_TIMEOUT=1800 tests/vm/run.sh --cases tests/bench --show stock
 
 clean:
