@@ -8,6 +8,7 @@
 
 #include <linux/version.h>
 #include <linux/netdevice.h>
+#include <net/route.h>
 
 /* 6.12 moved LLTX and NETNS_LOCAL from feature bits to device fields. */
 static inline void mprox_compat_set_lltx(struct net_device *dev)
@@ -59,6 +60,28 @@ static inline struct sk_buff *mprox_compat_skb_gso_segment(struct sk_buff *skb,
 							   netdev_features_t features)
 {
 	return skb_gso_segment(skb, features);
+}
+
+/* rt_dst_alloc() lost its "nopolicy" argument in 5.19. */
+static inline struct rtable *mprox_compat_rt_dst_alloc(struct net_device *dev,
+						       unsigned int flags,
+						       u16 type)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+	return rt_dst_alloc(dev, flags, type, false);
+#else
+	return rt_dst_alloc(dev, flags, type, false, false);
+#endif
+}
+
+/* skb_clear_tstamp() came with the mono_delivery_time bit in 5.18. */
+static inline void mprox_compat_skb_clear_tstamp(struct sk_buff *skb)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+	skb_clear_tstamp(skb);
+#else
+	skb->tstamp = 0;
+#endif
 }
 
 #endif /* _MPROX_COMPAT_H */

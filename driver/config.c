@@ -23,7 +23,7 @@ static void upstream_release(struct kref *ref)
 	kfree_sensitive(up);
 }
 
-static void upstream_put(struct mprox_upstream *up)
+void mprox_upstream_put(struct mprox_upstream *up)
 {
 	kref_put(&up->ref, upstream_release);
 }
@@ -63,7 +63,7 @@ void mprox_config_free(struct mprox_config *cfg)
 	if (!cfg)
 		return;
 	for (i = 0; i < cfg->nr_upstreams; i++)
-		upstream_put(cfg->upstreams[i]);
+		mprox_upstream_put(cfg->upstreams[i]);
 	kfree(cfg);
 }
 
@@ -112,7 +112,7 @@ int mprox_config_del_upstream(struct mprox_config *draft, const char *name)
 
 	if (i < 0)
 		return i;
-	upstream_put(draft->upstreams[i]);
+	mprox_upstream_put(draft->upstreams[i]);
 	/* Keep the order upstreams were added in: it is what users see. */
 	memmove(&draft->upstreams[i], &draft->upstreams[i + 1],
 		(draft->nr_upstreams - i - 1) * sizeof(draft->upstreams[0]));
@@ -123,7 +123,7 @@ int mprox_config_del_upstream(struct mprox_config *draft, const char *name)
 static void flush_upstreams(struct mprox_config *draft)
 {
 	while (draft->nr_upstreams)
-		upstream_put(draft->upstreams[--draft->nr_upstreams]);
+		mprox_upstream_put(draft->upstreams[--draft->nr_upstreams]);
 }
 
 static int apply_directive(struct mprox_config *draft,

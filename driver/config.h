@@ -29,7 +29,17 @@
 struct mprox_upstream {
 	struct kref ref;
 	struct mprox_upstream_spec spec;
+	/* Connects this upstream refused for bad credentials. */
+	atomic64_t auth_failed;
 };
+
+static inline struct mprox_upstream *mprox_upstream_get(struct mprox_upstream *up)
+{
+	kref_get(&up->ref);
+	return up;
+}
+
+void mprox_upstream_put(struct mprox_upstream *up);
 
 struct mprox_config {
 	struct rcu_head rcu;

@@ -2,8 +2,7 @@
 /*
  * The mproxN netdevice: an L3 point-to-point device like tun in IFF_TUN
  * mode or wireguard, created through /dev/mprox or "ip link add ... type
- * mprox". Its transmit path is where proxying will happen; until the data
- * path exists, packets sent into the device are dropped and counted.
+ * mprox". Its transmit path is the proxy: datapath.c.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -26,8 +25,6 @@ static void mprox_dev_free_state(struct net_device *dev)
 	/* Nothing can reach the configuration any more: no RCU delay. */
 	mprox_config_free(rcu_dereference_protected(md->config, true));
 	RCU_INIT_POINTER(md->config, NULL);
-	free_percpu(md->pstats);
-	md->pstats = NULL;
 	free_percpu(dev->tstats);
 	dev->tstats = NULL;
 }
@@ -44,9 +41,8 @@ static int mprox_dev_init(struct net_device *dev)
 
 	cfg = mprox_config_new_default(md->persist_at_create);
 	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
-	md->pstats = netdev_alloc_pcpu_stats(struct mprox_pcpu_stats);
 	RCU_INIT_POINTER(md->config, cfg);
-	if (!cfg || !dev->tstats || !md->pstats) {
+	if (!cfg || !dev->tstats) {
 		mprox_dev_free_state(dev);
 		return -ENOMEM;
 	}
@@ -62,41 +58,46 @@ static void mprox_dev_uninit(struct net_device *dev)
 	mprox_device_changed(md);
 }
 
+static int mprox_open(struct net_device *dev)
+{
+	struct mprox_dev *md = netdev_priv(dev);
+
+	return mprox_datapath_start(&md->dp);
+}
+
+static int mprox_stop(struct net_device *dev)
+{
+	struct mprox_dev *md = netdev_priv(dev);
+
+	mprox_datapath_stop(&md->dp);
+	return 0;
+}
+
 static netdev_tx_t mprox_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct mprox_dev *md = netdev_priv(dev);
-	struct mprox_pcpu_stats *ps = this_cpu_ptr(md->pstats);
 
-	u64_stats_update_begin(&ps->syncp);
-	ps->tx_dropped++;
-	u64_stats_update_end(&ps->syncp);
-	kfree_skb(skb);
-	return NETDEV_TX_OK;
+	dev_sw_netstats_tx_add(dev, 1, skb->len);
+	return mprox_datapath_xmit(&md->dp, skb);
 }
 
 static void mprox_get_stats64(struct net_device *dev,
 			      struct rtnl_link_stats64 *stats)
 {
 	struct mprox_dev *md = netdev_priv(dev);
-	unsigned int start;
-	int cpu;
+	int i;
 
 	dev_fetch_sw_netstats(stats, dev->tstats);
-	for_each_possible_cpu(cpu) {
-		const struct mprox_pcpu_stats *ps = per_cpu_ptr(md->pstats, cpu);
-		u64 dropped;
-
-		do {
-			start = u64_stats_fetch_begin(&ps->syncp);
-			dropped = ps->tx_dropped;
-		} while (u64_stats_fetch_retry(&ps->syncp, start));
-		stats->tx_dropped += dropped;
-	}
+	/* What xmit did not deliver, for whatever reason (see the JSON). */
+	for (i = 0; i < MPROX_DROP_COUNT; i++)
+		stats->tx_dropped += atomic64_read(&md->dp.drops[i]);
 }
 
 static const struct net_device_ops mprox_netdev_ops = {
 	.ndo_init		= mprox_dev_init,
 	.ndo_uninit		= mprox_dev_uninit,
+	.ndo_open		= mprox_open,
+	.ndo_stop		= mprox_stop,
 	.ndo_start_xmit		= mprox_xmit,
 	.ndo_get_stats64	= mprox_get_stats64,
 };
@@ -137,6 +138,7 @@ static void mprox_setup(struct net_device *dev)
 	INIT_LIST_HEAD(&md->files);
 	spin_lock_init(&md->files_lock);
 	atomic64_set(&md->generation, 0);
+	mprox_datapath_setup(&md->dp, md);
 }
 
 static int mprox_register(struct net_device *dev, bool persist)
@@ -210,7 +212,18 @@ int mprox_device_apply(struct mprox_dev *md, const char *buf, size_t len)
 	mprox_device_changed(md);
 out_unlock:
 	mutex_unlock(&md->config_lock);
+	if (!err) {
+		/* The data path starts and stops under RTNL. */
+		rtnl_lock();
+		mprox_datapath_reconfigure(&md->dp);
+		rtnl_unlock();
+	}
 	return err;
+}
+
+bool mprox_device_is_mprox(const struct net_device *dev)
+{
+	return dev->netdev_ops == &mprox_netdev_ops;
 }
 
 void mprox_device_name(struct mprox_dev *md, char name[IFNAMSIZ])

@@ -9,18 +9,12 @@
 #include <linux/spinlock.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
-#include <linux/u64_stats_sync.h>
 #include <linux/wait.h>
 
 #include "config.h"
+#include "datapath.h"
 
 struct mprox_file;
-
-/* Drops and other counters that struct pcpu_sw_netstats does not have. */
-struct mprox_pcpu_stats {
-	u64 tx_dropped;
-	struct u64_stats_sync syncp;
-};
 
 struct mprox_dev {
 	struct net_device *dev;
@@ -39,9 +33,9 @@ struct mprox_dev {
 	 * what a file last read. Fully ordered increment, acquire reads.
 	 */
 	atomic64_t generation;
-	struct mprox_pcpu_stats __percpu *pstats;
 	/* Initial "persist" for ndo_init, which builds the configuration. */
 	bool persist_at_create;
+	struct mprox_datapath dp;
 };
 
 extern struct rtnl_link_ops mprox_link_ops;
@@ -54,6 +48,9 @@ struct mprox_dev *mprox_device_create(struct net *net, const char *name,
 				      bool persist);
 /* The device's current name, never torn by a rename. Takes RTNL. */
 void mprox_device_name(struct mprox_dev *md, char name[IFNAMSIZ]);
+
+/* Is @dev an mprox device (of any namespace)? */
+bool mprox_device_is_mprox(const struct net_device *dev);
 
 /* RTNL held. The mprox device called @name in @net, or NULL. */
 struct mprox_dev *mprox_device_find(struct net *net, const char *name);

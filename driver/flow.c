@@ -13,6 +13,7 @@
  */
 #include <linux/err.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
@@ -202,9 +203,11 @@ static void mprox_flow_nat_key(const struct mprox_flow_nat_pool *pool,
 }
 
 /*
- * t->lock held. Find a free (F, f): from a random point of the space of
- * (address, port) pairs, the next ones in order, MPROX_FLOW_NAT_TRIES at
- * most. Fills f->nat.
+ * t->lock held. Find a free (F, f): the pairs of (address, port) in order
+ * from where the last search of the family ended, MPROX_FLOW_NAT_TRIES at
+ * most. Going round the whole space before reusing a pair keeps a new
+ * connection off a tuple whose old one may linger in TIME_WAIT at the
+ * listener. Fills f->nat.
  */
 static int mprox_flow_alloc_nat(struct mprox_flow_table *t,
 				struct mprox_flow *f)
@@ -214,15 +217,22 @@ static int mprox_flow_alloc_nat(struct mprox_flow_table *t,
 	u32 nr_ports = t->port_max - t->port_min + 1;
 	u64 space = (u64)pool->nr_addrs * nr_ports;
 	u32 tries = min_t(u64, space, MPROX_FLOW_NAT_TRIES);
-	u32 addr_i = reciprocal_scale(get_random_u32(), pool->nr_addrs);
-	u32 port_i = reciprocal_scale(get_random_u32(), nr_ports);
-	u32 i;
+	u64 *cursor = &t->nat_cursor[f->app.family == AF_INET6];
+	u32 addr_i, port_i, i;
+	u64 start;
+
+	if (!space)
+		return -ENOSPC;
+	div64_u64_rem(*cursor, space, &start);
+	addr_i = div_u64_rem(start, nr_ports, &port_i);
 
 	for (i = 0; i < tries; i++) {
 		mprox_flow_nat_key(pool, f, addr_i, t->port_min + port_i);
 		if (!rhashtable_lookup_fast(&t->nat, &f->nat,
-					    mprox_flow_nat_params))
+					    mprox_flow_nat_params)) {
+			*cursor = (u64)addr_i * nr_ports + port_i + 1;
 			return 0;
+		}
 		if (++port_i == nr_ports) {
 			port_i = 0;
 			if (++addr_i == pool->nr_addrs)
@@ -234,7 +244,7 @@ static int mprox_flow_alloc_nat(struct mprox_flow_table *t,
 
 struct mprox_flow *mprox_flow_create(struct mprox_flow_table *t,
 				     const struct mprox_flow_key *app,
-				     u32 max_flows, gfp_t gfp)
+				     u32 max_flows, void *priv, gfp_t gfp)
 {
 	struct mprox_flow *f;
 	int err;
@@ -257,6 +267,8 @@ struct mprox_flow *mprox_flow_create(struct mprox_flow_table *t,
 	f->last_active = f->created;
 	spin_lock_init(&f->lock);
 	f->release = t->release;
+	f->priv = priv;
+	f->killed = t->killed;
 	INIT_RCU_WORK(&f->free_work, mprox_flow_free_work);
 
 	spin_lock_bh(&t->lock);
@@ -301,6 +313,8 @@ err_published:
 	 */
 	f->unlinked = true;
 	WRITE_ONCE(f->state, MPROX_FLOW_DEAD);
+	/* The caller keeps @priv: the release callback must not see it. */
+	f->priv = NULL;
 	spin_unlock_bh(&t->lock);
 	mprox_flow_put(f);
 	mprox_flow_put(f);
@@ -330,6 +344,8 @@ void mprox_flow_kill(struct mprox_flow_table *t, struct mprox_flow *f)
 	atomic_dec(&t->count);
 	/* Nothing touches @t after this: destroy may free it. */
 	spin_unlock_bh(&t->lock);
+	if (f->killed)
+		f->killed(f);
 	/* The table's reference. */
 	mprox_flow_put(f);
 }
@@ -380,6 +396,25 @@ static unsigned int mprox_flow_walk_kill(struct mprox_flow_table *t,
 	return killed;
 }
 
+void mprox_flow_table_walk(struct mprox_flow_table *t,
+			   bool (*fn)(struct mprox_flow *f, void *arg),
+			   void *arg)
+{
+	struct rhashtable_iter iter;
+	struct mprox_flow *f;
+
+	rhashtable_walk_enter(&t->app, &iter);
+	rhashtable_walk_start(&iter);
+	while ((f = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(f))
+			continue;	/* -EAGAIN: resized; go on */
+		if (!fn(f, arg))
+			break;
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}
+
 unsigned int mprox_flow_table_gc(struct mprox_flow_table *t,
 				 unsigned long now)
 {
@@ -418,6 +453,10 @@ int mprox_flow_table_init(struct mprox_flow_table *t,
 	t->udp_idle = p->udp_idle;
 	t->gc_interval = p->gc_interval;
 	t->release = p->release;
+	t->killed = p->killed;
+	/* Where (F, f) allocation starts: anywhere, as ephemeral ports. */
+	t->nat_cursor[0] = get_random_u32();
+	t->nat_cursor[1] = get_random_u32();
 	atomic64_set(&t->created, 0);
 	atomic64_set(&t->refused_limit, 0);
 	atomic64_set(&t->port_exhausted, 0);

@@ -110,6 +110,7 @@ struct mprox_flow {
 	/* The caller's (relay context); handed to release on the last put. */
 	void *priv;
 	void (*release)(struct mprox_flow *f);
+	void (*killed)(struct mprox_flow *f);
 	/* RCU grace period, then the release work in process context. */
 	struct rcu_work free_work;
 };
@@ -145,6 +146,13 @@ struct mprox_flow_table_params {
 	 * reach the device without a reference of its own.
 	 */
 	void (*release)(struct mprox_flow *f);
+	/*
+	 * Called once per linked flow right after it is unlinked (by
+	 * mprox_flow_kill(), the GC or mprox_flow_table_destroy()), from
+	 * the context of the killer, with a reference held by the killer:
+	 * softirq or process context, must not sleep. May be NULL.
+	 */
+	void (*killed)(struct mprox_flow *f);
 };
 
 struct mprox_flow_stats {
@@ -167,10 +175,13 @@ struct mprox_flow_table {
 	struct mprox_flow_nat_pool pool[2];	/* [0] IPv4, [1] IPv6 */
 	u16 port_min;
 	u16 port_max;
+	/* Next (F, f) to try per family, as address * ports + port; lock. */
+	u64 nat_cursor[2];
 	unsigned long tcp_idle;		/* READ_ONCE/WRITE_ONCE */
 	unsigned long udp_idle;
 	unsigned long gc_interval;
 	void (*release)(struct mprox_flow *f);
+	void (*killed)(struct mprox_flow *f);
 	struct delayed_work gc_work;
 	atomic64_t created;
 	atomic64_t refused_limit;
@@ -216,8 +227,8 @@ struct mprox_flow *mprox_flow_lookup_nat(struct mprox_flow_table *t,
 					 const struct mprox_flow_key *k);
 
 /*
- * Create the flow of app tuple @app (state SYN_HELD), allocate its nat
- * tuple and link it into both tables, if fewer than @max_flows flows are
+ * Create the flow of app tuple @app (state SYN_HELD) with @priv, allocate
+ * its nat tuple and link it into both tables, if fewer than @max_flows flows are
  * linked (the caller reads the limit from its configuration). Returns the
  * flow with a reference for the caller, or an ERR_PTR:
  *   -EEXIST        a flow with this app tuple is linked: of concurrent
@@ -235,7 +246,7 @@ struct mprox_flow *mprox_flow_lookup_nat(struct mprox_flow_table *t,
  */
 struct mprox_flow *mprox_flow_create(struct mprox_flow_table *t,
 				     const struct mprox_flow_key *app,
-				     u32 max_flows, gfp_t gfp);
+				     u32 max_flows, void *priv, gfp_t gfp);
 
 /* Drop a reference. Any context but hard IRQ. */
 void mprox_flow_put(struct mprox_flow *f);
@@ -277,6 +288,16 @@ bool mprox_flow_hold_syn(struct mprox_flow *f, struct sk_buff *skb);
 struct sk_buff *mprox_flow_take_syn(struct mprox_flow *f);
 
 void mprox_flow_add_bytes(struct mprox_flow *f, u64 up, u64 down);
+
+/*
+ * Call @fn for every linked flow, under RCU (it must not sleep; the flow
+ * is valid for the call), until it returns false. A flow moved by a
+ * concurrent resize may be seen twice or not at all. Process context; no
+ * concurrent mprox_flow_table_destroy().
+ */
+void mprox_flow_table_walk(struct mprox_flow_table *t,
+			   bool (*fn)(struct mprox_flow *f, void *arg),
+			   void *arg);
 
 /*
  * One GC pass as of @now (jiffies): kill every linked flow that is DEAD or

@@ -142,7 +142,7 @@ static void flow_test_create_lookup(struct kunit *test, u16 family, u8 proto)
 	u16 port;
 
 	flow_test_key(&app, family, proto, 2, 40000);
-	f = mprox_flow_create(t, &app, 16, GFP_KERNEL);
+	f = mprox_flow_create(t, &app, 16, NULL, GFP_KERNEL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
 	KUNIT_EXPECT_EQ(test, mprox_flow_state(f), MPROX_FLOW_SYN_HELD);
 	KUNIT_EXPECT_EQ(test, refcount_read(&f->ref), 2U);
@@ -178,7 +178,7 @@ static void flow_test_create_lookup(struct kunit *test, u16 family, u8 proto)
 	KUNIT_EXPECT_NULL(test, mprox_flow_lookup_nat(t, &reply));
 
 	/* One create per app tuple. */
-	g = mprox_flow_create(t, &app, 16, GFP_KERNEL);
+	g = mprox_flow_create(t, &app, 16, NULL, GFP_KERNEL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(g), -EEXIST);
 
 	mprox_flow_table_stats(t, &s);
@@ -230,7 +230,7 @@ static void mprox_flow_key_fields_test(struct kunit *test)
 	mprox_flow_key_reverse(&keys[7], &keys[0]);
 
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		f[i] = mprox_flow_create(t, &keys[i], 64, GFP_KERNEL);
+		f[i] = mprox_flow_create(t, &keys[i], 64, NULL, GFP_KERNEL);
 		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(f[i]), "key %u: %ld", i,
 				       PTR_ERR(f[i]));
 	}
@@ -269,11 +269,11 @@ static void mprox_flow_limit_test(struct kunit *test)
 
 	for (i = 0; i < 3; i++) {
 		flow_test_key(&k, AF_INET, IPPROTO_TCP, 2, 40000 + i);
-		f[i] = mprox_flow_create(t, &k, 3, GFP_KERNEL);
+		f[i] = mprox_flow_create(t, &k, 3, NULL, GFP_KERNEL);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(f[i]));
 	}
 	flow_test_key(&k, AF_INET6, IPPROTO_TCP, 2, 40003);
-	f[3] = mprox_flow_create(t, &k, 3, GFP_KERNEL);
+	f[3] = mprox_flow_create(t, &k, 3, NULL, GFP_KERNEL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(f[3]), -ENOSPC);
 	mprox_flow_table_stats(t, &s);
 	KUNIT_EXPECT_EQ(test, s.active, 3U);
@@ -282,12 +282,12 @@ static void mprox_flow_limit_test(struct kunit *test)
 
 	/* A kill makes room; a bigger limit (a new configuration) too. */
 	mprox_flow_kill(t, f[0]);
-	f[3] = mprox_flow_create(t, &k, 3, GFP_KERNEL);
+	f[3] = mprox_flow_create(t, &k, 3, NULL, GFP_KERNEL);
 	KUNIT_EXPECT_FALSE(test, IS_ERR(f[3]));
 	if (!IS_ERR(f[3]))
 		mprox_flow_put(f[3]);
 	flow_test_key(&k, AF_INET6, IPPROTO_TCP, 2, 40004);
-	f[3] = mprox_flow_create(t, &k, 4, GFP_KERNEL);
+	f[3] = mprox_flow_create(t, &k, 4, NULL, GFP_KERNEL);
 	KUNIT_EXPECT_FALSE(test, IS_ERR(f[3]));
 	if (!IS_ERR(f[3]))
 		mprox_flow_put(f[3]);
@@ -311,7 +311,7 @@ static void mprox_flow_ports_unique_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, used);
 	for (i = 0; i < T_MANY; i++) {
 		flow_test_key(&k, AF_INET, IPPROTO_TCP, i, 30000 + i);
-		f = mprox_flow_create(t, &k, T_MANY, GFP_KERNEL);
+		f = mprox_flow_create(t, &k, T_MANY, NULL, GFP_KERNEL);
 		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(f), "flow %u: %ld", i,
 				       PTR_ERR(f));
 		port = ntohs(f->nat.sport);
@@ -344,7 +344,7 @@ static void mprox_flow_ports_exhausted_test(struct kunit *test)
 
 	for (i = 0; i < 8; i++) {
 		flow_test_key(&k, AF_INET, IPPROTO_TCP, 2, 40000 + i);
-		f[i] = mprox_flow_create(t, &k, 100, GFP_KERNEL);
+		f[i] = mprox_flow_create(t, &k, 100, NULL, GFP_KERNEL);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(f[i]));
 		for (j = 0; j < i; j++)
 			KUNIT_EXPECT_FALSE(test, f[i]->nat.saddr.v4.s_addr ==
@@ -352,11 +352,11 @@ static void mprox_flow_ports_exhausted_test(struct kunit *test)
 					   f[i]->nat.sport == f[j]->nat.sport);
 	}
 	flow_test_key(&k, AF_INET, IPPROTO_TCP, 2, 40008);
-	g = mprox_flow_create(t, &k, 100, GFP_KERNEL);
+	g = mprox_flow_create(t, &k, 100, NULL, GFP_KERNEL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(g), -ENOSPC);
 	/* UDP has a port space of its own; IPv6 a pool of its own. */
 	flow_test_key(&k, AF_INET, IPPROTO_UDP, 2, 40008);
-	g = mprox_flow_create(t, &k, 100, GFP_KERNEL);
+	g = mprox_flow_create(t, &k, 100, NULL, GFP_KERNEL);
 	KUNIT_EXPECT_FALSE(test, IS_ERR(g));
 	if (!IS_ERR(g))
 		mprox_flow_put(g);
@@ -367,7 +367,7 @@ static void mprox_flow_ports_exhausted_test(struct kunit *test)
 	/* A freed (F, f) is found again. */
 	mprox_flow_kill(t, f[5]);
 	flow_test_key(&k, AF_INET, IPPROTO_TCP, 2, 40008);
-	f[8] = mprox_flow_create(t, &k, 100, GFP_KERNEL);
+	f[8] = mprox_flow_create(t, &k, 100, NULL, GFP_KERNEL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f[8]));
 	KUNIT_EXPECT_EQ(test, memcmp(&f[8]->nat, &f[5]->nat, sizeof(f[8]->nat)), 0);
 	for (i = 0; i < 9; i++)
@@ -381,7 +381,7 @@ static void mprox_flow_kill_test(struct kunit *test)
 	struct mprox_flow *f, *g;
 
 	flow_test_key(&app, AF_INET6, IPPROTO_TCP, 7, 40000);
-	f = mprox_flow_create(t, &app, 16, GFP_KERNEL);
+	f = mprox_flow_create(t, &app, 16, NULL, GFP_KERNEL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
 	nat = f->nat;
 	mprox_flow_kill(t, f);
@@ -395,7 +395,7 @@ static void mprox_flow_kill_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, refcount_read(&f->ref), 1U);
 
 	/* The app tuple can start a new flow (a reused source port). */
-	g = mprox_flow_create(t, &app, 16, GFP_KERNEL);
+	g = mprox_flow_create(t, &app, 16, NULL, GFP_KERNEL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(g));
 	KUNIT_EXPECT_PTR_NE(test, g, f);
 	mprox_flow_put(g);
@@ -411,7 +411,7 @@ static void mprox_flow_refcount_test(struct kunit *test)
 	struct mprox_flow_key k;
 
 	flow_test_key(&k, AF_INET, IPPROTO_TCP, 3, 40000);
-	f = mprox_flow_create(t, &k, 16, GFP_KERNEL);
+	f = mprox_flow_create(t, &k, 16, NULL, GFP_KERNEL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
 	f->priv = kzalloc(64, GFP_KERNEL);	/* freed by the release */
 	g = mprox_flow_lookup_app(t, &k);
@@ -446,7 +446,7 @@ static void mprox_flow_syn_test(struct kunit *test)
 	struct mprox_flow *f;
 
 	flow_test_key(&k, AF_INET, IPPROTO_TCP, 3, 40000);
-	f = mprox_flow_create(t, &k, 16, GFP_KERNEL);
+	f = mprox_flow_create(t, &k, 16, NULL, GFP_KERNEL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
 	a = alloc_skb(64, GFP_KERNEL);
 	b = alloc_skb(64, GFP_KERNEL);
@@ -475,11 +475,11 @@ static void mprox_flow_gc_test(struct kunit *test)
 	struct mprox_flow_key k;
 
 	flow_test_key(&k, AF_INET, IPPROTO_TCP, 1, 40000);
-	tcp = mprox_flow_create(t, &k, 16, GFP_KERNEL);
+	tcp = mprox_flow_create(t, &k, 16, NULL, GFP_KERNEL);
 	flow_test_key(&k, AF_INET6, IPPROTO_UDP, 1, 40000);
-	udp = mprox_flow_create(t, &k, 16, GFP_KERNEL);
+	udp = mprox_flow_create(t, &k, 16, NULL, GFP_KERNEL);
 	flow_test_key(&k, AF_INET, IPPROTO_TCP, 1, 40001);
-	dead = mprox_flow_create(t, &k, 16, GFP_KERNEL);
+	dead = mprox_flow_create(t, &k, 16, NULL, GFP_KERNEL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tcp) || IS_ERR(udp) || IS_ERR(dead));
 
 	/* DEAD but linked: the next pass unlinks it, idle or not. */
@@ -535,7 +535,7 @@ static int flow_test_racer_fn(void *arg)
 		flow_test_key(&k, AF_INET, IPPROTO_TCP, 5, 20000 + i);
 		/* As xmit does. */
 		local_bh_disable();
-		f = mprox_flow_create(r->t, &k, 1000, GFP_ATOMIC);
+		f = mprox_flow_create(r->t, &k, 1000, NULL, GFP_ATOMIC);
 		local_bh_enable();
 		if (!IS_ERR(f)) {
 			atomic_inc(&r->wins[i]);
@@ -603,7 +603,7 @@ static void mprox_flow_destroy_test(struct kunit *test)
 	for (i = 0; i < 100; i++) {
 		flow_test_key(&k, i % 2 ? AF_INET6 : AF_INET,
 			      i % 3 ? IPPROTO_TCP : IPPROTO_UDP, i, 40000);
-		f = mprox_flow_create(t, &k, 100, GFP_KERNEL);
+		f = mprox_flow_create(t, &k, 100, NULL, GFP_KERNEL);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(f));
 		f->priv = kzalloc(32, GFP_KERNEL);
 		if (i < ARRAY_SIZE(held))

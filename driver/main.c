@@ -14,6 +14,7 @@
 #include <linux/mprox.h>
 
 #include "control.h"
+#include "datapath.h"
 #include "device.h"
 #include "flow.h"
 
@@ -24,9 +25,12 @@ static int __init mprox_mod_init(void)
 	err = mprox_flow_init();
 	if (err)
 		return err;
-	err = mprox_device_init();
+	err = mprox_datapath_init();
 	if (err)
 		goto err_flow;
+	err = mprox_device_init();
+	if (err)
+		goto err_datapath;
 	err = mprox_control_init();
 	if (err)
 		goto err_device;
@@ -35,6 +39,8 @@ static int __init mprox_mod_init(void)
 
 err_device:
 	mprox_device_exit();
+err_datapath:
+	mprox_datapath_exit();
 err_flow:
 	mprox_flow_exit();
 	return err;
@@ -47,6 +53,8 @@ static void __exit mprox_mod_exit(void)
 	mprox_device_exit();
 	/* After the devices: their flow tables are gone, flows are freed. */
 	mprox_flow_exit();
+	/* After the flows: their release waits for connection work. */
+	mprox_datapath_exit();
 	/* Configurations and upstreams are freed by RCU callbacks. */
 	rcu_barrier();
 }

@@ -139,6 +139,13 @@ enum mprox_connect_result {
 	MPROX_CONNECT_ATYP_UNSUPPORTED,	/* ICMP net unreachable */
 	MPROX_CONNECT_AUTH_FAILED,	/* RST, and counted */
 	MPROX_CONNECT_PROXY_ERROR,	/* ICMP host unreachable, and counted */
+	/* Outcomes of the connect path itself (driver/upstream.c): */
+	MPROX_CONNECT_TIMEOUT,		/* ICMP host unreachable */
+	MPROX_CONNECT_UPSTREAM_DOWN,	/* ICMP host unreachable */
+	MPROX_CONNECT_LOOP,		/* ICMP host unreachable, and logged */
+	MPROX_CONNECT_NO_UPSTREAM,	/* ICMP net unreachable */
+	MPROX_CONNECT_ABORTED,		/* nothing: the device is going away */
+	MPROX_CONNECT_RESULT_COUNT
 };
 
 /*

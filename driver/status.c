@@ -6,9 +6,11 @@
 
 #include <linux/mm.h>
 #include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
 #include <linux/slab.h>
 #include <net/net_namespace.h>
 
+#include "conn.h"
 #include "device.h"
 #include "status.h"
 
@@ -19,6 +21,8 @@
  */
 #define STATUS_START_SIZE	4096
 #define STATUS_MAX_SIZE		(512 * 1024)
+/* About 200 bytes each: the list fits in STATUS_MAX_SIZE. */
+#define STATUS_CONNS_MAX	1024
 
 struct json {
 	char *buf;
@@ -123,6 +127,29 @@ static void json_device(struct json *j, struct mprox_dev *md)
 		    (READ_ONCE(dev->flags) & IFF_UP) ? "true" : "false");
 }
 
+static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
+{
+	struct mprox_flow_stats fs;
+	int i;
+
+	mprox_datapath_flow_stats(dp, &fs);
+	json_printf(j, ",\"flows\":{\"active\":%u,\"total\":%llu,\"refused_limit\":%llu,\"port_exhausted\":%llu,\"expired\":%llu}",
+		    fs.active, fs.created, fs.refused_limit, fs.port_exhausted,
+		    fs.expired);
+	json_printf(j, ",\"connects\":{");
+	for (i = 0; i < MPROX_CONNECT_RESULT_COUNT; i++)
+		json_printf(j, "%s\"%s\":%lld", i ? "," : "",
+			    mprox_connect_result_name(i),
+			    atomic64_read(&dp->connects[i]));
+	json_printf(j, "},\"bytes\":{\"up\":%lld,\"down\":%lld}",
+		    atomic64_read(&dp->bytes_up), atomic64_read(&dp->bytes_down));
+	json_printf(j, ",\"drops\":{");
+	for (i = 0; i < MPROX_DROP_COUNT; i++)
+		json_printf(j, "%s\"%s\":%lld", i ? "," : "", mprox_drop_name(i),
+			    atomic64_read(&dp->drops[i]));
+	json_printf(j, "}");
+}
+
 static void json_stats(struct json *j, struct mprox_dev *md)
 {
 	struct rtnl_link_stats64 s;
@@ -130,8 +157,87 @@ static void json_stats(struct json *j, struct mprox_dev *md)
 	dev_get_stats(md->dev, &s);
 	json_printf(j, "\"stats\":{\"rx_packets\":%llu,\"rx_bytes\":%llu,",
 		    s.rx_packets, s.rx_bytes);
-	json_printf(j, "\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tx_dropped\":%llu}",
+	json_printf(j, "\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tx_dropped\":%llu",
 		    s.tx_packets, s.tx_bytes, s.tx_dropped);
+	json_datapath_stats(j, &md->dp);
+	json_printf(j, "}");
+}
+
+static const char *const flow_state_names[] = {
+	[MPROX_FLOW_SYN_HELD] = "syn_held",
+	[MPROX_FLOW_CONNECTING] = "connecting",
+	[MPROX_FLOW_ESTABLISHED] = "established",
+	[MPROX_FLOW_CLOSING] = "closing",
+	[MPROX_FLOW_DEAD] = "dead",
+};
+
+static void json_endpoint(struct json *j, u16 family,
+			  const union mprox_addr *a, __be16 port)
+{
+	if (family == AF_INET6)
+		json_printf(j, "\"[%pI6c]:%u\"", &a->v6, ntohs(port));
+	else
+		json_printf(j, "\"%pI4:%u\"", &a->v4, ntohs(port));
+}
+
+static void json_conn(struct json *j, struct mprox_flow *f, unsigned long now)
+{
+	u8 state = mprox_flow_state(f);
+	u64 up, down;
+
+	spin_lock_bh(&f->lock);
+	up = f->bytes_up;
+	down = f->bytes_down;
+	spin_unlock_bh(&f->lock);
+	json_printf(j, "{\"proto\":\"%s\",\"src\":",
+		    f->app.proto == IPPROTO_TCP ? "tcp" : "udp");
+	json_endpoint(j, f->app.family, &f->app.saddr, f->app.sport);
+	json_printf(j, ",\"dst\":");
+	json_endpoint(j, f->app.family, &f->app.daddr, f->app.dport);
+	json_printf(j, ",\"upstream\":");
+	json_string(j, mprox_conn_upstream_name(f));
+	json_printf(j, ",\"state\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,\"age_ms\":%u}",
+		    state < ARRAY_SIZE(flow_state_names) ?
+		    flow_state_names[state] : "unknown", up, down,
+		    jiffies_to_msecs(now - f->created));
+}
+
+struct json_conns {
+	struct json *j;
+	unsigned long now;
+	unsigned int n;
+	bool truncated;
+};
+
+static bool json_conn_one(struct mprox_flow *f, void *arg)
+{
+	struct json_conns *jc = arg;
+
+	if (jc->n == STATUS_CONNS_MAX) {
+		jc->truncated = true;
+		return false;
+	}
+	json_printf(jc->j, "%s", jc->n++ ? "," : "");
+	json_conn(jc->j, f, jc->now);
+	return true;
+}
+
+/*
+ * The live connections, at most STATUS_CONNS_MAX of them (the document is
+ * bounded); "conns_truncated" says when there were more. Under RTNL, so
+ * that the data path cannot stop under the walk.
+ */
+static void json_conns(struct json *j, struct mprox_dev *md)
+{
+	struct json_conns jc = { .j = j, .now = jiffies };
+
+	json_printf(j, ",\"conns\":[");
+	rtnl_lock();
+	if (md->dp.running)
+		mprox_flow_table_walk(&md->dp.flows, json_conn_one, &jc);
+	rtnl_unlock();
+	json_printf(j, "],\"conns_truncated\":%s",
+		    jc.truncated ? "true" : "false");
 }
 
 static void build(struct json *j, struct mprox_dev *md)
@@ -144,6 +250,7 @@ static void build(struct json *j, struct mprox_dev *md)
 	rcu_read_unlock();
 	json_printf(j, ",");
 	json_stats(j, md);
+	json_conns(j, md);
 	json_printf(j, "}\n");
 }
 

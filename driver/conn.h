@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One proxied TCP connection: the upstream socket and its handshake while
+ * the app's SYN is held, then the pairing with the socket the in-kernel
+ * listener accepted, then the relay between the two, then teardown.
+ *
+ * All of it runs in the connection's work (mprox_conn_wq), so socket calls
+ * on one connection are never concurrent. The sockets' callbacks, the
+ * listener's accept and the flow table's kill only kick the work.
+ *
+ * Lifetime. A connection is the @priv of its flow and holds one reference
+ * to it until teardown; the flow table's release callback frees the
+ * connection once the flow's last reference is gone.
+ */
+#ifndef _MPROX_CONN_H
+#define _MPROX_CONN_H
+
+#include <linux/net.h>
+#include <linux/types.h>
+
+struct mprox_conn;
+struct mprox_datapath;
+struct mprox_flow;
+struct mprox_upstream;
+
+int mprox_conn_init(void);
+void mprox_conn_exit(void);
+
+/*
+ * From xmit (@gfp GFP_ATOMIC): a connection through @up, for a flow about
+ * to be made. Takes a reference to @up.
+ */
+struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
+				    struct mprox_upstream *up, gfp_t gfp);
+/* The flow could not be made: free @c, which was never started. */
+void mprox_conn_free_unused(struct mprox_conn *c);
+/* @f (state SYN_HELD, its SYN held) was made for @c: connect upstream. */
+void mprox_conn_start(struct mprox_conn *c, struct mprox_flow *f);
+
+/*
+ * The listener accepted @sock for @c's flow: relay from now on. Consumes
+ * @sock (closed with RST if @c no longer wants it). Process context.
+ */
+void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,
+		       void (*data_ready)(struct sock *sk));
+
+/* The flow table's callbacks (flow.h). */
+void mprox_conn_flow_killed(struct mprox_flow *f);
+void mprox_conn_flow_release(struct mprox_flow *f);
+
+/* The upstream's name, valid while the caller holds a reference to @f. */
+const char *mprox_conn_upstream_name(struct mprox_flow *f);
+
+#endif /* _MPROX_CONN_H */

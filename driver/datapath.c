@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The data path of a device: xmit's dispatch, start and stop, counters;
+ * see datapath.h.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/wait_bit.h>
+
+#include "conn.h"
+#include "datapath.h"
+#include "device.h"
+#include "listener.h"
+#include "tcp.h"
+
+/*
+ * The NAT ports f. F is no local address, so these are a remote peer's
+ * ports and clash with nothing; the privileged ones are left out only so
+ * that nothing treats our connections specially.
+ */
+#define MPROX_NAT_PORT_MIN	1024
+#define MPROX_NAT_PORT_MAX	65535
+#define MPROX_NAT_ADDRS		16
+#define MPROX_GC_INTERVAL	(5 * HZ)
+
+static const char *const mprox_drop_names[MPROX_DROP_COUNT] = {
+	[MPROX_DROP_MALFORMED] = "malformed",
+	[MPROX_DROP_LOOP] = "loop",
+	[MPROX_DROP_NO_FLOW] = "no_flow",
+	[MPROX_DROP_UNSUPPORTED_PROTO] = "unsupported_proto",
+	[MPROX_DROP_FLOW_LIMIT] = "flow_limit",
+	[MPROX_DROP_NOMEM] = "nomem",
+	[MPROX_DROP_RX_BACKLOG] = "rx_backlog",
+	[MPROX_DROP_DOWN] = "down",
+};
+
+static const char *const mprox_connect_names[MPROX_CONNECT_RESULT_COUNT] = {
+	[MPROX_CONNECT_OK] = "ok",
+	[MPROX_CONNECT_GENERAL_FAILURE] = "general_failure",
+	[MPROX_CONNECT_NOT_ALLOWED] = "not_allowed",
+	[MPROX_CONNECT_NET_UNREACH] = "net_unreach",
+	[MPROX_CONNECT_HOST_UNREACH] = "host_unreach",
+	[MPROX_CONNECT_REFUSED] = "refused",
+	[MPROX_CONNECT_TTL_EXPIRED] = "ttl_expired",
+	[MPROX_CONNECT_CMD_UNSUPPORTED] = "cmd_unsupported",
+	[MPROX_CONNECT_ATYP_UNSUPPORTED] = "atyp_unsupported",
+	[MPROX_CONNECT_AUTH_FAILED] = "auth_failed",
+	[MPROX_CONNECT_PROXY_ERROR] = "proxy_error",
+	[MPROX_CONNECT_TIMEOUT] = "timeout",
+	[MPROX_CONNECT_UPSTREAM_DOWN] = "upstream_down",
+	[MPROX_CONNECT_LOOP] = "loop",
+	[MPROX_CONNECT_NO_UPSTREAM] = "no_upstream",
+	[MPROX_CONNECT_ABORTED] = "aborted",
+};
+
+const char *mprox_drop_name(enum mprox_drop why)
+{
+	return mprox_drop_names[why];
+}
+
+const char *mprox_connect_result_name(enum mprox_connect_result res)
+{
+	return mprox_connect_names[res];
+}
+
+void mprox_datapath_setup(struct mprox_datapath *dp, struct mprox_dev *md)
+{
+	int i;
+
+	dp->md = md;
+	dp->running = false;
+	atomic_set(&dp->nr_conns, 0);
+	atomic_set(&dp->next_upstream, 0);
+	for (i = 0; i < MPROX_DROP_COUNT; i++)
+		atomic64_set(&dp->drops[i], 0);
+	for (i = 0; i < MPROX_CONNECT_RESULT_COUNT; i++)
+		atomic64_set(&dp->connects[i], 0);
+	atomic64_set(&dp->bytes_up, 0);
+	atomic64_set(&dp->bytes_down, 0);
+	memset(&dp->old_flows, 0, sizeof(dp->old_flows));
+	INIT_WORK(&dp->accept_work, mprox_listener_accept_work);
+}
+
+static void mprox_datapath_pools(struct mprox_flow_table_params *p)
+{
+	p->v4.base.v4.s_addr = htonl(0xa9fe6d10);	/* 169.254.109.16 */
+	p->v4.nr_addrs = MPROX_NAT_ADDRS;
+	p->v4.listen_addr.v4.s_addr = htonl(0xa9fe6d01);	/* .1 */
+	/* fe80::6d70:0:10 and fe80::6d70:0:1 */
+	p->v6.base.v6.s6_addr32[0] = htonl(0xfe800000);
+	p->v6.base.v6.s6_addr32[2] = htonl(0x6d70);
+	p->v6.listen_addr.v6 = p->v6.base.v6;
+	p->v6.base.v6.s6_addr32[3] = htonl(0x10);
+	p->v6.listen_addr.v6.s6_addr32[3] = htonl(0x1);
+	p->v6.nr_addrs = MPROX_NAT_ADDRS;
+}
+
+static void mprox_datapath_timeouts(struct mprox_datapath *dp,
+				    unsigned long *tcp, unsigned long *udp)
+{
+	const struct mprox_config *cfg;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(dp->md->config);
+	*tcp = cfg->tunables[MPROX_TUNE_TCP_IDLE_TIMEOUT_S] * HZ;
+	*udp = cfg->tunables[MPROX_TUNE_UDP_IDLE_TIMEOUT_S] * HZ;
+	rcu_read_unlock();
+}
+
+int mprox_datapath_start(struct mprox_datapath *dp)
+{
+	struct mprox_flow_table_params p = {
+		.port_min = MPROX_NAT_PORT_MIN,
+		.port_max = MPROX_NAT_PORT_MAX,
+		.gc_interval = MPROX_GC_INTERVAL,
+		.release = mprox_conn_flow_release,
+		.killed = mprox_conn_flow_killed,
+	};
+	int err;
+
+	ASSERT_RTNL();
+	mprox_datapath_pools(&p);
+	mprox_datapath_timeouts(dp, &p.tcp_idle, &p.udp_idle);
+	err = mprox_inject_init(&dp->inject, dp->md->dev);
+	if (err)
+		return err;
+	err = mprox_listener_open(dp, &dp->listener[0], AF_INET,
+				  &p.v4.listen_addr);
+	if (err)
+		goto err_inject;
+	p.v4.listen_port = dp->listener[0].port;
+	/* Without IPv6 in this namespace, IPv6 flows are refused. */
+	if (mprox_listener_open(dp, &dp->listener[1], AF_INET6,
+				&p.v6.listen_addr))
+		p.v6.nr_addrs = 0;
+	p.v6.listen_port = dp->listener[1].port;
+	err = mprox_flow_table_init(&dp->flows, &p);
+	if (err)
+		goto err_listeners;
+	WRITE_ONCE(dp->running, true);
+	return 0;
+
+err_listeners:
+	mprox_listener_close(&dp->listener[1]);
+	mprox_listener_close(&dp->listener[0]);
+err_inject:
+	mprox_inject_destroy(&dp->inject);
+	return err;
+}
+
+void mprox_datapath_stop(struct mprox_datapath *dp)
+{
+	struct mprox_flow_stats s;
+
+	ASSERT_RTNL();
+	if (!dp->running)
+		return;
+	WRITE_ONCE(dp->running, false);
+	/* No xmit sees the data path running from here on. */
+	synchronize_net();
+
+	mprox_listener_quiesce(&dp->listener[0]);
+	mprox_listener_quiesce(&dp->listener[1]);
+	cancel_work_sync(&dp->accept_work);
+	mprox_listener_close(&dp->listener[0]);
+	mprox_listener_close(&dp->listener[1]);
+
+	mprox_flow_table_stats(&dp->flows, &s);
+	/* Kills every flow: each connection closes its sockets and goes. */
+	mprox_flow_table_destroy(&dp->flows);
+	wait_var_event(&dp->nr_conns, !atomic_read(&dp->nr_conns));
+
+	dp->old_flows.created += s.created;
+	dp->old_flows.refused_limit += s.refused_limit;
+	dp->old_flows.port_exhausted += s.port_exhausted;
+	dp->old_flows.expired += s.expired;
+	mprox_inject_destroy(&dp->inject);
+}
+
+void mprox_datapath_reconfigure(struct mprox_datapath *dp)
+{
+	unsigned long tcp, udp;
+
+	ASSERT_RTNL();
+	if (!dp->running)
+		return;
+	mprox_datapath_timeouts(dp, &tcp, &udp);
+	mprox_flow_table_set_timeouts(&dp->flows, tcp, udp);
+}
+
+/* RTNL held, or called from the status reader under its own rules. */
+void mprox_datapath_flow_stats(struct mprox_datapath *dp,
+			       struct mprox_flow_stats *s)
+{
+	*s = dp->old_flows;
+	s->active = 0;
+	if (READ_ONCE(dp->running)) {
+		struct mprox_flow_stats now;
+
+		mprox_flow_table_stats(&dp->flows, &now);
+		s->active = now.active;
+		s->created += now.created;
+		s->refused_limit += now.refused_limit;
+		s->port_exhausted += now.port_exhausted;
+		s->expired += now.expired;
+	}
+}
+
+/*
+ * Weighted round robin over the upstreams the data path speaks. RCU read
+ * side held; the caller takes its own reference. Also reads max_flows.
+ */
+struct mprox_upstream *mprox_datapath_pick_upstream(struct mprox_datapath *dp,
+						    u32 *max_flows)
+{
+	const struct mprox_config *cfg = rcu_dereference(dp->md->config);
+	u32 total = 0, n;
+	unsigned int i;
+
+	*max_flows = cfg->tunables[MPROX_TUNE_MAX_FLOWS];
+	for (i = 0; i < cfg->nr_upstreams; i++)
+		if (mprox_datapath_speaks(cfg->upstreams[i]))
+			total += cfg->upstreams[i]->spec.weight;
+	if (!total)
+		return NULL;
+	n = (u32)atomic_inc_return(&dp->next_upstream) % total;
+	for (i = 0; i < cfg->nr_upstreams; i++) {
+		struct mprox_upstream *up = cfg->upstreams[i];
+
+		if (!mprox_datapath_speaks(up))
+			continue;
+		if (n < up->spec.weight)
+			return up;
+		n -= up->spec.weight;
+	}
+	return NULL;
+}
+
+/* Not TCP: what a host that only forwards TCP would answer. */
+static void mprox_datapath_refuse(struct mprox_datapath *dp,
+				  struct sk_buff *skb,
+				  const struct mprox_pkt *p)
+{
+	enum mprox_reply_kind kind;
+
+	if (p->proto == IPPROTO_UDP) {
+		/* Until UDP ASSOCIATE: filtered, so clients fail fast. */
+		kind = MPROX_REPLY_ADMIN_PROHIBITED;
+	} else if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
+		/* Echo cannot go through a proxy; errors are not answered. */
+		kind = MPROX_REPLY_ADMIN_PROHIBITED;
+	} else {
+		kind = MPROX_REPLY_PROTO_UNREACH;
+	}
+	mprox_datapath_drop(dp, MPROX_DROP_UNSUPPORTED_PROTO);
+	mprox_tcp_answer(dp, skb, p, kind);
+}
+
+netdev_tx_t mprox_datapath_xmit(struct mprox_datapath *dp,
+				struct sk_buff *skb)
+{
+	const struct mprox_config *cfg;
+	struct mprox_pkt p;
+	u32 fwmark;
+	int verdict;
+
+	if (unlikely(!READ_ONCE(dp->running))) {
+		mprox_datapath_drop(dp, MPROX_DROP_DOWN);
+		goto drop;
+	}
+	rcu_read_lock();
+	cfg = rcu_dereference(dp->md->config);
+	fwmark = cfg->fwmark;
+	rcu_read_unlock();
+	if (unlikely(fwmark && skb->mark == fwmark)) {
+		/* One of our own sockets routed into a device: a loop. */
+		net_warn_ratelimited("%s: dropped a packet carrying the driver's fwmark 0x%x: a route sends the proxy's traffic into an mprox device\n",
+				     skb->dev->name, fwmark);
+		mprox_datapath_drop(dp, MPROX_DROP_LOOP);
+		goto drop;
+	}
+
+	verdict = mprox_pkt_parse_skb(skb, &p);
+	if (unlikely(verdict != MPROX_PKT_OK)) {
+		if (verdict == MPROX_PKT_UNSUPPORTED_PROTO)
+			mprox_datapath_refuse(dp, skb, &p);
+		else
+			mprox_datapath_drop(dp, verdict == -ENOMEM ?
+					    MPROX_DROP_NOMEM :
+					    MPROX_DROP_MALFORMED);
+		goto drop;
+	}
+	if (p.proto != IPPROTO_TCP) {
+		mprox_datapath_refuse(dp, skb, &p);
+		goto drop;
+	}
+	mprox_tcp_xmit(dp, skb, &p);
+	return NETDEV_TX_OK;
+
+drop:
+	kfree_skb(skb);
+	return NETDEV_TX_OK;
+}
+
+int mprox_datapath_init(void)
+{
+	return mprox_conn_init();
+}
+
+void mprox_datapath_exit(void)
+{
+	mprox_conn_exit();
+}

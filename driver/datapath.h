@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The data path of one device (design.md, "Data path"): what xmit does
+ * with the packets routed into it, and the state behind that.
+ *
+ * It runs while the device is up. ndo_open starts it: the flow table, the
+ * local-delivery routes and the in-kernel listeners. ndo_stop stops it:
+ * xmit stops taking packets, every flow is killed, every connection's
+ * sockets are closed (with RST where one is open) and it waits for them.
+ * The counters live as long as the device.
+ *
+ * Internal addresses. The app's connections are rewritten to F:f -> L:l
+ * and terminated by a listener at L:l bound to the device. L and F are
+ * link-local addresses that never leave the host and need no route: they
+ * exist only in packets between the device and the local stack, and in
+ * the accepted sockets.
+ *   IPv4  L 169.254.109.1,    F 169.254.109.16 .. 169.254.109.31
+ *   IPv6  L fe80::6d70:0:1,   F fe80::6d70:0:10 .. fe80::6d70:0:1f
+ * (0x6d70 is "mp"). Each F has the NAT ports 1024 to 65535, so a device
+ * can carry a million connections per family at once.
+ */
+#ifndef _MPROX_DATAPATH_H
+#define _MPROX_DATAPATH_H
+
+#include <linux/atomic.h>
+#include <linux/netdevice.h>
+#include <linux/workqueue.h>
+
+#include "config.h"
+#include "flow.h"
+#include "inject.h"
+#include "socks5.h"
+
+struct mprox_dev;
+
+/* Why xmit dropped a packet; the names are the JSON keys. */
+enum mprox_drop {
+	MPROX_DROP_MALFORMED,		/* failed parsing or validation */
+	MPROX_DROP_LOOP,		/* carried our fwmark: our own socket */
+	MPROX_DROP_NO_FLOW,		/* TCP segment of no connection */
+	MPROX_DROP_UNSUPPORTED_PROTO,	/* not TCP (answered with ICMP) */
+	MPROX_DROP_FLOW_LIMIT,		/* SYN over max_flows (answered RST) */
+	MPROX_DROP_NOMEM,
+	MPROX_DROP_RX_BACKLOG,		/* the local stack's backlog was full */
+	MPROX_DROP_DOWN,		/* the data path is stopped */
+	MPROX_DROP_COUNT
+};
+
+/* The in-kernel listener of one family. */
+struct mprox_listener {
+	struct socket *sock;
+	__be16 port;
+	void (*data_ready)(struct sock *sk);	/* the stack's own */
+	struct mprox_datapath *dp;
+};
+
+struct mprox_datapath {
+	struct mprox_dev *md;
+	/* xmit's gate: true between start and stop (RCU-BH readers). */
+	bool running;
+	struct mprox_flow_table flows;
+	struct mprox_inject inject;
+	struct mprox_listener listener[2];	/* [0] IPv4, [1] IPv6 */
+	struct work_struct accept_work;
+	/* Connections not yet freed; stop waits for zero. */
+	atomic_t nr_conns;
+	/* Weighted round robin over the upstreams. */
+	atomic_t next_upstream;
+
+	/* Counters: the device's lifetime, across stops. */
+	atomic64_t drops[MPROX_DROP_COUNT];
+	atomic64_t connects[MPROX_CONNECT_RESULT_COUNT];
+	atomic64_t bytes_up;
+	atomic64_t bytes_down;
+	/* Flow table counters of earlier runs, folded in at stop. */
+	struct mprox_flow_stats old_flows;
+};
+
+int mprox_datapath_init(void);
+void mprox_datapath_exit(void);
+
+/* ndo_init: the counters. */
+void mprox_datapath_setup(struct mprox_datapath *dp, struct mprox_dev *md);
+/* ndo_open and ndo_stop; RTNL held. */
+int mprox_datapath_start(struct mprox_datapath *dp);
+void mprox_datapath_stop(struct mprox_datapath *dp);
+/* The configuration changed (timeouts); RTNL held. */
+void mprox_datapath_reconfigure(struct mprox_datapath *dp);
+
+/* ndo_start_xmit. */
+netdev_tx_t mprox_datapath_xmit(struct mprox_datapath *dp,
+				struct sk_buff *skb);
+
+static inline void mprox_datapath_drop(struct mprox_datapath *dp,
+				       enum mprox_drop why)
+{
+	atomic64_inc(&dp->drops[why]);
+}
+
+/* The upstreams the data path can talk to (the others are for later). */
+static inline bool mprox_datapath_speaks(const struct mprox_upstream *up)
+{
+	return up->spec.proto == MPROX_PROTO_SOCKS5 ||
+	       up->spec.proto == MPROX_PROTO_SOCKS5H;
+}
+
+struct mprox_upstream *mprox_datapath_pick_upstream(struct mprox_datapath *dp,
+						    u32 *max_flows);
+
+const char *mprox_drop_name(enum mprox_drop why);
+const char *mprox_connect_result_name(enum mprox_connect_result res);
+void mprox_datapath_flow_stats(struct mprox_datapath *dp,
+			       struct mprox_flow_stats *s);
+
+/* The connections' workqueue (tcp.c). */
+extern struct workqueue_struct *mprox_conn_wq;
+
+#endif /* _MPROX_DATAPATH_H */

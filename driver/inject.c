@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Local delivery of rewritten packets; see inject.h.
+ */
+
+#include <linux/bottom_half.h>
+#include <linux/if_ether.h>
+#include <net/dst.h>
+#include <net/ip6_route.h>
+#include <net/route.h>
+
+#include "compat.h"
+#include "inject.h"
+
+/*
+ * The routes hang off the namespace's loopback device, like the kernel's
+ * own local routes: a socket may cache one as its rx_dst for as long as it
+ * lives, and lo outlives every socket of its namespace, where our device
+ * does not.
+ */
+int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev)
+{
+	struct net *net = dev_net(dev);
+	struct rtable *rt;
+	struct rt6_info *rt6;
+
+	inj->dev = dev;
+	rt = mprox_compat_rt_dst_alloc(net->loopback_dev, RTCF_LOCAL,
+				       RTN_LOCAL);
+	if (!rt)
+		return -ENOMEM;
+	/* rt_dst_alloc() set dst.input to ip_local_deliver for RTCF_LOCAL. */
+	inj->dst4 = &rt->dst;
+
+	rt6 = ip6_dst_alloc(net, net->loopback_dev, 0);
+	if (!rt6) {
+		dst_release(inj->dst4);
+		inj->dst4 = NULL;
+		return -ENOMEM;
+	}
+	/* TCP's SYN handling checks RTF_LOCAL: "to one of our addresses". */
+	rt6->rt6i_flags = RTF_LOCAL | RTF_UP;
+	rt6->rt6i_idev = in6_dev_get(net->loopback_dev);
+	rt6->dst.input = ip6_input;
+	rt6->dst.output = ip6_output;
+	inj->dst6 = &rt6->dst;
+	return 0;
+}
+
+void mprox_inject_destroy(struct mprox_inject *inj)
+{
+	dst_release(inj->dst4);
+	dst_release(inj->dst6);
+	inj->dst4 = NULL;
+	inj->dst6 = NULL;
+}
+
+bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
+{
+	bool delivered;
+	struct net_device *dev = inj->dev;
+	bool v6 = (skb->data[0] >> 4) == 6;
+	unsigned int len = skb->len;
+
+	/* Whatever it was on the way out, it is a received packet now. */
+	skb_orphan(skb);
+	nf_reset_ct(skb);
+	skb_dst_drop(skb);
+	mprox_compat_skb_clear_tstamp(skb);
+	skb->mark = 0;
+	skb->dev = dev;
+	skb->skb_iif = dev->ifindex;
+	skb->pkt_type = PACKET_HOST;
+	skb->protocol = v6 ? htons(ETH_P_IPV6) : htons(ETH_P_IP);
+	skb_reset_network_header(skb);
+	skb_reset_mac_header(skb);
+	skb_dst_set(skb, dst_clone(v6 ? inj->dst6 : inj->dst4));
+
+	/* netif_rx() from process context needs BH off to run the softirq. */
+	local_bh_disable();
+	delivered = netif_rx(skb) == NET_RX_SUCCESS;
+	if (likely(delivered))
+		dev_sw_netstats_rx_add(dev, len);
+	local_bh_enable();
+	return delivered;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Handing packets to the local stack as if they had arrived on the device.
+ *
+ * Both halves of the TCP data path end here: the app's packets rewritten
+ * for the in-kernel listener (F:f -> L:l), and the listener's replies
+ * rewritten back for the app (D:P -> A:a). Neither destination is an
+ * address of any interface in the usual sense (L is internal, A may be on
+ * another device), and the source may fail reverse-path filtering, so the
+ * packets must not go through input routing: they get a route of our own
+ * that delivers locally, as loopback's packets keep the output route that
+ * sent them to lo.
+ */
+#ifndef _MPROX_INJECT_H
+#define _MPROX_INJECT_H
+
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+
+struct dst_entry;
+
+/* The local-delivery routes of one device, one per family. */
+struct mprox_inject {
+	struct net_device *dev;
+	struct dst_entry *dst4;
+	struct dst_entry *dst6;
+};
+
+/* Process context. 0, or -ENOMEM. */
+int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev);
+void mprox_inject_destroy(struct mprox_inject *inj);
+
+/*
+ * Deliver the IPv4 or IPv6 packet at @skb->data (its network header) to
+ * the local stack as received on the device, consuming @skb. Any context
+ * but hard IRQ. Counts rx_packets/rx_bytes and returns true if the stack
+ * took it; false if its backlog was full (the caller counts the drop).
+ */
+bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb);
+
+#endif /* _MPROX_INJECT_H */

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TCP segments in xmit; see tcp.h and design.md, "Data path".
+ */
+
+#include <linux/tcp.h>
+#include <net/ipv6.h>
+#include <net/tcp.h>
+
+#include "conn.h"
+#include "datapath.h"
+#include "device.h"
+#include "flow.h"
+#include "tcp.h"
+
+#define MPROX_TCP_SYN(p)	(((p)->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK | \
+						    TCPHDR_RST)) == TCPHDR_SYN)
+
+void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,
+		      const struct mprox_pkt *p, enum mprox_reply_kind kind)
+{
+	struct sk_buff *reply = mprox_reply_build(skb, p, kind);
+
+	if (reply && !mprox_inject_rx(&dp->inject, reply))
+		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+}
+
+/* Rewrite @skb (parsed into @p) to @k's tuple and deliver it locally. */
+static void mprox_tcp_forward(struct mprox_datapath *dp, struct sk_buff *skb,
+			      const struct mprox_pkt *p,
+			      const struct mprox_flow_key *k)
+{
+	if (mprox_pkt_rewrite(skb, p, &k->saddr, k->sport, &k->daddr,
+			      k->dport)) {
+		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
+		kfree_skb(skb);
+		return;
+	}
+	if (!mprox_inject_rx(&dp->inject, skb))
+		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+}
+
+void mprox_tcp_release_syn(struct mprox_datapath *dp, struct mprox_flow *f)
+{
+	struct sk_buff *skb = mprox_flow_take_syn(f);
+	struct mprox_pkt p;
+
+	if (!skb)
+		return;
+	/* Parsed again: parsing may have moved the head, and it is cheap. */
+	if (mprox_pkt_parse_skb(skb, &p) != MPROX_PKT_OK) {
+		mprox_datapath_drop(dp, MPROX_DROP_MALFORMED);
+		kfree_skb(skb);
+		return;
+	}
+	mprox_tcp_forward(dp, skb, &p, &f->nat);
+}
+
+void mprox_tcp_refuse_syn(struct mprox_datapath *dp, struct mprox_flow *f,
+			  enum mprox_reply_kind kind)
+{
+	struct sk_buff *skb = mprox_flow_take_syn(f);
+	struct mprox_pkt p;
+
+	if (!skb)
+		return;
+	if (mprox_pkt_parse_skb(skb, &p) == MPROX_PKT_OK)
+		mprox_tcp_answer(dp, skb, &p, kind);
+	kfree_skb(skb);
+}
+
+/* The listener's segment L:l -> F:f: back to the app as D:P -> A:a. */
+static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
+				 struct sk_buff *skb,
+				 const struct mprox_pkt *p)
+{
+	struct mprox_flow_key k, app_reply;
+	struct mprox_flow *f;
+
+	mprox_flow_key_from_pkt(&k, p);
+	mprox_flow_key_reverse(&k, &k);
+	f = mprox_flow_lookup_nat(&dp->flows, &k);
+	if (!f) {
+		/* Tell the listener's socket its peer is gone. */
+		mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
+		mprox_tcp_answer(dp, skb, p, MPROX_REPLY_RST);
+		kfree_skb(skb);
+		return;
+	}
+	mprox_flow_key_reverse(&app_reply, &f->app);
+	mprox_flow_touch(f);
+	mprox_tcp_forward(dp, skb, p, &app_reply);
+	mprox_flow_put(f);
+}
+
+/* A SYN with no flow: a new connection, through one of the upstreams. */
+static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
+			       const struct mprox_pkt *p,
+			       const struct mprox_flow_key *k)
+{
+	struct mprox_upstream *up;
+	struct mprox_flow *f;
+	struct mprox_conn *c;
+	u32 max_flows;
+
+	rcu_read_lock();
+	up = mprox_datapath_pick_upstream(dp, &max_flows);
+	c = up ? mprox_conn_alloc(dp, up, GFP_ATOMIC) : NULL;
+	rcu_read_unlock();
+	if (!up) {
+		atomic64_inc(&dp->connects[MPROX_CONNECT_NO_UPSTREAM]);
+		mprox_tcp_answer(dp, skb, p, MPROX_REPLY_NET_UNREACH);
+		kfree_skb(skb);
+		return;
+	}
+	if (!c) {
+		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
+		kfree_skb(skb);
+		return;
+	}
+	f = mprox_flow_create(&dp->flows, k, max_flows, c, GFP_ATOMIC);
+	if (IS_ERR(f)) {
+		mprox_conn_free_unused(c);
+		if (PTR_ERR(f) == -EEXIST) {
+			/* Its twin on another CPU won: a retransmit. */
+			f = mprox_flow_lookup_app(&dp->flows, k);
+			if (f) {
+				mprox_flow_hold_syn(f, skb);
+				mprox_flow_put(f);
+				return;
+			}
+		}
+		if (PTR_ERR(f) == -ENOSPC || PTR_ERR(f) == -EADDRINUSE) {
+			mprox_datapath_drop(dp, MPROX_DROP_FLOW_LIMIT);
+			mprox_tcp_answer(dp, skb, p, MPROX_REPLY_RST);
+		} else {
+			mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
+		}
+		kfree_skb(skb);
+		return;
+	}
+	mprox_flow_hold_syn(f, skb);
+	/* The create's reference is the connection's from now on. */
+	mprox_conn_start(c, f);
+}
+
+/* The app's segment A:a -> D:P. */
+static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
+			       const struct mprox_pkt *p)
+{
+	struct mprox_flow_key k;
+	struct mprox_flow *f;
+
+	mprox_flow_key_from_pkt(&k, p);
+	f = mprox_flow_lookup_app(&dp->flows, &k);
+	if (!f) {
+		if (MPROX_TCP_SYN(p)) {
+			mprox_tcp_xmit_syn(dp, skb, p, &k);
+			return;
+		}
+		/* As a host without this connection would: RST. */
+		mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
+		mprox_tcp_answer(dp, skb, p, MPROX_REPLY_RST);
+		kfree_skb(skb);
+		return;
+	}
+	switch (mprox_flow_state(f)) {
+	case MPROX_FLOW_SYN_HELD:
+	case MPROX_FLOW_CONNECTING:
+		/* Still asking the proxy: a retransmitted SYN is absorbed. */
+		if (MPROX_TCP_SYN(p)) {
+			mprox_flow_hold_syn(f, skb);
+		} else {
+			mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
+			kfree_skb(skb);
+		}
+		break;
+	case MPROX_FLOW_ESTABLISHED:
+	case MPROX_FLOW_CLOSING:
+		mprox_flow_touch(f);
+		mprox_tcp_forward(dp, skb, p, &f->nat);
+		break;
+	default:
+		/* Being torn down: the app gets the RST a dead peer sends. */
+		mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
+		mprox_tcp_answer(dp, skb, p, MPROX_REPLY_RST);
+		kfree_skb(skb);
+		break;
+	}
+	mprox_flow_put(f);
+}
+
+static bool mprox_tcp_from_listener(struct mprox_datapath *dp,
+				    const struct mprox_pkt *p)
+{
+	const struct mprox_flow_nat_pool *pool =
+		&dp->flows.pool[p->family == AF_INET6];
+
+	if (p->sport != pool->listen_port)
+		return false;
+	if (p->family == AF_INET6)
+		return ipv6_addr_equal(&p->saddr.v6, &pool->listen_addr.v6);
+	return p->saddr.v4.s_addr == pool->listen_addr.v4.s_addr;
+}
+
+void mprox_tcp_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
+		    const struct mprox_pkt *p)
+{
+	if (mprox_tcp_from_listener(dp, p))
+		mprox_tcp_xmit_reply(dp, skb, p);
+	else
+		mprox_tcp_xmit_app(dp, skb, p);
+}
