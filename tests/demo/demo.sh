@@ -94,6 +94,18 @@ else
 fi
 rm -f /tmp/100M.bin
 
+say "For comparison, curl speaking SOCKS5 itself to the same proxy (not through mprox0)"
+printf "  client# curl --socks5 %s:1080 -o /dev/null -w '%%{speed_download}' http://%s:8080/100M.bin\n" \
+	"$PROXY" "$SERVER"
+speed=$(topo_ns $TOPO_C curl -sS --max-time 240 --socks5 "$PROXY:1080" -o /dev/null \
+	-w '%{speed_download}' "http://$SERVER:8080/100M.bin" 2>&1)
+if [[ $speed =~ ^[0-9.]+$ ]]; then
+	awk -v r="$speed" 'BEGIN {
+		printf "  | %.1f MB/s (a TCG-emulated guest: compare rates, not absolutes)\n", r / 1e6 }'
+else
+	printf '%s\n' "$speed" | sed 's/^/  | /'
+fi
+
 say "The device's counters"
 client ip -s link show mprox0
 printf '  client# mprox-ctl mprox0 --status   (its "stats")\n'
