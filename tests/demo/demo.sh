@@ -108,14 +108,21 @@ fi
 
 say "The device's counters"
 client ip -s link show mprox0
-printf '  client# mprox-ctl mprox0 --status   (its "stats")\n'
+printf '  client# mprox-ctl mprox0 --status   (its "stats", counters that are 0 left out)\n'
 topo_ns $TOPO_C "$ctl" mprox0 --status 2>&1 | python3 -c '
 import json, sys
 text = sys.stdin.read()
 try:
-    print(json.dumps(json.loads(text).get("stats"), indent=2))
-except ValueError:
+    stats = json.loads(text)["stats"]
+except (ValueError, KeyError):
     print(text)
+    sys.exit()
+for key, value in stats.items():
+    if isinstance(value, dict):
+        shown = " ".join(f"{k}={v}" for k, v in value.items() if v) or "all 0"
+        print(f"{key:12} {shown}")
+    else:
+        print(f"{key:12} {value}")
 ' | sed 's/^/  | /'
 
 say "Done"
