@@ -26,8 +26,10 @@
  *   throughput dir=down streams=4 bytes=200000000 seconds=1.234 rate_MBps=162.07
  * client --latency N: N connections one after another, each timed from
  * socket() to the last byte of the answer (connect, the SOCKS5 handshake
- * if any, request, response):
+ * if any, request, response); connect_ is the part up to connected (and
+ * the handshake done):
  *   latency n=500 p50_us=812 p99_us=2050 mean_us=901 max_us=3011
+ *           connect_p50_us=400 connect_p99_us=1200
  * MB are 10^6 bytes. Any error (refused, reset, a SOCKS5 failure, no
  * progress for --timeout seconds, default 30) is reported on stderr and
  * the exit status is 1.
@@ -471,14 +473,15 @@ static double percentile(const double *sorted, int n, int p)
 static void run_latency(const struct client *cl, int n)
 {
 	unsigned char pong[PONG_LEN];
-	double *us = calloc(n, sizeof(*us)), sum = 0;
+	double *us = calloc(n, sizeof(*us)), *conn_us = calloc(n, sizeof(*conn_us)), sum = 0;
 
-	if (!us)
+	if (!us || !conn_us)
 		die("out of memory");
 	for (int i = 0; i < n; i++) {
 		double t0 = now();
 		int fd = open_conn(cl);
 
+		conn_us[i] = (now() - t0) * 1e6;
 		send_req(fd, OP_PING, 0);
 		if (read_full(fd, pong, sizeof(pong)))
 			die("connection %d: reading the answer: %s", i + 1, strerror(errno));
@@ -487,9 +490,13 @@ static void run_latency(const struct client *cl, int n)
 		sum += us[i];
 	}
 	qsort(us, n, sizeof(*us), cmp_double);
-	printf("latency n=%d p50_us=%.0f p99_us=%.0f mean_us=%.0f max_us=%.0f\n", n,
-	       percentile(us, n, 50), percentile(us, n, 99), sum / n, us[n - 1]);
+	qsort(conn_us, n, sizeof(*conn_us), cmp_double);
+	printf("latency n=%d p50_us=%.0f p99_us=%.0f mean_us=%.0f max_us=%.0f"
+	       " connect_p50_us=%.0f connect_p99_us=%.0f\n",
+	       n, percentile(us, n, 50), percentile(us, n, 99), sum / n, us[n - 1],
+	       percentile(conn_us, n, 50), percentile(conn_us, n, 99));
 	free(us);
+	free(conn_us);
 }
 
 static void usage(void)
