@@ -166,14 +166,23 @@ void mprox_conn_free_unused(struct mprox_conn *c)
 	mprox_conn_free(c);
 }
 
-/* Sockets closed, flow killed and our reference to it dropped: @c is gone. */
-static void mprox_conn_close(struct mprox_conn *c)
+/*
+ * Sockets closed, flow killed and our reference to it dropped: @c is gone.
+ * Closing the app's socket resets it, and that RST reaches the app through
+ * xmit; but when the device is going down xmit is closed already, so an
+ * aborted connection also resets the app directly.
+ */
+static void mprox_conn_close(struct mprox_conn *c, bool abort)
 {
 	struct mprox_flow *f = c->flow;
 
 	spin_lock_bh(&c->lock);
 	c->phase = MPROX_CONN_DONE;
 	spin_unlock_bh(&c->lock);
+	if (abort && c->app.sock &&
+	    READ_ONCE(c->app.sock->sk->sk_state) != TCP_CLOSE)
+		mprox_tcp_reset_app(c->dp, f,
+				    READ_ONCE(tcp_sk(c->app.sock->sk)->snd_nxt));
 	mprox_conn_sock_release(&c->app);
 	mprox_conn_sock_release(&c->upstream);
 	mprox_flow_kill(&c->dp->flows, f);
@@ -244,7 +253,7 @@ static void mprox_conn_connect(struct mprox_conn *c)
 	if (res != MPROX_CONNECT_OK) {
 		if (res != MPROX_CONNECT_ABORTED)
 			mprox_tcp_refuse_syn(dp, f, mprox_conn_refusal(res));
-		mprox_conn_close(c);
+		mprox_conn_close(c, true);
 		return;
 	}
 	spin_lock_bh(&c->lock);
@@ -300,7 +309,7 @@ static void mprox_conn_relay(struct mprox_conn *c)
 	    (mprox_relay_dir_init(&c->to_upstream) ||
 	     mprox_relay_dir_init(&c->to_app))) {
 		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
-		mprox_conn_close(c);
+		mprox_conn_close(c, true);
 		return;
 	}
 	up = mprox_relay_pump(&c->to_upstream, c->app.sock, c->upstream.sock,
@@ -317,7 +326,7 @@ static void mprox_conn_relay(struct mprox_conn *c)
 	    mprox_conn_sock_failed(&c->app) ||
 	    mprox_conn_sock_failed(&c->upstream)) {
 		/* Closing with SO_LINGER 0 resets the other side too. */
-		mprox_conn_close(c);
+		mprox_conn_close(c, true);
 		return;
 	}
 	if (up == MPROX_RELAY_DONE || down == MPROX_RELAY_DONE)
@@ -331,7 +340,7 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		 */
 		if (mprox_conn_sock_closed(&c->app) &&
 		    mprox_conn_sock_closed(&c->upstream))
-			mprox_conn_close(c);
+			mprox_conn_close(c, false);
 		return;
 	}
 	if (up == MPROX_RELAY_AGAIN || down == MPROX_RELAY_AGAIN)
@@ -351,7 +360,7 @@ static void mprox_conn_work(struct work_struct *work)
 	if (phase == MPROX_CONN_DONE)
 		return;
 	if (READ_ONCE(c->dying)) {
-		mprox_conn_close(c);
+		mprox_conn_close(c, true);
 		return;
 	}
 	switch (phase) {
@@ -360,7 +369,7 @@ static void mprox_conn_work(struct work_struct *work)
 		break;
 	case MPROX_CONN_ACCEPT:
 		if (time_after_eq(jiffies, c->accept_deadline))
-			mprox_conn_close(c);
+			mprox_conn_close(c, true);
 		else
 			queue_delayed_work(mprox_conn_wq, &c->work,
 					   c->accept_deadline - jiffies);

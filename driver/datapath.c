@@ -132,8 +132,9 @@ int mprox_datapath_start(struct mprox_datapath *dp)
 	if (err)
 		goto err_inject;
 	p.v4.listen_port = dp->listener[0].port;
-	/* Without IPv6 in this namespace, IPv6 flows are refused. */
-	if (mprox_listener_open(dp, &dp->listener[1], AF_INET6,
+	/* Without IPv6 on the device, IPv6 flows are refused. */
+	if (!dp->inject.dst6 ||
+	    mprox_listener_open(dp, &dp->listener[1], AF_INET6,
 				&p.v6.listen_addr))
 		p.v6.nr_addrs = 0;
 	p.v6.listen_port = dp->listener[1].port;

@@ -5,6 +5,7 @@
 
 #include <linux/bottom_half.h>
 #include <linux/if_ether.h>
+#include <net/addrconf.h>
 #include <net/dst.h>
 #include <net/ip6_route.h>
 #include <net/route.h>
@@ -21,8 +22,9 @@
 int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev)
 {
 	struct net *net = dev_net(dev);
-	struct rtable *rt;
+	struct inet6_dev *idev;
 	struct rt6_info *rt6;
+	struct rtable *rt;
 
 	inj->dev = dev;
 	rt = mprox_compat_rt_dst_alloc(net->loopback_dev, RTCF_LOCAL,
@@ -32,27 +34,48 @@ int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev)
 	/* rt_dst_alloc() set dst.input to ip_local_deliver for RTCF_LOCAL. */
 	inj->dst4 = &rt->dst;
 
+	/*
+	 * IPv6 takes the input interface of a packet with a route from the
+	 * route's inet6_dev (IP6CB()->iif), so that one must be the
+	 * device's; without IPv6 on the device there is no IPv6 here.
+	 */
+	idev = in6_dev_get(dev);
+	if (!idev)
+		return 0;
 	rt6 = ip6_dst_alloc(net, net->loopback_dev, 0);
 	if (!rt6) {
-		dst_release(inj->dst4);
-		inj->dst4 = NULL;
+		in6_dev_put(idev);
+		mprox_inject_destroy(inj);
 		return -ENOMEM;
 	}
 	/* TCP's SYN handling checks RTF_LOCAL: "to one of our addresses". */
 	rt6->rt6i_flags = RTF_LOCAL | RTF_UP;
-	rt6->rt6i_idev = in6_dev_get(net->loopback_dev);
+	rt6->rt6i_idev = idev;
 	rt6->dst.input = ip6_input;
 	rt6->dst.output = ip6_output;
 	inj->dst6 = &rt6->dst;
 	return 0;
 }
 
+/*
+ * Sockets keep the route of the last packet they received (sk_rx_dst):
+ * kill ours, as the kernel kills the routes of a device going away, so
+ * that they drop it at their next packet and nothing keeps the device's
+ * inet6_dev alive.
+ */
+static void mprox_inject_dst_put(struct dst_entry **dstp)
+{
+	if (!*dstp)
+		return;
+	dst_dev_put(*dstp);
+	dst_release(*dstp);
+	*dstp = NULL;
+}
+
 void mprox_inject_destroy(struct mprox_inject *inj)
 {
-	dst_release(inj->dst4);
-	dst_release(inj->dst6);
-	inj->dst4 = NULL;
-	inj->dst6 = NULL;
+	mprox_inject_dst_put(&inj->dst4);
+	mprox_inject_dst_put(&inj->dst6);
 }
 
 bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
@@ -60,8 +83,13 @@ bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
 	bool delivered;
 	struct net_device *dev = inj->dev;
 	bool v6 = (skb->data[0] >> 4) == 6;
+	struct dst_entry *dst = v6 ? inj->dst6 : inj->dst4;
 	unsigned int len = skb->len;
 
+	if (unlikely(!dst)) {
+		kfree_skb(skb);
+		return false;
+	}
 	/* Whatever it was on the way out, it is a received packet now. */
 	skb_orphan(skb);
 	nf_reset_ct(skb);
@@ -74,7 +102,7 @@ bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
 	skb->protocol = v6 ? htons(ETH_P_IPV6) : htons(ETH_P_IP);
 	skb_reset_network_header(skb);
 	skb_reset_mac_header(skb);
-	skb_dst_set(skb, dst_clone(v6 ? inj->dst6 : inj->dst4));
+	skb_dst_set(skb, dst_clone(dst));
 
 	/* netif_rx() from process context needs BH off to run the softirq. */
 	local_bh_disable();

@@ -23,7 +23,7 @@ struct dst_entry;
 struct mprox_inject {
 	struct net_device *dev;
 	struct dst_entry *dst4;
-	struct dst_entry *dst6;
+	struct dst_entry *dst6;		/* NULL without IPv6 on the device */
 };
 
 /* Process context. 0, or -ENOMEM. */

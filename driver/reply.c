@@ -214,6 +214,25 @@ static struct sk_buff *mprox_reply_icmp(const struct sk_buff *in,
 	return skb;
 }
 
+struct sk_buff *mprox_reply_rst_seq(const struct mprox_pkt *p, u32 seq)
+{
+	struct sk_buff *skb = mprox_reply_alloc(p, IPPROTO_TCP,
+						sizeof(struct tcphdr));
+	struct tcphdr *th;
+
+	if (!skb)
+		return NULL;
+	th = tcp_hdr(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = p->dport;
+	th->dest = p->sport;
+	th->doff = sizeof(*th) / 4;
+	th->rst = 1;
+	th->seq = htonl(seq);
+	th->check = mprox_reply_l4_csum(p, IPPROTO_TCP, th, sizeof(*th));
+	return skb;
+}
+
 struct sk_buff *mprox_reply_build(const struct sk_buff *skb,
 				  const struct mprox_pkt *p,
 				  enum mprox_reply_kind kind)

@@ -25,6 +25,22 @@ void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,
 		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 }
 
+void mprox_tcp_reset_app(struct mprox_datapath *dp, const struct mprox_flow *f,
+			 u32 seq)
+{
+	struct mprox_pkt p = {
+		.family = f->app.family,
+		.saddr = f->app.saddr,
+		.daddr = f->app.daddr,
+		.sport = f->app.sport,
+		.dport = f->app.dport,
+	};
+	struct sk_buff *rst = mprox_reply_rst_seq(&p, seq);
+
+	if (rst && !mprox_inject_rx(&dp->inject, rst))
+		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+}
+
 /* Rewrite @skb (parsed into @p) to @k's tuple and deliver it locally. */
 static void mprox_tcp_forward(struct mprox_datapath *dp, struct sk_buff *skb,
 			      const struct mprox_pkt *p,

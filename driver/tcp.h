@@ -24,6 +24,13 @@ void mprox_tcp_release_syn(struct mprox_datapath *dp, struct mprox_flow *f);
 void mprox_tcp_refuse_syn(struct mprox_datapath *dp, struct mprox_flow *f,
 			  enum mprox_reply_kind kind);
 
+/*
+ * Reset the app's side of @f, whose next expected sequence number is
+ * @seq: for a connection torn down while the app may still use it.
+ */
+void mprox_tcp_reset_app(struct mprox_datapath *dp, const struct mprox_flow *f,
+			 u32 seq);
+
 /* Answer the app's packet @skb (parsed into @p) with @kind; @skb is kept. */
 void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,
 		      const struct mprox_pkt *p, enum mprox_reply_kind kind);
