@@ -198,12 +198,15 @@ uninstall:
 # ---- demo and benchmark (stock kernel guest) --------------------------------
 # tests/demo/demo.sh and tests/bench/bench.sh run in one stock guest each,
 # through the VM harness; their transcript is printed after the run.
-demo: deps bench-progs
+# deps first, then the build, even under make -j.
+demo: deps
+	@$(MAKE) -s bench-progs
 	@CASE_TIMEOUT=600 tests/vm/run.sh --cases tests/demo --show stock
 
 BENCH_BYTES ?= 200000000
 BENCH_CONNS ?= 500
-bench: deps bench-progs
+bench: deps
+	@$(MAKE) -s bench-progs
 	@printf 'BENCH_BYTES=%s\nBENCH_CONNS=%s\n' '$(BENCH_BYTES)' '$(BENCH_CONNS)' >build/bench/params
 	@CASE_TIMEOUT=1800 tests/vm/run.sh --cases tests/bench --show stock
 
