@@ -59,8 +59,8 @@ measure() {
 	echo "$out" | sed 's/^/#   /'
 	line=$(grep '^latency ' <<<"$out")
 	if [ -n "$line" ]; then
-		echo "$mode p50 $(sed 's/.*p50_us=\([0-9]*\).*/\1/' <<<"$line")" >>"$results"
-		echo "$mode p99 $(sed 's/.*p99_us=\([0-9]*\).*/\1/' <<<"$line")" >>"$results"
+		echo "$mode p50 $(sed 's/.* p50_us=\([0-9]*\).*/\1/' <<<"$line")" >>"$results"
+		echo "$mode p99 $(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<<"$line")" >>"$results"
 		echo "$mode pc50 $(sed 's/.*connect_p50_us=\([0-9]*\).*/\1/' <<<"$line")" >>"$results"
 	else
 		failed=1
