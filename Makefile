@@ -208,6 +208,9 @@ BENCH_CONNS ?= 500
 bench: deps
 	@$(MAKE) -s bench-progs
 	@printf 'BENCH_BYTES=%s\nBENCH_CONNS=%s\n' '$(BENCH_BYTES)' '$(BENCH_CONNS)' >build/bench/params
+	@echo "bench: host: $$(nproc) CPUs, load average $$(cut -d' ' -f1-3 /proc/loadavg)," \
+		"$$(pgrep -c qemu-system || true) other QEMU guest(s) running" \
+		"(TCG: compare runs on an idle host only)"
 	@CASE_TIMEOUT=1800 tests/vm/run.sh --cases tests/bench --show stock
 
 clean:
