@@ -10,6 +10,8 @@
 # and a table of single- and 4-stream throughput in each direction and of
 # connection setup latency (connect + request + response) p50/p99, with
 # the ratios mprox/socks5 and mprox/direct against the first target.
+# socks5 and mprox run alternately, run by run, so that a change of load on
+# the host hits both alike; their latency samples are pooled from 5 rounds.
 # A benchmark, not a test: a missed target is reported, never a failure;
 # a mode that cannot be measured at all (errors, timeouts) is a failure.
 #
@@ -34,38 +36,63 @@ TARGET_LAT=1.2
 
 results=/tmp/mprox-bench.results
 : >"$results"
+rm -f /tmp/mprox-bench.*.samples
 
-# measure MODE [tcpbench client options]: every measurement of one mode.
-# Results go to $results as "MODE KEY VALUE" lines.
+# Options of tcpbench for each mode.
+declare -A via=([direct]="" [socks5]="--socks5 $PROXY" [mprox]="")
+declare -A broken=()
+ROUNDS=5
+
+# tput MODE STREAMS DIR: one throughput run; "MODE DIR_STREAMS MB/s" to $results.
+tput() {
+	local mode=$1 streams=$2 dir=$3 out line
+	# shellcheck disable=SC2086
+	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]} --streams "$streams" \
+		--dir "$dir" --bytes "$BENCH_BYTES" --timeout 30 2>&1)
+	echo "$out" | sed "s/^/#   $mode: /"
+	line=$(grep '^throughput ' <<<"$out")
+	if [ -n "$line" ]; then
+		echo "$mode ${dir}_$streams ${line##*rate_MBps=}" >>"$results"
+	else
+		broken[$mode]=1
+	fi
+}
+
+# lat MODE N: N setup-latency samples, added to /tmp/mprox-bench.MODE.samples.
+lat() {
+	local mode=$1 n=$2 out
+	# shellcheck disable=SC2086
+	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]} --latency "$n" \
+		--samples --timeout 30 2>&1)
+	grep -v '^sample ' <<<"$out" | sed "s/^/#   $mode: /"
+	if grep -q '^latency ' <<<"$out"; then
+		grep '^sample ' <<<"$out" >>"/tmp/mprox-bench.$mode.samples"
+	else
+		broken[$mode]=1
+	fi
+}
+
+# measure MODE...: every measurement, each run of the modes given back to
+# back (so that a change of load on the host hits them alike); the latency
+# connections in $ROUNDS rounds, pooled.
 measure() {
-	local mode=$1 out line failed=0 dir streams
-	shift
-	echo "# $mode:"
+	local streams dir mode r
 	for streams in 1 4; do
 		for dir in down up; do
-			out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER "$@" --streams $streams \
-				--dir $dir --bytes "$BENCH_BYTES" --timeout 30 2>&1)
-			echo "$out" | sed 's/^/#   /'
-			line=$(grep '^throughput ' <<<"$out")
-			if [ -n "$line" ]; then
-				echo "$mode ${dir}_$streams $(sed 's/.*rate_MBps=//' <<<"$line")" >>"$results"
-			else
-				failed=1
-			fi
+			for mode in "$@"; do
+				tput "$mode" $streams $dir
+			done
 		done
 	done
-	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER "$@" --latency "$BENCH_CONNS" \
-		--timeout 30 2>&1)
-	echo "$out" | sed 's/^/#   /'
-	line=$(grep '^latency ' <<<"$out")
-	if [ -n "$line" ]; then
-		echo "$mode p50 $(sed 's/.* p50_us=\([0-9]*\).*/\1/' <<<"$line")" >>"$results"
-		echo "$mode p99 $(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<<"$line")" >>"$results"
-		echo "$mode pc50 $(sed 's/.*connect_p50_us=\([0-9]*\).*/\1/' <<<"$line")" >>"$results"
-	else
-		failed=1
-	fi
-	[ "$failed" = 0 ]
+	for _ in $(seq $ROUNDS); do
+		for mode in "$@"; do
+			lat "$mode" $(((BENCH_CONNS + ROUNDS - 1) / ROUNDS))
+		done
+	done
+}
+
+measured() {
+	[ -z "${broken[$1]:-}" ] && pass "$2: measured" || fail "$2: measured"
 }
 
 no_direct_path() {
@@ -90,17 +117,16 @@ echo "# $BENCH_BYTES bytes per throughput run, $BENCH_CONNS connections for late
 topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=1
 topo_ns $TOPO_C ip route add 10.200.2.0/24 via 10.200.1.1
 topo_ns $TOPO_S ip route add 10.200.1.0/24 via 10.200.2.1
-measure direct && pass "direct: measured" || fail "direct: measured"
+echo "# direct:"
+measure direct
+measured direct direct
 topo_ns $TOPO_C ip route del 10.200.2.0/24 via 10.200.1.1
 topo_ns $TOPO_S ip route del 10.200.1.0/24 via 10.200.2.1
 topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=0
 check "no direct path once forwarding is off again" no_direct_path
 
-# ---- (b) the application speaks SOCKS5 itself ------------------------------
-measure socks5 --socks5 $PROXY && pass "native SOCKS5: measured" ||
-	fail "native SOCKS5: measured"
-
-# ---- (c) the same application through mprox0, no proxy code ---------------
+# ---- (b) the application speaks SOCKS5 itself, and (c) the same -----------
+# ---- application through mprox0 with no proxy code, run by run -------------
 if topo_ns $TOPO_C ip link add mprox0 type mprox &&
 	echo "upstream add p1 socks5://$PROXY" | topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 &&
 	topo_ns $TOPO_C ip link set mprox0 up &&
@@ -109,7 +135,10 @@ if topo_ns $TOPO_C ip link add mprox0 type mprox &&
 else
 	fail "mprox0 in the client namespace, upstream microsocks, route into it"
 fi
-measure mprox && pass "mprox: measured" || fail "mprox: measured"
+echo "# native SOCKS5 and mprox, alternately:"
+measure socks5 mprox
+measured socks5 "native SOCKS5"
+measured mprox mprox
 topo_ns $TOPO_C ip -s link show mprox0 | sed 's/^/#   /'
 topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status >/tmp/mprox-bench.json 2>&1
 python3 - /tmp/mprox-bench.json <<'EOF' | sed 's/^/#   /'
@@ -123,11 +152,32 @@ EOF
 
 # ---- the table -------------------------------------------------------------
 python3 - "$results" "$TARGET_TPUT" "$TARGET_LAT" <<'EOF'
-import sys
+import os, sys
 res = {}
 for line in open(sys.argv[1]):
     mode, key, value = line.split()
     res[(mode, key)] = float(value)
+
+def rank(sorted_values, p):
+    """Nearest rank, as tcpbench."""
+    n = len(sorted_values)
+    return sorted_values[max((n * p + 99) // 100, 1) - 1]
+
+for mode in ("direct", "socks5", "mprox"):
+    path = f"/tmp/mprox-bench.{mode}.samples"
+    if not os.path.exists(path):
+        continue
+    total, conn = [], []
+    for line in open(path):
+        _, t, c = line.split()
+        total.append(float(t))
+        conn.append(float(c))
+    if total:
+        total.sort()
+        conn.sort()
+        res[(mode, "p50")], res[(mode, "p99")] = rank(total, 50), rank(total, 99)
+        res[(mode, "pc50")] = rank(conn, 50)
+        res[(mode, "n")] = len(total)
 t_tput, t_lat = float(sys.argv[2]), float(sys.argv[3])
 rows = [("down_1", "download, 1 stream", "MB/s"), ("up_1", "upload, 1 stream", "MB/s"),
         ("down_4", "download, 4 streams", "MB/s"), ("up_4", "upload, 4 streams", "MB/s"),

@@ -7,7 +7,8 @@
  *
  *   tcpbench server [--port P]
  *   tcpbench client HOST:PORT [--socks5 HOST:PORT] [--streams N]
- *                   [--bytes B] [--dir up|down] [--latency N] [--timeout S]
+ *                   [--bytes B] [--dir up|down] [--latency N [--samples]]
+ *                   [--timeout S]
  *
  * The server listens on [::]:P (default 5300, IPv4 too) and serves each
  * connection in a thread. Every connection starts with a 16-byte request:
@@ -30,6 +31,8 @@
  * the handshake done):
  *   latency n=500 p50_us=812 p99_us=2050 mean_us=901 max_us=3011
  *           connect_p50_us=400 connect_p99_us=1200
+ * preceded, with --samples, by one "sample TOTAL_US CONNECT_US" line per
+ * connection (so that runs can be pooled).
  * MB are 10^6 bytes. Any error (refused, reset, a SOCKS5 failure, no
  * progress for --timeout seconds, default 30) is reported on stderr and
  * the exit status is 1.
@@ -64,6 +67,7 @@ struct endpoint {
 };
 
 static int io_timeout = 30;
+static int print_samples;
 
 static void die(const char *fmt, ...)
 {
@@ -487,6 +491,8 @@ static void run_latency(const struct client *cl, int n)
 			die("connection %d: reading the answer: %s", i + 1, strerror(errno));
 		us[i] = (now() - t0) * 1e6;
 		close(fd);
+		if (print_samples)
+			printf("sample %.0f %.0f\n", us[i], conn_us[i]);
 		sum += us[i];
 	}
 	qsort(us, n, sizeof(*us), cmp_double);
@@ -501,10 +507,11 @@ static void run_latency(const struct client *cl, int n)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tcpbench server [--port P]\n"
-			"       tcpbench client HOST:PORT [--socks5 HOST:PORT] [--streams N]\n"
-			"                       [--bytes B] [--dir up|down] [--latency N]"
-			" [--timeout S]\n");
+	fprintf(stderr,
+		"usage: tcpbench server [--port P]\n"
+		"       tcpbench client HOST:PORT [--socks5 HOST:PORT] [--streams N]\n"
+		"                       [--bytes B] [--dir up|down] [--latency N [--samples]]"
+		" [--timeout S]\n");
 	exit(2);
 }
 
@@ -546,6 +553,10 @@ int main(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(opt, "--samples")) {
+			print_samples = 1;
+			continue;
+		}
 		if (!val)
 			usage();
 		i++;
