@@ -84,4 +84,20 @@ static inline void mprox_compat_skb_clear_tstamp(struct sk_buff *skb)
 #endif
 }
 
+/* dev_sw_netstats_tx_add() came in 5.11. */
+static inline void mprox_compat_sw_netstats_tx_add(struct net_device *dev,
+						   unsigned int len)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+	dev_sw_netstats_tx_add(dev, 1, len);
+#else
+	struct pcpu_sw_netstats *tstats = this_cpu_ptr(dev->tstats);
+
+	u64_stats_update_begin(&tstats->syncp);
+	tstats->tx_bytes += len;
+	tstats->tx_packets++;
+	u64_stats_update_end(&tstats->syncp);
+#endif
+}
+
 #endif /* _MPROX_COMPAT_H */

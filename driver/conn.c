@@ -66,26 +66,49 @@ static void mprox_conn_kick(struct mprox_conn *c)
 }
 
 /*
- * Socket callbacks, in softirq or process context. The socket's lock is
- * not ours to take: read sk_user_data under sk_callback_lock, which
- * mprox_conn_sock_release() takes to detach.
+ * Socket callbacks, in softirq or process context: the stack's own, then a
+ * kick. The socket's lock is not ours to take: sk_user_data is read under
+ * sk_callback_lock, which mprox_conn_sock_release() takes to detach.
  */
-#define MPROX_CONN_CALLBACK(name)					\
-static void mprox_conn_##name(struct sock *sk)				\
-{									\
-	struct mprox_conn_sock *cs;					\
-									\
-	read_lock_bh(&sk->sk_callback_lock);				\
-	cs = sk->sk_user_data;						\
-	if (cs) {							\
-		cs->name(sk);						\
-		mprox_conn_kick(cs->conn);				\
-	}								\
-	read_unlock_bh(&sk->sk_callback_lock);				\
+static struct mprox_conn_sock *mprox_conn_sock_get(struct sock *sk)
+{
+	read_lock_bh(&sk->sk_callback_lock);
+	return sk->sk_user_data;
 }
-MPROX_CONN_CALLBACK(data_ready)
-MPROX_CONN_CALLBACK(write_space)
-MPROX_CONN_CALLBACK(state_change)
+
+static void mprox_conn_sock_put(struct sock *sk, struct mprox_conn_sock *cs)
+{
+	if (cs)
+		mprox_conn_kick(cs->conn);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void mprox_conn_data_ready(struct sock *sk)
+{
+	struct mprox_conn_sock *cs = mprox_conn_sock_get(sk);
+
+	if (cs)
+		cs->data_ready(sk);
+	mprox_conn_sock_put(sk, cs);
+}
+
+static void mprox_conn_write_space(struct sock *sk)
+{
+	struct mprox_conn_sock *cs = mprox_conn_sock_get(sk);
+
+	if (cs)
+		cs->write_space(sk);
+	mprox_conn_sock_put(sk, cs);
+}
+
+static void mprox_conn_state_change(struct sock *sk)
+{
+	struct mprox_conn_sock *cs = mprox_conn_sock_get(sk);
+
+	if (cs)
+		cs->state_change(sk);
+	mprox_conn_sock_put(sk, cs);
+}
 
 /*
  * Take over @sock's callbacks. @data_ready, when given, is the stack's own

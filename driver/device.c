@@ -77,7 +77,7 @@ static netdev_tx_t mprox_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct mprox_dev *md = netdev_priv(dev);
 
-	dev_sw_netstats_tx_add(dev, 1, skb->len);
+	mprox_compat_sw_netstats_tx_add(dev, skb->len);
 	return mprox_datapath_xmit(&md->dp, skb);
 }
 

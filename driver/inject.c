@@ -51,8 +51,8 @@ int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev)
 	/* TCP's SYN handling checks RTF_LOCAL: "to one of our addresses". */
 	rt6->rt6i_flags = RTF_LOCAL | RTF_UP;
 	rt6->rt6i_idev = idev;
+	/* Input only: the output stays dst_alloc()'s discard. */
 	rt6->dst.input = ip6_input;
-	rt6->dst.output = ip6_output;
 	inj->dst6 = &rt6->dst;
 	return 0;
 }
@@ -80,11 +80,11 @@ void mprox_inject_destroy(struct mprox_inject *inj)
 
 bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
 {
-	bool delivered;
-	struct net_device *dev = inj->dev;
 	bool v6 = (skb->data[0] >> 4) == 6;
 	struct dst_entry *dst = v6 ? inj->dst6 : inj->dst4;
+	struct net_device *dev = inj->dev;
 	unsigned int len = skb->len;
+	bool delivered;
 
 	if (unlikely(!dst)) {
 		kfree_skb(skb);
@@ -104,9 +104,21 @@ bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
 	skb_reset_mac_header(skb);
 	skb_dst_set(skb, dst_clone(dst));
 
-	/* netif_rx() from process context needs BH off to run the softirq. */
+	/*
+	 * netif_rx() from process context needs BH off to run the softirq.
+	 * While the device is going down the backlog refuses its packets;
+	 * the resets that tell apps their connections are gone are sent
+	 * then, from process context, straight into the stack.
+	 */
 	local_bh_disable();
-	delivered = netif_rx(skb) == NET_RX_SUCCESS;
+	if (likely(netif_running(dev))) {
+		delivered = netif_rx(skb) == NET_RX_SUCCESS;
+	} else if (in_task()) {
+		delivered = netif_receive_skb(skb) == NET_RX_SUCCESS;
+	} else {
+		kfree_skb(skb);
+		delivered = false;
+	}
 	if (likely(delivered))
 		dev_sw_netstats_rx_add(dev, len);
 	local_bh_enable();

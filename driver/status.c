@@ -133,9 +133,10 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 	int i;
 
 	mprox_datapath_flow_stats(dp, &fs);
-	json_printf(j, ",\"flows\":{\"active\":%u,\"total\":%llu,\"refused_limit\":%llu,\"port_exhausted\":%llu,\"expired\":%llu}",
-		    fs.active, fs.created, fs.refused_limit, fs.port_exhausted,
-		    fs.expired);
+	json_printf(j, ",\"flows\":{\"active\":%u,\"total\":%llu,",
+		    fs.active, fs.created);
+	json_printf(j, "\"refused_limit\":%llu,\"port_exhausted\":%llu,\"expired\":%llu}",
+		    fs.refused_limit, fs.port_exhausted, fs.expired);
 	json_printf(j, ",\"connects\":{");
 	for (i = 0; i < MPROX_CONNECT_RESULT_COUNT; i++)
 		json_printf(j, "%s\"%s\":%lld", i ? "," : "",

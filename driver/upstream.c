@@ -45,9 +45,10 @@ int mprox_upstream_socket(struct net *net, const struct mprox_upstream *up,
 }
 
 /* Wait until @cond(@sk), the deadline or an abort; 0 or the result. */
-static enum mprox_connect_result mprox_upstream_wait(struct mprox_waiter *w,
-						     struct sock *sk,
-						     bool (*cond)(struct sock *sk))
+static enum mprox_connect_result
+mprox_upstream_wait(struct mprox_waiter *w,
+		    struct sock *sk,
+		    bool (*cond)(struct sock *sk))
 {
 	long left = (long)(w->deadline - jiffies);
 
@@ -84,9 +85,10 @@ static bool mprox_upstream_loops(struct sock *sk)
 	return loops;
 }
 
-static enum mprox_connect_result mprox_upstream_connect(struct socket *sock,
-							 struct mprox_upstream *up,
-							 struct mprox_waiter *w)
+static enum mprox_connect_result
+mprox_upstream_connect(struct socket *sock,
+		       struct mprox_upstream *up,
+		       struct mprox_waiter *w)
 {
 	const struct mprox_upstream_spec *s = &up->spec;
 	struct sockaddr_storage ss = {};
@@ -125,8 +127,9 @@ static enum mprox_connect_result mprox_upstream_connect(struct socket *sock,
 	return MPROX_CONNECT_OK;
 }
 
-static enum mprox_connect_result mprox_upstream_send(struct socket *sock,
-						      const u8 *buf, int len)
+static enum mprox_connect_result
+mprox_upstream_send(struct socket *sock,
+		    const u8 *buf, int len)
 {
 	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
@@ -143,12 +146,13 @@ static enum mprox_connect_result mprox_upstream_send(struct socket *sock,
  * destination's first bytes) is consumed. Returns the result, and the
  * parser's value (the reply length or its negative errno) in *@ret.
  */
-static enum mprox_connect_result mprox_upstream_recv(struct socket *sock,
-						      u8 *buf, size_t size,
-						      size_t min,
-						      int (*parse)(const u8 *buf, size_t len, void *arg),
-						      void *arg, struct mprox_waiter *w,
-						      int *ret)
+static enum mprox_connect_result
+mprox_upstream_recv(struct socket *sock,
+		    u8 *buf, size_t size,
+		    size_t min,
+		    int (*parse)(const u8 *buf, size_t len, void *arg),
+		    void *arg, struct mprox_waiter *w,
+		    int *ret)
 {
 	enum mprox_connect_result res;
 	size_t have = 0;
@@ -199,7 +203,8 @@ static int mprox_parse_connect(const u8 *buf, size_t len, void *arg)
 	return mprox_socks5_parse_connect_reply(buf, len, arg);
 }
 
-static enum mprox_connect_result mprox_upstream_auth_failed(struct mprox_upstream *up)
+static enum mprox_connect_result
+mprox_upstream_auth_failed(struct mprox_upstream *up)
 {
 	atomic64_inc(&up->auth_failed);
 	pr_info_ratelimited("upstream %s: the proxy refused our credentials\n",
@@ -207,10 +212,11 @@ static enum mprox_connect_result mprox_upstream_auth_failed(struct mprox_upstrea
 	return MPROX_CONNECT_AUTH_FAILED;
 }
 
-static enum mprox_connect_result mprox_upstream_socks5(struct socket *sock,
-							struct mprox_upstream *up,
-							const struct mprox_socks5_dest *dest,
-							struct mprox_waiter *w)
+static enum mprox_connect_result
+mprox_upstream_socks5(struct socket *sock,
+		      struct mprox_upstream *up,
+		      const struct mprox_socks5_dest *dest,
+		      struct mprox_waiter *w)
 {
 	const struct mprox_upstream_spec *s = &up->spec;
 	bool userpass = s->user[0] != '\0';
@@ -275,10 +281,11 @@ static enum mprox_connect_result mprox_upstream_socks5(struct socket *sock,
 	return mprox_socks5_result(reply.rep);
 }
 
-enum mprox_connect_result mprox_upstream_handshake(struct socket *sock,
-						   struct mprox_upstream *up,
-						   const struct mprox_socks5_dest *dest,
-						   struct mprox_waiter *w)
+enum mprox_connect_result
+mprox_upstream_handshake(struct socket *sock,
+			 struct mprox_upstream *up,
+			 const struct mprox_socks5_dest *dest,
+			 struct mprox_waiter *w)
 {
 	enum mprox_connect_result res;
 
