@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: GPL-2.0
+# An mprox device in the client host of the test network, for the TCP data
+# path cases. Sourced after tap.sh and topology.sh.
+#
+#   mprox_load                  insmod $MPROX_KO unless it is loaded
+#   mprox_unload                rmmod mprox (true if it is not loaded)
+#   mprox_up [DEV]              in the client host: ip link add DEV type mprox,
+#                               mprox-config attaches to it, link up, routes
+#                               10.200.2.0/24 and fd00:200:2::/64 into it
+#                               (the client has no other way to the server)
+#   mprox_config DEV            apply stdin to DEV in one write (mprox-config)
+#   mprox_upstream DEV NAME URL "upstream add NAME URL"
+#   mprox_set DEV KEY VALUE     "set KEY VALUE"
+#   mprox_json DEV              print DEV's JSON state document
+#   mprox_stat DEV PATH         print one value of it: stats.flows.active
+#   wait_flows_zero DEV SECONDS wait until stats.flows.active is 0
+#   mprox_web PORT              HTTP server on the server host serving
+#                               $TOPO_WWW (GET) and hashing uploads (PUT),
+#                               IPv4 and IPv6, with a deep listen backlog
+#   mprox_echo PORT             TCP echo server on the server host
+#   mprox_scale STOCK DEBUG     STOCK, or DEBUG on the debug kernel (KASAN,
+#                               one CPU, about five times slower)
+#   ms_now                      milliseconds since the epoch (date +%s%N)
+#   step DESC CMD...            pass or fail DESC by the exit status of CMD
+#   mprox_conn DEV DST [UP]     print the established connection to DST in
+#                               "conns" (through upstream UP); false if none
+#   mprox_link_stat DEV DIR KEY ip -s link counter: DIR rx/tx, KEY packets...
+#   mprox_fetch DESC SHA MAX URL [ARGS]
+#                               curl URL from the client host (no proxy
+#                               options), pass if the body has sha256 SHA;
+#                               sets fetch_connect_ms and fetch_ms
+#
+# Daemons go through topo_spawn, so topo_down stops them.
+
+MPROX_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MPROX_CONFIG=${MPROX_PROGS:-$MPROX_LIB/../../../build/progs}/mprox-config
+MPROX_NETUTIL=$MPROX_LIB/netutil.py
+
+mprox_load() {
+	[ -e /sys/module/mprox ] || insmod "$MPROX_KO"
+}
+
+mprox_unload() {
+	[ ! -e /sys/module/mprox ] || rmmod mprox
+}
+
+mprox_config() {
+	topo_ns "$TOPO_C" "$MPROX_CONFIG" "$1"
+}
+
+mprox_up() {
+	local dev=${1:-mprox0}
+	mprox_load || return 1
+	topo_ns "$TOPO_C" ip link add "$dev" type mprox || return 1
+	# A comment is a valid (empty) configuration: this proves the attach.
+	echo "# $dev for the test network" | mprox_config "$dev" || return 1
+	topo_ns "$TOPO_C" ip link set "$dev" up || return 1
+	topo_ns "$TOPO_C" ip route add 10.200.2.0/24 dev "$dev" || return 1
+	topo_ns "$TOPO_C" ip -6 route add fd00:200:2::/64 dev "$dev"
+}
+
+mprox_upstream() {
+	echo "upstream add $2 $3" | mprox_config "$1"
+}
+
+mprox_set() {
+	echo "set $2 $3" | mprox_config "$1"
+}
+
+mprox_json() {
+	topo_ns "$TOPO_C" "$MPROX_CONFIG" "$1" --status
+}
+
+mprox_stat() {
+	mprox_json "$1" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    if not isinstance(v, dict) or k not in v:
+        sys.exit("# mprox_stat: no %s in the JSON" % sys.argv[1])
+    v = v[k]
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) else v)
+' "$2"
+}
+
+mprox_flows_zero() {
+	[ "$(mprox_stat "$1" stats.flows.active)" = 0 ]
+}
+
+wait_flows_zero() {
+	wait_for "$2" mprox_flows_zero "$1"
+}
+
+mprox_web() {
+	local port=$1
+	mkdir -p "$TOPO_WWW"
+	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" http-server "$port" "$TOPO_WWW"
+	wait_for 20 topo_listening "$TOPO_S" "$port"
+}
+
+mprox_echo() {
+	local port=$1
+	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" echo-server "$port"
+	wait_for 20 topo_listening "$TOPO_S" "$port"
+}
+
+mprox_scale() {
+	if [ "${MPROX_KERNEL_FLAVOUR:-stock}" = debug ]; then echo "$2"; else echo "$1"; fi
+}
+
+ms_now() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# step DESC CMD...: one result from a command whose output is its own.
+step() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# mprox_conn DEV DST [UPSTREAM]: print the established TCP connection to
+# DST ("10.200.2.2:8080", "[fd00:200:2::2]:8080") in DEV's "conns", through
+# UPSTREAM if given; false if there is none.
+mprox_conn() {
+	mprox_json "$1" | python3 -c '
+import json, sys
+dst, up = sys.argv[1], sys.argv[2]
+for c in json.load(sys.stdin).get("conns", []):
+    if (c.get("proto") == "tcp" and c.get("dst") == dst and
+            c.get("state") == "established" and (not up or c.get("upstream") == up)):
+        print(json.dumps(c))
+        sys.exit(0)
+sys.exit(1)
+' "$2" "${3:-}"
+}
+
+# mprox_link_stat DEV rx|tx packets|bytes|dropped: ip -s link's counter.
+mprox_link_stat() {
+	topo_ns "$TOPO_C" ip -s -j link show "$1" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"][sys.argv[1]][sys.argv[2]])' "$2" "$3"
+}
+
+# mprox_fetch DESC SHA256 MAXTIME URL [CURL_ARGS...]: plain curl in the
+# client host (no proxy options: routing sends it into the device); one
+# result, passing when the body's sha256 is SHA256. Sets fetch_connect_ms
+# and fetch_ms to curl's own time_connect and time_total (starting a
+# process in a namespace of a TCG guest takes most of a second, which is
+# not what is measured), both 0 when the fetch failed.
+fetch_connect_ms=0
+fetch_ms=0
+mprox_fetch() {
+	local desc=$1 want=$2 max=$3 url=$4 got err times
+	shift 4
+	err=$(mktemp)
+	got=$(topo_ns "$TOPO_C" curl -sS --connect-timeout 15 --max-time "$max" \
+		-w '%{stderr}@times %{time_connect} %{time_total}\n' "$@" "$url" 2>"$err" |
+		sha256sum | cut -d' ' -f1)
+	times=$(curl_times <"$err")
+	fetch_connect_ms=${times% *}
+	fetch_ms=${times#* }
+	if [ "$got" = "$want" ]; then
+		pass "$desc (connected after $fetch_connect_ms ms, done after $fetch_ms ms)"
+	else
+		fail "$desc: sha256 $got, want $want"
+		grep -v '^@times' "$err" | diag
+		fetch_connect_ms=0
+		fetch_ms=0
+	fi
+	rm -f "$err"
+}
+
+# curl_times: "@times CONNECT TOTAL" (curl -w, seconds) on stdin to
+# "CONNECT_MS TOTAL_MS".
+curl_times() {
+	awk '/^@times / { printf "%d %d\n", $2 * 1000, $3 * 1000; found = 1 }
+		END { if (!found) print "0 0" }'
+}

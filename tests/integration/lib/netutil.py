@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Small network tools for the TCP data path cases (run in the guest).
+
+Servers (run on a host of the test network with topo_spawn; IPv4 and IPv6
+on one socket; a deep listen backlog, since the cases open hundreds of
+connections at once):
+
+  http-server PORT DIR     GET serves files from DIR; PUT or POST reads the
+                           body (Content-Length) and answers its sha256 in hex
+  echo-server PORT         echoes every byte back until the peer closes
+  silent-server PORT       accepts connections and never says a word (a
+                           SOCKS5 server that hangs in the handshake)
+
+Clients (exit 0 on success, 1 with the reason on stderr otherwise):
+
+  rep PROXY PORT DST DPORT        one SOCKS5 CONNECT straight to a proxy (no
+                                  auth): prints the reply's REP code
+  connect HOST PORT TIMEOUT       one connect(): prints "ok MS" or
+                                  "ERRNONAME MS" (elapsed milliseconds)
+  many HOST PORT N DEADLINE       N sequential connections to an echo
+                                  server, each connect, send, receive,
+                                  close; stops at the third failure or at
+                                  DEADLINE seconds; prints "N ok, SECONDS s"
+                                  (and "# N ok after S s" to stderr every
+                                  1000)
+  idle HOST PORT SECONDS          connect to an echo server, echo once, stay
+                                  idle SECONDS, echo again; prints "ready"
+                                  after the first echo
+  pcap-summary FILE               every IPv4/IPv6 packet of a pcap file
+                                  (Ethernet), counted by "SRC DST PROTO
+                                  DPORT": one line each
+"""
+import errno
+import hashlib
+import http.server
+import socket
+import socketserver
+import struct
+import sys
+import time
+
+
+def dual_stack_server(port, handler_class):
+    class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+        address_family = socket.AF_INET6
+        allow_reuse_address = True
+        daemon_threads = True
+        request_queue_size = 1024
+
+        def server_bind(self):
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            super().server_bind()
+
+    return Server(("::", port), handler_class)
+
+
+def http_server(port, directory):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=directory, **kwargs)
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def do_PUT(self):
+            left = int(self.headers.get("Content-Length", "0"))
+            h = hashlib.sha256()
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                h.update(chunk)
+                left -= len(chunk)
+            body = (h.hexdigest() + "\n").encode()
+            self.send_response(200 if left == 0 else 400)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_PUT
+
+    dual_stack_server(port, Handler).serve_forever()
+
+
+def echo_server(port):
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            while True:
+                try:
+                    data = self.request.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                self.request.sendall(data)
+
+    dual_stack_server(port, Handler).serve_forever()
+
+
+def silent_server(port):
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            # Read and ignore until the peer gives up.
+            while True:
+                try:
+                    if not self.request.recv(4096):
+                        return
+                except OSError:
+                    return
+
+    dual_stack_server(port, Handler).serve_forever()
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("connection closed after %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def socks5_rep(proxy, port, dst, dport):
+    s = socket.create_connection((proxy, port), timeout=15)
+    s.sendall(b"\x05\x01\x00")
+    if recv_exact(s, 2) != b"\x05\x00":
+        raise RuntimeError("proxy did not accept 'no authentication'")
+    try:
+        addr = b"\x01" + socket.inet_pton(socket.AF_INET, dst)
+    except OSError:
+        addr = b"\x04" + socket.inet_pton(socket.AF_INET6, dst)
+    s.sendall(b"\x05\x01\x00" + addr + struct.pack("!H", dport))
+    reply = recv_exact(s, 2)
+    s.close()
+    return reply[1]
+
+
+def family_of(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def connect_once(host, port, timeout):
+    s = socket.socket(family_of(host), socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    t0 = time.monotonic()
+    try:
+        s.connect((host, port))
+        result = "ok"
+    except socket.timeout:
+        result = "ETIMEDOUT"
+    except OSError as e:
+        result = errno.errorcode.get(e.errno, str(e.errno))
+    ms = int((time.monotonic() - t0) * 1000)
+    s.close()
+    print(result, ms)
+    return 0
+
+
+def many(host, port, n, deadline):
+    fam = family_of(host)
+    t0 = time.monotonic()
+    ok = failures = 0
+    payload = b"mprox-stress-%d\n"
+    for i in range(n):
+        if time.monotonic() - t0 > deadline:
+            print("deadline of %ds reached" % deadline, file=sys.stderr)
+            break
+        msg = payload % i
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        try:
+            s.settimeout(5)
+            s.connect((host, port))
+            s.sendall(msg)
+            got = recv_exact(s, len(msg))
+            s.close()
+            if got != msg:
+                raise RuntimeError("echo mismatch: %r" % got)
+            ok += 1
+            if ok % 1000 == 0:
+                print("# %d ok after %.1f s" % (ok, time.monotonic() - t0), file=sys.stderr,
+                      flush=True)
+        except Exception as e:  # noqa: BLE001 - every failure is reported
+            failures += 1
+            print("connection %d: %s" % (i, e), file=sys.stderr)
+            s.close()
+            if failures >= 3:
+                break
+    print("%d ok, %.1f s" % (ok, time.monotonic() - t0))
+    return 0 if ok == n else 1
+
+
+def idle(host, port, seconds):
+    s = socket.create_connection((host, port), timeout=15)
+    s.sendall(b"before\n")
+    if recv_exact(s, 7) != b"before\n":
+        raise RuntimeError("first echo mismatch")
+    print("ready", flush=True)
+    # The point of the test: a connection with no traffic for a while.
+    time.sleep(seconds)
+    s.sendall(b"after\n")
+    if recv_exact(s, 6) != b"after\n":
+        raise RuntimeError("second echo mismatch")
+    s.close()
+    print("echo after %ds idle" % seconds)
+    return 0
+
+
+def pcap_summary(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic in (0xA1B2C3D4, 0xA1B23C4D):
+        endian = "<"
+    elif magic in (0xD4C3B2A1, 0x4D3CB2A1):
+        endian = ">"
+    else:
+        raise RuntimeError("not a pcap file")
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    if linktype != 1:
+        raise RuntimeError("link type %d, want Ethernet" % linktype)
+    counts = {}
+    off = 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(endian + "IIII", data[off:off + 16])[2]
+        pkt = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        etype = struct.unpack("!H", pkt[12:14])[0]
+        ip = pkt[14:]
+        if etype == 0x0800:
+            ihl = (ip[0] & 15) * 4
+            proto = ip[9]
+            src = socket.inet_ntop(socket.AF_INET, ip[12:16])
+            dst = socket.inet_ntop(socket.AF_INET, ip[16:20])
+            l4 = ip[ihl:]
+        elif etype == 0x86DD:
+            proto = ip[6]
+            src = socket.inet_ntop(socket.AF_INET6, ip[8:24])
+            dst = socket.inet_ntop(socket.AF_INET6, ip[24:40])
+            l4 = ip[40:]
+        else:
+            continue
+        name = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6"}.get(proto, str(proto))
+        dport = str(struct.unpack("!H", l4[2:4])[0]) if proto in (6, 17) else "-"
+        key = "%s %s %s %s" % (src, dst, name, dport)
+        counts[key] = counts.get(key, 0) + 1
+    for key in sorted(counts):
+        print(key, counts[key])
+    return 0
+
+
+def main(argv):
+    cmd, args = argv[1], argv[2:]
+    if cmd == "http-server":
+        return http_server(int(args[0]), args[1])
+    if cmd == "echo-server":
+        return echo_server(int(args[0]))
+    if cmd == "silent-server":
+        return silent_server(int(args[0]))
+    if cmd == "rep":
+        print(socks5_rep(args[0], int(args[1]), args[2], int(args[3])))
+        return 0
+    if cmd == "connect":
+        return connect_once(args[0], int(args[1]), float(args[2]))
+    if cmd == "many":
+        return many(args[0], int(args[1]), int(args[2]), float(args[3]))
+    if cmd == "idle":
+        return idle(args[0], int(args[1]), int(args[2]))
+    if cmd == "pcap-summary":
+        return pcap_summary(args[0])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv))
+    except (OSError, EOFError, RuntimeError) as e:
+        print("netutil: %s" % e, file=sys.stderr)
+        sys.exit(1)

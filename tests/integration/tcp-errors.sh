@@ -1,0 +1,257 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What an application sees when a connection through mprox0 cannot be made,
+# and connections that must survive trouble: the failure mapping of
+# docs/socks5.md (refused, unreachable, proxy down or silent, wrong
+# password), a proxy that answers one byte at a time, a proxy killed in the
+# middle of a download, and an idle connection.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/mprox.sh"
+trap 'topo_down; mprox_unload 2>/dev/null' EXIT
+
+# The handshake timeout under test, and how late an error may come on top
+# of what it waits for (curl's own clock; the guest is slow under TCG).
+timeout_ms=2000
+slack_ms=$(mprox_scale 1500 5000)
+refused_ms=$(mprox_scale 1000 2500)
+kill_mb=$(mprox_scale 40 10)
+echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: refused within $refused_ms ms, error slack $slack_ms ms, $kill_mb MB for the killed proxy"
+
+step "create client, proxy and server hosts" topo_up
+mkdir -p "$TOPO_WWW"
+seq 1 5000 | sed 's/^/line /' >"$TOPO_WWW/page.html"
+head -c "${kill_mb}M" /dev/urandom >"$TOPO_WWW/big"
+page_sha=$(sha256sum <"$TOPO_WWW/page.html" | cut -d' ' -f1)
+step "web server on the server host" mprox_web 8080
+step "echo server on the server host" mprox_echo 7007
+step "microsocks on the proxy host" topo_microsocks 1080
+step "dante with username auth on the proxy host" topo_dante 1081 mproxuser 'pa55:w0rd'
+slow_log=/tmp/mprox-topo-${#topo_pids[@]}.log
+topo_spawn $TOPO_P python3 "$MPROX_LIB/slow_socks5.py" 1082 50
+step "a SOCKS5 server answering byte by byte on the proxy host" wait_for 20 topo_listening $TOPO_P 1082
+step "a second microsocks, to be killed" topo_microsocks 1083
+topo_spawn $TOPO_P python3 "$MPROX_NETUTIL" silent-server 1084
+step "a server that accepts and never answers on the proxy host" wait_for 20 topo_listening $TOPO_P 1084
+step "mprox0 up in the client host, server routes into it" mprox_up mprox0
+check "10.200.3.0/24 routed into mprox0 too (the proxy host has no route there)" \
+	topo_ns $TOPO_C ip route add 10.200.3.0/24 dev mprox0
+
+# use_upstream NAME URL: the device's only upstream from now on.
+use_upstream() {
+	printf 'upstream flush\nupstream add %s %s\n' "$1" "$2" | mprox_config mprox0
+}
+
+connects() {
+	local v
+	v=$(mprox_stat mprox0 "stats.connects.$1" 2>/dev/null)
+	echo "${v:-0}"
+}
+
+# counted NAME BEFORE: the connects.NAME counter went up from BEFORE.
+counted() {
+	local now
+	now=$(connects "$1")
+	if [ "$now" -gt "$2" ]; then pass "connects.$1 counted it ($2 -> $now)"; else
+		fail "connects.$1 did not count it ($2 -> $now)"; fi
+}
+
+# expect_error DESC URL TEXT MAX_MS [MIN_MS]: curl fails to connect (exit 7)
+# with TEXT (strerror of the errno connect() got) within MIN_MS..MAX_MS of
+# curl's own clock (time_total); the wall clock around it (date +%s%N) is
+# printed too, but includes starting a process in a namespace of a TCG
+# guest, most of a second.
+expect_error() {
+	local desc=$1 url=$2 text=$3 max=$4 min=${5:-0} out rc t0 wall ms
+	t0=$(ms_now)
+	out=$(topo_ns $TOPO_C curl -v -sS --connect-timeout 30 --max-time 30 -o /dev/null \
+		-w '%{stderr}@times %{time_connect} %{time_total}\n' "$url" 2>&1)
+	rc=$?
+	wall=$(($(ms_now) - t0))
+	ms=$(curl_times <<<"$out")
+	ms=${ms#* }
+	if [ "$rc" = 7 ] && grep -q "failed: $text" <<<"$out" && [ "$ms" -le "$max" ] &&
+		[ "$ms" -ge "$min" ]; then
+		pass "$desc: curl exit 7, \"$text\" after $ms ms ($wall ms wall clock)"
+	else
+		fail "$desc: curl exit $rc after $ms ms ($wall ms wall clock); want 7, \"$text\", within $min..$max ms"
+		grep -E '^(\* |curl:)' <<<"$out" | diag
+	fi
+}
+
+# The errno docs/socks5.md promises for a SOCKS5 reply code (IPv4), the
+# text curl prints for it and the counter that counts it.
+rep_errno() {
+	case $1 in
+	3 | 8) echo ENETUNREACH ;;
+	5) echo ECONNREFUSED ;;
+	*) echo EHOSTUNREACH ;;
+	esac
+}
+errno_text() {
+	case $1 in
+	ENETUNREACH) echo "Network is unreachable" ;;
+	EHOSTUNREACH) echo "No route to host" ;;
+	ECONNREFUSED) echo "Connection refused" ;;
+	esac
+}
+rep_counter() {
+	case $1 in
+	1) echo general_failure ;;
+	2) echo not_allowed ;;
+	3) echo net_unreach ;;
+	4) echo host_unreach ;;
+	5) echo refused ;;
+	6) echo ttl_expired ;;
+	7) echo cmd_unsupported ;;
+	8) echo atyp_unsupported ;;
+	*) echo general_failure ;;
+	esac
+}
+
+check "upstream p1 socks5://10.200.1.1:1080" use_upstream p1 socks5://10.200.1.1:1080
+
+# A closed port: microsocks answers REP 5, the SYN gets a RST at once.
+before=$(connects refused)
+expect_error "closed port 10.200.2.2:9" http://10.200.2.2:9/ "Connection refused" "$refused_ms"
+counted refused "$before"
+
+# Unreachable destinations: ask microsocks directly what it answers (it
+# maps its connect() errno to a REP code), then check that an application
+# going through mprox0 gets exactly what docs/socks5.md says for that code.
+# 10.200.3.3: the proxy host has no route (ENETUNREACH there); 10.200.2.99:
+# on the proxy host's link but nobody answers ARP (EHOSTUNREACH there,
+# after about 3 s of ARP).
+for dst in 10.200.3.3 10.200.2.99; do
+	if ! rep=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" rep 10.200.1.1 1080 "$dst" 8080 2>&1); then
+		fail "$dst: SOCKS5 straight to microsocks: $rep"
+		continue
+	fi
+	case $rep in
+	1 | 3 | 4) pass "$dst: microsocks answers REP $rep" ;;
+	*) fail "$dst: microsocks answers REP $rep, want 1, 3 or 4" ;;
+	esac
+	want=$(rep_errno "$rep")
+	counter=$(rep_counter "$rep")
+	before=$(connects "$counter")
+	expect_error "$dst through mprox0 (REP $rep)" "http://$dst:8080/" \
+		"$(errno_text "$want")" $((5000 + slack_ms))
+	got=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" connect "$dst" 8080 20)
+	[ "${got%% *}" = "$want" ] && pass "$dst: connect() fails with $want" ||
+		fail "$dst: connect() gives '$got', want $want"
+	counted "$counter" "$before"
+done
+
+# From here on the driver gives up on a proxy after $timeout_ms ms (not
+# earlier: microsocks takes 3 s to find 10.200.2.99 unreachable above).
+check "set connect_timeout_ms $timeout_ms" mprox_set mprox0 connect_timeout_ms $timeout_ms
+
+# The proxy is not listening: its host answers the driver's SYN with a RST.
+check "upstream on a port nobody listens on" use_upstream down socks5://10.200.1.1:1090
+before=$(connects upstream_down)
+expect_error "proxy not listening" http://10.200.2.2:8080/page.html "No route to host" \
+	$((timeout_ms + slack_ms))
+counted upstream_down "$before"
+
+# The proxy accepts and never answers: the handshake times out after
+# connect_timeout_ms, not earlier.
+check "upstream that never answers" use_upstream mute socks5://10.200.1.1:1084
+before=$(connects timeout)
+expect_error "proxy silent in the handshake" http://10.200.2.2:8080/page.html "No route to host" \
+	$((timeout_ms + slack_ms)) $((timeout_ms - 100))
+counted timeout "$before"
+
+# RFC 1929: dante refuses a wrong password; the application gets a RST.
+check "upstream dante with a wrong password" \
+	use_upstream dante socks5://mproxuser:wrong@10.200.1.1:1081
+before=$(connects auth_failed)
+expect_error "wrong password" http://10.200.2.2:8080/page.html "Connection refused" \
+	$((timeout_ms + slack_ms))
+counted auth_failed "$before"
+check "upstream dante with the right password (':' as %3A)" \
+	use_upstream dante 'socks5://mproxuser:pa55%3Aw0rd@10.200.1.1:1081'
+mprox_fetch "a page through dante with username/password" "$page_sha" 30 \
+	http://10.200.2.2:8080/page.html
+
+# A server that sends every byte of its replies alone, 50 ms apart: at
+# least 1 + 9 gaps (IPv4 reply) and 1 + 21 (IPv6 reply).
+check "upstream slow, answering byte by byte" use_upstream slow socks5://10.200.1.1:1082
+mprox_fetch "a page through the byte-by-byte server" "$page_sha" 30 \
+	http://10.200.2.2:8080/page.html
+# The SYN is held until the proxy's reply is complete: curl's connect()
+# itself takes the gaps.
+[ "$fetch_connect_ms" -ge 500 ] &&
+	pass "connect() took the 10 gaps of 50 ms ($fetch_connect_ms ms)" ||
+	fail "connect() did not wait for the whole reply ($fetch_connect_ms ms, want >= 500)"
+mprox_fetch "an IPv6 destination through the byte-by-byte server" "$page_sha" 30 \
+	'http://[fd00:200:2::2]:8080/page.html'
+[ "$fetch_connect_ms" -ge 1100 ] &&
+	pass "connect() took the 22 gaps of 50 ms ($fetch_connect_ms ms)" ||
+	fail "connect() did not wait for the whole reply ($fetch_connect_ms ms, want >= 1100)"
+check "the byte-by-byte server carried both" sh -c \
+	"grep -q '^CONNECT 10.200.2.2 8080 0' $slow_log && grep -q '^CONNECT fd00:200:2::2 8080 0' $slow_log"
+
+# The proxy dies in the middle of a download: curl must not hang.
+check "upstream victim, the second microsocks" use_upstream victim socks5://10.200.1.1:1083
+rm -f /tmp/mprox-killed.rc /tmp/mprox-killed.out
+(
+	topo_ns $TOPO_C curl -sS --connect-timeout 15 --max-time 120 --limit-rate 1M \
+		-o /tmp/mprox-killed.out http://10.200.2.2:8080/big 2>/dev/null
+	echo $? >/tmp/mprox-killed.rc
+) &
+downloading() {
+	[ "$(stat -c %s /tmp/mprox-killed.out 2>/dev/null || echo 0)" -gt 262144 ]
+}
+if wait_for 30 downloading; then
+	pass "download through the second microsocks under way"
+	# The pid of microsocks itself (topo_spawn's is its parent's).
+	victim=$(topo_ns $TOPO_P ss -Hltnp "sport = :1083" | grep -o 'pid=[0-9]*' | head -n 1)
+	kill -KILL "${victim#pid=}"
+	t0=$(ms_now)
+	wait_for 5 test -s /tmp/mprox-killed.rc
+	ms=$(($(ms_now) - t0))
+	rc=$(cat /tmp/mprox-killed.rc 2>/dev/null)
+	size=$(stat -c %s /tmp/mprox-killed.out)
+	if [ -n "$rc" ] && [ "$rc" != 0 ]; then
+		pass "proxy killed: curl fails (exit $rc) after $ms ms with $size bytes"
+	else
+		fail "proxy killed: curl exit '${rc:-still running}' after $ms ms with $size bytes"
+	fi
+else
+	fail "download through the second microsocks under way"
+fi
+if wait_flows_zero mprox0 30; then pass "flows drain to 0"; else
+	fail "flows drain to 0: $(mprox_stat mprox0 stats.flows)"; fi
+
+# An idle connection survives: connect to the echo server, echo, stay
+# silent for 20 s, echo again. The 20 s wait is the test: it is longer than
+# any timer the data path runs on its own (flow GC, keepalive), but far
+# below tcp_idle_timeout_s.
+check "upstream p1 again" use_upstream p1 socks5://10.200.1.1:1080
+expired=$(mprox_stat mprox0 stats.flows.expired 2>/dev/null)
+rm -f /tmp/mprox-idle.out
+topo_ns $TOPO_C python3 "$MPROX_NETUTIL" idle 10.200.2.2 7007 20 >/tmp/mprox-idle.out 2>&1 &
+idle_pid=$!
+if wait_for 20 grep -q ready /tmp/mprox-idle.out; then
+	pass "echo through mprox0"
+	if c=$(mprox_conn mprox0 10.200.2.2:7007 p1); then pass "the connection is in conns: $c"; else
+		fail "the connection is in conns"
+		mprox_json mprox0 | diag
+	fi
+else
+	fail "echo through mprox0"
+	diag </tmp/mprox-idle.out
+fi
+if wait "$idle_pid"; then pass "echo still works after 20 s idle"; else
+	fail "echo after 20 s idle"
+	diag </tmp/mprox-idle.out
+fi
+now=$(mprox_stat mprox0 stats.flows.expired 2>/dev/null)
+[ -n "$now" ] && [ "$now" = "$expired" ] && pass "no flow expired meanwhile ($now)" ||
+	fail "flows.expired went from '$expired' to '$now'"
+
+check "ip link del mprox0" topo_ns $TOPO_C ip link del mprox0
+topo_down
+check "rmmod mprox" mprox_unload
+plan "$tap_n"
+tap_exit
