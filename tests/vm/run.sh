@@ -3,7 +3,7 @@
 #
 # Boot a test guest and run integration cases in it, or open a shell in it.
 #
-#   tests/vm/run.sh [--shell] stock|debug [CASE_PATTERN]
+#   tests/vm/run.sh [--shell] [--cases DIR] [--show] stock|debug [CASE_PATTERN]
 #
 # stock: Debian's current 6.1 kernel from the archive. debug: our KASAN/
 # lockdep/kmemleak/KUnit build of the same source (build-debug-kernel.sh).
@@ -12,17 +12,28 @@
 # build/<flavour>/. QEMU runs with TCG only: KVM is present on these machines
 # but does not work, and must never be picked up by accident.
 #
+# --cases DIR runs DIR/*.sh instead (make demo: tests/demo, make bench:
+# tests/bench), judged the same way, with the run in build/<flavour>/run-<DIR
+# basename>/ so that it never disturbs the suite's results. --show prints
+# each case's whole output after the run (for a demo's transcript).
+#
 # Environment: MPROX_CACHE (kernel cache), CASE_TIMEOUT (seconds per case),
 # VM_TIMEOUT (seconds for the whole boot), VM_MEM (guest memory).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=run
-if [ "${1:-}" = --shell ]; then
-	mode=shell
-	shift
-fi
-flavour=${1:?usage: run.sh [--shell] stock|debug [CASE_PATTERN]}
+cases_dir=$TOP_DIR/tests/integration
+show=0
+while :; do
+	case ${1:-} in
+	--shell) mode=shell; shift ;;
+	--cases) cases_dir=$(cd "${2:?--cases DIR}" && pwd) || exit 1; shift 2 ;;
+	--show) show=1; shift ;;
+	*) break ;;
+	esac
+done
+flavour=${1:?usage: run.sh [--shell] [--cases DIR] [--show] stock|debug [CASE_PATTERN]}
 pattern=${2:-}
 CASE_TIMEOUT=${CASE_TIMEOUT:-300}
 VM_MEM=${VM_MEM:-3G}
@@ -89,7 +100,7 @@ if [ ! -f "$initramfs" ]; then
 fi
 
 cases=""
-for c in "$TOP_DIR"/tests/integration/*.sh; do
+for c in "$cases_dir"/*.sh; do
 	case $(basename "$c" .sh) in
 	*$pattern*) cases="$cases $c" ;;
 	esac
@@ -99,6 +110,11 @@ ncases=$(wc -w <<<"$cases")
 VM_TIMEOUT=${VM_TIMEOUT:-$((180 + ncases * CASE_TIMEOUT))}
 
 run=$build/run
+counts=$build/counts
+if [ "$cases_dir" != "$TOP_DIR/tests/integration" ]; then
+	run=$build/run-$(basename "$cases_dir")
+	counts=$run/counts
+fi
 rm -rf "$run"
 mkdir -p "$run"
 ln -s "$VM_DIR/guest-run.sh" "$run/guest-run.sh"
@@ -132,10 +148,15 @@ rc=0
 "${qemu[@]}" -serial "file:$run/console.log" -serial "file:$run/report.log" || rc=$?
 [ "$rc" = 0 ] || log "qemu exited with status $rc (124: timed out after ${VM_TIMEOUT}s)"
 
+if [ "$show" = 1 ]; then
+	awk '/^@@mprox case /{on=1; next} /^@@mprox end /{on=0; next} on' "$run/report.log" 2>/dev/null
+	echo
+fi
+
 names=""
 for c in $cases; do
 	names="$names $(basename "$c" .sh)"
 done
 # shellcheck disable=SC2086
 python3 "$VM_DIR/results.py" --flavour "$flavour" --report "$run/report.log" \
-	--console "$run/console.log" --counts "$build/counts" $names
+	--console "$run/console.log" --counts "$counts" $names

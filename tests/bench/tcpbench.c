@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpbench: the application of the mprox benchmark (tests/bench/bench.sh).
+ * One small program, so that the three ways of reaching the server (routed
+ * directly, speaking SOCKS5 itself, through mprox0 with no proxy code)
+ * differ in nothing but the path.
+ *
+ *   tcpbench server [--port P]
+ *   tcpbench client HOST:PORT [--socks5 HOST:PORT] [--streams N]
+ *                   [--bytes B] [--dir up|down] [--latency N [--samples]]
+ *                   [--timeout S]
+ *
+ * The server listens on [::]:P (default 5300, IPv4 too) and serves each
+ * connection in a thread. Every connection starts with a 16-byte request:
+ * "TCPB", an operation and a byte count (big endian):
+ *   up    the client sends B bytes; the server answers with the 8-byte count
+ *         once it has them all
+ *   down  the server sends B bytes and closes
+ *   ping  the server answers 64 bytes and closes
+ *
+ * client, throughput (default): --streams N connections (default 1) are
+ * opened (through the SOCKS5 proxy when --socks5 is given: no auth, CONNECT
+ * to the IP address), then all start at once and move --bytes B in total
+ * (default 200 MB, split evenly) in direction --dir (default down). Time
+ * runs from the start to the last byte (up: the last count) and the
+ * result is one line:
+ *   throughput dir=down streams=4 bytes=200000000 seconds=1.234 rate_MBps=162.07
+ * client --latency N: N connections one after another, each timed from
+ * socket() to the last byte of the answer (connect, the SOCKS5 handshake
+ * if any, request, response); connect_ is the part up to connected (and
+ * the handshake done):
+ *   latency n=500 p50_us=812 p99_us=2050 mean_us=901 max_us=3011
+ *           connect_p50_us=400 connect_p99_us=1200
+ * preceded, with --samples, by one "sample TOTAL_US CONNECT_US" line per
+ * connection (so that runs can be pooled).
+ * MB are 10^6 bytes. Any error (refused, reset, a SOCKS5 failure, no
+ * progress for --timeout seconds, default 30) is reported on stderr and
+ * the exit status is 1.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+enum op { OP_UP = 1, OP_DOWN = 2, OP_PING = 3 };
+
+#define REQ_LEN 16
+#define PONG_LEN 64
+#define BUF_LEN (128 * 1024)
+#define MAX_STREAMS 64
+
+struct endpoint {
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
+static int io_timeout = 30;
+static int print_samples;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("tcpbench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* "1.2.3.4:80" or "[::1]:80", numeric only. */
+static void parse_endpoint(const char *text, struct endpoint *ep)
+{
+	char host[256];
+	const char *colon, *h = text;
+	size_t hlen;
+	struct addrinfo hints = { 0 }, *res;
+	int err;
+
+	colon = strrchr(text, ':');
+	if (!colon)
+		die("%s: want HOST:PORT", text);
+	hlen = colon - text;
+	if (text[0] == '[') {
+		if (hlen < 2 || text[hlen - 1] != ']')
+			die("%s: want [IPV6]:PORT", text);
+		h = text + 1;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		die("%s: bad host", text);
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	err = getaddrinfo(host, colon + 1, &hints, &res);
+	if (err)
+		die("%s: %s", text, gai_strerror(err));
+	memcpy(&ep->addr, res->ai_addr, res->ai_addrlen);
+	ep->len = res->ai_addrlen;
+	freeaddrinfo(res);
+}
+
+static void set_timeouts(int fd)
+{
+	struct timeval tv = { .tv_sec = io_timeout };
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* 0, or -1 with errno (ECONNRESET for an early end of stream). */
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ECONNRESET;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = v & 0xff;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* ---- server ---------------------------------------------------------- */
+
+static void *serve(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	unsigned char req[REQ_LEN], ack[8];
+	static const char zeroes[BUF_LEN];
+	char *buf = NULL;
+	uint64_t bytes, left;
+	uint32_t op;
+
+	set_timeouts(fd);
+	if (read_full(fd, req, REQ_LEN) || memcmp(req, "TCPB", 4))
+		goto out;
+	op = (uint32_t)req[4] << 24 | req[5] << 16 | req[6] << 8 | req[7];
+	bytes = get64(req + 8);
+	switch (op) {
+	case OP_UP:
+		buf = malloc(BUF_LEN);
+		if (!buf)
+			goto out;
+		for (left = bytes; left;) {
+			ssize_t n = read(fd, buf, left < BUF_LEN ? left : BUF_LEN);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				goto out;
+			left -= n;
+		}
+		put64(ack, bytes);
+		write_full(fd, ack, sizeof(ack));
+		break;
+	case OP_DOWN:
+		for (left = bytes; left;) {
+			size_t n = left < BUF_LEN ? left : BUF_LEN;
+
+			if (write_full(fd, zeroes, n))
+				goto out;
+			left -= n;
+		}
+		break;
+	case OP_PING:
+		write_full(fd, zeroes, PONG_LEN);
+		break;
+	}
+	/* Let the client close first: its side keeps TIME_WAIT. */
+	shutdown(fd, SHUT_WR);
+	while (read(fd, req, sizeof(req)) > 0)
+		;
+out:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+_Noreturn static void run_server(int port)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int fd, one = 1, zero = 0;
+
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1024))
+		die("listen on port %d: %s", port, strerror(errno));
+	for (;;) {
+		pthread_t t;
+		int c = accept(fd, NULL, NULL);
+
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			die("accept: %s", strerror(errno));
+		}
+		if (pthread_create(&t, NULL, serve, (void *)(intptr_t)c)) {
+			close(c);
+			continue;
+		}
+		pthread_detach(t);
+	}
+}
+
+/* ---- client ---------------------------------------------------------- */
+
+struct client {
+	struct endpoint target;
+	struct endpoint proxy;
+	int use_proxy;
+};
+
+static const char *socks5_reply(int rep)
+{
+	static const char *const names[] = {
+		"succeeded",	       "general failure",	"connection not allowed by ruleset",
+		"network unreachable", "host unreachable",	"connection refused",
+		"TTL expired",	       "command not supported", "address type not supported",
+	};
+
+	return rep >= 0 && rep < 9 ? names[rep] : "unknown reply";
+}
+
+/* The client half of RFC 1928, no authentication, CONNECT to an address. */
+static int socks5_connect(int fd, const struct endpoint *target, const char **why)
+{
+	unsigned char msg[4 + 16 + 2], *p = msg;
+	size_t skip;
+
+	*why = "proxy closed the connection";
+	errno = 0;
+	if (write_full(fd, "\x05\x01\x00", 3) || read_full(fd, msg, 2))
+		return -1;
+	if (msg[0] != 5 || msg[1] != 0) {
+		*why = "proxy refused the no-authentication method";
+		return -1;
+	}
+	*p++ = 5;
+	*p++ = 1;
+	*p++ = 0;
+	if (target->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)&target->addr;
+
+		*p++ = 1;
+		memcpy(p, &sin->sin_addr, 4);
+		p += 4;
+		memcpy(p, &sin->sin_port, 2);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)&target->addr;
+
+		*p++ = 4;
+		memcpy(p, &sin6->sin6_addr, 16);
+		p += 16;
+		memcpy(p, &sin6->sin6_port, 2);
+	}
+	p += 2;
+	if (write_full(fd, msg, p - msg) || read_full(fd, msg, 4))
+		return -1;
+	if (msg[0] != 5 || msg[1] != 0) {
+		*why = socks5_reply(msg[1]);
+		return -1;
+	}
+	switch (msg[3]) {
+	case 1:
+		skip = 4 + 2;
+		break;
+	case 4:
+		skip = 16 + 2;
+		break;
+	case 3:
+		if (read_full(fd, msg, 1))
+			return -1;
+		skip = msg[0] + 2;
+		break;
+	default:
+		*why = "bad address type in the proxy's reply";
+		return -1;
+	}
+	while (skip) {
+		size_t n = skip < sizeof(msg) ? skip : sizeof(msg);
+
+		if (read_full(fd, msg, n))
+			return -1;
+		skip -= n;
+	}
+	return 0;
+}
+
+/* A connected socket to the target, through the proxy if there is one. */
+static int open_conn(const struct client *cl)
+{
+	const struct endpoint *ep = cl->use_proxy ? &cl->proxy : &cl->target;
+	const char *why;
+	int fd;
+
+	fd = socket(ep->addr.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	set_timeouts(fd);
+	if (connect(fd, (const struct sockaddr *)&ep->addr, ep->len))
+		die("connect%s: %s", cl->use_proxy ? " to the proxy" : "",
+		    errno == EINPROGRESS ? "timed out" : strerror(errno));
+	if (cl->use_proxy && socks5_connect(fd, &cl->target, &why))
+		die("SOCKS5: %s%s%s", why, errno ? ": " : "", errno ? strerror(errno) : "");
+	return fd;
+}
+
+static void send_req(int fd, enum op op, uint64_t bytes)
+{
+	unsigned char req[REQ_LEN] = { 'T', 'C', 'P', 'B', 0, 0, 0, (unsigned char)op };
+
+	put64(req + 8, bytes);
+	if (write_full(fd, req, REQ_LEN))
+		die("sending the request: %s", strerror(errno));
+}
+
+struct stream {
+	pthread_t thread;
+	int fd;
+	enum op op;
+	uint64_t bytes;
+	pthread_barrier_t *start;
+};
+
+static void *stream_run(void *arg)
+{
+	struct stream *s = arg;
+	unsigned char ack[8];
+	char *buf = calloc(1, BUF_LEN);
+	uint64_t left;
+
+	if (!buf)
+		die("out of memory");
+	pthread_barrier_wait(s->start);
+	send_req(s->fd, s->op, s->bytes);
+	for (left = s->bytes; left;) {
+		size_t want = left < BUF_LEN ? left : BUF_LEN;
+		ssize_t n;
+
+		if (s->op == OP_UP)
+			n = write(s->fd, buf, want);
+		else
+			n = read(s->fd, buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("%s after %llu of %llu bytes: %s",
+			    s->op == OP_UP ? "sending" : "receiving",
+			    (unsigned long long)(s->bytes - left), (unsigned long long)s->bytes,
+			    n == 0	      ? "connection closed"
+			    : errno == EAGAIN ? "timed out"
+					      : strerror(errno));
+		left -= n;
+	}
+	if (s->op == OP_UP) {
+		if (read_full(s->fd, ack, sizeof(ack)))
+			die("waiting for the server's count: %s", strerror(errno));
+		if (get64(ack) != s->bytes)
+			die("server counted %llu bytes, sent %llu", (unsigned long long)get64(ack),
+			    (unsigned long long)s->bytes);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void run_throughput(const struct client *cl, int streams, uint64_t bytes, enum op op)
+{
+	struct stream s[MAX_STREAMS];
+	pthread_barrier_t start;
+	double t0, secs;
+
+	pthread_barrier_init(&start, NULL, streams + 1);
+	for (int i = 0; i < streams; i++) {
+		s[i].fd = open_conn(cl);
+		s[i].op = op;
+		s[i].bytes = bytes / streams + (i == 0 ? bytes % streams : 0);
+		s[i].start = &start;
+	}
+	for (int i = 0; i < streams; i++)
+		if (pthread_create(&s[i].thread, NULL, stream_run, &s[i]))
+			die("pthread_create failed");
+	pthread_barrier_wait(&start);
+	t0 = now();
+	for (int i = 0; i < streams; i++)
+		pthread_join(s[i].thread, NULL);
+	secs = now() - t0;
+	for (int i = 0; i < streams; i++)
+		close(s[i].fd);
+	printf("throughput dir=%s streams=%d bytes=%llu seconds=%.3f rate_MBps=%.2f\n",
+	       op == OP_UP ? "up" : "down", streams, (unsigned long long)bytes, secs,
+	       bytes / secs / 1e6);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest rank. */
+static double percentile(const double *sorted, int n, int p)
+{
+	int rank = (n * p + 99) / 100;
+
+	return sorted[rank > 0 ? rank - 1 : 0];
+}
+
+static void run_latency(const struct client *cl, int n)
+{
+	unsigned char pong[PONG_LEN];
+	double *us = calloc(n, sizeof(*us)), *conn_us = calloc(n, sizeof(*conn_us)), sum = 0;
+
+	if (!us || !conn_us)
+		die("out of memory");
+	for (int i = 0; i < n; i++) {
+		double t0 = now();
+		int fd = open_conn(cl);
+
+		conn_us[i] = (now() - t0) * 1e6;
+		send_req(fd, OP_PING, 0);
+		if (read_full(fd, pong, sizeof(pong)))
+			die("connection %d: reading the answer: %s", i + 1, strerror(errno));
+		us[i] = (now() - t0) * 1e6;
+		close(fd);
+		if (print_samples)
+			printf("sample %.0f %.0f\n", us[i], conn_us[i]);
+		sum += us[i];
+	}
+	qsort(us, n, sizeof(*us), cmp_double);
+	qsort(conn_us, n, sizeof(*conn_us), cmp_double);
+	printf("latency n=%d p50_us=%.0f p99_us=%.0f mean_us=%.0f max_us=%.0f"
+	       " connect_p50_us=%.0f connect_p99_us=%.0f\n",
+	       n, percentile(us, n, 50), percentile(us, n, 99), sum / n, us[n - 1],
+	       percentile(conn_us, n, 50), percentile(conn_us, n, 99));
+	free(us);
+	free(conn_us);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: tcpbench server [--port P]\n"
+		"       tcpbench client HOST:PORT [--socks5 HOST:PORT] [--streams N]\n"
+		"                       [--bytes B] [--dir up|down] [--latency N [--samples]]"
+		" [--timeout S]\n");
+	exit(2);
+}
+
+static long number(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		die("%s: want a number from %ld to %ld", s, min, max);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	struct client cl = { 0 };
+	int streams = 1, latency = 0, port = 5300;
+	uint64_t bytes = 200000000;
+	enum op op = OP_DOWN;
+
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		usage();
+	if (!strcmp(argv[1], "server")) {
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--port") && i + 1 < argc)
+				port = number(argv[++i], 1, 65535);
+			else
+				usage();
+		}
+		run_server(port);
+	}
+	if (strcmp(argv[1], "client") || argc < 3)
+		usage();
+	parse_endpoint(argv[2], &cl.target);
+	for (int i = 3; i < argc; i++) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(opt, "--samples")) {
+			print_samples = 1;
+			continue;
+		}
+		if (!val)
+			usage();
+		i++;
+		if (!strcmp(opt, "--socks5")) {
+			parse_endpoint(val, &cl.proxy);
+			cl.use_proxy = 1;
+		} else if (!strcmp(opt, "--streams")) {
+			streams = number(val, 1, MAX_STREAMS);
+		} else if (!strcmp(opt, "--bytes")) {
+			bytes = number(val, 1, 1L << 40);
+		} else if (!strcmp(opt, "--dir")) {
+			if (!strcmp(val, "up"))
+				op = OP_UP;
+			else if (!strcmp(val, "down"))
+				op = OP_DOWN;
+			else
+				usage();
+		} else if (!strcmp(opt, "--latency")) {
+			latency = number(val, 1, 1000000);
+		} else if (!strcmp(opt, "--timeout")) {
+			io_timeout = number(val, 1, 3600);
+		} else {
+			usage();
+		}
+	}
+	if (latency)
+		run_latency(&cl, latency);
+	else
+		run_throughput(&cl, streams, bytes, op);
+	return 0;
+}
