@@ -272,6 +272,13 @@ static void mprox_conn_connect(struct mprox_conn *c)
 	if (res == MPROX_CONNECT_OK && READ_ONCE(c->dying))
 		res = MPROX_CONNECT_ABORTED;
 	atomic64_inc(&dp->connects[res]);
+	/* Not about the destination: the upstream is broken or misconfigured. */
+	if (res == MPROX_CONNECT_CMD_UNSUPPORTED ||
+	    res == MPROX_CONNECT_PROXY_ERROR)
+		pr_info_ratelimited("upstream %s: %s\n", c->up->spec.name,
+				    res == MPROX_CONNECT_PROXY_ERROR ?
+				    "the proxy broke the protocol or closed the connection" :
+				    "the proxy does not do CONNECT");
 
 	if (res != MPROX_CONNECT_OK) {
 		if (res != MPROX_CONNECT_ABORTED)

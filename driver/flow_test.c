@@ -625,6 +625,81 @@ static void mprox_flow_destroy_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_released), 100);
 }
 
+static atomic_t flow_test_killed;
+
+static void flow_test_killed_cb(struct mprox_flow *f)
+{
+	/* The killer holds a reference through the callback. */
+	KUNIT_EXPECT_GT(flow_test_cur->test, refcount_read(&f->ref), 0U);
+	KUNIT_EXPECT_TRUE(flow_test_cur->test, READ_ONCE(f->unlinked));
+	atomic_inc(&flow_test_killed);
+}
+
+/* "killed" runs once per linked flow, whoever unlinks it. */
+static void mprox_flow_killed_test(struct kunit *test)
+{
+	struct flow_test_ctx *ctx = test->priv;
+	struct mprox_flow_table_params p;
+	struct mprox_flow_table *t;
+	struct mprox_flow_key k;
+	struct mprox_flow *f[3];
+	void *priv;
+	int i;
+
+	flow_test_params(&p);
+	p.killed = flow_test_killed_cb;
+	t = flow_test_table(test, &p);
+	atomic_set(&flow_test_killed, 0);
+	priv = kzalloc(8, GFP_KERNEL);	/* freed by flow_test_release */
+	KUNIT_ASSERT_NOT_NULL(test, priv);
+	for (i = 0; i < 3; i++) {
+		flow_test_key(&k, AF_INET, IPPROTO_TCP, 1, 1000 + i);
+		f[i] = mprox_flow_create(t, &k, 16, i ? NULL : priv, GFP_KERNEL);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(f[i]));
+	}
+	KUNIT_EXPECT_PTR_EQ(test, f[0]->priv, priv);
+
+	mprox_flow_kill(t, f[0]);
+	mprox_flow_kill(t, f[0]);
+	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_killed), 1);
+	mprox_flow_set_state(f[1], MPROX_FLOW_DEAD);
+	KUNIT_EXPECT_EQ(test, mprox_flow_table_gc(t, jiffies), 1U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_killed), 2);
+	mprox_flow_table_destroy(t);
+	ctx->table = false;
+	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_killed), 3);
+	for (i = 0; i < 3; i++)
+		mprox_flow_put(f[i]);
+	mprox_flow_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_released), 3);
+}
+
+/*
+ * (F, f) pairs are handed out in order: the pair of a connection just
+ * closed (maybe in TIME_WAIT at the listener) is not the next one's.
+ */
+static void mprox_flow_nat_order_test(struct kunit *test)
+{
+	struct mprox_flow_table *t = flow_test_default_table(test);
+	struct mprox_flow_key k;
+	struct mprox_flow *f;
+	__be16 last = 0;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		flow_test_key(&k, AF_INET, IPPROTO_TCP, 1, 2000 + i);
+		f = mprox_flow_create(t, &k, 16, NULL, GFP_KERNEL);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+		KUNIT_EXPECT_NE(test, f->nat.sport, last);
+		if (i && ntohs(last) != T_PORT_MAX)
+			KUNIT_EXPECT_EQ(test, ntohs(f->nat.sport),
+					ntohs(last) + 1);
+		last = f->nat.sport;
+		mprox_flow_kill(t, f);
+		mprox_flow_put(f);
+	}
+}
+
 static struct kunit_case mprox_flow_test_cases[] = {
 	KUNIT_CASE(mprox_flow_v4_test),
 	KUNIT_CASE(mprox_flow_v6_test),
@@ -639,6 +714,8 @@ static struct kunit_case mprox_flow_test_cases[] = {
 	KUNIT_CASE(mprox_flow_gc_test),
 	KUNIT_CASE(mprox_flow_race_test),
 	KUNIT_CASE(mprox_flow_destroy_test),
+	KUNIT_CASE(mprox_flow_killed_test),
+	KUNIT_CASE(mprox_flow_nat_order_test),
 	{}
 };
 

@@ -81,8 +81,10 @@ static const char *proto_name(enum mprox_proto proto)
 	}
 }
 
-static void json_upstream(struct json *j, const struct mprox_upstream_spec *s)
+static void json_upstream(struct json *j, const struct mprox_upstream *up)
 {
+	const struct mprox_upstream_spec *s = &up->spec;
+
 	json_printf(j, "{\"name\":");
 	json_string(j, s->name);
 	json_printf(j, ",\"proto\":\"%s\",\"host\":", proto_name(s->proto));
@@ -92,8 +94,9 @@ static void json_upstream(struct json *j, const struct mprox_upstream_spec *s)
 		json_printf(j, ",\"user\":");
 		json_string(j, s->user);
 	}
-	json_printf(j, ",\"password_set\":%s}",
-		    s->password[0] ? "true" : "false");
+	json_printf(j, ",\"password_set\":%s,\"auth_failed\":%lld}",
+		    s->password[0] ? "true" : "false",
+		    atomic64_read(&up->auth_failed));
 }
 
 static void json_config(struct json *j, const struct mprox_config *cfg)
@@ -109,7 +112,7 @@ static void json_config(struct json *j, const struct mprox_config *cfg)
 	for (i = 0; i < cfg->nr_upstreams; i++) {
 		if (i)
 			json_printf(j, ",");
-		json_upstream(j, &cfg->upstreams[i]->spec);
+		json_upstream(j, cfg->upstreams[i]);
 	}
 	json_printf(j, "]}");
 }

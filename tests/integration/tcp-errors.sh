@@ -168,6 +168,11 @@ before=$(connects auth_failed)
 expect_error "wrong password" http://10.200.2.2:8080/page.html "Connection refused" \
 	$((timeout_ms + slack_ms))
 counted auth_failed "$before"
+n=$(mprox_stat mprox0 config.upstreams.0.auth_failed 2>/dev/null)
+[ "${n:-0}" -ge 1 ] && pass "the upstream's own auth_failed counter says $n" ||
+	fail "the upstream's auth_failed counter: '$n'"
+grep -q "upstream dante: the proxy refused our credentials" <(dmesg) &&
+	pass "the kernel log names the upstream" || fail "no log line names the upstream"
 check "upstream dante with the right password (':' as %3A)" \
 	use_upstream dante 'socks5://mproxuser:pa55%3Aw0rd@10.200.1.1:1081'
 mprox_fetch "a page through dante with username/password" "$page_sha" 30 \

@@ -55,15 +55,24 @@ report() {
 	printf '%s\n' "$*" >&3
 }
 
+# A case that needs longer than CASE_TIMEOUT says so in a comment line
+# "# case-timeout: SECONDS" (tests/vm/run.sh reads it too).
+case_timeout() {
+	local t
+	t=$(sed -n 's/^# case-timeout: \([0-9][0-9]*\)$/\1/p' "$1" | head -n 1)
+	echo "${t:-$CASE_TIMEOUT}"
+}
+
 # Each case runs in a session of its own, output to a file: whatever it
 # leaves running (a daemon it forgot) is killed afterwards and cannot hold
 # the report open or leak into the next case.
 run_case() {
-	local path=$1 name rc sid strays
+	local path=$1 name rc sid strays limit
 	name=$(basename "$path" .sh)
 	echo "== case $name"
+	limit=$(case_timeout "$path")
 	(cd /tmp && exec setsid bash -c 'echo $$ >/run/case.sid
-		exec timeout --kill-after=10 "$0" bash "$1"' "$CASE_TIMEOUT" "$path") \
+		exec timeout --kill-after=10 "$0" bash "$1"' "$limit" "$path") \
 		>/run/case.out 2>&1 </dev/null
 	rc=$?
 	sid=$(cat /run/case.sid 2>/dev/null)

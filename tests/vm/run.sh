@@ -107,7 +107,14 @@ for c in "$cases_dir"/*.sh; do
 done
 [ "$mode" = shell ] || [ -n "$cases" ] || die "no case matches '$pattern'"
 ncases=$(wc -w <<<"$cases")
-VM_TIMEOUT=${VM_TIMEOUT:-$((180 + ncases * CASE_TIMEOUT))}
+# Every case's limit ("# case-timeout: N" in it, else CASE_TIMEOUT), and the
+# boot on top.
+budget=180
+for c in $cases; do
+	t=$(sed -n 's/^# case-timeout: \([0-9][0-9]*\)$/\1/p' "$c" | head -n 1)
+	budget=$((budget + ${t:-$CASE_TIMEOUT}))
+done
+VM_TIMEOUT=${VM_TIMEOUT:-$budget}
 
 run=$build/run
 counts=$build/counts

@@ -76,6 +76,9 @@ mprox_stat() {
 import json, sys
 v = json.load(sys.stdin)
 for k in sys.argv[1].split("."):
+    if isinstance(v, list) and k.isdigit() and int(k) < len(v):
+        v = v[int(k)]
+        continue
     if not isinstance(v, dict) or k not in v:
         sys.exit("# mprox_stat: no %s in the JSON" % sys.argv[1])
     v = v[k]
