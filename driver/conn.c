@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "datapath.h"
 #include "device.h"
+#include "listener.h"
 #include "relay.h"
 #include "reply.h"
 #include "tcp.h"
@@ -203,9 +204,21 @@ static void mprox_conn_close(struct mprox_conn *c, bool abort)
 	c->phase = MPROX_CONN_DONE;
 	spin_unlock_bh(&c->lock);
 	if (abort && c->app.sock &&
-	    READ_ONCE(c->app.sock->sk->sk_state) != TCP_CLOSE)
-		mprox_tcp_reset_app(c->dp, f,
-				    READ_ONCE(tcp_sk(c->app.sock->sk)->snd_nxt));
+	    READ_ONCE(c->app.sock->sk->sk_state) != TCP_CLOSE) {
+		const struct tcp_sock *tp = tcp_sk(c->app.sock->sk);
+		u32 una = READ_ONCE(tp->snd_una), nxt = READ_ONCE(tp->snd_nxt);
+
+		/*
+		 * A RST counts only at exactly the sequence number the app
+		 * expects next (RFC 5961), and segments may still be on
+		 * their way to it: try where it is if they all arrived and
+		 * where it was when it last acknowledged. The other one
+		 * draws a harmless challenge ACK.
+		 */
+		mprox_tcp_reset_app(c->dp, f, una);
+		if (nxt != una)
+			mprox_tcp_reset_app(c->dp, f, nxt);
+	}
 	mprox_conn_sock_release(&c->app);
 	mprox_conn_sock_release(&c->upstream);
 	mprox_flow_kill(&c->dp->flows, f);
@@ -293,6 +306,7 @@ static void mprox_conn_connect(struct mprox_conn *c)
 	c->accept_deadline = jiffies + timeout;
 	mprox_flow_set_state(f, MPROX_FLOW_ESTABLISHED);
 	mprox_tcp_release_syn(dp, f);
+	mprox_listener_accept_now(dp, f->app.family);
 	/* Unless the listener's attach has kicked us already. */
 	queue_delayed_work(mprox_conn_wq, &c->work, timeout);
 }
@@ -452,9 +466,12 @@ int mprox_conn_init(void)
 {
 	/*
 	 * Unbound: a handshake may wait for a slow proxy for the whole
-	 * connect timeout, and hundreds may wait at once.
+	 * connect timeout, and hundreds may wait at once. High priority:
+	 * every request and every answer waits for this work to relay it,
+	 * so its wake-up is on the latency path of every connection.
 	 */
-	mprox_conn_wq = alloc_workqueue("mprox_conn", WQ_UNBOUND, 0);
+	mprox_conn_wq = alloc_workqueue("mprox_conn", WQ_UNBOUND | WQ_HIGHPRI,
+					0);
 	return mprox_conn_wq ? 0 : -ENOMEM;
 }
 

@@ -82,6 +82,7 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct mprox_dev *md)
 	atomic64_set(&dp->bytes_down, 0);
 	memset(&dp->old_flows, 0, sizeof(dp->old_flows));
 	INIT_WORK(&dp->accept_work, mprox_listener_accept_work);
+	mutex_init(&dp->accept_lock);
 }
 
 static void mprox_datapath_pools(struct mprox_flow_table_params *p)
@@ -166,13 +167,17 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 	mprox_listener_quiesce(&dp->listener[0]);
 	mprox_listener_quiesce(&dp->listener[1]);
 	cancel_work_sync(&dp->accept_work);
-	mprox_listener_close(&dp->listener[0]);
-	mprox_listener_close(&dp->listener[1]);
+	/* Accepts under way finish; later ones see the data path stopped. */
+	mutex_lock(&dp->accept_lock);
+	mutex_unlock(&dp->accept_lock);
 
 	mprox_flow_table_stats(&dp->flows, &s);
 	/* Kills every flow: each connection closes its sockets and goes. */
 	mprox_flow_table_destroy(&dp->flows);
 	wait_var_event(&dp->nr_conns, !atomic_read(&dp->nr_conns));
+	/* Connections accept from them (mprox_listener_accept_now()). */
+	mprox_listener_close(&dp->listener[0]);
+	mprox_listener_close(&dp->listener[1]);
 
 	dp->old_flows.created += s.created;
 	dp->old_flows.refused_limit += s.refused_limit;

@@ -23,6 +23,7 @@
 #define _MPROX_DATAPATH_H
 
 #include <linux/atomic.h>
+#include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/workqueue.h>
 
@@ -62,6 +63,8 @@ struct mprox_datapath {
 	struct mprox_inject inject;
 	struct mprox_listener listener[2];	/* [0] IPv4, [1] IPv6 */
 	struct work_struct accept_work;
+	/* Serialises accepting with stop (the flow table goes away). */
+	struct mutex accept_lock;
 	/* Connections not yet freed; stop waits for zero. */
 	atomic_t nr_conns;
 	/* Weighted round robin over the upstreams. */

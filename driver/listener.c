@@ -161,7 +161,10 @@ static void mprox_listener_accept(struct mprox_datapath *dp,
 	struct mprox_flow *f;
 	struct socket *sock;
 
-	while (l->sock && !kernel_accept(l->sock, &sock, O_NONBLOCK)) {
+	/* The flow table is only there while the data path runs. */
+	mutex_lock(&dp->accept_lock);
+	while (READ_ONCE(dp->running) && l->sock &&
+	       !kernel_accept(l->sock, &sock, O_NONBLOCK)) {
 		f = NULL;
 		if (!mprox_listener_key(sock, &k))
 			f = mprox_flow_lookup_nat(&dp->flows, &k);
@@ -176,6 +179,12 @@ static void mprox_listener_accept(struct mprox_datapath *dp,
 			mprox_flow_put(f);
 		cond_resched();
 	}
+	mutex_unlock(&dp->accept_lock);
+}
+
+void mprox_listener_accept_now(struct mprox_datapath *dp, u16 family)
+{
+	mprox_listener_accept(dp, &dp->listener[family == AF_INET6]);
 }
 
 void mprox_listener_accept_work(struct work_struct *work)

@@ -21,6 +21,15 @@ void mprox_listener_quiesce(struct mprox_listener *l);
 /* Close it; its pending connections are reset. Idempotent. */
 void mprox_listener_close(struct mprox_listener *l);
 
+/*
+ * Accept and pair what the listener of @family has, from a connection's
+ * work: right after its SYN went in, its own socket is usually there
+ * already, and this saves waking the accept work. Only while the data
+ * path runs (mprox_datapath_stop() closes the listeners after the last
+ * connection is gone).
+ */
+void mprox_listener_accept_now(struct mprox_datapath *dp, u16 family);
+
 /* The accept work of @dp: pair every accepted socket with its flow. */
 void mprox_listener_accept_work(struct work_struct *work);
 

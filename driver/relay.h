@@ -17,7 +17,7 @@
 #include <linux/net.h>
 #include <linux/types.h>
 
-#define MPROX_RELAY_BUF		(32 * 1024)
+#define MPROX_RELAY_BUF		(64 * 1024)
 
 struct mprox_relay_dir {
 	u8 *buf;
