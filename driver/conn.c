@@ -277,7 +277,11 @@ static void mprox_conn_connect(struct mprox_conn *c)
 		if (err == -EAFNOSUPPORT)
 			pr_warn_ratelimited("upstream %s: host names are not resolved in the kernel yet; give an address\n",
 					    c->up->spec.name);
-		res = MPROX_CONNECT_PROXY_ERROR;
+		else if (err == -ENODEV)
+			pr_warn_ratelimited("upstream %s: no interface %s\n",
+					    c->up->spec.name, c->up->spec.dev);
+		res = err == -ENODEV ? MPROX_CONNECT_UPSTREAM_DOWN :
+				       MPROX_CONNECT_PROXY_ERROR;
 	} else {
 		mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
 		res = mprox_upstream_handshake(sock, c->up, &dest, &c->waiter);

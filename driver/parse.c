@@ -489,11 +489,67 @@ static int parse_name(struct mprox_span s, char *out)
 	return 0;
 }
 
+/*
+ * An interface name as the kernel accepts one (dev_valid_name()): 1-15
+ * bytes, not "." or "..", no '/' or ':' (the grammar has no whitespace in
+ * a word, and no bytes outside printable ASCII).
+ */
+static int parse_ifname(struct mprox_span s, char out[MPROX_IFNAMSIZ])
+{
+	size_t i;
+
+	if (!s.len)
+		return -EINVAL;
+	if (s.len >= MPROX_IFNAMSIZ)
+		return -ENAMETOOLONG;
+	if (span_is(s, ".") || span_is(s, ".."))
+		return -EINVAL;
+	for (i = 0; i < s.len; i++) {
+		if (s.p[i] == '/' || s.p[i] == ':')
+			return -EINVAL;
+		out[i] = s.p[i];
+	}
+	out[s.len] = '\0';
+	return 0;
+}
+
+/* The options after "upstream add NAME URL": "weight N", "dev IFNAME". */
+static int parse_upstream_options(const struct mprox_span *w, size_t n,
+				  struct mprox_upstream_spec *spec)
+{
+	bool have_weight = false, have_dev = false;
+	u64 weight = 1;
+	size_t i;
+	int err;
+
+	spec->dev[0] = '\0';
+	if (n % 2)
+		return -EINVAL;
+	for (i = 0; i < n; i += 2) {
+		if (span_is(w[i], "weight") && !have_weight) {
+			have_weight = true;
+			err = parse_u64(w[i + 1], false, &weight);
+			if (err)
+				return err;
+			if (weight < 1 || weight > 1000)
+				return -ERANGE;
+		} else if (span_is(w[i], "dev") && !have_dev) {
+			have_dev = true;
+			err = parse_ifname(w[i + 1], spec->dev);
+			if (err)
+				return err;
+		} else {
+			return -EINVAL;
+		}
+	}
+	spec->weight = weight;
+	return 0;
+}
+
 /* "upstream add|del|flush ...", @w and @n counting from the word after "upstream". */
 static int parse_upstream(const struct mprox_span *w, size_t n, struct mprox_directive *out)
 {
 	struct mprox_upstream_spec *spec = &out->upstream;
-	u64 weight = 1;
 	int err;
 
 	if (n == 1 && span_is(w[0], "flush")) {
@@ -504,9 +560,7 @@ static int parse_upstream(const struct mprox_span *w, size_t n, struct mprox_dir
 		out->op = MPROX_OP_UPSTREAM_DEL;
 		return parse_name(w[1], out->name);
 	}
-	if (!n || !span_is(w[0], "add") || (n != 3 && n != 5))
-		return -EINVAL;
-	if (n == 5 && !span_is(w[3], "weight"))
+	if (n < 3 || !span_is(w[0], "add"))
 		return -EINVAL;
 
 	out->op = MPROX_OP_UPSTREAM_ADD;
@@ -516,15 +570,7 @@ static int parse_upstream(const struct mprox_span *w, size_t n, struct mprox_dir
 	err = mprox_parse_url(w[2].p, w[2].len, spec);
 	if (err)
 		return err;
-	if (n == 5) {
-		err = parse_u64(w[4], false, &weight);
-		if (err)
-			return err;
-		if (weight < 1 || weight > 1000)
-			return -ERANGE;
-	}
-	spec->weight = weight;
-	return 0;
+	return parse_upstream_options(w + 3, n - 3, spec);
 }
 
 static int parse_set(struct mprox_span key, struct mprox_span value, struct mprox_directive *out)

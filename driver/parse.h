@@ -60,6 +60,8 @@ struct mprox_upstream_spec {
 	char user[MPROX_CRED_MAX];
 	char password[MPROX_CRED_MAX];
 	u32 weight;			/* "weight N", 1..1000, default 1 */
+	/* "dev IFNAME": the upstream's sockets are bound to it; "" if none. */
+	char dev[MPROX_IFNAMSIZ];
 };
 
 /* Tunables set with "set KEY VALUE". */

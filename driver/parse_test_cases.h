@@ -43,6 +43,7 @@ struct mprox_parse_case {
 	const char *user;
 	const char *password;
 	u32 weight;
+	const char *dev;	/* upstream add: "dev IFNAME" */
 	enum mprox_tunable key;
 	u64 value;		/* persist (0 or 1), fwmark, set value */
 };
@@ -302,6 +303,28 @@ static const struct mprox_parse_case mprox_parse_cases[] = {
 	{ "upstream add, word after weight",
 	  T_LINE("upstream add n socks5://h weight 2 x"), .ret = -EINVAL },
 	{ "upstream add, Weight", T_LINE("upstream add n socks5://h Weight 2"), .ret = -EINVAL },
+	{ "upstream add, dev", T_LINE("upstream add n socks5://h dev eth0"),
+	  .op = MPROX_OP_UPSTREAM_ADD, .name = "n", .weight = 1, .dev = "eth0",
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h" },
+	{ "upstream add, dev then weight, 15-character dev",
+	  T_LINE("upstream add n socks5://h dev abcdefghijklmno weight 3"),
+	  .op = MPROX_OP_UPSTREAM_ADD, .name = "n", .weight = 3, .dev = "abcdefghijklmno",
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h" },
+	{ "upstream add, weight then dev",
+	  T_LINE("upstream add n socks5://h weight 2 dev wg-0.1"),
+	  .op = MPROX_OP_UPSTREAM_ADD, .name = "n", .weight = 2, .dev = "wg-0.1",
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h" },
+	{ "upstream add, 16-character dev",
+	  T_LINE("upstream add n socks5://h dev abcdefghijklmnop"), .ret = -ENAMETOOLONG },
+	{ "upstream add, dev with '/'", T_LINE("upstream add n socks5://h dev a/b"), .ret = -EINVAL },
+	{ "upstream add, dev with ':'", T_LINE("upstream add n socks5://h dev eth0:1"),
+	  .ret = -EINVAL },
+	{ "upstream add, dev ..", T_LINE("upstream add n socks5://h dev .."), .ret = -EINVAL },
+	{ "upstream add, dev twice",
+	  T_LINE("upstream add n socks5://h dev a dev b"), .ret = -EINVAL },
+	{ "upstream add, weight twice",
+	  T_LINE("upstream add n socks5://h weight 1 weight 2"), .ret = -EINVAL },
+	{ "upstream add, dev without name", T_LINE("upstream add n socks5://h dev"), .ret = -EINVAL },
 	{ "upstream add, other key", T_LINE("upstream add n socks5://h prio 2"), .ret = -EINVAL },
 	{ "upstream add, weight 0", T_LINE("upstream add n socks5://h weight 0"), .ret = -ERANGE },
 	{ "upstream add, weight 1001", T_LINE("upstream add n socks5://h weight 1001"),
@@ -463,6 +486,8 @@ static const char *mprox_parse_case_run(const struct mprox_parse_case *c,
 			return "name";
 		if (d->upstream.weight != c->weight)
 			return "weight";
+		if (!mprox_case_str_ok(d->upstream.dev, sizeof(d->upstream.dev), c->dev))
+			return "dev";
 		return mprox_case_check_spec(c, &d->upstream);
 	case MPROX_OP_UPSTREAM_DEL:
 		return mprox_case_str_ok(d->name, sizeof(d->name), c->name) ? NULL : "name";

@@ -90,6 +90,10 @@ static void json_upstream(struct json *j, const struct mprox_upstream *up)
 	json_printf(j, ",\"proto\":\"%s\",\"host\":", proto_name(s->proto));
 	json_string(j, s->host);
 	json_printf(j, ",\"port\":%u,\"weight\":%u", s->port, s->weight);
+	if (s->dev[0]) {
+		json_printf(j, ",\"dev\":");
+		json_string(j, s->dev);
+	}
 	if (s->user[0]) {
 		json_printf(j, ",\"user\":");
 		json_string(j, s->user);

@@ -33,6 +33,20 @@ int mprox_upstream_socket(struct net *net, const struct mprox_upstream *up,
 	if (err)
 		return err;
 	sk = sock->sk;
+	if (up->spec.dev[0]) {
+		struct net_device *dev = dev_get_by_name(net, up->spec.dev);
+
+		if (!dev) {
+			sock_release(sock);
+			return -ENODEV;
+		}
+		err = sock_bindtoindex(sk, dev->ifindex, true);
+		dev_put(dev);
+		if (err) {
+			sock_release(sock);
+			return err;
+		}
+	}
 	sock_set_mark(sk, mark);
 	sock_no_linger(sk);
 	sock_set_keepalive(sk);

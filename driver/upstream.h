@@ -25,8 +25,9 @@ struct mprox_waiter {
 /*
  * Create the socket for @up in @net: non-blocking use only, marked @mark,
  * no Nagle, keepalive on, closing with RST (never an orphan that outlives
- * the namespace). 0 or a negative errno; -EAFNOSUPPORT for an upstream
- * given by host name (no resolver in the kernel yet).
+ * the namespace), bound to the upstream's "dev" if it names one. 0 or a
+ * negative errno: -EAFNOSUPPORT for an upstream given by host name (no
+ * resolver in the kernel yet), -ENODEV when its "dev" does not exist.
  */
 int mprox_upstream_socket(struct net *net, const struct mprox_upstream *up,
 			  u32 mark, struct socket **sockp);

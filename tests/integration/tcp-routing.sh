@@ -16,6 +16,7 @@ mkdir -p "$TOPO_WWW"
 head -c 200000 /dev/urandom >"$TOPO_WWW/blob"
 want=$(sha256sum <"$TOPO_WWW/blob" | cut -d' ' -f1)
 step "web server on the server host" mprox_web 8080
+step "echo server on the server host" mprox_echo 7007
 step "microsocks on the proxy host" topo_microsocks 1080
 step "load mprox" mprox_load
 step "mprox0 in the client host" topo_ns $TOPO_C ip link add mprox0 type mprox
@@ -133,8 +134,86 @@ fi
 	pass "connects.loop counted it" || fail "connects.loop: $(mprox_stat mprox0 stats.connects)"
 [ "$(dmesg | grep -c "goes through an mprox device")" -gt "$dmesg_before" ] &&
 	pass "the kernel log names the loop" || fail "no loop message in the kernel log"
+# "dev": the upstream's sockets leave through c0 whatever the rules say.
+check "upstream p1 again, bound to c0" mprox_config mprox0 <<'EOF2'
+upstream flush
+upstream add p1 socks5://10.200.1.1:1080 dev c0
+EOF2
+[ "$(mprox_stat mprox0 config.upstreams.0.dev)" = c0 ] && pass "the JSON shows dev c0" ||
+	fail "the JSON: $(mprox_stat mprox0 config.upstreams)"
+mprox_fetch "upstream bound to c0: the loop rule does not matter" "$want" 30 \
+	http://10.200.2.2:8080/blob
+down=$(mprox_stat mprox0 stats.connects.upstream_down)
+check "upstream bound to an interface that does not exist" mprox_config mprox0 <<'EOF2'
+upstream flush
+upstream add p1 socks5://10.200.1.1:1080 dev nosuch0
+EOF2
+out=$(c python3 "$MPROX_NETUTIL" connect 10.200.2.2 8080 20 2>&1)
+case $out in
+EHOSTUNREACH*) pass "no such interface: connect() fails with EHOSTUNREACH ($out ms)" ;;
+*) fail "no such interface: $out" ;;
+esac
+[ "$(mprox_stat mprox0 stats.connects.upstream_down)" -gt "$down" ] &&
+	pass "connects.upstream_down counted it" || fail "connects: $(mprox_stat mprox0 stats.connects)"
+check "upstream p1 unbound again" mprox_config mprox0 <<'EOF2'
+upstream flush
+upstream add p1 socks5://10.200.1.1:1080
+EOF2
 step "remove the rule" c ip rule del fwmark 0x6d70 lookup 100 pref 101
 mprox_fetch "without it, fetches work again" "$want" 30 http://10.200.2.2:8080/blob
+# max_flows: one open connection, and the next SYN gets a RST.
+check "set max_flows 1" mprox_set mprox0 max_flows 1
+c python3 "$MPROX_NETUTIL" idle 10.200.2.2 7007 12 >/tmp/mprox-idle.out 2>&1 &
+idle_pid=$!
+wait_for 20 grep -q ready /tmp/mprox-idle.out
+limit=$(mprox_stat mprox0 stats.drops.flow_limit)
+out=$(c python3 "$MPROX_NETUTIL" connect 10.200.2.2 8080 10 2>&1)
+case $out in
+ECONNREFUSED*) pass "over max_flows: connect() fails with ECONNREFUSED ($out ms)" ;;
+*) fail "over max_flows: $out" ;;
+esac
+[ "$(mprox_stat mprox0 stats.drops.flow_limit)" -gt "$limit" ] &&
+	pass "drops.flow_limit counted it" || fail "drops: $(mprox_stat mprox0 stats.drops)"
+wait "$idle_pid" && pass "the connection within the limit still works" ||
+	fail "the connection within the limit: $(cat /tmp/mprox-idle.out)"
+check "set max_flows 65536" mprox_set mprox0 max_flows 65536
+
+# An idle connection past tcp_idle_timeout_s is closed: the application
+# gets a reset when it next talks, and flows.expired counts it.
+check "set tcp_idle_timeout_s 10" mprox_set mprox0 tcp_idle_timeout_s 10
+expired=$(mprox_stat mprox0 stats.flows.expired)
+rm -f /tmp/mprox-expired
+c python3 - >/tmp/mprox-expire.out 2>&1 <<'PY' &
+import os, socket, time
+s = socket.create_connection(("10.200.2.2", 7007), timeout=10)
+s.sendall(b"x"); s.recv(1)
+print("ready", flush=True)
+# Idle until the case has seen the flow expire (or gives up).
+for _ in range(600):
+    if os.path.exists("/tmp/mprox-expired"):
+        break
+    time.sleep(0.1)
+try:
+    s.sendall(b"y")
+    print("after idle:", s.recv(1) or "closed")
+except OSError as e:
+    print("after idle:", e.strerror)
+PY
+exp_pid=$!
+wait_for 20 grep -q ready /tmp/mprox-expire.out
+if wait_for 40 sh -c "[ \"\$(ip netns exec $TOPO_C $MPROX_CONFIG mprox0 --status |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[\"stats\"][\"flows\"][\"expired\"])')\" -gt $expired ]"; then
+	pass "the idle flow expired"
+else
+	fail "no flow expired: $(mprox_stat mprox0 stats.flows)"
+fi
+touch /tmp/mprox-expired
+wait "$exp_pid"
+grep -q "after idle: \(Connection reset by peer\|Broken pipe\|closed\)" /tmp/mprox-expire.out &&
+	pass "the application learns it: $(grep 'after idle' /tmp/mprox-expire.out)" ||
+	fail "after the idle timeout: $(cat /tmp/mprox-expire.out)"
+check "set tcp_idle_timeout_s 7440" mprox_set mprox0 tcp_idle_timeout_s 7440
+
 if wait_flows_zero mprox0 30; then pass "flows drain to 0"; else
 	fail "flows drain to 0: $(mprox_stat mprox0 stats.flows)"; fi
 step "ip link del mprox0" c ip link del mprox0

@@ -30,14 +30,17 @@
  * non-blank character is '#' are ignored. Outside comments only printable
  * ASCII is allowed; a NUL byte anywhere fails the whole write.
  *
- *   upstream add NAME URL [weight N]
+ *   upstream add NAME URL [weight N] [dev IFNAME]
  *	Add a proxy server. NAME: 1-31 of [A-Za-z0-9_.-]. URL:
  *	SCHEME://[USER[:PASSWORD]@]HOST[:PORT] with SCHEME one of socks5,
  *	socks5h, socks4, socks4a, http; HOST an IPv4 address, [IPv6] address
  *	or DNS name; PORT 1-65535, default 1080 (as curl). USER and PASSWORD
  *	may use %XX escapes (for ':', '@', '%'); decoded they are 1-255 bytes
  *	and must not contain NUL or control characters. weight: 1-1000,
- *	default 1. An existing NAME is EEXIST.
+ *	default 1. dev: the driver's connections to this proxy leave through
+ *	interface IFNAME (SO_BINDTODEVICE), whatever the routes say; 1-15
+ *	characters, no '/' or ':' (ENAMETOOLONG when longer). Options in any
+ *	order, each once. An existing NAME is EEXIST.
  *   upstream del NAME
  *	Remove a proxy server; ENOENT if there is none by that name.
  *   upstream flush
