@@ -77,20 +77,14 @@ static __sum16 mprox_reply_l4_csum(const struct mprox_pkt *p, u8 proto,
 				 proto, sum);
 }
 
-/* RFC 9293 3.10.7.1: the reset a closed port sends. */
-static struct sk_buff *mprox_reply_rst(const struct sk_buff *in,
-				       const struct mprox_pkt *p)
+/* A RST from @p's destination to its source: @seq, and @ack_seq if @ack. */
+static struct sk_buff *mprox_reply_tcp_rst(const struct mprox_pkt *p, u32 seq,
+					   bool ack, u32 ack_seq)
 {
-	unsigned int off = skb_network_offset(in) + p->thoff;
-	struct tcphdr _th, *th;
-	const struct tcphdr *oth;
-	struct sk_buff *skb;
-	u32 seg_len;
+	struct sk_buff *skb = mprox_reply_alloc(p, IPPROTO_TCP,
+						sizeof(struct tcphdr));
+	struct tcphdr *th;
 
-	oth = skb_header_pointer(in, off, sizeof(_th), &_th);
-	if (!oth || oth->rst)
-		return NULL;
-	skb = mprox_reply_alloc(p, IPPROTO_TCP, sizeof(*th));
 	if (!skb)
 		return NULL;
 	th = tcp_hdr(skb);
@@ -99,15 +93,28 @@ static struct sk_buff *mprox_reply_rst(const struct sk_buff *in,
 	th->dest = p->sport;
 	th->doff = sizeof(*th) / 4;
 	th->rst = 1;
-	if (oth->ack) {
-		th->seq = oth->ack_seq;
-	} else {
-		seg_len = p->payload_len + oth->syn + oth->fin;
-		th->ack = 1;
-		th->ack_seq = htonl(ntohl(oth->seq) + seg_len);
-	}
+	th->seq = htonl(seq);
+	th->ack = ack;
+	th->ack_seq = htonl(ack_seq);
 	th->check = mprox_reply_l4_csum(p, IPPROTO_TCP, th, sizeof(*th));
 	return skb;
+}
+
+/* RFC 9293 3.10.7.1: the reset a closed port sends. */
+static struct sk_buff *mprox_reply_rst(const struct sk_buff *in,
+				       const struct mprox_pkt *p)
+{
+	unsigned int off = skb_network_offset(in) + p->thoff;
+	const struct tcphdr *oth;
+	struct tcphdr _th;
+
+	oth = skb_header_pointer(in, off, sizeof(_th), &_th);
+	if (!oth || oth->rst)
+		return NULL;
+	if (oth->ack)
+		return mprox_reply_tcp_rst(p, ntohl(oth->ack_seq), false, 0);
+	return mprox_reply_tcp_rst(p, 0, true, ntohl(oth->seq) + p->payload_len +
+				   oth->syn + oth->fin);
 }
 
 static bool mprox_reply_is_icmp_error(const struct sk_buff *in,
@@ -216,21 +223,7 @@ static struct sk_buff *mprox_reply_icmp(const struct sk_buff *in,
 
 struct sk_buff *mprox_reply_rst_seq(const struct mprox_pkt *p, u32 seq)
 {
-	struct sk_buff *skb = mprox_reply_alloc(p, IPPROTO_TCP,
-						sizeof(struct tcphdr));
-	struct tcphdr *th;
-
-	if (!skb)
-		return NULL;
-	th = tcp_hdr(skb);
-	memset(th, 0, sizeof(*th));
-	th->source = p->dport;
-	th->dest = p->sport;
-	th->doff = sizeof(*th) / 4;
-	th->rst = 1;
-	th->seq = htonl(seq);
-	th->check = mprox_reply_l4_csum(p, IPPROTO_TCP, th, sizeof(*th));
-	return skb;
+	return mprox_reply_tcp_rst(p, seq, false, 0);
 }
 
 struct sk_buff *mprox_reply_build(const struct sk_buff *skb,

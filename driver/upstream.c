@@ -226,6 +226,23 @@ mprox_upstream_auth_failed(struct mprox_upstream *up)
 	return MPROX_CONNECT_AUTH_FAILED;
 }
 
+/*
+ * After a method or authentication reply: what the receive came to (@res)
+ * and the parser said (@ret). The proxy turning us down is an auth failure.
+ */
+static enum mprox_connect_result
+mprox_upstream_verdict(struct mprox_upstream *up, enum mprox_connect_result res,
+		       int ret)
+{
+	if (res != MPROX_CONNECT_OK)
+		return res;
+	if (ret == -EACCES)
+		return mprox_upstream_auth_failed(up);
+	if (ret < 0)
+		return MPROX_CONNECT_PROXY_ERROR;
+	return MPROX_CONNECT_OK;
+}
+
 static enum mprox_connect_result
 mprox_upstream_socks5(struct socket *sock,
 		      struct mprox_upstream *up,
@@ -251,12 +268,9 @@ mprox_upstream_socks5(struct socket *sock,
 				  userpass ? mprox_parse_method :
 					     mprox_parse_method_noauth,
 				  &method, w, &ret);
+	res = mprox_upstream_verdict(up, res, ret);
 	if (res != MPROX_CONNECT_OK)
 		return res;
-	if (ret == -EACCES)
-		return mprox_upstream_auth_failed(up);
-	if (ret < 0)
-		return MPROX_CONNECT_PROXY_ERROR;
 
 	if (method == MPROX_SOCKS5_METHOD_USERPASS) {
 		len = mprox_socks5_auth_request(buf, sizeof(buf), s->user,
@@ -271,12 +285,9 @@ mprox_upstream_socks5(struct socket *sock,
 		res = mprox_upstream_recv(sock, buf, sizeof(buf),
 					  MPROX_SOCKS5_AUTH_REPLY_LEN,
 					  mprox_parse_auth, NULL, w, &ret);
+		res = mprox_upstream_verdict(up, res, ret);
 		if (res != MPROX_CONNECT_OK)
 			return res;
-		if (ret == -EACCES)
-			return mprox_upstream_auth_failed(up);
-		if (ret < 0)
-			return MPROX_CONNECT_PROXY_ERROR;
 	}
 
 	len = mprox_socks5_connect_request(buf, sizeof(buf), dest);
