@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# case-timeout: 900
 # What the wires see while the client fetches through mprox0: on the server's
 # link, only the proxy host talks to the server (never an address of the
 # client); on the client's link, only SOCKS5 to the proxy (the application's

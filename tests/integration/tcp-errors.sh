@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# case-timeout: 900
 # What an application sees when a connection through mprox0 cannot be made,
 # and connections that must survive trouble: the failure mapping of
 # docs/socks5.md (refused, unreachable, proxy down or silent, wrong
@@ -173,6 +174,8 @@ n=$(mprox_stat mprox0 config.upstreams.0.auth_failed 2>/dev/null)
 	fail "the upstream's auth_failed counter: '$n'"
 grep -q "upstream dante: the proxy refused our credentials" <(dmesg) &&
 	pass "the kernel log names the upstream" || fail "no log line names the upstream"
+check "connect_timeout_ms back to 10000 (dante checks passwords slowly)" \
+	mprox_set mprox0 connect_timeout_ms 10000
 check "upstream dante with the right password (':' as %3A)" \
 	use_upstream dante 'socks5://mproxuser:pa55%3Aw0rd@10.200.1.1:1081'
 mprox_fetch "a page through dante with username/password" "$page_sha" 30 \

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# case-timeout: 900
 # The plain iproute2 flow of design.md: policy routing sends everything but
 # the driver's own sockets (fwmark 0x6d70) into mprox0. It works with
 # rp_filter 0, 1 and 2, with and without an address on mprox0, for IPv4

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# case-timeout: 900
 # TCP through mprox0 and a SOCKS5 proxy: plain curl in the client host, with
 # no proxy options, reaches the server because routing sends its
 # connections into mprox0 and the kernel carries them through microsocks. A

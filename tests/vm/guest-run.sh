@@ -81,6 +81,9 @@ run_case() {
 		pkill -KILL -s "$sid"
 		echo "# killed $strays process(es) the case left running" >>/run/case.out
 	fi
+	# A case killed at its timeout could not clean up after itself: the
+	# next one starts without its namespaces.
+	ip -all netns delete 2>/dev/null
 	report "@@mprox case $name"
 	tee /dev/console </run/case.out >&3
 	report "@@mprox end $name $rc"
@@ -115,7 +118,7 @@ fi
 report_open
 # Leaks from boot are not ours; only what the cases leave behind counts.
 [ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
-export MPROX_KO MPROX_TEST_KO MPROX_TOP MPROX_KERNEL_FLAVOUR MPROX_PROGS
+export MPROX_KO MPROX_TEST_KO MPROX_TOP MPROX_KERNEL_FLAVOUR MPROX_PROGS MPROX_CONNS
 for c in $CASES; do
 	run_case "$c"
 done

@@ -18,6 +18,7 @@
 # each case's whole output after the run (for a demo's transcript).
 #
 # Environment: MPROX_CACHE (kernel cache), CASE_TIMEOUT (seconds per case),
+# MPROX_CONNS (tcp-stress's sequential connections, passed to the guest),
 # VM_TIMEOUT (seconds for the whole boot), VM_MEM (guest memory).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -129,6 +130,7 @@ cat >"$run/job" <<JOB
 MODE=$mode
 MPROX_TOP=$TOP_DIR
 MPROX_KERNEL_FLAVOUR=$flavour
+MPROX_CONNS=${MPROX_CONNS:-}
 MPROX_KO=$mprox_ko
 MPROX_TEST_KO=$mprox_test_ko
 MPROX_PROGS=$TOP_DIR/build/progs
