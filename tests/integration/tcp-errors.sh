@@ -16,7 +16,7 @@ trap 'topo_down; mprox_unload 2>/dev/null' EXIT
 timeout_ms=2000
 slack_ms=$(mprox_scale 1500 5000)
 refused_ms=$(mprox_scale 1000 2500)
-kill_mb=$(mprox_scale 40 10)
+kill_mb=40
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: refused within $refused_ms ms, error slack $slack_ms ms, $kill_mb MB for the killed proxy"
 
 step "create client, proxy and server hosts" topo_up

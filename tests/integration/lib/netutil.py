@@ -189,7 +189,8 @@ def many(host, port, n, deadline):
             if failures >= 3:
                 break
     print("%d ok, %.1f s" % (ok, time.monotonic() - t0))
-    return 0 if ok == n else 1
+    # One failure in a thousand is tolerated and reported (see tcp-stress.sh).
+    return 0 if ok + failures == n and failures <= n // 1000 else 1
 
 
 def idle(host, port, seconds):
