@@ -13,7 +13,7 @@
 trap 'topo_down; mprox_unload 2>/dev/null' EXIT
 
 big_mb=$(mprox_scale 100 10)
-parallel=$(mprox_scale 200 50)
+parallel=$(mprox_scale 200 30)
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $big_mb MB download and upload, $parallel parallel connections"
 
 step "create client, proxy and server hosts" topo_up

@@ -98,13 +98,13 @@ mprox_web() {
 	local port=$1
 	mkdir -p "$TOPO_WWW"
 	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" http-server "$port" "$TOPO_WWW"
-	wait_for 20 topo_listening "$TOPO_S" "$port"
+	wait_for 60 topo_listening "$TOPO_S" "$port"
 }
 
 mprox_echo() {
 	local port=$1
 	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" echo-server "$port"
-	wait_for 20 topo_listening "$TOPO_S" "$port"
+	wait_for 60 topo_listening "$TOPO_S" "$port"
 }
 
 mprox_scale() {

@@ -70,13 +70,13 @@ topo_web() {
 	local port=${1:-8080}
 	mkdir -p "$TOPO_WWW"
 	topo_spawn $TOPO_S python3 -m http.server --bind :: --directory "$TOPO_WWW" "$port"
-	wait_for 20 topo_listening $TOPO_S "$port"
+	wait_for 60 topo_listening $TOPO_S "$port"
 }
 
 topo_microsocks() {
 	local port=${1:-1080}
 	topo_spawn $TOPO_P microsocks -i :: -p "$port"
-	wait_for 10 topo_listening $TOPO_P "$port"
+	wait_for 30 topo_listening $TOPO_P "$port"
 }
 
 topo_dante() {
@@ -100,7 +100,7 @@ socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
 socks pass { from: ::/0 to: ::/0 command: connect }
 DANTE
 	topo_spawn $TOPO_P danted -f "$conf"
-	wait_for 20 topo_listening $TOPO_P "$port"
+	wait_for 60 topo_listening $TOPO_P "$port"
 }
 
 topo_down() {
