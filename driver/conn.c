@@ -353,13 +353,6 @@ static void mprox_conn_relay(struct mprox_conn *c)
 	enum mprox_relay_status up, down;
 	u64 bytes_up = 0, bytes_down = 0;
 
-	if (!c->to_upstream.buf &&
-	    (mprox_relay_dir_init(&c->to_upstream) ||
-	     mprox_relay_dir_init(&c->to_app))) {
-		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
-		mprox_conn_close(c, true);
-		return;
-	}
 	up = mprox_relay_pump(&c->to_upstream, c->app.sock, c->upstream.sock,
 			      MPROX_RELAY_BUDGET, &bytes_up);
 	down = mprox_relay_pump(&c->to_app, c->upstream.sock, c->app.sock,

@@ -3,25 +3,124 @@
  * The relay between the two sockets of a connection; see relay.h.
  */
 
-#include <linux/mm.h>
+#include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
+#include <linux/tcp.h>
 #include <linux/uio.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "relay.h"
 
-int mprox_relay_dir_init(struct mprox_relay_dir *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->buf = kvmalloc(MPROX_RELAY_BUF, GFP_KERNEL);
-	return d->buf ? 0 : -ENOMEM;
-}
-
 void mprox_relay_dir_free(struct mprox_relay_dir *d)
 {
-	kvfree(d->buf);
-	d->buf = NULL;
+	kfree(d->copy_buf);
+	d->copy_buf = NULL;
+}
+
+/*
+ * tcp_read_sock() actor: queue [@offset, @offset + @len) of @skb on the sink
+ * (desc->arg.data, locked). Returns what the sink took, which is what
+ * tcp_read_sock() then consumes; 0 stops it.
+ */
+static int mprox_relay_actor(read_descriptor_t *desc, struct sk_buff *skb,
+			     unsigned int offset, size_t len)
+{
+	struct sock *dst = desc->arg.data;
+	int n;
+
+	len = min_t(size_t, len, desc->count);
+	if (!len)
+		return 0;
+	n = skb_send_sock_locked(dst, skb, offset, len);
+	if (n < 0) {
+		if (n != -EAGAIN)
+			desc->error = n;
+		return 0;
+	}
+	/* A short write means the sink is full: stop here. */
+	desc->count = n < len ? 0 : desc->count - n;
+	return n;
+}
+
+/* Did @sk's FIN arrive, with everything before it read? Under its lock. */
+static bool mprox_relay_src_eof(struct sock *sk)
+{
+	return (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+	       skb_queue_empty(&sk->sk_receive_queue);
+}
+
+/* Bytes moved, 0 when nothing could move, or -errno. */
+static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
+			      struct sock *dst, size_t budget)
+{
+	read_descriptor_t desc = {
+		.arg.data = dst,
+		.count = budget,
+	};
+	int n;
+
+	/*
+	 * Corked while we queue one skb fragment at a time, so the sink
+	 * sends full segments and not one per fragment; uncorking pushes
+	 * the rest.
+	 */
+	tcp_sock_set_cork(dst, true);
+	lock_sock(src);
+	/* Only this connection's work ever holds both: no ABBA. */
+	lock_sock_nested(dst, SINGLE_DEPTH_NESTING);
+	n = tcp_read_sock(src, &desc, mprox_relay_actor);
+	release_sock(dst);
+	if (n >= 0 && desc.error)
+		n = desc.error;
+	else if (!n && READ_ONCE(src->sk_err))
+		n = -READ_ONCE(src->sk_err);
+	else if (!n && mprox_relay_src_eof(src))
+		d->eof = true;
+	release_sock(src);
+	tcp_sock_set_cork(dst, false);
+	return n;
+}
+
+/* The urgent-data path; same returns as mprox_relay_splice(). */
+static int mprox_relay_copy(struct mprox_relay_dir *d, struct socket *src,
+			    struct socket *dst)
+{
+	struct kvec iov;
+	int n;
+
+	if (d->off == d->len) {
+		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+		if (!d->copy_buf) {
+			d->copy_buf = kmalloc(MPROX_RELAY_COPY_BUF, GFP_KERNEL);
+			if (!d->copy_buf)
+				return -ENOMEM;
+		}
+		iov.iov_base = d->copy_buf;
+		iov.iov_len = MPROX_RELAY_COPY_BUF;
+		n = kernel_recvmsg(src, &msg, &iov, 1, iov.iov_len,
+				   MSG_DONTWAIT);
+		if (n <= 0) {
+			if (!n)
+				d->eof = true;
+			return n == -EAGAIN ? 0 : n;
+		}
+		d->off = 0;
+		d->len = n;
+	}
+	{
+		struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+
+		iov.iov_base = d->copy_buf + d->off;
+		iov.iov_len = d->len - d->off;
+		n = kernel_sendmsg(dst, &msg, &iov, 1, iov.iov_len);
+	}
+	if (n < 0)
+		return n == -EAGAIN ? 0 : n;
+	d->off += n;
+	return n;
 }
 
 enum mprox_relay_status mprox_relay_pump(struct mprox_relay_dir *d,
@@ -29,55 +128,34 @@ enum mprox_relay_status mprox_relay_pump(struct mprox_relay_dir *d,
 					 struct socket *dst, size_t budget,
 					 u64 *moved)
 {
+	const struct tcp_sock *tp = tcp_sk(src->sk);
 	size_t done = 0;
+	bool copy;
 	int n;
 
-	while (done < budget) {
-		if (d->off == d->len && !d->eof) {
-			struct kvec iov = {
-				.iov_base = d->buf,
-				.iov_len = MPROX_RELAY_BUF,
-			};
-			struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-
-			n = kernel_recvmsg(src, &msg, &iov, 1, iov.iov_len,
-					   MSG_DONTWAIT);
-			if (n == -EAGAIN)
-				break;
-			if (n < 0)
-				return MPROX_RELAY_RESET;
-			d->off = 0;
-			d->len = n;
-			if (!n)
-				d->eof = true;
+	while (done < budget && (!d->eof || d->off < d->len)) {
+		/* Copied bytes go out before anything read after them. */
+		copy = d->off < d->len || READ_ONCE(tp->urg_data);
+		if (copy)
+			n = mprox_relay_copy(d, src, dst);
+		else
+			n = mprox_relay_splice(d, src->sk, dst->sk,
+					       budget - done);
+		if (n < 0)
+			return MPROX_RELAY_RESET;
+		if (!n) {
+			/* Urgent data may have stopped the splice. */
+			if (!copy && !d->eof && READ_ONCE(tp->urg_data))
+				continue;
+			break;
 		}
-		if (d->off < d->len) {
-			struct kvec iov = {
-				.iov_base = d->buf + d->off,
-				.iov_len = d->len - d->off,
-			};
-			struct msghdr msg = {
-				.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL,
-			};
-
-			n = kernel_sendmsg(dst, &msg, &iov, 1, iov.iov_len);
-			if (n == -EAGAIN)
-				break;
-			if (n < 0)
-				return MPROX_RELAY_RESET;
-			d->off += n;
-			done += n;
-			*moved += n;
-			if (d->off < d->len)
-				break;	/* the sink is full: wait for space */
-			continue;
-		}
-		if (d->eof && !d->shut) {
-			if (kernel_sock_shutdown(dst, SHUT_WR))
-				return MPROX_RELAY_RESET;
-			d->shut = true;
-		}
-		break;
+		done += n;
+		*moved += n;
+	}
+	if (d->eof && d->off == d->len && !d->shut) {
+		if (kernel_sock_shutdown(dst, SHUT_WR))
+			return MPROX_RELAY_RESET;
+		d->shut = true;
 	}
 	if (d->shut)
 		return MPROX_RELAY_DONE;

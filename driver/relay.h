@@ -3,13 +3,20 @@
  * Moving bytes between the two TCP sockets of a proxied connection: the
  * app's (accepted from the in-kernel listener) and the upstream's.
  *
- * Each direction has a buffer of MPROX_RELAY_BUF bytes. A pass reads from
- * the source only when that buffer is empty and writes to the sink without
- * blocking, so a slow reader on either side leaves data in the source's
- * receive queue: TCP's window then holds the sender back, and the kernel
- * never buffers more than the two socket buffers and these two.
+ * A pass hands the source's received skbs to the sink without copying
+ * their payload: tcp_read_sock() walks the receive queue and
+ * skb_send_sock_locked() queues page references on the sink, as splice()
+ * does through a pipe. Bytes are consumed from the source only as far as
+ * the sink took them, so a slow reader on either side leaves data in the
+ * source's receive queue: TCP's window then holds the sender back, and the
+ * relay itself holds nothing.
+ * Urgent data is the exception: tcp_read_sock() stops at the urgent mark,
+ * so while the source has some, a pass copies through a small buffer with
+ * recvmsg(), which drops the out-of-band byte as the destination's own
+ * recv() would have.
  * Half-close: the source's FIN becomes shutdown(SHUT_WR) of the sink once
- * the buffer is drained. A reset or error on either socket ends the relay.
+ * everything before it has been passed on. A reset or error on either
+ * socket ends the relay.
  */
 #ifndef _MPROX_RELAY_H
 #define _MPROX_RELAY_H
@@ -17,12 +24,13 @@
 #include <linux/net.h>
 #include <linux/types.h>
 
-#define MPROX_RELAY_BUF		(64 * 1024)
+/* The copy buffer, allocated only once a source has had urgent data. */
+#define MPROX_RELAY_COPY_BUF	512
 
 struct mprox_relay_dir {
-	u8 *buf;
-	u32 off;		/* sent so far of buf[0..len) */
-	u32 len;
+	u8 *copy_buf;
+	u16 off;		/* sent so far of copy_buf[0..len) */
+	u16 len;
 	bool eof;		/* the source sent FIN */
 	bool shut;		/* ... and the sink has been shut down */
 };
@@ -34,14 +42,14 @@ enum mprox_relay_status {
 	MPROX_RELAY_RESET,	/* a socket was reset or failed: abort both */
 };
 
-/* 0 or -ENOMEM. Process context. */
-int mprox_relay_dir_init(struct mprox_relay_dir *d);
+/* A zeroed mprox_relay_dir is ready to use; this frees what it gathered. */
 void mprox_relay_dir_free(struct mprox_relay_dir *d);
 
 /*
  * Move what can be moved from @src to @dst without blocking, at most
  * @budget bytes. Adds the bytes written to *@moved. Returns MORE, AGAIN, DONE
- * (this direction: FIN received and passed on) or RESET. Process context.
+ * (this direction: FIN received and passed on) or RESET. Process context;
+ * takes both sockets' locks.
  */
 enum mprox_relay_status mprox_relay_pump(struct mprox_relay_dir *d,
 					 struct socket *src,

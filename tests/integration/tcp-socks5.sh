@@ -100,6 +100,11 @@ upstream flush
 upstream add p1 socks5://10.200.1.1:1080
 EOF
 
+# Urgent data: the relay's zero-copy path stops at the urgent mark and the
+# copy path steps over the out-of-band byte; the stream must go on after it.
+check "urgent data: the stream goes on after an out-of-band byte" \
+	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" urgent 10.200.2.2 7007
+
 # Parallel connections: curl opens them all at once (--parallel-immediate);
 # the server speaks HTTP/1.0, so none is reused.
 ok_before=$(mprox_stat mprox0 stats.connects.ok)

@@ -27,6 +27,11 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
   idle HOST PORT SECONDS          connect to an echo server, echo once, stay
                                   idle SECONDS, echo again; prints "ready"
                                   after the first echo
+  urgent HOST PORT                to an echo server: "abc", one out-of-band
+                                  byte, "def\n", then "ghi\n"; the echo must be
+                                  "abcdef\nghi\n" (the urgent byte is not in
+                                  the stream of a reader without
+                                  SO_OOBINLINE) within 10 s
   pcap-summary FILE               every IPv4/IPv6 packet of a pcap file
                                   (Ethernet), counted by "SRC DST PROTO
                                   DPORT": one line each
@@ -209,6 +214,22 @@ def idle(host, port, seconds):
     return 0
 
 
+def urgent(host, port):
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(b"abc")
+    s.send(b"!", socket.MSG_OOB)
+    s.sendall(b"def\n")
+    first = recv_exact(s, 7)
+    # Data after the urgent mark must flow too.
+    s.sendall(b"ghi\n")
+    second = recv_exact(s, 4)
+    s.close()
+    if first + second != b"abcdef\nghi\n":
+        raise RuntimeError("echo %r, want %r" % (first + second, b"abcdef\nghi\n"))
+    print("echo %r" % (first + second))
+    return 0
+
+
 def pcap_summary(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -269,6 +290,8 @@ def main(argv):
         return many(args[0], int(args[1]), int(args[2]), float(args[3]))
     if cmd == "idle":
         return idle(args[0], int(args[1]), int(args[2]))
+    if cmd == "urgent":
+        return urgent(args[0], int(args[1]))
     if cmd == "pcap-summary":
         return pcap_summary(args[0])
     print(__doc__, file=sys.stderr)
