@@ -9,12 +9,6 @@
 . "$(dirname "$0")/lib/topology.sh"
 trap topo_down EXIT
 
-step() {
-	local desc=$1
-	shift
-	if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
-
 step "create client, proxy and server hosts" topo_up
 mkdir -p "$TOPO_WWW"
 head -c 5000000 /dev/urandom >"$TOPO_WWW/blob"

@@ -21,7 +21,6 @@
 #   mprox_scale STOCK DEBUG     STOCK, or DEBUG on the debug kernel (KASAN,
 #                               one CPU, about five times slower)
 #   ms_now                      milliseconds since the epoch (date +%s%N)
-#   step DESC CMD...            pass or fail DESC by the exit status of CMD
 #   mprox_conn DEV DST [UP]     print the established connection to DST in
 #                               "conns" (through upstream UP); false if none
 #   mprox_link_stat DEV DIR KEY ip -s link counter: DIR rx/tx, KEY packets...
@@ -113,13 +112,6 @@ mprox_scale() {
 
 ms_now() {
 	echo $(($(date +%s%N) / 1000000))
-}
-
-# step DESC CMD...: one result from a command whose output is its own.
-step() {
-	local desc=$1
-	shift
-	if "$@"; then pass "$desc"; else fail "$desc"; fi
 }
 
 # mprox_conn DEV DST [UPSTREAM]: print the established TCP connection to

@@ -6,6 +6,8 @@
 #   pass DESC / fail DESC       one result
 #   check DESC CMD...           run CMD; pass if it succeeds, else fail
 #                               with its output as TAP diagnostics
+#   step DESC CMD...            pass or fail DESC by the exit status of CMD,
+#                               whose output is its own
 #   wait_for SECONDS CMD...     poll CMD until it succeeds (a condition,
 #                               not a sleep); non-zero on timeout
 # A case exits non-zero if any result failed.
@@ -42,6 +44,12 @@ check() {
 		fail "$desc"
 		printf '%s\n' "$out" | diag
 	fi
+}
+
+step() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
 }
 
 wait_for() {
