@@ -112,9 +112,8 @@ PY
 )
 [ "$out" = TimeoutError ] || [ "$out" = timeout ] && pass "a marked connection into mprox0 goes nowhere ($out)" ||
 	fail "a marked connection into mprox0: $out"
-wait_for 10 sh -c "[ \"\$(ip netns exec $TOPO_C $MPROX_CONFIG mprox0 --status |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)[\"stats\"][\"drops\"][\"loop\"])')\" -gt $loops ]" &&
-	pass "drops.loop counted it" || fail "drops.loop: $(mprox_stat mprox0 stats.drops)"
+if wait_stat_above mprox0 stats.drops.loop "$loops" 10; then pass "drops.loop counted it"; else
+	fail "drops.loop: $(mprox_stat mprox0 stats.drops)"; fi
 
 # Now the proxy itself is routed into mprox0: connecting through it must
 # fail at once, counted and logged, not loop.
@@ -202,8 +201,7 @@ except OSError as e:
 PY
 exp_pid=$!
 wait_for 20 grep -q ready /tmp/mprox-expire.out
-if wait_for 40 sh -c "[ \"\$(ip netns exec $TOPO_C $MPROX_CONFIG mprox0 --status |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)[\"stats\"][\"flows\"][\"expired\"])')\" -gt $expired ]"; then
+if wait_stat_above mprox0 stats.flows.expired "$expired" 40; then
 	pass "the idle flow expired"
 else
 	fail "no flow expired: $(mprox_stat mprox0 stats.flows)"

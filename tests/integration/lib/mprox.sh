@@ -14,6 +14,9 @@
 #   mprox_json DEV              print DEV's JSON state document
 #   mprox_stat DEV PATH         print one value of it: stats.flows.active
 #   wait_flows_zero DEV SECONDS wait until stats.flows.active is 0
+#   wait_stat_above DEV PATH N [SECONDS]
+#                               wait until mprox_stat DEV PATH is above N
+#                               (10 s by default); non-zero on timeout
 #   mprox_web PORT              HTTP server on the server host serving
 #                               $TOPO_WWW (GET) and hashing uploads (PUT),
 #                               IPv4 and IPv6, with a deep listen backlog
@@ -91,6 +94,17 @@ mprox_flows_zero() {
 
 wait_flows_zero() {
 	wait_for "$2" mprox_flows_zero "$1"
+}
+
+# mprox_stat_above DEV PATH N: is the counter at PATH above N now? (False
+# when either is not a number.)
+mprox_stat_above() {
+	local v
+	v=$(mprox_stat "$1" "$2") && [ "$v" -gt "$3" ] 2>/dev/null
+}
+
+wait_stat_above() {
+	wait_for "${4:-10}" mprox_stat_above "$1" "$2" "$3"
 }
 
 mprox_web() {
