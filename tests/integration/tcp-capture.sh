@@ -49,8 +49,7 @@ upstream add p6 socks5://[fd00:200:1::1]:1080
 EOF
 mprox_fetch "IPv4 destination through the IPv6 proxy" "$want" 30 http://10.200.2.2:8080/blob
 mprox_fetch "IPv6 destination through the IPv6 proxy" "$want" 30 'http://[fd00:200:2::2]:8080/blob'
-if wait_flows_zero mprox0 30; then pass "flows drain to 0"; else
-	fail "flows drain to 0: $(mprox_stat mprox0 stats.flows)"; fi
+check_flows_drain mprox0 30
 
 step "stop tcpdump on the server's link" stop_capture $TOPO_S
 step "stop tcpdump on the client's link" stop_capture $TOPO_C

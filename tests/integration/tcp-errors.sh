@@ -249,8 +249,7 @@ if wait_for 30 downloading; then
 else
 	fail "download through the second microsocks under way"
 fi
-if wait_flows_zero mprox0 30; then pass "flows drain to 0"; else
-	fail "flows drain to 0: $(mprox_stat mprox0 stats.flows)"; fi
+check_flows_drain mprox0 30
 
 # An idle connection survives: connect to the echo server, echo, stay
 # silent for 20 s, echo again. The 20 s wait is the test: it is longer than

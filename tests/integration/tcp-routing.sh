@@ -213,8 +213,7 @@ grep -q "after idle: \(Connection reset by peer\|Broken pipe\|closed\)" /tmp/mpr
 	fail "after the idle timeout: $(cat /tmp/mprox-expire.out)"
 check "set tcp_idle_timeout_s 7440" mprox_set mprox0 tcp_idle_timeout_s 7440
 
-if wait_flows_zero mprox0 30; then pass "flows drain to 0"; else
-	fail "flows drain to 0: $(mprox_stat mprox0 stats.flows)"; fi
+check_flows_drain mprox0 30
 step "ip link del mprox0" c ip link del mprox0
 step "rmmod mprox" mprox_unload
 plan "$tap_n"

@@ -129,8 +129,7 @@ ok_after=$(mprox_stat mprox0 stats.connects.ok)
 	pass "connects.ok counted the parallel connections (+$((ok_after - ok_before)))" ||
 	fail "connects.ok went from $ok_before to $ok_after, want +$parallel"
 
-if wait_flows_zero mprox0 60; then pass "flows drain to 0"; else
-	fail "flows drain to 0: $(mprox_stat mprox0 stats.flows)"; fi
+check_flows_drain mprox0 60
 stats=$(mprox_stat mprox0 stats)
 check "stats count every connection and byte ($opened connections)" python3 -c '
 import json, sys

@@ -50,8 +50,7 @@ else
 	grep -v '^#' /tmp/mprox-many.err | head -n 5 | diag
 fi
 grep '^#' /tmp/mprox-many.err
-if wait_flows_zero mprox0 60; then pass "flows drain to 0"; else
-	fail "flows drain to 0: $(mprox_stat mprox0 stats.flows)"; fi
+check_flows_drain mprox0 60
 total=$(mprox_stat mprox0 stats.flows.total 2>/dev/null)
 [ $((${total:-0} - ${total0:-0})) -ge "$conns" ] &&
 	pass "flows.total counted them (${total0:-?} -> $total)" ||
@@ -74,8 +73,7 @@ print(int(json.loads(sys.argv[1])["end"]["sum_received"]["bits_per_second"]))
 		grep -E '"error"' <<<"$out" | head -n 3 | diag
 	fi
 done
-if wait_flows_zero mprox0 60; then pass "flows drain to 0 after iperf3"; else
-	fail "flows drain to 0 after iperf3: $(mprox_stat mprox0 stats.flows)"; fi
+check_flows_drain mprox0 60 "flows drain to 0 after iperf3"
 
 # bg_download NAME: curl the big file slowly in the background, into
 # /tmp/mprox-NAME.out, and its exit status into /tmp/mprox-NAME.rc.

@@ -14,6 +14,9 @@
 #   mprox_json DEV              print DEV's JSON state document
 #   mprox_stat DEV PATH         print one value of it: stats.flows.active
 #   wait_flows_zero DEV SECONDS wait until stats.flows.active is 0
+#   check_flows_drain DEV SECONDS [DESC]
+#                               one result: stats.flows.active reaches 0
+#                               within SECONDS (DESC: "flows drain to 0")
 #   wait_stat_above DEV PATH N [SECONDS]
 #                               wait until mprox_stat DEV PATH is above N
 #                               (10 s by default); non-zero on timeout
@@ -94,6 +97,12 @@ mprox_flows_zero() {
 
 wait_flows_zero() {
 	wait_for "$2" mprox_flows_zero "$1"
+}
+
+check_flows_drain() {
+	local desc=${3:-flows drain to 0}
+	if wait_flows_zero "$1" "$2"; then pass "$desc"; else
+		fail "$desc: $(mprox_stat "$1" stats.flows)"; fi
 }
 
 # mprox_stat_above DEV PATH N: is the counter at PATH above N now? (False
