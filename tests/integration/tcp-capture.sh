@@ -9,15 +9,10 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
-trap 'topo_down; mprox_unload 2>/dev/null' EXIT
 
-step "create client, proxy and server hosts" topo_up
-mkdir -p "$TOPO_WWW"
+mprox_case_setup mprox0
 head -c 300000 /dev/urandom >"$TOPO_WWW/blob"
 want=$(sha256sum <"$TOPO_WWW/blob" | cut -d' ' -f1)
-step "web server on the server host" mprox_web 8080
-step "microsocks on the proxy host" topo_microsocks 1080
-step "mprox0 up in the client host, server routes into it" mprox_up mprox0
 
 # capture NS DEV: tcpdump on DEV in NS into /tmp/mprox-DEV.pcap, written
 # packet by packet (-U), waited for until it listens.
@@ -40,7 +35,6 @@ stop_capture() {
 step "tcpdump on the server's link" capture $TOPO_S s0
 step "tcpdump on the client's link" capture $TOPO_C c0
 
-check "upstream p1 socks5://10.200.1.1:1080" mprox_upstream mprox0 p1 socks5://10.200.1.1:1080
 mprox_fetch "IPv4 destination through the IPv4 proxy" "$want" 30 http://10.200.2.2:8080/blob
 mprox_fetch "IPv6 destination through the IPv4 proxy" "$want" 30 'http://[fd00:200:2::2]:8080/blob'
 check "upstream p6 socks5://[fd00:200:1::1]:1080 instead" mprox_config mprox0 <<'EOF'
@@ -116,8 +110,6 @@ for s, d, p, port, n in rows:
     assert port == "1080" or str(s) in ("10.200.1.1", "fd00:200:1::1"), \
         "%s -> %s port %s: not to the proxy port" % (s, d, port)'
 
-check "ip link del mprox0" topo_ns $TOPO_C ip link del mprox0
-topo_down
-check "rmmod mprox" mprox_unload
+mprox_case_teardown
 plan "$tap_n"
 tap_exit

@@ -9,7 +9,6 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
-trap 'topo_down; mprox_unload 2>/dev/null' EXIT
 
 # The handshake timeout under test, and how late an error may come on top
 # of what it waits for (curl's own clock; the guest is slow under TCG).
@@ -19,14 +18,10 @@ refused_ms=$(mprox_scale 1000 2500)
 kill_mb=40
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: refused within $refused_ms ms, error slack $slack_ms ms, $kill_mb MB for the killed proxy"
 
-step "create client, proxy and server hosts" topo_up
-mkdir -p "$TOPO_WWW"
+mprox_case_setup echo mprox0
 seq 1 5000 | sed 's/^/line /' >"$TOPO_WWW/page.html"
 head -c "${kill_mb}M" /dev/urandom >"$TOPO_WWW/big"
 page_sha=$(sha256sum <"$TOPO_WWW/page.html" | cut -d' ' -f1)
-step "web server on the server host" mprox_web 8080
-step "echo server on the server host" mprox_echo 7007
-step "microsocks on the proxy host" topo_microsocks 1080
 step "dante with username auth on the proxy host" topo_dante 1081 mproxuser 'pa55:w0rd'
 slow_log=/tmp/mprox-topo-${#topo_pids[@]}.log
 topo_spawn $TOPO_P python3 "$MPROX_LIB/slow_socks5.py" 1082 50
@@ -34,7 +29,6 @@ step "a SOCKS5 server answering byte by byte on the proxy host" wait_for 20 topo
 step "a second microsocks, to be killed" topo_microsocks 1083
 topo_spawn $TOPO_P python3 "$MPROX_NETUTIL" silent-server 1084
 step "a server that accepts and never answers on the proxy host" wait_for 20 topo_listening $TOPO_P 1084
-step "mprox0 up in the client host, server routes into it" mprox_up mprox0
 check "10.200.3.0/24 routed into mprox0 too (the proxy host has no route there)" \
 	topo_ns $TOPO_C ip route add 10.200.3.0/24 dev mprox0
 
@@ -109,8 +103,6 @@ rep_counter() {
 	*) echo general_failure ;;
 	esac
 }
-
-check "upstream p1 socks5://10.200.1.1:1080" use_upstream p1 socks5://10.200.1.1:1080
 
 # A closed port: microsocks answers REP 5, the SYN gets a RST at once.
 before=$(connects refused)
@@ -278,8 +270,6 @@ now=$(mprox_stat mprox0 stats.flows.expired 2>/dev/null)
 [ -n "$now" ] && [ "$now" = "$expired" ] && pass "no flow expired meanwhile ($now)" ||
 	fail "flows.expired went from '$expired' to '$now'"
 
-check "ip link del mprox0" topo_ns $TOPO_C ip link del mprox0
-topo_down
-check "rmmod mprox" mprox_unload
+mprox_case_teardown
 plan "$tap_n"
 tap_exit

@@ -10,15 +10,11 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
-trap 'topo_down; mprox_unload 2>/dev/null' EXIT
 
-step "create client, proxy and server hosts" topo_up
-mkdir -p "$TOPO_WWW"
+mprox_case_setup echo
 head -c 200000 /dev/urandom >"$TOPO_WWW/blob"
 want=$(sha256sum <"$TOPO_WWW/blob" | cut -d' ' -f1)
-step "web server on the server host" mprox_web 8080
-step "echo server on the server host" mprox_echo 7007
-step "microsocks on the proxy host" topo_microsocks 1080
+# Not mprox_up: no routes into mprox0 but those of design.md's flow below.
 step "load mprox" mprox_load
 step "mprox0 in the client host" topo_ns $TOPO_C ip link add mprox0 type mprox
 check "upstream p1 socks5://10.200.1.1:1080" mprox_upstream mprox0 p1 socks5://10.200.1.1:1080
@@ -214,7 +210,6 @@ grep -q "after idle: \(Connection reset by peer\|Broken pipe\|closed\)" /tmp/mpr
 check "set tcp_idle_timeout_s 7440" mprox_set mprox0 tcp_idle_timeout_s 7440
 
 check_flows_drain mprox0 30
-step "ip link del mprox0" c ip link del mprox0
-step "rmmod mprox" mprox_unload
+mprox_case_teardown
 plan "$tap_n"
 tap_exit

@@ -10,14 +10,12 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
-trap 'topo_down; mprox_unload 2>/dev/null' EXIT
 
 big_mb=$(mprox_scale 100 10)
 parallel=$(mprox_scale 200 30)
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $big_mb MB download and upload, $parallel parallel connections"
 
-step "create client, proxy and server hosts" topo_up
-mkdir -p "$TOPO_WWW"
+mprox_case_setup echo mprox0
 seq 1 5000 | sed 's/^/line /' >"$TOPO_WWW/page.html"
 head -c 1M /dev/urandom >"$TOPO_WWW/mid"
 head -c "${big_mb}M" /dev/urandom >"$TOPO_WWW/big"
@@ -25,11 +23,6 @@ page_sha=$(sha256sum <"$TOPO_WWW/page.html" | cut -d' ' -f1)
 page_size=$(stat -c %s "$TOPO_WWW/page.html")
 mid_sha=$(sha256sum <"$TOPO_WWW/mid" | cut -d' ' -f1)
 big_sha=$(sha256sum <"$TOPO_WWW/big" | cut -d' ' -f1)
-step "web server on the server host" mprox_web 8080
-step "echo server on the server host" mprox_echo 7007
-step "microsocks on the proxy host" topo_microsocks 1080
-step "mprox0 up in the client host, server routes into it" mprox_up mprox0
-check "upstream p1 socks5://10.200.1.1:1080" mprox_upstream mprox0 p1 socks5://10.200.1.1:1080
 # Connections this case opens through mprox0, for the counters at the end.
 opened=0
 
@@ -147,8 +140,6 @@ rx=$(mprox_link_stat mprox0 rx packets)
 	pass "ip -s link show mprox0 counts packets (tx $tx, rx $rx)" ||
 	fail "ip -s link show mprox0 counts packets (tx $tx, rx $rx)"
 
-check "ip link del mprox0" topo_ns $TOPO_C ip link del mprox0
-topo_down
-check "rmmod mprox" mprox_unload
+mprox_case_teardown
 plan "$tap_n"
 tap_exit

@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
-trap 'topo_down; mprox_unload 2>/dev/null' EXIT
 
 # The stock guest (TCG, sharing the host with the debug guest under make
 # check) manages 15 to 45 connections a second through mprox0 and
@@ -22,18 +21,12 @@ iperf_s=$(mprox_scale 3 2)
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $conns sequential connections" \
 	"(within ${conns_deadline}s), iperf3 runs of ${iperf_s}s"
 
-step "create client, proxy and server hosts" topo_up
-mkdir -p "$TOPO_WWW"
+mprox_case_setup echo mprox0
 # Big enough to take a while at 1 MB/s, small enough to finish before
 # curl's --max-time if nothing stopped it.
 head -c 20M /dev/urandom >"$TOPO_WWW/big"
-step "web server on the server host" mprox_web 8080
-step "echo server on the server host" mprox_echo 7007
-step "microsocks on the proxy host" topo_microsocks 1080
 topo_spawn $TOPO_S iperf3 -s -p 5201
 step "iperf3 server on the server host" wait_for 20 topo_listening $TOPO_S 5201
-step "mprox0 up in the client host, server routes into it" mprox_up mprox0
-check "upstream p1 socks5://10.200.1.1:1080" mprox_upstream mprox0 p1 socks5://10.200.1.1:1080
 
 # Short connections, one after another: connect, echo a line, close.
 total0=$(mprox_stat mprox0 stats.flows.total 2>/dev/null)

@@ -34,6 +34,15 @@
 #                               curl URL from the client host (no proxy
 #                               options), pass if the body has sha256 SHA;
 #                               sets fetch_connect_ms and fetch_ms
+#   mprox_case_setup [echo] [mprox0]
+#                               the start of a TCP case, one result a step:
+#                               topo_down and mprox_unload at exit, the
+#                               three hosts, mprox_web 8080 (which creates
+#                               $TOPO_WWW), with "echo" mprox_echo 7007,
+#                               microsocks on 1080; with "mprox0", mprox_up
+#                               and upstream p1 socks5://10.200.1.1:1080
+#   mprox_case_teardown         the end of one: ip link del mprox0,
+#                               topo_down, rmmod mprox (two results)
 #
 # Daemons go through topo_spawn, so topo_down stops them.
 
@@ -193,4 +202,38 @@ mprox_fetch() {
 curl_times() {
 	awk '/^@times / { printf "%d %d\n", $2 * 1000, $3 * 1000; found = 1 }
 		END { if (!found) print "0 0" }'
+}
+
+# mprox_case_setup [echo] [mprox0]: what every TCP case starts with, one
+# result for each step. A case starts its other servers after it, and sets
+# up its device itself when it does not want mprox_up's routes.
+mprox_case_setup() {
+	local echo=0 dev=0 arg
+	for arg in "$@"; do
+		case $arg in
+		echo) echo=1 ;;
+		mprox0) dev=1 ;;
+		*) fail "mprox_case_setup: unknown argument '$arg'" ;;
+		esac
+	done
+	trap 'topo_down; mprox_unload 2>/dev/null' EXIT
+	step "create client, proxy and server hosts" topo_up
+	step "web server on the server host" mprox_web 8080
+	if [ "$echo" = 1 ]; then
+		step "echo server on the server host" mprox_echo 7007
+	fi
+	step "microsocks on the proxy host" topo_microsocks 1080
+	if [ "$dev" = 1 ]; then
+		step "mprox0 up in the client host, server routes into it" mprox_up mprox0
+		check "upstream p1 socks5://10.200.1.1:1080" \
+			mprox_upstream mprox0 p1 socks5://10.200.1.1:1080
+	fi
+}
+
+# mprox_case_teardown: what the TCP cases that keep their device to the end
+# finish with (before plan and tap_exit).
+mprox_case_teardown() {
+	check "ip link del mprox0" topo_ns "$TOPO_C" ip link del mprox0
+	topo_down
+	check "rmmod mprox" mprox_unload
 }
