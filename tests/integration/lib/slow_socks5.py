@@ -18,17 +18,10 @@ import sys
 import threading
 import time
 
+# Beside this file: its directory is first on sys.path when run as a script.
+from netutil import dual_stack_server, recv_exact
+
 DELAY = 0.05
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
 
 
 def send_slowly(s, data):
@@ -119,17 +112,6 @@ class Handler(socketserver.BaseRequestHandler):
         up.close()
 
 
-class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    address_family = socket.AF_INET6
-    allow_reuse_address = True
-    daemon_threads = True
-    request_queue_size = 128
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
-
-
 def main():
     global DELAY
     if len(sys.argv) not in (2, 3):
@@ -137,7 +119,7 @@ def main():
         return 2
     if len(sys.argv) == 3:
         DELAY = int(sys.argv[2]) / 1000.0
-    Server(("::", int(sys.argv[1])), Handler).serve_forever()
+    dual_stack_server(int(sys.argv[1]), Handler).serve_forever()
     return 0
 
 
