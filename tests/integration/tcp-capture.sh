@@ -37,10 +37,8 @@ step "tcpdump on the client's link" capture $TOPO_C c0
 
 mprox_fetch "IPv4 destination through the IPv4 proxy" "$want" 30 http://10.200.2.2:8080/blob
 mprox_fetch "IPv6 destination through the IPv4 proxy" "$want" 30 'http://[fd00:200:2::2]:8080/blob'
-check "upstream p6 socks5://[fd00:200:1::1]:1080 instead" mprox_config mprox0 <<'EOF'
-upstream flush
-upstream add p6 socks5://[fd00:200:1::1]:1080
-EOF
+check "upstream p6 socks5://[fd00:200:1::1]:1080 instead" \
+	mprox_use_upstream mprox0 p6 'socks5://[fd00:200:1::1]:1080'
 mprox_fetch "IPv4 destination through the IPv6 proxy" "$want" 30 http://10.200.2.2:8080/blob
 mprox_fetch "IPv6 destination through the IPv6 proxy" "$want" 30 'http://[fd00:200:2::2]:8080/blob'
 check_flows_drain mprox0 30

@@ -32,11 +32,6 @@ step "a server that accepts and never answers on the proxy host" wait_for 20 top
 check "10.200.3.0/24 routed into mprox0 too (the proxy host has no route there)" \
 	topo_ns $TOPO_C ip route add 10.200.3.0/24 dev mprox0
 
-# use_upstream NAME URL: the device's only upstream from now on.
-use_upstream() {
-	printf 'upstream flush\nupstream add %s %s\n' "$1" "$2" | mprox_config mprox0
-}
-
 connects() {
 	local v
 	v=$(mprox_stat mprox0 "stats.connects.$1" 2>/dev/null)
@@ -140,7 +135,8 @@ done
 check "set connect_timeout_ms $timeout_ms" mprox_set mprox0 connect_timeout_ms $timeout_ms
 
 # The proxy is not listening: its host answers the driver's SYN with a RST.
-check "upstream on a port nobody listens on" use_upstream down socks5://10.200.1.1:1090
+check "upstream on a port nobody listens on" \
+	mprox_use_upstream mprox0 down socks5://10.200.1.1:1090
 before=$(connects upstream_down)
 expect_error "proxy not listening" http://10.200.2.2:8080/page.html "No route to host" \
 	$((timeout_ms + slack_ms))
@@ -148,7 +144,7 @@ counted upstream_down "$before"
 
 # The proxy accepts and never answers: the handshake times out after
 # connect_timeout_ms, not earlier.
-check "upstream that never answers" use_upstream mute socks5://10.200.1.1:1084
+check "upstream that never answers" mprox_use_upstream mprox0 mute socks5://10.200.1.1:1084
 before=$(connects timeout)
 expect_error "proxy silent in the handshake" http://10.200.2.2:8080/page.html "No route to host" \
 	$((timeout_ms + slack_ms)) $((timeout_ms - 100))
@@ -156,7 +152,7 @@ counted timeout "$before"
 
 # RFC 1929: dante refuses a wrong password; the application gets a RST.
 check "upstream dante with a wrong password" \
-	use_upstream dante socks5://mproxuser:wrong@10.200.1.1:1081
+	mprox_use_upstream mprox0 dante socks5://mproxuser:wrong@10.200.1.1:1081
 before=$(connects auth_failed)
 expect_error "wrong password" http://10.200.2.2:8080/page.html "Connection refused" \
 	$((timeout_ms + slack_ms))
@@ -169,13 +165,14 @@ grep -q "upstream dante: the proxy refused our credentials" <(dmesg) &&
 check "connect_timeout_ms back to 10000 (dante checks passwords slowly)" \
 	mprox_set mprox0 connect_timeout_ms 10000
 check "upstream dante with the right password (':' as %3A)" \
-	use_upstream dante 'socks5://mproxuser:pa55%3Aw0rd@10.200.1.1:1081'
+	mprox_use_upstream mprox0 dante 'socks5://mproxuser:pa55%3Aw0rd@10.200.1.1:1081'
 mprox_fetch "a page through dante with username/password" "$page_sha" 30 \
 	http://10.200.2.2:8080/page.html
 
 # A server that sends every byte of its replies alone, 50 ms apart: at
 # least 1 + 9 gaps (IPv4 reply) and 1 + 21 (IPv6 reply).
-check "upstream slow, answering byte by byte" use_upstream slow socks5://10.200.1.1:1082
+check "upstream slow, answering byte by byte" \
+	mprox_use_upstream mprox0 slow socks5://10.200.1.1:1082
 mprox_fetch "a page through the byte-by-byte server" "$page_sha" 30 \
 	http://10.200.2.2:8080/page.html
 # The SYN is held until the proxy's reply is complete: curl's connect()
@@ -196,7 +193,8 @@ check "the byte-by-byte server carried both" sh -c \
 # still reaches curl at its own --limit-rate, then the end: so "promptly"
 # is measured from the last byte curl got, not from the kill. A stall is
 # curl still running 5 s after its last byte.
-check "upstream victim, the second microsocks" use_upstream victim socks5://10.200.1.1:1083
+check "upstream victim, the second microsocks" \
+	mprox_use_upstream mprox0 victim socks5://10.200.1.1:1083
 rm -f /tmp/mprox-killed.rc /tmp/mprox-killed.out
 (
 	topo_ns $TOPO_C curl -sS --connect-timeout 15 --max-time 120 --limit-rate 1M \
@@ -247,7 +245,7 @@ check_flows_drain mprox0 30
 # silent for 20 s, echo again. The 20 s wait is the test: it is longer than
 # any timer the data path runs on its own (flow GC, keepalive), but far
 # below tcp_idle_timeout_s.
-check "upstream p1 again" use_upstream p1 socks5://10.200.1.1:1080
+check "upstream p1 again" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080
 expired=$(mprox_stat mprox0 stats.flows.expired 2>/dev/null)
 rm -f /tmp/mprox-idle.out
 topo_ns $TOPO_C python3 "$MPROX_NETUTIL" idle 10.200.2.2 7007 20 >/tmp/mprox-idle.out 2>&1 &

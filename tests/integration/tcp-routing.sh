@@ -131,19 +131,15 @@ fi
 [ "$(dmesg | grep -c "goes through an mprox device")" -gt "$dmesg_before" ] &&
 	pass "the kernel log names the loop" || fail "no loop message in the kernel log"
 # "dev": the upstream's sockets leave through c0 whatever the rules say.
-check "upstream p1 again, bound to c0" mprox_config mprox0 <<'EOF2'
-upstream flush
-upstream add p1 socks5://10.200.1.1:1080 dev c0
-EOF2
+check "upstream p1 again, bound to c0" \
+	mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080 dev c0
 [ "$(mprox_stat mprox0 config.upstreams.0.dev)" = c0 ] && pass "the JSON shows dev c0" ||
 	fail "the JSON: $(mprox_stat mprox0 config.upstreams)"
 mprox_fetch "upstream bound to c0: the loop rule does not matter" "$want" 30 \
 	http://10.200.2.2:8080/blob
 down=$(mprox_stat mprox0 stats.connects.upstream_down)
-check "upstream bound to an interface that does not exist" mprox_config mprox0 <<'EOF2'
-upstream flush
-upstream add p1 socks5://10.200.1.1:1080 dev nosuch0
-EOF2
+check "upstream bound to an interface that does not exist" \
+	mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080 dev nosuch0
 out=$(c python3 "$MPROX_NETUTIL" connect 10.200.2.2 8080 20 2>&1)
 case $out in
 EHOSTUNREACH*) pass "no such interface: connect() fails with EHOSTUNREACH ($out ms)" ;;
@@ -151,10 +147,7 @@ EHOSTUNREACH*) pass "no such interface: connect() fails with EHOSTUNREACH ($out 
 esac
 [ "$(mprox_stat mprox0 stats.connects.upstream_down)" -gt "$down" ] &&
 	pass "connects.upstream_down counted it" || fail "connects: $(mprox_stat mprox0 stats.connects)"
-check "upstream p1 unbound again" mprox_config mprox0 <<'EOF2'
-upstream flush
-upstream add p1 socks5://10.200.1.1:1080
-EOF2
+check "upstream p1 unbound again" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080
 step "remove the rule" c ip rule del fwmark 0x6d70 lookup 100 pref 101
 mprox_fetch "without it, fetches work again" "$want" 30 http://10.200.2.2:8080/blob
 # max_flows: one open connection, and the next SYN gets a RST.

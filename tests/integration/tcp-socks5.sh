@@ -80,18 +80,13 @@ mprox_fetch "IPv6 destination through the IPv4 proxy" "$mid_sha" 60 'http://[fd0
 opened=$((opened + 1))
 watch_conn "IPv6 destination in conns" fd00:200:2::2 "[fd00:200:2::2]:7007" p1 "[fd00:200:1::2]:"
 
-check "replace the upstream by p6 socks5://[fd00:200:1::1]:1080" mprox_config mprox0 <<'EOF'
-upstream flush
-upstream add p6 socks5://[fd00:200:1::1]:1080
-EOF
+check "replace the upstream by p6 socks5://[fd00:200:1::1]:1080" \
+	mprox_use_upstream mprox0 p6 'socks5://[fd00:200:1::1]:1080'
 mprox_fetch "IPv4 destination through the IPv6 proxy" "$mid_sha" 60 http://10.200.2.2:8080/mid
 opened=$((opened + 1))
 watch_conn "IPv4 destination through p6 in conns" 10.200.2.2 "10.200.2.2:7007" p6 "10.200.1.2:"
 
-check "back to upstream p1" mprox_config mprox0 <<'EOF'
-upstream flush
-upstream add p1 socks5://10.200.1.1:1080
-EOF
+check "back to upstream p1" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080
 
 # Urgent data: the relay's zero-copy path stops at the urgent mark and the
 # copy path steps over the out-of-band byte; the stream must go on after it.

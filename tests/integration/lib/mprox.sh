@@ -10,6 +10,9 @@
 #                               (the client has no other way to the server)
 #   mprox_config DEV            apply stdin to DEV in one write (mprox-config)
 #   mprox_upstream DEV NAME URL "upstream add NAME URL"
+#   mprox_use_upstream DEV NAME URL [OPTION...]
+#                               "upstream flush", "upstream add NAME URL
+#                               [OPTION...]" in one write: the only upstream
 #   mprox_set DEV KEY VALUE     "set KEY VALUE"
 #   mprox_json DEV              print DEV's JSON state document
 #   mprox_stat DEV PATH         print one value of it: stats.flows.active
@@ -75,6 +78,10 @@ mprox_up() {
 
 mprox_upstream() {
 	echo "upstream add $2 $3" | mprox_config "$1"
+}
+
+mprox_use_upstream() {
+	printf 'upstream flush\nupstream add %s\n' "${*:2}" | mprox_config "$1"
 }
 
 mprox_set() {
