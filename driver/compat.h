@@ -100,4 +100,18 @@ static inline void mprox_compat_sw_netstats_tx_add(struct net_device *dev,
 #endif
 }
 
+/*
+ * The TCP socket hash of a namespace: tcp_death_row became a pointer in
+ * 5.17 and embedded again in 6.1; every version has its hashinfo.
+ */
+static inline struct inet_hashinfo *mprox_compat_tcp_hashinfo(struct net *net)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 17, 0) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+	return net->ipv4.tcp_death_row->hashinfo;
+#else
+	return net->ipv4.tcp_death_row.hashinfo;
+#endif
+}
+
 #endif /* _MPROX_COMPAT_H */

@@ -221,11 +221,6 @@ static struct sk_buff *mprox_reply_icmp(const struct sk_buff *in,
 	return skb;
 }
 
-struct sk_buff *mprox_reply_rst_seq(const struct mprox_pkt *p, u32 seq)
-{
-	return mprox_reply_tcp_rst(p, seq, false, 0);
-}
-
 struct sk_buff *mprox_reply_build(const struct sk_buff *skb,
 				  const struct mprox_pkt *p,
 				  enum mprox_reply_kind kind)

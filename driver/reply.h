@@ -34,11 +34,4 @@ struct sk_buff *mprox_reply_build(const struct sk_buff *skb,
 				  const struct mprox_pkt *p,
 				  enum mprox_reply_kind kind);
 
-/*
- * A RST with sequence number @seq (host order) from @p's destination to
- * its source, where @p only needs family, addresses and ports. For a
- * connection the app believes open: @seq must be what it expects next.
- */
-struct sk_buff *mprox_reply_rst_seq(const struct mprox_pkt *p, u32 seq);
-
 #endif /* _MPROX_REPLY_H */

@@ -4,9 +4,12 @@
  */
 
 #include <linux/tcp.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_hashtables.h>
 #include <net/ipv6.h>
 #include <net/tcp.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "datapath.h"
 #include "device.h"
@@ -25,20 +28,40 @@ void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,
 		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 }
 
-void mprox_tcp_reset_app(struct mprox_datapath *dp, const struct mprox_flow *f,
-			 u32 seq)
+/*
+ * A RST sent into the stack would do only at exactly the sequence number
+ * the app expects next (RFC 5961), which segments still on their way make
+ * a guess; and once the device is down, the listener's own RST has no way
+ * to the app. So find the app's socket, the receiver of D:P -> A:a in the
+ * device's namespace, and abort it where it stands.
+ */
+void mprox_tcp_abort_app(struct mprox_datapath *dp,
+			 const struct mprox_flow *f)
 {
-	struct mprox_pkt p = {
-		.family = f->app.family,
-		.saddr = f->app.saddr,
-		.daddr = f->app.daddr,
-		.sport = f->app.sport,
-		.dport = f->app.dport,
-	};
-	struct sk_buff *rst = mprox_reply_rst_seq(&p, seq);
+	struct net_device *dev = dp->md->dev;
+	struct net *net = dev_net(dev);
+	struct inet_hashinfo *hinfo = mprox_compat_tcp_hashinfo(net);
+	const struct mprox_flow_key *k = &f->app;
+	struct sock *sk;
 
-	if (rst && !mprox_inject_rx(&dp->inject, rst))
-		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+	rcu_read_lock();
+	if (k->family == AF_INET6)
+		sk = __inet6_lookup_established(net, hinfo, &k->daddr.v6,
+						k->dport, &k->saddr.v6,
+						ntohs(k->sport), dev->ifindex,
+						0);
+	else
+		sk = __inet_lookup_established(net, hinfo, k->daddr.v4.s_addr,
+					       k->dport, k->saddr.v4.s_addr,
+					       ntohs(k->sport), dev->ifindex,
+					       0);
+	rcu_read_unlock();
+	if (!sk)
+		return;
+	/* A time-wait or request socket has no app waiting on it. */
+	if (sk_fullsock(sk))
+		tcp_abort(sk, ECONNRESET);
+	sock_gen_put(sk);
 }
 
 /* Rewrite @skb (parsed into @p) to @k's tuple and deliver it locally. */

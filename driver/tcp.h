@@ -25,11 +25,12 @@ void mprox_tcp_refuse_syn(struct mprox_datapath *dp, struct mprox_flow *f,
 			  enum mprox_reply_kind kind);
 
 /*
- * Reset the app's side of @f, whose next expected sequence number is
- * @seq: for a connection torn down while the app may still use it.
+ * Abort the app's own socket of @f with ECONNRESET, as `ss -K` would, if
+ * it is still there: for a connection torn down while the app may still
+ * use it or still wait for its connect(). Process context.
  */
-void mprox_tcp_reset_app(struct mprox_datapath *dp, const struct mprox_flow *f,
-			 u32 seq);
+void mprox_tcp_abort_app(struct mprox_datapath *dp,
+			 const struct mprox_flow *f);
 
 /* Answer the app's packet @skb (parsed into @p) with @kind; @skb is kept. */
 void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,

@@ -268,6 +268,28 @@ now=$(mprox_stat mprox0 stats.flows.expired 2>/dev/null)
 [ -n "$now" ] && [ "$now" = "$expired" ] && pass "no flow expired meanwhile ($now)" ||
 	fail "flows.expired went from '$expired' to '$now'"
 
-mprox_case_teardown
+# A connect still waiting for its upstream when the device goes: the driver
+# aborts the app's socket, so connect() fails at once with ECONNRESET
+# rather than retrying its SYN until the app's own timeout.
+check "upstream that never answers, again" \
+	mprox_use_upstream mprox0 mute socks5://10.200.1.1:1084
+rm -f /tmp/mprox-pending.out
+topo_ns $TOPO_C python3 "$MPROX_NETUTIL" connect 10.200.2.2 8080 60 >/tmp/mprox-pending.out 2>&1 &
+pending_pid=$!
+if wait_stat_above mprox0 stats.flows.active 0 20; then pass "a connect waits for the silent upstream"; else
+	fail "a connect waits for the silent upstream"; fi
+t0=$(ms_now)
+check "ip link del mprox0" topo_ns $TOPO_C ip link del mprox0
+wait_for 60 test -s /tmp/mprox-pending.out
+ms=$(($(ms_now) - t0))
+out=$(cat /tmp/mprox-pending.out)
+if [ "${out%% *}" = ECONNRESET ] && [ "$ms" -le "$(mprox_scale 3000 10000)" ]; then
+	pass "the waiting connect() fails with ECONNRESET $ms ms after ip link del"
+else
+	fail "the waiting connect(): '$out' $ms ms after ip link del; want ECONNRESET at once"
+fi
+wait "$pending_pid"
+topo_down
+check "rmmod mprox" mprox_unload
 plan "$tap_n"
 tap_exit

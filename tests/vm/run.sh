@@ -108,12 +108,12 @@ for c in "$cases_dir"/*.sh; do
 done
 [ "$mode" = shell ] || [ -n "$cases" ] || die "no case matches '$pattern'"
 ncases=$(wc -w <<<"$cases")
-# Every case's limit ("# case-timeout: N" in it, else CASE_TIMEOUT), and the
-# boot on top.
+# Every case's limit (the larger of "# case-timeout: N" in it and
+# CASE_TIMEOUT), and the boot on top.
 budget=180
 for c in $cases; do
 	t=$(sed -n 's/^# case-timeout: \([0-9][0-9]*\)$/\1/p' "$c" | head -n 1)
-	budget=$((budget + ${t:-$CASE_TIMEOUT}))
+	budget=$((budget + (${t:-0} > CASE_TIMEOUT ? ${t:-0} : CASE_TIMEOUT)))
 done
 VM_TIMEOUT=${VM_TIMEOUT:-$budget}
 
