@@ -51,6 +51,18 @@ static bool mprox_relay_src_eof(struct sock *sk)
 	       skb_queue_empty(&sk->sk_receive_queue);
 }
 
+/*
+ * Nothing to read, no FIN and no error? Then a pass has nothing to do, and
+ * most passes find one direction idle. Lockless: what arrives after this
+ * look calls data_ready, which runs the work again.
+ */
+static bool mprox_relay_src_idle(struct sock *sk)
+{
+	return skb_queue_empty_lockless(&sk->sk_receive_queue) &&
+	       !(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+	       !READ_ONCE(sk->sk_err);
+}
+
 /* Bytes moved, 0 when nothing could move, or -errno. */
 static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 			      struct sock *dst, size_t budget)
@@ -61,6 +73,8 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 	};
 	int n;
 
+	if (mprox_relay_src_idle(src))
+		return 0;
 	/*
 	 * Corked while we queue one skb fragment at a time, so the sink
 	 * sends full segments and not one per fragment; uncorking pushes
