@@ -80,9 +80,10 @@ server = {"10.200.2.2", "fd00:200:2::2"}
 for s, d, p, port, n in rows:
     if str(s) in server:
         continue
-    # IPv6 housekeeping (router solicitations, MLD) from link-local or
-    # unspecified sources to multicast groups belongs to no connection.
-    housekeeping = (s.is_link_local or s.is_unspecified) and d.is_multicast
+    # IPv6 housekeeping from link-local or unspecified sources belongs to
+    # no connection: router solicitations and MLD to multicast groups, and
+    # neighbour discovery (ICMPv6), also unicast to a neighbour.
+    housekeeping = (s.is_link_local or s.is_unspecified) and (d.is_multicast or p == "icmp6")
     ok = str(s) in ("10.200.2.1", "fd00:200:2::1") or housekeeping
     assert ok, "%s -> %s %s %s: %d packets not from the proxy host" % (s, d, p, port, n)'
 check "server link: no address of the client's link anywhere" verify /tmp/mprox-s0.txt '
