@@ -8,6 +8,7 @@
 
 #include <linux/version.h>
 #include <linux/netdevice.h>
+#include <linux/timer.h>
 #include <net/route.h>
 
 /* 6.12 moved LLTX and NETNS_LOCAL from feature bits to device fields. */
@@ -111,6 +112,16 @@ static inline struct inet_hashinfo *mprox_compat_tcp_hashinfo(struct net *net)
 	return net->ipv4.tcp_death_row->hashinfo;
 #else
 	return net->ipv4.tcp_death_row.hashinfo;
+#endif
+}
+
+/* del_timer_sync() became timer_delete_sync() in 6.2. */
+static inline int mprox_compat_timer_delete_sync(struct timer_list *timer)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return timer_delete_sync(timer);
+#else
+	return del_timer_sync(timer);
 #endif
 }
 

@@ -31,6 +31,8 @@ struct mprox_upstream {
 	struct mprox_upstream_spec spec;
 	/* Connects this upstream refused for bad credentials. */
 	atomic64_t auth_failed;
+	/* jiffies when a flow last asked for it (spare.c); 0: never. */
+	unsigned long spares_wanted;
 };
 
 static inline struct mprox_upstream *mprox_upstream_get(struct mprox_upstream *up)

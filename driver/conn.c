@@ -11,6 +11,7 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "datapath.h"
 #include "device.h"
@@ -45,7 +46,15 @@ struct mprox_conn {
 	struct mprox_datapath *dp;
 	struct mprox_flow *flow;
 	struct mprox_upstream *up;
-	struct delayed_work work;
+	/*
+	 * Runs the connection: the handshake, then each relay pass. Kicked by
+	 * every socket callback, so kicking must cost nothing when it is
+	 * queued already: a plain work, and the one deadline on a timer of
+	 * its own (a delayed work's kick would re-queue it every time).
+	 */
+	struct work_struct work;
+	/* ACCEPT: runs the work at accept_deadline. */
+	struct timer_list accept_timer;
 	struct mprox_waiter waiter;
 	/* Protects phase and app.sock against the listener's attach. */
 	spinlock_t lock;
@@ -60,10 +69,19 @@ struct mprox_conn {
 	struct mprox_relay_dir to_app;
 };
 
+static void mprox_conn_work(struct work_struct *work);
+
 static void mprox_conn_kick(struct mprox_conn *c)
 {
 	wake_up(&c->waiter.wq);
-	mod_delayed_work(mprox_conn_wq, &c->work, 0);
+	queue_work(mprox_conn_wq, &c->work);
+}
+
+static void mprox_conn_accept_timeout(struct timer_list *t)
+{
+	struct mprox_conn *c = from_timer(c, t, accept_timer);
+
+	queue_work(mprox_conn_wq, &c->work);
 }
 
 /*
@@ -168,6 +186,8 @@ struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 	c->up = mprox_upstream_get(up);
 	spin_lock_init(&c->lock);
 	init_waitqueue_head(&c->waiter.wq);
+	INIT_WORK(&c->work, mprox_conn_work);
+	timer_setup(&c->accept_timer, mprox_conn_accept_timeout, 0);
 	c->phase = MPROX_CONN_CONNECT;
 	atomic_inc(&dp->nr_conns);
 	return c;
@@ -232,17 +252,57 @@ static enum mprox_reply_kind mprox_conn_refusal(enum mprox_connect_result res)
 	}
 }
 
+/*
+ * Our connection to the upstream for @dest, through its handshake: on a
+ * spare when one is ready, else on a socket of our own.
+ */
+static enum mprox_connect_result
+mprox_conn_upstream(struct mprox_conn *c, const struct mprox_socks5_dest *dest,
+		    u32 mark)
+{
+	struct mprox_datapath *dp = c->dp;
+	enum mprox_connect_result res;
+	struct socket *sock;
+	int err;
+
+	sock = mprox_spares_take(&dp->spares, c->up);
+	if (sock) {
+		mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
+		res = mprox_upstream_request(sock, c->up, dest, &c->waiter);
+		/*
+		 * The proxy may have closed the spare just before our request
+		 * reached it: that says nothing about @dest. Ask again on a
+		 * connection of our own.
+		 */
+		if (res != MPROX_CONNECT_PROXY_ERROR)
+			return res;
+		mprox_conn_sock_release(&c->upstream);
+	}
+
+	err = mprox_upstream_socket(dev_net(dp->md->dev), c->up, mark, &sock);
+	if (err) {
+		if (err == -EAFNOSUPPORT)
+			pr_warn_ratelimited("upstream %s: host names are not resolved in the kernel yet; give an address\n",
+					    c->up->spec.name);
+		else if (err == -ENODEV)
+			pr_warn_ratelimited("upstream %s: no interface %s\n",
+					    c->up->spec.name, c->up->spec.dev);
+		return err == -ENODEV ? MPROX_CONNECT_UPSTREAM_DOWN :
+					MPROX_CONNECT_PROXY_ERROR;
+	}
+	mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
+	return mprox_upstream_handshake(sock, c->up, dest, &c->waiter);
+}
+
 static void mprox_conn_connect(struct mprox_conn *c)
 {
 	struct mprox_datapath *dp = c->dp;
 	struct mprox_flow *f = c->flow;
 	struct mprox_socks5_dest dest = {};
 	enum mprox_connect_result res;
-	struct socket *sock = NULL;
 	struct mprox_config *cfg;
 	unsigned long timeout;
 	u32 mark;
-	int err;
 
 	rcu_read_lock();
 	cfg = rcu_dereference(dp->md->config);
@@ -259,20 +319,7 @@ static void mprox_conn_connect(struct mprox_conn *c)
 		dest.addr.v4 = f->app.daddr.v4;
 
 	mprox_flow_set_state(f, MPROX_FLOW_CONNECTING);
-	err = mprox_upstream_socket(dev_net(dp->md->dev), c->up, mark, &sock);
-	if (err) {
-		if (err == -EAFNOSUPPORT)
-			pr_warn_ratelimited("upstream %s: host names are not resolved in the kernel yet; give an address\n",
-					    c->up->spec.name);
-		else if (err == -ENODEV)
-			pr_warn_ratelimited("upstream %s: no interface %s\n",
-					    c->up->spec.name, c->up->spec.dev);
-		res = err == -ENODEV ? MPROX_CONNECT_UPSTREAM_DOWN :
-				       MPROX_CONNECT_PROXY_ERROR;
-	} else {
-		mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
-		res = mprox_upstream_handshake(sock, c->up, &dest, &c->waiter);
-	}
+	res = mprox_conn_upstream(c, &dest, mark);
 	if (res == MPROX_CONNECT_OK && READ_ONCE(c->dying))
 		res = MPROX_CONNECT_ABORTED;
 	atomic64_inc(&dp->connects[res]);
@@ -302,8 +349,8 @@ static void mprox_conn_connect(struct mprox_conn *c)
 	mprox_flow_set_state(f, MPROX_FLOW_ESTABLISHED);
 	mprox_tcp_release_syn(dp, f);
 	mprox_listener_accept_now(dp, f->app.family);
-	/* Unless the listener's attach has kicked us already. */
-	queue_delayed_work(mprox_conn_wq, &c->work, timeout);
+	/* The listener's attach kicks us, or the deadline does. */
+	mod_timer(&c->accept_timer, c->accept_deadline);
 }
 
 void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,
@@ -376,13 +423,12 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		return;
 	}
 	if (up == MPROX_RELAY_AGAIN || down == MPROX_RELAY_AGAIN)
-		mod_delayed_work(mprox_conn_wq, &c->work, 0);
+		queue_work(mprox_conn_wq, &c->work);
 }
 
 static void mprox_conn_work(struct work_struct *work)
 {
-	struct mprox_conn *c = container_of(to_delayed_work(work),
-					    struct mprox_conn, work);
+	struct mprox_conn *c = container_of(work, struct mprox_conn, work);
 	enum mprox_conn_phase phase;
 
 	spin_lock_bh(&c->lock);
@@ -400,11 +446,9 @@ static void mprox_conn_work(struct work_struct *work)
 		mprox_conn_connect(c);
 		break;
 	case MPROX_CONN_ACCEPT:
+		/* Kicked before the attach (a callback), or timed out. */
 		if (time_after_eq(jiffies, c->accept_deadline))
 			mprox_conn_close(c, true);
-		else
-			queue_delayed_work(mprox_conn_wq, &c->work,
-					   c->accept_deadline - jiffies);
 		break;
 	case MPROX_CONN_RELAY:
 		mprox_conn_relay(c);
@@ -417,8 +461,7 @@ static void mprox_conn_work(struct work_struct *work)
 void mprox_conn_start(struct mprox_conn *c, struct mprox_flow *f)
 {
 	c->flow = f;
-	INIT_DELAYED_WORK(&c->work, mprox_conn_work);
-	queue_delayed_work(mprox_conn_wq, &c->work, 0);
+	queue_work(mprox_conn_wq, &c->work);
 }
 
 void mprox_conn_flow_killed(struct mprox_flow *f)
@@ -438,8 +481,12 @@ void mprox_conn_flow_release(struct mprox_flow *f)
 
 	if (!c)
 		return;
-	/* A kick may have queued the work after it closed. */
-	cancel_delayed_work_sync(&c->work);
+	/*
+	 * Closed: nothing arms the timer any more, but it may still queue
+	 * the work, as may a late kick.
+	 */
+	mprox_compat_timer_delete_sync(&c->accept_timer);
+	cancel_work_sync(&c->work);
 	mprox_conn_free(c);
 }
 

@@ -83,6 +83,7 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct mprox_dev *md)
 	memset(&dp->old_flows, 0, sizeof(dp->old_flows));
 	INIT_WORK(&dp->accept_work, mprox_listener_accept_work);
 	mutex_init(&dp->accept_lock);
+	mprox_spares_setup(&dp->spares);
 }
 
 static void mprox_datapath_pools(struct mprox_flow_table_params *p)
@@ -142,6 +143,7 @@ int mprox_datapath_start(struct mprox_datapath *dp)
 	err = mprox_flow_table_init(&dp->flows, &p);
 	if (err)
 		goto err_listeners;
+	mprox_spares_start(&dp->spares);
 	WRITE_ONCE(dp->running, true);
 	return 0;
 
@@ -163,6 +165,8 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 	WRITE_ONCE(dp->running, false);
 	/* No xmit sees the data path running from here on. */
 	synchronize_net();
+	/* Connections still handshaking open their own upstream sockets. */
+	mprox_spares_stop(&dp->spares);
 
 	mprox_listener_quiesce(&dp->listener[0]);
 	mprox_listener_quiesce(&dp->listener[1]);
@@ -195,6 +199,7 @@ void mprox_datapath_reconfigure(struct mprox_datapath *dp)
 		return;
 	mprox_datapath_timeouts(dp, &tcp, &udp);
 	mprox_flow_table_set_timeouts(&dp->flows, tcp, udp);
+	mprox_spares_reconfigure(&dp->spares);
 }
 
 /* RTNL held, or called from the status reader under its own rules. */

@@ -31,6 +31,7 @@
 #include "flow.h"
 #include "inject.h"
 #include "socks5.h"
+#include "spare.h"
 
 struct mprox_dev;
 
@@ -69,6 +70,8 @@ struct mprox_datapath {
 	atomic_t nr_conns;
 	/* Weighted round robin over the upstreams. */
 	atomic_t next_upstream;
+	/* Upstream connections negotiated ahead of need. */
+	struct mprox_spares spares;
 
 	/* Counters: the device's lifetime, across stops. */
 	atomic64_t drops[MPROX_DROP_COUNT];

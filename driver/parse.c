@@ -40,6 +40,12 @@ const struct mprox_tunable_info mprox_tunables[MPROX_TUNE_COUNT] = {
 	[MPROX_TUNE_MAX_FLOWS] = {
 		.key = "max_flows", .min = 1, .max = 1048576, .def = 65536,
 	},
+	[MPROX_TUNE_SPARE_CONNS] = {
+		.key = "spare_conns", .min = 0, .max = 16, .def = 0,
+	},
+	[MPROX_TUNE_SPARE_IDLE_S] = {
+		.key = "spare_idle_s", .min = 1, .max = 3600, .def = 10,
+	},
 };
 
 /* A piece of the input: never NUL terminated. */

@@ -151,6 +151,13 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 			    atomic64_read(&dp->connects[i]));
 	json_printf(j, "},\"bytes\":{\"up\":%lld,\"down\":%lld}",
 		    atomic64_read(&dp->bytes_up), atomic64_read(&dp->bytes_down));
+	json_printf(j, ",\"spares\":{\"ready\":%u,\"opened\":%lld,\"used\":%lld,",
+		    mprox_spares_ready(&dp->spares),
+		    atomic64_read(&dp->spares.opened),
+		    atomic64_read(&dp->spares.used));
+	json_printf(j, "\"expired\":%lld,\"failed\":%lld}",
+		    atomic64_read(&dp->spares.expired),
+		    atomic64_read(&dp->spares.failed));
 	json_printf(j, ",\"drops\":{");
 	for (i = 0; i < MPROX_DROP_COUNT; i++)
 		json_printf(j, "%s\"%s\":%lld", i ? "," : "", mprox_drop_name(i),

@@ -243,22 +243,19 @@ mprox_upstream_verdict(struct mprox_upstream *up, enum mprox_connect_result res,
 	return MPROX_CONNECT_OK;
 }
 
+/* SOCKS5 up to the request: the method, and the password if it asks. */
 static enum mprox_connect_result
-mprox_upstream_socks5(struct socket *sock,
-		      struct mprox_upstream *up,
-		      const struct mprox_socks5_dest *dest,
-		      struct mprox_waiter *w)
+mprox_upstream_socks5_auth(struct socket *sock,
+			   struct mprox_upstream *up,
+			   struct mprox_waiter *w)
 {
 	const struct mprox_upstream_spec *s = &up->spec;
 	bool userpass = s->user[0] != '\0';
-	struct mprox_socks5_reply reply;
 	enum mprox_connect_result res;
 	u8 buf[MPROX_SOCKS5_AUTH_MAX];
 	u8 method;
 	int len, ret;
 
-	BUILD_BUG_ON(sizeof(buf) < MPROX_SOCKS5_REQUEST_MAX ||
-		     sizeof(buf) < MPROX_SOCKS5_REPLY_MAX);
 	len = mprox_socks5_greeting(buf, sizeof(buf), userpass);
 	res = mprox_upstream_send(sock, buf, len);
 	if (res != MPROX_CONNECT_OK)
@@ -269,27 +266,36 @@ mprox_upstream_socks5(struct socket *sock,
 					     mprox_parse_method_noauth,
 				  &method, w, &ret);
 	res = mprox_upstream_verdict(up, res, ret);
-	if (res != MPROX_CONNECT_OK)
+	if (res != MPROX_CONNECT_OK || method != MPROX_SOCKS5_METHOD_USERPASS)
 		return res;
 
-	if (method == MPROX_SOCKS5_METHOD_USERPASS) {
-		len = mprox_socks5_auth_request(buf, sizeof(buf), s->user,
-						strlen(s->user), s->password,
-						strlen(s->password));
-		if (len < 0)
-			return mprox_upstream_auth_failed(up);
-		res = mprox_upstream_send(sock, buf, len);
-		memzero_explicit(buf, sizeof(buf));
-		if (res != MPROX_CONNECT_OK)
-			return res;
-		res = mprox_upstream_recv(sock, buf, sizeof(buf),
-					  MPROX_SOCKS5_AUTH_REPLY_LEN,
-					  mprox_parse_auth, NULL, w, &ret);
-		res = mprox_upstream_verdict(up, res, ret);
-		if (res != MPROX_CONNECT_OK)
-			return res;
-	}
+	len = mprox_socks5_auth_request(buf, sizeof(buf), s->user,
+					strlen(s->user), s->password,
+					strlen(s->password));
+	if (len < 0)
+		return mprox_upstream_auth_failed(up);
+	res = mprox_upstream_send(sock, buf, len);
+	memzero_explicit(buf, sizeof(buf));
+	if (res != MPROX_CONNECT_OK)
+		return res;
+	res = mprox_upstream_recv(sock, buf, sizeof(buf),
+				  MPROX_SOCKS5_AUTH_REPLY_LEN,
+				  mprox_parse_auth, NULL, w, &ret);
+	return mprox_upstream_verdict(up, res, ret);
+}
 
+/* The SOCKS5 CONNECT request and its reply. */
+static enum mprox_connect_result
+mprox_upstream_socks5_connect(struct socket *sock,
+			      const struct mprox_socks5_dest *dest,
+			      struct mprox_waiter *w)
+{
+	struct mprox_socks5_reply reply;
+	enum mprox_connect_result res;
+	u8 buf[MPROX_SOCKS5_REPLY_MAX];
+	int len, ret;
+
+	BUILD_BUG_ON(sizeof(buf) < MPROX_SOCKS5_REQUEST_MAX);
 	len = mprox_socks5_connect_request(buf, sizeof(buf), dest);
 	if (len < 0)
 		return MPROX_CONNECT_PROXY_ERROR;
@@ -307,10 +313,9 @@ mprox_upstream_socks5(struct socket *sock,
 }
 
 enum mprox_connect_result
-mprox_upstream_handshake(struct socket *sock,
-			 struct mprox_upstream *up,
-			 const struct mprox_socks5_dest *dest,
-			 struct mprox_waiter *w)
+mprox_upstream_prepare(struct socket *sock,
+		       struct mprox_upstream *up,
+		       struct mprox_waiter *w)
 {
 	enum mprox_connect_result res;
 
@@ -320,9 +325,38 @@ mprox_upstream_handshake(struct socket *sock,
 	switch (up->spec.proto) {
 	case MPROX_PROTO_SOCKS5:
 	case MPROX_PROTO_SOCKS5H:
-		return mprox_upstream_socks5(sock, up, dest, w);
+		return mprox_upstream_socks5_auth(sock, up, w);
 	default:
 		/* Chosen only among upstreams the data path speaks. */
 		return MPROX_CONNECT_PROXY_ERROR;
 	}
+}
+
+enum mprox_connect_result
+mprox_upstream_request(struct socket *sock,
+		       struct mprox_upstream *up,
+		       const struct mprox_socks5_dest *dest,
+		       struct mprox_waiter *w)
+{
+	switch (up->spec.proto) {
+	case MPROX_PROTO_SOCKS5:
+	case MPROX_PROTO_SOCKS5H:
+		return mprox_upstream_socks5_connect(sock, dest, w);
+	default:
+		return MPROX_CONNECT_PROXY_ERROR;
+	}
+}
+
+enum mprox_connect_result
+mprox_upstream_handshake(struct socket *sock,
+			 struct mprox_upstream *up,
+			 const struct mprox_socks5_dest *dest,
+			 struct mprox_waiter *w)
+{
+	enum mprox_connect_result res;
+
+	res = mprox_upstream_prepare(sock, up, w);
+	if (res != MPROX_CONNECT_OK)
+		return res;
+	return mprox_upstream_request(sock, up, dest, w);
 }

@@ -33,7 +33,20 @@ int mprox_upstream_socket(struct net *net, const struct mprox_upstream *up,
 			  u32 mark, struct socket **sockp);
 
 /*
- * Connect @sock to @up and have the proxy connect to @dest. Returns
+ * The handshake in two halves, so that the first can run ahead of need
+ * (spare.h): connect @sock to @up and negotiate the method (and password),
+ * everything but the request; then the request for @dest and its reply.
+ */
+enum mprox_connect_result mprox_upstream_prepare(struct socket *sock,
+						 struct mprox_upstream *up,
+						 struct mprox_waiter *w);
+enum mprox_connect_result mprox_upstream_request(struct socket *sock,
+						 struct mprox_upstream *up,
+						 const struct mprox_socks5_dest *dest,
+						 struct mprox_waiter *w);
+
+/*
+ * Both halves: connect @sock to @up and have the proxy connect to @dest. Returns
  * MPROX_CONNECT_OK with the socket ready to relay (nothing of the
  * destination's data consumed), or why not.
  */

@@ -143,7 +143,7 @@ qemu=(timeout --foreground "$VM_TIMEOUT" qemu-system-x86_64
 	-accel tcg -cpu max -smp 2 -m "$VM_MEM"
 	-nodefaults -no-user-config -no-reboot -display none -nic none
 	-kernel "$kernel" -initrd "$initramfs"
-	-append "console=ttyS0 panic=-1 oops=panic log_buf_len=16M $extra_append MPROX_JOB=$run/job"
+	-append "console=ttyS0 panic=-1 oops=panic log_buf_len=16M $extra_append ${VM_APPEND:-} MPROX_JOB=$run/job"
 	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
 	-device virtio-rng-pci)

@@ -56,6 +56,10 @@
  *	  tcp_idle_timeout_s   idle TCP flow lifetime      10-604800 (7440)
  *	  udp_idle_timeout_s   idle UDP flow lifetime       5-86400 (60)
  *	  max_flows            flows per device            1-1048576 (65536)
+ *	  spare_conns          connections per upstream made     0-16 (0)
+ *	                       ready ahead of need (spare.h)
+ *	  spare_idle_s         a spare's life unused, and how    1-3600 (10)
+ *	                       long demand keeps spares opened
  *   dns ..., rule ...
  *	Reserved for later features: EOPNOTSUPP.
  *

@@ -5,10 +5,15 @@ every byte of its handshake replies on its own, DELAY_MS apart, then relays
 like any proxy. It proves that a client's SOCKS5 parser takes replies in
 pieces however TCP delivers them.
 
-  slow_socks5.py PORT [DELAY_MS]     (default 50 ms)
+  slow_socks5.py PORT [DELAY_MS [FORGET_MS]]     (default 50 ms, never)
+
+With FORGET_MS, a client whose request comes more than FORGET_MS after
+its method reply is dropped without an answer when the request arrives,
+as by a proxy that gave up on an idle client just then (mprox's spare
+connections must survive this).
 
 Listens on every address, IPv4 and IPv6. Prints one line per CONNECT,
-"CONNECT HOST PORT REP", to stdout.
+"CONNECT HOST PORT REP", and per client dropped so, "FORGOT", to stdout.
 """
 import errno
 import socket
@@ -22,6 +27,7 @@ import time
 from netutil import dual_stack_server, recv_exact
 
 DELAY = 0.05
+FORGET = None
 
 
 def send_slowly(s, data):
@@ -72,7 +78,11 @@ class Handler(socketserver.BaseRequestHandler):
             send_slowly(c, b"\x05\xff")
             return
         send_slowly(c, b"\x05\x00")
+        chosen = time.monotonic()
         ver, cmd, _, atyp = recv_exact(c, 4)
+        if FORGET is not None and time.monotonic() - chosen > FORGET:
+            print("FORGOT", flush=True)
+            return
         if atyp == 1:
             host = socket.inet_ntop(socket.AF_INET, recv_exact(c, 4))
         elif atyp == 4:
@@ -113,12 +123,14 @@ class Handler(socketserver.BaseRequestHandler):
 
 
 def main():
-    global DELAY
-    if len(sys.argv) not in (2, 3):
+    global DELAY, FORGET
+    if len(sys.argv) not in (2, 3, 4):
         print(__doc__, file=sys.stderr)
         return 2
-    if len(sys.argv) == 3:
+    if len(sys.argv) >= 3:
         DELAY = int(sys.argv[2]) / 1000.0
+    if len(sys.argv) == 4:
+        FORGET = int(sys.argv[3]) / 1000.0
     dual_stack_server(int(sys.argv[1]), Handler).serve_forever()
     return 0
 

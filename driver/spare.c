@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Spare upstream connections; see spare.h.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "datapath.h"
+#include "device.h"
+#include "spare.h"
+
+struct mprox_spare {
+	struct list_head node;
+	struct mprox_upstream *up;	/* a reference */
+	struct socket *sock;
+	u32 mark;			/* the fwmark it was opened with */
+	unsigned long since;		/* jiffies: ready since */
+};
+
+/* What the work reads of the configuration, once per pass. */
+struct mprox_spare_params {
+	unsigned int want;		/* spare_conns: per upstream */
+	unsigned long idle;		/* spare_idle_s, in jiffies */
+	unsigned long timeout;		/* connect_timeout_ms, in jiffies */
+	u32 mark;
+};
+
+/* While a spare is being negotiated, its socket wakes the work. */
+struct mprox_spare_watch {
+	struct mprox_waiter *waiter;
+	void (*data_ready)(struct sock *sk);
+	void (*state_change)(struct sock *sk);
+};
+
+static struct mprox_datapath *mprox_spares_dp(struct mprox_spares *sp)
+{
+	return container_of(sp, struct mprox_datapath, spares);
+}
+
+static void mprox_spare_params(struct mprox_datapath *dp,
+			       struct mprox_spare_params *p)
+{
+	const struct mprox_config *cfg;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(dp->md->config);
+	p->want = cfg->tunables[MPROX_TUNE_SPARE_CONNS];
+	p->idle = cfg->tunables[MPROX_TUNE_SPARE_IDLE_S] * HZ;
+	p->timeout = msecs_to_jiffies(cfg->tunables[MPROX_TUNE_CONNECT_TIMEOUT_MS]);
+	p->mark = cfg->fwmark;
+	rcu_read_unlock();
+}
+
+static void mprox_spare_free(struct mprox_spare *s)
+{
+	sock_release(s->sock);
+	mprox_upstream_put(s->up);
+	kfree(s);
+}
+
+static void mprox_spare_free_list(struct list_head *list)
+{
+	struct mprox_spare *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, list, node)
+		mprox_spare_free(s);
+}
+
+/*
+ * Still good for a request: the proxy has neither closed it nor said a
+ * word since the negotiation (anything it sent would be a protocol error).
+ */
+static bool mprox_spare_alive(const struct mprox_spare *s)
+{
+	struct sock *sk = s->sock->sk;
+
+	return READ_ONCE(sk->sk_state) == TCP_ESTABLISHED &&
+	       !READ_ONCE(sk->sk_err) &&
+	       skb_queue_empty_lockless(&sk->sk_receive_queue);
+}
+
+static bool mprox_spare_fits(const struct mprox_spare *s,
+			     const struct mprox_spare_params *p)
+{
+	return s->mark == p->mark && time_before(jiffies, s->since + p->idle) &&
+	       mprox_spare_alive(s);
+}
+
+static void mprox_spare_data_ready(struct sock *sk)
+{
+	struct mprox_spare_watch *sw;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	sw = sk->sk_user_data;
+	if (sw) {
+		sw->data_ready(sk);
+		wake_up(&sw->waiter->wq);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void mprox_spare_state_change(struct sock *sk)
+{
+	struct mprox_spare_watch *sw;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	sw = sk->sk_user_data;
+	if (sw) {
+		sw->state_change(sk);
+		wake_up(&sw->waiter->wq);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void mprox_spare_watch(struct sock *sk, struct mprox_spare_watch *sw)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	sw->data_ready = sk->sk_data_ready;
+	sw->state_change = sk->sk_state_change;
+	sk->sk_user_data = sw;
+	sk->sk_data_ready = mprox_spare_data_ready;
+	sk->sk_state_change = mprox_spare_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void mprox_spare_unwatch(struct sock *sk, struct mprox_spare_watch *sw)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	sk->sk_data_ready = sw->data_ready;
+	sk->sk_state_change = sw->state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* Connect to @up and negotiate, up to the request; NULL if that failed. */
+static struct mprox_spare *mprox_spare_open(struct mprox_spares *sp,
+					    struct mprox_upstream *up,
+					    const struct mprox_spare_params *p)
+{
+	struct mprox_datapath *dp = mprox_spares_dp(sp);
+	struct mprox_spare_watch sw = { .waiter = &sp->waiter };
+	enum mprox_connect_result res;
+	struct mprox_spare *s;
+	struct socket *sock;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	if (mprox_upstream_socket(dev_net(dp->md->dev), up, p->mark, &sock)) {
+		kfree(s);
+		return NULL;
+	}
+	sp->waiter.deadline = jiffies + p->timeout;
+	mprox_spare_watch(sock->sk, &sw);
+	res = mprox_upstream_prepare(sock, up, &sp->waiter);
+	mprox_spare_unwatch(sock->sk, &sw);
+	if (res != MPROX_CONNECT_OK) {
+		sock_release(sock);
+		kfree(s);
+		return NULL;
+	}
+	s->up = mprox_upstream_get(up);
+	s->sock = sock;
+	s->mark = p->mark;
+	s->since = jiffies;
+	return s;
+}
+
+static unsigned int mprox_spares_count(struct mprox_spares *sp,
+				       const struct mprox_upstream *up)
+{
+	struct mprox_spare *s;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&sp->lock);
+	list_for_each_entry(s, &sp->ready, node)
+		n += s->up == up;
+	return n;
+}
+
+static bool mprox_spares_listed(const struct mprox_upstream *up,
+				struct mprox_upstream *const *ups,
+				unsigned int n)
+{
+	while (n--)
+		if (ups[n] == up)
+			return true;
+	return false;
+}
+
+/*
+ * Close the spares that no longer fit: idle too long, dead, opened with
+ * another fwmark, for an upstream no longer configured, or more than
+ * spare_conns for theirs (the oldest go).
+ */
+static void mprox_spares_expire(struct mprox_spares *sp,
+				struct mprox_upstream *const *ups,
+				unsigned int n,
+				const struct mprox_spare_params *p)
+{
+	struct mprox_spare *s, *tmp;
+	LIST_HEAD(gone);
+	u64 nr_gone = 0;
+
+	spin_lock_bh(&sp->lock);
+	list_for_each_entry_safe(s, tmp, &sp->ready, node) {
+		if (mprox_spares_listed(s->up, ups, n) &&
+		    mprox_spare_fits(s, p) &&
+		    mprox_spares_count(sp, s->up) <= p->want)
+			continue;
+		list_move_tail(&s->node, &gone);
+		sp->nr_ready--;
+		nr_gone++;
+	}
+	spin_unlock_bh(&sp->lock);
+	atomic64_add(nr_gone, &sp->expired);
+	mprox_spare_free_list(&gone);
+}
+
+/* Was @up asked for within the idle time? */
+static bool mprox_spares_wanted(const struct mprox_upstream *up,
+				const struct mprox_spare_params *p)
+{
+	unsigned long wanted = READ_ONCE(up->spares_wanted);
+
+	return wanted && time_before(jiffies, wanted + p->idle);
+}
+
+/* Open spares for @up until it has spare_conns of them. */
+static void mprox_spares_fill(struct mprox_spares *sp,
+			      struct mprox_upstream *up,
+			      const struct mprox_spare_params *p)
+{
+	struct mprox_spare *s;
+	bool keep;
+
+	for (;;) {
+		spin_lock_bh(&sp->lock);
+		keep = !sp->stopping && mprox_spares_count(sp, up) < p->want;
+		spin_unlock_bh(&sp->lock);
+		if (!keep || !mprox_spares_wanted(up, p))
+			return;
+		s = mprox_spare_open(sp, up, p);
+		if (!s) {
+			/* The next flow asking for @up tries again. */
+			atomic64_inc(&sp->failed);
+			return;
+		}
+		spin_lock_bh(&sp->lock);
+		keep = !sp->stopping;
+		if (keep) {
+			list_add_tail(&s->node, &sp->ready);
+			sp->nr_ready++;
+		}
+		spin_unlock_bh(&sp->lock);
+		if (!keep) {
+			mprox_spare_free(s);
+			return;
+		}
+		atomic64_inc(&sp->opened);
+	}
+}
+
+static void mprox_spares_work(struct work_struct *work)
+{
+	struct mprox_spares *sp = container_of(to_delayed_work(work),
+					       struct mprox_spares, work);
+	struct mprox_datapath *dp = mprox_spares_dp(sp);
+	struct mprox_upstream *ups[MPROX_UPSTREAMS_MAX];
+	const struct mprox_config *cfg;
+	struct mprox_spare_params p;
+	struct mprox_spare *oldest;
+	unsigned int i, n = 0;
+
+	mprox_spare_params(dp, &p);
+	rcu_read_lock();
+	cfg = rcu_dereference(dp->md->config);
+	for (i = 0; p.want && i < cfg->nr_upstreams; i++)
+		if (mprox_datapath_speaks(cfg->upstreams[i]))
+			ups[n++] = mprox_upstream_get(cfg->upstreams[i]);
+	rcu_read_unlock();
+
+	mprox_spares_expire(sp, ups, n, &p);
+	for (i = 0; i < n; i++)
+		mprox_spares_fill(sp, ups[i], &p);
+	for (i = 0; i < n; i++)
+		mprox_upstream_put(ups[i]);
+
+	/* Come back when the oldest spare is due, unless kicked before. */
+	spin_lock_bh(&sp->lock);
+	oldest = list_first_entry_or_null(&sp->ready, struct mprox_spare,
+					  node);
+	if (oldest && !sp->stopping)
+		queue_delayed_work(mprox_conn_wq, &sp->work,
+				   max_t(long, oldest->since + p.idle - jiffies,
+					 1));
+	spin_unlock_bh(&sp->lock);
+}
+
+struct socket *mprox_spares_take(struct mprox_spares *sp,
+				 struct mprox_upstream *up)
+{
+	struct mprox_spare_params p;
+	struct mprox_spare *s, *tmp, *found = NULL;
+	struct socket *sock;
+	LIST_HEAD(gone);
+	u64 nr_gone = 0;
+
+	mprox_spare_params(mprox_spares_dp(sp), &p);
+	if (!p.want)
+		return NULL;
+	/* Never 0, which means never asked. */
+	WRITE_ONCE(up->spares_wanted, jiffies | 1);
+
+	spin_lock_bh(&sp->lock);
+	if (sp->stopping) {
+		spin_unlock_bh(&sp->lock);
+		return NULL;
+	}
+	list_for_each_entry_safe(s, tmp, &sp->ready, node) {
+		if (s->up != up)
+			continue;
+		list_del(&s->node);
+		sp->nr_ready--;
+		if (mprox_spare_fits(s, &p)) {
+			found = s;
+			break;
+		}
+		list_add_tail(&s->node, &gone);
+		nr_gone++;
+	}
+	/* Open its replacement, or the first. */
+	mod_delayed_work(mprox_conn_wq, &sp->work, 0);
+	spin_unlock_bh(&sp->lock);
+
+	atomic64_add(nr_gone, &sp->expired);
+	mprox_spare_free_list(&gone);
+	if (!found)
+		return NULL;
+	atomic64_inc(&sp->used);
+	sock = found->sock;
+	mprox_upstream_put(found->up);
+	kfree(found);
+	return sock;
+}
+
+unsigned int mprox_spares_ready(struct mprox_spares *sp)
+{
+	return READ_ONCE(sp->nr_ready);
+}
+
+void mprox_spares_setup(struct mprox_spares *sp)
+{
+	spin_lock_init(&sp->lock);
+	INIT_LIST_HEAD(&sp->ready);
+	sp->nr_ready = 0;
+	sp->stopping = true;
+	INIT_DELAYED_WORK(&sp->work, mprox_spares_work);
+	init_waitqueue_head(&sp->waiter.wq);
+	sp->waiter.aborted = false;
+	atomic64_set(&sp->opened, 0);
+	atomic64_set(&sp->used, 0);
+	atomic64_set(&sp->expired, 0);
+	atomic64_set(&sp->failed, 0);
+}
+
+void mprox_spares_start(struct mprox_spares *sp)
+{
+	spin_lock_bh(&sp->lock);
+	WRITE_ONCE(sp->waiter.aborted, false);
+	sp->stopping = false;
+	spin_unlock_bh(&sp->lock);
+}
+
+void mprox_spares_stop(struct mprox_spares *sp)
+{
+	LIST_HEAD(all);
+
+	spin_lock_bh(&sp->lock);
+	sp->stopping = true;
+	list_splice_init(&sp->ready, &all);
+	sp->nr_ready = 0;
+	spin_unlock_bh(&sp->lock);
+	/* A spare being opened gives up at once. */
+	WRITE_ONCE(sp->waiter.aborted, true);
+	wake_up(&sp->waiter.wq);
+	cancel_delayed_work_sync(&sp->work);
+	mprox_spare_free_list(&all);
+}
+
+void mprox_spares_reconfigure(struct mprox_spares *sp)
+{
+	spin_lock_bh(&sp->lock);
+	if (!sp->stopping)
+		mod_delayed_work(mprox_conn_wq, &sp->work, 0);
+	spin_unlock_bh(&sp->lock);
+}

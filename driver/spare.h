@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Spare upstream connections (design.md, "Spare connections"): connected
+ * to the proxy and past its method and password negotiation ahead of
+ * need, so that a new flow's handshake is the request alone. That takes
+ * two round trips to the proxy, and the proxy's own per-connection setup,
+ * off every connect.
+ *
+ * Off unless "set spare_conns N" asks for N per upstream. Spares follow
+ * demand: one is opened only for an upstream a flow asked for within the
+ * last spare_idle_s seconds, and a spare unused for that long is closed,
+ * so an idle device holds no connections nobody asked for and a spare
+ * never waits long enough for a proxy to drop it (dante gives up on a
+ * connection that sends no request after timeout.negotiate, 30 s).
+ *
+ * One work per device opens and expires them, in process context; flows
+ * take them from any context that may sleep.
+ */
+#ifndef _MPROX_SPARE_H
+#define _MPROX_SPARE_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/net.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "upstream.h"
+
+struct mprox_datapath;
+
+struct mprox_spares {
+	spinlock_t lock;		/* the list, its count, stopping */
+	struct list_head ready;		/* struct mprox_spare, oldest first */
+	unsigned int nr_ready;
+	bool stopping;			/* under lock: take nothing, open nothing */
+	struct delayed_work work;
+	/* The spare being opened: aborted by stop. */
+	struct mprox_waiter waiter;
+
+	/* Counters: the device's lifetime. */
+	atomic64_t opened;		/* negotiated and put aside */
+	atomic64_t used;		/* taken by a flow */
+	atomic64_t expired;		/* closed unused: idle, stale or dead */
+	atomic64_t failed;		/* could not be opened */
+};
+
+/* ndo_init. */
+void mprox_spares_setup(struct mprox_spares *sp);
+/* ndo_open and ndo_stop: stop closes every spare and waits for the work. */
+void mprox_spares_start(struct mprox_spares *sp);
+void mprox_spares_stop(struct mprox_spares *sp);
+/* The configuration changed: drop what no longer fits it. */
+void mprox_spares_reconfigure(struct mprox_spares *sp);
+
+/*
+ * A ready connection to @up for a new flow, or NULL: then the flow opens
+ * its own. Either way, @up was asked for: spares for it are (re)opened.
+ * The caller owns the socket, with the stack's own callbacks.
+ */
+struct socket *mprox_spares_take(struct mprox_spares *sp,
+				 struct mprox_upstream *up);
+
+unsigned int mprox_spares_ready(struct mprox_spares *sp);
+
+#endif /* _MPROX_SPARE_H */

@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# case-timeout: 600
+# Spare upstream connections (docs/socks5.md, "Spare connections"): none
+# unless spare_conns asks; then opened after a connection asked for the
+# upstream, used in place of a new connection, replaced, closed once
+# unused for spare_idle_s, and never worth a failed connection: dead
+# spares are skipped, and a spare the proxy drops just as the request
+# reaches it is retried on a connection of mprox's own. With a password
+# too (dante). Changing the configuration, and the device going down,
+# close them.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/mprox.sh"
+
+mprox_case_setup mprox0
+step "dante with username auth on the proxy host" topo_dante 1081 mproxuser 'pa55:w0rd'
+step "a second microsocks, to be restarted" topo_microsocks 1082
+# Drops a client whose request comes 100 ms or more after its method
+# reply: every spare, and never a connection of mprox's own.
+topo_spawn $TOPO_P python3 "$MPROX_LIB/slow_socks5.py" 1083 0 100
+step "a SOCKS5 server that forgets idle clients" wait_for 60 topo_listening $TOPO_P 1083
+forget_log=/tmp/mprox-topo-$((${#topo_pids[@]} - 1)).log
+head -c 100000 /dev/urandom >"$TOPO_WWW/page"
+want=$(sha256sum <"$TOPO_WWW/page" | cut -d' ' -f1)
+url=http://10.200.2.2:8080/page
+
+spares() {
+	mprox_stat mprox0 "stats.spares.$1"
+}
+# proxy_conns PORT: established connections to the proxy host's PORT.
+proxy_conns() {
+	topo_ns $TOPO_P ss -Htn state established "( sport = :$1 )" | wc -l
+}
+spares_ready_is() {
+	[ "$(spares ready)" = "$1" ]
+}
+proxy_conns_are() {
+	[ "$(proxy_conns "$1")" = "$2" ]
+}
+# expect DESC ACTUAL WANT: one result.
+expect() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: $2, want $3"; fi
+}
+
+# ---- off by default --------------------------------------------------------
+mprox_fetch "spare_conns 0 (the default): fetch" "$want" 30 "$url"
+check_flows_drain mprox0 30
+expect "no spare opened" "$(spares opened)" 0
+expect "no connection left at the proxy" "$(proxy_conns 1080)" 0
+
+# ---- on: opened after demand, used, replaced --------------------------------
+check "set spare_conns 2" mprox_set mprox0 spare_conns 2
+check "set spare_idle_s 60" mprox_set mprox0 spare_idle_s 60
+expect "the setting alone opens nothing" "$(spares opened)" 0
+mprox_fetch "first fetch: no spare yet" "$want" 30 "$url"
+check "then 2 spares ready" wait_for 30 spares_ready_is 2
+check_flows_drain mprox0 30
+check "the proxy holds exactly the 2 spares" wait_for 10 proxy_conns_are 1080 2
+expect "none used yet" "$(spares used)" 0
+mprox_fetch "second fetch: on a spare" "$want" 30 "$url"
+expect "one spare used" "$(spares used)" 1
+mprox_fetch "an IPv6 destination on a spare" "$want" 30 "http://[fd00:200:2::2]:8080/page"
+expect "two spares used" "$(spares used)" 2
+check "replaced: 2 ready again" wait_for 30 spares_ready_is 2
+expect "4 opened in all" "$(spares opened)" 4
+for i in $(seq 10); do
+	topo_ns $TOPO_C curl -sS --max-time 30 -o /dev/null "$url" || break
+done
+expect "10 sequential fetches, each on a spare" "$(spares used)" 12
+expect "no connect failed" "$(mprox_stat mprox0 stats.connects.ok)" 14
+
+# ---- dead spares are skipped ----------------------------------------------
+check "upstream m2, the second microsocks" mprox_use_upstream mprox0 m2 socks5://10.200.1.1:1082
+check "p1's spares closed with p1" wait_for 30 proxy_conns_are 1080 0
+mprox_fetch "fetch through m2" "$want" 30 "$url"
+check "m2's 2 spares ready" wait_for 30 spares_ready_is 2
+used=$(spares used)
+expired=$(spares expired)
+m2=$(topo_ns $TOPO_P ss -Hltnp "sport = :1082" | grep -o 'pid=[0-9]*' | head -n 1)
+kill -KILL "${m2#pid=}"
+step "m2 restarted" topo_microsocks 1082
+mprox_fetch "after m2 restarted: fetch" "$want" 30 "$url"
+expect "its dead spares not used" "$(spares used)" "$used"
+check "but closed" test "$(spares expired)" -ge $((expired + 2))
+expect "no proxy_error" "$(mprox_stat mprox0 stats.connects.proxy_error)" 0
+
+# ---- the proxy drops a spare as the request arrives ---------------------------
+check "upstream forget, on port 1083" mprox_use_upstream mprox0 forget socks5://10.200.1.1:1083
+mprox_fetch "fetch through forget" "$want" 30 "$url"
+check "forget's 2 spares ready" wait_for 30 spares_ready_is 2
+used=$(spares used)
+ok=$(mprox_stat mprox0 stats.connects.ok)
+mprox_fetch "its spare dropped on the request: the fetch still works" "$want" 30 "$url"
+expect "a spare was used" "$(spares used)" $((used + 1))
+check "and dropped by the proxy" grep -q FORGOT "$forget_log"
+expect "the connect counted once, as ok" "$(mprox_stat mprox0 stats.connects.ok)" $((ok + 1))
+expect "still no proxy_error" "$(mprox_stat mprox0 stats.connects.proxy_error)" 0
+
+# ---- with a password ---------------------------------------------------------
+check "upstream dante, with a password" \
+	mprox_use_upstream mprox0 dante 'socks5://mproxuser:pa55%3Aw0rd@10.200.1.1:1081'
+mprox_fetch "fetch through dante" "$want" 30 "$url"
+check "dante's 2 spares ready, authenticated" wait_for 30 spares_ready_is 2
+used=$(spares used)
+mprox_fetch "fetch through dante on a spare" "$want" 30 "$url"
+expect "a spare was used" "$(spares used)" $((used + 1))
+expect "dante refused no password" "$(mprox_stat mprox0 config.upstreams.0.auth_failed)" 0
+
+# ---- expiry: unused for spare_idle_s ------------------------------------------
+check "upstream p1 again" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080
+check "dante's spares closed with dante" wait_for 30 proxy_conns_are 1081 0
+check "set spare_idle_s 3" mprox_set mprox0 spare_idle_s 3
+mprox_fetch "fetch through p1" "$want" 30 "$url"
+check "p1's spares opened" wait_stat_above mprox0 stats.spares.ready 0 30
+check "closed once unused for 3 s" wait_for 30 spares_ready_is 0
+check "gone at the proxy too" wait_for 10 proxy_conns_are 1080 0
+opened=$(spares opened)
+check_flows_drain mprox0 30
+expect "and not opened again without demand" "$(spares opened)" "$opened"
+
+# ---- spare_conns 0, and the device going down, close them -------------------
+check "set spare_idle_s 60" mprox_set mprox0 spare_idle_s 60
+mprox_fetch "fetch through p1" "$want" 30 "$url"
+check "2 spares ready" wait_for 30 spares_ready_is 2
+check "set spare_conns 0" mprox_set mprox0 spare_conns 0
+check "closes them" wait_for 30 proxy_conns_are 1080 0
+expect "none ready" "$(spares ready)" 0
+check "set spare_conns 1" mprox_set mprox0 spare_conns 1
+mprox_fetch "fetch through p1" "$want" 30 "$url"
+check "1 spare ready" wait_for 30 spares_ready_is 1
+check "ip link set mprox0 down" topo_ns $TOPO_C ip link set mprox0 down
+check "closes it at once" wait_for 10 proxy_conns_are 1080 0
+expect "none ready" "$(spares ready)" 0
+check "ip link set mprox0 up" topo_ns $TOPO_C ip link set mprox0 up
+check "routes back" topo_ns $TOPO_C ip route replace 10.200.2.0/24 dev mprox0
+mprox_fetch "fetch after the device came back" "$want" 30 "$url"
+check_flows_drain mprox0 30
+
+mprox_case_teardown
+plan "$tap_n"
+tap_exit
