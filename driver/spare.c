@@ -13,6 +13,13 @@
 #include "device.h"
 #include "spare.h"
 
+/*
+ * A spare taken is replaced this much later, not at once: opening one
+ * costs the proxy and us CPU, which the connection that took it needs
+ * now for its own request and first bytes.
+ */
+#define MPROX_SPARE_REFILL_DELAY_MS	4
+
 struct mprox_spare {
 	struct list_head node;
 	struct mprox_upstream *up;	/* a reference */
@@ -301,6 +308,19 @@ static void mprox_spares_work(struct work_struct *work)
 	spin_unlock_bh(&sp->lock);
 }
 
+/*
+ * Run the work within @delay: sooner if it is due sooner, but never later
+ * (every take kicks, and a steady stream of them must not keep pushing
+ * the refill back).
+ */
+static void mprox_spares_kick(struct mprox_spares *sp, unsigned long delay)
+{
+	lockdep_assert_held(&sp->lock);
+	if (!delayed_work_pending(&sp->work) ||
+	    time_after(READ_ONCE(sp->work.timer.expires), jiffies + delay))
+		mod_delayed_work(mprox_conn_wq, &sp->work, delay);
+}
+
 struct socket *mprox_spares_take(struct mprox_spares *sp,
 				 struct mprox_upstream *up)
 {
@@ -334,7 +354,7 @@ struct socket *mprox_spares_take(struct mprox_spares *sp,
 		nr_gone++;
 	}
 	/* Open its replacement, or the first. */
-	mod_delayed_work(mprox_conn_wq, &sp->work, 0);
+	mprox_spares_kick(sp, msecs_to_jiffies(MPROX_SPARE_REFILL_DELAY_MS));
 	spin_unlock_bh(&sp->lock);
 
 	atomic64_add(nr_gone, &sp->expired);
@@ -396,6 +416,6 @@ void mprox_spares_reconfigure(struct mprox_spares *sp)
 {
 	spin_lock_bh(&sp->lock);
 	if (!sp->stopping)
-		mod_delayed_work(mprox_conn_wq, &sp->work, 0);
+		mprox_spares_kick(sp, 0);
 	spin_unlock_bh(&sp->lock);
 }
