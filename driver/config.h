@@ -33,6 +33,8 @@ struct mprox_upstream {
 	atomic64_t auth_failed;
 	/* jiffies when a flow last asked for it (spare.c); 0: never. */
 	unsigned long spares_wanted;
+	/* jiffies when a spare for it last failed to open; 0: never. */
+	unsigned long spares_failed;
 };
 
 static inline struct mprox_upstream *mprox_upstream_get(struct mprox_upstream *up)

@@ -228,13 +228,19 @@ static void mprox_spares_expire(struct mprox_spares *sp,
 	mprox_spare_free_list(&gone);
 }
 
-/* Was @up asked for within the idle time? */
+/*
+ * Was @up asked for within the idle time, and has no spare for it failed
+ * within that time? A proxy that is down, or refuses our password, is
+ * then asked once per connection, not once more per spare.
+ */
 static bool mprox_spares_wanted(const struct mprox_upstream *up,
 				const struct mprox_spare_params *p)
 {
 	unsigned long wanted = READ_ONCE(up->spares_wanted);
+	unsigned long failed = READ_ONCE(up->spares_failed);
 
-	return wanted && time_before(jiffies, wanted + p->idle);
+	return wanted && time_before(jiffies, wanted + p->idle) &&
+	       !(failed && time_before(jiffies, failed + p->idle));
 }
 
 /* Open spares for @up until it has spare_conns of them. */
@@ -253,7 +259,8 @@ static void mprox_spares_fill(struct mprox_spares *sp,
 			return;
 		s = mprox_spare_open(sp, up, p);
 		if (!s) {
-			/* The next flow asking for @up tries again. */
+			/* Never 0, which means never failed. */
+			WRITE_ONCE(up->spares_failed, jiffies | 1);
 			atomic64_inc(&sp->failed);
 			return;
 		}

@@ -7,8 +7,8 @@
 # unused for spare_idle_s, and never worth a failed connection: dead
 # spares are skipped, and a spare the proxy drops just as the request
 # reaches it is retried on a connection of mprox's own. With a password
-# too (dante). Changing the configuration, and the device going down,
-# close them.
+# too (dante), and a wrong password costs one spare, not one per flow.
+# Changing the configuration, and the device going down, close them.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -106,6 +106,24 @@ used=$(spares used)
 mprox_fetch "fetch through dante on a spare" "$want" 30 "$url"
 expect "a spare was used" "$(spares used)" $((used + 1))
 expect "dante refused no password" "$(mprox_stat mprox0 config.upstreams.0.auth_failed)" 0
+# A wrong password: the spare that fails keeps the next ones from trying
+# for spare_idle_s, so dante sees one more attempt in all, not one per flow.
+check "upstream dante, with a wrong password" \
+	mprox_use_upstream mprox0 dante 'socks5://mproxuser:wrong@10.200.1.1:1081'
+failed=$(spares failed)
+refused() {
+	topo_ns $TOPO_C curl -sS --max-time 30 -o /dev/null "$url" 2>/dev/null
+	[ $? = 7 ]
+}
+spares_failed_is() {
+	[ "$(spares failed)" = "$1" ]
+}
+check "wrong password: connection refused" refused
+check "one spare failed to open" wait_for 30 spares_failed_is $((failed + 1))
+check "wrong password again: refused" refused
+expect "no spare tried again" "$(spares failed)" $((failed + 1))
+expect "dante refused 3: 2 connections and 1 spare" \
+	"$(mprox_stat mprox0 config.upstreams.0.auth_failed)" 3
 
 # ---- expiry: unused for spare_idle_s ------------------------------------------
 check "upstream p1 again" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080
