@@ -97,30 +97,37 @@ static bool mprox_spare_fits(const struct mprox_spare *s,
 	       mprox_spare_alive(s);
 }
 
+/* The stack's own callback, then a wake-up, as in conn.c. */
+static struct mprox_spare_watch *mprox_spare_watch_get(struct sock *sk)
+{
+	read_lock_bh(&sk->sk_callback_lock);
+	return sk->sk_user_data;
+}
+
+static void mprox_spare_watch_put(struct sock *sk,
+				  struct mprox_spare_watch *sw)
+{
+	if (sw)
+		wake_up(&sw->waiter->wq);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
 static void mprox_spare_data_ready(struct sock *sk)
 {
-	struct mprox_spare_watch *sw;
+	struct mprox_spare_watch *sw = mprox_spare_watch_get(sk);
 
-	read_lock_bh(&sk->sk_callback_lock);
-	sw = sk->sk_user_data;
-	if (sw) {
+	if (sw)
 		sw->data_ready(sk);
-		wake_up(&sw->waiter->wq);
-	}
-	read_unlock_bh(&sk->sk_callback_lock);
+	mprox_spare_watch_put(sk, sw);
 }
 
 static void mprox_spare_state_change(struct sock *sk)
 {
-	struct mprox_spare_watch *sw;
+	struct mprox_spare_watch *sw = mprox_spare_watch_get(sk);
 
-	read_lock_bh(&sk->sk_callback_lock);
-	sw = sk->sk_user_data;
-	if (sw) {
+	if (sw)
 		sw->state_change(sk);
-		wake_up(&sw->waiter->wq);
-	}
-	read_unlock_bh(&sk->sk_callback_lock);
+	mprox_spare_watch_put(sk, sw);
 }
 
 static void mprox_spare_watch(struct sock *sk, struct mprox_spare_watch *sw)
@@ -220,7 +227,6 @@ static void mprox_spares_expire(struct mprox_spares *sp,
 		    mprox_spares_count(sp, s->up) <= p->want)
 			continue;
 		list_move_tail(&s->node, &gone);
-		sp->nr_ready--;
 		nr_gone++;
 	}
 	spin_unlock_bh(&sp->lock);
@@ -266,10 +272,8 @@ static void mprox_spares_fill(struct mprox_spares *sp,
 		}
 		spin_lock_bh(&sp->lock);
 		keep = !sp->stopping;
-		if (keep) {
+		if (keep)
 			list_add_tail(&s->node, &sp->ready);
-			sp->nr_ready++;
-		}
 		spin_unlock_bh(&sp->lock);
 		if (!keep) {
 			mprox_spare_free(s);
@@ -352,7 +356,6 @@ struct socket *mprox_spares_take(struct mprox_spares *sp,
 		if (s->up != up)
 			continue;
 		list_del(&s->node);
-		sp->nr_ready--;
 		if (mprox_spare_fits(s, &p)) {
 			found = s;
 			break;
@@ -377,14 +380,20 @@ struct socket *mprox_spares_take(struct mprox_spares *sp,
 
 unsigned int mprox_spares_ready(struct mprox_spares *sp)
 {
-	return READ_ONCE(sp->nr_ready);
+	struct mprox_spare *s;
+	unsigned int n = 0;
+
+	spin_lock_bh(&sp->lock);
+	list_for_each_entry(s, &sp->ready, node)
+		n++;
+	spin_unlock_bh(&sp->lock);
+	return n;
 }
 
 void mprox_spares_setup(struct mprox_spares *sp)
 {
 	spin_lock_init(&sp->lock);
 	INIT_LIST_HEAD(&sp->ready);
-	sp->nr_ready = 0;
 	sp->stopping = true;
 	INIT_DELAYED_WORK(&sp->work, mprox_spares_work);
 	init_waitqueue_head(&sp->waiter.wq);
@@ -410,7 +419,6 @@ void mprox_spares_stop(struct mprox_spares *sp)
 	spin_lock_bh(&sp->lock);
 	sp->stopping = true;
 	list_splice_init(&sp->ready, &all);
-	sp->nr_ready = 0;
 	spin_unlock_bh(&sp->lock);
 	/* A spare being opened gives up at once. */
 	WRITE_ONCE(sp->waiter.aborted, true);

@@ -30,9 +30,8 @@
 struct mprox_datapath;
 
 struct mprox_spares {
-	spinlock_t lock;		/* the list, its count, stopping */
+	spinlock_t lock;		/* the list and stopping */
 	struct list_head ready;		/* struct mprox_spare, oldest first */
-	unsigned int nr_ready;
 	bool stopping;			/* under lock: take nothing, open nothing */
 	struct delayed_work work;
 	/* The spare being opened: aborted by stop. */
