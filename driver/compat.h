@@ -75,16 +75,6 @@ static inline struct rtable *mprox_compat_rt_dst_alloc(struct net_device *dev,
 #endif
 }
 
-/* skb_clear_tstamp() came with the mono_delivery_time bit in 5.18. */
-static inline void mprox_compat_skb_clear_tstamp(struct sk_buff *skb)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
-	skb_clear_tstamp(skb);
-#else
-	skb->tstamp = 0;
-#endif
-}
-
 /* dev_sw_netstats_tx_add() came in 5.11. */
 static inline void mprox_compat_sw_netstats_tx_add(struct net_device *dev,
 						   unsigned int len)

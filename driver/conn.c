@@ -16,6 +16,7 @@
 #include "datapath.h"
 #include "device.h"
 #include "listener.h"
+#include "ownsock.h"
 #include "relay.h"
 #include "reply.h"
 #include "tcp.h"
@@ -171,6 +172,8 @@ static void mprox_conn_sock_release(struct mprox_conn_sock *cs)
 	sk->sk_write_space = cs->write_space;
 	sk->sk_state_change = cs->state_change;
 	write_unlock_bh(&sk->sk_callback_lock);
+	/* The app's socket was never registered: that finds nothing. */
+	mprox_ownsock_del(sk);
 	sock_release(cs->sock);
 	cs->sock = NULL;
 }

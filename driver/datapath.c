@@ -14,6 +14,7 @@
 #include "datapath.h"
 #include "device.h"
 #include "listener.h"
+#include "ownsock.h"
 #include "tcp.h"
 
 /*
@@ -144,7 +145,8 @@ int mprox_datapath_start(struct mprox_datapath *dp)
 	if (err)
 		goto err_listeners;
 	mprox_spares_start(&dp->spares);
-	WRITE_ONCE(dp->running, true);
+	/* Pairs with the acquire in xmit: everything above is seen there. */
+	smp_store_release(&dp->running, true);
 	return 0;
 
 err_listeners:
@@ -208,7 +210,8 @@ void mprox_datapath_flow_stats(struct mprox_datapath *dp,
 {
 	*s = dp->old_flows;
 	s->active = 0;
-	if (READ_ONCE(dp->running)) {
+	/* Pairs with the release in start: the flow table is set up. */
+	if (smp_load_acquire(&dp->running)) {
 		struct mprox_flow_stats now;
 
 		mprox_flow_table_stats(&dp->flows, &now);
@@ -270,6 +273,22 @@ static void mprox_datapath_refuse(struct mprox_datapath *dp,
 	mprox_tcp_answer(dp, skb, p, kind);
 }
 
+/*
+ * One of the driver's own sockets, of any device: whatever its mark, a
+ * route or a firewall rewrite sent it here, and passing it on would open
+ * the next connection, and that one the next. Its connect fails at once.
+ */
+static void mprox_datapath_refuse_own(struct mprox_datapath *dp,
+				      struct sk_buff *skb,
+				      const struct mprox_pkt *p)
+{
+	net_warn_ratelimited("%s: dropped a packet of the driver's own connection to a proxy: a route or firewall rule sends it into an mprox device\n",
+			     skb->dev->name);
+	mprox_datapath_drop(dp, MPROX_DROP_LOOP);
+	if (p->proto == IPPROTO_TCP)
+		mprox_tcp_answer(dp, skb, p, MPROX_REPLY_NET_UNREACH);
+}
+
 netdev_tx_t mprox_datapath_xmit(struct mprox_datapath *dp,
 				struct sk_buff *skb)
 {
@@ -278,7 +297,8 @@ netdev_tx_t mprox_datapath_xmit(struct mprox_datapath *dp,
 	u32 fwmark;
 	int verdict;
 
-	if (unlikely(!READ_ONCE(dp->running))) {
+	/* Pairs with the release in start: the data path is set up. */
+	if (unlikely(!smp_load_acquire(&dp->running))) {
 		mprox_datapath_drop(dp, MPROX_DROP_DOWN);
 		goto drop;
 	}
@@ -302,6 +322,10 @@ netdev_tx_t mprox_datapath_xmit(struct mprox_datapath *dp,
 			mprox_datapath_drop(dp, verdict == -ENOMEM ?
 					    MPROX_DROP_NOMEM :
 					    MPROX_DROP_MALFORMED);
+		goto drop;
+	}
+	if (unlikely(mprox_ownsock_is_ours(skb->sk))) {
+		mprox_datapath_refuse_own(dp, skb, &p);
 		goto drop;
 	}
 	if (p.proto != IPPROTO_TCP) {

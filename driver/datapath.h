@@ -38,7 +38,7 @@ struct mprox_dev;
 /* Why xmit dropped a packet; the names are the JSON keys. */
 enum mprox_drop {
 	MPROX_DROP_MALFORMED,		/* failed parsing or validation */
-	MPROX_DROP_LOOP,		/* carried our fwmark: our own socket */
+	MPROX_DROP_LOOP,		/* our fwmark, or one of our sockets */
 	MPROX_DROP_NO_FLOW,		/* TCP segment of no connection */
 	MPROX_DROP_UNSUPPORTED_PROTO,	/* not TCP (answered with ICMP) */
 	MPROX_DROP_FLOW_LIMIT,		/* SYN over max_flows (answered RST) */

@@ -98,9 +98,10 @@ static void mprox_flow_free_work(struct work_struct *work)
 	struct mprox_flow *f = container_of(to_rcu_work(work),
 					    struct mprox_flow, free_work);
 
+	/* The release lets stop and rmmod go on: nothing of ours after it. */
+	kfree_skb(f->held_syn);
 	if (f->release)
 		f->release(f);
-	kfree_skb(f->held_syn);
 	kmem_cache_free(mprox_flow_cache, f);
 }
 

@@ -96,6 +96,12 @@ struct mprox_flow {
 	u8 state;
 	/* Unlinked from the tables; under the table's lock. */
 	bool unlinked;
+	/*
+	 * The app's socket is gone (it sent a RST, or its tuple came back in
+	 * a new SYN): a socket found by the tuple now is a new one, never to
+	 * be aborted for this flow. Set once, read with READ_ONCE.
+	 */
+	bool app_gone;
 	/* jiffies: of the last mprox_flow_touch(), and of creation. */
 	unsigned long last_active;
 	unsigned long created;

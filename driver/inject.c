@@ -78,47 +78,77 @@ void mprox_inject_destroy(struct mprox_inject *inj)
 	mprox_inject_dst_put(&inj->dst6);
 }
 
-bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
+/*
+ * Make @skb a packet received on the device, with the kernel's own scrub
+ * of a packet crossing from one device to another (__dev_forward_skb()):
+ * nothing of its way out (owner, conntrack, tc redirect, IPVS, trace,
+ * extensions, mark, priority) is seen on its way in. Returns its route.
+ */
+static struct dst_entry *mprox_inject_prepare(struct mprox_inject *inj,
+					      struct sk_buff *skb)
 {
 	bool v6 = (skb->data[0] >> 4) == 6;
 	struct dst_entry *dst = v6 ? inj->dst6 : inj->dst4;
 	struct net_device *dev = inj->dev;
-	unsigned int len = skb->len;
-	bool delivered;
 
-	if (unlikely(!dst)) {
-		kfree_skb(skb);
-		return false;
-	}
-	/* Whatever it was on the way out, it is a received packet now. */
+	if (unlikely(!dst))
+		return NULL;
 	skb_orphan(skb);
-	nf_reset_ct(skb);
-	skb_dst_drop(skb);
-	mprox_compat_skb_clear_tstamp(skb);
-	skb->mark = 0;
+	skb_scrub_packet(skb, true);
+	skb_reset_redirect(skb);
+	skb->priority = 0;
 	skb->dev = dev;
 	skb->skb_iif = dev->ifindex;
-	skb->pkt_type = PACKET_HOST;
 	skb->protocol = v6 ? htons(ETH_P_IPV6) : htons(ETH_P_IP);
 	skb_reset_network_header(skb);
 	skb_reset_mac_header(skb);
 	skb_dst_set(skb, dst_clone(dst));
+	return dst;
+}
 
+bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
+{
+	struct net_device *dev = inj->dev;
+	unsigned int len = skb->len;
+	bool delivered;
+
+	if (unlikely(!mprox_inject_prepare(inj, skb))) {
+		kfree_skb(skb);
+		return false;
+	}
 	/*
-	 * netif_rx() from process context needs BH off to run the softirq.
-	 * While the device is going down the backlog refuses its packets;
-	 * the resets that tell apps their connections are gone are sent
-	 * then, from process context, straight into the stack.
+	 * Always through the backlog: inside xmit, receiving at once would
+	 * run the stack under the transmit path (and its locks). It refuses
+	 * a device that is going down.
 	 */
 	local_bh_disable();
-	if (likely(netif_running(dev))) {
-		delivered = netif_rx(skb) == NET_RX_SUCCESS;
-	} else if (in_task()) {
-		delivered = netif_receive_skb(skb) == NET_RX_SUCCESS;
-	} else {
+	delivered = netif_rx(skb) == NET_RX_SUCCESS;
+	if (likely(delivered))
+		dev_sw_netstats_rx_add(dev, len);
+	local_bh_enable();
+	return delivered;
+}
+
+bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb)
+{
+	struct net_device *dev = inj->dev;
+	unsigned int len = skb->len;
+	bool delivered;
+
+	might_sleep();
+	if (likely(netif_running(dev)))
+		return mprox_inject_rx(inj, skb);
+	/*
+	 * The device is going down and its backlog refuses packets; the
+	 * answers that fail an app's connect at once still go, straight
+	 * into the stack: this is a connection's work, not xmit.
+	 */
+	if (unlikely(!mprox_inject_prepare(inj, skb))) {
 		kfree_skb(skb);
-		delivered = false;
+		return false;
 	}
+	local_bh_disable();
+	delivered = netif_receive_skb(skb) == NET_RX_SUCCESS;
 	if (likely(delivered))
 		dev_sw_netstats_rx_add(dev, len);
 	local_bh_enable();

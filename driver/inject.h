@@ -32,10 +32,18 @@ void mprox_inject_destroy(struct mprox_inject *inj);
 
 /*
  * Deliver the IPv4 or IPv6 packet at @skb->data (its network header) to
- * the local stack as received on the device, consuming @skb. Any context
- * but hard IRQ. Counts rx_packets/rx_bytes and returns true if the stack
- * took it; false if its backlog was full (the caller counts the drop).
+ * the local stack as received on the device, consuming @skb, through the
+ * backlog. Any context but hard IRQ, xmit included. Counts
+ * rx_packets/rx_bytes and returns true if the stack took it; false if
+ * its backlog was full or the device is going down (the caller counts the
+ * drop).
  */
 bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb);
+
+/*
+ * The same from process context outside xmit (a connection's work): while
+ * the device is going down, delivered at once instead of refused.
+ */
+bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb);
 
 #endif /* _MPROX_INJECT_H */

@@ -161,9 +161,12 @@ static void mprox_listener_accept(struct mprox_datapath *dp,
 	struct mprox_flow *f;
 	struct socket *sock;
 
-	/* The flow table is only there while the data path runs. */
 	mutex_lock(&dp->accept_lock);
-	while (READ_ONCE(dp->running) && l->sock &&
+	/*
+	 * The flow table is only there while the data path runs (the
+	 * acquire pairs with the release in start).
+	 */
+	while (smp_load_acquire(&dp->running) && l->sock &&
 	       !kernel_accept(l->sock, &sock, O_NONBLOCK)) {
 		f = NULL;
 		if (!mprox_listener_key(sock, &k))

@@ -17,14 +17,18 @@
 #include "datapath.h"
 #include "device.h"
 #include "flow.h"
+#include "ownsock.h"
 
 static int __init mprox_mod_init(void)
 {
 	int err;
 
-	err = mprox_flow_init();
+	err = mprox_ownsock_init();
 	if (err)
 		return err;
+	err = mprox_flow_init();
+	if (err)
+		goto err_ownsock;
 	err = mprox_datapath_init();
 	if (err)
 		goto err_flow;
@@ -43,6 +47,8 @@ err_datapath:
 	mprox_datapath_exit();
 err_flow:
 	mprox_flow_exit();
+err_ownsock:
+	mprox_ownsock_exit();
 	return err;
 }
 
@@ -57,6 +63,8 @@ static void __exit mprox_mod_exit(void)
 	mprox_datapath_exit();
 	/* Configurations and upstreams are freed by RCU callbacks. */
 	rcu_barrier();
+	/* After the connections and spares: they released their sockets. */
+	mprox_ownsock_exit();
 }
 
 module_init(mprox_mod_init);

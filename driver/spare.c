@@ -64,7 +64,7 @@ static void mprox_spare_params(struct mprox_datapath *dp,
 
 static void mprox_spare_free(struct mprox_spare *s)
 {
-	sock_release(s->sock);
+	mprox_upstream_release(s->sock);
 	mprox_upstream_put(s->up);
 	kfree(s);
 }
@@ -173,7 +173,7 @@ static struct mprox_spare *mprox_spare_open(struct mprox_spares *sp,
 	res = mprox_upstream_prepare(sock, up, &sp->waiter);
 	mprox_spare_unwatch(sock->sk, &sw);
 	if (res != MPROX_CONNECT_OK) {
-		sock_release(sock);
+		mprox_upstream_release(sock);
 		kfree(s);
 		return NULL;
 	}

@@ -19,13 +19,35 @@
 #define MPROX_TCP_SYN(p)	(((p)->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK | \
 						    TCPHDR_RST)) == TCPHDR_SYN)
 
-void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,
-		      const struct mprox_pkt *p, enum mprox_reply_kind kind)
+/*
+ * Hand @skb to the stack: from xmit through the backlog; from a
+ * connection's work (@task) also while the device goes down.
+ */
+static void mprox_tcp_deliver(struct mprox_datapath *dp, struct sk_buff *skb,
+			      bool task)
+{
+	bool delivered = task ? mprox_inject_rx_task(&dp->inject, skb) :
+				mprox_inject_rx(&dp->inject, skb);
+
+	if (!delivered)
+		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+}
+
+static void __mprox_tcp_answer(struct mprox_datapath *dp,
+			       const struct sk_buff *skb,
+			       const struct mprox_pkt *p,
+			       enum mprox_reply_kind kind, bool task)
 {
 	struct sk_buff *reply = mprox_reply_build(skb, p, kind);
 
-	if (reply && !mprox_inject_rx(&dp->inject, reply))
-		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+	if (reply)
+		mprox_tcp_deliver(dp, reply, task);
+}
+
+void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,
+		      const struct mprox_pkt *p, enum mprox_reply_kind kind)
+{
+	__mprox_tcp_answer(dp, skb, p, kind, false);
 }
 
 /*
@@ -44,6 +66,8 @@ void mprox_tcp_abort_app(struct mprox_datapath *dp,
 	const struct mprox_flow_key *k = &f->app;
 	struct sock *sk;
 
+	if (READ_ONCE(f->app_gone))
+		return;
 	rcu_read_lock();
 	if (k->family == AF_INET6)
 		sk = __inet6_lookup_established(net, hinfo, &k->daddr.v6,
@@ -67,7 +91,7 @@ void mprox_tcp_abort_app(struct mprox_datapath *dp,
 /* Rewrite @skb (parsed into @p) to @k's tuple and deliver it locally. */
 static void mprox_tcp_forward(struct mprox_datapath *dp, struct sk_buff *skb,
 			      const struct mprox_pkt *p,
-			      const struct mprox_flow_key *k)
+			      const struct mprox_flow_key *k, bool task)
 {
 	if (mprox_pkt_rewrite(skb, p, &k->saddr, k->sport, &k->daddr,
 			      k->dport)) {
@@ -75,8 +99,7 @@ static void mprox_tcp_forward(struct mprox_datapath *dp, struct sk_buff *skb,
 		kfree_skb(skb);
 		return;
 	}
-	if (!mprox_inject_rx(&dp->inject, skb))
-		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+	mprox_tcp_deliver(dp, skb, task);
 }
 
 void mprox_tcp_release_syn(struct mprox_datapath *dp, struct mprox_flow *f)
@@ -92,7 +115,7 @@ void mprox_tcp_release_syn(struct mprox_datapath *dp, struct mprox_flow *f)
 		kfree_skb(skb);
 		return;
 	}
-	mprox_tcp_forward(dp, skb, &p, &f->nat);
+	mprox_tcp_forward(dp, skb, &p, &f->nat, true);
 }
 
 void mprox_tcp_refuse_syn(struct mprox_datapath *dp, struct mprox_flow *f,
@@ -104,7 +127,7 @@ void mprox_tcp_refuse_syn(struct mprox_datapath *dp, struct mprox_flow *f,
 	if (!skb)
 		return;
 	if (mprox_pkt_parse_skb(skb, &p) == MPROX_PKT_OK)
-		mprox_tcp_answer(dp, skb, &p, kind);
+		__mprox_tcp_answer(dp, skb, &p, kind, true);
 	kfree_skb(skb);
 }
 
@@ -128,7 +151,7 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
 	}
 	mprox_flow_key_reverse(&app_reply, &f->app);
 	mprox_flow_touch(f);
-	mprox_tcp_forward(dp, skb, p, &app_reply);
+	mprox_tcp_forward(dp, skb, p, &app_reply, false);
 	mprox_flow_put(f);
 }
 
@@ -183,10 +206,30 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 	mprox_conn_start(c, f);
 }
 
+/*
+ * A pure SYN for the tuple of a flow that is closing or dead: the app's
+ * old socket is gone (only TIME_WAIT lets a tuple be connected again), so
+ * this is a new connection, as conntrack takes it. The old flow ends
+ * without touching the new socket; the SYN gets a flow, and a NAT tuple,
+ * of its own.
+ */
+static void mprox_tcp_xmit_reused(struct mprox_datapath *dp,
+				  struct sk_buff *skb,
+				  const struct mprox_pkt *p,
+				  const struct mprox_flow_key *k,
+				  struct mprox_flow *f)
+{
+	WRITE_ONCE(f->app_gone, true);
+	mprox_flow_kill(&dp->flows, f);
+	mprox_flow_put(f);
+	mprox_tcp_xmit_syn(dp, skb, p, k);
+}
+
 /* The app's segment A:a -> D:P. */
 static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 			       const struct mprox_pkt *p)
 {
+	enum mprox_flow_state state;
 	struct mprox_flow_key k;
 	struct mprox_flow *f;
 
@@ -203,7 +246,13 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 		kfree_skb(skb);
 		return;
 	}
-	switch (mprox_flow_state(f)) {
+	state = mprox_flow_state(f);
+	if (MPROX_TCP_SYN(p) &&
+	    (state == MPROX_FLOW_CLOSING || state == MPROX_FLOW_DEAD)) {
+		mprox_tcp_xmit_reused(dp, skb, p, &k, f);
+		return;
+	}
+	switch (state) {
 	case MPROX_FLOW_SYN_HELD:
 	case MPROX_FLOW_CONNECTING:
 		/* Still asking the proxy: a retransmitted SYN is absorbed. */
@@ -216,8 +265,13 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 		break;
 	case MPROX_FLOW_ESTABLISHED:
 	case MPROX_FLOW_CLOSING:
+		if (p->tcp_flags & TCPHDR_RST) {
+			/* Its socket is gone; the tuple may come back. */
+			WRITE_ONCE(f->app_gone, true);
+			mprox_flow_set_state(f, MPROX_FLOW_CLOSING);
+		}
 		mprox_flow_touch(f);
-		mprox_tcp_forward(dp, skb, p, &f->nat);
+		mprox_tcp_forward(dp, skb, p, &f->nat, false);
 		break;
 	default:
 		/* Being torn down: the app gets the RST a dead peer sends. */

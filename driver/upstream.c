@@ -8,10 +8,13 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/tcp.h>
+#include <net/ip6_route.h>
+#include <net/route.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
 #include "device.h"
+#include "ownsock.h"
 #include "upstream.h"
 
 /* Keepalive on the upstream leg: a dead proxy is noticed in ~2 minutes. */
@@ -54,8 +57,19 @@ int mprox_upstream_socket(struct net *net, const struct mprox_upstream *up,
 	tcp_sock_set_keepintvl(sk, MPROX_KEEPINTVL_S);
 	tcp_sock_set_keepcnt(sk, MPROX_KEEPCNT);
 	tcp_sock_set_nodelay(sk);
+	err = mprox_ownsock_add(sk);
+	if (err) {
+		sock_release(sock);
+		return err;
+	}
 	*sockp = sock;
 	return 0;
+}
+
+void mprox_upstream_release(struct socket *sock)
+{
+	mprox_ownsock_del(sock->sk);
+	sock_release(sock);
 }
 
 /* Wait until @cond(@sk), the deadline or an abort; 0 or the result. */
@@ -89,12 +103,51 @@ static bool mprox_sk_readable(struct sock *sk)
 	       READ_ONCE(sk->sk_state) == TCP_CLOSE;
 }
 
-/* Is the route to the proxy through an mprox device? Then it would loop. */
-static bool mprox_upstream_loops(struct sock *sk)
+/*
+ * Would the route to the proxy go through an mprox device? Then it would
+ * loop: asked before the SYN, so that nothing reaches the device, with
+ * what the socket's own lookup uses (address, fwmark, bound interface).
+ * A route that only a firewall rewrite changes later is caught in xmit
+ * (ownsock.h).
+ */
+static bool mprox_upstream_loops(struct socket *sock,
+				 const struct mprox_upstream_spec *s)
 {
-	struct dst_entry *dst = sk_dst_get(sk);
-	bool loops = dst && dst->dev && mprox_device_is_mprox(dst->dev);
+	struct sock *sk = sock->sk;
+	struct net *net = sock_net(sk);
+	struct dst_entry *dst;
+	bool loops;
 
+	if (s->family == AF_INET6) {
+		struct flowi6 fl6 = {
+			.daddr = s->addr.v6,
+			.flowi6_oif = sk->sk_bound_dev_if,
+			.flowi6_mark = sk->sk_mark,
+			.flowi6_proto = IPPROTO_TCP,
+			.flowi6_uid = sk->sk_uid,
+		};
+
+		dst = ip6_route_output(net, sk, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			return false;
+		}
+	} else {
+		struct flowi4 fl4 = {
+			.daddr = s->addr.v4.s_addr,
+			.flowi4_oif = sk->sk_bound_dev_if,
+			.flowi4_mark = sk->sk_mark,
+			.flowi4_proto = IPPROTO_TCP,
+			.flowi4_uid = sk->sk_uid,
+		};
+		struct rtable *rt = ip_route_output_key(net, &fl4);
+
+		/* No route: connect() says so. */
+		if (IS_ERR(rt))
+			return false;
+		dst = &rt->dst;
+	}
+	loops = dst->dev && mprox_device_is_mprox(dst->dev);
 	dst_release(dst);
 	return loops;
 }
@@ -124,15 +177,15 @@ mprox_upstream_connect(struct socket *sock,
 		sin->sin_port = htons(s->port);
 		len = sizeof(*sin);
 	}
-	err = kernel_connect(sock, (struct sockaddr *)&ss, len, O_NONBLOCK);
-	if (err && err != -EINPROGRESS)
-		return err == -ENETUNREACH || err == -EHOSTUNREACH ?
-		       MPROX_CONNECT_UPSTREAM_DOWN : MPROX_CONNECT_PROXY_ERROR;
-	if (mprox_upstream_loops(sock->sk)) {
+	if (mprox_upstream_loops(sock, s)) {
 		pr_warn_ratelimited("upstream %s: the route to %s goes through an mprox device; add a rule for the fwmark (design.md, Loop safety)\n",
 				    s->name, s->host);
 		return MPROX_CONNECT_LOOP;
 	}
+	err = kernel_connect(sock, (struct sockaddr *)&ss, len, O_NONBLOCK);
+	if (err && err != -EINPROGRESS)
+		return err == -ENETUNREACH || err == -EHOSTUNREACH ?
+		       MPROX_CONNECT_UPSTREAM_DOWN : MPROX_CONNECT_PROXY_ERROR;
 	res = mprox_upstream_wait(w, sock->sk, mprox_sk_connected);
 	if (res != MPROX_CONNECT_OK)
 		return res;

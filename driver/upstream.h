@@ -32,6 +32,9 @@ struct mprox_waiter {
 int mprox_upstream_socket(struct net *net, const struct mprox_upstream *up,
 			  u32 mark, struct socket **sockp);
 
+/* Close a socket of mprox_upstream_socket(); see ownsock.h. */
+void mprox_upstream_release(struct socket *sock);
+
 /*
  * The handshake in two halves, so that the first can run ahead of need
  * (spare.h): connect @sock to @up and negotiate the method (and password),

@@ -24,6 +24,12 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   DEADLINE seconds; prints "N ok, SECONDS s"
                                   (and "# N ok after S s" to stderr every
                                   1000)
+  same-port HOST PORT N DEADLINE SPORT
+                                  as many, every connection from local
+                                  port SPORT (SO_REUSEADDR) and closed with
+                                  a reset (SO_LINGER 0), so that each SYN
+                                  reuses the tuple of the connection just
+                                  reset; no failure is tolerated
   idle HOST PORT SECONDS          connect to an echo server, echo once, stay
                                   idle SECONDS, echo again; prints "ready"
                                   after the first echo
@@ -164,7 +170,7 @@ def connect_once(host, port, timeout):
     return 0
 
 
-def many(host, port, n, deadline):
+def many(host, port, n, deadline, sport=0):
     fam = family_of(host)
     t0 = time.monotonic()
     ok = failures = 0
@@ -177,6 +183,10 @@ def many(host, port, n, deadline):
         s = socket.socket(fam, socket.SOCK_STREAM)
         try:
             s.settimeout(5)
+            if sport:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.bind(("", sport))
             s.connect((host, port))
             s.sendall(msg)
             got = recv_exact(s, len(msg))
@@ -195,7 +205,8 @@ def many(host, port, n, deadline):
                 break
     print("%d ok, %.1f s" % (ok, time.monotonic() - t0))
     # One failure in a thousand is tolerated and reported (see tcp-stress.sh).
-    return 0 if ok + failures == n and failures <= n // 1000 else 1
+    tolerated = 0 if sport else n // 1000
+    return 0 if ok + failures == n and failures <= tolerated else 1
 
 
 def idle(host, port, seconds):
@@ -288,6 +299,8 @@ def main(argv):
         return connect_once(args[0], int(args[1]), float(args[2]))
     if cmd == "many":
         return many(args[0], int(args[1]), int(args[2]), float(args[3]))
+    if cmd == "same-port":
+        return many(args[0], int(args[1]), int(args[2]), float(args[3]), int(args[4]))
     if cmd == "idle":
         return idle(args[0], int(args[1]), int(args[2]))
     if cmd == "urgent":

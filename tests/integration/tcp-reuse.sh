@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A 4-tuple used again at once: an application that connects from one
+# fixed port and closes each connection with a reset (SO_REUSEADDR,
+# SO_LINGER 0) sends its next SYN while the flow of the last one is still
+# being torn down. That SYN is a new connection and must get a flow of its
+# own, not be passed to the old one's listener socket and reset.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/mprox.sh"
+
+# case-timeout: 900
+conns=$(mprox_scale 2000 300)
+deadline=$((conns / 4 + 60))
+echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $conns connections from one port" \
+	"(within ${deadline}s)"
+
+mprox_case_setup echo mprox0
+created=$(mprox_stat mprox0 stats.flows.created)
+out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" same-port 10.200.2.2 7007 "$conns" "$deadline" \
+	40000 2>/tmp/mprox-reuse.err)
+if [ $? = 0 ]; then
+	pass "$conns connections from port 40000, each reset, none failed: $out"
+else
+	fail "connections from one port: $out"
+	diag </tmp/mprox-reuse.err
+fi
+n=$(($(mprox_stat mprox0 stats.flows.created) - created))
+[ "$n" = "$conns" ] && pass "a flow for each ($n)" || fail "flows created: $n, want $conns"
+out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" same-port 'fd00:200:2::2' 7007 \
+	"$(mprox_scale 200 50)" "$deadline" 40001 2>/tmp/mprox-reuse.err)
+if [ $? = 0 ]; then
+	pass "IPv6: connections from one port, each reset, none failed: $out"
+else
+	fail "IPv6: connections from one port: $out"
+	diag </tmp/mprox-reuse.err
+fi
+check_flows_drain mprox0 60
+mprox_case_teardown
+plan "$tap_n"
+tap_exit
