@@ -8,6 +8,7 @@
 
 #include <linux/version.h>
 #include <linux/netdevice.h>
+#include <linux/sched/mm.h>
 #include <linux/timer.h>
 #include <net/route.h>
 
@@ -72,6 +73,26 @@ static inline struct rtable *mprox_compat_rt_dst_alloc(struct net_device *dev,
 	return rt_dst_alloc(dev, flags, type, false);
 #else
 	return rt_dst_alloc(dev, flags, type, false, false);
+#endif
+}
+
+/*
+ * set_active_memcg() from softirq, or with BH off, sets int_active_memcg,
+ * which 5.10 does not export: there only process context is charged.
+ */
+static inline struct mem_cgroup *
+mprox_compat_set_active_memcg(struct mem_cgroup *memcg)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0) || !defined(CONFIG_MEMCG)
+	return set_active_memcg(memcg);
+#else
+	struct mem_cgroup *old;
+
+	if (in_interrupt())
+		return NULL;
+	old = current->active_memcg;
+	current->active_memcg = memcg;
+	return old;
 #endif
 }
 

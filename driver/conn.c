@@ -429,9 +429,8 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		queue_work(mprox_conn_wq, &c->work);
 }
 
-static void mprox_conn_work(struct work_struct *work)
+static void __mprox_conn_work(struct mprox_conn *c)
 {
-	struct mprox_conn *c = container_of(work, struct mprox_conn, work);
 	enum mprox_conn_phase phase;
 
 	spin_lock_bh(&c->lock);
@@ -459,6 +458,19 @@ static void mprox_conn_work(struct work_struct *work)
 	case MPROX_CONN_DONE:
 		break;
 	}
+}
+
+/*
+ * What the work allocates (the upstream socket, buffers) is charged to the
+ * device's creator. @c may be gone once __mprox_conn_work() returns.
+ */
+static void mprox_conn_work(struct work_struct *work)
+{
+	struct mprox_conn *c = container_of(work, struct mprox_conn, work);
+	struct mem_cgroup *old = mprox_datapath_charge_begin(c->dp);
+
+	__mprox_conn_work(c);
+	mprox_datapath_charge_end(old);
 }
 
 void mprox_conn_start(struct mprox_conn *c, struct mprox_flow *f)

@@ -8,6 +8,7 @@
 
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
+#include <linux/memcontrol.h>
 #include <linux/wait_bit.h>
 
 #include "conn.h"
@@ -85,6 +86,17 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct mprox_dev *md)
 	INIT_WORK(&dp->accept_work, mprox_listener_accept_work);
 	mutex_init(&dp->accept_lock);
 	mprox_spares_setup(&dp->spares);
+}
+
+void mprox_datapath_charge_creator(struct mprox_datapath *dp)
+{
+	dp->memcg = get_mem_cgroup_from_mm(current->mm);
+}
+
+void mprox_datapath_release(struct mprox_datapath *dp)
+{
+	mem_cgroup_put(dp->memcg);
+	dp->memcg = NULL;
 }
 
 static void mprox_datapath_pools(struct mprox_flow_table_params *p)

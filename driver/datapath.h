@@ -27,6 +27,7 @@
 #include <linux/netdevice.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "config.h"
 #include "flow.h"
 #include "inject.h"
@@ -80,6 +81,12 @@ struct mprox_datapath {
 	atomic64_t bytes_down;
 	/* Flow table counters of earlier runs, folded in at stop. */
 	struct mprox_flow_stats old_flows;
+	/*
+	 * The memory cgroup of the device's creator, held: flows,
+	 * connections and their buffers are charged to it, so that a
+	 * container spends what it was given (NULL: no memory cgroups).
+	 */
+	struct mem_cgroup *memcg;
 };
 
 int mprox_datapath_init(void);
@@ -87,6 +94,28 @@ void mprox_datapath_exit(void);
 
 /* ndo_init: the counters. */
 void mprox_datapath_setup(struct mprox_datapath *dp, struct mprox_dev *md);
+/*
+ * ndo_init, in the creator's context: charge to the creator's memory
+ * cgroup from now on; until mprox_datapath_release(), at the destructor.
+ */
+void mprox_datapath_charge_creator(struct mprox_datapath *dp);
+void mprox_datapath_release(struct mprox_datapath *dp);
+
+/*
+ * Around allocations made on the data path's behalf, with __GFP_ACCOUNT:
+ * charged to the creator whatever task or softirq runs them.
+ */
+static inline struct mem_cgroup *
+mprox_datapath_charge_begin(struct mprox_datapath *dp)
+{
+	return mprox_compat_set_active_memcg(dp->memcg);
+}
+
+static inline void mprox_datapath_charge_end(struct mem_cgroup *old)
+{
+	mprox_compat_set_active_memcg(old);
+}
+
 /* ndo_open and ndo_stop; RTNL held. */
 int mprox_datapath_start(struct mprox_datapath *dp);
 void mprox_datapath_stop(struct mprox_datapath *dp);

@@ -27,6 +27,7 @@ static void mprox_dev_free_state(struct net_device *dev)
 	RCU_INIT_POINTER(md->config, NULL);
 	free_percpu(dev->tstats);
 	dev->tstats = NULL;
+	mprox_datapath_release(&md->dp);
 }
 
 /*
@@ -39,6 +40,8 @@ static int mprox_dev_init(struct net_device *dev)
 	struct mprox_dev *md = netdev_priv(dev);
 	struct mprox_config *cfg;
 
+	/* ioctl or rtnetlink: the task creating the device. */
+	mprox_datapath_charge_creator(&md->dp);
 	cfg = mprox_config_new_default(md->persist_at_create);
 	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
 	RCU_INIT_POINTER(md->config, cfg);

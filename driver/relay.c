@@ -19,24 +19,79 @@ void mprox_relay_dir_free(struct mprox_relay_dir *d)
 	d->copy_buf = NULL;
 }
 
+/* What one splice pass hands its actor. */
+struct mprox_relay_pass {
+	struct mprox_relay_dir *d;
+	struct sock *dst;
+	int error;
+};
+
 /*
- * tcp_read_sock() actor: queue [@offset, @offset + @len) of @skb on the sink
- * (desc->arg.data, locked). Returns what the sink took, which is what
- * tcp_read_sock() then consumes; 0 stops it.
+ * Is less than half of what @skb holds on to its payload? Its pages handed
+ * to the sink would stay pinned for as long as the sink, and then the
+ * receiving app, keep its bytes, while both are charged only for the
+ * bytes: a peer sending 1-byte segments would pin a page fragment a byte.
+ */
+static bool mprox_relay_wasteful(const struct sk_buff *skb)
+{
+	return skb->len < skb->truesize / 2;
+}
+
+/*
+ * Copy [@offset, @offset + @len) of @skb to @dst (locked) through the
+ * direction's small buffer, free while a splice runs. Returns what @dst
+ * took, or -errno when it took nothing.
+ */
+static int mprox_relay_copy_skb(struct mprox_relay_dir *d, struct sock *dst,
+				const struct sk_buff *skb, unsigned int offset,
+				size_t len)
+{
+	size_t done = 0;
+
+	if (!d->copy_buf) {
+		d->copy_buf = kmalloc(MPROX_RELAY_COPY_BUF, GFP_KERNEL_ACCOUNT);
+		if (!d->copy_buf)
+			return -ENOMEM;
+	}
+	while (done < len) {
+		struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+		size_t n = min_t(size_t, len - done, MPROX_RELAY_COPY_BUF);
+		struct kvec iov = { .iov_base = d->copy_buf, .iov_len = n };
+		int ret;
+
+		if (skb_copy_bits(skb, offset + done, d->copy_buf, n))
+			return done ? done : -EFAULT;
+		ret = kernel_sendmsg_locked(dst, &msg, &iov, 1, n);
+		if (ret <= 0)
+			return done ? done : ret;
+		done += ret;
+		if (ret < n)
+			break;
+	}
+	return done;
+}
+
+/*
+ * tcp_read_sock() actor: queue [@offset, @offset + @len) of @skb on the
+ * sink (locked), by reference or, for a wasteful skb, by copy. Returns what
+ * the sink took, which is what tcp_read_sock() then consumes; 0 stops it.
  */
 static int mprox_relay_actor(read_descriptor_t *desc, struct sk_buff *skb,
 			     unsigned int offset, size_t len)
 {
-	struct sock *dst = desc->arg.data;
+	struct mprox_relay_pass *pass = desc->arg.data;
 	int n;
 
 	len = min_t(size_t, len, desc->count);
 	if (!len)
 		return 0;
-	n = skb_send_sock_locked(dst, skb, offset, len);
+	if (mprox_relay_wasteful(skb))
+		n = mprox_relay_copy_skb(pass->d, pass->dst, skb, offset, len);
+	else
+		n = skb_send_sock_locked(pass->dst, skb, offset, len);
 	if (n < 0) {
 		if (n != -EAGAIN)
-			desc->error = n;
+			pass->error = n;
 		return 0;
 	}
 	/* A short write means the sink is full: stop here. */
@@ -67,8 +122,9 @@ static bool mprox_relay_src_idle(struct sock *sk)
 static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 			      struct sock *dst, size_t budget)
 {
+	struct mprox_relay_pass pass = { .d = d, .dst = dst };
 	read_descriptor_t desc = {
-		.arg.data = dst,
+		.arg.data = &pass,
 		.count = budget,
 	};
 	int n;
@@ -86,8 +142,8 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 	lock_sock_nested(dst, SINGLE_DEPTH_NESTING);
 	n = tcp_read_sock(src, &desc, mprox_relay_actor);
 	release_sock(dst);
-	if (n >= 0 && desc.error)
-		n = desc.error;
+	if (n >= 0 && pass.error)
+		n = pass.error;
 	else if (!n && READ_ONCE(src->sk_err))
 		n = -READ_ONCE(src->sk_err);
 	else if (!n && mprox_relay_src_eof(src))
@@ -108,7 +164,7 @@ static int mprox_relay_copy(struct mprox_relay_dir *d, struct socket *src,
 		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 
 		if (!d->copy_buf) {
-			d->copy_buf = kmalloc(MPROX_RELAY_COPY_BUF, GFP_KERNEL);
+			d->copy_buf = kmalloc(MPROX_RELAY_COPY_BUF, GFP_KERNEL_ACCOUNT);
 			if (!d->copy_buf)
 				return -ENOMEM;
 		}

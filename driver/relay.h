@@ -10,7 +10,11 @@
  * the sink took them, so a slow reader on either side leaves data in the
  * source's receive queue: TCP's window then holds the sender back, and the
  * relay itself holds nothing.
- * Urgent data is the exception: tcp_read_sock() stops at the urgent mark,
+ * An skb whose payload is less than half of its truesize (tiny segments,
+ * each in a page fragment of its own) is copied instead: referenced, its
+ * pages would stay pinned while the sink and the app are charged only
+ * for the bytes.
+ * Urgent data is the other exception: tcp_read_sock() stops at the urgent mark,
  * so while the source has some, a pass copies through a small buffer with
  * recvmsg(), which drops the out-of-band byte as the destination's own
  * recv() would have.
@@ -24,7 +28,10 @@
 #include <linux/net.h>
 #include <linux/types.h>
 
-/* The copy buffer, allocated only once a source has had urgent data. */
+/*
+ * The copy buffer, allocated only once a source has had urgent data or a
+ * wasteful skb.
+ */
 #define MPROX_RELAY_COPY_BUF	512
 
 struct mprox_relay_dir {

@@ -16,6 +16,9 @@
 #include "flow.h"
 #include "tcp.h"
 
+/* Flows and connections come from xmit, charged (see xmit_new). */
+#define MPROX_TCP_GFP		(GFP_ATOMIC | __GFP_ACCOUNT)
+
 #define MPROX_TCP_SYN(p)	(((p)->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK | \
 						    TCPHDR_RST)) == TCPHDR_SYN)
 
@@ -167,7 +170,7 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 
 	rcu_read_lock();
 	up = mprox_datapath_pick_upstream(dp, &max_flows);
-	c = up ? mprox_conn_alloc(dp, up, GFP_ATOMIC) : NULL;
+	c = up ? mprox_conn_alloc(dp, up, MPROX_TCP_GFP) : NULL;
 	rcu_read_unlock();
 	if (!up) {
 		atomic64_inc(&dp->connects[MPROX_CONNECT_NO_UPSTREAM]);
@@ -180,7 +183,7 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 		kfree_skb(skb);
 		return;
 	}
-	f = mprox_flow_create(&dp->flows, k, max_flows, c, GFP_ATOMIC);
+	f = mprox_flow_create(&dp->flows, k, max_flows, c, MPROX_TCP_GFP);
 	if (IS_ERR(f)) {
 		mprox_conn_free_unused(c);
 		if (PTR_ERR(f) == -EEXIST) {
@@ -206,6 +209,17 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 	mprox_conn_start(c, f);
 }
 
+/* A new connection's flow and state, charged to the device's creator. */
+static void mprox_tcp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
+			       const struct mprox_pkt *p,
+			       const struct mprox_flow_key *k)
+{
+	struct mem_cgroup *old = mprox_datapath_charge_begin(dp);
+
+	mprox_tcp_xmit_syn(dp, skb, p, k);
+	mprox_datapath_charge_end(old);
+}
+
 /*
  * A pure SYN for the tuple of a flow that is closing or dead: the app's
  * old socket is gone (only TIME_WAIT lets a tuple be connected again), so
@@ -222,7 +236,7 @@ static void mprox_tcp_xmit_reused(struct mprox_datapath *dp,
 	WRITE_ONCE(f->app_gone, true);
 	mprox_flow_kill(&dp->flows, f);
 	mprox_flow_put(f);
-	mprox_tcp_xmit_syn(dp, skb, p, k);
+	mprox_tcp_xmit_new(dp, skb, p, k);
 }
 
 /* The app's segment A:a -> D:P. */
@@ -237,7 +251,7 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 	f = mprox_flow_lookup_app(&dp->flows, &k);
 	if (!f) {
 		if (MPROX_TCP_SYN(p)) {
-			mprox_tcp_xmit_syn(dp, skb, p, &k);
+			mprox_tcp_xmit_new(dp, skb, p, &k);
 			return;
 		}
 		/* As a host without this connection would: RST. */

@@ -52,13 +52,13 @@ step "mprox0's sockets (0x6d70) into mprox1" sh -c \
 step "mprox1's sockets (0x6d71) into mprox0" sh -c \
 	"ip netns exec $TOPO_C ip rule add fwmark 0x6d71 lookup 100 pref 100 &&
 	 ip netns exec $TOPO_C ip route add default dev mprox0 table 100"
-created0=$(mprox_stat mprox0 stats.flows.created)
-created1=$(mprox_stat mprox1 stats.flows.created)
+created0=$(mprox_stat mprox0 stats.flows.total)
+created1=$(mprox_stat mprox1 stats.flows.total)
 loop0=$(mprox_stat mprox0 stats.connects.loop)
 lines=$(log_lines "goes through an mprox device")
 curl_fails_at_once "mprox0 and mprox1 routed into each other"
-n0=$(stat_delta mprox0 stats.flows.created "$created0")
-n1=$(stat_delta mprox1 stats.flows.created "$created1")
+n0=$(stat_delta mprox0 stats.flows.total "$created0")
+n1=$(stat_delta mprox1 stats.flows.total "$created1")
 [ "$n0" = 1 ] && [ "$n1" = 0 ] && pass "one flow on mprox0, none on mprox1" ||
 	fail "flows created: $n0 on mprox0, $n1 on mprox1; want 1 and 0"
 [ "$(stat_delta mprox0 stats.connects.loop "$loop0")" = 1 ] &&
@@ -82,17 +82,21 @@ table ip mproxtest {
 }
 NFT
 step "fwmark 0x1 into mprox0" c ip rule add fwmark 0x1 lookup 100 pref 100
-created0=$(mprox_stat mprox0 stats.flows.created)
+created0=$(mprox_stat mprox0 stats.flows.total)
 drops0=$(mprox_stat mprox0 stats.drops.loop)
 lines=$(log_lines "driver's own connection to a proxy")
 curl_fails_at_once "mprox0's own traffic re-marked into mprox0"
-n0=$(stat_delta mprox0 stats.flows.created "$created0")
+n0=$(stat_delta mprox0 stats.flows.total "$created0")
 [ "$n0" = 1 ] && pass "one flow on mprox0" || fail "flows created on mprox0: $n0, want 1"
 n=$(stat_delta mprox0 stats.drops.loop "$drops0")
-[ "$n" -ge 1 ] && pass "drops.loop counted the proxy SYN ($n)" ||
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] && pass "drops.loop counted the proxy's SYN ($n)" ||
 	fail "drops: $(mprox_stat mprox0 stats.drops)"
+# The ICMP error that answers the SYN finds the socket still locked by
+# connect(), which makes it a soft error; the retransmission a second
+# later gets the one that fails it. Two packets, two lines at most.
 n=$(($(log_lines "driver's own connection to a proxy") - lines))
-[ "$n" = 1 ] && pass "one line in the kernel log" || fail "$n such lines in the kernel log"
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] && pass "$n line(s) in the kernel log, one a packet" ||
+	fail "$n such lines in the kernel log"
 check_flows_drain mprox0 30
 step "remove the rule and the table" sh -c "ip netns exec $TOPO_C ip rule del pref 100 &&
 	ip netns exec $TOPO_C nft delete table ip mproxtest"

@@ -16,7 +16,7 @@ echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $conns connections from one port"
 	"(within ${deadline}s)"
 
 mprox_case_setup echo mprox0
-created=$(mprox_stat mprox0 stats.flows.created)
+created=$(mprox_stat mprox0 stats.flows.total)
 out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" same-port 10.200.2.2 7007 "$conns" "$deadline" \
 	40000 2>/tmp/mprox-reuse.err)
 if [ $? = 0 ]; then
@@ -25,7 +25,7 @@ else
 	fail "connections from one port: $out"
 	diag </tmp/mprox-reuse.err
 fi
-n=$(($(mprox_stat mprox0 stats.flows.created) - created))
+n=$(($(mprox_stat mprox0 stats.flows.total) - created))
 [ "$n" = "$conns" ] && pass "a flow for each ($n)" || fail "flows created: $n, want $conns"
 out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" same-port 'fd00:200:2::2' 7007 \
 	"$(mprox_scale 200 50)" "$deadline" 40001 2>/tmp/mprox-reuse.err)
