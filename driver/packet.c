@@ -35,6 +35,12 @@
 #define MPROX_NEXTHDR_FRAGMENT	44
 #define MPROX_NEXTHDR_DEST	60
 
+/* IPv4 options the parser tells apart (RFC 791). */
+#define MPROX_IPOPT_END		0
+#define MPROX_IPOPT_NOOP	1
+#define MPROX_IPOPT_LSRR	131
+#define MPROX_IPOPT_SSRR	137
+
 #define MPROX_IPV4_HDR_MIN	20
 #define MPROX_IPV6_HDR_LEN	40
 #define MPROX_TCP_HDR_MIN	20
@@ -48,6 +54,8 @@ static const char * const mprox_pkt_verdict_names[MPROX_PKT_VERDICT_COUNT] = {
 	[MPROX_PKT_TRUNCATED] = "truncated",
 	[MPROX_PKT_BAD_VERSION] = "bad version",
 	[MPROX_PKT_BAD_IHL] = "bad IHL",
+	[MPROX_PKT_BAD_IP_OPTION] = "bad IPv4 option",
+	[MPROX_PKT_SOURCE_ROUTE] = "IPv4 source route",
 	[MPROX_PKT_BAD_LENGTH] = "bad length",
 	[MPROX_PKT_FRAGMENT] = "fragment",
 	[MPROX_PKT_BAD_EXT_HDR] = "bad extension header",
@@ -125,6 +133,37 @@ static int mprox_pkt_parse_l4(const u8 *buf, size_t len, struct mprox_pkt *p)
 	return MPROX_PKT_OK;
 }
 
+/*
+ * The options of the IPv4 header at @buf, bytes 20 to @ihl, all in the
+ * buffer. EOL ends the list and NOP is one byte; every other option has a
+ * length byte, counting the type and itself, that must keep it inside the
+ * header. A source route makes the destination address the first hop:
+ * the proxy would be asked for that hop, not for the destination, so the
+ * packet is refused whatever else it carries.
+ */
+static int mprox_pkt_parse_v4_opts(const u8 *buf, unsigned int ihl)
+{
+	unsigned int off = MPROX_IPV4_HDR_MIN, olen;
+
+	while (off < ihl) {
+		if (buf[off] == MPROX_IPOPT_END)
+			break;
+		if (buf[off] == MPROX_IPOPT_NOOP) {
+			off++;
+			continue;
+		}
+		if (off + 2 > ihl)
+			return MPROX_PKT_BAD_IP_OPTION;
+		olen = buf[off + 1];
+		if (olen < 2 || off + olen > ihl)
+			return MPROX_PKT_BAD_IP_OPTION;
+		if (buf[off] == MPROX_IPOPT_LSRR || buf[off] == MPROX_IPOPT_SSRR)
+			return MPROX_PKT_SOURCE_ROUTE;
+		off += olen;
+	}
+	return MPROX_PKT_OK;
+}
+
 static int mprox_pkt_parse_v4(const u8 *buf, size_t len, size_t pkt_len, struct mprox_pkt *p)
 {
 	unsigned int ihl, tot_len;
@@ -136,7 +175,6 @@ static int mprox_pkt_parse_v4(const u8 *buf, size_t len, size_t pkt_len, struct 
 	ihl = (buf[0] & 0xf) * 4;
 	if (ihl < MPROX_IPV4_HDR_MIN)
 		return MPROX_PKT_BAD_IHL;
-	/* Options are allowed, and not looked at. */
 	ret = mprox_pkt_want(p, ihl, pkt_len, len);
 	if (ret)
 		return ret;
@@ -145,6 +183,9 @@ static int mprox_pkt_parse_v4(const u8 *buf, size_t len, size_t pkt_len, struct 
 		return MPROX_PKT_BAD_LENGTH;
 	if (tot_len < ihl)
 		return MPROX_PKT_TRUNCATED;
+	ret = mprox_pkt_parse_v4_opts(buf, ihl);
+	if (ret)
+		return ret;
 
 	p->family = AF_INET;
 	p->nhlen = ihl;

@@ -60,6 +60,18 @@ enum mprox_pkt_verdict {
 	/* IPv4 IHL below 5. */
 	MPROX_PKT_BAD_IHL,
 	/*
+	 * IPv4: an option other than EOL or NOP without a length byte, or
+	 * whose length is below 2 or runs past the IHL.
+	 */
+	MPROX_PKT_BAD_IP_OPTION,
+	/*
+	 * IPv4: a loose or strict source route option (LSRR, SSRR), which any
+	 * application may set with IP_OPTIONS: the destination address is
+	 * only the first hop, not the destination (as a routing header with
+	 * segments left in IPv6, BAD_EXT_HDR).
+	 */
+	MPROX_PKT_SOURCE_ROUTE,
+	/*
 	 * The IP length field claims more bytes than there are, or IPv6
 	 * payload length 0 (jumbogram: the device has no BIG TCP).
 	 */

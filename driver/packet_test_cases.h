@@ -29,6 +29,11 @@ enum mprox_pkt_tmpl {
 	T4_TCP,
 	/* 24 (4 bytes of options) + TCP 32 (ACK, 12 of options, 40000 -> 80) + 4 */
 	T4_TCP_OPTS,
+	/*
+	 * 32 (NOP, record route of one slot, NOP NOP NOP, EOL) + TCP 20 (SYN,
+	 * 54321 -> 443) + 8
+	 */
+	T4_TCP_RR,
 	/* 20 + UDP 8 (12345 -> 53) + 8 */
 	T4_UDP,
 	/* 20 + ICMP echo 8 */
@@ -67,6 +72,11 @@ static const struct mprox_pkt_tmpl_data mprox_pkt_tmpls[T_TMPL_COUNT] = {
 	       "\x9c\x40\x00\x50\x00\x00\x00\x01\x00\x00\x00\x02\x80\x10\xff\xff\x00\x00\x00\x00"
 	       "\x02\x04\x05\xb4\x01\x01\x04\x02\x01\x01\x01\x01"
 	       T_PAY4),
+	T_TMPL(T4_TCP_RR,
+	       "\x48\x00\x00\x3c\x12\x34\x40\x00\x40\x06\x00\x00" T4_ADDRS
+	       "\x01\x07\x07\x04\x00\x00\x00\x00\x01\x01\x01\x00"
+	       "\xd4\x31\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x00\x50\x02\xff\xff\x00\x00\x00\x00"
+	       T_PAY8),
 	T_TMPL(T4_UDP,
 	       "\x45\x00\x00\x24\x12\x34\x00\x00\x40\x11\x00\x00" T4_ADDRS
 	       "\x30\x39\x00\x35\x00\x10\x00\x00"
@@ -146,6 +156,18 @@ static const struct mprox_pkt_case mprox_pkt_cases[] = {
 	/* Packets that parse */
 	{ "IPv4 TCP SYN", T4_TCP, T_OK_TCP(20, 20, 54321, 443, 48, 8, 0x02) },
 	{ "IPv4 options, TCP options", T4_TCP_OPTS, T_OK_TCP(24, 32, 40000, 80, 60, 4, 0x10) },
+	{ "IPv4 NOP, record route, NOPs, EOL", T4_TCP_RR,
+	  T_OK_TCP(32, 20, 54321, 443, 60, 8, 0x02) },
+	{ "IPv4 timestamp option", T4_TCP_RR,
+	  { T_SET(21, 68), T_SET(22, 8), T_SET(23, 5) }, 3,
+	  T_OK_TCP(32, 20, 54321, 443, 60, 8, 0x02) },
+	{ "IPv4 option up to the last byte of the header", T4_TCP_RR, { T_SET(22, 11) }, 1,
+	  T_OK_TCP(32, 20, 54321, 443, 60, 8, 0x02) },
+	{ "IPv4 NOPs to the end of the header, no EOL", T4_TCP_RR, { T_SET(31, 1) }, 1,
+	  T_OK_TCP(32, 20, 54321, 443, 60, 8, 0x02) },
+	{ "IPv4 EOL, then garbage (LSRR of length 0) is not looked at", T4_TCP_RR,
+	  { T_SET(20, 0), T_SET(21, 131), T_SET(22, 0) }, 3,
+	  T_OK_TCP(32, 20, 54321, 443, 60, 8, 0x02) },
 	{ "IPv4 UDP", T4_UDP, T_OK_UDP(20, 36, 8) },
 	{ "IPv4 UDP, bytes after the IP packet are padding", T4_UDP, T_LEN(46, 46),
 	  T_OK_UDP(20, 36, 8) },
@@ -168,6 +190,10 @@ static const struct mprox_pkt_case mprox_pkt_cases[] = {
 	  .need = 24 },
 	{ "IPv4 TCP options, 44 bytes", T4_TCP_OPTS, T_LEN(44, 60),
 	  .verdict = MPROX_PKT_NEED_MORE, .need = 56 },
+	{ "IPv4 record route, 24 bytes", T4_TCP_RR, T_LEN(24, 60),
+	  .verdict = MPROX_PKT_NEED_MORE, .need = 32 },
+	{ "IPv4 LSRR, 24 bytes: the options are read whole", T4_TCP_RR, { T_SET(21, 131) }, 1,
+	  T_LEN(24, 60), .verdict = MPROX_PKT_NEED_MORE, .need = 32 },
 	{ "IPv4 TCP, headers only", T4_TCP, T_LEN(40, 48),
 	  T_OK_TCP(20, 20, 54321, 443, 48, 8, 0x02) },
 	{ "IPv6 TCP, 30 bytes", T6_TCP, T_LEN(30, 68), .verdict = MPROX_PKT_NEED_MORE,
@@ -198,6 +224,29 @@ static const struct mprox_pkt_case mprox_pkt_cases[] = {
 	  .verdict = MPROX_PKT_TRUNCATED },
 	{ "IPv4 total length cuts the TCP options", T4_TCP_OPTS, { T_SET(3, 55) }, 1,
 	  .verdict = MPROX_PKT_TRUNCATED },
+	{ "IPv4 loose source route (LSRR)", T4_TCP_RR, { T_SET(21, 131) }, 1,
+	  .verdict = MPROX_PKT_SOURCE_ROUTE },
+	{ "IPv4 strict source route (SSRR)", T4_TCP_RR, { T_SET(21, 137) }, 1,
+	  .verdict = MPROX_PKT_SOURCE_ROUTE },
+	{ "IPv4 LSRR after record route", T4_TCP_RR,
+	  { T_SET(28, 131), T_SET(29, 3), T_SET(30, 4) }, 3,
+	  .verdict = MPROX_PKT_SOURCE_ROUTE },
+	{ "IPv4 LSRR in ICMP", T4_TCP_RR, { T_SET(9, 1), T_SET(21, 131) }, 2,
+	  .verdict = MPROX_PKT_SOURCE_ROUTE },
+	{ "IPv4 option length 0", T4_TCP_RR, { T_SET(22, 0) }, 1,
+	  .verdict = MPROX_PKT_BAD_IP_OPTION },
+	{ "IPv4 option length 1", T4_TCP_RR, { T_SET(22, 1) }, 1,
+	  .verdict = MPROX_PKT_BAD_IP_OPTION },
+	{ "IPv4 option past the header by one byte", T4_TCP_RR, { T_SET(22, 12) }, 1,
+	  .verdict = MPROX_PKT_BAD_IP_OPTION },
+	{ "IPv4 option length 255", T4_TCP_RR, { T_SET(22, 255) }, 1,
+	  .verdict = MPROX_PKT_BAD_IP_OPTION },
+	{ "IPv4 LSRR of length 1: malformed first", T4_TCP_RR,
+	  { T_SET(21, 131), T_SET(22, 1) }, 2, .verdict = MPROX_PKT_BAD_IP_OPTION },
+	{ "IPv4 option type in the header's last byte, no length", T4_TCP_RR,
+	  { T_SET(31, 7) }, 1, .verdict = MPROX_PKT_BAD_IP_OPTION },
+	{ "IPv4 LSRR type in the header's last byte, no length", T4_TCP_RR,
+	  { T_SET(31, 131) }, 1, .verdict = MPROX_PKT_BAD_IP_OPTION },
 	{ "IPv4 more fragments", T4_TCP, { T_SET(6, 0x20) }, 1, .verdict = MPROX_PKT_FRAGMENT,
 	  .proto = IPPROTO_TCP, .thoff = 20 },
 	{ "IPv4 fragment offset 1, DF", T4_UDP, { T_SET(6, 0x40), T_SET(7, 0x01) }, 2,

@@ -11,13 +11,17 @@ connections at once):
   echo-server PORT         echoes every byte back until the peer closes
   silent-server PORT       accepts connections and never says a word (a
                            SOCKS5 server that hangs in the handshake)
+  accept-log PORT FILE     accepts connections, appends each peer's
+                           address to FILE as a line, and closes them
 
 Clients (exit 0 on success, 1 with the reason on stderr otherwise):
 
   rep PROXY PORT DST DPORT        one SOCKS5 CONNECT straight to a proxy (no
                                   auth): prints the reply's REP code
-  connect HOST PORT TIMEOUT       one connect(): prints "ok MS" or
-                                  "ERRNONAME MS" (elapsed milliseconds)
+  connect HOST PORT TIMEOUT [IPOPTS]
+                                  one connect(): prints "ok MS" or
+                                  "ERRNONAME MS" (elapsed milliseconds);
+                                  IPOPTS (hex) is set as IP_OPTIONS first
   many HOST PORT N DEADLINE       N sequential connections to an echo
                                   server, each connect, send, receive,
                                   close; stops at the third failure or at
@@ -124,6 +128,15 @@ def silent_server(port):
     dual_stack_server(port, Handler).serve_forever()
 
 
+def accept_log(port, path):
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            with open(path, "a") as f:
+                f.write(self.client_address[0] + "\n")
+
+    dual_stack_server(port, Handler).serve_forever()
+
+
 def recv_exact(s, n):
     buf = b""
     while len(buf) < n:
@@ -153,9 +166,11 @@ def family_of(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def connect_once(host, port, timeout):
+def connect_once(host, port, timeout, ipopts=None):
     s = socket.socket(family_of(host), socket.SOCK_STREAM)
     s.settimeout(timeout)
+    if ipopts:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes.fromhex(ipopts))
     t0 = time.monotonic()
     try:
         s.connect((host, port))
@@ -292,11 +307,13 @@ def main(argv):
         return echo_server(int(args[0]))
     if cmd == "silent-server":
         return silent_server(int(args[0]))
+    if cmd == "accept-log":
+        return accept_log(int(args[0]), args[1])
     if cmd == "rep":
         print(socks5_rep(args[0], int(args[1]), args[2], int(args[3])))
         return 0
     if cmd == "connect":
-        return connect_once(args[0], int(args[1]), float(args[2]))
+        return connect_once(args[0], int(args[1]), float(args[2]), *args[3:4])
     if cmd == "many":
         return many(args[0], int(args[1]), int(args[2]), float(args[3]))
     if cmd == "same-port":
