@@ -18,7 +18,9 @@ cd "$top" || exit 1
 
 releases=${COMPAT_KERNELS:-stock bullseye bookworm-backports}
 out=$top/build/compat
-mkdir -p "$out"
+# Kept with the headers, across clean trees and CI's fresh clones.
+good_dir=${MPROX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mprox}/compat
+mkdir -p "$out" "$good_dir"
 rm -f "$out/counts"
 
 passed=0 failed=0 skipped=0 n=0
@@ -52,6 +54,16 @@ for f in driver/*_test.c; do
 	f=${f#driver/}
 	suites+=("${f%.c}.o")
 done
+
+# The headers this line last built against, when they were others: the
+# first place to look when a new point release breaks the build (Debian
+# moves linux-headers-amd64 to each new release; the cache follows it).
+last_good() {
+	local rel=$1 kver=$2 good day
+	read -r good day <"$good_dir/$rel.last-good" 2>/dev/null || return 0
+	[ "$good" != "$kver" ] || return 0
+	echo "; it built against linux-headers-$good ($day): the change is in between"
+}
 
 report() {
 	local ok=$1 desc=$2
@@ -95,7 +107,7 @@ for rel in $releases; do
 	if ! make --no-print-directory kmod KDIR="$kdir" KMOD_BUILD="$out/$rel" \
 		"${ccarg[@]}" >>"$log" 2>&1; then
 		grep -E '(error|warning):|\*\*\*' "$log" | sed 's/^/# /' | head -n 30
-		report fail "$rel ($kver): make kmod failed (see $log)"
+		report fail "$rel ($kver): make kmod failed against linux-headers-$kver$(last_good "$rel" "$kver") (see $log)"
 		continue
 	fi
 	if grep -qE '^CONFIG_KUNIT=[ym]' "$kdir/.config"; then
@@ -113,6 +125,7 @@ for rel in $releases; do
 	else
 		what="$what; KUnit suite not built (no KUNIT_ARRAY_PARAM)"
 	fi
+	echo "$kver $(date -u +%F)" >"$good_dir/$rel.last-good"
 	if grep -q 'warning' "$log"; then
 		grep 'warning' "$log" | sed 's/^/# /' | head -n 10
 	fi
