@@ -10,6 +10,8 @@ packages=(
 	# building the module, libmprox and the mprox command
 	build-essential gcc-12 make bc bison flex libelf-dev libssl-dev kmod
 	pkg-config libnl-3-dev libnl-route-3-dev rsync
+	# Debian 6.12 headers run pahole to generate BTF for modules
+	dwarves
 	# the debug kernel and checkpatch come from Debian's kernel source
 	linux-source-6.1 cpio xz-utils gzip
 	# the VM harness
