@@ -23,6 +23,8 @@ packages=(
 	# what the tests run inside the guest (it sees the host's root)
 	iproute2 nftables curl socat iperf3 dnsutils tcpdump iputils-ping
 	microsocks dante-server tinyproxy
+	# make check-fresh: a minimal bookworm to run the build and tests in
+	debootstrap
 )
 
 missing=()
