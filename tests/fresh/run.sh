@@ -107,7 +107,7 @@ cleanup() {
 }
 trap cleanup EXIT
 # So that an interrupted run still unmounts (the EXIT trap runs on exit).
-trap 'exit 130' INT TERM HUP
+trap 'echo "fresh: interrupted" >&2; exit 130' INT TERM HUP
 
 steps=() results=() times=()
 passed=0 failed=0 skipped=0
