@@ -20,9 +20,9 @@
 # fetched again inside it: nothing from the host's ~/.cache/mprox hides a
 # missing step. Only the bare debootstrap result is cached, as a tarball
 # per day in ${MPROX_CACHE:-~/.cache/mprox}/fresh/ (installed packages are
-# never cached). The VM suites are not run: they need nothing a build and
-# check-compat do not, except QEMU and the guest's tools, which make deps
-# installs from the same list.
+# never cached). Not run: style (the copy has no .git for git ls-files)
+# and the VM suites (half an hour more); make deps installs their tools
+# from the same list, but they are not exercised.
 #
 # Prints the wall time of each step and ends with "N passed, N failed" (one
 # per step). Once the chroot is set up every step runs even if an earlier
@@ -33,14 +33,19 @@
 # mount, chroot); run as a user, it re-runs itself with sudo.
 #
 # Environment: MPROX_DEBIAN_MIRROR (default http://deb.debian.org/debian,
-# what the hosts' sources use; the security suite is taken from the same
-# host's debian-security).
+# what this machine's apt sources use; the security suite comes from
+# debian-security beside it), MPROX_CACHE.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
 if [ "$(id -u)" != 0 ]; then
-	exec sudo "$0" "$@"
+	# sudo resets the environment: pass on what this script reads.
+	env_args=()
+	for v in MPROX_CACHE MPROX_DEBIAN_MIRROR; do
+		[ -z "${!v:-}" ] || env_args+=("$v=${!v}")
+	done
+	exec sudo "${env_args[@]}" "$0" "$@"
 fi
 
 out=$top/build/fresh
@@ -102,8 +107,11 @@ remove_root() {
 	rm -rf --one-file-system "$root"
 }
 
+# The logs belong to whoever ran make check-fresh, so that make clean
+# works without sudo.
 cleanup() {
 	unmount_all
+	[ -z "${SUDO_UID:-}" ] || chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$logs" 2>/dev/null || true
 }
 trap cleanup EXIT
 # So that an interrupted run still unmounts (the EXIT trap runs on exit).
@@ -230,8 +238,8 @@ done
 
 unmount_all
 
-# The chroot (some 3 GB) goes after a clean run; removing it is part of
-# the run's time. After a failure it stays, to look into.
+# The chroot goes after a clean run (removing it takes minutes, and is
+# part of the run's time). After a failure it stays, to look into.
 removed=""
 if [ "$failed" = 0 ] && [ "$skipped" = 0 ]; then
 	start=$(date +%s)
