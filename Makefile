@@ -10,6 +10,10 @@
 #   make check-unit      host unit tests only
 #   make check-compat    build the module against every supported kernel
 #                        (Debian 5.10, 6.1, 6.12 headers, fetched and cached)
+#   make check-fresh     in a chroot of a fresh debootstrapped bookworm, with
+#                        only make installed: make deps, make, check-unit,
+#                        check-compat (the committed tree; root; not part of
+#                        make check)
 #   make fuzz            run every fuzz target for FUZZ_TIME seconds each (60)
 #   make check-vm        VM suite; CASES=pattern KERNELS="stock debug"
 #   make vm-shell        a shell in the test guest (KERNEL=stock|debug)
@@ -52,7 +56,7 @@ FUZZ_TIME ?= 60
 KERNELS ?= stock debug
 KERNEL ?= stock
 
-.PHONY: all kmod lib helper examples progs bench-progs deps check check-unit check-compat check-vm vm-shell \
+.PHONY: all kmod lib helper examples progs bench-progs deps check check-unit check-compat check-fresh check-vm vm-shell \
 	style fuzz \
 	install uninstall demo bench clean
 
@@ -156,6 +160,9 @@ check-unit: lib helper
 
 check-compat:
 	@tests/compat/run.sh
+
+check-fresh:
+	@tests/fresh/run.sh
 
 fuzz:
 	@tests/fuzz/run.sh $(FUZZ_TIME)s

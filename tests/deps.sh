@@ -16,13 +16,17 @@ packages=(
 	linux-source-6.1 cpio xz-utils gzip
 	# the VM harness
 	qemu-system-x86 busybox-static python3 util-linux procps coreutils
-	# style
-	clang-format perl
+	# style; git: style.sh finds the files to check with git ls-files
+	# (without git it would check none and pass), and git describe
+	# stamps the version
+	clang-format perl git
 	# the parser's fuzz target (libFuzzer)
 	clang-14 libclang-rt-14-dev
 	# what the tests run inside the guest (it sees the host's root)
 	iproute2 nftables curl socat iperf3 dnsutils tcpdump iputils-ping
 	microsocks dante-server tinyproxy
+	# make check-fresh: a minimal bookworm to run the build and tests in
+	debootstrap
 )
 
 missing=()
