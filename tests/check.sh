@@ -26,14 +26,32 @@ add_counts() {
 	fi
 }
 
+# Each stage's wall time, printed at the end.
+declare -a stage_names stage_secs
+stage_t0=$SECONDS
 stage() {
+	stage_done
+	stage_names+=("$1")
+	stage_t0=$SECONDS
 	echo
 	echo "==== $1"
+}
+stage_done() {
+	[ ${#stage_names[@]} = ${#stage_secs[@]} ] || stage_secs+=($((SECONDS - stage_t0)))
 }
 
 mkdir -p build/style
 rm -f build/style/counts build/unit/counts build/compat/counts build/stock/counts \
 	build/debug/counts
+
+# On a first run the kernels are the long part: fetch the stock kernel and
+# build the debug one (about 10 minutes on two cores) while style, the unit
+# tests and check-compat run. Both are cached under a lock, so the VM
+# suites below wait for them or find them done; their own errors show there.
+(
+	tests/vm/fetch-stock-kernel.sh
+	nice -n 10 tests/vm/build-debug-kernel.sh
+) >build/kernels-ahead.log 2>&1 &
 
 stage "style"
 if tests/style.sh; then
@@ -63,22 +81,40 @@ add_counts compat build/compat/counts $?
 # as long as the debug suite alone. Their output is shown one after the
 # other when both are done. The test programs are built once first, so
 # that the two runs do not build them at the same time.
+stage "VM suites, stock and debug side by side"
 make -s progs
 declare -A vm_pid vm_rc
 for k in stock debug; do
 	mkdir -p "build/$k"
-	tests/vm/run.sh "$k" >"build/$k/check.log" 2>&1 &
+	(
+		t0=$SECONDS
+		tests/vm/run.sh "$k" >"build/$k/check.log" 2>&1
+		rc=$?
+		echo $((SECONDS - t0)) >"build/$k/wall"
+		exit $rc
+	) &
 	vm_pid[$k]=$!
 done
 for k in stock debug; do
 	wait "${vm_pid[$k]}"
 	vm_rc[$k]=$?
 done
+stage_done
 for k in stock debug; do
-	stage "VM suite, $k kernel"
+	echo
+	echo "==== VM suite, $k kernel"
 	cat "build/$k/check.log"
 	add_counts "vm($k)" "build/$k/counts" "${vm_rc[$k]}"
+	stage_names+=("  of which the $k suite")
+	stage_secs+=("$(cat "build/$k/wall" 2>/dev/null || echo 0)")
 done
+
+echo
+echo "==== wall time per stage"
+for i in "${!stage_names[@]}"; do
+	printf '%6ds  %s\n' "${stage_secs[$i]}" "${stage_names[$i]}"
+done
+printf '%6ds  total\n' "$SECONDS"
 
 echo
 summary="$passed passed, $failed failed"
