@@ -5,6 +5,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/slab.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
@@ -150,7 +151,13 @@ static void mprox_spare_unwatch(struct sock *sk, struct mprox_spare_watch *sw)
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
-/* Connect to @up and negotiate, up to the request; NULL if that failed. */
+/*
+ * Connect to @up and negotiate, up to the request. Returns the spare or an
+ * ERR_PTR: -ECANCELED when stop aborted it, which says nothing about the
+ * upstream; otherwise the upstream failed us: -ETIMEDOUT, -ECONNREFUSED
+ * (down, our password refused, a broken reply), or why the socket could
+ * not be created.
+ */
 static struct mprox_spare *mprox_spare_open(struct mprox_spares *sp,
 					    struct mprox_upstream *up,
 					    const struct mprox_spare_params *p)
@@ -160,13 +167,15 @@ static struct mprox_spare *mprox_spare_open(struct mprox_spares *sp,
 	enum mprox_connect_result res;
 	struct mprox_spare *s;
 	struct socket *sock;
+	int err;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
-		return NULL;
-	if (mprox_upstream_socket(dev_net(dp->md->dev), up, p->mark, &sock)) {
+		return ERR_PTR(-ENOMEM);
+	err = mprox_upstream_socket(dev_net(dp->md->dev), up, p->mark, &sock);
+	if (err) {
 		kfree(s);
-		return NULL;
+		return ERR_PTR(err);
 	}
 	sp->waiter.deadline = jiffies + p->timeout;
 	mprox_spare_watch(sock->sk, &sw);
@@ -175,7 +184,10 @@ static struct mprox_spare *mprox_spare_open(struct mprox_spares *sp,
 	if (res != MPROX_CONNECT_OK) {
 		mprox_upstream_release(sock);
 		kfree(s);
-		return NULL;
+		if (res == MPROX_CONNECT_ABORTED)
+			return ERR_PTR(-ECANCELED);
+		return ERR_PTR(res == MPROX_CONNECT_TIMEOUT ? -ETIMEDOUT :
+							      -ECONNREFUSED);
 	}
 	s->up = mprox_upstream_get(up);
 	s->sock = sock;
@@ -236,8 +248,9 @@ static void mprox_spares_expire(struct mprox_spares *sp,
 
 /*
  * Was @up asked for within the idle time, and has no spare for it failed
- * within that time? A proxy that is down, or refuses our password, is
- * then asked once per connection, not once more per spare.
+ * within that time (since the device last came up)? A proxy that is down,
+ * or refuses our password, is then asked once per connection, not once
+ * more per spare.
  */
 static bool mprox_spares_wanted(const struct mprox_upstream *up,
 				const struct mprox_spare_params *p)
@@ -264,7 +277,10 @@ static void mprox_spares_fill(struct mprox_spares *sp,
 		if (!keep || !mprox_spares_wanted(up, p))
 			return;
 		s = mprox_spare_open(sp, up, p);
-		if (!s) {
+		/* Aborted by stop: no failure, and nothing to hold back. */
+		if (s == ERR_PTR(-ECANCELED))
+			return;
+		if (IS_ERR(s)) {
 			/* Never 0, which means never failed. */
 			WRITE_ONCE(up->spares_failed, jiffies | 1);
 			atomic64_inc(&sp->failed);
@@ -406,6 +422,21 @@ void mprox_spares_setup(struct mprox_spares *sp)
 
 void mprox_spares_start(struct mprox_spares *sp)
 {
+	struct mprox_datapath *dp = mprox_spares_dp(sp);
+	const struct mprox_config *cfg;
+	unsigned int i;
+
+	/*
+	 * A spare that failed before the device went down says nothing about
+	 * the upstream now (it may have been fixed meanwhile): the first flow
+	 * that asks for it has spares opened at once, not spare_idle_s later.
+	 */
+	rcu_read_lock();
+	cfg = rcu_dereference(dp->md->config);
+	for (i = 0; i < cfg->nr_upstreams; i++)
+		WRITE_ONCE(cfg->upstreams[i]->spares_failed, 0);
+	rcu_read_unlock();
+
 	spin_lock_bh(&sp->lock);
 	WRITE_ONCE(sp->waiter.aborted, false);
 	sp->stopping = false;

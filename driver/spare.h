@@ -41,12 +41,15 @@ struct mprox_spares {
 	atomic64_t opened;		/* negotiated and put aside */
 	atomic64_t used;		/* taken by a flow */
 	atomic64_t expired;		/* closed unused: idle, stale or dead */
-	atomic64_t failed;		/* could not be opened */
+	atomic64_t failed;		/* could not be opened (not: aborted by stop) */
 };
 
 /* ndo_init. */
 void mprox_spares_setup(struct mprox_spares *sp);
-/* ndo_open and ndo_stop: stop closes every spare and waits for the work. */
+/*
+ * ndo_open and ndo_stop: stop closes every spare and waits for the work;
+ * start forgets the upstreams' failures, so spares open at the next flow.
+ */
 void mprox_spares_start(struct mprox_spares *sp);
 void mprox_spares_stop(struct mprox_spares *sp);
 /* The configuration changed: drop what no longer fits it. */

@@ -8,7 +8,9 @@
 # spares are skipped, and a spare the proxy drops just as the request
 # reaches it is retried on a connection of mprox's own. With a password
 # too (dante), and a wrong password costs one spare, not one per flow.
-# Changing the configuration, and the device going down, close them.
+# Changing the configuration, and the device going down, close them; when
+# it comes up again they open at once: a spare that down aborted is no
+# failure, and one that failed before holds nothing back.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -153,6 +155,84 @@ expect "none ready" "$(spares ready)" 0
 check "ip link set mprox0 up" topo_ns $TOPO_C ip link set mprox0 up
 check "routes back" topo_ns $TOPO_C ip route replace 10.200.2.0/24 dev mprox0
 mprox_fetch "fetch after the device came back" "$want" 30 "$url"
+check_flows_drain mprox0 30
+
+# ---- and up again: spares open at the first demand ---------------------------
+# link_cycle: ip link set mprox0 down and up, and the route the case uses
+# back (down removed it).
+link_cycle() {
+	check "ip link set mprox0 down" topo_ns $TOPO_C ip link set mprox0 down
+	check "ip link set mprox0 up" topo_ns $TOPO_C ip link set mprox0 up
+	check "routes back" topo_ns $TOPO_C ip route replace 10.200.2.0/24 dev mprox0
+}
+# spares_ready_within DESC MS N: one result: polling from now, a status
+# read begun within MS ms shows N spares ready (as in wait_for, a poll
+# begun before the deadline counts). It reads the JSON without python,
+# whose start in the guest takes a good part of a second.
+spares_ready_within() {
+	local desc=$1 ms=$2 start begun json ready=none
+	start=$(ms_now)
+	while :; do
+		begun=$(($(ms_now) - start))
+		if [ "$begun" -gt "$ms" ]; then
+			fail "$desc: $ready ready after $ms ms, want $3"
+			return
+		fi
+		json=$(mprox_json mprox0)
+		if [[ $json =~ \"spares\":\{\"ready\":([0-9]+) ]]; then
+			ready=${BASH_REMATCH[1]}
+		fi
+		if [ "$ready" = "$3" ]; then
+			pass "$desc (read begun after $begun ms)"
+			return
+		fi
+		sleep 0.1
+	done
+}
+# p1_pid: microsocks on port 1080.
+p1_pid() {
+	topo_ns $TOPO_P ss -Hltnp "sport = :1080" | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2
+}
+
+check "set spare_conns 2" mprox_set mprox0 spare_conns 2
+mprox_fetch "fetch through p1" "$want" 30 "$url"
+check "2 spares ready" wait_for 30 spares_ready_is 2
+link_cycle
+mprox_fetch "fetch after down and up" "$want" 30 "$url"
+spares_ready_within "2 spares ready again within 1 s" 1000 2
+
+# The device going down while a spare is being opened aborts it: that says
+# nothing about the proxy, so it is no failure and holds nothing back. A
+# stopped microsocks keeps a spare in its negotiation (the kernel accepts
+# the connection; nobody answers the method request).
+check "set connect_timeout_ms 60000" mprox_set mprox0 connect_timeout_ms 60000
+check "2 spares ready" wait_for 30 spares_ready_is 2
+p1=$(p1_pid)
+check "microsocks stopped" kill -STOP "$p1"
+check "set spare_conns 3" mprox_set mprox0 spare_conns 3
+check "a third spare connected, negotiating" wait_for 30 proxy_conns_are 1080 3
+failed=$(spares failed)
+link_cycle
+check "microsocks continued" kill -CONT "$p1"
+expect "the spare aborted by down is no failure" "$(spares failed)" "$failed"
+check "set spare_conns 2" mprox_set mprox0 spare_conns 2
+check "set connect_timeout_ms 10000" mprox_set mprox0 connect_timeout_ms 10000
+mprox_fetch "fetch after down during a spare's negotiation" "$want" 30 "$url"
+spares_ready_within "2 spares ready within 1 s" 1000 2
+
+# A spare that failed before the device went down holds nothing back
+# after it comes up (the proxy may have been fixed meanwhile).
+check "microsocks killed" kill -KILL "$(p1_pid)"
+failed=$(spares failed)
+check "p1 down: connection refused" refused
+check "a spare failed to open" wait_for 30 spares_failed_is $((failed + 1))
+step "microsocks restarted" topo_microsocks 1080
+check "p1 restarted: a fetch works" \
+	topo_ns $TOPO_C curl -sS --max-time 30 -o /dev/null "$url"
+expect "but opens no spare for spare_idle_s" "$(spares ready)" 0
+link_cycle
+mprox_fetch "fetch after down and up" "$want" 30 "$url"
+spares_ready_within "2 spares ready within 1 s" 1000 2
 check_flows_drain mprox0 30
 
 mprox_case_teardown
