@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# case-timeout: 600
+# case-timeout: 900
 # Spare upstream connections (docs/socks5.md, "Spare connections"): none
 # unless spare_conns asks; then opened after a connection asked for the
 # upstream, used in place of a new connection, replaced, closed once
