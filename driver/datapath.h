@@ -46,6 +46,7 @@ enum mprox_drop {
 	MPROX_DROP_NOMEM,
 	MPROX_DROP_RX_BACKLOG,		/* the local stack's backlog was full */
 	MPROX_DROP_DOWN,		/* the data path is stopped */
+	MPROX_DROP_NO_LISTENER,		/* SYN of a family without a listener */
 	MPROX_DROP_COUNT
 };
 

@@ -3,7 +3,11 @@
  * TCP segments in xmit; see tcp.h and design.md, "Data path".
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/icmpv6.h>
 #include <linux/tcp.h>
+#include <net/icmp.h>
 #include <net/inet6_hashtables.h>
 #include <net/inet_hashtables.h>
 #include <net/ipv6.h>
@@ -158,6 +162,32 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
 	mprox_flow_put(f);
 }
 
+/*
+ * A SYN of a family the data path has no listener for: IPv6, when the
+ * device had no IPv6 as it came up (an MTU below IPV6_MIN_MTU then) and
+ * got it later, or when the listener failed to open. The app gets "network
+ * unreachable", as from a router without a route, for this SYN or (if
+ * connect() still holds the socket as the error arrives) its first
+ * retransmission. Without IPv6 at start there is no route to deliver our
+ * own answer either (inject.h), so this is the stack's ICMP error, routed
+ * back like any local one, as WireGuard answers a packet for which it has
+ * no peer.
+ */
+static void mprox_tcp_no_listener(struct mprox_datapath *dp,
+				  struct sk_buff *skb,
+				  const struct mprox_pkt *p)
+{
+	bool v6 = p->family == AF_INET6;
+
+	net_warn_ratelimited("%s: refused an IPv%d connection: the device has had no listener for that family since it came up; bring it down and up\n",
+			     skb->dev->name, v6 ? 6 : 4);
+	mprox_datapath_drop(dp, MPROX_DROP_NO_LISTENER);
+	if (v6)
+		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_NOROUTE, 0);
+	else
+		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
+}
+
 /* A SYN with no flow: a new connection, through one of the upstreams. */
 static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 			       const struct mprox_pkt *p,
@@ -198,6 +228,8 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 		if (PTR_ERR(f) == -ENOSPC || PTR_ERR(f) == -EADDRINUSE) {
 			mprox_datapath_drop(dp, MPROX_DROP_FLOW_LIMIT);
 			mprox_tcp_answer(dp, skb, p, MPROX_REPLY_RST);
+		} else if (PTR_ERR(f) == -EAFNOSUPPORT) {
+			mprox_tcp_no_listener(dp, skb, p);
 		} else {
 			mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
 		}
