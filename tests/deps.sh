@@ -12,8 +12,11 @@ packages=(
 	pkg-config libnl-3-dev libnl-route-3-dev rsync
 	# the debug kernel and checkpatch come from Debian's kernel source
 	linux-source-6.1 cpio xz-utils gzip
-	# the VM harness
+	# the VM harness; pahole (dwarves): Debian's 6.12 headers run it on every
+	# module they build (BTF) and the build fails without it; xz-utils and
+	# zstd unpack compressed modules for the initramfs (6.12's are .ko.xz)
 	qemu-system-x86 busybox-static python3 util-linux procps coreutils
+	dwarves zstd
 	# style
 	clang-format perl
 	# the parser's fuzz target (libFuzzer)
