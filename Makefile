@@ -5,8 +5,8 @@
 #   make                 module, libmprox, the mprox command
 #   make deps            install every build and test dependency (apt-get)
 #   make check           style, host unit tests, VM suite on Debian's stock
-#                        kernel and on the debug kernel; ends with
-#                        "N passed, N failed"
+#                        kernel and on the debug kernel, three cases on
+#                        Debian's 6.12; ends with "N passed, N failed"
 #   make check-unit      host unit tests only
 #   make check-compat    build the module against every supported kernel
 #                        (Debian 5.10, 6.1, 6.12 headers, fetched and cached)
@@ -15,8 +15,9 @@
 #                        check-compat (the committed tree; root; not part of
 #                        make check)
 #   make fuzz            run every fuzz target for FUZZ_TIME seconds each (60)
-#   make check-vm        VM suite; CASES=pattern KERNELS="stock debug"
-#   make vm-shell        a shell in the test guest (KERNEL=stock|debug)
+#   make check-vm        VM suite; CASES="pattern ..." KERNELS="stock debug"
+#                        (kernels: stock debug 5.10 6.12)
+#   make vm-shell        a shell in the test guest (KERNEL=stock|debug|5.10|6.12)
 #   make style           checkpatch --strict on kernel code, clang-format
 #   make install         honours DESTDIR and PREFIX; make uninstall
 #   make demo            a page and a 100 MB file through mprox0 (stock guest)

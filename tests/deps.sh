@@ -10,12 +10,13 @@ packages=(
 	# building the module, libmprox and the mprox command
 	build-essential gcc-12 make bc bison flex libelf-dev libssl-dev kmod
 	pkg-config libnl-3-dev libnl-route-3-dev rsync
-	# Debian 6.12 headers run pahole to generate BTF for modules
-	dwarves
 	# the debug kernel and checkpatch come from Debian's kernel source
 	linux-source-6.1 cpio xz-utils gzip
-	# the VM harness
+	# the VM harness; pahole (dwarves): Debian's 6.12 headers run it on every
+	# module they build (BTF) and the build fails without it; xz-utils and
+	# zstd unpack compressed modules for the initramfs (6.12's are .ko.xz)
 	qemu-system-x86 busybox-static python3 util-linux procps coreutils
+	dwarves zstd
 	# style; git: style.sh finds the files to check with git ls-files
 	# (without git it would check none and pass), and git describe
 	# stamps the version

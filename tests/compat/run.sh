@@ -15,6 +15,8 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
+# pick_cc: the compiler to build against Debian headers with.
+. tests/vm/lib.sh
 
 releases=${COMPAT_KERNELS:-stock bullseye bookworm-backports}
 out=$top/build/compat
@@ -24,19 +26,6 @@ mkdir -p "$out" "$good_dir"
 rm -f "$out/counts"
 
 passed=0 failed=0 skipped=0 n=0
-
-# The compiler the headers were made with, if installed; else the host's
-# gcc. Debian's 5.10 names gcc-10, which bookworm does not have: gcc-12
-# builds it without a warning.
-pick_cc() {
-	local kdir=$1 want
-	want=$(sed -n 's/^CC = .*[) ]\(gcc-[0-9.]*\)$/\1/p' "$kdir/.kernelvariables" 2>/dev/null)
-	if [ -z "$want" ] || command -v "$want" >/dev/null ||
-		command -v "x86_64-linux-gnu-$want" >/dev/null; then
-		return
-	fi
-	echo gcc
-}
 
 # Does this kernel's KUnit have KUNIT_ARRAY_PARAM (5.11 and later)?
 kunit_params() {

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Fetch Debian's current stock 6.1 kernel (image, modules and headers) with
-# apt-get download and unpack it into the cache; nothing is installed on the
-# host. Prints the unpacked root on stdout (with --kdir: the headers tree to
-# build modules against). Layout of that root:
+#   tests/vm/fetch-stock-kernel.sh [--kdir] [SUITE]
+#
+# Fetch the current stock kernel (image, modules and headers) of a Debian
+# suite with apt-get download and unpack it into the cache; nothing is
+# installed on the host. SUITE: bookworm (default, 6.1, through the host's
+# apt), bullseye (5.10) or bookworm-backports (6.12), both through a private
+# apt (lib.sh). Prints the unpacked root on stdout (with --kdir: the headers
+# tree to build modules against). Layout of that root:
 #   boot/vmlinuz-$KVER, lib/modules/$KVER (with modules.dep),
 #   usr/src/linux-headers-$KVER (usable as KDIR).
+# MPROX_STOCK_ABI=6.1.0-NN pins bookworm's ABI.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -19,11 +24,20 @@ print_result() {
 }
 
 want_kdir=0
-[ "${1:-}" = --kdir ] && want_kdir=1
+[ "${1:-}" = --kdir ] && want_kdir=1 && shift
+suite=${1:-bookworm}
+case $suite in
+bookworm | bullseye | bookworm-backports) ;;
+*) die "usage: $0 [--kdir] [bookworm|bullseye|bookworm-backports]" ;;
+esac
 
-abi=${MPROX_STOCK_ABI:-$(debian_kernel_abi)}
-[ -n "$abi" ] || die "cannot find the linux-image-amd64 dependency (apt-get update?)"
+debian_apt_init "$suite"
+abi=$(debian_kernel_abi linux-image-amd64)
+[ "$suite" != bookworm ] || abi=${MPROX_STOCK_ABI:-$abi}
+[ -n "$abi" ] || die "$suite: cannot find the linux-image-amd64 dependency (apt-get update?)"
 kver=$abi-amd64
+# The ABI names the release (6.1.0-NN, 5.10.0-NN, 6.12.NN+bpo): one
+# directory for all suites.
 out=$MPROX_CACHE/stock/$kver
 
 # One builder at a time per cache entry; the others wait and reuse it.
@@ -36,15 +50,13 @@ if [ -f "$out/.mprox-unpacked" ]; then
 	exit 0
 fi
 
-log "fetching Debian kernel $kver"
+log "$suite: fetching Debian kernel $kver"
 rm -rf "$out" "$out.debs"
 mkdir -p "$out.debs"
-common=linux-headers-$abi-common
-kbuild=$(apt-cache depends "linux-headers-$kver" |
-	sed -n 's/.*Depends: \(linux-kbuild-6\.1[^ ]*\)$/\1/p' | head -n 1)
-[ -n "$kbuild" ] || die "cannot find the linux-kbuild package for $kver"
-(cd "$out.debs" && apt-get download -q "linux-image-$kver" \
-	"linux-headers-$kver" "$common" "$kbuild" >&2)
+headers=$(debian_headers_packages "$abi")
+read -r -a headers <<<"$headers"
+(cd "$out.debs" && debian_apt apt-get -q download "linux-image-$kver" "${headers[@]}" >&2) ||
+	die "$suite: apt-get download failed"
 
 mkdir -p "$out"
 for deb in "$out.debs"/*.deb; do

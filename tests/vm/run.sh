@@ -3,14 +3,20 @@
 #
 # Boot a test guest and run integration cases in it, or open a shell in it.
 #
-#   tests/vm/run.sh [--shell] [--cases DIR] [--show] stock|debug [CASE_PATTERN]
+#   tests/vm/run.sh [--shell] [--cases DIR] [--show] FLAVOUR [CASE_PATTERNS]
 #
-# stock: Debian's current 6.1 kernel from the archive. debug: our KASAN/
-# lockdep/kmemleak/KUnit build of the same source (build-debug-kernel.sh).
-# Cases are tests/integration/*.sh whose name contains CASE_PATTERN (a shell
-# glob; default: all). The module is built against the chosen kernel in
-# build/<flavour>/. QEMU runs with TCG only: KVM is present on these machines
-# but does not work, and must never be picked up by accident.
+# FLAVOUR is the kernel:
+#   stock  Debian's current 6.1 kernel (bookworm), from the archive;
+#   debug  our KASAN/lockdep/kmemleak/KUnit build of the same source
+#          (build-debug-kernel.sh);
+#   5.10   Debian bullseye's current stock kernel;
+#   6.12   Debian bookworm-backports' current stock kernel;
+# the Debian ones fetched by fetch-stock-kernel.sh. Cases are
+# tests/integration/*.sh whose name contains one of the space-separated
+# CASE_PATTERNS (shell globs; default: all). The module is built against the
+# chosen kernel in build/<flavour>/. QEMU runs with TCG only: KVM is present
+# on these machines but does not work, and must never be picked up by
+# accident.
 #
 # --cases DIR runs DIR/*.sh instead (make demo: tests/demo, make bench:
 # tests/bench), judged the same way, with the run in build/<flavour>/run-<DIR
@@ -34,26 +40,70 @@ while :; do
 	*) break ;;
 	esac
 done
-flavour=${1:?usage: run.sh [--shell] [--cases DIR] [--show] stock|debug [CASE_PATTERN]}
-pattern=${2:-}
+flavour=${1:?usage: run.sh [--shell] [--cases DIR] [--show] stock|debug|5.10|6.12 [CASE_PATTERNS]}
+# Not word-split by the shell: a pattern must not glob against the files
+# in the current directory.
+read -r -a patterns <<<"${2:-}"
 CASE_TIMEOUT=${CASE_TIMEOUT:-300}
 VM_MEM=${VM_MEM:-3G}
 
 build=$TOP_DIR/build/$flavour
 mkdir -p "$build"
 
+# The modules the initramfs must load before it can mount the host root
+# (virtio-pci, 9p over virtio, overlay), each after the ones it depends on,
+# as the kernel's own modules.dep says: the set differs between releases
+# (5.10: fscache, no virtio_pci_*_dev; 6.1: netfs and fscache; 6.12: virtio
+# built in, netfs only). Built-in ones are left out. Prints the module
+# files' paths relative to DIR, in load order.
+initramfs_modules() {
+	local dir=$1 mod deps name m
+	local -A dep_of path_of done_
+	local -a order=()
+
+	while IFS=: read -r mod deps; do
+		name=${mod##*/}
+		name=${name%%.ko*}
+		name=${name//-/_}
+		path_of[$name]=$mod
+		dep_of[$name]=$deps
+	done <"$dir/modules.dep"
+	visit() {
+		local n=$1 d
+		[ -z "${done_[$n]:-}" ] || return 0
+		done_[$n]=1
+		for d in ${dep_of[$n]}; do
+			d=${d##*/}
+			d=${d%%.ko*}
+			visit "${d//-/_}"
+		done
+		order+=("${path_of[$n]}")
+	}
+	for m in virtio_pci 9pnet_virtio 9p overlay; do
+		if [ -n "${path_of[$m]:-}" ]; then
+			visit "$m"
+		elif ! grep -Eq "/$m\.ko\$" "$dir/modules.builtin"; then
+			die "$m: neither a module nor built into the kernel in $dir"
+		fi
+	done
+	echo "${order[@]}"
+}
+
 case $flavour in
-stock)
-	root=$("$VM_DIR/fetch-stock-kernel.sh")
+stock | 5.10 | 6.12)
+	case $flavour in
+	stock) suite=bookworm ;;
+	5.10) suite=bullseye ;;
+	6.12) suite=bookworm-backports ;;
+	esac
+	root=$("$VM_DIR/fetch-stock-kernel.sh" "$suite")
 	kver=$(basename "$root")
 	kdir=$root/usr/src/linux-headers-$kver
 	kernel=$root/boot/vmlinuz-$kver
 	modules_dir=$root/lib/modules/$kver
-	# 9p and overlay are modules in Debian's kernel; the initramfs loads
-	# them in this order (vm-notes.md).
-	initramfs_modules="virtio_ring virtio virtio_pci_legacy_dev
-		virtio_pci_modern_dev virtio_pci netfs fscache 9pnet
-		9pnet_virtio 9p overlay"
+	# 9p and overlay are modules in Debian's kernels; the initramfs loads
+	# them (vm-notes.md).
+	initramfs_modules=$(initramfs_modules "$modules_dir")
 	extra_append=""
 	;;
 debug)
@@ -66,20 +116,23 @@ debug)
 	extra_append="panic_on_warn=1"
 	;;
 *)
-	die "unknown kernel flavour '$flavour' (stock or debug)"
+	die "unknown kernel flavour '$flavour' (stock, debug, 5.10 or 6.12)"
 	;;
 esac
 
 # The module, built against exactly this kernel, and the test programs.
-make -s -C "$TOP_DIR" kmod KDIR="$kdir" KMOD_BUILD="$build/kmod" >&2
+# Debian's 5.10 headers name gcc-10, which bookworm lacks (pick_cc).
+cc=$(pick_cc "$kdir")
+make -s -C "$TOP_DIR" kmod KDIR="$kdir" KMOD_BUILD="$build/kmod" ${cc:+CC="$cc"} >&2
 make -s -C "$TOP_DIR" progs >&2
 mprox_ko=$build/kmod/driver/mprox.ko
 mprox_test_ko=$build/kmod/driver/mprox-test.ko
 [ -f "$mprox_test_ko" ] || mprox_test_ko=""
 
-# The initramfs only mounts the host root: it changes when the init script
-# or the kernel does.
-init_hash=$(sha256sum "$VM_DIR/initramfs-init" | cut -c1-12)
+# The initramfs only mounts the host root: it changes when the init script,
+# the kernel or its module list does.
+init_hash=$({ cat "$VM_DIR/initramfs-init"; echo "$initramfs_modules"; } |
+	sha256sum | cut -c1-12)
 initramfs=$MPROX_CACHE/initramfs/$kver-$init_hash.cpio.gz
 if [ ! -f "$initramfs" ]; then
 	staging=$(mktemp -d)
@@ -87,26 +140,34 @@ if [ ! -f "$initramfs" ]; then
 	cp /bin/busybox "$staging/bin/busybox"
 	cp "$VM_DIR/initramfs-init" "$staging/init"
 	chmod 755 "$staging/init"
-	if [ -n "$initramfs_modules" ]; then
-		for m in $initramfs_modules; do
-			ko=$(find "$modules_dir/kernel" -name "$m.ko" | head -n 1)
-			[ -n "$ko" ] || die "module $m not found in $modules_dir"
-			cp "$ko" "$staging/modules/"
-			echo "$m" >>"$staging/modules/order"
-		done
-	fi
+	# busybox's insmod is given plain .ko files, whatever its build can
+	# decompress: 6.12's modules come as .ko.xz.
+	for ko in $initramfs_modules; do
+		m=${ko##*/}
+		m=${m%%.ko*}
+		case $ko in
+		*.ko) cp "$modules_dir/$ko" "$staging/modules/$m.ko" ;;
+		*.ko.xz) xz -dc "$modules_dir/$ko" >"$staging/modules/$m.ko" ;;
+		*.ko.zst) zstd -qdc "$modules_dir/$ko" >"$staging/modules/$m.ko" ;;
+		*) die "$ko: unknown module compression" ;;
+		esac
+		echo "$m" >>"$staging/modules/order"
+	done
 	(cd "$staging" && find . | cpio -o -H newc --quiet | gzip -1) >"$initramfs.tmp"
 	mv "$initramfs.tmp" "$initramfs"
 	rm -rf "$staging"
 fi
 
+[ ${#patterns[@]} -gt 0 ] || patterns=("")
 cases=""
 for c in "$cases_dir"/*.sh; do
-	case $(basename "$c" .sh) in
-	*$pattern*) cases="$cases $c" ;;
-	esac
+	for p in "${patterns[@]}"; do
+		case $(basename "$c" .sh) in
+		*$p*) cases="$cases $c" && break ;;
+		esac
+	done
 done
-[ "$mode" = shell ] || [ -n "$cases" ] || die "no case matches '$pattern'"
+[ "$mode" = shell ] || [ -n "$cases" ] || die "no case matches '${patterns[*]}'"
 ncases=$(wc -w <<<"$cases")
 # Every case's limit (the larger of "# case-timeout: N" in it and
 # CASE_TIMEOUT), and the boot on top.
