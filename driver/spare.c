@@ -169,7 +169,7 @@ static struct mprox_spare *mprox_spare_open(struct mprox_spares *sp,
 	struct socket *sock;
 	int err;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	err = mprox_upstream_socket(dev_net(dp->md->dev), up, p->mark, &sock);
@@ -308,6 +308,7 @@ static void mprox_spares_work(struct work_struct *work)
 	const struct mprox_config *cfg;
 	struct mprox_spare_params p;
 	struct mprox_spare *oldest;
+	struct mem_cgroup *old;
 	unsigned int i, n = 0;
 
 	mprox_spare_params(dp, &p);
@@ -319,8 +320,11 @@ static void mprox_spares_work(struct work_struct *work)
 	rcu_read_unlock();
 
 	mprox_spares_expire(sp, ups, n, &p);
+	/* The sockets and their state, as a connection's: the creator's. */
+	old = mprox_datapath_charge_begin(dp);
 	for (i = 0; i < n; i++)
 		mprox_spares_fill(sp, ups[i], &p);
+	mprox_datapath_charge_end(old);
 	for (i = 0; i < n; i++)
 		mprox_upstream_put(ups[i]);
 
