@@ -28,7 +28,8 @@ add_counts() {
 }
 
 # Each stage's wall time, printed at the end.
-declare -a stage_names stage_secs
+stage_names=()
+stage_secs=()
 stage_t0=$SECONDS
 stage() {
 	stage_done
