@@ -86,6 +86,7 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct mprox_dev *md)
 	memset(&dp->old_flows, 0, sizeof(dp->old_flows));
 	INIT_WORK(&dp->accept_work, mprox_listener_accept_work);
 	mutex_init(&dp->accept_lock);
+	mutex_init(&dp->flows_lock);
 	mprox_spares_setup(&dp->spares);
 }
 
@@ -192,7 +193,9 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 
 	mprox_flow_table_stats(&dp->flows, &s);
 	/* Kills every flow: each connection closes its sockets and goes. */
+	mutex_lock(&dp->flows_lock);
 	mprox_flow_table_destroy(&dp->flows);
+	mutex_unlock(&dp->flows_lock);
 	wait_var_event(&dp->nr_conns, !atomic_read(&dp->nr_conns));
 	/* Connections accept from them (mprox_listener_accept_now()). */
 	mprox_listener_close(&dp->listener[0]);
@@ -234,6 +237,37 @@ void mprox_datapath_flow_stats(struct mprox_datapath *dp,
 		s->port_exhausted += now.port_exhausted;
 		s->expired += now.expired;
 	}
+}
+
+struct mprox_walk {
+	struct mprox_datapath *dp;
+	bool (*fn)(struct mprox_flow *f, void *arg);
+	void *arg;
+};
+
+static bool mprox_walk_one(struct mprox_flow *f, void *arg)
+{
+	struct mprox_walk *w = arg;
+
+	/* A stop waiting for the lock need not wait for the rest. */
+	return READ_ONCE(w->dp->running) && w->fn(f, w->arg);
+}
+
+void mprox_datapath_walk_flows(struct mprox_datapath *dp,
+			       bool (*fn)(struct mprox_flow *f, void *arg),
+			       void *arg)
+{
+	struct mprox_walk w = { .dp = dp, .fn = fn, .arg = arg };
+
+	mutex_lock(&dp->flows_lock);
+	/*
+	 * Stop clears running before it takes the lock to destroy the table:
+	 * running seen here means the table stays until we unlock. Pairs
+	 * with the release in start: the table is set up.
+	 */
+	if (smp_load_acquire(&dp->running))
+		mprox_flow_table_walk(&dp->flows, mprox_walk_one, &w);
+	mutex_unlock(&dp->flows_lock);
 }
 
 /*

@@ -68,6 +68,14 @@ struct mprox_datapath {
 	struct work_struct accept_work;
 	/* Serialises accepting with stop (the flow table goes away). */
 	struct mutex accept_lock;
+	/*
+	 * Keeps the flow table from going away under a walk made without
+	 * RTNL (mprox_datapath_walk_flows(), for the status document): stop
+	 * holds it around the destroy, a walker holds it and checks running
+	 * under it. Lock order: RTNL -> flows_lock (stop); nothing takes RTNL
+	 * with it held.
+	 */
+	struct mutex flows_lock;
 	/* Connections not yet freed; stop waits for zero. */
 	atomic_t nr_conns;
 	/* Weighted round robin over the upstreams. */
@@ -147,6 +155,14 @@ const char *mprox_drop_name(enum mprox_drop why);
 const char *mprox_connect_result_name(enum mprox_connect_result res);
 void mprox_datapath_flow_stats(struct mprox_datapath *dp,
 			       struct mprox_flow_stats *s);
+/*
+ * Calls @fn for each flow while the data path runs, until it returns
+ * false; none while it is stopped, and no more once a stop has begun.
+ * Sleeps; no RTNL needed. @fn runs under RCU and must not sleep.
+ */
+void mprox_datapath_walk_flows(struct mprox_datapath *dp,
+			       bool (*fn)(struct mprox_flow *f, void *arg),
+			       void *arg);
 
 /* The connections' workqueue (tcp.c). */
 extern struct workqueue_struct *mprox_conn_wq;

@@ -30,6 +30,15 @@ static void mprox_dev_free_state(struct net_device *dev)
 	mprox_datapath_release(&md->dp);
 }
 
+static void mprox_dev_copy_name(struct mprox_dev *md)
+{
+	ASSERT_RTNL();
+	spin_lock_bh(&md->name_lock);
+	memcpy(md->name, md->dev->name, IFNAMSIZ);
+	md->name[IFNAMSIZ - 1] = '\0';
+	spin_unlock_bh(&md->name_lock);
+}
+
 /*
  * Everything the device owns is allocated here, so that register_netdevice()
  * failing at any later point frees it through the destructor, and failing
@@ -42,6 +51,8 @@ static int mprox_dev_init(struct net_device *dev)
 
 	/* ioctl or rtnetlink: the task creating the device. */
 	mprox_datapath_charge_creator(&md->dp);
+	/* register_netdevice() has resolved a "%d" in the name by now. */
+	mprox_dev_copy_name(md);
 	cfg = mprox_config_new_default(md->persist_at_create);
 	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
 	RCU_INIT_POINTER(md->config, cfg);
@@ -140,6 +151,7 @@ static void mprox_setup(struct net_device *dev)
 	mutex_init(&md->config_lock);
 	INIT_LIST_HEAD(&md->files);
 	spin_lock_init(&md->files_lock);
+	spin_lock_init(&md->name_lock);
 	atomic64_set(&md->generation, 0);
 	mprox_datapath_setup(&md->dp, md);
 }
@@ -231,11 +243,13 @@ bool mprox_device_is_mprox(const struct net_device *dev)
 
 void mprox_device_name(struct mprox_dev *md, char name[IFNAMSIZ])
 {
-	/* Renames hold RTNL; netdev_get_name() is not exported. */
-	rtnl_lock();
-	memcpy(name, md->dev->name, IFNAMSIZ);
-	rtnl_unlock();
-	name[IFNAMSIZ - 1] = '\0';
+	/*
+	 * Not dev->name: renames write it under RTNL only, and
+	 * netdev_get_name() is not exported.
+	 */
+	spin_lock_bh(&md->name_lock);
+	memcpy(name, md->name, IFNAMSIZ);
+	spin_unlock_bh(&md->name_lock);
 }
 
 struct mprox_dev *mprox_device_find(struct net *net, const char *name)
@@ -262,9 +276,12 @@ static int mprox_netdev_event(struct notifier_block *nb, unsigned long event,
 	if (dev->netdev_ops != &mprox_netdev_ops)
 		return NOTIFY_DONE;
 	switch (event) {
+	case NETDEV_CHANGENAME:
+		/* Renames notify with RTNL held, the new name in place. */
+		mprox_dev_copy_name(netdev_priv(dev));
+		fallthrough;
 	case NETDEV_UP:
 	case NETDEV_DOWN:
-	case NETDEV_CHANGENAME:
 	case NETDEV_CHANGEMTU:
 		mprox_device_changed(netdev_priv(dev));
 		break;

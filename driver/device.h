@@ -33,6 +33,13 @@ struct mprox_dev {
 	 * what a file last read. Fully ordered increment, acquire reads.
 	 */
 	atomic64_t generation;
+	/*
+	 * A copy of dev->name for readers without RTNL (the status document,
+	 * fdinfo): set by ndo_init and on NETDEV_CHANGENAME, before the
+	 * generation goes up.
+	 */
+	spinlock_t name_lock;		/* protects name */
+	char name[IFNAMSIZ];
 	/* Initial "persist" for ndo_init, which builds the configuration. */
 	bool persist_at_create;
 	struct mprox_datapath dp;
@@ -46,7 +53,10 @@ void mprox_device_exit(void);
 /* RTNL held. Creates and registers a device in @net, named from @name. */
 struct mprox_dev *mprox_device_create(struct net *net, const char *name,
 				      bool persist);
-/* The device's current name, never torn by a rename. Takes RTNL. */
+/*
+ * The device's name, never torn by a rename: the new one once the rename
+ * has notified (NETDEV_CHANGENAME). No RTNL; any context but hard IRQ.
+ */
 void mprox_device_name(struct mprox_dev *md, char name[IFNAMSIZ]);
 
 /* Is @dev an mprox device (of any namespace)? */

@@ -411,6 +411,12 @@ void mprox_flow_table_walk(struct mprox_flow_table *t,
 			continue;	/* -EAGAIN: resized; go on */
 		if (!fn(f, arg))
 			break;
+		/* A long walk lets others have the CPU between flows. */
+		if (need_resched()) {
+			rhashtable_walk_stop(&iter);
+			cond_resched();
+			rhashtable_walk_start(&iter);
+		}
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);

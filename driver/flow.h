@@ -297,9 +297,10 @@ void mprox_flow_add_bytes(struct mprox_flow *f, u64 up, u64 down);
 
 /*
  * Call @fn for every linked flow, under RCU (it must not sleep; the flow
- * is valid for the call), until it returns false. A flow moved by a
- * concurrent resize may be seen twice or not at all. Process context; no
- * concurrent mprox_flow_table_destroy().
+ * is valid for the call), until it returns false. The walk reschedules
+ * between flows when asked to. A flow moved by a concurrent resize, or
+ * next to one unlinked while the walk rescheduled, may be seen twice or
+ * not at all. Process context; no concurrent mprox_flow_table_destroy().
  */
 void mprox_flow_table_walk(struct mprox_flow_table *t,
 			   bool (*fn)(struct mprox_flow *f, void *arg),

@@ -6,7 +6,6 @@
 
 #include <linux/mm.h>
 #include <linux/netdevice.h>
-#include <linux/rtnetlink.h>
 #include <linux/slab.h>
 #include <net/net_namespace.h>
 
@@ -16,13 +15,23 @@
 
 /*
  * The document is bounded (64 upstreams with 255-byte escaped user names
- * is well under this); a builder that runs out of room starts again with
- * twice the buffer.
+ * and STATUS_CONNS_MAX connections is well under this). Its buffer is sized
+ * from what is known before the build (status_size()); a build that runs
+ * out of room all the same starts again with twice the buffer.
  */
-#define STATUS_START_SIZE	4096
 #define STATUS_MAX_SIZE		(512 * 1024)
-/* About 200 bytes each: the list fits in STATUS_MAX_SIZE. */
+/* At most 300 bytes each: the list fits in STATUS_MAX_SIZE. */
 #define STATUS_CONNS_MAX	1024
+/*
+ * Upper bounds: everything but the upstreams and the connections (under
+ * 2 KiB with every number at its widest), one upstream without its
+ * strings, and one connection (two "[IPv6]:port" of 55 bytes with their
+ * quotes, a 31-byte upstream name, which needs no escaping, three numbers
+ * at their widest: 293 bytes with its comma).
+ */
+#define STATUS_FIXED_SIZE	4096
+#define STATUS_UPSTREAM_SIZE	144
+#define STATUS_CONN_SIZE	300
 
 struct json {
 	char *buf;
@@ -61,6 +70,24 @@ static void json_string(struct json *j, const char *s)
 			json_printf(j, "%c", c);
 	}
 	json_printf(j, "\"");
+}
+
+/* What json_string() writes for @s. */
+static size_t json_string_size(const char *s)
+{
+	size_t n = 2;
+
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			n += 2;
+		else if (c < 0x20 || c >= 0x7f)
+			n += 6;
+		else
+			n++;
+	}
+	return n;
 }
 
 static const char *proto_name(enum mprox_proto proto)
@@ -239,18 +266,15 @@ static bool json_conn_one(struct mprox_flow *f, void *arg)
 
 /*
  * The live connections, at most STATUS_CONNS_MAX of them (the document is
- * bounded); "conns_truncated" says when there were more. Under RTNL, so
- * that the data path cannot stop under the walk.
+ * bounded); "conns_truncated" says when there were more. The data path's
+ * own lock keeps it from stopping under the walk: no RTNL here.
  */
 static void json_conns(struct json *j, struct mprox_dev *md)
 {
 	struct json_conns jc = { .j = j, .now = jiffies };
 
 	json_printf(j, ",\"conns\":[");
-	rtnl_lock();
-	if (md->dp.running)
-		mprox_flow_table_walk(&md->dp.flows, json_conn_one, &jc);
-	rtnl_unlock();
+	mprox_datapath_walk_flows(&md->dp, json_conn_one, &jc);
 	json_printf(j, "],\"conns_truncated\":%s",
 		    jc.truncated ? "true" : "false");
 }
@@ -269,9 +293,39 @@ static void build(struct json *j, struct mprox_dev *md)
 	json_printf(j, "}\n");
 }
 
+/*
+ * What the document should take, from what is known before building it, so
+ * that one build is the normal case: flows created meanwhile (a little room
+ * is left for them) or an upstream of an older configuration still named
+ * by a connection may still make it start again.
+ */
+static size_t status_size(struct mprox_dev *md)
+{
+	const struct mprox_upstream_spec *s;
+	const struct mprox_config *cfg;
+	size_t size = STATUS_FIXED_SIZE;
+	struct mprox_flow_stats fs;
+	unsigned int i, conns;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(md->config);
+	for (i = 0; i < cfg->nr_upstreams; i++) {
+		s = &cfg->upstreams[i]->spec;
+		size += STATUS_UPSTREAM_SIZE + json_string_size(s->name) +
+			json_string_size(s->host) + json_string_size(s->dev) +
+			json_string_size(s->user);
+	}
+	rcu_read_unlock();
+	mprox_datapath_flow_stats(&md->dp, &fs);
+	conns = min_t(unsigned int, fs.active + fs.active / 8 + 4,
+		      STATUS_CONNS_MAX);
+	size += (size_t)conns * STATUS_CONN_SIZE;
+	return min_t(size_t, size, STATUS_MAX_SIZE);
+}
+
 char *mprox_status_json(struct mprox_dev *md, size_t *len)
 {
-	struct json j = { .cap = STATUS_START_SIZE };
+	struct json j = { .cap = status_size(md) };
 
 	for (;;) {
 		j.buf = kvmalloc(j.cap, GFP_KERNEL);
@@ -285,7 +339,7 @@ char *mprox_status_json(struct mprox_dev *md, size_t *len)
 		kvfree(j.buf);
 		if (j.cap >= STATUS_MAX_SIZE)
 			return ERR_PTR(-EOVERFLOW);
-		j.cap *= 2;
+		j.cap = min_t(size_t, j.cap * 2, STATUS_MAX_SIZE);
 	}
 	*len = j.len;
 	return j.buf;

@@ -37,6 +37,10 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
   idle HOST PORT SECONDS          connect to an echo server, echo once, stay
                                   idle SECONDS, echo again; prints "ready"
                                   after the first echo
+  hold HOST PORT N                N connections to an echo server, 100
+                                  connecting at a time (120 s for all);
+                                  prints "ready" and holds them, idle,
+                                  until stdin closes
   urgent HOST PORT                to an echo server: "abc", one out-of-band
                                   byte, "def\n", then "ghi\n"; the echo must be
                                   "abcdef\nghi\n" (the urgent byte is not in
@@ -49,6 +53,8 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
 import errno
 import hashlib
 import http.server
+import os
+import select
 import socket
 import socketserver
 import struct
@@ -240,6 +246,42 @@ def idle(host, port, seconds):
     return 0
 
 
+def hold(host, port, n):
+    socks = []
+    deadline = time.monotonic() + 120
+    # At most 100 connecting at once: a TCG guest's proxy and mprox's
+    # handshakes keep up with that.
+    while len(socks) < n:
+        batch = {}
+        poller = select.poll()
+        for _ in range(min(100, n - len(socks))):
+            s = socket.socket(family_of(host), socket.SOCK_STREAM)
+            s.setblocking(False)
+            err = s.connect_ex((host, port))
+            if err not in (0, errno.EINPROGRESS):
+                raise OSError(err, "connect: %s" % os.strerror(err))
+            batch[s.fileno()] = s
+            poller.register(s, select.POLLOUT)
+        pending = set(batch)
+        while pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                made = len(socks) + len(batch) - len(pending)
+                raise RuntimeError("%d of %d connections made in 120 s" % (made, n))
+            for fd, _ in poller.poll(left * 1000):
+                err = batch[fd].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    raise OSError(err, "connect: %s" % os.strerror(err))
+                poller.unregister(fd)
+                pending.discard(fd)
+        socks.extend(batch.values())
+    print("ready", flush=True)
+    sys.stdin.read()
+    for s in socks:
+        s.close()
+    return 0
+
+
 def urgent(host, port):
     s = socket.create_connection((host, port), timeout=10)
     s.sendall(b"abc")
@@ -320,6 +362,8 @@ def main(argv):
         return many(args[0], int(args[1]), int(args[2]), float(args[3]), int(args[4]))
     if cmd == "idle":
         return idle(args[0], int(args[1]), int(args[2]))
+    if cmd == "hold":
+        return hold(args[0], int(args[1]), int(args[2]))
     if cmd == "urgent":
         return urgent(args[0], int(args[1]))
     if cmd == "pcap-summary":

@@ -8,6 +8,10 @@
  *   fd-api hold NAME           create NAME, print "ready", wait for EOF
  *   fd-api apply NAME TEXT     attach to NAME and apply TEXT
  *   fd-api json NAME           attach to NAME and print its JSON
+ *   fd-api read-loop NAME      attach to NAME and read its JSON at offset
+ *                              0 (a new snapshot each time) until SIGTERM:
+ *                              print "ready" after the first document, and
+ *                              the number of documents read at the end
  *   fd-api exec-check FD NAME  (internal) is FD bound to NAME?
  */
 #include <fcntl.h>
@@ -665,6 +669,49 @@ static int cmd_json(const char *name)
 	return 0;
 }
 
+static volatile sig_atomic_t read_loop_stop;
+
+static void read_loop_term(int sig)
+{
+	(void)sig;
+	read_loop_stop = 1;
+}
+
+/*
+ * One read() of a buffer bigger than any document is one snapshot (libmprox
+ * starts smaller and reads again with more room).
+ */
+static int cmd_read_loop(const char *name)
+{
+	struct sigaction sa = { .sa_handler = read_loop_term };
+	static char buf[1 << 20];
+	int fd = mprox_attach(name, 0);
+	unsigned long reads = 0;
+	ssize_t n;
+
+	sigaction(SIGTERM, &sa, NULL);
+	if (fd < 0) {
+		fprintf(stderr, "fd-api: %s\n", mprox_strerror(errno));
+		return 1;
+	}
+	while (!read_loop_stop) {
+		n = pread(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 2 || buf[0] != '{' || buf[n - 1] != '\n') {
+			fprintf(stderr, "fd-api: read %zd: %s\n", n,
+				n < 0 ? mprox_strerror(errno) : "not one document");
+			return 1;
+		}
+		if (!reads++) {
+			printf("ready\n");
+			fflush(stdout);
+		}
+	}
+	printf("%lu\n", reads);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "hold"))
@@ -673,10 +720,13 @@ int main(int argc, char **argv)
 		return cmd_apply(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "json"))
 		return cmd_json(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "read-loop"))
+		return cmd_read_loop(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "exec-check"))
 		return exec_check(atoi(argv[2]), argv[3]);
 	if (argc != 2 || strcmp(argv[1], "run")) {
-		fprintf(stderr, "usage: fd-api run|hold NAME|apply NAME TEXT|json NAME\n");
+		fprintf(stderr,
+			"usage: fd-api run|hold NAME|apply NAME TEXT|json NAME|read-loop NAME\n");
 		return 2;
 	}
 
