@@ -260,7 +260,7 @@ static enum mprox_reply_kind mprox_conn_refusal(enum mprox_connect_result res)
  * spare when one is ready, else on a socket of our own.
  */
 static enum mprox_connect_result
-mprox_conn_upstream(struct mprox_conn *c, const struct mprox_socks5_dest *dest,
+mprox_conn_upstream(struct mprox_conn *c, const struct mprox_dest *dest,
 		    u32 mark)
 {
 	struct mprox_datapath *dp = c->dp;
@@ -301,7 +301,7 @@ static void mprox_conn_connect(struct mprox_conn *c)
 {
 	struct mprox_datapath *dp = c->dp;
 	struct mprox_flow *f = c->flow;
-	struct mprox_socks5_dest dest = {};
+	struct mprox_dest dest = {};
 	enum mprox_connect_result res;
 	struct mprox_config *cfg;
 	unsigned long timeout;

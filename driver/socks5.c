@@ -80,7 +80,7 @@ int mprox_socks5_auth_request(u8 *buf, size_t size, const char *user, size_t use
 	return n;
 }
 
-int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_socks5_dest *dest)
+int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_dest *dest)
 {
 	size_t alen, n;
 	u8 atyp;
@@ -234,3 +234,127 @@ enum mprox_connect_result mprox_socks5_result(u8 rep)
 		return MPROX_CONNECT_GENERAL_FAILURE;
 	}
 }
+
+/* The codec (codec.h): the exchange above as steps. */
+enum {
+	S5_START,
+	S5_METHOD,		/* greeting sent; the method reply next */
+	S5_AUTH,		/* password sent; its reply next */
+	S5_READY,
+	S5_CONNECT,		/* request sent; its reply next */
+	S5_DONE,
+};
+
+static void s5_fail(struct mprox_codec_state *st, struct mprox_codec_step *step,
+		    enum mprox_connect_result res)
+{
+	st->step = S5_DONE;
+	step->event = MPROX_CODEC_FAILED;
+	step->result = res;
+}
+
+/* A parser's negative errno: turned down (-EACCES) or a broken reply. */
+static void s5_fail_parse(struct mprox_codec_state *st, struct mprox_codec_step *step, int ret)
+{
+	s5_fail(st, step, ret == -EACCES ? MPROX_CONNECT_AUTH_FAILED : MPROX_CONNECT_PROXY_ERROR);
+}
+
+static void s5_open(struct mprox_codec_state *st, const struct mprox_codec_creds *cr, u8 *out,
+		    size_t size, struct mprox_codec_step *step)
+{
+	int n = mprox_socks5_greeting(out, size, cr->user_len > 0);
+
+	memset(step, 0, sizeof(*step));
+	if (n < 0) {
+		s5_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		return;
+	}
+	st->step = S5_METHOD;
+	step->event = MPROX_CODEC_SEND;
+	step->out_len = n;
+}
+
+static void s5_request(struct mprox_codec_state *st,
+		       const struct mprox_codec_creds *cr __always_unused,
+		       const struct mprox_dest *dest, u8 *out, size_t size,
+		       struct mprox_codec_step *step)
+{
+	int n = mprox_socks5_connect_request(out, size, dest);
+
+	memset(step, 0, sizeof(*step));
+	if (st->step != S5_READY || n < 0) {
+		s5_fail(st, step, MPROX_CONNECT_GENERAL_FAILURE);
+		return;
+	}
+	st->step = S5_CONNECT;
+	step->event = MPROX_CODEC_SEND;
+	step->out_len = n;
+}
+
+static void s5_reply(struct mprox_codec_state *st, const struct mprox_codec_creds *cr,
+		     const u8 *buf, size_t len, u8 *out, size_t size,
+		     struct mprox_codec_step *step)
+{
+	struct mprox_socks5_reply reply;
+	int ret, n;
+
+	memset(step, 0, sizeof(*step));
+	switch (st->step) {
+	case S5_METHOD:
+		ret = mprox_socks5_parse_method(buf, len, cr->user_len > 0, &st->method);
+		if (ret <= 0)
+			break;
+		step->used = ret;
+		if (st->method != MPROX_SOCKS5_METHOD_USERPASS) {
+			st->step = S5_READY;
+			step->event = MPROX_CODEC_READY;
+			return;
+		}
+		n = mprox_socks5_auth_request(out, size, cr->user, cr->user_len, cr->password,
+					      cr->password_len);
+		if (n < 0) {
+			/* An empty password: not one the proxy could accept. */
+			s5_fail(st, step, MPROX_CONNECT_AUTH_FAILED);
+			return;
+		}
+		st->step = S5_AUTH;
+		step->event = MPROX_CODEC_SEND;
+		step->out_len = n;
+		return;
+	case S5_AUTH:
+		ret = mprox_socks5_parse_auth_reply(buf, len);
+		if (ret <= 0)
+			break;
+		step->used = ret;
+		st->step = S5_READY;
+		step->event = MPROX_CODEC_READY;
+		return;
+	case S5_CONNECT:
+		ret = mprox_socks5_parse_connect_reply(buf, len, &reply);
+		if (ret <= 0)
+			break;
+		step->used = ret;
+		step->result = mprox_socks5_result(reply.rep);
+		st->step = S5_DONE;
+		step->event = step->result == MPROX_CONNECT_OK ? MPROX_CODEC_CONNECTED :
+								 MPROX_CODEC_FAILED;
+		return;
+	default:
+		/* Bytes when none were asked for. */
+		s5_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		return;
+	}
+	if (ret < 0)
+		s5_fail_parse(st, step, ret);
+	else
+		step->event = MPROX_CODEC_MORE;
+}
+
+const struct mprox_codec mprox_socks5_codec = {
+	.name = "socks5",
+	.reply_max = MPROX_SOCKS5_REPLY_MAX,
+	.out_max = MPROX_SOCKS5_AUTH_MAX,
+	.open = s5_open,
+	.request = s5_request,
+	.reply = s5_reply,
+};

@@ -61,6 +61,7 @@
 #else
 #include "kernel_shim.h"
 #endif
+#include "codec.h"
 
 #define MPROX_SOCKS5_VERSION		5
 #define MPROX_SOCKS5_AUTH_VERSION	1	/* RFC 1929 sub-negotiation */
@@ -97,55 +98,10 @@
 #define MPROX_SOCKS5_AUTH_REPLY_LEN	2
 #define MPROX_SOCKS5_REPLY_MAX		(5 + MPROX_SOCKS5_FIELD_MAX + 2)
 
-/*
- * An address and port: the destination of a CONNECT, or the bound address
- * of its reply.
- */
-struct mprox_socks5_dest {
-	/* AF_INET, AF_INET6, or AF_UNSPEC for a domain name. */
-	u16 family;
-	u16 port;			/* host byte order */
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-	} addr;				/* network byte order */
-	/*
-	 * AF_UNSPEC: the name, 1..255 bytes, not NUL terminated. In a reply
-	 * it points into the buffer that was parsed.
-	 */
-	const char *name;
-	size_t name_len;
-};
-
 /* A parsed CONNECT reply. */
 struct mprox_socks5_reply {
 	u8 rep;				/* MPROX_SOCKS5_REP_*, or any other value */
-	struct mprox_socks5_dest bnd;	/* BND.ADDR and BND.PORT */
-};
-
-/*
- * What a connection attempt through the proxy comes to, and so what the
- * application's held SYN gets (see the table above).
- */
-enum mprox_connect_result {
-	MPROX_CONNECT_OK,		/* release the SYN */
-	MPROX_CONNECT_GENERAL_FAILURE,	/* ICMP host unreachable */
-	MPROX_CONNECT_NOT_ALLOWED,	/* ICMP administratively prohibited */
-	MPROX_CONNECT_NET_UNREACH,	/* ICMP net unreachable */
-	MPROX_CONNECT_HOST_UNREACH,	/* ICMP host unreachable */
-	MPROX_CONNECT_REFUSED,		/* RST */
-	MPROX_CONNECT_TTL_EXPIRED,	/* ICMP time exceeded */
-	MPROX_CONNECT_CMD_UNSUPPORTED,	/* ICMP host unreachable */
-	MPROX_CONNECT_ATYP_UNSUPPORTED,	/* ICMP net unreachable */
-	MPROX_CONNECT_AUTH_FAILED,	/* RST, and counted */
-	MPROX_CONNECT_PROXY_ERROR,	/* ICMP host unreachable, and counted */
-	/* Outcomes of the connect path itself (driver/upstream.c): */
-	MPROX_CONNECT_TIMEOUT,		/* ICMP host unreachable */
-	MPROX_CONNECT_UPSTREAM_DOWN,	/* ICMP host unreachable */
-	MPROX_CONNECT_LOOP,		/* ICMP host unreachable, and logged */
-	MPROX_CONNECT_NO_UPSTREAM,	/* ICMP net unreachable */
-	MPROX_CONNECT_ABORTED,		/* nothing: the device is going away */
-	MPROX_CONNECT_RESULT_COUNT
+	struct mprox_dest bnd;	/* BND.ADDR and BND.PORT */
 };
 
 /*
@@ -179,7 +135,7 @@ int mprox_socks5_auth_request(u8 *buf, size_t size, const char *user, size_t use
  * (a proxy written in C would see a shorter name than mprox sent). Port 0
  * is passed on: whether to connect to it is the caller's policy.
  */
-int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_socks5_dest *dest);
+int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_dest *dest);
 
 /*
  * Parsers, of the @len bytes received so far at @buf. Each returns 0 when

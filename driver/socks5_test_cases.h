@@ -143,7 +143,7 @@ static const char *mprox_socks5_build_once(const struct mprox_socks5_build_case 
 					   u8 *scratch, size_t size, int want, int *ret)
 {
 	u8 *buf = scratch + MPROX_SOCKS5_TEST_SCRATCH - size;
-	struct mprox_socks5_dest dest;
+	struct mprox_dest dest;
 	size_t i;
 
 	memset(scratch, 0xa5, MPROX_SOCKS5_TEST_SCRATCH);
@@ -372,7 +372,7 @@ static const char *mprox_socks5_reply_check(const struct mprox_socks5_reply_case
 					    const u8 *buf, u8 method,
 					    const struct mprox_socks5_reply *r)
 {
-	const struct mprox_socks5_dest *b = &r->bnd;
+	const struct mprox_dest *b = &r->bnd;
 
 	if (c->msg == T5_METHOD_REPLY)
 		return method == c->method ? NULL : "method";

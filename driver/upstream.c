@@ -340,7 +340,7 @@ mprox_upstream_socks5_auth(struct socket *sock,
 /* The SOCKS5 CONNECT request and its reply. */
 static enum mprox_connect_result
 mprox_upstream_socks5_connect(struct socket *sock,
-			      const struct mprox_socks5_dest *dest,
+			      const struct mprox_dest *dest,
 			      struct mprox_waiter *w)
 {
 	struct mprox_socks5_reply reply;
@@ -388,7 +388,7 @@ mprox_upstream_prepare(struct socket *sock,
 enum mprox_connect_result
 mprox_upstream_request(struct socket *sock,
 		       struct mprox_upstream *up,
-		       const struct mprox_socks5_dest *dest,
+		       const struct mprox_dest *dest,
 		       struct mprox_waiter *w)
 {
 	switch (up->spec.proto) {
@@ -403,7 +403,7 @@ mprox_upstream_request(struct socket *sock,
 enum mprox_connect_result
 mprox_upstream_handshake(struct socket *sock,
 			 struct mprox_upstream *up,
-			 const struct mprox_socks5_dest *dest,
+			 const struct mprox_dest *dest,
 			 struct mprox_waiter *w)
 {
 	enum mprox_connect_result res;

@@ -45,7 +45,7 @@ enum mprox_connect_result mprox_upstream_prepare(struct socket *sock,
 						 struct mprox_waiter *w);
 enum mprox_connect_result mprox_upstream_request(struct socket *sock,
 						 struct mprox_upstream *up,
-						 const struct mprox_socks5_dest *dest,
+						 const struct mprox_dest *dest,
 						 struct mprox_waiter *w);
 
 /*
@@ -55,7 +55,7 @@ enum mprox_connect_result mprox_upstream_request(struct socket *sock,
  */
 enum mprox_connect_result mprox_upstream_handshake(struct socket *sock,
 						   struct mprox_upstream *up,
-						   const struct mprox_socks5_dest *dest,
+						   const struct mprox_dest *dest,
 						   struct mprox_waiter *w);
 
 #endif /* _MPROX_UPSTREAM_H */

@@ -54,7 +54,7 @@ static struct outcome run(enum parser p, const u8 *data, size_t len)
 		o.ret = mprox_socks5_parse_connect_reply(buf, len, &o.reply);
 		CHECK(o.ret == 0 || o.ret == -EPROTO || (o.ret >= 8 && o.ret <= 262));
 		if (o.ret > 0) {
-			const struct mprox_socks5_dest *b = &o.reply.bnd;
+			const struct mprox_dest *b = &o.reply.bnd;
 
 			CHECK(o.reply.rep == buf[1]);
 			CHECK(b->family == AF_INET || b->family == AF_INET6 ||
@@ -97,7 +97,7 @@ static void check_parser(enum parser p, const u8 *data, size_t len, size_t split
 
 static void check_builders(const u8 *data, size_t len, size_t split)
 {
-	struct mprox_socks5_dest dest = { .family = AF_UNSPEC, .port = 443 };
+	struct mprox_dest dest = { .family = AF_UNSPEC, .port = 443 };
 	u8 out[MPROX_SOCKS5_AUTH_MAX];
 	int ret;
 

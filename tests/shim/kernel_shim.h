@@ -23,5 +23,7 @@ typedef uint64_t u64;
 #define U32_MAX UINT32_MAX
 #define U64_MAX UINT64_MAX
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* A parameter a function of a table of them need not use (codec.h). */
+#define __always_unused __attribute__((__unused__))
 
 #endif /* MPROX_KERNEL_SHIM_H */
