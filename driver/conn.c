@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "datapath.h"
 #include "device.h"
+#include "handshake.h"
 #include "listener.h"
 #include "ownsock.h"
 #include "relay.h"
@@ -26,8 +27,10 @@
 #define MPROX_RELAY_BUDGET	(256 * 1024)
 
 struct workqueue_struct *mprox_conn_wq;
+struct workqueue_struct *mprox_relay_wq;
 
 enum mprox_conn_phase {
+	MPROX_CONN_NEW,		/* the app's SYN held; nothing opened yet */
 	MPROX_CONN_CONNECT,	/* upstream handshake; the app's SYN held */
 	MPROX_CONN_ACCEPT,	/* SYN released; waiting for the listener */
 	MPROX_CONN_RELAY,
@@ -48,15 +51,20 @@ struct mprox_conn {
 	struct mprox_flow *flow;
 	struct mprox_upstream *up;
 	/*
-	 * Runs the connection: the handshake, then each relay pass. Kicked by
-	 * every socket callback, so kicking must cost nothing when it is
-	 * queued already: a plain work, and the one deadline on a timer of
+	 * Runs the connection: each step of the handshake, then each relay
+	 * pass, on the queue of that job (mprox_conn_wq, mprox_relay_wq).
+	 * Kicked by every socket callback, so kicking must cost nothing when
+	 * it is queued already: a plain work, and the deadlines on a timer of
 	 * its own (a delayed work's kick would re-queue it every time).
 	 */
 	struct work_struct work;
-	/* ACCEPT: runs the work at accept_deadline. */
-	struct timer_list accept_timer;
-	struct mprox_waiter waiter;
+	/* CONNECT and ACCEPT: runs the work at their deadline. */
+	struct timer_list timer;
+	/* jiffies: the app's SYN, where the handshake's deadlines start. */
+	unsigned long syn_time;
+	/* CONNECT: the handshake, on a spare or on a socket of our own. */
+	struct mprox_handshake hs;
+	bool on_spare;
 	/* Protects phase and app.sock against the listener's attach. */
 	spinlock_t lock;
 	enum mprox_conn_phase phase;
@@ -72,17 +80,23 @@ struct mprox_conn {
 
 static void mprox_conn_work(struct work_struct *work);
 
+/*
+ * Relaying never queues behind handshakes: a connection's work goes to
+ * the relay's queue once it relays. (A work queued on one stays there for
+ * that run: at worst one relay pass runs on the handshakes' queue.)
+ */
 static void mprox_conn_kick(struct mprox_conn *c)
 {
-	wake_up(&c->waiter.wq);
-	queue_work(mprox_conn_wq, &c->work);
+	queue_work(READ_ONCE(c->phase) == MPROX_CONN_RELAY ? mprox_relay_wq :
+							     mprox_conn_wq,
+		   &c->work);
 }
 
-static void mprox_conn_accept_timeout(struct timer_list *t)
+static void mprox_conn_timeout(struct timer_list *t)
 {
-	struct mprox_conn *c = from_timer(c, t, accept_timer);
+	struct mprox_conn *c = from_timer(c, t, timer);
 
-	queue_work(mprox_conn_wq, &c->work);
+	mprox_conn_kick(c);
 }
 
 /*
@@ -188,10 +202,10 @@ struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 	c->dp = dp;
 	c->up = mprox_upstream_get(up);
 	spin_lock_init(&c->lock);
-	init_waitqueue_head(&c->waiter.wq);
 	INIT_WORK(&c->work, mprox_conn_work);
-	timer_setup(&c->accept_timer, mprox_conn_accept_timeout, 0);
-	c->phase = MPROX_CONN_CONNECT;
+	timer_setup(&c->timer, mprox_conn_timeout, 0);
+	c->syn_time = jiffies;
+	c->phase = MPROX_CONN_NEW;
 	atomic_inc(&dp->nr_conns);
 	return c;
 }
@@ -202,6 +216,7 @@ static void mprox_conn_free(struct mprox_conn *c)
 
 	mprox_relay_dir_free(&c->to_upstream);
 	mprox_relay_dir_free(&c->to_app);
+	mprox_handshake_reset(&c->hs);
 	mprox_upstream_put(c->up);
 	kfree(c);
 	if (atomic_dec_and_test(&dp->nr_conns))
@@ -255,34 +270,66 @@ static enum mprox_reply_kind mprox_conn_refusal(enum mprox_connect_result res)
 	}
 }
 
+/* What the handshake reads of the configuration. */
+struct mprox_conn_params {
+	u32 mark;
+	unsigned long connect_timeout;
+	unsigned long handshake_timeout;
+};
+
+static void mprox_conn_params(struct mprox_conn *c, struct mprox_conn_params *p)
+{
+	const struct mprox_config *cfg;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(c->dp->md->config);
+	p->mark = cfg->fwmark;
+	p->connect_timeout =
+		msecs_to_jiffies(cfg->tunables[MPROX_TUNE_CONNECT_TIMEOUT_MS]);
+	p->handshake_timeout =
+		msecs_to_jiffies(cfg->tunables[MPROX_TUNE_HANDSHAKE_TIMEOUT_MS]);
+	rcu_read_unlock();
+}
+
+static void mprox_conn_dest(const struct mprox_flow *f, struct mprox_dest *dest)
+{
+	memset(dest, 0, sizeof(*dest));
+	dest->family = f->app.family;
+	dest->port = ntohs(f->app.dport);
+	if (dest->family == AF_INET6)
+		dest->addr.v6 = f->app.daddr.v6;
+	else
+		dest->addr.v4 = f->app.daddr.v4;
+}
+
 /*
- * Our connection to the upstream for @dest, through its handshake: on a
- * spare when one is ready, else on a socket of our own.
+ * Start the handshake for the flow's destination: on a spare when one is
+ * ready (it is past everything but the request), else on a socket of our
+ * own. Returns what the first step came to.
  */
-static enum mprox_connect_result
-mprox_conn_upstream(struct mprox_conn *c, const struct mprox_dest *dest,
-		    u32 mark)
+static enum mprox_handshake_status
+mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 {
 	struct mprox_datapath *dp = c->dp;
-	enum mprox_connect_result res;
+	struct mprox_conn_params p;
+	struct mprox_dest dest;
 	struct socket *sock;
 	int err;
 
-	sock = mprox_spares_take(&dp->spares, c->up);
+	mprox_conn_params(c, &p);
+	mprox_conn_dest(c->flow, &dest);
+	mprox_handshake_reset(&c->hs);
+	sock = spare_ok ? mprox_spares_take(&dp->spares, c->up, &c->hs) : NULL;
+	c->on_spare = sock;
 	if (sock) {
 		mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
-		res = mprox_upstream_request(sock, c->up, dest, &c->waiter);
-		/*
-		 * The proxy may have closed the spare just before our request
-		 * reached it: that says nothing about @dest. Ask again on a
-		 * connection of our own.
-		 */
-		if (res != MPROX_CONNECT_PROXY_ERROR)
-			return res;
-		mprox_conn_sock_release(&c->upstream);
+		mprox_handshake_set_dest(&c->hs, &dest);
+		mprox_handshake_set_deadlines(&c->hs, c->syn_time,
+					      p.handshake_timeout);
+		return mprox_handshake_advance(&c->hs, sock);
 	}
 
-	err = mprox_upstream_socket(dev_net(dp->md->dev), c->up, mark, &sock);
+	err = mprox_upstream_socket(dev_net(dp->md->dev), c->up, p.mark, &sock);
 	if (err) {
 		if (err == -EAFNOSUPPORT)
 			pr_warn_ratelimited("upstream %s: host names are not resolved in the kernel yet; give an address\n",
@@ -290,39 +337,27 @@ mprox_conn_upstream(struct mprox_conn *c, const struct mprox_dest *dest,
 		else if (err == -ENODEV)
 			pr_warn_ratelimited("upstream %s: no interface %s\n",
 					    c->up->spec.name, c->up->spec.dev);
-		return err == -ENODEV ? MPROX_CONNECT_UPSTREAM_DOWN :
-					MPROX_CONNECT_PROXY_ERROR;
+		c->hs.phase = MPROX_HS_DONE;
+		c->hs.result = err == -ENODEV ? MPROX_CONNECT_UPSTREAM_DOWN :
+						MPROX_CONNECT_PROXY_ERROR;
+		return MPROX_HS_FINISHED;
 	}
 	mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
-	return mprox_upstream_handshake(sock, c->up, dest, &c->waiter);
+	mprox_handshake_set_dest(&c->hs, &dest);
+	return mprox_handshake_begin(&c->hs, sock, c->up, c->syn_time,
+				     p.connect_timeout, p.handshake_timeout);
 }
 
-static void mprox_conn_connect(struct mprox_conn *c)
+/* The handshake is over: release the app's SYN, or answer it. */
+static void mprox_conn_connected(struct mprox_conn *c,
+				 enum mprox_connect_result res)
 {
 	struct mprox_datapath *dp = c->dp;
 	struct mprox_flow *f = c->flow;
-	struct mprox_dest dest = {};
-	enum mprox_connect_result res;
-	struct mprox_config *cfg;
-	unsigned long timeout;
-	u32 mark;
+	struct mprox_conn_params p;
+	const u8 *early;
+	size_t len;
 
-	rcu_read_lock();
-	cfg = rcu_dereference(dp->md->config);
-	mark = cfg->fwmark;
-	timeout = msecs_to_jiffies(cfg->tunables[MPROX_TUNE_CONNECT_TIMEOUT_MS]);
-	rcu_read_unlock();
-	c->waiter.deadline = jiffies + timeout;
-
-	dest.family = f->app.family;
-	dest.port = ntohs(f->app.dport);
-	if (dest.family == AF_INET6)
-		dest.addr.v6 = f->app.daddr.v6;
-	else
-		dest.addr.v4 = f->app.daddr.v4;
-
-	mprox_flow_set_state(f, MPROX_FLOW_CONNECTING);
-	res = mprox_conn_upstream(c, &dest, mark);
 	if (res == MPROX_CONNECT_OK && READ_ONCE(c->dying))
 		res = MPROX_CONNECT_ABORTED;
 	atomic64_inc(&dp->connects[res]);
@@ -344,16 +379,58 @@ static void mprox_conn_connect(struct mprox_conn *c)
 		mprox_conn_close(c, false);
 		return;
 	}
+	/* The destination's first bytes, if they came with the reply. */
+	early = mprox_handshake_early_data(&c->hs, &len);
+	if (len && mprox_relay_dir_preload(&c->to_app, early, len)) {
+		mprox_tcp_refuse_syn(dp, f, MPROX_REPLY_HOST_UNREACH);
+		mprox_conn_close(c, false);
+		return;
+	}
+	mprox_handshake_reset(&c->hs);
 	spin_lock_bh(&c->lock);
 	c->phase = MPROX_CONN_ACCEPT;
 	spin_unlock_bh(&c->lock);
-	/* The app gets the same time to complete its handshake with us. */
-	c->accept_deadline = jiffies + timeout;
+	/* The app gets connect_timeout_ms to complete its handshake with us. */
+	mprox_conn_params(c, &p);
+	c->accept_deadline = jiffies + p.connect_timeout;
 	mprox_flow_set_state(f, MPROX_FLOW_ESTABLISHED);
 	mprox_tcp_release_syn(dp, f);
 	mprox_listener_accept_now(dp, f->app.family);
 	/* The listener's attach kicks us, or the deadline does. */
-	mod_timer(&c->accept_timer, c->accept_deadline);
+	mod_timer(&c->timer, c->accept_deadline);
+}
+
+/* A step of the handshake: the socket had news, or a deadline passed. */
+static void mprox_conn_connect(struct mprox_conn *c)
+{
+	enum mprox_handshake_status status;
+
+	if (c->phase == MPROX_CONN_NEW) {
+		spin_lock_bh(&c->lock);
+		c->phase = MPROX_CONN_CONNECT;
+		spin_unlock_bh(&c->lock);
+		mprox_flow_set_state(c->flow, MPROX_FLOW_CONNECTING);
+		status = mprox_conn_begin(c, true);
+	} else {
+		status = mprox_handshake_advance(&c->hs, c->upstream.sock);
+	}
+	/*
+	 * The proxy may have closed the spare just before our request
+	 * reached it: that says nothing about the destination. Ask again on
+	 * a connection of our own.
+	 */
+	if (status == MPROX_HS_FINISHED && c->on_spare &&
+	    c->hs.result == MPROX_CONNECT_PROXY_ERROR) {
+		mprox_conn_sock_release(&c->upstream);
+		status = mprox_conn_begin(c, false);
+	}
+	if (status == MPROX_HS_FINISHED) {
+		del_timer(&c->timer);
+		mprox_conn_connected(c, c->hs.result);
+		return;
+	}
+	/* PENDING: the socket's callbacks kick us, or the deadline does. */
+	mod_timer(&c->timer, mprox_handshake_next_deadline(&c->hs));
 }
 
 void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,
@@ -426,7 +503,7 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		return;
 	}
 	if (up == MPROX_RELAY_AGAIN || down == MPROX_RELAY_AGAIN)
-		queue_work(mprox_conn_wq, &c->work);
+		queue_work(mprox_relay_wq, &c->work);
 }
 
 static void __mprox_conn_work(struct mprox_conn *c)
@@ -444,6 +521,7 @@ static void __mprox_conn_work(struct mprox_conn *c)
 		return;
 	}
 	switch (phase) {
+	case MPROX_CONN_NEW:
 	case MPROX_CONN_CONNECT:
 		mprox_conn_connect(c);
 		break;
@@ -486,7 +564,6 @@ void mprox_conn_flow_killed(struct mprox_flow *f)
 	if (!c)
 		return;
 	WRITE_ONCE(c->dying, true);
-	WRITE_ONCE(c->waiter.aborted, true);
 	mprox_conn_kick(c);
 }
 
@@ -500,7 +577,7 @@ void mprox_conn_flow_release(struct mprox_flow *f)
 	 * Closed: nothing arms the timer any more, but it may still queue
 	 * the work, as may a late kick.
 	 */
-	mprox_compat_timer_delete_sync(&c->accept_timer);
+	mprox_compat_timer_delete_sync(&c->timer);
 	cancel_work_sync(&c->work);
 	mprox_conn_free(c);
 }
@@ -515,22 +592,29 @@ const char *mprox_conn_upstream_name(struct mprox_flow *f)
 int mprox_conn_init(void)
 {
 	/*
-	 * Unbound: a handshake may wait for a slow proxy for the whole
-	 * connect timeout, and hundreds may wait at once. Normal priority,
-	 * like kTLS's and sockmap's workers: a relay at high priority
-	 * preempts the proxy or the application for every segment that
-	 * arrives and moves them one at a time (downloads from microsocks,
-	 * which writes 1 KiB at a time, measured 0.5-0.7x against 0.8-1.2x
-	 * at normal priority, make bench), and a bulk transfer through the
-	 * device would take the CPU from everything else. (Per-CPU workers
-	 * measured no better: the relay then waits for the softirq that
-	 * feeds it, on the same CPU.)
+	 * Two queues, one per job, so that relaying never waits behind
+	 * handshakes, accepts and spares. Handshake steps and accepts never
+	 * sleep for the network: each is a short run of the state machine.
+	 * Both unbound and at normal priority, like kTLS's and sockmap's
+	 * workers: a relay at high priority preempts the proxy or the
+	 * application for every segment that arrives and moves them one at
+	 * a time, and a bulk transfer through the device would take the CPU
+	 * from everything else. (Per-CPU workers measured no better: the
+	 * relay then waits for the softirq that feeds it, on the same CPU.)
 	 */
 	mprox_conn_wq = alloc_workqueue("mprox_conn", WQ_UNBOUND, 0);
-	return mprox_conn_wq ? 0 : -ENOMEM;
+	if (!mprox_conn_wq)
+		return -ENOMEM;
+	mprox_relay_wq = alloc_workqueue("mprox_relay", WQ_UNBOUND, 0);
+	if (!mprox_relay_wq) {
+		destroy_workqueue(mprox_conn_wq);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void mprox_conn_exit(void)
 {
+	destroy_workqueue(mprox_relay_wq);
 	destroy_workqueue(mprox_conn_wq);
 }

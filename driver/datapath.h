@@ -144,8 +144,7 @@ static inline void mprox_datapath_drop(struct mprox_datapath *dp,
 /* The upstreams the data path can talk to (the others are for later). */
 static inline bool mprox_datapath_speaks(const struct mprox_upstream *up)
 {
-	return up->spec.proto == MPROX_PROTO_SOCKS5 ||
-	       up->spec.proto == MPROX_PROTO_SOCKS5H;
+	return mprox_codec_for(up->spec.proto);
 }
 
 struct mprox_upstream *mprox_datapath_pick_upstream(struct mprox_datapath *dp,
@@ -166,5 +165,6 @@ void mprox_datapath_walk_flows(struct mprox_datapath *dp,
 
 /* The connections' workqueue (tcp.c). */
 extern struct workqueue_struct *mprox_conn_wq;
+extern struct workqueue_struct *mprox_relay_wq;
 
 #endif /* _MPROX_DATAPATH_H */

@@ -356,8 +356,16 @@ static bool mprox_flow_expired(const struct mprox_flow *f, unsigned long now,
 {
 	unsigned long idle = f->app.proto == IPPROTO_TCP ? tcp_idle : udp_idle;
 
-	if (mprox_flow_state(f) == MPROX_FLOW_DEAD)
+	switch (mprox_flow_state(f)) {
+	case MPROX_FLOW_DEAD:
 		return true;
+	case MPROX_FLOW_SYN_HELD:
+	case MPROX_FLOW_CONNECTING:
+		/* The handshake's own deadlines bound it, not idleness. */
+		return false;
+	default:
+		break;
+	}
 	return time_after(now, READ_ONCE(f->last_active) + idle);
 }
 

@@ -46,6 +46,10 @@ const struct mprox_tunable_info mprox_tunables[MPROX_TUNE_COUNT] = {
 	[MPROX_TUNE_SPARE_IDLE_S] = {
 		.key = "spare_idle_s", .min = 1, .max = 3600, .def = 10,
 	},
+	/* What connect() itself waits with tcp_syn_retries 6. */
+	[MPROX_TUNE_HANDSHAKE_TIMEOUT_MS] = {
+		.key = "handshake_timeout_ms", .min = 100, .max = 300000, .def = 127000,
+	},
 };
 
 /* A piece of the input: never NUL terminated. */

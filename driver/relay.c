@@ -37,6 +37,22 @@ static bool mprox_relay_wasteful(const struct sk_buff *skb)
 	return skb->len < skb->truesize / 2;
 }
 
+int mprox_relay_dir_preload(struct mprox_relay_dir *d, const u8 *buf,
+			    size_t len)
+{
+	if (WARN_ON_ONCE(d->copy_buf || len > U16_MAX))
+		return -EINVAL;
+	/* The copy path reuses it with MPROX_RELAY_COPY_BUF bytes. */
+	d->copy_buf = kmalloc(max_t(size_t, len, MPROX_RELAY_COPY_BUF),
+			      GFP_KERNEL_ACCOUNT);
+	if (!d->copy_buf)
+		return -ENOMEM;
+	memcpy(d->copy_buf, buf, len);
+	d->off = 0;
+	d->len = len;
+	return 0;
+}
+
 /*
  * Copy [@offset, @offset + @len) of @skb to @dst (locked) through the
  * direction's small buffer, free while a splice runs. Returns what @dst

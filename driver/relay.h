@@ -53,6 +53,14 @@ enum mprox_relay_status {
 void mprox_relay_dir_free(struct mprox_relay_dir *d);
 
 /*
+ * Bytes to send before anything from the source: the destination's first
+ * bytes, which came with the proxy's reply. Once, on a fresh direction;
+ * at most U16_MAX bytes. 0 or -ENOMEM.
+ */
+int mprox_relay_dir_preload(struct mprox_relay_dir *d, const u8 *buf,
+			    size_t len);
+
+/*
  * Move what can be moved from @src to @dst without blocking, at most
  * @budget bytes. Adds the bytes written to *@moved. Returns MORE, AGAIN, DONE
  * (this direction: FIN received and passed on) or RESET. Process context;

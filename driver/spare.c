@@ -23,25 +23,26 @@
 
 struct mprox_spare {
 	struct list_head node;
+	struct mprox_spares *sp;
 	struct mprox_upstream *up;	/* a reference */
-	struct socket *sock;
+	struct socket *sock;		/* NULL until the work opens it */
 	u32 mark;			/* the fwmark it was opened with */
 	unsigned long since;		/* jiffies: ready since */
+	/* While it is being opened: its handshake, and its socket's news. */
+	struct mprox_handshake hs;
+	bool watched;
+	void (*data_ready)(struct sock *sk);
+	void (*write_space)(struct sock *sk);
+	void (*state_change)(struct sock *sk);
 };
 
 /* What the work reads of the configuration, once per pass. */
 struct mprox_spare_params {
 	unsigned int want;		/* spare_conns: per upstream */
 	unsigned long idle;		/* spare_idle_s, in jiffies */
-	unsigned long timeout;		/* connect_timeout_ms, in jiffies */
+	unsigned long connect_timeout;	/* connect_timeout_ms, in jiffies */
+	unsigned long handshake_timeout;
 	u32 mark;
-};
-
-/* While a spare is being negotiated, its socket wakes the work. */
-struct mprox_spare_watch {
-	struct mprox_waiter *waiter;
-	void (*data_ready)(struct sock *sk);
-	void (*state_change)(struct sock *sk);
 };
 
 static struct mprox_datapath *mprox_spares_dp(struct mprox_spares *sp)
@@ -58,14 +59,23 @@ static void mprox_spare_params(struct mprox_datapath *dp,
 	cfg = rcu_dereference(dp->md->config);
 	p->want = cfg->tunables[MPROX_TUNE_SPARE_CONNS];
 	p->idle = cfg->tunables[MPROX_TUNE_SPARE_IDLE_S] * HZ;
-	p->timeout = msecs_to_jiffies(cfg->tunables[MPROX_TUNE_CONNECT_TIMEOUT_MS]);
+	p->connect_timeout =
+		msecs_to_jiffies(cfg->tunables[MPROX_TUNE_CONNECT_TIMEOUT_MS]);
+	p->handshake_timeout =
+		msecs_to_jiffies(cfg->tunables[MPROX_TUNE_HANDSHAKE_TIMEOUT_MS]);
 	p->mark = cfg->fwmark;
 	rcu_read_unlock();
 }
 
+static void mprox_spare_unwatch(struct mprox_spare *s);
+
 static void mprox_spare_free(struct mprox_spare *s)
 {
-	mprox_upstream_release(s->sock);
+	if (s->sock) {
+		mprox_spare_unwatch(s);
+		mprox_upstream_release(s->sock);
+	}
+	mprox_handshake_reset(&s->hs);
 	mprox_upstream_put(s->up);
 	kfree(s);
 }
@@ -98,114 +108,180 @@ static bool mprox_spare_fits(const struct mprox_spare *s,
 	       mprox_spare_alive(s);
 }
 
-/* The stack's own callback, then a wake-up, as in conn.c. */
-static struct mprox_spare_watch *mprox_spare_watch_get(struct sock *sk)
+/*
+ * While a spare is being opened, its socket's callbacks run the stack's
+ * own, then the spares' work, as in conn.c.
+ */
+static struct mprox_spare *mprox_spare_watch_get(struct sock *sk)
 {
 	read_lock_bh(&sk->sk_callback_lock);
 	return sk->sk_user_data;
 }
 
-static void mprox_spare_watch_put(struct sock *sk,
-				  struct mprox_spare_watch *sw)
+static void mprox_spare_watch_put(struct sock *sk, struct mprox_spare *s)
 {
-	if (sw)
-		wake_up(&sw->waiter->wq);
+	if (s)
+		mod_delayed_work(mprox_conn_wq, &s->sp->work, 0);
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
 static void mprox_spare_data_ready(struct sock *sk)
 {
-	struct mprox_spare_watch *sw = mprox_spare_watch_get(sk);
+	struct mprox_spare *s = mprox_spare_watch_get(sk);
 
-	if (sw)
-		sw->data_ready(sk);
-	mprox_spare_watch_put(sk, sw);
+	if (s)
+		s->data_ready(sk);
+	mprox_spare_watch_put(sk, s);
+}
+
+static void mprox_spare_write_space(struct sock *sk)
+{
+	struct mprox_spare *s = mprox_spare_watch_get(sk);
+
+	if (s)
+		s->write_space(sk);
+	mprox_spare_watch_put(sk, s);
 }
 
 static void mprox_spare_state_change(struct sock *sk)
 {
-	struct mprox_spare_watch *sw = mprox_spare_watch_get(sk);
+	struct mprox_spare *s = mprox_spare_watch_get(sk);
 
-	if (sw)
-		sw->state_change(sk);
-	mprox_spare_watch_put(sk, sw);
+	if (s)
+		s->state_change(sk);
+	mprox_spare_watch_put(sk, s);
 }
 
-static void mprox_spare_watch(struct sock *sk, struct mprox_spare_watch *sw)
+static void mprox_spare_watch(struct mprox_spare *s)
 {
+	struct sock *sk = s->sock->sk;
+
 	write_lock_bh(&sk->sk_callback_lock);
-	sw->data_ready = sk->sk_data_ready;
-	sw->state_change = sk->sk_state_change;
-	sk->sk_user_data = sw;
+	s->data_ready = sk->sk_data_ready;
+	s->write_space = sk->sk_write_space;
+	s->state_change = sk->sk_state_change;
+	sk->sk_user_data = s;
 	sk->sk_data_ready = mprox_spare_data_ready;
+	sk->sk_write_space = mprox_spare_write_space;
 	sk->sk_state_change = mprox_spare_state_change;
+	s->watched = true;
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
-static void mprox_spare_unwatch(struct sock *sk, struct mprox_spare_watch *sw)
+/* After this, the socket's callbacks no longer look at @s. */
+static void mprox_spare_unwatch(struct mprox_spare *s)
 {
+	struct sock *sk = s->sock->sk;
+
+	if (!s->watched)
+		return;
 	write_lock_bh(&sk->sk_callback_lock);
 	sk->sk_user_data = NULL;
-	sk->sk_data_ready = sw->data_ready;
-	sk->sk_state_change = sw->state_change;
+	sk->sk_data_ready = s->data_ready;
+	sk->sk_write_space = s->write_space;
+	sk->sk_state_change = s->state_change;
+	s->watched = false;
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
 /*
- * Connect to @up and negotiate, up to the request. Returns the spare or an
- * ERR_PTR: -ECANCELED when stop aborted it, which says nothing about the
- * upstream; otherwise the upstream failed us: -ETIMEDOUT, -ECONNREFUSED
- * (down, our password refused, a broken reply), or why the socket could
- * not be created.
+ * One step of opening @s: its socket and connect at first, then whatever
+ * the socket's news allow. Never waits. Process context, in the work.
  */
-static struct mprox_spare *mprox_spare_open(struct mprox_spares *sp,
-					    struct mprox_upstream *up,
-					    const struct mprox_spare_params *p)
+static enum mprox_handshake_status
+mprox_spare_step(struct mprox_spare *s, const struct mprox_spare_params *p)
 {
-	struct mprox_datapath *dp = mprox_spares_dp(sp);
-	struct mprox_spare_watch sw = { .waiter = &sp->waiter };
-	enum mprox_connect_result res;
-	struct mprox_spare *s;
-	struct socket *sock;
+	struct mprox_datapath *dp = mprox_spares_dp(s->sp);
 	int err;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
-	if (!s)
-		return ERR_PTR(-ENOMEM);
-	err = mprox_upstream_socket(dev_net(dp->md->dev), up, p->mark, &sock);
+	if (s->sock)
+		return mprox_handshake_advance(&s->hs, s->sock);
+	err = mprox_upstream_socket(dev_net(dp->md->dev), s->up, s->mark,
+				    &s->sock);
 	if (err) {
-		kfree(s);
-		return ERR_PTR(err);
+		s->sock = NULL;
+		s->hs.phase = MPROX_HS_DONE;
+		s->hs.result = MPROX_CONNECT_UPSTREAM_DOWN;
+		return MPROX_HS_FINISHED;
 	}
-	sp->waiter.deadline = jiffies + p->timeout;
-	mprox_spare_watch(sock->sk, &sw);
-	res = mprox_upstream_prepare(sock, up, &sp->waiter);
-	mprox_spare_unwatch(sock->sk, &sw);
-	if (res != MPROX_CONNECT_OK) {
-		mprox_upstream_release(sock);
-		kfree(s);
-		if (res == MPROX_CONNECT_ABORTED)
-			return ERR_PTR(-ECANCELED);
-		return ERR_PTR(res == MPROX_CONNECT_TIMEOUT ? -ETIMEDOUT :
-							      -ECONNREFUSED);
-	}
-	s->up = mprox_upstream_get(up);
-	s->sock = sock;
-	s->mark = p->mark;
-	s->since = jiffies;
-	return s;
+	mprox_spare_watch(s);
+	return mprox_handshake_begin(&s->hs, s->sock, s->up, jiffies,
+				     p->connect_timeout, p->handshake_timeout);
 }
 
+/*
+ * Step every spare being opened: the ready ones join the ready list, the
+ * failed ones go (and hold their upstream's spares back for a while).
+ * Returns the earliest deadline of those still opening, or 0 for none;
+ * now, when one became ready (its upstream may have more opened).
+ */
+static unsigned long mprox_spares_advance(struct mprox_spares *sp,
+					  const struct mprox_spare_params *p)
+{
+	struct mprox_spare *s, *tmp;
+	unsigned long next = 0, when;
+	enum mprox_handshake_status status;
+	LIST_HEAD(work);
+	LIST_HEAD(gone);
+	u64 opened = 0, failed = 0;
+
+	spin_lock_bh(&sp->lock);
+	list_splice_init(&sp->opening, &work);
+	spin_unlock_bh(&sp->lock);
+
+	list_for_each_entry_safe(s, tmp, &work, node) {
+		status = mprox_spare_step(s, p);
+		if (status == MPROX_HS_PENDING) {
+			when = mprox_handshake_next_deadline(&s->hs);
+			if (!next || time_before(when, next))
+				next = when;
+			continue;
+		}
+		if (status == MPROX_HS_PREPARED) {
+			/* The stack's callbacks back: the flow sets its own. */
+			mprox_spare_unwatch(s);
+			s->since = jiffies;
+			opened++;
+			continue;
+		}
+		/* Never 0, which means never failed. */
+		WRITE_ONCE(s->up->spares_failed, jiffies | 1);
+		failed++;
+		list_move_tail(&s->node, &gone);
+	}
+
+	spin_lock_bh(&sp->lock);
+	list_for_each_entry_safe(s, tmp, &work, node) {
+		if (sp->stopping)
+			list_move_tail(&s->node, &gone);
+		else if (s->hs.phase == MPROX_HS_READY)
+			list_move_tail(&s->node, &sp->ready);
+		else
+			list_move_tail(&s->node, &sp->opening);
+	}
+	spin_unlock_bh(&sp->lock);
+	atomic64_add(opened, &sp->opened);
+	atomic64_add(failed, &sp->failed);
+	mprox_spare_free_list(&gone);
+	return opened ? jiffies : next;
+}
+
+/* @up's spares, ready or being opened; *@opening, if given, the latter. */
 static unsigned int mprox_spares_count(struct mprox_spares *sp,
-				       const struct mprox_upstream *up)
+				       const struct mprox_upstream *up,
+				       unsigned int *opening)
 {
 	struct mprox_spare *s;
-	unsigned int n = 0;
+	unsigned int n = 0, o = 0;
 
 	lockdep_assert_held(&sp->lock);
 	list_for_each_entry(s, &sp->ready, node)
 		n += s->up == up;
-	return n;
+	list_for_each_entry(s, &sp->opening, node)
+		o += s->up == up;
+	if (opening)
+		*opening = o;
+	return n + o;
 }
 
 static bool mprox_spares_listed(const struct mprox_upstream *up,
@@ -236,7 +312,7 @@ static void mprox_spares_expire(struct mprox_spares *sp,
 	list_for_each_entry_safe(s, tmp, &sp->ready, node) {
 		if (mprox_spares_listed(s->up, ups, n) &&
 		    mprox_spare_fits(s, p) &&
-		    mprox_spares_count(sp, s->up) <= p->want)
+		    mprox_spares_count(sp, s->up, NULL) <= p->want)
 			continue;
 		list_move_tail(&s->node, &gone);
 		nr_gone++;
@@ -262,40 +338,39 @@ static bool mprox_spares_wanted(const struct mprox_upstream *up,
 	       !(failed && time_before(jiffies, failed + p->idle));
 }
 
-/* Open spares for @up until it has spare_conns of them. */
+/*
+ * Start opening spares for @up until it has spare_conns of them, ready or
+ * under way; mprox_spares_advance() opens their sockets. While @up has
+ * none ready, one at a time: a proxy that is down, or refuses our
+ * password, then costs one failed spare, not spare_conns of them.
+ */
 static void mprox_spares_fill(struct mprox_spares *sp,
 			      struct mprox_upstream *up,
 			      const struct mprox_spare_params *p)
 {
 	struct mprox_spare *s;
+	unsigned int n, opening;
 	bool keep;
 
+	if (!mprox_spares_wanted(up, p))
+		return;
 	for (;;) {
+		s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+		if (!s)
+			return;
+		s->sp = sp;
+		s->up = mprox_upstream_get(up);
+		s->mark = p->mark;
 		spin_lock_bh(&sp->lock);
-		keep = !sp->stopping && mprox_spares_count(sp, up) < p->want;
-		spin_unlock_bh(&sp->lock);
-		if (!keep || !mprox_spares_wanted(up, p))
-			return;
-		s = mprox_spare_open(sp, up, p);
-		/* Aborted by stop: no failure, and nothing to hold back. */
-		if (s == ERR_PTR(-ECANCELED))
-			return;
-		if (IS_ERR(s)) {
-			/* Never 0, which means never failed. */
-			WRITE_ONCE(up->spares_failed, jiffies | 1);
-			atomic64_inc(&sp->failed);
-			return;
-		}
-		spin_lock_bh(&sp->lock);
-		keep = !sp->stopping;
+		n = mprox_spares_count(sp, up, &opening);
+		keep = !sp->stopping && n < p->want && !(opening && n == opening);
 		if (keep)
-			list_add_tail(&s->node, &sp->ready);
+			list_add_tail(&s->node, &sp->opening);
 		spin_unlock_bh(&sp->lock);
 		if (!keep) {
 			mprox_spare_free(s);
 			return;
 		}
-		atomic64_inc(&sp->opened);
 	}
 }
 
@@ -308,6 +383,7 @@ static void mprox_spares_work(struct work_struct *work)
 	const struct mprox_config *cfg;
 	struct mprox_spare_params p;
 	struct mprox_spare *oldest;
+	unsigned long next, due;
 	struct mem_cgroup *old;
 	unsigned int i, n = 0;
 
@@ -324,18 +400,26 @@ static void mprox_spares_work(struct work_struct *work)
 	old = mprox_datapath_charge_begin(dp);
 	for (i = 0; i < n; i++)
 		mprox_spares_fill(sp, ups[i], &p);
+	next = mprox_spares_advance(sp, &p);
 	mprox_datapath_charge_end(old);
 	for (i = 0; i < n; i++)
 		mprox_upstream_put(ups[i]);
 
-	/* Come back when the oldest spare is due, unless kicked before. */
+	/*
+	 * Come back at the first deadline of a spare being opened or when
+	 * the oldest ready one is due, unless kicked before.
+	 */
 	spin_lock_bh(&sp->lock);
 	oldest = list_first_entry_or_null(&sp->ready, struct mprox_spare,
 					  node);
-	if (oldest && !sp->stopping)
-		queue_delayed_work(mprox_conn_wq, &sp->work,
-				   max_t(long, oldest->since + p.idle - jiffies,
-					 1));
+	if (oldest) {
+		due = oldest->since + p.idle;
+		if (!next || time_before(due, next))
+			next = due;
+	}
+	if (next && !sp->stopping)
+		mod_delayed_work(mprox_conn_wq, &sp->work,
+				 max_t(long, (long)(next - jiffies), 0));
 	spin_unlock_bh(&sp->lock);
 }
 
@@ -353,7 +437,8 @@ static void mprox_spares_kick(struct mprox_spares *sp, unsigned long delay)
 }
 
 struct socket *mprox_spares_take(struct mprox_spares *sp,
-				 struct mprox_upstream *up)
+				 struct mprox_upstream *up,
+				 struct mprox_handshake *hs)
 {
 	struct mprox_spare_params p;
 	struct mprox_spare *s, *tmp, *found = NULL;
@@ -393,6 +478,9 @@ struct socket *mprox_spares_take(struct mprox_spares *sp,
 		return NULL;
 	atomic64_inc(&sp->used);
 	sock = found->sock;
+	/* Its buffers go with it; the flow's reference to @up stays. */
+	*hs = found->hs;
+	hs->up = up;
 	mprox_upstream_put(found->up);
 	kfree(found);
 	return sock;
@@ -414,10 +502,9 @@ void mprox_spares_setup(struct mprox_spares *sp)
 {
 	spin_lock_init(&sp->lock);
 	INIT_LIST_HEAD(&sp->ready);
+	INIT_LIST_HEAD(&sp->opening);
 	sp->stopping = true;
 	INIT_DELAYED_WORK(&sp->work, mprox_spares_work);
-	init_waitqueue_head(&sp->waiter.wq);
-	sp->waiter.aborted = false;
 	atomic64_set(&sp->opened, 0);
 	atomic64_set(&sp->used, 0);
 	atomic64_set(&sp->expired, 0);
@@ -442,7 +529,6 @@ void mprox_spares_start(struct mprox_spares *sp)
 	rcu_read_unlock();
 
 	spin_lock_bh(&sp->lock);
-	WRITE_ONCE(sp->waiter.aborted, false);
 	sp->stopping = false;
 	spin_unlock_bh(&sp->lock);
 }
@@ -454,12 +540,14 @@ void mprox_spares_stop(struct mprox_spares *sp)
 	spin_lock_bh(&sp->lock);
 	sp->stopping = true;
 	list_splice_init(&sp->ready, &all);
+	/* Spares being opened give up at once. */
+	list_splice_init(&sp->opening, &all);
 	spin_unlock_bh(&sp->lock);
-	/* A spare being opened gives up at once. */
-	WRITE_ONCE(sp->waiter.aborted, true);
-	wake_up(&sp->waiter.wq);
+	/* A running work puts what it holds on no list: it frees it. */
 	cancel_delayed_work_sync(&sp->work);
 	mprox_spare_free_list(&all);
+	/* A callback may have queued it before the sockets were closed. */
+	cancel_delayed_work_sync(&sp->work);
 }
 
 void mprox_spares_reconfigure(struct mprox_spares *sp)

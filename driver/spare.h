@@ -13,8 +13,10 @@
  * never waits long enough for a proxy to drop it (dante gives up on a
  * connection that sends no request after timeout.negotiate, 30 s).
  *
- * One work per device opens and expires them, in process context; flows
- * take them from any context that may sleep.
+ * One work per device decides how many to open and expires them; each
+ * spare being opened is a handshake of the engine (handshake.h) advanced
+ * by its own work from its socket's callbacks and a timer, so that a
+ * slow proxy holds up nothing. Flows take them from process context.
  */
 #ifndef _MPROX_SPARE_H
 #define _MPROX_SPARE_H
@@ -25,17 +27,17 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
+#include "handshake.h"
 #include "upstream.h"
 
 struct mprox_datapath;
 
 struct mprox_spares {
-	spinlock_t lock;		/* the list and stopping */
+	spinlock_t lock;		/* the lists and stopping */
 	struct list_head ready;		/* struct mprox_spare, oldest first */
+	struct list_head opening;	/* handshakes under way */
 	bool stopping;			/* under lock: take nothing, open nothing */
 	struct delayed_work work;
-	/* The spare being opened: aborted by stop. */
-	struct mprox_waiter waiter;
 
 	/* Counters: the device's lifetime. */
 	atomic64_t opened;		/* negotiated and put aside */
@@ -58,10 +60,12 @@ void mprox_spares_reconfigure(struct mprox_spares *sp);
 /*
  * A ready connection to @up for a new flow, or NULL: then the flow opens
  * its own. Either way, @up was asked for: spares for it are (re)opened.
- * The caller owns the socket, with the stack's own callbacks.
+ * The caller owns the socket, with the stack's own callbacks, and @hs,
+ * the handshake prepared on it (it needs a destination and deadlines).
  */
 struct socket *mprox_spares_take(struct mprox_spares *sp,
-				 struct mprox_upstream *up);
+				 struct mprox_upstream *up,
+				 struct mprox_handshake *hs);
 
 unsigned int mprox_spares_ready(struct mprox_spares *sp);
 

@@ -131,8 +131,10 @@ for dst in 10.200.3.3 10.200.2.99; do
 done
 
 # From here on the driver gives up on a proxy after $timeout_ms ms (not
-# earlier: microsocks takes 3 s to find 10.200.2.99 unreachable above).
+# earlier: microsocks takes 3 s to find 10.200.2.99 unreachable above):
+# reaching it (connect_timeout_ms) and its answer (handshake_timeout_ms).
 check "set connect_timeout_ms $timeout_ms" mprox_set mprox0 connect_timeout_ms $timeout_ms
+check "set handshake_timeout_ms $timeout_ms" mprox_set mprox0 handshake_timeout_ms $timeout_ms
 
 # The proxy is not listening: its host answers the driver's SYN with a RST.
 check "upstream on a port nobody listens on" \
@@ -143,7 +145,7 @@ expect_error "proxy not listening" http://10.200.2.2:8080/page.html "No route to
 counted upstream_down "$before"
 
 # The proxy accepts and never answers: the handshake times out after
-# connect_timeout_ms, not earlier.
+# handshake_timeout_ms, not earlier.
 check "upstream that never answers" mprox_use_upstream mprox0 mute socks5://10.200.1.1:1084
 before=$(connects timeout)
 expect_error "proxy silent in the handshake" http://10.200.2.2:8080/page.html "No route to host" \
@@ -162,8 +164,9 @@ n=$(mprox_stat mprox0 config.upstreams.0.auth_failed 2>/dev/null)
 	fail "the upstream's auth_failed counter: '$n'"
 grep -q "upstream dante: the proxy refused our credentials" <(dmesg) &&
 	pass "the kernel log names the upstream" || fail "no log line names the upstream"
-check "connect_timeout_ms back to 10000 (dante checks passwords slowly)" \
-	mprox_set mprox0 connect_timeout_ms 10000
+check "connect_timeout_ms back to 10000" mprox_set mprox0 connect_timeout_ms 10000
+check "handshake_timeout_ms back to 127000 (dante checks passwords slowly)" \
+	mprox_set mprox0 handshake_timeout_ms 127000
 check "upstream dante with the right password (':' as %3A)" \
 	mprox_use_upstream mprox0 dante 'socks5://mproxuser:pa55%3Aw0rd@10.200.1.1:1081'
 mprox_fetch "a page through dante with username/password" "$page_sha" 30 \

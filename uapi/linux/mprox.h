@@ -52,7 +52,10 @@
  *	keep them out of mprox devices. 1-0xffffffff, decimal or 0x hex.
  *   set KEY VALUE
  *	Tunables (decimal):
- *	  connect_timeout_ms   upstream connect + handshake  100-300000 (10000)
+ *	  connect_timeout_ms   reaching the proxy (TCP       100-300000 (10000)
+ *	                       connect), from the app's SYN
+ *	  handshake_timeout_ms the proxy's answer, from the  100-300000 (127000)
+ *	                       app's SYN (what connect() waits)
  *	  tcp_idle_timeout_s   idle TCP flow lifetime      10-604800 (7440)
  *	  udp_idle_timeout_s   idle UDP flow lifetime       5-86400 (60)
  *	  max_flows            flows per device            1-1048576 (65536)

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The connection engine; see handshake.h.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <net/ip6_route.h>
+#include <net/route.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "device.h"
+#include "handshake.h"
+
+/* The reply buffer's first size; it doubles up to the codec's reply_max. */
+#define MPROX_HS_RX_START	512
+
+const struct mprox_codec *mprox_codec_for(enum mprox_proto proto)
+{
+	switch (proto) {
+	case MPROX_PROTO_SOCKS5:
+	case MPROX_PROTO_SOCKS5H:
+		return &mprox_socks5_codec;
+	default:
+		return NULL;
+	}
+}
+
+static enum mprox_handshake_status
+mprox_hs_finish(struct mprox_handshake *hs, enum mprox_connect_result res)
+{
+	hs->phase = MPROX_HS_DONE;
+	hs->result = res;
+	if (hs->tx) {
+		/* It may hold a password. */
+		kfree_sensitive(hs->tx);
+		hs->tx = NULL;
+	}
+	if (res == MPROX_CONNECT_AUTH_FAILED) {
+		atomic64_inc(&hs->up->auth_failed);
+		pr_info_ratelimited("upstream %s: the proxy refused our credentials\n",
+				    hs->up->spec.name);
+	}
+	return MPROX_HS_FINISHED;
+}
+
+/*
+ * Would the route to the proxy go through an mprox device? Then it would
+ * loop: asked before the SYN, so that nothing reaches the device, with
+ * what the socket's own lookup uses (address, fwmark, bound interface).
+ * A route that only a firewall rewrite changes later is caught in xmit
+ * (ownsock.h).
+ */
+static bool mprox_hs_loops(struct socket *sock,
+			   const struct mprox_upstream_spec *s)
+{
+	struct sock *sk = sock->sk;
+	struct net *net = sock_net(sk);
+	struct dst_entry *dst;
+	bool loops;
+
+	if (s->family == AF_INET6) {
+		struct flowi6 fl6 = {
+			.daddr = s->addr.v6,
+			.flowi6_oif = sk->sk_bound_dev_if,
+			.flowi6_mark = sk->sk_mark,
+			.flowi6_proto = IPPROTO_TCP,
+			.flowi6_uid = sk->sk_uid,
+		};
+
+		dst = ip6_route_output(net, sk, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			return false;
+		}
+	} else {
+		struct flowi4 fl4 = {
+			.daddr = s->addr.v4.s_addr,
+			.flowi4_oif = sk->sk_bound_dev_if,
+			.flowi4_mark = sk->sk_mark,
+			.flowi4_proto = IPPROTO_TCP,
+			.flowi4_uid = sk->sk_uid,
+		};
+		struct rtable *rt = ip_route_output_key(net, &fl4);
+
+		/* No route: connect() says so. */
+		if (IS_ERR(rt))
+			return false;
+		dst = &rt->dst;
+	}
+	loops = dst->dev && mprox_device_is_mprox(dst->dev);
+	dst_release(dst);
+	return loops;
+}
+
+enum mprox_handshake_status
+mprox_handshake_begin(struct mprox_handshake *hs, struct socket *sock,
+		      struct mprox_upstream *up, unsigned long start,
+		      unsigned long connect_timeout,
+		      unsigned long handshake_timeout)
+{
+	const struct mprox_upstream_spec *s = &up->spec;
+	struct sockaddr_storage ss = {};
+	int len, err;
+
+	hs->up = up;
+	hs->codec = mprox_codec_for(s->proto);
+	memset(&hs->st, 0, sizeof(hs->st));
+	hs->creds.user = s->user;
+	hs->creds.user_len = strlen(s->user);
+	hs->creds.password = s->password;
+	hs->creds.password_len = strlen(s->password);
+	hs->connect_deadline = start + connect_timeout;
+	hs->deadline = start + handshake_timeout;
+	hs->phase = MPROX_HS_CONNECTING;
+	if (!hs->codec)
+		return mprox_hs_finish(hs, MPROX_CONNECT_CMD_UNSUPPORTED);
+
+	if (s->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = s->addr.v6;
+		sin6->sin6_port = htons(s->port);
+		len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr = s->addr.v4;
+		sin->sin_port = htons(s->port);
+		len = sizeof(*sin);
+	}
+	if (mprox_hs_loops(sock, s)) {
+		pr_warn_ratelimited("upstream %s: the route to %s goes through an mprox device; add a rule for the fwmark (design.md, Loop safety)\n",
+				    s->name, s->host);
+		return mprox_hs_finish(hs, MPROX_CONNECT_LOOP);
+	}
+	err = kernel_connect(sock, (struct sockaddr *)&ss, len, O_NONBLOCK);
+	if (err && err != -EINPROGRESS)
+		return mprox_hs_finish(hs, err == -ENETUNREACH ||
+					   err == -EHOSTUNREACH ?
+					   MPROX_CONNECT_UPSTREAM_DOWN :
+					   MPROX_CONNECT_PROXY_ERROR);
+	return mprox_handshake_advance(hs, sock);
+}
+
+void mprox_handshake_set_dest(struct mprox_handshake *hs,
+			      const struct mprox_dest *dest)
+{
+	hs->dest = *dest;
+	hs->has_dest = true;
+}
+
+void mprox_handshake_set_deadlines(struct mprox_handshake *hs,
+				   unsigned long start,
+				   unsigned long handshake_timeout)
+{
+	hs->deadline = start + handshake_timeout;
+}
+
+unsigned long mprox_handshake_next_deadline(const struct mprox_handshake *hs)
+{
+	if (hs->phase == MPROX_HS_CONNECTING &&
+	    time_before(hs->connect_deadline, hs->deadline))
+		return hs->connect_deadline;
+	return hs->deadline;
+}
+
+/* The buffer the codec writes its next message to: hs->tx. */
+static u8 *mprox_hs_out(struct mprox_handshake *hs)
+{
+	if (!hs->tx)
+		hs->tx = kmalloc(hs->codec->out_max, GFP_KERNEL_ACCOUNT);
+	return hs->tx;
+}
+
+/* Send what is left of hs->tx: 1 sent in full, 0 not yet, or -errno. */
+static int mprox_hs_flush(struct mprox_handshake *hs, struct socket *sock)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec iov;
+	int n;
+
+	while (hs->tx_off < hs->tx_len) {
+		iov.iov_base = hs->tx + hs->tx_off;
+		iov.iov_len = hs->tx_len - hs->tx_off;
+		n = kernel_sendmsg(sock, &msg, &iov, 1, iov.iov_len);
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0)
+			return n ?: -EPIPE;
+		hs->tx_off += n;
+	}
+	kfree_sensitive(hs->tx);
+	hs->tx = NULL;
+	hs->tx_len = 0;
+	hs->tx_off = 0;
+	return 1;
+}
+
+/*
+ * Act on what the codec said: a message to send (hs->tx, written by the
+ * codec), the phase it moved to, or the end. Drops the reply bytes it used.
+ */
+static enum mprox_handshake_status
+mprox_hs_step(struct mprox_handshake *hs, const struct mprox_codec_step *step)
+{
+	/* A codec that claims more than it was given is a bug: fail safe. */
+	if (WARN_ON_ONCE(step->used > hs->rx_len ||
+			 step->out_len > hs->codec->out_max))
+		return mprox_hs_finish(hs, MPROX_CONNECT_PROXY_ERROR);
+	if (step->used) {
+		hs->rx_len -= step->used;
+		memmove(hs->rx, hs->rx + step->used, hs->rx_len);
+	}
+	switch (step->event) {
+	case MPROX_CODEC_MORE:
+		return MPROX_HS_PENDING;
+	case MPROX_CODEC_SEND:
+		hs->tx_len = step->out_len;
+		hs->tx_off = 0;
+		return MPROX_HS_PENDING;
+	case MPROX_CODEC_READY:
+		hs->phase = MPROX_HS_READY;
+		/* The proxy may not speak before it was asked. */
+		if (hs->rx_len)
+			return mprox_hs_finish(hs, MPROX_CONNECT_PROXY_ERROR);
+		return MPROX_HS_PENDING;
+	case MPROX_CODEC_CONNECTED:
+		return mprox_hs_finish(hs, MPROX_CONNECT_OK);
+	default:
+		return mprox_hs_finish(hs, step->result);
+	}
+}
+
+/* Room for at least one more byte in hs->rx, up to the codec's limit. */
+static int mprox_hs_rx_room(struct mprox_handshake *hs)
+{
+	size_t size;
+	u8 *rx;
+
+	if (hs->rx && hs->rx_len < hs->rx_size)
+		return 0;
+	if (hs->rx_size >= hs->codec->reply_max)
+		return -EMSGSIZE;
+	size = hs->rx_size ? hs->rx_size * 2 : MPROX_HS_RX_START;
+	size = min_t(size_t, size, hs->codec->reply_max);
+	rx = krealloc(hs->rx, size, GFP_KERNEL_ACCOUNT);
+	if (!rx)
+		return -ENOMEM;
+	hs->rx = rx;
+	hs->rx_size = size;
+	return 0;
+}
+
+/*
+ * Feed what arrived to the codec until it needs more, has a message to
+ * send, or is done. The codec asks for at most reply_max bytes at once.
+ * *@drained: the socket had nothing more to read.
+ */
+static enum mprox_handshake_status
+mprox_hs_receive(struct mprox_handshake *hs, struct socket *sock,
+		 bool *drained)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	enum mprox_handshake_status status;
+	struct mprox_codec_step step;
+	struct kvec iov;
+	u8 *out;
+	int n;
+
+	n = mprox_hs_rx_room(hs);
+	if (n)
+		return mprox_hs_finish(hs, n == -ENOMEM ?
+				       MPROX_CONNECT_GENERAL_FAILURE :
+				       MPROX_CONNECT_PROXY_ERROR);
+	iov.iov_base = hs->rx + hs->rx_len;
+	iov.iov_len = hs->rx_size - hs->rx_len;
+	n = kernel_recvmsg(sock, &msg, &iov, 1, iov.iov_len, MSG_DONTWAIT);
+	*drained = n == -EAGAIN;
+	if (*drained)
+		return MPROX_HS_PENDING;
+	/* Closed or reset before the answer was complete. */
+	if (n <= 0)
+		return mprox_hs_finish(hs, MPROX_CONNECT_PROXY_ERROR);
+	hs->rx_len += n;
+
+	while (hs->rx_len && hs->phase != MPROX_HS_READY &&
+	       hs->phase != MPROX_HS_DONE && !hs->tx_len) {
+		out = mprox_hs_out(hs);
+		if (!out)
+			return mprox_hs_finish(hs, MPROX_CONNECT_GENERAL_FAILURE);
+		hs->codec->reply(&hs->st, &hs->creds, hs->rx, hs->rx_len, out,
+				 hs->codec->out_max, &step);
+		status = mprox_hs_step(hs, &step);
+		if (status == MPROX_HS_FINISHED)
+			return status;
+		if (step.event == MPROX_CODEC_MORE) {
+			/* Everything the codec may need is there: it is not. */
+			if (hs->rx_len >= hs->codec->reply_max)
+				return mprox_hs_finish(hs, MPROX_CONNECT_PROXY_ERROR);
+			break;
+		}
+	}
+	/* Nothing to send: the buffer (and what the codec left in it) goes. */
+	if (!hs->tx_len && hs->tx) {
+		kfree_sensitive(hs->tx);
+		hs->tx = NULL;
+	}
+	return MPROX_HS_PENDING;
+}
+
+/* The codec's open() or request(): its message, or its verdict. */
+static enum mprox_handshake_status
+mprox_hs_start_message(struct mprox_handshake *hs, bool request)
+{
+	struct mprox_codec_step step;
+	u8 *out = mprox_hs_out(hs);
+
+	if (!out)
+		return mprox_hs_finish(hs, MPROX_CONNECT_GENERAL_FAILURE);
+	if (request) {
+		hs->phase = MPROX_HS_REQUESTING;
+		hs->codec->request(&hs->st, &hs->creds, &hs->dest, out,
+				   hs->codec->out_max, &step);
+	} else {
+		hs->phase = MPROX_HS_PREPARING;
+		hs->codec->open(&hs->st, &hs->creds, out, hs->codec->out_max,
+				&step);
+	}
+	step.used = 0;
+	return mprox_hs_step(hs, &step);
+}
+
+enum mprox_handshake_status
+mprox_handshake_advance(struct mprox_handshake *hs, struct socket *sock)
+{
+	enum mprox_handshake_status status;
+	struct sock *sk = sock->sk;
+	bool drained;
+	int state, err;
+
+	for (;;) {
+		if (hs->phase == MPROX_HS_DONE)
+			return MPROX_HS_FINISHED;
+		if (time_after_eq(jiffies, mprox_handshake_next_deadline(hs)))
+			return mprox_hs_finish(hs, MPROX_CONNECT_TIMEOUT);
+
+		if (hs->phase == MPROX_HS_CONNECTING) {
+			state = READ_ONCE(sk->sk_state);
+			if (state == TCP_SYN_SENT)
+				return MPROX_HS_PENDING;
+			/* Refused, unreachable, or reset at once. */
+			if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT)
+				return mprox_hs_finish(hs, MPROX_CONNECT_UPSTREAM_DOWN);
+			status = mprox_hs_start_message(hs, false);
+			if (status != MPROX_HS_PENDING)
+				return status;
+			continue;
+		}
+		if (hs->tx_len) {
+			err = mprox_hs_flush(hs, sock);
+			if (err < 0)
+				return mprox_hs_finish(hs, MPROX_CONNECT_PROXY_ERROR);
+			if (!err)
+				return MPROX_HS_PENDING;
+			continue;
+		}
+		if (hs->phase == MPROX_HS_READY) {
+			if (!hs->has_dest)
+				return MPROX_HS_PREPARED;
+			status = mprox_hs_start_message(hs, true);
+			if (status != MPROX_HS_PENDING)
+				return status;
+			continue;
+		}
+		status = mprox_hs_receive(hs, sock, &drained);
+		if (status != MPROX_HS_PENDING)
+			return status;
+		/* Read until the socket is empty: it will not tell us again. */
+		if (drained)
+			return MPROX_HS_PENDING;
+	}
+}
+
+void mprox_handshake_reset(struct mprox_handshake *hs)
+{
+	kfree_sensitive(hs->tx);
+	kfree(hs->rx);
+	memset(hs, 0, sizeof(*hs));
+}
