@@ -63,8 +63,8 @@
  * the first byte, any CD other than 90 at the second; only CD 90 waits for
  * all 8 bytes. ICMP means ICMPv6 for an IPv6 connection, as in socks5.h.
  *
- * Requests mprox cannot make, none of them reachable from a URL or a
- * packet, and what the codec answers:
+ * Requests mprox cannot make, none of which a URL or a packet leads to
+ * today, and what the codec answers:
  *   - a user over 255 bytes (MPROX_SOCKS4_USER_MAX) or with a NUL in it:
  *     PROXY_ERROR. driver/parse.c already refuses both (parse_cred: 1..255
  *     bytes decoded, no control character, so no %00); the codec checks
@@ -107,8 +107,6 @@
 #define MPROX_SOCKS4_NAME_MAX		255
 /* The longest IPv6 text, ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255. */
 #define MPROX_SOCKS4_IPV6_TEXT_MAX	45
-/* The longest IPv4 text, 255.255.255.255. */
-#define MPROX_SOCKS4_IPV4_TEXT_MAX	15
 
 #define MPROX_SOCKS4_REQUEST_MAX	(8 + MPROX_SOCKS4_USER_MAX + 1 + \
 					 MPROX_SOCKS4_NAME_MAX + 1)
