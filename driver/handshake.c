@@ -26,6 +26,12 @@ const struct mprox_codec *mprox_codec_for(enum mprox_proto proto)
 	case MPROX_PROTO_SOCKS5:
 	case MPROX_PROTO_SOCKS5H:
 		return &mprox_socks5_codec;
+	case MPROX_PROTO_SOCKS4:
+		return &mprox_socks4_codec;
+	case MPROX_PROTO_SOCKS4A:
+		return &mprox_socks4a_codec;
+	case MPROX_PROTO_HTTP:
+		return &mprox_http_codec;
 	default:
 		return NULL;
 	}

@@ -31,6 +31,7 @@ declare -A extra=(
 	[test_parse]="-Itests/shim -Idriver driver/parse.c"
 	[test_socks5]="-Itests/shim -Idriver driver/socks5.c"
 	[test_http]="-Itests/shim -Idriver driver/http.c"
+	[test_socks4]="-Itests/shim -Idriver driver/socks4.c"
 	[test_packet]="-Itests/shim -Idriver driver/packet.c"
 )
 
