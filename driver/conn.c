@@ -14,13 +14,10 @@
 #include "compat.h"
 #include "conn.h"
 #include "datapath.h"
-#include "device.h"
 #include "handshake.h"
-#include "listener.h"
 #include "ownsock.h"
 #include "relay.h"
 #include "reply.h"
-#include "tcp.h"
 #include "upstream.h"
 
 /* Bytes one pass of the work relays per direction before yielding. */
@@ -48,6 +45,7 @@ struct mprox_conn_sock {
 
 struct mprox_conn {
 	struct mprox_datapath *dp;
+	const struct mprox_conn_ops *ops;
 	struct mprox_flow *flow;
 	struct mprox_upstream *up;
 	/*
@@ -193,13 +191,16 @@ static void mprox_conn_sock_release(struct mprox_conn_sock *cs)
 }
 
 struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
-				    struct mprox_upstream *up, gfp_t gfp)
+				    struct mprox_upstream *up,
+				    const struct mprox_conn_ops *ops,
+				    gfp_t gfp)
 {
 	struct mprox_conn *c = kzalloc(sizeof(*c), gfp);
 
 	if (!c)
 		return NULL;
 	c->dp = dp;
+	c->ops = ops;
 	c->up = mprox_upstream_get(up);
 	spin_lock_init(&c->lock);
 	INIT_WORK(&c->work, mprox_conn_work);
@@ -243,7 +244,7 @@ static void mprox_conn_close(struct mprox_conn *c, bool abort)
 	c->phase = MPROX_CONN_DONE;
 	spin_unlock_bh(&c->lock);
 	if (abort)
-		mprox_tcp_abort_app(c->dp, f);
+		c->ops->abort_app(c->dp, f);
 	mprox_conn_sock_release(&c->app);
 	mprox_conn_sock_release(&c->upstream);
 	mprox_flow_kill(&c->dp->flows, f);
@@ -282,7 +283,7 @@ static void mprox_conn_params(struct mprox_conn *c, struct mprox_conn_params *p)
 	const struct mprox_config *cfg;
 
 	rcu_read_lock();
-	cfg = rcu_dereference(c->dp->md->config);
+	cfg = rcu_dereference(c->dp->config);
 	p->mark = cfg->fwmark;
 	p->connect_timeout =
 		msecs_to_jiffies(cfg->tunables[MPROX_TUNE_CONNECT_TIMEOUT_MS]);
@@ -329,7 +330,7 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 		return mprox_handshake_advance(&c->hs, sock);
 	}
 
-	err = mprox_upstream_socket(dev_net(dp->md->dev), c->up, p.mark, &sock);
+	err = mprox_upstream_socket(dev_net(dp->dev), c->up, p.mark, &sock);
 	if (err) {
 		if (err == -EAFNOSUPPORT)
 			pr_warn_ratelimited("upstream %s: host names are not resolved in the kernel yet; give an address\n",
@@ -375,14 +376,14 @@ static void mprox_conn_connected(struct mprox_conn *c,
 	}
 	if (res != MPROX_CONNECT_OK) {
 		/* The refusal is the app's answer: nothing to abort. */
-		mprox_tcp_refuse_syn(dp, f, mprox_conn_refusal(res));
+		c->ops->refuse_syn(dp, f, mprox_conn_refusal(res));
 		mprox_conn_close(c, false);
 		return;
 	}
 	/* The destination's first bytes, if they came with the reply. */
 	early = mprox_handshake_early_data(&c->hs, &len);
 	if (len && mprox_relay_dir_preload(&c->to_app, early, len)) {
-		mprox_tcp_refuse_syn(dp, f, MPROX_REPLY_HOST_UNREACH);
+		c->ops->refuse_syn(dp, f, MPROX_REPLY_HOST_UNREACH);
 		mprox_conn_close(c, false);
 		return;
 	}
@@ -394,8 +395,7 @@ static void mprox_conn_connected(struct mprox_conn *c,
 	mprox_conn_params(c, &p);
 	c->accept_deadline = jiffies + p.connect_timeout;
 	mprox_flow_set_state(f, MPROX_FLOW_ESTABLISHED);
-	mprox_tcp_release_syn(dp, f);
-	mprox_listener_accept_now(dp, f->app.family);
+	c->ops->release_syn(dp, f);
 	/* The listener's attach kicks us, or the deadline does. */
 	mod_timer(&c->timer, c->accept_deadline);
 }

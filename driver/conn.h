@@ -18,6 +18,8 @@
 #include <linux/net.h>
 #include <linux/types.h>
 
+#include "reply.h"
+
 struct mprox_conn;
 struct mprox_datapath;
 struct mprox_flow;
@@ -27,11 +29,29 @@ int mprox_conn_init(void);
 void mprox_conn_exit(void);
 
 /*
+ * What a connection tells the packet path that made it (tcp.c), which
+ * holds the app's SYN: the engine reports up through these, it never
+ * calls into the layers above it. Process context.
+ */
+struct mprox_conn_ops {
+	/* The proxy said yes: let the held SYN through to the listener. */
+	void (*release_syn)(struct mprox_datapath *dp, struct mprox_flow *f);
+	/* It said no: answer the held SYN with @kind. */
+	void (*refuse_syn)(struct mprox_datapath *dp, struct mprox_flow *f,
+			   enum mprox_reply_kind kind);
+	/* Torn down under the app: abort its socket, if it is still there. */
+	void (*abort_app)(struct mprox_datapath *dp,
+			  const struct mprox_flow *f);
+};
+
+/*
  * From xmit (@gfp GFP_ATOMIC): a connection through @up, for a flow about
- * to be made. Takes a reference to @up.
+ * to be made, reporting to @ops. Takes a reference to @up.
  */
 struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
-				    struct mprox_upstream *up, gfp_t gfp);
+				    struct mprox_upstream *up,
+				    const struct mprox_conn_ops *ops,
+				    gfp_t gfp);
 /* The flow could not be made: free @c, which was never started. */
 void mprox_conn_free_unused(struct mprox_conn *c);
 /* @f (state SYN_HELD, its SYN held) was made for @c: connect upstream. */

@@ -268,7 +268,7 @@ static long ioctl_get_info(struct mprox_dev *md, void __user *argp)
 	info.ifindex = md->dev->ifindex;
 	mprox_device_name(md, info.name);
 	rcu_read_lock();
-	cfg = rcu_dereference(md->config);
+	cfg = rcu_dereference(md->dp.config);
 	info.flags = cfg->persist ? MPROX_F_PERSIST : 0;
 	info.fwmark = cfg->fwmark;
 	info.upstreams = cfg->nr_upstreams;

@@ -13,7 +13,6 @@
 
 #include "conn.h"
 #include "datapath.h"
-#include "device.h"
 #include "listener.h"
 #include "ownsock.h"
 #include "tcp.h"
@@ -69,11 +68,11 @@ const char *mprox_connect_result_name(enum mprox_connect_result res)
 	return mprox_connect_names[res];
 }
 
-void mprox_datapath_setup(struct mprox_datapath *dp, struct mprox_dev *md)
+void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev)
 {
 	int i;
 
-	dp->md = md;
+	dp->dev = dev;
 	dp->running = false;
 	atomic_set(&dp->nr_conns, 0);
 	atomic_set(&dp->next_upstream, 0);
@@ -121,7 +120,7 @@ static void mprox_datapath_timeouts(struct mprox_datapath *dp,
 	const struct mprox_config *cfg;
 
 	rcu_read_lock();
-	cfg = rcu_dereference(dp->md->config);
+	cfg = rcu_dereference(dp->config);
 	*tcp = cfg->tunables[MPROX_TUNE_TCP_IDLE_TIMEOUT_S] * HZ;
 	*udp = cfg->tunables[MPROX_TUNE_UDP_IDLE_TIMEOUT_S] * HZ;
 	rcu_read_unlock();
@@ -141,7 +140,7 @@ int mprox_datapath_start(struct mprox_datapath *dp)
 	ASSERT_RTNL();
 	mprox_datapath_pools(&p);
 	mprox_datapath_timeouts(dp, &p.tcp_idle, &p.udp_idle);
-	err = mprox_inject_init(&dp->inject, dp->md->dev);
+	err = mprox_inject_init(&dp->inject, dp->dev);
 	if (err)
 		return err;
 	err = mprox_listener_open(dp, &dp->listener[0], AF_INET,
@@ -270,36 +269,6 @@ void mprox_datapath_walk_flows(struct mprox_datapath *dp,
 	mutex_unlock(&dp->flows_lock);
 }
 
-/*
- * Weighted round robin over the upstreams the data path speaks. RCU read
- * side held; the caller takes its own reference. Also reads max_flows.
- */
-struct mprox_upstream *mprox_datapath_pick_upstream(struct mprox_datapath *dp,
-						    u32 *max_flows)
-{
-	const struct mprox_config *cfg = rcu_dereference(dp->md->config);
-	u32 total = 0, n;
-	unsigned int i;
-
-	*max_flows = cfg->tunables[MPROX_TUNE_MAX_FLOWS];
-	for (i = 0; i < cfg->nr_upstreams; i++)
-		if (mprox_datapath_speaks(cfg->upstreams[i]))
-			total += cfg->upstreams[i]->spec.weight;
-	if (!total)
-		return NULL;
-	n = (u32)atomic_inc_return(&dp->next_upstream) % total;
-	for (i = 0; i < cfg->nr_upstreams; i++) {
-		struct mprox_upstream *up = cfg->upstreams[i];
-
-		if (!mprox_datapath_speaks(up))
-			continue;
-		if (n < up->spec.weight)
-			return up;
-		n -= up->spec.weight;
-	}
-	return NULL;
-}
-
 /* Not TCP: what a host that only forwards TCP would answer. */
 static void mprox_datapath_refuse(struct mprox_datapath *dp,
 				  struct sk_buff *skb,
@@ -350,7 +319,7 @@ netdev_tx_t mprox_datapath_xmit(struct mprox_datapath *dp,
 		goto drop;
 	}
 	rcu_read_lock();
-	cfg = rcu_dereference(dp->md->config);
+	cfg = rcu_dereference(dp->config);
 	fwmark = cfg->fwmark;
 	rcu_read_unlock();
 	if (unlikely(fwmark && skb->mark == fwmark)) {

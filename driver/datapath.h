@@ -59,7 +59,14 @@ struct mprox_listener {
 };
 
 struct mprox_datapath {
-	struct mprox_dev *md;
+	/* The device whose packets these are; set once, at setup. */
+	struct net_device *dev;
+	/*
+	 * The device's configuration: the control path publishes it with
+	 * RCU under the device's config_lock (device.c); the data path reads
+	 * it under rcu_read_lock().
+	 */
+	struct mprox_config __rcu *config;
 	/* xmit's gate: true between start and stop (RCU-BH readers). */
 	bool running;
 	struct mprox_flow_table flows;
@@ -102,7 +109,7 @@ int mprox_datapath_init(void);
 void mprox_datapath_exit(void);
 
 /* ndo_init: the counters. */
-void mprox_datapath_setup(struct mprox_datapath *dp, struct mprox_dev *md);
+void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev);
 /*
  * ndo_init, in the creator's context: charge to the creator's memory
  * cgroup from now on; until mprox_datapath_release(), at the destructor.
@@ -146,9 +153,6 @@ static inline bool mprox_datapath_speaks(const struct mprox_upstream *up)
 {
 	return mprox_codec_for(up->spec.proto);
 }
-
-struct mprox_upstream *mprox_datapath_pick_upstream(struct mprox_datapath *dp,
-						    u32 *max_flows);
 
 const char *mprox_drop_name(enum mprox_drop why);
 const char *mprox_connect_result_name(enum mprox_connect_result res);

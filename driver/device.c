@@ -23,8 +23,8 @@ static void mprox_dev_free_state(struct net_device *dev)
 	struct mprox_dev *md = netdev_priv(dev);
 
 	/* Nothing can reach the configuration any more: no RCU delay. */
-	mprox_config_free(rcu_dereference_protected(md->config, true));
-	RCU_INIT_POINTER(md->config, NULL);
+	mprox_config_free(rcu_dereference_protected(md->dp.config, true));
+	RCU_INIT_POINTER(md->dp.config, NULL);
 	free_percpu(dev->tstats);
 	dev->tstats = NULL;
 	mprox_datapath_release(&md->dp);
@@ -55,7 +55,7 @@ static int mprox_dev_init(struct net_device *dev)
 	mprox_dev_copy_name(md);
 	cfg = mprox_config_new_default(md->persist_at_create);
 	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
-	RCU_INIT_POINTER(md->config, cfg);
+	RCU_INIT_POINTER(md->dp.config, cfg);
 	if (!cfg || !dev->tstats) {
 		mprox_dev_free_state(dev);
 		return -ENOMEM;
@@ -153,7 +153,7 @@ static void mprox_setup(struct net_device *dev)
 	spin_lock_init(&md->files_lock);
 	spin_lock_init(&md->name_lock);
 	atomic64_set(&md->generation, 0);
-	mprox_datapath_setup(&md->dp, md);
+	mprox_datapath_setup(&md->dp, dev);
 }
 
 static int mprox_register(struct net_device *dev, bool persist)
@@ -210,7 +210,7 @@ int mprox_device_apply(struct mprox_dev *md, const char *buf, size_t len)
 	int err;
 
 	mutex_lock(&md->config_lock);
-	old = rcu_dereference_protected(md->config,
+	old = rcu_dereference_protected(md->dp.config,
 					lockdep_is_held(&md->config_lock));
 	draft = mprox_config_clone(old);
 	if (!draft) {
@@ -222,7 +222,7 @@ int mprox_device_apply(struct mprox_dev *md, const char *buf, size_t len)
 		mprox_config_free(draft);
 		goto out_unlock;
 	}
-	rcu_assign_pointer(md->config, draft);
+	rcu_assign_pointer(md->dp.config, draft);
 	mprox_config_free_rcu(old);
 	mprox_device_changed(md);
 out_unlock:
@@ -234,11 +234,6 @@ out_unlock:
 		rtnl_unlock();
 	}
 	return err;
-}
-
-bool mprox_device_is_mprox(const struct net_device *dev)
-{
-	return dev->netdev_ops == &mprox_netdev_ops;
 }
 
 void mprox_device_name(struct mprox_dev *md, char name[IFNAMSIZ])

@@ -18,8 +18,7 @@ struct mprox_file;
 
 struct mprox_dev {
 	struct net_device *dev;
-	struct mprox_config __rcu *config;
-	/* Serialises configuration writers; readers use RCU. */
+	/* Serialises writers of dp.config; readers use RCU. */
 	struct mutex config_lock;
 	/*
 	 * Files bound to this device. Changed with RTNL and files_lock held,
@@ -59,9 +58,6 @@ struct mprox_dev *mprox_device_create(struct net *net, const char *name,
  */
 void mprox_device_name(struct mprox_dev *md, char name[IFNAMSIZ]);
 
-/* Is @dev an mprox device (of any namespace)? */
-bool mprox_device_is_mprox(const struct net_device *dev);
-
 /* RTNL held. The mprox device called @name in @net, or NULL. */
 struct mprox_dev *mprox_device_find(struct net *net, const char *name);
 
@@ -70,7 +66,7 @@ static inline bool mprox_device_persistent(struct mprox_dev *md)
 	bool persist;
 
 	rcu_read_lock();
-	persist = rcu_dereference(md->config)->persist;
+	persist = rcu_dereference(md->dp.config)->persist;
 	rcu_read_unlock();
 	return persist;
 }

@@ -14,8 +14,8 @@
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
-#include "device.h"
 #include "handshake.h"
+#include "ownsock.h"
 
 /* The reply buffer's first size; it doubles up to the codec's reply_max. */
 #define MPROX_HS_RX_START	512
@@ -99,7 +99,7 @@ static bool mprox_hs_loops(struct socket *sock,
 			return false;
 		dst = &rt->dst;
 	}
-	loops = dst->dev && mprox_device_is_mprox(dst->dev);
+	loops = dst->dev && mprox_netdev_is_mprox(dst->dev);
 	dst_release(dst);
 	return loops;
 }

@@ -9,7 +9,6 @@
 #include <net/sock.h>
 
 #include "conn.h"
-#include "device.h"
 #include "listener.h"
 
 /* Connections completing the handshake at once, per listener. */
@@ -45,7 +44,7 @@ static int mprox_listener_setsockopt(struct socket *sock, int level, int name)
 int mprox_listener_open(struct mprox_datapath *dp, struct mprox_listener *l,
 			u16 family, const union mprox_addr *addr)
 {
-	struct net_device *dev = dp->md->dev;
+	struct net_device *dev = dp->dev;
 	struct sockaddr_storage ss = {};
 	struct socket *sock;
 	int len, err;

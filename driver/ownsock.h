@@ -12,7 +12,11 @@
 #ifndef _MPROX_OWNSOCK_H
 #define _MPROX_OWNSOCK_H
 
+#include <linux/netdevice.h>
+#include <linux/string.h>
+#include <net/rtnetlink.h>
 #include <net/sock.h>
+#include <linux/mprox.h>
 
 int mprox_ownsock_init(void);
 void mprox_ownsock_exit(void);
@@ -33,6 +37,17 @@ static inline bool mprox_ownsock_is_ours(const struct sock *sk)
 	if (!sk || !sk_fullsock(sk) || sk->sk_net_refcnt)
 		return false;
 	return __mprox_ownsock_is_ours(sk);
+}
+
+/*
+ * Is @dev an mprox device, of any namespace? Every one has the driver's
+ * link ops (device.c), whose kind is the driver's name: asked by what name
+ * rather than by which ops, so that the engine needs nothing of device.c.
+ */
+static inline bool mprox_netdev_is_mprox(const struct net_device *dev)
+{
+	return dev->rtnl_link_ops &&
+	       !strcmp(dev->rtnl_link_ops->kind, MPROX_DRIVER_NAME);
 }
 
 #endif /* _MPROX_OWNSOCK_H */

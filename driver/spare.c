@@ -11,7 +11,6 @@
 #include <net/tcp_states.h>
 
 #include "datapath.h"
-#include "device.h"
 #include "spare.h"
 
 /*
@@ -56,7 +55,7 @@ static void mprox_spare_params(struct mprox_datapath *dp,
 	const struct mprox_config *cfg;
 
 	rcu_read_lock();
-	cfg = rcu_dereference(dp->md->config);
+	cfg = rcu_dereference(dp->config);
 	p->want = cfg->tunables[MPROX_TUNE_SPARE_CONNS];
 	p->idle = cfg->tunables[MPROX_TUNE_SPARE_IDLE_S] * HZ;
 	p->connect_timeout =
@@ -196,7 +195,7 @@ mprox_spare_step(struct mprox_spare *s, const struct mprox_spare_params *p)
 
 	if (s->sock)
 		return mprox_handshake_advance(&s->hs, s->sock);
-	err = mprox_upstream_socket(dev_net(dp->md->dev), s->up, s->mark,
+	err = mprox_upstream_socket(dev_net(dp->dev), s->up, s->mark,
 				    &s->sock);
 	if (err) {
 		s->sock = NULL;
@@ -389,7 +388,7 @@ static void mprox_spares_work(struct work_struct *work)
 
 	mprox_spare_params(dp, &p);
 	rcu_read_lock();
-	cfg = rcu_dereference(dp->md->config);
+	cfg = rcu_dereference(dp->config);
 	for (i = 0; p.want && i < cfg->nr_upstreams; i++)
 		if (mprox_datapath_speaks(cfg->upstreams[i]))
 			ups[n++] = mprox_upstream_get(cfg->upstreams[i]);
@@ -523,7 +522,7 @@ void mprox_spares_start(struct mprox_spares *sp)
 	 * that asks for it has spares opened at once, not spare_idle_s later.
 	 */
 	rcu_read_lock();
-	cfg = rcu_dereference(dp->md->config);
+	cfg = rcu_dereference(dp->config);
 	for (i = 0; i < cfg->nr_upstreams; i++)
 		WRITE_ONCE(cfg->upstreams[i]->spares_failed, 0);
 	rcu_read_unlock();

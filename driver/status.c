@@ -285,7 +285,7 @@ static void build(struct json *j, struct mprox_dev *md)
 	json_device(j, md);
 	json_printf(j, ",");
 	rcu_read_lock();
-	json_config(j, rcu_dereference(md->config));
+	json_config(j, rcu_dereference(md->dp.config));
 	rcu_read_unlock();
 	json_printf(j, ",");
 	json_stats(j, md);
@@ -308,7 +308,7 @@ static size_t status_size(struct mprox_dev *md)
 	unsigned int i, conns;
 
 	rcu_read_lock();
-	cfg = rcu_dereference(md->config);
+	cfg = rcu_dereference(md->dp.config);
 	for (i = 0; i < cfg->nr_upstreams; i++) {
 		s = &cfg->upstreams[i]->spec;
 		size += STATUS_UPSTREAM_SIZE + json_string_size(s->name) +

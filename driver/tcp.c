@@ -13,11 +13,12 @@
 #include <net/ipv6.h>
 #include <net/tcp.h>
 
+#include "choice.h"
 #include "compat.h"
 #include "conn.h"
 #include "datapath.h"
-#include "device.h"
 #include "flow.h"
+#include "listener.h"
 #include "tcp.h"
 
 /* Flows and connections come from xmit, charged (see xmit_new). */
@@ -67,7 +68,7 @@ void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,
 void mprox_tcp_abort_app(struct mprox_datapath *dp,
 			 const struct mprox_flow *f)
 {
-	struct net_device *dev = dp->md->dev;
+	struct net_device *dev = dp->dev;
 	struct net *net = dev_net(dev);
 	struct inet_hashinfo *hinfo = mprox_compat_tcp_hashinfo(net);
 	const struct mprox_flow_key *k = &f->app;
@@ -188,6 +189,24 @@ static void mprox_tcp_no_listener(struct mprox_datapath *dp,
 		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
 }
 
+/*
+ * The upstream said yes: the SYN goes in, and the listener's socket for
+ * it, usually there at once, is paired without waiting for the accept
+ * work.
+ */
+static void mprox_tcp_conn_release_syn(struct mprox_datapath *dp,
+				       struct mprox_flow *f)
+{
+	mprox_tcp_release_syn(dp, f);
+	mprox_listener_accept_now(dp, f->app.family);
+}
+
+static const struct mprox_conn_ops mprox_tcp_conn_ops = {
+	.release_syn = mprox_tcp_conn_release_syn,
+	.refuse_syn = mprox_tcp_refuse_syn,
+	.abort_app = mprox_tcp_abort_app,
+};
+
 /* A SYN with no flow: a new connection, through one of the upstreams. */
 static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 			       const struct mprox_pkt *p,
@@ -199,8 +218,9 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 	u32 max_flows;
 
 	rcu_read_lock();
-	up = mprox_datapath_pick_upstream(dp, &max_flows);
-	c = up ? mprox_conn_alloc(dp, up, MPROX_TCP_GFP) : NULL;
+	up = mprox_choose_upstream(dp, &max_flows);
+	c = up ? mprox_conn_alloc(dp, up, &mprox_tcp_conn_ops, MPROX_TCP_GFP) :
+		 NULL;
 	rcu_read_unlock();
 	if (!up) {
 		atomic64_inc(&dp->connects[MPROX_CONNECT_NO_UPSTREAM]);
