@@ -2,7 +2,7 @@
 /*
  * What the app gets when its connection cannot be made: the answer a
  * direct connection would have got from the destination or a router on
- * the way (docs/socks5.md, "What your application sees").
+ * the way (docs/upstreams.md, "What your application sees").
  */
 #ifndef _MPROX_REPLY_H
 #define _MPROX_REPLY_H

@@ -153,7 +153,10 @@ int mprox_socks5_parse_auth_reply(const u8 *buf, size_t len)
 {
 	if (len < 1)
 		return 0;
-	/* RFC 1929 has 1; a good deal of servers send 5 (docs/socks5.md). */
+	/*
+	 * RFC 1929 has 1; a good deal of servers send 5 (docs/upstreams.md,
+	 * "Choices where the specs leave room").
+	 */
 	if (buf[0] != MPROX_SOCKS5_AUTH_VERSION && buf[0] != MPROX_SOCKS5_VERSION)
 		return -EPROTO;
 	if (len < 2)
@@ -169,7 +172,10 @@ int mprox_socks5_parse_connect_reply(const u8 *buf, size_t len, struct mprox_soc
 		return 0;
 	if (buf[0] != MPROX_SOCKS5_VERSION)
 		return -EPROTO;
-	/* REP may be anything; RSV is ignored (see docs/socks5.md). */
+	/*
+	 * REP may be anything; RSV is ignored (see docs/upstreams.md,
+	 * "Choices where the specs leave room").
+	 */
 	if (len < 4)
 		return 0;
 	switch (buf[3]) {

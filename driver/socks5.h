@@ -28,7 +28,7 @@
  * final: feeding more bytes gives the same one. Violations are reported as
  * soon as the byte that makes them is there, without waiting for the rest.
  *
- * What the application sees (enum mprox_connect_result, docs/socks5.md):
+ * What the application sees (enum mprox_connect_result, docs/upstreams.md):
  *
  *   proxy says                       result             app's SYN gets  connect()
  *   REP 0 succeeded                  OK                 released        success

@@ -7,7 +7,7 @@
 #   socks5   the application speaks SOCKS5 itself to microsocks
 #   mprox    the same application with no proxy code, routed into mprox0,
 #            whose upstream is that microsocks
-#   spares   the same as mprox, with "set spare_conns 2" (docs/socks5.md,
+#   spares   the same as mprox, with "set spare_conns 2" (docs/upstreams.md,
 #            "Spare connections"): setup latency only, as spares change
 #            nothing once a connection is set up
 # and a table of single- and 4-stream throughput in each direction and of

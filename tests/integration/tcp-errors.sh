@@ -3,9 +3,9 @@
 # case-timeout: 900
 # What an application sees when a connection through mprox0 cannot be made,
 # and connections that must survive trouble: the failure mapping of
-# docs/socks5.md (refused, unreachable, proxy down or silent, wrong
-# password), a proxy that answers one byte at a time, a proxy killed in the
-# middle of a download, and an idle connection.
+# docs/upstreams.md, "What your application sees" (refused, unreachable,
+# proxy down or silent, wrong password), a proxy that answers one byte at a
+# time, a proxy killed in the middle of a download, and an idle connection.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -69,7 +69,7 @@ expect_error() {
 	fi
 }
 
-# The errno docs/socks5.md promises for a SOCKS5 reply code (IPv4), the
+# The errno docs/upstreams.md promises for a SOCKS5 reply code (IPv4), the
 # text curl prints for it and the counter that counts it.
 rep_errno() {
 	case $1 in
@@ -106,7 +106,7 @@ counted refused "$before"
 
 # Unreachable destinations: ask microsocks directly what it answers (it
 # maps its connect() errno to a REP code), then check that an application
-# going through mprox0 gets exactly what docs/socks5.md says for that code.
+# going through mprox0 gets exactly what docs/upstreams.md says for that code.
 # 10.200.3.3: the proxy host has no route (ENETUNREACH there); 10.200.2.99:
 # on the proxy host's link but nobody answers ARP (EHOSTUNREACH there,
 # after about 3 s of ARP).

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # case-timeout: 900
-# Spare upstream connections (docs/socks5.md, "Spare connections"): none
+# Spare upstream connections (docs/upstreams.md, "Spare connections"): none
 # unless spare_conns asks; then opened after a connection asked for the
 # upstream, used in place of a new connection, replaced, closed once
 # unused for spare_idle_s, and never worth a failed connection: dead
