@@ -339,8 +339,8 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 			pr_warn_ratelimited("upstream %s: no interface %s\n",
 					    c->up->spec.name, c->up->spec.dev);
 		c->hs.phase = MPROX_HS_DONE;
-		c->hs.result = err == -ENODEV ? MPROX_CONNECT_UPSTREAM_DOWN :
-						MPROX_CONNECT_PROXY_ERROR;
+		/* Logged above: not the proxy's fault, nor the destination's. */
+		c->hs.result = MPROX_CONNECT_UPSTREAM_DOWN;
 		return MPROX_HS_FINISHED;
 	}
 	mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
@@ -361,6 +361,11 @@ static void mprox_conn_connected(struct mprox_conn *c,
 
 	if (res == MPROX_CONNECT_OK && READ_ONCE(c->dying))
 		res = MPROX_CONNECT_ABORTED;
+	/* The destination's first bytes, if they came with the reply. */
+	early = mprox_handshake_early_data(&c->hs, &len);
+	if (res == MPROX_CONNECT_OK && len &&
+	    mprox_relay_dir_preload(&c->to_app, early, len))
+		res = MPROX_CONNECT_GENERAL_FAILURE;
 	atomic64_inc(&dp->connects[res]);
 	/* Not about the destination: the upstream is broken or misconfigured. */
 	if (res == MPROX_CONNECT_CMD_UNSUPPORTED ||
@@ -377,13 +382,6 @@ static void mprox_conn_connected(struct mprox_conn *c,
 	if (res != MPROX_CONNECT_OK) {
 		/* The refusal is the app's answer: nothing to abort. */
 		c->ops->refuse_syn(dp, f, mprox_conn_refusal(res));
-		mprox_conn_close(c, false);
-		return;
-	}
-	/* The destination's first bytes, if they came with the reply. */
-	early = mprox_handshake_early_data(&c->hs, &len);
-	if (len && mprox_relay_dir_preload(&c->to_app, early, len)) {
-		c->ops->refuse_syn(dp, f, MPROX_REPLY_HOST_UNREACH);
 		mprox_conn_close(c, false);
 		return;
 	}

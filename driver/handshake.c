@@ -266,9 +266,10 @@ static int mprox_hs_rx_room(struct mprox_handshake *hs)
 }
 
 /*
- * Feed what arrived to the codec until it needs more, has a message to
- * send, or is done. The codec asks for at most reply_max bytes at once.
- * *@drained: the socket had nothing more to read.
+ * Read what the socket has, then feed every byte not yet used to the codec
+ * (also those left over when it last had a message to send) until it
+ * needs more, has a message to send, or is done. The codec asks for at
+ * most reply_max bytes at once. *@drained: the socket had nothing to read.
  */
 static enum mprox_handshake_status
 mprox_hs_receive(struct mprox_handshake *hs, struct socket *sock,
@@ -290,12 +291,11 @@ mprox_hs_receive(struct mprox_handshake *hs, struct socket *sock,
 	iov.iov_len = hs->rx_size - hs->rx_len;
 	n = kernel_recvmsg(sock, &msg, &iov, 1, iov.iov_len, MSG_DONTWAIT);
 	*drained = n == -EAGAIN;
-	if (*drained)
-		return MPROX_HS_PENDING;
 	/* Closed or reset before the answer was complete. */
-	if (n <= 0)
+	if (!*drained && n <= 0)
 		return mprox_hs_finish(hs, MPROX_CONNECT_PROXY_ERROR);
-	hs->rx_len += n;
+	if (n > 0)
+		hs->rx_len += n;
 
 	while (hs->rx_len && hs->phase != MPROX_HS_READY &&
 	       hs->phase != MPROX_HS_DONE && !hs->tx_len) {
@@ -389,8 +389,11 @@ mprox_handshake_advance(struct mprox_handshake *hs, struct socket *sock)
 		status = mprox_hs_receive(hs, sock, &drained);
 		if (status != MPROX_HS_PENDING)
 			return status;
-		/* Read until the socket is empty: it will not tell us again. */
-		if (drained)
+		/*
+		 * Read until the socket is empty (it will not tell us again),
+		 * unless there is a message to send or a request to make.
+		 */
+		if (drained && !hs->tx_len && hs->phase != MPROX_HS_READY)
 			return MPROX_HS_PENDING;
 	}
 }

@@ -78,8 +78,10 @@ const struct mprox_codec *mprox_codec_for(enum mprox_proto proto);
  * Start connecting @sock (from mprox_upstream_socket()) to @up, which the
  * caller keeps a reference to for as long as @hs lives, with deadlines
  * from @start (jiffies) and the configuration's timeouts. Never blocks.
- * Returns PENDING, or FINISHED when it failed at once (a route into an
- * mprox device, no route, a protocol the engine does not speak).
+ * Returns what mprox_handshake_advance() returns: FINISHED when it failed
+ * at once (a route into an mprox device, no route, a protocol the engine
+ * does not speak), PREPARED when there is nothing to say before a request
+ * and the connect completed at once.
  */
 enum mprox_handshake_status
 mprox_handshake_begin(struct mprox_handshake *hs, struct socket *sock,
