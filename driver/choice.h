@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The choice of upstream, once per flow, at its SYN, before the engine
- * opens anything (design.md, "The connection engine"). Today a weighted
+ * opens anything (docs/design.md, "The connection engine" in "Data path"). Today a weighted
  * round robin over the upstreams whose protocol the engine speaks.
  */
 #ifndef _MPROX_CHOICE_H

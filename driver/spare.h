@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Spare upstream connections (design.md, "Spare connections"): connected
- * to the proxy and past its method and password negotiation ahead of
- * need, so that a new flow's handshake is the request alone. That takes
- * two round trips to the proxy, and the proxy's own per-connection setup,
- * off every connect.
+ * Spare upstream connections (docs/upstreams.md, "Spare connections"):
+ * connected to the proxy and past everything of its handshake that does
+ * not depend on the destination, ahead of need, so that a new flow's
+ * handshake is the request alone. For SOCKS5 that is the method and
+ * password negotiation (two round trips and the proxy's per-connection
+ * setup off every connect); for SOCKS4 and HTTP CONNECT, which say nothing
+ * before the request, the TCP connection itself (one round trip).
  *
  * Off unless "set spare_conns N" asks for N per upstream. Spares follow
  * demand: one is opened only for an upstream a flow asked for within the
@@ -13,10 +15,10 @@
  * never waits long enough for a proxy to drop it (dante gives up on a
  * connection that sends no request after timeout.negotiate, 30 s).
  *
- * One work per device decides how many to open and expires them; each
- * spare being opened is a handshake of the engine (handshake.h) advanced
- * by its own work from its socket's callbacks and a timer, so that a
- * slow proxy holds up nothing. Flows take them from process context.
+ * One work per device decides how many to open, expires them, and
+ * advances each spare being opened, a handshake of the engine
+ * (handshake.h), whenever a spare's socket has news or a deadline passes:
+ * a slow proxy holds up nothing. Flows take them from process context.
  */
 #ifndef _MPROX_SPARE_H
 #define _MPROX_SPARE_H
