@@ -23,7 +23,6 @@
 /* Bytes one pass of the work relays per direction before yielding. */
 #define MPROX_RELAY_BUDGET	(256 * 1024)
 
-struct workqueue_struct *mprox_conn_wq;
 struct workqueue_struct *mprox_relay_wq;
 
 enum mprox_conn_phase {
@@ -50,7 +49,7 @@ struct mprox_conn {
 	struct mprox_upstream *up;
 	/*
 	 * Runs the connection: each step of the handshake, then each relay
-	 * pass, on the queue of that job (mprox_conn_wq, mprox_relay_wq).
+	 * pass, on the queue of that job (the device's own, mprox_relay_wq).
 	 * Kicked by every socket callback, so kicking must cost nothing when
 	 * it is queued already: a plain work, and the deadlines on a timer of
 	 * its own (a delayed work's kick would re-queue it every time).
@@ -86,7 +85,7 @@ static void mprox_conn_work(struct work_struct *work);
 static void mprox_conn_kick(struct mprox_conn *c)
 {
 	queue_work(READ_ONCE(c->phase) == MPROX_CONN_RELAY ? mprox_relay_wq :
-							     mprox_conn_wq,
+							     c->dp->wq,
 		   &c->work);
 }
 
@@ -552,7 +551,7 @@ static void mprox_conn_work(struct work_struct *work)
 void mprox_conn_start(struct mprox_conn *c, struct mprox_flow *f)
 {
 	c->flow = f;
-	queue_work(mprox_conn_wq, &c->work);
+	queue_work(c->dp->wq, &c->work);
 }
 
 void mprox_conn_flow_killed(struct mprox_flow *f)
@@ -590,29 +589,21 @@ const char *mprox_conn_upstream_name(struct mprox_flow *f)
 int mprox_conn_init(void)
 {
 	/*
-	 * Two queues, one per job, so that relaying never waits behind
-	 * handshakes, accepts and spares. Handshake steps and accepts never
-	 * sleep for the network: each is a short run of the state machine.
-	 * Both unbound and at normal priority, like kTLS's and sockmap's
-	 * workers: a relay at high priority preempts the proxy or the
-	 * application for every segment that arrives and moves them one at
-	 * a time, and a bulk transfer through the device would take the CPU
-	 * from everything else. (Per-CPU workers measured no better: the
-	 * relay then waits for the softirq that feeds it, on the same CPU.)
+	 * Relaying has its own queue, shared by every device, so that it
+	 * never waits behind handshakes, accepts and spares, which run on
+	 * each device's own queue (mprox_datapath_prepare()). Unbound and at
+	 * normal priority, like kTLS's and sockmap's workers: a relay at high
+	 * priority preempts the proxy or the application for every segment
+	 * that arrives and moves them one at a time, and a bulk transfer
+	 * through the device would take the CPU from everything else.
+	 * (Per-CPU workers measured no better: the relay then waits for the
+	 * softirq that feeds it, on the same CPU.)
 	 */
-	mprox_conn_wq = alloc_workqueue("mprox_conn", WQ_UNBOUND, 0);
-	if (!mprox_conn_wq)
-		return -ENOMEM;
 	mprox_relay_wq = alloc_workqueue("mprox_relay", WQ_UNBOUND, 0);
-	if (!mprox_relay_wq) {
-		destroy_workqueue(mprox_conn_wq);
-		return -ENOMEM;
-	}
-	return 0;
+	return mprox_relay_wq ? 0 : -ENOMEM;
 }
 
 void mprox_conn_exit(void)
 {
 	destroy_workqueue(mprox_relay_wq);
-	destroy_workqueue(mprox_conn_wq);
 }

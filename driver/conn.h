@@ -4,7 +4,8 @@
  * the app's SYN is held, then the pairing with the socket the in-kernel
  * listener accepted, then the relay between the two, then teardown.
  *
- * All of it runs in the connection's work (mprox_conn_wq), so socket calls
+ * All of it runs in the connection's work (on the device's queue while it
+ * handshakes, on mprox_relay_wq once it relays), so socket calls
  * on one connection are never concurrent. The sockets' callbacks, the
  * listener's accept and the flow table's kill only kick the work.
  *

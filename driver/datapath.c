@@ -89,13 +89,23 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev)
 	mprox_spares_setup(&dp->spares);
 }
 
-void mprox_datapath_charge_creator(struct mprox_datapath *dp)
+int mprox_datapath_prepare(struct mprox_datapath *dp)
 {
 	dp->memcg = get_mem_cgroup_from_mm(current->mm);
+	/*
+	 * Unbound, normal priority, like the relay's (conn.c): every item is
+	 * a short step of a state machine, never a wait for the network.
+	 */
+	dp->wq = alloc_workqueue("mprox_conn", WQ_UNBOUND, 0);
+	return dp->wq ? 0 : -ENOMEM;
 }
 
 void mprox_datapath_release(struct mprox_datapath *dp)
 {
+	if (dp->wq) {
+		destroy_workqueue(dp->wq);
+		dp->wq = NULL;
+	}
 	mem_cgroup_put(dp->memcg);
 	dp->memcg = NULL;
 }

@@ -83,6 +83,12 @@ struct mprox_datapath {
 	 * with it held.
 	 */
 	struct mutex flows_lock;
+	/*
+	 * This device's handshakes, accepts and spares: a queue of its own,
+	 * so that a flood of connections on one device never queues another
+	 * device's behind it. Relaying runs on mprox_relay_wq.
+	 */
+	struct workqueue_struct *wq;
 	/* Connections not yet freed; stop waits for zero. */
 	atomic_t nr_conns;
 	/* Weighted round robin over the upstreams. */
@@ -112,9 +118,11 @@ void mprox_datapath_exit(void);
 void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev);
 /*
  * ndo_init, in the creator's context: charge to the creator's memory
- * cgroup from now on; until mprox_datapath_release(), at the destructor.
+ * cgroup from now on, and the device's own queue of connection work;
+ * until mprox_datapath_release(), at the destructor, which may run more
+ * than once. 0 or -ENOMEM.
  */
-void mprox_datapath_charge_creator(struct mprox_datapath *dp);
+int mprox_datapath_prepare(struct mprox_datapath *dp);
 void mprox_datapath_release(struct mprox_datapath *dp);
 
 /*
@@ -168,7 +176,6 @@ void mprox_datapath_walk_flows(struct mprox_datapath *dp,
 			       void *arg);
 
 /* The connections' workqueue (tcp.c). */
-extern struct workqueue_struct *mprox_conn_wq;
 extern struct workqueue_struct *mprox_relay_wq;
 
 #endif /* _MPROX_DATAPATH_H */

@@ -49,14 +49,16 @@ static int mprox_dev_init(struct net_device *dev)
 	struct mprox_dev *md = netdev_priv(dev);
 	struct mprox_config *cfg;
 
+	int err;
+
 	/* ioctl or rtnetlink: the task creating the device. */
-	mprox_datapath_charge_creator(&md->dp);
+	err = mprox_datapath_prepare(&md->dp);
 	/* register_netdevice() has resolved a "%d" in the name by now. */
 	mprox_dev_copy_name(md);
 	cfg = mprox_config_new_default(md->persist_at_create);
 	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
 	RCU_INIT_POINTER(md->dp.config, cfg);
-	if (!cfg || !dev->tstats) {
+	if (err || !cfg || !dev->tstats) {
 		mprox_dev_free_state(dev);
 		return -ENOMEM;
 	}

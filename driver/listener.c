@@ -28,7 +28,7 @@ static void mprox_listener_data_ready(struct sock *sk)
 		 * news for the accept work.
 		 */
 		if (sk->sk_state == TCP_LISTEN)
-			queue_work(mprox_conn_wq, &l->dp->accept_work);
+			queue_work(l->dp->wq, &l->dp->accept_work);
 	}
 	read_unlock_bh(&sk->sk_callback_lock);
 }

@@ -120,7 +120,7 @@ static struct mprox_spare *mprox_spare_watch_get(struct sock *sk)
 static void mprox_spare_watch_put(struct sock *sk, struct mprox_spare *s)
 {
 	if (s)
-		mod_delayed_work(mprox_conn_wq, &s->sp->work, 0);
+		mod_delayed_work(mprox_spares_dp(s->sp)->wq, &s->sp->work, 0);
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
@@ -417,7 +417,7 @@ static void mprox_spares_work(struct work_struct *work)
 			next = due;
 	}
 	if (next && !sp->stopping)
-		mod_delayed_work(mprox_conn_wq, &sp->work,
+		mod_delayed_work(mprox_spares_dp(sp)->wq, &sp->work,
 				 max_t(long, (long)(next - jiffies), 0));
 	spin_unlock_bh(&sp->lock);
 }
@@ -432,7 +432,7 @@ static void mprox_spares_kick(struct mprox_spares *sp, unsigned long delay)
 	lockdep_assert_held(&sp->lock);
 	if (!delayed_work_pending(&sp->work) ||
 	    time_after(READ_ONCE(sp->work.timer.expires), jiffies + delay))
-		mod_delayed_work(mprox_conn_wq, &sp->work, delay);
+		mod_delayed_work(mprox_spares_dp(sp)->wq, &sp->work, delay);
 }
 
 struct socket *mprox_spares_take(struct mprox_spares *sp,
