@@ -48,13 +48,19 @@ struct mprox_conn {
 	struct mprox_flow *flow;
 	struct mprox_upstream *up;
 	/*
-	 * Runs the connection: each step of the handshake, then each relay
-	 * pass, on the queue of that job (the device's own, mprox_relay_wq).
-	 * Kicked by every socket callback, so kicking must cost nothing when
-	 * it is queued already: a plain work, and the deadlines on a timer of
-	 * its own (a delayed work's kick would re-queue it every time).
+	 * Run the connection: each step of the handshake and the accept on
+	 * the device's queue (work), each relay pass on the relay's
+	 * (relay_work), so that relaying never queues behind handshakes.
+	 * Two works, not one queued on either: a work is non-reentrant only
+	 * on one queue. run_lock serialises them (a kick of one while the
+	 * other runs, at the switch to RELAY). Kicked by every socket
+	 * callback, so kicking must cost nothing when it is queued already:
+	 * plain works, and the deadlines on a timer of their own (a delayed
+	 * work's kick would re-queue it every time).
 	 */
 	struct work_struct work;
+	struct work_struct relay_work;
+	struct mutex run_lock;		/* serialises work and relay_work */
 	/* CONNECT and ACCEPT: runs the work at their deadline. */
 	struct timer_list timer;
 	/* jiffies: the app's SYN, where the handshake's deadlines start. */
@@ -76,17 +82,14 @@ struct mprox_conn {
 };
 
 static void mprox_conn_work(struct work_struct *work);
+static void mprox_conn_relay_work(struct work_struct *work);
 
-/*
- * Relaying never queues behind handshakes: a connection's work goes to
- * the relay's queue once it relays. (A work queued on one stays there for
- * that run: at worst one relay pass runs on the handshakes' queue.)
- */
 static void mprox_conn_kick(struct mprox_conn *c)
 {
-	queue_work(READ_ONCE(c->phase) == MPROX_CONN_RELAY ? mprox_relay_wq :
-							     c->dp->wq,
-		   &c->work);
+	if (READ_ONCE(c->phase) == MPROX_CONN_RELAY)
+		queue_work(mprox_relay_wq, &c->relay_work);
+	else
+		queue_work(c->dp->wq, &c->work);
 }
 
 static void mprox_conn_timeout(struct timer_list *t)
@@ -203,6 +206,8 @@ struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 	c->up = mprox_upstream_get(up);
 	spin_lock_init(&c->lock);
 	INIT_WORK(&c->work, mprox_conn_work);
+	INIT_WORK(&c->relay_work, mprox_conn_relay_work);
+	mutex_init(&c->run_lock);
 	timer_setup(&c->timer, mprox_conn_timeout, 0);
 	c->syn_time = jiffies;
 	c->phase = MPROX_CONN_NEW;
@@ -500,7 +505,7 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		return;
 	}
 	if (up == MPROX_RELAY_AGAIN || down == MPROX_RELAY_AGAIN)
-		queue_work(mprox_relay_wq, &c->work);
+		queue_work(mprox_relay_wq, &c->relay_work);
 }
 
 static void __mprox_conn_work(struct mprox_conn *c)
@@ -536,16 +541,28 @@ static void __mprox_conn_work(struct mprox_conn *c)
 }
 
 /*
- * What the work allocates (the upstream socket, buffers) is charged to the
- * device's creator. @c may be gone once __mprox_conn_work() returns.
+ * What the works allocate (the upstream socket, buffers) is charged to the
+ * device's creator. The release callback waits for both works to return
+ * before it frees @c.
  */
-static void mprox_conn_work(struct work_struct *work)
+static void mprox_conn_run(struct mprox_conn *c)
 {
-	struct mprox_conn *c = container_of(work, struct mprox_conn, work);
 	struct mem_cgroup *old = mprox_datapath_charge_begin(c->dp);
 
+	mutex_lock(&c->run_lock);
 	__mprox_conn_work(c);
+	mutex_unlock(&c->run_lock);
 	mprox_datapath_charge_end(old);
+}
+
+static void mprox_conn_work(struct work_struct *work)
+{
+	mprox_conn_run(container_of(work, struct mprox_conn, work));
+}
+
+static void mprox_conn_relay_work(struct work_struct *work)
+{
+	mprox_conn_run(container_of(work, struct mprox_conn, relay_work));
 }
 
 void mprox_conn_start(struct mprox_conn *c, struct mprox_flow *f)
@@ -576,6 +593,7 @@ void mprox_conn_flow_release(struct mprox_flow *f)
 	 */
 	mprox_compat_timer_delete_sync(&c->timer);
 	cancel_work_sync(&c->work);
+	cancel_work_sync(&c->relay_work);
 	mprox_conn_free(c);
 }
 
