@@ -72,6 +72,12 @@
 #                               it took, timed inside the namespace (not
 #                               the start of ip netns exec, which takes
 #                               most of a second on a TCG guest)
+#   mprox_down_timed DEV SECONDS
+#                               ip link set DEV down in the client host,
+#                               timed as mprox_timed_ms, waited for at most
+#                               SECONDS: prints the ms, or fails printing
+#                               nothing when it has not returned by then
+#                               (it is left running)
 #
 # Daemons go through topo_spawn, so topo_down stops them.
 
@@ -357,4 +363,16 @@ mprox_timed_ms() {
 	shift
 	topo_ns "$ns" bash -c 't0=$(date +%s%N); "$@" >&2; rc=$?
 		echo $((($(date +%s%N) - t0) / 1000000)); exit $rc' bash "$@"
+}
+
+mprox_down_timed() {
+	local out
+	out=$(mktemp)
+	mprox_timed_ms "$TOPO_C" ip link set "$1" down >"$out" 2>&1 &
+	if wait_for "$2" test -s "$out"; then
+		tail -n 1 "$out"
+		rm -f "$out"
+		return 0
+	fi
+	return 1
 }
