@@ -25,7 +25,7 @@ packages=(
 	clang-14 libclang-rt-14-dev
 	# what the tests run inside the guest (it sees the host's root)
 	iproute2 nftables curl socat iperf3 dnsutils tcpdump iputils-ping
-	microsocks dante-server tinyproxy
+	microsocks dante-server tinyproxy squid
 	# make check-fresh: a minimal bookworm to run the build and tests in
 	debootstrap
 )

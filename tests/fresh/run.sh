@@ -174,7 +174,7 @@ bare_system() {
 # A Debian install's sources (the release, its updates and security, as
 # this host has them; debootstrap writes only the release), and no
 # services started by maintainer scripts: with no systemd running in the
-# chroot, invoke-rc.d would run dante's and tinyproxy's init scripts, and
+# chroot, invoke-rc.d would run dante's, tinyproxy's and squid's init scripts, and
 # they would listen on the host's network. Then the committed tree, in
 # root's home.
 setup_tree() {

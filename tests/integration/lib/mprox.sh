@@ -46,6 +46,38 @@
 #                               and upstream p1 socks5://10.200.1.1:1080
 #   mprox_case_teardown         the end of one: ip link del mprox0,
 #                               topo_down, rmmod mprox (two results)
+#   mprox_connects DEV NAME     stats.connects.NAME (0 if absent)
+#   mprox_connects_json DEV     stats.connects as one JSON line
+#   mprox_connects_moved BEFORE AFTER
+#                               which connects counters went up between two
+#                               mprox_connects_json: "refused+1 ..."
+#   mprox_check_moved DEV DESC BEFORE REGEX
+#                               one result: the connects counters that went
+#                               up since BEFORE (mprox_connects_json) match
+#                               REGEX, and neither ok nor no_upstream is one
+#                               of them (no_upstream: the upstream's
+#                               protocol was not spoken at all)
+#   mprox_expect_error DESC URL TEXT MAX_MS [MIN_MS [CURL_ARGS...]]
+#                               one result: curl in the client host fails
+#                               to connect (exit 7) with TEXT (strerror of
+#                               connect()'s errno) within MIN_MS..MAX_MS of
+#                               curl's own clock
+#   mprox_dmesg_mark            remember where the kernel log is now
+#   mprox_check_dmesg DESC      one result: no WARNING, BUG, Oops, KASAN,
+#                               UBSAN, lockdep, hung task, RCU stall or
+#                               leak line in the kernel log since the mark
+#   mprox_check_kmemleak DESC   one result: kmemleak finds nothing (SKIP
+#                               on a kernel without it)
+#   mprox_timed_ms NS CMD...    run CMD in namespace NS, print how many ms
+#                               it took, timed inside the namespace (not
+#                               the start of ip netns exec, which takes
+#                               most of a second on a TCG guest)
+#   mprox_down_timed DEV SECONDS
+#                               ip link set DEV down in the client host,
+#                               timed as mprox_timed_ms, waited for at most
+#                               SECONDS: prints the ms, or fails printing
+#                               nothing when it has not returned by then
+#                               (it is left running)
 #
 # Daemons go through topo_spawn, so topo_down stops them.
 
@@ -243,4 +275,104 @@ mprox_case_teardown() {
 	check "ip link del mprox0" topo_ns "$TOPO_C" ip link del mprox0
 	topo_down
 	check "rmmod mprox" mprox_unload
+}
+
+mprox_connects() {
+	local v
+	v=$(mprox_stat "$1" "stats.connects.$2" 2>/dev/null)
+	echo "${v:-0}"
+}
+
+mprox_connects_json() {
+	mprox_stat "$1" stats.connects
+}
+
+mprox_connects_moved() {
+	python3 -c '
+import json, sys
+a, b = json.loads(sys.argv[1] or "{}"), json.loads(sys.argv[2] or "{}")
+print(" ".join("%s+%d" % (k, b[k] - a.get(k, 0)) for k in sorted(b) if b[k] != a.get(k, 0)))
+' "$1" "$2"
+}
+
+mprox_check_moved() {
+	local m
+	m=$(mprox_connects_moved "$3" "$(mprox_connects_json "$1")")
+	if grep -Eq "$4" <<<"$m" && ! grep -Eq '(^| )(ok|no_upstream)\+' <<<"$m"; then
+		pass "$2: counted ($m)"
+	else
+		fail "$2: counted as '$m', want /$4/, not ok nor no_upstream"
+	fi
+}
+
+mprox_expect_error() {
+	local desc=$1 url=$2 text=$3 max=$4 min=${5:-0} out rc t0 wall ms
+	shift $(($# < 5 ? $# : 5))
+	t0=$(ms_now)
+	out=$(topo_ns "$TOPO_C" curl -v -sS --connect-timeout 30 --max-time 30 -o /dev/null \
+		-w '%{stderr}@times %{time_connect} %{time_total}\n' "$@" "$url" 2>&1)
+	rc=$?
+	wall=$(($(ms_now) - t0))
+	ms=$(curl_times <<<"$out")
+	ms=${ms#* }
+	if [ "$rc" = 7 ] && grep -q "failed: $text" <<<"$out" && [ "$ms" -le "$max" ] &&
+		[ "$ms" -ge "$min" ]; then
+		pass "$desc: curl exit 7, \"$text\" after $ms ms ($wall ms wall clock)"
+	else
+		fail "$desc: curl exit $rc after $ms ms ($wall ms wall clock); want 7, \"$text\", within $min..$max ms"
+		grep -E '^(\* |curl:)' <<<"$out" | diag
+	fi
+}
+
+mprox_dmesg_line=0
+mprox_dmesg_mark() {
+	mprox_dmesg_line=$(dmesg | wc -l)
+}
+
+mprox_check_dmesg() {
+	local bad
+	bad=$(dmesg | tail -n +$((mprox_dmesg_line + 1)) |
+		grep -E 'WARNING|BUG|Oops|KASAN|UBSAN|lockdep|possible circular|hung task|rcu.*stall|[Ll]eak')
+	if [ -z "$bad" ]; then pass "$1: the kernel log has no warning, bug or leak line"; else
+		fail "$1: the kernel log has"
+		head -n 20 <<<"$bad" | diag
+	fi
+}
+
+mprox_check_kmemleak() {
+	local f=/sys/kernel/debug/kmemleak out
+	if [ ! -w "$f" ]; then
+		pass "$1 # SKIP no kmemleak in this kernel"
+		return
+	fi
+	# kmemleak reports only objects older than 5 s, and a first scan can
+	# miss pointers held in registers: scan, let them age, scan again
+	# (as guest-run.sh does after the cases).
+	echo scan >"$f"
+	sleep 6
+	echo scan >"$f"
+	out=$(cat "$f")
+	if [ -z "$out" ]; then pass "$1: kmemleak reports nothing"; else
+		fail "$1: kmemleak reports"
+		head -n 40 <<<"$out" | diag
+	fi
+}
+
+mprox_timed_ms() {
+	local ns=$1
+	shift
+	topo_ns "$ns" bash -c 't0=$(date +%s%N); "$@" >&2; rc=$?
+		echo $((($(date +%s%N) - t0) / 1000000)); exit $rc' bash "$@"
+}
+
+mprox_down_timed() {
+	local out
+	out=$(mktemp)
+	mprox_timed_ms "$TOPO_C" ip link set "$1" down >"$out" 2>&1 &
+	if wait_for "$2" test -s "$out"; then
+		tail -n 1 "$out"
+		rm -f "$out"
+		return 0
+	fi
+	return 1
 }

@@ -13,11 +13,34 @@ connections at once):
                            SOCKS5 server that hangs in the handshake)
   accept-log PORT FILE     accepts connections, appends each peer's
                            address to FILE as a line, and closes them
+  banner-server PORT TEXT  a server that speaks first (SMTP-like): sends
+                           TEXT and CRLF on accept, then echoes
 
 Clients (exit 0 on success, 1 with the reason on stderr otherwise):
 
   rep PROXY PORT DST DPORT        one SOCKS5 CONNECT straight to a proxy (no
                                   auth): prints the reply's REP code
+  socks4-rep PROXY PORT DST DPORT [USERID]
+                                  one SOCKS4 CONNECT straight to a proxy:
+                                  prints the reply's CD code; a DST that is
+                                  no IPv4 address goes as a SOCKS4a name
+                                  (DSTIP 0.0.0.1)
+  http-connect PROXY PORT DST DPORT [USER:PASSWORD]
+                                  one HTTP CONNECT straight to a proxy:
+                                  prints its status line, and after a 2xx
+                                  the first line the destination sends
+                                  within 5 s ("first: LINE", with "(in the
+                                  reply's segment)" when it came in the
+                                  same read as the reply's end)
+  banner HOST PORT TIMEOUT        connect, read the first line the server
+                                  sends, print it, then "ping" must echo
+  pending HOST PORT N SETTLE      N non-blocking connects at once (the
+                                  descriptor limit raised to fit); prints
+                                  "sent N" and the outcomes so far ("ok N
+                                  pending N ERRNO N..."), then, once stdin
+                                  closes, waits up to SETTLE seconds for
+                                  every connect to end and prints the
+                                  outcomes again, with "after MS ms"
   connect HOST PORT TIMEOUT [IPOPTS]
                                   one connect(): prints "ok MS" or
                                   "ERRNONAME MS" (elapsed milliseconds);
@@ -143,6 +166,24 @@ def accept_log(port, path):
     dual_stack_server(port, Handler).serve_forever()
 
 
+def banner_server(port, text):
+    line = text.encode() + b"\r\n"
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            try:
+                self.request.sendall(line)
+                while True:
+                    data = self.request.recv(65536)
+                    if not data:
+                        return
+                    self.request.sendall(data)
+            except OSError:
+                return
+
+    dual_stack_server(port, Handler).serve_forever()
+
+
 def recv_exact(s, n):
     buf = b""
     while len(buf) < n:
@@ -166,6 +207,120 @@ def socks5_rep(proxy, port, dst, dport):
     reply = recv_exact(s, 2)
     s.close()
     return reply[1]
+
+
+def socks4_rep(proxy, port, dst, dport, userid=""):
+    s = socket.create_connection((proxy, port), timeout=15)
+    try:
+        ip, name = socket.inet_aton(dst), b""
+        if dst.count(".") != 3:
+            raise OSError("not dotted quad")
+    except OSError:
+        ip, name = b"\0\0\0\x01", dst.encode() + b"\0"
+    s.sendall(b"\x04\x01" + struct.pack("!H", dport) + ip + userid.encode() + b"\0" + name)
+    reply = recv_exact(s, 8)
+    s.close()
+    return reply[1]
+
+
+def http_connect(proxy, port, dst, dport, cred=None):
+    import base64
+    s = socket.create_connection((proxy, port), timeout=15)
+    target = "[%s]:%d" % (dst, dport) if ":" in dst else "%s:%d" % (dst, dport)
+    req = "CONNECT %s HTTP/1.1\r\nHost: %s\r\n" % (target, target)
+    if cred:
+        req += "Proxy-Authorization: Basic %s\r\n" % base64.b64encode(cred.encode()).decode()
+    s.sendall((req + "\r\n").encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise EOFError("closed after %r" % buf[:200])
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    status = head.split(b"\r\n", 1)[0].decode("ascii", "replace")
+    print(status)
+    if status.split(" ")[1].startswith("2"):
+        same = bool(rest)
+        s.settimeout(5)
+        try:
+            while b"\n" not in rest:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                rest += chunk
+        except socket.timeout:
+            pass
+        if rest:
+            print("first: %s%s" % (rest.split(b"\n", 1)[0].decode("ascii", "replace").rstrip("\r"),
+                                   " (in the reply's segment)" if same else ""))
+    s.close()
+    return 0
+
+
+def banner(host, port, timeout):
+    s = socket.create_connection((host, port), timeout=timeout)
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = s.recv(1)
+        if not chunk:
+            raise EOFError("closed after %r" % line)
+        line += chunk
+    print(line.decode("ascii", "replace").rstrip("\r\n"))
+    s.sendall(b"ping\n")
+    if recv_exact(s, 5) != b"ping\n":
+        raise RuntimeError("no echo after the banner")
+    s.close()
+    return 0
+
+
+def pending(host, port, n, settle):
+    import resource
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = n + 1024
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
+    socks = {}
+    held = []
+    poller = select.poll()
+    outcome = {}
+    for _ in range(n):
+        s = socket.socket(family_of(host), socket.SOCK_STREAM)
+        s.setblocking(False)
+        err = s.connect_ex((host, port))
+        if err not in (0, errno.EINPROGRESS):
+            name = errno.errorcode.get(err, str(err))
+            outcome[name] = outcome.get(name, 0) + 1
+            s.close()
+            continue
+        socks[s.fileno()] = s
+        poller.register(s, select.POLLOUT)
+
+    def collect(timeout_ms):
+        for fd, _ in poller.poll(timeout_ms):
+            err = socks[fd].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            name = errno.errorcode.get(err, str(err)) if err else "ok"
+            outcome[name] = outcome.get(name, 0) + 1
+            poller.unregister(fd)
+            # A connected socket stays open (held) until the end.
+            s = socks.pop(fd)
+            if err:
+                s.close()
+            else:
+                held.append(s)
+
+    def summary():
+        return " ".join(["pending %d" % len(socks)] +
+                        ["%s %d" % kv for kv in sorted(outcome.items())])
+
+    print("sent %d" % n, flush=True)
+    collect(0)
+    print(summary(), flush=True)
+    sys.stdin.read()
+    t0 = time.monotonic()
+    while socks and time.monotonic() - t0 < settle:
+        collect(100)
+    print("%s after %d ms" % (summary(), (time.monotonic() - t0) * 1000), flush=True)
+    return 0
 
 
 def family_of(host):
@@ -351,6 +506,17 @@ def main(argv):
         return silent_server(int(args[0]))
     if cmd == "accept-log":
         return accept_log(int(args[0]), args[1])
+    if cmd == "banner-server":
+        return banner_server(int(args[0]), args[1])
+    if cmd == "socks4-rep":
+        print(socks4_rep(args[0], int(args[1]), args[2], int(args[3]), *args[4:5]))
+        return 0
+    if cmd == "http-connect":
+        return http_connect(args[0], int(args[1]), args[2], int(args[3]), *args[4:5])
+    if cmd == "banner":
+        return banner(args[0], int(args[1]), float(args[2]))
+    if cmd == "pending":
+        return pending(args[0], int(args[1]), int(args[2]), float(args[3]))
     if cmd == "rep":
         print(socks5_rep(args[0], int(args[1]), args[2], int(args[3])))
         return 0

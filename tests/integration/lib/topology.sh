@@ -12,6 +12,18 @@
 #   topo_microsocks [PORT]  microsocks (no auth) on the proxy host
 #   topo_dante PORT USER PASSWORD
 #                           dante-server with RFC 1929 username auth
+#   topo_dante4 PORT BLOCKED_PORT
+#                           dante-server without authentication (SOCKS4
+#                           and SOCKS5), refusing BLOCKED_PORT (CD 91)
+#   topo_tinyproxy PORT CONNECT_PORTS [USER PASSWORD]
+#                           tinyproxy (HTTP CONNECT) allowing CONNECT to
+#                           the space-separated CONNECT_PORTS only (403
+#                           for others), with BasicAuth if USER is given
+#   topo_squid PORT ALLOWED_PORTS DENIED_PORTS
+#                           squid in the foreground (-N), CONNECT allowed
+#                           to ALLOWED_PORTS, 403 for DENIED_PORTS (and
+#                           every other), no cache; logs in
+#                           /tmp/mprox-squid-PORT/
 #   topo_down               stop everything, delete the namespaces
 # Every daemon is waited for (its port listening), never slept for. Call
 # the topo_ functions directly, not in $(...) (check does that): daemons
@@ -100,6 +112,78 @@ socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
 socks pass { from: ::/0 to: ::/0 command: connect }
 DANTE
 	topo_spawn $TOPO_P danted -f "$conf"
+	wait_for 60 topo_listening $TOPO_P "$port"
+}
+
+topo_dante4() {
+	local port=$1 blocked=$2 conf
+	conf=/tmp/mprox-danted-$port.conf
+	cat >"$conf" <<DANTE
+logoutput: stderr
+internal: 10.200.1.1 port = $port
+internal: fd00:200:1::1 port = $port
+external: p1
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
+client pass { from: ::/0 to: ::/0 }
+socks block {
+	from: 0/0 to: 0/0 port = $blocked
+	log: connect
+}
+socks pass {
+	from: 0/0 to: 0/0
+	command: connect
+	log: connect error
+}
+DANTE
+	topo_spawn $TOPO_P danted -f "$conf"
+	wait_for 60 topo_listening $TOPO_P "$port"
+}
+
+topo_tinyproxy() {
+	local port=$1 ports=$2 user=${3:-} password=${4:-} conf p
+	conf=/tmp/mprox-tinyproxy-$port.conf
+	{
+		echo "Port $port"
+		echo "Timeout 600"
+		echo "MaxClients 1000"
+		echo "LogLevel Info"
+		for p in $ports; do echo "ConnectPort $p"; done
+		[ -z "$user" ] || echo "BasicAuth $user $password"
+	} >"$conf"
+	topo_spawn $TOPO_P tinyproxy -d -c "$conf"
+	wait_for 60 topo_listening $TOPO_P "$port"
+}
+
+topo_squid() {
+	local port=$1 allowed=$2 denied=$3 dir
+	dir=/tmp/mprox-squid-$port
+	mkdir -p "$dir" && chown proxy: "$dir" || return 1
+	# No ICMP pinger, no DNS but a local address, no cache: a CONNECT
+	# tunnel to an IP literal needs none of them.
+	cat >"$dir/squid.conf" <<SQUID
+http_port $port
+pid_filename none
+pinger_enable off
+dns_nameservers 127.0.0.1
+visible_hostname mprox-test
+cache deny all
+cache_mem 8 MB
+cache_log stdio:$dir/cache.log
+access_log stdio:$dir/access.log
+coredump_dir $dir
+shutdown_lifetime 0 seconds
+acl allowed_ports port $allowed
+acl denied_ports port $denied
+acl CONNECT method CONNECT
+http_access deny CONNECT denied_ports
+http_access allow CONNECT allowed_ports
+http_access deny all
+SQUID
+	topo_spawn $TOPO_P squid -N -f "$dir/squid.conf"
 	wait_for 60 topo_listening $TOPO_P "$port"
 }
 

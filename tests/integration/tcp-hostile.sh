@@ -1,0 +1,173 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# case-timeout: 600
+# Upstreams that misbehave (lib/hostile_proxy.py, one mode per port), for
+# HTTP CONNECT and SOCKS5. What must still work: the right reply one byte
+# per segment (HTTP and SOCKS5), and a 200 followed in the same segment by
+# the destination's first bytes (they must reach the application). What
+# must fail the application's connect() with EHOSTUNREACH ("No route to
+# host", PROXY_ERROR), quickly (never by waiting for a timeout: the
+# handshake timeout is a minute here) and counted in connects.proxy_error:
+# a garbage reply, a 100 KiB header block, a 9 KiB status line, a close
+# half-way through the reply, SOCKS5 garbage, a SOCKS5 reply with a wrong
+# version, a SOCKS5 close half-way. Headers that never end (a byte every
+# 50 ms) must fail too, at the latest when the handshake times out
+# (set to 5 s for it). After each failure the flows go back to 0; at the
+# end a good upstream on the same device still works and the kernel log
+# has no warning, bug or leak line.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/mprox.sh"
+
+fail_ms=$(mprox_scale 3000 8000)
+slack_ms=$(mprox_scale 2000 5000)
+echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: failures within $fail_ms ms"
+
+mprox_case_setup mprox0
+mprox_dmesg_mark
+topo_spawn $TOPO_S python3 "$MPROX_NETUTIL" banner-server 2525 "220 mprox-test ESMTP ready"
+step "a server that speaks first on the server host (2525)" wait_for 60 topo_listening $TOPO_S 2525
+hostile_log=/tmp/mprox-topo-${#topo_pids[@]}.log
+topo_spawn $TOPO_P python3 "$MPROX_LIB/hostile_proxy.py" \
+	http-ok:3140 http-slow=20:3141 http-garbage:3142 http-huge-headers:3143 \
+	http-long-status:3144 http-trickle=50:3145 http-close-mid:3146 http-200-data:3147 \
+	socks5-ok:1090 socks5-slow=20:1091 socks5-garbage:1092 socks5-badver:1093 \
+	socks5-close-mid:1094
+step "hostile_proxy.py on the proxy host" wait_for 60 topo_listening $TOPO_P 1094
+seq 1 5000 | sed 's/^/line /' >"$TOPO_WWW/page.html"
+page_sha=$(sha256sum <"$TOPO_WWW/page.html" | cut -d' ' -f1)
+url=http://10.200.2.2:8080/page.html
+
+# ---- the modes, natively ----------------------------------------------------------
+# native_ok DESC CURL_PROXY_ARGS...: curl with its own proxy options gets
+# the page. native_fails DESC CURL_PROXY_ARGS...: curl fails within 5 s.
+native_ok() {
+	local desc=$1 got
+	shift
+	got=$(topo_ns $TOPO_C curl -sS --max-time 30 "$@" "$url" 2>&1 | sha256sum | cut -d' ' -f1)
+	if [ "$got" = "$page_sha" ]; then pass "natively: $desc"; else fail "natively: $desc: sha256 $got"; fi
+}
+native_fails() {
+	local desc=$1 err
+	shift
+	if err=$(topo_ns $TOPO_C curl -sS --max-time 5 -o /dev/null "$@" "$url" 2>&1); then
+		fail "natively: $desc: curl succeeded"
+	else
+		pass "natively: $desc: $err"
+	fi
+}
+native_status() {
+	local desc=$1 want=$2 out
+	shift 2
+	out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" http-connect 10.200.1.1 "$@" 2>&1)
+	if grep -Eq "$want" <<<"$out"; then pass "natively: $desc: $(tr '\n' ' ' <<<"$out" | cut -c1-100)"; else
+		fail "natively: $desc: want /$want/"
+		diag <<<"$out"
+	fi
+}
+native_ok "http-ok" -p --proxy http://10.200.1.1:3140
+native_ok "http-slow (the reply a byte per segment)" -p --proxy http://10.200.1.1:3141
+native_status "http-200-data: 200 and the banner in one segment" \
+	"first: 220 mprox-test ESMTP ready \(in the reply's segment\)" 3147 10.200.2.2 2525
+# What these send is a reply that ends, followed by a working tunnel (curl
+# itself accepts both): mprox refuses them for their size alone.
+native_status "http-huge-headers: 100 KiB of headers, then the tunnel" \
+	"first: 220 mprox-test" 3143 10.200.2.2 2525
+native_status "http-long-status: a 9 KiB status line, then the tunnel" \
+	"first: 220 mprox-test" 3144 10.200.2.2 2525
+native_fails "http-garbage" -p --proxy http://10.200.1.1:3142
+native_fails "http-trickle" -p --proxy http://10.200.1.1:3145
+native_fails "http-close-mid" -p --proxy http://10.200.1.1:3146
+native_ok "socks5-ok" --socks5 10.200.1.1:1090
+native_ok "socks5-slow (the replies a byte per segment)" --socks5 10.200.1.1:1091
+native_fails "socks5-garbage" --socks5 10.200.1.1:1092
+native_fails "socks5-badver" --socks5 10.200.1.1:1093
+native_fails "socks5-close-mid" --socks5 10.200.1.1:1094
+
+# ---- through mprox0 ----------------------------------------------------------------
+# A timeout must never pass for a detected failure: a minute for both.
+check "set connect_timeout_ms 60000" mprox_set mprox0 connect_timeout_ms 60000
+check "set handshake_timeout_ms 60000" mprox_set mprox0 handshake_timeout_ms 60000
+
+moved() {
+	mprox_check_moved mprox0 "$@"
+}
+# reached PORT BEFORE: the hostile proxy logged more lines for PORT than
+# BEFORE (the connection got there).
+port_lines() {
+	grep -c "^$1 " "$hostile_log"
+}
+reached() {
+	[ "$(port_lines "$1")" -gt "$2" ]
+}
+# hostile_fails MODE SCHEME PORT [MAX_MS [COUNTERS]]: through upstream
+# SCHEME://10.200.1.1:PORT connect() fails with EHOSTUNREACH within MAX_MS
+# ($fail_ms), counted in COUNTERS (proxy_error), the proxy saw the
+# connection, the flows go back to 0.
+hostile_fails() {
+	local mode=$1 scheme=$2 port=$3 max=${4:-$fail_ms} counters=${5:-'proxy_error\+1'} before lines
+	check "upstream $mode $scheme://10.200.1.1:$port" \
+		mprox_use_upstream mprox0 "$mode" "$scheme://10.200.1.1:$port"
+	before=$(mprox_connects_json mprox0)
+	lines=$(port_lines "$port")
+	mprox_expect_error "$mode" "$url" "No route to host" "$max"
+	moved "$mode" "$before" "$counters"
+	check "$mode: the proxy had the connection" wait_for 5 reached "$port" "$lines"
+	check_flows_drain mprox0 10 "$mode: flows back to 0"
+}
+
+check "upstream http-ok http://10.200.1.1:3140" mprox_use_upstream mprox0 http-ok http://10.200.1.1:3140
+mprox_fetch "http-ok: a page" "$page_sha" 30 "$url"
+check "upstream http-slow http://10.200.1.1:3141" mprox_use_upstream mprox0 http-slow http://10.200.1.1:3141
+mprox_fetch "http-slow: a page (the reply a byte per segment)" "$page_sha" 30 "$url"
+# 67 bytes, 20 ms apart: the SYN is held until the reply is complete.
+[ "$fetch_connect_ms" -ge 1000 ] &&
+	pass "http-slow: connect() waited for the whole reply ($fetch_connect_ms ms)" ||
+	fail "http-slow: connect() after $fetch_connect_ms ms, want >= 1000 (66 gaps of 20 ms)"
+check "upstream http-200-data http://10.200.1.1:3147" \
+	mprox_use_upstream mprox0 http-200-data http://10.200.1.1:3147
+combined=$(grep -c '^3147 http-200-data 200 and [0-9]* destination bytes in one segment' "$hostile_log")
+out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" banner 10.200.2.2 2525 15 2>&1)
+if [ "$out" = "220 mprox-test ESMTP ready" ]; then
+	pass "http-200-data: the destination's bytes behind the 200 reach the application"
+else
+	fail "http-200-data: want the banner"
+	diag <<<"$out"
+fi
+[ "$(grep -c '^3147 http-200-data 200 and [0-9]* destination bytes in one segment' "$hostile_log")" -gt "$combined" ] &&
+	pass "http-200-data: the proxy sent them in the reply's segment" ||
+	fail "http-200-data: the proxy did not log the combined segment"
+
+hostile_fails http-garbage http 3142
+hostile_fails http-huge-headers http 3143
+hostile_fails http-long-status http 3144
+hostile_fails http-close-mid http 3146
+# Headers that never end: at the latest the handshake timeout ends them
+# (some limit on lines or bytes may end them earlier, as a proxy error).
+check "set handshake_timeout_ms 5000" mprox_set mprox0 handshake_timeout_ms 5000
+hostile_fails http-trickle http 3145 $((5000 + slack_ms)) 'proxy_error\+1|timeout\+1'
+check "set handshake_timeout_ms 60000" mprox_set mprox0 handshake_timeout_ms 60000
+
+check "upstream socks5-ok socks5://10.200.1.1:1090" \
+	mprox_use_upstream mprox0 socks5-ok socks5://10.200.1.1:1090
+mprox_fetch "socks5-ok: a page" "$page_sha" 30 "$url"
+check "upstream socks5-slow socks5://10.200.1.1:1091" \
+	mprox_use_upstream mprox0 socks5-slow socks5://10.200.1.1:1091
+mprox_fetch "socks5-slow: a page (the replies a byte per segment)" "$page_sha" 30 "$url"
+[ "$fetch_connect_ms" -ge 150 ] &&
+	pass "socks5-slow: connect() waited for the whole reply ($fetch_connect_ms ms)" ||
+	fail "socks5-slow: connect() after $fetch_connect_ms ms, want >= 150 (10 gaps of 20 ms)"
+hostile_fails socks5-garbage socks5 1092
+hostile_fails socks5-badver socks5 1093
+hostile_fails socks5-close-mid socks5 1094
+
+# A good upstream on the same device is unharmed.
+check "upstream p1 (microsocks)" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080
+mprox_fetch "p1 after the hostile upstreams: a page" "$page_sha" 30 "$url"
+check "upstream http-ok again" mprox_use_upstream mprox0 http-ok http://10.200.1.1:3140
+mprox_fetch "http-ok after the hostile upstreams: a page" "$page_sha" 30 "$url"
+check_flows_drain mprox0 30
+mprox_check_dmesg "tcp-hostile"
+mprox_case_teardown
+plan "$tap_n"
+tap_exit
