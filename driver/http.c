@@ -331,6 +331,12 @@ enum mprox_connect_result mprox_http_result(u16 status)
 	if (status >= 200 && status <= 299)
 		return MPROX_CONNECT_OK;
 	switch (status) {
+	/*
+	 * 401 is the origin server's code, but tinyproxy 1.11 answers a
+	 * wrong password with it (407 only when none was sent): either way
+	 * our credentials were turned down.
+	 */
+	case 401:
 	case 407:		/* proxy authentication required */
 		return MPROX_CONNECT_AUTH_FAILED;
 	case 403:		/* forbidden */

@@ -41,6 +41,8 @@
  *   proxy says                       result             app's SYN gets  connect()
  *   2xx (200 Connection established) OK                 released        success
  *   407 proxy auth. required         AUTH_FAILED        RST             ECONNREFUSED
+ *   401 unauthorized (tinyproxy's    AUTH_FAILED        RST             ECONNREFUSED
+ *     answer to a wrong password)
  *   403 forbidden                    REFUSED            RST             ECONNREFUSED
  *   405 method not allowed           REFUSED            RST             ECONNREFUSED
  *   502 bad gateway                  HOST_UNREACH       ICMP host unr.  EHOSTUNREACH
