@@ -104,6 +104,9 @@ internal: fd00:200:1::1 port = $port
 external: p1
 clientmethod: none
 socksmethod: username
+# 50 password checks at once (yescrypt, tcp-auth-parallel) on a loaded
+# TCG guest take longer than the default 30 s.
+timeout.negotiate: 180
 user.privileged: root
 user.unprivileged: nobody
 client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
