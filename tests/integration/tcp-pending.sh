@@ -17,8 +17,9 @@
 n=$(mprox_scale 10000 2000)
 # The issue asks for under a second. This TCG guest closes 10,000
 # connections (the driver's sockets, each app socket aborted) in about
-# 1.5 s: the bound here is 2 s, and the time measured is printed.
-down_max_ms=$(mprox_scale 2000 5000)
+# 1.5 s alone, 2.5 s beside two more guests on two host CPUs: the bound
+# here is 3 s, and the time measured is printed.
+down_max_ms=$(mprox_scale 3000 6000)
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $n pending handshakes; down within $down_max_ms ms"
 
 mprox_case_setup mprox0
