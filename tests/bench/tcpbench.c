@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcpbench: the application of the mprox benchmark (tests/bench/bench.sh).
- * One small program, so that the three ways of reaching the server (routed
- * directly, speaking SOCKS5 itself, through mprox0 with no proxy code)
- * differ in nothing but the path.
+ * One small program, so that the ways of reaching the server (routed
+ * directly, speaking a proxy protocol itself, through mprox0 with no proxy
+ * code) differ in nothing but the path.
  *
  *   tcpbench server [--port P]
- *   tcpbench client HOST:PORT [--socks5 HOST:PORT] [--streams N]
- *                   [--bytes B] [--dir up|down] [--latency N [--samples]]
- *                   [--timeout S]
+ *   tcpbench client HOST:PORT [--socks5|--socks4|--http HOST:PORT]
+ *                   [--streams N] [--bytes B] [--dir up|down]
+ *                   [--latency N [--samples]] [--cps N] [--timeout S]
  *
  * The server listens on [::]:P (default 5300, IPv4 too) and serves each
  * connection in a thread. Every connection starts with a 16-byte request:
@@ -18,22 +18,43 @@
  *   down  the server sends B bytes and closes
  *   ping  the server answers 64 bytes and closes
  *
+ * The application can speak a proxy protocol itself, each for a CONNECT to
+ * the IP address of HOST:PORT:
+ *   --socks5 P  RFC 1928, no authentication
+ *   --socks4 P  SOCKS4 (IPv4 only, empty USERID); the 8-byte reply must
+ *               say CD 90, "request granted"
+ *   --http P    "CONNECT d:p HTTP/1.1" with "Host: d:p" (IPv6 in
+ *               brackets); the response is read up to the blank line
+ *               that ends its header block and its status must be 2xx
+ * Replies are read as they arrive, in as few reads as TCP allows. The server
+ * says nothing before it has the request, so a proxy that sends more than
+ * its reply is an error.
+ *
  * client, throughput (default): --streams N connections (default 1) are
- * opened (through the SOCKS5 proxy when --socks5 is given: no auth, CONNECT
- * to the IP address), then all start at once and move --bytes B in total
+ * opened (through the proxy when one is given), then all start at once and
+ * move --bytes B in total
  * (default 200 MB, split evenly) in direction --dir (default down). Time
  * runs from the start to the last byte (up: the last count) and the
  * result is one line:
  *   throughput dir=down streams=4 bytes=200000000 seconds=1.234 rate_MBps=162.07
  * client --latency N: N connections one after another, each timed from
- * socket() to the last byte of the answer (connect, the SOCKS5 handshake
+ * socket() to the last byte of the answer (connect, the proxy handshake
  * if any, request, response); connect_ is the part up to connected (and
  * the handshake done):
  *   latency n=500 p50_us=812 p99_us=2050 mean_us=901 max_us=3011
- *           connect_p50_us=400 connect_p99_us=1200
+ *           connect_p50_us=400 connect_p99_us=1200 cpu_ticks=37 hz=100
  * preceded, with --samples, by one "sample TOTAL_US CONNECT_US" line per
  * connection (so that runs can be pooled).
- * MB are 10^6 bytes. Any error (refused, reset, a SOCKS5 failure, no
+ * client --cps N: N connections as above (connect, handshake, request,
+ * response, close), --streams of them at a time (default 1), each stream
+ * opening its next as soon as its last is closed; timed from the start to
+ * the last close:
+ *   cps n=400 parallel=4 seconds=2.345 rate_cps=170.6 cpu_ticks=412 hz=100
+ * cpu_ticks is the whole machine's CPU time from /proc/stat (user, nice,
+ * system, irq and softirq, in units of 1/hz s) over the connections of
+ * the run, whoever spent it: the application, the proxy, the server and
+ * the kernel alike.
+ * MB are 10^6 bytes. Any error (refused, reset, a proxy's refusal, no
  * progress for --timeout seconds, default 30) is reported on stderr and
  * the exit status is 1.
  */
@@ -43,6 +64,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,10 +294,19 @@ _Noreturn static void run_server(int port)
 
 /* ---- client ---------------------------------------------------------- */
 
+enum proxy { PROXY_NONE, PROXY_SOCKS5, PROXY_SOCKS4, PROXY_HTTP };
+
+static const char *const proxy_names[] = {
+	[PROXY_NONE] = "",
+	[PROXY_SOCKS5] = "SOCKS5",
+	[PROXY_SOCKS4] = "SOCKS4",
+	[PROXY_HTTP] = "HTTP CONNECT",
+};
+
 struct client {
 	struct endpoint target;
 	struct endpoint proxy;
-	int use_proxy;
+	enum proxy proto;
 };
 
 static const char *socks5_reply(int rep)
@@ -354,22 +385,150 @@ static int socks5_connect(int fd, const struct endpoint *target, const char **wh
 	return 0;
 }
 
+/*
+ * The client half of SOCKS4: CONNECT to an IPv4 address, empty USERID, and
+ * the 8-byte reply (VN is not judged: servers send 0 or 4).
+ */
+static int socks4_connect(int fd, const struct endpoint *target, const char **why)
+{
+	const struct sockaddr_in *sin = (const void *)&target->addr;
+	unsigned char msg[9] = { 4, 1 };
+
+	*why = "proxy closed the connection";
+	errno = 0;
+	if (target->addr.ss_family != AF_INET) {
+		*why = "SOCKS4 carries IPv4 destinations only";
+		return -1;
+	}
+	memcpy(msg + 2, &sin->sin_port, 2);
+	memcpy(msg + 4, &sin->sin_addr, 4);
+	msg[8] = 0;
+	if (write_full(fd, msg, sizeof(msg)) || read_full(fd, msg, 8))
+		return -1;
+	if (msg[1] != 90) {
+		static _Thread_local char text[32];
+
+		snprintf(text, sizeof(text), "request not granted (CD %u)", msg[1]);
+		*why = text;
+		return -1;
+	}
+	return 0;
+}
+
+/* Where the header block in @buf (@len bytes) ends, or 0 if it does not. */
+static size_t http_header_end(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		/* "\n\n" or "\n\r\n": a blank line, in either line end. */
+		if (i + 1 < len && buf[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/*
+ * The client half of HTTP CONNECT: the request, then the response read as
+ * it arrives up to the blank line, its status 2xx.
+ */
+static int http_connect(int fd, const struct endpoint *target, const char **why)
+{
+	char host[INET6_ADDRSTRLEN], req[2 * (INET6_ADDRSTRLEN + 8) + 40], buf[8192 + 1];
+	static _Thread_local char text[32];
+	const void *addr;
+	unsigned port;
+	size_t len = 0, end = 0;
+	int n, code;
+
+	*why = "proxy closed the connection";
+	errno = 0;
+	if (target->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)&target->addr;
+
+		addr = &sin->sin_addr;
+		port = ntohs(sin->sin_port);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)&target->addr;
+
+		addr = &sin6->sin6_addr;
+		port = ntohs(sin6->sin6_port);
+	}
+	inet_ntop(target->addr.ss_family, addr, host, sizeof(host));
+	if (target->addr.ss_family == AF_INET)
+		n = snprintf(req, sizeof(req), "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n\r\n",
+			     host, port, host, port);
+	else
+		n = snprintf(req, sizeof(req), "CONNECT [%s]:%u HTTP/1.1\r\nHost: [%s]:%u\r\n\r\n",
+			     host, port, host, port);
+	if (write_full(fd, req, n))
+		return -1;
+	while (!end) {
+		ssize_t got;
+
+		if (len == sizeof(buf) - 1) {
+			*why = "response header block over 8192 bytes";
+			return -1;
+		}
+		got = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		len += got;
+		end = http_header_end(buf, len);
+	}
+	buf[len] = '\0';
+	if (len != end) {
+		*why = "bytes after the proxy's response, before the request";
+		return -1;
+	}
+	if (sscanf(buf, "HTTP/1.%*1[01] %3d", &code) != 1 || code < 100 || code > 599) {
+		*why = "not an HTTP response";
+		return -1;
+	}
+	if (code / 100 != 2) {
+		snprintf(text, sizeof(text), "status %d", code);
+		*why = text;
+		return -1;
+	}
+	return 0;
+}
+
 /* A connected socket to the target, through the proxy if there is one. */
 static int open_conn(const struct client *cl)
 {
-	const struct endpoint *ep = cl->use_proxy ? &cl->proxy : &cl->target;
+	const struct endpoint *ep = cl->proto ? &cl->proxy : &cl->target;
 	const char *why;
-	int fd;
+	int fd, err = 0;
 
 	fd = socket(ep->addr.ss_family, SOCK_STREAM, 0);
 	if (fd < 0)
 		die("socket: %s", strerror(errno));
 	set_timeouts(fd);
 	if (connect(fd, (const struct sockaddr *)&ep->addr, ep->len))
-		die("connect%s: %s", cl->use_proxy ? " to the proxy" : "",
+		die("connect%s: %s", cl->proto ? " to the proxy" : "",
 		    errno == EINPROGRESS ? "timed out" : strerror(errno));
-	if (cl->use_proxy && socks5_connect(fd, &cl->target, &why))
-		die("SOCKS5: %s%s%s", why, errno ? ": " : "", errno ? strerror(errno) : "");
+	switch (cl->proto) {
+	case PROXY_NONE:
+		break;
+	case PROXY_SOCKS5:
+		err = socks5_connect(fd, &cl->target, &why);
+		break;
+	case PROXY_SOCKS4:
+		err = socks4_connect(fd, &cl->target, &why);
+		break;
+	case PROXY_HTTP:
+		err = http_connect(fd, &cl->target, &why);
+		break;
+	}
+	if (err && errno)
+		die("%s: %s: %s", proxy_names[cl->proto], why,
+		    errno == EAGAIN ? "timed out" : strerror(errno));
+	if (err)
+		die("%s: %s", proxy_names[cl->proto], why);
 	return fd;
 }
 
@@ -474,13 +633,36 @@ static double percentile(const double *sorted, int n, int p)
 	return sorted[rank > 0 ? rank - 1 : 0];
 }
 
+/*
+ * The whole machine's busy CPU time so far, from the first line of
+ * /proc/stat: user + nice + system + irq + softirq, in 1/hz s (guest time
+ * is in user already; idle, iowait and steal are not work done here).
+ */
+static unsigned long long cpu_ticks(void)
+{
+	unsigned long long user, nice, system, idle, iowait, irq, softirq;
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		die("/proc/stat: %s", strerror(errno));
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle,
+		   &iowait, &irq, &softirq);
+	fclose(f);
+	if (n != 7)
+		die("/proc/stat: no cpu line");
+	return user + nice + system + irq + softirq;
+}
+
 static void run_latency(const struct client *cl, int n)
 {
 	unsigned char pong[PONG_LEN];
 	double *us = calloc(n, sizeof(*us)), *conn_us = calloc(n, sizeof(*conn_us)), sum = 0;
+	unsigned long long ticks;
 
 	if (!us || !conn_us)
 		die("out of memory");
+	ticks = cpu_ticks();
 	for (int i = 0; i < n; i++) {
 		double t0 = now();
 		int fd = open_conn(cl);
@@ -491,27 +673,77 @@ static void run_latency(const struct client *cl, int n)
 			die("connection %d: reading the answer: %s", i + 1, strerror(errno));
 		us[i] = (now() - t0) * 1e6;
 		close(fd);
-		if (print_samples)
-			printf("sample %.0f %.0f\n", us[i], conn_us[i]);
 		sum += us[i];
 	}
+	ticks = cpu_ticks() - ticks;
+	/* Printed after the loop: the terminal or pipe costs no CPU in it. */
+	for (int i = 0; print_samples && i < n; i++)
+		printf("sample %.0f %.0f\n", us[i], conn_us[i]);
 	qsort(us, n, sizeof(*us), cmp_double);
 	qsort(conn_us, n, sizeof(*conn_us), cmp_double);
 	printf("latency n=%d p50_us=%.0f p99_us=%.0f mean_us=%.0f max_us=%.0f"
-	       " connect_p50_us=%.0f connect_p99_us=%.0f\n",
+	       " connect_p50_us=%.0f connect_p99_us=%.0f cpu_ticks=%llu hz=%ld\n",
 	       n, percentile(us, n, 50), percentile(us, n, 99), sum / n, us[n - 1],
-	       percentile(conn_us, n, 50), percentile(conn_us, n, 99));
+	       percentile(conn_us, n, 50), percentile(conn_us, n, 99), ticks, sysconf(_SC_CLK_TCK));
 	free(us);
 	free(conn_us);
+}
+
+struct cps_run {
+	const struct client *cl;
+	atomic_int left;
+	pthread_barrier_t start;
+};
+
+/* One of the --cps streams: connections one after another while any are left. */
+static void *cps_stream(void *arg)
+{
+	struct cps_run *run = arg;
+	unsigned char pong[PONG_LEN];
+
+	pthread_barrier_wait(&run->start);
+	while (atomic_fetch_sub(&run->left, 1) > 0) {
+		int fd = open_conn(run->cl);
+
+		send_req(fd, OP_PING, 0);
+		if (read_full(fd, pong, sizeof(pong)))
+			die("reading the answer: %s",
+			    errno == EAGAIN ? "timed out" : strerror(errno));
+		close(fd);
+	}
+	return NULL;
+}
+
+static void run_cps(const struct client *cl, int n, int parallel)
+{
+	pthread_t t[MAX_STREAMS];
+	struct cps_run run = { .cl = cl };
+	unsigned long long ticks;
+	double t0, secs;
+
+	atomic_init(&run.left, n);
+	pthread_barrier_init(&run.start, NULL, parallel + 1);
+	for (int i = 0; i < parallel; i++)
+		if (pthread_create(&t[i], NULL, cps_stream, &run))
+			die("pthread_create failed");
+	ticks = cpu_ticks();
+	pthread_barrier_wait(&run.start);
+	t0 = now();
+	for (int i = 0; i < parallel; i++)
+		pthread_join(t[i], NULL);
+	secs = now() - t0;
+	ticks = cpu_ticks() - ticks;
+	printf("cps n=%d parallel=%d seconds=%.3f rate_cps=%.1f cpu_ticks=%llu hz=%ld\n", n,
+	       parallel, secs, n / secs, ticks, sysconf(_SC_CLK_TCK));
 }
 
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: tcpbench server [--port P]\n"
-		"       tcpbench client HOST:PORT [--socks5 HOST:PORT] [--streams N]\n"
-		"                       [--bytes B] [--dir up|down] [--latency N [--samples]]"
-		" [--timeout S]\n");
+		"       tcpbench client HOST:PORT [--socks5|--socks4|--http HOST:PORT]\n"
+		"                       [--streams N] [--bytes B] [--dir up|down]\n"
+		"                       [--latency N [--samples]] [--cps N] [--timeout S]\n");
 	exit(2);
 }
 
@@ -530,7 +762,7 @@ static long number(const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	struct client cl = { 0 };
-	int streams = 1, latency = 0, port = 5300;
+	int streams = 1, latency = 0, cps = 0, port = 5300;
 	uint64_t bytes = 200000000;
 	enum op op = OP_DOWN;
 
@@ -560,9 +792,17 @@ int main(int argc, char **argv)
 		if (!val)
 			usage();
 		i++;
-		if (!strcmp(opt, "--socks5")) {
+		if (!strcmp(opt, "--socks5") || !strcmp(opt, "--socks4") ||
+		    !strcmp(opt, "--http")) {
+			if (cl.proto)
+				die("one proxy at most");
 			parse_endpoint(val, &cl.proxy);
-			cl.use_proxy = 1;
+			if (!strcmp(opt, "--socks5"))
+				cl.proto = PROXY_SOCKS5;
+			else if (!strcmp(opt, "--socks4"))
+				cl.proto = PROXY_SOCKS4;
+			else
+				cl.proto = PROXY_HTTP;
 		} else if (!strcmp(opt, "--streams")) {
 			streams = number(val, 1, MAX_STREAMS);
 		} else if (!strcmp(opt, "--bytes")) {
@@ -576,14 +816,22 @@ int main(int argc, char **argv)
 				usage();
 		} else if (!strcmp(opt, "--latency")) {
 			latency = number(val, 1, 1000000);
+		} else if (!strcmp(opt, "--cps")) {
+			cps = number(val, 1, 100000000);
 		} else if (!strcmp(opt, "--timeout")) {
 			io_timeout = number(val, 1, 3600);
 		} else {
 			usage();
 		}
 	}
+	if (latency && cps)
+		die("--latency or --cps, not both");
+	if (cl.proto == PROXY_SOCKS4 && cl.target.addr.ss_family != AF_INET)
+		die("SOCKS4 carries IPv4 destinations only");
 	if (latency)
 		run_latency(&cl, latency);
+	else if (cps)
+		run_cps(&cl, cps, streams);
 	else
 		run_throughput(&cl, streams, bytes, op);
 	return 0;
