@@ -21,7 +21,8 @@
 #   make style           checkpatch --strict on kernel code, clang-format
 #   make install         honours DESTDIR and PREFIX; make uninstall
 #   make demo            a page and a 100 MB file through mprox0 (stock guest)
-#   make bench           direct vs SOCKS5 in the app vs mprox0 (stock guest)
+#   make bench           per upstream protocol (BENCH_PROTOS="socks5 http socks4"),
+#                        the app speaking it vs mprox0 (stock guest)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -211,11 +212,14 @@ demo: deps
 	@$(MAKE) -s bench-progs
 	@CASE_TIMEOUT=600 tests/vm/run.sh --cases tests/demo --show stock
 
-BENCH_BYTES ?= 200000000
+BENCH_BYTES ?= 100000000
 BENCH_CONNS ?= 500
+BENCH_CPS ?= 500
+BENCH_PROTOS ?= socks5 http socks4
 bench: deps
 	@$(MAKE) -s bench-progs
-	@printf 'BENCH_BYTES=%s\nBENCH_CONNS=%s\n' '$(BENCH_BYTES)' '$(BENCH_CONNS)' >build/bench/params
+	@printf "BENCH_BYTES=%s\nBENCH_CONNS=%s\nBENCH_CPS=%s\nBENCH_PROTOS='%s'\n" '$(BENCH_BYTES)' \
+		'$(BENCH_CONNS)' '$(BENCH_CPS)' '$(BENCH_PROTOS)' >build/bench/params
 	@echo "bench: host: $$(nproc) CPUs, load average $$(cut -d' ' -f1-3 /proc/loadavg)," \
 		"$$(pgrep -c qemu-system || true) other QEMU guest(s) running" \
 		"(TCG: compare runs on an idle host only)"

@@ -1,26 +1,43 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make bench, in the stock test guest: one application (tcpbench) reaching
-# a server three ways over the test network (tests/integration/lib/
-# topology.sh):
-#   direct   routed through the proxy host, which forwards for this mode only
-#   socks5   the application speaks SOCKS5 itself to microsocks
-#   mprox    the same application with no proxy code, routed into mprox0,
-#            whose upstream is that microsocks
-#   spares   the same as mprox, with "set spare_conns 2" (docs/upstreams.md,
-#            "Spare connections"): setup latency only, as spares change
-#            nothing once a connection is set up
-# and a table of single- and 4-stream throughput in each direction and of
-# connection setup latency (connect + request + response) p50/p99, with
-# the ratios mprox/socks5 and mprox/direct against the first target.
-# socks5, mprox and spares run alternately, run by run, so that a change of load on
-# the host hits both alike; their latency samples are pooled from 5 rounds.
-# A benchmark, not a test: a missed target is reported, never a failure;
-# a mode that cannot be measured at all (errors, timeouts) is a failure.
+# a server over the test network (tests/integration/lib/topology.sh):
+#   direct      routed through the proxy host, which forwards for this mode
+#               only (a reference: no proxy at all)
+# and, for each upstream protocol P of BENCH_PROTOS (default all three:
+# "socks5 http socks4"), through one proxy on the proxy host,
+#   app_P       the application speaks P itself to that proxy (tcpbench
+#               --socks5, --http, --socks4)
+#   mprox_P     the same application with no proxy code, routed into
+#               mprox0, whose one upstream is that proxy with protocol P
+#   spares_P    the same as mprox_P with "set spare_conns 2"
+#               (docs/upstreams.md, "Spare connections"): setup latency,
+#               connections per second and CPU only, as spares change
+#               nothing once a connection is set up
+# The proxies: microsocks for SOCKS5 (10.200.1.1:1080), tinyproxy for HTTP
+# CONNECT (10.200.1.1:8888), dante for SOCKS4 (10.200.1.1:1085, no
+# authentication); each is first proven with curl alone.
 #
-# BENCH_BYTES (bytes per throughput run, default 200000000) and BENCH_CONNS
-# (connections of the latency run, default 500) come from the host through
-# build/bench/params (written by make bench).
+# Measured for each mode: single- and 4-stream throughput in each
+# direction; connection setup latency (socket() to the last byte of the
+# answer: connect, the proxy handshake if any, request, response) p50/p99;
+# connections per second, 4 at a time (connect, handshake, request,
+# response, close, as fast as they go); and the guest's CPU time per
+# connection, system-wide from /proc/stat (user+nice+system+irq+softirq)
+# over the latency connections (and, shown too, the 4-parallel ones).
+# Within a protocol app_P, mprox_P and spares_P run alternately, run by
+# run, so that a change of load on the host hits them alike; latency and
+# connections per second are pooled from $ROUNDS rounds. The table gives,
+# per protocol, the ratios mprox/app and spares/app against the targets of
+# the issue "Engine" (docs/performance.md). A benchmark, not a test: a
+# missed target is reported, never a failure; a mode that cannot be
+# measured at all (errors, timeouts) is a failure.
+#
+# BENCH_BYTES (bytes per throughput run, default 100000000), BENCH_CONNS
+# (connections of the latency runs of each mode, default 500), BENCH_CPS
+# (connections of the connections-per-second runs of each mode, default
+# 500) and BENCH_PROTOS come from the host through build/bench/params
+# (written by make bench).
 . "$(dirname "$0")/../integration/lib/tap.sh"
 . "$(dirname "$0")/../integration/lib/topology.sh"
 trap topo_down EXIT
@@ -29,30 +46,42 @@ bin=$MPROX_TOP/build/bench
 params=$bin/params
 # shellcheck source=/dev/null
 [ -r "$params" ] && . "$params"
-BENCH_BYTES=${BENCH_BYTES:-200000000}
+BENCH_BYTES=${BENCH_BYTES:-100000000}
 BENCH_CONNS=${BENCH_CONNS:-500}
+BENCH_CPS=${BENCH_CPS:-500}
+BENCH_PROTOS=${BENCH_PROTOS:-socks5 http socks4}
 SERVER=10.200.2.2:5300
-PROXY=10.200.1.1:1080
-# Ratio targets of the first milestone (docs/testing.md).
-TARGET_TPUT=0.8
-TARGET_LAT=1.2
+ROUNDS=5
+CPS_PARALLEL=4
+
+# Each protocol's proxy: address, the program, the upstream URL scheme and
+# tcpbench's option for speaking it.
+declare -A proxy=([socks5]=10.200.1.1:1080 [http]=10.200.1.1:8888 [socks4]=10.200.1.1:1085)
+declare -A proxy_name=([socks5]=microsocks [http]=tinyproxy [socks4]=dante)
+declare -A proto_title=([socks5]=SOCKS5 [http]="HTTP CONNECT" [socks4]=SOCKS4)
+declare -A option=([socks5]=--socks5 [http]=--http [socks4]=--socks4)
+for p in $BENCH_PROTOS; do
+	[ -n "${proxy[$p]:-}" ] || { fail "BENCH_PROTOS: no protocol '$p' (socks5 http socks4)"; tap_exit; }
+done
 
 results=/tmp/mprox-bench.results
 : >"$results"
 rm -f /tmp/mprox-bench.*.samples
 
-# Options of tcpbench for each mode.
-declare -A via=([direct]="" [socks5]="--socks5 $PROXY" [mprox]="" [spares]="")
-# Modes measured for setup latency only.
-declare -A latency_only=([spares]=1)
+# Options of tcpbench for each mode ("direct" and app_P; mprox_P and
+# spares_P have none).
+declare -A via=([direct]="")
+for p in $BENCH_PROTOS; do
+	via[app_$p]="${option[$p]} ${proxy[$p]}"
+done
 declare -A broken=()
-ROUNDS=5
 
 # tput MODE STREAMS DIR: one throughput run; "MODE DIR_STREAMS MB/s" to $results.
 tput() {
 	local mode=$1 streams=$2 dir=$3 out line
+	[ -z "${broken[$mode]:-}" ] || return 0
 	# shellcheck disable=SC2086
-	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]} --streams "$streams" \
+	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]:-} --streams "$streams" \
 		--dir "$dir" --bytes "$BENCH_BYTES" --timeout 30 2>&1)
 	echo "$out" | sed "s/^/#   $mode: /"
 	line=$(grep '^throughput ' <<<"$out")
@@ -63,43 +92,77 @@ tput() {
 	fi
 }
 
-# lat MODE N: N setup-latency samples, added to /tmp/mprox-bench.MODE.samples.
+# field NAME LINE: the value of NAME=... in a tcpbench result line.
+field() {
+	sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"
+}
+
+# lat MODE N: N setup-latency samples, added to /tmp/mprox-bench.MODE.samples;
+# the CPU they took to $results ("MODE lat_ticks T", "MODE lat_n N").
 lat() {
-	local mode=$1 n=$2 out
+	local mode=$1 n=$2 out line
+	[ -z "${broken[$mode]:-}" ] || return 0
 	# shellcheck disable=SC2086
-	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]} --latency "$n" \
+	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]:-} --latency "$n" \
 		--samples --timeout 30 2>&1)
 	grep -v '^sample ' <<<"$out" | sed "s/^/#   $mode: /"
-	if grep -q '^latency ' <<<"$out"; then
+	line=$(grep '^latency ' <<<"$out")
+	if [ -n "$line" ]; then
 		grep '^sample ' <<<"$out" >>"/tmp/mprox-bench.$mode.samples"
+		printf '%s lat_ticks %s\n%s lat_n %s\n%s hz %s\n' "$mode" "$(field cpu_ticks "$line")" \
+			"$mode" "$n" "$mode" "$(field hz "$line")" >>"$results"
 	else
 		broken[$mode]=1
 	fi
 }
 
+# cps MODE N: N connections, $CPS_PARALLEL at a time; the time and CPU to
+# $results ("MODE cps_n N", "MODE cps_s SECONDS", "MODE cps_ticks T").
+cps() {
+	local mode=$1 n=$2 out line
+	[ -z "${broken[$mode]:-}" ] || return 0
+	# shellcheck disable=SC2086
+	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]:-} --cps "$n" \
+		--streams $CPS_PARALLEL --timeout 30 2>&1)
+	echo "$out" | sed "s/^/#   $mode: /"
+	line=$(grep '^cps ' <<<"$out")
+	if [ -n "$line" ]; then
+		printf '%s cps_n %s\n%s cps_s %s\n%s cps_ticks %s\n' "$mode" "$n" \
+			"$mode" "$(field seconds "$line")" "$mode" "$(field cpu_ticks "$line")" >>"$results"
+	else
+		broken[$mode]=1
+	fi
+}
+
+spare_conns() {
+	echo "set spare_conns $1" | topo_ns $TOPO_C "$bin/mprox-ctl" mprox0
+}
+
 # measure MODE...: every measurement, each run of the modes given back to
 # back (so that a change of load on the host hits them alike); the latency
-# connections in $ROUNDS rounds, pooled.
+# and connections-per-second runs in $ROUNDS rounds, pooled. Modes named
+# spares_* run with spare_conns 2, and only those.
 measure() {
-	local streams dir mode r
+	local streams dir mode
 	for streams in 1 4; do
 		for dir in down up; do
 			for mode in "$@"; do
-				[ -n "${latency_only[$mode]:-}" ] || tput "$mode" $streams $dir
+				[[ $mode == spares_* ]] || tput "$mode" $streams $dir
 			done
 		done
 	done
 	for _ in $(seq $ROUNDS); do
 		for mode in "$@"; do
-			[ "$mode" = spares ] && spare_conns 2
+			if [[ $mode == spares_* ]]; then
+				spare_conns 2 || broken[$mode]=1
+			fi
 			lat "$mode" $(((BENCH_CONNS + ROUNDS - 1) / ROUNDS))
-			[ "$mode" = spares ] && spare_conns 0
+			cps "$mode" $(((BENCH_CPS + ROUNDS - 1) / ROUNDS))
+			if [[ $mode == spares_* ]]; then
+				spare_conns 0 || broken[$mode]=1
+			fi
 		done
 	done
-}
-
-spare_conns() {
-	echo "set spare_conns $1" | topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 || broken[spares]=1
 }
 
 measured() {
@@ -110,19 +173,100 @@ no_direct_path() {
 	! topo_ns $TOPO_C "$bin/tcpbench" client $SERVER --latency 1 --timeout 3 >/dev/null 2>&1
 }
 
-# ---- the network, microsocks and the server --------------------------------
+# The device's counters (and its upstream's), one line each.
+device_stats() {
+	topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status >/tmp/mprox-bench.json 2>&1
+	python3 - /tmp/mprox-bench.json <<'EOF' | sed 's/^/#   /'
+import json, sys
+text = open(sys.argv[1]).read()
+try:
+    doc = json.loads(text)
+except ValueError:
+    print(text)
+    sys.exit()
+stats = doc.get("stats", {})
+for key in ("connects", "spares", "flows"):
+    print(key + " " + json.dumps(stats.get(key), separators=(",", ":")))
+for up in doc.get("config", {}).get("upstreams", []):
+    print("upstream " + json.dumps(up, separators=(",", ":")))
+EOF
+}
+
+# ---- the proxies that the test network does not start ------------------
+# tinyproxy allowing CONNECT to the benchmark's server and the web server
+# only, no authentication; little logging.
+bench_tinyproxy() {
+	local port=$1 conf=/tmp/mprox-bench-tinyproxy.conf
+	cat >"$conf" <<EOF
+Port $port
+Listen 10.200.1.1
+Timeout 600
+MaxClients 1000
+LogLevel Warning
+ConnectPort 5300
+ConnectPort 8080
+EOF
+	topo_spawn $TOPO_P tinyproxy -d -c "$conf"
+	wait_for 60 topo_listening $TOPO_P "$port"
+}
+
+# dante without authentication: it speaks SOCKS4 (and SOCKS5) then.
+bench_dante4() {
+	local port=$1 conf=/tmp/mprox-bench-danted.conf
+	cat >"$conf" <<EOF
+logoutput: stderr
+internal: 10.200.1.1 port = $port
+external: p1
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
+EOF
+	topo_spawn $TOPO_P danted -f "$conf"
+	wait_for 60 topo_listening $TOPO_P "$port"
+}
+
+start_proxy() {
+	case $1 in
+	socks5) topo_microsocks 1080 ;;
+	http) bench_tinyproxy 8888 ;;
+	socks4) bench_dante4 1085 ;;
+	esac
+}
+
+# curl speaking PROTOCOL itself fetches the web server's page through the proxy.
+curl_through() {
+	local p=$1 got
+	case $p in
+	socks5) set -- --socks5 "${proxy[$p]}" ;;
+	http) set -- --proxytunnel --proxy "http://${proxy[$p]}" ;;
+	socks4) set -- --socks4 "${proxy[$p]}" ;;
+	esac
+	got=$(topo_ns $TOPO_C curl -sS --max-time 20 "$@" http://10.200.2.2:8080/page) &&
+		[ "$got" = "through a proxy" ]
+}
+
+# ---- the network, the proxies and the servers ------------------------------
 insmod "$MPROX_KO" || { fail "insmod mprox.ko"; tap_exit; }
-if topo_up && topo_microsocks 1080; then
-	pass "test network and microsocks"
-else
-	fail "test network and microsocks"
-	tap_exit
-fi
+step "test network" topo_up || tap_exit
+for p in $BENCH_PROTOS; do
+	step "${proxy_name[$p]} (${proto_title[$p]}) on ${proxy[$p]}" start_proxy "$p"
+done
+mkdir -p "$TOPO_WWW"
+echo "through a proxy" >"$TOPO_WWW/page"
+step "web server on the server host (for curl)" topo_web 8080
+for p in $BENCH_PROTOS; do
+	check "curl alone speaks ${proto_title[$p]} to ${proxy_name[$p]} and gets a page" \
+		curl_through "$p"
+done
 topo_spawn $TOPO_S "$bin/tcpbench" server --port 5300
 wait_for 10 topo_listening $TOPO_S 5300 && pass "tcpbench server on the server host" ||
 	fail "tcpbench server on the server host"
-echo "# $BENCH_BYTES bytes per throughput run, $BENCH_CONNS connections for latency;" \
-	"$(nproc) CPUs, $(uname -r), TCG"
+echo "# $BENCH_BYTES bytes per throughput run, $BENCH_CONNS connections for latency and" \
+	"$BENCH_CPS for connections per second ($CPS_PARALLEL at a time), per mode;" \
+	"$(nproc) CPUs, $(uname -r), TCG; protocols: $BENCH_PROTOS"
 
 # ---- (a) direct: the proxy host forwards, for this mode only --------------
 topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=1
@@ -136,73 +280,93 @@ topo_ns $TOPO_S ip route del 10.200.1.0/24 via 10.200.2.1
 topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=0
 check "no direct path once forwarding is off again" no_direct_path
 
-# ---- (b) the application speaks SOCKS5 itself, and (c) the same -----------
+# ---- (b) per protocol: the application speaks it itself, and the same ------
 # ---- application through mprox0 with no proxy code, run by run -------------
 if topo_ns $TOPO_C ip link add mprox0 type mprox &&
-	echo "upstream add p1 socks5://$PROXY" | topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 &&
 	topo_ns $TOPO_C ip link set mprox0 up &&
 	topo_ns $TOPO_C ip route add 10.200.2.0/24 dev mprox0; then
-	pass "mprox0 in the client namespace, upstream microsocks, route into it"
+	pass "mprox0 in the client namespace, route into it"
 else
-	fail "mprox0 in the client namespace, upstream microsocks, route into it"
+	fail "mprox0 in the client namespace, route into it"
 fi
-echo "# native SOCKS5, mprox and mprox with spares, alternately:"
-measure socks5 mprox spares
-measured socks5 "native SOCKS5"
-measured mprox mprox
-measured spares "mprox with spare_conns 2"
+for p in $BENCH_PROTOS; do
+	url=$p://${proxy[$p]}
+	check "mprox0's one upstream: $url (${proxy_name[$p]})" sh -c \
+		"printf 'upstream flush\nupstream add p1 %s\nset spare_conns 0\n' '$url' |
+		ip netns exec $TOPO_C '$bin/mprox-ctl' mprox0"
+	# Not measured: the proxy's first connections (dante's pool of
+	# children, threads) cost the same whichever mode came first.
+	topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[app_$p]} --latency 20 >/dev/null 2>&1
+	topo_ns $TOPO_C "$bin/tcpbench" client $SERVER --latency 20 >/dev/null 2>&1
+	echo "# ${proto_title[$p]}: the application speaking it itself, mprox and mprox" \
+		"with spares, alternately:"
+	measure "app_$p" "mprox_$p" "spares_$p"
+	measured "app_$p" "${proto_title[$p]} in the application"
+	measured "mprox_$p" "mprox0, upstream $url"
+	measured "spares_$p" "mprox0, upstream $url, spare_conns 2"
+	echo "# mprox0 after ${proto_title[$p]}:"
+	device_stats
+done
 topo_ns $TOPO_C ip -s link show mprox0 | sed 's/^/#   /'
-topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status >/tmp/mprox-bench.json 2>&1
-python3 - /tmp/mprox-bench.json <<'EOF' | sed 's/^/#   /'
-import json, sys
-text = open(sys.argv[1]).read()
-try:
-    print("stats " + json.dumps(json.loads(text).get("stats"), separators=(",", ":")))
-except ValueError:
-    print(text)
-EOF
 
 # ---- the table -------------------------------------------------------------
-python3 - "$results" "$TARGET_TPUT" "$TARGET_LAT" <<'EOF'
+python3 - "$results" "$BENCH_PROTOS" <<'EOF'
 import os, sys
+from collections import defaultdict
+
 res = {}
+sums = defaultdict(float)
 for line in open(sys.argv[1]):
     mode, key, value = line.split()
-    res[(mode, key)] = float(value)
+    if key in ("lat_ticks", "lat_n", "cps_n", "cps_s", "cps_ticks"):
+        sums[(mode, key)] += float(value)
+    else:
+        res[(mode, key)] = float(value)
+protos = sys.argv[2].split()
 
 def rank(sorted_values, p):
     """Nearest rank, as tcpbench."""
     n = len(sorted_values)
     return sorted_values[max((n * p + 99) // 100, 1) - 1]
 
-for mode in ("direct", "socks5", "mprox", "spares"):
+modes = ["direct"] + [f"{m}_{p}" for p in protos for m in ("app", "mprox", "spares")]
+for mode in modes:
     path = f"/tmp/mprox-bench.{mode}.samples"
-    if not os.path.exists(path):
-        continue
-    total, conn = [], []
-    for line in open(path):
-        _, t, c = line.split()
-        total.append(float(t))
-        conn.append(float(c))
-    if total:
-        total.sort()
-        conn.sort()
-        res[(mode, "p50")], res[(mode, "p99")] = rank(total, 50), rank(total, 99)
-        res[(mode, "pc50")] = rank(conn, 50)
-        res[(mode, "n")] = len(total)
-t_tput, t_lat = float(sys.argv[2]), float(sys.argv[3])
-rows = [("down_1", "download, 1 stream", "MB/s"), ("up_1", "upload, 1 stream", "MB/s"),
-        ("down_4", "download, 4 streams", "MB/s"), ("up_4", "upload, 4 streams", "MB/s"),
-        ("p50", "setup latency p50", "ms"), ("p99", "setup latency p99", "ms"),
-        ("pc50", "  of which connect, p50", "ms")]
+    if os.path.exists(path):
+        total, conn = [], []
+        for line in open(path):
+            _, t, c = line.split()
+            total.append(float(t) / 1000)
+            conn.append(float(c) / 1000)
+        if total:
+            total.sort()
+            conn.sort()
+            res[(mode, "p50")], res[(mode, "p99")] = rank(total, 50), rank(total, 99)
+            res[(mode, "pc50")] = rank(conn, 50)
+    hz = res.get((mode, "hz"), 100)
+    if sums[(mode, "lat_n")]:
+        res[(mode, "cpu")] = sums[(mode, "lat_ticks")] * 1000 / hz / sums[(mode, "lat_n")]
+    if sums[(mode, "cps_s")]:
+        res[(mode, "cps")] = sums[(mode, "cps_n")] / sums[(mode, "cps_s")]
+        res[(mode, "cpu_cps")] = sums[(mode, "cps_ticks")] * 1000 / hz / sums[(mode, "cps_n")]
 
-def val(mode, key):
-    v = res.get((mode, key))
-    if v is None:
-        return None
-    return v / 1000 if key.startswith("p") else v
+# key, label, unit, decimals, target kind: ("min", X) mprox/app >= X;
+# ("lat", X, Y) mprox/app <= X without spares and spares/app <= Y;
+# ("cps", X) both >= X; None: shown only.
+rows = [
+    ("down_1", "download, 1 stream", "MB/s", 1, ("min", 0.95)),
+    ("up_1", "upload, 1 stream", "MB/s", 1, ("min", 0.95)),
+    ("down_4", "download, 4 streams", "MB/s", 1, ("min", 0.95)),
+    ("up_4", "upload, 4 streams", "MB/s", 1, ("min", 0.95)),
+    ("p50", "setup latency p50", "ms", 2, ("lat", 1.1, 0.9)),
+    ("p99", "setup latency p99", "ms", 2, ("lat", 1.1, 0.9)),
+    ("pc50", "  of which connect, p50", "ms", 2, None),
+    ("cps", "connections/s, 4 at a time", "1/s", 1, ("cps", 1.0)),
+    ("cpu", "CPU per connection", "ms", 2, None),
+    ("cpu_cps", "  the same, 4 at a time", "ms", 2, None),
+]
 
-def fmt(v, nd=1):
+def fmt(v, nd):
     return "-" if v is None else f"{v:.{nd}f}"
 
 def fmtx(r):
@@ -211,40 +375,53 @@ def fmtx(r):
 def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
+titles = {"socks5": "SOCKS5, microsocks", "http": "HTTP CONNECT, tinyproxy",
+          "socks4": "SOCKS4, dante"}
+verdicts = []
+for p in protos:
+    print()
+    print(f"{titles[p] + ':':34} {'direct':>8} {'app':>8} {'mprox0':>8} {'+spares':>8}"
+          f"   {'mprox/app':>9} {'spares/app':>10}  target")
+    misses, unknown = [], []
+    for key, label, unit, nd, target in rows:
+        d, a, m, s = (res.get((mode, key)) for mode in
+                      ("direct", f"app_{p}", f"mprox_{p}", f"spares_{p}"))
+        rm, rs = ratio(m, a), ratio(s, a)
+        tgt = ""
+        if target and target[0] == "min":
+            tgt = f">= {target[1]}x"
+            if rm is None:
+                unknown.append(label)
+            elif rm < target[1]:
+                misses.append(f"{label} {rm:.2f}x < {target[1]}x")
+        elif target and target[0] == "lat":
+            tgt = f"<= {target[1]}x, spares <= {target[2]}x"
+            for r, t, what in ((rm, target[1], ""), (rs, target[2], " with spares")):
+                if r is None:
+                    unknown.append(label + what)
+                elif r > t:
+                    misses.append(f"{label}{what} {r:.2f}x > {t}x")
+        elif target and target[0] == "cps":
+            tgt = f">= {target[1]}x, spares too"
+            for r, what in ((rm, ""), (rs, " with spares")):
+                if r is None:
+                    unknown.append(label + what)
+                elif r < target[1]:
+                    misses.append(f"{label}{what} {r:.2f}x < {target[1]}x")
+        print(f"{label + ' (' + unit + ')':34} {fmt(d, nd):>8} {fmt(a, nd):>8} {fmt(m, nd):>8}"
+              f" {fmt(s, nd):>8}   {fmtx(rm):>9} {fmtx(rs):>10}  {tgt}")
+    if unknown:
+        verdicts.append(f"{titles[p]}: NOT MEASURED: " + "; ".join(unknown))
+    if misses:
+        verdicts.append(f"{titles[p]}: NOT MET: " + "; ".join(misses))
+    if not unknown and not misses:
+        verdicts.append(f"{titles[p]}: MET on every row")
 print()
-print(f"{'':28} {'direct':>9} {'socks5 app':>11} {'mprox0':>9} {'+spares':>9}"
-      f"   {'mprox/socks5':>12} {'spares/socks5':>13} {'mprox/direct':>12}")
-misses, unknown, plain = [], [], []
-for key, label, unit in rows:
-    d, s, m, sp = (val(mode, key) for mode in ("direct", "socks5", "mprox", "spares"))
-    nd = 2 if unit == "ms" else 1
-    rs, rsp, rd = ratio(m, s), ratio(sp, s), ratio(m, d)
-    print(f"{label + ' (' + unit + ')':28} {fmt(d, nd):>9} {fmt(s, nd):>11} {fmt(m, nd):>9}"
-          f" {fmt(sp, nd):>9}   {fmtx(rs):>12} {fmtx(rsp):>13} {fmtx(rd):>12}")
-    if key == "pc50":
-        continue  # where the time goes; not a target
-    # Throughput is the data path's, spares or not; setup latency is
-    # judged with spares, and shown without.
-    r = rs if unit == "MB/s" else rsp
-    if r is None:
-        unknown.append(label)
-    elif unit == "MB/s" and r < t_tput:
-        misses.append(f"{label} {r:.2f}x < {t_tput}x")
-    elif unit == "ms" and r > t_lat:
-        misses.append(f"{label} {r:.2f}x > {t_lat}x")
-    if unit == "ms" and rs is not None:
-        plain.append(f"{label} {rs:.2f}x")
-print()
-print(f"first target: mprox >= {t_tput}x native SOCKS5 throughput and <= {t_lat}x its setup latency"
-      " (setup with spare_conns 2)")
-if unknown:
-    print("  NOT MEASURED: " + "; ".join(unknown))
-elif misses:
-    print("  NOT MET: " + "; ".join(misses))
-else:
-    print("  MET on every row")
-if plain:
-    print("  setup without spares (spare_conns 0, the default): " + "; ".join(plain))
+print("targets (issue \"Engine\"): setup latency p50 and p99 <= 1.1x the application's own"
+      " with spare_conns 0, <= 0.9x with spare_conns 2; connections per second >= 1.0x;"
+      " throughput >= 0.95x (here: of the application's own, in this run)")
+for v in verdicts:
+    print("  " + v)
 EOF
 plan "$tap_n"
 tap_exit
