@@ -42,7 +42,7 @@
  * if any, request, response); connect_ is the part up to connected (and
  * the handshake done):
  *   latency n=500 p50_us=812 p99_us=2050 mean_us=901 max_us=3011
- *           connect_p50_us=400 connect_p99_us=1200 cpu_ticks=37 hz=100
+ *           connect_p50_us=400 connect_p99_us=1200 seconds=0.470 cpu_ticks=37 hz=100
  * preceded, with --samples, by one "sample TOTAL_US CONNECT_US" line per
  * connection (so that runs can be pooled).
  * client --cps N: N connections as above (connect, handshake, request,
@@ -50,10 +50,10 @@
  * opening its next as soon as its last is closed; timed from the start to
  * the last close:
  *   cps n=400 parallel=4 seconds=2.345 rate_cps=170.6 cpu_ticks=412 hz=100
- * cpu_ticks is the whole machine's CPU time from /proc/stat (user, nice,
- * system, irq and softirq, in units of 1/hz s) over the connections of
- * the run, whoever spent it: the application, the proxy, the server and
- * the kernel alike.
+ * seconds is the time of all the connections, one after another or at
+ * once; cpu_ticks the whole machine's CPU time over it, from /proc/stat
+ * (user, nice, system, irq and softirq, in units of 1/hz s), whoever spent
+ * it: the application, the proxy, the server and the kernel alike.
  * MB are 10^6 bytes. Any error (refused, reset, a proxy's refusal, no
  * progress for --timeout seconds, default 30) is reported on stderr and
  * the exit status is 1.
@@ -657,12 +657,13 @@ static unsigned long long cpu_ticks(void)
 static void run_latency(const struct client *cl, int n)
 {
 	unsigned char pong[PONG_LEN];
-	double *us = calloc(n, sizeof(*us)), *conn_us = calloc(n, sizeof(*conn_us)), sum = 0;
+	double *us = calloc(n, sizeof(*us)), *conn_us = calloc(n, sizeof(*conn_us)), sum = 0, t_all;
 	unsigned long long ticks;
 
 	if (!us || !conn_us)
 		die("out of memory");
 	ticks = cpu_ticks();
+	t_all = now();
 	for (int i = 0; i < n; i++) {
 		double t0 = now();
 		int fd = open_conn(cl);
@@ -675,6 +676,7 @@ static void run_latency(const struct client *cl, int n)
 		close(fd);
 		sum += us[i];
 	}
+	t_all = now() - t_all;
 	ticks = cpu_ticks() - ticks;
 	/* Printed after the loop: the terminal or pipe costs no CPU in it. */
 	for (int i = 0; print_samples && i < n; i++)
@@ -682,9 +684,10 @@ static void run_latency(const struct client *cl, int n)
 	qsort(us, n, sizeof(*us), cmp_double);
 	qsort(conn_us, n, sizeof(*conn_us), cmp_double);
 	printf("latency n=%d p50_us=%.0f p99_us=%.0f mean_us=%.0f max_us=%.0f"
-	       " connect_p50_us=%.0f connect_p99_us=%.0f cpu_ticks=%llu hz=%ld\n",
+	       " connect_p50_us=%.0f connect_p99_us=%.0f seconds=%.3f cpu_ticks=%llu hz=%ld\n",
 	       n, percentile(us, n, 50), percentile(us, n, 99), sum / n, us[n - 1],
-	       percentile(conn_us, n, 50), percentile(conn_us, n, 99), ticks, sysconf(_SC_CLK_TCK));
+	       percentile(conn_us, n, 50), percentile(conn_us, n, 99), t_all, ticks,
+	       sysconf(_SC_CLK_TCK));
 	free(us);
 	free(conn_us);
 }
