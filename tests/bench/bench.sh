@@ -200,9 +200,12 @@ for up in doc.get("config", {}).get("upstreams", []):
 EOF
 }
 
-# ---- the proxies that the test network does not start ------------------
+# ---- the proxies, as the benchmark wants them ----------------------------
+# Not topology.sh's topo_tinyproxy and topo_dante4: those log every
+# connection (the cases read the logs), which would be most of what a
+# proxy does per connection here.
 # tinyproxy allowing CONNECT to the benchmark's server and the web server
-# only, no authentication; little logging.
+# only, no authentication; warnings only.
 bench_tinyproxy() {
 	local port=$1 conf=/tmp/mprox-bench-tinyproxy.conf
 	cat >"$conf" <<EOF
