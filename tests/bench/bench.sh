@@ -420,21 +420,21 @@ for p in protos:
             if rm is None:
                 unknown.append(label)
             elif rm < target[1]:
-                misses.append(f"{label} {rm:.2f}x < {target[1]}x")
+                misses.append(f"{label} {rm:.3f}x < {target[1]}x")
         elif target and target[0] == "lat":
             tgt = f"<= {target[1]}x, spares <= {target[2]}x"
             for r, t, what in ((rm, target[1], ""), (rs, target[2], " with spares")):
                 if r is None:
                     unknown.append(label + what)
                 elif r > t:
-                    misses.append(f"{label}{what} {r:.2f}x > {t}x")
+                    misses.append(f"{label}{what} {r:.3f}x > {t}x")
         elif target and target[0] == "cps":
             tgt = f">= {target[1]}x, spares too"
             for r, what in ((rm, ""), (rs, " with spares")):
                 if r is None:
                     unknown.append(label + what)
                 elif r < target[1]:
-                    misses.append(f"{label}{what} {r:.2f}x < {target[1]}x")
+                    misses.append(f"{label}{what} {r:.3f}x < {target[1]}x")
         print(f"{label + ' (' + unit + ')':34} {fmt(d, nd):>8} {fmt(a, nd):>8} {fmt(m, nd):>8}"
               f" {fmt(s, nd):>8}   {fmtx(rm):>9} {fmtx(rs):>10}  {tgt}")
     if unknown:
