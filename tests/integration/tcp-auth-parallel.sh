@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib/mprox.sh"
 
 # 20 on the debug kernel: the password checks are the proxy's, not the kernel's.
-parallel=$(mprox_scale 50 20)
+parallel=$(mprox_scale 50 10)
 mprox_case_setup mprox0
 mprox_dmesg_mark
 step "dante with username auth on the proxy host" topo_dante 1081 mproxuser 'pa55:w0rd'

@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
 
-n=$(mprox_scale 1000 200)
+n=$(mprox_scale 1000 100)
 page_max_ms=$(mprox_scale 1000 3000)
 down_max_ms=$(mprox_scale 1000 5000)
 delay_ms=20000
