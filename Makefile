@@ -51,7 +51,13 @@ LIB_SONAME := libmprox.so.0
 LIB_OBJS := libmprox/device.o libmprox/config.o libmprox/status.o libmprox/error.o \
 	libmprox/version.o
 LIB_HEADERS := libmprox/include/mprox.h libmprox/internal.h uapi/linux/mprox.h
-HELPER_OBJS := ip-helper/mprox.o
+HELPER_OBJS := ip-helper/mprox.o ip-helper/cli.o ip-helper/version.o
+HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h
+# The mprox command uses the libraries of its field: json-c for JSON,
+# libnl-route-3 for routing, libnftables for its nftables table.
+HELPER_PKGS := json-c libnl-route-3.0 libnftables
+HELPER_CFLAGS = $(shell pkg-config --cflags $(HELPER_PKGS))
+HELPER_LIBS = $(shell pkg-config --libs $(HELPER_PKGS))
 
 CASES ?=
 FUZZ_TIME ?= 60
@@ -111,11 +117,11 @@ libmprox/mprox.pc: libmprox/mprox.pc.in FORCE
 
 helper: ip-helper/mprox
 
-ip-helper/%.o: ip-helper/%.c $(LIB_HEADERS)
-	$(CC) $(USER_CFLAGS) -c -o $@ $<
+ip-helper/%.o: ip-helper/%.c $(LIB_HEADERS) $(HELPER_HEADERS)
+	$(CC) $(USER_CFLAGS) $(HELPER_CFLAGS) -c -o $@ $<
 
 ip-helper/mprox: $(HELPER_OBJS) libmprox/libmprox.a
-	$(CC) $(USER_CFLAGS) -o $@ $(HELPER_OBJS) libmprox/libmprox.a
+	$(CC) $(USER_CFLAGS) -o $@ $(HELPER_OBJS) libmprox/libmprox.a $(HELPER_LIBS)
 
 # The example programs users copy: built so they never rot.
 EXAMPLES := $(patsubst %.c,%,$(wildcard libmprox/examples/*.c))

@@ -1,51 +1,65 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mprox: command-line control of mprox devices.
- *
- * Subcommands arrive with the features they control; see "mprox help".
+ * mprox: command-line control of mprox devices, in the manner of wg(8) and
+ * ip(8). Global options come before the command; every command takes
+ * --help.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "mprox.h"
+#include "commands.h"
 
-static int cmd_version(void)
-{
-	char mod[64];
-
-	printf("mprox %s\n", mprox_version());
-	if (mprox_module_version(mod, sizeof(mod)) == 0)
-		printf("module %s\n", mod);
-	else if (errno == ENOENT)
-		printf("module not loaded\n");
-	else
-		printf("module version unreadable: %s\n", strerror(errno));
-	return 0;
-}
+static const struct command {
+	const char *name;
+	int (*run)(const struct cli *cli, int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "version", cmd_version, "versions of this tool and of the loaded module" },
+};
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: mprox COMMAND\n"
-		     "\n"
-		     "Commands:\n"
-		     "  version   show the versions of this tool and of the loaded module\n"
-		     "  help      show this text\n");
+	size_t i;
+
+	fprintf(out, "Usage: mprox [-j|--json] [-p|--pretty] COMMAND [ARGS...]\n\nCommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nmprox COMMAND --help shows a command's arguments.\n");
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	struct cli cli = { 0 };
+	size_t i;
+	int arg = 1;
+
+	for (; arg < argc && argv[arg][0] == '-'; arg++) {
+		if (!strcmp(argv[arg], "-j") || !strcmp(argv[arg], "--json")) {
+			cli.json = true;
+		} else if (!strcmp(argv[arg], "-p") || !strcmp(argv[arg], "--pretty")) {
+			cli.pretty = true;
+		} else if (!strcmp(argv[arg], "-h") || !strcmp(argv[arg], "--help")) {
+			usage(stdout);
+			return CLI_OK;
+		} else if (!strcmp(argv[arg], "-V") || !strcmp(argv[arg], "--version")) {
+			return cmd_version(&cli, 1, (char *[]){ "version", NULL });
+		} else {
+			fprintf(stderr, "mprox: unknown option '%s'\n", argv[arg]);
+			usage(stderr);
+			return CLI_USAGE;
+		}
+	}
+	if (arg >= argc) {
 		usage(stderr);
-		return 2;
+		return CLI_USAGE;
 	}
-	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
-		return cmd_version();
-	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help")) {
+	if (!strcmp(argv[arg], "help")) {
 		usage(stdout);
-		return 0;
+		return CLI_OK;
 	}
-	fprintf(stderr, "mprox: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[arg], commands[i].name))
+			return commands[i].run(&cli, argc - arg, argv + arg);
+	fprintf(stderr, "mprox: unknown command '%s'; 'mprox help' lists them.\n", argv[arg]);
+	return CLI_USAGE;
 }

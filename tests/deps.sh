@@ -10,6 +10,9 @@ packages=(
 	# building the module, libmprox and the mprox command
 	build-essential gcc-12 make bc bison flex libelf-dev libssl-dev kmod
 	pkg-config libnl-3-dev libnl-route-3-dev rsync
+	# the mprox command: JSON (the device's document and -j output) and
+	# its nftables table
+	libjson-c-dev libnftables-dev
 	# the debug kernel and checkpatch come from Debian's kernel source
 	linux-source-6.1 cpio xz-utils gzip
 	# the VM harness; pahole (dwarves): Debian's 6.12 headers run it on every

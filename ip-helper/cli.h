@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every subcommand of the mprox command shares: the global options,
+ * exit codes and error reporting.
+ *
+ * A subcommand is "int cmd_NAME(const struct cli *cli, int argc, char
+ * **argv)" with argv[0] its own name; it returns an exit code. Every error
+ * says what to do next, on stderr; output goes to stdout, as a human table
+ * or, with -j, as one JSON document (like "ip -j").
+ */
+#ifndef MPROX_CLI_H
+#define MPROX_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define CLI_OK 0 /* done */
+#define CLI_FAILED 1 /* the operation failed */
+#define CLI_USAGE 2 /* the command line is wrong */
+
+struct cli {
+	bool json; /* -j, --json */
+	bool pretty; /* -p, --pretty: indented JSON */
+};
+
+/* "mprox CMD: <message>" and a hint to CMD's --help; returns CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "mprox: <message>" on stderr; returns CLI_FAILED. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Whether @arg asks for help (-h, --help, help). */
+bool cli_is_help(const char *arg);
+
+/*
+ * Parse a decimal or 0x number in [min, max] from @s. Returns 0, or -1
+ * with errno EINVAL (not a number) or ERANGE.
+ */
+int cli_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+#endif /* MPROX_CLI_H */
