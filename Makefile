@@ -51,8 +51,10 @@ LIB_SONAME := libmprox.so.0
 LIB_OBJS := libmprox/device.o libmprox/config.o libmprox/status.o libmprox/error.o \
 	libmprox/version.o
 LIB_HEADERS := libmprox/include/mprox.h libmprox/internal.h uapi/linux/mprox.h
-HELPER_OBJS := ip-helper/mprox.o ip-helper/cli.o ip-helper/version.o
-HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h
+HELPER_OBJS := ip-helper/mprox.o ip-helper/cli.o ip-helper/version.o ip-helper/devstate.o \
+	ip-helper/device.o ip-helper/show.o ip-helper/conns.o ip-helper/monitor.o \
+	ip-helper/upstream.o ip-helper/url.o
+HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-helper/url.h
 # The mprox command uses the libraries of its field: json-c for JSON,
 # libnl-route-3 for routing, libnftables for its nftables table.
 HELPER_PKGS := json-c libnl-route-3.0 libnftables
@@ -198,8 +200,9 @@ install: all
 	install -m 0644 libmprox/mprox.pc $(DESTDIR)$(PKGCONFIGDIR)/mprox.pc
 	install -m 0644 libmprox/include/mprox.h $(DESTDIR)$(INCLUDEDIR)/mprox.h
 	install -m 0644 uapi/linux/mprox.h $(DESTDIR)$(INCLUDEDIR)/linux/mprox.h
-	install -d $(DESTDIR)$(MANDIR)/man3
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 docs/man/libmprox.3 $(DESTDIR)$(MANDIR)/man3/libmprox.3
+	install -m 0644 docs/man/mprox.8 $(DESTDIR)$(MANDIR)/man8/mprox.8
 
 uninstall:
 	@test -n "$(KVER)" || { echo "uninstall: build first or set KVER=" >&2; exit 1; }
@@ -208,14 +211,15 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mprox $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/libmprox.so $(DESTDIR)$(LIBDIR)/libmprox.a \
 		$(DESTDIR)$(PKGCONFIGDIR)/mprox.pc $(DESTDIR)$(INCLUDEDIR)/mprox.h \
-		$(DESTDIR)$(INCLUDEDIR)/linux/mprox.h $(DESTDIR)$(MANDIR)/man3/libmprox.3
+		$(DESTDIR)$(INCLUDEDIR)/linux/mprox.h $(DESTDIR)$(MANDIR)/man3/libmprox.3 \
+		$(DESTDIR)$(MANDIR)/man8/mprox.8
 
 # ---- demo and benchmark (stock kernel guest) --------------------------------
 # tests/demo/demo.sh and tests/bench/bench.sh run in one stock guest each,
 # through the VM harness; their transcript is printed after the run.
 # deps first, then the build, even under make -j.
 demo: deps
-	@$(MAKE) -s bench-progs
+	@$(MAKE) -s helper
 	@CASE_TIMEOUT=600 tests/vm/run.sh --cases tests/demo --show stock
 
 BENCH_BYTES ?= 100000000

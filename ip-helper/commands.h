@@ -5,6 +5,21 @@
 
 #include "cli.h"
 
+/* device.c: devices and their settings */
+int cmd_add(const struct cli *cli, int argc, char **argv);
+int cmd_del(const struct cli *cli, int argc, char **argv);
+int cmd_set(const struct cli *cli, int argc, char **argv);
+
+/* show.c, conns.c, monitor.c: what a device does */
+int cmd_show(const struct cli *cli, int argc, char **argv);
+int cmd_conns(const struct cli *cli, int argc, char **argv);
+int cmd_monitor(const struct cli *cli, int argc, char **argv);
+
+/* upstream.c: upstreams, and the directives passed through as written */
+int cmd_upstream(const struct cli *cli, int argc, char **argv);
+int cmd_rule(const struct cli *cli, int argc, char **argv);
+int cmd_dns(const struct cli *cli, int argc, char **argv);
+
 /* version.c */
 int cmd_version(const struct cli *cli, int argc, char **argv);
 

@@ -14,6 +14,15 @@ static const struct command {
 	int (*run)(const struct cli *cli, int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "add", cmd_add, "create a persistent device" },
+	{ "del", cmd_del, "delete a device" },
+	{ "show", cmd_show, "devices, upstreams, flows and rates" },
+	{ "set", cmd_set, "set a device's tunable, fwmark or persistence" },
+	{ "upstream", cmd_upstream, "add, delete or list a device's proxy servers" },
+	{ "rule", cmd_rule, "a device's rules (directives passed through)" },
+	{ "dns", cmd_dns, "a device's DNS settings (directives passed through)" },
+	{ "conns", cmd_conns, "a device's live connections" },
+	{ "monitor", cmd_monitor, "stream a device's state changes" },
 	{ "version", cmd_version, "versions of this tool and of the loaded module" },
 };
 

@@ -97,7 +97,7 @@ vm_suite() {
 	tests/vm/run.sh "$@" >"build/$k/check.log" 2>&1 || rc=$?
 	echo "$rc $((SECONDS - start))" >"build/$k/check.rc"
 }
-make -s progs
+make -s progs helper
 rm -f build/stock/check.rc build/debug/check.rc build/6.12/check.rc
 {
 	vm_suite stock

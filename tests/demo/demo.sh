@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../integration/lib/topology.sh"
 trap topo_down EXIT
 
-ctl=$MPROX_TOP/build/bench/mprox-ctl
+MPROX_CMD=$MPROX_TOP/ip-helper/mprox
 SERVER=10.200.2.2
 PROXY=10.200.1.1
 
@@ -22,6 +22,8 @@ say() {
 client() {
 	local rc
 	printf '  client# %s\n' "$*"
+	# "mprox" as typed; the one the tree built is what runs.
+	[ "$1" = mprox ] && set -- "$MPROX_CMD" "${@:2}"
 	topo_ns $TOPO_C "$@" 2>&1 | sed 's/^/  | /'
 	rc=${PIPESTATUS[0]}
 	return "$rc"
@@ -53,9 +55,8 @@ else
 fi
 
 say "Create mprox0 in the client's namespace, give it the proxy, route the server's subnet into it"
-client ip link add mprox0 type mprox &&
-	printf '  client# mprox-ctl mprox0 <<< "upstream add p1 socks5://%s:1080"\n' "$PROXY" &&
-	echo "upstream add p1 socks5://$PROXY:1080" | topo_ns $TOPO_C "$ctl" mprox0 &&
+client mprox add mprox0 &&
+	client mprox upstream add mprox0 p1 "socks5://$PROXY:1080" &&
 	client ip link set mprox0 up &&
 	client ip route add 10.200.2.0/24 dev mprox0 &&
 	client ip route
@@ -108,24 +109,9 @@ fi
 
 say "The device's counters"
 client ip -s link show mprox0
-printf '  client# mprox-ctl mprox0 --status   (its "stats", counters that are 0 left out)\n'
-topo_ns $TOPO_C "$ctl" mprox0 --status 2>&1 | python3 -c '
-import json, sys
-text = sys.stdin.read()
-try:
-    stats = json.loads(text)["stats"]
-except (ValueError, KeyError):
-    print(text)
-    sys.exit()
-for key, value in stats.items():
-    if isinstance(value, dict):
-        shown = " ".join(f"{k}={v}" for k, v in value.items() if v) or "all 0"
-        print(f"{key:12} {shown}")
-    else:
-        print(f"{key:12} {value}")
-' | sed 's/^/  | /'
+client mprox show mprox0
 
 say "Done"
-topo_ns $TOPO_C ip link del mprox0
+client mprox del mprox0
 plan "$tap_n"
 tap_exit

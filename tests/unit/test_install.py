@@ -51,6 +51,7 @@ class Install(unittest.TestCase):
             "usr/lib/libmprox.a",
             "usr/lib/pkgconfig/mprox.pc",
             "usr/share/man/man3/libmprox.3",
+            "usr/share/man/man8/mprox.8",
         ]:
             self.assertIn(f, self.installed)
         self.assertTrue(any(f.endswith("/extra/mprox.ko") for f in self.installed))
@@ -71,6 +72,18 @@ class Install(unittest.TestCase):
                            stderr=subprocess.PIPE, text=True)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("mprox_attach:", r.stderr)
+
+    def test_man_pages_render_without_warnings(self):
+        mandir = os.path.join(self.dest, "usr/share/man")
+        pages = [os.path.join(d, f) for d, _, fs in os.walk(mandir) for f in fs]
+        self.assertGreaterEqual(len(pages), 2)
+        for page in pages:
+            # man -l as a user reads it; groff's warnings go to stderr.
+            r = subprocess.run(["man", "-l", page], env=dict(os.environ, MANWIDTH="80"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(r.returncode, 0, page)
+            self.assertEqual(r.stderr, "", page)
+            self.assertIn("NAME", r.stdout, page)
 
     def test_uninstall_removes_what_install_put_down(self):
         with tempfile.TemporaryDirectory() as dest:

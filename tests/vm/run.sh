@@ -124,7 +124,7 @@ esac
 # Debian's 5.10 headers name gcc-10, which bookworm lacks (pick_cc).
 cc=$(pick_cc "$kdir")
 make -s -C "$TOP_DIR" kmod KDIR="$kdir" KMOD_BUILD="$build/kmod" ${cc:+CC="$cc"} >&2
-make -s -C "$TOP_DIR" progs >&2
+make -s -C "$TOP_DIR" progs helper >&2
 mprox_ko=$build/kmod/driver/mprox.ko
 mprox_test_ko=$build/kmod/driver/mprox-test.ko
 [ -f "$mprox_test_ko" ] || mprox_test_ko=""

@@ -84,6 +84,8 @@
 MPROX_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MPROX_CONFIG=${MPROX_PROGS:-$MPROX_LIB/../../../build/progs}/mprox-config
 MPROX_NETUTIL=$MPROX_LIB/netutil.py
+# The mprox command, as built in the tree (tests/vm/run.sh builds it).
+MPROX_CMD=${MPROX_TOP:-$MPROX_LIB/../../..}/ip-helper/mprox
 
 mprox_load() {
 	[ -e /sys/module/mprox ] || insmod "$MPROX_KO"
