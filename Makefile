@@ -53,8 +53,10 @@ LIB_OBJS := libmprox/device.o libmprox/config.o libmprox/status.o libmprox/error
 LIB_HEADERS := libmprox/include/mprox.h libmprox/internal.h uapi/linux/mprox.h
 HELPER_OBJS := ip-helper/mprox.o ip-helper/cli.o ip-helper/version.o ip-helper/devstate.o \
 	ip-helper/device.o ip-helper/show.o ip-helper/conns.o ip-helper/monitor.o \
-	ip-helper/upstream.o ip-helper/url.o
-HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-helper/url.h
+	ip-helper/upstream.o ip-helper/url.o ip-helper/route.o ip-helper/rtnl_rules.o \
+	ip-helper/nft.o
+HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-helper/url.h \
+	ip-helper/rtnl_rules.h ip-helper/nft.h
 # The mprox command uses the libraries of its field: json-c for JSON,
 # libnl-route-3 for routing, libnftables for its nftables table.
 HELPER_PKGS := json-c libnl-route-3.0 libnftables

@@ -23,4 +23,7 @@ int cmd_dns(const struct cli *cli, int argc, char **argv);
 /* version.c */
 int cmd_version(const struct cli *cli, int argc, char **argv);
 
+/* route.c */
+int cmd_route(const struct cli *cli, int argc, char **argv);
+
 #endif /* MPROX_COMMANDS_H */

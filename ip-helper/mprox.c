@@ -24,6 +24,7 @@ static const struct command {
 	{ "conns", cmd_conns, "a device's live connections" },
 	{ "monitor", cmd_monitor, "stream a device's state changes" },
 	{ "version", cmd_version, "versions of this tool and of the loaded module" },
+	{ "route", cmd_route, "policy routing into a device, or --off to undo it" },
 };
 
 static void usage(FILE *out)

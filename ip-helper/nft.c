@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The nftables table of "mprox route", through libnftables (nft.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <nftables/libnftables.h>
+
+#include "nft.h"
+
+#define NFT_TABLE "inet mprox"
+
+static const char *const chain_prefixes[] = { "route-", "pre-", "post-" };
+#define NCHAINS (sizeof(chain_prefixes) / sizeof(chain_prefixes[0]))
+
+static struct nft_ctx *ctx_new(bool json)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (!ctx) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (json)
+		nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
+	if (nft_ctx_buffer_output(ctx) || nft_ctx_buffer_error(ctx)) {
+		nft_ctx_free(ctx);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return ctx;
+}
+
+/* nft's first error line into @err, without its "Error: ". */
+static void copy_error(struct nft_ctx *ctx, char *err, size_t errlen)
+{
+	const char *e = nft_ctx_get_error_buffer(ctx);
+	size_t n;
+
+	if (!errlen)
+		return;
+	if (!e || !*e)
+		e = "nftables refused the change";
+	if (!strncmp(e, "Error: ", 7))
+		e += 7;
+	n = strcspn(e, "\n");
+	if (n >= errlen)
+		n = errlen - 1;
+	memcpy(err, e, n);
+	err[n] = '\0';
+}
+
+/* Run @cmds as one transaction. */
+static int run(const char *cmds, char *err, size_t errlen)
+{
+	struct nft_ctx *ctx = ctx_new(false);
+	int ret;
+
+	if (!ctx)
+		return -1;
+	ret = nft_run_cmd_from_buffer(ctx, cmds);
+	if (ret) {
+		copy_error(ctx, err, errlen);
+		const char *e = nft_ctx_get_error_buffer(ctx);
+
+		/* libnftables keeps the kernel's errno to itself. */
+		errno = e && strstr(e, "No such file") ? ENOENT : EINVAL;
+	}
+	nft_ctx_free(ctx);
+	return ret ? -1 : 0;
+}
+
+int mprox_nft_add(const struct nft_spec *s, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	if (!s->has_gid && !s->cgroup && !s->all)
+		return 0;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -1;
+	fprintf(f, "add table " NFT_TABLE "\n");
+	if (s->has_gid || s->cgroup) {
+		fprintf(f,
+			"add chain " NFT_TABLE " \"route-%s\" "
+			"{ type route hook output priority mangle; policy accept; }\n",
+			s->dev);
+		if (s->has_gid)
+			fprintf(f,
+				"add rule " NFT_TABLE " \"route-%s\" meta mark != 0x%x "
+				"meta skgid %u meta mark set 0x%x\n",
+				s->dev, s->driver_mark, s->gid, s->mark);
+		if (s->cgroup) {
+			unsigned int level = 1;
+			const char *p;
+
+			for (p = s->cgroup; *p; p++)
+				level += *p == '/';
+			fprintf(f,
+				"add rule " NFT_TABLE " \"route-%s\" meta mark != 0x%x "
+				"socket cgroupv2 level %u \"%s\" meta mark set 0x%x\n",
+				s->dev, s->driver_mark, level, s->cgroup, s->mark);
+		}
+	}
+	if (s->all) {
+		fprintf(f,
+			"add chain " NFT_TABLE " \"post-%s\" "
+			"{ type filter hook postrouting priority mangle; policy accept; }\n"
+			"add rule " NFT_TABLE " \"post-%s\" meta l4proto tcp meta mark 0x%x "
+			"ct mark set meta mark\n"
+			"add chain " NFT_TABLE " \"pre-%s\" "
+			"{ type filter hook prerouting priority mangle; policy accept; }\n"
+			"add rule " NFT_TABLE " \"pre-%s\" meta l4proto tcp ct mark 0x%x "
+			"meta mark set ct mark\n",
+			s->dev, s->dev, s->driver_mark, s->dev, s->dev, s->driver_mark);
+	}
+	if (fclose(f)) {
+		free(buf);
+		return -1;
+	}
+	ret = run(buf, err, errlen);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Which of @dev's chains exist (bit i: chain_prefixes[i]), and how many
+ * objects the table holds besides those and itself. No table: 0 and 0.
+ */
+static int scan(const char *dev, unsigned int *mine, unsigned int *others, char *err, size_t errlen)
+{
+	struct nft_ctx *ctx = ctx_new(true);
+	struct json_object *doc, *items;
+	size_t i, n;
+
+	*mine = *others = 0;
+	if (!ctx)
+		return -1;
+	if (nft_run_cmd_from_buffer(ctx, "list tables inet")) {
+		copy_error(ctx, err, errlen);
+		nft_ctx_free(ctx);
+		errno = EIO;
+		return -1;
+	}
+	if (!strstr(nft_ctx_get_output_buffer(ctx), "\"mprox\"")) {
+		nft_ctx_free(ctx);
+		return 0;
+	}
+	nft_ctx_free(ctx);
+	ctx = ctx_new(true);
+	if (!ctx)
+		return -1;
+	if (nft_run_cmd_from_buffer(ctx, "list table " NFT_TABLE)) {
+		copy_error(ctx, err, errlen);
+		nft_ctx_free(ctx);
+		errno = EIO;
+		return -1;
+	}
+	doc = json_tokener_parse(nft_ctx_get_output_buffer(ctx));
+	nft_ctx_free(ctx);
+	if (!doc || !json_object_object_get_ex(doc, "nftables", &items) ||
+	    !json_object_is_type(items, json_type_array)) {
+		json_object_put(doc);
+		snprintf(err, errlen, "cannot read nft's JSON listing of table " NFT_TABLE);
+		errno = EIO;
+		return -1;
+	}
+	n = json_object_array_length(items);
+	for (i = 0; i < n; i++) {
+		struct json_object *it = json_object_array_get_idx(items, i), *obj, *name;
+		size_t k;
+		bool ours = false;
+
+		if (json_object_object_get_ex(it, "metainfo", NULL) ||
+		    json_object_object_get_ex(it, "table", NULL))
+			continue;
+		if (json_object_object_get_ex(it, "rule", &obj)) {
+			if (!json_object_object_get_ex(obj, "chain", &name))
+				continue;
+		} else if (json_object_object_get_ex(it, "chain", &obj)) {
+			if (!json_object_object_get_ex(obj, "name", &name))
+				continue;
+		} else {
+			(*others)++;
+			continue;
+		}
+		for (k = 0; k < NCHAINS; k++) {
+			const char *s = json_object_get_string(name);
+			size_t pl = strlen(chain_prefixes[k]);
+
+			if (!strncmp(s, chain_prefixes[k], pl) && !strcmp(s + pl, dev)) {
+				ours = true;
+				if (json_object_object_get_ex(it, "chain", NULL))
+					*mine |= 1u << k;
+			}
+		}
+		if (!ours && json_object_object_get_ex(it, "chain", NULL))
+			(*others)++;
+	}
+	json_object_put(doc);
+	return 0;
+}
+
+int mprox_nft_count(const char *dev, unsigned int *count, char *err, size_t errlen)
+{
+	unsigned int mine, others;
+
+	if (scan(dev, &mine, &others, err, errlen))
+		return -1;
+	*count = (unsigned int)__builtin_popcount(mine);
+	return 0;
+}
+
+int mprox_nft_remove(const char *dev, unsigned int *removed, char *err, size_t errlen)
+{
+	unsigned int mine, others;
+	char *buf = NULL;
+	size_t len = 0, k;
+	FILE *f;
+	int ret;
+
+	*removed = 0;
+	if (scan(dev, &mine, &others, err, errlen))
+		return -1;
+	if (!mine)
+		return 0;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -1;
+	if (!others) {
+		fprintf(f, "delete table " NFT_TABLE "\n");
+	} else {
+		for (k = 0; k < NCHAINS; k++)
+			if (mine & (1u << k))
+				fprintf(f,
+					"flush chain " NFT_TABLE " \"%s%s\"\n"
+					"delete chain " NFT_TABLE " \"%s%s\"\n",
+					chain_prefixes[k], dev, chain_prefixes[k], dev);
+	}
+	if (fclose(f)) {
+		free(buf);
+		return -1;
+	}
+	ret = run(buf, err, errlen);
+	free(buf);
+	if (!ret)
+		*removed = (unsigned int)__builtin_popcount(mine);
+	return ret;
+}

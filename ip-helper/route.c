@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mprox route NAME [--uid RANGE] [--gid GID] [--cgroup PATH]
+ *                  [--fwmark MARK[/MASK]] [--all] [--exclude CIDR]...
+ * mprox route NAME --off
+ *
+ * Policy routing into an mprox device in one step, undone in one step.
+ *
+ * Numbers. The device with interface index I gets table and mark
+ * ROUTE_BASE + I (0x6d700000 + I: "mp" and the index, 1835008000 + I in
+ * decimal), one number for both, as wg-quick does. Before anything is
+ * added, "route" checks that no rule, route or nft chain already uses that
+ * number; one that mprox did not make is someone else's, and route stops.
+ * Rule priorities are fixed, per family:
+ *   10600  to CIDR lookup main                       (--exclude)
+ *   10610  uidrange / fwmark ... lookup TABLE        (--uid, --fwmark,
+ *                                                     --gid and --cgroup
+ *                                                     through the mark)
+ *   10620  lookup main suppress_prefixlength 0       (--all)
+ *   10630  not fwmark DRIVERMARK lookup TABLE        (--all)
+ * Every rule and route carries protocol 109; those that look up main carry
+ * the label "fwmark TABLE/0" (mask 0 matches every packet), so "--off"
+ * finds exactly this device's objects in the kernel (rtnl_rules.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "commands.h"
+#include "mprox.h"
+#include "nft.h"
+#include "rtnl_rules.h"
+
+#define ROUTE_BASE 0x6d700000u
+#define ROUTE_MAX_IFINDEX 0xfffff
+#define PRIO_EXCLUDE 10600
+#define PRIO_SELECT 10610
+#define PRIO_SUPPRESS 10620
+#define PRIO_ALL 10630
+#define MAX_EXCLUDES 64
+/* The rules one invocation can add: per family, excludes and 5 more. */
+#define MAX_RULES (MAX_EXCLUDES + 2 * 5)
+/* The mark "route --all" gives a device whose fwmark is 0 (the driver's default). */
+#define DEFAULT_DRIVER_MARK 0x6d70u
+#define SRC_VALID_MARK "/proc/sys/net/ipv4/conf/all/src_valid_mark"
+
+struct cidr {
+	int family;
+	unsigned char addr[16];
+	unsigned int len;
+};
+
+struct route_args {
+	const char *dev;
+	bool off, all, has_uid, has_gid, has_fwmark;
+	uint32_t uid_lo, uid_hi, gid, fwmark, fwmask;
+	const char *cgroup; /* as given */
+	char cgpath[256]; /* below the cgroup2 root, no leading or trailing '/' */
+	struct cidr excl[MAX_EXCLUDES];
+	size_t nexcl;
+};
+
+struct route_plan {
+	uint32_t table; /* also the mark of --gid and --cgroup */
+	int ifindex;
+	uint32_t driver_mark;
+	struct rr_rule rules[MAX_RULES];
+	size_t nrules;
+	struct nft_spec nft;
+};
+
+static void help(void)
+{
+	printf("Usage: mprox route NAME [--uid RANGE] [--gid GID] [--cgroup PATH]\n"
+	       "                        [--fwmark MARK[/MASK]] [--all] [--exclude CIDR]...\n"
+	       "       mprox route NAME --off\n"
+	       "\n"
+	       "Sends traffic into the mprox device NAME by policy routing, IPv4 and IPv6:\n"
+	       "  --uid RANGE        sockets of these users (UID or FIRST-LAST)\n"
+	       "  --gid GID          sockets of this group (an nftables mark)\n"
+	       "  --cgroup PATH      sockets of this cgroup v2 (as in /proc/PID/cgroup;\n"
+	       "                     an nftables mark)\n"
+	       "  --fwmark MARK[/MASK] packets carrying this firewall mark\n"
+	       "  --all              everything but the device's own connections to its\n"
+	       "                     proxies, local and on-link destinations (wg-quick's\n"
+	       "                     technique); sets the device's fwmark when it has none\n"
+	       "  --exclude CIDR     these destinations go direct (repeatable)\n"
+	       "  --off              remove what 'mprox route NAME' added, nothing else\n"
+	       "\n"
+	       "The device with interface index I gets routing table and mark 0x6d700000+I;\n"
+	       "rules at priorities 10600 (--exclude), 10610 (selectors), 10620 and 10630\n"
+	       "(--all), protocol 109. With -j, what was installed is printed as JSON.\n");
+}
+
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+	const char *p;
+
+	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (p = s; *p; p++)
+		if (*p <= ' ' || *p > '~' || *p == '/' || *p == ':' || *p == '"' || *p == '\\')
+			return false;
+	return true;
+}
+
+static int parse_u32(const char *s, unsigned long min, unsigned long max, uint32_t *out)
+{
+	unsigned long v;
+
+	if (cli_parse_ulong(s, min, max, &v))
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_uid(const char *s, struct route_args *a)
+{
+	char buf[32], *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	if (parse_u32(buf, 0, 0xfffffffe, &a->uid_lo))
+		return -1;
+	a->uid_hi = a->uid_lo;
+	if (dash && parse_u32(dash + 1, a->uid_lo, 0xfffffffe, &a->uid_hi))
+		return -1;
+	return 0;
+}
+
+static int parse_fwmark(const char *s, struct route_args *a)
+{
+	char buf[32], *slash;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (parse_u32(buf, 1, 0xffffffff, &a->fwmark))
+		return -1;
+	a->fwmask = 0xffffffff;
+	if (slash && parse_u32(slash + 1, 1, 0xffffffff, &a->fwmask))
+		return -1;
+	return (a->fwmark & ~a->fwmask) ? -1 : 0;
+}
+
+/* A network in CIDR notation with no host bits set. */
+static int parse_cidr(const char *s, struct cidr *c, char *hint, size_t hintlen)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash;
+	unsigned long len;
+	unsigned int i, max;
+
+	*hint = '\0';
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, buf, c->addr) == 1)
+		c->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, c->addr) == 1)
+		c->family = AF_INET6;
+	else
+		return -1;
+	max = c->family == AF_INET ? 32 : 128;
+	if (!slash)
+		len = max;
+	else if (cli_parse_ulong(slash + 1, 0, max, &len) || (slash[1] == '0' && slash[2]))
+		return -1;
+	c->len = (unsigned int)len;
+	for (i = c->len; i < max; i++) {
+		if (c->addr[i / 8] & (0x80 >> (i % 8))) {
+			unsigned char net[16];
+			char txt[INET6_ADDRSTRLEN];
+
+			memcpy(net, c->addr, sizeof(net));
+			for (; i < max; i++)
+				net[i / 8] &= (unsigned char)~(0x80 >> (i % 8));
+			inet_ntop(c->family, net, txt, sizeof(txt));
+			snprintf(hint, hintlen, " (host bits set: did you mean %s/%u?)", txt,
+				 c->len);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* PATH of --cgroup into a->cgpath: relative to the cgroup2 root. */
+static int parse_cgroup(const char *s, struct route_args *a)
+{
+	const char *p = s, *end;
+	size_t n;
+
+	while (*p == '/')
+		p++;
+	end = p + strlen(p);
+	while (end > p && end[-1] == '/')
+		end--;
+	n = (size_t)(end - p);
+	if (!n || n >= sizeof(a->cgpath))
+		return -1;
+	memcpy(a->cgpath, p, n);
+	a->cgpath[n] = '\0';
+	for (p = a->cgpath; *p; p++)
+		if (*p < ' ' || *p > '~' || *p == '"' || *p == '\\' || (p[0] == '/' && p[1] == '/'))
+			return -1;
+	if (!strcmp(a->cgpath, "..") || !strncmp(a->cgpath, "../", 3) ||
+	    strstr(a->cgpath, "/../") || (n >= 3 && !strcmp(a->cgpath + n - 3, "/..")))
+		return -1;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct route_args *a)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	if (argc < 2)
+		return cli_usage("route", "missing the device NAME");
+	if (argv[1][0] == '-')
+		return cli_usage("route", "the device NAME comes first, before '%s'", argv[1]);
+	if (!valid_ifname(argv[1]))
+		return cli_usage("route",
+				 "'%s' is not an interface name (1-15 characters, no "
+				 "'/', ':', quotes or spaces)",
+				 argv[1]);
+	a->dev = argv[1];
+	for (i = 2; i < argc; i++) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		bool takes = strcmp(opt, "--all") && strcmp(opt, "--off");
+
+		if (cli_is_help(opt))
+			return cli_usage("route", "--help goes alone: 'mprox route --help'");
+		if (takes &&
+		    (!strcmp(opt, "--uid") || !strcmp(opt, "--gid") || !strcmp(opt, "--cgroup") ||
+		     !strcmp(opt, "--fwmark") || !strcmp(opt, "--exclude"))) {
+			if (!val)
+				return cli_usage("route", "%s needs a value", opt);
+			i++;
+		}
+		if (!strcmp(opt, "--off")) {
+			a->off = true;
+		} else if (!strcmp(opt, "--all")) {
+			if (a->all)
+				return cli_usage("route", "--all given twice");
+			a->all = true;
+		} else if (!strcmp(opt, "--uid")) {
+			if (a->has_uid)
+				return cli_usage("route", "--uid given twice; one RANGE "
+							  "(FIRST-LAST) covers several users");
+			if (parse_uid(val, a))
+				return cli_usage("route",
+						 "--uid '%s': want UID or FIRST-LAST, "
+						 "0-4294967294, FIRST <= LAST",
+						 val);
+			a->has_uid = true;
+		} else if (!strcmp(opt, "--gid")) {
+			if (a->has_gid)
+				return cli_usage("route", "--gid given twice");
+			if (parse_u32(val, 0, 0xfffffffe, &a->gid))
+				return cli_usage("route", "--gid '%s': want a number, 0-4294967294",
+						 val);
+			a->has_gid = true;
+		} else if (!strcmp(opt, "--cgroup")) {
+			if (a->cgroup)
+				return cli_usage("route", "--cgroup given twice");
+			if (parse_cgroup(val, a))
+				return cli_usage("route",
+						 "--cgroup '%s': want a cgroup v2 path as "
+						 "in /proc/PID/cgroup (/a/b), printable, no "
+						 "quotes, backslashes or '..'",
+						 val);
+			a->cgroup = val;
+		} else if (!strcmp(opt, "--fwmark")) {
+			if (a->has_fwmark)
+				return cli_usage("route", "--fwmark given twice");
+			if (parse_fwmark(val, a))
+				return cli_usage("route",
+						 "--fwmark '%s': want MARK or MARK/MASK, "
+						 "1-0xffffffff each, MARK within MASK",
+						 val);
+			a->has_fwmark = true;
+		} else if (!strcmp(opt, "--exclude")) {
+			char hint[96];
+
+			if (a->nexcl == MAX_EXCLUDES)
+				return cli_usage("route", "at most %d --exclude", MAX_EXCLUDES);
+			if (parse_cidr(val, &a->excl[a->nexcl], hint, sizeof(hint)))
+				return cli_usage("route",
+						 "--exclude '%s': want an IPv4 or IPv6 "
+						 "network, ADDRESS[/PREFIXLEN]%s",
+						 val, hint);
+			a->nexcl++;
+		} else {
+			return cli_usage("route", "unknown argument '%s'", opt);
+		}
+	}
+	if (a->off &&
+	    (a->all || a->has_uid || a->has_gid || a->cgroup || a->has_fwmark || a->nexcl))
+		return cli_usage("route",
+				 "--off takes no other option: it removes all that "
+				 "'mprox route %s' added",
+				 a->dev);
+	if (!a->off && !(a->all || a->has_uid || a->has_gid || a->cgroup || a->has_fwmark))
+		return cli_usage("route", "say what to route: --uid, --gid, --cgroup, --fwmark "
+					  "or --all (or --off to undo)");
+	return CLI_OK;
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "inet" : "inet6";
+}
+
+/* The rule as ip-rule(8) shows it, without the priority. */
+static void rule_text(const struct rr_rule *r, char *buf, size_t len)
+{
+	char dst[INET6_ADDRSTRLEN] = "";
+	char table[16];
+	int n = 0;
+
+	if (r->has_dst)
+		inet_ntop(r->family, &r->dst, dst, sizeof(dst));
+	if (r->table == 254)
+		strcpy(table, "main");
+	else
+		snprintf(table, sizeof(table), "%u", r->table);
+	n += snprintf(buf + n, len - (size_t)n, "%s", r->invert ? "not " : "");
+	n += snprintf(buf + n, len - (size_t)n, "from all");
+	if (r->has_dst)
+		n += snprintf(buf + n, len - (size_t)n, " to %s/%u", dst, r->dst_len);
+	if (r->has_mark && r->mask == 0xffffffff)
+		n += snprintf(buf + n, len - (size_t)n, " fwmark 0x%x", r->mark);
+	else if (r->has_mark)
+		n += snprintf(buf + n, len - (size_t)n, " fwmark 0x%x/0x%x", r->mark, r->mask);
+	if (r->has_uid)
+		n += snprintf(buf + n, len - (size_t)n, " uidrange %u-%u", r->uid_lo, r->uid_hi);
+	n += snprintf(buf + n, len - (size_t)n, " lookup %s", table);
+	if (r->suppress_prefixlen >= 0)
+		snprintf(buf + n, len - (size_t)n, " suppress_prefixlength %d",
+			 r->suppress_prefixlen);
+}
+
+static struct rr_rule *plan_rule(struct route_plan *p, int family, uint32_t prio, uint32_t table)
+{
+	struct rr_rule *r = &p->rules[p->nrules++];
+
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	r->prio = prio;
+	r->table = table;
+	r->suppress_prefixlen = -1;
+	return r;
+}
+
+static void plan_rules(const struct route_args *a, struct route_plan *p)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	size_t f, i;
+
+	for (f = 0; f < 2; f++) {
+		int fam = families[f];
+		struct rr_rule *r;
+
+		for (i = 0; i < a->nexcl; i++) {
+			if (a->excl[i].family != fam)
+				continue;
+			r = plan_rule(p, fam, PRIO_EXCLUDE, 254);
+			r->has_dst = true;
+			memcpy(&r->dst, a->excl[i].addr, sizeof(r->dst));
+			r->dst_len = a->excl[i].len;
+			r->has_mark = true; /* the label */
+			r->mark = p->table;
+			r->mask = 0;
+		}
+		if (a->has_uid) {
+			r = plan_rule(p, fam, PRIO_SELECT, p->table);
+			r->has_uid = true;
+			r->uid_lo = a->uid_lo;
+			r->uid_hi = a->uid_hi;
+		}
+		if (a->has_fwmark) {
+			r = plan_rule(p, fam, PRIO_SELECT, p->table);
+			r->has_mark = true;
+			r->mark = a->fwmark;
+			r->mask = a->fwmask;
+		}
+		if (a->has_gid || a->cgroup) {
+			r = plan_rule(p, fam, PRIO_SELECT, p->table);
+			r->has_mark = true;
+			r->mark = p->table;
+			r->mask = 0xffffffff;
+		}
+		if (a->all) {
+			r = plan_rule(p, fam, PRIO_SUPPRESS, 254);
+			r->suppress_prefixlen = 0;
+			r->has_mark = true; /* the label */
+			r->mark = p->table;
+			r->mask = 0;
+			r = plan_rule(p, fam, PRIO_ALL, p->table);
+			r->invert = true;
+			r->has_mark = true;
+			r->mark = p->driver_mark;
+			r->mask = 0xffffffff;
+		}
+	}
+}
+
+/* config.fwmark of the device's JSON document. */
+static int device_fwmark(int fd, uint32_t *mark)
+{
+	char *doc = mprox_status_json(fd);
+	struct json_object *o, *cfg, *fw;
+	int ret = -1;
+
+	if (!doc)
+		return -1;
+	o = json_tokener_parse(doc);
+	free(doc);
+	if (o && json_object_object_get_ex(o, "config", &cfg) &&
+	    json_object_object_get_ex(cfg, "fwmark", &fw)) {
+		*mark = (uint32_t)json_object_get_int64(fw);
+		ret = 0;
+	} else {
+		errno = EPROTO;
+	}
+	json_object_put(o);
+	return ret;
+}
+
+/* What an mprox_attach() failure means, and what to do. */
+static int attach_failed(const char *dev)
+{
+	if (errno == ENODEV)
+		return cli_fail("no mprox device %s; create it with 'mprox add %s'", dev, dev);
+	if (errno == EPERM || errno == EACCES)
+		return cli_fail("%s: %s; run as root (CAP_NET_ADMIN)", dev, strerror(errno));
+	if (errno == ENOENT)
+		return cli_fail("%s: the mprox module is not loaded; 'modprobe mprox'", dev);
+	return cli_fail("%s: cannot attach: %s", dev, mprox_strerror(errno));
+}
+
+static json_object *rule_json(const struct rr_rule *r)
+{
+	json_object *o = json_object_new_object();
+	char text[200];
+
+	rule_text(r, text, sizeof(text));
+	json_object_object_add(o, "family", json_object_new_string(family_name(r->family)));
+	json_object_object_add(o, "priority", json_object_new_int64(r->prio));
+	json_object_object_add(o, "rule", json_object_new_string(text));
+	return o;
+}
+
+static void print_json(const struct cli *cli, json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, cli->pretty ? JSON_C_TO_STRING_PRETTY
+							   : JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+struct route_done {
+	bool route4, route6;
+	size_t rules; /* p->rules[0..rules) were added */
+	bool fwmark_set, src_valid_mark_set;
+};
+
+static void undo(struct nl_sock *sk, const struct route_plan *p, const char *dev,
+		 struct route_done *d)
+{
+	while (d->rules) {
+		const struct rr_rule *r = &p->rules[--d->rules];
+
+		if (rr_rule_del(sk, r)) {
+			char text[200];
+
+			rule_text(r, text, sizeof(text));
+			fprintf(stderr,
+				"mprox: could not remove rule %u %s again: %s; "
+				"'mprox route %s --off' removes it\n",
+				r->prio, text, strerror(errno), dev);
+		}
+	}
+	if (d->route6 && rr_default_del(sk, AF_INET6, p->table, p->ifindex))
+		fprintf(stderr, "mprox: could not remove the IPv6 route of table %u: %s\n",
+			p->table, strerror(errno));
+	if (d->route4 && rr_default_del(sk, AF_INET, p->table, p->ifindex))
+		fprintf(stderr, "mprox: could not remove the IPv4 route of table %u: %s\n",
+			p->table, strerror(errno));
+	d->route4 = d->route6 = false;
+}
+
+static int install(const struct cli *cli, const struct route_args *a, int fd, struct nl_sock *sk,
+		   struct route_plan *p, bool fwmark_unset)
+{
+	struct route_done d = { 0 };
+	char nfterr[256] = "";
+	size_t i;
+	int ret;
+
+	if (fwmark_unset) {
+		char line[32];
+
+		snprintf(line, sizeof(line), "fwmark %u\n", p->driver_mark);
+		if (mprox_apply(fd, line))
+			return cli_fail("%s: cannot set fwmark 0x%x on the device: %s", a->dev,
+					p->driver_mark, mprox_strerror(errno));
+		d.fwmark_set = true;
+		fprintf(stderr,
+			"mprox: %s had no fwmark; set it to 0x%x so that its own connections "
+			"stay out of it\n",
+			a->dev, p->driver_mark);
+	}
+	if (rr_default_add(sk, AF_INET, p->table, p->ifindex)) {
+		ret = cli_fail("%s: cannot add 'default dev %s table %u': %s", a->dev, a->dev,
+			       p->table, strerror(errno));
+		goto fail;
+	}
+	d.route4 = true;
+	if (rr_default_add(sk, AF_INET6, p->table, p->ifindex)) {
+		ret = cli_fail("%s: cannot add IPv6 'default dev %s table %u': %s; is IPv6 "
+			       "disabled on %s?",
+			       a->dev, a->dev, p->table, strerror(errno), a->dev);
+		goto fail;
+	}
+	d.route6 = true;
+	for (i = 0; i < p->nrules; i++) {
+		if (rr_rule_add(sk, &p->rules[i])) {
+			char text[200];
+
+			rule_text(&p->rules[i], text, sizeof(text));
+			ret = cli_fail("%s: cannot add %s rule %u '%s': %s", a->dev,
+				       family_name(p->rules[i].family), p->rules[i].prio, text,
+				       strerror(errno));
+			goto fail;
+		}
+		d.rules++;
+	}
+	if (mprox_nft_add(&p->nft, nfterr, sizeof(nfterr))) {
+		if (a->cgroup && strstr(nfterr, "cgroup"))
+			ret = cli_fail("%s: nftables: %s; is '%s' a cgroup under /sys/fs/cgroup? "
+				       "Create it or give an existing one",
+				       a->dev, nfterr, a->cgroup);
+		else
+			ret = cli_fail("%s: nftables refused table inet mprox: %s; is nf_tables "
+				       "available ('modprobe nf_tables')?",
+				       a->dev, nfterr);
+		goto fail;
+	}
+	if (a->all) {
+		/* wg-quick's src_valid_mark: replies keep the driver's mark (nft.h). */
+		int sfd = open(SRC_VALID_MARK, O_RDWR | O_CLOEXEC);
+		char v = '0';
+
+		if (sfd >= 0 && pread(sfd, &v, 1, 0) == 1 && v == '0' &&
+		    pwrite(sfd, "1\n", 2, 0) == 2)
+			d.src_valid_mark_set = true;
+		if (sfd >= 0)
+			close(sfd);
+	}
+
+	if (cli->json) {
+		json_object *o = json_object_new_object(), *rules = json_object_new_array();
+		json_object *routes = json_object_new_array(), *chains = json_object_new_array();
+		static const int fams[] = { AF_INET, AF_INET6 };
+		char dst[40];
+
+		json_object_object_add(o, "dev", json_object_new_string(a->dev));
+		json_object_object_add(o, "ifindex", json_object_new_int(p->ifindex));
+		json_object_object_add(o, "table", json_object_new_int64(p->table));
+		json_object_object_add(o, "mark", json_object_new_int64(p->table));
+		json_object_object_add(o, "fwmark", json_object_new_int64(p->driver_mark));
+		json_object_object_add(o, "fwmark_set", json_object_new_boolean(d.fwmark_set));
+		for (i = 0; i < p->nrules; i++)
+			json_object_array_add(rules, rule_json(&p->rules[i]));
+		json_object_object_add(o, "rules", rules);
+		for (i = 0; i < 2; i++) {
+			json_object *r = json_object_new_object();
+
+			snprintf(dst, sizeof(dst), "default dev %s table %u", a->dev, p->table);
+			json_object_object_add(r, "family",
+					       json_object_new_string(family_name(fams[i])));
+			json_object_object_add(r, "route", json_object_new_string(dst));
+			json_object_array_add(routes, r);
+		}
+		json_object_object_add(o, "routes", routes);
+		if (a->has_gid || a->cgroup) {
+			snprintf(dst, sizeof(dst), "route-%s", a->dev);
+			json_object_array_add(chains, json_object_new_string(dst));
+		}
+		if (a->all) {
+			snprintf(dst, sizeof(dst), "pre-%s", a->dev);
+			json_object_array_add(chains, json_object_new_string(dst));
+			snprintf(dst, sizeof(dst), "post-%s", a->dev);
+			json_object_array_add(chains, json_object_new_string(dst));
+		}
+		json_object_object_add(o, "nft_table", json_object_new_string("inet mprox"));
+		json_object_object_add(o, "nft_chains", chains);
+		json_object_object_add(o, "src_valid_mark_set",
+				       json_object_new_boolean(d.src_valid_mark_set));
+		print_json(cli, o);
+		return CLI_OK;
+	}
+	printf("%s: table %u, mark 0x%x, the device's own fwmark 0x%x\n", a->dev, p->table,
+	       p->table, p->driver_mark);
+	for (i = 0; i < p->nrules; i++) {
+		char text[200];
+
+		rule_text(&p->rules[i], text, sizeof(text));
+		printf("rule   %-5s %u: %s proto 109\n", family_name(p->rules[i].family),
+		       p->rules[i].prio, text);
+	}
+	printf("route  inet  default dev %s table %u proto 109\n", a->dev, p->table);
+	printf("route  inet6 default dev %s table %u proto 109\n", a->dev, p->table);
+	if (a->has_gid || a->cgroup)
+		printf("nft    table inet mprox chain route-%s: marks 0x%x\n", a->dev, p->table);
+	if (a->all)
+		printf("nft    table inet mprox chains pre-%s, post-%s: the device's mark "
+		       "follows its connections\n",
+		       a->dev, a->dev);
+	if (d.src_valid_mark_set)
+		printf("sysctl net.ipv4.conf.all.src_valid_mark=1 (as wg-quick; --off leaves "
+		       "it)\n");
+	return CLI_OK;
+
+fail:
+	undo(sk, p, a->dev, &d);
+	if (d.fwmark_set)
+		fprintf(stderr, "mprox: %s keeps fwmark 0x%x (harmless)\n", a->dev, p->driver_mark);
+	fprintf(stderr, "mprox: nothing was changed by this 'mprox route %s'\n", a->dev);
+	return ret;
+}
+
+static int remove_all(const struct cli *cli, const struct route_args *a, struct nl_sock *sk,
+		      uint32_t table)
+{
+	unsigned int rules = 0, routes = 0, chains = 0;
+	char nfterr[256] = "";
+	int ret = CLI_OK;
+
+	if (rr_remove(sk, table, &rules, &routes))
+		ret = cli_fail("%s: could not remove every rule and route of table %u: %s; run "
+			       "'mprox route %s --off' again",
+			       a->dev, table, strerror(errno), a->dev);
+	if (mprox_nft_remove(a->dev, &chains, nfterr, sizeof(nfterr)))
+		ret = cli_fail("%s: could not remove its chains from table inet mprox: %s; run "
+			       "'mprox route %s --off' again",
+			       a->dev, nfterr, a->dev);
+	if (cli->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "dev", json_object_new_string(a->dev));
+		json_object_object_add(o, "table", json_object_new_int64(table));
+		json_object_object_add(o, "removed_rules", json_object_new_int(rules));
+		json_object_object_add(o, "removed_routes", json_object_new_int(routes));
+		json_object_object_add(o, "removed_nft_chains", json_object_new_int(chains));
+		print_json(cli, o);
+	} else if (!rules && !routes && !chains && ret == CLI_OK) {
+		printf("%s: no routing of 'mprox route' to remove\n", a->dev);
+	} else {
+		printf("%s: removed %u rules, %u routes, %u nftables chains\n", a->dev, rules,
+		       routes, chains);
+	}
+	return ret;
+}
+
+int cmd_route(const struct cli *cli, int argc, char **argv)
+{
+	struct route_args *a = NULL;
+	struct route_plan *p = NULL;
+	struct nl_sock *sk = NULL;
+	struct rr_usage use;
+	unsigned int chains;
+	char nfterr[256] = "";
+	bool up, fwmark_unset = false;
+	int ret, fd = -1;
+
+	if (argc > 1 && cli_is_help(argv[1])) {
+		help();
+		return CLI_OK;
+	}
+	a = calloc(1, sizeof(*a));
+	p = calloc(1, sizeof(*p));
+	if (!a || !p) {
+		ret = cli_fail("out of memory");
+		goto out;
+	}
+	ret = parse_args(argc, argv, a);
+	if (ret != CLI_OK)
+		goto out;
+
+	fd = mprox_attach(a->dev, MPROX_CLOEXEC);
+	if (fd < 0) {
+		ret = attach_failed(a->dev);
+		goto out;
+	}
+	if (device_fwmark(fd, &p->driver_mark)) {
+		ret = cli_fail("%s: cannot read the device's state: %s", a->dev,
+			       mprox_strerror(errno));
+		goto out;
+	}
+	sk = rr_open();
+	if (!sk) {
+		ret = cli_fail("cannot open a routing netlink socket: %s", strerror(errno));
+		goto out;
+	}
+	if (rr_link(sk, a->dev, &p->ifindex, &up)) {
+		ret = cli_fail("%s: cannot read the link: %s", a->dev, strerror(errno));
+		goto out;
+	}
+	if (p->ifindex <= 0 || p->ifindex > ROUTE_MAX_IFINDEX) {
+		ret = cli_fail("%s: interface index %d is beyond the %u tables mprox numbers "
+			       "(0x6d700000 + index); recreate the device",
+			       a->dev, p->ifindex, ROUTE_MAX_IFINDEX);
+		goto out;
+	}
+	p->table = ROUTE_BASE + (uint32_t)p->ifindex;
+	if (a->off) {
+		ret = remove_all(cli, a, sk, p->table);
+		goto out;
+	}
+
+	/* Everything is checked before anything changes. */
+	if (!up) {
+		ret = cli_fail("%s is down; 'ip link set %s up' first", a->dev, a->dev);
+		goto out;
+	}
+	if (!p->driver_mark) {
+		fwmark_unset = a->all;
+		if (a->all)
+			p->driver_mark = DEFAULT_DRIVER_MARK;
+	}
+	if (a->has_fwmark && p->driver_mark && (p->driver_mark & a->fwmask) == a->fwmark) {
+		ret = cli_usage("route",
+				"--fwmark 0x%x/0x%x matches %s's own fwmark 0x%x: its "
+				"connections to the proxy would loop; pick another mark",
+				a->fwmark, a->fwmask, a->dev, p->driver_mark);
+		goto out;
+	}
+	if (a->has_fwmark && (p->table & a->fwmask) == a->fwmark) {
+		ret = cli_usage("route",
+				"--fwmark 0x%x is the mark mprox gives %s itself; "
+				"use --gid or --cgroup, or another mark",
+				a->fwmark, a->dev);
+		goto out;
+	}
+	if (rr_usage(sk, p->table, p->table, &use)) {
+		ret = cli_fail("cannot read the routing rules: %s", strerror(errno));
+		goto out;
+	}
+	if (mprox_nft_count(a->dev, &chains, nfterr, sizeof(nfterr))) {
+		ret = cli_fail("cannot read nftables: %s", nfterr);
+		goto out;
+	}
+	if (use.our_rules || use.our_routes || chains) {
+		ret = cli_fail("%s is already routed by 'mprox route' (%u rules, %u routes, %u "
+			       "nftables chains); 'mprox route %s --off' first",
+			       a->dev, use.our_rules, use.our_routes, chains, a->dev);
+		goto out;
+	}
+	if (use.their_rules || use.their_routes) {
+		ret = cli_fail("table and mark %u (0x%x) of %s are used by %u rules and %u "
+			       "routes that mprox did not add; remove them ('ip rule', 'ip route "
+			       "show table %u') or recreate %s to get another number",
+			       p->table, p->table, a->dev, use.their_rules, use.their_routes,
+			       p->table, a->dev);
+		goto out;
+	}
+	plan_rules(a, p);
+	p->nft.dev = a->dev;
+	p->nft.mark = p->table;
+	p->nft.driver_mark = p->driver_mark;
+	p->nft.has_gid = a->has_gid;
+	p->nft.gid = a->gid;
+	p->nft.cgroup = a->cgroup ? a->cgpath : NULL;
+	p->nft.all = a->all;
+	ret = install(cli, a, fd, sk, p, fwmark_unset);
+out:
+	rr_close(sk);
+	if (fd >= 0)
+		close(fd);
+	free(p);
+	free(a);
+	return ret;
+}
