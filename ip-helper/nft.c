@@ -87,12 +87,12 @@ int mprox_nft_add(const struct nft_spec *s, char *err, size_t errlen)
 	fprintf(f, "add table " NFT_TABLE "\n");
 	if (s->has_gid || s->cgroup) {
 		fprintf(f,
-			"add chain " NFT_TABLE " \"route-%s\" "
+			"add chain " NFT_TABLE " route-%s "
 			"{ type route hook output priority mangle; policy accept; }\n",
 			s->dev);
 		if (s->has_gid)
 			fprintf(f,
-				"add rule " NFT_TABLE " \"route-%s\" meta mark != 0x%x "
+				"add rule " NFT_TABLE " route-%s meta mark != 0x%x "
 				"meta skgid %u meta mark set 0x%x\n",
 				s->dev, s->driver_mark, s->gid, s->mark);
 		if (s->cgroup) {
@@ -102,20 +102,20 @@ int mprox_nft_add(const struct nft_spec *s, char *err, size_t errlen)
 			for (p = s->cgroup; *p; p++)
 				level += *p == '/';
 			fprintf(f,
-				"add rule " NFT_TABLE " \"route-%s\" meta mark != 0x%x "
+				"add rule " NFT_TABLE " route-%s meta mark != 0x%x "
 				"socket cgroupv2 level %u \"%s\" meta mark set 0x%x\n",
 				s->dev, s->driver_mark, level, s->cgroup, s->mark);
 		}
 	}
 	if (s->all) {
 		fprintf(f,
-			"add chain " NFT_TABLE " \"post-%s\" "
+			"add chain " NFT_TABLE " post-%s "
 			"{ type filter hook postrouting priority mangle; policy accept; }\n"
-			"add rule " NFT_TABLE " \"post-%s\" meta l4proto tcp meta mark 0x%x "
+			"add rule " NFT_TABLE " post-%s meta l4proto tcp meta mark 0x%x "
 			"ct mark set meta mark\n"
-			"add chain " NFT_TABLE " \"pre-%s\" "
+			"add chain " NFT_TABLE " pre-%s "
 			"{ type filter hook prerouting priority mangle; policy accept; }\n"
-			"add rule " NFT_TABLE " \"pre-%s\" meta l4proto tcp ct mark 0x%x "
+			"add rule " NFT_TABLE " pre-%s meta l4proto tcp ct mark 0x%x "
 			"meta mark set ct mark\n",
 			s->dev, s->dev, s->driver_mark, s->dev, s->dev, s->driver_mark);
 	}
@@ -238,8 +238,8 @@ int mprox_nft_remove(const char *dev, unsigned int *removed, char *err, size_t e
 		for (k = 0; k < NCHAINS; k++)
 			if (mine & (1u << k))
 				fprintf(f,
-					"flush chain " NFT_TABLE " \"%s%s\"\n"
-					"delete chain " NFT_TABLE " \"%s%s\"\n",
+					"flush chain " NFT_TABLE " %s%s\n"
+					"delete chain " NFT_TABLE " %s%s\n",
 					chain_prefixes[k], dev, chain_prefixes[k], dev);
 	}
 	if (fclose(f)) {

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 struct nft_spec {
-	const char *dev; /* interface name (checked: no quotes, spaces) */
+	const char *dev; /* interface name: letters, digits, '_', '.', '-' */
 	uint32_t mark; /* the mark the route chain sets */
 	uint32_t driver_mark; /* the device's own fwmark */
 	bool has_gid;

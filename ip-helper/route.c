@@ -7,7 +7,7 @@
  * Policy routing into an mprox device in one step, undone in one step.
  *
  * Numbers. The device with interface index I gets table and mark
- * ROUTE_BASE + I (0x6d700000 + I: "mp" and the index, 1835008000 + I in
+ * ROUTE_BASE + I (0x6d700000 + I: "mp" and the index, 1836056576 + I in
  * decimal), one number for both, as wg-quick does. Before anything is
  * added, "route" checks that no rule, route or nft chain already uses that
  * number; one that mprox did not make is someone else's, and route stops.
@@ -23,6 +23,7 @@
  * finds exactly this device's objects in the kernel (rtnl_rules.h).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -106,8 +107,9 @@ static bool valid_ifname(const char *s)
 
 	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
 		return false;
+	/* What nftables takes in a chain name, as route-NAME. */
 	for (p = s; *p; p++)
-		if (*p <= ' ' || *p > '~' || *p == '/' || *p == ':' || *p == '"' || *p == '\\')
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
 			return false;
 	return true;
 }
@@ -238,8 +240,8 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 		return cli_usage("route", "the device NAME comes first, before '%s'", argv[1]);
 	if (!valid_ifname(argv[1]))
 		return cli_usage("route",
-				 "'%s' is not an interface name (1-15 characters, no "
-				 "'/', ':', quotes or spaces)",
+				 "'%s': mprox route takes interface names of 1-15 "
+				 "letters, digits, '_', '.' and '-'; rename the device",
 				 argv[1]);
 	a->dev = argv[1];
 	for (i = 2; i < argc; i++) {
@@ -471,8 +473,10 @@ static json_object *rule_json(const struct rr_rule *r)
 
 static void print_json(const struct cli *cli, json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, cli->pretty ? JSON_C_TO_STRING_PRETTY
-							   : JSON_C_TO_STRING_PLAIN));
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+	flags |= cli->pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN;
+	puts(json_object_to_json_string_ext(o, flags));
 	json_object_put(o);
 }
 

@@ -1,0 +1,267 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# case-timeout: 900
+# "mprox route NAME ..." (issue 12): policy routing into mprox0 in one
+# step through libnl-route-3 and libnftables, undone in one step by
+# "--off". --uid sends one user's traffic through the proxy and leaves
+# root's direct; --gid and --cgroup work through the mark of table inet
+# mprox; --fwmark through an fwmark rule; --all sends everything but the
+# driver's own connections and the local subnet into the device (IPv4 and
+# IPv6, no loop); --exclude keeps a destination direct. After --off, and
+# after a failure half-way, "ip rule", "ip -6 rule", both families' routes
+# of every table and "nft list ruleset" are byte-identical to before;
+# bad arguments exit 2 and change nothing.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/mprox.sh"
+
+MPROX=${MPROX_TOP:-$MPROX_LIB/../..}/ip-helper/mprox
+CG=/sys/fs/cgroup/mprox-route-test
+RUSER=4242 # the user of --uid (no passwd entry needed)
+RGROUP=4343 # the group of --gid
+
+mprox_case_setup
+if [ ! -x "$MPROX" ]; then
+	fail "no $MPROX: build it with 'make helper'"
+	plan "$tap_n"
+	tap_exit
+fi
+head -c 100000 /dev/urandom >"$TOPO_WWW/blob"
+want=$(sha256sum <"$TOPO_WWW/blob" | cut -d' ' -f1)
+# A web server on the proxy host: the client's own subnet, which routing
+# must leave direct.
+topo_spawn "$TOPO_P" python3 "$MPROX_NETUTIL" http-server 8081 "$TOPO_WWW"
+step "it listens on 8081" wait_for 60 topo_listening "$TOPO_P" 8081
+step "load mprox" mprox_load
+step "mprox0 in the client host (no routes)" topo_ns $TOPO_C ip link add mprox0 type mprox
+check "upstream p1 socks5://10.200.1.1:1080" mprox_upstream mprox0 p1 socks5://10.200.1.1:1080
+step "mprox0 up" topo_ns $TOPO_C ip link set mprox0 up
+
+# The client's network namespace without ip netns exec's fresh /sys, so
+# that the cgroup2 hierarchy stays visible to nft and to the test.
+c() {
+	nsenter --net=/run/netns/$TOPO_C "$@"
+}
+# The routing state "mprox route" may touch, as the admin sees it.
+dumps() {
+	c ip rule
+	c ip -6 rule
+	c ip route show table all
+	c ip -6 route show table all
+	c nft list ruleset
+}
+# same_dumps DESC: the state equals $before, byte for byte.
+same_dumps() {
+	local now
+	now=$(dumps 2>&1)
+	if [ "$now" = "$before" ]; then pass "$1: rules, routes and nftables as before"; else
+		fail "$1: the state differs"
+		diff <(echo "$before") <(echo "$now") | diag
+	fi
+}
+# fetch AS URL: curl in the client host as AS ("root", "uid N", "gid N",
+# "cgroup"), printing the sha256 of the body.
+fetch() {
+	local who=$1 url=$2
+	case $who in
+	root) c curl -sS --connect-timeout 8 --max-time 20 "$url" ;;
+	uid) c setpriv --reuid $RUSER --regid $RUSER --clear-groups \
+		curl -sS --connect-timeout 8 --max-time 20 "$url" ;;
+	gid) c setpriv --regid $RGROUP --clear-groups \
+		curl -sS --connect-timeout 8 --max-time 20 "$url" ;;
+	cgroup) c sh -c 'echo $$ >"$1/cgroup.procs" && exec curl -sS --connect-timeout 8 \
+		--max-time 20 "$2"' sh "$CG" "$url" ;;
+	esac 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+# through DESC AS URL: the fetch works and mprox0 carried it.
+through() {
+	local ok got
+	ok=$(mprox_connects mprox0 ok)
+	got=$(fetch "$2" "$3")
+	if [ "$got" = "$want" ] && [ "$(mprox_connects mprox0 ok)" -gt "$ok" ]; then
+		pass "$1: through the proxy"
+	else
+		fail "$1: sha256 $got, connects.ok $ok -> $(mprox_connects mprox0 ok)"
+	fi
+}
+# direct DESC AS URL: the fetch works and mprox0 did not carry it.
+direct() {
+	local ok got
+	ok=$(mprox_connects mprox0 ok)
+	got=$(fetch "$2" "$3")
+	if [ "$got" = "$want" ] && [ "$(mprox_connects mprox0 ok)" = "$ok" ]; then
+		pass "$1: direct"
+	else
+		fail "$1: sha256 $got, connects.ok $ok -> $(mprox_connects mprox0 ok)"
+	fi
+}
+# not_through DESC AS URL: the fetch fails (no route to the server but
+# through the proxy) and mprox0 did not carry it.
+not_through() {
+	local ok got
+	ok=$(mprox_connects mprox0 ok)
+	got=$(fetch "$2" "$3")
+	if [ "$got" != "$want" ] && [ "$(mprox_connects mprox0 ok)" = "$ok" ]; then
+		pass "$1: not into mprox0"
+	else
+		fail "$1: sha256 $got, connects.ok $ok -> $(mprox_connects mprox0 ok)"
+	fi
+}
+# usage DESC ARGS...: exit 2, a message, and nothing changed.
+usage() {
+	local desc=$1 out rc
+	shift
+	out=$(c "$MPROX" route "$@" 2>&1)
+	rc=$?
+	if [ "$rc" = 2 ] && [ -n "$out" ]; then pass "$desc: exit 2 ($(head -n 1 <<<"$out"))"; else
+		fail "$desc: exit $rc, want 2"
+		diag <<<"$out"
+	fi
+}
+# route DESC ARGS...: mprox route succeeds.
+route() {
+	local desc=$1
+	shift
+	check "$desc" c "$MPROX" route "$@"
+}
+
+S4=http://10.200.2.2:8080/blob
+S6='http://[fd00:200:2::2]:8080/blob'
+L4=http://10.200.1.1:8081/blob
+L6='http://[fd00:200:1::1]:8081/blob'
+
+before=$(dumps 2>&1)
+check "dumps of the state before" test -n "$before"
+
+# ---- arguments -----------------------------------------------------------
+usage "no device"
+usage "no selector" mprox0
+usage "unknown option" mprox0 --uid 1 --bogus
+usage "bad uid range" mprox0 --uid 9-3
+usage "bad fwmark" mprox0 --fwmark 0x10/0x1
+usage "--exclude with a bad CIDR" mprox0 --all --exclude 10.0.0.0/33
+usage "--exclude with host bits" mprox0 --all --exclude 10.200.2.2/24
+usage "--exclude without a selector" mprox0 --exclude 10.0.0.0/8
+usage "--off with a selector" mprox0 --off --all
+usage "--cgroup with quotes" mprox0 --cgroup '/a"b'
+usage "--fwmark of the device's own connections" mprox0 --fwmark 0x6d70
+same_dumps "after the usage errors"
+out=$(c "$MPROX" route nosuch0 --all 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q "mprox add nosuch0" <<<"$out" &&
+	pass "no such device: exit 1, says to create it" || fail "no such device: exit $rc: $out"
+out=$(c "$MPROX" route --help 2>&1)
+[ $? = 0 ] && grep -q -- "--exclude CIDR" <<<"$out" && pass "--help" || fail "--help: $out"
+
+# ---- --uid ---------------------------------------------------------------
+route "route mprox0 --uid $RUSER" mprox0 --uid $RUSER
+through "--uid: the user's IPv4 fetch" uid "$S4"
+through "--uid: the user's IPv6 fetch" uid "$S6"
+through "--uid: the user's fetch from the local subnet too" uid "$L4"
+not_through "--uid: root's IPv4 fetch of the server" root "$S4"
+direct "--uid: root's fetch from the local subnet" root "$L4"
+out=$(c "$MPROX" route mprox0 --uid 1 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q -- "--off' first" <<<"$out" &&
+	pass "route again: exit 1, says --off first" || fail "route again: exit $rc: $out"
+route "route mprox0 --off" mprox0 --off
+same_dumps "--uid, then --off"
+not_through "after --off: the user's fetch" uid "$S4"
+out=$(c "$MPROX" route mprox0 --off 2>&1)
+[ $? = 0 ] && pass "--off again: nothing to remove, exit 0" || fail "--off again: $out"
+
+# ---- --gid, --cgroup, --fwmark (JSON) -----------------------------------
+json=$(c "$MPROX" -j route mprox0 --gid $RGROUP --fwmark 0x10/0xf0 2>&1)
+python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["dev"] == "mprox0" and d["table"] == d["mark"] == 0x6d700000 + d["ifindex"], d
+assert "route-mprox0" in d["nft_chains"], d
+assert len([r for r in d["rules"] if r["priority"] == 10610]) == 4, d["rules"]
+' "$json" && pass "-j route --gid --fwmark: the JSON names table, mark, rules and chain" ||
+	fail "-j route --gid --fwmark: $json"
+through "--gid: the group's IPv4 fetch" gid "$S4"
+through "--gid: the group's IPv6 fetch" gid "$S6"
+not_through "--gid: root's fetch" root "$S4"
+ok=$(mprox_connects mprox0 ok)
+out=$(c python3 - <<'PY' 2>&1
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, 0x15)
+s.settimeout(20)
+s.connect(("10.200.2.2", 8080))
+s.sendall(b"GET /blob HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print(data.split(b"\r\n", 1)[0].decode())
+PY
+)
+grep -q "^HTTP/1.[01] 200" <<<"$out" && [ "$(mprox_connects mprox0 ok)" -gt "$ok" ] &&
+	pass "--fwmark 0x10/0xf0: a socket marked 0x15 goes through the proxy" ||
+	fail "--fwmark: $out, connects.ok $ok -> $(mprox_connects mprox0 ok)"
+route "--off" mprox0 --off
+same_dumps "--gid --fwmark, then --off"
+
+if mkdir -p "$CG" 2>/dev/null; then
+	route "route mprox0 --cgroup /mprox-route-test" mprox0 --cgroup /mprox-route-test
+	through "--cgroup: a fetch from the cgroup" cgroup "$S4"
+	not_through "--cgroup: root's fetch from outside it" root "$S4"
+	route "--off" mprox0 --off
+	same_dumps "--cgroup, then --off"
+else
+	pass "--cgroup # SKIP no cgroup2 hierarchy at /sys/fs/cgroup"
+fi
+
+# ---- a failure half-way --------------------------------------------------
+# --cgroup of a cgroup that does not exist fails in nftables, after the
+# routes and rules of --uid and --exclude were added: they must go again.
+out=$(c "$MPROX" route mprox0 --uid $RUSER --all --exclude 10.9.0.0/16 \
+	--exclude fd09::/32 --cgroup /mprox-no-such-cgroup 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q "cgroup" <<<"$out" &&
+	pass "a cgroup that does not exist: exit 1 ($(head -n 1 <<<"$out"))" ||
+	fail "a cgroup that does not exist: exit $rc: $out"
+same_dumps "after the failure half-way"
+
+# ---- --all ----------------------------------------------------------------
+route "route mprox0 --all" mprox0 --all
+loops=$(mprox_connects mprox0 loop)
+through "--all: root's IPv4 fetch" root "$S4"
+through "--all: root's IPv6 fetch" root "$S6"
+direct "--all: the local subnet, IPv4" root "$L4"
+direct "--all: the local subnet, IPv6" root "$L6"
+[ "$(mprox_connects mprox0 loop)" = "$loops" ] && [ "$(mprox_stat mprox0 stats.drops.loop)" = 0 ] &&
+	pass "--all: no loop (connects.loop, drops.loop)" ||
+	fail "--all: loops: $(mprox_stat mprox0 stats.connects) $(mprox_stat mprox0 stats.drops)"
+route "--off" mprox0 --off
+same_dumps "--all, then --off"
+
+# --exclude: the proxy host forwards for this part, and the client has a
+# default route through it, so a direct path to the server exists.
+topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+topo_ns $TOPO_S ip route add 10.200.1.0/24 via 10.200.2.1
+topo_ns $TOPO_S ip -6 route add fd00:200:1::/64 via fd00:200:2::1
+c ip route add default via 10.200.1.1
+c ip -6 route add default via fd00:200:1::1
+before=$(dumps 2>&1)
+route "route mprox0 --all --exclude 10.200.2.2/32 --exclude fd00:200:2::2/128" mprox0 --all \
+	--exclude 10.200.2.2/32 --exclude fd00:200:2::2/128
+direct "--all --exclude: IPv4 to the excluded server" root "$S4"
+direct "--all --exclude: IPv6 to the excluded server" root "$S6"
+route "--off" mprox0 --off
+same_dumps "--all --exclude, then --off"
+route "route mprox0 --all (a default route in main)" mprox0 --all
+through "--all with a default route: IPv4 still through the proxy" root "$S4"
+through "--all with a default route: IPv6 still through the proxy" root "$S6"
+route "--off" mprox0 --off
+same_dumps "--all with a default route, then --off"
+
+rmdir "$CG" 2>/dev/null
+check_flows_drain mprox0 30
+mprox_case_teardown
+plan "$tap_n"
+tap_exit
