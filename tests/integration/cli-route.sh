@@ -170,52 +170,6 @@ not_through "after --off: the user's fetch" uid "$S4"
 out=$(c "$MPROX" route mprox0 --off 2>&1)
 [ $? = 0 ] && pass "--off again: nothing to remove, exit 0" || fail "--off again: $out"
 
-# ---- --gid, --cgroup, --fwmark (JSON) -----------------------------------
-json=$(c "$MPROX" -j route mprox0 --gid $RGROUP --fwmark 0x10/0xf0 2>&1)
-python3 -c '
-import json, sys
-d = json.loads(sys.argv[1])
-assert d["dev"] == "mprox0" and d["table"] == d["mark"] == 0x6d700000 + d["ifindex"], d
-assert "route-mprox0" in d["nft_chains"], d
-assert len([r for r in d["rules"] if r["priority"] == 10610]) == 4, d["rules"]
-' "$json" && pass "-j route --gid --fwmark: the JSON names table, mark, rules and chain" ||
-	fail "-j route --gid --fwmark: $json"
-through "--gid: the group's IPv4 fetch" gid "$S4"
-through "--gid: the group's IPv6 fetch" gid "$S6"
-not_through "--gid: root's fetch" root "$S4"
-ok=$(mprox_connects mprox0 ok)
-out=$(c python3 - <<'PY' 2>&1
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, 0x15)
-s.settimeout(20)
-s.connect(("10.200.2.2", 8080))
-s.sendall(b"GET /blob HTTP/1.0\r\n\r\n")
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    data += b
-print(data.split(b"\r\n", 1)[0].decode())
-PY
-)
-grep -q "^HTTP/1.[01] 200" <<<"$out" && [ "$(mprox_connects mprox0 ok)" -gt "$ok" ] &&
-	pass "--fwmark 0x10/0xf0: a socket marked 0x15 goes through the proxy" ||
-	fail "--fwmark: $out, connects.ok $ok -> $(mprox_connects mprox0 ok)"
-route "--off" mprox0 --off
-same_dumps "--gid --fwmark, then --off"
-
-if mkdir -p "$CG" 2>/dev/null; then
-	route "route mprox0 --cgroup /mprox-route-test" mprox0 --cgroup /mprox-route-test
-	through "--cgroup: a fetch from the cgroup" cgroup "$S4"
-	not_through "--cgroup: root's fetch from outside it" root "$S4"
-	route "--off" mprox0 --off
-	same_dumps "--cgroup, then --off"
-else
-	pass "--cgroup # SKIP no cgroup2 hierarchy at /sys/fs/cgroup"
-fi
-
 # ---- a failure half-way --------------------------------------------------
 # --cgroup of a cgroup that does not exist fails in nftables, after the
 # routes and rules of --uid and --exclude were added: they must go again.
@@ -259,6 +213,55 @@ through "--all with a default route: IPv4 still through the proxy" root "$S4"
 through "--all with a default route: IPv6 still through the proxy" root "$S6"
 route "--off" mprox0 --off
 same_dumps "--all with a default route, then --off"
+
+# ---- --gid, --cgroup, --fwmark (JSON) -----------------------------------
+# The nftables mark comes after connect()'s route lookup, which needs a
+# route in main (here the default route through the forwarding proxy
+# host): root's fetches go that way, direct.
+json=$(c "$MPROX" -j route mprox0 --gid $RGROUP --fwmark 0x10/0xf0 2>&1)
+python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["dev"] == "mprox0" and d["table"] == d["mark"] == 0x6d700000 + d["ifindex"], d
+assert "route-mprox0" in d["nft_chains"], d
+assert len([r for r in d["rules"] if r["priority"] == 10610]) == 4, d["rules"]
+' "$json" && pass "-j route --gid --fwmark: the JSON names table, mark, rules and chain" ||
+	fail "-j route --gid --fwmark: $json"
+through "--gid: the group's IPv4 fetch" gid "$S4"
+through "--gid: the group's IPv6 fetch" gid "$S6"
+direct "--gid: root's fetch" root "$S4"
+ok=$(mprox_connects mprox0 ok)
+out=$(c python3 - <<'PY' 2>&1
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, 0x15)
+s.settimeout(20)
+s.connect(("10.200.2.2", 8080))
+s.sendall(b"GET /blob HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print(data.split(b"\r\n", 1)[0].decode())
+PY
+)
+grep -q "^HTTP/1.[01] 200" <<<"$out" && [ "$(mprox_connects mprox0 ok)" -gt "$ok" ] &&
+	pass "--fwmark 0x10/0xf0: a socket marked 0x15 goes through the proxy" ||
+	fail "--fwmark: $out, connects.ok $ok -> $(mprox_connects mprox0 ok)"
+route "--off" mprox0 --off
+same_dumps "--gid --fwmark, then --off"
+
+if mkdir -p "$CG" 2>/dev/null; then
+	route "route mprox0 --cgroup /mprox-route-test" mprox0 --cgroup /mprox-route-test
+	through "--cgroup: a fetch from the cgroup" cgroup "$S4"
+	direct "--cgroup: root's fetch from outside it" root "$S4"
+	route "--off" mprox0 --off
+	same_dumps "--cgroup, then --off"
+else
+	pass "--cgroup # SKIP no cgroup2 hierarchy at /sys/fs/cgroup"
+fi
 
 rmdir "$CG" 2>/dev/null
 check_flows_drain mprox0 30
