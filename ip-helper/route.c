@@ -488,9 +488,13 @@ struct route_done {
 	bool fwmark_set, src_valid_mark_set;
 };
 
-static void undo(struct nl_sock *sk, const struct route_plan *p, const char *dev,
-		 struct route_done *d)
+/* Remove what this invocation added; returns how many objects stayed. */
+static unsigned int undo(struct nl_sock *sk, const struct route_plan *p, struct route_done *d,
+			 unsigned int *rules, unsigned int *routes)
 {
+	unsigned int stayed = 0;
+
+	*rules = *routes = 0;
 	while (d->rules) {
 		const struct rr_rule *r = &p->rules[--d->rules];
 
@@ -498,25 +502,36 @@ static void undo(struct nl_sock *sk, const struct route_plan *p, const char *dev
 			char text[200];
 
 			rule_text(r, text, sizeof(text));
-			fprintf(stderr,
-				"mprox: could not remove rule %u %s again: %s; "
-				"'mprox route %s --off' removes it\n",
-				r->prio, text, strerror(errno), dev);
+			fprintf(stderr, "mprox: could not remove rule %u %s again: %s\n", r->prio,
+				text, strerror(errno));
+			stayed++;
+		} else {
+			(*rules)++;
 		}
 	}
-	if (d->route6 && rr_default_del(sk, AF_INET6, p->table, p->ifindex))
+	if (d->route6 && rr_default_del(sk, AF_INET6, p->table, p->ifindex)) {
 		fprintf(stderr, "mprox: could not remove the IPv6 route of table %u: %s\n",
 			p->table, strerror(errno));
-	if (d->route4 && rr_default_del(sk, AF_INET, p->table, p->ifindex))
+		stayed++;
+	} else if (d->route6) {
+		(*routes)++;
+	}
+	if (d->route4 && rr_default_del(sk, AF_INET, p->table, p->ifindex)) {
 		fprintf(stderr, "mprox: could not remove the IPv4 route of table %u: %s\n",
 			p->table, strerror(errno));
+		stayed++;
+	} else if (d->route4) {
+		(*routes)++;
+	}
 	d->route4 = d->route6 = false;
+	return stayed;
 }
 
 static int install(const struct cli *cli, const struct route_args *a, int fd, struct nl_sock *sk,
 		   struct route_plan *p, bool fwmark_unset)
 {
 	struct route_done d = { 0 };
+	unsigned int rules, routes;
 	char nfterr[256] = "";
 	size_t i;
 	int ret;
@@ -647,10 +662,15 @@ static int install(const struct cli *cli, const struct route_args *a, int fd, st
 	return CLI_OK;
 
 fail:
-	undo(sk, p, a->dev, &d);
+	if (undo(sk, p, &d, &rules, &routes))
+		fprintf(stderr, "mprox: 'mprox route %s --off' removes what is left\n", a->dev);
+	else
+		fprintf(stderr,
+			"mprox: removed again the %u rules and %u routes this 'mprox route %s' "
+			"had added: routing is as before\n",
+			rules, routes, a->dev);
 	if (d.fwmark_set)
 		fprintf(stderr, "mprox: %s keeps fwmark 0x%x (harmless)\n", a->dev, p->driver_mark);
-	fprintf(stderr, "mprox: nothing was changed by this 'mprox route %s'\n", a->dev);
 	return ret;
 }
 

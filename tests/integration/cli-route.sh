@@ -130,8 +130,22 @@ S6='http://[fd00:200:2::2]:8080/blob'
 L4=http://10.200.1.1:8081/blob
 L6='http://[fd00:200:1::1]:8081/blob'
 
+# The admin's own rules at mprox's priorities, which --off must leave.
+step "the admin's own rules at priorities 10600 and 10610" sh -c "
+	nsenter --net=/run/netns/$TOPO_C ip rule add to 10.7.0.0/16 lookup main pref 10600 &&
+	nsenter --net=/run/netns/$TOPO_C ip -6 rule add fwmark 0x99 lookup 100 pref 10610"
 before=$(dumps 2>&1)
 check "dumps of the state before" test -n "$before"
+# Someone else's route in the device's table (0x6d700000 + ifindex).
+table=$((0x6d700000 + $(topo_ns $TOPO_C cat /sys/class/net/mprox0/ifindex)))
+c ip route add 10.8.0.0/16 dev mprox0 table $table
+out=$(c "$MPROX" route mprox0 --all 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q "mprox did not add" <<<"$out" &&
+	pass "table $table in use by another route: exit 1 ($out)" ||
+	fail "table $table in use by another route: exit $rc: $out"
+c ip route del 10.8.0.0/16 dev mprox0 table $table
+same_dumps "after refusing a table in use"
 
 # ---- arguments -----------------------------------------------------------
 usage "no device"
@@ -179,6 +193,10 @@ rc=$?
 [ "$rc" = 1 ] && grep -q "cgroup" <<<"$out" &&
 	pass "a cgroup that does not exist: exit 1 ($(head -n 1 <<<"$out"))" ||
 	fail "a cgroup that does not exist: exit $rc: $out"
+# Half-way: it had added rules and routes, and says it removed them.
+grep -Eq "removed again the [1-9][0-9]* rules and 2 routes" <<<"$out" &&
+	pass "it had got half-way: $(grep -o 'removed again the [0-9]* rules and 2 routes' <<<"$out")" ||
+	fail "not half-way: $out"
 same_dumps "after the failure half-way"
 
 # ---- --all ----------------------------------------------------------------
