@@ -707,6 +707,50 @@ static int remove_all(const struct cli *cli, const struct route_args *a, struct 
 	return ret;
 }
 
+/*
+ * --off for a device that is gone: its routes went with it; its chains
+ * are found by name, its rules as those whose table belongs to an
+ * interface index nothing has any more.
+ */
+static int remove_orphans(const struct cli *cli, const struct route_args *a)
+{
+	unsigned int rules = 0, chains = 0;
+	struct nl_sock *sk = rr_open();
+	char nfterr[256] = "";
+	int ret = CLI_OK;
+
+	if (!sk)
+		return cli_fail("cannot open a routing netlink socket: %s", strerror(errno));
+	if (rr_remove_orphans(sk, ROUTE_BASE, ROUTE_MAX_IFINDEX, &rules))
+		ret = cli_fail("could not remove every rule of deleted devices: %s; run "
+			       "'mprox route %s --off' again",
+			       strerror(errno), a->dev);
+	rr_close(sk);
+	if (mprox_nft_remove(a->dev, &chains, nfterr, sizeof(nfterr)))
+		ret = cli_fail("could not remove the chains of %s from table inet mprox: %s; run "
+			       "'mprox route %s --off' again",
+			       a->dev, nfterr, a->dev);
+	if (cli->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "dev", json_object_new_string(a->dev));
+		json_object_object_add(o, "table", NULL);
+		json_object_object_add(o, "removed_rules", json_object_new_int((int)rules));
+		json_object_object_add(o, "removed_routes", json_object_new_int(0));
+		json_object_object_add(o, "removed_nft_chains", json_object_new_int((int)chains));
+		print_json(cli, o);
+	} else if (!rules && !chains && ret == CLI_OK) {
+		fprintf(stderr,
+			"mprox: no mprox device %s, and nothing of 'mprox route' left by a "
+			"deleted one\n",
+			a->dev);
+	} else {
+		printf("%s is gone: removed %u rules of deleted devices, %u nftables chains\n",
+		       a->dev, rules, chains);
+	}
+	return ret;
+}
+
 int cmd_route(const struct cli *cli, int argc, char **argv)
 {
 	struct route_args *a = NULL;
@@ -733,6 +777,10 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 		goto out;
 
 	fd = mprox_attach(a->dev, MPROX_CLOEXEC);
+	if (fd < 0 && a->off && errno == ENODEV) {
+		ret = remove_orphans(cli, a);
+		goto out;
+	}
 	if (fd < 0) {
 		ret = attach_failed(a->dev);
 		goto out;

@@ -366,3 +366,38 @@ int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *nrules, unsigned
 	}
 	return 0;
 }
+
+int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *nrules)
+{
+	struct nl_cache *rules = NULL;
+	struct nl_object *o;
+	int err, first = 0;
+
+	*nrules = 0;
+	err = rtnl_rule_alloc_cache(sk, AF_UNSPEC, &rules);
+	if (err < 0)
+		return fail_nl(err);
+	for (o = nl_cache_get_first(rules); o; o = nl_cache_get_next(o)) {
+		struct rtnl_rule *rule = (struct rtnl_rule *)o;
+		uint32_t t = rtnl_rule_get_table(rule);
+		char name[IF_NAMESIZE];
+
+		if (!rule_is_ours(rule))
+			continue;
+		if (t - base - 1 >= max_index)
+			t = rtnl_rule_get_mask(rule) == 0 ? rtnl_rule_get_mark(rule) : 0;
+		if (t - base - 1 >= max_index || if_indextoname(t - base, name))
+			continue;
+		err = rtnl_rule_delete(sk, rule, 0);
+		if (err < 0 && !first)
+			first = nl_errno(err);
+		else if (err >= 0)
+			(*nrules)++;
+	}
+	nl_cache_free(rules);
+	if (first) {
+		errno = first;
+		return -1;
+	}
+	return 0;
+}

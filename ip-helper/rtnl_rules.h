@@ -74,4 +74,11 @@ int rr_usage(struct nl_sock *sk, uint32_t table, uint32_t mark, struct rr_usage 
  */
 int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *rules, unsigned int *routes);
 
+/*
+ * Delete the rules of protocol RR_PROTO whose table (or label) is
+ * base + I, 0 < I <= max_index, for an interface index I that no longer
+ * exists: those of deleted devices. Same errors as rr_remove().
+ */
+int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *rules);
+
 #endif /* MPROX_RTNL_RULES_H */

@@ -281,6 +281,29 @@ else
 	pass "--cgroup # SKIP no cgroup2 hierarchy at /sys/fs/cgroup"
 fi
 
+# ---- --off after the device was deleted -----------------------------------
+# Its routes went with it; --off finds its chains by name and its rules by
+# their table, whose interface index nothing has any more. mprox0's stay.
+before=$(dumps 2>&1)
+route "mprox0 --uid $RUSER (to be kept)" mprox0 --uid $RUSER
+kept=$(dumps 2>&1)
+step "mprox1, up" sh -c "ip netns exec $TOPO_C ip link add mprox1 type mprox &&
+	ip netns exec $TOPO_C ip link set mprox1 up"
+route "route mprox1 --all --gid $RGROUP --exclude 10.9.0.0/16" mprox1 --all --gid $RGROUP \
+	--exclude 10.9.0.0/16
+step "ip link del mprox1" c ip link del mprox1
+out=$(c "$MPROX" route mprox1 --off 2>&1)
+rc=$?
+[ "$rc" = 0 ] && grep -q "removed 7 rules of deleted devices, 3 nftables chains" <<<"$out" &&
+	pass "--off of the deleted mprox1: $out" || fail "--off of the deleted mprox1: exit $rc: $out"
+now=$(dumps 2>&1)
+[ "$now" = "$kept" ] && pass "mprox1 gone without a trace, mprox0's routing kept" || {
+	fail "after --off of the deleted mprox1"
+	diff <(echo "$kept") <(echo "$now") | diag
+}
+route "--off" mprox0 --off
+same_dumps "mprox0 --off after all that"
+
 rmdir "$CG" 2>/dev/null
 check_flows_drain mprox0 30
 mprox_case_teardown
