@@ -232,6 +232,26 @@ through "--all with a default route: IPv6 still through the proxy" root "$S6"
 route "--off" mprox0 --off
 same_dumps "--all with a default route, then --off"
 
+# --all with the proxy beyond the default route (10.200.2.1, the proxy
+# host's far address) and strict reverse-path filtering: the driver's
+# connections leave by "not fwmark", and their replies get the mark back
+# from conntrack so that src_valid_mark routes them outside the device.
+check "upstream p1 at 10.200.2.1, beyond the default route" \
+	mprox_use_upstream mprox0 p1 socks5://10.200.2.1:1080
+c sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.c0.rp_filter=1
+route "route mprox0 --all (proxy beyond the default route, rp_filter 1)" mprox0 --all
+[ "$(c sysctl -n net.ipv4.conf.all.src_valid_mark)" = 1 ] &&
+	pass "src_valid_mark is 1" || fail "src_valid_mark: $(c sysctl -n net.ipv4.conf.all.src_valid_mark)"
+loops=$(mprox_connects mprox0 loop)
+through "--all, proxy beyond the default route, rp_filter 1: IPv4" root "$S4"
+through "--all, proxy beyond the default route, rp_filter 1: IPv6" root "$S6"
+[ "$(mprox_connects mprox0 loop)" = "$loops" ] && [ "$(mprox_stat mprox0 stats.drops.loop)" = 0 ] &&
+	pass "no loop" || fail "loops: $(mprox_stat mprox0 stats.connects) $(mprox_stat mprox0 stats.drops)"
+route "--off" mprox0 --off
+same_dumps "--all with the far proxy, then --off"
+c sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.c0.rp_filter=0
+check "upstream p1 back at 10.200.1.1" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080
+
 # ---- --gid, --cgroup, --fwmark (JSON) -----------------------------------
 # The nftables mark comes after connect()'s route lookup, which needs a
 # route in main (here the default route through the forwarding proxy
