@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
 
-MPROX=${MPROX_TOP:-$MPROX_LIB/../..}/ip-helper/mprox
+MPROX=$MPROX_CMD
 CG=/sys/fs/cgroup/mprox-route-test
 RUSER=4242 # the user of --uid (no passwd entry needed)
 RGROUP=4343 # the group of --gid
