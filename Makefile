@@ -53,8 +53,15 @@ LIB_OBJS := libmprox/device.o libmprox/config.o libmprox/status.o libmprox/error
 LIB_HEADERS := libmprox/include/mprox.h libmprox/internal.h uapi/linux/mprox.h
 HELPER_OBJS := ip-helper/mprox.o ip-helper/cli.o ip-helper/version.o ip-helper/devstate.o \
 	ip-helper/device.o ip-helper/show.o ip-helper/conns.o ip-helper/monitor.o \
-	ip-helper/upstream.o ip-helper/url.o
-HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-helper/url.h
+	ip-helper/upstream.o ip-helper/url.o ip-helper/conf.o ip-helper/conf_file.o \
+	ip-helper/driver-parse.o
+HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-helper/url.h \
+	ip-helper/conf.h
+# The configuration files are checked with the driver's own URL parser and
+# tunables table (driver/parse.c), built for userspace with the shim the
+# host tests use, so that file and device accept the same.
+DRIVER_PARSE_CFLAGS := -Itests/shim -Idriver
+DRIVER_PARSE_HEADERS := driver/parse.h tests/shim/kernel_shim.h
 # The mprox command uses the libraries of its field: json-c for JSON,
 # libnl-route-3 for routing, libnftables for its nftables table.
 HELPER_PKGS := json-c libnl-route-3.0 libnftables
@@ -121,6 +128,12 @@ helper: ip-helper/mprox
 
 ip-helper/%.o: ip-helper/%.c $(LIB_HEADERS) $(HELPER_HEADERS)
 	$(CC) $(USER_CFLAGS) $(HELPER_CFLAGS) -c -o $@ $<
+
+ip-helper/conf.o: HELPER_CFLAGS += $(DRIVER_PARSE_CFLAGS)
+ip-helper/conf.o: $(DRIVER_PARSE_HEADERS)
+
+ip-helper/driver-parse.o: driver/parse.c $(DRIVER_PARSE_HEADERS) uapi/linux/mprox.h
+	$(CC) $(USER_CFLAGS) $(DRIVER_PARSE_CFLAGS) -c -o $@ $<
 
 ip-helper/mprox: $(HELPER_OBJS) libmprox/libmprox.a
 	$(CC) $(USER_CFLAGS) -o $@ $(HELPER_OBJS) libmprox/libmprox.a $(HELPER_LIBS)
