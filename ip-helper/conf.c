@@ -1028,17 +1028,20 @@ int mprox_conf_name_from_path(const char *path, char name[MPROX_IFNAMSIZ])
 
 /* ---- output -------------------------------------------------------------------------- */
 
-/* The memstream's text, or NULL with errno ENOMEM if writing it failed. */
-static char *finish(FILE *f, char *buf)
+/*
+ * The text of memstream @f, whose buffer is *@buf: only final once @f is
+ * closed. NULL with errno ENOMEM if writing it failed.
+ */
+static char *finish(FILE *f, char **buf)
 {
 	bool bad = ferror(f);
 
 	if (fclose(f) || bad) {
-		free(buf);
+		free(*buf);
 		errno = ENOMEM;
 		return NULL;
 	}
-	return buf;
+	return *buf;
 }
 
 static void print_lines(FILE *f, const struct mprox_conf_lines *l)
@@ -1076,7 +1079,7 @@ char *mprox_conf_directives(const struct mprox_conf *conf)
 	}
 	print_lines(f, &conf->rules);
 	print_lines(f, &conf->dns);
-	return finish(f, buf);
+	return finish(f, &buf);
 }
 
 /* A section header, after a blank line unless it is the first. */
@@ -1164,5 +1167,5 @@ char *mprox_conf_format(const struct mprox_conf *conf, bool secrets)
 	if (conf->dns.n)
 		header(f, "DNS");
 	print_lines(f, &conf->dns);
-	return finish(f, buf);
+	return finish(f, &buf);
 }
