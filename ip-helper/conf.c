@@ -50,11 +50,11 @@ static const struct {
 	bool named; /* [Upstream NAME] */
 	const char *directive; /* [Rule], [DNS]: lines are these directives */
 } sections[SEC_COUNT] = {
-	[SEC_DEVICE] = { "Device" },
-	[SEC_UPSTREAM] = { "Upstream", .named = true },
-	[SEC_ROUTE] = { "Route" },
-	[SEC_RULE] = { "Rule", .directive = "rule" },
-	[SEC_DNS] = { "DNS", .directive = "dns" },
+	[SEC_DEVICE] = { .name = "Device" },
+	[SEC_UPSTREAM] = { .name = "Upstream", .named = true },
+	[SEC_ROUTE] = { .name = "Route" },
+	[SEC_RULE] = { .name = "Rule", .directive = "rule" },
+	[SEC_DNS] = { .name = "DNS", .directive = "dns" },
 };
 
 struct parser;
