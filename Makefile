@@ -213,8 +213,9 @@ install: all
 	install -m 0644 libmprox/mprox.pc $(DESTDIR)$(PKGCONFIGDIR)/mprox.pc
 	install -m 0644 libmprox/include/mprox.h $(DESTDIR)$(INCLUDEDIR)/mprox.h
 	install -m 0644 uapi/linux/mprox.h $(DESTDIR)$(INCLUDEDIR)/linux/mprox.h
-	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 docs/man/libmprox.3 $(DESTDIR)$(MANDIR)/man3/libmprox.3
+	install -m 0644 ip-helper/mprox.conf.5 $(DESTDIR)$(MANDIR)/man5/mprox.conf.5
 	install -m 0644 docs/man/mprox.8 $(DESTDIR)$(MANDIR)/man8/mprox.8
 
 uninstall:
@@ -225,7 +226,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libmprox.so $(DESTDIR)$(LIBDIR)/libmprox.a \
 		$(DESTDIR)$(PKGCONFIGDIR)/mprox.pc $(DESTDIR)$(INCLUDEDIR)/mprox.h \
 		$(DESTDIR)$(INCLUDEDIR)/linux/mprox.h $(DESTDIR)$(MANDIR)/man3/libmprox.3 \
-		$(DESTDIR)$(MANDIR)/man8/mprox.8
+		$(DESTDIR)$(MANDIR)/man5/mprox.conf.5 $(DESTDIR)$(MANDIR)/man8/mprox.8
 
 # ---- demo and benchmark (stock kernel guest) --------------------------------
 # tests/demo/demo.sh and tests/bench/bench.sh run in one stock guest each,
