@@ -98,37 +98,17 @@ struct parser {
 	unsigned int key_line[ARRAY_LEN(keys)]; /* in the current section */
 };
 
-static int vfail_at(struct parser *p, unsigned int line, int errnum, const char *fmt, va_list ap)
-{
-	p->err->line = line;
-	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
-	return -errnum;
-}
-
-/* Report an error on line @line; returns -@errnum. */
-static int __attribute__((format(printf, 4, 5)))
-fail_at(struct parser *p, unsigned int line, int errnum, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vfail_at(p, line, errnum, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 /* Report an error on the current line; returns -@errnum. */
 static int __attribute__((format(printf, 3, 4)))
 fail(struct parser *p, int errnum, const char *fmt, ...)
 {
 	va_list ap;
-	int ret;
 
+	p->err->line = p->line;
 	va_start(ap, fmt);
-	ret = vfail_at(p, p->line, errnum, fmt, ap);
+	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
 	va_end(ap);
-	return ret;
+	return -errnum;
 }
 
 /* Not the ctype macros: those depend on the locale. */
@@ -768,9 +748,11 @@ static int end_section(struct parser *p)
 	if (p->sec != SEC_UPSTREAM)
 		return 0;
 	up = current_upstream(p);
-	if (!up->url[0])
-		return fail_at(p, up->line, EINVAL, "[Upstream %s] has no URL", up->name);
-	return 0;
+	if (up->url[0])
+		return 0;
+	/* Reported where the section begins: that is where the URL is missing. */
+	p->line = up->line;
+	return fail(p, EINVAL, "[Upstream %s] has no URL", up->name);
 }
 
 /* [A-Za-z0-9_.-], 1-31 of them, as the driver's upstream names. */
@@ -832,6 +814,10 @@ static int parse_header(struct parser *p, struct span s)
 	char hint[64];
 	int ret;
 
+	/* The section that ends first: its errors are on earlier lines. */
+	ret = end_section(p);
+	if (ret)
+		return ret;
 	if (s.p[s.len - 1] != ']')
 		return fail(p, EINVAL, "no ']' at the end of the section header");
 	split_word(trim(sub(s, 1, s.len - 1)), &word, &name);
@@ -848,10 +834,6 @@ static int parse_header(struct parser *p, struct span s)
 	if (!sections[sec].named && p->sec_line[sec])
 		return fail(p, EINVAL, "duplicate section [%s] (first at line %u)",
 			    sections[sec].name, p->sec_line[sec]);
-
-	ret = end_section(p);
-	if (ret)
-		return ret;
 	if (sections[sec].named) {
 		ret = begin_upstream(p, name);
 		if (ret)

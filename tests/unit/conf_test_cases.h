@@ -178,6 +178,8 @@ static const struct conf_case conf_cases[] = {
 	BAD("upstream without URL, before the next section",
 	    "[Upstream a]\nWeight = 2\n[Upstream b]\nURL = socks5://h\n", EINVAL, 1,
 	    "[Upstream a] has no URL"),
+	BAD("upstream without URL, before a bad header", "[Device]\n[Upstream a]\n[Device]\n",
+	    EINVAL, 2, "[Upstream a] has no URL"),
 	BAD("upstream without URL at the end", "[Device]\n\n[Upstream last]\n# nothing\n", EINVAL,
 	    3, "[Upstream last] has no URL"),
 	{ .desc = "65 upstreams",
