@@ -34,6 +34,8 @@ static void check_refused(const char *text, size_t size, const struct mprox_conf
 
 	CHECK(errno == EINVAL || errno == ERANGE || errno == E2BIG || errno == ENAMETOOLONG);
 	CHECK(memchr(err->msg, '\0', sizeof(err->msg)) && err->msg[0]);
+	/* Every URL the driver refuses is explained. */
+	CHECK(strncmp(err->msg, "URL: refused", 12));
 	for (i = 0; i < size; i++)
 		lines += text[i] == '\n';
 	CHECK(err->line <= lines);
