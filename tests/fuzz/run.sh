@@ -6,7 +6,8 @@
 #   tests/fuzz/run.sh [RUNS | SECONDSs] [TARGET...]
 #
 # A target NAME is tests/fuzz/fuzz_NAME.c, built with driver/NAME.c (and
-# tests/shim/kernel_shim.h for the kernel headers); its seeds are
+# tests/shim/kernel_shim.h for the kernel headers) or with the sources
+# listed for it below; its seeds are
 # tests/fuzz/corpus/NAME and its dictionary tests/fuzz/NAME.dict if there
 # is one. Without TARGET, every tests/fuzz/fuzz_*.c is run, one after the
 # other.
@@ -36,6 +37,15 @@ else
 fi
 shift $(($# > 0 ? 1 : 0))
 
+# Targets of userspace code: their sources, and the longest input (a
+# file of several lines rather than one line or packet).
+declare -A sources=(
+	[conf]="ip-helper/conf.c driver/parse.c"
+)
+declare -A max_len=(
+	[conf]=8192
+)
+
 targets=("$@")
 if [ ${#targets[@]} = 0 ]; then
 	for src in tests/fuzz/fuzz_*.c; do
@@ -48,8 +58,13 @@ fi
 rc=0
 for name in "${targets[@]}"; do
 	src=tests/fuzz/fuzz_$name.c
-	if [ ! -f "$src" ] || [ ! -f "driver/$name.c" ]; then
-		echo "fuzz: no target '$name' ($src and driver/$name.c)" >&2
+	read -ra srcs <<<"${sources[$name]:-driver/$name.c}"
+	missing=
+	for f in "$src" "${srcs[@]}"; do
+		[ -f "$f" ] || missing=$f
+	done
+	if [ -n "$missing" ]; then
+		echo "fuzz: no target '$name' ($missing is missing)" >&2
 		rc=1
 		continue
 	fi
@@ -63,13 +78,14 @@ for name in "${targets[@]}"; do
 	echo "fuzz: $name" >&2
 	"${CLANG:-clang-14}" -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Itests/shim -Idriver -Iuapi \
-		-o "$out/fuzz_$name" "$src" "driver/$name.c"
+		-Itests/shim -Idriver -Iuapi -Iip-helper \
+		-o "$out/fuzz_$name" "$src" "${srcs[@]}"
 
 	dict=()
 	[ ! -f "tests/fuzz/$name.dict" ] || dict=(-dict="tests/fuzz/$name.dict")
 	# New inputs go to the first directory, never to the seeds in git.
-	"$out/fuzz_$name" -seed=1 "${limit[@]}" -max_len=2048 -timeout=10 "${dict[@]}" \
+	"$out/fuzz_$name" -seed=1 "${limit[@]}" -max_len="${max_len[$name]:-2048}" -timeout=10 \
+		"${dict[@]}" \
 		-artifact_prefix="$out/" -print_final_stats=1 \
 		"$corpus" "${seeds[@]}" || rc=1
 done

@@ -33,6 +33,7 @@ declare -A extra=(
 	[test_http]="-Itests/shim -Idriver driver/http.c"
 	[test_socks4]="-Itests/shim -Idriver driver/socks4.c"
 	[test_packet]="-Itests/shim -Idriver driver/packet.c"
+	[test_conf]="-Itests/shim -Idriver -Iip-helper ip-helper/conf.c ip-helper/conf_file.c driver/parse.c"
 )
 
 # The same describe the Makefile stamps into libmprox.

@@ -51,6 +51,7 @@ class Install(unittest.TestCase):
             "usr/lib/libmprox.a",
             "usr/lib/pkgconfig/mprox.pc",
             "usr/share/man/man3/libmprox.3",
+            "usr/share/man/man5/mprox.conf.5",
             "usr/share/man/man8/mprox.8",
         ]:
             self.assertIn(f, self.installed)
