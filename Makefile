@@ -54,9 +54,10 @@ LIB_HEADERS := libmprox/include/mprox.h libmprox/internal.h uapi/linux/mprox.h
 HELPER_OBJS := ip-helper/mprox.o ip-helper/cli.o ip-helper/version.o ip-helper/devstate.o \
 	ip-helper/device.o ip-helper/show.o ip-helper/conns.o ip-helper/monitor.o \
 	ip-helper/upstream.o ip-helper/url.o ip-helper/route.o ip-helper/rtnl_rules.o \
-	ip-helper/nft.o ip-helper/conf.o ip-helper/conf_file.o ip-helper/driver-parse.o
+	ip-helper/nft.o ip-helper/conf.o ip-helper/conf_file.o ip-helper/driver-parse.o \
+	ip-helper/quick.o ip-helper/route_conf.o
 HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-helper/url.h \
-	ip-helper/rtnl_rules.h ip-helper/nft.h ip-helper/conf.h
+	ip-helper/rtnl_rules.h ip-helper/nft.h ip-helper/conf.h ip-helper/route.h
 # The configuration files are checked with the driver's own URL parser and
 # tunables table (driver/parse.c), built for userspace with the shim the
 # host tests use, so that file and device accept the same.
@@ -129,8 +130,8 @@ helper: ip-helper/mprox
 ip-helper/%.o: ip-helper/%.c $(LIB_HEADERS) $(HELPER_HEADERS)
 	$(CC) $(USER_CFLAGS) $(HELPER_CFLAGS) -c -o $@ $<
 
-ip-helper/conf.o: HELPER_CFLAGS += $(DRIVER_PARSE_CFLAGS)
-ip-helper/conf.o: $(DRIVER_PARSE_HEADERS)
+ip-helper/conf.o ip-helper/quick.o: HELPER_CFLAGS += $(DRIVER_PARSE_CFLAGS)
+ip-helper/conf.o ip-helper/quick.o: $(DRIVER_PARSE_HEADERS)
 
 ip-helper/driver-parse.o: driver/parse.c $(DRIVER_PARSE_HEADERS) uapi/linux/mprox.h
 	$(CC) $(USER_CFLAGS) $(DRIVER_PARSE_CFLAGS) -c -o $@ $<
@@ -215,7 +216,7 @@ install: all
 	install -m 0644 uapi/linux/mprox.h $(DESTDIR)$(INCLUDEDIR)/linux/mprox.h
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 docs/man/libmprox.3 $(DESTDIR)$(MANDIR)/man3/libmprox.3
-	install -m 0644 ip-helper/mprox.conf.5 $(DESTDIR)$(MANDIR)/man5/mprox.conf.5
+	install -m 0644 docs/man/mprox.conf.5 $(DESTDIR)$(MANDIR)/man5/mprox.conf.5
 	install -m 0644 docs/man/mprox.8 $(DESTDIR)$(MANDIR)/man8/mprox.8
 
 uninstall:

@@ -20,6 +20,12 @@ int cmd_upstream(const struct cli *cli, int argc, char **argv);
 int cmd_rule(const struct cli *cli, int argc, char **argv);
 int cmd_dns(const struct cli *cli, int argc, char **argv);
 
+/* quick.c: devices from configuration files */
+int cmd_up(const struct cli *cli, int argc, char **argv);
+int cmd_down(const struct cli *cli, int argc, char **argv);
+int cmd_reload(const struct cli *cli, int argc, char **argv);
+int cmd_save(const struct cli *cli, int argc, char **argv);
+
 /* version.c */
 int cmd_version(const struct cli *cli, int argc, char **argv);
 

@@ -23,6 +23,10 @@ static const struct command {
 	{ "dns", cmd_dns, "a device's DNS settings (directives passed through)" },
 	{ "conns", cmd_conns, "a device's live connections" },
 	{ "monitor", cmd_monitor, "stream a device's state changes" },
+	{ "up", cmd_up, "create and route a device from its configuration file" },
+	{ "down", cmd_down, "undo 'mprox up'" },
+	{ "reload", cmd_reload, "apply a changed configuration file to a running device" },
+	{ "save", cmd_save, "write a device's running configuration to its file" },
 	{ "version", cmd_version, "versions of this tool and of the loaded module" },
 	{ "route", cmd_route, "policy routing into a device, or --off to undo it" },
 };

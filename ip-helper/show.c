@@ -207,15 +207,23 @@ int cmd_show(const struct cli *cli, int argc, char **argv)
 
 	if (argc > 1 && cli_is_help(argv[1])) {
 		json_object_put(all);
-		printf("Usage: mprox show [NAME]\n\n"
+		printf("Usage: mprox show [NAME | --names]\n\n"
 		       "Shows each mprox device (or NAME): its state, flows, traffic and the\n"
 		       "rate since the last 'mprox show', and its upstreams. With -j, the\n"
-		       "driver's state documents as a JSON array.\n");
+		       "driver's state documents as a JSON array. --names lists the names.\n");
 		return CLI_OK;
 	}
 	if (argc > 2) {
 		json_object_put(all);
 		return cli_usage("show", "too many arguments");
+	}
+	/* The device names alone, one a line: for scripts and completion. */
+	if (argc == 2 && !strcmp(argv[1], "--names")) {
+		json_object_put(all);
+		n = dev_list(names, DEVICES_MAX);
+		for (i = 0; i < n; i++)
+			printf("%s\n", names[i]);
+		return n < 0 ? CLI_FAILED : CLI_OK;
 	}
 	if (argc == 2) {
 		if (strlen(argv[1]) >= MPROX_IFNAMSIZ) {
