@@ -30,6 +30,8 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 MPROX_VERSION := $(shell git -C $(CURDIR) describe --always --dirty --tags 2>/dev/null || echo unknown)
@@ -125,7 +127,11 @@ libmprox/mprox.pc: libmprox/mprox.pc.in FORCE
 	@sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(MPROX_VERSION)|' \
 		$< >$@.tmp && (cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@)
 
-helper: ip-helper/mprox
+helper: ip-helper/mprox ip-helper/systemd/mprox@.service
+
+# The unit names the command where install puts it.
+ip-helper/systemd/mprox@.service: ip-helper/systemd/mprox@.service.in FORCE
+	@sed 's|@BINDIR@|$(BINDIR)|g' $< >$@.tmp && (cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@)
 
 ip-helper/%.o: ip-helper/%.c $(LIB_HEADERS) $(HELPER_HEADERS)
 	$(CC) $(USER_CFLAGS) $(HELPER_CFLAGS) -c -o $@ $<
@@ -216,6 +222,10 @@ install: all
 	install -m 0644 uapi/linux/mprox.h $(DESTDIR)$(INCLUDEDIR)/linux/mprox.h
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 docs/man/libmprox.3 $(DESTDIR)$(MANDIR)/man3/libmprox.3
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 ip-helper/systemd/mprox@.service ip-helper/systemd/mprox.target \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 ip-helper/completion/mprox $(DESTDIR)$(BASHCOMPDIR)/mprox
 	install -m 0644 docs/man/mprox.conf.5 $(DESTDIR)$(MANDIR)/man5/mprox.conf.5
 	install -m 0644 docs/man/mprox.8 $(DESTDIR)$(MANDIR)/man8/mprox.8
 
@@ -227,7 +237,9 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libmprox.so $(DESTDIR)$(LIBDIR)/libmprox.a \
 		$(DESTDIR)$(PKGCONFIGDIR)/mprox.pc $(DESTDIR)$(INCLUDEDIR)/mprox.h \
 		$(DESTDIR)$(INCLUDEDIR)/linux/mprox.h $(DESTDIR)$(MANDIR)/man3/libmprox.3 \
-		$(DESTDIR)$(MANDIR)/man5/mprox.conf.5 $(DESTDIR)$(MANDIR)/man8/mprox.8
+		$(DESTDIR)$(MANDIR)/man5/mprox.conf.5 $(DESTDIR)$(MANDIR)/man8/mprox.8 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/mprox@.service $(DESTDIR)$(SYSTEMDUNITDIR)/mprox.target \
+		$(DESTDIR)$(BASHCOMPDIR)/mprox
 
 # ---- demo and benchmark (stock kernel guest) --------------------------------
 # tests/demo/demo.sh and tests/bench/bench.sh run in one stock guest each,
@@ -254,4 +266,4 @@ clean:
 	rm -rf build
 	rm -f driver/*.o driver/*.ko driver/.*.cmd driver/*.mod driver/*.mod.c \
 		driver/modules.order driver/Module.symvers
-	rm -f $(EXAMPLES) libmprox/*.o libmprox/*.so libmprox/*.so.* libmprox/*.a libmprox/.version libmprox/mprox.pc ip-helper/*.o ip-helper/mprox
+	rm -f $(EXAMPLES) libmprox/*.o libmprox/*.so libmprox/*.so.* libmprox/*.a libmprox/.version libmprox/mprox.pc ip-helper/*.o ip-helper/mprox ip-helper/systemd/mprox@.service

@@ -13,8 +13,9 @@ packages=(
 	# the mprox command: JSON (the device's document and -j output) and
 	# its nftables table
 	libjson-c-dev libnftables-dev
-	# man -l renders the man pages in the install test
-	man-db groff-base
+	# man -l renders the man pages in the install test; systemd-analyze
+	# verifies the unit
+	man-db groff-base systemd
 	# the debug kernel and checkpatch come from Debian's kernel source
 	linux-source-6.1 cpio xz-utils gzip
 	# the VM harness; pahole (dwarves): Debian's 6.12 headers run it on every

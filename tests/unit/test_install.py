@@ -53,6 +53,9 @@ class Install(unittest.TestCase):
             "usr/share/man/man3/libmprox.3",
             "usr/share/man/man5/mprox.conf.5",
             "usr/share/man/man8/mprox.8",
+            "usr/lib/systemd/system/mprox@.service",
+            "usr/lib/systemd/system/mprox.target",
+            "usr/share/bash-completion/completions/mprox",
         ]:
             self.assertIn(f, self.installed)
         self.assertTrue(any(f.endswith("/extra/mprox.ko") for f in self.installed))
@@ -85,6 +88,37 @@ class Install(unittest.TestCase):
             self.assertEqual(r.returncode, 0, page)
             self.assertEqual(r.stderr, "", page)
             self.assertIn("NAME", r.stdout, page)
+
+    def test_systemd_unit_verifies(self):
+        unit = os.path.join(self.dest, "usr/lib/systemd/system/mprox@.service")
+        with open(unit) as f:
+            text = f.read()
+        self.assertIn("ExecStart=/usr/bin/mprox up %i", text)
+        # Verified as installed, but naming the staged binary (verify checks
+        # that it exists), with the staged man pages for Documentation=.
+        work = tempfile.TemporaryDirectory()
+        self.addCleanup(work.cleanup)
+        copy = os.path.join(work.name, "mprox@test.service")
+        with open(copy, "w") as f:
+            f.write(text.replace("=/usr/bin/", f"={self.dest}/usr/bin/"))
+        for name in ("mprox.target",):
+            with open(os.path.join(self.dest, "usr/lib/systemd/system", name)) as src, \
+                    open(os.path.join(work.name, name), "w") as dst:
+                dst.write(src.read())
+        r = subprocess.run(["systemd-analyze", "verify", copy], cwd=work.name,
+                           env=dict(os.environ, MANPATH=os.path.join(self.dest, "usr/share/man")),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Unknown keys are only warnings: any output fails the test.
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "", ""))
+
+    def test_bash_completion_completes_commands(self):
+        comp = os.path.join(self.dest, "usr/share/bash-completion/completions/mprox")
+        script = (f"source {comp}; COMP_WORDS=(mprox mon); COMP_CWORD=1; _mprox; "
+                  "echo \"${COMPREPLY[*]}\"; COMP_WORDS=(mprox upstream a); COMP_CWORD=2; "
+                  "_mprox; echo \"${COMPREPLY[*]}\"")
+        out = subprocess.run(["bash", "-c", script], check=True, stdout=subprocess.PIPE,
+                             text=True).stdout.split("\n")
+        self.assertEqual(out[:2], ["monitor", "add"])
 
     def test_uninstall_removes_what_install_put_down(self):
         with tempfile.TemporaryDirectory() as dest:
