@@ -44,7 +44,7 @@ stage_done() {
 
 mkdir -p build/style
 rm -f build/style/counts build/unit/counts build/compat/counts build/stock/counts \
-	build/debug/counts build/6.12/counts
+	build/debug/counts build/6.12/counts build/debug/run-late/counts
 
 # On a first run the kernels are the long part: fetch the stock kernel and
 # build the debug one (about 10 minutes on two cores) while style, the unit
@@ -89,34 +89,44 @@ add_counts compat build/compat/counts $?
 # suite's output is shown after all are done, with its time. The test
 # programs are built once first, so that the runs do not build them at
 # the same time.
-stage "VM suites: stock then 6.12, beside debug"
+#
+# The debug suite alone is longer than stock and 6.12 together, so its
+# last cases (vm_debug_late: the command's cases and status-readers) run
+# in a second debug guest on the CPU the stock guest leaves free, in
+# build/debug/run-late/.
+stage "VM suites: stock, 6.12 then the debug suite's last cases, beside debug"
 vm_subset_6_12="module-load device-fd tcp-socks5"
+vm_debug_late="cli status-readers"
 vm_suite() {
 	local k=$1 start=$SECONDS rc=0
+	shift
 	mkdir -p "build/$k"
 	tests/vm/run.sh "$@" >"build/$k/check.log" 2>&1 || rc=$?
 	echo "$rc $((SECONDS - start))" >"build/$k/check.rc"
 }
 make -s progs helper
-rm -f build/stock/check.rc build/debug/check.rc build/6.12/check.rc
+rm -f build/stock/check.rc build/debug/check.rc build/6.12/check.rc build/debug-late/check.rc
 {
-	vm_suite stock
-	vm_suite 6.12 "$vm_subset_6_12"
+	vm_suite stock stock
+	vm_suite 6.12 6.12 "$vm_subset_6_12"
+	vm_suite debug-late --run late debug "$vm_debug_late"
 } &
 stock_pid=$!
-vm_suite debug &
+vm_suite debug debug "$(printf -- '-%s ' $vm_debug_late)" &
 debug_pid=$!
 wait "$stock_pid" "$debug_pid"
 stage_done
-for k in stock 6.12 debug; do
+for k in stock 6.12 debug debug-late; do
 	rc=1 secs=0
 	[ -r "build/$k/check.rc" ] && read -r rc secs <"build/$k/check.rc"
-	what="$k kernel"
+	what="$k kernel" counts=build/$k/counts
 	[ "$k" != 6.12 ] || what="6.12 kernel ($vm_subset_6_12)"
+	[ "$k" != debug-late ] || what="debug kernel, second guest ($vm_debug_late)" \
+		counts=build/debug/run-late/counts
 	echo
 	echo "==== VM suite, $what, $((secs / 60)) min $((secs % 60)) s"
 	cat "build/$k/check.log"
-	add_counts "vm($k)" "build/$k/counts" "$rc"
+	add_counts "vm($k)" "$counts" "$rc"
 	stage_names+=("  of which the $what")
 	stage_secs+=("$secs")
 done

@@ -3,7 +3,7 @@
 #
 # Boot a test guest and run integration cases in it, or open a shell in it.
 #
-#   tests/vm/run.sh [--shell] [--cases DIR] [--show] FLAVOUR [CASE_PATTERNS]
+#   tests/vm/run.sh [--shell] [--cases DIR] [--run NAME] [--show] FLAVOUR [CASE_PATTERNS]
 #
 # FLAVOUR is the kernel:
 #   stock  Debian's current 6.1 kernel (bookworm), from the archive;
@@ -13,7 +13,9 @@
 #   6.12   Debian bookworm-backports' current stock kernel;
 # the Debian ones fetched by fetch-stock-kernel.sh. Cases are
 # tests/integration/*.sh whose name contains one of the space-separated
-# CASE_PATTERNS (shell globs; default: all). The module is built against the
+# CASE_PATTERNS (shell globs; default: all); a pattern that starts with '-'
+# leaves out the cases whose name contains the rest (only such patterns:
+# every other case). The module is built against the
 # chosen kernel in build/<flavour>/. QEMU runs with TCG only: KVM is present
 # on these machines but does not work, and must never be picked up by
 # accident.
@@ -22,6 +24,9 @@
 # tests/bench), judged the same way, with the run in build/<flavour>/run-<DIR
 # basename>/ so that it never disturbs the suite's results. --show prints
 # each case's whole output after the run (for a demo's transcript).
+# --run NAME keeps the run in build/<flavour>/run-NAME/ with its own counts,
+# so that a second guest of the same flavour can run other cases at the
+# same time (make check splits the debug suite so).
 #
 # Environment: MPROX_CACHE (kernel cache), CASE_TIMEOUT (seconds per case),
 # MPROX_CONNS (tcp-stress's sequential connections, passed to the guest),
@@ -32,11 +37,13 @@ set -euo pipefail
 mode=run
 cases_dir=$TOP_DIR/tests/integration
 show=0
+run_name=""
 while :; do
 	case ${1:-} in
 	--shell) mode=shell; shift ;;
 	--cases) cases_dir=$(cd "${2:?--cases DIR}" && pwd) || exit 1; shift 2 ;;
 	--show) show=1; shift ;;
+	--run) run_name=${2:?--run NAME}; shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -158,11 +165,21 @@ if [ ! -f "$initramfs" ]; then
 	rm -rf "$staging"
 fi
 
-[ ${#patterns[@]} -gt 0 ] || patterns=("")
+include=() exclude=()
+for p in "${patterns[@]}"; do
+	if [ "${p:0:1}" = - ]; then exclude+=("${p:1}"); else include+=("$p"); fi
+done
+[ ${#include[@]} -gt 0 ] || include=("")
 cases=""
 for c in "$cases_dir"/*.sh; do
-	for p in "${patterns[@]}"; do
-		case $(basename "$c" .sh) in
+	name=$(basename "$c" .sh)
+	for p in "${exclude[@]}"; do
+		case $name in
+		*$p*) continue 2 ;;
+		esac
+	done
+	for p in "${include[@]}"; do
+		case $name in
 		*$p*) cases="$cases $c" && break ;;
 		esac
 	done
@@ -182,6 +199,10 @@ run=$build/run
 counts=$build/counts
 if [ "$cases_dir" != "$TOP_DIR/tests/integration" ]; then
 	run=$build/run-$(basename "$cases_dir")
+	counts=$run/counts
+fi
+if [ -n "$run_name" ]; then
+	run=$build/run-$run_name
 	counts=$run/counts
 fi
 rm -rf "$run"
