@@ -276,29 +276,11 @@ enum mprox_connect_result mprox_http_result(u16 status)
 
 /* The codec (codec.h): the exchange above as steps. */
 enum {
-	HTTP_START,
-	HTTP_READY,		/* nothing to send before the request */
+	HTTP_START = MPROX_CODEC_STEP_START,
+	HTTP_READY = MPROX_CODEC_STEP_OPENED,	/* nothing to send before the request */
 	HTTP_CONNECT,		/* request sent; the response next */
 	HTTP_DONE,
 };
-
-static void http_fail(struct mprox_codec_state *st, struct mprox_codec_step *step,
-		      enum mprox_connect_result res)
-{
-	st->step = HTTP_DONE;
-	step->event = MPROX_CODEC_FAILED;
-	step->result = res;
-}
-
-static void http_open(struct mprox_codec_state *st,
-		      const struct mprox_codec_creds *cr __always_unused,
-		      u8 *out __always_unused, size_t size __always_unused,
-		      struct mprox_codec_step *step)
-{
-	memset(step, 0, sizeof(*step));
-	st->step = HTTP_READY;
-	step->event = MPROX_CODEC_READY;
-}
 
 static void http_request(struct mprox_codec_state *st, const struct mprox_codec_creds *cr,
 			 const struct mprox_dest *dest, u8 *out, size_t size,
@@ -308,14 +290,15 @@ static void http_request(struct mprox_codec_state *st, const struct mprox_codec_
 
 	memset(step, 0, sizeof(*step));
 	if (st->step != HTTP_READY) {
-		http_fail(st, step, MPROX_CONNECT_GENERAL_FAILURE);
+		mprox_codec_fail(st, step, HTTP_DONE, MPROX_CONNECT_GENERAL_FAILURE);
 		return;
 	}
 	n = mprox_http_connect_request(out, size, dest, cr);
 	if (n < 0) {
 		/* Credentials that cannot be sent cannot get past the proxy. */
-		http_fail(st, step, n == -EACCES ? MPROX_CONNECT_AUTH_FAILED :
-						   MPROX_CONNECT_GENERAL_FAILURE);
+		mprox_codec_fail(st, step, HTTP_DONE,
+				 n == -EACCES ? MPROX_CONNECT_AUTH_FAILED :
+						MPROX_CONNECT_GENERAL_FAILURE);
 		return;
 	}
 	st->step = HTTP_CONNECT;
@@ -333,7 +316,7 @@ static void http_reply(struct mprox_codec_state *st,
 	memset(step, 0, sizeof(*step));
 	if (st->step != HTTP_CONNECT) {
 		/* Bytes before the request: the proxy spoke out of turn. */
-		http_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, HTTP_DONE, MPROX_CONNECT_PROXY_ERROR);
 		return;
 	}
 	ret = mprox_http_parse_reply(buf, len, st);
@@ -342,7 +325,7 @@ static void http_reply(struct mprox_codec_state *st,
 		return;
 	}
 	if (ret < 0) {
-		http_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, HTTP_DONE, MPROX_CONNECT_PROXY_ERROR);
 		return;
 	}
 	/* The header block; after a 2xx, the destination's bytes follow. */
@@ -357,7 +340,7 @@ const struct mprox_codec mprox_http_codec = {
 	.name = "http",
 	.reply_max = MPROX_HTTP_REPLY_MAX,
 	.out_max = MPROX_HTTP_REQUEST_MAX,
-	.open = http_open,
+	.open = mprox_codec_open_ready,
 	.request = http_request,
 	.reply = http_reply,
 };

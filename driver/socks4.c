@@ -131,29 +131,11 @@ int mprox_socks4_parse_reply(const u8 *buf, size_t len)
 
 /* The codecs (codec.h): the exchange above as steps. */
 enum {
-	S4_START,
-	S4_READY,		/* open() done; the request next */
+	S4_START = MPROX_CODEC_STEP_START,
+	S4_READY = MPROX_CODEC_STEP_OPENED,	/* open() done; the request next */
 	S4_SENT,		/* request sent; its reply next */
 	S4_DONE,
 };
-
-static void s4_fail(struct mprox_codec_state *st, struct mprox_codec_step *step,
-		    enum mprox_connect_result res)
-{
-	st->step = S4_DONE;
-	step->event = MPROX_CODEC_FAILED;
-	step->result = res;
-}
-
-static void s4_open(struct mprox_codec_state *st,
-		    const struct mprox_codec_creds *cr __always_unused,
-		    u8 *out __always_unused, size_t size __always_unused,
-		    struct mprox_codec_step *step)
-{
-	memset(step, 0, sizeof(*step));
-	st->step = S4_READY;
-	step->event = MPROX_CODEC_READY;
-}
 
 static void s4_request_common(struct mprox_codec_state *st, const struct mprox_codec_creds *cr,
 			      const struct mprox_dest *dest, u8 *out, size_t size,
@@ -164,18 +146,19 @@ static void s4_request_common(struct mprox_codec_state *st, const struct mprox_c
 	memset(step, 0, sizeof(*step));
 	/* Not READY, or a user the proxy must not see: not about @dest. */
 	if (st->step != S4_READY || check_user(cr->user, cr->user_len)) {
-		s4_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_PROXY_ERROR);
 		return;
 	}
 	n = mprox_socks4_request(out, size, dest, cr->user, cr->user_len, socks4a);
 	if (n == -EAFNOSUPPORT) {
-		s4_fail(st, step, MPROX_CONNECT_NET_UNREACH);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_NET_UNREACH);
 		return;
 	}
 	if (n < 0) {
 		/* -ENOSPC is the engine's doing; the rest is @dest's. */
-		s4_fail(st, step, n == -ENOSPC ? MPROX_CONNECT_PROXY_ERROR :
-						 MPROX_CONNECT_GENERAL_FAILURE);
+		mprox_codec_fail(st, step, S4_DONE,
+				 n == -ENOSPC ? MPROX_CONNECT_PROXY_ERROR :
+						MPROX_CONNECT_GENERAL_FAILURE);
 		return;
 	}
 	st->step = S4_SENT;
@@ -208,7 +191,7 @@ static void s4_reply(struct mprox_codec_state *st,
 	memset(step, 0, sizeof(*step));
 	if (st->step != S4_SENT) {
 		/* Bytes when none were asked for. */
-		s4_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_PROXY_ERROR);
 		return;
 	}
 	ret = mprox_socks4_parse_reply(buf, len);
@@ -225,13 +208,13 @@ static void s4_reply(struct mprox_codec_state *st,
 	}
 	switch (ret) {
 	case -ECONNREFUSED:
-		s4_fail(st, step, MPROX_CONNECT_REFUSED);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_REFUSED);
 		break;
 	case -EACCES:
-		s4_fail(st, step, MPROX_CONNECT_AUTH_FAILED);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_AUTH_FAILED);
 		break;
 	default:
-		s4_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_PROXY_ERROR);
 		break;
 	}
 }
@@ -241,7 +224,7 @@ const struct mprox_codec mprox_socks4_codec = {
 	.name = "socks4",
 	.reply_max = MPROX_SOCKS4_REPLY_LEN,
 	.out_max = 8 + MPROX_SOCKS4_USER_MAX + 1,
-	.open = s4_open,
+	.open = mprox_codec_open_ready,
 	.request = s4_request,
 	.reply = s4_reply,
 };
@@ -250,7 +233,7 @@ const struct mprox_codec mprox_socks4a_codec = {
 	.name = "socks4a",
 	.reply_max = MPROX_SOCKS4_REPLY_LEN,
 	.out_max = MPROX_SOCKS4_REQUEST_MAX,
-	.open = s4_open,
+	.open = mprox_codec_open_ready,
 	.request = s4a_request,
 	.reply = s4_reply,
 };
