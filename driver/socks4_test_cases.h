@@ -16,6 +16,8 @@
 #ifndef _MPROX_SOCKS4_TEST_CASES_H
 #define _MPROX_SOCKS4_TEST_CASES_H
 
+#include "codec_test.h"
+
 #define MPROX_SOCKS4_TEST_SCRATCH	1024
 
 /* Inputs are string literals measured with sizeof: they may hold NUL bytes. */
@@ -200,15 +202,7 @@ static const struct mprox_socks4_request_case mprox_socks4_request_cases[] = {
 static void mprox_socks4_case_dest(const struct mprox_socks4_request_case *c,
 				   struct mprox_dest *dest, struct mprox_codec_creds *cr)
 {
-	memset(dest, 0, sizeof(*dest));
-	dest->family = c->family;
-	if (c->family == AF_INET)
-		memcpy(&dest->addr.v4, c->addr, 4);
-	if (c->family == AF_INET6)
-		memcpy(&dest->addr.v6, c->addr, 16);
-	dest->name = c->name;
-	dest->name_len = c->name_len;
-	dest->port = c->port;
+	mprox_test_dest(dest, c->family, c->addr, c->name, c->name_len, c->port);
 	memset(cr, 0, sizeof(*cr));
 	cr->user = c->user;
 	cr->user_len = c->user_len;
@@ -230,12 +224,7 @@ static void mprox_socks4_test_dest(struct mprox_dest *dest)
 static const char *mprox_socks4_untouched(const u8 *buf, size_t from, size_t size,
 					  const char *what)
 {
-	size_t i;
-
-	for (i = from; i < size; i++)
-		if (buf[i] != 0xa5)
-			return what;
-	return NULL;
+	return mprox_test_untouched(buf, from, size) ? NULL : what;
 }
 
 /*
