@@ -37,6 +37,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/socket.h>
+#include <linux/string.h>
 #else
 #include "kernel_shim.h"
 #endif
@@ -148,6 +149,41 @@ struct mprox_codec {
 		      const u8 *buf, size_t len,
 		      u8 *out, size_t size, struct mprox_codec_step *step);
 };
+
+/*
+ * For the codecs' ops, whose steps are their own: FAILED with @res, and
+ * @st at @done, the codec's last step, from which it answers nothing else.
+ */
+static inline void mprox_codec_fail(struct mprox_codec_state *st,
+				    struct mprox_codec_step *step, u8 done,
+				    enum mprox_connect_result res)
+{
+	st->step = done;
+	step->event = MPROX_CODEC_FAILED;
+	step->result = res;
+}
+
+/*
+ * The first steps of a codec with nothing to send before the request
+ * (HTTP, SOCKS4): its open() is mprox_codec_open_ready(), READY at once,
+ * and its own steps go on from MPROX_CODEC_STEP_OPENED, where the request
+ * is taken.
+ */
+enum {
+	MPROX_CODEC_STEP_START,		/* zeroed: nothing done yet */
+	MPROX_CODEC_STEP_OPENED,	/* open() done; the request next */
+};
+
+static inline void mprox_codec_open_ready(struct mprox_codec_state *st,
+					  const struct mprox_codec_creds *cr __always_unused,
+					  u8 *out __always_unused,
+					  size_t size __always_unused,
+					  struct mprox_codec_step *step)
+{
+	memset(step, 0, sizeof(*step));
+	st->step = MPROX_CODEC_STEP_OPENED;
+	step->event = MPROX_CODEC_READY;
+}
 
 extern const struct mprox_codec mprox_socks5_codec;
 extern const struct mprox_codec mprox_socks4_codec;

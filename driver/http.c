@@ -11,8 +11,8 @@
  * of the bytes is 0 or the result for all of them.
  *
  * The same file builds in the kernel and, with tests/shim/kernel_shim.h, in
- * userspace: no kernel helper without a libc twin, so the address text and
- * base64 are written here.
+ * userspace: no kernel helper without a libc twin, so base64 is written
+ * here, and the address text in dest.c.
  */
 #ifdef __KERNEL__
 #include <linux/errno.h>
@@ -21,91 +21,14 @@
 #else
 #include "kernel_shim.h"
 #endif
+#include "dest.h"
 #include "http.h"
 
-/* "[" the longest IPv6 text (8 groups of 4 and 7 colons) "]". */
-#define HTTP_ADDR_TEXT_MAX	(1 + 39 + 1)
+/* "[" the longest IPv6 text "]". */
+#define HTTP_ADDR_TEXT_MAX	(1 + MPROX_DEST_V6_TEXT_MAX + 1)
 
-static const char http_hex[] = "0123456789abcdef";
 static const char http_base64[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* @v in decimal at @p, without leading zeros; returns its length. */
-static size_t put_dec(char *p, unsigned int v)
-{
-	char tmp[10];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
-	return n;
-}
-
-/* Dotted quad; returns its length (7..15). */
-static size_t ipv4_text(char *p, const struct in_addr *a)
-{
-	const u8 *b = (const u8 *)&a->s_addr;
-	size_t n = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		if (i)
-			p[n++] = '.';
-		n += put_dec(p + n, b[i]);
-	}
-	return n;
-}
-
-/*
- * RFC 5952 section 4: groups in lowercase hex without leading zeros, the
- * longest run of two or more zero groups (the first of equal ones) as
- * "::". Returns the length (2..39).
- */
-static size_t ipv6_text(char *p, const struct in6_addr *a)
-{
-	const u8 *b = a->s6_addr;
-	int best = -1, best_len = 0, run = 0, i;
-	size_t n = 0;
-	u16 w[8];
-
-	for (i = 0; i < 8; i++) {
-		w[i] = b[2 * i] << 8 | b[2 * i + 1];
-		run = w[i] ? 0 : run + 1;
-		if (run > best_len) {
-			best_len = run;
-			best = i - run + 1;
-		}
-	}
-	if (best_len < 2)
-		best = -1;
-
-	for (i = 0; i < 8;) {
-		int shift, started = 0;
-
-		if (i == best) {
-			p[n++] = ':';
-			p[n++] = ':';
-			i += best_len;
-			continue;
-		}
-		if (i && i != best + best_len)
-			p[n++] = ':';
-		for (shift = 12; shift >= 0; shift -= 4) {
-			unsigned int d = w[i] >> shift & 0xf;
-
-			if (!d && !started && shift)
-				continue;
-			started = 1;
-			p[n++] = http_hex[d];
-		}
-		i++;
-	}
-	return n;
-}
 
 /*
  * A name as the host of a request line: 1..255 bytes, none of them a control
@@ -187,7 +110,7 @@ int mprox_http_connect_request(u8 *buf, size_t size, const struct mprox_dest *de
 			       const struct mprox_codec_creds *cr)
 {
 	static const struct mprox_codec_creds none;
-	char addr[HTTP_ADDR_TEXT_MAX], port[5];
+	char addr[HTTP_ADDR_TEXT_MAX], port[MPROX_DEST_PORT_TEXT_MAX];
 	size_t host_len, port_len, auth_len = 0, n;
 	const char *host = addr;
 	char *p = (char *)buf;
@@ -195,11 +118,11 @@ int mprox_http_connect_request(u8 *buf, size_t size, const struct mprox_dest *de
 
 	switch (dest->family) {
 	case AF_INET:
-		host_len = ipv4_text(addr, &dest->addr.v4);
+		host_len = mprox_dest_v4_text(addr, &dest->addr.v4);
 		break;
 	case AF_INET6:
 		addr[0] = '[';
-		host_len = 1 + ipv6_text(addr + 1, &dest->addr.v6);
+		host_len = 1 + mprox_dest_v6_text(addr + 1, &dest->addr.v6, false);
 		addr[host_len++] = ']';
 		break;
 	case AF_UNSPEC:
@@ -221,7 +144,7 @@ int mprox_http_connect_request(u8 *buf, size_t size, const struct mprox_dest *de
 		auth_len = sizeof("Proxy-Authorization: Basic \r\n") - 1 +
 			   MPROX_HTTP_BASE64_LEN(cr->user_len + 1 + cr->password_len);
 	}
-	port_len = put_dec(port, dest->port);
+	port_len = mprox_dest_port_text(port, dest->port);
 	n = sizeof("CONNECT  HTTP/1.1\r\nHost: \r\n\r\n") - 1 + 2 * (host_len + 1 + port_len) +
 	    auth_len;
 	if (size < n)
@@ -353,29 +276,11 @@ enum mprox_connect_result mprox_http_result(u16 status)
 
 /* The codec (codec.h): the exchange above as steps. */
 enum {
-	HTTP_START,
-	HTTP_READY,		/* nothing to send before the request */
+	HTTP_START = MPROX_CODEC_STEP_START,
+	HTTP_READY = MPROX_CODEC_STEP_OPENED,	/* nothing to send before the request */
 	HTTP_CONNECT,		/* request sent; the response next */
 	HTTP_DONE,
 };
-
-static void http_fail(struct mprox_codec_state *st, struct mprox_codec_step *step,
-		      enum mprox_connect_result res)
-{
-	st->step = HTTP_DONE;
-	step->event = MPROX_CODEC_FAILED;
-	step->result = res;
-}
-
-static void http_open(struct mprox_codec_state *st,
-		      const struct mprox_codec_creds *cr __always_unused,
-		      u8 *out __always_unused, size_t size __always_unused,
-		      struct mprox_codec_step *step)
-{
-	memset(step, 0, sizeof(*step));
-	st->step = HTTP_READY;
-	step->event = MPROX_CODEC_READY;
-}
 
 static void http_request(struct mprox_codec_state *st, const struct mprox_codec_creds *cr,
 			 const struct mprox_dest *dest, u8 *out, size_t size,
@@ -385,14 +290,15 @@ static void http_request(struct mprox_codec_state *st, const struct mprox_codec_
 
 	memset(step, 0, sizeof(*step));
 	if (st->step != HTTP_READY) {
-		http_fail(st, step, MPROX_CONNECT_GENERAL_FAILURE);
+		mprox_codec_fail(st, step, HTTP_DONE, MPROX_CONNECT_GENERAL_FAILURE);
 		return;
 	}
 	n = mprox_http_connect_request(out, size, dest, cr);
 	if (n < 0) {
 		/* Credentials that cannot be sent cannot get past the proxy. */
-		http_fail(st, step, n == -EACCES ? MPROX_CONNECT_AUTH_FAILED :
-						   MPROX_CONNECT_GENERAL_FAILURE);
+		mprox_codec_fail(st, step, HTTP_DONE,
+				 n == -EACCES ? MPROX_CONNECT_AUTH_FAILED :
+						MPROX_CONNECT_GENERAL_FAILURE);
 		return;
 	}
 	st->step = HTTP_CONNECT;
@@ -410,7 +316,7 @@ static void http_reply(struct mprox_codec_state *st,
 	memset(step, 0, sizeof(*step));
 	if (st->step != HTTP_CONNECT) {
 		/* Bytes before the request: the proxy spoke out of turn. */
-		http_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, HTTP_DONE, MPROX_CONNECT_PROXY_ERROR);
 		return;
 	}
 	ret = mprox_http_parse_reply(buf, len, st);
@@ -419,7 +325,7 @@ static void http_reply(struct mprox_codec_state *st,
 		return;
 	}
 	if (ret < 0) {
-		http_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, HTTP_DONE, MPROX_CONNECT_PROXY_ERROR);
 		return;
 	}
 	/* The header block; after a 2xx, the destination's bytes follow. */
@@ -434,7 +340,7 @@ const struct mprox_codec mprox_http_codec = {
 	.name = "http",
 	.reply_max = MPROX_HTTP_REPLY_MAX,
 	.out_max = MPROX_HTTP_REQUEST_MAX,
-	.open = http_open,
+	.open = mprox_codec_open_ready,
 	.request = http_request,
 	.reply = http_reply,
 };

@@ -15,6 +15,8 @@
 #ifndef _MPROX_HTTP_TEST_CASES_H
 #define _MPROX_HTTP_TEST_CASES_H
 
+#include "codec_test.h"
+
 /* The longest response below (9 KiB and a few bytes), and any request. */
 #define MPROX_HTTP_TEST_SCRATCH	10240
 
@@ -271,19 +273,6 @@ static const struct mprox_http_build_case mprox_http_build_cases[] = {
 	  .port = 1, .sized = true, .size = 0, .ret = -ENAMETOOLONG },
 };
 
-static void mprox_http_test_dest(const struct mprox_http_build_case *c, struct mprox_dest *dest)
-{
-	memset(dest, 0, sizeof(*dest));
-	dest->family = c->family;
-	if (c->family == AF_INET)
-		memcpy(&dest->addr.v4, c->addr, 4);
-	if (c->family == AF_INET6)
-		memcpy(&dest->addr.v6, c->addr, 16);
-	dest->name = c->name;
-	dest->name_len = c->name_len;
-	dest->port = c->port;
-}
-
 static void mprox_http_test_creds(const struct mprox_http_build_case *c,
 				  struct mprox_codec_creds *cr)
 {
@@ -306,19 +295,17 @@ static const char *mprox_http_build_once(const struct mprox_http_build_case *c, 
 	u8 *buf = mprox_http_test_end(scratch) - size;
 	struct mprox_codec_creds cr;
 	struct mprox_dest dest;
-	size_t i;
 
 	memset(buf, 0xa5, size);
-	mprox_http_test_dest(c, &dest);
+	mprox_test_dest(&dest, c->family, c->addr, c->name, c->name_len, c->port);
 	mprox_http_test_creds(c, &cr);
 	*ret = mprox_http_connect_request(buf, size, &dest, &cr);
 	if (*ret != want)
 		return "return value";
 	if (*ret > 0 && memcmp(buf, c->want, *ret))
 		return "bytes written";
-	for (i = *ret > 0 ? *ret : 0; i < size; i++)
-		if (buf[i] != 0xa5)
-			return *ret > 0 ? "wrote past the request" : "wrote on error";
+	if (!mprox_test_untouched(buf, *ret > 0 ? *ret : 0, size))
+		return *ret > 0 ? "wrote past the request" : "wrote on error";
 	return NULL;
 }
 
@@ -333,7 +320,7 @@ static const char *mprox_http_build_codec(const struct mprox_http_build_case *c,
 	struct mprox_dest dest;
 
 	memset(&st, 0, sizeof(st));
-	mprox_http_test_dest(c, &dest);
+	mprox_test_dest(&dest, c->family, c->addr, c->name, c->name_len, c->port);
 	mprox_http_test_creds(c, &cr);
 	codec->open(&st, &cr, out, codec->out_max, &step);
 	if (step.event != MPROX_CODEC_READY || step.out_len || step.used)

@@ -12,7 +12,7 @@
  *
  * The same file builds in the kernel and, with tests/shim/kernel_shim.h, in
  * userspace: no kernel helper without a libc twin, and so no %pI6c; the
- * IPv6 text is written here.
+ * address text is dest.c's.
  */
 #ifdef __KERNEL__
 #include <linux/errno.h>
@@ -21,94 +21,11 @@
 #else
 #include "kernel_shim.h"
 #endif
+#include "dest.h"
 #include "socks4.h"
 
 /* The DSTIP of a SOCKS4a name request: 0.0.0.x with x != 0. */
 static const u8 socks4a_marker[4] = { 0, 0, 0, 1 };
-
-/* @v in decimal, 1..3 digits. */
-static size_t put_dec(char *p, u8 v)
-{
-	size_t n = 0;
-
-	if (v >= 100)
-		p[n++] = '0' + v / 100;
-	if (v >= 10)
-		p[n++] = '0' + v / 10 % 10;
-	p[n++] = '0' + v % 10;
-	return n;
-}
-
-/* @w in lower-case hex without leading zeros, 1..4 digits. */
-static size_t put_hex(char *p, u16 w)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t n = 0;
-	int shift;
-
-	for (shift = 12; shift > 0 && !(w >> shift); shift -= 4)
-		;
-	for (; shift >= 0; shift -= 4)
-		p[n++] = digits[(w >> shift) & 0xf];
-	return n;
-}
-
-/* The dotted quad of the 4 bytes at @b, 7..15 bytes. */
-static size_t put_ipv4(char *p, const u8 *b)
-{
-	size_t n = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		if (i)
-			p[n++] = '.';
-		n += put_dec(p + n, b[i]);
-	}
-	return n;
-}
-
-size_t mprox_socks4_ipv6_text(char *buf, const struct in6_addr *a)
-{
-	const u8 *b = a->s6_addr;
-	int i, run, best = -1, best_len = 0;
-	size_t n = 0;
-	u16 w[8];
-
-	for (i = 0; i < 8; i++)
-		w[i] = (u16)(b[2 * i] << 8 | b[2 * i + 1]);
-
-	/* ::ffff:0:0/96, IPv4-mapped: RFC 5952 section 5, mixed notation. */
-	if (!w[0] && !w[1] && !w[2] && !w[3] && !w[4] && w[5] == 0xffff) {
-		memcpy(buf, "::ffff:", 7);
-		return 7 + put_ipv4(buf + 7, b + 12);
-	}
-
-	/* The longest run of zero groups, the first of equal ones (4.2.3). */
-	for (i = 0; i < 8; i += run ? run : 1) {
-		for (run = 0; i + run < 8 && !w[i + run]; run++)
-			;
-		if (run > best_len) {
-			best = i;
-			best_len = run;
-		}
-	}
-	/* "::" never stands for one group alone (4.2.2). */
-	if (best_len < 2)
-		best = -1;
-
-	for (i = 0; i < 8; i++) {
-		if (i == best) {
-			buf[n++] = ':';
-			buf[n++] = ':';
-			i += best_len - 1;
-			continue;
-		}
-		if (n && buf[n - 1] != ':')
-			buf[n++] = ':';
-		n += put_hex(buf + n, w[i]);
-	}
-	return n;
-}
 
 /* A user id: any length 0..255, @user may be NULL when empty; no NUL. */
 static int check_user(const char *user, size_t len)
@@ -127,7 +44,7 @@ static int check_user(const char *user, size_t len)
 int mprox_socks4_request(u8 *buf, size_t size, const struct mprox_dest *dest,
 			 const char *user, size_t user_len, bool socks4a)
 {
-	char text[MPROX_SOCKS4_IPV6_TEXT_MAX];
+	char text[MPROX_DEST_V6_TEXT_MAX];
 	const char *name = NULL;
 	size_t name_len = 0, n;
 	const u8 *ip = NULL;
@@ -141,13 +58,13 @@ int mprox_socks4_request(u8 *buf, size_t size, const struct mprox_dest *dest,
 		/* 0.0.0.x, x != 0: it would read as a SOCKS4a name request. */
 		if (!socks4a)
 			return -EAFNOSUPPORT;
-		name_len = put_ipv4(text, ip);
+		name_len = mprox_dest_v4_text(text, &dest->addr.v4);
 		name = text;
 		break;
 	case AF_INET6:
 		if (!socks4a)
 			return -EAFNOSUPPORT;
-		name_len = mprox_socks4_ipv6_text(text, &dest->addr.v6);
+		name_len = mprox_dest_v6_text(text, &dest->addr.v6, true);
 		name = text;
 		break;
 	case AF_UNSPEC:
@@ -214,29 +131,11 @@ int mprox_socks4_parse_reply(const u8 *buf, size_t len)
 
 /* The codecs (codec.h): the exchange above as steps. */
 enum {
-	S4_START,
-	S4_READY,		/* open() done; the request next */
+	S4_START = MPROX_CODEC_STEP_START,
+	S4_READY = MPROX_CODEC_STEP_OPENED,	/* open() done; the request next */
 	S4_SENT,		/* request sent; its reply next */
 	S4_DONE,
 };
-
-static void s4_fail(struct mprox_codec_state *st, struct mprox_codec_step *step,
-		    enum mprox_connect_result res)
-{
-	st->step = S4_DONE;
-	step->event = MPROX_CODEC_FAILED;
-	step->result = res;
-}
-
-static void s4_open(struct mprox_codec_state *st,
-		    const struct mprox_codec_creds *cr __always_unused,
-		    u8 *out __always_unused, size_t size __always_unused,
-		    struct mprox_codec_step *step)
-{
-	memset(step, 0, sizeof(*step));
-	st->step = S4_READY;
-	step->event = MPROX_CODEC_READY;
-}
 
 static void s4_request_common(struct mprox_codec_state *st, const struct mprox_codec_creds *cr,
 			      const struct mprox_dest *dest, u8 *out, size_t size,
@@ -247,18 +146,19 @@ static void s4_request_common(struct mprox_codec_state *st, const struct mprox_c
 	memset(step, 0, sizeof(*step));
 	/* Not READY, or a user the proxy must not see: not about @dest. */
 	if (st->step != S4_READY || check_user(cr->user, cr->user_len)) {
-		s4_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_PROXY_ERROR);
 		return;
 	}
 	n = mprox_socks4_request(out, size, dest, cr->user, cr->user_len, socks4a);
 	if (n == -EAFNOSUPPORT) {
-		s4_fail(st, step, MPROX_CONNECT_NET_UNREACH);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_NET_UNREACH);
 		return;
 	}
 	if (n < 0) {
 		/* -ENOSPC is the engine's doing; the rest is @dest's. */
-		s4_fail(st, step, n == -ENOSPC ? MPROX_CONNECT_PROXY_ERROR :
-						 MPROX_CONNECT_GENERAL_FAILURE);
+		mprox_codec_fail(st, step, S4_DONE,
+				 n == -ENOSPC ? MPROX_CONNECT_PROXY_ERROR :
+						MPROX_CONNECT_GENERAL_FAILURE);
 		return;
 	}
 	st->step = S4_SENT;
@@ -291,7 +191,7 @@ static void s4_reply(struct mprox_codec_state *st,
 	memset(step, 0, sizeof(*step));
 	if (st->step != S4_SENT) {
 		/* Bytes when none were asked for. */
-		s4_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_PROXY_ERROR);
 		return;
 	}
 	ret = mprox_socks4_parse_reply(buf, len);
@@ -308,13 +208,13 @@ static void s4_reply(struct mprox_codec_state *st,
 	}
 	switch (ret) {
 	case -ECONNREFUSED:
-		s4_fail(st, step, MPROX_CONNECT_REFUSED);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_REFUSED);
 		break;
 	case -EACCES:
-		s4_fail(st, step, MPROX_CONNECT_AUTH_FAILED);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_AUTH_FAILED);
 		break;
 	default:
-		s4_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, S4_DONE, MPROX_CONNECT_PROXY_ERROR);
 		break;
 	}
 }
@@ -324,7 +224,7 @@ const struct mprox_codec mprox_socks4_codec = {
 	.name = "socks4",
 	.reply_max = MPROX_SOCKS4_REPLY_LEN,
 	.out_max = 8 + MPROX_SOCKS4_USER_MAX + 1,
-	.open = s4_open,
+	.open = mprox_codec_open_ready,
 	.request = s4_request,
 	.reply = s4_reply,
 };
@@ -333,7 +233,7 @@ const struct mprox_codec mprox_socks4a_codec = {
 	.name = "socks4a",
 	.reply_max = MPROX_SOCKS4_REPLY_LEN,
 	.out_max = MPROX_SOCKS4_REQUEST_MAX,
-	.open = s4_open,
+	.open = mprox_codec_open_ready,
 	.request = s4a_request,
 	.reply = s4_reply,
 };

@@ -105,8 +105,6 @@
 #define MPROX_SOCKS4_USER_MAX		(MPROX_CRED_MAX - 1)
 /* Longest SOCKS4a name, as a SOCKS5 one. */
 #define MPROX_SOCKS4_NAME_MAX		255
-/* The longest IPv6 text, ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255. */
-#define MPROX_SOCKS4_IPV6_TEXT_MAX	45
 
 #define MPROX_SOCKS4_REQUEST_MAX	(8 + MPROX_SOCKS4_USER_MAX + 1 + \
 					 MPROX_SOCKS4_NAME_MAX + 1)
@@ -139,11 +137,5 @@ int mprox_socks4_request(u8 *buf, size_t size, const struct mprox_dest *dest,
  * The result for a prefix of the bytes is 0 or the result for all of them.
  */
 int mprox_socks4_parse_reply(const u8 *buf, size_t len);
-
-/*
- * The RFC 5952 text of @a (see above), not NUL terminated, at @buf, which
- * has room for MPROX_SOCKS4_IPV6_TEXT_MAX bytes. Returns its length.
- */
-size_t mprox_socks4_ipv6_text(char *buf, const struct in6_addr *a);
 
 #endif /* _MPROX_SOCKS4_H */

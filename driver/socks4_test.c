@@ -26,11 +26,6 @@ static void reply_case_desc(const struct mprox_socks4_reply_case *c, char *desc)
 	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
 }
 
-static void ipv6_case_desc(const struct mprox_socks4_ipv6_case *c, char *desc)
-{
-	strscpy(desc, c->want, KUNIT_PARAM_DESC_SIZE);
-}
-
 static void seq_case_desc(const struct mprox_socks4_seq_case *c, char *desc)
 {
 	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
@@ -38,7 +33,6 @@ static void seq_case_desc(const struct mprox_socks4_seq_case *c, char *desc)
 
 KUNIT_ARRAY_PARAM(request, mprox_socks4_request_cases, request_case_desc);
 KUNIT_ARRAY_PARAM(reply, mprox_socks4_reply_cases, reply_case_desc);
-KUNIT_ARRAY_PARAM(ipv6, mprox_socks4_ipv6_cases, ipv6_case_desc);
 KUNIT_ARRAY_PARAM(seq, mprox_socks4_seq_cases, seq_case_desc);
 
 /* On the heap, so that KASAN sees a byte read or written past the end. */
@@ -76,14 +70,6 @@ static void mprox_socks4_reply_test(struct kunit *test)
 			      c->desc, why, fed, c->len, ret, c->ret);
 }
 
-static void mprox_socks4_ipv6_test(struct kunit *test)
-{
-	const struct mprox_socks4_ipv6_case *c = test->param_value;
-	const char *why = mprox_socks4_ipv6_case_run(c, scratch_alloc(test));
-
-	KUNIT_EXPECT_TRUE_MSG(test, !why, "%s: %s", c->want, why);
-}
-
 static void mprox_socks4_seq_test(struct kunit *test)
 {
 	const struct mprox_socks4_seq_case *c = test->param_value;
@@ -95,7 +81,6 @@ static void mprox_socks4_seq_test(struct kunit *test)
 static struct kunit_case mprox_socks4_test_cases[] = {
 	KUNIT_CASE_PARAM(mprox_socks4_request_test, request_gen_params),
 	KUNIT_CASE_PARAM(mprox_socks4_reply_test, reply_gen_params),
-	KUNIT_CASE_PARAM(mprox_socks4_ipv6_test, ipv6_gen_params),
 	KUNIT_CASE_PARAM(mprox_socks4_seq_test, seq_gen_params),
 	{}
 };

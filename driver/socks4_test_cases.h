@@ -16,6 +16,8 @@
 #ifndef _MPROX_SOCKS4_TEST_CASES_H
 #define _MPROX_SOCKS4_TEST_CASES_H
 
+#include "codec_test.h"
+
 #define MPROX_SOCKS4_TEST_SCRATCH	1024
 
 /* Inputs are string literals measured with sizeof: they may hold NUL bytes. */
@@ -200,15 +202,7 @@ static const struct mprox_socks4_request_case mprox_socks4_request_cases[] = {
 static void mprox_socks4_case_dest(const struct mprox_socks4_request_case *c,
 				   struct mprox_dest *dest, struct mprox_codec_creds *cr)
 {
-	memset(dest, 0, sizeof(*dest));
-	dest->family = c->family;
-	if (c->family == AF_INET)
-		memcpy(&dest->addr.v4, c->addr, 4);
-	if (c->family == AF_INET6)
-		memcpy(&dest->addr.v6, c->addr, 16);
-	dest->name = c->name;
-	dest->name_len = c->name_len;
-	dest->port = c->port;
+	mprox_test_dest(dest, c->family, c->addr, c->name, c->name_len, c->port);
 	memset(cr, 0, sizeof(*cr));
 	cr->user = c->user;
 	cr->user_len = c->user_len;
@@ -230,12 +224,7 @@ static void mprox_socks4_test_dest(struct mprox_dest *dest)
 static const char *mprox_socks4_untouched(const u8 *buf, size_t from, size_t size,
 					  const char *what)
 {
-	size_t i;
-
-	for (i = from; i < size; i++)
-		if (buf[i] != 0xa5)
-			return what;
-	return NULL;
+	return mprox_test_untouched(buf, from, size) ? NULL : what;
 }
 
 /*
@@ -492,62 +481,6 @@ static const char *mprox_socks4_reply_case_run(const struct mprox_socks4_reply_c
 	if (why)
 		return why;
 	return mprox_socks4_reply_codec(c, &mprox_socks4a_codec, scratch, at, fed);
-}
-
-/* The RFC 5952 text of IPv6 addresses. */
-struct mprox_socks4_ipv6_case {
-	const char *addr;	/* 16 bytes */
-	const char *want;	/* and the description */
-};
-
-static const struct mprox_socks4_ipv6_case mprox_socks4_ipv6_cases[] = {
-	{ TS4_V6_LO, "::1" },
-	{ TS4_V6_DOC, "2001:db8::1" },
-	{ TS4_V6_FULL, "2001:db8:85a3:8d3:1319:8a2e:370:7348" },
-	{ "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", "::" },
-	{ "\0\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0", "1::" },
-	{ "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
-	  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
-	{ "\xab\xcd\0\0\0\0\0\0\0\0\0\0\0\0\x0a\xbc", "abcd::abc" },
-	/* One zero group is not compressed (4.2.2). */
-	{ "\x20\x01\x0d\xb8\0\0\0\x01\0\x01\0\x01\0\x01\0\x01", "2001:db8:0:1:1:1:1:1" },
-	{ "\0\0\0\x01\0\x02\0\x03\0\x04\0\x05\0\x06\0\x07", "0:1:2:3:4:5:6:7" },
-	{ "\0\x01\0\x02\0\x03\0\x04\0\x05\0\x06\0\x07\0\0", "1:2:3:4:5:6:7:0" },
-	/* The longest run (4.2.3). */
-	{ "\x20\x01\0\0\0\0\0\x01\0\0\0\0\0\0\0\x01", "2001:0:0:1::1" },
-	/* The first of equal runs (4.2.3). */
-	{ "\x20\x01\x0d\xb8\0\0\0\0\0\x01\0\0\0\0\0\x01", "2001:db8::1:0:0:1" },
-	{ "\0\0\0\0\0\x01\0\0\0\0\0\x01\0\0\0\0", "::1:0:0:1:0:0" },
-	/* Leading zeros dropped (4.1), lower case (4.3). */
-	{ "\x00\x01\x00\x10\x01\x00\x10\x00\0\0\0\0\0\0\x0a\x0b", "1:10:100:1000::a0b" },
-	{ "\xfe\x80\0\0\0\0\0\0\x02\x1b\x21\xff\xfe\xab\xcd\xef",
-	  "fe80::21b:21ff:feab:cdef" },
-	/* IPv4-mapped in mixed notation (5); other prefixes in hex. */
-	{ TS4_V6_MAPPED, "::ffff:192.0.2.1" },
-	{ "\0\0\0\0\0\0\0\0\0\0\xff\xff\0\0\0\0", "::ffff:0.0.0.0" },
-	{ "\0\0\0\0\0\0\0\0\0\0\xff\xff\xff\xff\xff\xff", "::ffff:255.255.255.255" },
-	{ "\0\0\0\0\0\0\0\0\0\0\0\0\xc0\x00\x02\x01", "::c000:201" },
-	{ "\0\0\0\0\0\0\0\0\xff\xff\0\0\xc0\x00\x02\x01", "::ffff:0:c000:201" },
-	{ "\0\x64\xff\x9b\0\0\0\0\0\0\0\0\xc0\x00\x02\x01", "64:ff9b::c000:201" },
-	{ "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\xff\xff", "::ffff" },
-};
-
-static const char *mprox_socks4_ipv6_case_run(const struct mprox_socks4_ipv6_case *c,
-					      u8 *scratch)
-{
-	char *buf = (char *)scratch + MPROX_SOCKS4_TEST_SCRATCH - MPROX_SOCKS4_IPV6_TEXT_MAX;
-	size_t want = strlen(c->want), n;
-	struct in6_addr a;
-
-	memcpy(&a, c->addr, 16);
-	memset(scratch, 0xa5, MPROX_SOCKS4_TEST_SCRATCH);
-	n = mprox_socks4_ipv6_text(buf, &a);
-	if (n != want)
-		return "length";
-	if (memcmp(buf, c->want, n))
-		return "text";
-	return mprox_socks4_untouched((u8 *)buf, n, MPROX_SOCKS4_IPV6_TEXT_MAX,
-				      "wrote past the text");
 }
 
 /* The codecs out of order, and their constants. */

@@ -251,18 +251,11 @@ enum {
 	S5_DONE,
 };
 
-static void s5_fail(struct mprox_codec_state *st, struct mprox_codec_step *step,
-		    enum mprox_connect_result res)
-{
-	st->step = S5_DONE;
-	step->event = MPROX_CODEC_FAILED;
-	step->result = res;
-}
-
 /* A parser's negative errno: turned down (-EACCES) or a broken reply. */
 static void s5_fail_parse(struct mprox_codec_state *st, struct mprox_codec_step *step, int ret)
 {
-	s5_fail(st, step, ret == -EACCES ? MPROX_CONNECT_AUTH_FAILED : MPROX_CONNECT_PROXY_ERROR);
+	mprox_codec_fail(st, step, S5_DONE,
+			 ret == -EACCES ? MPROX_CONNECT_AUTH_FAILED : MPROX_CONNECT_PROXY_ERROR);
 }
 
 static void s5_open(struct mprox_codec_state *st, const struct mprox_codec_creds *cr, u8 *out,
@@ -272,7 +265,7 @@ static void s5_open(struct mprox_codec_state *st, const struct mprox_codec_creds
 
 	memset(step, 0, sizeof(*step));
 	if (n < 0) {
-		s5_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, S5_DONE, MPROX_CONNECT_PROXY_ERROR);
 		return;
 	}
 	st->step = S5_METHOD;
@@ -289,7 +282,7 @@ static void s5_request(struct mprox_codec_state *st,
 
 	memset(step, 0, sizeof(*step));
 	if (st->step != S5_READY || n < 0) {
-		s5_fail(st, step, MPROX_CONNECT_GENERAL_FAILURE);
+		mprox_codec_fail(st, step, S5_DONE, MPROX_CONNECT_GENERAL_FAILURE);
 		return;
 	}
 	st->step = S5_CONNECT;
@@ -320,7 +313,7 @@ static void s5_reply(struct mprox_codec_state *st, const struct mprox_codec_cred
 					      cr->password_len);
 		if (n < 0) {
 			/* An empty password: not one the proxy could accept. */
-			s5_fail(st, step, MPROX_CONNECT_AUTH_FAILED);
+			mprox_codec_fail(st, step, S5_DONE, MPROX_CONNECT_AUTH_FAILED);
 			return;
 		}
 		st->step = S5_AUTH;
@@ -347,7 +340,7 @@ static void s5_reply(struct mprox_codec_state *st, const struct mprox_codec_cred
 		return;
 	default:
 		/* Bytes when none were asked for. */
-		s5_fail(st, step, MPROX_CONNECT_PROXY_ERROR);
+		mprox_codec_fail(st, step, S5_DONE, MPROX_CONNECT_PROXY_ERROR);
 		return;
 	}
 	if (ret < 0)

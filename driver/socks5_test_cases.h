@@ -14,6 +14,8 @@
 #ifndef _MPROX_SOCKS5_TEST_CASES_H
 #define _MPROX_SOCKS5_TEST_CASES_H
 
+#include "codec_test.h"
+
 #define MPROX_SOCKS5_TEST_SCRATCH	1024
 
 /* Inputs are string literals measured with sizeof: they may hold NUL bytes. */
@@ -144,7 +146,6 @@ static const char *mprox_socks5_build_once(const struct mprox_socks5_build_case 
 {
 	u8 *buf = scratch + MPROX_SOCKS5_TEST_SCRATCH - size;
 	struct mprox_dest dest;
-	size_t i;
 
 	memset(scratch, 0xa5, MPROX_SOCKS5_TEST_SCRATCH);
 	switch (c->msg) {
@@ -156,15 +157,7 @@ static const char *mprox_socks5_build_once(const struct mprox_socks5_build_case 
 						 c->password_len);
 		break;
 	case T5_CONNECT:
-		memset(&dest, 0, sizeof(dest));
-		dest.family = c->family;
-		if (c->family == AF_INET)
-			memcpy(&dest.addr.v4, c->addr, 4);
-		if (c->family == AF_INET6)
-			memcpy(&dest.addr.v6, c->addr, 16);
-		dest.name = c->name;
-		dest.name_len = c->name_len;
-		dest.port = c->port;
+		mprox_test_dest(&dest, c->family, c->addr, c->name, c->name_len, c->port);
 		*ret = mprox_socks5_connect_request(buf, size, &dest);
 		break;
 	default:
@@ -174,9 +167,8 @@ static const char *mprox_socks5_build_once(const struct mprox_socks5_build_case 
 		return "return value";
 	if (*ret > 0 && memcmp(buf, c->want, *ret))
 		return "bytes written";
-	for (i = *ret > 0 ? *ret : 0; i < size; i++)
-		if (buf[i] != 0xa5)
-			return *ret > 0 ? "wrote past the message" : "wrote on error";
+	if (!mprox_test_untouched(buf, *ret > 0 ? *ret : 0, size))
+		return *ret > 0 ? "wrote past the message" : "wrote on error";
 	return NULL;
 }
 

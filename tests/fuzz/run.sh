@@ -37,10 +37,13 @@ else
 fi
 shift $(($# > 0 ? 1 : 0))
 
-# Targets of userspace code: their sources, and the longest input (a
-# file of several lines rather than one line or packet).
+# Targets whose code is more than driver/NAME.c: their sources. The
+# userspace ones also have their longest input (a file of several lines
+# rather than one line or packet).
 declare -A sources=(
 	[conf]="ip-helper/conf.c driver/parse.c"
+	[http]="driver/http.c driver/dest.c"
+	[socks4]="driver/socks4.c driver/dest.c"
 )
 declare -A max_len=(
 	[conf]=8192

@@ -30,8 +30,9 @@ count_tap() {
 declare -A extra=(
 	[test_parse]="-Itests/shim -Idriver driver/parse.c"
 	[test_socks5]="-Itests/shim -Idriver driver/socks5.c"
-	[test_http]="-Itests/shim -Idriver driver/http.c"
-	[test_socks4]="-Itests/shim -Idriver driver/socks4.c"
+	[test_http]="-Itests/shim -Idriver driver/http.c driver/dest.c"
+	[test_socks4]="-Itests/shim -Idriver driver/socks4.c driver/dest.c"
+	[test_dest]="-Itests/shim -Idriver driver/dest.c"
 	[test_packet]="-Itests/shim -Idriver driver/packet.c"
 	[test_conf]="-Itests/shim -Idriver -Iip-helper ip-helper/conf.c ip-helper/conf_file.c driver/parse.c"
 )

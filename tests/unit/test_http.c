@@ -4,42 +4,25 @@
  * tests/shim/kernel_shim.h. The cases are driver/http_test_cases.h, which
  * the KUnit suite runs too; this is only the runner. Prints TAP.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "http.h"
 #include "http_test_cases.h"
-
-static int n, failed;
-
-static void result(const char *why, const char *desc, const char *detail)
-{
-	n++;
-	if (why)
-		failed++;
-	printf("%sok %d - %s%s%s%s\n", why ? "not " : "", n, desc, why ? ": " : "", why ? why : "",
-	       why ? detail : "");
-}
+#include "codec_runner.h"
 
 int main(void)
 {
-	/* Heap, not stack: ASan then sees a byte past its end. */
-	u8 *scratch = malloc(2 * MPROX_HTTP_TEST_SCRATCH);
+	u8 *scratch = codec_scratch(2 * MPROX_HTTP_TEST_SCRATCH);
 	struct mprox_codec_step step;
 	char detail[100];
 	size_t i, k;
 	int ret;
 
-	if (!scratch)
-		return 1;
 	printf("1..%zu\n", ARRAY_SIZE(mprox_http_build_cases) + ARRAY_SIZE(mprox_http_reply_cases) +
 				   ARRAY_SIZE(mprox_http_result_cases));
 	for (i = 0; i < ARRAY_SIZE(mprox_http_build_cases); i++) {
 		const struct mprox_http_build_case *c = &mprox_http_build_cases[i];
 		const char *why = mprox_http_build_case_run(c, scratch, &ret, &k);
 
-		snprintf(detail, sizeof(detail), " (into %zu bytes: returned %d)", k, ret);
-		result(why, c->desc, detail);
+		codec_build_result(why, c->desc, k, ret);
 	}
 	for (i = 0; i < ARRAY_SIZE(mprox_http_reply_cases); i++) {
 		const struct mprox_http_reply_case *c = &mprox_http_reply_cases[i];
@@ -49,11 +32,11 @@ int main(void)
 			 " (%zu of %zu bytes: event %d result %d used %zu, want %d %d at %zu)", k,
 			 mprox_http_reply_len(c), step.event, step.result, step.used, c->event,
 			 c->result, c->at);
-		result(why, c->desc, detail);
+		result_detail(why, c->desc, detail);
 	}
 	for (i = 0; i < ARRAY_SIZE(mprox_http_result_cases); i++)
 		result(mprox_http_result_case_run(&mprox_http_result_cases[i]),
-		       mprox_http_result_cases[i].desc, "");
+		       mprox_http_result_cases[i].desc);
 	free(scratch);
 	return failed ? 1 : 0;
 }

@@ -4,33 +4,16 @@
  * tests/shim/kernel_shim.h. The cases are driver/socks5_test_cases.h, which
  * the KUnit suite runs too; this is only the runner. Prints TAP.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "socks5.h"
 #include "socks5_test_cases.h"
-
-static int n, failed;
-
-static void result(const char *why, const char *desc, const char *detail)
-{
-	n++;
-	if (why)
-		failed++;
-	printf("%sok %d - %s%s%s%s\n", why ? "not " : "", n, desc, why ? ": " : "", why ? why : "",
-	       why ? detail : "");
-}
+#include "codec_runner.h"
 
 int main(void)
 {
-	/* Heap, not stack: ASan then sees a byte past its end. */
-	u8 *scratch = malloc(MPROX_SOCKS5_TEST_SCRATCH);
-	char detail[80];
+	u8 *scratch = codec_scratch(MPROX_SOCKS5_TEST_SCRATCH);
 	size_t i, k;
 	int ret;
 
-	if (!scratch)
-		return 1;
 	printf("1..%zu\n", ARRAY_SIZE(mprox_socks5_build_cases) +
 				   ARRAY_SIZE(mprox_socks5_reply_cases) +
 				   ARRAY_SIZE(mprox_socks5_result_cases));
@@ -38,20 +21,17 @@ int main(void)
 		const struct mprox_socks5_build_case *c = &mprox_socks5_build_cases[i];
 		const char *why = mprox_socks5_build_case_run(c, scratch, &ret, &k);
 
-		snprintf(detail, sizeof(detail), " (into %zu bytes: returned %d)", k, ret);
-		result(why, c->desc, detail);
+		codec_build_result(why, c->desc, k, ret);
 	}
 	for (i = 0; i < ARRAY_SIZE(mprox_socks5_reply_cases); i++) {
 		const struct mprox_socks5_reply_case *c = &mprox_socks5_reply_cases[i];
 		const char *why = mprox_socks5_reply_case_run(c, scratch, &ret, &k);
 
-		snprintf(detail, sizeof(detail), " (%zu of %zu bytes: returned %d, want %d)", k,
-			 c->len, ret, c->ret);
-		result(why, c->desc, detail);
+		codec_reply_result(why, c->desc, k, c->len, ret, c->ret);
 	}
 	for (i = 0; i < ARRAY_SIZE(mprox_socks5_result_cases); i++)
 		result(mprox_socks5_result_case_run(&mprox_socks5_result_cases[i]),
-		       mprox_socks5_result_cases[i].desc, "");
+		       mprox_socks5_result_cases[i].desc);
 	free(scratch);
 	return failed ? 1 : 0;
 }
