@@ -97,7 +97,13 @@ rc=$?
 	{ fail "reload changes p2: exit $rc"; diag <<<"$out"; }
 check "p2 has weight 5" jq_ok mprox0 '[u["weight"] for u in v["config"]["upstreams"] if u["name"] == "p2"] == [5]'
 s0=$(size)
-check "the download through p1 keeps moving" wait_for 10 sh -c "[ \$(stat -c %s /tmp/mprox-conf.out) -gt $((s0 + 100000)) ]"
+if wait_for 30 sh -c "[ \$(stat -c %s /tmp/mprox-conf.out) -gt $((s0 + 100000)) ]"; then
+	pass "the download through p1 keeps moving ($s0 -> $(size) bytes)"
+else
+	fail "the download through p1 stopped at $(size) bytes ($s0 after the reloads)"
+	mp -j conns mprox0 | diag
+	pgrep -a curl | diag
+fi
 check "still one flow, on p1" jq_ok mprox0 \
 	'v["stats"]["flows"]["total"] == 1 and [c["upstream"] for c in v["conns"]] == ["p1"]'
 out=$(mp reload mprox0 2>&1)
