@@ -12,7 +12,8 @@
 . "$(dirname "$0")/lib/mprox.sh"
 
 mprox_case_setup
-head -c 20M /dev/urandom >"$TOPO_WWW/big"
+# Big enough to outlast the reloads at 300 kB/s, even on the debug kernel.
+head -c 64M /dev/urandom >"$TOPO_WWW/big"
 step "insmod" mprox_load
 
 confdir=$(mktemp -d)
@@ -74,7 +75,7 @@ check "route the server into mprox0" topo_ns "$TOPO_C" ip route add 10.200.2.0/2
 
 # ---- reload while a download runs through p1 ----------------------------
 rm -f /tmp/mprox-conf.out
-topo_ns "$TOPO_C" curl -sS --max-time 120 --limit-rate 300K -o /tmp/mprox-conf.out \
+topo_ns "$TOPO_C" curl -sS --max-time 400 --limit-rate 300K -o /tmp/mprox-conf.out \
 	http://10.200.2.2:8080/big &
 curl_pid=$!
 size() {
