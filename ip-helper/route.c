@@ -106,20 +106,6 @@ static void help(void)
 	       "(--all), protocol 109. With -j, what was installed is printed as JSON.\n");
 }
 
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-	const char *p;
-
-	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	/* What nftables takes in a chain name, as route-NAME. */
-	for (p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
-			return false;
-	return true;
-}
-
 static int parse_u32(const char *s, unsigned long min, unsigned long max, uint32_t *out)
 {
 	unsigned long v;
@@ -244,7 +230,7 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 		return cli_usage("route", "missing the device NAME");
 	if (argv[1][0] == '-')
 		return cli_usage("route", "the device NAME comes first, before '%s'", argv[1]);
-	if (!valid_ifname(argv[1]))
+	if (!cli_nft_ifname(argv[1]))
 		return cli_usage("route",
 				 "'%s': mprox route takes interface names of 1-15 "
 				 "letters, digits, '_', '.' and '-'; rename the device",

@@ -401,3 +401,48 @@ int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, uns
 	}
 	return 0;
 }
+
+static void add_table(uint32_t t, uint32_t *tables, size_t max, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (tables[i] == t)
+			return;
+	if (*n < max)
+		tables[(*n)++] = t;
+}
+
+int rr_tables(struct nl_sock *sk, uint32_t lo, uint32_t hi, uint32_t *tables, size_t max, size_t *n)
+{
+	struct nl_cache *rules = NULL, *routes = NULL;
+	struct nl_object *o;
+	int err;
+
+	*n = 0;
+	err = rtnl_rule_alloc_cache(sk, AF_UNSPEC, &rules);
+	if (err < 0)
+		return fail_nl(err);
+	err = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes);
+	if (err < 0) {
+		nl_cache_free(rules);
+		return fail_nl(err);
+	}
+	for (o = nl_cache_get_first(rules); o; o = nl_cache_get_next(o)) {
+		struct rtnl_rule *rule = (struct rtnl_rule *)o;
+		uint32_t t = rtnl_rule_get_table(rule);
+
+		if (rule_is_ours(rule) && t >= lo && t <= hi)
+			add_table(t, tables, max, n);
+	}
+	for (o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *route = (struct rtnl_route *)o;
+		uint32_t t = rtnl_route_get_table(route);
+
+		if (route_is_ours(route) && t >= lo && t <= hi)
+			add_table(t, tables, max, n);
+	}
+	nl_cache_free(routes);
+	nl_cache_free(rules);
+	return 0;
+}

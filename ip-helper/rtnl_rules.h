@@ -16,6 +16,7 @@
 #define MPROX_RTNL_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 
@@ -80,5 +81,12 @@ int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *rules, unsigned 
  * exists: those of deleted devices. Same errors as rr_remove().
  */
 int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *rules);
+
+/*
+ * The tables in [lo, hi] that rules (by their table) or routes of protocol
+ * RR_PROTO use, each once, at most @max into @tables; *n: how many.
+ */
+int rr_tables(struct nl_sock *sk, uint32_t lo, uint32_t hi, uint32_t *tables, size_t max,
+	      size_t *n);
 
 #endif /* MPROX_RTNL_RULES_H */
