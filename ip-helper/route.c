@@ -12,6 +12,8 @@
  * added, "route" checks that no rule, route or nft chain already uses that
  * number; one that mprox did not make is someone else's, and route stops.
  * Rule priorities are fixed, per family:
+ *   10590  fwmark 0x6d800000+P lookup 0x6d800000+P   ("mprox exec", exec.c:
+ *                                                     its own numbers)
  *   10600  to CIDR lookup main                       (--exclude)
  *   10610  uidrange / fwmark ... lookup TABLE        (--uid, --fwmark,
  *                                                     --gid and --cgroup
