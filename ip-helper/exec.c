@@ -111,6 +111,7 @@ struct exec_state {
 	char cgdir[CG_MAX + 32]; /* the same, absolute */
 	char chain[64];
 	bool cg_made, route4, route6, rules, nft;
+	int left; /* what cg_empty() found */
 };
 
 static void help(void)
@@ -385,32 +386,31 @@ static int cg_write(const char *dir, const char *file, const char *s)
 
 /*
  * What CMD left in the cgroup: SIGTERM, EXEC_GRACE_MS, then SIGKILL
- * (cgroup.kill, or each process on kernels before 5.14). Returns how many
- * processes there were, as far as seen.
+ * (cgroup.kill, or each process on kernels before 5.14). Returns
+ * CG_WAS_EMPTY, CG_TERMINATED (SIGTERM was enough) or CG_KILLED.
  */
+enum { CG_WAS_EMPTY, CG_TERMINATED, CG_KILLED };
 static int cg_empty(const char *dir)
 {
 	char path[CG_FILE_MAX];
-	int n = 0, pid;
+	int pid;
 	FILE *f;
 
 	if (cg_populated(dir) != 1)
-		return 0;
+		return CG_WAS_EMPTY;
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	f = fopen(path, "re");
-	while (f && fscanf(f, "%d", &pid) == 1) {
+	while (f && fscanf(f, "%d", &pid) == 1)
 		kill(pid, SIGTERM);
-		n++;
-	}
 	if (f)
 		fclose(f);
 	if (cg_wait_empty(dir, EXEC_GRACE_MS, 0))
-		return n;
+		return CG_TERMINATED;
 	if (cg_write(dir, "cgroup.kill", "1"))
 		cg_wait_empty(dir, EXEC_KILL_MS, SIGKILL);
 	else
 		cg_wait_empty(dir, EXEC_KILL_MS, 0);
-	return n;
+	return CG_KILLED;
 }
 
 /* ---- garbage of killed execs ------------------------------------------ */
@@ -634,7 +634,7 @@ static int teardown(struct exec_state *st, struct nl_sock *sk)
 
 	/* First the processes: with the marks gone, they would go direct. */
 	if (st->cg_made)
-		cg_empty(st->cgdir);
+		st->left = cg_empty(st->cgdir);
 	if (st->nft && mprox_nft_chain_del(st->chain, &removed, nfterr, sizeof(nfterr))) {
 		fprintf(stderr, "mprox: could not remove chain %s of table inet mprox: %s\n",
 			st->chain, nfterr);
@@ -905,14 +905,16 @@ out:
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
 	if (st && sk) {
-		int left = cg_populated(st->cgdir) == 1;
-
 		teardown(st, sk);
-		if (left)
+		if (st->left == CG_TERMINATED)
 			fprintf(stderr,
-				"mprox: ended what '%s' left running in its cgroup (SIGTERM, then "
-				"SIGKILL)\n",
+				"mprox: ended with SIGTERM what '%s' left running in its cgroup\n",
 				a.cmd[0]);
+		else if (st->left == CG_KILLED)
+			fprintf(stderr,
+				"mprox: ended with SIGKILL what '%s' left running in its cgroup "
+				"(SIGTERM did not within %d s)\n",
+				a.cmd[0], EXEC_GRACE_MS / 1000);
 	}
 	rr_close(sk);
 	free(st);

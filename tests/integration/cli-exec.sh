@@ -126,9 +126,9 @@ bg_exec() {
 	nsenter --net=$NETNS "$MPROX" exec "$@" 2>"$T/stderr" &
 	epid=$!
 }
-# cg_pid: the first process of the background exec's cgroup.
+# cg_pid [DEV]: the first process of the background exec's cgroup.
 cg_pid() {
-	head -n 1 "$CGBASE/mprox0-$epid/cgroup.procs" 2>/dev/null | grep .
+	head -n 1 "$CGBASE/${1:-mprox0}-$epid/cgroup.procs" 2>/dev/null | grep .
 }
 
 # Sanity of the premise: root's own fetch goes direct.
@@ -246,6 +246,35 @@ bg=$(cat "$T/bg")
 	pass "CMD's background sleep was ended ($(cat "$T/stderr"))" ||
 	fail "CMD's background sleep $bg: running? $(running "$bg" && echo yes); $(cat "$T/stderr")"
 same_dumps "after ending what CMD left"
+# One that ignores SIGTERM gets SIGKILL.
+bg_exec -d mprox0 -- sh -c '(trap "" TERM; exec sleep 1000) & echo $! >"$1/bg"' sh "$T"
+step "mprox exec returns when CMD exits" wait_for 60 not_running $epid
+wait $epid
+rc=$?
+bg=$(cat "$T/bg")
+[ "$rc" = 0 ] && [ -n "$bg" ] && not_running "$bg" && grep -q "ended with SIGKILL" "$T/stderr" &&
+	pass "a sleep ignoring SIGTERM was killed: $(cat "$T/stderr")" ||
+	fail "the sleep ignoring SIGTERM: exit $rc, $bg running? $(running "$bg" && echo yes); $(cat "$T/stderr")"
+same_dumps "after killing what CMD left"
+
+# ---- two devices; one deleted while an exec uses it ------------------------
+step "mprox1, up" sh -c "nsenter --net=$NETNS ip link add mprox1 type mprox &&
+	nsenter --net=$NETNS ip link set mprox1 up"
+out=$(c "$MPROX" exec -- true 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q -- "-d NAME" <<<"$out" &&
+	pass "two devices and no -d: exit 1 ($out)" || fail "two devices and no -d: exit $rc: $out"
+bg_exec -d mprox1 -- sleep 1000
+step "sleep 1000 runs in the cgroup of mprox1's exec" wait_for 60 cg_pid mprox1
+cmd=$(cg_pid mprox1)
+step "ip link del mprox1 meanwhile" c ip link del mprox1
+kill -9 "$cmd"
+step "mprox exec returns" wait_for 60 not_running $epid
+wait $epid
+rc=$?
+[ "$rc" = 137 ] && ! grep -q . "$T/stderr" && pass "exit 137, and nothing to complain about" ||
+	fail "exit $rc, want 137: $(cat "$T/stderr")"
+same_dumps "after an exec whose device was deleted"
 
 # ---- mprox route and mprox exec on the same device ------------------------
 bg_exec -d mprox0 -- sh -c '
