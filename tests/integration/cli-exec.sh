@@ -242,7 +242,7 @@ wait $epid
 rc=$?
 [ "$rc" = 0 ] && pass "exit 0, CMD's" || fail "exit $rc: $(cat "$T/stderr")"
 bg=$(cat "$T/bg")
-[ -n "$bg" ] && not_running "$bg" && grep -q "ended what" "$T/stderr" &&
+[ -n "$bg" ] && not_running "$bg" && grep -q "ended with SIGTERM" "$T/stderr" &&
 	pass "CMD's background sleep was ended ($(cat "$T/stderr"))" ||
 	fail "CMD's background sleep $bg: running? $(running "$bg" && echo yes); $(cat "$T/stderr")"
 same_dumps "after ending what CMD left"
