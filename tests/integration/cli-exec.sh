@@ -247,7 +247,11 @@ bg=$(cat "$T/bg")
 	fail "CMD's background sleep $bg: running? $(running "$bg" && echo yes); $(cat "$T/stderr")"
 same_dumps "after ending what CMD left"
 # One that ignores SIGTERM gets SIGKILL.
-bg_exec -d mprox0 -- sh -c '(trap "" TERM; exec sleep 1000) & echo $! >"$1/bg"' sh "$T"
+# (CMD exits only once the subshell ignores SIGTERM.)
+rm -f "$T/ignoring"
+bg_exec -d mprox0 -- sh -c '(trap "" TERM; : >"$1/ignoring"; exec sleep 1000) &
+	echo $! >"$1/bg"
+	while [ ! -e "$1/ignoring" ]; do sleep 0.1; done' sh "$T"
 step "mprox exec returns when CMD exits" wait_for 60 not_running $epid
 wait $epid
 rc=$?
