@@ -51,10 +51,9 @@
  * wrong command line.
  *
  * Garbage. An exec that was itself SIGKILLed leaves its objects. Every
- * exec first collects those of execs whose process is gone (no process P,
- * or P is not an mprox process any more) and whose cgroup is empty; a
- * cgroup still populated keeps everything of its exec, so that what runs
- * there stays proxied.
+ * exec first collects those of execs whose process is gone (no process P)
+ * and whose cgroup is empty; a cgroup still populated keeps everything of
+ * its exec, so that what runs there stays proxied.
  *
  * Privileges: CAP_NET_ADMIN for routing and nftables, and write access to
  * the cgroup tree: in practice root. CMD runs as the caller (root) unless
@@ -449,25 +448,15 @@ static void stale_chain(const char *chain, void *arg)
 	stale_add(arg, name_pid(chain));
 }
 
-/* Is P a running "mprox exec" other than this one? */
+/*
+ * Could P be a running "mprox exec" other than this one? Any process P
+ * counts: collecting a live exec would let its traffic go direct, while
+ * the leftovers of a killed exec whose pid was taken again are inert (a
+ * mark nobody sets, an empty cgroup) and go once that process is gone.
+ */
 static bool exec_alive(pid_t pid)
 {
-	char path[64], comm[32] = "";
-	ssize_t n;
-	int fd;
-
-	if (pid == getpid() || (kill(pid, 0) && errno == ESRCH))
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno != ENOENT;
-	n = read(fd, comm, sizeof(comm) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	comm[n] = '\0';
-	return !strcmp(comm, "mprox\n");
+	return pid != getpid() && !(kill(pid, 0) && errno == ESRCH);
 }
 
 /* The cgroup directory of P under @base (into @dir), if there is one. */
@@ -854,7 +843,7 @@ int cmd_exec(const struct cli *cli, int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/cgroup.procs", st->cgdir);
 	procs_fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (procs_fd < 0 || pipe2(pipefd, O_CLOEXEC)) {
-		ret = cli_fail("cannot open %s: %s", path, strerror(errno));
+		ret = cli_fail("cannot open %s: %s; run mprox exec as root", path, strerror(errno));
 		goto out;
 	}
 	/* A signal during the setup: CMD never starts. */
@@ -866,7 +855,9 @@ int cmd_exec(const struct cli *cli, int argc, char **argv)
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		ret = cli_fail("cannot fork: %s", strerror(errno));
+		ret = cli_fail("cannot fork: %s; too many processes or too little memory: "
+			       "try again when fewer run",
+			       strerror(errno));
 		goto out;
 	}
 	if (pid == 0) {
@@ -887,8 +878,9 @@ int cmd_exec(const struct cli *cli, int argc, char **argv)
 			ret = cli_fail("cannot run '%s': %s; check the name and PATH", a.cmd[0],
 				       strerror(ce.err));
 		else
-			ret = cli_fail("cannot %s for '%s': %s", ce.what, a.cmd[0],
-				       strerror(ce.err));
+			ret = cli_fail("cannot %s for '%s': %s; run mprox exec as root%s", ce.what,
+				       a.cmd[0], strerror(ce.err),
+				       a.has_user ? " (-u needs CAP_SETUID and CAP_SETGID)" : "");
 		goto out;
 	}
 	if (WIFEXITED(status))
