@@ -287,7 +287,9 @@ bg_exec -d mprox0 -- sh -c '
 	curl -sS --max-time 20 "$2" >"$1/in4"' sh "$T" "$W4"
 rm -f "$T/in4"
 step "exec running" wait_for 60 test -e "$T/ready"
-check "mprox route mprox0 --uid 4242 meanwhile" c "$MPROX" route mprox0 --uid 4242
+# --gid: route's own chain in table inet mprox next to the exec's.
+check "mprox route mprox0 --uid 4242 --gid 4343 meanwhile" c "$MPROX" route mprox0 --uid 4242 \
+	--gid 4343
 check "mprox route mprox0 --off meanwhile" c "$MPROX" route mprox0 --off
 : >"$T/go"
 step "mprox exec returns" wait_for 60 not_running $epid
@@ -296,13 +298,13 @@ wait $epid
 	pass "route --off during exec: the exec'd fetch still goes through the proxy" ||
 	fail "route --off during exec: the server sees '$(cat "$T/in4" 2>/dev/null)'"
 same_dumps "after exec with route and route --off"
-check "mprox route mprox0 --uid 4242" c "$MPROX" route mprox0 --uid 4242
+check "mprox route mprox0 --uid 4242 --gid 4343" c "$MPROX" route mprox0 --uid 4242 --gid 4343
 routed=$(dumps 2>&1)
 out=$(c "$MPROX" exec -d mprox0 -- curl -sS --max-time 20 "$W4" 2>&1)
 [ "$out" = "::ffff:10.200.2.1" ] && pass "exec while routed: through the proxy" ||
 	fail "exec while routed: $out"
 now=$(dumps 2>&1)
-[ "$now" = "$routed" ] && pass "exec's end leaves route's rules and routes" || {
+[ "$now" = "$routed" ] && pass "exec's end leaves route's rules, routes and chain" || {
 	fail "exec's end changed route's state"
 	diff <(echo "$routed") <(echo "$now") | diag
 }
