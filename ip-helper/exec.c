@@ -624,6 +624,14 @@ static int teardown(struct exec_state *st, struct nl_sock *sk)
 	/* First the processes: with the marks gone, they would go direct. */
 	if (st->cg_made)
 		st->left = cg_empty(st->cgdir);
+	if (st->cg_made && cg_populated(st->cgdir) == 1) {
+		/* Even SIGKILL did not empty it (a process stuck in the kernel). */
+		fprintf(stderr,
+			"mprox: processes in %s outlived SIGKILL; its routing stays until it is "
+			"empty, then the next 'mprox exec' removes it\n",
+			st->cgdir);
+		return 1;
+	}
 	if (st->nft && mprox_nft_chain_del(st->chain, &removed, nfterr, sizeof(nfterr))) {
 		fprintf(stderr, "mprox: could not remove chain %s of table inet mprox: %s\n",
 			st->chain, nfterr);
