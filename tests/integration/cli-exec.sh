@@ -235,6 +235,45 @@ rc=$?
 not_running "$cmd" && pass "CMD is gone" || fail "CMD $cmd still runs"
 same_dumps "after SIGTERM to mprox exec"
 
+# ---- ^C on a terminal: CMD gets it once ------------------------------------
+# mprox exec and CMD on a pty, in its foreground process group: ^C reaches
+# both, and mprox must not pass it on a second time. Then SIGTERM to mprox
+# exec, which it passes on: if it had forwarded the SIGINT it would have
+# done so first (the lower signal is taken first), so CMD's log would not
+# be "INT TERM".
+rm -f "$T/log" "$T/ready"
+out=$(python3 - "$MPROX" "$NETNS" "$T" <<'PY' 2>&1
+import os, pty, signal, sys, time
+mprox, netns, t = sys.argv[1:4]
+script = ('trap "echo INT >>$1/log" INT; trap "echo TERM >>$1/log; exit 0" TERM; '
+          ': >"$1/ready"; while :; do sleep 0.1; done')
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("nsenter", ["nsenter", "--net=" + netns, mprox, "exec", "-d", "mprox0", "--",
+                          "sh", "-c", script, "sh", t])
+def until(cond, what):
+    end = time.time() + 60
+    while not cond():
+        if time.time() > end:
+            sys.exit("timed out waiting for " + what)
+        time.sleep(0.05)
+def log():
+    try:
+        return open(t + "/log").read().split()
+    except OSError:
+        return []
+until(lambda: os.path.exists(t + "/ready"), "CMD")
+os.write(fd, b"\x03")
+until(lambda: "INT" in log(), "CMD's SIGINT")
+os.kill(pid, signal.SIGTERM)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status), " ".join(log()))
+PY
+)
+[ "$out" = "0 INT TERM" ] && pass "^C on a terminal: CMD got SIGINT once, then SIGTERM passed on, exit 0" ||
+	fail "^C on a terminal: '$out', want '0 INT TERM'"
+same_dumps "after ^C"
+
 # ---- what CMD leaves behind ----------------------------------------------
 bg_exec -d mprox0 -- sh -c 'sleep 1000 & echo $! >"$1/bg"' sh "$T"
 step "mprox exec returns when CMD exits" wait_for 60 not_running $epid
