@@ -237,10 +237,12 @@ same_dumps "after SIGTERM to mprox exec"
 
 # ---- ^C on a terminal: CMD gets it once ------------------------------------
 # mprox exec and CMD on a pty, in its foreground process group: ^C reaches
-# both, and mprox must not pass it on a second time. Then SIGTERM to mprox
-# exec, which it passes on: if it had forwarded the SIGINT it would have
-# done so first (the lower signal is taken first), so CMD's log would not
-# be "INT TERM".
+# both, and mprox must not pass it on a second time. mprox is stopped
+# meanwhile, so that CMD has taken its SIGINT before mprox could send
+# another (which would otherwise merge with the pending one). Then SIGTERM
+# to mprox exec, which it passes on: had it forwarded the SIGINT, it would
+# have done so first (the lower signal is taken first), and CMD's log
+# would not be "INT TERM".
 rm -f "$T/log" "$T/ready"
 out=$(python3 - "$MPROX" "$NETNS" "$T" <<'PY' 2>&1
 import os, pty, signal, sys, time
@@ -262,9 +264,15 @@ def log():
         return open(t + "/log").read().split()
     except OSError:
         return []
+def state():
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
 until(lambda: os.path.exists(t + "/ready"), "CMD")
+os.kill(pid, signal.SIGSTOP)
+until(lambda: state() == "T", "mprox exec to stop")
 os.write(fd, b"\x03")
 until(lambda: "INT" in log(), "CMD's SIGINT")
+os.kill(pid, signal.SIGCONT)
 os.kill(pid, signal.SIGTERM)
 _, status = os.waitpid(pid, 0)
 print(os.waitstatus_to_exitcode(status), " ".join(log()))
