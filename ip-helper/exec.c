@@ -18,7 +18,10 @@
  *           the caller's own cgroup replaces it as the parent of mprox.exec
  *   mark and table  EXEC_BASE + P (0x6d800000 + P: above every number of
  *           "mprox route"), one number for both
- *   routes  default dev NAME table EXEC_BASE+P proto 109, IPv4 and IPv6
+ *   routes  default dev NAME table EXEC_BASE+P proto 109, IPv4 and IPv6,
+ *           and below it "unreachable default metric 4294967295": when NAME
+ *           goes down or away (its route goes with it), the tree's
+ *           connections fail instead of going direct
  *   rules   priority 10590 fwmark EXEC_BASE+P lookup EXEC_BASE+P proto
  *           109, IPv4 and IPv6: before every rule of "mprox route", so the
  *           tree goes through NAME even when "route --all" sends the rest
@@ -83,6 +86,7 @@
 #define EXEC_BASE 0x6d800000u
 #define EXEC_PID_MAX 0x400000u /* the kernel's PID_MAX_LIMIT */
 #define PRIO_EXEC 10590
+#define EXEC_UNREACH_METRIC 0xffffffffu /* below the device's route */
 #define CGROUP2_MOUNT "/sys/fs/cgroup"
 #define EXEC_DIR "mprox.exec"
 #define EXEC_GRACE_MS 2000 /* SIGTERM to SIGKILL for processes CMD left */
@@ -109,7 +113,7 @@ struct exec_state {
 	char cgrel[CG_MAX]; /* the exec's cgroup below the cgroup2 root */
 	char cgdir[CG_MAX + 32]; /* the same, absolute */
 	char chain[64];
-	bool cg_made, route4, route6, rules, nft;
+	bool cg_made, route4, route6, unreach, rules, nft;
 	int left; /* what cg_empty() found */
 };
 
@@ -638,12 +642,13 @@ static int teardown(struct exec_state *st, struct nl_sock *sk)
 		failed++;
 	}
 	st->nft = false;
-	if ((st->rules || st->route4 || st->route6) && rr_remove(sk, st->table, &rules, &routes)) {
+	if ((st->rules || st->route4 || st->route6 || st->unreach) &&
+	    rr_remove(sk, st->table, &rules, &routes)) {
 		fprintf(stderr, "mprox: could not remove the rules and routes of table %u: %s\n",
 			st->table, strerror(errno));
 		failed++;
 	}
-	st->rules = st->route4 = st->route6 = false;
+	st->rules = st->route4 = st->route6 = st->unreach = false;
 	if (st->cg_made) {
 		if (rmdir(st->cgdir)) {
 			fprintf(stderr, "mprox: could not remove the cgroup %s: %s\n", st->cgdir,
@@ -713,6 +718,17 @@ static int setup(const struct exec_args *a, struct exec_state *st, struct nl_soc
 		return -1;
 	}
 	st->route6 = true;
+	for (int fam = 0; fam < 2; fam++) {
+		if (rr_unreachable_add(sk, fam ? AF_INET6 : AF_INET, st->table,
+				       EXEC_UNREACH_METRIC)) {
+			cli_fail("cannot add the %s route 'unreachable default table %u metric "
+				 "%u': %s",
+				 fam ? "IPv6" : "IPv4", st->table, EXEC_UNREACH_METRIC,
+				 strerror(errno));
+			return -1;
+		}
+		st->unreach = true;
+	}
 	for (int fam = 0; fam < 2; fam++) {
 		struct rr_rule r;
 

@@ -253,6 +253,37 @@ int rr_default_del(struct nl_sock *sk, int family, uint32_t table, int ifindex)
 	return err < 0 ? fail_nl(err) : 0;
 }
 
+int rr_unreachable_add(struct nl_sock *sk, int family, uint32_t table, uint32_t metric)
+{
+	struct rtnl_route *route = rtnl_route_alloc();
+	struct nl_addr *dst;
+	char any[16] = { 0 };
+	int err;
+
+	if (!route) {
+		errno = ENOMEM;
+		return -1;
+	}
+	dst = nl_addr_build(family, any, family == AF_INET ? 4 : 16);
+	if (!dst) {
+		rtnl_route_put(route);
+		errno = ENOMEM;
+		return -1;
+	}
+	nl_addr_set_prefixlen(dst, 0);
+	rtnl_route_set_family(route, family);
+	rtnl_route_set_table(route, table);
+	rtnl_route_set_protocol(route, RR_PROTO);
+	rtnl_route_set_type(route, RTN_UNREACHABLE);
+	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_priority(route, metric);
+	rtnl_route_set_dst(route, dst);
+	nl_addr_put(dst);
+	err = rtnl_route_add(sk, route, NLM_F_EXCL);
+	rtnl_route_put(route);
+	return err < 0 ? fail_nl(err) : 0;
+}
+
 static bool rule_is_ours(struct rtnl_rule *rule)
 {
 	uint8_t proto = 0;

@@ -57,6 +57,12 @@ int rr_default_add(struct nl_sock *sk, int family, uint32_t table, int ifindex);
 int rr_default_del(struct nl_sock *sk, int family, uint32_t table, int ifindex);
 
 /*
+ * "unreachable default table TABLE metric METRIC proto mprox" of @family:
+ * what the table answers once its other routes are gone.
+ */
+int rr_unreachable_add(struct nl_sock *sk, int family, uint32_t table, uint32_t metric);
+
+/*
  * What the kernel holds of @table: rules (any family) that look it up,
  * carry fwmark @table or @mark; routes in it. "ours" counts those with
  * protocol RR_PROTO, "theirs" everything else (someone else's use of the

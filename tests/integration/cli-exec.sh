@@ -319,6 +319,14 @@ bg_exec -d mprox1 -- sleep 1000
 step "sleep 1000 runs in the cgroup of mprox1's exec" wait_for 60 cg_pid mprox1
 cmd=$(cg_pid mprox1)
 step "ip link del mprox1 meanwhile" c ip link del mprox1
+# Its route went with it: the exec's table answers "unreachable" rather
+# than letting the tree's connections fall through to main, direct.
+got=$(c sh -c 'echo $$ >"$1/cgroup.procs" && exec curl -sS --connect-timeout 8 --max-time 10 "$2"' \
+	sh "$CGBASE/mprox1-$epid" "$W4" 2>&1)
+rc=$?
+[ "$rc" != 0 ] && [ "$got" != "::ffff:10.200.1.2" ] &&
+	pass "a fetch in the exec's cgroup with mprox1 gone fails, not direct (curl exit $rc)" ||
+	fail "a fetch in the exec's cgroup with mprox1 gone: curl exit $rc, '$got'"
 kill -9 "$cmd"
 step "mprox exec returns" wait_for 60 not_running $epid
 wait $epid
