@@ -336,11 +336,11 @@ rc=$?
 same_dumps "after an exec whose device was deleted"
 
 # ---- mprox route and mprox exec on the same device ------------------------
+rm -f "$T/ready" "$T/go" "$T/in4"
 bg_exec -d mprox0 -- sh -c '
 	: >"$1/ready"
 	while [ ! -e "$1/go" ]; do sleep 0.1; done
 	curl -sS --max-time 20 "$2" >"$1/in4"' sh "$T" "$W4"
-rm -f "$T/in4"
 step "exec running" wait_for 60 test -e "$T/ready"
 # --gid: route's own chain in table inet mprox next to the exec's.
 check "mprox route mprox0 --uid 4242 --gid 4343 meanwhile" c "$MPROX" route mprox0 --uid 4242 \
