@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Error reporting and small parsers shared by the subcommands. */
+#include <ctype.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,4 +59,18 @@ int cli_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigne
 	}
 	*out = v;
 	return 0;
+}
+
+bool cli_nft_ifname(const char *s)
+{
+	size_t n = strlen(s);
+	const char *p;
+
+	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	/* What nftables takes in a chain name, as route-NAME. */
+	for (p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			return false;
+	return true;
 }

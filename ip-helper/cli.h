@@ -38,4 +38,10 @@ bool cli_is_help(const char *arg);
  */
 int cli_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
+/*
+ * Whether @s is an interface name nftables takes inside a chain name
+ * (route-NAME, exec-NAME-PID): 1-15 letters, digits, '_', '.' and '-'.
+ */
+bool cli_nft_ifname(const char *s);
+
 #endif /* MPROX_CLI_H */

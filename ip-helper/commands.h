@@ -32,4 +32,7 @@ int cmd_version(const struct cli *cli, int argc, char **argv);
 /* route.c */
 int cmd_route(const struct cli *cli, int argc, char **argv);
 
+/* exec.c */
+int cmd_exec(const struct cli *cli, int argc, char **argv);
+
 #endif /* MPROX_COMMANDS_H */

@@ -29,6 +29,7 @@ static const struct command {
 	{ "save", cmd_save, "write a device's running configuration to its file" },
 	{ "version", cmd_version, "versions of this tool and of the loaded module" },
 	{ "route", cmd_route, "policy routing into a device, or --off to undo it" },
+	{ "exec", cmd_exec, "run a command whose process tree goes through a device" },
 };
 
 static void usage(FILE *out)

@@ -9,6 +9,8 @@
  *                     keep its mark in conntrack and their replies get it
  *                     back, so src_valid_mark routes them outside the
  *                     device.
+ *   chain exec-NAME-PID (mprox exec): type route hook output, marks the
+ *                     packets of that exec's cgroup with its own mark.
  * Each call is one nftables transaction: all of it happens or none.
  * Functions return 0, or -1 with errno set; @err receives nft's own
  * message.
@@ -41,5 +43,23 @@ int mprox_nft_remove(const char *dev, unsigned int *removed, char *err, size_t e
 
 /* How many of @dev's chains exist (0 with no table). */
 int mprox_nft_count(const char *dev, unsigned int *count, char *err, size_t errlen);
+
+/*
+ * "mprox exec": one chain @chain (type route hook output) marking with
+ * @mark the packets of the sockets of @cgroup (below the cgroup2 root) that
+ * do not carry @driver_mark. Adds the table if needed.
+ */
+int mprox_nft_exec_add(const char *chain, uint32_t driver_mark, const char *cgroup, uint32_t mark,
+		       char *err, size_t errlen);
+
+/* Call @fn for each chain of the table whose name starts with @prefix. */
+int mprox_nft_chains(const char *prefix, void (*fn)(const char *chain, void *arg), void *arg,
+		     char *err, size_t errlen);
+
+/*
+ * Delete the chain @chain, or the whole table when it holds nothing else.
+ * No such chain: 0, *removed false.
+ */
+int mprox_nft_chain_del(const char *chain, bool *removed, char *err, size_t errlen);
 
 #endif /* MPROX_NFT_H */

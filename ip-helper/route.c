@@ -12,6 +12,8 @@
  * added, "route" checks that no rule, route or nft chain already uses that
  * number; one that mprox did not make is someone else's, and route stops.
  * Rule priorities are fixed, per family:
+ *   10590  fwmark 0x6d800000+P lookup 0x6d800000+P   ("mprox exec", exec.c:
+ *                                                     its own numbers)
  *   10600  to CIDR lookup main                       (--exclude)
  *   10610  uidrange / fwmark ... lookup TABLE        (--uid, --fwmark,
  *                                                     --gid and --cgroup
@@ -104,20 +106,6 @@ static void help(void)
 	       "The device with interface index I gets routing table and mark 0x6d700000+I;\n"
 	       "rules at priorities 10600 (--exclude), 10610 (selectors), 10620 and 10630\n"
 	       "(--all), protocol 109. With -j, what was installed is printed as JSON.\n");
-}
-
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-	const char *p;
-
-	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	/* What nftables takes in a chain name, as route-NAME. */
-	for (p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
-			return false;
-	return true;
 }
 
 static int parse_u32(const char *s, unsigned long min, unsigned long max, uint32_t *out)
@@ -244,7 +232,7 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 		return cli_usage("route", "missing the device NAME");
 	if (argv[1][0] == '-')
 		return cli_usage("route", "the device NAME comes first, before '%s'", argv[1]);
-	if (!valid_ifname(argv[1]))
+	if (!cli_nft_ifname(argv[1]))
 		return cli_usage("route",
 				 "'%s': mprox route takes interface names of 1-15 "
 				 "letters, digits, '_', '.' and '-'; rename the device",

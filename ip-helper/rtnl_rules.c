@@ -253,6 +253,37 @@ int rr_default_del(struct nl_sock *sk, int family, uint32_t table, int ifindex)
 	return err < 0 ? fail_nl(err) : 0;
 }
 
+int rr_unreachable_add(struct nl_sock *sk, int family, uint32_t table, uint32_t metric)
+{
+	struct rtnl_route *route = rtnl_route_alloc();
+	struct nl_addr *dst;
+	char any[16] = { 0 };
+	int err;
+
+	if (!route) {
+		errno = ENOMEM;
+		return -1;
+	}
+	dst = nl_addr_build(family, any, family == AF_INET ? 4 : 16);
+	if (!dst) {
+		rtnl_route_put(route);
+		errno = ENOMEM;
+		return -1;
+	}
+	nl_addr_set_prefixlen(dst, 0);
+	rtnl_route_set_family(route, family);
+	rtnl_route_set_table(route, table);
+	rtnl_route_set_protocol(route, RR_PROTO);
+	rtnl_route_set_type(route, RTN_UNREACHABLE);
+	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_priority(route, metric);
+	rtnl_route_set_dst(route, dst);
+	nl_addr_put(dst);
+	err = rtnl_route_add(sk, route, NLM_F_EXCL);
+	rtnl_route_put(route);
+	return err < 0 ? fail_nl(err) : 0;
+}
+
 static bool rule_is_ours(struct rtnl_rule *rule)
 {
 	uint8_t proto = 0;
@@ -399,5 +430,50 @@ int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, uns
 		errno = first;
 		return -1;
 	}
+	return 0;
+}
+
+static void add_table(uint32_t t, uint32_t *tables, size_t max, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (tables[i] == t)
+			return;
+	if (*n < max)
+		tables[(*n)++] = t;
+}
+
+int rr_tables(struct nl_sock *sk, uint32_t lo, uint32_t hi, uint32_t *tables, size_t max, size_t *n)
+{
+	struct nl_cache *rules = NULL, *routes = NULL;
+	struct nl_object *o;
+	int err;
+
+	*n = 0;
+	err = rtnl_rule_alloc_cache(sk, AF_UNSPEC, &rules);
+	if (err < 0)
+		return fail_nl(err);
+	err = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes);
+	if (err < 0) {
+		nl_cache_free(rules);
+		return fail_nl(err);
+	}
+	for (o = nl_cache_get_first(rules); o; o = nl_cache_get_next(o)) {
+		struct rtnl_rule *rule = (struct rtnl_rule *)o;
+		uint32_t t = rtnl_rule_get_table(rule);
+
+		if (rule_is_ours(rule) && t >= lo && t <= hi)
+			add_table(t, tables, max, n);
+	}
+	for (o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *route = (struct rtnl_route *)o;
+		uint32_t t = rtnl_route_get_table(route);
+
+		if (route_is_ours(route) && t >= lo && t <= hi)
+			add_table(t, tables, max, n);
+	}
+	nl_cache_free(routes);
+	nl_cache_free(rules);
 	return 0;
 }

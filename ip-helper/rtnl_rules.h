@@ -16,6 +16,7 @@
 #define MPROX_RTNL_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 
@@ -56,6 +57,12 @@ int rr_default_add(struct nl_sock *sk, int family, uint32_t table, int ifindex);
 int rr_default_del(struct nl_sock *sk, int family, uint32_t table, int ifindex);
 
 /*
+ * "unreachable default table TABLE metric METRIC proto mprox" of @family:
+ * what the table answers once its other routes are gone.
+ */
+int rr_unreachable_add(struct nl_sock *sk, int family, uint32_t table, uint32_t metric);
+
+/*
  * What the kernel holds of @table: rules (any family) that look it up,
  * carry fwmark @table or @mark; routes in it. "ours" counts those with
  * protocol RR_PROTO, "theirs" everything else (someone else's use of the
@@ -80,5 +87,12 @@ int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *rules, unsigned 
  * exists: those of deleted devices. Same errors as rr_remove().
  */
 int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *rules);
+
+/*
+ * The tables in [lo, hi] that rules (by their table) or routes of protocol
+ * RR_PROTO use, each once, at most @max into @tables; *n: how many.
+ */
+int rr_tables(struct nl_sock *sk, uint32_t lo, uint32_t hi, uint32_t *tables, size_t max,
+	      size_t *n);
 
 #endif /* MPROX_RTNL_RULES_H */
