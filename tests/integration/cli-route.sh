@@ -122,6 +122,12 @@ usage() {
 route() {
 	local desc=$1
 	shift
+	# Connections through the device finish closing before its routing
+	# goes: after a --off the application's last ACK would go direct, and
+	# the driver's side would linger until its FIN retransmissions gave up.
+	if [ "${!#}" = --off ] && topo_ns $TOPO_C test -e "/sys/class/net/$1"; then
+		wait_flows_zero "$1" 30 || echo "# $1 still has flows before --off"
+	fi
 	check "$desc" c "$MPROX" route "$@"
 }
 
@@ -325,10 +331,8 @@ route "--off" mprox0 --off
 same_dumps "mprox0 --off after all that"
 
 rmdir "$CG" 2>/dev/null
-# A fetch that ended just before a --off may still be closing: the
-# application's last ACK then goes direct, and the driver's side of it
-# gives up only after its FIN retransmissions (about two minutes). The
-# debug guest was seen with one such flow 30 s after the last --off.
+# route() waits for the flows before each --off (see there); should one
+# still be closing, show it before the longer wait.
 if ! wait_flows_zero mprox0 30; then
 	mprox_json mprox0 | python3 -c 'import json, sys; print(json.load(sys.stdin)["conns"])' | diag
 fi
