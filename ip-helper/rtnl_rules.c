@@ -60,6 +60,26 @@ static int fail_nl(int nlerr)
 	return -1;
 }
 
+/*
+ * The removals go on past a failure: count what went, keep the first
+ * error for the end (finish()).
+ */
+static void tally(int nlerr, int *first, unsigned int *count)
+{
+	if (nlerr >= 0)
+		(*count)++;
+	else if (!*first)
+		*first = nl_errno(nlerr);
+}
+
+static int finish(int first)
+{
+	if (!first)
+		return 0;
+	errno = first;
+	return -1;
+}
+
 struct nl_sock *rr_open(void)
 {
 	struct nl_sock *sk = nl_socket_alloc();
@@ -367,11 +387,7 @@ int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *nrules, unsigned
 
 		if (!rule_belongs(rule, table))
 			continue;
-		err = rtnl_rule_delete(sk, rule, 0);
-		if (err < 0 && !first)
-			first = nl_errno(err);
-		else if (err >= 0)
-			(*nrules)++;
+		tally(rtnl_rule_delete(sk, rule, 0), &first, nrules);
 	}
 	nl_cache_free(rules);
 	err = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes);
@@ -384,18 +400,10 @@ int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *nrules, unsigned
 
 		if (rtnl_route_get_table(route) != table || !route_is_ours(route))
 			continue;
-		err = rtnl_route_delete(sk, route, 0);
-		if (err < 0 && !first)
-			first = nl_errno(err);
-		else if (err >= 0)
-			(*nroutes)++;
+		tally(rtnl_route_delete(sk, route, 0), &first, nroutes);
 	}
 	nl_cache_free(routes);
-	if (first) {
-		errno = first;
-		return -1;
-	}
-	return 0;
+	return finish(first);
 }
 
 int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *nrules)
@@ -419,18 +427,10 @@ int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, uns
 			t = rtnl_rule_get_mask(rule) == 0 ? rtnl_rule_get_mark(rule) : 0;
 		if (t - base - 1 >= max_index || if_indextoname(t - base, name))
 			continue;
-		err = rtnl_rule_delete(sk, rule, 0);
-		if (err < 0 && !first)
-			first = nl_errno(err);
-		else if (err >= 0)
-			(*nrules)++;
+		tally(rtnl_rule_delete(sk, rule, 0), &first, nrules);
 	}
 	nl_cache_free(rules);
-	if (first) {
-		errno = first;
-		return -1;
-	}
-	return 0;
+	return finish(first);
 }
 
 static void add_table(uint32_t t, uint32_t *tables, size_t max, size_t *n)

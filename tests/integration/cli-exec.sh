@@ -100,14 +100,7 @@ not_running() {
 }
 # usage DESC ARGS...: exit 2, a message, and nothing changed.
 usage() {
-	local desc=$1 out rc
-	shift
-	out=$(c "$MPROX" exec "$@" 2>&1)
-	rc=$?
-	if [ "$rc" = 2 ] && [ -n "$out" ]; then pass "$desc: exit 2 ($(head -n 1 <<<"$out"))"; else
-		fail "$desc: exit $rc, want 2"
-		diag <<<"$out"
-	fi
+	mprox_cli_usage exec "$@"
 }
 # status DESC WANT ARGS...: mprox exec ARGS exits WANT.
 status() {

@@ -109,14 +109,7 @@ not_through() {
 }
 # usage DESC ARGS...: exit 2, a message, and nothing changed.
 usage() {
-	local desc=$1 out rc
-	shift
-	out=$(c "$MPROX" route "$@" 2>&1)
-	rc=$?
-	if [ "$rc" = 2 ] && [ -n "$out" ]; then pass "$desc: exit 2 ($(head -n 1 <<<"$out"))"; else
-		fail "$desc: exit $rc, want 2"
-		diag <<<"$out"
-	fi
+	mprox_cli_usage route "$@"
 }
 # route DESC ARGS...: mprox route succeeds.
 route() {

@@ -78,6 +78,9 @@
 #                               SECONDS: prints the ms, or fails printing
 #                               nothing when it has not returned by then
 #                               (it is left running)
+#   mprox_cli_usage CMD DESC ARGS...
+#                               "mprox CMD ARGS" in the client host exits
+#                               2 with a message (one result)
 #
 # Daemons go through topo_spawn, so topo_down stops them.
 
@@ -377,4 +380,18 @@ mprox_down_timed() {
 		return 0
 	fi
 	return 1
+}
+
+# mprox_cli_usage CMD DESC ARGS...: "mprox CMD ARGS" in the client host
+# (its network namespace only, as the cli cases run the command) exits 2
+# with a message.
+mprox_cli_usage() {
+	local cmd=$1 desc=$2 out rc
+	shift 2
+	out=$(nsenter --net="/run/netns/$TOPO_C" "$MPROX_CMD" "$cmd" "$@" 2>&1)
+	rc=$?
+	if [ "$rc" = 2 ] && [ -n "$out" ]; then pass "$desc: exit 2 ($(head -n 1 <<<"$out"))"; else
+		fail "$desc: exit $rc, want 2"
+		diag <<<"$out"
+	fi
 }
