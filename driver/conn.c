@@ -61,8 +61,13 @@ struct mprox_conn {
 	struct work_struct work;
 	struct work_struct relay_work;
 	struct mutex run_lock;		/* serialises work and relay_work */
-	/* CONNECT and ACCEPT: runs the work at their deadline. */
+	/*
+	 * CONNECT and ACCEPT: runs the work at their deadline; RELAY, once
+	 * both FINs are passed on: runs the relay at fin_deadline.
+	 */
 	struct timer_list timer;
+	bool fin_armed;
+	unsigned long fin_deadline;
 	/* jiffies: the app's SYN, where the handshake's deadlines start. */
 	unsigned long syn_time;
 	/* CONNECT: the handshake, on a spare or on a socket of our own. */
@@ -80,6 +85,15 @@ struct mprox_conn {
 	struct mprox_relay_dir to_upstream;
 	struct mprox_relay_dir to_app;
 };
+
+/*
+ * How long, after both FINs are passed on, the two sockets may wait for
+ * their own FIN to be acknowledged: Linux's default tcp_fin_timeout. An
+ * application whose ACKs go elsewhere now (its routing changed) or nowhere
+ * would otherwise hold the flow until the FIN retransmissions give up,
+ * a quarter of an hour later.
+ */
+#define MPROX_CONN_FIN_TIMEOUT (60 * HZ)
 
 static void mprox_conn_work(struct work_struct *work);
 static void mprox_conn_relay_work(struct work_struct *work);
@@ -497,11 +511,18 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		 * Both FINs passed on. Close once both sockets have had
 		 * their own FIN acknowledged (TCP_CLOSE), so that closing
 		 * resets nothing and loses nothing; their state changes
-		 * kick us. The idle timeout bounds the wait.
+		 * kick us, the FIN timeout bounds the wait.
 		 */
 		if (mprox_conn_sock_closed(&c->app) &&
-		    mprox_conn_sock_closed(&c->upstream))
+		    mprox_conn_sock_closed(&c->upstream)) {
 			mprox_conn_close(c, false);
+		} else if (!c->fin_armed) {
+			c->fin_armed = true;
+			c->fin_deadline = jiffies + MPROX_CONN_FIN_TIMEOUT;
+			mod_timer(&c->timer, c->fin_deadline);
+		} else if (time_after_eq(jiffies, c->fin_deadline)) {
+			mprox_conn_close(c, true);
+		}
 		return;
 	}
 	if (up == MPROX_RELAY_AGAIN || down == MPROX_RELAY_AGAIN)

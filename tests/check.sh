@@ -91,12 +91,12 @@ add_counts compat build/compat/counts $?
 # the same time.
 #
 # The debug suite alone is longer than stock and 6.12 together, so its
-# last cases (vm_debug_late: the command's cases and status-readers) run
-# in a second debug guest on the CPU the stock guest leaves free, in
-# build/debug/run-late/.
+# last cases (vm_debug_late: the command's cases, status-readers and
+# tcp-close, which waits a minute for a timeout) run in a second debug
+# guest on the CPU the stock guest leaves free, in build/debug/run-late/.
 stage "VM suites: stock, 6.12 then the debug suite's last cases, beside debug"
 vm_subset_6_12="module-load device-fd tcp-socks5"
-vm_debug_late="cli status-readers"
+vm_debug_late="cli status-readers tcp-close"
 vm_suite() {
 	local k=$1 start=$SECONDS rc=0
 	shift

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A connection whose FINs have both passed through the device, but whose
+# application never acknowledges the driver's FIN (its ACKs and resets go
+# elsewhere now: its routing changed, or a firewall drops them). The flow
+# must end after the FIN timeout (60 s, as Linux's tcp_fin_timeout), not
+# hold its socket and port until the FIN retransmissions give up, a quarter
+# of an hour later. Before that it is listed as closing.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/mprox.sh"
+
+# case-timeout: 600
+mprox_case_setup echo mprox0
+c() {
+	topo_ns $TOPO_C "$@"
+}
+mprox_dmesg_mark
+
+# Each client echoes once, then the client host's firewall drops whatever
+# it sends into mprox0 except FINs, and the client closes: its FIN passes,
+# the echo server closes in turn, and the ACK of the driver's FIN is lost,
+# as is every later ACK or reset.
+out=$(c python3 - <<'PY' 2>&1
+import socket, subprocess
+socks = []
+for host in ("10.200.2.2", "fd00:200:2::2"):
+    s = socket.create_connection((host, 7007), timeout=20)
+    s.sendall(b"ping")
+    got = b""
+    while len(got) < 4:
+        b = s.recv(4)
+        if not b:
+            break
+        got += b
+    if got != b"ping":
+        raise SystemExit("%s: echo %r" % (host, got))
+    socks.append(s)
+subprocess.run(["nft", "-f", "-"], check=True, text=True, input="""
+table inet mprox_close {
+	chain out {
+		type filter hook output priority 0;
+		oifname "mprox0" tcp dport 7007 tcp flags & fin == 0 drop
+	}
+}
+""")
+for s in socks:
+    s.shutdown(socket.SHUT_WR)
+for s in socks:
+    if s.recv(16):
+        raise SystemExit("data after the echo")
+    s.close()
+print("both closed by the server")
+PY
+)
+[ "$out" = "both closed by the server" ] &&
+	pass "IPv4 and IPv6 connections echoed, then closed by both ends" ||
+	fail "the connections: $out"
+start=$(date +%s)
+
+closing() {
+	mprox_json mprox0 | python3 -c '
+import json, sys
+conns = json.load(sys.stdin)["conns"]
+sys.exit(not (len(conns) == 2 and all(c["state"] == "closing" for c in conns)))
+'
+}
+if closing; then
+	pass "both flows are listed as closing"
+else
+	fail "want both flows closing"
+	mprox_json mprox0 | python3 -c 'import json, sys; print(json.load(sys.stdin)["conns"])' | diag
+fi
+if wait_flows_zero mprox0 150; then
+	took=$(($(date +%s) - start))
+	[ "$took" -ge 50 ] && pass "both flows ended after the FIN timeout (${took}s)" ||
+		fail "the flows ended after ${took}s, before the FIN timeout"
+else
+	fail "flows still there after 150 s: $(mprox_stat mprox0 stats.flows)"
+fi
+
+step "the firewall rule removed" c nft delete table inet mprox_close
+out=$(c python3 "$MPROX_NETUTIL" connect 10.200.2.2 7007 20 2>&1)
+[ "${out%% *}" = ok ] && pass "a new connection through mprox0 ($out ms)" ||
+	fail "a new connection through mprox0: $out"
+check_flows_drain mprox0 30
+mprox_check_dmesg "the FIN timeout"
+mprox_case_teardown
+plan "$tap_n"
+tap_exit
