@@ -140,8 +140,11 @@ if grep -Eq '[KM]iB/s down' <<<"$rate"; then pass "mprox show again: a rate sinc
 	fail "mprox show again: no rate"; diag <<<"$out"; fi
 check "mprox -j show: an array with mprox0 and mproxt0" \
 	json_ok 'sorted(d["device"]["name"] for d in v) == ["mprox0", "mproxt0"]' show
-out=$(mp conns mprox0 dport 8080)
-if grep -Eq '^tcp +10\.200\.1\.2:[0-9]+ +10\.200\.2\.2:8080 +p1 +established' <<<"$out"; then
+# The server may have sent the whole file into the buffers on the way and
+# closed: the flow is then closing while curl still reads.
+out=$(mp conns mprox0 dport 8080 2>&1)
+if grep -Eq '^tcp +10\.200\.1\.2:[0-9]+ +10\.200\.2\.2:8080 +p1 +(established|closing) ' \
+	<<<"$out"; then
 	pass "mprox conns dport 8080: the download"
 else
 	fail "mprox conns dport 8080:"
