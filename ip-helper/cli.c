@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Error reporting and small parsers shared by the subcommands. */
+/* Error reporting, small parsers and the runtime directory, shared by the subcommands. */
 #include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -73,4 +75,31 @@ bool cli_nft_ifname(const char *s)
 		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
 			return false;
 	return true;
+}
+
+int cli_runtime_path(char *buf, size_t len, const char *fmt, ...)
+{
+	const char *dir = getuid() == 0 ? "/run" : getenv("XDG_RUNTIME_DIR");
+	va_list ap;
+	int n, m;
+
+	if (!dir) {
+		errno = ENOENT;
+		return -1;
+	}
+	n = snprintf(buf, len, "%s/mprox", dir);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -1;
+	va_start(ap, fmt);
+	m = vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+	if (m < 0 || (size_t)m >= len - n) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }

@@ -44,4 +44,13 @@ int cli_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigne
  */
 bool cli_nft_ifname(const char *s);
 
+/*
+ * The path of @name (printf-style) in mprox's runtime directory: /run/mprox
+ * for root, $XDG_RUNTIME_DIR/mprox otherwise, made (0700) if missing, for
+ * what one call leaves the next (rate samples, installed routing). Returns
+ * 0, or -1 with errno.
+ */
+int cli_runtime_path(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* MPROX_CLI_H */

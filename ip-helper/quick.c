@@ -339,6 +339,8 @@ static int reload_once(struct quick *q)
 	free(dirs);
 	json_object_put(st);
 	close(fd);
+	if (ret == CLI_OK && route_conf_reload(q->cli, q->name, &q->conf.route))
+		ret = CLI_FAILED;
 	if (ret == CLI_OK && !q->cli->json)
 		printf("%s: reloaded from %s, %zu upstream change%s\n", q->name, q->path, changes,
 		       changes == 1 ? "" : "s");
@@ -423,8 +425,8 @@ int cmd_reload(const struct cli *cli, int argc, char **argv)
 			  "Usage: mprox reload [--insecure-perms] FILE|NAME\n\n"
 			  "Applies a changed configuration file to the running device: upstreams\n"
 			  "the file changed are replaced, the others keep their connections.\n"
-			  "[Route] is left as 'mprox up' installed it (changing it would let\n"
-			  "traffic out directly for a moment): 'mprox down' and 'up' apply it.\n");
+			  "A changed [Route] is applied rule by rule, new rules before the old\n"
+			  "ones go, so traffic it keeps selecting never goes out directly.\n");
 	if (ret >= 0)
 		return ret;
 	if (load(&q) || resolve(&q)) {

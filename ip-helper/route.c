@@ -26,12 +26,14 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -39,6 +41,7 @@
 #include "commands.h"
 #include "mprox.h"
 #include "nft.h"
+#include "route.h"
 #include "rtnl_rules.h"
 
 #define ROUTE_BASE 0x6d700000u
@@ -480,6 +483,141 @@ struct route_done {
 	bool fwmark_set, src_valid_mark_set;
 };
 
+/* --all on a device without a fwmark: give it one, so its sockets stay out. */
+static int set_driver_mark(const struct route_args *a, int fd, const struct route_plan *p)
+{
+	char line[32];
+
+	snprintf(line, sizeof(line), "fwmark %u\n", p->driver_mark);
+	if (mprox_apply(fd, line))
+		return cli_fail("%s: cannot set fwmark 0x%x on the device: %s", a->dev,
+				p->driver_mark, mprox_strerror(errno));
+	fprintf(stderr,
+		"mprox: %s had no fwmark; set it to 0x%x so that its own connections stay out "
+		"of it\n",
+		a->dev, p->driver_mark);
+	return 0;
+}
+
+/* wg-quick's src_valid_mark: replies keep the driver's mark (nft.h). */
+static bool src_valid_mark_on(void)
+{
+	int sfd = open(SRC_VALID_MARK, O_RDWR | O_CLOEXEC);
+	bool set = false;
+	char v = '0';
+
+	if (sfd >= 0 && pread(sfd, &v, 1, 0) == 1 && v == '0' && pwrite(sfd, "1\n", 2, 0) == 2)
+		set = true;
+	if (sfd >= 0)
+		close(sfd);
+	return set;
+}
+
+/*
+ * What "route" installed, so that a reload can change it rule by rule: the
+ * device's fwmark then, and the arguments after NAME, one per line, in the
+ * runtime directory, named by the network namespace and the table (the
+ * interface index).
+ */
+static int record_path(uint32_t table, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return -1;
+	return cli_runtime_path(buf, len, "/route-%llu-%u", (unsigned long long)st.st_ino, table);
+}
+
+static void record_write(const struct route_plan *p, int argc, char **argv)
+{
+	char path[512] = "the runtime directory";
+	FILE *f = NULL;
+	int i;
+
+	if (record_path(p->table, path, sizeof(path)) == 0) {
+		f = fopen(path, "we");
+		if (f)
+			fprintf(f, "%u\n", p->driver_mark);
+		for (i = 2; f && i < argc; i++)
+			fprintf(f, "%s\n", argv[i]);
+	}
+	if (!f || fclose(f))
+		fprintf(stderr,
+			"mprox: cannot record the routing in %s: %s; a reload will install it "
+			"anew\n",
+			path, strerror(errno));
+}
+
+static void record_remove(uint32_t table)
+{
+	char path[512];
+
+	if (record_path(table, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+/* The records of this namespace's devices that are gone. */
+static void record_remove_orphans(void)
+{
+	char dir[512], name[IF_NAMESIZE], prefix[40];
+	unsigned int table;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	if (stat("/proc/self/ns/net", &st) || cli_runtime_path(dir, sizeof(dir), "%s", ""))
+		return;
+	snprintf(prefix, sizeof(prefix), "route-%llu-", (unsigned long long)st.st_ino);
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) ||
+		    sscanf(e->d_name + strlen(prefix), "%u", &table) != 1 ||
+		    table - ROUTE_BASE - 1 >= ROUTE_MAX_IFINDEX ||
+		    if_indextoname(table - ROUTE_BASE, name))
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * The recorded arguments as an argument list ("route", @dev, ...) in
+ * @buf, @argv; how many, or -1 when there is no record or it is not one.
+ */
+static int record_read(uint32_t table, const char *dev, uint32_t *mark, char *buf, size_t len,
+		       char **argv, int max)
+{
+	char path[512], *line, *save = NULL;
+	unsigned long m;
+	size_t n = 0;
+	int argc = 0;
+	FILE *f;
+
+	if (record_path(table, path, sizeof(path)))
+		return -1;
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	if (n == len - 1)
+		return -1;
+	buf[n] = '\0';
+	line = strtok_r(buf, "\n", &save);
+	if (!line || cli_parse_ulong(line, 0, UINT32_MAX, &m))
+		return -1;
+	*mark = (uint32_t)m;
+	argv[argc++] = "route";
+	argv[argc++] = (char *)dev;
+	for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (argc == max)
+			return -1;
+		argv[argc++] = line;
+	}
+	return argc;
+}
+
 /* Remove what this invocation added; returns how many objects stayed. */
 static unsigned int undo(struct nl_sock *sk, const struct route_plan *p, struct route_done *d,
 			 unsigned int *rules, unsigned int *routes)
@@ -519,6 +657,20 @@ static unsigned int undo(struct nl_sock *sk, const struct route_plan *p, struct 
 	return stayed;
 }
 
+/* The rules and nftables chains @a asks for, into @p (table, marks set). */
+static void plan(const struct route_args *a, struct route_plan *p)
+{
+	p->nrules = 0;
+	plan_rules(a, p);
+	p->nft.dev = a->dev;
+	p->nft.mark = p->table;
+	p->nft.driver_mark = p->driver_mark;
+	p->nft.has_gid = a->has_gid;
+	p->nft.gid = a->gid;
+	p->nft.cgroup = a->cgroup ? a->cgpath : NULL;
+	p->nft.all = a->all;
+}
+
 static int install(const struct cli *cli, const struct route_args *a, int fd, struct nl_sock *sk,
 		   struct route_plan *p, bool fwmark_unset)
 {
@@ -529,17 +681,9 @@ static int install(const struct cli *cli, const struct route_args *a, int fd, st
 	int ret;
 
 	if (fwmark_unset) {
-		char line[32];
-
-		snprintf(line, sizeof(line), "fwmark %u\n", p->driver_mark);
-		if (mprox_apply(fd, line))
-			return cli_fail("%s: cannot set fwmark 0x%x on the device: %s", a->dev,
-					p->driver_mark, mprox_strerror(errno));
+		if (set_driver_mark(a, fd, p))
+			return CLI_FAILED;
 		d.fwmark_set = true;
-		fprintf(stderr,
-			"mprox: %s had no fwmark; set it to 0x%x so that its own connections "
-			"stay out of it\n",
-			a->dev, p->driver_mark);
 	}
 	if (rr_default_add(sk, AF_INET, p->table, p->ifindex)) {
 		ret = cli_fail("%s: cannot add 'default dev %s table %u': %s", a->dev, a->dev,
@@ -577,17 +721,8 @@ static int install(const struct cli *cli, const struct route_args *a, int fd, st
 				       a->dev, nfterr);
 		goto fail;
 	}
-	if (a->all) {
-		/* wg-quick's src_valid_mark: replies keep the driver's mark (nft.h). */
-		int sfd = open(SRC_VALID_MARK, O_RDWR | O_CLOEXEC);
-		char v = '0';
-
-		if (sfd >= 0 && pread(sfd, &v, 1, 0) == 1 && v == '0' &&
-		    pwrite(sfd, "1\n", 2, 0) == 2)
-			d.src_valid_mark_set = true;
-		if (sfd >= 0)
-			close(sfd);
-	}
+	if (a->all)
+		d.src_valid_mark_set = src_valid_mark_on();
 
 	if (cli->json) {
 		json_object *o = json_object_new_object(), *rules = json_object_new_array();
@@ -713,6 +848,7 @@ static int remove_orphans(const struct cli *cli, const struct route_args *a)
 
 	if (!sk)
 		return cli_fail("cannot open a routing netlink socket: %s", strerror(errno));
+	record_remove_orphans();
 	if (rr_remove_orphans(sk, ROUTE_BASE, ROUTE_MAX_IFINDEX, &rules))
 		ret = cli_fail("could not remove every rule of deleted devices: %s; run "
 			       "'mprox route %s --off' again",
@@ -743,7 +879,148 @@ static int remove_orphans(const struct cli *cli, const struct route_args *a)
 	return ret;
 }
 
-int cmd_route(const struct cli *cli, int argc, char **argv)
+/* Whether "route" installed anything for @dev (table @table). */
+static bool installed(struct nl_sock *sk, const char *dev, uint32_t table)
+{
+	unsigned int chains = 0;
+	char nfterr[256];
+	struct rr_usage use;
+
+	return rr_usage(sk, table, table, &use) || use.our_rules || use.our_routes ||
+	       mprox_nft_count(dev, &chains, nfterr, sizeof(nfterr)) || chains;
+}
+
+static bool plan_has(const struct route_plan *p, const struct rr_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrules; i++)
+		if (!memcmp(&p->rules[i], r, sizeof(*r)))
+			return true;
+	return false;
+}
+
+static bool nft_same(const struct nft_spec *x, const struct nft_spec *y)
+{
+	return x->mark == y->mark && x->driver_mark == y->driver_mark && x->has_gid == y->has_gid &&
+	       (!x->has_gid || x->gid == y->gid) && !x->cgroup == !y->cgroup &&
+	       (!x->cgroup || !strcmp(x->cgroup, y->cgroup)) && x->all == y->all;
+}
+
+/* No record of what is installed: remove it all, and install @p. */
+static int reinstall(const struct cli *cli, const struct route_args *a, int fd, struct nl_sock *sk,
+		     struct route_plan *p, bool fwmark_unset)
+{
+	unsigned int rules, routes, chains;
+	char nfterr[256] = "";
+
+	fprintf(stderr, "mprox: %s: no record of the routing installed; installing it anew\n",
+		a->dev);
+	if (rr_remove(sk, p->table, &rules, &routes) ||
+	    mprox_nft_remove(a->dev, &chains, nfterr, sizeof(nfterr)))
+		return cli_fail("%s: could not remove its routing: %s; run 'mprox route %s --off'",
+				a->dev, nfterr[0] ? nfterr : strerror(errno), a->dev);
+	return install(cli, a, fd, sk, p, fwmark_unset);
+}
+
+/*
+ * A reload: take the routing installed (as recorded) to what @a asks for.
+ * New rules go in before old ones go out, so that traffic both select
+ * never leaves the device; the nftables chains are replaced only when
+ * they change (their traffic may see them missing for that instant).
+ */
+static int update_installed(const struct cli *cli, const struct route_args *a, int fd,
+			    struct nl_sock *sk, struct route_plan *p, bool fwmark_unset)
+{
+	char buf[8192], *argv[2 * MAX_EXCLUDES + 16], nfterr[256] = "", text[200];
+	unsigned int n_add = 0, n_del = 0, chains;
+	bool added[MAX_RULES] = { 0 }, same_nft;
+	struct route_args *olda = calloc(1, sizeof(*olda));
+	struct route_plan *oldp = calloc(1, sizeof(*oldp));
+	int argc, ret = CLI_FAILED;
+	size_t i;
+
+	if (!olda || !oldp) {
+		ret = cli_fail("out of memory");
+		goto out;
+	}
+	argc = record_read(p->table, a->dev, &oldp->driver_mark, buf, sizeof(buf), argv,
+			   (int)(sizeof(argv) / sizeof(argv[0])));
+	if (argc < 0 || parse_args(argc, argv, olda) != CLI_OK) {
+		ret = reinstall(cli, a, fd, sk, p, fwmark_unset);
+		goto out;
+	}
+	oldp->table = p->table;
+	oldp->ifindex = p->ifindex;
+	plan(olda, oldp);
+	if (fwmark_unset && set_driver_mark(a, fd, p))
+		goto out;
+	for (i = 0; i < p->nrules; i++) {
+		if (plan_has(oldp, &p->rules[i]))
+			continue;
+		if (rr_rule_add(sk, &p->rules[i])) {
+			rule_text(&p->rules[i], text, sizeof(text));
+			cli_fail("%s: cannot add %s rule %u '%s': %s; the routing is as before",
+				 a->dev, family_name(p->rules[i].family), p->rules[i].prio, text,
+				 strerror(errno));
+			goto undo;
+		}
+		added[i] = true;
+		n_add++;
+	}
+	same_nft = nft_same(&p->nft, &oldp->nft);
+	if (!same_nft && (mprox_nft_remove(a->dev, &chains, nfterr, sizeof(nfterr)) ||
+			  mprox_nft_add(&p->nft, nfterr, sizeof(nfterr)))) {
+		cli_fail("%s: nftables: %s; the routing is as before", a->dev, nfterr);
+		if (mprox_nft_remove(a->dev, &chains, nfterr, sizeof(nfterr)) ||
+		    mprox_nft_add(&oldp->nft, nfterr, sizeof(nfterr)))
+			fprintf(stderr, "mprox: %s: nor could its old chains be put back: %s\n",
+				a->dev, nfterr);
+		goto undo;
+	}
+	ret = CLI_OK;
+	for (i = 0; i < oldp->nrules; i++) {
+		if (plan_has(p, &oldp->rules[i]))
+			continue;
+		if (rr_rule_del(sk, &oldp->rules[i]) && errno != ENOENT) {
+			rule_text(&oldp->rules[i], text, sizeof(text));
+			ret = cli_fail("%s: could not remove %s rule %u '%s': %s; 'mprox route %s "
+				       "--off' removes it",
+				       a->dev, family_name(oldp->rules[i].family),
+				       oldp->rules[i].prio, text, strerror(errno), a->dev);
+			continue;
+		}
+		n_del++;
+	}
+	if (a->all)
+		src_valid_mark_on();
+	if (cli->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "dev", json_object_new_string(a->dev));
+		json_object_object_add(o, "table", json_object_new_int64(p->table));
+		json_object_object_add(o, "added_rules", json_object_new_int((int)n_add));
+		json_object_object_add(o, "removed_rules", json_object_new_int((int)n_del));
+		json_object_object_add(o, "nft_chains_replaced",
+				       json_object_new_boolean(!same_nft));
+		print_json(cli, o);
+	} else if (n_add || n_del || !same_nft) {
+		printf("%s: routing changed: %u rules added, %u removed%s\n", a->dev, n_add, n_del,
+		       same_nft ? "" : ", nftables chains replaced");
+	}
+	goto out;
+undo:
+	for (i = 0; i < p->nrules; i++)
+		if (added[i] && rr_rule_del(sk, &p->rules[i]))
+			fprintf(stderr, "mprox: %s: could not remove a rule added just now: %s\n",
+				a->dev, strerror(errno));
+out:
+	free(olda);
+	free(oldp);
+	return ret;
+}
+
+static int route_run(const struct cli *cli, int argc, char **argv, bool update)
 {
 	struct route_args *a = NULL;
 	struct route_plan *p = NULL;
@@ -751,20 +1028,19 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 	struct rr_usage use;
 	unsigned int chains;
 	char nfterr[256] = "";
-	bool up, fwmark_unset = false;
+	bool up, nothing, fwmark_unset = false;
 	int ret, fd = -1;
 
-	if (argc > 1 && cli_is_help(argv[1])) {
-		help();
-		return CLI_OK;
-	}
 	a = calloc(1, sizeof(*a));
 	p = calloc(1, sizeof(*p));
 	if (!a || !p) {
 		ret = cli_fail("out of memory");
 		goto out;
 	}
-	ret = parse_args(argc, argv, a);
+	/* A reload to a file without [Route]: whatever is installed goes. */
+	nothing = update && argc == 2;
+	ret = nothing ? parse_args(3, (char *[]){ argv[0], argv[1], "--off" }, a)
+		      : parse_args(argc, argv, a);
 	if (ret != CLI_OK)
 		goto out;
 
@@ -799,7 +1075,13 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 	}
 	p->table = ROUTE_BASE + (uint32_t)p->ifindex;
 	if (a->off) {
+		if (nothing && !installed(sk, a->dev, p->table)) {
+			ret = CLI_OK;
+			goto out;
+		}
 		ret = remove_all(cli, a, sk, p->table);
+		if (ret == CLI_OK)
+			record_remove(p->table);
 		goto out;
 	}
 
@@ -835,7 +1117,7 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 		ret = cli_fail("cannot read nftables: %s", nfterr);
 		goto out;
 	}
-	if (use.our_rules || use.our_routes || chains) {
+	if (!update && (use.our_rules || use.our_routes || chains)) {
 		ret = cli_fail("%s is already routed by 'mprox route' (%u rules, %u routes, %u "
 			       "nftables chains); 'mprox route %s --off' first",
 			       a->dev, use.our_rules, use.our_routes, chains, a->dev);
@@ -849,15 +1131,16 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 			       p->table, a->dev);
 		goto out;
 	}
-	plan_rules(a, p);
-	p->nft.dev = a->dev;
-	p->nft.mark = p->table;
-	p->nft.driver_mark = p->driver_mark;
-	p->nft.has_gid = a->has_gid;
-	p->nft.gid = a->gid;
-	p->nft.cgroup = a->cgroup ? a->cgpath : NULL;
-	p->nft.all = a->all;
+	plan(a, p);
+	if (update && (use.our_rules || use.our_routes || chains)) {
+		ret = update_installed(cli, a, fd, sk, p, fwmark_unset);
+		if (ret == CLI_OK)
+			record_write(p, argc, argv);
+		goto out;
+	}
 	ret = install(cli, a, fd, sk, p, fwmark_unset);
+	if (ret == CLI_OK)
+		record_write(p, argc, argv);
 out:
 	rr_close(sk);
 	if (fd >= 0)
@@ -865,4 +1148,18 @@ out:
 	free(p);
 	free(a);
 	return ret;
+}
+
+int cmd_route(const struct cli *cli, int argc, char **argv)
+{
+	if (argc > 1 && cli_is_help(argv[1])) {
+		help();
+		return CLI_OK;
+	}
+	return route_run(cli, argc, argv, false);
+}
+
+int route_update(const struct cli *cli, int argc, char **argv)
+{
+	return route_run(cli, argc, argv, true);
 }

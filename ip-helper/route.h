@@ -17,6 +17,19 @@ bool route_conf_wanted(const struct mprox_conf_route *r);
 /* Install what @r says for device @dev; 0, or -1 with nothing left behind. */
 int route_conf_apply(const struct cli *cli, const char *dev, const struct mprox_conf_route *r);
 
+/*
+ * Take @dev's routing to what @r says, for a reload: rule by rule, the new
+ * rules added before the old ones go (nothing installed: as apply; @r
+ * asks for nothing: as remove). 0, or -1 with the routing as before.
+ */
+int route_conf_reload(const struct cli *cli, const char *dev, const struct mprox_conf_route *r);
+
+/*
+ * "mprox route" for a reload (route.c): argv as cmd_route()'s; "route
+ * NAME" alone removes whatever is installed.
+ */
+int route_update(const struct cli *cli, int argc, char **argv);
+
 /* Remove whatever "mprox route" installed for @dev; 0 or -1. */
 int route_remove(const struct cli *cli, const char *dev);
 

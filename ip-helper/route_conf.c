@@ -41,41 +41,59 @@ static int push(struct argv_buf *b, const char *fmt, ...)
 	return 0;
 }
 
-int route_conf_apply(const struct cli *cli, const char *dev, const struct mprox_conf_route *r)
+/* "route DEV" and the options @r asks for, into @b. */
+static int route_conf_argv(const char *dev, const struct mprox_conf_route *r, struct argv_buf *b)
 {
-	struct argv_buf b = { 0 };
 	char addr[INET6_ADDRSTRLEN];
-	int ret = -1, i;
 	size_t e;
 
-	b.argv = calloc(r->n_exclude * 2 + 16, sizeof(*b.argv));
-	if (!b.argv || push(&b, "route") || push(&b, "%s", dev))
-		goto out;
-	if (r->have_uid && (push(&b, "--uid") || push(&b, "%u-%u", r->uid_first, r->uid_last)))
-		goto out;
-	if (r->have_gid && (push(&b, "--gid") || push(&b, "%u", r->gid)))
-		goto out;
-	if (r->cgroup && (push(&b, "--cgroup") || push(&b, "%s", r->cgroup)))
-		goto out;
-	if (r->have_fwmark && (push(&b, "--fwmark") || push(&b, "0x%x/0x%x", r->mark, r->mask)))
-		goto out;
-	if (r->have_all && r->all && push(&b, "--all"))
-		goto out;
+	b->argv = calloc(r->n_exclude * 2 + 16, sizeof(*b->argv));
+	if (!b->argv || push(b, "route") || push(b, "%s", dev))
+		return -1;
+	if (r->have_uid && (push(b, "--uid") || push(b, "%u-%u", r->uid_first, r->uid_last)))
+		return -1;
+	if (r->have_gid && (push(b, "--gid") || push(b, "%u", r->gid)))
+		return -1;
+	if (r->cgroup && (push(b, "--cgroup") || push(b, "%s", r->cgroup)))
+		return -1;
+	if (r->have_fwmark && (push(b, "--fwmark") || push(b, "0x%x/0x%x", r->mark, r->mask)))
+		return -1;
+	if (r->have_all && r->all && push(b, "--all"))
+		return -1;
 	for (e = 0; e < r->n_exclude; e++) {
 		const struct mprox_conf_cidr *c = &r->exclude[e];
 
 		inet_ntop(c->family, c->addr, addr, sizeof(addr));
-		if (push(&b, "--exclude") || push(&b, "%s/%u", addr, c->prefix))
-			goto out;
+		if (push(b, "--exclude") || push(b, "%s/%u", addr, c->prefix))
+			return -1;
 	}
-	ret = cmd_route(cli, b.argc, b.argv) == CLI_OK ? 0 : -1;
-out:
-	if (ret && !b.argv)
+	return 0;
+}
+
+static int route_conf_run(const struct cli *cli, const char *dev, const struct mprox_conf_route *r,
+			  int (*fn)(const struct cli *cli, int argc, char **argv))
+{
+	struct argv_buf b = { 0 };
+	int ret = -1, i;
+
+	if (route_conf_argv(dev, r, &b) == 0)
+		ret = fn(cli, b.argc, b.argv) == CLI_OK ? 0 : -1;
+	else
 		cli_fail("out of memory");
 	for (i = 0; b.argv && i < b.argc; i++)
 		free(b.argv[i]);
 	free(b.argv);
 	return ret;
+}
+
+int route_conf_apply(const struct cli *cli, const char *dev, const struct mprox_conf_route *r)
+{
+	return route_conf_run(cli, dev, r, cmd_route);
+}
+
+int route_conf_reload(const struct cli *cli, const char *dev, const struct mprox_conf_route *r)
+{
+	return route_conf_run(cli, dev, r, route_update);
 }
 
 int route_remove(const struct cli *cli, const char *dev)

@@ -41,17 +41,8 @@ struct rate_sample {
 
 static int rate_path(struct json_object *st, char *buf, size_t len)
 {
-	const char *dir = getuid() == 0 ? "/run" : getenv("XDG_RUNTIME_DIR");
-	int n;
-
-	if (!dir)
-		return -1;
-	n = snprintf(buf, len, "%s/mprox", dir);
-	if (n < 0 || (size_t)n >= len || (mkdir(buf, 0700) && errno != EEXIST))
-		return -1;
-	n = snprintf(buf, len, "%s/mprox/rate-%lld-%lld", dir, jint(st, "device.netns_inode"),
-		     jint(st, "device.ifindex"));
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	return cli_runtime_path(buf, len, "/rate-%lld-%lld", jint(st, "device.netns_inode"),
+				jint(st, "device.ifindex"));
 }
 
 /* Store this call's sample; give the previous one. Returns 0 if there was one. */

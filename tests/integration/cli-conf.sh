@@ -170,8 +170,65 @@ printf '[Upstream r1]\nURL = socks5://10.200.1.1:1080\n\n[Route]\nUid = 4242\n' 
 check "up a device with [Route] Uid = 4242" mp up mproxr
 check "its uidrange rule, IPv4 and IPv6" sh -c \
 	"ip -n $TOPO_C rule | grep -q 'uidrange 4242-4242' && ip -n $TOPO_C -6 rule | grep -q 'uidrange 4242-4242'"
+
+# reload changes [Route] rule by rule: user 4242's download keeps going.
+# (The table is the device's interface index, which a new device changes.)
+rules() {
+	{
+		ip -n "$TOPO_C" rule
+		ip -n "$TOPO_C" -6 rule
+	} | sed -E 's/lookup [0-9]+/lookup TABLE/'
+}
+reload_route() {
+	local desc=$1 want=$2 out rc
+	out=$(mp reload mproxr 2>&1)
+	rc=$?
+	[ "$rc" = 0 ] && grep -q "^mproxr: $want$" <<<"$out" &&
+		pass "$desc: $(grep "^mproxr: $want$" <<<"$out")" ||
+		{ fail "$desc: exit $rc, want '$want'"; diag <<<"$out"; }
+}
+rm -f /tmp/mprox-route.out
+topo_ns "$TOPO_C" setpriv --reuid 4242 --regid 4242 --clear-groups curl -sS --max-time 400 \
+	--limit-rate 300K -o /tmp/mprox-route.out http://10.200.2.2:8080/big &
+curl_pid=$!
+route_size() {
+	stat -c %s /tmp/mprox-route.out 2>/dev/null || echo 0
+}
+check "user 4242's download through mproxr under way" \
+	wait_for 30 sh -c "[ \$(stat -c %s /tmp/mprox-route.out 2>/dev/null || echo 0) -gt 100000 ]"
+sed -i 's/^Uid = 4242$/Uid = 4242\nFwMark = 0x20\/0xf0/' "$confdir/mproxr.conf"
+reload_route "reload adds FwMark to [Route]" "routing changed: 2 rules added, 0 removed"
+fwmark_rules() {
+	[ "$(rules | grep -c 'fwmark 0x20/0xf0')" = 2 ]
+}
+check "its fwmark rule, IPv4 and IPv6" fwmark_rules
+sed -i -e 's/^Uid = 4242$/Uid = 4242-4243/' -e '/^FwMark = 0x20/d' "$confdir/mproxr.conf"
+reload_route "reload widens Uid, drops FwMark" "routing changed: 2 rules added, 4 removed"
+s0=$(route_size)
+if wait_for 30 sh -c "[ \$(stat -c %s /tmp/mprox-route.out) -gt $((s0 + 100000)) ]"; then
+	pass "user 4242's download keeps moving ($s0 -> $(route_size) bytes)"
+else
+	fail "user 4242's download stopped at $(route_size) bytes ($s0 after the reloads)"
+fi
+check "one flow on mproxr all along" jq_ok mproxr 'v["stats"]["flows"]["total"] == 1'
+reload_route "reload of an unchanged [Route]" "reloaded from .*, 0 upstream changes"
+reloaded=$(rules)
+kill "$curl_pid" 2>/dev/null
+wait "$curl_pid" 2>/dev/null
+down_up() {
+	mp down mproxr && mp up mproxr
+}
+check "down and up again" down_up
+[ "$reloaded" = "$(rules)" ] && pass "the reloaded rules are those a fresh up installs" || {
+	fail "the reloaded rules differ from a fresh up's"
+	diff <(echo "$reloaded") <(rules) | diag
+}
+sed -i '/^\[Route\]$/,$d' "$confdir/mproxr.conf"
+reload_route "reload without [Route]" "removed 2 rules, 2 routes, 0 nftables chains"
+check "no uidrange rule left" sh -c "! (ip -n $TOPO_C rule; ip -n $TOPO_C -6 rule) | grep -q uidrange"
 check "mprox down mproxr" mp down mproxr
 check "down removed the device, its rules and routes" sh -c '[ "$1" = "$2" ]' _ "$before" "$(system_state)"
+check "no record of its routing left in /run/mprox" sh -c '! ls /run/mprox/route-* 2>/dev/null'
 printf '[Upstream r1]\nURL = socks5://10.200.1.1:1080\n\n[Route]\nUid = 4242\nCgroup = /mprox-no-such-cgroup\n' \
 	>"$confdir/mproxr.conf"
 out=$(mp up mproxr 2>&1)
