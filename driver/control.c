@@ -28,11 +28,10 @@
 #include "status.h"
 
 struct mprox_file {
-	struct mprox_dev __rcu *md;	/* NULL: unbound or device gone */
-	struct list_head node;		/* in md->files */
+	/* watch.md NULL: unbound or device gone. */
+	struct mprox_dev_watcher watch;
 	/* Tells ENODEV from EBADFD; set (release) after md is published. */
 	bool was_bound;
-	wait_queue_head_t wq;
 	u64 seen_generation;
 	/* The JSON snapshot read() serves; taken at offset 0. */
 	struct mutex read_lock;
@@ -40,51 +39,13 @@ struct mprox_file {
 	size_t snapshot_len;
 };
 
-void mprox_device_changed(struct mprox_dev *md)
-{
-	struct mprox_file *f;
-
-	/* Ordered after the change itself: see mprox_fop_read(). */
-	atomic64_inc_return(&md->generation);
-	spin_lock_bh(&md->files_lock);
-	list_for_each_entry(f, &md->files, node)
-		wake_up_interruptible_poll(&f->wq, EPOLLIN | EPOLLRDNORM);
-	spin_unlock_bh(&md->files_lock);
-}
-
-void mprox_file_detach_all(struct mprox_dev *md)
-{
-	struct mprox_file *f, *tmp;
-
-	ASSERT_RTNL();
-	spin_lock_bh(&md->files_lock);
-	list_for_each_entry_safe(f, tmp, &md->files, node) {
-		list_del_init(&f->node);
-		RCU_INIT_POINTER(f->md, NULL);
-		wake_up_interruptible_poll(&f->wq, EPOLLERR | EPOLLHUP);
-	}
-	spin_unlock_bh(&md->files_lock);
-}
-
 static void file_attach(struct mprox_file *f, struct mprox_dev *md)
 {
 	ASSERT_RTNL();
 	f->seen_generation = atomic64_read(&md->generation);
-	spin_lock_bh(&md->files_lock);
-	list_add_tail(&f->node, &md->files);
-	spin_unlock_bh(&md->files_lock);
-	rcu_assign_pointer(f->md, md);
+	mprox_device_watch(md, &f->watch);
 	/* Pairs with file_get_dev(): was_bound set means md is visible. */
 	smp_store_release(&f->was_bound, true);
-}
-
-static void file_detach(struct mprox_file *f, struct mprox_dev *md)
-{
-	ASSERT_RTNL();
-	spin_lock_bh(&md->files_lock);
-	list_del_init(&f->node);
-	spin_unlock_bh(&md->files_lock);
-	RCU_INIT_POINTER(f->md, NULL);
 }
 
 /*
@@ -99,12 +60,12 @@ static struct mprox_dev *file_get_dev(struct mprox_file *f)
 	bool was_bound = false;
 
 	rcu_read_lock();
-	md = rcu_dereference(f->md);
+	md = rcu_dereference(f->watch.md);
 	if (!md) {
 		/* A bind racing with us: was_bound implies md is visible. */
 		was_bound = smp_load_acquire(&f->was_bound);
 		if (was_bound)
-			md = rcu_dereference(f->md);
+			md = rcu_dereference(f->watch.md);
 	}
 	if (md)
 		dev_hold(md->dev);
@@ -126,8 +87,7 @@ static int mprox_fop_open(struct inode *inode, struct file *file)
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
-	INIT_LIST_HEAD(&f->node);
-	init_waitqueue_head(&f->wq);
+	mprox_dev_watcher_init(&f->watch);
 	mutex_init(&f->read_lock);
 	file->private_data = f;
 	return 0;
@@ -141,10 +101,10 @@ static int mprox_fop_release(struct inode *inode, struct file *file)
 	/* Anyone may open /dev/mprox: only bound fds get to take RTNL. */
 	if (READ_ONCE(f->was_bound)) {
 		rtnl_lock();
-		md = rtnl_dereference(f->md);
+		md = rtnl_dereference(f->watch.md);
 		if (md) {
-			file_detach(f, md);
-			if (list_empty(&md->files) &&
+			mprox_device_unwatch(md, &f->watch);
+			if (!mprox_device_watched(md) &&
 			    !mprox_device_persistent(md))
 				unregister_netdevice(md->dev);
 		}
@@ -187,10 +147,10 @@ static void undo_bind(struct mprox_file *f, bool created)
 	struct mprox_dev *md;
 
 	rtnl_lock();
-	md = rtnl_dereference(f->md);
+	md = rtnl_dereference(f->watch.md);
 	if (md) {
-		file_detach(f, md);
-		if (created && list_empty(&md->files))
+		mprox_device_unwatch(md, &f->watch);
+		if (created && !mprox_device_watched(md))
 			unregister_netdevice(md->dev);
 	}
 	WRITE_ONCE(f->was_bound, false);
@@ -496,9 +456,9 @@ static __poll_t mprox_fop_poll(struct file *file, poll_table *wait)
 	struct mprox_dev *md;
 	__poll_t mask = 0;
 
-	poll_wait(file, &f->wq, wait);
+	poll_wait(file, &f->watch.wq, wait);
 	rcu_read_lock();
-	md = rcu_dereference(f->md);
+	md = rcu_dereference(f->watch.md);
 	if (md) {
 		mask = EPOLLOUT | EPOLLWRNORM;
 		if (atomic64_read(&md->generation) !=

@@ -65,12 +65,74 @@ static int mprox_dev_init(struct net_device *dev)
 	return 0;
 }
 
+void mprox_dev_watcher_init(struct mprox_dev_watcher *w)
+{
+	RCU_INIT_POINTER(w->md, NULL);
+	INIT_LIST_HEAD(&w->node);
+	init_waitqueue_head(&w->wq);
+}
+
+void mprox_device_watch(struct mprox_dev *md, struct mprox_dev_watcher *w)
+{
+	ASSERT_RTNL();
+	spin_lock_bh(&md->watchers_lock);
+	list_add_tail(&w->node, &md->watchers);
+	spin_unlock_bh(&md->watchers_lock);
+	rcu_assign_pointer(w->md, md);
+}
+
+void mprox_device_unwatch(struct mprox_dev *md, struct mprox_dev_watcher *w)
+{
+	ASSERT_RTNL();
+	spin_lock_bh(&md->watchers_lock);
+	list_del_init(&w->node);
+	spin_unlock_bh(&md->watchers_lock);
+	RCU_INIT_POINTER(w->md, NULL);
+}
+
+bool mprox_device_watched(struct mprox_dev *md)
+{
+	ASSERT_RTNL();
+	return !list_empty(&md->watchers);
+}
+
+/* The device goes: every watcher is let go and told. */
+static void mprox_device_unwatch_all(struct mprox_dev *md)
+{
+	struct mprox_dev_watcher *w, *tmp;
+
+	ASSERT_RTNL();
+	spin_lock_bh(&md->watchers_lock);
+	list_for_each_entry_safe(w, tmp, &md->watchers, node) {
+		list_del_init(&w->node);
+		RCU_INIT_POINTER(w->md, NULL);
+		wake_up_interruptible_poll(&w->wq, EPOLLERR | EPOLLHUP);
+	}
+	spin_unlock_bh(&md->watchers_lock);
+}
+
+/*
+ * Something a reader of the status document would see has changed: bump
+ * the generation, wake every watcher. Any context but hard IRQ.
+ */
+static void mprox_device_changed(struct mprox_dev *md)
+{
+	struct mprox_dev_watcher *w;
+
+	/* Ordered after the change itself: see mprox_fop_read(). */
+	atomic64_inc_return(&md->generation);
+	spin_lock_bh(&md->watchers_lock);
+	list_for_each_entry(w, &md->watchers, node)
+		wake_up_interruptible_poll(&w->wq, EPOLLIN | EPOLLRDNORM);
+	spin_unlock_bh(&md->watchers_lock);
+}
+
 static void mprox_dev_uninit(struct net_device *dev)
 {
 	struct mprox_dev *md = netdev_priv(dev);
 
 	/* Files still bound to us get ENODEV from now on. */
-	mprox_file_detach_all(md);
+	mprox_device_unwatch_all(md);
 	mprox_device_changed(md);
 }
 
@@ -151,8 +213,8 @@ static void mprox_setup(struct net_device *dev)
 
 	md->dev = dev;
 	mutex_init(&md->config_lock);
-	INIT_LIST_HEAD(&md->files);
-	spin_lock_init(&md->files_lock);
+	INIT_LIST_HEAD(&md->watchers);
+	spin_lock_init(&md->watchers_lock);
 	spin_lock_init(&md->name_lock);
 	atomic64_set(&md->generation, 0);
 	mprox_datapath_setup(&md->dp, dev);

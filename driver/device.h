@@ -14,18 +14,30 @@
 #include "config.h"
 #include "datapath.h"
 
-struct mprox_file;
+struct mprox_dev;
+
+/*
+ * One who watches a device (a /dev/mprox fd bound to it, control.c):
+ * woken with EPOLLIN on every visible change, and when the device goes,
+ * unlinked, @md cleared and woken with EPOLLERR | EPOLLHUP. The device
+ * reports up through this, never by calling its watchers' code.
+ */
+struct mprox_dev_watcher {
+	struct mprox_dev __rcu *md;	/* NULL: not watching, or device gone */
+	struct list_head node;		/* in md->watchers */
+	wait_queue_head_t wq;
+};
 
 struct mprox_dev {
 	struct net_device *dev;
 	/* Serialises writers of dp.config; readers use RCU. */
 	struct mutex config_lock;
 	/*
-	 * Files bound to this device. Changed with RTNL and files_lock held,
-	 * walked with either (files_lock: to wake pollers from any context).
+	 * Its watchers. Changed with RTNL and watchers_lock held, walked with
+	 * either (watchers_lock: to wake pollers from any context).
 	 */
-	struct list_head files;
-	spinlock_t files_lock;		/* protects files, see above */
+	struct list_head watchers;
+	spinlock_t watchers_lock;	/* protects watchers, see above */
 	/*
 	 * Bumped on every visible change (configuration, link state, name,
 	 * MTU, deletion) after the change is visible; poll() compares it with
@@ -71,14 +83,13 @@ static inline bool mprox_device_persistent(struct mprox_dev *md)
 	return persist;
 }
 
-/*
- * Something a reader of the status document would see has changed: wake
- * every file's pollers. Any context but hard IRQ.
- */
-void mprox_device_changed(struct mprox_dev *md);
-
-/* Called by the device with RTNL held when it goes away. */
-void mprox_file_detach_all(struct mprox_dev *md);
+void mprox_dev_watcher_init(struct mprox_dev_watcher *w);
+/* RTNL held. @w watches @md from now on; w->md is published last. */
+void mprox_device_watch(struct mprox_dev *md, struct mprox_dev_watcher *w);
+/* RTNL held. @w, which watches @md, stops. */
+void mprox_device_unwatch(struct mprox_dev *md, struct mprox_dev_watcher *w);
+/* RTNL held. Whether anyone watches @md. */
+bool mprox_device_watched(struct mprox_dev *md);
 
 /*
  * Apply a whole write() of directives: all or nothing (see config.h).
