@@ -592,6 +592,12 @@ void mprox_conn_start(struct mprox_conn *c, struct mprox_flow *f)
 	queue_work(c->dp->wq, &c->work);
 }
 
+void mprox_conn_app_reset(struct mprox_flow *f)
+{
+	WRITE_ONCE(f->app_gone, true);
+	mprox_flow_set_state(f, MPROX_FLOW_CLOSING);
+}
+
 void mprox_conn_flow_killed(struct mprox_flow *f)
 {
 	struct mprox_conn *c = f->priv;

@@ -66,6 +66,13 @@ void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,
 		       void (*data_ready)(struct sock *sk));
 
 /* The flow table's callbacks (flow.h). */
+/*
+ * The app reset its connection (tcp.c saw its RST go by): its socket is
+ * gone and the flow closing at once, so that a SYN for the tuple is a new
+ * connection. The connection owns its flow's state from the SYN's hold to
+ * the kill; this is how the packet path reports what it saw. Softirq.
+ */
+void mprox_conn_app_reset(struct mprox_flow *f);
 void mprox_conn_flow_killed(struct mprox_flow *f);
 void mprox_conn_flow_release(struct mprox_flow *f);
 

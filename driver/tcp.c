@@ -331,11 +331,8 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 		break;
 	case MPROX_FLOW_ESTABLISHED:
 	case MPROX_FLOW_CLOSING:
-		if (p->tcp_flags & TCPHDR_RST) {
-			/* Its socket is gone; the tuple may come back. */
-			WRITE_ONCE(f->app_gone, true);
-			mprox_flow_set_state(f, MPROX_FLOW_CLOSING);
-		}
+		if (p->tcp_flags & TCPHDR_RST)
+			mprox_conn_app_reset(f);
 		mprox_flow_touch(f);
 		mprox_tcp_forward(dp, skb, p, &f->nat, false);
 		break;
