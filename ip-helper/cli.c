@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,4 +104,34 @@ int cli_runtime_path(char *buf, size_t len, const char *fmt, ...)
 		return -1;
 	}
 	return 0;
+}
+
+int cli_lock(void)
+{
+	char path[512];
+	int fd;
+
+	if (cli_runtime_path(path, sizeof(path), "/lock")) {
+		cli_fail("cannot use the runtime directory (/run/mprox): %s; run as root",
+			 strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		cli_fail("cannot open %s: %s; run as root", path, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX))
+		if (errno != EINTR) {
+			cli_fail("cannot lock %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+void cli_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }

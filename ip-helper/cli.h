@@ -53,4 +53,15 @@ bool cli_nft_ifname(const char *s);
 int cli_runtime_path(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Serialise the commands that change routing and table inet mprox (route,
+ * exec, and up, down, reload through route): an exclusive flock on the
+ * runtime directory's "lock", held until cli_unlock(). Two of them at
+ * once would each find the other's objects half made (route's "already
+ * routed" check, the table nftables deletes once it is empty). Returns the
+ * lock's fd, or -1 after saying why.
+ */
+int cli_lock(void);
+void cli_unlock(int fd);
+
 #endif /* MPROX_CLI_H */

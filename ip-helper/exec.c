@@ -622,7 +622,7 @@ static int teardown(struct exec_state *st, struct nl_sock *sk)
 {
 	unsigned int rules, routes;
 	char nfterr[256] = "";
-	int failed = 0;
+	int failed = 0, lock;
 	bool removed;
 
 	/* First the processes: with the marks gone, they would go direct. */
@@ -636,6 +636,7 @@ static int teardown(struct exec_state *st, struct nl_sock *sk)
 			st->cgdir);
 		return 1;
 	}
+	lock = cli_lock();
 	if (st->nft && mprox_nft_chain_del(st->chain, &removed, nfterr, sizeof(nfterr))) {
 		fprintf(stderr, "mprox: could not remove chain %s of table inet mprox: %s\n",
 			st->chain, nfterr);
@@ -658,6 +659,7 @@ static int teardown(struct exec_state *st, struct nl_sock *sk)
 		rmdir(st->base); /* only when no other exec has its cgroup there */
 	}
 	st->cg_made = false;
+	cli_unlock(lock);
 	if (failed)
 		fprintf(stderr, "mprox: the next 'mprox exec' removes what is left\n");
 	return failed;
@@ -825,7 +827,7 @@ int cmd_exec(const struct cli *cli, int argc, char **argv)
 	struct nl_sock *sk = NULL;
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, old_chld;
 	sigset_t set, old;
-	int ret, procs_fd = -1, pipefd[2] = { -1, -1 }, status, sig;
+	int ret, procs_fd = -1, pipefd[2] = { -1, -1 }, status, sig, lock, failed;
 	char path[CG_FILE_MAX];
 	struct child_error ce;
 	struct timespec zero = { 0, 0 };
@@ -860,7 +862,14 @@ int cmd_exec(const struct cli *cli, int argc, char **argv)
 		ret = cli_fail("cannot open a routing netlink socket: %s", strerror(errno));
 		goto out;
 	}
-	if (setup(&a, st, sk)) {
+	lock = cli_lock();
+	if (lock < 0) {
+		ret = CLI_FAILED;
+		goto out;
+	}
+	failed = setup(&a, st, sk);
+	cli_unlock(lock);
+	if (failed) {
 		ret = CLI_FAILED;
 		goto out;
 	}

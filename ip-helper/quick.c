@@ -270,12 +270,48 @@ static bool in_file(const struct mprox_conf *conf, const char *name)
 	return false;
 }
 
+static bool file_sets(const struct mprox_conf *conf, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < conf->n_set; i++)
+		if (!strcmp(conf->set[i].key, key))
+			return true;
+	return false;
+}
+
+/*
+ * Tunables the file no longer sets go back to their defaults (the driver's
+ * own table, mprox_tunables[]), as a device made from the file would have
+ * them: bit i of the result for mprox_tunables[i].
+ */
+_Static_assert(MPROX_TUNE_COUNT <= 32, "a bit for every tunable");
+static unsigned int reset_tunables(const struct quick *q, struct json_object *st, FILE *f)
+{
+	struct json_object *run = jget(st, "config.tunables");
+	unsigned int i, mask = 0;
+
+	for (i = 0; i < MPROX_TUNE_COUNT; i++) {
+		const struct mprox_tunable_info *t = &mprox_tunables[i];
+		struct json_object *v;
+
+		if (file_sets(&q->conf, t->key) || !json_object_object_get_ex(run, t->key, &v) ||
+		    (unsigned long long)json_object_get_int64(v) == t->def)
+			continue;
+		fprintf(f, "set %s %llu\n", t->key, (unsigned long long)t->def);
+		mask |= 1u << i;
+	}
+	return mask;
+}
+
 /*
  * The directives that take the running device to the file: upstreams the
  * file no longer has go, changed ones are replaced, unchanged ones are
- * left alone (their flows never notice); settings are written again.
+ * left alone (their flows never notice); settings are written again, and
+ * those the file dropped are reset (*resets, as reset_tunables()).
  */
-static char *reload_directives(const struct quick *q, struct json_object *st, size_t *changes)
+static char *reload_directives(const struct quick *q, struct json_object *st, size_t *changes,
+			       unsigned int *resets)
 {
 	struct json_object *ups = jget(st, "config.upstreams");
 	struct mprox_conf only = q->conf;
@@ -286,6 +322,7 @@ static char *reload_directives(const struct quick *q, struct json_object *st, si
 	f = open_memstream(&out, &len);
 	if (!f)
 		return NULL;
+	*resets = reset_tunables(q, st, f);
 	for (i = 0; i < json_object_array_length(ups); i++) {
 		const char *name = jstr(json_object_array_get_idx(ups, i), "name");
 
@@ -323,6 +360,7 @@ static char *reload_directives(const struct quick *q, struct json_object *st, si
 
 static int reload_once(struct quick *q)
 {
+	unsigned int resets = 0, i;
 	struct json_object *st;
 	size_t changes = 0;
 	char *dirs;
@@ -332,13 +370,17 @@ static int reload_once(struct quick *q)
 	if (fd < 0)
 		return CLI_FAILED;
 	st = dev_state(fd, q->name);
-	dirs = st ? reload_directives(q, st, &changes) : NULL;
+	dirs = st ? reload_directives(q, st, &changes, &resets) : NULL;
 	if (st && !dirs)
 		cli_fail("out of memory");
 	ret = dirs && !dev_apply(fd, q->name, dirs, q->path) ? CLI_OK : CLI_FAILED;
 	free(dirs);
 	json_object_put(st);
 	close(fd);
+	for (i = 0; ret == CLI_OK && !q->cli->json && i < MPROX_TUNE_COUNT; i++)
+		if (resets & (1u << i))
+			printf("%s: %s back to its default %llu\n", q->name, mprox_tunables[i].key,
+			       (unsigned long long)mprox_tunables[i].def);
 	if (ret == CLI_OK && route_conf_reload(q->cli, q->name, &q->conf.route))
 		ret = CLI_FAILED;
 	if (ret == CLI_OK && !q->cli->json)
@@ -424,7 +466,8 @@ int cmd_reload(const struct cli *cli, int argc, char **argv)
 	ret = run_options(&q, argc, argv, NULL,
 			  "Usage: mprox reload [--insecure-perms] FILE|NAME\n\n"
 			  "Applies a changed configuration file to the running device: upstreams\n"
-			  "the file changed are replaced, the others keep their connections.\n"
+			  "the file changed are replaced, the others keep their connections;\n"
+			  "settings the file no longer has go back to their defaults.\n"
 			  "A changed [Route] is applied rule by rule, new rules before the old\n"
 			  "ones go, so traffic it keeps selecting never goes out directly.\n");
 	if (ret >= 0)

@@ -1029,7 +1029,7 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update)
 	unsigned int chains;
 	char nfterr[256] = "";
 	bool up, nothing, fwmark_unset = false;
-	int ret, fd = -1;
+	int ret, fd = -1, lock = -1;
 
 	a = calloc(1, sizeof(*a));
 	p = calloc(1, sizeof(*p));
@@ -1043,6 +1043,11 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update)
 		      : parse_args(argc, argv, a);
 	if (ret != CLI_OK)
 		goto out;
+	lock = cli_lock();
+	if (lock < 0) {
+		ret = CLI_FAILED;
+		goto out;
+	}
 
 	fd = mprox_attach(a->dev, MPROX_CLOEXEC);
 	if (fd < 0 && a->off && errno == ENODEV) {
@@ -1143,6 +1148,7 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update)
 		record_write(p, argc, argv);
 out:
 	rr_close(sk);
+	cli_unlock(lock);
 	if (fd >= 0)
 		close(fd);
 	free(p);

@@ -110,6 +110,12 @@ check "still one flow, on p1" jq_ok mprox0 \
 out=$(mp reload mprox0 2>&1)
 grep -q "0 upstream changes$" <<<"$out" && pass "reload of an unchanged file: 0 changes" ||
 	{ fail "reload of an unchanged file"; diag <<<"$out"; }
+sed -i '/^Set = connect_timeout_ms 5000$/d' "$confdir/mprox0.conf"
+out=$(mp reload mprox0 2>&1)
+grep -q "^mprox0: connect_timeout_ms back to its default 10000$" <<<"$out" &&
+	pass "reload of a file without its Set line: the tunable back to its default" ||
+	{ fail "reload without the Set line"; diag <<<"$out"; }
+check "connect_timeout_ms is 10000 again" jq_ok mprox0 'v["config"]["tunables"]["connect_timeout_ms"] == 10000'
 kill "$curl_pid" 2>/dev/null
 wait "$curl_pid" 2>/dev/null
 

@@ -359,6 +359,31 @@ now=$(dumps 2>&1)
 check "mprox route mprox0 --off" c "$MPROX" route mprox0 --off
 same_dumps "after route --off"
 
+# ---- execs and routes at the same time --------------------------------------
+# Each exec adds its chain to table inet mprox and deletes the table when
+# its chain was the last; route --off does the same. Without a lock, one
+# could delete the table just as another adds its chain, and that exec's
+# fetch would go direct. Six execs and a route on, then off, at once, three
+# times.
+: >"$T/seen"
+for round in 1 2 3; do
+	pids=
+	for i in 1 2 3 4 5 6; do
+		c "$MPROX" exec -d mprox0 -- curl -sS --max-time 30 "$W4" >>"$T/seen" 2>&1 &
+		pids="$pids $!"
+	done
+	c sh -c "'$MPROX' route mprox0 --gid 4343 >/dev/null && '$MPROX' route mprox0 --off >/dev/null" ||
+		echo "route failed" >>"$T/seen"
+	wait $pids
+done
+if [ "$(sort "$T/seen" | uniq -c | sed 's/^ *//')" = "18 ::ffff:10.200.2.1" ]; then
+	pass "18 execs in six at a time, beside route and --off: every fetch through the proxy"
+else
+	fail "execs at the same time: what the server saw"
+	sort "$T/seen" | uniq -c | diag
+fi
+same_dumps "after the execs at the same time"
+
 # ---- kill -9 of mprox exec itself ------------------------------------------
 bg_exec -d mprox0 -- sleep 1000
 step "sleep 1000 runs in its cgroup" wait_for 60 cg_pid
