@@ -87,11 +87,12 @@ struct mprox_conn {
 };
 
 /*
- * How long, after both FINs are passed on, the two sockets may wait for
- * their own FIN to be acknowledged: Linux's default tcp_fin_timeout. An
- * application whose ACKs go elsewhere now (its routing changed) or nowhere
- * would otherwise hold the flow until the FIN retransmissions give up,
- * a quarter of an hour later.
+ * How long, after both FINs are passed on and all data is acknowledged,
+ * the two sockets may wait for the ACK of their own FIN: Linux's default
+ * tcp_fin_timeout. An application whose ACKs go elsewhere now (its routing
+ * changed) or nowhere would otherwise hold the flow until the FIN
+ * retransmissions give up, a quarter of an hour later. Data still on its
+ * way to a slow reader is not bounded by this.
  */
 #define MPROX_CONN_FIN_TIMEOUT (60 * HZ)
 
@@ -476,6 +477,20 @@ static bool mprox_conn_sock_closed(struct mprox_conn_sock *cs)
 	return READ_ONCE(cs->sock->sk->sk_state) == TCP_CLOSE;
 }
 
+/*
+ * Whether all of @cs's data has been sent and acknowledged, so that at
+ * most its FIN still waits for an ACK (write_seq counts a queued FIN).
+ * Read without the socket's lock: a stale view only delays the timeout.
+ */
+static bool mprox_conn_sock_drained(struct mprox_conn_sock *cs)
+{
+	const struct sock *sk = cs->sock->sk;
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return READ_ONCE(sk->sk_state) == TCP_CLOSE ||
+	       !after(READ_ONCE(tp->write_seq), READ_ONCE(tp->snd_una) + 1);
+}
+
 static bool mprox_conn_sock_failed(struct mprox_conn_sock *cs)
 {
 	return READ_ONCE(cs->sock->sk->sk_err) != 0;
@@ -516,6 +531,11 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		if (mprox_conn_sock_closed(&c->app) &&
 		    mprox_conn_sock_closed(&c->upstream)) {
 			mprox_conn_close(c, false);
+		} else if (!mprox_conn_sock_drained(&c->app) ||
+			   !mprox_conn_sock_drained(&c->upstream)) {
+			/* A slow reader still takes data: look again later. */
+			c->fin_armed = false;
+			mod_timer(&c->timer, jiffies + MPROX_CONN_FIN_TIMEOUT);
 		} else if (!c->fin_armed) {
 			c->fin_armed = true;
 			c->fin_deadline = jiffies + MPROX_CONN_FIN_TIMEOUT;
