@@ -108,25 +108,22 @@ int cli_runtime_path(char *buf, size_t len, const char *fmt, ...)
 
 int cli_lock(void)
 {
-	char path[512];
-	int fd;
+	char path[512] = "the runtime directory";
+	int fd = -1;
 
-	if (cli_runtime_path(path, sizeof(path), "/lock")) {
-		cli_fail("cannot use the runtime directory (/run/mprox): %s; run as root",
-			 strerror(errno));
-		return -1;
-	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		cli_fail("cannot open %s: %s; run as root", path, strerror(errno));
-		return -1;
-	}
-	while (flock(fd, LOCK_EX))
+	if (cli_runtime_path(path, sizeof(path), "/lock") == 0)
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	while (fd >= 0 && flock(fd, LOCK_EX)) {
 		if (errno != EINTR) {
-			cli_fail("cannot lock %s: %s", path, strerror(errno));
 			close(fd);
-			return -1;
+			fd = -1;
 		}
+	}
+	if (fd < 0)
+		fprintf(stderr,
+			"mprox: cannot lock %s: %s; going on, but another mprox route or exec "
+			"must not run now\n",
+			path, strerror(errno));
 	return fd;
 }
 

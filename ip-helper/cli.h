@@ -59,7 +59,8 @@ int cli_runtime_path(char *buf, size_t len, const char *fmt, ...)
  * runtime directory's "lock", held until cli_unlock(). Two of them at
  * once would each find the other's objects half made (route's "already
  * routed" check, the table nftables deletes once it is empty). Returns the
- * lock's fd, or -1 after saying why.
+ * lock's fd, or -1 after a warning: without a usable runtime directory
+ * (no XDG_RUNTIME_DIR, a read-only /run) the command goes on unlocked.
  */
 int cli_lock(void);
 void cli_unlock(int fd);

@@ -863,10 +863,6 @@ int cmd_exec(const struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	lock = cli_lock();
-	if (lock < 0) {
-		ret = CLI_FAILED;
-		goto out;
-	}
 	failed = setup(&a, st, sk);
 	cli_unlock(lock);
 	if (failed) {

@@ -66,6 +66,7 @@ struct cidr {
 struct route_args {
 	const char *dev;
 	bool off, all, has_uid, has_gid, has_fwmark;
+	bool quiet; /* a reload with -j: its JSON is reload's, print nothing */
 	uint32_t uid_lo, uid_hi, gid, fwmark, fwmask;
 	const char *cgroup; /* as given */
 	char cgpath[256]; /* below the cgroup2 root, no leading or trailing '/' */
@@ -530,18 +531,30 @@ static int record_path(uint32_t table, char *buf, size_t len)
 
 static void record_write(const struct route_plan *p, int argc, char **argv)
 {
-	char path[512] = "the runtime directory";
+	char path[512] = "the runtime directory", tmp[530];
+	bool ok = false;
 	FILE *f = NULL;
-	int i;
+	int i, fd = -1;
 
+	/* A new file renamed over the old: never half a record. */
 	if (record_path(p->table, path, sizeof(path)) == 0) {
-		f = fopen(path, "we");
-		if (f)
-			fprintf(f, "%u\n", p->driver_mark);
-		for (i = 2; f && i < argc; i++)
-			fprintf(f, "%s\n", argv[i]);
+		snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+		fd = mkostemp(tmp, O_CLOEXEC);
+		f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	}
-	if (!f || fclose(f))
+	if (f) {
+		fprintf(f, "%u\n", p->driver_mark);
+		for (i = 2; i < argc; i++)
+			fprintf(f, "%s\n", argv[i]);
+		ok = !ferror(f);
+		ok = !fclose(f) && ok && !rename(tmp, path);
+		if (!ok)
+			unlink(tmp);
+	} else if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	if (!ok)
 		fprintf(stderr,
 			"mprox: cannot record the routing in %s: %s; a reload will install it "
 			"anew\n",
@@ -724,6 +737,8 @@ static int install(const struct cli *cli, const struct route_args *a, int fd, st
 	if (a->all)
 		d.src_valid_mark_set = src_valid_mark_on();
 
+	if (a->quiet)
+		return CLI_OK;
 	if (cli->json) {
 		json_object *o = json_object_new_object(), *rules = json_object_new_array();
 		json_object *routes = json_object_new_array(), *chains = json_object_new_array();
@@ -816,6 +831,8 @@ static int remove_all(const struct cli *cli, const struct route_args *a, struct 
 		ret = cli_fail("%s: could not remove its chains from table inet mprox: %s; run "
 			       "'mprox route %s --off' again",
 			       a->dev, nfterr, a->dev);
+	if (a->quiet)
+		return ret;
 	if (cli->json) {
 		json_object *o = json_object_new_object();
 
@@ -930,23 +947,24 @@ static int reinstall(const struct cli *cli, const struct route_args *a, int fd, 
  * they change (their traffic may see them missing for that instant).
  */
 static int update_installed(const struct cli *cli, const struct route_args *a, int fd,
-			    struct nl_sock *sk, struct route_plan *p, bool fwmark_unset)
+			    struct nl_sock *sk, struct route_plan *p, bool fwmark_unset, int argc,
+			    char **argv)
 {
-	char buf[8192], *argv[2 * MAX_EXCLUDES + 16], nfterr[256] = "", text[200];
+	char buf[8192], *oldv[2 * MAX_EXCLUDES + 16], nfterr[256] = "", text[200];
 	unsigned int n_add = 0, n_del = 0, chains;
 	bool added[MAX_RULES] = { 0 }, same_nft;
 	struct route_args *olda = calloc(1, sizeof(*olda));
 	struct route_plan *oldp = calloc(1, sizeof(*oldp));
-	int argc, ret = CLI_FAILED;
+	int oldc, ret = CLI_FAILED;
 	size_t i;
 
 	if (!olda || !oldp) {
 		ret = cli_fail("out of memory");
 		goto out;
 	}
-	argc = record_read(p->table, a->dev, &oldp->driver_mark, buf, sizeof(buf), argv,
-			   (int)(sizeof(argv) / sizeof(argv[0])));
-	if (argc < 0 || parse_args(argc, argv, olda) != CLI_OK) {
+	oldc = record_read(p->table, a->dev, &oldp->driver_mark, buf, sizeof(buf), oldv,
+			   (int)(sizeof(oldv) / sizeof(oldv[0])));
+	if (oldc < 0 || parse_args(oldc, oldv, olda) != CLI_OK) {
 		ret = reinstall(cli, a, fd, sk, p, fwmark_unset);
 		goto out;
 	}
@@ -959,6 +977,8 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 		if (plan_has(oldp, &p->rules[i]))
 			continue;
 		if (rr_rule_add(sk, &p->rules[i])) {
+			if (errno == EEXIST)
+				continue; /* there already (a reload cut short): not ours to undo */
 			rule_text(&p->rules[i], text, sizeof(text));
 			cli_fail("%s: cannot add %s rule %u '%s': %s; the routing is as before",
 				 a->dev, family_name(p->rules[i].family), p->rules[i].prio, text,
@@ -978,6 +998,8 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 				a->dev, nfterr);
 		goto undo;
 	}
+	/* What is installed now is the new routing, whatever removal does. */
+	record_write(p, argc, argv);
 	ret = CLI_OK;
 	for (i = 0; i < oldp->nrules; i++) {
 		if (plan_has(p, &oldp->rules[i]))
@@ -994,6 +1016,8 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 	}
 	if (a->all)
 		src_valid_mark_on();
+	if (a->quiet)
+		goto out;
 	if (cli->json) {
 		json_object *o = json_object_new_object();
 
@@ -1043,11 +1067,8 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update)
 		      : parse_args(argc, argv, a);
 	if (ret != CLI_OK)
 		goto out;
+	a->quiet = update && cli->json;
 	lock = cli_lock();
-	if (lock < 0) {
-		ret = CLI_FAILED;
-		goto out;
-	}
 
 	fd = mprox_attach(a->dev, MPROX_CLOEXEC);
 	if (fd < 0 && a->off && errno == ENODEV) {
@@ -1091,10 +1112,6 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update)
 	}
 
 	/* Everything is checked before anything changes. */
-	if (!up) {
-		ret = cli_fail("%s is down; 'ip link set %s up' first", a->dev, a->dev);
-		goto out;
-	}
 	if (!p->driver_mark) {
 		fwmark_unset = a->all;
 		if (a->all)
@@ -1122,6 +1139,11 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update)
 		ret = cli_fail("cannot read nftables: %s", nfterr);
 		goto out;
 	}
+	/* Its routes need it up; a reload of what is installed does not. */
+	if (!up && !(update && (use.our_rules || use.our_routes || chains))) {
+		ret = cli_fail("%s is down; 'ip link set %s up' first", a->dev, a->dev);
+		goto out;
+	}
 	if (!update && (use.our_rules || use.our_routes || chains)) {
 		ret = cli_fail("%s is already routed by 'mprox route' (%u rules, %u routes, %u "
 			       "nftables chains); 'mprox route %s --off' first",
@@ -1138,9 +1160,7 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update)
 	}
 	plan(a, p);
 	if (update && (use.our_rules || use.our_routes || chains)) {
-		ret = update_installed(cli, a, fd, sk, p, fwmark_unset);
-		if (ret == CLI_OK)
-			record_write(p, argc, argv);
+		ret = update_installed(cli, a, fd, sk, p, fwmark_unset, argc, argv);
 		goto out;
 	}
 	ret = install(cli, a, fd, sk, p, fwmark_unset);

@@ -172,6 +172,10 @@ check "mprox down mproxw" mp down mproxw
 
 # ---- [Route]: installed by up, removed by down ----------------------------
 before=$(system_state)
+records() {
+	ls /run/mprox 2>/dev/null | grep '^route-'
+}
+records_before=$(records)
 printf '[Upstream r1]\nURL = socks5://10.200.1.1:1080\n\n[Route]\nUid = 4242\n' >"$confdir/mproxr.conf"
 check "up a device with [Route] Uid = 4242" mp up mproxr
 check "its uidrange rule, IPv4 and IPv6" sh -c \
@@ -221,6 +225,8 @@ reload_route "reload of an unchanged [Route]" "reloaded from .*, 0 upstream chan
 reloaded=$(rules)
 kill "$curl_pid" 2>/dev/null
 wait "$curl_pid" 2>/dev/null
+check "mproxr down" topo_ns "$TOPO_C" ip link set mproxr down
+reload_route "reload of mproxr while it is down" "reloaded from .*, 0 upstream changes"
 down_up() {
 	mp down mproxr && mp up mproxr
 }
@@ -234,7 +240,8 @@ reload_route "reload without [Route]" "removed 2 rules, 2 routes, 0 nftables cha
 check "no uidrange rule left" sh -c "! (ip -n $TOPO_C rule; ip -n $TOPO_C -6 rule) | grep -q uidrange"
 check "mprox down mproxr" mp down mproxr
 check "down removed the device, its rules and routes" sh -c '[ "$1" = "$2" ]' _ "$before" "$(system_state)"
-check "no record of its routing left in /run/mprox" sh -c '! ls /run/mprox/route-* 2>/dev/null'
+[ "$(records)" = "$records_before" ] && pass "no record of its routing left in /run/mprox" ||
+	fail "records in /run/mprox: $(records | tr '\n' ' '), before: $records_before"
 printf '[Upstream r1]\nURL = socks5://10.200.1.1:1080\n\n[Route]\nUid = 4242\nCgroup = /mprox-no-such-cgroup\n' \
 	>"$confdir/mproxr.conf"
 out=$(mp up mproxr 2>&1)
