@@ -75,9 +75,9 @@ check "route the server into mprox0" topo_ns "$TOPO_C" ip route add 10.200.2.0/2
 
 # ---- reload while a download runs through p1 ----------------------------
 rm -f /tmp/mprox-conf.out
-topo_ns "$TOPO_C" curl -sS --max-time 400 --limit-rate 300K -o /tmp/mprox-conf.out \
-	http://10.200.2.2:8080/big &
-curl_pid=$!
+topo_ns "$TOPO_C" python3 "$MPROX_NETUTIL" paced-get 10.200.2.2 8080 /big /tmp/mprox-conf.out \
+	300000 &
+dl_pid=$!
 size() {
 	stat -c %s /tmp/mprox-conf.out 2>/dev/null || echo 0
 }
@@ -103,7 +103,7 @@ if wait_for 30 sh -c "[ \$(stat -c %s /tmp/mprox-conf.out) -gt $((s0 + 100000)) 
 else
 	fail "the download through p1 stopped at $(size) bytes ($s0 after the reloads)"
 	mp -j conns mprox0 | diag
-	pgrep -a curl | diag
+	pgrep -af paced-get | diag
 fi
 check "still one flow, on p1" jq_ok mprox0 \
 	'v["stats"]["flows"]["total"] == 1 and [c["upstream"] for c in v["conns"]] == ["p1"]'
@@ -116,8 +116,8 @@ grep -q "^mprox0: connect_timeout_ms back to its default 10000$" <<<"$out" &&
 	pass "reload of a file without its Set line: the tunable back to its default" ||
 	{ fail "reload without the Set line"; diag <<<"$out"; }
 check "connect_timeout_ms is 10000 again" jq_ok mprox0 'v["config"]["tunables"]["connect_timeout_ms"] == 10000'
-kill "$curl_pid" 2>/dev/null
-wait "$curl_pid" 2>/dev/null
+kill "$dl_pid" 2>/dev/null
+wait "$dl_pid" 2>/dev/null
 
 # ---- save ----------------------------------------------------------------
 saved=$(mp save mprox0 - 2>&1)
@@ -198,15 +198,16 @@ reload_route() {
 		{ fail "$desc: exit $rc, want '$want'"; diag <<<"$out"; }
 }
 rm -f /tmp/mprox-route.out
-topo_ns "$TOPO_C" setpriv --reuid 4242 --regid 4242 --clear-groups curl -sS --max-time 400 \
-	--limit-rate 300K -o /tmp/mprox-route.out http://10.200.2.2:8080/big &
-curl_pid=$!
+topo_ns "$TOPO_C" setpriv --reuid 4242 --regid 4242 --clear-groups python3 "$MPROX_NETUTIL" \
+	paced-get 10.200.2.2 8080 /big /tmp/mprox-route.out 300000 &
+dl_pid=$!
 route_size() {
 	stat -c %s /tmp/mprox-route.out 2>/dev/null || echo 0
 }
 check "user 4242's download through mproxr under way" \
 	wait_for 30 sh -c "[ \$(stat -c %s /tmp/mprox-route.out 2>/dev/null || echo 0) -gt 100000 ]"
 sed -i 's/^Uid = 4242$/Uid = 4242\nFwMark = 0x20\/0xf0/' "$confdir/mproxr.conf"
+drops0=$(mprox_stat mprox0 stats.drops.no_flow)
 reload_route "reload adds FwMark to [Route]" "routing changed: 2 rules added, 0 removed"
 fwmark_rules() {
 	[ "$(rules | grep -c 'fwmark 0x20/0xf0')" = 2 ]
@@ -219,12 +220,19 @@ if wait_for 30 sh -c "[ \$(stat -c %s /tmp/mprox-route.out) -gt $((s0 + 100000))
 	pass "user 4242's download keeps moving ($s0 -> $(route_size) bytes)"
 else
 	fail "user 4242's download stopped at $(route_size) bytes ($s0 after the reloads)"
+	rules | diag
+	for d in mprox0 mproxr; do
+		echo "$d: $(mprox_stat $d stats.drops) $(mprox_stat $d stats.flows)" | diag
+	done
 fi
 check "one flow on mproxr all along" jq_ok mproxr 'v["stats"]["flows"]["total"] == 1'
+[ "$(mprox_stat mprox0 stats.drops.no_flow)" = "$drops0" ] &&
+	pass "none of its packets strayed into mprox0 meanwhile" ||
+	fail "mprox0 dropped $(($(mprox_stat mprox0 stats.drops.no_flow) - drops0)) packets of no flow"
 reload_route "reload of an unchanged [Route]" "reloaded from .*, 0 upstream changes"
 reloaded=$(rules)
-kill "$curl_pid" 2>/dev/null
-wait "$curl_pid" 2>/dev/null
+kill "$dl_pid" 2>/dev/null
+wait "$dl_pid" 2>/dev/null
 check "mproxr down" topo_ns "$TOPO_C" ip link set mproxr down
 reload_route "reload of mproxr while it is down" "reloaded from .*, 0 upstream changes"
 down_up() {

@@ -20,17 +20,25 @@ c() {
 mprox_dmesg_mark
 step "a second echo server, on port 7008" mprox_echo 7008
 
-# Meanwhile, a slow reader: it sends 256 KiB and its FIN, then reads
-# nothing for 75 s through a 4 KiB receive buffer. Both FINs pass, but
-# most of the echo waits in the driver's socket: that is not a FIN's wait,
-# and the timeout must not cut it off.
+# Meanwhile, a slow reader: it sends 256 KiB, and once the echo has all
+# passed the driver's relay (microsocks drops what it still holds when one
+# side closes) its FIN, then reads nothing for 75 s through a 4 KiB
+# receive buffer. Both FINs pass, but most of the echo waits in the
+# driver's socket: that is not a FIN's wait, and the timeout must not cut
+# it off.
+rm -f /tmp/mprox-close.go
 c python3 - >/tmp/mprox-close.slow 2>&1 <<'PY' &
-import socket, time
+import os, socket, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.settimeout(120)
 s.connect(("10.200.2.2", 7008))
 s.sendall(b"x" * 262144)
+deadline = time.monotonic() + 60
+while not os.path.exists("/tmp/mprox-close.go"):
+    if time.monotonic() > deadline:
+        raise SystemExit("no go")
+    time.sleep(0.1)
 s.shutdown(socket.SHUT_WR)
 time.sleep(75)
 n = 0
@@ -42,6 +50,15 @@ while True:
 print("read %d" % n)
 PY
 slow_pid=$!
+echo_relayed() {
+	mprox_json mprox0 | python3 -c '
+import json, sys
+sys.exit(not any(c["dst"].endswith(":7008") and c["bytes_down"] == 262144
+                 for c in json.load(sys.stdin)["conns"]))
+'
+}
+check "the slow reader's echo all relayed" wait_for 60 echo_relayed
+: >/tmp/mprox-close.go
 
 # Each client echoes once, then the client host's firewall drops whatever
 # it sends into mprox0 except FINs, and the client closes: its FIN passes,

@@ -69,6 +69,13 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   "abcdef\nghi\n" (the urgent byte is not in
                                   the stream of a reader without
                                   SO_OOBINLINE) within 10 s
+  paced-get HOST PORT PATH OUT RATE
+                                  an HTTP/1.0 GET whose body goes to OUT,
+                                  read at most RATE bytes a second in
+                                  twentieths, never catching up after a
+                                  pause (curl --limit-rate does, which
+                                  stalls it for as long as a burst was
+                                  ahead); exits at the end of the body
   pcap-summary FILE               every IPv4/IPv6 packet of a pcap file
                                   (Ethernet), counted by "SRC DST PROTO
                                   DPORT": one line each
@@ -437,6 +444,27 @@ def hold(host, port, n):
     return 0
 
 
+def paced_get(host, port, path, out, rate):
+    s = socket.create_connection((host, port), timeout=60)
+    s.sendall(("GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" % (path, host)).encode())
+    chunk = max(1, rate // 20)
+    head = b""
+    with open(out, "wb", buffering=0) as f:
+        while True:
+            b = s.recv(chunk)
+            if not b:
+                break
+            if head is not None:
+                head += b
+                if b"\r\n\r\n" not in head:
+                    continue
+                b = head.split(b"\r\n\r\n", 1)[1]
+                head = None
+            f.write(b)
+            time.sleep(0.05)
+    return 0 if head is None else 1
+
+
 def urgent(host, port):
     s = socket.create_connection((host, port), timeout=10)
     s.sendall(b"abc")
@@ -532,6 +560,8 @@ def main(argv):
         return hold(args[0], int(args[1]), int(args[2]))
     if cmd == "urgent":
         return urgent(args[0], int(args[1]))
+    if cmd == "paced-get":
+        return paced_get(args[0], int(args[1]), args[2], args[3], int(args[4]))
     if cmd == "pcap-summary":
         return pcap_summary(args[0])
     print(__doc__, file=sys.stderr)
