@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -131,4 +132,24 @@ void cli_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+int cli_write_file(const char *path, const char *text)
+{
+	char tmp[PATH_MAX + 16];
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) || close(fd) || rename(tmp, path)) {
+		int err = errno;
+
+		unlink(tmp);
+		errno = err;
+		return -1;
+	}
+	return 0;
 }

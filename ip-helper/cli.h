@@ -65,4 +65,7 @@ int cli_runtime_path(char *buf, size_t len, const char *fmt, ...)
 int cli_lock(void);
 void cli_unlock(int fd);
 
+/* @text into @path atomically (a new file renamed over it), mode 0600; 0 or -1. */
+int cli_write_file(const char *path, const char *text);
+
 #endif /* MPROX_CLI_H */

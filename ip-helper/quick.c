@@ -603,27 +603,6 @@ static int conf_from_state(struct json_object *st, struct mprox_conf *old, struc
 	return 0;
 }
 
-/* @text into @path atomically (a new file renamed over it), mode 0600. */
-static int write_file(const char *path, const char *text)
-{
-	char tmp[PATH_MAX + 16];
-	size_t len = strlen(text);
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) || close(fd) || rename(tmp, path)) {
-		int err = errno;
-
-		unlink(tmp);
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_save(const struct cli *cli, int argc, char **argv)
 {
 	struct quick q = { .cli = cli, .cmd = "save", .insecure_perms = true };
@@ -679,7 +658,7 @@ int cmd_save(const struct cli *cli, int argc, char **argv)
 	} else if (to_stdout) {
 		fputs(text, stdout);
 		ret = CLI_OK;
-	} else if (write_file(q.path, text)) {
+	} else if (cli_write_file(q.path, text)) {
 		cli_fail("%s: cannot write it: %s", q.path, strerror(errno));
 	} else {
 		ret = CLI_OK;

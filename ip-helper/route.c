@@ -531,29 +531,21 @@ static int record_path(uint32_t table, char *buf, size_t len)
 
 static void record_write(const struct route_plan *p, int argc, char **argv)
 {
-	char path[512] = "the runtime directory", tmp[530];
+	char path[512] = "the runtime directory", *text = NULL;
+	size_t len = 0;
 	bool ok = false;
-	FILE *f = NULL;
-	int i, fd = -1;
+	FILE *f;
+	int i;
 
-	/* A new file renamed over the old: never half a record. */
-	if (record_path(p->table, path, sizeof(path)) == 0) {
-		snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-		fd = mkostemp(tmp, O_CLOEXEC);
-		f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	}
+	f = open_memstream(&text, &len);
 	if (f) {
 		fprintf(f, "%u\n", p->driver_mark);
 		for (i = 2; i < argc; i++)
 			fprintf(f, "%s\n", argv[i]);
-		ok = !ferror(f);
-		ok = !fclose(f) && ok && !rename(tmp, path);
-		if (!ok)
-			unlink(tmp);
-	} else if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
+		ok = !fclose(f) && record_path(p->table, path, sizeof(path)) == 0 &&
+		     cli_write_file(path, text) == 0;
 	}
+	free(text);
 	if (!ok)
 		fprintf(stderr,
 			"mprox: cannot record the routing in %s: %s; a reload will install it "
