@@ -150,7 +150,8 @@ int mprox_datapath_start(struct mprox_datapath *dp)
 	ASSERT_RTNL();
 	mprox_datapath_pools(&p);
 	mprox_datapath_timeouts(dp, &p.tcp_idle, &p.udp_idle);
-	err = mprox_inject_init(&dp->inject, dp->dev);
+	err = mprox_inject_init(&dp->inject, dp->dev, dp->wq,
+				&dp->drops[MPROX_DROP_RX_BACKLOG]);
 	if (err)
 		return err;
 	err = mprox_listener_open(dp, &dp->listener[0], AF_INET,

@@ -9,9 +9,32 @@
 #include <net/dst.h>
 #include <net/ip6_route.h>
 #include <net/route.h>
+#include <net/sock.h>
 
 #include "compat.h"
 #include "inject.h"
+
+/*
+ * How long an error waits for its socket: connect() lets go within
+ * microseconds unless it is preempted; the SYN's retransmission a second
+ * later would get an answer of its own anyway.
+ */
+#define MPROX_INJECT_WAIT		(HZ / 2)
+/* Beyond this many, errors go at once, as before they could wait. */
+#define MPROX_INJECT_WAITING_MAX	128
+
+struct mprox_inject_cb {
+	struct sock *sk;
+	unsigned long deadline;
+};
+
+static struct mprox_inject_cb *mprox_inject_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct mprox_inject_cb) > sizeof(skb->cb));
+	return (struct mprox_inject_cb *)skb->cb;
+}
+
+static void mprox_inject_waiting_work(struct work_struct *work);
 
 /*
  * The routes hang off the namespace's loopback device, like the kernel's
@@ -19,7 +42,8 @@
  * lives, and lo outlives every socket of its namespace, where our device
  * does not.
  */
-int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev)
+int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev,
+		      struct workqueue_struct *wq, atomic64_t *dropped)
 {
 	struct net *net = dev_net(dev);
 	struct inet6_dev *idev;
@@ -27,6 +51,10 @@ int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev)
 	struct rtable *rt;
 
 	inj->dev = dev;
+	inj->wq = wq;
+	inj->waiting_dropped = dropped;
+	skb_queue_head_init(&inj->waiting);
+	INIT_DELAYED_WORK(&inj->waiting_work, mprox_inject_waiting_work);
 	rt = mprox_compat_rt_dst_alloc(net->loopback_dev, RTCF_LOCAL,
 				       RTN_LOCAL);
 	if (!rt)
@@ -72,8 +100,26 @@ static void mprox_inject_dst_put(struct dst_entry **dstp)
 	*dstp = NULL;
 }
 
+/* From the work or the destroy: process context. */
+static void mprox_inject_deliver_waiting(struct mprox_inject *inj,
+					 struct sk_buff *skb)
+{
+	struct mprox_inject_cb *cb = mprox_inject_cb(skb);
+
+	sock_put(cb->sk);
+	memset(skb->cb, 0, sizeof(skb->cb));
+	if (!mprox_inject_rx_task(inj, skb))
+		atomic64_inc(inj->waiting_dropped);
+}
+
 void mprox_inject_destroy(struct mprox_inject *inj)
 {
+	struct sk_buff *skb;
+
+	/* xmit has stopped: nothing queues or requeues the work any more. */
+	cancel_delayed_work_sync(&inj->waiting_work);
+	while ((skb = skb_dequeue(&inj->waiting)))
+		mprox_inject_deliver_waiting(inj, skb);
 	mprox_inject_dst_put(&inj->dst4);
 	mprox_inject_dst_put(&inj->dst6);
 }
@@ -153,4 +199,68 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb)
 		dev_sw_netstats_rx_add(dev, len);
 	local_bh_enable();
 	return delivered;
+}
+
+/*
+ * The errors whose socket is free now, or that have waited long enough
+ * (then TCP takes them for soft ones, as it would have at once), go; the
+ * others are looked at again a jiffy later.
+ */
+static void mprox_inject_waiting_work(struct work_struct *work)
+{
+	struct mprox_inject *inj = container_of(to_delayed_work(work),
+						struct mprox_inject,
+						waiting_work);
+	struct sk_buff *skb, *tmp;
+	struct sk_buff_head ready;
+	bool more;
+
+	__skb_queue_head_init(&ready);
+	spin_lock_bh(&inj->waiting.lock);
+	skb_queue_walk_safe(&inj->waiting, skb, tmp) {
+		struct mprox_inject_cb *cb = mprox_inject_cb(skb);
+
+		if (sock_owned_by_user_nocheck(cb->sk) &&
+		    time_before(jiffies, cb->deadline))
+			continue;
+		__skb_unlink(skb, &inj->waiting);
+		__skb_queue_tail(&ready, skb);
+	}
+	more = !skb_queue_empty(&inj->waiting);
+	spin_unlock_bh(&inj->waiting.lock);
+
+	while ((skb = __skb_dequeue(&ready)))
+		mprox_inject_deliver_waiting(inj, skb);
+	if (more)
+		queue_delayed_work(inj->wq, &inj->waiting_work, 1);
+}
+
+bool mprox_inject_rx_unowned(struct mprox_inject *inj, struct sk_buff *skb,
+			     struct sock *sk, bool task)
+{
+	struct mprox_inject_cb *cb;
+	bool queued = false;
+
+	if (!sk || !sk_fullsock(sk) || !sock_owned_by_user_nocheck(sk) ||
+	    !refcount_inc_not_zero(&sk->sk_refcnt))
+		goto now;
+	cb = mprox_inject_cb(skb);
+	cb->sk = sk;
+	cb->deadline = jiffies + MPROX_INJECT_WAIT;
+	spin_lock_bh(&inj->waiting.lock);
+	if (skb_queue_len(&inj->waiting) < MPROX_INJECT_WAITING_MAX) {
+		__skb_queue_tail(&inj->waiting, skb);
+		queued = true;
+	}
+	spin_unlock_bh(&inj->waiting.lock);
+	if (!queued) {
+		sock_put(sk);
+		goto now;
+	}
+	/* A jiffy: connect() is done with the socket by then, as a rule. */
+	queue_delayed_work(inj->wq, &inj->waiting_work, 1);
+	return true;
+
+now:
+	return task ? mprox_inject_rx_task(inj, skb) : mprox_inject_rx(inj, skb);
 }

@@ -16,18 +16,33 @@
 
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/workqueue.h>
 
 struct dst_entry;
+struct sock;
 
-/* The local-delivery routes of one device, one per family. */
+/*
+ * The local-delivery routes of one device, one per family, and the
+ * answers that wait for their socket (mprox_inject_rx_unowned()).
+ */
 struct mprox_inject {
 	struct net_device *dev;
 	struct dst_entry *dst4;
 	struct dst_entry *dst6;		/* NULL without IPv6 on the device */
+	struct workqueue_struct *wq;
+	struct sk_buff_head waiting;
+	struct delayed_work waiting_work;
+	atomic64_t *waiting_dropped;
 };
 
-/* Process context. 0, or -ENOMEM. */
-int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev);
+/*
+ * Process context. 0, or -ENOMEM. Waiting answers are delivered from work
+ * items on @wq, which must outlive the destroy; those the stack refuses
+ * then are counted in @dropped.
+ */
+int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev,
+		      struct workqueue_struct *wq, atomic64_t *dropped);
+/* Process context; delivers what still waits, then drops the routes. */
 void mprox_inject_destroy(struct mprox_inject *inj);
 
 /*
@@ -45,5 +60,18 @@ bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb);
  * the device is going down, delivered at once instead of refused.
  */
 bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb);
+
+/*
+ * An ICMP error about a segment @sk sent, from xmit or (@task) from
+ * process context as mprox_inject_rx_task(). While connect() is still
+ * sending the SYN it owns @sk, and TCP takes an error that finds its
+ * socket owned for a soft one (TcpExtLockDroppedIcmps): the app would
+ * fail only at the SYN's retransmission, a second later. So the error
+ * waits, on the device's work, until the owner lets go of @sk (at most
+ * MPROX_INJECT_WAIT); without an owner now it goes at once. Consumes
+ * @skb, with the same return (false: dropped, which the caller counts).
+ */
+bool mprox_inject_rx_unowned(struct mprox_inject *inj, struct sk_buff *skb,
+			     struct sock *sk, bool task);
 
 #endif /* _MPROX_INJECT_H */

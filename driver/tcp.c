@@ -41,6 +41,13 @@ static void mprox_tcp_deliver(struct mprox_datapath *dp, struct sk_buff *skb,
 		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 }
 
+/*
+ * Answer the app's segment @skb with @kind: from xmit, or from a
+ * connection's work (@task). An ICMP error for a SYN may meet the app's
+ * socket still owned by the connect() that sends the SYN (from xmit, it
+ * always does), and TCP takes it for a soft error: it waits for the
+ * socket (inject.h). A RST waits in the socket's backlog anyway.
+ */
 static void __mprox_tcp_answer(struct mprox_datapath *dp,
 			       const struct sk_buff *skb,
 			       const struct mprox_pkt *p,
@@ -48,8 +55,13 @@ static void __mprox_tcp_answer(struct mprox_datapath *dp,
 {
 	struct sk_buff *reply = mprox_reply_build(skb, p, kind);
 
-	if (reply)
+	if (!reply)
+		return;
+	if (p->proto != IPPROTO_TCP || !MPROX_TCP_SYN(p) ||
+	    kind == MPROX_REPLY_RST)
 		mprox_tcp_deliver(dp, reply, task);
+	else if (!mprox_inject_rx_unowned(&dp->inject, reply, skb->sk, task))
+		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 }
 
 void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,

@@ -46,29 +46,6 @@ counted() {
 		fail "connects.$1 did not count it ($2 -> $now)"; fi
 }
 
-# expect_error DESC URL TEXT MAX_MS [MIN_MS]: curl fails to connect (exit 7)
-# with TEXT (strerror of the errno connect() got) within MIN_MS..MAX_MS of
-# curl's own clock (time_total); the wall clock around it (date +%s%N) is
-# printed too, but includes starting a process in a namespace of a TCG
-# guest, most of a second.
-expect_error() {
-	local desc=$1 url=$2 text=$3 max=$4 min=${5:-0} out rc t0 wall ms
-	t0=$(ms_now)
-	out=$(topo_ns $TOPO_C curl -v -sS --connect-timeout 30 --max-time 30 -o /dev/null \
-		-w '%{stderr}@times %{time_connect} %{time_total}\n' "$url" 2>&1)
-	rc=$?
-	wall=$(($(ms_now) - t0))
-	ms=$(curl_times <<<"$out")
-	ms=${ms#* }
-	if [ "$rc" = 7 ] && grep -q "failed: $text" <<<"$out" && [ "$ms" -le "$max" ] &&
-		[ "$ms" -ge "$min" ]; then
-		pass "$desc: curl exit 7, \"$text\" after $ms ms ($wall ms wall clock)"
-	else
-		fail "$desc: curl exit $rc after $ms ms ($wall ms wall clock); want 7, \"$text\", within $min..$max ms"
-		grep -E '^(\* |curl:)' <<<"$out" | diag
-	fi
-}
-
 # The errno docs/upstreams.md promises for a SOCKS5 reply code (IPv4), the
 # text curl prints for it and the counter that counts it.
 rep_errno() {
@@ -101,7 +78,7 @@ rep_counter() {
 
 # A closed port: microsocks answers REP 5, the SYN gets a RST at once.
 before=$(connects refused)
-expect_error "closed port 10.200.2.2:9" http://10.200.2.2:9/ "Connection refused" "$refused_ms"
+mprox_expect_error "closed port 10.200.2.2:9" http://10.200.2.2:9/ "Connection refused" "$refused_ms"
 counted refused "$before"
 
 # Unreachable destinations: ask microsocks directly what it answers (it
@@ -122,7 +99,7 @@ for dst in 10.200.3.3 10.200.2.99; do
 	want=$(rep_errno "$rep")
 	counter=$(rep_counter "$rep")
 	before=$(connects "$counter")
-	expect_error "$dst through mprox0 (REP $rep)" "http://$dst:8080/" \
+	mprox_expect_error "$dst through mprox0 (REP $rep)" "http://$dst:8080/" \
 		"$(errno_text "$want")" $((5000 + slack_ms))
 	got=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" connect "$dst" 8080 20)
 	[ "${got%% *}" = "$want" ] && pass "$dst: connect() fails with $want" ||
@@ -136,11 +113,32 @@ done
 check "set connect_timeout_ms $timeout_ms" mprox_set mprox0 connect_timeout_ms $timeout_ms
 check "set handshake_timeout_ms $timeout_ms" mprox_set mprox0 handshake_timeout_ms $timeout_ms
 
+# No upstream at all: xmit answers the SYN with ICMP network unreachable.
+# The error must reach connect() at once. TCP drops an error that finds
+# the socket still owned by the connect() sending the SYN, and fails the
+# app only at the retransmission a second later; the driver makes such
+# an error wait for the socket (inject.h, mprox_inject_rx_unowned()).
+unowned_ms=700
+check "upstream flush" mprox_config mprox0 <<<'upstream flush'
+for dst in 10.200.2.2 '[fd00:200:2::2]'; do
+	before=$(connects no_upstream)
+	mprox_expect_error "no upstream, $dst" "http://$dst:8080/page.html" \
+		"Network is unreachable" "$unowned_ms"
+	counted no_upstream "$before"
+	host=${dst#[}
+	got=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" connect "${host%]}" 8080 20)
+	if [ "${got%% *}" = ENETUNREACH ] && [ "${got#* }" -lt "$unowned_ms" ]; then
+		pass "no upstream, $dst: connect() fails with ENETUNREACH (${got#* } ms)"
+	else
+		fail "no upstream, $dst: connect() gives '$got', want ENETUNREACH within $unowned_ms ms"
+	fi
+done
+
 # The proxy is not listening: its host answers the driver's SYN with a RST.
 check "upstream on a port nobody listens on" \
 	mprox_use_upstream mprox0 down socks5://10.200.1.1:1090
 before=$(connects upstream_down)
-expect_error "proxy not listening" http://10.200.2.2:8080/page.html "No route to host" \
+mprox_expect_error "proxy not listening" http://10.200.2.2:8080/page.html "No route to host" \
 	$((timeout_ms + slack_ms))
 counted upstream_down "$before"
 
@@ -148,7 +146,7 @@ counted upstream_down "$before"
 # handshake_timeout_ms, not earlier.
 check "upstream that never answers" mprox_use_upstream mprox0 mute socks5://10.200.1.1:1084
 before=$(connects timeout)
-expect_error "proxy silent in the handshake" http://10.200.2.2:8080/page.html "No route to host" \
+mprox_expect_error "proxy silent in the handshake" http://10.200.2.2:8080/page.html "No route to host" \
 	$((timeout_ms + slack_ms)) $((timeout_ms - 100))
 counted timeout "$before"
 
@@ -156,7 +154,7 @@ counted timeout "$before"
 check "upstream dante with a wrong password" \
 	mprox_use_upstream mprox0 dante socks5://mproxuser:wrong@10.200.1.1:1081
 before=$(connects auth_failed)
-expect_error "wrong password" http://10.200.2.2:8080/page.html "Connection refused" \
+mprox_expect_error "wrong password" http://10.200.2.2:8080/page.html "Connection refused" \
 	$((timeout_ms + slack_ms))
 counted auth_failed "$before"
 n=$(mprox_stat mprox0 config.upstreams.0.auth_failed 2>/dev/null)
