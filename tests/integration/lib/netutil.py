@@ -44,7 +44,9 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
   connect HOST PORT TIMEOUT [IPOPTS]
                                   one connect(): prints "ok MS" or
                                   "ERRNONAME MS" (elapsed milliseconds);
-                                  IPOPTS (hex) is set as IP_OPTIONS first
+                                  IPOPTS (hex) is set as IP_OPTIONS first;
+                                  an "ok" without a peer goes on: "ok MS
+                                  but unconnected in STATE, then ERRNONAME"
   many HOST PORT N DEADLINE       N sequential connections to an echo
                                   server, each connect, send, receive,
                                   close; stops at the third failure or at
@@ -340,17 +342,42 @@ def connect_once(host, port, timeout, ipopts=None):
     if ipopts:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes.fromhex(ipopts))
     t0 = time.monotonic()
+    after = ""
     try:
         s.connect((host, port))
         result = "ok"
+        after = unconnected(s, timeout)
     except socket.timeout:
         result = "ETIMEDOUT"
     except OSError as e:
         result = errno.errorcode.get(e.errno, str(e.errno))
     ms = int((time.monotonic() - t0) * 1000)
     s.close()
-    print(result, ms)
+    print("%s %d %s" % (result, ms, after) if after else "%s %d" % (result, ms))
     return 0
+
+
+TCP_STATES = ("?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+              "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING")
+
+
+def unconnected(s, timeout):
+    """After connect() said yes: "" if @s has a peer, else what it is
+    (CPython's timed connect() has been seen to say yes on a socket still
+    in SYN_SENT, whose refusal came a few milliseconds later)."""
+    try:
+        s.getpeername()
+        return ""
+    except OSError:
+        pass
+    state = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+    p = select.poll()
+    p.register(s.fileno(), select.POLLOUT | select.POLLERR)
+    p.poll(int(timeout * 1000))
+    err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    return "but unconnected in %s, then %s" % (
+        TCP_STATES[state] if state < len(TCP_STATES) else state,
+        errno.errorcode.get(err, str(err)) if err else "no error")
 
 
 def many(host, port, n, deadline, sport=0):
