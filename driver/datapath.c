@@ -150,8 +150,7 @@ int mprox_datapath_start(struct mprox_datapath *dp)
 	ASSERT_RTNL();
 	mprox_datapath_pools(&p);
 	mprox_datapath_timeouts(dp, &p.tcp_idle, &p.udp_idle);
-	err = mprox_inject_init(&dp->inject, dp->dev, dp->wq,
-				&dp->drops[MPROX_DROP_RX_BACKLOG]);
+	err = mprox_inject_init(&dp->inject, dp->dev, dp->wq);
 	if (err)
 		return err;
 	err = mprox_listener_open(dp, &dp->listener[0], AF_INET,
@@ -216,6 +215,8 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 	dp->old_flows.port_exhausted += s.port_exhausted;
 	dp->old_flows.expired += s.expired;
 	mprox_inject_destroy(&dp->inject);
+	atomic64_add(atomic64_xchg(&dp->inject.waiting_dropped, 0),
+		     &dp->drops[MPROX_DROP_RX_BACKLOG]);
 }
 
 void mprox_datapath_reconfigure(struct mprox_datapath *dp)

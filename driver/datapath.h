@@ -156,6 +156,17 @@ static inline void mprox_datapath_drop(struct mprox_datapath *dp,
 	atomic64_inc(&dp->drops[why]);
 }
 
+/* How many were dropped for @why, the answers that waited included. */
+static inline s64 mprox_datapath_drops(const struct mprox_datapath *dp,
+				       enum mprox_drop why)
+{
+	s64 n = atomic64_read(&dp->drops[why]);
+
+	if (why == MPROX_DROP_RX_BACKLOG)
+		n += atomic64_read(&dp->inject.waiting_dropped);
+	return n;
+}
+
 /* The upstreams the data path can talk to (the others are for later). */
 static inline bool mprox_datapath_speaks(const struct mprox_upstream *up)
 {

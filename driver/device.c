@@ -168,7 +168,7 @@ static void mprox_get_stats64(struct net_device *dev,
 	dev_fetch_sw_netstats(stats, dev->tstats);
 	/* What xmit did not deliver, for whatever reason (see the JSON). */
 	for (i = 0; i < MPROX_DROP_COUNT; i++)
-		stats->tx_dropped += atomic64_read(&md->dp.drops[i]);
+		stats->tx_dropped += mprox_datapath_drops(&md->dp, i);
 }
 
 static const struct net_device_ops mprox_netdev_ops = {

@@ -36,6 +36,16 @@ static struct mprox_inject_cb *mprox_inject_cb(struct sk_buff *skb)
 
 static void mprox_inject_waiting_work(struct work_struct *work);
 
+static bool mprox_inject_owned(const struct sock *sk)
+{
+	/*
+	 * Read without the socket's lock, racing with lock_sock() and
+	 * release_sock(): a stale answer costs one more look a jiffy later,
+	 * or an error that TCP takes for a soft one, as without the wait.
+	 */
+	return data_race(sock_owned_by_user_nocheck(sk));
+}
+
 /*
  * The routes hang off the namespace's loopback device, like the kernel's
  * own local routes: a socket may cache one as its rx_dst for as long as it
@@ -43,7 +53,7 @@ static void mprox_inject_waiting_work(struct work_struct *work);
  * does not.
  */
 int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev,
-		      struct workqueue_struct *wq, atomic64_t *dropped)
+		      struct workqueue_struct *wq)
 {
 	struct net *net = dev_net(dev);
 	struct inet6_dev *idev;
@@ -52,7 +62,7 @@ int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev,
 
 	inj->dev = dev;
 	inj->wq = wq;
-	inj->waiting_dropped = dropped;
+	atomic64_set(&inj->waiting_dropped, 0);
 	skb_queue_head_init(&inj->waiting);
 	INIT_DELAYED_WORK(&inj->waiting_work, mprox_inject_waiting_work);
 	rt = mprox_compat_rt_dst_alloc(net->loopback_dev, RTCF_LOCAL,
@@ -109,7 +119,7 @@ static void mprox_inject_deliver_waiting(struct mprox_inject *inj,
 	sock_put(cb->sk);
 	memset(skb->cb, 0, sizeof(skb->cb));
 	if (!mprox_inject_rx_task(inj, skb))
-		atomic64_inc(inj->waiting_dropped);
+		atomic64_inc(&inj->waiting_dropped);
 }
 
 void mprox_inject_destroy(struct mprox_inject *inj)
@@ -204,7 +214,8 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb)
 /*
  * The errors whose socket is free now, or that have waited long enough
  * (then TCP takes them for soft ones, as it would have at once), go; the
- * others are looked at again a jiffy later.
+ * others are looked at again a jiffy later. An owner that holds on
+ * (preempted) costs a look every jiffy for MPROX_INJECT_WAIT at most.
  */
 static void mprox_inject_waiting_work(struct work_struct *work)
 {
@@ -220,7 +231,7 @@ static void mprox_inject_waiting_work(struct work_struct *work)
 	skb_queue_walk_safe(&inj->waiting, skb, tmp) {
 		struct mprox_inject_cb *cb = mprox_inject_cb(skb);
 
-		if (sock_owned_by_user_nocheck(cb->sk) &&
+		if (mprox_inject_owned(cb->sk) &&
 		    time_before(jiffies, cb->deadline))
 			continue;
 		__skb_unlink(skb, &inj->waiting);
@@ -241,14 +252,14 @@ bool mprox_inject_rx_unowned(struct mprox_inject *inj, struct sk_buff *skb,
 	struct mprox_inject_cb *cb;
 	bool queued = false;
 
-	if (!sk || !sk_fullsock(sk) || !sock_owned_by_user_nocheck(sk) ||
+	if (!sk || !sk_fullsock(sk) || !mprox_inject_owned(sk) ||
 	    !refcount_inc_not_zero(&sk->sk_refcnt))
 		goto now;
-	cb = mprox_inject_cb(skb);
-	cb->sk = sk;
-	cb->deadline = jiffies + MPROX_INJECT_WAIT;
 	spin_lock_bh(&inj->waiting.lock);
 	if (skb_queue_len(&inj->waiting) < MPROX_INJECT_WAITING_MAX) {
+		cb = mprox_inject_cb(skb);
+		cb->sk = sk;
+		cb->deadline = jiffies + MPROX_INJECT_WAIT;
 		__skb_queue_tail(&inj->waiting, skb);
 		queued = true;
 	}

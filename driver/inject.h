@@ -32,16 +32,15 @@ struct mprox_inject {
 	struct workqueue_struct *wq;
 	struct sk_buff_head waiting;
 	struct delayed_work waiting_work;
-	atomic64_t *waiting_dropped;
+	atomic64_t waiting_dropped;	/* waited, then the stack refused them */
 };
 
 /*
  * Process context. 0, or -ENOMEM. Waiting answers are delivered from work
- * items on @wq, which must outlive the destroy; those the stack refuses
- * then are counted in @dropped.
+ * items on @wq, which must outlive the destroy.
  */
 int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev,
-		      struct workqueue_struct *wq, atomic64_t *dropped);
+		      struct workqueue_struct *wq);
 /* Process context; delivers what still waits, then drops the routes. */
 void mprox_inject_destroy(struct mprox_inject *inj);
 

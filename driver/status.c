@@ -188,7 +188,7 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 	json_printf(j, ",\"drops\":{");
 	for (i = 0; i < MPROX_DROP_COUNT; i++)
 		json_printf(j, "%s\"%s\":%lld", i ? "," : "", mprox_drop_name(i),
-			    atomic64_read(&dp->drops[i]));
+			    mprox_datapath_drops(dp, i));
 	json_printf(j, "}");
 }
 

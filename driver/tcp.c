@@ -44,9 +44,10 @@ static void mprox_tcp_deliver(struct mprox_datapath *dp, struct sk_buff *skb,
 /*
  * Answer the app's segment @skb with @kind: from xmit, or from a
  * connection's work (@task). An ICMP error for a SYN may meet the app's
- * socket still owned by the connect() that sends the SYN (from xmit, it
- * always does), and TCP takes it for a soft error: it waits for the
- * socket (inject.h). A RST waits in the socket's backlog anyway.
+ * socket still owned by the connect() that sends the SYN (an answer made
+ * in xmit to the SYN of connect() always does), and TCP takes it for a
+ * soft error: it waits for the socket (inject.h). A RST waits in the
+ * socket's backlog anyway.
  */
 static void __mprox_tcp_answer(struct mprox_datapath *dp,
 			       const struct sk_buff *skb,

@@ -331,7 +331,7 @@ mprox_expect_error() {
 	else
 		# What connect() said, in the line CI shows even when it cuts
 		# the diagnostics: no "failed:" line means no errno at all.
-		said=$(grep -oE '(connect to .* failed|Immediate connect fail for [^:]*): .*' <<<"$out" | tail -n 1)
+		said=$(grep -oE '(connect to .* failed|Immediate connect fail for [^ ]*): .*' <<<"$out" | tail -n 1)
 		fail "$desc: curl exit $rc after $ms ms ($wall ms wall clock), ${said:-no connect() error line}; want 7, \"$text\", within $min..$max ms"
 		grep -E '^(\* |curl:)' <<<"$out" | diag
 	fi
