@@ -19,7 +19,10 @@ n=$(mprox_scale 10000 1000)
 # connections (the driver's sockets, each app socket aborted) in about
 # 1.5 s alone, 2.5 s beside two more guests on two host CPUs: the bound
 # here is 3 s, and the time measured is printed.
-down_max_ms=$(mprox_scale 3000 6000)
+# Debug (KASAN, lockdep) tears down about 5 ms per connection: 4912 ms
+# for 1,000 alone, 7084 ms beside two more guests in .ci/run. There the
+# bound catches a hang; the 1 s is the stock kernel's 10,000.
+down_max_ms=$(mprox_scale 3000 10000)
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $n pending handshakes; down within $down_max_ms ms"
 
 mprox_case_setup mprox0
