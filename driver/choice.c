@@ -3,34 +3,84 @@
  * Which upstream a new flow goes through; see choice.h.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include "choice.h"
 
-/*
- * Weighted round robin over the upstreams the data path speaks. RCU read
- * side held; the caller takes its own reference. Also reads max_flows.
- */
-struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
-					     u32 *max_flows)
-{
-	const struct mprox_config *cfg = rcu_dereference(dp->config);
-	u32 total = 0, n;
-	unsigned int i;
+struct mprox_choice_pass {
+	const struct mprox_config *cfg;
+};
 
-	*max_flows = cfg->tunables[MPROX_TUNE_MAX_FLOWS];
-	for (i = 0; i < cfg->nr_upstreams; i++)
-		if (mprox_datapath_speaks(cfg->upstreams[i]))
-			total += cfg->upstreams[i]->spec.weight;
-	if (!total)
-		return NULL;
-	n = (u32)atomic_inc_return(&dp->next_upstream) % total;
+static struct mprox_balance_item *mprox_choice_item(void *arg, unsigned int i)
+{
+	const struct mprox_choice_pass *pass = arg;
+
+	return &pass->cfg->upstreams[i]->balance;
+}
+
+struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
+					     const struct mprox_upstream *exclude,
+					     u32 *max_flows,
+					     enum mprox_connect_result *why)
+{
+	struct mprox_choice_pass pass = { rcu_dereference(dp->config) };
+	const struct mprox_config *cfg = pass.cfg;
+	unsigned long now = jiffies;
+	bool any = false;
+	unsigned int i;
+	int k;
+
+	if (max_flows)
+		*max_flows = cfg->tunables[MPROX_TUNE_MAX_FLOWS];
+	spin_lock_bh(&dp->upstream_lock);
 	for (i = 0; i < cfg->nr_upstreams; i++) {
 		struct mprox_upstream *up = cfg->upstreams[i];
+		bool candidate = up != exclude && mprox_datapath_speaks(up);
 
-		if (!mprox_datapath_speaks(up))
-			continue;
-		if (n < up->spec.weight)
-			return up;
-		n -= up->spec.weight;
+		any |= candidate;
+		up->balance.usable = candidate &&
+				     mprox_health_usable(&up->health, now);
+		up->balance.active = atomic_read(&up->active);
 	}
-	return NULL;
+	k = mprox_balance_pick(mprox_choice_item, &pass, cfg->nr_upstreams,
+			       cfg->tunables[MPROX_TUNE_BALANCE]);
+	if (k >= 0)
+		mprox_health_take(&cfg->upstreams[k]->health, now);
+	spin_unlock_bh(&dp->upstream_lock);
+	if (k < 0) {
+		*why = any ? MPROX_CONNECT_ALL_DOWN : MPROX_CONNECT_NO_UPSTREAM;
+		return NULL;
+	}
+	return cfg->upstreams[k];
+}
+
+void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
+			 enum mprox_connect_result res, bool requested,
+			 unsigned long started)
+{
+	unsigned long now = jiffies;
+	bool changed, down;
+	u32 us;
+
+	atomic64_inc(&up->connects[res]);
+	spin_lock_bh(&dp->upstream_lock);
+	changed = mprox_health_report(&up->health, res, requested, started, now);
+	if (res == MPROX_CONNECT_OK) {
+		us = jiffies_to_usecs(now - started);
+		up->handshake_us = up->handshake_us ?
+				   up->handshake_us - up->handshake_us / 8 + us / 8 :
+				   us;
+	}
+	down = up->health.down;
+	spin_unlock_bh(&dp->upstream_lock);
+	if (!changed)
+		return;
+	if (down)
+		pr_info_ratelimited("%s: upstream %s is down (%s); new flows go to the others\n",
+				    dp->dev->name, up->spec.name,
+				    mprox_connect_result_name(res));
+	else
+		pr_info_ratelimited("%s: upstream %s is up again\n",
+				    dp->dev->name, up->spec.name);
+	dp->changed(dp);
 }

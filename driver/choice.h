@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The choice of upstream, once per flow, at its SYN, before the engine
- * opens anything (docs/design.md, "The connection engine" in "Data path"). Today a weighted
- * round robin over the upstreams whose protocol the engine speaks.
+ * opens anything, and again for the one retry when the upstream failed
+ * (docs/design.md, "The connection engine" in "Data path";
+ * docs/routing.md, "Choosing an upstream"): the usable upstreams of the
+ * lowest priority number (balance.h), usable meaning the engine has not
+ * found the proxy down (health.h). The engine reports each attempt's
+ * outcome here.
  */
 #ifndef _MPROX_CHOICE_H
 #define _MPROX_CHOICE_H
@@ -10,10 +14,24 @@
 #include "datapath.h"
 
 /*
- * The upstream for a new flow, or NULL when there is none. RCU read side
- * held; the caller takes its own reference. Also reads max_flows.
+ * The upstream for a new flow, or NULL with *why: NO_UPSTREAM when the
+ * device has none it speaks (other than @exclude, which may be NULL),
+ * ALL_DOWN when every one of them is down. RCU read side held; the caller
+ * takes its own reference. Also reads max_flows when @max_flows is given.
  */
 struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
-					     u32 *max_flows);
+					     const struct mprox_upstream *exclude,
+					     u32 *max_flows,
+					     enum mprox_connect_result *why);
+
+/*
+ * An attempt through @up, begun at @started (jiffies), came to @res;
+ * @requested: the request for the destination had been sent (then a
+ * timeout is not the proxy's fault). Tells the device's watchers when the
+ * upstream went down or came back.
+ */
+void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
+			 enum mprox_connect_result res, bool requested,
+			 unsigned long started);
 
 #endif /* _MPROX_CHOICE_H */

@@ -102,6 +102,8 @@ int mprox_config_add_upstream(struct mprox_config *draft,
 		return -ENOMEM;
 	kref_init(&up->ref);
 	up->spec = *spec;
+	up->balance.weight = spec->weight;
+	up->balance.priority = spec->priority;
 	draft->upstreams[draft->nr_upstreams++] = up;
 	return 0;
 }

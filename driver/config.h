@@ -14,6 +14,8 @@
 #include <linux/kref.h>
 #include <linux/rcupdate.h>
 
+#include "balance.h"
+#include "health.h"
 #include "parse.h"
 
 /* Most bytes one write() may carry; more is E2BIG. */
@@ -35,6 +37,20 @@ struct mprox_upstream {
 	unsigned long spares_wanted;
 	/* jiffies when a spare for it last failed to open; 0: never. */
 	unsigned long spares_failed;
+	/*
+	 * The choice of upstream for new flows (choice.c): its health as
+	 * the engine reported it, its place in the balancing, and the
+	 * handshake's average time (microseconds, EWMA of 1/8). Under the
+	 * device's upstream_lock (datapath.h).
+	 */
+	struct mprox_health health;
+	struct mprox_balance_item balance;
+	u32 handshake_us;
+	/* Connections holding it now, and what their attempts came to. */
+	atomic_t active;
+	atomic64_t connects[MPROX_CONNECT_RESULT_COUNT];
+	atomic64_t bytes_up;
+	atomic64_t bytes_down;
 };
 
 static inline struct mprox_upstream *mprox_upstream_get(struct mprox_upstream *up)

@@ -11,6 +11,7 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
+#include "choice.h"
 #include "compat.h"
 #include "conn.h"
 #include "datapath.h"
@@ -73,6 +74,15 @@ struct mprox_conn {
 	/* CONNECT: the handshake, on a spare or on a socket of our own. */
 	struct mprox_handshake hs;
 	bool on_spare;
+	/* jiffies: this attempt's start, for the upstream's health. */
+	unsigned long attempt_start;
+	/*
+	 * The first upstream failed and this is the one retry on another.
+	 * The first is held until the end: a status read may still be
+	 * looking at it through ->up.
+	 */
+	bool retried;
+	struct mprox_upstream *failed_up;
 	/* Protects phase and app.sock against the listener's attach. */
 	spinlock_t lock;
 	enum mprox_conn_phase phase;
@@ -95,6 +105,9 @@ struct mprox_conn {
  * way to a slow reader is not bounded by this.
  */
 #define MPROX_CONN_FIN_TIMEOUT (60 * HZ)
+
+/* The least of the app's deadline a retry on another upstream needs. */
+#define MPROX_CONN_RETRY_MIN (1 * HZ)
 
 static void mprox_conn_work(struct work_struct *work);
 static void mprox_conn_relay_work(struct work_struct *work);
@@ -219,6 +232,7 @@ struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 	c->dp = dp;
 	c->ops = ops;
 	c->up = mprox_upstream_get(up);
+	atomic_inc(&up->active);
 	spin_lock_init(&c->lock);
 	INIT_WORK(&c->work, mprox_conn_work);
 	INIT_WORK(&c->relay_work, mprox_conn_relay_work);
@@ -237,7 +251,10 @@ static void mprox_conn_free(struct mprox_conn *c)
 	mprox_relay_dir_free(&c->to_upstream);
 	mprox_relay_dir_free(&c->to_app);
 	mprox_handshake_reset(&c->hs);
+	atomic_dec(&c->up->active);
 	mprox_upstream_put(c->up);
+	if (c->failed_up)
+		mprox_upstream_put(c->failed_up);
 	kfree(c);
 	if (atomic_dec_and_test(&dp->nr_conns))
 		wake_up_var(&dp->nr_conns);
@@ -339,6 +356,7 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 	mprox_conn_params(c, &p);
 	mprox_conn_dest(c->flow, &dest);
 	mprox_handshake_reset(&c->hs);
+	c->attempt_start = jiffies;
 	sock = spare_ok ? mprox_spares_take(&dp->spares, c->up, &c->hs) : NULL;
 	c->on_spare = sock;
 	if (sock) {
@@ -364,8 +382,70 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 	}
 	mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
 	mprox_handshake_set_dest(&c->hs, &dest);
+	if (c->retried) {
+		/*
+		 * The retry gets the whole connect_timeout to reach its
+		 * proxy (the first may have spent it on a silent one), but
+		 * the answer is still due by the app's own deadline.
+		 */
+		unsigned long spent = c->attempt_start - c->syn_time;
+
+		return mprox_handshake_begin(&c->hs, sock, c->up,
+					     c->attempt_start, p.connect_timeout,
+					     p.handshake_timeout > spent ?
+					     p.handshake_timeout - spent : 0);
+	}
 	return mprox_handshake_begin(&c->hs, sock, c->up, c->syn_time,
 				     p.connect_timeout, p.handshake_timeout);
+}
+
+/*
+ * The attempt's outcome, for its upstream's health. The retry's deadline
+ * is the app's, shortened by the first attempt: its timeout says nothing
+ * of its proxy.
+ */
+static void mprox_conn_report(struct mprox_conn *c)
+{
+	mprox_choice_report(c->dp, c->up, c->hs.result,
+			    c->hs.requested || c->retried, c->attempt_start);
+}
+
+/*
+ * The proxy failed us before it said yes: once per flow, the flow's
+ * attempt moves to another usable upstream, still within the app's
+ * connect(), which never sees the failed one. False when there is none
+ * (then the failure is the app's answer).
+ */
+static bool mprox_conn_retry(struct mprox_conn *c)
+{
+	struct mprox_upstream *next;
+	enum mprox_connect_result why;
+	struct mprox_conn_params p;
+
+	if (c->retried || READ_ONCE(c->dying) ||
+	    mprox_health_verdict(c->hs.result, c->hs.requested) !=
+	    MPROX_HEALTH_BLAMED)
+		return false;
+	/* Not when the app's deadline leaves the retry no time to work. */
+	mprox_conn_params(c, &p);
+	if (time_after(jiffies + MPROX_CONN_RETRY_MIN, c->syn_time + p.handshake_timeout))
+		return false;
+	rcu_read_lock();
+	next = mprox_choose_upstream(c->dp, c->up, NULL, &why);
+	if (next) {
+		mprox_upstream_get(next);
+		atomic_inc(&next->active);
+	}
+	rcu_read_unlock();
+	if (!next)
+		return false;
+	atomic64_inc(&c->dp->retries);
+	mprox_conn_sock_release(&c->upstream);
+	atomic_dec(&c->up->active);
+	c->failed_up = c->up;
+	WRITE_ONCE(c->up, next);
+	c->retried = true;
+	return true;
 }
 
 /* The handshake is over: release the app's SYN, or answer it. */
@@ -417,6 +497,21 @@ static void mprox_conn_connected(struct mprox_conn *c,
 	mod_timer(&c->timer, c->accept_deadline);
 }
 
+/*
+ * The proxy may have closed the spare just before our request reached it:
+ * that says nothing about the destination, nor about the proxy. Ask again
+ * on a connection of our own.
+ */
+static enum mprox_handshake_status
+mprox_conn_spare_failed(struct mprox_conn *c, enum mprox_handshake_status status)
+{
+	if (status != MPROX_HS_FINISHED || !c->on_spare ||
+	    c->hs.result != MPROX_CONNECT_PROXY_ERROR)
+		return status;
+	mprox_conn_sock_release(&c->upstream);
+	return mprox_conn_begin(c, false);
+}
+
 /* A step of the handshake: the socket had news, or a deadline passed. */
 static void mprox_conn_connect(struct mprox_conn *c)
 {
@@ -431,15 +526,15 @@ static void mprox_conn_connect(struct mprox_conn *c)
 	} else {
 		status = mprox_handshake_advance(&c->hs, c->upstream.sock);
 	}
-	/*
-	 * The proxy may have closed the spare just before our request
-	 * reached it: that says nothing about the destination. Ask again on
-	 * a connection of our own.
-	 */
-	if (status == MPROX_HS_FINISHED && c->on_spare &&
-	    c->hs.result == MPROX_CONNECT_PROXY_ERROR) {
-		mprox_conn_sock_release(&c->upstream);
-		status = mprox_conn_begin(c, false);
+	status = mprox_conn_spare_failed(c, status);
+	if (status == MPROX_HS_FINISHED) {
+		mprox_conn_report(c);
+		if (mprox_conn_retry(c)) {
+			status = mprox_conn_spare_failed(c, mprox_conn_begin(c, true));
+			/* The retry may fail at once, too. */
+			if (status == MPROX_HS_FINISHED)
+				mprox_conn_report(c);
+		}
 	}
 	if (status == MPROX_HS_FINISHED) {
 		del_timer(&c->timer);
@@ -510,6 +605,8 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		mprox_flow_add_bytes(c->flow, bytes_up, bytes_down);
 		atomic64_add(bytes_up, &dp->bytes_up);
 		atomic64_add(bytes_down, &dp->bytes_down);
+		atomic64_add(bytes_up, &c->up->bytes_up);
+		atomic64_add(bytes_down, &c->up->bytes_down);
 		mprox_flow_touch(c->flow);
 	}
 	if (up == MPROX_RELAY_RESET || down == MPROX_RELAY_RESET ||
@@ -648,7 +745,7 @@ const char *mprox_conn_upstream_name(struct mprox_flow *f)
 {
 	struct mprox_conn *c = f->priv;
 
-	return c ? c->up->spec.name : "";
+	return c ? READ_ONCE(c->up)->spec.name : "";
 }
 
 int mprox_conn_init(void)

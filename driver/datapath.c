@@ -55,6 +55,7 @@ static const char *const mprox_connect_names[MPROX_CONNECT_RESULT_COUNT] = {
 	[MPROX_CONNECT_UPSTREAM_DOWN] = "upstream_down",
 	[MPROX_CONNECT_LOOP] = "loop",
 	[MPROX_CONNECT_NO_UPSTREAM] = "no_upstream",
+	[MPROX_CONNECT_ALL_DOWN] = "all_down",
 	[MPROX_CONNECT_ABORTED] = "aborted",
 };
 
@@ -68,18 +69,21 @@ const char *mprox_connect_result_name(enum mprox_connect_result res)
 	return mprox_connect_names[res];
 }
 
-void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev)
+void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
+			  void (*changed)(struct mprox_datapath *dp))
 {
 	int i;
 
 	dp->dev = dev;
+	dp->changed = changed;
 	dp->running = false;
 	atomic_set(&dp->nr_conns, 0);
-	atomic_set(&dp->next_upstream, 0);
+	spin_lock_init(&dp->upstream_lock);
 	for (i = 0; i < MPROX_DROP_COUNT; i++)
 		atomic64_set(&dp->drops[i], 0);
 	for (i = 0; i < MPROX_CONNECT_RESULT_COUNT; i++)
 		atomic64_set(&dp->connects[i], 0);
+	atomic64_set(&dp->retries, 0);
 	atomic64_set(&dp->bytes_up, 0);
 	atomic64_set(&dp->bytes_down, 0);
 	memset(&dp->old_flows, 0, sizeof(dp->old_flows));

@@ -91,14 +91,25 @@ struct mprox_datapath {
 	struct workqueue_struct *wq;
 	/* Connections not yet freed; stop waits for zero. */
 	atomic_t nr_conns;
-	/* Weighted round robin over the upstreams. */
-	atomic_t next_upstream;
+	/*
+	 * The upstreams' health and balancing (choice.c): taken once per
+	 * new flow and once per outcome of an attempt, never per packet.
+	 */
+	spinlock_t upstream_lock;
+	/*
+	 * Something the status document shows changed (an upstream went
+	 * down or came back): the device tells its watchers. Set at setup;
+	 * any context but hard IRQ.
+	 */
+	void (*changed)(struct mprox_datapath *dp);
 	/* Upstream connections negotiated ahead of need. */
 	struct mprox_spares spares;
 
 	/* Counters: the device's lifetime, across stops. */
 	atomic64_t drops[MPROX_DROP_COUNT];
 	atomic64_t connects[MPROX_CONNECT_RESULT_COUNT];
+	/* Attempts moved to another upstream after the proxy failed. */
+	atomic64_t retries;
 	atomic64_t bytes_up;
 	atomic64_t bytes_down;
 	/* Flow table counters of earlier runs, folded in at stop. */
@@ -114,8 +125,9 @@ struct mprox_datapath {
 int mprox_datapath_init(void);
 void mprox_datapath_exit(void);
 
-/* ndo_init: the counters. */
-void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev);
+/* ndo_init: the counters; @changed: see struct mprox_datapath. */
+void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
+			  void (*changed)(struct mprox_datapath *dp));
 /*
  * ndo_init, in the creator's context: charge to the creator's memory
  * cgroup from now on, and the device's own queue of connection work;

@@ -127,6 +127,11 @@ static void mprox_device_changed(struct mprox_dev *md)
 	spin_unlock_bh(&md->watchers_lock);
 }
 
+static void mprox_device_dp_changed(struct mprox_datapath *dp)
+{
+	mprox_device_changed(container_of(dp, struct mprox_dev, dp));
+}
+
 static void mprox_dev_uninit(struct net_device *dev)
 {
 	struct mprox_dev *md = netdev_priv(dev);
@@ -217,7 +222,7 @@ static void mprox_setup(struct net_device *dev)
 	spin_lock_init(&md->watchers_lock);
 	spin_lock_init(&md->name_lock);
 	atomic64_set(&md->generation, 0);
-	mprox_datapath_setup(&md->dp, dev);
+	mprox_datapath_setup(&md->dp, dev, mprox_device_dp_changed);
 }
 
 static int mprox_register(struct net_device *dev, bool persist)

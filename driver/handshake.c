@@ -333,6 +333,7 @@ mprox_hs_start_message(struct mprox_handshake *hs, bool request)
 		return mprox_hs_finish(hs, MPROX_CONNECT_GENERAL_FAILURE);
 	if (request) {
 		hs->phase = MPROX_HS_REQUESTING;
+		hs->requested = true;
 		hs->codec->request(&hs->st, &hs->creds, &hs->dest, out,
 				   hs->codec->out_max, &step);
 	} else {

@@ -56,6 +56,8 @@ struct mprox_handshake {
 	struct mprox_upstream *up;	/* the owner's reference */
 	enum mprox_handshake_phase phase;
 	bool has_dest;
+	/* The request for the destination was made (a timeout may be its). */
+	bool requested;
 	struct mprox_dest dest;
 	/* jiffies: the TCP connect, then the whole handshake. */
 	unsigned long connect_deadline;

@@ -50,7 +50,37 @@ const struct mprox_tunable_info mprox_tunables[MPROX_TUNE_COUNT] = {
 	[MPROX_TUNE_HANDSHAKE_TIMEOUT_MS] = {
 		.key = "handshake_timeout_ms", .min = 100, .max = 300000, .def = 127000,
 	},
+	[MPROX_TUNE_BALANCE] = {
+		.key = "balance", .min = 0, .max = 2, .def = MPROX_BALANCE_WEIGHTED,
+		.words = (const char *const []){
+			[MPROX_BALANCE_WEIGHTED] = "weighted",
+			[MPROX_BALANCE_ROUND_ROBIN] = "round-robin",
+			[MPROX_BALANCE_LEAST_CONNECTIONS] = "least-connections",
+			NULL,
+		},
+	},
 };
+
+const char *mprox_tunable_word(const struct mprox_tunable_info *t, u64 v)
+{
+	if (!t->words || v > t->max)
+		return NULL;
+	return t->words[v];
+}
+
+int mprox_tunable_word_value(const struct mprox_tunable_info *t,
+			     const char *word, size_t len, u64 *v)
+{
+	size_t i;
+
+	for (i = 0; t->words && t->words[i]; i++) {
+		if (strlen(t->words[i]) == len && !memcmp(t->words[i], word, len)) {
+			*v = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
 
 /* A piece of the input: never NUL terminated. */
 struct mprox_span {
@@ -523,12 +553,15 @@ static int parse_ifname(struct mprox_span s, char out[MPROX_IFNAMSIZ])
 	return 0;
 }
 
-/* The options after "upstream add NAME URL": "weight N", "dev IFNAME". */
+/*
+ * The options after "upstream add NAME URL": "priority N", "weight N",
+ * "dev IFNAME", in any order, each once.
+ */
 static int parse_upstream_options(const struct mprox_span *w, size_t n,
 				  struct mprox_upstream_spec *spec)
 {
-	bool have_weight = false, have_dev = false;
-	u64 weight = 1;
+	bool have_weight = false, have_dev = false, have_priority = false;
+	u64 weight = 1, priority = 0;
 	size_t i;
 	int err;
 
@@ -543,6 +576,13 @@ static int parse_upstream_options(const struct mprox_span *w, size_t n,
 				return err;
 			if (weight < 1 || weight > 1000)
 				return -ERANGE;
+		} else if (span_is(w[i], "priority") && !have_priority) {
+			have_priority = true;
+			err = parse_u64(w[i + 1], false, &priority);
+			if (err)
+				return err;
+			if (priority > 255)
+				return -ERANGE;
 		} else if (span_is(w[i], "dev") && !have_dev) {
 			have_dev = true;
 			err = parse_ifname(w[i + 1], spec->dev);
@@ -553,6 +593,7 @@ static int parse_upstream_options(const struct mprox_span *w, size_t n,
 		}
 	}
 	spec->weight = weight;
+	spec->priority = priority;
 	return 0;
 }
 
@@ -596,7 +637,10 @@ static int parse_set(struct mprox_span key, struct mprox_span value, struct mpro
 	if (i == MPROX_TUNE_COUNT)
 		return -EINVAL;
 	t = &mprox_tunables[i];
-	err = parse_u64(value, false, &v);
+	if (t->words)
+		err = mprox_tunable_word_value(t, value.p, value.len, &v);
+	else
+		err = parse_u64(value, false, &v);
 	if (err)
 		return err;
 	if (v < t->min || v > t->max)

@@ -27,7 +27,8 @@
 /*
  * Longest directive line, newline excluded; a longer one is E2BIG. Room for
  * the longest upstream: "upstream add" with a 31-byte name, a URL of
- * MPROX_URL_MAX - 1 bytes and "weight 1000", so that an overlong URL is
+ * MPROX_URL_MAX - 1 bytes, "priority 255", "weight 1000" and "dev" with
+ * a 15-byte interface name, so that an overlong URL is
  * reported as ENAMETOOLONG, not as a long line.
  */
 #define MPROX_LINE_MAX		2048
@@ -60,6 +61,7 @@ struct mprox_upstream_spec {
 	char user[MPROX_CRED_MAX];
 	char password[MPROX_CRED_MAX];
 	u32 weight;			/* "weight N", 1..1000, default 1 */
+	u8 priority;			/* "priority N", 0..255, default 0 */
 	/* "dev IFNAME": the upstream's sockets are bound to it; "" if none. */
 	char dev[MPROX_IFNAMSIZ];
 };
@@ -73,13 +75,36 @@ enum mprox_tunable {
 	MPROX_TUNE_SPARE_CONNS,
 	MPROX_TUNE_SPARE_IDLE_S,
 	MPROX_TUNE_HANDSHAKE_TIMEOUT_MS,
+	MPROX_TUNE_BALANCE,
 	MPROX_TUNE_COUNT
+};
+
+/* "set balance WORD": the values of MPROX_TUNE_BALANCE (balance.h). */
+enum mprox_balance_mode {
+	MPROX_BALANCE_WEIGHTED,
+	MPROX_BALANCE_ROUND_ROBIN,
+	MPROX_BALANCE_LEAST_CONNECTIONS,
 };
 
 struct mprox_tunable_info {
 	const char *key;		/* as written after "set" */
 	u64 min, max, def;
+	/*
+	 * NULL for a number; else the words it takes, NULL-terminated, the
+	 * value being the word's index (min 0, max the last index).
+	 */
+	const char *const *words;
 };
+
+/* The word of value @v of a tunable that takes words, or NULL. */
+const char *mprox_tunable_word(const struct mprox_tunable_info *t, u64 v);
+
+/*
+ * The value of @word (@len bytes) for tunable @t: 0, or -EINVAL when @t
+ * takes no words or not this one.
+ */
+int mprox_tunable_word_value(const struct mprox_tunable_info *t,
+			     const char *word, size_t len, u64 *v);
 
 /* Indexed by enum mprox_tunable. */
 extern const struct mprox_tunable_info mprox_tunables[MPROX_TUNE_COUNT];

@@ -43,6 +43,7 @@ struct mprox_parse_case {
 	const char *user;
 	const char *password;
 	u32 weight;
+	u8 priority;
 	const char *dev;	/* upstream add: "dev IFNAME" */
 	enum mprox_tunable key;
 	u64 value;		/* persist (0 or 1), fwmark, set value */
@@ -333,6 +334,26 @@ static const struct mprox_parse_case mprox_parse_cases[] = {
 	  T_LINE("upstream add n socks5://h weight 99999999999999999999999"), .ret = -ERANGE },
 	{ "upstream add, hex weight", T_LINE("upstream add n socks5://h weight 0x10"),
 	  .ret = -EINVAL },
+	{ "upstream add, priority", T_LINE("upstream add n socks5://h priority 7"),
+	  .op = MPROX_OP_UPSTREAM_ADD, .name = "n", .weight = 1, .priority = 7,
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h" },
+	{ "upstream add, priority 0 and 255 bounds, all options",
+	  T_LINE("upstream add n socks5://h weight 5 dev e0 priority 255"),
+	  .op = MPROX_OP_UPSTREAM_ADD, .name = "n", .weight = 5, .priority = 255, .dev = "e0",
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h" },
+	{ "upstream add, priority 0", T_LINE("upstream add n socks5://h priority 0 weight 2"),
+	  .op = MPROX_OP_UPSTREAM_ADD, .name = "n", .weight = 2, .priority = 0,
+	  .proto = MPROX_PROTO_SOCKS5, .port = 1080, .host = "h" },
+	{ "upstream add, priority 256", T_LINE("upstream add n socks5://h priority 256"),
+	  .ret = -ERANGE },
+	{ "upstream add, priority twice",
+	  T_LINE("upstream add n socks5://h priority 1 priority 1"), .ret = -EINVAL },
+	{ "upstream add, priority without value",
+	  T_LINE("upstream add n socks5://h weight 1 priority"), .ret = -EINVAL },
+	{ "upstream add, negative priority", T_LINE("upstream add n socks5://h priority -1"),
+	  .ret = -EINVAL },
+	{ "upstream add, Priority", T_LINE("upstream add n socks5://h Priority 1"),
+	  .ret = -EINVAL },
 	{ "upstream add, negative weight", T_LINE("upstream add n socks5://h weight -1"),
 	  .ret = -EINVAL },
 
@@ -424,6 +445,19 @@ static const struct mprox_parse_case mprox_parse_cases[] = {
 	{ "set handshake_timeout_ms max", T_LINE("set handshake_timeout_ms 300000"),
 	  .op = MPROX_OP_SET, .key = MPROX_TUNE_HANDSHAKE_TIMEOUT_MS, .value = 300000 },
 	{ "set handshake_timeout_ms below", T_LINE("set handshake_timeout_ms 99"), .ret = -ERANGE },
+	{ "set balance weighted", T_LINE("set balance weighted"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_BALANCE, .value = MPROX_BALANCE_WEIGHTED },
+	{ "set balance round-robin", T_LINE("set balance round-robin"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_BALANCE, .value = MPROX_BALANCE_ROUND_ROBIN },
+	{ "set balance least-connections", T_LINE("set  balance\tleast-connections"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_BALANCE,
+	  .value = MPROX_BALANCE_LEAST_CONNECTIONS },
+	{ "set balance as a number", T_LINE("set balance 1"), .ret = -EINVAL },
+	{ "set balance, capitals", T_LINE("set balance Weighted"), .ret = -EINVAL },
+	{ "set balance, a prefix", T_LINE("set balance round"), .ret = -EINVAL },
+	{ "set balance, longer", T_LINE("set balance weighted2"), .ret = -EINVAL },
+	{ "set balance, no value", T_LINE("set balance"), .ret = -EINVAL },
+	{ "set max_flows to a word", T_LINE("set max_flows weighted"), .ret = -EINVAL },
 	{ "set past 2^64", T_LINE("set max_flows 99999999999999999999999"), .ret = -ERANGE },
 	{ "set hex value", T_LINE("set max_flows 0x10"), .ret = -EINVAL },
 	{ "set negative value", T_LINE("set max_flows -1"), .ret = -EINVAL },
@@ -502,6 +536,8 @@ static const char *mprox_parse_case_run(const struct mprox_parse_case *c,
 			return "name";
 		if (d->upstream.weight != c->weight)
 			return "weight";
+		if (d->upstream.priority != c->priority)
+			return "priority";
 		if (!mprox_case_str_ok(d->upstream.dev, sizeof(d->upstream.dev), c->dev))
 			return "dev";
 		return mprox_case_check_spec(c, &d->upstream);

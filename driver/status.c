@@ -30,7 +30,7 @@
  * at their widest: 293 bytes with its comma).
  */
 #define STATUS_FIXED_SIZE	4096
-#define STATUS_UPSTREAM_SIZE	144
+#define STATUS_UPSTREAM_SIZE	1024
 #define STATUS_CONN_SIZE	300
 
 struct json {
@@ -108,7 +108,50 @@ static const char *proto_name(enum mprox_proto proto)
 	}
 }
 
-static void json_upstream(struct json *j, const struct mprox_upstream *up)
+/* What the engine found of @up: health, connections, averages. */
+static void json_upstream_state(struct json *j, struct mprox_datapath *dp,
+				struct mprox_upstream *up)
+{
+	unsigned long now = jiffies, since, retry_in = 0;
+	enum mprox_connect_result last;
+	bool down, changed;
+	u64 failures;
+	u32 hs_us;
+	int i;
+
+	spin_lock_bh(&dp->upstream_lock);
+	down = up->health.down;
+	changed = up->health.changed;
+	since = up->health.since;
+	if (down && time_before(now, up->health.retry_at))
+		retry_in = up->health.retry_at - now;
+	last = up->health.last_error;
+	failures = up->health.failures;
+	hs_us = up->handshake_us;
+	spin_unlock_bh(&dp->upstream_lock);
+
+	json_printf(j, ",\"state\":\"%s\"", down ? "down" : "up");
+	if (changed)
+		json_printf(j, ",\"since_ms\":%llu",
+			    div_u64((u64)(now - since) * MSEC_PER_SEC, HZ));
+	if (down)
+		json_printf(j, ",\"retry_in_ms\":%u", jiffies_to_msecs(retry_in));
+	if (last != MPROX_CONNECT_OK)
+		json_printf(j, ",\"last_error\":\"%s\"",
+			    mprox_connect_result_name(last));
+	json_printf(j, ",\"failures\":%llu,\"active\":%d,\"handshake_us\":%u",
+		    failures, atomic_read(&up->active), hs_us);
+	json_printf(j, ",\"connects\":{");
+	for (i = 0; i < MPROX_CONNECT_RESULT_COUNT; i++)
+		json_printf(j, "%s\"%s\":%lld", i ? "," : "",
+			    mprox_connect_result_name(i),
+			    atomic64_read(&up->connects[i]));
+	json_printf(j, "},\"bytes\":{\"up\":%lld,\"down\":%lld}",
+		    atomic64_read(&up->bytes_up), atomic64_read(&up->bytes_down));
+}
+
+static void json_upstream(struct json *j, struct mprox_datapath *dp,
+			  struct mprox_upstream *up)
 {
 	const struct mprox_upstream_spec *s = &up->spec;
 
@@ -116,7 +159,8 @@ static void json_upstream(struct json *j, const struct mprox_upstream *up)
 	json_string(j, s->name);
 	json_printf(j, ",\"proto\":\"%s\",\"host\":", proto_name(s->proto));
 	json_string(j, s->host);
-	json_printf(j, ",\"port\":%u,\"weight\":%u", s->port, s->weight);
+	json_printf(j, ",\"port\":%u,\"priority\":%u,\"weight\":%u",
+		    s->port, s->priority, s->weight);
 	if (s->dev[0]) {
 		json_printf(j, ",\"dev\":");
 		json_string(j, s->dev);
@@ -125,25 +169,36 @@ static void json_upstream(struct json *j, const struct mprox_upstream *up)
 		json_printf(j, ",\"user\":");
 		json_string(j, s->user);
 	}
-	json_printf(j, ",\"password_set\":%s,\"auth_failed\":%lld}",
+	json_printf(j, ",\"password_set\":%s,\"auth_failed\":%lld",
 		    s->password[0] ? "true" : "false",
 		    atomic64_read(&up->auth_failed));
+	json_upstream_state(j, dp, up);
+	json_printf(j, "}");
 }
 
-static void json_config(struct json *j, const struct mprox_config *cfg)
+static void json_config(struct json *j, struct mprox_datapath *dp,
+			const struct mprox_config *cfg)
 {
 	unsigned int i;
 
 	json_printf(j, "\"config\":{\"persist\":%s,\"fwmark\":%u,\"tunables\":{",
 		    cfg->persist ? "true" : "false", cfg->fwmark);
-	for (i = 0; i < MPROX_TUNE_COUNT; i++)
-		json_printf(j, "%s\"%s\":%llu", i ? "," : "",
-			    mprox_tunables[i].key, cfg->tunables[i]);
+	for (i = 0; i < MPROX_TUNE_COUNT; i++) {
+		const char *word = mprox_tunable_word(&mprox_tunables[i],
+						      cfg->tunables[i]);
+
+		if (word)
+			json_printf(j, "%s\"%s\":\"%s\"", i ? "," : "",
+				    mprox_tunables[i].key, word);
+		else
+			json_printf(j, "%s\"%s\":%llu", i ? "," : "",
+				    mprox_tunables[i].key, cfg->tunables[i]);
+	}
 	json_printf(j, "},\"upstreams\":[");
 	for (i = 0; i < cfg->nr_upstreams; i++) {
 		if (i)
 			json_printf(j, ",");
-		json_upstream(j, cfg->upstreams[i]);
+		json_upstream(j, dp, cfg->upstreams[i]);
 	}
 	json_printf(j, "]}");
 }
@@ -176,7 +231,8 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 		json_printf(j, "%s\"%s\":%lld", i ? "," : "",
 			    mprox_connect_result_name(i),
 			    atomic64_read(&dp->connects[i]));
-	json_printf(j, "},\"bytes\":{\"up\":%lld,\"down\":%lld}",
+	json_printf(j, "},\"retries\":%lld", atomic64_read(&dp->retries));
+	json_printf(j, ",\"bytes\":{\"up\":%lld,\"down\":%lld}",
 		    atomic64_read(&dp->bytes_up), atomic64_read(&dp->bytes_down));
 	json_printf(j, ",\"spares\":{\"ready\":%u,\"opened\":%lld,\"used\":%lld,",
 		    mprox_spares_ready(&dp->spares),
@@ -285,7 +341,7 @@ static void build(struct json *j, struct mprox_dev *md)
 	json_device(j, md);
 	json_printf(j, ",");
 	rcu_read_lock();
-	json_config(j, rcu_dereference(md->dp.config));
+	json_config(j, &md->dp, rcu_dereference(md->dp.config));
 	rcu_read_unlock();
 	json_printf(j, ",");
 	json_stats(j, md);

@@ -225,19 +225,22 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 			       const struct mprox_pkt *p,
 			       const struct mprox_flow_key *k)
 {
+	enum mprox_connect_result why;
 	struct mprox_upstream *up;
 	struct mprox_flow *f;
 	struct mprox_conn *c;
 	u32 max_flows;
 
 	rcu_read_lock();
-	up = mprox_choose_upstream(dp, &max_flows);
+	up = mprox_choose_upstream(dp, NULL, &max_flows, &why);
 	c = up ? mprox_conn_alloc(dp, up, &mprox_tcp_conn_ops, MPROX_TCP_GFP) :
 		 NULL;
 	rcu_read_unlock();
 	if (!up) {
-		atomic64_inc(&dp->connects[MPROX_CONNECT_NO_UPSTREAM]);
-		mprox_tcp_answer(dp, skb, p, MPROX_REPLY_NET_UNREACH);
+		atomic64_inc(&dp->connects[why]);
+		mprox_tcp_answer(dp, skb, p, why == MPROX_CONNECT_ALL_DOWN ?
+				 MPROX_REPLY_HOST_UNREACH :
+				 MPROX_REPLY_NET_UNREACH);
 		kfree_skb(skb);
 		return;
 	}

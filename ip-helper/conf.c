@@ -335,6 +335,37 @@ static int parse_fwmark(struct parser *p, const struct key *k, struct span v)
 	return number_in(p, k->name, v, true, 1, UINT32_MAX, &p->conf->fwmark);
 }
 
+/* "a, b or c": the words a tunable takes. */
+static const char *tunable_words(const struct mprox_tunable_info *t, char *buf, size_t len)
+{
+	size_t i, n = 0, used = 0;
+
+	while (t->words[n])
+		n++;
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 i == 0	      ? ""
+					 : i + 1 == n ? " or "
+						      : ", ",
+					 t->words[i]);
+	return buf;
+}
+
+/* A tunable's value as the driver's grammar writes it: a number or a word. */
+static void print_tunable(FILE *f, const char *fmt, const struct mprox_conf_set *set)
+{
+	const char *word = NULL;
+	char num[24];
+	size_t i;
+
+	for (i = 0; i < MPROX_TUNE_COUNT; i++)
+		if (!strcmp(mprox_tunables[i].key, set->key))
+			word = mprox_tunable_word(&mprox_tunables[i], set->value);
+	snprintf(num, sizeof(num), "%" PRIu32, set->value);
+	fprintf(f, fmt, set->key, word ? word : num);
+}
+
 /* "Set = KEY VALUE" with a tunable of the driver's table, each KEY once. */
 static int parse_set(struct parser *p, const struct key *k, struct span v)
 {
@@ -366,6 +397,15 @@ static int parse_set(struct parser *p, const struct key *k, struct span v)
 
 	snprintf(what, sizeof(what), "%s: %s", k->name, mprox_tunables[i].key);
 	conf->set[conf->n_set] = (struct mprox_conf_set){ mprox_tunables[i].key, 0, p->line };
+	if (mprox_tunables[i].words) {
+		uint64_t w;
+
+		if (mprox_tunable_word_value(&mprox_tunables[i], value.p, value.len, &w))
+			return fail(p, EINVAL, "%s: '%.*s' is none of %s", what, QUOTE(value),
+				    tunable_words(&mprox_tunables[i], hint, sizeof(hint)));
+		conf->set[conf->n_set++].value = w;
+		return 0;
+	}
 	ret = number_in(p, what, value, false, mprox_tunables[i].min, mprox_tunables[i].max,
 			&conf->set[conf->n_set].value);
 	if (!ret)
@@ -1049,7 +1089,7 @@ char *mprox_conf_directives(const struct mprox_conf *conf)
 	if (conf->have_fwmark)
 		fprintf(f, "fwmark %" PRIu32 "\n", conf->fwmark);
 	for (i = 0; i < conf->n_set; i++)
-		fprintf(f, "set %s %" PRIu32 "\n", conf->set[i].key, conf->set[i].value);
+		print_tunable(f, "set %s %s\n", &conf->set[i]);
 	for (i = 0; i < conf->n_upstream; i++) {
 		const struct mprox_conf_upstream *up = &conf->upstream[i];
 
@@ -1132,7 +1172,7 @@ char *mprox_conf_format(const struct mprox_conf *conf, bool secrets)
 	if (conf->have_fwmark)
 		fprintf(f, "FwMark = 0x%" PRIx32 "\n", conf->fwmark);
 	for (i = 0; i < conf->n_set; i++)
-		fprintf(f, "Set = %s %" PRIu32 "\n", conf->set[i].key, conf->set[i].value);
+		print_tunable(f, "Set = %s %s\n", &conf->set[i]);
 	for (i = 0; i < conf->n_upstream; i++) {
 		const struct mprox_conf_upstream *up = &conf->upstream[i];
 

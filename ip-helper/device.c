@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "devstate.h"
+#include "parse.h"
 
 int cmd_add(const struct cli *cli, int argc, char **argv)
 {
@@ -72,6 +73,16 @@ int cmd_del(const struct cli *cli, int argc, char **argv)
 	return dev_delete(argv[1]) ? CLI_FAILED : CLI_OK;
 }
 
+static bool tunable_takes_words(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < MPROX_TUNE_COUNT; i++)
+		if (!strcmp(mprox_tunables[i].key, key))
+			return mprox_tunables[i].words;
+	return false;
+}
+
 /* "fwmark" and "persist" are directives of their own; the rest are tunables. */
 static int set_directive(const char *key, const char *value, char *buf, size_t len)
 {
@@ -86,6 +97,11 @@ static int set_directive(const char *key, const char *value, char *buf, size_t l
 		if (cli_parse_ulong(value, 1, 0xffffffffUL, &v))
 			return -1;
 		n = snprintf(buf, len, "fwmark %lu\n", v);
+	} else if (tunable_takes_words(key)) {
+		/* The driver checks the word. */
+		if (strlen(value) > 32 || strpbrk(value, " \t\n"))
+			return -1;
+		n = snprintf(buf, len, "set %s %s\n", key, value);
 	} else {
 		if (cli_parse_ulong(value, 0, 0xffffffffUL, &v))
 			return -1;
@@ -105,7 +121,8 @@ int cmd_set(const struct cli *cli, int argc, char **argv)
 		       "Changes one setting of the device NAME; the others keep their values.\n"
 		       "KEY is fwmark (1-0xffffffff), persist (on|off), or a tunable:\n"
 		       "  connect_timeout_ms, handshake_timeout_ms, tcp_idle_timeout_s,\n"
-		       "  udp_idle_timeout_s, max_flows, spare_conns, spare_idle_s\n"
+		       "  udp_idle_timeout_s, max_flows, spare_conns, spare_idle_s,\n"
+		       "  balance (weighted, round-robin or least-connections)\n"
 		       "(ranges in mprox(8)). 'mprox show NAME' shows the current values.\n");
 		return CLI_OK;
 	}

@@ -117,9 +117,10 @@ static void diff(const struct monitor *m, struct json_object *old, struct json_o
 	{
 		struct json_object *was = jget(jget(old, "config.tunables"), key);
 
-		if (json_object_get_int64(was) != json_object_get_int64(val)) {
-			snprintf(detail, sizeof(detail), "%lld",
-				 (long long)json_object_get_int64(val));
+		/* Numbers and words alike ("balance"). */
+		if (strcmp(json_object_get_string(was) ? json_object_get_string(was) : "",
+			   json_object_get_string(val))) {
+			snprintf(detail, sizeof(detail), "%s", json_object_get_string(val));
 			emit(m, "config", key, detail);
 		}
 	}

@@ -246,8 +246,7 @@ static bool upstream_unchanged(struct json_object *run, const struct mprox_conf_
 	       jint(run, "weight") == (up->weight ? (long long)up->weight : 1) &&
 	       !strcmp(jget(run, "dev") ? jstr(run, "dev") : "", up->dev) &&
 	       !strcmp(jget(run, "user") ? jstr(run, "user") : "", s.user) &&
-	       !jget(run, "priority") == !up->have_priority &&
-	       (!up->have_priority || jint(run, "priority") == up->priority);
+	       jint(run, "priority") == (up->have_priority ? up->priority : 0);
 }
 
 static struct json_object *running_upstream(struct json_object *ups, const char *name)
@@ -286,19 +285,58 @@ static bool file_sets(const struct mprox_conf *conf, const char *key)
  * them: bit i of the result for mprox_tunables[i].
  */
 _Static_assert(MPROX_TUNE_COUNT <= 32, "a bit for every tunable");
+
+/* The driver's tunable of that name, or NULL (a newer driver's). */
+static const struct mprox_tunable_info *tunable_named(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < MPROX_TUNE_COUNT; i++)
+		if (!strcmp(mprox_tunables[i].key, key))
+			return &mprox_tunables[i];
+	return NULL;
+}
+
+/*
+ * A tunable's value in the driver's document: a number, or one of its
+ * words. False for a word this program does not know (a newer driver's).
+ */
+static bool tunable_in_state(const struct mprox_tunable_info *t, struct json_object *v,
+			     uint64_t *out)
+{
+	const char *s = json_object_get_string(v);
+
+	if (t && t->words)
+		return s && !mprox_tunable_word_value(t, s, strlen(s), out);
+	*out = (uint64_t)json_object_get_int64(v);
+	return true;
+}
+
+static const char *tunable_text(const struct mprox_tunable_info *t, uint64_t v, char *buf,
+				size_t len)
+{
+	const char *word = mprox_tunable_word(t, v);
+
+	if (word)
+		return word;
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
 static unsigned int reset_tunables(const struct quick *q, struct json_object *st, FILE *f)
 {
 	struct json_object *run = jget(st, "config.tunables");
 	unsigned int i, mask = 0;
+	char num[24];
+	uint64_t val;
 
 	for (i = 0; i < MPROX_TUNE_COUNT; i++) {
 		const struct mprox_tunable_info *t = &mprox_tunables[i];
 		struct json_object *v;
 
 		if (file_sets(&q->conf, t->key) || !json_object_object_get_ex(run, t->key, &v) ||
-		    (unsigned long long)json_object_get_int64(v) == t->def)
+		    (tunable_in_state(t, v, &val) && val == t->def))
 			continue;
-		fprintf(f, "set %s %llu\n", t->key, (unsigned long long)t->def);
+		fprintf(f, "set %s %s\n", t->key, tunable_text(t, t->def, num, sizeof(num)));
 		mask |= 1u << i;
 	}
 	return mask;
@@ -362,6 +400,7 @@ static int reload_once(struct quick *q)
 {
 	unsigned int resets = 0, i;
 	struct json_object *st;
+	char num[24];
 	size_t changes = 0;
 	char *dirs;
 	int fd, ret;
@@ -379,8 +418,9 @@ static int reload_once(struct quick *q)
 	close(fd);
 	for (i = 0; ret == CLI_OK && !q->cli->json && i < MPROX_TUNE_COUNT; i++)
 		if (resets & (1u << i))
-			printf("%s: %s back to its default %llu\n", q->name, mprox_tunables[i].key,
-			       (unsigned long long)mprox_tunables[i].def);
+			printf("%s: %s back to its default %s\n", q->name, mprox_tunables[i].key,
+			       tunable_text(&mprox_tunables[i], mprox_tunables[i].def, num,
+					    sizeof(num)));
 	if (ret == CLI_OK && route_conf_reload(q->cli, q->name, &q->conf.route))
 		ret = CLI_FAILED;
 	if (ret == CLI_OK && !q->cli->json)
@@ -556,7 +596,7 @@ static int upstream_from_state(struct json_object *run, const struct mprox_conf 
 	up->url[len] = '\0';
 	if (jint(run, "weight") != 1)
 		up->weight = jint(run, "weight");
-	if (jget(run, "priority")) {
+	if (jint(run, "priority")) {
 		up->have_priority = true;
 		up->priority = jint(run, "priority");
 	}
@@ -580,10 +620,14 @@ static int conf_from_state(struct json_object *st, struct mprox_conf *old, struc
 	}
 	json_object_object_foreach(jget(st, "config.tunables"), key, val)
 	{
+		uint64_t v;
+
 		if (c->n_set == MPROX_CONF_SETS_MAX)
 			break;
+		if (!tunable_in_state(tunable_named(key), val, &v))
+			continue;
 		c->set[c->n_set].key = key;
-		c->set[c->n_set++].value = json_object_get_int64(val);
+		c->set[c->n_set++].value = v;
 	}
 	c->upstream = calloc(n ? n : 1, sizeof(*c->upstream));
 	if (!c->upstream)

@@ -114,6 +114,46 @@ static int upstream_flows(struct json_object *st, const char *name)
 	return count;
 }
 
+/* "0.4 s", "13 s", "5 min 2 s", "2 h 5 min". */
+static void print_duration(long long ms)
+{
+	if (ms < 10000)
+		printf("%.1f s", (double)ms / 1000);
+	else if (ms < 60000)
+		printf("%lld s", ms / 1000);
+	else if (ms < 3600000)
+		printf("%lld min %lld s", ms / 60000, ms / 1000 % 60);
+	else
+		printf("%lld h %lld min", ms / 3600000, ms / 60000 % 60);
+}
+
+/* "health: down for 13 s (upstream_down), tried again in 1.7 s, 2 failures" */
+static void show_health(struct json_object *up)
+{
+	bool down;
+
+	if (!jget(up, "state"))
+		return;
+	down = !strcmp(jstr(up, "state"), "down");
+	printf("  health: %s", jstr(up, "state"));
+	if (jget(up, "since_ms")) {
+		printf(" for ");
+		print_duration(jint(up, "since_ms"));
+	}
+	if (down && jget(up, "last_error"))
+		printf(" (%s)", jstr(up, "last_error"));
+	if (down && jint(up, "retry_in_ms")) {
+		printf(", tried again in ");
+		print_duration(jint(up, "retry_in_ms"));
+	} else if (down) {
+		printf(", tried again by the next connection");
+	}
+	if (jint(up, "failures"))
+		printf(", %lld failure%s", jint(up, "failures"),
+		       jint(up, "failures") == 1 ? "" : "s");
+	printf("\n");
+}
+
 static void show_upstream(struct json_object *st, struct json_object *up)
 {
 	const char *host = jstr(up, "host");
@@ -125,13 +165,26 @@ static void show_upstream(struct json_object *st, struct json_object *up)
 		printf("%s%s@", jstr(up, "user"),
 		       json_object_get_boolean(jget(up, "password_set")) ? ":(hidden)" : "");
 	printf(v6 ? "[%s]:%lld\n" : "%s:%lld\n", host, jint(up, "port"));
-	printf("  weight: %lld", jint(up, "weight"));
+	printf("  priority: %lld, weight: %lld", jint(up, "priority"), jint(up, "weight"));
 	if (jget(up, "dev"))
 		printf(", leaves through %s", jstr(up, "dev"));
 	printf("\n");
-	if (jget(up, "state"))
-		printf("  health: %s\n", jstr(up, "state"));
-	printf("  flows: %d active\n", upstream_flows(st, jstr(up, "name")));
+	show_health(up);
+	if (jget(up, "active"))
+		printf("  flows: %lld active\n", jint(up, "active"));
+	else
+		printf("  flows: %d active\n", upstream_flows(st, jstr(up, "name")));
+	if (jint(up, "handshake_us"))
+		printf("  handshake: %.1f ms on average\n",
+		       (double)jint(up, "handshake_us") / 1000);
+	print_nonzero("connects", jget(up, "connects"));
+	if (jget(up, "bytes")) {
+		printf("  transfer: ");
+		print_bytes((double)jint(up, "bytes.up"));
+		printf(" up, ");
+		print_bytes((double)jint(up, "bytes.down"));
+		printf(" down\n");
+	}
 	if (jint(up, "auth_failed"))
 		printf("  authentication failures: %lld\n", jint(up, "auth_failed"));
 }

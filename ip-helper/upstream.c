@@ -90,13 +90,14 @@ static void list_human(struct json_object *ups)
 {
 	size_t i, n = json_object_array_length(ups);
 
-	printf("%-16s %-8s %-40s %6s %6s %-10s %s\n", "name", "proto", "address", "port", "weight",
-	       "dev", "user");
+	printf("%-16s %-8s %-40s %6s %8s %6s %-5s %-10s %s\n", "name", "proto", "address", "port",
+	       "priority", "weight", "state", "dev", "user");
 	for (i = 0; i < n; i++) {
 		struct json_object *up = json_object_array_get_idx(ups, i);
 
-		printf("%-16s %-8s %-40s %6lld %6lld %-10s %s\n", jstr(up, "name"),
-		       jstr(up, "proto"), jstr(up, "host"), jint(up, "port"), jint(up, "weight"),
+		printf("%-16s %-8s %-40s %6lld %8lld %6lld %-5s %-10s %s\n", jstr(up, "name"),
+		       jstr(up, "proto"), jstr(up, "host"), jint(up, "port"), jint(up, "priority"),
+		       jint(up, "weight"), jget(up, "state") ? jstr(up, "state") : "-",
 		       jget(up, "dev") ? jstr(up, "dev") : "-",
 		       jget(up, "user") ? jstr(up, "user") : "-");
 	}

@@ -318,6 +318,9 @@ bad "what the driver refuses after the device was made: rolled back" "rolled bac
 [Upstream a]
 URL = socks5://10.200.1.1:1080
 Priority = 1
+
+[Rule]
+rule add to 10.0.0.0/8 direct
 EOF
 printf '[Upstream a]\nURL = socks5://u:pw@10.200.1.1:1080\n' >"$confdir/mproxp.conf"
 chmod 644 "$confdir/mproxp.conf"

@@ -78,8 +78,8 @@ fi
 check "the driver got the address" \
 	json_ok 'v[0]["host"] == "10.200.1.1" and v[0]["proto"] == "socks5" and v[0]["port"] == 1080' \
 	upstream list mprox0
-check "upstream add p2 with weight and user, through the proxy's address" \
-	mp upstream add mprox0 p2 socks5://alice:secret@10.200.1.1:1080 weight 5
+check "upstream add p2 with priority, weight and user, through the proxy's address" \
+	mp upstream add mprox0 p2 socks5://alice:secret@10.200.1.1:1080 priority 2 weight 5
 before=$(state)
 check "no password in the document" bash -c '! grep -q secret <<<"$1"' _ "$before"
 check "a name that does not resolve: exit 1" exits 1 "does not resolve" \
@@ -88,14 +88,13 @@ check "an unknown scheme: exit 1, the driver's reason" exits 1 "nothing changed"
 	upstream add mprox0 p3 ftp://10.200.1.1:21
 check "weight 0: exit 2" exits 2 "1-1000" upstream add mprox0 p3 socks5://10.200.1.1 weight 0
 check "an unknown option: exit 2" exits 2 "unknown option" upstream add mprox0 p3 socks5://10.200.1.1 colour blue
-check "priority before the driver has it: exit 1, nothing changed" exits 1 "nothing changed" \
-	upstream add mprox0 p3 socks5://10.200.1.1 priority 1
+check "priority 256: exit 2" exits 2 "0-255" upstream add mprox0 p3 socks5://10.200.1.1 priority 256
 check "an existing name: exit 1" exits 1 "nothing changed" upstream add mprox0 p1 socks5://10.200.1.1
 check "bad upstreams changed nothing" unchanged "$before"
 out=$(mp upstream list mprox0)
-if grep -Eq '^p1 +socks5 +10\.200\.1\.1 +1080 +1 ' <<<"$out" &&
-	grep -Eq '^p2 +socks5 +10\.200\.1\.1 +1080 +5 .*alice' <<<"$out"; then
-	pass "upstream list: both, with weight and user"
+if grep -Eq '^p1 +socks5 +10\.200\.1\.1 +1080 +0 +1 +up ' <<<"$out" &&
+	grep -Eq '^p2 +socks5 +10\.200\.1\.1 +1080 +2 +5 +up .*alice' <<<"$out"; then
+	pass "upstream list: both, with priority, weight, state and user"
 else
 	fail "upstream list:"
 	diag <<<"$out"

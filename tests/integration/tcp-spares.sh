@@ -227,6 +227,9 @@ failed=$(spares failed)
 check "p1 down: connection refused" refused
 check "a spare failed to open" wait_for 30 spares_failed_is $((failed + 1))
 step "microsocks restarted" topo_microsocks 1080
+# The refused fetch marked p1 down (routing.md, "Choosing an upstream"):
+# until its backoff of 1 s has passed, a connection is answered at once.
+check_upstreams_usable mprox0 70
 check "p1 restarted: a fetch works" \
 	topo_ns $TOPO_C curl -sS --max-time 30 -o /dev/null "$url"
 expect "but opens no spare for spare_idle_s" "$(spares ready)" 0

@@ -26,4 +26,11 @@ typedef uint64_t u64;
 /* A parameter a function of a table of them need not use (codec.h). */
 #define __always_unused __attribute__((__unused__))
 
+/* Time in jiffies (driver/health.c); any HZ the kernel may have. */
+#define HZ 250
+#define time_after(a, b) ((long)((b) - (a)) < 0)
+#define time_before(a, b) time_after(b, a)
+#define time_after_eq(a, b) ((long)((a) - (b)) >= 0)
+#define min_t(type, a, b) ((type)(a) < (type)(b) ? (type)(a) : (type)(b))
+
 #endif /* MPROX_KERNEL_SHIM_H */

@@ -133,6 +133,12 @@ static const struct conf_case conf_cases[] = {
 	   "set connect_timeout_ms 300000\nset handshake_timeout_ms 300000\n"
 	   "set tcp_idle_timeout_s 604800\nset udp_idle_timeout_s 86400\nset max_flows 1048576\n"
 	   "set spare_conns 16\nset spare_idle_s 3600\n"),
+	{ .desc = "Set = balance, a word",
+	  .text = "[Device]\nSet = balance least-connections\n",
+	  .want = "set balance least-connections\n",
+	  .format = "[Device]\nSet = balance least-connections\n" },
+	OK("Set = balance round-robin", "[Device]\nSet = Balance round-robin\n",
+	   "set balance round-robin\n"),
 	OK("URLs of every scheme and host kind",
 	   "[Upstream a]\nURL = socks5://192.0.2.1\n[Upstream b]\nURL = SOCKS4://[::1]:9050\n"
 	   "[Upstream c]\nURL = socks4a://u@proxy.example:1\n"
@@ -159,6 +165,11 @@ static const struct conf_case conf_cases[] = {
 	  .want = "",
 	  .format = "[Route]\nUid = 0\nFwMark = 0x0\nAll = yes\nExclude = ::1/128\n"
 		    "Exclude = 0.0.0.0/0\n" },
+
+	BAD("Set = balance, a number", "[Device]\nSet = balance 1\n", EINVAL, 2,
+	    "'1' is none of weighted, round-robin or least-connections"),
+	BAD("Set = balance, a word it does not take", "[Device]\nSet = balance random\n", EINVAL, 2,
+	    "Set: balance: 'random' is none of"),
 
 	/* ---- structure ---- */
 	BAD("key outside any section", "# top\nFwMark = 1\n", EINVAL, 2, "outside any section"),

@@ -30,16 +30,23 @@
  * non-blank character is '#' are ignored. Outside comments only printable
  * ASCII is allowed; a NUL byte anywhere fails the whole write.
  *
- *   upstream add NAME URL [weight N] [dev IFNAME]
+ *   upstream add NAME URL [priority N] [weight N] [dev IFNAME]
  *	Add a proxy server. NAME: 1-31 of [A-Za-z0-9_.-]. URL:
  *	SCHEME://[USER[:PASSWORD]@]HOST[:PORT] with SCHEME one of socks5,
  *	socks5h, socks4, socks4a, http; HOST an IPv4 address, [IPv6] address
  *	or DNS name; PORT 1-65535, default 1080 (as curl). USER and PASSWORD
  *	may use %XX escapes (for ':', '@', '%'); decoded they are 1-255 bytes
  *	and must not contain NUL or control characters. weight: 1-1000,
- *	default 1. dev: the driver's connections to this proxy leave through
- *	interface IFNAME (SO_BINDTODEVICE), whatever the routes say; 1-15
- *	characters, no '/' or ':' (ENAMETOOLONG when longer). Options in any
+ *	default 1. priority: 0-255, default 0. A new flow goes to the
+ *	lowest priority number that has an upstream up, and within it by a
+ *	smooth weighted round robin. An upstream whose proxy fails (not a
+ *	refusal of the destination) is down for 1 s, doubling to 60 s
+ *	while its retries fail; a flow whose upstream failed before the
+ *	proxy said yes is retried once on another. With every upstream
+ *	down, a SYN gets ICMP host unreachable at once. dev: the driver's
+ *	connections to this proxy leave through interface IFNAME
+ *	(SO_BINDTODEVICE), whatever the routes say; 1-15 characters, no '/'
+ *	or ':' (ENAMETOOLONG when longer). Options in any
  *	order, each once. An existing NAME is EEXIST.
  *   upstream del NAME
  *	Remove a proxy server; ENOENT if there is none by that name.
@@ -51,7 +58,7 @@
  *	Mark carried by the driver's own sockets, so that policy routing can
  *	keep them out of mprox devices. 1-0xffffffff, decimal or 0x hex.
  *   set KEY VALUE
- *	Tunables (decimal):
+ *	Tunables (decimal, but for balance):
  *	  connect_timeout_ms   reaching the proxy (TCP       100-300000 (10000)
  *	                       connect), from the app's SYN
  *	  handshake_timeout_ms the proxy's answer, from the  100-300000 (127000)
@@ -63,6 +70,9 @@
  *	                       ready ahead of need (spare.h)
  *	  spare_idle_s         a spare's life unused, and how    1-3600 (10)
  *	                       long demand keeps spares opened
+ *	  balance              the choice within a priority: weighted (the
+ *	                       default), round-robin or least-connections
+ *	                       (a word, not a number; "read()" shows it so)
  *   dns ..., rule ...
  *	Reserved for later features: EOPNOTSUPP.
  *
@@ -89,10 +99,14 @@
  *   write()   directives, see above
  *   read()    one JSON document: "device" (name, ifindex, netns inode,
  *             mtu, up, persist), "config" (fwmark, tunables, upstreams with
- *             passwords never shown), "stats". Reading at offset 0 takes a
+ *             passwords never shown; each with its state: "up" or
+ *             "down", since_ms, retry_in_ms, last_error, failures,
+ *             active, handshake_us, connects by result, bytes),
+ *             "stats". Reading at offset 0 takes a
  *             new snapshot; reads at later offsets continue it.
  *   poll()    POLLIN once the state changed since this fd last read at
- *             offset 0; POLLOUT while bound.
+ *             offset 0 (an upstream going down or up included); POLLOUT
+ *             while bound.
  *
  * ioctl()s take structures that begin with their own size, which the caller
  * sets to sizeof() of the structure it was built with. The kernel accepts

@@ -144,6 +144,28 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) else v)
 ' "$2"
 }
 
+# mprox_upstreams_usable DEV: every upstream of DEV may take a new flow:
+# up, or down with its backoff over (routing.md, "Choosing an upstream").
+# After a failure of a device's only proxy, its next connections fail at
+# once until then.
+mprox_upstreams_usable() {
+	mprox_json "$1" | python3 -c '
+import json, sys
+ups = json.load(sys.stdin)["config"]["upstreams"]
+sys.exit(0 if all(u["state"] == "up" or u.get("retry_in_ms") == 0 for u in ups) else 1)'
+}
+
+# check_upstreams_usable DEV SECS: one result: mprox_upstreams_usable DEV
+# within SECS, else what the upstreams say.
+check_upstreams_usable() {
+	if wait_for "$2" mprox_upstreams_usable "$1"; then
+		pass "$1's upstreams usable (past their backoff)"
+	else
+		fail "$1's upstreams not usable after $2 s"
+		mprox_stat "$1" config.upstreams | diag
+	fi
+}
+
 mprox_flows_zero() {
 	[ "$(mprox_stat "$1" stats.flows.active)" = 0 ]
 }

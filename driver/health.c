@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An upstream's passive health; see health.h.
+ */
+
+#ifdef __KERNEL__
+#include <linux/jiffies.h>
+#include <linux/minmax.h>
+#endif
+
+#include "health.h"
+
+enum mprox_health_verdict mprox_health_verdict(enum mprox_connect_result res,
+					       bool requested)
+{
+	switch (res) {
+	case MPROX_CONNECT_UPSTREAM_DOWN:	/* its TCP port */
+	case MPROX_CONNECT_PROXY_ERROR:
+	case MPROX_CONNECT_AUTH_FAILED:		/* our credentials, its users */
+	case MPROX_CONNECT_CMD_UNSUPPORTED:
+	case MPROX_CONNECT_LOOP:		/* the route to it */
+		return MPROX_HEALTH_BLAMED;
+	case MPROX_CONNECT_TIMEOUT:
+		/*
+		 * Once asked for the destination, a proxy may be waiting for
+		 * a destination that does not answer: one black hole must
+		 * not take the proxy away from every other flow.
+		 */
+		return requested ? MPROX_HEALTH_NEUTRAL : MPROX_HEALTH_BLAMED;
+	case MPROX_CONNECT_ABORTED:
+	case MPROX_CONNECT_NO_UPSTREAM:
+	case MPROX_CONNECT_ALL_DOWN:
+		return MPROX_HEALTH_NEUTRAL;
+	default:
+		return MPROX_HEALTH_ANSWERED;
+	}
+}
+
+bool mprox_health_usable(const struct mprox_health *h, unsigned long now)
+{
+	if (!h->down)
+		return true;
+	/*
+	 * Before retry_at, unless jiffies wrapped past it: an upstream left
+	 * down for weeks (a backup never needed) must come back.
+	 */
+	if (time_before(now, h->retry_at) &&
+	    !time_after(h->retry_at, now + MPROX_HEALTH_BACKOFF_MAX))
+		return false;
+	return !h->trial || !time_before(now, h->trial_at + MPROX_HEALTH_TRIAL_MAX);
+}
+
+void mprox_health_take(struct mprox_health *h, unsigned long now)
+{
+	if (!h->down)
+		return;
+	h->trial = true;
+	h->trial_at = now;
+}
+
+static void mprox_health_set(struct mprox_health *h, bool down,
+			     unsigned long now)
+{
+	h->down = down;
+	h->changed = true;
+	h->since = now;
+	h->trial = false;
+	h->backoff = down ? MPROX_HEALTH_BACKOFF_MIN : 0;
+	h->retry_at = now + h->backoff;
+}
+
+bool mprox_health_report(struct mprox_health *h, enum mprox_connect_result res,
+			 bool requested, unsigned long started,
+			 unsigned long now)
+{
+	/* The attempt that ended is the trial, or one begun after it. */
+	bool trial = h->trial && !time_before(started, h->trial_at);
+
+	switch (mprox_health_verdict(res, requested)) {
+	case MPROX_HEALTH_NEUTRAL:
+		if (trial)
+			h->trial = false;
+		return false;
+	case MPROX_HEALTH_ANSWERED:
+		if (!h->down)
+			return false;
+		mprox_health_set(h, false, now);
+		return true;
+	case MPROX_HEALTH_BLAMED:
+		break;
+	}
+
+	h->failures++;
+	h->last_error = res;
+	if (!h->down) {
+		mprox_health_set(h, true, now);
+		return true;
+	}
+	/*
+	 * Attempts begun before the trial were made while it was thought
+	 * up, or during the backoff: only the trial's failure doubles it.
+	 */
+	if (trial) {
+		h->trial = false;
+		h->backoff = min_t(unsigned long, h->backoff * 2,
+				   MPROX_HEALTH_BACKOFF_MAX);
+		h->retry_at = now + h->backoff;
+	}
+	return false;
+}

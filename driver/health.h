@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * An upstream's health, as the connections through it saw it (passive
+ * health; docs/routing.md, "Choosing an upstream").
+ *
+ * A failure that is the proxy's fault marks the upstream down: no new flow
+ * goes to it while another upstream is usable, until its backoff has
+ * passed. Then one flow, the trial, may try it; while the trial is out the
+ * others still keep away (a proxy that swallows SYNs would otherwise hold
+ * every new flow for connect_timeout_ms). If the trial fails too, the
+ * backoff doubles, up to a minute. An answer from the proxy, a refusal of
+ * the destination included, marks it up again.
+ *
+ * Pure: the caller serialises the calls and gives the time, so the rules
+ * run unchanged in the host unit test (tests/unit/test_choice.c).
+ */
+#ifndef _MPROX_HEALTH_H
+#define _MPROX_HEALTH_H
+
+#include "codec.h"
+
+#define MPROX_HEALTH_BACKOFF_MIN	(1 * HZ)
+#define MPROX_HEALTH_BACKOFF_MAX	(60 * HZ)
+/* A trial that never reported (its flow went away) is forgotten after: */
+#define MPROX_HEALTH_TRIAL_MAX		(60 * HZ)
+
+struct mprox_health {
+	bool down;
+	/* Whether since holds a time: it changed at least once. */
+	bool changed;
+	/* jiffies: the last change between up and down. */
+	unsigned long since;
+	/* Down: a flow may try it again from here (jiffies). */
+	unsigned long retry_at;
+	/* Down: the wait that ends at retry_at. */
+	unsigned long backoff;
+	/* Down: the trial handed out at this time is still out. */
+	bool trial;
+	unsigned long trial_at;
+	/* Failures that were the proxy's fault, all time. */
+	u64 failures;
+	/* The last of them; MPROX_CONNECT_OK while there was none. */
+	enum mprox_connect_result last_error;
+};
+
+/* What an attempt's outcome says about its proxy. */
+enum mprox_health_verdict {
+	MPROX_HEALTH_NEUTRAL,	/* nothing: ours, or the destination's silence */
+	MPROX_HEALTH_ANSWERED,	/* the proxy answered: it works */
+	MPROX_HEALTH_BLAMED,	/* the proxy failed */
+};
+
+/*
+ * What @res says of the proxy. @requested: the request for the
+ * destination had been sent, so that a timeout may be the destination's
+ * (a proxy waits for its own connect to it).
+ */
+enum mprox_health_verdict mprox_health_verdict(enum mprox_connect_result res,
+					       bool requested);
+
+/* Whether a new flow may go to the upstream at @now. */
+bool mprox_health_usable(const struct mprox_health *h, unsigned long now);
+
+/* A new flow goes to it at @now: when it is down, that flow is the trial. */
+void mprox_health_take(struct mprox_health *h, unsigned long now);
+
+/*
+ * An attempt begun at @started came to @res at @now. Returns true when
+ * the upstream went from up to down or back.
+ */
+bool mprox_health_report(struct mprox_health *h, enum mprox_connect_result res,
+			 bool requested, unsigned long started,
+			 unsigned long now);
+
+#endif /* _MPROX_HEALTH_H */
