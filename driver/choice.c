@@ -21,7 +21,8 @@ static struct mprox_balance_item *mprox_choice_item(void *arg, unsigned int i)
 struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
 					     const struct mprox_upstream *exclude,
 					     u32 *max_flows,
-					     enum mprox_connect_result *why)
+					     enum mprox_connect_result *why,
+					     struct mprox_trial *trial)
 {
 	struct mprox_choice_pass pass = { rcu_dereference(dp->config) };
 	const struct mprox_config *cfg = pass.cfg;
@@ -44,8 +45,10 @@ struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
 	}
 	k = mprox_balance_pick(mprox_choice_item, &pass, cfg->nr_upstreams,
 			       cfg->tunables[MPROX_TUNE_BALANCE]);
-	if (k >= 0)
-		mprox_health_take(&cfg->upstreams[k]->health, now);
+	if (k >= 0) {
+		trial->held = mprox_health_take(&cfg->upstreams[k]->health, now);
+		trial->token = now;
+	}
 	spin_unlock_bh(&dp->upstream_lock);
 	if (k < 0) {
 		*why = any ? MPROX_CONNECT_ALL_DOWN : MPROX_CONNECT_NO_UPSTREAM;
@@ -54,9 +57,21 @@ struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
 	return cfg->upstreams[k];
 }
 
+void mprox_choice_drop_trial(struct mprox_datapath *dp,
+			     struct mprox_upstream *up,
+			     struct mprox_trial *trial)
+{
+	if (!trial->held)
+		return;
+	spin_lock_bh(&dp->upstream_lock);
+	mprox_health_drop_trial(&up->health, trial->token);
+	spin_unlock_bh(&dp->upstream_lock);
+	trial->held = false;
+}
+
 void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 			 enum mprox_connect_result res, bool requested,
-			 unsigned long started)
+			 struct mprox_trial *trial)
 {
 	unsigned long now = jiffies;
 	bool changed, down;
@@ -64,9 +79,11 @@ void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 
 	atomic64_inc(&up->connects[res]);
 	spin_lock_bh(&dp->upstream_lock);
-	changed = mprox_health_report(&up->health, res, requested, started, now);
+	changed = mprox_health_report(&up->health, res, requested, trial->held,
+				      trial->token, now);
+	trial->held = false;
 	if (res == MPROX_CONNECT_OK) {
-		us = jiffies_to_usecs(now - started);
+		us = jiffies_to_usecs(now - trial->token);
 		up->handshake_us = up->handshake_us ?
 				   up->handshake_us - up->handshake_us / 8 + us / 8 :
 				   us;

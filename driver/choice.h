@@ -14,6 +14,15 @@
 #include "datapath.h"
 
 /*
+ * The trial of a down upstream a flow was given (health.h): it gives it
+ * back with its report, or with mprox_choice_drop_trial().
+ */
+struct mprox_trial {
+	bool held;
+	unsigned long token;
+};
+
+/*
  * The upstream for a new flow, or NULL with *why: NO_UPSTREAM when the
  * device has none it speaks (other than @exclude, which may be NULL),
  * ALL_DOWN when every one of them is down. RCU read side held; the caller
@@ -22,16 +31,22 @@
 struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
 					     const struct mprox_upstream *exclude,
 					     u32 *max_flows,
-					     enum mprox_connect_result *why);
+					     enum mprox_connect_result *why,
+					     struct mprox_trial *trial);
+
+/* A flow that held @trial of @up goes away without a report. */
+void mprox_choice_drop_trial(struct mprox_datapath *dp,
+			     struct mprox_upstream *up,
+			     struct mprox_trial *trial);
 
 /*
- * An attempt through @up, begun at @started (jiffies), came to @res;
- * @requested: the request for the destination had been sent (then a
- * timeout is not the proxy's fault). Tells the device's watchers when the
- * upstream went down or came back.
+ * An attempt through @up, which held @trial, came to @res; @requested: the
+ * request for the destination had been sent (then a timeout is not the
+ * proxy's fault). Gives the trial back. Tells the device's watchers when
+ * the upstream went down or came back.
  */
 void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 			 enum mprox_connect_result res, bool requested,
-			 unsigned long started);
+			 struct mprox_trial *trial);
 
 #endif /* _MPROX_CHOICE_H */

@@ -17,6 +17,7 @@
 enum mprox_health_op {
 	TC_REPORT,	/* an attempt's outcome */
 	TC_TAKE,	/* a new flow goes to it (it must be usable) */
+	TC_DROP,	/* the flow with the trial of token went away */
 	TC_LOOK,	/* only look */
 };
 
@@ -24,7 +25,8 @@ struct mprox_health_step {
 	enum mprox_health_op op;
 	enum mprox_connect_result res;
 	bool requested;
-	unsigned long started, now;
+	bool trial;			/* REPORT: it held the trial of token */
+	unsigned long token, now;
 	/* Want: */
 	bool changed, down, usable_now;
 	unsigned long retry_at;		/* when down */
@@ -37,93 +39,111 @@ struct mprox_health_case {
 	struct mprox_health_step steps[16];
 };
 
-/* The proxy's TCP port refused: begun at @st, reported at @at (ms). */
-#define TC_FAIL(st, at, chg, usable, ret, nf) \
-	{ TC_REPORT, MPROX_CONNECT_UPSTREAM_DOWN, false, TC_MS(st), TC_MS(at), \
+/* The proxy's TCP port refused, at @at (ms); the trial of @tr or none. */
+#define TC_FAIL_T(tr, tok, at, chg, usable, ret, nf) \
+	{ TC_REPORT, MPROX_CONNECT_UPSTREAM_DOWN, false, tr, TC_MS(tok), TC_MS(at), \
 	  chg, true, usable, TC_MS(ret), nf }
-#define TC_OK(st, at, chg, nf) \
-	{ TC_REPORT, MPROX_CONNECT_OK, true, TC_MS(st), TC_MS(at), chg, false, true, 0, nf }
-#define TC_ANSWER(res, req, st, at, chg, nf) \
-	{ TC_REPORT, res, req, TC_MS(st), TC_MS(at), chg, false, true, 0, nf }
+#define TC_FAIL(at, chg, usable, ret, nf) TC_FAIL_T(false, 0, at, chg, usable, ret, nf)
+/* The trial handed out at @tok failed at @at. */
+#define TC_TRIAL_FAILS(tok, at, ret, nf) TC_FAIL_T(true, tok, at, false, false, ret, nf)
+#define TC_OK(at, chg, nf) \
+	{ TC_REPORT, MPROX_CONNECT_OK, true, false, 0, TC_MS(at), chg, false, true, 0, nf }
+#define TC_ANSWER(res, req, at, chg, nf) \
+	{ TC_REPORT, res, req, false, 0, TC_MS(at), chg, false, true, 0, nf }
 /* A flow takes the down upstream at @at: the trial; nobody else may. */
 #define TC_TRIAL(at, ret, nf) \
-	{ TC_TAKE, MPROX_CONNECT_OK, false, 0, TC_MS(at), false, true, false, TC_MS(ret), nf }
+	{ TC_TAKE, MPROX_CONNECT_OK, false, false, 0, TC_MS(at), false, true, false, \
+	  TC_MS(ret), nf }
 /* A down upstream looked at, at @now (jiffies). */
 #define TC_LOOK_AT(now, usable, ret, nf) \
-	{ TC_LOOK, MPROX_CONNECT_OK, false, 0, now, false, true, usable, ret, nf }
+	{ TC_LOOK, MPROX_CONNECT_OK, false, false, 0, now, false, true, usable, ret, nf }
 
 static const struct mprox_health_case mprox_health_cases[] = {
 	{ "success while up changes nothing", 1, {
-		TC_OK(0, 1000, false, 0) } },
+		TC_OK(1000, false, 0) } },
 	{ "one failure: down for 1 s", 1, {
-		TC_FAIL(0, 2000, true, false, 3000, 1) } },
-	{ "failures of attempts begun earlier do not double the backoff", 3, {
-		TC_FAIL(0, 2000, true, false, 3000, 1),
-		TC_FAIL(1000, 2500, false, false, 3000, 2),
-		TC_FAIL(2900, 3500, false, true, 3000, 3) } },
+		TC_FAIL(2000, true, false, 3000, 1) } },
+	{ "failures of attempts made while it was up do not double the backoff", 3, {
+		TC_FAIL(2000, true, false, 3000, 1),
+		TC_FAIL(2500, false, false, 3000, 2),
+		TC_FAIL(3500, false, true, 3000, 3) } },
 	{ "after the backoff one flow is the trial; the others keep away", 3, {
-		TC_FAIL(0, 0, true, false, 1000, 1),
+		TC_FAIL(0, true, false, 1000, 1),
 		TC_LOOK_AT(TC_MS(1000), true, TC_MS(1000), 1),
 		TC_TRIAL(1500, 1000, 1) } },
 	{ "each failed trial doubles the backoff", 7, {
-		TC_FAIL(0, 2000, true, false, 3000, 1),
+		TC_FAIL(2000, true, false, 3000, 1),
 		TC_TRIAL(3000, 3000, 1),
-		TC_FAIL(3000, 3500, false, false, 5500, 2),
+		TC_TRIAL_FAILS(3000, 3500, 5500, 2),
 		TC_TRIAL(5500, 5500, 2),
-		TC_FAIL(5500, 6000, false, false, 10000, 3),
+		TC_TRIAL_FAILS(5500, 6000, 10000, 3),
 		TC_TRIAL(10000, 10000, 3),
-		TC_FAIL(10000, 10000, false, false, 18000, 4) } },
-	{ "a failure from before the trial does not end it", 3, {
-		TC_FAIL(0, 0, true, false, 1000, 1),
+		TC_TRIAL_FAILS(10000, 10000, 18000, 4) } },
+	{ "another flow's failure does not end the trial", 3, {
+		TC_FAIL(0, true, false, 1000, 1),
 		TC_TRIAL(1000, 1000, 1),
-		TC_FAIL(500, 1200, false, false, 1000, 2) } },
-	{ "a trial that never reports is forgotten after 60 s", 4, {
-		TC_FAIL(0, 0, true, false, 1000, 1),
+		TC_FAIL(1200, false, false, 1000, 2) } },
+	{ "a trial whose flow went away goes to the next flow", 3, {
+		TC_FAIL(0, true, false, 1000, 1),
 		TC_TRIAL(1000, 1000, 1),
-		TC_LOOK_AT(TC_MS(60999), false, TC_MS(1000), 1),
-		TC_LOOK_AT(TC_MS(61000), true, TC_MS(1000), 1) } },
-	{ "a trial that ends saying nothing lets the next flow try", 3, {
-		TC_FAIL(0, 0, true, false, 1000, 1),
-		TC_TRIAL(1000, 1000, 1),
-		{ TC_REPORT, MPROX_CONNECT_TIMEOUT, true, TC_MS(1000), TC_MS(3000), false, true,
+		{ TC_DROP, MPROX_CONNECT_OK, false, false, TC_MS(1000), TC_MS(1100), false, true,
 		  true, TC_MS(1000), 1 } } },
+	{ "a trial never given back is forgotten after 330 s", 4, {
+		TC_FAIL(0, true, false, 1000, 1),
+		TC_TRIAL(1000, 1000, 1),
+		TC_LOOK_AT(TC_MS(330999), false, TC_MS(1000), 1),
+		TC_LOOK_AT(TC_MS(331000), true, TC_MS(1000), 1) } },
+	{ "a forgotten trial's report does not end the next one's", 4, {
+		TC_FAIL(0, true, false, 1000, 1),
+		TC_TRIAL(1000, 1000, 1),
+		TC_TRIAL(331000, 1000, 1),
+		TC_FAIL_T(true, 1000, 331500, false, false, 1000, 2) } },
+	{ "a trial that ends saying nothing lets the next flow try", 3, {
+		TC_FAIL(0, true, false, 1000, 1),
+		TC_TRIAL(1000, 1000, 1),
+		{ TC_REPORT, MPROX_CONNECT_TIMEOUT, true, true, TC_MS(1000), TC_MS(3000), false,
+		  true, true, TC_MS(1000), 1 } } },
 	{ "a success after the trial: up, and the backoff starts again", 5, {
-		TC_FAIL(0, 2000, true, false, 3000, 1),
+		TC_FAIL(2000, true, false, 3000, 1),
 		TC_TRIAL(3000, 3000, 1),
-		TC_FAIL(3000, 3000, false, false, 5000, 2),
-		TC_OK(5000, 5200, true, 2),
-		TC_FAIL(6000, 7000, true, false, 8000, 3) } },
+		TC_TRIAL_FAILS(3000, 3000, 5000, 2),
+		TC_OK(5200, true, 2),
+		TC_FAIL(7000, true, false, 8000, 3) } },
 	{ "the destination refused: the proxy answered, so it is up", 2, {
-		TC_FAIL(0, 0, true, false, 1000, 1),
-		TC_ANSWER(MPROX_CONNECT_REFUSED, true, 1000, 1100, true, 1) } },
+		TC_FAIL(0, true, false, 1000, 1),
+		TC_ANSWER(MPROX_CONNECT_REFUSED, true, 1100, true, 1) } },
 	{ "a timeout after the request says nothing of the proxy", 2, {
-		TC_FAIL(0, 0, true, false, 1000, 1),
-		{ TC_REPORT, MPROX_CONNECT_TIMEOUT, true, TC_MS(0), TC_MS(500), false, true, false,
+		TC_FAIL(0, true, false, 1000, 1),
+		{ TC_REPORT, MPROX_CONNECT_TIMEOUT, true, false, 0, TC_MS(500), false, true, false,
 		  TC_MS(1000), 1 } } },
 	{ "a timeout before the request is the proxy's fault", 1, {
-		{ TC_REPORT, MPROX_CONNECT_TIMEOUT, false, TC_MS(0), TC_MS(10000), true, true,
+		{ TC_REPORT, MPROX_CONNECT_TIMEOUT, false, false, 0, TC_MS(10000), true, true,
 		  false, TC_MS(11000), 1 } } },
 	{ "bad credentials are the proxy's fault", 1, {
-		{ TC_REPORT, MPROX_CONNECT_AUTH_FAILED, true, TC_MS(0), TC_MS(0), true, true, false,
+		{ TC_REPORT, MPROX_CONNECT_AUTH_FAILED, true, false, 0, TC_MS(0), true, true, false,
 		  TC_MS(1000), 1 } } },
 	{ "an abort says nothing", 2, {
-		TC_FAIL(0, 0, true, false, 1000, 1),
-		{ TC_REPORT, MPROX_CONNECT_ABORTED, false, TC_MS(1000), TC_MS(1000), false, true,
+		TC_FAIL(0, true, false, 1000, 1),
+		{ TC_REPORT, MPROX_CONNECT_ABORTED, false, false, 0, TC_MS(1000), false, true,
 		  true, TC_MS(1000), 1 } } },
 	{ "all upstreams down says nothing", 1, {
-		TC_ANSWER(MPROX_CONNECT_ALL_DOWN, false, 0, 0, false, 0) } },
+		TC_ANSWER(MPROX_CONNECT_ALL_DOWN, false, 0, false, 0) } },
 	{ "the backoff stops at 60 s", 15, {
-		TC_FAIL(0, 0, true, false, 1000, 1),
-		TC_TRIAL(1000, 1000, 1), TC_FAIL(1000, 1000, false, false, 3000, 2),
-		TC_TRIAL(3000, 3000, 2), TC_FAIL(3000, 3000, false, false, 7000, 3),
-		TC_TRIAL(7000, 7000, 3), TC_FAIL(7000, 7000, false, false, 15000, 4),
-		TC_TRIAL(15000, 15000, 4), TC_FAIL(15000, 15000, false, false, 31000, 5),
-		TC_TRIAL(31000, 31000, 5), TC_FAIL(31000, 31000, false, false, 63000, 6),
-		TC_TRIAL(63000, 63000, 6), TC_FAIL(63000, 63000, false, false, 123000, 7),
-		TC_TRIAL(123000, 123000, 7), TC_FAIL(123000, 123000, false, false, 183000, 8) } },
+		TC_FAIL(0, true, false, 1000, 1),
+		TC_TRIAL(1000, 1000, 1), TC_TRIAL_FAILS(1000, 1000, 3000, 2),
+		TC_TRIAL(3000, 3000, 2), TC_TRIAL_FAILS(3000, 3000, 7000, 3),
+		TC_TRIAL(7000, 7000, 3), TC_TRIAL_FAILS(7000, 7000, 15000, 4),
+		TC_TRIAL(15000, 15000, 4), TC_TRIAL_FAILS(15000, 15000, 31000, 5),
+		TC_TRIAL(31000, 31000, 5), TC_TRIAL_FAILS(31000, 31000, 63000, 6),
+		TC_TRIAL(63000, 63000, 6), TC_TRIAL_FAILS(63000, 63000, 123000, 7),
+		TC_TRIAL(123000, 123000, 7), TC_TRIAL_FAILS(123000, 123000, 183000, 8) } },
 	{ "down so long that jiffies wrapped past retry_at: usable", 2, {
-		TC_FAIL(0, 0, true, false, 1000, 1),
+		TC_FAIL(0, true, false, 1000, 1),
 		TC_LOOK_AT(TC_MS(1000) + (~0UL >> 1) + 1, true, TC_MS(1000), 1) } },
+	{ "a trial out so long that jiffies wrapped: forgotten", 3, {
+		TC_FAIL(0, true, false, 1000, 1),
+		TC_TRIAL(1000, 1000, 1),
+		TC_LOOK_AT(TC_MS(1000 + 1000000) + (~0UL >> 1) + 1, true, TC_MS(1000), 1) } },
 };
 
 /* The check of one case; NULL, or what went wrong (in @buf). */
@@ -138,14 +158,15 @@ static inline const char *mprox_health_case_run(const struct mprox_health_case *
 		bool changed = false, usable;
 
 		if (s->op == TC_REPORT) {
-			changed = mprox_health_report(&h, s->res, s->requested,
-						      s->started, s->now);
+			changed = mprox_health_report(&h, s->res, s->requested, s->trial,
+						      s->token, s->now);
 		} else if (s->op == TC_TAKE) {
-			if (!mprox_health_usable(&h, s->now)) {
+			if (!mprox_health_usable(&h, s->now) || !mprox_health_take(&h, s->now)) {
 				snprintf(buf, size, "step %u: not usable for the trial", i);
 				return buf;
 			}
-			mprox_health_take(&h, s->now);
+		} else if (s->op == TC_DROP) {
+			mprox_health_drop_trial(&h, s->token);
 		}
 		usable = mprox_health_usable(&h, s->now);
 		if (changed != s->changed || h.down != s->down ||

@@ -74,8 +74,10 @@ struct mprox_conn {
 	/* CONNECT: the handshake, on a spare or on a socket of our own. */
 	struct mprox_handshake hs;
 	bool on_spare;
-	/* jiffies: this attempt's start, for the upstream's health. */
+	/* jiffies: this attempt's start. */
 	unsigned long attempt_start;
+	/* The trial of a down upstream this attempt holds (choice.h). */
+	struct mprox_trial trial;
 	/*
 	 * The first upstream failed and this is the one retry on another.
 	 * The first is held until the end: a status read may still be
@@ -222,6 +224,7 @@ static void mprox_conn_sock_release(struct mprox_conn_sock *cs)
 
 struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 				    struct mprox_upstream *up,
+				    const struct mprox_trial *trial,
 				    const struct mprox_conn_ops *ops,
 				    gfp_t gfp)
 {
@@ -231,6 +234,7 @@ struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 		return NULL;
 	c->dp = dp;
 	c->ops = ops;
+	c->trial = *trial;
 	c->up = mprox_upstream_get(up);
 	atomic_inc(&up->active);
 	spin_lock_init(&c->lock);
@@ -251,6 +255,8 @@ static void mprox_conn_free(struct mprox_conn *c)
 	mprox_relay_dir_free(&c->to_upstream);
 	mprox_relay_dir_free(&c->to_app);
 	mprox_handshake_reset(&c->hs);
+	/* Gone before its outcome: its trial may go to another flow. */
+	mprox_choice_drop_trial(dp, c->up, &c->trial);
 	atomic_dec(&c->up->active);
 	mprox_upstream_put(c->up);
 	if (c->failed_up)
@@ -376,7 +382,10 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 			pr_warn_ratelimited("upstream %s: no interface %s\n",
 					    c->up->spec.name, c->up->spec.dev);
 		c->hs.phase = MPROX_HS_DONE;
-		/* Logged above: not the proxy's fault, nor the destination's. */
+		/*
+		 * Logged above. The upstream's configuration, not the
+		 * destination: counted against the upstream (choice.h).
+		 */
 		c->hs.result = MPROX_CONNECT_UPSTREAM_DOWN;
 		return MPROX_HS_FINISHED;
 	}
@@ -400,14 +409,16 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 }
 
 /*
- * The attempt's outcome, for its upstream's health. The retry's deadline
- * is the app's, shortened by the first attempt: its timeout says nothing
- * of its proxy.
+ * The attempt's outcome, for its upstream's health. The retry's answer is
+ * due by the app's deadline, shortened by the first attempt: its timeout
+ * at that deadline says nothing of its proxy (at its own connect
+ * deadline it does).
  */
 static void mprox_conn_report(struct mprox_conn *c)
 {
 	mprox_choice_report(c->dp, c->up, c->hs.result,
-			    c->hs.requested || c->retried, c->attempt_start);
+			    c->hs.requested || (c->retried && c->hs.late),
+			    &c->trial);
 }
 
 /*
@@ -431,7 +442,7 @@ static bool mprox_conn_retry(struct mprox_conn *c)
 	if (time_after(jiffies + MPROX_CONN_RETRY_MIN, c->syn_time + p.handshake_timeout))
 		return false;
 	rcu_read_lock();
-	next = mprox_choose_upstream(c->dp, c->up, NULL, &why);
+	next = mprox_choose_upstream(c->dp, c->up, NULL, &why, &c->trial);
 	if (next) {
 		mprox_upstream_get(next);
 		atomic_inc(&next->active);

@@ -21,6 +21,8 @@
 
 #include "reply.h"
 
+struct mprox_trial;
+
 struct mprox_conn;
 struct mprox_datapath;
 struct mprox_flow;
@@ -47,10 +49,12 @@ struct mprox_conn_ops {
 
 /*
  * From xmit (@gfp GFP_ATOMIC): a connection through @up, for a flow about
- * to be made, reporting to @ops. Takes a reference to @up.
+ * to be made, reporting to @ops. Takes a reference to @up, and over
+ * @trial, the trial of a down @up it may hold (choice.h).
  */
 struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 				    struct mprox_upstream *up,
+				    const struct mprox_trial *trial,
 				    const struct mprox_conn_ops *ops,
 				    gfp_t gfp);
 /* The flow could not be made: free @c, which was never started. */

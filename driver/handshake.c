@@ -356,8 +356,10 @@ mprox_handshake_advance(struct mprox_handshake *hs, struct socket *sock)
 	for (;;) {
 		if (hs->phase == MPROX_HS_DONE)
 			return MPROX_HS_FINISHED;
-		if (time_after_eq(jiffies, mprox_handshake_next_deadline(hs)))
+		if (time_after_eq(jiffies, mprox_handshake_next_deadline(hs))) {
+			hs->late = time_after_eq(jiffies, hs->deadline);
 			return mprox_hs_finish(hs, MPROX_CONNECT_TIMEOUT);
+		}
 
 		if (hs->phase == MPROX_HS_CONNECTING) {
 			state = READ_ONCE(sk->sk_state);

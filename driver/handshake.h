@@ -58,6 +58,8 @@ struct mprox_handshake {
 	bool has_dest;
 	/* The request for the destination was made (a timeout may be its). */
 	bool requested;
+	/* TIMEOUT: the whole handshake's deadline passed, not the connect's. */
+	bool late;
 	struct mprox_dest dest;
 	/* jiffies: the TCP connect, then the whole handshake. */
 	unsigned long connect_deadline;

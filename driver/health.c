@@ -42,20 +42,36 @@ bool mprox_health_usable(const struct mprox_health *h, unsigned long now)
 		return true;
 	/*
 	 * Before retry_at, unless jiffies wrapped past it: an upstream left
-	 * down for weeks (a backup never needed) must come back.
+	 * down for weeks (a backup never needed) must come back. The same
+	 * for a lost trial.
 	 */
 	if (time_before(now, h->retry_at) &&
 	    !time_after(h->retry_at, now + MPROX_HEALTH_BACKOFF_MAX))
 		return false;
-	return !h->trial || !time_before(now, h->trial_at + MPROX_HEALTH_TRIAL_MAX);
+	return !h->trial || !time_before(now, h->trial_at + MPROX_HEALTH_TRIAL_MAX) ||
+	       time_after(h->trial_at, now);
 }
 
-void mprox_health_take(struct mprox_health *h, unsigned long now)
+bool mprox_health_take(struct mprox_health *h, unsigned long now)
 {
 	if (!h->down)
-		return;
+		return false;
 	h->trial = true;
 	h->trial_at = now;
+	return true;
+}
+
+/* Whether @token is the trial still out (not one forgotten and replaced). */
+static bool mprox_health_is_trial(const struct mprox_health *h,
+				  unsigned long token)
+{
+	return h->trial && h->trial_at == token;
+}
+
+void mprox_health_drop_trial(struct mprox_health *h, unsigned long token)
+{
+	if (mprox_health_is_trial(h, token))
+		h->trial = false;
 }
 
 static void mprox_health_set(struct mprox_health *h, bool down,
@@ -70,16 +86,16 @@ static void mprox_health_set(struct mprox_health *h, bool down,
 }
 
 bool mprox_health_report(struct mprox_health *h, enum mprox_connect_result res,
-			 bool requested, unsigned long started,
+			 bool requested, bool trial, unsigned long token,
 			 unsigned long now)
 {
-	/* The attempt that ended is the trial, or one begun after it. */
-	bool trial = h->trial && !time_before(started, h->trial_at);
+	/* A trial forgotten and handed out again is the new one's to end. */
+	trial = trial && mprox_health_is_trial(h, token);
+	if (trial)
+		h->trial = false;
 
 	switch (mprox_health_verdict(res, requested)) {
 	case MPROX_HEALTH_NEUTRAL:
-		if (trial)
-			h->trial = false;
 		return false;
 	case MPROX_HEALTH_ANSWERED:
 		if (!h->down)
@@ -97,11 +113,10 @@ bool mprox_health_report(struct mprox_health *h, enum mprox_connect_result res,
 		return true;
 	}
 	/*
-	 * Attempts begun before the trial were made while it was thought
-	 * up, or during the backoff: only the trial's failure doubles it.
+	 * Attempts begun while it was thought up, or on a spare, only count:
+	 * the trial's failure doubles the backoff.
 	 */
 	if (trial) {
-		h->trial = false;
 		h->backoff = min_t(unsigned long, h->backoff * 2,
 				   MPROX_HEALTH_BACKOFF_MAX);
 		h->retry_at = now + h->backoff;

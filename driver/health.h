@@ -8,8 +8,9 @@
  * passed. Then one flow, the trial, may try it; while the trial is out the
  * others still keep away (a proxy that swallows SYNs would otherwise hold
  * every new flow for connect_timeout_ms). If the trial fails too, the
- * backoff doubles, up to a minute. An answer from the proxy, a refusal of
- * the destination included, marks it up again.
+ * backoff doubles, up to a minute; other failures (of attempts begun while
+ * it was up) only count. An answer from the proxy, a refusal of the
+ * destination included, marks it up again.
  *
  * Pure: the caller serialises the calls and gives the time, so the rules
  * run unchanged in the host unit test (tests/unit/test_choice.c).
@@ -21,8 +22,12 @@
 
 #define MPROX_HEALTH_BACKOFF_MIN	(1 * HZ)
 #define MPROX_HEALTH_BACKOFF_MAX	(60 * HZ)
-/* A trial that never reported (its flow went away) is forgotten after: */
-#define MPROX_HEALTH_TRIAL_MAX		(60 * HZ)
+/*
+ * A trial still out after this is forgotten: longer than any attempt may
+ * take (connect and handshake timeouts are at most 300 s), so only a
+ * trial whose owner lost it ends this way.
+ */
+#define MPROX_HEALTH_TRIAL_MAX		(330 * HZ)
 
 struct mprox_health {
 	bool down;
@@ -34,7 +39,7 @@ struct mprox_health {
 	unsigned long retry_at;
 	/* Down: the wait that ends at retry_at. */
 	unsigned long backoff;
-	/* Down: the trial handed out at this time is still out. */
+	/* Down: the trial handed out at trial_at is still out. */
 	bool trial;
 	unsigned long trial_at;
 	/* Failures that were the proxy's fault, all time. */
@@ -61,15 +66,20 @@ enum mprox_health_verdict mprox_health_verdict(enum mprox_connect_result res,
 /* Whether a new flow may go to the upstream at @now. */
 bool mprox_health_usable(const struct mprox_health *h, unsigned long now);
 
-/* A new flow goes to it at @now: when it is down, that flow is the trial. */
-void mprox_health_take(struct mprox_health *h, unsigned long now);
+/*
+ * A new flow goes to it at @now. Returns true when it is down: that flow
+ * holds the trial, @now its token, and gives it back with its report, or
+ * with mprox_health_drop_trial() if it never makes one.
+ */
+bool mprox_health_take(struct mprox_health *h, unsigned long now);
+void mprox_health_drop_trial(struct mprox_health *h, unsigned long token);
 
 /*
- * An attempt begun at @started came to @res at @now. Returns true when
- * the upstream went from up to down or back.
+ * An attempt came to @res at @now; @trial: it held the trial of @token.
+ * Returns true when the upstream went from up to down or back.
  */
 bool mprox_health_report(struct mprox_health *h, enum mprox_connect_result res,
-			 bool requested, unsigned long started,
+			 bool requested, bool trial, unsigned long token,
 			 unsigned long now);
 
 #endif /* _MPROX_HEALTH_H */

@@ -227,14 +227,17 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 {
 	enum mprox_connect_result why;
 	struct mprox_upstream *up;
+	struct mprox_trial trial;
 	struct mprox_flow *f;
 	struct mprox_conn *c;
 	u32 max_flows;
 
 	rcu_read_lock();
-	up = mprox_choose_upstream(dp, NULL, &max_flows, &why);
-	c = up ? mprox_conn_alloc(dp, up, &mprox_tcp_conn_ops, MPROX_TCP_GFP) :
-		 NULL;
+	up = mprox_choose_upstream(dp, NULL, &max_flows, &why, &trial);
+	c = up ? mprox_conn_alloc(dp, up, &trial, &mprox_tcp_conn_ops,
+				  MPROX_TCP_GFP) : NULL;
+	if (up && !c)
+		mprox_choice_drop_trial(dp, up, &trial);
 	rcu_read_unlock();
 	if (!up) {
 		atomic64_inc(&dp->connects[why]);

@@ -130,8 +130,9 @@ int cmd_set(const struct cli *cli, int argc, char **argv)
 		return cli_usage("set", "needs NAME KEY VALUE");
 	if (strlen(argv[2]) > 64 || set_directive(argv[2], argv[3], directive, sizeof(directive)))
 		return cli_usage("set", "'%s %s': %s", argv[2], argv[3],
-				 !strcmp(argv[2], "persist") ? "persist is on or off"
-							     : "the value is a number");
+				 !strcmp(argv[2], "persist")	? "persist is on or off"
+				 : tunable_takes_words(argv[2]) ? "the value is one word"
+								: "the value is a number");
 	fd = dev_open(argv[1]);
 	if (fd < 0)
 		return CLI_FAILED;

@@ -308,6 +308,8 @@ static bool tunable_in_state(const struct mprox_tunable_info *t, struct json_obj
 
 	if (t && t->words)
 		return s && !mprox_tunable_word_value(t, s, strlen(s), out);
+	if (!json_object_is_type(v, json_type_int))
+		return false;
 	*out = (uint64_t)json_object_get_int64(v);
 	return true;
 }

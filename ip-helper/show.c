@@ -146,7 +146,7 @@ static void show_health(struct json_object *up)
 		printf(", tried again in ");
 		print_duration(jint(up, "retry_in_ms"));
 	} else if (down) {
-		printf(", tried again by the next connection");
+		printf(", its backoff over");
 	}
 	if (jint(up, "failures"))
 		printf(", %lld failure%s", jint(up, "failures"),

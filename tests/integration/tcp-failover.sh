@@ -137,7 +137,7 @@ expect "the app saw one connect, ok" \
 	"$(mprox_connects_moved "$before" "$(mprox_connects_json mprox0)")" "ok+1"
 check "monitor: upstream-state dead down" wait_for 10 seen '^mprox0: upstream-state dead down$'
 out=$(topo_ns $TOPO_C "$MPROX_CMD" show mprox0)
-if grep -Eq '^  health: down for [0-9. a-z]+ \(upstream_down\), tried again (in [0-9.]+ s|by the next connection), 1 failure$' <<<"$out" &&
+if grep -Eq '^  health: down for [0-9. a-z]+ \(upstream_down\), (tried again in [0-9.]+ s|its backoff over), 1 failure$' <<<"$out" &&
 	grep -q '^  priority: 1, weight: 1$' <<<"$out"; then
 	pass "mprox show: dead's health, live's priority"
 else
