@@ -74,16 +74,13 @@ struct mprox_conn {
 	/* CONNECT: the handshake, on a spare or on a socket of our own. */
 	struct mprox_handshake hs;
 	bool on_spare;
-	/* jiffies: this attempt's start. */
-	unsigned long attempt_start;
 	/* The trial of a down upstream this attempt holds (choice.h). */
 	struct mprox_trial trial;
 	/*
-	 * The first upstream failed and this is the one retry on another.
-	 * The first is held until the end: a status read may still be
-	 * looking at it through ->up.
+	 * Set when the first upstream failed and this is the one retry on
+	 * another: the first, held until the end, since a status read may
+	 * still be looking at it through ->up.
 	 */
-	bool retried;
 	struct mprox_upstream *failed_up;
 	/* Protects phase and app.sock against the listener's attach. */
 	spinlock_t lock;
@@ -362,7 +359,6 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 	mprox_conn_params(c, &p);
 	mprox_conn_dest(c->flow, &dest);
 	mprox_handshake_reset(&c->hs);
-	c->attempt_start = jiffies;
 	sock = spare_ok ? mprox_spares_take(&dp->spares, c->up, &c->hs) : NULL;
 	c->on_spare = sock;
 	if (sock) {
@@ -391,16 +387,16 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 	}
 	mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
 	mprox_handshake_set_dest(&c->hs, &dest);
-	if (c->retried) {
+	if (c->failed_up) {
 		/*
 		 * The retry gets the whole connect_timeout to reach its
 		 * proxy (the first may have spent it on a silent one), but
 		 * the answer is still due by the app's own deadline.
 		 */
-		unsigned long spent = c->attempt_start - c->syn_time;
+		unsigned long now = jiffies, spent = now - c->syn_time;
 
 		return mprox_handshake_begin(&c->hs, sock, c->up,
-					     c->attempt_start, p.connect_timeout,
+					     now, p.connect_timeout,
 					     p.handshake_timeout > spent ?
 					     p.handshake_timeout - spent : 0);
 	}
@@ -417,7 +413,7 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 static void mprox_conn_report(struct mprox_conn *c)
 {
 	mprox_choice_report(c->dp, c->up, c->hs.result,
-			    c->hs.requested || (c->retried && c->hs.late),
+			    c->hs.requested || (c->failed_up && c->hs.late),
 			    &c->trial);
 }
 
@@ -433,7 +429,7 @@ static bool mprox_conn_retry(struct mprox_conn *c)
 	enum mprox_connect_result why;
 	struct mprox_conn_params p;
 
-	if (c->retried || READ_ONCE(c->dying) ||
+	if (c->failed_up || READ_ONCE(c->dying) ||
 	    mprox_health_verdict(c->hs.result, c->hs.requested) !=
 	    MPROX_HEALTH_BLAMED)
 		return false;
@@ -455,7 +451,6 @@ static bool mprox_conn_retry(struct mprox_conn *c)
 	atomic_dec(&c->up->active);
 	c->failed_up = c->up;
 	WRITE_ONCE(c->up, next);
-	c->retried = true;
 	return true;
 }
 

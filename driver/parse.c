@@ -61,6 +61,16 @@ const struct mprox_tunable_info mprox_tunables[MPROX_TUNE_COUNT] = {
 	},
 };
 
+const struct mprox_tunable_info *mprox_tunable_named(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < MPROX_TUNE_COUNT; i++)
+		if (!strcmp(mprox_tunables[i].key, key))
+			return &mprox_tunables[i];
+	return NULL;
+}
+
 const char *mprox_tunable_word(const struct mprox_tunable_info *t, u64 v)
 {
 	if (!t->words || v > t->max)

@@ -96,6 +96,9 @@ struct mprox_tunable_info {
 	const char *const *words;
 };
 
+/* The tunable called @key, or NULL. */
+const struct mprox_tunable_info *mprox_tunable_named(const char *key);
+
 /* The word of value @v of a tunable that takes words, or NULL. */
 const char *mprox_tunable_word(const struct mprox_tunable_info *t, u64 v);
 

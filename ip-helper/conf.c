@@ -355,13 +355,10 @@ static const char *tunable_words(const struct mprox_tunable_info *t, char *buf, 
 /* A tunable's value as the driver's grammar writes it: a number or a word. */
 static void print_tunable(FILE *f, const char *fmt, const struct mprox_conf_set *set)
 {
-	const char *word = NULL;
+	const struct mprox_tunable_info *t = mprox_tunable_named(set->key);
+	const char *word = t ? mprox_tunable_word(t, set->value) : NULL;
 	char num[24];
-	size_t i;
 
-	for (i = 0; i < MPROX_TUNE_COUNT; i++)
-		if (!strcmp(mprox_tunables[i].key, set->key))
-			word = mprox_tunable_word(&mprox_tunables[i], set->value);
 	snprintf(num, sizeof(num), "%" PRIu32, set->value);
 	fprintf(f, fmt, set->key, word ? word : num);
 }

@@ -75,12 +75,9 @@ int cmd_del(const struct cli *cli, int argc, char **argv)
 
 static bool tunable_takes_words(const char *key)
 {
-	size_t i;
+	const struct mprox_tunable_info *t = mprox_tunable_named(key);
 
-	for (i = 0; i < MPROX_TUNE_COUNT; i++)
-		if (!strcmp(mprox_tunables[i].key, key))
-			return mprox_tunables[i].words;
-	return false;
+	return t && t->words;
 }
 
 /* "fwmark" and "persist" are directives of their own; the rest are tunables. */

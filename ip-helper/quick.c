@@ -286,17 +286,6 @@ static bool file_sets(const struct mprox_conf *conf, const char *key)
  */
 _Static_assert(MPROX_TUNE_COUNT <= 32, "a bit for every tunable");
 
-/* The driver's tunable of that name, or NULL (a newer driver's). */
-static const struct mprox_tunable_info *tunable_named(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < MPROX_TUNE_COUNT; i++)
-		if (!strcmp(mprox_tunables[i].key, key))
-			return &mprox_tunables[i];
-	return NULL;
-}
-
 /*
  * A tunable's value in the driver's document: a number, or one of its
  * words. False for a word this program does not know (a newer driver's).
@@ -626,7 +615,7 @@ static int conf_from_state(struct json_object *st, struct mprox_conf *old, struc
 
 		if (c->n_set == MPROX_CONF_SETS_MAX)
 			break;
-		if (!tunable_in_state(tunable_named(key), val, &v))
+		if (!tunable_in_state(mprox_tunable_named(key), val, &v))
 			continue;
 		c->set[c->n_set].key = key;
 		c->set[c->n_set++].value = v;
