@@ -123,6 +123,14 @@ class Judge(unittest.TestCase):
         (_, f, _), _ = judge(text, ["a"])
         self.assertEqual(f, 1)
 
+    def test_case_times_are_listed_longest_first(self):
+        text = report(("a", ["1..1", "ok 1"], 0), ("b", ["1..1", "ok 1"], 0), kmsg=CLEAN_LOG)
+        text = text.replace("@@mprox end a 0", "@@mprox end a 0 7")
+        text = text.replace("@@mprox end b 0", "@@mprox end b 0 93")
+        (p, f, _), out = judge(text, ["a", "b"])
+        self.assertEqual((p, f), (3, 0))
+        self.assertIn("# [test] case times: b 93s, a 7s", out)
+
 
 if __name__ == "__main__":
     unittest.main()

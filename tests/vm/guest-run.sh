@@ -8,7 +8,7 @@
 #
 # Report format, one record per line on ttyS1 (parsed by results.py):
 #   @@mprox case NAME         start of a case; its TAP output follows
-#   @@mprox end NAME RC       end of a case and its exit status
+#   @@mprox end NAME RC SECS  end of a case, its exit status and wall time
 #   @@mprox kmemleak          kmemleak's report follows (empty: no leaks)
 #   @@mprox kmsg              the whole kernel log follows
 #   @@mprox done              the guest finished normally
@@ -69,7 +69,7 @@ case_timeout() {
 # leaves running (a daemon it forgot) is killed afterwards and cannot hold
 # the report open or leak into the next case.
 run_case() {
-	local path=$1 name rc sid strays limit
+	local path=$1 name rc sid strays limit start=$SECONDS
 	name=$(basename "$path" .sh)
 	echo "== case $name"
 	limit=$(case_timeout "$path")
@@ -88,7 +88,7 @@ run_case() {
 	ip -all netns delete 2>/dev/null
 	report "@@mprox case $name"
 	tee /dev/console </run/case.out >&3
-	report "@@mprox end $name $rc"
+	report "@@mprox end $name $rc $((SECONDS - start))"
 }
 
 # kmemleak only reports objects older than five seconds and a first scan may

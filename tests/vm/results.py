@@ -36,6 +36,7 @@ class Case:
         self.name = name
         self.lines = []
         self.rc = None
+        self.secs = None
 
 
 def parse_report(text):
@@ -53,11 +54,13 @@ def parse_report(text):
                 cases[current.name] = current
                 order.append(current.name)
                 section = "case"
-            elif what == "end" and len(words) == 4 and words[2] in cases:
+            elif what == "end" and len(words) in (4, 5) and words[2] in cases:
                 try:
                     cases[words[2]].rc = int(words[3])
                 except ValueError:
                     cases[words[2]].rc = -1
+                if len(words) == 5 and words[4].isdigit():
+                    cases[words[2]].secs = int(words[4])
                 section = None
             elif what == "kmemleak":
                 section = "kmemleak"
@@ -175,6 +178,18 @@ def judge(report_text, console_text, expected, flavour, out=sys.stdout):
                 print(f"#   {line}", file=out)
     else:
         passed += 1
+
+    # Where a suite's time goes, longest first: what to look at when
+    # make check nears its hour.
+    timed = sorted(
+        (c for c in cases.values() if c.secs is not None), key=lambda c: -c.secs
+    )
+    if timed:
+        print(
+            f"# [{flavour}] case times: "
+            + ", ".join(f"{c.name} {c.secs}s" for c in timed),
+            file=out,
+        )
 
     summary = f"vm({flavour}): {passed} passed, {failed} failed"
     if skipped:
