@@ -18,7 +18,50 @@ static struct mprox_balance_item *mprox_choice_item(void *arg, unsigned int i)
 	return &pass->cfg->upstreams[i]->balance;
 }
 
+int mprox_choice_rules(struct mprox_datapath *dp,
+		       const struct mprox_rule_pkt *pkt,
+		       struct mprox_choice_scope *scope)
+{
+	const struct mprox_config *cfg = rcu_dereference(dp->config);
+	const struct mprox_rule *r;
+	int i;
+
+	*scope = (struct mprox_choice_scope){ MPROX_CHOICE_ANY };
+	i = mprox_rule_match(cfg->rules, cfg->nr_rules, pkt);
+	if (i < 0)
+		return 0;
+	r = &cfg->rules[i];
+	switch (r->action) {
+	case MPROX_RULE_UPSTREAM:
+		scope->kind = MPROX_CHOICE_UPSTREAM;
+		scope->up = cfg->upstreams[r->up_index];
+		return 0;
+	case MPROX_RULE_PRIORITY:
+		scope->kind = MPROX_CHOICE_PRIORITY;
+		scope->priority = r->priority;
+		return 0;
+	case MPROX_RULE_REJECT:
+		break;
+	}
+	return -ECONNREFUSED;
+}
+
+static bool mprox_choice_in_scope(const struct mprox_choice_scope *scope,
+				  const struct mprox_upstream *up)
+{
+	switch (scope->kind) {
+	case MPROX_CHOICE_ANY:
+		break;
+	case MPROX_CHOICE_PRIORITY:
+		return up->spec.priority == scope->priority;
+	case MPROX_CHOICE_UPSTREAM:
+		return up == scope->up;
+	}
+	return true;
+}
+
 struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
+					     const struct mprox_choice_scope *scope,
 					     const struct mprox_upstream *exclude,
 					     u32 *max_flows,
 					     enum mprox_connect_result *why,
@@ -36,7 +79,8 @@ struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
 	spin_lock_bh(&dp->upstream_lock);
 	for (i = 0; i < cfg->nr_upstreams; i++) {
 		struct mprox_upstream *up = cfg->upstreams[i];
-		bool candidate = up != exclude && mprox_datapath_speaks(up);
+		bool candidate = up != exclude && mprox_datapath_speaks(up) &&
+				 mprox_choice_in_scope(scope, up);
 
 		any |= candidate;
 		up->balance.usable = candidate &&

@@ -23,12 +23,39 @@ struct mprox_trial {
 };
 
 /*
- * The upstream for a new flow, or NULL with *why: NO_UPSTREAM when the
- * device has none it speaks (other than @exclude, which may be NULL),
- * ALL_DOWN when every one of them is down. RCU read side held; the caller
- * takes its own reference. Also reads max_flows when @max_flows is given.
+ * Which upstreams a flow may go to, as the rules said: any, those of one
+ * priority, or one (@up, compared, never followed).
+ */
+enum mprox_choice_kind {
+	MPROX_CHOICE_ANY,
+	MPROX_CHOICE_PRIORITY,
+	MPROX_CHOICE_UPSTREAM,
+};
+
+struct mprox_choice_scope {
+	enum mprox_choice_kind kind;
+	u8 priority;
+	const struct mprox_upstream *up;
+};
+
+/*
+ * The rules' word on a new flow (rule.h): 0 with @scope set, or
+ * -ECONNREFUSED when the rule that matched says "reject". RCU read side
+ * held, the same section as the choice that follows.
+ */
+int mprox_choice_rules(struct mprox_datapath *dp,
+		       const struct mprox_rule_pkt *pkt,
+		       struct mprox_choice_scope *scope);
+
+/*
+ * The upstream for a new flow, within @scope, or NULL with *why:
+ * NO_UPSTREAM when the device has none it speaks there (other than
+ * @exclude, which may be NULL), ALL_DOWN when every one of them is down.
+ * RCU read side held; the caller takes its own reference. Also reads
+ * max_flows when @max_flows is given.
  */
 struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
+					     const struct mprox_choice_scope *scope,
 					     const struct mprox_upstream *exclude,
 					     u32 *max_flows,
 					     enum mprox_connect_result *why,

@@ -82,6 +82,7 @@ enum mprox_connect_result {
 	MPROX_CONNECT_LOOP,		/* ICMP host unreachable, and logged */
 	MPROX_CONNECT_NO_UPSTREAM,	/* ICMP net unreachable */
 	MPROX_CONNECT_ALL_DOWN,		/* ICMP host unreachable: every upstream down */
+	MPROX_CONNECT_REJECTED,		/* RST: a rule said "reject" */
 	MPROX_CONNECT_ABORTED,		/* nothing: the device is going away */
 	MPROX_CONNECT_RESULT_COUNT
 };

@@ -3,8 +3,10 @@
  * Building and applying configurations (see config.h for the model).
  */
 
+#include <linux/cred.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uidgid.h>
 
 #include "config.h"
 
@@ -51,6 +53,14 @@ struct mprox_config *mprox_config_clone(const struct mprox_config *cfg)
 	copy = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL);
 	if (!copy)
 		return NULL;
+	if (cfg->nr_rules) {
+		copy->rules = kmemdup(cfg->rules, cfg->nr_rules * sizeof(*cfg->rules),
+				      GFP_KERNEL);
+		if (!copy->rules) {
+			kfree(copy);
+			return NULL;
+		}
+	}
 	for (i = 0; i < copy->nr_upstreams; i++)
 		kref_get(&copy->upstreams[i]->ref);
 	return copy;
@@ -64,6 +74,7 @@ void mprox_config_free(struct mprox_config *cfg)
 		return;
 	for (i = 0; i < cfg->nr_upstreams; i++)
 		mprox_upstream_put(cfg->upstreams[i]);
+	kfree(cfg->rules);
 	kfree(cfg);
 }
 
@@ -128,6 +139,95 @@ static void flush_upstreams(struct mprox_config *draft)
 		mprox_upstream_put(draft->upstreams[--draft->nr_upstreams]);
 }
 
+/*
+ * The uids of "uid N-M" as the kernel's, read in the writer's user
+ * namespace as ip-rule(8)'s uidrange is. A range must map to one run of
+ * kernel uids, or the match would take users the writer never named.
+ */
+static int rule_kuids(struct mprox_rule *r)
+{
+	kuid_t lo, hi;
+
+	if (!r->has_uid)
+		return 0;
+	lo = make_kuid(current_user_ns(), r->uid_lo);
+	hi = make_kuid(current_user_ns(), r->uid_hi);
+	if (!uid_valid(lo) || !uid_valid(hi) ||
+	    __kuid_val(hi) - __kuid_val(lo) != r->uid_hi - r->uid_lo)
+		return -EINVAL;
+	r->kuid_lo = __kuid_val(lo);
+	r->kuid_hi = __kuid_val(hi);
+	return 0;
+}
+
+static int add_rule(struct mprox_config *draft, const struct mprox_rule *rule)
+{
+	struct mprox_rule *rules;
+	unsigned int i;
+	int err;
+
+	if (draft->nr_rules >= MPROX_RULES_MAX)
+		return -E2BIG;
+	if (rule->action == MPROX_RULE_UPSTREAM &&
+	    find_upstream(draft, rule->upstream) < 0)
+		return -ENOENT;
+	/* The later of two rules with the same match could never match. */
+	for (i = 0; i < draft->nr_rules; i++)
+		if (mprox_rule_same_match(&draft->rules[i], rule))
+			return -EEXIST;
+	rules = krealloc(draft->rules, (draft->nr_rules + 1) * sizeof(*rules),
+			 GFP_KERNEL);
+	if (!rules)
+		return -ENOMEM;
+	draft->rules = rules;
+	rules[draft->nr_rules] = *rule;
+	err = rule_kuids(&rules[draft->nr_rules]);
+	if (err)
+		return err;
+	draft->nr_rules++;
+	return 0;
+}
+
+static int del_rule(struct mprox_config *draft, u32 index)
+{
+	if (index < 1 || index > draft->nr_rules)
+		return -ENOENT;
+	memmove(&draft->rules[index - 1], &draft->rules[index],
+		(draft->nr_rules - index) * sizeof(draft->rules[0]));
+	draft->nr_rules--;
+	return 0;
+}
+
+static void flush_rules(struct mprox_config *draft)
+{
+	kfree(draft->rules);
+	draft->rules = NULL;
+	draft->nr_rules = 0;
+}
+
+/*
+ * After a whole write: every rule's upstream is still there (a write may
+ * delete an upstream and add it again, as "mprox reload" does), and found
+ * where this configuration has it.
+ */
+static int check_rules(struct mprox_config *draft)
+{
+	unsigned int i;
+	int k;
+
+	for (i = 0; i < draft->nr_rules; i++) {
+		struct mprox_rule *r = &draft->rules[i];
+
+		if (r->action != MPROX_RULE_UPSTREAM)
+			continue;
+		k = find_upstream(draft, r->upstream);
+		if (k < 0)
+			return -EBUSY;
+		r->up_index = k;
+	}
+	return 0;
+}
+
 static int apply_directive(struct mprox_config *draft,
 			   const struct mprox_directive *d)
 {
@@ -147,6 +247,13 @@ static int apply_directive(struct mprox_config *draft,
 		return 0;
 	case MPROX_OP_SET:
 		draft->tunables[d->set.key] = d->set.value;
+		return 0;
+	case MPROX_OP_RULE_ADD:
+		return add_rule(draft, &d->rule);
+	case MPROX_OP_RULE_DEL:
+		return del_rule(draft, d->index);
+	case MPROX_OP_RULE_FLUSH:
+		flush_rules(draft);
 		return 0;
 	}
 	return -EINVAL;
@@ -180,5 +287,7 @@ int mprox_config_apply_text(struct mprox_config *draft, const char *buf,
 			break;
 	}
 	kfree_sensitive(d);
-	return err < 0 ? err : 0;
+	if (err < 0)
+		return err;
+	return check_rules(draft);
 }

@@ -17,6 +17,7 @@
 #include "balance.h"
 #include "health.h"
 #include "parse.h"
+#include "rule.h"
 
 /* Most bytes one write() may carry; more is E2BIG. */
 #define MPROX_WRITE_MAX		(64 * 1024)
@@ -68,6 +69,12 @@ struct mprox_config {
 	u64 tunables[MPROX_TUNE_COUNT];
 	unsigned int nr_upstreams;
 	struct mprox_upstream *upstreams[MPROX_UPSTREAMS_MAX];
+	/*
+	 * "rule add" in order (rule.h), owned by this configuration; NULL
+	 * when there are none.
+	 */
+	unsigned int nr_rules;
+	struct mprox_rule *rules;
 };
 
 struct mprox_config *mprox_config_new_default(bool persist);

@@ -76,6 +76,8 @@ struct mprox_conn {
 	bool on_spare;
 	/* The trial of a down upstream this attempt holds (choice.h). */
 	struct mprox_trial trial;
+	/* Where the rules let this flow go: its retry stays there. */
+	struct mprox_choice_scope scope;
 	/*
 	 * Set when the first upstream failed and this is the one retry on
 	 * another: the first, held until the end, since a status read may
@@ -221,6 +223,7 @@ static void mprox_conn_sock_release(struct mprox_conn_sock *cs)
 
 struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 				    struct mprox_upstream *up,
+				    const struct mprox_choice_scope *scope,
 				    const struct mprox_trial *trial,
 				    const struct mprox_conn_ops *ops,
 				    gfp_t gfp)
@@ -232,6 +235,7 @@ struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 	c->dp = dp;
 	c->ops = ops;
 	c->trial = *trial;
+	c->scope = *scope;
 	c->up = mprox_upstream_get(up);
 	atomic_inc(&up->active);
 	spin_lock_init(&c->lock);
@@ -296,6 +300,7 @@ static enum mprox_reply_kind mprox_conn_refusal(enum mprox_connect_result res)
 	switch (res) {
 	case MPROX_CONNECT_REFUSED:
 	case MPROX_CONNECT_AUTH_FAILED:
+	case MPROX_CONNECT_REJECTED:
 		return MPROX_REPLY_RST;
 	case MPROX_CONNECT_NOT_ALLOWED:
 		return MPROX_REPLY_ADMIN_PROHIBITED;
@@ -438,7 +443,7 @@ static bool mprox_conn_retry(struct mprox_conn *c)
 	if (time_after(jiffies + MPROX_CONN_RETRY_MIN, c->syn_time + p.handshake_timeout))
 		return false;
 	rcu_read_lock();
-	next = mprox_choose_upstream(c->dp, c->up, NULL, &why, &c->trial);
+	next = mprox_choose_upstream(c->dp, &c->scope, c->up, NULL, &why, &c->trial);
 	if (next) {
 		mprox_upstream_get(next);
 		atomic_inc(&next->active);

@@ -21,6 +21,7 @@
 
 #include "reply.h"
 
+struct mprox_choice_scope;
 struct mprox_trial;
 
 struct mprox_conn;
@@ -50,10 +51,12 @@ struct mprox_conn_ops {
 /*
  * From xmit (@gfp GFP_ATOMIC): a connection through @up, for a flow about
  * to be made, reporting to @ops. Takes a reference to @up, and over
- * @trial, the trial of a down @up it may hold (choice.h).
+ * @trial, the trial of a down @up it may hold, and @scope, where the
+ * rules let its retry go (choice.h).
  */
 struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 				    struct mprox_upstream *up,
+				    const struct mprox_choice_scope *scope,
 				    const struct mprox_trial *trial,
 				    const struct mprox_conn_ops *ops,
 				    gfp_t gfp);

@@ -56,6 +56,7 @@ static const char *const mprox_connect_names[MPROX_CONNECT_RESULT_COUNT] = {
 	[MPROX_CONNECT_LOOP] = "loop",
 	[MPROX_CONNECT_NO_UPSTREAM] = "no_upstream",
 	[MPROX_CONNECT_ALL_DOWN] = "all_down",
+	[MPROX_CONNECT_REJECTED] = "rejected",
 	[MPROX_CONNECT_ABORTED] = "aborted",
 };
 

@@ -30,6 +30,7 @@ enum mprox_health_verdict mprox_health_verdict(enum mprox_connect_result res,
 	case MPROX_CONNECT_ABORTED:
 	case MPROX_CONNECT_NO_UPSTREAM:
 	case MPROX_CONNECT_ALL_DOWN:
+	case MPROX_CONNECT_REJECTED:
 		return MPROX_HEALTH_NEUTRAL;
 	default:
 		return MPROX_HEALTH_ANSWERED;

@@ -661,6 +661,180 @@ static int parse_set(struct mprox_span key, struct mprox_span value, struct mpro
 	return 0;
 }
 
+/*
+ * "ADDR[/LEN]": an IPv4 or IPv6 prefix. Host bits set after LEN are
+ * EINVAL, as ip-route(8) refuses them: "10.1.0.0/8" is more likely a typo
+ * than a wish for 10.0.0.0/8. LEN out of the family's range is ERANGE.
+ */
+static int parse_prefix(struct mprox_span s, struct mprox_rule_prefix *out)
+{
+	size_t slash = find_byte(s.p, s.len, '/');
+	struct mprox_span addr = { s.p, slash };
+	unsigned int max, i;
+	u64 len;
+	int err;
+
+	out->family = find_byte(addr.p, addr.len, ':') < addr.len ? AF_INET6 : AF_INET;
+	max = out->family == AF_INET6 ? 128 : 32;
+	err = out->family == AF_INET6 ? parse_in6(addr, out->addr) : parse_in4(addr, out->addr);
+	if (err)
+		return err;
+	len = max;
+	if (slash < s.len) {
+		err = parse_u64((struct mprox_span){ s.p + slash + 1, s.len - slash - 1 },
+				false, &len);
+		if (err)
+			return err;
+		if (len > max)
+			return -ERANGE;
+	}
+	out->len = len;
+	for (i = len; i < max; i++)
+		if (out->addr[i / 8] & (0x80 >> (i % 8)))
+			return -EINVAL;
+	return 0;
+}
+
+/* "N" or "N-M" with min <= N <= M <= max. */
+static int parse_range(struct mprox_span s, u64 min, u64 max, u32 *lo, u32 *hi)
+{
+	size_t dash = find_byte(s.p, s.len, '-');
+	u64 a, b;
+	int err;
+
+	err = parse_u64((struct mprox_span){ s.p, dash }, false, &a);
+	if (err)
+		return err;
+	b = a;
+	if (dash < s.len) {
+		err = parse_u64((struct mprox_span){ s.p + dash + 1, s.len - dash - 1 },
+				false, &b);
+		if (err)
+			return err;
+	}
+	if (a < min || a > max || b < min || b > max)
+		return -ERANGE;
+	if (a > b)
+		return -EINVAL;
+	*lo = a;
+	*hi = b;
+	return 0;
+}
+
+static bool is_rule_action(struct mprox_span s)
+{
+	return span_is(s, "upstream") || span_is(s, "priority") || span_is(s, "direct") ||
+	       span_is(s, "reject");
+}
+
+/* The ACTION that ends "rule add": @w holds its @n words. */
+static int parse_rule_action(const struct mprox_span *w, size_t n, struct mprox_rule *r)
+{
+	u64 v;
+	int err;
+
+	if (n == 1 && span_is(w[0], "reject")) {
+		r->action = MPROX_RULE_REJECT;
+		return 0;
+	}
+	if (n == 1 && span_is(w[0], "direct"))
+		return -EOPNOTSUPP;
+	if (n == 2 && span_is(w[0], "upstream")) {
+		r->action = MPROX_RULE_UPSTREAM;
+		return parse_name(w[1], r->upstream);
+	}
+	if (n == 2 && span_is(w[0], "priority")) {
+		err = parse_u64(w[1], false, &v);
+		if (err)
+			return err;
+		if (v > 255)
+			return -ERANGE;
+		r->action = MPROX_RULE_PRIORITY;
+		r->priority = v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * "rule add [MATCH VALUE]... ACTION": each MATCH once, in any order, the
+ * ACTION last. Matches of later features are EOPNOTSUPP once the line is
+ * otherwise well formed enough to tell.
+ */
+static int parse_rule_add(const struct mprox_span *w, size_t n, struct mprox_rule *r)
+{
+	bool to = false, from = false, port = false, proto = false, uid = false;
+	u32 lo, hi;
+	size_t i;
+	int err;
+
+	for (i = 0; i < n && !is_rule_action(w[i]); i += 2) {
+		struct mprox_span v;
+
+		if (i + 1 == n)
+			return -EINVAL;
+		v = w[i + 1];
+		if (span_is(w[i], "to") && !to) {
+			to = true;
+			err = parse_prefix(v, &r->to);
+		} else if (span_is(w[i], "from") && !from) {
+			from = true;
+			err = parse_prefix(v, &r->from);
+		} else if (span_is(w[i], "port") && !port) {
+			port = true;
+			err = parse_range(v, 1, 65535, &lo, &hi);
+			r->port_lo = lo;
+			r->port_hi = hi;
+		} else if (span_is(w[i], "proto") && !proto) {
+			proto = true;
+			r->proto = span_is(v, "tcp") ? IPPROTO_TCP :
+				   span_is(v, "udp") ? IPPROTO_UDP : 0;
+			err = r->proto ? 0 : -EINVAL;
+		} else if (span_is(w[i], "uid") && !uid) {
+			uid = true;
+			r->has_uid = true;
+			/* (uid_t)-1 is no user: chown(2)'s "leave alone". */
+			err = parse_range(v, 0, U32_MAX - 1, &r->uid_lo, &r->uid_hi);
+		} else if (span_is(w[i], "to-set") || span_is(w[i], "cgroup") ||
+			   span_is(w[i], "domain")) {
+			err = -EOPNOTSUPP;
+		} else {
+			err = -EINVAL;
+		}
+		if (err)
+			return err;
+	}
+	if (to && from && r->to.family != r->from.family)
+		return -EINVAL;
+	return parse_rule_action(w + i, n - i, r);
+}
+
+/* "rule add|del|flush ...", @w and @n counting from the word after "rule". */
+static int parse_rule(const struct mprox_span *w, size_t n, struct mprox_directive *out)
+{
+	u64 v;
+	int err;
+
+	if (n == 1 && span_is(w[0], "flush")) {
+		out->op = MPROX_OP_RULE_FLUSH;
+		return 0;
+	}
+	if (n == 2 && span_is(w[0], "del")) {
+		err = parse_u64(w[1], false, &v);
+		if (err)
+			return err;
+		if (v < 1 || v > MPROX_RULES_MAX)
+			return -ERANGE;
+		out->op = MPROX_OP_RULE_DEL;
+		out->index = v;
+		return 0;
+	}
+	if (n < 2 || !span_is(w[0], "add"))
+		return -EINVAL;
+	out->op = MPROX_OP_RULE_ADD;
+	return parse_rule_add(w + 1, n - 1, &out->rule);
+}
+
 /* Words of a line that holds only blanks and printable ASCII. */
 static int split_words(const char *line, size_t len, struct mprox_span *w, size_t *n)
 {
@@ -704,8 +878,10 @@ int mprox_parse_line(const char *line, size_t len, struct mprox_directive *out)
 		return err;
 
 	memset(out, 0, sizeof(*out));
-	if (span_is(w[0], "dns") || span_is(w[0], "rule"))
+	if (span_is(w[0], "dns"))
 		return -EOPNOTSUPP;
+	if (span_is(w[0], "rule"))
+		return parse_rule(w + 1, n - 1, out);
 	if (span_is(w[0], "upstream"))
 		return parse_upstream(w + 1, n - 1, out);
 	if (span_is(w[0], "set"))

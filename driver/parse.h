@@ -66,6 +66,44 @@ struct mprox_upstream_spec {
 	char dev[MPROX_IFNAMSIZ];
 };
 
+/*
+ * A rule: "rule add [MATCH...] ACTION" (uapi/linux/mprox.h, "Directives";
+ * rule.h matches and writes them). A MATCH left out matches anything.
+ */
+#define MPROX_RULES_MAX		256	/* per device; more is E2BIG */
+
+enum mprox_rule_action {
+	MPROX_RULE_UPSTREAM,		/* "upstream NAME" */
+	MPROX_RULE_PRIORITY,		/* "priority N": that group */
+	MPROX_RULE_REJECT,		/* "reject" */
+};
+
+/* "to CIDR", "from CIDR": family AF_UNSPEC when absent. */
+struct mprox_rule_prefix {
+	u16 family;
+	u8 len;				/* prefix length, bits */
+	u8 addr[16];			/* network order, host bits zero */
+};
+
+struct mprox_rule {
+	struct mprox_rule_prefix to, from;
+	u16 port_lo, port_hi;		/* destination port; 0, 0: any */
+	u8 proto;			/* IPPROTO_TCP or _UDP; 0: any */
+	bool has_uid;
+	/*
+	 * The application socket's owner: as written, and as the kernel's
+	 * uids that config.c made of them in the writer's user namespace
+	 * (what the match compares; the parser leaves them 0).
+	 */
+	u32 uid_lo, uid_hi;
+	u32 kuid_lo, kuid_hi;
+	enum mprox_rule_action action;
+	u8 priority;			/* PRIORITY */
+	char upstream[MPROX_UPSTREAM_NAME_MAX];	/* UPSTREAM */
+	/* config.c's: where that upstream is in the configuration. */
+	u8 up_index;
+};
+
 /* Tunables set with "set KEY VALUE". */
 enum mprox_tunable {
 	MPROX_TUNE_CONNECT_TIMEOUT_MS,
@@ -119,6 +157,9 @@ enum mprox_op {
 	MPROX_OP_PERSIST,
 	MPROX_OP_FWMARK,
 	MPROX_OP_SET,
+	MPROX_OP_RULE_ADD,
+	MPROX_OP_RULE_DEL,
+	MPROX_OP_RULE_FLUSH,
 };
 
 struct mprox_directive {
@@ -132,6 +173,8 @@ struct mprox_directive {
 			enum mprox_tunable key;
 			u64 value;
 		} set;					/* SET */
+		struct mprox_rule rule;			/* RULE_ADD */
+		u32 index;				/* RULE_DEL, from 1 */
 	};
 };
 
@@ -157,7 +200,9 @@ int mprox_parse_url(const char *url, size_t len,
  *   -ENAMETOOLONG  a name, host, user, password or URL too long
  *   -ERANGE        a number out of its range
  *   -E2BIG         line longer than MPROX_LINE_MAX or too many words
- *   -EOPNOTSUPP    a directive reserved for a later feature ("dns", "rule")
+ *   -EOPNOTSUPP    a directive reserved for a later feature ("dns"), or a
+ *                  rule's match or action that is ("to-set", "cgroup",
+ *                  "direct", "domain")
  * The checks of the whole line (length, NUL, characters, word count) come
  * first, so "dns" on a line with a control character is EINVAL. @out is
  * zeroed before a directive is parsed and left untouched for a comment.

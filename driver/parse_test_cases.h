@@ -470,7 +470,7 @@ static const struct mprox_parse_case mprox_parse_cases[] = {
 	/* Reserved directives */
 	{ "dns alone", T_LINE("dns"), .ret = -EOPNOTSUPP },
 	{ "dns with words", T_LINE("dns server 192.0.2.53 x y z"), .ret = -EOPNOTSUPP },
-	{ "rule with junk", T_LINE("  rule ]]] !!"), .ret = -EOPNOTSUPP },
+	{ "rule with junk", T_LINE("  rule ]]] !!"), .ret = -EINVAL },
 	{ "DNS is not dns", T_LINE("DNS"), .ret = -EINVAL },
 	{ "dnsx is not dns", T_LINE("dnsx"), .ret = -EINVAL },
 	{ "dns with a control character", T_LINE("dns \x01"), .ret = -EINVAL },
@@ -553,6 +553,11 @@ static const char *mprox_parse_case_run(const struct mprox_parse_case *c,
 		if (d->set.key != c->key)
 			return "set key";
 		return d->set.value == c->value ? NULL : "set value";
+	case MPROX_OP_RULE_ADD:
+	case MPROX_OP_RULE_DEL:
+	case MPROX_OP_RULE_FLUSH:
+		/* Their fields are rule_test_cases.h's to check. */
+		return NULL;
 	}
 	return "unknown op";
 }

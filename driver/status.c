@@ -14,12 +14,13 @@
 #include "status.h"
 
 /*
- * The document is bounded (64 upstreams with 255-byte escaped user names
- * and STATUS_CONNS_MAX connections is well under this). Its buffer is sized
- * from what is known before the build (status_size()); a build that runs
- * out of room all the same starts again with twice the buffer.
+ * The document is bounded: 64 upstreams with 255-byte user names escaped
+ * to six bytes a character, MPROX_RULES_MAX rules and STATUS_CONNS_MAX
+ * connections come to about 560 KiB at the very worst. Its buffer is
+ * sized from what is known before the build (status_size()); a build that
+ * runs out of room all the same starts again with twice the buffer.
  */
-#define STATUS_MAX_SIZE		(512 * 1024)
+#define STATUS_MAX_SIZE		(640 * 1024)
 /* At most 300 bytes each: the list fits in STATUS_MAX_SIZE. */
 #define STATUS_CONNS_MAX	1024
 /*
@@ -32,6 +33,13 @@
 #define STATUS_FIXED_SIZE	4096
 #define STATUS_UPSTREAM_SIZE	1024
 #define STATUS_CONN_SIZE	300
+/*
+ * One rule: its text (mprox_rule_format(): two IPv6 prefixes of 43
+ * characters, two ranges, a 31-byte name and the words, under 200 bytes)
+ * and the object around it.
+ */
+#define STATUS_RULE_TEXT	200
+#define STATUS_RULE_SIZE	(STATUS_RULE_TEXT + 32)
 
 struct json {
 	char *buf;
@@ -199,6 +207,16 @@ static void json_config(struct json *j, struct mprox_datapath *dp,
 		if (i)
 			json_printf(j, ",");
 		json_upstream(j, dp, cfg->upstreams[i]);
+	}
+	/* As "rule add" takes them, so that a tool can write them back. */
+	json_printf(j, "],\"rules\":[");
+	for (i = 0; i < cfg->nr_rules; i++) {
+		char text[STATUS_RULE_TEXT];
+
+		mprox_rule_format(&cfg->rules[i], text, sizeof(text));
+		json_printf(j, "%s{\"index\":%u,\"rule\":", i ? "," : "", i + 1);
+		json_string(j, text);
+		json_printf(j, "}");
 	}
 	json_printf(j, "]}");
 }
@@ -371,6 +389,7 @@ static size_t status_size(struct mprox_dev *md)
 			json_string_size(s->host) + json_string_size(s->dev) +
 			json_string_size(s->user);
 	}
+	size += (size_t)cfg->nr_rules * STATUS_RULE_SIZE;
 	rcu_read_unlock();
 	mprox_datapath_flow_stats(&md->dp, &fs);
 	conns = min_t(unsigned int, fs.active + fs.active / 8 + 4,

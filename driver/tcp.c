@@ -220,21 +220,55 @@ static const struct mprox_conn_ops mprox_tcp_conn_ops = {
 	.abort_app = mprox_tcp_abort_app,
 };
 
+/*
+ * What the rules look at (rule.h): the SYN's addresses and port, and the
+ * owner of the socket that sent it. Only a local socket has one; a packet
+ * forwarded from a container or another host has none, and no "uid" rule
+ * matches it.
+ */
+static void mprox_tcp_rule_pkt(struct sk_buff *skb, const struct mprox_pkt *p,
+			       struct mprox_rule_pkt *rp)
+{
+	struct sock *sk = skb_to_full_sk(skb);
+
+	*rp = (struct mprox_rule_pkt){
+		.family = p->family,
+		.proto = IPPROTO_TCP,
+		.dport = ntohs(p->dport),
+		.saddr = (const u8 *)&p->saddr,
+		.daddr = (const u8 *)&p->daddr,
+	};
+	if (sk && sk_fullsock(sk)) {
+		rp->has_uid = true;
+		rp->kuid = __kuid_val(sk->sk_uid);
+	}
+}
+
 /* A SYN with no flow: a new connection, through one of the upstreams. */
 static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 			       const struct mprox_pkt *p,
 			       const struct mprox_flow_key *k)
 {
+	struct mprox_choice_scope scope;
 	enum mprox_connect_result why;
-	struct mprox_upstream *up;
+	struct mprox_upstream *up = NULL;
+	struct mprox_rule_pkt rp;
 	struct mprox_trial trial;
 	struct mprox_flow *f;
 	struct mprox_conn *c;
 	u32 max_flows;
 
+	mprox_tcp_rule_pkt(skb, p, &rp);
 	rcu_read_lock();
-	up = mprox_choose_upstream(dp, NULL, &max_flows, &why, &trial);
-	c = up ? mprox_conn_alloc(dp, up, &trial, &mprox_tcp_conn_ops,
+	if (mprox_choice_rules(dp, &rp, &scope)) {
+		rcu_read_unlock();
+		atomic64_inc(&dp->connects[MPROX_CONNECT_REJECTED]);
+		mprox_tcp_answer(dp, skb, p, MPROX_REPLY_RST);
+		kfree_skb(skb);
+		return;
+	}
+	up = mprox_choose_upstream(dp, &scope, NULL, &max_flows, &why, &trial);
+	c = up ? mprox_conn_alloc(dp, up, &scope, &trial, &mprox_tcp_conn_ops,
 				  MPROX_TCP_GFP) : NULL;
 	if (up && !c)
 		mprox_choice_drop_trial(dp, up, &trial);

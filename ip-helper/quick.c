@@ -352,6 +352,12 @@ static char *reload_directives(const struct quick *q, struct json_object *st, si
 	if (!f)
 		return NULL;
 	*resets = reset_tunables(q, st, f);
+	/*
+	 * The file's [Rule] replaces the running rules as a whole (they
+	 * come after the upstreams, below); the driver checks the names
+	 * they use once the whole write is applied.
+	 */
+	fputs("rule flush\n", f);
 	for (i = 0; i < json_object_array_length(ups); i++) {
 		const char *name = jstr(json_object_array_get_idx(ups, i), "name");
 
@@ -595,9 +601,28 @@ static int upstream_from_state(struct json_object *run, const struct mprox_conf 
 	return 0;
 }
 
+/* The driver's rules, in order, as [Rule] lines. */
+static int rules_from_state(struct json_object *rules, struct mprox_conf_lines *l)
+{
+	size_t i, n = rules ? json_object_array_length(rules) : 0;
+
+	l->line = calloc(n ? n : 1, sizeof(*l->line));
+	if (!l->line)
+		return -1;
+	l->cap = n;
+	for (i = 0; i < n; i++) {
+		const char *text = jstr(json_object_array_get_idx(rules, i), "rule");
+
+		if (asprintf(&l->line[i], "rule add %s", text) < 0)
+			return -1;
+		l->n++;
+	}
+	return 0;
+}
+
 /*
  * The running configuration as a file: what the driver holds, with what
- * only the file knows ([Route], [Rule], [DNS], passwords) taken from @old.
+ * only the file knows ([Route], [DNS], passwords) taken from @old.
  */
 static int conf_from_state(struct json_object *st, struct mprox_conf *old, struct mprox_conf *c)
 {
@@ -628,12 +653,12 @@ static int conf_from_state(struct json_object *st, struct mprox_conf *old, struc
 		if (upstream_from_state(json_object_array_get_idx(ups, i), old,
 					&c->upstream[c->n_upstream++]))
 			return -1;
+	if (rules_from_state(jget(st, "config.rules"), &c->rules))
+		return -1;
 	/* Moved, not copied: @old is freed with what it still holds. */
 	c->route = old->route;
-	c->rules = old->rules;
 	c->dns = old->dns;
 	memset(&old->route, 0, sizeof(old->route));
-	memset(&old->rules, 0, sizeof(old->rules));
 	memset(&old->dns, 0, sizeof(old->dns));
 	return 0;
 }
@@ -651,8 +676,9 @@ int cmd_save(const struct cli *cli, int argc, char **argv)
 	if (argc > 1 && cli_is_help(argv[1])) {
 		printf("Usage: mprox save [--secrets] NAME [FILE|-]\n\n"
 		       "Writes the running configuration of device NAME to FILE (default\n" CONF_DIR
-		       "/NAME.conf; - for standard output), mode 0600. [Route], [Rule] and\n"
-		       "[DNS] are kept from the file. The driver never shows passwords: with\n"
+		       "/NAME.conf; - for standard output), mode 0600. [Rule] is the device's\n"
+		       "running rules; [Route] and [DNS] are kept from the file. The driver\n"
+		       "never shows passwords: with\n"
 		       "--secrets those of the file are kept, without it none is written.\n");
 		return CLI_OK;
 	}

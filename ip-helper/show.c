@@ -189,6 +189,20 @@ static void show_upstream(struct json_object *st, struct json_object *up)
 		printf("  authentication failures: %lld\n", jint(up, "auth_failed"));
 }
 
+/* The rules in order, numbered as "mprox rule DEVICE del N" takes them. */
+static void show_rules(struct json_object *rules)
+{
+	size_t i, n = rules ? json_object_array_length(rules) : 0;
+
+	if (n)
+		printf("\nrules:\n");
+	for (i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(rules, i);
+
+		printf("  %lld: %s\n", jint(r, "index"), jstr(r, "rule"));
+	}
+}
+
 static void show_human(struct json_object *st)
 {
 	struct json_object *ups = jget(st, "config.upstreams");
@@ -221,6 +235,7 @@ static void show_human(struct json_object *st)
 	print_nonzero("drops", jget(st, "stats.drops"));
 	for (i = 0; i < n; i++)
 		show_upstream(st, json_object_array_get_idx(ups, i));
+	show_rules(jget(st, "config.rules"));
 }
 
 static int show_one(const struct cli *cli, const char *name, struct json_object *all)

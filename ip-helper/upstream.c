@@ -192,15 +192,52 @@ int cmd_upstream(const struct cli *cli, int argc, char **argv)
 	return cli_usage("upstream", "unknown subcommand '%s'", argv[1]);
 }
 
+/* The device's rules, in order, as "rule add" takes them. */
+static int rule_list(const struct cli *cli, const char *dev)
+{
+	struct json_object *st, *rules;
+	size_t i, n;
+	int fd = dev_open(dev);
+
+	if (fd < 0)
+		return CLI_FAILED;
+	st = dev_state(fd, dev);
+	close(fd);
+	if (!st)
+		return CLI_FAILED;
+	rules = jget(st, "config.rules");
+	if (cli->json) {
+		cli_print_json(cli, json_object_get(rules));
+	} else {
+		n = rules ? json_object_array_length(rules) : 0;
+		for (i = 0; i < n; i++) {
+			struct json_object *r = json_object_array_get_idx(rules, i);
+
+			printf("%3lld  %s\n", jint(r, "index"), jstr(r, "rule"));
+		}
+	}
+	json_object_put(st);
+	return CLI_OK;
+}
+
 int cmd_rule(const struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
 	if (argc < 2 || cli_is_help(argv[1])) {
-		fprintf(argc < 2 ? stderr : stdout, "Usage: mprox rule DEVICE add|del|flush ...\n\n"
-						    "Passes 'rule ...' to the device as written "
-						    "(the grammar is in mprox(8)).\n");
+		fprintf(argc < 2 ? stderr : stdout,
+			"Usage: mprox rule DEVICE add [to CIDR] [from CIDR] [port N[-M]] [proto "
+			"tcp|udp]\n"
+			"                             [uid N[-M]] upstream NAME|priority N|reject\n"
+			"       mprox rule DEVICE del N\n"
+			"       mprox rule DEVICE flush\n"
+			"       mprox rule DEVICE list\n\n"
+			"A new connection takes the first rule that matches (N counts from 1, as\n"
+			"list shows); one that none matches goes to the lowest priority with an\n"
+			"upstream up. add, del and flush pass 'rule ...' to the device as written\n"
+			"(the grammar is in mprox(8)).\n");
 		return argc < 2 ? CLI_USAGE : CLI_OK;
 	}
+	if (argc == 3 && !strcmp(argv[2], "list"))
+		return rule_list(cli, argv[1]);
 	return passthrough("rule", argc, argv);
 }
 

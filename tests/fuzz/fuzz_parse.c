@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "parse.h"
+#include "rule.h"
 #include "fuzz_check.h"
 
 /* NUL terminated within @size bytes; returns the length. */
@@ -55,6 +56,45 @@ static void check_name(const char *name)
 	CHECK(n > 0);
 }
 
+static void check_prefix(const struct mprox_rule_prefix *p)
+{
+	unsigned int max = p->family == AF_INET6 ? 128 : 32, i;
+
+	CHECK(p->family == AF_UNSPEC || p->family == AF_INET || p->family == AF_INET6);
+	if (p->family == AF_UNSPEC)
+		return;
+	CHECK(p->len <= max);
+	for (i = p->len; i < 128; i++)
+		CHECK(!(p->addr[i / 8] & (0x80 >> (i % 8))));
+}
+
+/* A rule is sane, and reads back from its own text as the same rule. */
+static void check_rule(const struct mprox_rule *r)
+{
+	struct mprox_directive back;
+	char text[256], line[300];
+	int len;
+
+	check_prefix(&r->to);
+	check_prefix(&r->from);
+	CHECK(!r->to.family || !r->from.family || r->to.family == r->from.family);
+	CHECK(r->port_lo <= r->port_hi && (r->port_lo || !r->port_hi));
+	CHECK(!r->proto || r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP);
+	CHECK(!r->has_uid || (r->uid_lo <= r->uid_hi && r->uid_hi < UINT32_MAX));
+	CHECK(r->action == MPROX_RULE_UPSTREAM || r->action == MPROX_RULE_PRIORITY ||
+	      r->action == MPROX_RULE_REJECT);
+	if (r->action == MPROX_RULE_UPSTREAM)
+		check_name(r->upstream);
+	len = mprox_rule_format(r, text, sizeof(text));
+	CHECK(len > 0 && (size_t)len < sizeof(text));
+	len = snprintf(line, sizeof(line), "rule add %s", text);
+	memset(&back, 0x5a, sizeof(back));
+	CHECK(mprox_parse_line(line, len, &back) == 0 && back.op == MPROX_OP_RULE_ADD);
+	CHECK(mprox_rule_same_match(r, &back.rule) && back.rule.action == r->action);
+	CHECK(r->action != MPROX_RULE_PRIORITY || back.rule.priority == r->priority);
+	CHECK(r->action != MPROX_RULE_UPSTREAM || !strcmp(back.rule.upstream, r->upstream));
+}
+
 static void check_directive(const struct mprox_directive *d)
 {
 	switch (d->op) {
@@ -76,6 +116,14 @@ static void check_directive(const struct mprox_directive *d)
 		CHECK(d->set.key < MPROX_TUNE_COUNT);
 		CHECK(d->set.value >= mprox_tunables[d->set.key].min &&
 		      d->set.value <= mprox_tunables[d->set.key].max);
+		break;
+	case MPROX_OP_RULE_ADD:
+		check_rule(&d->rule);
+		break;
+	case MPROX_OP_RULE_DEL:
+		CHECK(d->index >= 1 && d->index <= MPROX_RULES_MAX);
+		break;
+	case MPROX_OP_RULE_FLUSH:
 		break;
 	default:
 		CHECK(!"unknown op");

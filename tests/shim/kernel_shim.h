@@ -25,6 +25,7 @@ typedef uint64_t u64;
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* A parameter a function of a table of them need not use (codec.h). */
 #define __always_unused __attribute__((__unused__))
+#define __printf(a, b) __attribute__((format(printf, a, b)))
 
 /* Time in jiffies (driver/health.c); any HZ the kernel may have. */
 #define HZ 250

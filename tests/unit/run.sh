@@ -34,6 +34,7 @@ declare -A extra=(
 	[test_socks4]="-Itests/shim -Idriver driver/socks4.c driver/dest.c"
 	[test_dest]="-Itests/shim -Idriver driver/dest.c"
 	[test_choice]="-Itests/shim -Idriver driver/health.c driver/balance.c"
+	[test_rule]="-Itests/shim -Idriver driver/rule.c driver/parse.c"
 	[test_packet]="-Itests/shim -Idriver driver/packet.c"
 	[test_conf]="-Itests/shim -Idriver -Iip-helper ip-helper/conf.c ip-helper/conf_file.c driver/parse.c"
 )

@@ -73,13 +73,45 @@
  *	  balance              the choice within a priority: weighted (the
  *	                       default), round-robin or least-connections
  *	                       (a word, not a number; "read()" shows it so)
- *   dns ..., rule ...
- *	Reserved for later features: EOPNOTSUPP.
+ *   rule add [to CIDR] [from CIDR] [port N[-M]] [proto tcp|udp]
+ *	    [uid N[-M]] ACTION
+ *	Where a new flow goes, by its first packet and its application's
+ *	socket. Rules are kept in order; the first that matches wins; a flow
+ *	that none matches goes to the lowest priority with an upstream up.
+ *	A match left out matches anything; each at most once, in any order,
+ *	ACTION last. CIDR: ADDR[/LEN], host bits zero (EINVAL), LEN 0-32 or
+ *	0-128 (ERANGE), default the whole address; to and from of one
+ *	family. port: the destination's, 1-65535. uid: the owner of the
+ *	sending socket, 0-4294967294, in the writer's user namespace (as
+ *	ip-rule(8) uidrange); a packet without a local socket (forwarded
+ *	from a container or another host) matches no uid rule. ACTION:
+ *	  upstream NAME  that upstream only (ENOENT if there is none; the
+ *	                 flow is not retried elsewhere if it fails)
+ *	  priority N     the upstreams of priority N (0-255), balanced as
+ *	                 "set balance" says; none there: net unreachable
+ *	  reject         a TCP SYN gets RST (counted as "rejected")
+ *	A rule whose matches are those of an earlier one is EEXIST (it could
+ *	never match); more than MPROX_RULES_MAX (256) is E2BIG. Reserved for
+ *	later features, EOPNOTSUPP: the match "to-set SET", "cgroup PATH",
+ *	"domain SUFFIX" and the action "direct". UDP is not proxied yet:
+ *	"proto udp" rules are kept and shown, and match nothing that flows.
+ *   rule del N
+ *	Remove the N-th rule (from 1, as read() lists them); ENOENT when
+ *	there are fewer.
+ *   rule flush
+ *	Remove every rule.
+ *   dns ...
+ *	Reserved for a later feature: EOPNOTSUPP.
+ *
+ * A write that leaves a rule naming an upstream it removed ("upstream del",
+ * "upstream flush") fails with EBUSY; within one write an upstream may be
+ * removed and added again.
  *
  * Errors: EINVAL (malformed, unknown directive or key, bad characters),
  * ERANGE (number out of range), ENAMETOOLONG (name, host, user, password
  * or URL too long), E2BIG (write larger than 64 KiB, line longer than 2048
- * bytes, more than MPROX_UPSTREAMS_MAX upstreams), EEXIST, ENOENT.
+ * bytes, more than MPROX_UPSTREAMS_MAX upstreams or MPROX_RULES_MAX
+ * rules), EEXIST, ENOENT, EBUSY, EOPNOTSUPP.
  *
  * The control device and the fd
  * ------------------------------
@@ -101,7 +133,9 @@
  *             mtu, up, persist), "config" (fwmark, tunables, upstreams with
  *             passwords never shown; each with its state: "up" or
  *             "down", since_ms, retry_in_ms, last_error, failures,
- *             active, handshake_us, connects by result, bytes),
+ *             active, handshake_us, connects by result, bytes; and
+ *             "rules", each {"index": N, "rule": the words after
+ *             "rule add", as that directive takes them back}),
  *             "stats". Reading at offset 0 takes a
  *             new snapshot; reads at later offsets continue it.
  *   poll()    POLLIN once the state changed since this fd last read at

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Rules (docs/routing.md, "Rules"): what a new flow's first packet and the
+ * application's socket say decides where it goes, before the choice of
+ * upstream (choice.h). The first rule that matches wins; a flow that none
+ * matches goes the default way, to the lowest priority that has an
+ * upstream up.
+ *
+ * Pure, like parse.c (which makes struct mprox_rule): the same file runs
+ * in the module, the KUnit suite and the host unit test.
+ */
+#ifndef _MPROX_RULE_H
+#define _MPROX_RULE_H
+
+#include "parse.h"
+
+/* What a rule is matched against. */
+struct mprox_rule_pkt {
+	u16 family;			/* AF_INET or AF_INET6 */
+	u8 proto;			/* IPPROTO_TCP or IPPROTO_UDP */
+	u16 dport;			/* host order */
+	const u8 *saddr, *daddr;	/* 4 or 16 bytes, network order */
+	/* The sending socket's owner, when the packet has a local socket. */
+	bool has_uid;
+	u32 kuid;
+};
+
+/* The index of the first of @n @rules that @pkt matches, or -1. */
+int mprox_rule_match(const struct mprox_rule *rules, unsigned int n,
+		     const struct mprox_rule_pkt *pkt);
+
+/*
+ * Whether @a and @b match the same packets as written (then the later of
+ * them could never match: EEXIST).
+ */
+bool mprox_rule_same_match(const struct mprox_rule *a,
+			   const struct mprox_rule *b);
+
+/*
+ * @r as the words after "rule add", the way mprox_parse_line() reads them
+ * back (uids as written), into @buf of @size bytes, NUL-terminated;
+ * returns the length it needed, as snprintf().
+ */
+int mprox_rule_format(const struct mprox_rule *r, char *buf, size_t size);
+
+#endif /* _MPROX_RULE_H */

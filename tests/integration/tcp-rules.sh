@@ -1,0 +1,177 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# case-timeout: 600
+# Rules (docs/routing.md, "Rules"): the first rule that matches a new
+# connection picks its upstream, its priority group, or rejects it, by
+# destination, port and the sending socket's owner; a connection that no
+# rule matches goes the default way. Set with the mprox command, shown by
+# it and by the JSON, written back by mprox save; bad rules change nothing.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/mprox.sh"
+
+mprox_case_setup echo mprox0
+step "a second microsocks on the proxy host" topo_microsocks 1082
+head -c 20000 /dev/urandom >"$TOPO_WWW/page"
+want=$(sha256sum <"$TOPO_WWW/page" | cut -d' ' -f1)
+
+expect() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2', want '$3'"; fi
+}
+mp() {
+	topo_ns "$TOPO_C" "$MPROX_CMD" "$@"
+}
+# ok_count NAME: connects.ok of upstream NAME.
+ok_count() {
+	mprox_stat mprox0 config.upstreams | python3 -c '
+import json, sys
+print(next(u["connects"].get("ok", 0) for u in json.load(sys.stdin) if u["name"] == sys.argv[1]))' "$1"
+}
+# through N HOST PORT [USER]: N echo connections from one process (as
+# USER), then "N_ok a+A b+B": how many succeeded and where they went.
+through() {
+	local n=$1 host=$2 port=$3 user=${4:-} a b ok run=()
+	a=$(ok_count a) b=$(ok_count b)
+	[ -z "$user" ] || run=(setpriv --reuid "$user" --regid "$user" --clear-groups)
+	ok=$(topo_ns "$TOPO_C" "${run[@]}" python3 "$MPROX_NETUTIL" many "$host" "$port" "$n" 120 \
+		2>/dev/null | sed -n 's/^\([0-9]*\) ok.*/\1/p')
+	echo "${ok:-0} a+$(($(ok_count a) - a)) b+$(($(ok_count b) - b))"
+}
+# connect_as HOST PORT [USER]: one connect(), "ERRNO MS" or "ok MS".
+connect_as() {
+	local run=()
+	[ -z "${3:-}" ] || run=(setpriv --reuid "$3" --regid "$3" --clear-groups)
+	topo_ns "$TOPO_C" "${run[@]}" python3 "$MPROX_NETUTIL" connect "$1" "$2" 10
+}
+# refused_fast DESC WANT_ERRNO HOST PORT [USER]
+refused_fast() {
+	local out max
+	max=$(mprox_scale 500 1500)
+	out=$(connect_as "$3" "$4" "${5:-}")
+	if [ "${out%% *}" = "$2" ] && [ "$(cut -d' ' -f2 <<<"$out")" -le "$max" ]; then
+		pass "$1: $out ms"
+	else
+		fail "$1: '$out', want $2 within $max ms"
+	fi
+}
+rules() {
+	mp rule mprox0 list
+}
+state() {
+	mprox_stat mprox0 config | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+print([[u["name"], u["host"], u["port"], u["priority"]] for u in c["upstreams"]], c["rules"])'
+}
+mprox_dmesg_mark
+
+check "upstreams a (priority 0) and b (priority 1)" mprox_config mprox0 <<<"upstream flush
+upstream add a socks5://10.200.1.1:1080
+upstream add b socks5://10.200.1.1:1082 priority 1"
+expect "no rules: 4 connections, all through a" "$(through 4 10.200.2.2 7007)" "4 a+4 b+0"
+
+# ---- upstream, by port and by destination --------------------------------------
+check "mprox rule mprox0 add port 7007 upstream b" mp rule mprox0 add port 7007 upstream b
+expect "port 7007 goes to b" "$(through 4 10.200.2.2 7007)" "4 a+0 b+4"
+expect "and over IPv6 too" "$(through 2 fd00:200:2::2 7007)" "2 a+0 b+2"
+a=$(ok_count a)
+mprox_fetch "another port, no rule: a page through a" "$want" 20 http://10.200.2.2:8080/page
+expect "a took it" "$(($(ok_count a) - a))" 1
+check "a rule for one IPv6 host before it" mp rule mprox0 add to fd00:200:2::2/128 priority 0
+expect "list shows both, in order" "$(rules)" "  1  port 7007 upstream b
+  2  to fd00:200:2::2/128 priority 0"
+expect "the first match wins: IPv6 port 7007 still to b" \
+	"$(through 2 fd00:200:2::2 7007)" "2 a+0 b+2"
+check "mprox rule mprox0 del 1" mp rule mprox0 del 1
+expect "now the IPv6 rule: priority 0, which is a" \
+	"$(through 2 fd00:200:2::2 7007)" "2 a+2 b+0"
+expect "IPv4 matches no rule: a, the lowest priority" \
+	"$(through 2 10.200.2.2 7007)" "2 a+2 b+0"
+
+# ---- uid and reject ----------------------------------------------------------------
+check "rules: uid 4242 to b, uid 4243 rejected" mprox_config mprox0 <<<"rule flush
+rule add uid 4242 upstream b
+rule add uid 4243 reject"
+expect "user 4242 goes through b" "$(through 2 10.200.2.2 7007 4242)" "2 a+0 b+2"
+expect "root through a" "$(through 2 10.200.2.2 7007)" "2 a+2 b+0"
+before=$(mprox_connects_json mprox0)
+refused_fast "user 4243 is refused at once" ECONNREFUSED 10.200.2.2 7007 4243
+refused_fast "over IPv6 too" ECONNREFUSED fd00:200:2::2 7007 4243
+expect "counted as rejected, nothing tried" \
+	"$(mprox_connects_moved "$before" "$(mprox_connects_json mprox0)")" "rejected+2"
+
+# ---- a priority with no upstream; an upstream that fails is not left -------------
+check "rule: port 7007 to priority 9, where there is none" \
+	mprox_config mprox0 <<<"rule flush
+rule add port 7007 priority 9"
+before=$(mprox_connects_json mprox0)
+refused_fast "network unreachable at once" ENETUNREACH 10.200.2.2 7007
+expect "counted as no_upstream" \
+	"$(mprox_connects_moved "$before" "$(mprox_connects_json mprox0)")" "no_upstream+1"
+# Nothing listens on port 1099: the upstream is down, and a flow that a
+# rule gave to it is not retried on another.
+check "rule: port 7007 to upstream dead (nothing listens)" mprox_config mprox0 <<<"rule flush
+upstream add dead socks5://10.200.1.1:1099 priority 2
+rule add port 7007 upstream dead"
+retries=$(mprox_stat mprox0 stats.retries)
+out=$(connect_as 10.200.2.2 7007)
+expect "the connection fails" "${out%% *}" EHOSTUNREACH
+expect "and was not retried elsewhere" "$(mprox_stat mprox0 stats.retries)" "$retries"
+check "rule flush, upstream del dead" mprox_config mprox0 <<<"rule flush
+upstream del dead"
+
+# ---- mprox save writes the running rules ------------------------------------------
+check "two rules again" mprox_config mprox0 <<<"rule add to 10.200.2.0/24 port 7000-7999 upstream b
+rule add uid 4243 reject"
+saved=$(mp save mprox0 - 2>&1)
+if grep -qx '\[Rule\]' <<<"$saved" &&
+	grep -qx 'rule add to 10.200.2.0/24 port 7000-7999 upstream b' <<<"$saved" &&
+	grep -qx 'rule add uid 4243 reject' <<<"$saved"; then
+	pass "mprox save writes both under [Rule]"
+else
+	fail "mprox save: no [Rule] with both rules"
+	diag <<<"$saved"
+fi
+shown=$(mp show mprox0)
+grep -q '^  1: to 10.200.2.0/24 port 7000-7999 upstream b$' <<<"$shown" &&
+	pass "mprox show lists them" || { fail "mprox show does not list the rules"; diag <<<"$shown"; }
+
+# ---- bad input: a precise errno, and nothing changes --------------------------------
+cfg=$(state)
+# refused WANT DIRECTIVES: the write fails with the errno text WANT.
+refused() {
+	local out
+	out=$(mprox_config mprox0 <<<"$2" 2>&1) && return 1
+	grep -q "$1" <<<"$out" || { diag <<<"$out"; return 1; }
+}
+check "an upstream that is not there: ENOENT" refused "No such file" "rule add upstream nosuch"
+check "deleting an upstream a rule names: EBUSY" refused "busy" "upstream del b"
+check "flushing the upstreams: EBUSY" refused "busy" "upstream flush"
+check "the same match twice: EEXIST" refused "File exists" "rule add uid 4243 upstream a"
+check "rule del 3 of 2: ENOENT" refused "No such file" "rule del 3"
+check "host bits set: EINVAL" refused "Invalid argument" "rule add to 10.200.2.1/24 reject"
+check "port 0: ERANGE" refused "out of range" "rule add port 0 reject"
+check "direct: not yet (EOPNOTSUPP)" refused "not supported" "rule add port 22 direct"
+check "cgroup: not yet (EOPNOTSUPP)" refused "not supported" "rule add cgroup /x reject"
+check "a good rule before a bad one: nothing of the write" refused "Invalid argument" \
+	"rule add port 1 reject
+rule add port x reject"
+lines=$(for i in $(seq 1 255); do echo "rule add port $i reject"; done)
+check "257 rules: E2BIG" refused "Argument list too long" "$lines"
+expect "the configuration is unchanged" "$(state)" "$cfg"
+check "an upstream deleted and added again in one write keeps its rules" \
+	mprox_config mprox0 <<<"upstream del b
+upstream add b socks5://10.200.1.1:1082 priority 1"
+expect "b still takes port 7007" "$(through 2 10.200.2.2 7007)" "2 a+0 b+2"
+check "256 rules are fine" mprox_config mprox0 <<<"$(for i in $(seq 1 254); do
+	echo "rule add port $i reject"
+done)"
+expect "256 listed" "$(rules | wc -l)" 256
+check "rule flush" mp rule mprox0 flush
+expect "none left" "$(mprox_stat mprox0 config.rules)" "[]"
+check_flows_drain mprox0 30
+
+mprox_check_dmesg tcp-rules
+mprox_case_teardown
+plan "$tap_n"
+tap_exit
