@@ -57,7 +57,7 @@ HELPER_OBJS := ip-helper/mprox.o ip-helper/cli.o ip-helper/version.o ip-helper/d
 	ip-helper/device.o ip-helper/show.o ip-helper/conns.o ip-helper/monitor.o \
 	ip-helper/upstream.o ip-helper/url.o ip-helper/route.o ip-helper/rtnl_rules.o \
 	ip-helper/nft.o ip-helper/conf.o ip-helper/conf_file.o ip-helper/driver-parse.o \
-	ip-helper/quick.o ip-helper/route_conf.o ip-helper/exec.o
+	ip-helper/quick.o ip-helper/route_conf.o ip-helper/exec.o ip-helper/prefix_set.o
 HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-helper/url.h \
 	ip-helper/rtnl_rules.h ip-helper/nft.h ip-helper/conf.h ip-helper/route.h
 # The configuration files are checked with the driver's own URL parser and
@@ -136,8 +136,9 @@ ip-helper/systemd/mprox@.service: ip-helper/systemd/mprox@.service.in FORCE
 ip-helper/%.o: ip-helper/%.c $(LIB_HEADERS) $(HELPER_HEADERS)
 	$(CC) $(USER_CFLAGS) $(HELPER_CFLAGS) -c -o $@ $<
 
-ip-helper/conf.o ip-helper/quick.o ip-helper/device.o: HELPER_CFLAGS += $(DRIVER_PARSE_CFLAGS)
-ip-helper/conf.o ip-helper/quick.o ip-helper/device.o: $(DRIVER_PARSE_HEADERS)
+ip-helper/conf.o ip-helper/quick.o ip-helper/device.o ip-helper/prefix_set.o: \
+	HELPER_CFLAGS += $(DRIVER_PARSE_CFLAGS)
+ip-helper/conf.o ip-helper/quick.o ip-helper/device.o ip-helper/prefix_set.o: $(DRIVER_PARSE_HEADERS)
 
 ip-helper/driver-parse.o: driver/parse.c $(DRIVER_PARSE_HEADERS) uapi/linux/mprox.h
 	$(CC) $(USER_CFLAGS) $(DRIVER_PARSE_CFLAGS) -c -o $@ $<

@@ -30,6 +30,19 @@ void mprox_upstream_put(struct mprox_upstream *up)
 	kref_put(&up->ref, upstream_release);
 }
 
+static void pset_release(struct kref *ref)
+{
+	struct mprox_prefix_set *set = container_of(ref, struct mprox_prefix_set, ref);
+
+	kvfree(set->prefixes);
+	kfree(set);
+}
+
+static void pset_put(struct mprox_prefix_set *set)
+{
+	kref_put(&set->ref, pset_release);
+}
+
 struct mprox_config *mprox_config_new_default(bool persist)
 {
 	struct mprox_config *cfg;
@@ -63,6 +76,9 @@ struct mprox_config *mprox_config_clone(const struct mprox_config *cfg)
 	}
 	for (i = 0; i < copy->nr_upstreams; i++)
 		kref_get(&copy->upstreams[i]->ref);
+	for (i = 0; i < copy->nr_sets; i++)
+		kref_get(&copy->sets[i]->ref);
+	copy->sets_own = 0;
 	return copy;
 }
 
@@ -74,6 +90,8 @@ void mprox_config_free(struct mprox_config *cfg)
 		return;
 	for (i = 0; i < cfg->nr_upstreams; i++)
 		mprox_upstream_put(cfg->upstreams[i]);
+	for (i = 0; i < cfg->nr_sets; i++)
+		pset_put(cfg->sets[i]);
 	kfree(cfg->rules);
 	kfree(cfg);
 }
@@ -160,6 +178,102 @@ static int rule_kuids(struct mprox_rule *r)
 	return 0;
 }
 
+static int find_set(const struct mprox_config *cfg, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_sets; i++)
+		if (!strcmp(cfg->sets[i]->name, name))
+			return i;
+	return -ENOENT;
+}
+
+/* Room for @more prefixes in set @i, which becomes the draft's own. */
+static int pset_make_room(struct mprox_config *draft, unsigned int i, u32 more)
+{
+	struct mprox_prefix_set *old = draft->sets[i], *set;
+	u32 cap = old->cap;
+
+	if ((draft->sets_own & BIT(i)) && old->len + more <= cap)
+		return 0;
+	while (cap < old->len + more)
+		cap = max_t(u32, 64, cap * 2);
+	cap = min_t(u32, cap, MPROX_SET_PREFIXES_MAX);
+	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	if (!set)
+		return -ENOMEM;
+	set->prefixes = kvmalloc_array(cap, sizeof(*set->prefixes), GFP_KERNEL);
+	if (!set->prefixes) {
+		kfree(set);
+		return -ENOMEM;
+	}
+	kref_init(&set->ref);
+	strscpy(set->name, old->name, sizeof(set->name));
+	set->cap = cap;
+	set->len = old->len;
+	if (old->len)
+		memcpy(set->prefixes, old->prefixes, old->len * sizeof(*set->prefixes));
+	draft->sets[i] = set;
+	draft->sets_own |= BIT(i);
+	pset_put(old);
+	return 0;
+}
+
+static u32 pset_total(const struct mprox_config *cfg)
+{
+	unsigned int i;
+	u32 n = 0;
+
+	for (i = 0; i < cfg->nr_sets; i++)
+		n += cfg->sets[i]->len;
+	return n;
+}
+
+static int pset_add(struct mprox_config *draft, const char *name,
+		    const struct mprox_rule_prefix *p, u32 n)
+{
+	struct mprox_prefix_set *set;
+	int i = find_set(draft, name), err;
+
+	if (pset_total(draft) + n > MPROX_SET_PREFIXES_MAX)
+		return -E2BIG;
+	if (i < 0) {
+		if (draft->nr_sets >= MPROX_SETS_MAX)
+			return -E2BIG;
+		set = kzalloc(sizeof(*set), GFP_KERNEL);
+		if (!set)
+			return -ENOMEM;
+		kref_init(&set->ref);
+		strscpy(set->name, name, sizeof(set->name));
+		i = draft->nr_sets++;
+		draft->sets[i] = set;
+	}
+	err = pset_make_room(draft, i, n);
+	if (err)
+		return err;
+	set = draft->sets[i];
+	memcpy(&set->prefixes[set->len], p, n * sizeof(*p));
+	set->len += n;
+	return 0;
+}
+
+static int pset_flush(struct mprox_config *draft, const char *name)
+{
+	int i = find_set(draft, name);
+	u32 low;
+
+	if (i < 0)
+		return i;
+	pset_put(draft->sets[i]);
+	memmove(&draft->sets[i], &draft->sets[i + 1],
+		(draft->nr_sets - i - 1) * sizeof(draft->sets[0]));
+	draft->sets[--draft->nr_sets] = NULL;
+	/* The own-bits above @i move down with their sets. */
+	low = draft->sets_own & (BIT(i) - 1);
+	draft->sets_own = low | ((draft->sets_own >> 1) & ~(BIT(i) - 1));
+	return 0;
+}
+
 static int add_rule(struct mprox_config *draft, const struct mprox_rule *rule)
 {
 	struct mprox_rule *rules;
@@ -170,6 +284,8 @@ static int add_rule(struct mprox_config *draft, const struct mprox_rule *rule)
 		return -E2BIG;
 	if (rule->action == MPROX_RULE_UPSTREAM &&
 	    find_upstream(draft, rule->upstream) < 0)
+		return -ENOENT;
+	if (rule->set[0] && find_set(draft, rule->set) < 0)
 		return -ENOENT;
 	/* The later of two rules with the same match could never match. */
 	for (i = 0; i < draft->nr_rules; i++)
@@ -213,11 +329,28 @@ static void flush_rules(struct mprox_config *draft)
 static int check_rules(struct mprox_config *draft)
 {
 	unsigned int i;
-	int k;
+	int k, err;
 
+	/* The sets this write added to: sorted, and no prefix twice. */
+	for (i = 0; i < draft->nr_sets; i++) {
+		struct mprox_prefix_set *set = draft->sets[i];
+
+		if (!(draft->sets_own & BIT(i)))
+			continue;
+		err = mprox_prefixes_sort(set->prefixes, set->len);
+		if (err)
+			return err;
+	}
 	for (i = 0; i < draft->nr_rules; i++) {
 		struct mprox_rule *r = &draft->rules[i];
 
+		if (r->set[0]) {
+			k = find_set(draft, r->set);
+			if (k < 0)
+				return -EBUSY;
+			r->set_prefixes = draft->sets[k]->prefixes;
+			r->set_len = draft->sets[k]->len;
+		}
 		if (r->action != MPROX_RULE_UPSTREAM)
 			continue;
 		k = find_upstream(draft, r->upstream);
@@ -255,6 +388,10 @@ static int apply_directive(struct mprox_config *draft,
 	case MPROX_OP_RULE_FLUSH:
 		flush_rules(draft);
 		return 0;
+	case MPROX_OP_PSET_ADD:
+		return pset_add(draft, d->pset.name, d->pset.prefix, d->pset.n);
+	case MPROX_OP_PSET_FLUSH:
+		return pset_flush(draft, d->pset.name);
 	}
 	return -EINVAL;
 }

@@ -75,6 +75,22 @@ struct mprox_config {
 	 */
 	unsigned int nr_rules;
 	struct mprox_rule *rules;
+	/* Prefix sets by name, shared between configurations like upstreams. */
+	unsigned int nr_sets;
+	struct mprox_prefix_set *sets[MPROX_SETS_MAX];
+	/* During a write: the sets this draft made or copied, by index. */
+	u32 sets_own;
+};
+
+/*
+ * "set add SET CIDR...": immutable once published. A write that adds to a
+ * set works on a copy of its own, sorted and checked at the write's end.
+ */
+struct mprox_prefix_set {
+	struct kref ref;
+	char name[MPROX_UPSTREAM_NAME_MAX];
+	u32 len, cap;
+	struct mprox_rule_prefix *prefixes;	/* kvmalloc()ed, sorted */
 };
 
 struct mprox_config *mprox_config_new_default(bool persist);

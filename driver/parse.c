@@ -795,8 +795,10 @@ static int parse_rule_add(const struct mprox_span *w, size_t n, struct mprox_rul
 			r->has_uid = true;
 			/* (uid_t)-1 is no user: chown(2)'s "leave alone". */
 			err = parse_range(v, 0, U32_MAX - 1, &r->uid_lo, &r->uid_hi);
-		} else if (span_is(w[i], "to-set") || span_is(w[i], "cgroup") ||
-			   span_is(w[i], "domain")) {
+		} else if (span_is(w[i], "to-set") && !to) {
+			to = true;
+			err = parse_name(v, r->set);
+		} else if (span_is(w[i], "cgroup") || span_is(w[i], "domain")) {
 			err = -EOPNOTSUPP;
 		} else {
 			err = -EINVAL;
@@ -804,7 +806,7 @@ static int parse_rule_add(const struct mprox_span *w, size_t n, struct mprox_rul
 		if (err)
 			return err;
 	}
-	if (to && from && r->to.family != r->from.family)
+	if (r->to.family && r->from.family && r->to.family != r->from.family)
 		return -EINVAL;
 	return parse_rule_action(w + i, n - i, r);
 }
@@ -833,6 +835,34 @@ static int parse_rule(const struct mprox_span *w, size_t n, struct mprox_directi
 		return -EINVAL;
 	out->op = MPROX_OP_RULE_ADD;
 	return parse_rule_add(w + 1, n - 1, &out->rule);
+}
+
+/*
+ * "set add SET CIDR..." and "set flush SET", @w and @n counting from the
+ * word after "set". Tunables have no such names, so "set KEY VALUE" is
+ * told apart by the word.
+ */
+static int parse_pset(const struct mprox_span *w, size_t n, struct mprox_directive *out)
+{
+	size_t i;
+	int err;
+
+	if (n == 2 && span_is(w[0], "flush")) {
+		out->op = MPROX_OP_PSET_FLUSH;
+		return parse_name(w[1], out->pset.name);
+	}
+	if (n < 3)
+		return -EINVAL;
+	out->op = MPROX_OP_PSET_ADD;
+	err = parse_name(w[1], out->pset.name);
+	if (err)
+		return err;
+	for (i = 2; i < n; i++) {
+		err = parse_prefix(w[i], &out->pset.prefix[out->pset.n++]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* Words of a line that holds only blanks and printable ASCII. */
@@ -884,6 +914,8 @@ int mprox_parse_line(const char *line, size_t len, struct mprox_directive *out)
 		return parse_rule(w + 1, n - 1, out);
 	if (span_is(w[0], "upstream"))
 		return parse_upstream(w + 1, n - 1, out);
+	if (span_is(w[0], "set") && n >= 2 && (span_is(w[1], "add") || span_is(w[1], "flush")))
+		return parse_pset(w + 1, n - 1, out);
 	if (span_is(w[0], "set"))
 		return n == 3 ? parse_set(w[1], w[2], out) : -EINVAL;
 	if (span_is(w[0], "persist") && n == 2) {

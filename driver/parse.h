@@ -71,6 +71,14 @@ struct mprox_upstream_spec {
  * rule.h matches and writes them). A MATCH left out matches anything.
  */
 #define MPROX_RULES_MAX		256	/* per device; more is E2BIG */
+/*
+ * Prefix sets, "set add SET CIDR...": sets per device, prefixes in all of
+ * a device's sets together, and prefixes one line may add (its words less
+ * "set add SET"). More is E2BIG.
+ */
+#define MPROX_SETS_MAX		16
+#define MPROX_SET_PREFIXES_MAX	100000
+#define MPROX_SET_LINE_MAX	(MPROX_WORDS_MAX - 3)
 
 enum mprox_rule_action {
 	MPROX_RULE_UPSTREAM,		/* "upstream NAME" */
@@ -87,6 +95,11 @@ struct mprox_rule_prefix {
 
 struct mprox_rule {
 	struct mprox_rule_prefix to, from;
+	/* "to-set SET" (then to is unset): its name, "" when none. */
+	char set[MPROX_UPSTREAM_NAME_MAX];
+	/* config.c's: that set's sorted prefixes (rule.h). */
+	const struct mprox_rule_prefix *set_prefixes;
+	u32 set_len;
 	u16 port_lo, port_hi;		/* destination port; 0, 0: any */
 	u8 proto;			/* IPPROTO_TCP or _UDP; 0: any */
 	bool has_uid;
@@ -160,6 +173,8 @@ enum mprox_op {
 	MPROX_OP_RULE_ADD,
 	MPROX_OP_RULE_DEL,
 	MPROX_OP_RULE_FLUSH,
+	MPROX_OP_PSET_ADD,		/* "set add SET CIDR..." */
+	MPROX_OP_PSET_FLUSH,		/* "set flush SET" */
 };
 
 struct mprox_directive {
@@ -175,6 +190,11 @@ struct mprox_directive {
 		} set;					/* SET */
 		struct mprox_rule rule;			/* RULE_ADD */
 		u32 index;				/* RULE_DEL, from 1 */
+		struct {
+			char name[MPROX_UPSTREAM_NAME_MAX];
+			u32 n;				/* 0 for FLUSH */
+			struct mprox_rule_prefix prefix[MPROX_SET_LINE_MAX];
+		} pset;					/* PSET_ADD, _FLUSH */
 	};
 };
 
@@ -201,8 +221,8 @@ int mprox_parse_url(const char *url, size_t len,
  *   -ERANGE        a number out of its range
  *   -E2BIG         line longer than MPROX_LINE_MAX or too many words
  *   -EOPNOTSUPP    a directive reserved for a later feature ("dns"), or a
- *                  rule's match or action that is ("to-set", "cgroup",
- *                  "direct", "domain")
+ *                  rule's match or action that is ("cgroup", "direct",
+ *                  "domain")
  * The checks of the whole line (length, NUL, characters, word count) come
  * first, so "dns" on a line with a control character is EINVAL. @out is
  * zeroed before a directive is parsed and left untouched for a comment.

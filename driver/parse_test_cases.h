@@ -556,6 +556,8 @@ static const char *mprox_parse_case_run(const struct mprox_parse_case *c,
 	case MPROX_OP_RULE_ADD:
 	case MPROX_OP_RULE_DEL:
 	case MPROX_OP_RULE_FLUSH:
+	case MPROX_OP_PSET_ADD:
+	case MPROX_OP_PSET_FLUSH:
 		/* Their fields are rule_test_cases.h's to check. */
 		return NULL;
 	}

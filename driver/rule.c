@@ -5,10 +5,12 @@
 
 #ifdef __KERNEL__
 #include <linux/kernel.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #else
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #endif
 
 #include "rule.h"
@@ -26,9 +28,66 @@ static bool prefix_match(const struct mprox_rule_prefix *p, u16 family,
 	return !rest || !((p->addr[full] ^ addr[full]) & mask);
 }
 
+/* Set order: by family, then start address, then length. */
+static int prefix_cmp(const void *a, const void *b)
+{
+	const struct mprox_rule_prefix *x = a, *y = b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+int mprox_prefixes_sort(struct mprox_rule_prefix *p, u32 n)
+{
+	u32 i;
+
+#ifdef __KERNEL__
+	sort(p, n, sizeof(*p), prefix_cmp, NULL);
+#else
+	qsort(p, n, sizeof(*p), prefix_cmp);
+#endif
+	/*
+	 * Prefixes are aligned: two overlap only when one holds the other,
+	 * and then the wider sorts first, right before it or before a run
+	 * of prefixes it holds too. Neighbours are enough.
+	 */
+	for (i = 1; i < n; i++)
+		if (prefix_match(&p[i - 1], p[i].family, p[i].addr))
+			return -EEXIST;
+	return 0;
+}
+
+bool mprox_prefixes_contain(const struct mprox_rule_prefix *p, u32 n,
+			    u16 family, const u8 *addr)
+{
+	struct mprox_rule_prefix key = { .family = family, .len = 128 };
+	u32 lo = 0, hi = n;
+
+	memcpy(key.addr, addr, family == AF_INET6 ? 16 : 4);
+	/* The first prefix that sorts after the address... */
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (prefix_cmp(&p[mid], &key) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* ...and the one before it, the only one that may hold it. */
+	return lo && prefix_match(&p[lo - 1], family, addr);
+}
+
 static bool rule_match(const struct mprox_rule *r,
 		       const struct mprox_rule_pkt *pkt)
 {
+	if (r->set[0] && !mprox_prefixes_contain(r->set_prefixes, r->set_len,
+						 pkt->family, pkt->daddr))
+		return false;
 	if (!prefix_match(&r->to, pkt->family, pkt->daddr) ||
 	    !prefix_match(&r->from, pkt->family, pkt->saddr))
 		return false;
@@ -64,6 +123,7 @@ bool mprox_rule_same_match(const struct mprox_rule *a,
 			   const struct mprox_rule *b)
 {
 	return prefix_same(&a->to, &b->to) && prefix_same(&a->from, &b->from) &&
+	       !strcmp(a->set, b->set) &&
 	       a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
 	       a->proto == b->proto && a->has_uid == b->has_uid &&
 	       (!a->has_uid || (a->uid_lo == b->uid_lo && a->uid_hi == b->uid_hi));
@@ -145,6 +205,8 @@ int mprox_rule_format(const struct mprox_rule *r, char *buf, size_t size)
 	if (size)
 		buf[0] = '\0';
 	out_prefix(&o, "to", &r->to);
+	if (r->set[0])
+		out_add(&o, "to-set %s ", r->set);
 	out_prefix(&o, "from", &r->from);
 	if (r->port_lo)
 		out_range(&o, "port", r->port_lo, r->port_hi);

@@ -25,6 +25,17 @@ struct mprox_rule_pkt {
 	u32 kuid;
 };
 
+/*
+ * A prefix set (config.c keeps them): its prefixes sorted by
+ * mprox_prefixes_sort(), which refuses overlaps, so that an address is
+ * in the set when it is in the last prefix that starts at or before it,
+ * found by a binary search: a rule costs the same with ten prefixes or
+ * MPROX_SET_PREFIXES_MAX.
+ */
+int mprox_prefixes_sort(struct mprox_rule_prefix *p, u32 n);
+bool mprox_prefixes_contain(const struct mprox_rule_prefix *p, u32 n,
+			    u16 family, const u8 *addr);
+
 /* The index of the first of @n @rules that @pkt matches, or -1. */
 int mprox_rule_match(const struct mprox_rule *rules, unsigned int n,
 		     const struct mprox_rule_pkt *pkt);

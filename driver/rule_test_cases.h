@@ -13,6 +13,9 @@
  * A line, what parsing it returns and, for "rule add", the rule written
  * back by mprox_rule_format() (NULL: the line as given after "rule add ").
  */
+/* Six host addresses, for lines of many. */
+#define T_IP6	"1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 "
+
 struct mprox_rule_parse_case {
 	const char *line;
 	int ret;
@@ -50,6 +53,10 @@ static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	{ "rule add to 0:0:1:0:0:0:1:0/128 reject", 0, "to 0:0:1::1:0/128 reject" },
 	{ "rule add to 1:0:0:1:0:0:1:1/128 reject", 0, "to 1::1:0:0:1:1/128 reject" },
 	{ "rule add port 80-80 reject", 0, "port 80 reject" },
+	{ "rule add port 443 to-set cn upstream a", 0, "to-set cn port 443 upstream a" },
+	{ "set add cn 10.0.0.0/8 192.0.2.0/24 2001:db8::/32", 0, NULL },
+	{ "set add cn 10.0.0.1", 0, NULL },
+	{ "set flush cn", 0, NULL },
 	{ "rule add\tport 80   reject  ", 0, "port 80 reject" },
 	{ "rule del 1", 0, NULL },
 	{ "rule del 256", 0, NULL },
@@ -91,6 +98,18 @@ static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	{ "rule del 1 2", -EINVAL, NULL },
 	{ "rule flush all", -EINVAL, NULL },
 	{ "rule list", -EINVAL, NULL },
+	{ "rule add to 10.0.0.0/8 to-set cn reject", -EINVAL, NULL },
+	{ "rule add to-set cn to 10.0.0.0/8 reject", -EINVAL, NULL },
+	{ "rule add to-set reject", -EINVAL, NULL },
+	{ "rule add to-set a/b reject", -EINVAL, NULL },
+	{ "set add cn", -EINVAL, NULL },
+	{ "set add cn 10.1.0.0/8", -EINVAL, NULL },
+	{ "set add cn 10.0.0.0/8 x", -EINVAL, NULL },
+	{ "set add a/b 10.0.0.0/8", -EINVAL, NULL },
+	{ "set flush", -EINVAL, NULL },
+	{ "set flush cn cn", -EINVAL, NULL },
+	/* 30 prefixes: 33 words */
+	{ "set add cn " T_IP6 T_IP6 T_IP6 T_IP6 T_IP6, -E2BIG, NULL },
 	/* Out of range */
 	{ "rule add to 10.0.0.0/33 reject", -ERANGE, NULL },
 	{ "rule add to ::/129 reject", -ERANGE, NULL },
@@ -102,10 +121,11 @@ static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	{ "rule del 0", -ERANGE, NULL },
 	{ "rule del 257", -ERANGE, NULL },
 	{ "rule add upstream abcdefghijklmnopqrstuvwxyz0123456", -ENAMETOOLONG, NULL },
+	{ "set add abcdefghijklmnopqrstuvwxyz0123456 10.0.0.0/8", -ENAMETOOLONG, NULL },
+	{ "set add cn 10.0.0.0/33", -ERANGE, NULL },
 	/* Reserved for later features */
 	{ "rule add direct", -EOPNOTSUPP, NULL },
 	{ "rule add to 10.0.0.0/8 direct", -EOPNOTSUPP, NULL },
-	{ "rule add to-set cn upstream a", -EOPNOTSUPP, NULL },
 	{ "rule add cgroup /user.slice reject", -EOPNOTSUPP, NULL },
 	{ "rule add domain example.com reject", -EOPNOTSUPP, NULL },
 };
@@ -251,6 +271,63 @@ static const char *mprox_rule_match_case_run(const struct mprox_rule_match_case 
 		snprintf(buf, size, "matched rule %d, not %d", got, c->want);
 		return buf;
 	}
+	return NULL;
+}
+
+/*
+ * A prefix set (one "set add" line's prefixes), what sorting it returns
+ * and, when that is 0, whether an address is in it.
+ */
+struct mprox_prefix_set_case {
+	const char *desc;
+	const char *prefixes;
+	int ret;
+	u16 family;
+	const char *addr;
+	bool in;
+};
+
+static const struct mprox_prefix_set_case mprox_prefix_set_cases[] = {
+	{ "in the only prefix", "10.0.0.0/8", 0, AF_INET, V4_10_1_2_3, true },
+	{ "past the only prefix", "10.0.0.0/8", 0, AF_INET, V4_192_0_2_1, false },
+	{ "before the first", "192.0.2.0/24 10.2.0.0/16", 0, AF_INET, V4_10_1_2_3, false },
+	{ "between two", "10.0.0.0/16 10.2.0.0/16", 0, AF_INET, V4_10_1_2_3, false },
+	{ "in the second, given first", "192.0.2.0/24 10.1.0.0/16", 0, AF_INET, V4_10_1_2_3, true },
+	{ "in the last", "1.0.0.0/8 2.0.0.0/8 10.1.2.3/32", 0, AF_INET, V4_10_1_2_3, true },
+	{ "host prefixes next to it", "10.1.2.2/32 10.1.2.4/32", 0, AF_INET, V4_10_1_2_3, false },
+	{ "/0 takes every IPv4 address", "0.0.0.0/0", 0, AF_INET, V4_192_0_2_1, true },
+	{ "an IPv4 /0 no IPv6 one", "0.0.0.0/0", 0, AF_INET6, V6_DB8_1, false },
+	{ "IPv6 in a /31", "10.0.0.0/8 2001:db8::/31", 0, AF_INET6, V6_DB9_1, true },
+	{ "IPv6 past a /32", "10.0.0.0/8 2001:db8::/32", 0, AF_INET6, V6_DB9_1, false },
+	{ "the same prefix twice: EEXIST", "10.0.0.0/8 192.0.2.0/24 10.0.0.0/8", -EEXIST,
+	  0, NULL, false },
+	{ "one inside another: EEXIST", "10.1.0.0/16 10.0.0.0/8", -EEXIST, 0, NULL, false },
+	{ "inside one, with others between: EEXIST", "10.0.0.0/8 10.1.0.0/16 10.2.0.0/16",
+	  -EEXIST, 0, NULL, false },
+	{ "IPv6 inside IPv6: EEXIST", "2001:db8::/32 2001:db8:1::/48", -EEXIST, 0, NULL, false },
+	{ "the same bits in both families: no overlap", "10.0.0.0/8 a00::/8", 0, AF_INET6,
+	  "\x0a\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", true },
+};
+
+/* NULL when @c passes, else what went wrong (in @buf when it says more). */
+static const char *mprox_prefix_set_case_run(const struct mprox_prefix_set_case *c,
+					     char *buf, size_t size)
+{
+	struct mprox_directive d;
+	char line[400];
+	int len, ret;
+
+	len = snprintf(line, sizeof(line), "set add s %s", c->prefixes);
+	if (mprox_parse_line(line, len, &d) || d.op != MPROX_OP_PSET_ADD)
+		return "the prefixes do not parse";
+	ret = mprox_prefixes_sort(d.pset.prefix, d.pset.n);
+	if (ret != c->ret) {
+		snprintf(buf, size, "sorting returned %d, not %d", ret, c->ret);
+		return buf;
+	}
+	if (!ret && mprox_prefixes_contain(d.pset.prefix, d.pset.n, c->family,
+					   (const u8 *)c->addr) != c->in)
+		return c->in ? "the address is not in the set" : "the address is in the set";
 	return NULL;
 }
 

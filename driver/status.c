@@ -40,6 +40,8 @@
  */
 #define STATUS_RULE_TEXT	200
 #define STATUS_RULE_SIZE	(STATUS_RULE_TEXT + 32)
+/* One set: a 31-byte name, its size and the words around them. */
+#define STATUS_SET_SIZE		80
 
 struct json {
 	char *buf;
@@ -218,6 +220,13 @@ static void json_config(struct json *j, struct mprox_datapath *dp,
 		json_string(j, text);
 		json_printf(j, "}");
 	}
+	/* Sets by size: 100,000 prefixes are the JSON's to leave out. */
+	json_printf(j, "],\"sets\":[");
+	for (i = 0; i < cfg->nr_sets; i++) {
+		json_printf(j, "%s{\"name\":", i ? "," : "");
+		json_string(j, cfg->sets[i]->name);
+		json_printf(j, ",\"prefixes\":%u}", cfg->sets[i]->len);
+	}
 	json_printf(j, "]}");
 }
 
@@ -389,7 +398,8 @@ static size_t status_size(struct mprox_dev *md)
 			json_string_size(s->host) + json_string_size(s->dev) +
 			json_string_size(s->user);
 	}
-	size += (size_t)cfg->nr_rules * STATUS_RULE_SIZE;
+	size += (size_t)cfg->nr_rules * STATUS_RULE_SIZE +
+		(size_t)cfg->nr_sets * STATUS_SET_SIZE;
 	rcu_read_unlock();
 	mprox_datapath_flow_stats(&md->dp, &fs);
 	conns = min_t(unsigned int, fs.active + fs.active / 8 + 4,

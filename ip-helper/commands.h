@@ -9,6 +9,7 @@
 int cmd_add(const struct cli *cli, int argc, char **argv);
 int cmd_del(const struct cli *cli, int argc, char **argv);
 int cmd_set(const struct cli *cli, int argc, char **argv);
+int cmd_set_prefixes(const struct cli *cli, int argc, char **argv);
 
 /* show.c, conns.c, monitor.c: what a device does */
 int cmd_show(const struct cli *cli, int argc, char **argv);

@@ -120,9 +120,13 @@ int cmd_set(const struct cli *cli, int argc, char **argv)
 		       "  connect_timeout_ms, handshake_timeout_ms, tcp_idle_timeout_s,\n"
 		       "  udp_idle_timeout_s, max_flows, spare_conns, spare_idle_s,\n"
 		       "  balance (weighted, round-robin or least-connections)\n"
-		       "(ranges in mprox(8)). 'mprox show NAME' shows the current values.\n");
+		       "(ranges in mprox(8)). 'mprox show NAME' shows the current values.\n"
+		       "'mprox set NAME add|flush SET ...' changes prefix sets: mprox set NAME\n"
+		       "add --help.\n");
 		return CLI_OK;
 	}
+	if (argc >= 3 && (!strcmp(argv[2], "add") || !strcmp(argv[2], "flush")))
+		return cmd_set_prefixes(cli, argc, argv);
 	if (argc != 4)
 		return cli_usage("set", "needs NAME KEY VALUE");
 	if (strlen(argv[2]) > 64 || set_directive(argv[2], argv[3], directive, sizeof(directive)))

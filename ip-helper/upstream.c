@@ -224,9 +224,10 @@ int cmd_rule(const struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2 || cli_is_help(argv[1])) {
 		fprintf(argc < 2 ? stderr : stdout,
-			"Usage: mprox rule DEVICE add [to CIDR] [from CIDR] [port N[-M]] [proto "
-			"tcp|udp]\n"
-			"                             [uid N[-M]] upstream NAME|priority N|reject\n"
+			"Usage: mprox rule DEVICE add [to CIDR|to-set SET] [from CIDR] [port "
+			"N[-M]]\n"
+			"                  [proto tcp|udp] [uid N[-M]] upstream NAME|priority "
+			"N|reject\n"
 			"       mprox rule DEVICE del N\n"
 			"       mprox rule DEVICE flush\n"
 			"       mprox rule DEVICE list\n\n"

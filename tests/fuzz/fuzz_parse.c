@@ -125,6 +125,17 @@ static void check_directive(const struct mprox_directive *d)
 		break;
 	case MPROX_OP_RULE_FLUSH:
 		break;
+	case MPROX_OP_PSET_ADD:
+		check_name(d->pset.name);
+		CHECK(d->pset.n >= 1 && d->pset.n <= MPROX_SET_LINE_MAX);
+		for (uint32_t i = 0; i < d->pset.n; i++) {
+			check_prefix(&d->pset.prefix[i]);
+			CHECK(d->pset.prefix[i].family != AF_UNSPEC);
+		}
+		break;
+	case MPROX_OP_PSET_FLUSH:
+		check_name(d->pset.name);
+		break;
 	default:
 		CHECK(!"unknown op");
 	}

@@ -61,7 +61,14 @@ state() {
 	mprox_stat mprox0 config | python3 -c '
 import json, sys
 c = json.load(sys.stdin)
-print([[u["name"], u["host"], u["port"], u["priority"]] for u in c["upstreams"]], c["rules"])'
+print([[u["name"], u["host"], u["port"], u["priority"]] for u in c["upstreams"]], c["rules"],
+      c["sets"])'
+}
+# refused WANT DIRECTIVES: the write fails with the errno text WANT.
+refused() {
+	local out
+	out=$(mprox_config mprox0 <<<"$2" 2>&1) && return 1
+	grep -q "$1" <<<"$out" || { diag <<<"$out"; return 1; }
 }
 mprox_dmesg_mark
 
@@ -120,6 +127,40 @@ expect "and was not retried elsewhere" "$(mprox_stat mprox0 stats.retries)" "$re
 check "rule flush, upstream del dead" mprox_config mprox0 <<<"rule flush
 upstream del dead"
 
+# ---- prefix sets ----------------------------------------------------------------------
+check "mprox set mprox0 add dst 10.200.2.2" mp set mprox0 add dst 10.200.2.2
+check "mprox rule mprox0 add to-set dst upstream b" mp rule mprox0 add to-set dst upstream b
+expect "IPv4 to the server goes to b" "$(through 2 10.200.2.2 7007)" "2 a+0 b+2"
+expect "IPv6 is not in the set: a" "$(through 2 fd00:200:2::2 7007)" "2 a+2 b+0"
+check "a prefix that overlaps one in the set: EEXIST" refused "File exists" \
+	"set add dst 10.200.2.0/24"
+check "set flush dst while a rule uses it: EBUSY" refused busy "set flush dst"
+# The device's limit, 100,000 prefixes in all: dst's one and big's 99,999
+# (the server and 99,998 others), from a file, one a line: mprox writes
+# them 29 to a directive line, in writes of at most 64 KiB.
+big=$(mktemp)
+python3 - "$big" <<'PY'
+import sys
+hosts = ["10.200.2.2"] + ["11.%d.%d.%d" % (i >> 16, i >> 8 & 255, i & 255) for i in range(99998)]
+with open(sys.argv[1], "w") as f:
+    f.write("# 99,999 hosts\n" + "\n".join(hosts) + "\n")
+PY
+check "mprox set mprox0 add big --file: 99,999 prefixes" mp set mprox0 add big --file "$big"
+expect "the JSON counts them" "$(mprox_stat mprox0 config.sets)" \
+	'[{"name": "dst", "prefixes": 1}, {"name": "big", "prefixes": 99999}]'
+check "rule: to-set big port 7007 to b, first" mprox_config mprox0 <<<"rule flush
+rule add to-set big port 7007 upstream b"
+expect "the server, one of 99,999, goes to b" "$(through 2 10.200.2.2 7007)" "2 a+0 b+2"
+expect "IPv6 is not in it: a" "$(through 2 fd00:200:2::2 7007)" "2 a+2 b+0"
+cfg=$(state)
+check "one prefix more, in either set: E2BIG" refused "Argument list too long" "set add dst 12.0.0.1"
+expect "and nothing changed" "$(state)" "$cfg"
+check "rule flush, set flush big" mprox_config mprox0 <<<"rule flush
+set flush big"
+check "mprox set mprox0 flush dst" mp set mprox0 flush dst
+expect "no sets left" "$(mprox_stat mprox0 config.sets)" "[]"
+rm -f "$big"
+
 # ---- mprox save writes the running rules ------------------------------------------
 check "two rules again" mprox_config mprox0 <<<"rule add to 10.200.2.0/24 port 7000-7999 upstream b
 rule add uid 4243 reject"
@@ -138,12 +179,6 @@ grep -q '^  1: to 10.200.2.0/24 port 7000-7999 upstream b$' <<<"$shown" &&
 
 # ---- bad input: a precise errno, and nothing changes --------------------------------
 cfg=$(state)
-# refused WANT DIRECTIVES: the write fails with the errno text WANT.
-refused() {
-	local out
-	out=$(mprox_config mprox0 <<<"$2" 2>&1) && return 1
-	grep -q "$1" <<<"$out" || { diag <<<"$out"; return 1; }
-}
 check "an upstream that is not there: ENOENT" refused "No such file" "rule add upstream nosuch"
 check "deleting an upstream a rule names: EBUSY" refused "busy" "upstream del b"
 check "flushing the upstreams: EBUSY" refused "busy" "upstream flush"
@@ -153,6 +188,7 @@ check "host bits set: EINVAL" refused "Invalid argument" "rule add to 10.200.2.1
 check "port 0: ERANGE" refused "out of range" "rule add port 0 reject"
 check "direct: not yet (EOPNOTSUPP)" refused "not supported" "rule add port 22 direct"
 check "cgroup: not yet (EOPNOTSUPP)" refused "not supported" "rule add cgroup /x reject"
+check "a set that is not there: ENOENT" refused "No such file" "rule add to-set nosuch reject"
 check "a good rule before a bad one: nothing of the write" refused "Invalid argument" \
 	"rule add port 1 reject
 rule add port x reject"

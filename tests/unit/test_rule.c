@@ -16,12 +16,16 @@ int main(void)
 	char buf[256];
 	size_t i;
 
-	printf("1..%zu\n", ARRAY_SIZE(mprox_rule_parse_cases) + ARRAY_SIZE(mprox_rule_match_cases));
+	printf("1..%zu\n", ARRAY_SIZE(mprox_rule_parse_cases) + ARRAY_SIZE(mprox_rule_match_cases) +
+				   ARRAY_SIZE(mprox_prefix_set_cases));
 	for (i = 0; i < ARRAY_SIZE(mprox_rule_parse_cases); i++)
 		result(mprox_rule_parse_case_run(&mprox_rule_parse_cases[i], buf, sizeof(buf)),
 		       mprox_rule_parse_cases[i].line);
 	for (i = 0; i < ARRAY_SIZE(mprox_rule_match_cases); i++)
 		result(mprox_rule_match_case_run(&mprox_rule_match_cases[i], buf, sizeof(buf)),
 		       mprox_rule_match_cases[i].desc);
+	for (i = 0; i < ARRAY_SIZE(mprox_prefix_set_cases); i++)
+		result(mprox_prefix_set_case_run(&mprox_prefix_set_cases[i], buf, sizeof(buf)),
+		       mprox_prefix_set_cases[i].desc);
 	return failed ? 1 : 0;
 }

@@ -73,7 +73,7 @@
  *	  balance              the choice within a priority: weighted (the
  *	                       default), round-robin or least-connections
  *	                       (a word, not a number; "read()" shows it so)
- *   rule add [to CIDR] [from CIDR] [port N[-M]] [proto tcp|udp]
+ *   rule add [to CIDR|to-set SET] [from CIDR] [port N[-M]] [proto tcp|udp]
  *	    [uid N[-M]] ACTION
  *	Where a new flow goes, by its first packet and its application's
  *	socket. Rules are kept in order; the first that matches wins; a flow
@@ -81,7 +81,8 @@
  *	A match left out matches anything; each at most once, in any order,
  *	ACTION last. CIDR: ADDR[/LEN], host bits zero (EINVAL), LEN 0-32 or
  *	0-128 (ERANGE), default the whole address; to and from of one
- *	family. port: the destination's, 1-65535. uid: the owner of the
+ *	family. to-set: the destination is in prefix set SET (ENOENT if
+ *	there is none). port: the destination's, 1-65535. uid: the owner of the
  *	sending socket, 0-4294967294, in the writer's user namespace (as
  *	ip-rule(8) uidrange); a packet without a local socket (forwarded
  *	from a container or another host) matches no uid rule. ACTION:
@@ -92,20 +93,28 @@
  *	  reject         a TCP SYN gets RST (counted as "rejected")
  *	A rule whose matches are those of an earlier one is EEXIST (it could
  *	never match); more than MPROX_RULES_MAX (256) is E2BIG. Reserved for
- *	later features, EOPNOTSUPP: the match "to-set SET", "cgroup PATH",
- *	"domain SUFFIX" and the action "direct". UDP is not proxied yet:
+ *	later features, EOPNOTSUPP: the match "cgroup PATH", "domain SUFFIX"
+ *	and the action "direct". UDP is not proxied yet:
  *	"proto udp" rules are kept and shown, and match nothing that flows.
  *   rule del N
  *	Remove the N-th rule (from 1, as read() lists them); ENOENT when
  *	there are fewer.
  *   rule flush
  *	Remove every rule.
+ *   set add SET CIDR...
+ *	Add up to 29 prefixes (the line's words) to prefix set SET (a name
+ *	like an upstream's), made if new. A prefix that is in the set
+ *	already, or holds or is held by one there, is EEXIST. A device has
+ *	at most MPROX_SETS_MAX (16) sets and MPROX_SET_PREFIXES_MAX (100000)
+ *	prefixes in all of them (E2BIG); a large list takes several writes.
+ *   set flush SET
+ *	Remove set SET (ENOENT if there is none).
  *   dns ...
  *	Reserved for a later feature: EOPNOTSUPP.
  *
- * A write that leaves a rule naming an upstream it removed ("upstream del",
- * "upstream flush") fails with EBUSY; within one write an upstream may be
- * removed and added again.
+ * A write that leaves a rule naming an upstream or set it removed
+ * ("upstream del", "upstream flush", "set flush") fails with EBUSY; within
+ * one write they may be removed and added again.
  *
  * Errors: EINVAL (malformed, unknown directive or key, bad characters),
  * ERANGE (number out of range), ENAMETOOLONG (name, host, user, password
@@ -135,7 +144,8 @@
  *             "down", since_ms, retry_in_ms, last_error, failures,
  *             active, handshake_us, connects by result, bytes; and
  *             "rules", each {"index": N, "rule": the words after
- *             "rule add", as that directive takes them back}),
+ *             "rule add", as that directive takes them back}; "sets",
+ *             each {"name", "prefixes": how many}),
  *             "stats". Reading at offset 0 takes a
  *             new snapshot; reads at later offsets continue it.
  *   poll()    POLLIN once the state changed since this fd last read at

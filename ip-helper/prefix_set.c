@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mprox set NAME add|flush SET ...: a device's prefix sets, which rules
+ * name with "to-set SET" (routing.md, "Prefix sets"). A list from a file
+ * goes in as many directive lines of MPROX_SET_LINE_MAX prefixes, and as
+ * many writes of at most MPROX_WRITE_MAX bytes, as it takes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "devstate.h"
+#include "parse.h"
+
+#define WRITE_MAX (64 * 1024) /* the driver's most bytes per write() */
+#define PREFIX_TEXT_MAX 44 /* "ffff:...:ffff/128" and a space */
+
+struct pset_writer {
+	const char *dev, *set;
+	int fd;
+	char *buf;
+	size_t len;
+	unsigned int in_line; /* prefixes on the current line */
+	unsigned long applied; /* prefixes the driver took */
+	unsigned long pending; /* in buf */
+};
+
+static int pset_flush_buf(struct pset_writer *w)
+{
+	if (!w->len)
+		return 0;
+	if (w->in_line)
+		w->buf[w->len++] = '\n';
+	w->buf[w->len] = '\0';
+	if (dev_apply(w->fd, w->dev, w->buf, "set add"))
+		return -1;
+	w->applied += w->pending;
+	w->pending = 0;
+	w->len = 0;
+	w->in_line = 0;
+	return 0;
+}
+
+/* One prefix, as written: the driver checks it. */
+static int pset_put(struct pset_writer *w, const char *prefix)
+{
+	size_t need = strlen(prefix) + 1;
+
+	if (need > PREFIX_TEXT_MAX || strpbrk(prefix, " \t\n\r"))
+		return cli_fail("%s: '%s' is not a prefix", w->set, prefix);
+	/* "set add SET " and the prefix, and the newline ending the write. */
+	if (w->len + strlen(w->set) + 10 + need + 1 > WRITE_MAX && pset_flush_buf(w))
+		return -1;
+	if (w->in_line == MPROX_SET_LINE_MAX) {
+		w->buf[w->len++] = '\n';
+		w->in_line = 0;
+	}
+	if (!w->in_line)
+		w->len += sprintf(w->buf + w->len, "set add %s", w->set);
+	w->len += sprintf(w->buf + w->len, " %s", prefix);
+	w->in_line++;
+	w->pending++;
+	return 0;
+}
+
+/* One prefix a line; blank lines and '#' comments skipped. */
+static int pset_from_file(struct pset_writer *w, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char line[256];
+	int ret = 0;
+
+	if (!f)
+		return cli_fail("%s: %s", path, strerror(errno));
+	while (!ret && fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " \t"), *end;
+
+		end = p + strcspn(p, "#\n\r");
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		*end = '\0';
+		if (*p)
+			ret = pset_put(w, p);
+	}
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
+
+static int pset_usage(FILE *out)
+{
+	fprintf(out, "Usage: mprox set NAME add SET CIDR...\n"
+		     "       mprox set NAME add SET --file FILE|-\n"
+		     "       mprox set NAME flush SET\n\n"
+		     "Prefix sets, which rules name with 'to-set SET'. add makes SET if it is\n"
+		     "new; prefixes may not overlap one another. A device holds up to 100,000\n"
+		     "prefixes. --file reads one prefix a line ('#' starts a comment); a long\n"
+		     "list goes in as several writes of 64 KiB, each one atomic: on an error\n"
+		     "the count of prefixes already added is printed.\n");
+	return out == stdout ? CLI_OK : CLI_USAGE;
+}
+
+int cmd_set_prefixes(const struct cli *cli, int argc, char **argv)
+{
+	struct pset_writer w = { .dev = argv[1] };
+	int i, ret = CLI_FAILED;
+	char line[64];
+
+	(void)cli;
+	if (argc < 4 || cli_is_help(argv[3]))
+		return pset_usage(argc < 4 ? stderr : stdout);
+	w.set = argv[3];
+	if (!strcmp(argv[2], "flush")) {
+		if (argc != 4)
+			return cli_usage("set", "flush needs NAME flush SET");
+		if (snprintf(line, sizeof(line), "set flush %s\n", w.set) >= (int)sizeof(line))
+			return cli_usage("set", "'%s': not a set name", w.set);
+		w.fd = dev_open(w.dev);
+		if (w.fd < 0)
+			return CLI_FAILED;
+		ret = dev_apply(w.fd, w.dev, line, "set flush") ? CLI_FAILED : CLI_OK;
+		close(w.fd);
+		return ret;
+	}
+	if (argc < 5)
+		return cli_usage("set", "add needs NAME add SET CIDR... or --file FILE");
+	if (strlen(w.set) >= MPROX_UPSTREAM_NAME_MAX)
+		return cli_usage("set", "'%s': not a set name", w.set);
+	w.buf = malloc(WRITE_MAX + 1);
+	if (!w.buf)
+		return cli_fail("out of memory");
+	w.fd = dev_open(w.dev);
+	if (w.fd < 0)
+		goto out;
+	if (!strcmp(argv[4], "--file")) {
+		if (argc != 6) {
+			ret = cli_usage("set", "--file needs one FILE");
+			goto out_close;
+		}
+		if (pset_from_file(&w, argv[5]))
+			goto failed;
+	} else {
+		for (i = 4; i < argc; i++)
+			if (pset_put(&w, argv[i]))
+				goto failed;
+	}
+	if (pset_flush_buf(&w))
+		goto failed;
+	ret = CLI_OK;
+	goto out_close;
+failed:
+	if (w.applied)
+		fprintf(stderr, "mprox: %s: %lu prefixes were added to %s before that\n", w.dev,
+			w.applied, w.set);
+out_close:
+	close(w.fd);
+out:
+	free(w.buf);
+	return ret;
+}
