@@ -4,6 +4,7 @@
  */
 
 #include <linux/cred.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uidgid.h>
@@ -66,6 +67,8 @@ struct mprox_config *mprox_config_clone(const struct mprox_config *cfg)
 	copy = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL);
 	if (!copy)
 		return NULL;
+	/* Never the original's array: each configuration frees its own. */
+	copy->rules = NULL;
 	if (cfg->nr_rules) {
 		copy->rules = kmemdup(cfg->rules, cfg->nr_rules * sizeof(*cfg->rules),
 				      GFP_KERNEL);
@@ -159,8 +162,11 @@ static void flush_upstreams(struct mprox_config *draft)
 
 /*
  * The uids of "uid N-M" as the kernel's, read in the writer's user
- * namespace as ip-rule(8)'s uidrange is. A range must map to one run of
- * kernel uids, or the match would take users the writer never named.
+ * namespace as ip-rule(8)'s uidrange is: both ends must be mapped there,
+ * and as far apart as written. That refuses a range across a gap in the
+ * namespace's uid map, not one across two extents that are each mapped
+ * but not next to each other in the kernel's uids and happen to end the
+ * same distance apart; fib rules check less (mapped ends only).
  */
 static int rule_kuids(struct mprox_rule *r)
 {
@@ -304,21 +310,22 @@ static int add_rule(struct mprox_config *draft, const struct mprox_rule *rule)
 	return 0;
 }
 
+static void flush_rules(struct mprox_config *draft)
+{
+	kfree(draft->rules);
+	draft->rules = NULL;
+	draft->nr_rules = 0;
+}
+
 static int del_rule(struct mprox_config *draft, u32 index)
 {
 	if (index < 1 || index > draft->nr_rules)
 		return -ENOENT;
 	memmove(&draft->rules[index - 1], &draft->rules[index],
 		(draft->nr_rules - index) * sizeof(draft->rules[0]));
-	draft->nr_rules--;
+	if (!--draft->nr_rules)
+		flush_rules(draft);
 	return 0;
-}
-
-static void flush_rules(struct mprox_config *draft)
-{
-	kfree(draft->rules);
-	draft->rules = NULL;
-	draft->nr_rules = 0;
 }
 
 /*

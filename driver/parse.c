@@ -764,7 +764,7 @@ static int parse_rule_action(const struct mprox_span *w, size_t n, struct mprox_
 static int parse_rule_add(const struct mprox_span *w, size_t n, struct mprox_rule *r)
 {
 	bool to = false, from = false, port = false, proto = false, uid = false;
-	u32 lo, hi;
+	u32 lo = 0, hi = 0;
 	size_t i;
 	int err;
 
@@ -851,7 +851,7 @@ static int parse_pset(const struct mprox_span *w, size_t n, struct mprox_directi
 		out->op = MPROX_OP_PSET_FLUSH;
 		return parse_name(w[1], out->pset.name);
 	}
-	if (n < 3)
+	if (n < 3 || !span_is(w[0], "add"))
 		return -EINVAL;
 	out->op = MPROX_OP_PSET_ADD;
 	err = parse_name(w[1], out->pset.name);

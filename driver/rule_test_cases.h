@@ -108,6 +108,8 @@ static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	{ "set add a/b 10.0.0.0/8", -EINVAL, NULL },
 	{ "set flush", -EINVAL, NULL },
 	{ "set flush cn cn", -EINVAL, NULL },
+	{ "set flush cn 10.0.0.0/8", -EINVAL, NULL },
+	{ "set del cn 10.0.0.0/8", -EINVAL, NULL },
 	/* 30 prefixes: 33 words */
 	{ "set add cn " T_IP6 T_IP6 T_IP6 T_IP6 T_IP6, -E2BIG, NULL },
 	/* Out of range */
@@ -147,7 +149,8 @@ static inline const char *mprox_rule_case_body(const char *line)
 static const char *mprox_rule_parse_case_run(const struct mprox_rule_parse_case *c,
 					     char *buf, size_t size)
 {
-	struct mprox_directive d;
+	/* Not on the stack: a directive is 1.5 KiB; cases run one at a time. */
+	static struct mprox_directive d;
 	char text[256];
 	const char *want;
 	int ret;
@@ -251,7 +254,7 @@ static const char *mprox_rule_match_case_run(const struct mprox_rule_match_case 
 	while (*p) {
 		char line[200] = "rule add ";
 		size_t len = strcspn(p, ";");
-		struct mprox_directive d;
+		static struct mprox_directive d;
 
 		if (n == ARRAY_SIZE(rules) || len > sizeof(line) - 10)
 			return "too many or too long rules in the case";
@@ -313,7 +316,7 @@ static const struct mprox_prefix_set_case mprox_prefix_set_cases[] = {
 static const char *mprox_prefix_set_case_run(const struct mprox_prefix_set_case *c,
 					     char *buf, size_t size)
 {
-	struct mprox_directive d;
+	static struct mprox_directive d;
 	char line[400];
 	int len, ret;
 

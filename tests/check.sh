@@ -98,19 +98,26 @@ add_counts compat build/compat/counts "$compat_rc"
 # the same time.
 #
 # The debug suite alone is longer than stock and 6.12 together, so its
-# last cases (vm_debug_late: the command's cases, status-readers and
-# tcp-close, which waits a minute for a timeout) run in a second debug
-# guest on the CPU the stock guest leaves free, in build/debug/run-late/.
-# To keep .ci/run under an hour, some cases run on one 6.1 kernel only:
-# tcp-close and status-readers only there, on the debug kernel (stock_skip:
-# a minute of timeouts, and the readers' races, which the debug kernel's
-# checkers see better); proxy-baseline, which tests the test network
-# without mprox loaded, only on stock (debug_skip).
+# last cases (vm_debug_late) run in a second debug guest on the CPU the
+# stock guest leaves free, in build/debug/run-late/. To keep .ci/run under
+# an hour, some cases run on one 6.1 kernel only (run any of them on the
+# other with make check-vm KERNELS=... CASES=...):
+# - on the debug kernel only (stock_skip): tcp-close (a minute of
+#   timeouts) and status-readers (concurrent readers, whose races the
+#   debug kernel's checkers see better);
+# - on stock only (debug_skip): proxy-baseline (the test network without
+#   mprox loaded); the mprox command's cases (cli*: userspace and the
+#   stack's routing and nftables, whose driver paths the tcp-* cases and
+#   device-fd cover on debug; each costs the debug guest 3-5 times
+#   stock's, in process start-ups); tcp-http (its codec is pure code,
+#   fuzzed under ASan and run by KUnit here; tcp-hostile drives HTTP
+#   CONNECT through the debug kernel) and tcp-auth-parallel (a deadline
+#   check of 50 parallel dante logins: userspace, timing).
 stage "VM suites: stock, 6.12 then the debug suite's last cases, beside debug"
 vm_subset_6_12="module-load device-fd tcp-socks5"
-vm_debug_late="cli status-readers tcp-close"
+vm_debug_late="status-readers tcp-close tcp-rules"
 stock_skip="tcp-close status-readers"
-debug_skip="proxy-baseline"
+debug_skip="proxy-baseline cli tcp-http tcp-auth-parallel"
 vm_suite() {
 	local k=$1 start=$SECONDS rc=0
 	shift

@@ -97,8 +97,8 @@
  *	and the action "direct". UDP is not proxied yet:
  *	"proto udp" rules are kept and shown, and match nothing that flows.
  *   rule del N
- *	Remove the N-th rule (from 1, as read() lists them); ENOENT when
- *	there are fewer.
+ *	Remove the N-th rule (from 1, as read() lists them): 1-256 (ERANGE),
+ *	ENOENT when there are fewer.
  *   rule flush
  *	Remove every rule.
  *   set add SET CIDR...
