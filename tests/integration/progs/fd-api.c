@@ -193,7 +193,10 @@ static const struct bad_input {
 	{ "set no_such_key 1\n", 0, EINVAL },
 	{ "set max_flows\n", 0, EINVAL },
 	{ "dns fake-ip 198.18.0.0/15\n", 0, EOPNOTSUPP },
-	{ "rule add uid 1000\n", 0, EOPNOTSUPP },
+	{ "rule add uid 1000\n", 0, EINVAL }, /* no action */
+	{ "rule add uid 1000 direct\n", 0, EOPNOTSUPP }, /* not yet */
+	{ "rule add uid 1000 upstream nothere\n", 0, ENOENT },
+	{ "rule del 1\n", 0, ENOENT },
 	{ "frobnicate\n", 0, EINVAL },
 	{ "persist on\nupstream add b socks5://1.2.3.4\0\n", 40, EINVAL }, /* NUL */
 	{ "upstream add caf\xc3\xa9 socks5://1.2.3.4\n", 0, EINVAL }, /* UTF-8 */
