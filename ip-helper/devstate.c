@@ -78,6 +78,18 @@ struct json_object *dev_state(int fd, const char *name)
 	return NULL;
 }
 
+struct json_object *dev_state_of(const char *name)
+{
+	struct json_object *st;
+	int fd = dev_open(name);
+
+	if (fd < 0)
+		return NULL;
+	st = dev_state(fd, name);
+	close(fd);
+	return st;
+}
+
 int dev_apply(int fd, const char *name, const char *directives, const char *what)
 {
 	int err;

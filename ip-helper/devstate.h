@@ -19,6 +19,8 @@ int dev_open(const char *name);
 
 /* The device's state document, parsed; json_object_put() it. */
 struct json_object *dev_state(int fd, const char *name);
+/* Open device @name, read its state document and close it; NULL on error, said. */
+struct json_object *dev_state_of(const char *name);
 /* The same, silent: NULL with errno (EPROTO: not a JSON object). */
 struct json_object *dev_state_read(int fd);
 

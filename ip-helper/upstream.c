@@ -105,13 +105,8 @@ static void list_human(struct json_object *ups)
 
 static int upstream_list(const struct cli *cli, const char *dev)
 {
-	struct json_object *st;
-	int fd = dev_open(dev);
+	struct json_object *st = dev_state_of(dev);
 
-	if (fd < 0)
-		return CLI_FAILED;
-	st = dev_state(fd, dev);
-	close(fd);
 	if (!st)
 		return CLI_FAILED;
 	if (cli->json)
@@ -195,14 +190,9 @@ int cmd_upstream(const struct cli *cli, int argc, char **argv)
 /* The device's rules, in order, as "rule add" takes them. */
 static int rule_list(const struct cli *cli, const char *dev)
 {
-	struct json_object *st, *rules;
+	struct json_object *st = dev_state_of(dev), *rules;
 	size_t i, n;
-	int fd = dev_open(dev);
 
-	if (fd < 0)
-		return CLI_FAILED;
-	st = dev_state(fd, dev);
-	close(fd);
 	if (!st)
 		return CLI_FAILED;
 	rules = jget(st, "config.rules");
