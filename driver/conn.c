@@ -19,6 +19,7 @@
 #include "ownsock.h"
 #include "relay.h"
 #include "reply.h"
+#include "sockwatch.h"
 #include "upstream.h"
 
 /* Bytes one pass of the work relays per direction before yielding. */
@@ -38,9 +39,7 @@ enum mprox_conn_phase {
 struct mprox_conn_sock {
 	struct mprox_conn *conn;
 	struct socket *sock;
-	void (*data_ready)(struct sock *sk);
-	void (*write_space)(struct sock *sk);
-	void (*state_change)(struct sock *sk);
+	struct mprox_sockwatch watch;
 };
 
 struct mprox_conn {
@@ -128,49 +127,13 @@ static void mprox_conn_timeout(struct timer_list *t)
 	mprox_conn_kick(c);
 }
 
-/*
- * Socket callbacks, in softirq or process context: the stack's own, then a
- * kick. The socket's lock is not ours to take: sk_user_data is read under
- * sk_callback_lock, which mprox_conn_sock_release() takes to detach.
- */
-static struct mprox_conn_sock *mprox_conn_sock_get(struct sock *sk)
+/* News of one of the connection's sockets (sockwatch.h): a kick. */
+static void mprox_conn_sock_news(struct mprox_sockwatch *w)
 {
-	read_lock_bh(&sk->sk_callback_lock);
-	return sk->sk_user_data;
-}
+	struct mprox_conn_sock *cs = container_of(w, struct mprox_conn_sock,
+						  watch);
 
-static void mprox_conn_sock_put(struct sock *sk, struct mprox_conn_sock *cs)
-{
-	if (cs)
-		mprox_conn_kick(cs->conn);
-	read_unlock_bh(&sk->sk_callback_lock);
-}
-
-static void mprox_conn_data_ready(struct sock *sk)
-{
-	struct mprox_conn_sock *cs = mprox_conn_sock_get(sk);
-
-	if (cs)
-		cs->data_ready(sk);
-	mprox_conn_sock_put(sk, cs);
-}
-
-static void mprox_conn_write_space(struct sock *sk)
-{
-	struct mprox_conn_sock *cs = mprox_conn_sock_get(sk);
-
-	if (cs)
-		cs->write_space(sk);
-	mprox_conn_sock_put(sk, cs);
-}
-
-static void mprox_conn_state_change(struct sock *sk)
-{
-	struct mprox_conn_sock *cs = mprox_conn_sock_get(sk);
-
-	if (cs)
-		cs->state_change(sk);
-	mprox_conn_sock_put(sk, cs);
+	mprox_conn_kick(cs->conn);
 }
 
 /*
@@ -182,19 +145,10 @@ static void mprox_conn_sock_attach(struct mprox_conn *c,
 				   struct socket *sock,
 				   void (*data_ready)(struct sock *sk))
 {
-	struct sock *sk = sock->sk;
-
-	write_lock_bh(&sk->sk_callback_lock);
 	cs->conn = c;
 	cs->sock = sock;
-	cs->data_ready = data_ready ?: sk->sk_data_ready;
-	cs->write_space = sk->sk_write_space;
-	cs->state_change = sk->sk_state_change;
-	sk->sk_user_data = cs;
-	sk->sk_data_ready = mprox_conn_data_ready;
-	sk->sk_write_space = mprox_conn_write_space;
-	sk->sk_state_change = mprox_conn_state_change;
-	write_unlock_bh(&sk->sk_callback_lock);
+	mprox_sockwatch_start(&cs->watch, sock->sk, mprox_conn_sock_news,
+			      data_ready);
 }
 
 /*
@@ -209,12 +163,7 @@ static void mprox_conn_sock_release(struct mprox_conn_sock *cs)
 	if (!cs->sock)
 		return;
 	sk = cs->sock->sk;
-	write_lock_bh(&sk->sk_callback_lock);
-	sk->sk_user_data = NULL;
-	sk->sk_data_ready = cs->data_ready;
-	sk->sk_write_space = cs->write_space;
-	sk->sk_state_change = cs->state_change;
-	write_unlock_bh(&sk->sk_callback_lock);
+	mprox_sockwatch_stop(&cs->watch);
 	/* The app's socket was never registered: that finds nothing. */
 	mprox_ownsock_del(sk);
 	sock_release(cs->sock);

@@ -11,6 +11,7 @@
 #include <net/tcp_states.h>
 
 #include "datapath.h"
+#include "sockwatch.h"
 #include "spare.h"
 
 /*
@@ -29,10 +30,7 @@ struct mprox_spare {
 	unsigned long since;		/* jiffies: ready since */
 	/* While it is being opened: its handshake, and its socket's news. */
 	struct mprox_handshake hs;
-	bool watched;
-	void (*data_ready)(struct sock *sk);
-	void (*write_space)(struct sock *sk);
-	void (*state_change)(struct sock *sk);
+	struct mprox_sockwatch watch;
 };
 
 /* What the work reads of the configuration, once per pass. */
@@ -66,12 +64,10 @@ static void mprox_spare_params(struct mprox_datapath *dp,
 	rcu_read_unlock();
 }
 
-static void mprox_spare_unwatch(struct mprox_spare *s);
-
 static void mprox_spare_free(struct mprox_spare *s)
 {
 	if (s->sock) {
-		mprox_spare_unwatch(s);
+		mprox_sockwatch_stop(&s->watch);
 		mprox_upstream_release(s->sock);
 	}
 	mprox_handshake_reset(&s->hs);
@@ -107,80 +103,12 @@ static bool mprox_spare_fits(const struct mprox_spare *s,
 	       mprox_spare_alive(s);
 }
 
-/*
- * While a spare is being opened, its socket's callbacks run the stack's
- * own, then the spares' work, as in conn.c.
- */
-static struct mprox_spare *mprox_spare_watch_get(struct sock *sk)
+/* News of a spare being opened: its work looks at it. */
+static void mprox_spare_news(struct mprox_sockwatch *w)
 {
-	read_lock_bh(&sk->sk_callback_lock);
-	return sk->sk_user_data;
-}
+	struct mprox_spare *s = container_of(w, struct mprox_spare, watch);
 
-static void mprox_spare_watch_put(struct sock *sk, struct mprox_spare *s)
-{
-	if (s)
-		mod_delayed_work(mprox_spares_dp(s->sp)->wq, &s->sp->work, 0);
-	read_unlock_bh(&sk->sk_callback_lock);
-}
-
-static void mprox_spare_data_ready(struct sock *sk)
-{
-	struct mprox_spare *s = mprox_spare_watch_get(sk);
-
-	if (s)
-		s->data_ready(sk);
-	mprox_spare_watch_put(sk, s);
-}
-
-static void mprox_spare_write_space(struct sock *sk)
-{
-	struct mprox_spare *s = mprox_spare_watch_get(sk);
-
-	if (s)
-		s->write_space(sk);
-	mprox_spare_watch_put(sk, s);
-}
-
-static void mprox_spare_state_change(struct sock *sk)
-{
-	struct mprox_spare *s = mprox_spare_watch_get(sk);
-
-	if (s)
-		s->state_change(sk);
-	mprox_spare_watch_put(sk, s);
-}
-
-static void mprox_spare_watch(struct mprox_spare *s)
-{
-	struct sock *sk = s->sock->sk;
-
-	write_lock_bh(&sk->sk_callback_lock);
-	s->data_ready = sk->sk_data_ready;
-	s->write_space = sk->sk_write_space;
-	s->state_change = sk->sk_state_change;
-	sk->sk_user_data = s;
-	sk->sk_data_ready = mprox_spare_data_ready;
-	sk->sk_write_space = mprox_spare_write_space;
-	sk->sk_state_change = mprox_spare_state_change;
-	s->watched = true;
-	write_unlock_bh(&sk->sk_callback_lock);
-}
-
-/* After this, the socket's callbacks no longer look at @s. */
-static void mprox_spare_unwatch(struct mprox_spare *s)
-{
-	struct sock *sk = s->sock->sk;
-
-	if (!s->watched)
-		return;
-	write_lock_bh(&sk->sk_callback_lock);
-	sk->sk_user_data = NULL;
-	sk->sk_data_ready = s->data_ready;
-	sk->sk_write_space = s->write_space;
-	sk->sk_state_change = s->state_change;
-	s->watched = false;
-	write_unlock_bh(&sk->sk_callback_lock);
+	mod_delayed_work(mprox_spares_dp(s->sp)->wq, &s->sp->work, 0);
 }
 
 /*
@@ -203,7 +131,7 @@ mprox_spare_step(struct mprox_spare *s, const struct mprox_spare_params *p)
 		s->hs.result = MPROX_CONNECT_UPSTREAM_DOWN;
 		return MPROX_HS_FINISHED;
 	}
-	mprox_spare_watch(s);
+	mprox_sockwatch_start(&s->watch, s->sock->sk, mprox_spare_news, NULL);
 	return mprox_handshake_begin(&s->hs, s->sock, s->up, jiffies,
 				     p->connect_timeout, p->handshake_timeout);
 }
@@ -238,7 +166,7 @@ static unsigned long mprox_spares_advance(struct mprox_spares *sp,
 		}
 		if (status == MPROX_HS_PREPARED) {
 			/* The stack's callbacks back: the flow sets its own. */
-			mprox_spare_unwatch(s);
+			mprox_sockwatch_stop(&s->watch);
 			s->since = jiffies;
 			opened++;
 			continue;
