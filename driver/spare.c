@@ -103,12 +103,19 @@ static bool mprox_spare_fits(const struct mprox_spare *s,
 	       mprox_spare_alive(s);
 }
 
-/* News of a spare being opened: its work looks at it. */
+static void mprox_spares_kick(struct mprox_spares *sp, unsigned long delay);
+
+/*
+ * News of a spare being opened: its work looks at it now. Under the lock,
+ * so that the work's own rescheduling as it ends cannot push this back.
+ */
 static void mprox_spare_news(struct mprox_sockwatch *w)
 {
-	struct mprox_spare *s = container_of(w, struct mprox_spare, watch);
+	struct mprox_spares *sp = container_of(w, struct mprox_spare, watch)->sp;
 
-	mod_delayed_work(mprox_spares_dp(s->sp)->wq, &s->sp->work, 0);
+	spin_lock_bh(&sp->lock);
+	mprox_spares_kick(sp, 0);
+	spin_unlock_bh(&sp->lock);
 }
 
 /*
@@ -345,15 +352,15 @@ static void mprox_spares_work(struct work_struct *work)
 			next = due;
 	}
 	if (next && !sp->stopping)
-		mod_delayed_work(mprox_spares_dp(sp)->wq, &sp->work,
-				 max_t(long, (long)(next - jiffies), 0));
+		mprox_spares_kick(sp, max_t(long, (long)(next - jiffies), 0));
 	spin_unlock_bh(&sp->lock);
 }
 
 /*
  * Run the work within @delay: sooner if it is due sooner, but never later
  * (every take kicks, and a steady stream of them must not keep pushing
- * the refill back).
+ * the refill back; a socket's news that came while the work ran must not
+ * wait for the deadline the work sets as it ends).
  */
 static void mprox_spares_kick(struct mprox_spares *sp, unsigned long delay)
 {
