@@ -40,6 +40,10 @@ int mprox_choice_rules(struct mprox_datapath *dp,
 		scope->kind = MPROX_CHOICE_PRIORITY;
 		scope->priority = r->priority;
 		return 0;
+	case MPROX_RULE_DIRECT:
+		scope->kind = MPROX_CHOICE_DIRECT;
+		scope->up = mprox_datapath_direct(dp, pkt->family);
+		return 0;
 	case MPROX_RULE_REJECT:
 		break;
 	}
@@ -56,6 +60,8 @@ static bool mprox_choice_in_scope(const struct mprox_choice_scope *scope,
 		return up->spec.priority == scope->priority;
 	case MPROX_CHOICE_UPSTREAM:
 		return up == scope->up;
+	case MPROX_CHOICE_DIRECT:
+		return false;
 	}
 	return true;
 }
@@ -70,12 +76,27 @@ struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
 	struct mprox_choice_pass pass = { rcu_dereference(dp->config) };
 	const struct mprox_config *cfg = pass.cfg;
 	unsigned long now = jiffies;
-	bool any = false;
+	bool any = false, probed;
 	unsigned int i;
 	int k;
 
+	/* With active probes, only a probe brings a down upstream back. */
+	probed = cfg->tunables[MPROX_TUNE_PROBE_INTERVAL_S];
 	if (max_flows)
 		*max_flows = cfg->tunables[MPROX_TUNE_MAX_FLOWS];
+	if (scope->kind == MPROX_CHOICE_DIRECT) {
+		struct mprox_upstream *direct =
+			mprox_datapath_direct(dp, scope->up->spec.family);
+
+		/* Its failure is the destination's: there is no other. */
+		trial->held = false;
+		trial->token = now;
+		if (direct == exclude) {
+			*why = MPROX_CONNECT_NO_UPSTREAM;
+			return NULL;
+		}
+		return direct;
+	}
 	spin_lock_bh(&dp->upstream_lock);
 	for (i = 0; i < cfg->nr_upstreams; i++) {
 		struct mprox_upstream *up = cfg->upstreams[i];
@@ -84,7 +105,8 @@ struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
 
 		any |= candidate;
 		up->balance.usable = candidate &&
-				     mprox_health_usable(&up->health, now);
+				     (probed ? !up->health.down :
+					       mprox_health_usable(&up->health, now));
 		up->balance.active = atomic_read(&up->active);
 	}
 	k = mprox_balance_pick(mprox_choice_item, &pass, cfg->nr_upstreams,
@@ -113,6 +135,21 @@ void mprox_choice_drop_trial(struct mprox_datapath *dp,
 	trial->held = false;
 }
 
+/* Say so when @up went down (for @res) or came back. */
+static void mprox_choice_changed(struct mprox_datapath *dp,
+				 struct mprox_upstream *up, bool down,
+				 enum mprox_connect_result res)
+{
+	if (down)
+		pr_info_ratelimited("%s: upstream %s is down (%s); new flows go to the others\n",
+				    dp->dev->name, up->spec.name,
+				    mprox_connect_result_name(res));
+	else
+		pr_info_ratelimited("%s: upstream %s is up again\n",
+				    dp->dev->name, up->spec.name);
+	dp->changed(dp);
+}
+
 void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 			 enum mprox_connect_result res, bool requested,
 			 struct mprox_trial *trial)
@@ -122,6 +159,11 @@ void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 	u32 us;
 
 	atomic64_inc(&up->connects[res]);
+	/* A direct connection's failure is the destination's answer. */
+	if (up->direct) {
+		trial->held = false;
+		return;
+	}
 	spin_lock_bh(&dp->upstream_lock);
 	changed = mprox_health_report(&up->health, res, requested, trial->held,
 				      trial->token, now);
@@ -134,14 +176,20 @@ void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 	}
 	down = up->health.down;
 	spin_unlock_bh(&dp->upstream_lock);
-	if (!changed)
-		return;
-	if (down)
-		pr_info_ratelimited("%s: upstream %s is down (%s); new flows go to the others\n",
-				    dp->dev->name, up->spec.name,
-				    mprox_connect_result_name(res));
-	else
-		pr_info_ratelimited("%s: upstream %s is up again\n",
-				    dp->dev->name, up->spec.name);
-	dp->changed(dp);
+	if (changed)
+		mprox_choice_changed(dp, up, down, res);
+}
+
+void mprox_choice_probed(struct mprox_datapath *dp, struct mprox_upstream *up,
+			 enum mprox_connect_result res, bool requested)
+{
+	bool changed, down;
+
+	spin_lock_bh(&dp->upstream_lock);
+	changed = mprox_health_report(&up->health, res, requested, false, 0,
+				      jiffies);
+	down = up->health.down;
+	spin_unlock_bh(&dp->upstream_lock);
+	if (changed)
+		mprox_choice_changed(dp, up, down, res);
 }

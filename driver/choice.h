@@ -24,12 +24,15 @@ struct mprox_trial {
 
 /*
  * Which upstreams a flow may go to, as the rules said: any, those of one
- * priority, or one (@up, compared, never followed).
+ * priority, one (@up, compared, never followed), or none: DIRECT, the
+ * device's own connection to the destination (@up, its direct upstream
+ * for the flow's family; datapath.h).
  */
 enum mprox_choice_kind {
 	MPROX_CHOICE_ANY,
 	MPROX_CHOICE_PRIORITY,
 	MPROX_CHOICE_UPSTREAM,
+	MPROX_CHOICE_DIRECT,
 };
 
 struct mprox_choice_scope {
@@ -75,5 +78,13 @@ void mprox_choice_drop_trial(struct mprox_datapath *dp,
 void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 			 enum mprox_connect_result res, bool requested,
 			 struct mprox_trial *trial);
+
+/*
+ * An active probe of @up (probe.h) came to @res: its health as a flow's
+ * report would change it, without counting a connect. Tells the device's
+ * watchers when the upstream went down or came back.
+ */
+void mprox_choice_probed(struct mprox_datapath *dp, struct mprox_upstream *up,
+			 enum mprox_connect_result res, bool requested);
 
 #endif /* _MPROX_CHOICE_H */

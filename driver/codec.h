@@ -126,6 +126,17 @@ struct mprox_codec {
 	/* The longest message the codec writes. */
 	size_t out_max;
 	/*
+	 * The engine connects to the destination itself, not to a proxy
+	 * (direct.h): a failed connect is the destination's answer.
+	 */
+	bool to_dest;
+	/*
+	 * With to_dest: what the application gets for the engine's failed
+	 * connect, from its errno (positive). Proxies' codecs leave it NULL:
+	 * their failed connect is the proxy's (UPSTREAM_DOWN).
+	 */
+	enum mprox_connect_result (*connect_error)(int err);
+	/*
 	 * Connected to the proxy: the first message, if the protocol has one
 	 * before the request (SEND), or READY. @out has @size >= out_max
 	 * bytes.
@@ -191,5 +202,6 @@ extern const struct mprox_codec mprox_socks5_codec;
 extern const struct mprox_codec mprox_socks4_codec;
 extern const struct mprox_codec mprox_socks4a_codec;
 extern const struct mprox_codec mprox_http_codec;
+extern const struct mprox_codec mprox_direct_codec;
 
 #endif /* _MPROX_CODEC_H */

@@ -388,6 +388,9 @@ static int apply_directive(struct mprox_config *draft,
 	case MPROX_OP_SET:
 		draft->tunables[d->set.key] = d->set.value;
 		return 0;
+	case MPROX_OP_PROBE_TARGET:
+		draft->probe_target = d->probe_target;
+		return 0;
 	case MPROX_OP_RULE_ADD:
 		return add_rule(draft, &d->rule);
 	case MPROX_OP_RULE_DEL:

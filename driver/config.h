@@ -32,6 +32,12 @@
 struct mprox_upstream {
 	struct kref ref;
 	struct mprox_upstream_spec spec;
+	/*
+	 * Not a proxy: the device's own for rules that say "direct"
+	 * (datapath.h), never in a configuration. The engine connects to
+	 * the destination itself (direct.h).
+	 */
+	bool direct;
 	/* Connects this upstream refused for bad credentials. */
 	atomic64_t auth_failed;
 	/* jiffies when a flow last asked for it (spare.c); 0: never. */
@@ -52,6 +58,14 @@ struct mprox_upstream {
 	atomic64_t connects[MPROX_CONNECT_RESULT_COUNT];
 	atomic64_t bytes_up;
 	atomic64_t bytes_down;
+	/*
+	 * Active probes (probe.c): their counts, and the last one's outcome
+	 * and end (jiffies; 0: none yet).
+	 */
+	atomic64_t probes_ok;
+	atomic64_t probes_failed;
+	enum mprox_connect_result probe_last;
+	unsigned long probe_at;
 };
 
 static inline struct mprox_upstream *mprox_upstream_get(struct mprox_upstream *up)
@@ -67,6 +81,8 @@ struct mprox_config {
 	u32 fwmark;
 	bool persist;
 	u64 tunables[MPROX_TUNE_COUNT];
+	/* Where active probes CONNECT to; family 0: no CONNECT (probe.h). */
+	struct mprox_probe_target probe_target;
 	unsigned int nr_upstreams;
 	struct mprox_upstream *upstreams[MPROX_UPSTREAMS_MAX];
 	/*

@@ -92,6 +92,16 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 	mutex_init(&dp->accept_lock);
 	mutex_init(&dp->flows_lock);
 	mprox_spares_setup(&dp->spares);
+	mprox_probes_setup(&dp->probes);
+	for (i = 0; i < (int)ARRAY_SIZE(dp->direct); i++) {
+		struct mprox_upstream *up = &dp->direct[i];
+
+		kref_init(&up->ref);
+		up->direct = true;
+		strscpy(up->spec.name, "direct", sizeof(up->spec.name));
+		up->spec.family = i ? AF_INET6 : AF_INET;
+		up->spec.weight = 1;
+	}
 }
 
 int mprox_datapath_prepare(struct mprox_datapath *dp)
@@ -173,6 +183,7 @@ int mprox_datapath_start(struct mprox_datapath *dp)
 	if (err)
 		goto err_listeners;
 	mprox_spares_start(&dp->spares);
+	mprox_probes_start(&dp->probes);
 	/* Pairs with the acquire in xmit: everything above is seen there. */
 	smp_store_release(&dp->running, true);
 	return 0;
@@ -197,6 +208,7 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 	synchronize_net();
 	/* Connections still handshaking open their own upstream sockets. */
 	mprox_spares_stop(&dp->spares);
+	mprox_probes_stop(&dp->probes);
 
 	mprox_listener_quiesce(&dp->listener[0]);
 	mprox_listener_quiesce(&dp->listener[1]);
@@ -234,6 +246,7 @@ void mprox_datapath_reconfigure(struct mprox_datapath *dp)
 	mprox_datapath_timeouts(dp, &tcp, &udp);
 	mprox_flow_table_set_timeouts(&dp->flows, tcp, udp);
 	mprox_spares_reconfigure(&dp->spares);
+	mprox_probes_reconfigure(&dp->probes);
 }
 
 /* RTNL held, or called from the status reader under its own rules. */

@@ -32,6 +32,7 @@
 #include "flow.h"
 #include "inject.h"
 #include "socks5.h"
+#include "probe.h"
 #include "spare.h"
 
 struct mprox_dev;
@@ -104,6 +105,15 @@ struct mprox_datapath {
 	void (*changed)(struct mprox_datapath *dp);
 	/* Upstream connections negotiated ahead of need. */
 	struct mprox_spares spares;
+	/* Active health checks of the upstreams. */
+	struct mprox_probes probes;
+	/*
+	 * The upstreams of rules that say "direct", IPv4 and IPv6: not
+	 * proxies but the device's own connections to the destination
+	 * (direct.h), with an upstream's counters. Never in a configuration,
+	 * never freed: the device holds their first reference.
+	 */
+	struct mprox_upstream direct[2];
 
 	/* Counters: the device's lifetime, across stops. */
 	atomic64_t drops[MPROX_DROP_COUNT];
@@ -177,6 +187,13 @@ static inline s64 mprox_datapath_drops(const struct mprox_datapath *dp,
 	if (why == MPROX_DROP_RX_BACKLOG)
 		n += atomic64_read(&dp->inject.waiting_dropped);
 	return n;
+}
+
+/* The device's direct upstream for @family (AF_INET or AF_INET6). */
+static inline struct mprox_upstream *
+mprox_datapath_direct(struct mprox_datapath *dp, u16 family)
+{
+	return &dp->direct[family == AF_INET6];
 }
 
 /* The upstreams the data path can talk to (the others are for later). */

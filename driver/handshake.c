@@ -14,6 +14,7 @@
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
+#include "direct.h"
 #include "handshake.h"
 #include "ownsock.h"
 
@@ -62,17 +63,16 @@ mprox_hs_finish(struct mprox_handshake *hs, enum mprox_connect_result res)
  * A route that only a firewall rewrite changes later is caught in xmit
  * (ownsock.h).
  */
-static bool mprox_hs_loops(struct socket *sock,
-			   const struct mprox_upstream_spec *s)
+static bool mprox_hs_loops(struct socket *sock, const struct sockaddr *sa)
 {
 	struct sock *sk = sock->sk;
 	struct net *net = sock_net(sk);
 	struct dst_entry *dst;
 	bool loops;
 
-	if (s->family == AF_INET6) {
+	if (sa->sa_family == AF_INET6) {
 		struct flowi6 fl6 = {
-			.daddr = s->addr.v6,
+			.daddr = ((const struct sockaddr_in6 *)sa)->sin6_addr,
 			.flowi6_oif = sk->sk_bound_dev_if,
 			.flowi6_mark = sk->sk_mark,
 			.flowi6_proto = IPPROTO_TCP,
@@ -86,7 +86,7 @@ static bool mprox_hs_loops(struct socket *sock,
 		}
 	} else {
 		struct flowi4 fl4 = {
-			.daddr = s->addr.v4.s_addr,
+			.daddr = ((const struct sockaddr_in *)sa)->sin_addr.s_addr,
 			.flowi4_oif = sk->sk_bound_dev_if,
 			.flowi4_mark = sk->sk_mark,
 			.flowi4_proto = IPPROTO_TCP,
@@ -104,6 +104,54 @@ static bool mprox_hs_loops(struct socket *sock,
 	return loops;
 }
 
+/*
+ * Where the engine's TCP connect goes: the proxy, or the destination for
+ * a codec that connects to it itself (direct.h). Returns the address's
+ * length, or 0 when there is none to connect to.
+ */
+static int mprox_hs_peer(const struct mprox_handshake *hs,
+			 const struct mprox_upstream_spec *s,
+			 struct sockaddr_storage *ss)
+{
+	u16 family = hs->codec->to_dest ? hs->dest.family : s->family;
+	u16 port = hs->codec->to_dest ? hs->dest.port : s->port;
+
+	if (hs->codec->to_dest && !hs->has_dest)
+		return 0;
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = hs->codec->to_dest ? hs->dest.addr.v6 :
+						       s->addr.v6;
+		sin6->sin6_port = htons(port);
+		return sizeof(*sin6);
+	}
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr = hs->codec->to_dest ? hs->dest.addr.v4 :
+						     s->addr.v4;
+		sin->sin_port = htons(port);
+		return sizeof(*sin);
+	}
+	return 0;
+}
+
+/*
+ * The engine's own TCP connect failed with @err (positive; 0 unknown):
+ * @proxy_res for a proxy's, the codec's word for a destination's.
+ */
+static enum mprox_handshake_status
+mprox_hs_connect_failed(struct mprox_handshake *hs, int err,
+			enum mprox_connect_result proxy_res)
+{
+	if (hs->codec->connect_error)
+		return mprox_hs_finish(hs, hs->codec->connect_error(err));
+	return mprox_hs_finish(hs, proxy_res);
+}
+
 enum mprox_handshake_status
 mprox_handshake_begin(struct mprox_handshake *hs, struct socket *sock,
 		      struct mprox_upstream *up, unsigned long start,
@@ -115,7 +163,7 @@ mprox_handshake_begin(struct mprox_handshake *hs, struct socket *sock,
 	int len, err;
 
 	hs->up = up;
-	hs->codec = mprox_codec_for(s->proto);
+	hs->codec = up->direct ? &mprox_direct_codec : mprox_codec_for(s->proto);
 	memset(&hs->st, 0, sizeof(hs->st));
 	hs->creds.user = s->user;
 	hs->creds.user_len = strlen(s->user);
@@ -126,33 +174,28 @@ mprox_handshake_begin(struct mprox_handshake *hs, struct socket *sock,
 	hs->phase = MPROX_HS_CONNECTING;
 	if (!hs->codec)
 		return mprox_hs_finish(hs, MPROX_CONNECT_CMD_UNSUPPORTED);
+	/*
+	 * A destination's connect takes what the application's own would:
+	 * connect_timeout_ms is there to find a dead proxy fast.
+	 */
+	if (hs->codec->to_dest)
+		hs->connect_deadline = hs->deadline;
 
-	if (s->family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = s->addr.v6;
-		sin6->sin6_port = htons(s->port);
-		len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr = s->addr.v4;
-		sin->sin_port = htons(s->port);
-		len = sizeof(*sin);
-	}
-	if (mprox_hs_loops(sock, s)) {
-		pr_warn_ratelimited("upstream %s: the route to %s goes through an mprox device; add a rule for the fwmark (design.md, Loop safety)\n",
-				    s->name, s->host);
+	len = mprox_hs_peer(hs, s, &ss);
+	if (!len)
+		return mprox_hs_finish(hs, MPROX_CONNECT_NET_UNREACH);
+	if (mprox_hs_loops(sock, (struct sockaddr *)&ss)) {
+		pr_warn_ratelimited("upstream %s: the route to %pISpc goes through an mprox device; add a rule for the fwmark (design.md, Loop safety)\n",
+				    s->name, &ss);
 		return mprox_hs_finish(hs, MPROX_CONNECT_LOOP);
 	}
 	err = kernel_connect(sock, (struct sockaddr *)&ss, len, O_NONBLOCK);
 	if (err && err != -EINPROGRESS)
-		return mprox_hs_finish(hs, err == -ENETUNREACH ||
-					   err == -EHOSTUNREACH ?
-					   MPROX_CONNECT_UPSTREAM_DOWN :
-					   MPROX_CONNECT_PROXY_ERROR);
+		return mprox_hs_connect_failed(hs, -err,
+					       err == -ENETUNREACH ||
+					       err == -EHOSTUNREACH ?
+					       MPROX_CONNECT_UPSTREAM_DOWN :
+					       MPROX_CONNECT_PROXY_ERROR);
 	return mprox_handshake_advance(hs, sock);
 }
 
@@ -367,7 +410,10 @@ mprox_handshake_advance(struct mprox_handshake *hs, struct socket *sock)
 				return MPROX_HS_PENDING;
 			/* Refused, unreachable, or reset at once. */
 			if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT)
-				return mprox_hs_finish(hs, MPROX_CONNECT_UPSTREAM_DOWN);
+				return mprox_hs_connect_failed(hs,
+							       READ_ONCE(sk->sk_err) ?:
+							       READ_ONCE(sk->sk_err_soft),
+							       MPROX_CONNECT_UPSTREAM_DOWN);
 			status = mprox_hs_start_message(hs, false);
 			if (status != MPROX_HS_PENDING)
 				return status;

@@ -59,6 +59,10 @@ const struct mprox_tunable_info mprox_tunables[MPROX_TUNE_COUNT] = {
 			NULL,
 		},
 	},
+	/* Active health checks (probe.h): 0 is off. */
+	[MPROX_TUNE_PROBE_INTERVAL_S] = {
+		.key = "probe_interval_s", .min = 0, .max = 3600, .def = 0,
+	},
 };
 
 const struct mprox_tunable_info *mprox_tunable_named(const char *key)
@@ -634,6 +638,50 @@ static int parse_upstream(const struct mprox_span *w, size_t n, struct mprox_dir
 	return parse_upstream_options(w + 3, n - 3, spec);
 }
 
+/*
+ * "set probe_target ADDR:PORT", "[ADDR6]:PORT" or "none". Addresses only:
+ * a name would be resolved by the proxy, and a probe is there to say
+ * whether the proxy can reach a place the admin knows, not a resolver.
+ */
+static int parse_probe_target(struct mprox_span s, struct mprox_probe_target *out)
+{
+	struct mprox_span addr, port;
+	size_t colon;
+	u64 v;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (span_is(s, "none"))
+		return 0;
+	if (s.len && s.p[0] == '[') {
+		colon = find_byte(s.p, s.len, ']');
+		if (colon == s.len || colon + 1 == s.len || s.p[colon + 1] != ':')
+			return -EINVAL;
+		addr = (struct mprox_span){ s.p + 1, colon - 1 };
+		port = (struct mprox_span){ s.p + colon + 2, s.len - colon - 2 };
+		out->family = AF_INET6;
+		err = parse_in6(addr, out->addr);
+	} else {
+		colon = find_byte(s.p, s.len, ':');
+		if (colon == s.len || find_byte(s.p + colon + 1, s.len - colon - 1, ':') <
+					      s.len - colon - 1)
+			return -EINVAL;	/* no port, or IPv6 without brackets */
+		addr = (struct mprox_span){ s.p, colon };
+		port = (struct mprox_span){ s.p + colon + 1, s.len - colon - 1 };
+		out->family = AF_INET;
+		err = parse_in4(addr, out->addr);
+	}
+	if (err)
+		return err;
+	err = parse_u64(port, false, &v);
+	if (err)
+		return err;
+	if (!v || v > 65535)
+		return -ERANGE;
+	out->port = v;
+	return 0;
+}
+
 static int parse_set(struct mprox_span key, struct mprox_span value, struct mprox_directive *out)
 {
 	const struct mprox_tunable_info *t;
@@ -641,6 +689,12 @@ static int parse_set(struct mprox_span key, struct mprox_span value, struct mpro
 	u64 v;
 	int err;
 
+	if (span_is(key, "probe_target")) {
+		err = parse_probe_target(value, &out->probe_target);
+		if (!err)
+			out->op = MPROX_OP_PROBE_TARGET;
+		return err;
+	}
 	for (i = 0; i < MPROX_TUNE_COUNT; i++)
 		if (span_is(key, mprox_tunables[i].key))
 			break;
@@ -737,8 +791,10 @@ static int parse_rule_action(const struct mprox_span *w, size_t n, struct mprox_
 		r->action = MPROX_RULE_REJECT;
 		return 0;
 	}
-	if (n == 1 && span_is(w[0], "direct"))
-		return -EOPNOTSUPP;
+	if (n == 1 && span_is(w[0], "direct")) {
+		r->action = MPROX_RULE_DIRECT;
+		return 0;
+	}
 	if (n == 2 && span_is(w[0], "upstream")) {
 		r->action = MPROX_RULE_UPSTREAM;
 		return parse_name(w[1], r->upstream);

@@ -84,6 +84,7 @@ enum mprox_rule_action {
 	MPROX_RULE_UPSTREAM,		/* "upstream NAME" */
 	MPROX_RULE_PRIORITY,		/* "priority N": that group */
 	MPROX_RULE_REJECT,		/* "reject" */
+	MPROX_RULE_DIRECT,		/* "direct": no proxy (choice.h) */
 };
 
 /* "to CIDR", "from CIDR": family AF_UNSPEC when absent. */
@@ -127,6 +128,7 @@ enum mprox_tunable {
 	MPROX_TUNE_SPARE_IDLE_S,
 	MPROX_TUNE_HANDSHAKE_TIMEOUT_MS,
 	MPROX_TUNE_BALANCE,
+	MPROX_TUNE_PROBE_INTERVAL_S,
 	MPROX_TUNE_COUNT
 };
 
@@ -175,6 +177,17 @@ enum mprox_op {
 	MPROX_OP_RULE_FLUSH,
 	MPROX_OP_PSET_ADD,		/* "set add SET CIDR..." */
 	MPROX_OP_PSET_FLUSH,		/* "set flush SET" */
+	MPROX_OP_PROBE_TARGET,		/* "set probe_target ..." */
+};
+
+/*
+ * "set probe_target ADDR:PORT": where an active probe asks the proxy to
+ * connect to (probe.h).
+ */
+struct mprox_probe_target {
+	u8 family;			/* AF_INET, AF_INET6; 0: "none" */
+	u8 addr[16];			/* network byte order */
+	u16 port;
 };
 
 struct mprox_directive {
@@ -195,6 +208,7 @@ struct mprox_directive {
 			u32 n;				/* 0 for FLUSH */
 			struct mprox_rule_prefix prefix[MPROX_SET_LINE_MAX];
 		} pset;					/* PSET_ADD, _FLUSH */
+		struct mprox_probe_target probe_target;	/* PROBE_TARGET */
 	};
 };
 
@@ -221,8 +235,7 @@ int mprox_parse_url(const char *url, size_t len,
  *   -ERANGE        a number out of its range
  *   -E2BIG         line longer than MPROX_LINE_MAX or too many words
  *   -EOPNOTSUPP    a directive reserved for a later feature ("dns"), or a
- *                  rule's match or action that is ("cgroup", "direct",
- *                  "domain")
+ *                  rule's match that is ("cgroup", "domain")
  * The checks of the whole line (length, NUL, characters, word count) come
  * first, so "dns" on a line with a control character is EINVAL. @out is
  * zeroed before a directive is parsed and left untouched for a comment.

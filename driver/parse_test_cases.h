@@ -466,6 +466,34 @@ static const struct mprox_parse_case mprox_parse_cases[] = {
 	{ "set without value", T_LINE("set max_flows"), .ret = -EINVAL },
 	{ "set two values", T_LINE("set max_flows 1 2"), .ret = -EINVAL },
 	{ "set alone", T_LINE("set"), .ret = -EINVAL },
+	{ "set probe_interval_s off", T_LINE("set probe_interval_s 0"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_PROBE_INTERVAL_S, .value = 0 },
+	{ "set probe_interval_s max", T_LINE("set probe_interval_s 3600"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_PROBE_INTERVAL_S, .value = 3600 },
+	{ "set probe_interval_s above", T_LINE("set probe_interval_s 3601"), .ret = -ERANGE },
+
+	/* set probe_target: an address and a port, or none */
+	{ "probe_target IPv4", T_LINE("set probe_target 10.0.0.1:80"),
+	  .op = MPROX_OP_PROBE_TARGET, .family = AF_INET, .port = 80,
+	  .addr = "\x0a\x00\x00\x01" },
+	{ "probe_target IPv6", T_LINE("set probe_target [fd00::1]:65535"),
+	  .op = MPROX_OP_PROBE_TARGET, .family = AF_INET6, .port = 65535,
+	  .addr = "\xfd\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01" },
+	{ "probe_target none", T_LINE("set probe_target none"),
+	  .op = MPROX_OP_PROBE_TARGET, .family = 0, .port = 0 },
+	{ "probe_target port 0", T_LINE("set probe_target 10.0.0.1:0"), .ret = -ERANGE },
+	{ "probe_target port 65536", T_LINE("set probe_target 10.0.0.1:65536"), .ret = -ERANGE },
+	{ "probe_target without port", T_LINE("set probe_target 10.0.0.1"), .ret = -EINVAL },
+	{ "probe_target empty port", T_LINE("set probe_target 10.0.0.1:"), .ret = -EINVAL },
+	{ "probe_target IPv6 without brackets", T_LINE("set probe_target fd00::1:80"),
+	  .ret = -EINVAL },
+	{ "probe_target IPv6 bracket unclosed", T_LINE("set probe_target [fd00::1:80"),
+	  .ret = -EINVAL },
+	{ "probe_target IPv6 no port", T_LINE("set probe_target [fd00::1]"), .ret = -EINVAL },
+	{ "probe_target IPv4 in brackets", T_LINE("set probe_target [10.0.0.1]:80"),
+	  .ret = -EINVAL },
+	{ "probe_target a name", T_LINE("set probe_target example.com:80"), .ret = -EINVAL },
+	{ "probe_target NONE", T_LINE("set probe_target NONE"), .ret = -EINVAL },
 
 	/* Reserved directives */
 	{ "dns alone", T_LINE("dns"), .ret = -EOPNOTSUPP },
@@ -553,6 +581,15 @@ static const char *mprox_parse_case_run(const struct mprox_parse_case *c,
 		if (d->set.key != c->key)
 			return "set key";
 		return d->set.value == c->value ? NULL : "set value";
+	case MPROX_OP_PROBE_TARGET:
+		if (d->probe_target.family != c->family)
+			return "family";
+		if (d->probe_target.port != c->port)
+			return "port";
+		if (c->family && memcmp(d->probe_target.addr, c->addr,
+					c->family == AF_INET ? 4 : 16))
+			return "addr";
+		return NULL;
 	case MPROX_OP_RULE_ADD:
 	case MPROX_OP_RULE_DEL:
 	case MPROX_OP_RULE_FLUSH:

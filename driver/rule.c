@@ -224,6 +224,9 @@ int mprox_rule_format(const struct mprox_rule *r, char *buf, size_t size)
 	case MPROX_RULE_REJECT:
 		out_add(&o, "reject");
 		break;
+	case MPROX_RULE_DIRECT:
+		out_add(&o, "direct");
+		break;
 	}
 	return o.used;
 }

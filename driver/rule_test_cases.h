@@ -25,6 +25,9 @@ struct mprox_rule_parse_case {
 static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	/* Rules that parse, written back as they were written */
 	{ "rule add reject", 0, NULL },
+	{ "rule add direct", 0, NULL },
+	{ "rule add to 10.0.0.0/8 direct", 0, NULL },
+	{ "rule add direct x", -EINVAL, NULL },
 	{ "rule add upstream a", 0, NULL },
 	{ "rule add priority 0", 0, NULL },
 	{ "rule add priority 255", 0, NULL },
@@ -126,8 +129,6 @@ static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	{ "set add abcdefghijklmnopqrstuvwxyz0123456 10.0.0.0/8", -ENAMETOOLONG, NULL },
 	{ "set add cn 10.0.0.0/33", -ERANGE, NULL },
 	/* Reserved for later features */
-	{ "rule add direct", -EOPNOTSUPP, NULL },
-	{ "rule add to 10.0.0.0/8 direct", -EOPNOTSUPP, NULL },
 	{ "rule add cgroup /user.slice reject", -EOPNOTSUPP, NULL },
 	{ "rule add domain example.com reject", -EOPNOTSUPP, NULL },
 };

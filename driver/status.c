@@ -118,6 +118,22 @@ static const char *proto_name(enum mprox_proto proto)
 	}
 }
 
+/* What the active probes of @up came to (probe.h). */
+static void json_upstream_probes(struct json *j, struct mprox_upstream *up,
+				 unsigned long now)
+{
+	unsigned long at = READ_ONCE(up->probe_at);
+
+	json_printf(j, ",\"probes\":{\"ok\":%lld,\"failed\":%lld",
+		    atomic64_read(&up->probes_ok),
+		    atomic64_read(&up->probes_failed));
+	if (at)
+		json_printf(j, ",\"last\":\"%s\",\"last_ms\":%u",
+			    mprox_connect_result_name(READ_ONCE(up->probe_last)),
+			    jiffies_to_msecs(now - at));
+	json_printf(j, "}");
+}
+
 /* What the engine found of @up: health, connections, averages. */
 static void json_upstream_state(struct json *j, struct mprox_datapath *dp,
 				struct mprox_upstream *up)
@@ -158,6 +174,7 @@ static void json_upstream_state(struct json *j, struct mprox_datapath *dp,
 			    atomic64_read(&up->connects[i]));
 	json_printf(j, "},\"bytes\":{\"up\":%lld,\"down\":%lld}",
 		    atomic64_read(&up->bytes_up), atomic64_read(&up->bytes_down));
+	json_upstream_probes(j, up, now);
 }
 
 static void json_upstream(struct json *j, struct mprox_datapath *dp,
@@ -204,7 +221,16 @@ static void json_config(struct json *j, struct mprox_datapath *dp,
 			json_printf(j, "%s\"%s\":%llu", i ? "," : "",
 				    mprox_tunables[i].key, cfg->tunables[i]);
 	}
-	json_printf(j, "},\"upstreams\":[");
+	json_printf(j, "},\"probe_target\":");
+	if (cfg->probe_target.family == AF_INET)
+		json_printf(j, "\"%pI4:%u\"", cfg->probe_target.addr,
+			    cfg->probe_target.port);
+	else if (cfg->probe_target.family == AF_INET6)
+		json_printf(j, "\"[%pI6c]:%u\"", cfg->probe_target.addr,
+			    cfg->probe_target.port);
+	else
+		json_printf(j, "null");
+	json_printf(j, ",\"upstreams\":[");
 	for (i = 0; i < cfg->nr_upstreams; i++) {
 		if (i)
 			json_printf(j, ",");
@@ -243,6 +269,25 @@ static void json_device(struct json *j, struct mprox_dev *md)
 		    (READ_ONCE(dev->flags) & IFF_UP) ? "true" : "false");
 }
 
+/* The device's own connections, for rules that say "direct". */
+static void json_direct_stats(struct json *j, struct mprox_datapath *dp)
+{
+	const struct mprox_upstream *v4 = &dp->direct[0], *v6 = &dp->direct[1];
+	int i;
+
+	json_printf(j, ",\"direct\":{\"active\":%d,\"connects\":{",
+		    atomic_read(&v4->active) + atomic_read(&v6->active));
+	for (i = 0; i < MPROX_CONNECT_RESULT_COUNT; i++)
+		json_printf(j, "%s\"%s\":%lld", i ? "," : "",
+			    mprox_connect_result_name(i),
+			    atomic64_read(&v4->connects[i]) +
+			    atomic64_read(&v6->connects[i]));
+	json_printf(j, "},\"bytes\":{\"up\":%lld,\"down\":%lld}}",
+		    atomic64_read(&v4->bytes_up) + atomic64_read(&v6->bytes_up),
+		    atomic64_read(&v4->bytes_down) +
+		    atomic64_read(&v6->bytes_down));
+}
+
 static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 {
 	struct mprox_flow_stats fs;
@@ -261,6 +306,7 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 	json_printf(j, "},\"retries\":%lld", atomic64_read(&dp->retries));
 	json_printf(j, ",\"bytes\":{\"up\":%lld,\"down\":%lld}",
 		    atomic64_read(&dp->bytes_up), atomic64_read(&dp->bytes_down));
+	json_direct_stats(j, dp);
 	json_printf(j, ",\"spares\":{\"ready\":%u,\"opened\":%lld,\"used\":%lld,",
 		    mprox_spares_ready(&dp->spares),
 		    atomic64_read(&dp->spares.opened),

@@ -363,6 +363,33 @@ static void print_tunable(FILE *f, const char *fmt, const struct mprox_conf_set 
 	fprintf(f, fmt, set->key, word ? word : num);
 }
 
+/*
+ * "Set = probe_target ADDR:PORT|[ADDR6]:PORT|none": checked by the
+ * driver's own parser, as the device will check it.
+ */
+static int parse_probe_target(struct parser *p, const struct key *k, struct span value)
+{
+	struct mprox_conf *conf = p->conf;
+	struct mprox_directive d;
+	char line[80];
+	int ret, n;
+
+	if (conf->probe_target_line)
+		return fail(p, EINVAL, "%s: probe_target set twice (first at line %u)", k->name,
+			    conf->probe_target_line);
+	n = snprintf(line, sizeof(line), "set probe_target %.*s", QUOTE(value));
+	ret = value.len >= sizeof(conf->probe_target) ? -ENAMETOOLONG
+						      : mprox_parse_line(line, (size_t)n, &d);
+	if (ret)
+		return fail(p, ret == -ERANGE ? ERANGE : EINVAL,
+			    "%s: probe_target '%.*s': want ADDR:PORT, [ADDR6]:PORT or none%s",
+			    k->name, QUOTE(value), ret == -ERANGE ? " (port 1-65535)" : "");
+	memcpy(conf->probe_target, value.p, value.len);
+	conf->probe_target[value.len] = '\0';
+	conf->probe_target_line = p->line;
+	return 0;
+}
+
 /* "Set = KEY VALUE" with a tunable of the driver's table, each KEY once. */
 static int parse_set(struct parser *p, const struct key *k, struct span v)
 {
@@ -379,6 +406,8 @@ static int parse_set(struct parser *p, const struct key *k, struct span v)
 	if (!value.len || rest.len)
 		return fail(p, EINVAL, "%s: want KEY VALUE, as in %s = max_flows 4096", k->name,
 			    k->name);
+	if (span_is_nocase(name, "probe_target"))
+		return parse_probe_target(p, k, value);
 	for (i = 0; i < MPROX_TUNE_COUNT; i++) {
 		if (span_is_nocase(name, mprox_tunables[i].key))
 			break;
@@ -1087,6 +1116,8 @@ char *mprox_conf_directives(const struct mprox_conf *conf)
 		fprintf(f, "fwmark %" PRIu32 "\n", conf->fwmark);
 	for (i = 0; i < conf->n_set; i++)
 		print_tunable(f, "set %s %s\n", &conf->set[i]);
+	if (conf->probe_target[0])
+		fprintf(f, "set probe_target %s\n", conf->probe_target);
 	for (i = 0; i < conf->n_upstream; i++) {
 		const struct mprox_conf_upstream *up = &conf->upstream[i];
 
@@ -1164,12 +1195,14 @@ char *mprox_conf_format(const struct mprox_conf *conf, bool secrets)
 
 	if (!f)
 		return NULL;
-	if (conf->have_fwmark || conf->n_set)
+	if (conf->have_fwmark || conf->n_set || conf->probe_target[0])
 		header(f, "Device");
 	if (conf->have_fwmark)
 		fprintf(f, "FwMark = 0x%" PRIx32 "\n", conf->fwmark);
 	for (i = 0; i < conf->n_set; i++)
 		print_tunable(f, "Set = %s %s\n", &conf->set[i]);
+	if (conf->probe_target[0])
+		fprintf(f, "Set = probe_target %s\n", conf->probe_target);
 	for (i = 0; i < conf->n_upstream; i++) {
 		const struct mprox_conf_upstream *up = &conf->upstream[i];
 

@@ -84,6 +84,9 @@ struct mprox_conf {
 	uint32_t fwmark;
 	struct mprox_conf_set set[MPROX_CONF_SETS_MAX];
 	size_t n_set;
+	/* "Set = probe_target ADDR:PORT", as written; "" when not set. */
+	char probe_target[48];
+	unsigned int probe_target_line;
 	struct mprox_conf_upstream *upstream;
 	size_t n_upstream, cap_upstream;
 	struct mprox_conf_route route;

@@ -80,6 +80,12 @@ static bool tunable_takes_words(const char *key)
 	return t && t->words;
 }
 
+/* The settings whose value is a word: an address, or one of a list. */
+static bool value_is_word(const char *key)
+{
+	return tunable_takes_words(key) || !strcmp(key, "probe_target");
+}
+
 /* "fwmark" and "persist" are directives of their own; the rest are tunables. */
 static int set_directive(const char *key, const char *value, char *buf, size_t len)
 {
@@ -94,6 +100,11 @@ static int set_directive(const char *key, const char *value, char *buf, size_t l
 		if (cli_parse_ulong(value, 1, 0xffffffffUL, &v))
 			return -1;
 		n = snprintf(buf, len, "fwmark %lu\n", v);
+	} else if (!strcmp(key, "probe_target")) {
+		/* An address and port, or none: the driver checks them. */
+		if (strlen(value) > 48 || strpbrk(value, " \t\n"))
+			return -1;
+		n = snprintf(buf, len, "set probe_target %s\n", value);
 	} else if (tunable_takes_words(key)) {
 		/* The driver checks the word. */
 		if (strlen(value) > 32 || strpbrk(value, " \t\n"))
@@ -119,7 +130,9 @@ int cmd_set(const struct cli *cli, int argc, char **argv)
 		       "KEY is fwmark (1-0xffffffff), persist (on|off), or a tunable:\n"
 		       "  connect_timeout_ms, handshake_timeout_ms, tcp_idle_timeout_s,\n"
 		       "  udp_idle_timeout_s, max_flows, spare_conns, spare_idle_s,\n"
-		       "  balance (weighted, round-robin or least-connections)\n"
+		       "  balance (weighted, round-robin or least-connections),\n"
+		       "  probe_interval_s (0 is off),\n"
+		       "  probe_target (ADDR:PORT, [ADDR6]:PORT or none)\n"
 		       "(ranges in mprox(8)). 'mprox show NAME' shows the current values.\n"
 		       "'mprox set NAME add|flush SET ...' changes prefix sets: mprox set NAME\n"
 		       "add --help.\n");
@@ -131,9 +144,9 @@ int cmd_set(const struct cli *cli, int argc, char **argv)
 		return cli_usage("set", "needs NAME KEY VALUE");
 	if (strlen(argv[2]) > 64 || set_directive(argv[2], argv[3], directive, sizeof(directive)))
 		return cli_usage("set", "'%s %s': %s", argv[2], argv[3],
-				 !strcmp(argv[2], "persist")	? "persist is on or off"
-				 : tunable_takes_words(argv[2]) ? "the value is one word"
-								: "the value is a number");
+				 !strcmp(argv[2], "persist") ? "persist is on or off"
+				 : value_is_word(argv[2])    ? "the value is one word"
+							     : "the value is a number");
 	fd = dev_open(argv[1]);
 	if (fd < 0)
 		return CLI_FAILED;

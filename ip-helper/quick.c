@@ -284,7 +284,7 @@ static bool file_sets(const struct mprox_conf *conf, const char *key)
  * own table, mprox_tunables[]), as a device made from the file would have
  * them: bit i of the result for mprox_tunables[i].
  */
-_Static_assert(MPROX_TUNE_COUNT <= 32, "a bit for every tunable");
+_Static_assert(MPROX_TUNE_COUNT < 32, "a bit for every tunable, and probe_target's");
 
 /*
  * A tunable's value in the driver's document: a number, or one of its
@@ -329,6 +329,12 @@ static unsigned int reset_tunables(const struct quick *q, struct json_object *st
 			continue;
 		fprintf(f, "set %s %s\n", t->key, tunable_text(t, t->def, num, sizeof(num)));
 		mask |= 1u << i;
+	}
+	/* Not a tunable: a bit of its own, past theirs. */
+	if (!q->conf.probe_target[0] &&
+	    json_object_get_type(jget(st, "config.probe_target")) == json_type_string) {
+		fprintf(f, "set probe_target none\n");
+		mask |= 1u << MPROX_TUNE_COUNT;
 	}
 	return mask;
 }
@@ -418,6 +424,8 @@ static int reload_once(struct quick *q)
 			printf("%s: %s back to its default %s\n", q->name, mprox_tunables[i].key,
 			       tunable_text(&mprox_tunables[i], mprox_tunables[i].def, num,
 					    sizeof(num)));
+	if (ret == CLI_OK && !q->cli->json && (resets & (1u << MPROX_TUNE_COUNT)))
+		printf("%s: probe_target back to none\n", q->name);
 	if (ret == CLI_OK && route_conf_reload(q->cli, q->name, &q->conf.route))
 		ret = CLI_FAILED;
 	if (ret == CLI_OK && !q->cli->json)
@@ -645,6 +653,9 @@ static int conf_from_state(struct json_object *st, struct mprox_conf *old, struc
 		c->set[c->n_set].key = key;
 		c->set[c->n_set++].value = v;
 	}
+	if (json_object_get_type(jget(st, "config.probe_target")) == json_type_string)
+		snprintf(c->probe_target, sizeof(c->probe_target), "%s",
+			 jstr(st, "config.probe_target"));
 	c->upstream = calloc(n ? n : 1, sizeof(*c->upstream));
 	if (!c->upstream)
 		return -1;

@@ -127,8 +127,11 @@ static void print_duration(long long ms)
 		printf("%lld h %lld min", ms / 3600000, ms / 60000 % 60);
 }
 
-/* "health: down for 13 s (upstream_down), tried again in 1.7 s, 2 failures" */
-static void show_health(struct json_object *up)
+/*
+ * "health: down for 13 s (upstream_down), tried again in 1.7 s, 2 failures";
+ * with active probes (@probing) only a probe brings it back.
+ */
+static void show_health(struct json_object *up, bool probing)
 {
 	bool down;
 
@@ -142,7 +145,9 @@ static void show_health(struct json_object *up)
 	}
 	if (down && jget(up, "last_error"))
 		printf(" (%s)", jstr(up, "last_error"));
-	if (down && jint(up, "retry_in_ms")) {
+	if (down && probing) {
+		printf(", back at a good probe");
+	} else if (down && jint(up, "retry_in_ms")) {
 		printf(", tried again in ");
 		print_duration(jint(up, "retry_in_ms"));
 	} else if (down) {
@@ -151,6 +156,20 @@ static void show_health(struct json_object *up)
 	if (jint(up, "failures"))
 		printf(", %lld failure%s", jint(up, "failures"),
 		       jint(up, "failures") == 1 ? "" : "s");
+	printf("\n");
+}
+
+/* "probes: 12 ok, 1 failed, the last (ok) 0.8 s ago" */
+static void show_probes(struct json_object *up)
+{
+	if (!jint(up, "probes.ok") && !jint(up, "probes.failed"))
+		return;
+	printf("  probes: %lld ok, %lld failed", jint(up, "probes.ok"), jint(up, "probes.failed"));
+	if (jget(up, "probes.last")) {
+		printf(", the last (%s) ", jstr(up, "probes.last"));
+		print_duration(jint(up, "probes.last_ms"));
+		printf(" ago");
+	}
 	printf("\n");
 }
 
@@ -169,7 +188,8 @@ static void show_upstream(struct json_object *st, struct json_object *up)
 	if (jget(up, "dev"))
 		printf(", leaves through %s", jstr(up, "dev"));
 	printf("\n");
-	show_health(up);
+	show_health(up, jint(st, "config.tunables.probe_interval_s") > 0);
+	show_probes(up);
 	if (jget(up, "active"))
 		printf("  flows: %lld active\n", jint(up, "active"));
 	else
@@ -187,6 +207,22 @@ static void show_upstream(struct json_object *st, struct json_object *up)
 	}
 	if (jint(up, "auth_failed"))
 		printf("  authentication failures: %lld\n", jint(up, "auth_failed"));
+}
+
+/* What rules that say "direct" did, once they did anything. */
+static void show_direct(struct json_object *st)
+{
+	bool any = jint(st, "stats.direct.active") != 0;
+
+	json_object_object_foreach(jget(st, "stats.direct.connects"), key, val)
+	{
+		(void)key;
+		any |= json_object_get_int64(val) != 0;
+	}
+	if (!any)
+		return;
+	printf("  direct: %lld active\n", jint(st, "stats.direct.active"));
+	print_nonzero("direct connects", jget(st, "stats.direct.connects"));
 }
 
 /* The rules in order, numbered as "mprox rule DEVICE del N" takes them. */
@@ -221,7 +257,15 @@ static void show_human(struct json_object *st)
 	if (jint(st, "stats.flows.refused_limit"))
 		printf(", %lld refused at max_flows", jint(st, "stats.flows.refused_limit"));
 	printf("\n");
+	if (jint(st, "config.tunables.probe_interval_s")) {
+		printf("  probes: every %lld s", jint(st, "config.tunables.probe_interval_s"));
+		if (jget(st, "config.probe_target") &&
+		    json_object_get_type(jget(st, "config.probe_target")) == json_type_string)
+			printf(", a CONNECT to %s", jstr(st, "config.probe_target"));
+		printf("\n");
+	}
 	print_nonzero("connects", jget(st, "stats.connects"));
+	show_direct(st);
 	printf("  transfer: ");
 	print_bytes((double)jint(st, "stats.bytes.up"));
 	printf(" up, ");

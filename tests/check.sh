@@ -115,7 +115,7 @@ add_counts compat build/compat/counts "$compat_rc"
 #   check of 50 parallel dante logins: userspace, timing).
 stage "VM suites: stock, 6.12 then the debug suite's last cases, beside debug"
 vm_subset_6_12="module-load device-fd tcp-socks5"
-vm_debug_late="status-readers tcp-close tcp-rules tcp-stress"
+vm_debug_late="status-readers tcp-close tcp-rules tcp-stress tcp-probes"
 stock_skip="tcp-close status-readers"
 debug_skip="proxy-baseline cli tcp-http tcp-auth-parallel"
 vm_suite() {

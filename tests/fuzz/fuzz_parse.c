@@ -82,7 +82,7 @@ static void check_rule(const struct mprox_rule *r)
 	CHECK(!r->proto || r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP);
 	CHECK(!r->has_uid || (r->uid_lo <= r->uid_hi && r->uid_hi < UINT32_MAX));
 	CHECK(r->action == MPROX_RULE_UPSTREAM || r->action == MPROX_RULE_PRIORITY ||
-	      r->action == MPROX_RULE_REJECT);
+	      r->action == MPROX_RULE_REJECT || r->action == MPROX_RULE_DIRECT);
 	if (r->action == MPROX_RULE_UPSTREAM)
 		check_name(r->upstream);
 	len = mprox_rule_format(r, text, sizeof(text));
@@ -135,6 +135,11 @@ static void check_directive(const struct mprox_directive *d)
 		break;
 	case MPROX_OP_PSET_FLUSH:
 		check_name(d->pset.name);
+		break;
+	case MPROX_OP_PROBE_TARGET:
+		CHECK(d->probe_target.family == 0 || d->probe_target.family == AF_INET ||
+		      d->probe_target.family == AF_INET6);
+		CHECK(!d->probe_target.family == !d->probe_target.port);
 		break;
 	default:
 		CHECK(!"unknown op");

@@ -200,7 +200,7 @@ check "the same match twice: EEXIST" refused "File exists" "rule add uid 4243 up
 check "rule del 3 of 2: ENOENT" refused "No such file" "rule del 3"
 check "host bits set: EINVAL" refused "Invalid argument" "rule add to 10.200.2.1/24 reject"
 check "port 0: ERANGE" refused "out of range" "rule add port 0 reject"
-check "direct: not yet (EOPNOTSUPP)" refused "not supported" "rule add port 22 direct"
+check "domain: not yet (EOPNOTSUPP)" refused "not supported" "rule add domain example.com direct"
 check "cgroup: not yet (EOPNOTSUPP)" refused "not supported" "rule add cgroup /x reject"
 check "a set that is not there: ENOENT" refused "No such file" "rule add to-set nosuch reject"
 check "a good rule before a bad one: nothing of the write" refused "Invalid argument" \

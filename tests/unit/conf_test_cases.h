@@ -139,6 +139,15 @@ static const struct conf_case conf_cases[] = {
 	  .format = "[Device]\nSet = balance least-connections\n" },
 	OK("Set = balance round-robin", "[Device]\nSet = Balance round-robin\n",
 	   "set balance round-robin\n"),
+	{ .desc = "Set = probe_target, after the tunables",
+	  .text = "[Device]\nSet = probe_target [fd00::1]:80\nSet = probe_interval_s 5\n",
+	  .want = "set probe_interval_s 5\nset probe_target [fd00::1]:80\n",
+	  .format = "[Device]\nSet = probe_interval_s 5\nSet = probe_target [fd00::1]:80\n" },
+	OK("Set = probe_target none", "[Device]\nSet = probe_target none\n",
+	   "set probe_target none\n"),
+	OK("Set = probe_target, the longest",
+	   "[Device]\nSet = probe_target [1111:2222:3333:4444:5555:6666:7777:8888]:65535\n",
+	   "set probe_target [1111:2222:3333:4444:5555:6666:7777:8888]:65535\n"),
 	OK("URLs of every scheme and host kind",
 	   "[Upstream a]\nURL = socks5://192.0.2.1\n[Upstream b]\nURL = SOCKS4://[::1]:9050\n"
 	   "[Upstream c]\nURL = socks4a://u@proxy.example:1\n"
@@ -170,6 +179,16 @@ static const struct conf_case conf_cases[] = {
 	    "'1' is none of weighted, round-robin or least-connections"),
 	BAD("Set = balance, a word it does not take", "[Device]\nSet = balance random\n", EINVAL, 2,
 	    "Set: balance: 'random' is none of"),
+	BAD("Set = probe_target without a port", "[Device]\nSet = probe_target 10.0.0.1\n", EINVAL,
+	    2, "probe_target '10.0.0.1': want ADDR:PORT, [ADDR6]:PORT or none"),
+	BAD("Set = probe_target port 0", "[Device]\nSet = probe_target 10.0.0.1:0\n", ERANGE, 2,
+	    "(port 1-65535)"),
+	BAD("Set = probe_target twice",
+	    "[Device]\nSet = probe_target none\nSet = probe_target 10.0.0.1:1\n", EINVAL, 3,
+	    "probe_target set twice (first at line 2)"),
+	BAD("Set = probe_target too long",
+	    "[Device]\nSet = probe_target [1111:2222:3333:4444:5555:6666:7777:8888]:065535\n",
+	    EINVAL, 2, "want ADDR:PORT"),
 
 	/* ---- structure ---- */
 	BAD("key outside any section", "# top\nFwMark = 1\n", EINVAL, 2, "outside any section"),

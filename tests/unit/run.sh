@@ -33,6 +33,7 @@ declare -A extra=(
 	[test_http]="-Itests/shim -Idriver driver/http.c driver/dest.c"
 	[test_socks4]="-Itests/shim -Idriver driver/socks4.c driver/dest.c"
 	[test_dest]="-Itests/shim -Idriver driver/dest.c"
+	[test_direct]="-Itests/shim -Idriver driver/direct.c"
 	[test_choice]="-Itests/shim -Idriver driver/health.c driver/balance.c"
 	[test_rule]="-Itests/shim -Idriver driver/rule.c driver/parse.c"
 	[test_packet]="-Itests/shim -Idriver driver/packet.c"

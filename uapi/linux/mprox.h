@@ -73,6 +73,17 @@
  *	  balance              the choice within a priority: weighted (the
  *	                       default), round-robin or least-connections
  *	                       (a word, not a number; "read()" shows it so)
+ *	  probe_interval_s     active health checks: every N    0-3600 (0)
+ *	                       seconds each upstream is probed; 0 is off.
+ *	                       While on, only a probe brings a down upstream
+ *	                       back (no flow is sent to it as a trial).
+ *   set probe_target ADDR:PORT|[ADDR6]:PORT|none
+ *	What a probe asks the proxy for. none (the default): the TCP connect
+ *	and what the protocol says before a request (SOCKS5's method and
+ *	password exchange; for SOCKS4 and HTTP CONNECT the connect alone).
+ *	An address: a whole CONNECT to it; any answer of the proxy (a refusal
+ *	of the destination too) says it works. Addresses only (EINVAL for a
+ *	name, or IPv6 without brackets); port 1-65535 (ERANGE).
  *   rule add [to CIDR|to-set SET] [from CIDR] [port N[-M]] [proto tcp|udp]
  *	    [uid N[-M]] ACTION
  *	Where a new flow goes, by its first packet and its application's
@@ -91,10 +102,13 @@
  *	  priority N     the upstreams of priority N (0-255), balanced as
  *	                 "set balance" says; none there: net unreachable
  *	  reject         a TCP SYN gets RST (counted as "rejected")
+ *	  direct         no proxy: the driver connects to the destination
+ *	                 itself (its socket carries the fwmark), and the
+ *	                 app's connect() gets the destination's answer
  *	A rule whose matches are those of an earlier one is EEXIST (it could
  *	never match); more than MPROX_RULES_MAX (256) is E2BIG. Reserved for
- *	later features, EOPNOTSUPP: the match "cgroup PATH", "domain SUFFIX"
- *	and the action "direct". UDP is not proxied yet:
+ *	later features, EOPNOTSUPP: the match "cgroup PATH" and "domain
+ *	SUFFIX". UDP is not proxied yet:
  *	"proto udp" rules are kept and shown, and match nothing that flows.
  *   rule del N
  *	Remove the N-th rule (from 1, as read() lists them): 1-256 (ERANGE),

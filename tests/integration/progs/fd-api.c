@@ -194,7 +194,7 @@ static const struct bad_input {
 	{ "set max_flows\n", 0, EINVAL },
 	{ "dns fake-ip 198.18.0.0/15\n", 0, EOPNOTSUPP },
 	{ "rule add uid 1000\n", 0, EINVAL }, /* no action */
-	{ "rule add uid 1000 direct\n", 0, EOPNOTSUPP }, /* not yet */
+	{ "rule add uid 1000 domain example.com direct\n", 0, EOPNOTSUPP }, /* not yet */
 	{ "rule add uid 1000 upstream nothere\n", 0, ENOENT },
 	{ "rule del 1\n", 0, ENOENT },
 	{ "frobnicate\n", 0, EINVAL },

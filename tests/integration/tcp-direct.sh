@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# case-timeout: 600
+# The rule action "direct" (docs/routing.md, "Rules"): the driver connects
+# to the destination itself, with the connect semantics of a proxied flow
+# (the application's connect() succeeds once the destination accepted, and
+# fails as the destination refused), its socket carrying the fwmark, so
+# that policy routing takes it around the device; without such a route it
+# would loop, and is refused at once. Seen at the server: direct
+# connections come from the client's own address, proxied ones from the
+# proxy's.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/mprox.sh"
+
+mprox_case_setup echo mprox0
+head -c 30000 /dev/urandom >"$TOPO_WWW/page"
+want=$(sha256sum <"$TOPO_WWW/page" | cut -d' ' -f1)
+url=http://10.200.2.2:8080/page
+url6=http://[fd00:200:2::2]:8080/page
+mprox_dmesg_mark
+
+expect() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: $2, want $3"; fi
+}
+# peer_at_server PORT ADDR: a connection from the client host to the
+# server's PORT, held open while the server lists its peers; prints the
+# peer address the server saw (the host part of ss's peer column).
+peer_at_server() {
+	topo_ns $TOPO_C python3 - "$1" "$2" "$TOPO_S" <<'PY'
+import socket, subprocess, sys
+port, addr, ns = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection((addr, port), timeout=20)
+out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Htn", "state", "established",
+                      "( sport = :%d )" % port], capture_output=True, text=True).stdout
+# The echo server listens on ::, so an IPv4 peer shows as ::ffff:A.B.C.D.
+peers = sorted({line.split()[-1].rsplit(":", 1)[0].strip("[]").replace("::ffff:", "")
+                for line in out.splitlines()})
+print(" ".join(peers))
+s.close()
+PY
+}
+direct_stat() {
+	mprox_stat mprox0 "stats.direct.$1"
+}
+
+# ---- without a route around the device: it would loop ---------------------------
+check "rule add to 10.200.2.2/32 port 8080 direct" \
+	mprox_config mprox0 <<<"rule add to 10.200.2.2/32 port 8080 direct"
+expect "the document lists it" "$(mprox_stat mprox0 config.rules.0.rule)" \
+	"to 10.200.2.2/32 port 8080 direct"
+before=$(direct_stat connects)
+mprox_expect_error "no route around mprox0 for the fwmark: refused at once, no loop" "$url" \
+	"No route to host" "$(mprox_scale 1000 3000)"
+expect "counted as a loop of direct" "$(mprox_connects_moved "$before" "$(direct_stat connects)")" \
+	"loop+1"
+if dmesg | tail -n +$((mprox_dmesg_line + 1)) | grep -q 'upstream direct: the route to 10.200.2.2:8080 goes through an mprox device'; then
+	pass "the kernel log says why"
+else
+	fail "no log line about the loop"
+fi
+
+# ---- the route around it ------------------------------------------------------------
+# The proxy host routes between the client's and the server's networks;
+# the client sends the driver's own sockets (fwmark 0x6d70) that way.
+step "the proxy host forwards" topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=1 \
+	net.ipv6.conf.all.forwarding=1
+step "the server routes back through it" eval "topo_ns $TOPO_S ip route add 10.200.1.0/24 via 10.200.2.1 &&
+	topo_ns $TOPO_S ip -6 route add fd00:200:1::/64 via fd00:200:2::1"
+step "fwmark 0x6d70 goes around mprox0 (table 100)" eval "
+	topo_ns $TOPO_C ip rule add fwmark 0x6d70 lookup 100 pref 100 &&
+	topo_ns $TOPO_C ip route add 10.200.2.0/24 via 10.200.1.1 table 100 &&
+	topo_ns $TOPO_C ip -6 rule add fwmark 0x6d70 lookup 100 pref 100 &&
+	topo_ns $TOPO_C ip -6 route add fd00:200:2::/64 via fd00:200:1::1 table 100"
+
+before=$(direct_stat connects)
+p1=$(mprox_stat mprox0 config.upstreams.0.connects.ok)
+mprox_fetch "a fetch the rule sends direct" "$want" 30 "$url"
+expect "direct: ok+1" "$(mprox_connects_moved "$before" "$(direct_stat connects)")" "ok+1"
+expect "p1 carried nothing of it" "$(mprox_stat mprox0 config.upstreams.0.connects.ok)" "$p1"
+if [ "$(direct_stat bytes.down)" -ge 30000 ]; then
+	pass "direct's bytes down: $(direct_stat bytes.down)"
+else
+	fail "direct's bytes down: $(direct_stat bytes.down), want 30000 or more"
+fi
+check_flows_drain mprox0 30
+expect "direct holds no connection once drained" "$(direct_stat active)" 0
+
+# ---- what the server sees ---------------------------------------------------------------
+check "rule add port 7007 direct" mprox_config mprox0 <<<"rule add port 7007 direct"
+expect "port 7007 direct: the server sees the client itself" "$(peer_at_server 7007 10.200.2.2)" \
+	10.200.1.2
+expect "over IPv6 too" "$(peer_at_server 7007 fd00:200:2::2)" fd00:200:1::2
+check "rule flush" mprox_config mprox0 <<<"rule flush"
+expect "without the rule: the server sees the proxy" "$(peer_at_server 7007 10.200.2.2)" \
+	10.200.2.1
+check_flows_drain mprox0 30
+
+# ---- the destination's answers, as the application's own connect() -----------------------
+check "rule add to fd00:200:2::/64 direct; rule add to 10.200.2.2/32 direct" \
+	mprox_config mprox0 <<<"rule add to fd00:200:2::/64 direct
+rule add to 10.200.2.2/32 direct"
+before=$(direct_stat connects)
+mprox_fetch "an IPv6 fetch, direct" "$want" 30 "$url6"
+mprox_expect_error "a closed port: refused, as without mprox" "http://10.200.2.2:9/" \
+	"Connection refused" "$(mprox_scale 1000 3000)"
+mprox_expect_error "IPv6, a closed port: refused" "http://[fd00:200:2::2]:9/" \
+	"Connection refused" "$(mprox_scale 1000 3000)"
+expect "counted: ok+1 refused+2" "$(mprox_connects_moved "$before" "$(direct_stat connects)")" \
+	"ok+1 refused+2"
+# The server host drops what comes to port 9999: the application's own
+# connect() would wait, and so does the driver's, past connect_timeout_ms
+# (that bounds reaching a proxy), until handshake_timeout_ms.
+check "connect_timeout_ms 500, handshake_timeout_ms 2500" mprox_config mprox0 <<<"set connect_timeout_ms 500
+set handshake_timeout_ms 2500"
+step "the server drops port 9999" topo_ns $TOPO_S nft add table inet t '{ chain c { type filter hook input priority 0; tcp dport 9999 drop; }; }'
+mprox_expect_error "a silent destination: host unreachable after handshake_timeout_ms, not before" \
+	"http://10.200.2.2:9999/" "No route to host" "$(mprox_scale 5000 8000)" 2400
+expect "counted as a timeout" "$(mprox_connects_moved "$before" "$(direct_stat connects)")" \
+	"ok+1 refused+2 timeout+1"
+check_flows_drain mprox0 30
+
+# ---- the rules' order still rules ---------------------------------------------------------
+check "rule add port 8080 upstream p1 before them" mprox_config mprox0 <<<"rule flush
+rule add port 8080 upstream p1
+rule add to 10.200.2.2/32 direct"
+p1=$(mprox_stat mprox0 config.upstreams.0.connects.ok)
+mprox_fetch "port 8080 goes through p1, the first match" "$want" 30 "$url"
+expect "p1 carried it" "$(mprox_stat mprox0 config.upstreams.0.connects.ok)" $((p1 + 1))
+expect "rule list" "$(topo_ns $TOPO_C "$MPROX_CMD" rule mprox0 list | tr '\n' '|')" \
+	"  1  port 8080 upstream p1|  2  to 10.200.2.2/32 direct|"
+
+mprox_check_dmesg tcp-direct
+mprox_case_teardown
+plan "$tap_n"
+tap_exit
