@@ -76,12 +76,13 @@ struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
 	struct mprox_choice_pass pass = { rcu_dereference(dp->config) };
 	const struct mprox_config *cfg = pass.cfg;
 	unsigned long now = jiffies;
-	bool any = false, probed;
+	bool any = false, probed, full;
 	unsigned int i;
 	int k;
 
-	/* With active probes, only a probe brings a down upstream back. */
+	/* With active probes, a probe brings back what it can see. */
 	probed = cfg->tunables[MPROX_TUNE_PROBE_INTERVAL_S];
+	full = cfg->probe_target.family;
 	if (max_flows)
 		*max_flows = cfg->tunables[MPROX_TUNE_MAX_FLOWS];
 	if (scope->kind == MPROX_CHOICE_DIRECT) {
@@ -105,7 +106,8 @@ struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
 
 		any |= candidate;
 		up->balance.usable = candidate &&
-				     (probed ? !up->health.down :
+				     (probed ? mprox_health_usable_probed(&up->health,
+									  now, full) :
 					       mprox_health_usable(&up->health, now));
 		up->balance.active = atomic_read(&up->active);
 	}
@@ -180,14 +182,29 @@ void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 		mprox_choice_changed(dp, up, down, res);
 }
 
-void mprox_choice_probed(struct mprox_datapath *dp, struct mprox_upstream *up,
-			 enum mprox_connect_result res, bool requested)
+void mprox_choice_report_health(struct mprox_datapath *dp,
+				struct mprox_upstream *up,
+				enum mprox_connect_result res, bool requested)
 {
 	bool changed, down;
 
 	spin_lock_bh(&dp->upstream_lock);
 	changed = mprox_health_report(&up->health, res, requested, false, 0,
 				      jiffies);
+	down = up->health.down;
+	spin_unlock_bh(&dp->upstream_lock);
+	if (changed)
+		mprox_choice_changed(dp, up, down, res);
+}
+
+void mprox_choice_report_probe(struct mprox_datapath *dp,
+			       struct mprox_upstream *up,
+			       enum mprox_connect_result res, bool full)
+{
+	bool changed, down;
+
+	spin_lock_bh(&dp->upstream_lock);
+	changed = mprox_health_report_probe(&up->health, res, full, jiffies);
 	down = up->health.down;
 	spin_unlock_bh(&dp->upstream_lock);
 	if (changed)

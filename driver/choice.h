@@ -80,11 +80,21 @@ void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 			 struct mprox_trial *trial);
 
 /*
- * An active probe of @up (probe.h) came to @res: its health as a flow's
- * report would change it, without counting a connect. Tells the device's
- * watchers when the upstream went down or came back.
+ * A spare being opened (spare.h) through @up failed with @res: its health
+ * as a flow's report would change it, without counting a connect. Tells
+ * the device's watchers when the upstream went down.
  */
-void mprox_choice_probed(struct mprox_datapath *dp, struct mprox_upstream *up,
-			 enum mprox_connect_result res, bool requested);
+void mprox_choice_report_health(struct mprox_datapath *dp,
+				struct mprox_upstream *up,
+				enum mprox_connect_result res, bool requested);
+
+/*
+ * An active probe of @up (probe.h; @full: a whole CONNECT to probe_target)
+ * came to @res: mprox_health_report_probe(), no connect counted. Tells the
+ * device's watchers when the upstream went down or came back.
+ */
+void mprox_choice_report_probe(struct mprox_datapath *dp,
+			       struct mprox_upstream *up,
+			       enum mprox_connect_result res, bool full);
 
 #endif /* _MPROX_CHOICE_H */

@@ -185,6 +185,84 @@ static inline const char *mprox_health_case_run(const struct mprox_health_case *
 }
 
 /*
+ * Active probes (health.h): flows' failures and probes' outcomes in turn,
+ * 100 ms apart (within the first backoff), and after each whether the
+ * upstream is down and whether a new flow may go to it while probes run.
+ */
+enum mprox_probe_op {
+	TP_FLOW,	/* a flow's attempt, before its request */
+	TP_PROBE,	/* a probe */
+	TP_LOOK,	/* only look, 5 s on: any backoff is over */
+};
+
+struct mprox_probe_case {
+	const char *desc;
+	bool full;			/* probe_target set */
+	unsigned int n;
+	struct {
+		enum mprox_probe_op op;
+		enum mprox_connect_result res;
+		bool down, usable;
+	} steps[4];
+};
+
+static const struct mprox_probe_case mprox_probe_cases[] = {
+	{ "a probe that cannot reach the proxy marks it down", false, 1, {
+		{ TP_PROBE, MPROX_CONNECT_UPSTREAM_DOWN, true, false } } },
+	{ "a probe whose greeting times out marks it down", false, 1, {
+		{ TP_PROBE, MPROX_CONNECT_TIMEOUT, true, false } } },
+	{ "a probe brings back a proxy whose port refused", false, 2, {
+		{ TP_FLOW, MPROX_CONNECT_UPSTREAM_DOWN, true, false },
+		{ TP_PROBE, MPROX_CONNECT_OK, false, true } } },
+	{ "probes cover a refused port: no trial after the backoff", false, 2, {
+		{ TP_FLOW, MPROX_CONNECT_UPSTREAM_DOWN, true, false },
+		{ TP_LOOK, MPROX_CONNECT_OK, true, false } } },
+	{ "a probe without target cannot see a broken reply: the trial decides", false, 3, {
+		{ TP_FLOW, MPROX_CONNECT_PROXY_ERROR, true, false },
+		{ TP_PROBE, MPROX_CONNECT_OK, true, false },
+		{ TP_LOOK, MPROX_CONNECT_OK, true, true } } },
+	{ "a whole CONNECT sees it: up again", true, 2, {
+		{ TP_FLOW, MPROX_CONNECT_PROXY_ERROR, true, false },
+		{ TP_PROBE, MPROX_CONNECT_OK, false, true } } },
+	{ "the target refused: the proxy works", true, 2, {
+		{ TP_FLOW, MPROX_CONNECT_UPSTREAM_DOWN, true, false },
+		{ TP_PROBE, MPROX_CONNECT_REFUSED, false, true } } },
+	{ "the target unreachable through it: down", true, 1, {
+		{ TP_PROBE, MPROX_CONNECT_HOST_UNREACH, true, false } } },
+	{ "the target silent through it: down", true, 1, {
+		{ TP_PROBE, MPROX_CONNECT_TIMEOUT, true, false } } },
+	{ "a whole CONNECT: no trial after the backoff either", true, 2, {
+		{ TP_FLOW, MPROX_CONNECT_AUTH_FAILED, true, false },
+		{ TP_LOOK, MPROX_CONNECT_OK, true, false } } },
+	{ "an aborted probe says nothing", false, 2, {
+		{ TP_FLOW, MPROX_CONNECT_UPSTREAM_DOWN, true, false },
+		{ TP_PROBE, MPROX_CONNECT_ABORTED, true, false } } },
+};
+
+static inline const char *mprox_probe_case_run(const struct mprox_probe_case *c,
+					       char *buf, size_t size)
+{
+	struct mprox_health h = { 0 };
+	unsigned long now;
+	unsigned int i;
+	bool usable;
+
+	for (i = 0; i < c->n; i++) {
+		now = c->steps[i].op == TP_LOOK ? TC_MS(5000 + 100 * i) : TC_MS(100 * i);
+		if (c->steps[i].op == TP_FLOW)
+			mprox_health_report(&h, c->steps[i].res, false, false, 0, now);
+		else if (c->steps[i].op == TP_PROBE)
+			mprox_health_report_probe(&h, c->steps[i].res, c->full, now);
+		usable = mprox_health_usable_probed(&h, now, c->full);
+		if (h.down != c->steps[i].down || usable != c->steps[i].usable) {
+			snprintf(buf, size, "step %u: down %d usable %d", i, h.down, usable);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/*
  * Picks: items (weight, priority, usable, active connections), the mode,
  * and the indexes picked in turn. @keep: each pick's connection stays open
  * (its active count goes up), as under least-connections' load.

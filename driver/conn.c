@@ -313,7 +313,9 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 	mprox_conn_params(c, &p);
 	mprox_conn_dest(c->flow, &dest);
 	mprox_handshake_reset(&c->hs);
-	sock = spare_ok ? mprox_spares_take(&dp->spares, c->up, &c->hs) : NULL;
+	/* A direct connection has no proxy to have a spare of. */
+	sock = spare_ok && !c->up->direct ?
+	       mprox_spares_take(&dp->spares, c->up, &c->hs) : NULL;
 	c->on_spare = sock;
 	if (sock) {
 		mprox_conn_sock_attach(c, &c->upstream, sock, NULL);

@@ -86,16 +86,13 @@ static void mprox_health_set(struct mprox_health *h, bool down,
 	h->retry_at = now + h->backoff;
 }
 
-bool mprox_health_report(struct mprox_health *h, enum mprox_connect_result res,
-			 bool requested, bool trial, unsigned long token,
-			 unsigned long now)
+/* Apply @v, what an attempt that came to @res says (@trial: it held it). */
+static bool mprox_health_apply(struct mprox_health *h,
+			       enum mprox_health_verdict v,
+			       enum mprox_connect_result res, bool trial,
+			       unsigned long now)
 {
-	/* A trial forgotten and handed out again is the new one's to end. */
-	trial = trial && mprox_health_is_trial(h, token);
-	if (trial)
-		h->trial = false;
-
-	switch (mprox_health_verdict(res, requested)) {
+	switch (v) {
 	case MPROX_HEALTH_NEUTRAL:
 		return false;
 	case MPROX_HEALTH_ANSWERED:
@@ -114,8 +111,8 @@ bool mprox_health_report(struct mprox_health *h, enum mprox_connect_result res,
 		return true;
 	}
 	/*
-	 * Attempts begun while it was thought up, or on a spare, only count:
-	 * the trial's failure doubles the backoff.
+	 * Attempts begun while it was thought up, on a spare or by a probe,
+	 * only count: the trial's failure doubles the backoff.
 	 */
 	if (trial) {
 		h->backoff = min_t(unsigned long, h->backoff * 2,
@@ -123,4 +120,76 @@ bool mprox_health_report(struct mprox_health *h, enum mprox_connect_result res,
 		h->retry_at = now + h->backoff;
 	}
 	return false;
+}
+
+bool mprox_health_report(struct mprox_health *h, enum mprox_connect_result res,
+			 bool requested, bool trial, unsigned long token,
+			 unsigned long now)
+{
+	/* A trial forgotten and handed out again is the new one's to end. */
+	trial = trial && mprox_health_is_trial(h, token);
+	if (trial)
+		h->trial = false;
+	return mprox_health_apply(h, mprox_health_verdict(res, requested), res,
+				  trial, now);
+}
+
+enum mprox_health_verdict mprox_health_probe_verdict(enum mprox_connect_result res,
+						     bool full)
+{
+	switch (res) {
+	case MPROX_CONNECT_OK:
+	case MPROX_CONNECT_REFUSED:	/* the target's host answered */
+		return MPROX_HEALTH_ANSWERED;
+	case MPROX_CONNECT_ABORTED:
+	case MPROX_CONNECT_NO_UPSTREAM:
+	case MPROX_CONNECT_ALL_DOWN:
+	case MPROX_CONNECT_REJECTED:
+		return MPROX_HEALTH_NEUTRAL;
+	case MPROX_CONNECT_UPSTREAM_DOWN:
+	case MPROX_CONNECT_PROXY_ERROR:
+	case MPROX_CONNECT_AUTH_FAILED:
+	case MPROX_CONNECT_CMD_UNSUPPORTED:
+	case MPROX_CONNECT_LOOP:
+	case MPROX_CONNECT_TIMEOUT:
+		return MPROX_HEALTH_BLAMED;
+	default:
+		/* The target unreachable through it: what the admin chose to test. */
+		return full ? MPROX_HEALTH_BLAMED : MPROX_HEALTH_ANSWERED;
+	}
+}
+
+bool mprox_health_probe_covers(const struct mprox_health *h, bool full)
+{
+	if (full)
+		return true;
+	switch (h->last_error) {
+	case MPROX_CONNECT_UPSTREAM_DOWN:
+	case MPROX_CONNECT_TIMEOUT:
+	case MPROX_CONNECT_LOOP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool mprox_health_usable_probed(const struct mprox_health *h,
+				unsigned long now, bool full)
+{
+	if (h->down && mprox_health_probe_covers(h, full))
+		return false;
+	return mprox_health_usable(h, now);
+}
+
+bool mprox_health_report_probe(struct mprox_health *h,
+			       enum mprox_connect_result res, bool full,
+			       unsigned long now)
+{
+	enum mprox_health_verdict v = mprox_health_probe_verdict(res, full);
+
+	/* It could not see why the upstream is down: the trial decides. */
+	if (v == MPROX_HEALTH_ANSWERED && h->down &&
+	    !mprox_health_probe_covers(h, full))
+		return false;
+	return mprox_health_apply(h, v, res, false, now);
 }

@@ -82,4 +82,33 @@ bool mprox_health_report(struct mprox_health *h, enum mprox_connect_result res,
 			 bool requested, bool trial, unsigned long token,
 			 unsigned long now);
 
+/*
+ * Active probes (probe.h). @full: the probe is a whole CONNECT to
+ * probe_target; else it ends before any request (the TCP connect, and
+ * SOCKS5's greeting and password).
+ *
+ * What a probe's outcome says: an answer (a refusal by the target too)
+ * that the proxy works; the proxy's own failures, a timeout, and with
+ * @full the target unreachable through it, that it does not.
+ */
+enum mprox_health_verdict mprox_health_probe_verdict(enum mprox_connect_result res,
+						     bool full);
+
+/*
+ * Whether probes can tell that the failure that took @h down is over: any
+ * with @full; else only a failure to reach the proxy (its port, a timeout,
+ * a loop), not one in what a probe never says (a request refused, a
+ * broken reply). Those come back through the trial, as without probes.
+ */
+bool mprox_health_probe_covers(const struct mprox_health *h, bool full);
+
+/* mprox_health_usable() while probes run: no trial for what they cover. */
+bool mprox_health_usable_probed(const struct mprox_health *h,
+				unsigned long now, bool full);
+
+/* A probe came to @res at @now. Returns true when @h went down or up. */
+bool mprox_health_report_probe(struct mprox_health *h,
+			       enum mprox_connect_result res, bool full,
+			       unsigned long now);
+
 #endif /* _MPROX_HEALTH_H */

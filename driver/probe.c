@@ -19,6 +19,7 @@ struct mprox_probe {
 	struct socket *sock;		/* NULL until its first step */
 	struct mprox_handshake hs;
 	struct mprox_sockwatch watch;
+	bool full;			/* a whole CONNECT to probe_target */
 };
 
 /* What the work reads of the configuration, once per pass. */
@@ -86,17 +87,10 @@ static void mprox_probe_free_list(struct list_head *list)
 		mprox_probe_free(pb);
 }
 
-/*
- * Run the work within @delay, never later than it is due already: a
- * socket's news that came while the work ran must not wait for the
- * deadline the work sets as it ends.
- */
 static void mprox_probes_kick(struct mprox_probes *pr, unsigned long delay)
 {
 	lockdep_assert_held(&pr->lock);
-	if (!delayed_work_pending(&pr->work) ||
-	    time_after(READ_ONCE(pr->work.timer.expires), jiffies + delay))
-		mod_delayed_work(mprox_probes_dp(pr)->wq, &pr->work, delay);
+	mprox_sockwatch_kick(mprox_probes_dp(pr)->wq, &pr->work, delay);
 }
 
 /* News of a probe's socket: the work looks at it now. */
@@ -127,7 +121,8 @@ mprox_probe_step(struct mprox_probe *pb, const struct mprox_probe_params *p)
 		return MPROX_HS_FINISHED;
 	}
 	mprox_sockwatch_start(&pb->watch, pb->sock->sk, mprox_probe_news, NULL);
-	if (p->target.family)
+	pb->full = p->target.family;
+	if (pb->full)
 		mprox_handshake_set_dest(&pb->hs, &p->target);
 	return mprox_handshake_begin(&pb->hs, pb->sock, pb->up, jiffies,
 				     p->connect_timeout, p->handshake_timeout);
@@ -187,20 +182,19 @@ static void mprox_probe_report(struct mprox_probe *pb,
 {
 	struct mprox_datapath *dp = mprox_probes_dp(pb->pr);
 	enum mprox_connect_result res;
-	bool requested = pb->hs.requested;
 
 	/* Without a target, prepared is all a probe asks. */
 	res = status == MPROX_HS_PREPARED ? MPROX_CONNECT_OK : pb->hs.result;
 	if (res == MPROX_CONNECT_ABORTED)
 		return;
-	if (mprox_health_verdict(res, requested) == MPROX_HEALTH_ANSWERED)
+	if (mprox_health_probe_verdict(res, pb->full) == MPROX_HEALTH_ANSWERED)
 		atomic64_inc(&pb->up->probes_ok);
 	else
 		atomic64_inc(&pb->up->probes_failed);
 	WRITE_ONCE(pb->up->probe_last, res);
 	/* Never 0, which means none yet. */
 	WRITE_ONCE(pb->up->probe_at, jiffies | 1);
-	mprox_choice_probed(dp, pb->up, res, requested);
+	mprox_choice_report_probe(dp, pb->up, res, pb->full);
 }
 
 /*

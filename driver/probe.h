@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Active health checks (docs/routing.md, "Health"): off unless
+ * Active health checks (docs/routing.md, "Choosing an upstream"): off unless
  * "set probe_interval_s N". Then every N seconds each upstream the engine
  * speaks gets a probe, a connection of the engine's own: the TCP connect
  * and what its protocol says before a request (SOCKS5's method and
@@ -8,11 +8,12 @@
  * request, so for them the connect), or, with "set probe_target
  * ADDR:PORT", a whole CONNECT to that destination.
  *
- * A probe's outcome is reported as a flow's would be (health.h), without
- * counting as a connect: one that gets an answer brings a down upstream
- * back at once, one that fails marks it down before a flow meets it. While
- * probes run, a down upstream gets no trial flow: the probes alone bring it
- * back, so no application waits on a proxy that may still be dead.
+ * A probe's outcome goes to the upstream's health (health.h,
+ * mprox_health_report_probe()) without counting as a connect: one that
+ * fails marks it down before a flow meets it; one that gets an answer
+ * brings it back at once if it can see what took it down. While probes
+ * cover a down upstream, it gets no trial flow, so no application waits
+ * on a proxy that may still be dead.
  *
  * One work per device starts each round and advances each probe, a
  * handshake of the engine, whenever its socket has news or a deadline

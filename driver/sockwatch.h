@@ -12,6 +12,7 @@
 #ifndef _MPROX_SOCKWATCH_H
 #define _MPROX_SOCKWATCH_H
 
+#include <linux/workqueue.h>
 #include <net/sock.h>
 
 struct mprox_sockwatch {
@@ -33,5 +34,25 @@ void mprox_sockwatch_start(struct mprox_sockwatch *w, struct sock *sk,
 
 /* Give @w's socket its callbacks back; nothing when it is not watched. */
 void mprox_sockwatch_stop(struct mprox_sockwatch *w);
+
+/*
+ * Run @dw on @wq within @delay: sooner if it is due sooner, never later.
+ * For an owner's work that its sockets' news kick with delay 0 and that
+ * reschedules itself at its next deadline as it ends: a kick that came
+ * while it ran must not wait for that deadline. A work queued to run now
+ * (pending, its timer not) is left alone: mod_delayed_work() with 0 does
+ * not touch the timer, whose expiry may be stale. The caller serialises
+ * the kicks of @dw (its owner's lock).
+ */
+static inline void mprox_sockwatch_kick(struct workqueue_struct *wq,
+					struct delayed_work *dw,
+					unsigned long delay)
+{
+	if (delayed_work_pending(dw) &&
+	    (!timer_pending(&dw->timer) ||
+	     !time_after(READ_ONCE(dw->timer.expires), jiffies + delay)))
+		return;
+	mod_delayed_work(wq, dw, delay);
+}
 
 #endif /* _MPROX_SOCKWATCH_H */

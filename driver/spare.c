@@ -10,6 +10,7 @@
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
+#include "choice.h"
 #include "datapath.h"
 #include "sockwatch.h"
 #include "spare.h"
@@ -176,11 +177,18 @@ static unsigned long mprox_spares_advance(struct mprox_spares *sp,
 			mprox_sockwatch_stop(&s->watch);
 			s->since = jiffies;
 			opened++;
+			/*
+			 * Not reported: a spare says nothing of the request,
+			 * which may be what failed (a flow's trial decides).
+			 */
 			continue;
 		}
 		/* Never 0, which means never failed. */
 		WRITE_ONCE(s->up->spares_failed, jiffies | 1);
 		failed++;
+		/* A proxy that fails a spare would fail a flow: it is down. */
+		mprox_choice_report_health(mprox_spares_dp(sp), s->up,
+					   s->hs.result, s->hs.requested);
 		list_move_tail(&s->node, &gone);
 	}
 
@@ -365,9 +373,7 @@ static void mprox_spares_work(struct work_struct *work)
 static void mprox_spares_kick(struct mprox_spares *sp, unsigned long delay)
 {
 	lockdep_assert_held(&sp->lock);
-	if (!delayed_work_pending(&sp->work) ||
-	    time_after(READ_ONCE(sp->work.timer.expires), jiffies + delay))
-		mod_delayed_work(mprox_spares_dp(sp)->wq, &sp->work, delay);
+	mprox_sockwatch_kick(mprox_spares_dp(sp)->wq, &sp->work, delay);
 }
 
 struct socket *mprox_spares_take(struct mprox_spares *sp,

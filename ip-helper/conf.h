@@ -85,7 +85,7 @@ struct mprox_conf {
 	struct mprox_conf_set set[MPROX_CONF_SETS_MAX];
 	size_t n_set;
 	/* "Set = probe_target ADDR:PORT", as written; "" when not set. */
-	char probe_target[48];
+	char probe_target[64];
 	unsigned int probe_target_line;
 	struct mprox_conf_upstream *upstream;
 	size_t n_upstream, cap_upstream;

@@ -102,7 +102,7 @@ static int set_directive(const char *key, const char *value, char *buf, size_t l
 		n = snprintf(buf, len, "fwmark %lu\n", v);
 	} else if (!strcmp(key, "probe_target")) {
 		/* An address and port, or none: the driver checks them. */
-		if (strlen(value) > 48 || strpbrk(value, " \t\n"))
+		if (strlen(value) > 63 || strpbrk(value, " \t\n"))
 			return -1;
 		n = snprintf(buf, len, "set probe_target %s\n", value);
 	} else if (tunable_takes_words(key)) {

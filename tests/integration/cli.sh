@@ -105,7 +105,7 @@ check "p1 is the only upstream" json_ok '[u["name"] for u in v] == ["p1"]' upstr
 
 # ---- rule, dns: passed through until the driver has them ---------------
 check "mprox rule: exit 1, the driver does not support it yet" \
-	exits 1 "does not support" rule mprox0 add to 10.0.0.0/8 direct
+	exits 1 "does not support" rule mprox0 add to 10.0.0.0/8 domain example.com reject
 check "mprox dns: exit 1, the driver does not support it yet" \
 	exits 1 "does not support" dns mprox0 server 10.200.1.1
 check "an argument with a line break cannot smuggle a directive: exit 2" \

@@ -145,9 +145,9 @@ static const struct conf_case conf_cases[] = {
 	  .format = "[Device]\nSet = probe_interval_s 5\nSet = probe_target [fd00::1]:80\n" },
 	OK("Set = probe_target none", "[Device]\nSet = probe_target none\n",
 	   "set probe_target none\n"),
-	OK("Set = probe_target, the longest",
-	   "[Device]\nSet = probe_target [1111:2222:3333:4444:5555:6666:7777:8888]:65535\n",
-	   "set probe_target [1111:2222:3333:4444:5555:6666:7777:8888]:65535\n"),
+	OK("Set = probe_target, a long one the driver takes",
+	   "[Device]\nSet = probe_target [ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535\n",
+	   "set probe_target [ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535\n"),
 	OK("URLs of every scheme and host kind",
 	   "[Upstream a]\nURL = socks5://192.0.2.1\n[Upstream b]\nURL = SOCKS4://[::1]:9050\n"
 	   "[Upstream c]\nURL = socks4a://u@proxy.example:1\n"
@@ -187,7 +187,8 @@ static const struct conf_case conf_cases[] = {
 	    "[Device]\nSet = probe_target none\nSet = probe_target 10.0.0.1:1\n", EINVAL, 3,
 	    "probe_target set twice (first at line 2)"),
 	BAD("Set = probe_target too long",
-	    "[Device]\nSet = probe_target [1111:2222:3333:4444:5555:6666:7777:8888]:065535\n",
+	    "[Device]\nSet = probe_target "
+	    "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:00000000000065535\n",
 	    EINVAL, 2, "want ADDR:PORT"),
 
 	/* ---- structure ---- */

@@ -17,10 +17,14 @@ int main(void)
 	char buf[160];
 	size_t i;
 
-	printf("1..%zu\n", ARRAY_SIZE(mprox_health_cases) + ARRAY_SIZE(mprox_balance_cases));
+	printf("1..%zu\n", ARRAY_SIZE(mprox_health_cases) + ARRAY_SIZE(mprox_probe_cases) +
+				   ARRAY_SIZE(mprox_balance_cases));
 	for (i = 0; i < ARRAY_SIZE(mprox_health_cases); i++)
 		result(mprox_health_case_run(&mprox_health_cases[i], buf, sizeof(buf)),
 		       mprox_health_cases[i].desc);
+	for (i = 0; i < ARRAY_SIZE(mprox_probe_cases); i++)
+		result(mprox_probe_case_run(&mprox_probe_cases[i], buf, sizeof(buf)),
+		       mprox_probe_cases[i].desc);
 	for (i = 0; i < ARRAY_SIZE(mprox_balance_cases); i++)
 		result(mprox_balance_case_run(&mprox_balance_cases[i], buf, sizeof(buf)),
 		       mprox_balance_cases[i].desc);

@@ -75,15 +75,17 @@
  *	                       (a word, not a number; "read()" shows it so)
  *	  probe_interval_s     active health checks: every N    0-3600 (0)
  *	                       seconds each upstream is probed; 0 is off.
- *	                       While on, only a probe brings a down upstream
- *	                       back (no flow is sent to it as a trial).
+ *	                       While on, a down upstream whose failure a
+ *	                       probe can see gets no trial flow: a good
+ *	                       probe brings it back (routing.md).
  *   set probe_target ADDR:PORT|[ADDR6]:PORT|none
  *	What a probe asks the proxy for. none (the default): the TCP connect
  *	and what the protocol says before a request (SOCKS5's method and
  *	password exchange; for SOCKS4 and HTTP CONNECT the connect alone).
- *	An address: a whole CONNECT to it; any answer of the proxy (a refusal
- *	of the destination too) says it works. Addresses only (EINVAL for a
- *	name, or IPv6 without brackets); port 1-65535 (ERANGE).
+ *	An address: a whole CONNECT to it; success or a refusal by the target
+ *	says the proxy works, the target unreachable or silent through it
+ *	that it does not. Addresses only (EINVAL for a name, or IPv6 without
+ *	brackets); port 1-65535 (ERANGE).
  *   rule add [to CIDR|to-set SET] [from CIDR] [port N[-M]] [proto tcp|udp]
  *	    [uid N[-M]] ACTION
  *	Where a new flow goes, by its first packet and its application's
