@@ -5,6 +5,8 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cgroup.h>
+
 #include "choice.h"
 
 struct mprox_choice_pass {
@@ -16,6 +18,37 @@ static struct mprox_balance_item *mprox_choice_item(void *arg, unsigned int i)
 	const struct mprox_choice_pass *pass = arg;
 
 	return &pass->cfg->upstreams[i]->balance;
+}
+
+/*
+ * As xt_cgroup's path match: the socket's cgroup v2 (where its creator
+ * was), or one below it. The skb holds the socket and the socket its
+ * cgroup, so no reference is taken.
+ */
+static bool mprox_choice_in_cgroup(const struct mprox_rule_pkt *pkt, u64 id,
+				   u16 level)
+{
+#if IS_ENABLED(CONFIG_SOCK_CGROUP_DATA)
+	struct sock *sk = (struct sock *)pkt->sk;
+	struct cgroup *cgrp;
+
+	cgrp = cgroup_ancestor(sock_cgroup_ptr(&sk->sk_cgrp_data), level);
+	return cgrp && cgroup_id(cgrp) == id;
+#else
+	return false;
+#endif
+}
+
+void mprox_choice_sender(struct mprox_rule_pkt *pkt, const struct sk_buff *skb)
+{
+	struct sock *sk = skb_to_full_sk(skb);
+
+	if (!sk || !sk_fullsock(sk))
+		return;
+	pkt->has_uid = true;
+	pkt->kuid = __kuid_val(sk->sk_uid);
+	pkt->in_cgroup = mprox_choice_in_cgroup;
+	pkt->sk = sk;
 }
 
 int mprox_choice_rules(struct mprox_datapath *dp,

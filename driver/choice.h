@@ -42,6 +42,14 @@ struct mprox_choice_scope {
 };
 
 /*
+ * What the rules know of the application that sent @skb (rule.h): its
+ * socket's owner and cgroup, when the packet has a local socket. A packet
+ * forwarded from a container or another host has none. @pkt then holds
+ * @skb's socket, good while @skb is.
+ */
+void mprox_choice_sender(struct mprox_rule_pkt *pkt, const struct sk_buff *skb);
+
+/*
  * The rules' word on a new flow (rule.h): 0 with @scope set, or
  * -ECONNREFUSED when the rule that matched says "reject". RCU read side
  * held, the same section as the choice that follows.

@@ -3,6 +3,7 @@
  * Building and applying configurations (see config.h for the model).
  */
 
+#include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -184,6 +185,30 @@ static int rule_kuids(struct mprox_rule *r)
 	return 0;
 }
 
+/*
+ * The cgroup of "cgroup PATH", looked up as xt_cgroup's path match does,
+ * in the writer's cgroup namespace (on 5.10, from the root of the whole
+ * hierarchy): ENOENT if there is none, ENOTDIR if the path is a file.
+ * The rule keeps its id and depth, not a reference: a removed cgroup
+ * matches nothing and holds nothing.
+ */
+static int rule_cgroup(struct mprox_rule *r)
+{
+	struct cgroup *cgrp;
+
+	if (!r->cgroup[0])
+		return 0;
+	if (!IS_ENABLED(CONFIG_SOCK_CGROUP_DATA))
+		return -EOPNOTSUPP;
+	cgrp = cgroup_get_from_path(r->cgroup);
+	if (IS_ERR(cgrp))
+		return PTR_ERR(cgrp);
+	r->cgroup_id = cgroup_id(cgrp);
+	r->cgroup_level = cgrp->level;
+	cgroup_put(cgrp);
+	return 0;
+}
+
 static int find_set(const struct mprox_config *cfg, const char *name)
 {
 	unsigned int i;
@@ -304,6 +329,8 @@ static int add_rule(struct mprox_config *draft, const struct mprox_rule *rule)
 	draft->rules = rules;
 	rules[draft->nr_rules] = *rule;
 	err = rule_kuids(&rules[draft->nr_rules]);
+	if (!err)
+		err = rule_cgroup(&rules[draft->nr_rules]);
 	if (err)
 		return err;
 	draft->nr_rules++;

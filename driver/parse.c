@@ -781,6 +781,34 @@ static bool is_rule_action(struct mprox_span s)
 	       span_is(s, "reject");
 }
 
+/*
+ * "cgroup PATH": absolute, written the one way the kernel would show it
+ * (no empty, "." or ".." component, no trailing slash but in "/"), so
+ * that two rules for one cgroup are the same match. The line's checks
+ * have left printable ASCII without blanks.
+ */
+static int parse_cgroup_path(struct mprox_span v, char *out)
+{
+	size_t i, start = 1;
+
+	if (v.len >= MPROX_CGROUP_PATH_MAX)
+		return -ENAMETOOLONG;
+	if (!v.len || v.p[0] != '/')
+		return -EINVAL;
+	for (i = 1; v.len > 1 && i <= v.len; i++) {
+		struct mprox_span c = { v.p + start, i - start };
+
+		if (i < v.len && v.p[i] != '/')
+			continue;
+		if (!c.len || span_is(c, ".") || span_is(c, ".."))
+			return -EINVAL;
+		start = i + 1;
+	}
+	memcpy(out, v.p, v.len);
+	out[v.len] = '\0';
+	return 0;
+}
+
 /* The ACTION that ends "rule add": @w holds its @n words. */
 static int parse_rule_action(const struct mprox_span *w, size_t n, struct mprox_rule *r)
 {
@@ -854,7 +882,9 @@ static int parse_rule_add(const struct mprox_span *w, size_t n, struct mprox_rul
 		} else if (span_is(w[i], "to-set") && !to) {
 			to = true;
 			err = parse_name(v, r->set);
-		} else if (span_is(w[i], "cgroup") || span_is(w[i], "domain")) {
+		} else if (span_is(w[i], "cgroup") && !r->cgroup[0]) {
+			err = parse_cgroup_path(v, r->cgroup);
+		} else if (span_is(w[i], "domain")) {
 			err = -EOPNOTSUPP;
 		} else {
 			err = -EINVAL;

@@ -79,6 +79,11 @@ struct mprox_upstream_spec {
 #define MPROX_SETS_MAX		16
 #define MPROX_SET_PREFIXES_MAX	100000
 #define MPROX_SET_LINE_MAX	(MPROX_WORDS_MAX - 3)
+/*
+ * "cgroup PATH": a cgroup v2 path, NUL included (a systemd scope's path
+ * is about 100 bytes); a longer one is ENAMETOOLONG.
+ */
+#define MPROX_CGROUP_PATH_MAX	256
 
 enum mprox_rule_action {
 	MPROX_RULE_UPSTREAM,		/* "upstream NAME" */
@@ -111,6 +116,15 @@ struct mprox_rule {
 	 */
 	u32 uid_lo, uid_hi;
 	u32 kuid_lo, kuid_hi;
+	/*
+	 * "cgroup PATH": the path as written ("" when none), and config.c's:
+	 * the id and depth of the cgroup that had that path when the rule
+	 * was added (what the match compares, as xt_cgroup holds the cgroup
+	 * itself: a cgroup made again at the path is another one).
+	 */
+	char cgroup[MPROX_CGROUP_PATH_MAX];
+	u64 cgroup_id;
+	u16 cgroup_level;
 	enum mprox_rule_action action;
 	u8 priority;			/* PRIORITY */
 	char upstream[MPROX_UPSTREAM_NAME_MAX];	/* UPSTREAM */
@@ -235,7 +249,7 @@ int mprox_parse_url(const char *url, size_t len,
  *   -ERANGE        a number out of its range
  *   -E2BIG         line longer than MPROX_LINE_MAX or too many words
  *   -EOPNOTSUPP    a directive reserved for a later feature ("dns"), or a
- *                  rule's match that is ("cgroup", "domain")
+ *                  rule's match that is ("domain")
  * The checks of the whole line (length, NUL, characters, word count) come
  * first, so "dns" on a line with a control character is EINVAL. @out is
  * zeroed before a directive is parsed and left untouched for a comment.

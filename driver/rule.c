@@ -98,6 +98,9 @@ static bool rule_match(const struct mprox_rule *r,
 	if (r->has_uid && (!pkt->has_uid || pkt->kuid < r->kuid_lo ||
 			   pkt->kuid > r->kuid_hi))
 		return false;
+	if (r->cgroup[0] && (!pkt->in_cgroup ||
+			     !pkt->in_cgroup(pkt, r->cgroup_id, r->cgroup_level)))
+		return false;
 	return true;
 }
 
@@ -126,7 +129,8 @@ bool mprox_rule_same_match(const struct mprox_rule *a,
 	       !strcmp(a->set, b->set) &&
 	       a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
 	       a->proto == b->proto && a->has_uid == b->has_uid &&
-	       (!a->has_uid || (a->uid_lo == b->uid_lo && a->uid_hi == b->uid_hi));
+	       (!a->has_uid || (a->uid_lo == b->uid_lo && a->uid_hi == b->uid_hi)) &&
+	       !strcmp(a->cgroup, b->cgroup);
 }
 
 /* A bounded appender: @used counts what was wanted, as snprintf() does. */
@@ -214,6 +218,8 @@ int mprox_rule_format(const struct mprox_rule *r, char *buf, size_t size)
 		out_add(&o, "proto %s ", r->proto == IPPROTO_TCP ? "tcp" : "udp");
 	if (r->has_uid)
 		out_range(&o, "uid", r->uid_lo, r->uid_hi);
+	if (r->cgroup[0])
+		out_add(&o, "cgroup %s ", r->cgroup);
 	switch (r->action) {
 	case MPROX_RULE_UPSTREAM:
 		out_add(&o, "upstream %s", r->upstream);

@@ -23,6 +23,14 @@ struct mprox_rule_pkt {
 	/* The sending socket's owner, when the packet has a local socket. */
 	bool has_uid;
 	u32 kuid;
+	/*
+	 * Whether that socket is in the cgroup of id @id at depth @level or
+	 * below it; NULL without a local socket (no "cgroup" rule matches).
+	 * Asked only of the rules that have the match, so a device without
+	 * them pays nothing for it.
+	 */
+	bool (*in_cgroup)(const struct mprox_rule_pkt *pkt, u64 id, u16 level);
+	const void *sk;			/* in_cgroup()'s */
 };
 
 /*

@@ -27,6 +27,13 @@ static void rule_match_case_desc(const struct mprox_rule_match_case *c, char *de
 KUNIT_ARRAY_PARAM(rule_parse, mprox_rule_parse_cases, rule_parse_case_desc);
 KUNIT_ARRAY_PARAM(rule_match, mprox_rule_match_cases, rule_match_case_desc);
 
+static void rule_cgroup_case_desc(const struct mprox_rule_cgroup_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(rule_cgroup, mprox_rule_cgroup_cases, rule_cgroup_case_desc);
+
 static void prefix_set_case_desc(const struct mprox_prefix_set_case *c, char *desc)
 {
 	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
@@ -52,6 +59,15 @@ static void mprox_rule_match_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, !why, "%s: %s", c->desc, why);
 }
 
+static void mprox_rule_cgroup_test(struct kunit *test)
+{
+	const struct mprox_rule_cgroup_case *c = test->param_value;
+	char buf[256];
+	const char *why = mprox_rule_cgroup_case_run(c, buf, sizeof(buf));
+
+	KUNIT_EXPECT_TRUE_MSG(test, !why, "%s: %s", c->desc, why);
+}
+
 static void mprox_prefix_set_test(struct kunit *test)
 {
 	const struct mprox_prefix_set_case *c = test->param_value;
@@ -64,6 +80,7 @@ static void mprox_prefix_set_test(struct kunit *test)
 static struct kunit_case mprox_rule_test_cases[] = {
 	KUNIT_CASE_PARAM(mprox_rule_parse_test, rule_parse_gen_params),
 	KUNIT_CASE_PARAM(mprox_rule_match_test, rule_match_gen_params),
+	KUNIT_CASE_PARAM(mprox_rule_cgroup_test, rule_cgroup_gen_params),
 	KUNIT_CASE_PARAM(mprox_prefix_set_test, prefix_set_gen_params),
 	{}
 };

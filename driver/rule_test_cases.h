@@ -14,6 +14,8 @@
  * back by mprox_rule_format() (NULL: the line as given after "rule add ").
  */
 /* Six host addresses, for lines of many. */
+/* 64 characters: four, with the leading slash, are too long a cgroup path */
+#define T_C64	"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 #define T_IP6	"1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 "
 
 struct mprox_rule_parse_case {
@@ -128,8 +130,20 @@ static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	{ "rule add upstream abcdefghijklmnopqrstuvwxyz0123456", -ENAMETOOLONG, NULL },
 	{ "set add abcdefghijklmnopqrstuvwxyz0123456 10.0.0.0/8", -ENAMETOOLONG, NULL },
 	{ "set add cn 10.0.0.0/33", -ERANGE, NULL },
+	/* cgroup PATH: absolute, one way of writing it */
+	{ "rule add cgroup / direct", 0, NULL },
+	{ "rule add cgroup /user.slice/app-1.scope uid 7 reject", 0,
+	  "uid 7 cgroup /user.slice/app-1.scope reject" },
+	{ "rule add cgroup user.slice reject", -EINVAL, NULL },
+	{ "rule add cgroup /a/ reject", -EINVAL, NULL },
+	{ "rule add cgroup /a//b reject", -EINVAL, NULL },
+	{ "rule add cgroup /a/./b reject", -EINVAL, NULL },
+	{ "rule add cgroup /a/.. reject", -EINVAL, NULL },
+	{ "rule add cgroup // reject", -EINVAL, NULL },
+	{ "rule add cgroup /a cgroup /b reject", -EINVAL, NULL },
+	{ "rule add cgroup reject", -EINVAL, NULL },
+	{ "rule add cgroup /" T_C64 T_C64 T_C64 T_C64 " reject", -ENAMETOOLONG, NULL },
 	/* Reserved for later features */
-	{ "rule add cgroup /user.slice reject", -EOPNOTSUPP, NULL },
 	{ "rule add domain example.com reject", -EOPNOTSUPP, NULL },
 };
 
@@ -238,26 +252,65 @@ static const struct mprox_rule_match_case mprox_rule_match_cases[] = {
 	  AF_INET, IPPROTO_TCP, V4_10_1_2_3, V4_192_0_2_1, 80, false, 0, 1 },
 };
 
-/* NULL when @c passes, else what went wrong (in @buf when it says more). */
-static const char *mprox_rule_match_case_run(const struct mprox_rule_match_case *c,
-					     char *buf, size_t size)
+/*
+ * A case's cgroups are their paths: the id of a rule's cgroup is a hash of
+ * its path and its level the number of components, as config.c would have
+ * them of the kernel's cgroup; a socket's cgroup is a path in pkt->sk.
+ */
+static inline u64 mprox_rule_case_cgroup_id(const char *path, size_t len)
 {
-	struct mprox_rule rules[4];
-	struct mprox_rule_pkt pkt = {
-		.family = c->family, .proto = c->proto, .dport = c->dport,
-		.saddr = (const u8 *)c->src, .daddr = (const u8 *)c->dst,
-		.has_uid = c->has_uid, .kuid = c->uid,
-	};
-	const char *p = c->rules;
-	unsigned int n = 0;
-	int got;
+	u64 h = 0xcbf29ce484222325ULL;	/* FNV-1a */
 
+	while (len--)
+		h = (h ^ (u8)*path++) * 0x100000001b3ULL;
+	return h;
+}
+
+static inline u16 mprox_rule_case_cgroup_level(const char *path)
+{
+	u16 n = 0;
+
+	for (; *path; path++)
+		n += path[0] == '/' && path[1] && path[1] != '/';
+	return n;
+}
+
+static inline bool mprox_rule_case_in_cgroup(const struct mprox_rule_pkt *pkt, u64 id,
+					     u16 level)
+{
+	const char *path = pkt->sk;
+	size_t end = 0;		/* the ancestor at @level: path[0, end) */
+	u16 n;
+
+	for (n = 0; n < level; n++) {
+		if (path[end] != '/' || !path[end + 1])
+			return false;
+		end++;
+		while (path[end] && path[end] != '/')
+			end++;
+	}
+	return mprox_rule_case_cgroup_id(path, end ? end : 1) == id;
+}
+
+/*
+ * @text's rules (the words after "rule add", ';'-separated) into @rules,
+ * as config.c would keep them (uids as the kernel's); NULL or what went
+ * wrong.
+ */
+static const char *mprox_rule_case_rules(const char *text, struct mprox_rule *rules,
+					 unsigned int max, unsigned int *n, char *buf,
+					 size_t size)
+{
+	/* Not on the stack: a directive is 1.5 KiB; cases run one at a time. */
+	static struct mprox_directive d;
+	const char *p = text;
+
+	*n = 0;
 	while (*p) {
 		char line[200] = "rule add ";
 		size_t len = strcspn(p, ";");
-		static struct mprox_directive d;
 
-		if (n == ARRAY_SIZE(rules) || len > sizeof(line) - 10)
+		if (*n == max || len > sizeof(line) - 10)
 			return "too many or too long rules in the case";
 		memcpy(line + 9, p, len);
 		line[9 + len] = '\0';
@@ -267,9 +320,82 @@ static const char *mprox_rule_match_case_run(const struct mprox_rule_match_case 
 		}
 		d.rule.kuid_lo = d.rule.uid_lo;
 		d.rule.kuid_hi = d.rule.uid_hi;
-		rules[n++] = d.rule;
+		d.rule.cgroup_id = mprox_rule_case_cgroup_id(d.rule.cgroup, strlen(d.rule.cgroup));
+		d.rule.cgroup_level = mprox_rule_case_cgroup_level(d.rule.cgroup);
+		rules[(*n)++] = d.rule;
 		p += len + (p[len] == ';');
 	}
+	return NULL;
+}
+
+/* NULL when @c passes, else what went wrong (in @buf when it says more). */
+static const char *mprox_rule_match_case_run(const struct mprox_rule_match_case *c,
+					     char *buf, size_t size)
+{
+	static struct mprox_rule rules[4];
+	struct mprox_rule_pkt pkt = {
+		.family = c->family, .proto = c->proto, .dport = c->dport,
+		.saddr = (const u8 *)c->src, .daddr = (const u8 *)c->dst,
+		.has_uid = c->has_uid, .kuid = c->uid,
+	};
+	const char *err;
+	unsigned int n;
+	int got;
+
+	err = mprox_rule_case_rules(c->rules, rules, ARRAY_SIZE(rules), &n, buf, size);
+	if (err)
+		return err;
+	got = mprox_rule_match(rules, n, &pkt);
+	if (got != c->want) {
+		snprintf(buf, size, "matched rule %d, not %d", got, c->want);
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * "cgroup PATH" against a socket in the cgroup @sock (NULL: a packet
+ * without a local socket); uid 0.
+ */
+struct mprox_rule_cgroup_case {
+	const char *desc;
+	const char *rules;
+	const char *sock;
+	int want;
+};
+
+static const struct mprox_rule_cgroup_case mprox_rule_cgroup_cases[] = {
+	{ "the socket's own cgroup", "cgroup /a/b reject", "/a/b", 0 },
+	{ "a cgroup below the rule's", "cgroup /a reject", "/a/b/c", 0 },
+	{ "a sibling whose name starts the same", "cgroup /a/b reject", "/a/bc", -1 },
+	{ "the rule's parent", "cgroup /a/b reject", "/a", -1 },
+	{ "another tree at the same depth", "cgroup /a/b reject", "/c/b", -1 },
+	{ "the root holds every socket", "cgroup / reject", "/x/y", 0 },
+	{ "a socket in the root", "cgroup /a reject;cgroup / upstream b", "/", 1 },
+	{ "no local socket: no cgroup rule matches", "cgroup / reject", NULL, -1 },
+	{ "all matches must hold", "cgroup /a uid 5 reject;cgroup /a/b upstream b", "/a/b", 1 },
+};
+
+static const char *mprox_rule_cgroup_case_run(const struct mprox_rule_cgroup_case *c,
+					      char *buf, size_t size)
+{
+	static struct mprox_rule rules[4];
+	struct mprox_rule_pkt pkt = {
+		.family = AF_INET, .proto = IPPROTO_TCP, .dport = 80,
+		.saddr = (const u8 *)V4_10_1_2_3, .daddr = (const u8 *)V4_192_0_2_1,
+	};
+	const char *err;
+	unsigned int n;
+	int got;
+
+	if (c->sock) {
+		pkt.has_uid = true;
+		pkt.in_cgroup = mprox_rule_case_in_cgroup;
+		pkt.sk = c->sock;
+	}
+	err = mprox_rule_case_rules(c->rules, rules, ARRAY_SIZE(rules), &n, buf, size);
+	if (err)
+		return err;
 	got = mprox_rule_match(rules, n, &pkt);
 	if (got != c->want) {
 		snprintf(buf, size, "matched rule %d, not %d", got, c->want);

@@ -35,11 +35,12 @@
 #define STATUS_CONN_SIZE	300
 /*
  * One rule: its text (mprox_rule_format(): two IPv6 prefixes of 43
- * characters, two ranges, a 31-byte name and the words, under 200 bytes)
- * and the object around it.
+ * characters, two ranges, a 31-byte name and the words, under 200 bytes,
+ * and a cgroup path, which alone may need escaping) and the object
+ * around it.
  */
-#define STATUS_RULE_TEXT	200
-#define STATUS_RULE_SIZE	(STATUS_RULE_TEXT + 32)
+#define STATUS_RULE_TEXT	(200 + MPROX_CGROUP_PATH_MAX)
+#define STATUS_RULE_SIZE	(200 + 32)
 /* One set: a 31-byte name, its size and the words around them. */
 #define STATUS_SET_SIZE		80
 
@@ -444,8 +445,9 @@ static size_t status_size(struct mprox_dev *md)
 			json_string_size(s->host) + json_string_size(s->dev) +
 			json_string_size(s->user);
 	}
-	size += (size_t)cfg->nr_rules * STATUS_RULE_SIZE +
-		(size_t)cfg->nr_sets * STATUS_SET_SIZE;
+	for (i = 0; i < cfg->nr_rules; i++)
+		size += STATUS_RULE_SIZE + json_string_size(cfg->rules[i].cgroup);
+	size += (size_t)cfg->nr_sets * STATUS_SET_SIZE;
 	rcu_read_unlock();
 	mprox_datapath_flow_stats(&md->dp, &fs);
 	conns = min_t(unsigned int, fs.active + fs.active / 8 + 4,

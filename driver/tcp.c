@@ -222,15 +222,11 @@ static const struct mprox_conn_ops mprox_tcp_conn_ops = {
 
 /*
  * What the rules look at (rule.h): the SYN's addresses and port, and the
- * owner of the socket that sent it. Only a local socket has one; a packet
- * forwarded from a container or another host has none, and no "uid" rule
- * matches it.
+ * socket that sent it (choice.h).
  */
 static void mprox_tcp_rule_pkt(struct sk_buff *skb, const struct mprox_pkt *p,
 			       struct mprox_rule_pkt *rp)
 {
-	struct sock *sk = skb_to_full_sk(skb);
-
 	*rp = (struct mprox_rule_pkt){
 		.family = p->family,
 		.proto = IPPROTO_TCP,
@@ -238,10 +234,7 @@ static void mprox_tcp_rule_pkt(struct sk_buff *skb, const struct mprox_pkt *p,
 		.saddr = (const u8 *)&p->saddr,
 		.daddr = (const u8 *)&p->daddr,
 	};
-	if (sk && sk_fullsock(sk)) {
-		rp->has_uid = true;
-		rp->kuid = __kuid_val(sk->sk_uid);
-	}
+	mprox_choice_sender(rp, skb);
 }
 
 /* A SYN with no flow: a new connection, through one of the upstreams. */

@@ -216,8 +216,8 @@ int cmd_rule(const struct cli *cli, int argc, char **argv)
 		fprintf(argc < 2 ? stderr : stdout,
 			"Usage: mprox rule DEVICE add [to CIDR|to-set SET] [from CIDR] [port "
 			"N[-M]]\n"
-			"                  [proto tcp|udp] [uid N[-M]] upstream NAME|priority "
-			"N|reject\n"
+			"                  [proto tcp|udp] [uid N[-M]] [cgroup PATH]\n"
+			"                  upstream NAME|priority N|direct|reject\n"
 			"       mprox rule DEVICE del N\n"
 			"       mprox rule DEVICE flush\n"
 			"       mprox rule DEVICE list\n\n"

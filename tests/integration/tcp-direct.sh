@@ -8,7 +8,7 @@
 # that policy routing takes it around the device; without such a route it
 # would loop, and is refused at once. Seen at the server: direct
 # connections come from the client's own address, proxied ones from the
-# proxy's.
+# proxy's. A "cgroup" rule sends one cgroup's sockets direct.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -26,8 +26,13 @@ expect() {
 # peer_at_server PORT ADDR: a connection from the client host to the
 # server's PORT, held open while the server lists its peers; prints the
 # peer address the server saw (the host part of ss's peer column).
+# With a third argument, the connection is made from that cgroup (a path
+# under /sys/fs/cgroup): the process moves itself there first.
 peer_at_server() {
-	topo_ns $TOPO_C python3 - "$1" "$2" "$TOPO_S" <<'PY'
+	local run=(topo_ns $TOPO_C)
+	[ -z "${3:-}" ] || run=(sh -c 'echo $$ >"/sys/fs/cgroup$0/cgroup.procs" && exec "$@"' "$3"
+		ip netns exec $TOPO_C)
+	"${run[@]}" python3 - "$1" "$2" "$TOPO_S" <<'PY'
 import socket, subprocess, sys
 port, addr, ns = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 s = socket.create_connection((addr, port), timeout=20)
@@ -118,6 +123,47 @@ mprox_expect_error "a silent destination: host unreachable after handshake_timeo
 	"http://10.200.2.2:9999/" "No route to host" "$(mprox_scale 5000 8000)" 2400
 expect "counted as a timeout" "$(mprox_connects_moved "$before" "$(direct_stat connects)")" \
 	"ok+1 refused+2 timeout+1"
+check_flows_drain mprox0 30
+
+# ---- cgroup: one service's sockets go direct ------------------------------------------
+# As "rule add cgroup /system.slice/backup.service direct" would: the
+# sockets made in the cgroup, or one below it, skip the proxy.
+cg=/mprox-direct
+step "cgroups $cg and $cg/job" mkdir -p "/sys/fs/cgroup$cg/job"
+check "rule add cgroup $cg direct" mprox_config mprox0 <<<"rule flush
+rule add cgroup $cg port 7007 direct"
+expect "the document lists it" "$(mprox_stat mprox0 config.rules.0.rule)" \
+	"port 7007 cgroup $cg direct"
+before=$(direct_stat connects)
+expect "from $cg/job: the server sees the client itself" \
+	"$(peer_at_server 7007 10.200.2.2 "$cg/job")" 10.200.1.2
+expect "from $cg, over IPv6" "$(peer_at_server 7007 fd00:200:2::2 "$cg")" fd00:200:1::2
+expect "from outside it: the server sees the proxy" "$(peer_at_server 7007 10.200.2.2)" \
+	10.200.2.1
+expect "direct counted the two" "$(mprox_connects_moved "$before" "$(direct_stat connects)")" \
+	"ok+2"
+# The rule named the cgroup, not the path: made again, the path is
+# another cgroup until the rule is written again.
+step "$cg removed and made again" eval "rmdir /sys/fs/cgroup$cg/job /sys/fs/cgroup$cg &&
+	mkdir /sys/fs/cgroup$cg"
+expect "a cgroup made again at the path: the proxy" "$(peer_at_server 7007 10.200.2.2 "$cg")" \
+	10.200.2.1
+check "the rule written again" mprox_config mprox0 <<<"rule flush
+rule add cgroup $cg port 7007 direct"
+expect "then it is matched" "$(peer_at_server 7007 10.200.2.2 "$cg")" 10.200.1.2
+rules=$(mprox_stat mprox0 config.rules)
+if ! out=$(mprox_config mprox0 2>&1 <<<"rule add cgroup /mprox-nosuch direct"); then
+	if grep -q "No such file" <<<"$out"; then
+		pass "a cgroup that is not there: ENOENT"
+	else
+		fail "a cgroup that is not there: $out"
+	fi
+else
+	fail "a cgroup that is not there was accepted"
+fi
+expect "and the rules are as they were" "$(mprox_stat mprox0 config.rules)" "$rules"
+check "rule flush; $cg removed" eval "mprox_config mprox0 <<<'rule flush' &&
+	rmdir /sys/fs/cgroup$cg"
 check_flows_drain mprox0 30
 
 # ---- the rules' order still rules ---------------------------------------------------------

@@ -87,7 +87,7 @@
  *	that it does not. Addresses only (EINVAL for a name, or IPv6 without
  *	brackets); port 1-65535 (ERANGE).
  *   rule add [to CIDR|to-set SET] [from CIDR] [port N[-M]] [proto tcp|udp]
- *	    [uid N[-M]] ACTION
+ *	    [uid N[-M]] [cgroup PATH] ACTION
  *	Where a new flow goes, by its first packet and its application's
  *	socket. Rules are kept in order; the first that matches wins; a flow
  *	that none matches goes to the lowest priority with an upstream up.
@@ -98,7 +98,14 @@
  *	there is none). port: the destination's, 1-65535. uid: the owner of the
  *	sending socket, 0-4294967294, in the writer's user namespace (as
  *	ip-rule(8) uidrange); a packet without a local socket (forwarded
- *	from a container or another host) matches no uid rule. ACTION:
+ *	from a container or another host) matches no uid rule. cgroup: the
+ *	sending socket was made in the cgroup v2 at PATH or one below it
+ *	(as nftables' "socket cgroupv2"); PATH is absolute in the writer's
+ *	cgroup namespace (5.10: the whole hierarchy), written without empty,
+ *	"." or ".." components or a trailing slash (EINVAL), under 256 bytes
+ *	(ENAMETOOLONG); ENOENT if there is no such cgroup. The rule names
+ *	the cgroup the path had when it was added: one made again at the
+ *	path is another, matched after the rule is added again. ACTION:
  *	  upstream NAME  that upstream only (ENOENT if there is none; the
  *	                 flow is not retried elsewhere if it fails)
  *	  priority N     the upstreams of priority N (0-255), balanced as
@@ -109,8 +116,8 @@
  *	                 app's connect() gets the destination's answer
  *	A rule whose matches are those of an earlier one is EEXIST (it could
  *	never match); more than MPROX_RULES_MAX (256) is E2BIG. Reserved for
- *	later features, EOPNOTSUPP: the match "cgroup PATH" and "domain
- *	SUFFIX". UDP is not proxied yet:
+ *	a later feature, EOPNOTSUPP: the match "domain SUFFIX". UDP is not
+ *	proxied yet:
  *	"proto udp" rules are kept and shown, and match nothing that flows.
  *   rule del N
  *	Remove the N-th rule (from 1, as read() lists them): 1-256 (ERANGE),
