@@ -16,7 +16,7 @@
 kunit_test_suites(&mprox_parse_test_suite, &mprox_socks5_test_suite,
 		  &mprox_socks4_test_suite, &mprox_http_test_suite,
 		  &mprox_dest_test_suite, &mprox_choice_test_suite,
-		  &mprox_rule_test_suite,
+		  &mprox_choice_bench_suite, &mprox_rule_test_suite,
 		  &mprox_packet_test_suite,
 		  &mprox_flow_test_suite, &mprox_reply_test_suite);
 

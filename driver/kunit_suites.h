@@ -14,6 +14,7 @@ extern struct kunit_suite mprox_http_test_suite;
 extern struct kunit_suite mprox_socks4_test_suite;
 extern struct kunit_suite mprox_dest_test_suite;
 extern struct kunit_suite mprox_choice_test_suite;
+extern struct kunit_suite mprox_choice_bench_suite;
 extern struct kunit_suite mprox_rule_test_suite;
 extern struct kunit_suite mprox_packet_test_suite;
 extern struct kunit_suite mprox_flow_test_suite;
