@@ -71,12 +71,14 @@ struct mprox_config *mprox_config_clone(const struct mprox_config *cfg)
 	/* Never the original's array: each configuration frees its own. */
 	copy->rules = NULL;
 	if (cfg->nr_rules) {
-		copy->rules = kmemdup(cfg->rules, cfg->nr_rules * sizeof(*cfg->rules),
-				      GFP_KERNEL);
+		copy->rules = kvmalloc_array(cfg->nr_rules, sizeof(*cfg->rules),
+					     GFP_KERNEL);
 		if (!copy->rules) {
 			kfree(copy);
 			return NULL;
 		}
+		memcpy(copy->rules, cfg->rules,
+		       cfg->nr_rules * sizeof(*cfg->rules));
 	}
 	for (i = 0; i < copy->nr_upstreams; i++)
 		kref_get(&copy->upstreams[i]->ref);
@@ -96,7 +98,7 @@ void mprox_config_free(struct mprox_config *cfg)
 		mprox_upstream_put(cfg->upstreams[i]);
 	for (i = 0; i < cfg->nr_sets; i++)
 		pset_put(cfg->sets[i]);
-	kfree(cfg->rules);
+	kvfree(cfg->rules);
 	kfree(cfg);
 }
 
@@ -194,12 +196,11 @@ static int rule_kuids(struct mprox_rule *r)
  */
 static int rule_cgroup(struct mprox_rule *r)
 {
+#if IS_ENABLED(CONFIG_SOCK_CGROUP_DATA)
 	struct cgroup *cgrp;
 
 	if (!r->cgroup[0])
 		return 0;
-	if (!IS_ENABLED(CONFIG_SOCK_CGROUP_DATA))
-		return -EOPNOTSUPP;
 	cgrp = cgroup_get_from_path(r->cgroup);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
@@ -207,6 +208,9 @@ static int rule_cgroup(struct mprox_rule *r)
 	r->cgroup_level = cgrp->level;
 	cgroup_put(cgrp);
 	return 0;
+#else
+	return r->cgroup[0] ? -EOPNOTSUPP : 0;
+#endif
 }
 
 static int find_set(const struct mprox_config *cfg, const char *name)
@@ -217,6 +221,22 @@ static int find_set(const struct mprox_config *cfg, const char *name)
 		if (!strcmp(cfg->sets[i]->name, name))
 			return i;
 	return -ENOENT;
+}
+
+struct mprox_prefix_set *mprox_config_get_set(const struct mprox_config *cfg,
+					      const char *name)
+{
+	int i = find_set(cfg, name);
+
+	if (i < 0)
+		return NULL;
+	kref_get(&cfg->sets[i]->ref);
+	return cfg->sets[i];
+}
+
+void mprox_prefix_set_put(struct mprox_prefix_set *set)
+{
+	pset_put(set);
 }
 
 /* Room for @more prefixes in set @i, which becomes the draft's own. */
@@ -322,10 +342,16 @@ static int add_rule(struct mprox_config *draft, const struct mprox_rule *rule)
 	for (i = 0; i < draft->nr_rules; i++)
 		if (mprox_rule_same_match(&draft->rules[i], rule))
 			return -EEXIST;
-	rules = krealloc(draft->rules, (draft->nr_rules + 1) * sizeof(*rules),
-			 GFP_KERNEL);
+	/*
+	 * A rule is over 400 bytes (its cgroup path): 256 of them need not
+	 * be contiguous pages. 5.10 has no kvrealloc().
+	 */
+	rules = kvmalloc_array(draft->nr_rules + 1, sizeof(*rules), GFP_KERNEL);
 	if (!rules)
 		return -ENOMEM;
+	if (draft->nr_rules)
+		memcpy(rules, draft->rules, draft->nr_rules * sizeof(*rules));
+	kvfree(draft->rules);
 	draft->rules = rules;
 	rules[draft->nr_rules] = *rule;
 	err = rule_kuids(&rules[draft->nr_rules]);
@@ -339,7 +365,7 @@ static int add_rule(struct mprox_config *draft, const struct mprox_rule *rule)
 
 static void flush_rules(struct mprox_config *draft)
 {
-	kfree(draft->rules);
+	kvfree(draft->rules);
 	draft->rules = NULL;
 	draft->nr_rules = 0;
 }

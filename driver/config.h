@@ -19,9 +19,6 @@
 #include "parse.h"
 #include "rule.h"
 
-/* Most bytes one write() may carry; more is E2BIG. */
-#define MPROX_WRITE_MAX		(64 * 1024)
-
 /* Mark of the driver's own sockets until "fwmark" says otherwise: "mp". */
 #define MPROX_DEFAULT_FWMARK	0x6d70
 
@@ -108,6 +105,14 @@ struct mprox_prefix_set {
 	u32 len, cap;
 	struct mprox_rule_prefix *prefixes;	/* kvmalloc()ed, sorted */
 };
+
+/*
+ * Prefix set @name of @cfg, held (a reference of its own, so that it can
+ * be read after the RCU read side that found @cfg), or NULL.
+ */
+struct mprox_prefix_set *mprox_config_get_set(const struct mprox_config *cfg,
+					      const char *name);
+void mprox_prefix_set_put(struct mprox_prefix_set *set);
 
 struct mprox_config *mprox_config_new_default(bool persist);
 struct mprox_config *mprox_config_clone(const struct mprox_config *cfg);

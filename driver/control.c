@@ -236,6 +236,55 @@ static long ioctl_get_info(struct mprox_dev *md, void __user *argp)
 	return copy_struct_out(argp, usize, &info, sizeof(info));
 }
 
+/*
+ * A set's prefixes, a chunk at a time through a buffer on the stack: the
+ * set is held, not the configuration, so a copy that faults holds up no
+ * write.
+ */
+static long ioctl_get_set(struct mprox_dev *md, void __user *argp)
+{
+	struct mprox_ioc_prefix chunk[16];
+	struct mprox_prefix_set *set;
+	struct mprox_ioc_set s;
+	void __user *dst;
+	u32 usize, i, n;
+	int err;
+
+	err = copy_struct_in(&s, sizeof(s), sizeof(s), argp, &usize);
+	if (err)
+		return err;
+	if (strnlen(s.name, sizeof(s.name)) == sizeof(s.name))
+		return -ENAMETOOLONG;
+	rcu_read_lock();
+	set = mprox_config_get_set(rcu_dereference(md->dp.config), s.name);
+	rcu_read_unlock();
+	if (!set)
+		return -ENOENT;
+	dst = u64_to_user_ptr(s.prefixes);
+	n = s.count >= set->len ? set->len : 0;
+	for (i = 0; i < n && !err; i += ARRAY_SIZE(chunk)) {
+		u32 k, m = min_t(u32, n - i, ARRAY_SIZE(chunk));
+
+		memset(chunk, 0, sizeof(chunk));
+		for (k = 0; k < m; k++) {
+			chunk[k].family = set->prefixes[i + k].family;
+			chunk[k].len = set->prefixes[i + k].len;
+			memcpy(chunk[k].addr, set->prefixes[i + k].addr,
+			       sizeof(chunk[k].addr));
+		}
+		if (copy_to_user(dst + (size_t)i * sizeof(chunk[0]), chunk,
+				 m * sizeof(chunk[0])))
+			err = -EFAULT;
+		cond_resched();
+	}
+	s.count = set->len;
+	mprox_prefix_set_put(set);
+	if (err)
+		return err;
+	s.size = sizeof(s);
+	return copy_struct_out(argp, usize, &s, sizeof(s));
+}
+
 static long ioctl_get_stats(struct mprox_dev *md, void __user *argp)
 {
 	struct rtnl_link_stats64 s;
@@ -281,8 +330,13 @@ static long ioctl_upstream(struct mprox_dev *md, unsigned int cmd,
 	u = kmalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return -ENOMEM;
-	err = copy_struct_in(u, sizeof(*u), sizeof(*u), argp, &usize);
+	/* Up to url is what the first kernels took; priority came later. */
+	err = copy_struct_in(u, sizeof(*u), offsetofend(typeof(*u), url), argp,
+			     &usize);
 	if (err)
+		goto out;
+	err = -EINVAL;
+	if (u->reserved)
 		goto out;
 	/* Delete uses the name only; whatever is in url is ignored. */
 	if (cmd == MPROX_IOC_DEL_UPSTREAM)
@@ -296,12 +350,11 @@ static long ioctl_upstream(struct mprox_dev *md, unsigned int cmd,
 		goto out;
 	if (cmd == MPROX_IOC_DEL_UPSTREAM)
 		line = kasprintf(GFP_KERNEL, "upstream del %s", u->name);
-	else if (u->weight)
-		line = kasprintf(GFP_KERNEL, "upstream add %s %s weight %u",
-				 u->name, u->url, u->weight);
 	else
-		line = kasprintf(GFP_KERNEL, "upstream add %s %s",
-				 u->name, u->url);
+		/* The parser checks the ranges, as for a written line. */
+		line = kasprintf(GFP_KERNEL, "upstream add %s %s weight %u priority %u",
+				 u->name, u->url, u->weight ? u->weight : 1,
+				 u->priority);
 	err = -ENOMEM;
 	if (line)
 		err = mprox_device_apply(md, line, strlen(line));
@@ -360,6 +413,9 @@ static long mprox_fop_ioctl(struct file *file, unsigned int cmd,
 		break;
 	case _IOC_NR(MPROX_IOC_SET_PERSIST):
 		err = ioctl_set_persist(md, argp);
+		break;
+	case _IOC_NR(MPROX_IOC_GET_SET):
+		err = ioctl_get_set(md, argp);
 		break;
 	case _IOC_NR(MPROX_IOC_GET_STATS):
 		err = ioctl_get_stats(md, argp);

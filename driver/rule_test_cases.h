@@ -13,9 +13,9 @@
  * A line, what parsing it returns and, for "rule add", the rule written
  * back by mprox_rule_format() (NULL: the line as given after "rule add ").
  */
-/* Six host addresses, for lines of many. */
 /* 64 characters: four, with the leading slash, are too long a cgroup path */
 #define T_C64	"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+/* Six host addresses, for lines of many. */
 #define T_IP6	"1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 "
 
 struct mprox_rule_parse_case {

@@ -43,16 +43,27 @@ struct span {
 /* For "%.*s": at most QUOTE_MAX bytes of @s. */
 #define QUOTE(s) (int)((s).len < QUOTE_MAX ? (s).len : QUOTE_MAX), (s).p
 
-enum section { SEC_NONE, SEC_DEVICE, SEC_UPSTREAM, SEC_ROUTE, SEC_RULE, SEC_DNS, SEC_COUNT };
+enum section {
+	SEC_NONE,
+	SEC_DEVICE,
+	SEC_UPSTREAM,
+	SEC_ROUTE,
+	SEC_SET,
+	SEC_RULE,
+	SEC_DNS,
+	SEC_COUNT
+};
 
 static const struct {
 	const char *name;
 	bool named; /* [Upstream NAME] */
-	const char *directive; /* [Rule], [DNS]: lines are these directives */
+	const char *directive; /* [Set], [Rule], [DNS]: lines are these directives */
 } sections[SEC_COUNT] = {
 	[SEC_DEVICE] = { .name = "Device" },
 	[SEC_UPSTREAM] = { .name = "Upstream", .named = true },
 	[SEC_ROUTE] = { .name = "Route" },
+	/* "set add" only: "set KEY VALUE" belongs in [Device], as "Set =". */
+	[SEC_SET] = { .name = "Set", .directive = "set add" },
 	[SEC_RULE] = { .name = "Rule", .directive = "rule" },
 	[SEC_DNS] = { .name = "DNS", .directive = "dns" },
 };
@@ -783,18 +794,24 @@ static int parse_exclude(struct parser *p, const struct key *k, struct span v)
 	return 0;
 }
 
-/* ---- [Rule], [DNS] ----------------------------------------------------------- */
+/* ---- [Set], [Rule], [DNS] ------------------------------------------------------ */
 
 /* A directive line, kept as written: the driver checks it. */
 static int add_directive(struct parser *p, struct span s)
 {
-	struct mprox_conf_lines *l = p->sec == SEC_RULE ? &p->conf->rules : &p->conf->dns;
+	struct mprox_conf_lines *l = p->sec == SEC_RULE	 ? &p->conf->rules
+				     : p->sec == SEC_SET ? &p->conf->sets
+							 : &p->conf->dns;
 	const char *directive = sections[p->sec].directive;
-	struct span word, rest;
+	struct span word, rest, second;
 	void *grown;
 
 	split_word(s, &word, &rest);
-	if (!span_is(word, directive))
+	split_word(rest, &second, &rest);
+	if (p->sec == SEC_SET && (!span_is(word, "set") || !span_is(second, "add")))
+		return fail(p, EINVAL, "[%s] holds '%s ...' directives, not '%.*s'",
+			    sections[p->sec].name, directive, QUOTE(s));
+	if (p->sec != SEC_SET && !span_is(word, directive))
 		return fail(p, EINVAL, "[%s] holds '%s ...' directives, not '%.*s'",
 			    sections[p->sec].name, directive, QUOTE(word));
 	grown = grow(l->line, l->n, &l->cap, sizeof(*l->line));
@@ -993,7 +1010,7 @@ static int parse_line(struct parser *p, struct span s)
 			return fail(p, EINVAL, "control character 0x%02x", (unsigned char)s.p[i]);
 	if (s.p[0] == '[')
 		return parse_header(p, s);
-	if (p->sec == SEC_RULE || p->sec == SEC_DNS)
+	if (sections[p->sec].directive)
 		return add_directive(p, s);
 	return parse_key(p, s);
 }
@@ -1040,6 +1057,7 @@ void mprox_conf_free(struct mprox_conf *conf)
 	free(conf->upstream);
 	free(conf->route.cgroup);
 	free(conf->route.exclude);
+	free_lines(&conf->sets);
 	free_lines(&conf->rules);
 	free_lines(&conf->dns);
 	memset(conf, 0, sizeof(*conf));
@@ -1131,6 +1149,7 @@ char *mprox_conf_directives(const struct mprox_conf *conf)
 			fprintf(f, " priority %u", up->priority);
 		fputc('\n', f);
 	}
+	print_lines(f, &conf->sets);
 	print_lines(f, &conf->rules);
 	print_lines(f, &conf->dns);
 	return finish(f, &buf);
@@ -1217,6 +1236,9 @@ char *mprox_conf_format(const struct mprox_conf *conf, bool secrets)
 			fprintf(f, "Dev = %s\n", up->dev);
 	}
 	format_route(f, &conf->route);
+	if (conf->sets.n)
+		header(f, "Set");
+	print_lines(f, &conf->sets);
 	if (conf->rules.n)
 		header(f, "Rule");
 	print_lines(f, &conf->rules);

@@ -73,7 +73,7 @@ struct mprox_conf_route {
 	size_t n_exclude, cap_exclude;
 };
 
-/* The lines of [Rule] or [DNS], trimmed, in file order. */
+/* The lines of [Set], [Rule] or [DNS], trimmed, in file order. */
 struct mprox_conf_lines {
 	char **line;
 	size_t n, cap;
@@ -90,7 +90,7 @@ struct mprox_conf {
 	struct mprox_conf_upstream *upstream;
 	size_t n_upstream, cap_upstream;
 	struct mprox_conf_route route;
-	struct mprox_conf_lines rules, dns;
+	struct mprox_conf_lines sets, rules, dns;
 };
 
 /*
@@ -109,7 +109,7 @@ bool mprox_conf_has_secrets(const struct mprox_conf *conf);
 
 /*
  * The directives that configure a device as @conf says, one a line, for its
- * fd: fwmark, set, upstream add, then [Rule] and [DNS] lines, in file order
+ * fd: fwmark, set, upstream add, then [Set], [Rule] and [DNS] lines, in file order
  * within each. malloc'd; NULL with errno ENOMEM.
  */
 char *mprox_conf_directives(const struct mprox_conf *conf);

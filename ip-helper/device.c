@@ -134,11 +134,12 @@ int cmd_set(const struct cli *cli, int argc, char **argv)
 		       "  probe_interval_s (0 is off),\n"
 		       "  probe_target (ADDR:PORT, [ADDR6]:PORT or none)\n"
 		       "(ranges in mprox(8)). 'mprox show NAME' shows the current values.\n"
-		       "'mprox set NAME add|flush SET ...' changes prefix sets: mprox set NAME\n"
-		       "add --help.\n");
+		       "'mprox set NAME add|flush|list SET ...' changes or lists prefix sets:\n"
+		       "mprox set NAME add --help.\n");
 		return CLI_OK;
 	}
-	if (argc >= 3 && (!strcmp(argv[2], "add") || !strcmp(argv[2], "flush")))
+	if (argc >= 3 &&
+	    (!strcmp(argv[2], "add") || !strcmp(argv[2], "flush") || !strcmp(argv[2], "list")))
 		return cmd_set_prefixes(cli, argc, argv);
 	if (argc != 4)
 		return cli_usage("set", "needs NAME KEY VALUE");

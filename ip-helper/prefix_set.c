@@ -5,7 +5,9 @@
  * goes in as many directive lines of MPROX_SET_LINE_MAX prefixes, and as
  * many writes of at most MPROX_WRITE_MAX bytes, as it takes.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,7 +16,6 @@
 #include "devstate.h"
 #include "parse.h"
 
-#define WRITE_MAX (64 * 1024) /* the driver's most bytes per write() */
 #define PREFIX_TEXT_MAX 44 /* "ffff:...:ffff/128" and a space */
 
 struct pset_writer {
@@ -51,7 +52,7 @@ static int pset_put(struct pset_writer *w, const char *prefix)
 	if (need > PREFIX_TEXT_MAX || strpbrk(prefix, " \t\n\r"))
 		return cli_fail("%s: '%s' is not a prefix", w->set, prefix);
 	/* "set add SET " and the prefix, and the newline ending the write. */
-	if (w->len + strlen(w->set) + 10 + need + 1 > WRITE_MAX && pset_flush_buf(w))
+	if (w->len + strlen(w->set) + 10 + need + 1 > MPROX_WRITE_MAX && pset_flush_buf(w))
 		return -1;
 	if (w->in_line == MPROX_SET_LINE_MAX) {
 		w->buf[w->len++] = '\n';
@@ -89,16 +90,51 @@ static int pset_from_file(struct pset_writer *w, const char *path)
 	return ret;
 }
 
+/* Set @set of device @dev, one prefix a line (a JSON array with -j). */
+static int pset_list(const struct cli *cli, const char *dev, const char *set)
+{
+	struct mprox_ioc_prefix *p;
+	char addr[INET6_ADDRSTRLEN];
+	size_t i, n;
+	int fd;
+
+	fd = dev_open(dev);
+	if (fd < 0)
+		return CLI_FAILED;
+	if (mprox_get_set(fd, set, &p, &n)) {
+		cli_fail("%s: set %s: %s", dev, set, mprox_strerror(errno));
+		close(fd);
+		return CLI_FAILED;
+	}
+	close(fd);
+	if (cli->json)
+		putchar('[');
+	for (i = 0; i < n; i++) {
+		if (!inet_ntop(p[i].family, p[i].addr, addr, sizeof(addr)))
+			snprintf(addr, sizeof(addr), "?");
+		if (cli->json)
+			printf("%s\"%s/%u\"", i ? "," : "", addr, p[i].len);
+		else
+			printf("%s/%u\n", addr, p[i].len);
+	}
+	if (cli->json)
+		printf("]\n");
+	free(p);
+	return CLI_OK;
+}
+
 static int pset_usage(FILE *out)
 {
 	fprintf(out, "Usage: mprox set NAME add SET CIDR...\n"
 		     "       mprox set NAME add SET --file FILE|-\n"
-		     "       mprox set NAME flush SET\n\n"
+		     "       mprox set NAME flush SET\n"
+		     "       mprox set NAME list SET\n\n"
 		     "Prefix sets, which rules name with 'to-set SET'. add makes SET if it is\n"
 		     "new; prefixes may not overlap one another. A device holds up to 100,000\n"
 		     "prefixes. --file reads one prefix a line ('#' starts a comment); a long\n"
 		     "list goes in as several writes of 64 KiB, each one atomic: on an error\n"
-		     "the count of prefixes already added is printed.\n");
+		     "the count of prefixes already added is printed. list prints the set's\n"
+		     "prefixes, one a line, in the driver's order.\n");
 	return out == stdout ? CLI_OK : CLI_USAGE;
 }
 
@@ -108,10 +144,14 @@ int cmd_set_prefixes(const struct cli *cli, int argc, char **argv)
 	int i, ret = CLI_FAILED;
 	char line[64];
 
-	(void)cli;
 	if (argc < 4 || cli_is_help(argv[3]))
 		return pset_usage(argc < 4 ? stderr : stdout);
 	w.set = argv[3];
+	if (!strcmp(argv[2], "list")) {
+		if (argc != 4)
+			return cli_usage("set", "list needs NAME list SET");
+		return pset_list(cli, w.dev, w.set);
+	}
 	if (!strcmp(argv[2], "flush")) {
 		if (argc != 4)
 			return cli_usage("set", "flush needs NAME flush SET");
@@ -128,7 +168,7 @@ int cmd_set_prefixes(const struct cli *cli, int argc, char **argv)
 		return cli_usage("set", "add needs NAME add SET CIDR... or --file FILE");
 	if (strlen(w.set) >= MPROX_UPSTREAM_NAME_MAX)
 		return cli_usage("set", "'%s': not a set name", w.set);
-	w.buf = malloc(WRITE_MAX + 1);
+	w.buf = malloc(MPROX_WRITE_MAX + 1);
 	if (!w.buf)
 		return cli_fail("out of memory");
 	w.fd = dev_open(w.dev);

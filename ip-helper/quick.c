@@ -5,6 +5,7 @@
  * names resolved, before anything on the system changes; "up" undoes what
  * it did when a later step fails.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -339,6 +340,24 @@ static unsigned int reset_tunables(const struct quick *q, struct json_object *st
 	return mask;
 }
 
+/* Whether a [Set] line of @conf adds to set @name. */
+static bool file_names_set(const struct mprox_conf *conf, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < conf->sets.n; i++) {
+		const char *p = conf->sets.line[i];
+
+		/* "set add NAME ...", blanks as the file had them. */
+		p += strspn(p, " \t") + 3;
+		p += strspn(p, " \t") + 3;
+		p += strspn(p, " \t");
+		if (!strncmp(p, name, n) && (p[n] == ' ' || p[n] == '\t'))
+			return true;
+	}
+	return false;
+}
+
 /*
  * The directives that take the running device to the file: upstreams the
  * file no longer has go, changed ones are replaced, unchanged ones are
@@ -348,7 +367,7 @@ static unsigned int reset_tunables(const struct quick *q, struct json_object *st
 static char *reload_directives(const struct quick *q, struct json_object *st, size_t *changes,
 			       unsigned int *resets)
 {
-	struct json_object *ups = jget(st, "config.upstreams");
+	struct json_object *ups = jget(st, "config.upstreams"), *sets = jget(st, "config.sets");
 	struct mprox_conf only = q->conf;
 	char *dirs, *out = NULL;
 	size_t i, len = 0, n = 0;
@@ -364,6 +383,17 @@ static char *reload_directives(const struct quick *q, struct json_object *st, si
 	 * they use once the whole write is applied.
 	 */
 	fputs("rule flush\n", f);
+	/*
+	 * The sets the file names are replaced by its [Set] lines (below);
+	 * the others stay: large ones are loaded with "mprox set ... --file"
+	 * and never written in the file.
+	 */
+	for (i = 0; sets && i < json_object_array_length(sets); i++) {
+		const char *name = jstr(json_object_array_get_idx(sets, i), "name");
+
+		if (file_names_set(&q->conf, name))
+			fprintf(f, "set flush %s\n", name);
+	}
 	for (i = 0; i < json_object_array_length(ups); i++) {
 		const char *name = jstr(json_object_array_get_idx(ups, i), "name");
 
@@ -609,6 +639,55 @@ static int upstream_from_state(struct json_object *run, const struct mprox_conf 
 	return 0;
 }
 
+/* Append @line (malloc()ed, taken over; NULL: out of memory) to @l. */
+static int lines_add(struct mprox_conf_lines *l, char *line)
+{
+	char **grown;
+
+	if (!line)
+		return -1;
+	if (l->n == l->cap) {
+		grown = realloc(l->line, (l->cap * 2 + 8) * sizeof(*l->line));
+		if (!grown) {
+			free(line);
+			return -1;
+		}
+		l->line = grown;
+		l->cap = l->cap * 2 + 8;
+	}
+	l->line[l->n++] = line;
+	return 0;
+}
+
+/*
+ * "mprox up" and "reload" write a file's directives in one write(), which
+ * the driver takes up to 64 KiB: a file that would not fit is not saved
+ * (large sets are loaded with "mprox set NAME add SET --file").
+ */
+static bool fits_one_write(const struct mprox_conf *c, const char *dev)
+{
+	char *dirs = mprox_conf_directives(c);
+	size_t len;
+
+	if (!dirs) {
+		cli_fail("out of memory");
+		return false;
+	}
+	len = strlen(dirs);
+	free(dirs);
+	/*
+	 * Room for what reload adds: rule flush, set flush and upstream del
+	 * of every set and upstream, the tunables' resets (under 4 KiB).
+	 */
+	if (len + 4096 <= MPROX_WRITE_MAX)
+		return true;
+	cli_fail("%s: its configuration takes %zu bytes of directives, more than one write of "
+		 "%u that 'mprox up' and 'reload' make: keep large prefix sets out of the file "
+		 "and load them with 'mprox set %s add SET --file FILE'; nothing saved",
+		 dev, len, MPROX_WRITE_MAX, dev);
+	return false;
+}
+
 /* The driver's rules, in order, as [Rule] lines. */
 static int rules_from_state(struct json_object *rules, struct mprox_conf_lines *l)
 {
@@ -628,11 +707,44 @@ static int rules_from_state(struct json_object *rules, struct mprox_conf_lines *
 	return 0;
 }
 
+/* The device's prefix sets, read through @fd, as [Set] lines. */
+static int sets_from_device(int fd, const char *dev, struct json_object *sets,
+			    struct mprox_conf_lines *l)
+{
+	size_t i, k, n = sets ? json_object_array_length(sets) : 0;
+	/* "set add NAME" and 29 prefixes of at most 44 bytes: under 1400. */
+	char addr[INET6_ADDRSTRLEN], line[MPROX_UPSTREAM_NAME_MAX + 16 + MPROX_SET_LINE_MAX * 44];
+
+	for (i = 0; i < n; i++) {
+		const char *name = jstr(json_object_array_get_idx(sets, i), "name");
+		struct mprox_ioc_prefix *p;
+		size_t count, len = 0;
+
+		if (mprox_get_set(fd, name, &p, &count))
+			return cli_fail("%s: set %s: %s", dev, name, mprox_strerror(errno));
+		for (k = 0; k < count; k++) {
+			if (k % MPROX_SET_LINE_MAX == 0)
+				len = snprintf(line, sizeof(line), "set add %s", name);
+			inet_ntop(p[k].family, p[k].addr, addr, sizeof(addr));
+			len += snprintf(line + len, sizeof(line) - len, " %s/%u", addr, p[k].len);
+			if ((k % MPROX_SET_LINE_MAX == MPROX_SET_LINE_MAX - 1 || k + 1 == count) &&
+			    lines_add(l, strdup(line))) {
+				free(p);
+				return cli_fail("out of memory");
+			}
+		}
+		free(p);
+	}
+	return 0;
+}
+
 /*
- * The running configuration as a file: what the driver holds, with what
- * only the file knows ([Route], [DNS], passwords) taken from @old.
+ * The running configuration as a file: what the driver holds (its sets
+ * read through @fd), with what only the file knows ([Route], [DNS],
+ * passwords) taken from @old.
  */
-static int conf_from_state(struct json_object *st, struct mprox_conf *old, struct mprox_conf *c)
+static int conf_from_state(int fd, const char *dev, struct json_object *st, struct mprox_conf *old,
+			   struct mprox_conf *c)
 {
 	struct json_object *ups = jget(st, "config.upstreams");
 	size_t i, n = json_object_array_length(ups);
@@ -665,6 +777,8 @@ static int conf_from_state(struct json_object *st, struct mprox_conf *old, struc
 					&c->upstream[c->n_upstream++]))
 			return -1;
 	if (rules_from_state(jget(st, "config.rules"), &c->rules))
+		return -1;
+	if (sets_from_device(fd, dev, jget(st, "config.sets"), &c->sets))
 		return -1;
 	/* Moved, not copied: @old is freed with what it still holds. */
 	c->route = old->route;
@@ -720,11 +834,13 @@ int cmd_save(const struct cli *cli, int argc, char **argv)
 	if (fd < 0)
 		goto out_old;
 	st = dev_state(fd, q.name);
-	close(fd);
-	if (!st)
+	if (!st) {
+		close(fd);
 		goto out_old;
-	if (conf_from_state(st, &old, &now) == 0)
+	}
+	if (conf_from_state(fd, q.name, st, &old, &now) == 0 && fits_one_write(&now, q.name))
 		text = mprox_conf_format(&now, secrets);
+	close(fd);
 	if (!text) {
 		cli_fail("%s: cannot format its configuration", q.name);
 	} else if (to_stdout) {

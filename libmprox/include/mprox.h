@@ -71,7 +71,19 @@ int mprox_get_stats(int fd, struct mprox_ioc_stats *stats);
 int mprox_set_persist(int fd, int persist);
 /* url as in "upstream add NAME URL"; weight 0 means the default (1). */
 int mprox_add_upstream(int fd, const char *name, const char *url, unsigned int weight);
+/*
+ * The same with "priority N" (0-255, lower first). A kernel module older
+ * than the field fails a priority other than 0 with E2BIG.
+ */
+int mprox_add_upstream_priority(int fd, const char *name, const char *url, unsigned int weight,
+				unsigned int priority);
 int mprox_del_upstream(int fd, const char *name);
+/*
+ * The prefixes of prefix set @name ("set add"), in the driver's order: a
+ * malloc()ed array in *prefixes (NULL for none), their number in *count.
+ * ENOENT when the device has no such set.
+ */
+int mprox_get_set(int fd, const char *name, struct mprox_ioc_prefix **prefixes, size_t *count);
 
 /* Version of this library, "git describe" of the tree it was built from. */
 const char *mprox_version(void);

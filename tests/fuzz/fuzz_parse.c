@@ -72,7 +72,7 @@ static void check_prefix(const struct mprox_rule_prefix *p)
 static void check_rule(const struct mprox_rule *r)
 {
 	struct mprox_directive back;
-	char text[256], line[300];
+	char text[200 + MPROX_CGROUP_PATH_MAX], line[sizeof(text) + 16];
 	int len;
 
 	check_prefix(&r->to);

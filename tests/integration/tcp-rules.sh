@@ -169,6 +169,22 @@ expect "IPv6 is not in it: a" "$(through 2 fd00:200:2::2 7007)" "2 a+2 b+0"
 cfg=$(state)
 check "one prefix more, in either set: E2BIG" refused "Argument list too long" "set add dst 12.0.0.1"
 expect "and nothing changed" "$(state)" "$cfg"
+# What the driver holds, read back: the 99,999 by address.
+if diff -q <(mp set mprox0 list big) <(python3 -c '
+import ipaddress, sys
+hosts = [l for l in open(sys.argv[1]).read().splitlines() if l and not l.startswith("#")]
+print("\n".join("%s/32" % h for h in sorted(hosts, key=ipaddress.ip_address)))' "$big") >/dev/null; then
+	pass "mprox set mprox0 list big: the 99,999, sorted by address"
+else
+	fail "mprox set mprox0 list big differs from what was added"
+fi
+out=$(mp save mprox0 - 2>&1)
+if [ $? != 0 ] && grep -q "more than one write of 65536" <<<"$out"; then
+	pass "mprox save refuses a file that mprox up could not write in one write"
+else
+	fail "mprox save with 100,000 prefixes: exit 0 or another error"
+	diag <<<"${out:0:300}"
+fi
 check "rule flush, set flush big" mprox_config mprox0 <<<"rule flush
 set flush big"
 check "mprox set mprox0 flush dst" mp set mprox0 flush dst
@@ -190,6 +206,35 @@ fi
 shown=$(mp show mprox0)
 grep -q '^  1: to 10.200.2.0/24 port 7000-7999 upstream b$' <<<"$shown" &&
 	pass "mprox show lists them" || { fail "mprox show does not list the rules"; diag <<<"$shown"; }
+
+# ---- sets in the file: saved, and put back by reload ---------------------------------------
+check "set lan: the server's networks; rule 1: to-set lan port 7007 upstream b" \
+	mprox_config mprox0 <<<"set add lan fd00:200:2::/64 10.200.2.0/24
+rule flush
+rule add to-set lan port 7007 upstream b"
+confdir=$(mktemp -d)
+check "mprox save mprox0 FILE" mp save mprox0 "$confdir/mprox0.conf"
+saved=$(cat "$confdir/mprox0.conf")
+if grep -qx '\[Set\]' <<<"$saved" && grep -qx 'set add lan 10.200.2.0/24 fd00:200:2::/64' <<<"$saved" &&
+	grep -qx 'rule add to-set lan port 7007 upstream b' <<<"$saved"; then
+	pass "the file has the set under [Set], by family, and the rule"
+else
+	fail "mprox save: no [Set] with lan"
+	diag <<<"$saved"
+fi
+check "the running set changed: lan is 10.9.9.0/24 alone, and no rule" mprox_config mprox0 <<<"rule flush
+set flush lan
+set add lan 10.9.9.0/24"
+expect "so the server goes to a" "$(through 2 10.200.2.2 7007)" "2 a+2 b+0"
+check "mprox reload FILE" mp reload "$confdir/mprox0.conf"
+expect "lan is the file's again" "$(mp set mprox0 list lan | tr '\n' ' ')" \
+	"10.200.2.0/24 fd00:200:2::/64 "
+expect "and the rule sends the server to b" "$(through 2 10.200.2.2 7007)" "2 a+0 b+2"
+check "rule flush; set flush lan; the earlier two rules again" mprox_config mprox0 <<<"rule flush
+set flush lan
+rule add to 10.200.2.0/24 port 7000-7999 upstream b
+rule add uid 4243 reject"
+rm -rf "$confdir"
 
 # ---- bad input: a precise errno, and nothing changes --------------------------------
 cfg=$(state)

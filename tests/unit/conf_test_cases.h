@@ -168,6 +168,13 @@ static const struct conf_case conf_cases[] = {
 	{ .desc = "64 upstreams", .body = "[Upstream u%u]\nURL = socks5://h\n", .times = 64 },
 	OK("[Rule] and [DNS] lines kept as written, comments and blanks dropped",
 	   "[Rule]\n  rule a   b\t# why\n\n[DNS]\ndns x\ndns y\n", "rule a   b\ndns x\ndns y\n"),
+	{ .desc = "[Set] lines go before [Rule] ones, whatever the file's order",
+	  .text = "[Rule]\nrule add to-set lan direct\n[Set]\nset  add lan 10.0.0.0/8\n"
+		  "set add lan 192.168.0.0/16 # home\n",
+	  .want = "set  add lan 10.0.0.0/8\nset add lan 192.168.0.0/16\nrule add to-set lan "
+		  "direct\n",
+	  .format = "[Set]\nset  add lan 10.0.0.0/8\nset add lan 192.168.0.0/16\n\n"
+		    "[Rule]\nrule add to-set lan direct\n" },
 	{ .desc = "a line of 2048 bytes", .text = "[Device]\n#", .body = "x", .times = 2047 },
 	{ .desc = "route values in other forms",
 	  .text = "[Route]\nUid = 0\nFwMark = 0\nAll = TRUE\nExclude = ::1\nExclude = 0.0.0.0/0\n",
@@ -221,6 +228,10 @@ static const struct conf_case conf_cases[] = {
 	  .want = "more than 64 upstreams" },
 	BAD("[Rule] line that is not a rule", "[Rule]\nfwmark 1\n", EINVAL, 2,
 	    "[Rule] holds 'rule ...' directives"),
+	BAD("[Set] line that is a tunable", "[Set]\nset balance weighted\n", EINVAL, 2,
+	    "[Set] holds 'set add ...' directives, not 'set balance weighted'"),
+	BAD("[Set] line that flushes", "[Set]\nset flush lan\n", EINVAL, 2,
+	    "[Set] holds 'set add ...' directives"),
 	BAD("[DNS] line that is not dns", "[DNS]\nDns x\n", EINVAL, 2, "'dns ...'"),
 
 	/* ---- lines ---- */

@@ -103,9 +103,10 @@
  *	(as nftables' "socket cgroupv2"); PATH is absolute in the writer's
  *	cgroup namespace (5.10: the whole hierarchy), written without empty,
  *	"." or ".." components or a trailing slash (EINVAL), under 256 bytes
- *	(ENAMETOOLONG); ENOENT if there is no such cgroup. The rule names
- *	the cgroup the path had when it was added: one made again at the
- *	path is another, matched after the rule is added again. ACTION:
+ *	(ENAMETOOLONG); ENOENT if there is no such cgroup, ENOTDIR if PATH
+ *	names a file. The rule names the cgroup the path had when it was
+ *	added: one made again at the path is another, matched after the
+ *	rule is added again. ACTION:
  *	  upstream NAME  that upstream only (ENOENT if there is none; the
  *	                 flow is not retried elsewhere if it fails)
  *	  priority N     the upstreams of priority N (0-255), balanced as
@@ -164,7 +165,8 @@
  *   read()    one JSON document: "device" (name, ifindex, netns inode,
  *             mtu, up, persist), "config" (fwmark, tunables, upstreams with
  *             passwords never shown; each with its state: "up" or
- *             "down", since_ms, retry_in_ms, last_error, failures,
+ *             "down", since_ms, back_by ("trial" or "probe") and
+ *             retry_in_ms when down, last_error, failures,
  *             active, handshake_us, connects by result, bytes; and
  *             "rules", each {"index": N, "rule": the words after
  *             "rule add", as that directive takes them back}; "sets",
@@ -209,6 +211,7 @@
 #define MPROX_HOST_MAX		254	/* DNS name, 253 chars */
 #define MPROX_CRED_MAX		256	/* user or password (RFC 1929: 255) */
 #define MPROX_UPSTREAMS_MAX	64	/* per device; more is E2BIG */
+#define MPROX_WRITE_MAX		(64 * 1024)	/* bytes one write() may carry; more is E2BIG */
 
 /* Proxy protocol of an upstream: the URL scheme. */
 enum mprox_proto {
@@ -248,13 +251,18 @@ struct mprox_ioc_info {
 
 /*
  * MPROX_IOC_ADD_UPSTREAM, MPROX_IOC_DEL_UPSTREAM (only name is used).
- * url is parsed exactly like the URL of "upstream add".
+ * url is parsed exactly like the URL of "upstream add"; weight and
+ * priority are its "weight N" and "priority N". priority came later: a
+ * kernel that has no such field takes a struct ending at url, and refuses
+ * a bigger one whose priority is not 0 (E2BIG), as with every struct here.
  */
 struct mprox_ioc_upstream {
 	__u32 size;
-	__u32 weight;			/* 0 means the default, 1 */
+	__u32 weight;			/* 1-1000; 0 means the default, 1 */
 	char name[MPROX_UPSTREAM_NAME_MAX];
 	char url[1024];
+	__u32 priority;			/* 0-255, lower first; default 0 */
+	__u32 reserved;			/* zero */
 };
 
 /* MPROX_IOC_GET_STATS: device counters. */
@@ -268,6 +276,28 @@ struct mprox_ioc_stats {
 	__u64 tx_dropped;
 };
 
+/*
+ * MPROX_IOC_GET_SET: the prefixes of prefix set name, in the order the
+ * driver keeps them (by family, then address). The driver writes count,
+ * the set's size, and, when the count it was given is room enough, all of
+ * them at prefixes (a user pointer); else none: ask again with that room
+ * (the set may have changed in between: compare the count). ENOENT when
+ * the device has no such set.
+ */
+struct mprox_ioc_prefix {
+	__u16 family;			/* AF_INET or AF_INET6 */
+	__u8 len;			/* prefix length, bits */
+	__u8 reserved;			/* zero */
+	__u8 addr[16];			/* network order; IPv4 in the first 4 */
+};
+
+struct mprox_ioc_set {
+	__u32 size;
+	__u32 count;			/* in: room at prefixes; out: the set's */
+	char name[MPROX_UPSTREAM_NAME_MAX];
+	__aligned_u64 prefixes;		/* struct mprox_ioc_prefix[count] */
+};
+
 #define MPROX_IOC_CREATE	_IOWR(MPROX_IOC_MAGIC, 0x01, struct mprox_ioc_bind)
 #define MPROX_IOC_ATTACH	_IOWR(MPROX_IOC_MAGIC, 0x02, struct mprox_ioc_bind)
 #define MPROX_IOC_GET_INFO	_IOR(MPROX_IOC_MAGIC, 0x03, struct mprox_ioc_info)
@@ -275,5 +305,6 @@ struct mprox_ioc_stats {
 #define MPROX_IOC_DEL_UPSTREAM	_IOW(MPROX_IOC_MAGIC, 0x05, struct mprox_ioc_upstream)
 #define MPROX_IOC_SET_PERSIST	_IOW(MPROX_IOC_MAGIC, 0x06, __u32)
 #define MPROX_IOC_GET_STATS	_IOR(MPROX_IOC_MAGIC, 0x07, struct mprox_ioc_stats)
+#define MPROX_IOC_GET_SET	_IOWR(MPROX_IOC_MAGIC, 0x08, struct mprox_ioc_set)
 
 #endif /* _UAPI_LINUX_MPROX_H */

@@ -18,6 +18,7 @@
 #include <grp.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -284,6 +285,60 @@ static void test_ioctl_upstreams(void)
 	       "GET_INFO: one upstream, default fwmark 0x6d70");
 	tap_ok(mprox_del_upstream(fd, "p1") == 0, "MPROX_IOC_DEL_UPSTREAM");
 	tap_errno(mprox_del_upstream(fd, "p1"), ENOENT, "deleting it again is ENOENT");
+	{
+		char *json;
+
+		tap_ok(mprox_add_upstream_priority(fd, "p3", "socks5://10.3.0.3", 3, 7) == 0,
+		       "MPROX_IOC_ADD_UPSTREAM with priority 7, weight 3");
+		json = json_of(fd);
+		tap_ok(json && strstr(json, "\"priority\":7,\"weight\":3"),
+		       "the document says priority 7, weight 3");
+		free(json);
+		tap_errno(mprox_add_upstream_priority(fd, "p4", "socks5://10.3.0.4", 0, 256),
+			  ERANGE, "ioctl priority 256 is ERANGE");
+		tap_errno(mprox_add_upstream_priority(fd, "p4", "socks5://10.3.0.4", 1001, 0),
+			  ERANGE, "ioctl weight 1001 is ERANGE");
+	}
+	{
+		/* What the first libmprox sent: the struct up to url. */
+		struct mprox_ioc_upstream u = { 0 };
+		unsigned long older = _IOW(MPROX_IOC_MAGIC, _IOC_NR(MPROX_IOC_ADD_UPSTREAM),
+					   char[offsetof(struct mprox_ioc_upstream, priority)]);
+
+		u.size = offsetof(struct mprox_ioc_upstream, priority);
+		strcpy(u.name, "p5");
+		strcpy(u.url, "socks5://10.3.0.5");
+		tap_ok(ioctl(fd, older, &u) == 0, "the struct without priority still adds");
+		u.size = sizeof(u);
+		u.reserved = 1;
+		strcpy(u.name, "p6");
+		tap_errno(ioctl(fd, MPROX_IOC_ADD_UPSTREAM, &u), EINVAL,
+			  "reserved not zero is EINVAL");
+		tap_ok(mprox_del_upstream(fd, "p3") == 0 && mprox_del_upstream(fd, "p5") == 0,
+		       "both deleted");
+	}
+	{
+		struct mprox_ioc_prefix *p = NULL, one = { .len = 77 };
+		struct mprox_ioc_set s = { .size = sizeof(s), .count = 1, .name = "s" };
+		size_t n = 0;
+
+		tap_ok(mprox_apply(fd, "set add s 2001:db8::/32 192.168.1.0/24 10.0.0.0/8\n") == 0,
+		       "a set of three prefixes");
+		tap_ok(mprox_get_set(fd, "s", &p, &n) == 0 && n == 3 && p[0].family == AF_INET &&
+			       p[0].len == 8 && p[0].addr[0] == 10 && p[1].addr[0] == 192 &&
+			       p[1].len == 24 && p[2].family == AF_INET6 && p[2].len == 32 &&
+			       p[2].addr[0] == 0x20 && p[2].addr[3] == 0xb8,
+		       "MPROX_IOC_GET_SET: the three, by family and address");
+		free(p);
+		s.prefixes = (uintptr_t)&one;
+		tap_ok(ioctl(fd, MPROX_IOC_GET_SET, &s) == 0 && s.count == 3 && one.len == 77,
+		       "room for one: the count, and nothing written");
+		tap_errno(mprox_get_set(fd, "nosuch", &p, &n), ENOENT,
+			  "a set that is not there: ENOENT");
+		tap_errno(mprox_get_set(fd, "abcdefghijklmnopqrstuvwxyz0123456", &p, &n),
+			  ENAMETOOLONG, "a name of 33 bytes: ENAMETOOLONG");
+		tap_ok(mprox_apply(fd, "set flush s\n") == 0, "the set flushed");
+	}
 	{
 		/* A newer, bigger struct with a non-zero unknown tail. */
 		char raw[sizeof(struct mprox_ioc_info) + 8] = { 0 };
