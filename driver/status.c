@@ -135,13 +135,17 @@ static void json_upstream_probes(struct json *j, struct mprox_upstream *up,
 	json_printf(j, "}");
 }
 
-/* What the engine found of @up: health, connections, averages. */
+/*
+ * What the engine found of @up: health, connections, averages. @probing:
+ * the device's probes run, and @full with a target.
+ */
 static void json_upstream_state(struct json *j, struct mprox_datapath *dp,
-				struct mprox_upstream *up)
+				struct mprox_upstream *up, bool probing,
+				bool full)
 {
 	unsigned long now = jiffies, since, retry_in = 0;
 	enum mprox_connect_result last;
-	bool down, changed;
+	bool down, changed, by_probe;
 	u64 failures;
 	u32 hs_us;
 	int i;
@@ -150,7 +154,9 @@ static void json_upstream_state(struct json *j, struct mprox_datapath *dp,
 	down = up->health.down;
 	changed = up->health.changed;
 	since = up->health.since;
-	if (down && time_before(now, up->health.retry_at))
+	/* As the choice judges it (choice.c): no trial while probes cover. */
+	by_probe = down && probing && mprox_health_probe_covers(&up->health, full);
+	if (down && !by_probe && time_before(now, up->health.retry_at))
 		retry_in = up->health.retry_at - now;
 	last = up->health.last_error;
 	failures = up->health.failures;
@@ -161,8 +167,11 @@ static void json_upstream_state(struct json *j, struct mprox_datapath *dp,
 	if (changed)
 		json_printf(j, ",\"since_ms\":%llu",
 			    div_u64((u64)(now - since) * MSEC_PER_SEC, HZ));
-	if (down)
-		json_printf(j, ",\"retry_in_ms\":%u", jiffies_to_msecs(retry_in));
+	if (by_probe)
+		json_printf(j, ",\"back_by\":\"probe\"");
+	else if (down)
+		json_printf(j, ",\"back_by\":\"trial\",\"retry_in_ms\":%u",
+			    jiffies_to_msecs(retry_in));
 	if (last != MPROX_CONNECT_OK)
 		json_printf(j, ",\"last_error\":\"%s\"",
 			    mprox_connect_result_name(last));
@@ -179,6 +188,7 @@ static void json_upstream_state(struct json *j, struct mprox_datapath *dp,
 }
 
 static void json_upstream(struct json *j, struct mprox_datapath *dp,
+			  const struct mprox_config *cfg,
 			  struct mprox_upstream *up)
 {
 	const struct mprox_upstream_spec *s = &up->spec;
@@ -200,7 +210,9 @@ static void json_upstream(struct json *j, struct mprox_datapath *dp,
 	json_printf(j, ",\"password_set\":%s,\"auth_failed\":%lld",
 		    s->password[0] ? "true" : "false",
 		    atomic64_read(&up->auth_failed));
-	json_upstream_state(j, dp, up);
+	json_upstream_state(j, dp, up,
+			    cfg->tunables[MPROX_TUNE_PROBE_INTERVAL_S] > 0,
+			    cfg->probe_target.family != 0);
 	json_printf(j, "}");
 }
 
@@ -235,7 +247,7 @@ static void json_config(struct json *j, struct mprox_datapath *dp,
 	for (i = 0; i < cfg->nr_upstreams; i++) {
 		if (i)
 			json_printf(j, ",");
-		json_upstream(j, dp, cfg->upstreams[i]);
+		json_upstream(j, dp, cfg, cfg->upstreams[i]);
 	}
 	/* As "rule add" takes them, so that a tool can write them back. */
 	json_printf(j, "],\"rules\":[");

@@ -129,9 +129,10 @@ static void print_duration(long long ms)
 
 /*
  * "health: down for 13 s (upstream_down), tried again in 1.7 s, 2 failures";
- * with active probes (@probing) only a probe brings it back.
+ * or, when the driver waits for a probe to bring it back, "back at a good
+ * probe".
  */
-static void show_health(struct json_object *up, bool probing)
+static void show_health(struct json_object *up)
 {
 	bool down;
 
@@ -145,7 +146,7 @@ static void show_health(struct json_object *up, bool probing)
 	}
 	if (down && jget(up, "last_error"))
 		printf(" (%s)", jstr(up, "last_error"));
-	if (down && probing) {
+	if (down && jget(up, "back_by") && !strcmp(jstr(up, "back_by"), "probe")) {
 		printf(", back at a good probe");
 	} else if (down && jint(up, "retry_in_ms")) {
 		printf(", tried again in ");
@@ -188,7 +189,7 @@ static void show_upstream(struct json_object *st, struct json_object *up)
 	if (jget(up, "dev"))
 		printf(", leaves through %s", jstr(up, "dev"));
 	printf("\n");
-	show_health(up, jint(st, "config.tunables.probe_interval_s") > 0);
+	show_health(up);
 	show_probes(up);
 	if (jget(up, "active"))
 		printf("  flows: %lld active\n", jint(up, "active"));

@@ -110,6 +110,14 @@ expect "no flow tried p while it was down (no trial: the probes decide)" \
 expect "so none had to be retried" "$(mprox_stat mprox0 stats.retries)" "$retries"
 check "p's probes fail" wait_for $((2 * iv + 10)) eval '[ "$(up_stat 0 probes.failed)" -ge 1 ]'
 expect "p's last probe" "$(up_stat 0 probes.last)" upstream_down
+expect "the document: p comes back by a probe, no retry time" \
+	"$(up_stat 0 back_by) $(up_stat 0 retry_in_ms)" "probe "
+if topo_ns $TOPO_C "$MPROX_CMD" show mprox0 | grep -q 'health: down.*(upstream_down), back at a good probe'; then
+	pass "mprox show: p is back at a good probe"
+else
+	fail "mprox show does not say p waits for a probe"
+	topo_ns $TOPO_C "$MPROX_CMD" show mprox0 | diag
+fi
 
 # ---- it comes back -------------------------------------------------------------------
 step "the primary microsocks back" topo_microsocks 1083
