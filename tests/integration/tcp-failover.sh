@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# case-timeout: 600
+# case-timeout: 900
 # Several upstreams (docs/routing.md, "Choosing an upstream"): weights
-# share flows out by a smooth round robin, exactly; round-robin ignores
+# share flows out by a smooth round robin, exactly (1,000 connections,
+# counted at the proxies; 100 on the debug kernel); round-robin ignores
 # them; least-connections fills the emptiest for its weight; a lower priority
 # number goes first; an upstream whose proxy fails is down, with a backoff,
 # and the flow that found it down is retried on the next one inside the
@@ -38,6 +39,42 @@ echoes() {
 	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" many 10.200.2.2 7007 "$1" 120 2>/dev/null |
 		sed -n 's/^\([0-9]*\) ok.*/\1/p'
 }
+# echoes_parallel N: echoes of N connections in all from four processes at
+# once; prints how many succeeded.
+echoes_parallel() {
+	local i pids=() out=() total=0
+	for i in 1 2 3 4; do
+		out[i]=$(mktemp)
+		topo_ns $TOPO_C python3 "$MPROX_NETUTIL" many 10.200.2.2 7007 $(($1 / 4)) 300 \
+			>"${out[i]}" 2>/dev/null &
+		pids[i]=$!
+	done
+	for i in 1 2 3 4; do
+		wait "${pids[i]}"
+		total=$((total + $(sed -n 's/^\([0-9]*\) ok.*/\1/p' "${out[i]}")))
+		rm -f "${out[i]}"
+	done
+	echo "$total"
+}
+# syns: syns_new="A B", the SYNs that reached proxy a's port and b's on
+# the proxy host since the last call: what the proxies were given,
+# counted there, not by mprox. (Rule counters: the debug kernel has no
+# named ones.) Not in a $(): it keeps what it saw.
+syns_seen="0 0"
+syns() {
+	local now
+	now=$(topo_ns $TOPO_P nft -j list table inet count | python3 -c '
+import json, sys
+seen = dict(zip("ab", map(int, sys.argv[1].split())))
+n = {}
+for o in json.load(sys.stdin)["nftables"]:
+    r = o.get("rule")
+    if r and r.get("comment") in seen:
+        n[r["comment"]] = next(e["counter"]["packets"] for e in r["expr"] if "counter" in e)
+print(n["a"], n["b"], n["a"] - seen["a"], n["b"] - seen["b"])' "$syns_seen")
+	syns_seen=${now% * *}
+	syns_new=${now#* * }
+}
 mprox_dmesg_mark
 
 # ---- weights -----------------------------------------------------------------
@@ -50,6 +87,33 @@ expect "b took 2" "$(up_stat 1 connects.ok)" 2
 expect "both up" "$(up_stat 0 state) $(up_stat 1 state)" "up up"
 expect "a has no failure" "$(up_stat 0 failures)" 0
 check_flows_drain mprox0 30
+
+# ---- 1,000 connections, counted at the proxies --------------------------------
+# (100 on the debug kernel, where each costs it about a second: the shares are
+# exact either way.)
+n=$(mprox_scale 1000 100)
+step "the proxy host counts the SYNs to a (1080) and b (1082)" topo_ns $TOPO_P nft -f - <<'NFT'
+table inet count {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 1080 tcp flags & (syn | ack) == syn counter comment "a"
+		tcp dport 1082 tcp flags & (syn | ack) == syn counter comment "b"
+	}
+}
+NFT
+syns
+# A smooth weighted round robin is exact: 3:1 of 1,000 is 750 and 250,
+# whatever order four processes' SYNs come in.
+expect "weights 3:1: $n connections from 4 processes" "$(echoes_parallel "$n")" "$n"
+syns
+expect "the proxies got 3/4 and 1/4" "$syns_new" "$((n * 3 / 4)) $((n / 4))"
+check_flows_drain mprox0 60
+check "set balance round-robin" mprox_set mprox0 balance round-robin
+expect "round-robin: $n connections from 4 processes" "$(echoes_parallel "$n")" "$n"
+syns
+expect "the proxies got half each" "$syns_new" "$((n / 2)) $((n / 2))"
+check_flows_drain mprox0 60
+check "balance back to weighted" mprox_set mprox0 balance weighted
 
 # ---- balance modes -------------------------------------------------------------
 check "mprox set mprox0 balance round-robin" topo_ns $TOPO_C "$MPROX_CMD" set mprox0 balance round-robin
@@ -168,6 +232,7 @@ if [ "${down_ms:-x}" -ge 0 ] 2>/dev/null && [ "$down_ms" -le 60000 ]; then
 else
 	fail "dead's retry_in_ms: '$down_ms'"
 fi
+expect "without probes, a trial brings it back" "$(up_stat 0 back_by)" trial
 
 # ---- recovery --------------------------------------------------------------------
 step "a microsocks where dead pointed" topo_microsocks 1099

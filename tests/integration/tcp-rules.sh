@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# case-timeout: 600
+# case-timeout: 900
 # Rules (docs/routing.md, "Rules"): the first rule that matches a new
 # connection picks its upstream, its priority group, or rejects it, by
 # destination, port and the sending socket's owner; a connection that no
@@ -170,10 +170,9 @@ cfg=$(state)
 check "one prefix more, in either set: E2BIG" refused "Argument list too long" "set add dst 12.0.0.1"
 expect "and nothing changed" "$(state)" "$cfg"
 # What the driver holds, read back: the 99,999 by address.
-if diff -q <(mp set mprox0 list big) <(python3 -c '
-import ipaddress, sys
-hosts = [l for l in open(sys.argv[1]).read().splitlines() if l and not l.startswith("#")]
-print("\n".join("%s/32" % h for h in sorted(hosts, key=ipaddress.ip_address)))' "$big") >/dev/null; then
+# (sort, not Python's ipaddress: 100,000 objects cost the debug guest.)
+if diff -q <(mp set mprox0 list big) <(grep -v '^#' "$big" |
+	sort -t. -k1,1n -k2,2n -k3,3n -k4,4n | sed 's|$|/32|') >/dev/null; then
 	pass "mprox set mprox0 list big: the 99,999, sorted by address"
 else
 	fail "mprox set mprox0 list big differs from what was added"
