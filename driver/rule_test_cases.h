@@ -328,29 +328,36 @@ static const char *mprox_rule_case_rules(const char *text, struct mprox_rule *ru
 	return NULL;
 }
 
+/* NULL when @pkt matches rule @want (-1: none) of @text, else why not. */
+static const char *mprox_rule_case_expect(const char *text, const struct mprox_rule_pkt *pkt,
+					  int want, char *buf, size_t size)
+{
+	static struct mprox_rule rules[4];
+	const char *err;
+	unsigned int n;
+	int got;
+
+	err = mprox_rule_case_rules(text, rules, ARRAY_SIZE(rules), &n, buf, size);
+	if (err)
+		return err;
+	got = mprox_rule_match(rules, n, pkt);
+	if (got != want) {
+		snprintf(buf, size, "matched rule %d, not %d", got, want);
+		return buf;
+	}
+	return NULL;
+}
+
 /* NULL when @c passes, else what went wrong (in @buf when it says more). */
 static const char *mprox_rule_match_case_run(const struct mprox_rule_match_case *c,
 					     char *buf, size_t size)
 {
-	static struct mprox_rule rules[4];
 	struct mprox_rule_pkt pkt = {
 		.family = c->family, .proto = c->proto, .dport = c->dport,
 		.saddr = (const u8 *)c->src, .daddr = (const u8 *)c->dst,
 		.has_uid = c->has_uid, .kuid = c->uid,
 	};
-	const char *err;
-	unsigned int n;
-	int got;
-
-	err = mprox_rule_case_rules(c->rules, rules, ARRAY_SIZE(rules), &n, buf, size);
-	if (err)
-		return err;
-	got = mprox_rule_match(rules, n, &pkt);
-	if (got != c->want) {
-		snprintf(buf, size, "matched rule %d, not %d", got, c->want);
-		return buf;
-	}
-	return NULL;
+	return mprox_rule_case_expect(c->rules, &pkt, c->want, buf, size);
 }
 
 /*
@@ -379,29 +386,16 @@ static const struct mprox_rule_cgroup_case mprox_rule_cgroup_cases[] = {
 static const char *mprox_rule_cgroup_case_run(const struct mprox_rule_cgroup_case *c,
 					      char *buf, size_t size)
 {
-	static struct mprox_rule rules[4];
 	struct mprox_rule_pkt pkt = {
 		.family = AF_INET, .proto = IPPROTO_TCP, .dport = 80,
 		.saddr = (const u8 *)V4_10_1_2_3, .daddr = (const u8 *)V4_192_0_2_1,
 	};
-	const char *err;
-	unsigned int n;
-	int got;
-
 	if (c->sock) {
 		pkt.has_uid = true;
 		pkt.in_cgroup = mprox_rule_case_in_cgroup;
 		pkt.sk = c->sock;
 	}
-	err = mprox_rule_case_rules(c->rules, rules, ARRAY_SIZE(rules), &n, buf, size);
-	if (err)
-		return err;
-	got = mprox_rule_match(rules, n, &pkt);
-	if (got != c->want) {
-		snprintf(buf, size, "matched rule %d, not %d", got, c->want);
-		return buf;
-	}
-	return NULL;
+	return mprox_rule_case_expect(c->rules, &pkt, c->want, buf, size);
 }
 
 /*
