@@ -114,8 +114,7 @@ struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
 	int k;
 
 	/* With active probes, a probe brings back what it can see. */
-	probed = cfg->tunables[MPROX_TUNE_PROBE_INTERVAL_S];
-	full = cfg->probe_target.family;
+	probed = mprox_config_probing(cfg, &full);
 	if (max_flows)
 		*max_flows = cfg->tunables[MPROX_TUNE_MAX_FLOWS];
 	if (scope->kind == MPROX_CHOICE_DIRECT) {

@@ -114,6 +114,19 @@ struct mprox_prefix_set *mprox_config_get_set(const struct mprox_config *cfg,
 					      const char *name);
 void mprox_prefix_set_put(struct mprox_prefix_set *set);
 
+/*
+ * Whether @cfg runs active probes, and *@full whether they are whole
+ * CONNECTs to a target: what decides if a down upstream waits for a
+ * probe rather than a trial (health.h). The choice and the document
+ * both ask here.
+ */
+static inline bool mprox_config_probing(const struct mprox_config *cfg,
+					bool *full)
+{
+	*full = cfg->probe_target.family != 0;
+	return cfg->tunables[MPROX_TUNE_PROBE_INTERVAL_S] > 0;
+}
+
 struct mprox_config *mprox_config_new_default(bool persist);
 struct mprox_config *mprox_config_clone(const struct mprox_config *cfg);
 void mprox_config_free(struct mprox_config *cfg);

@@ -192,6 +192,7 @@ static void json_upstream(struct json *j, struct mprox_datapath *dp,
 			  struct mprox_upstream *up)
 {
 	const struct mprox_upstream_spec *s = &up->spec;
+	bool full, probing = mprox_config_probing(cfg, &full);
 
 	json_printf(j, "{\"name\":");
 	json_string(j, s->name);
@@ -210,9 +211,7 @@ static void json_upstream(struct json *j, struct mprox_datapath *dp,
 	json_printf(j, ",\"password_set\":%s,\"auth_failed\":%lld",
 		    s->password[0] ? "true" : "false",
 		    atomic64_read(&up->auth_failed));
-	json_upstream_state(j, dp, up,
-			    cfg->tunables[MPROX_TUNE_PROBE_INTERVAL_S] > 0,
-			    cfg->probe_target.family != 0);
+	json_upstream_state(j, dp, up, probing, full);
 	json_printf(j, "}");
 }
 

@@ -825,6 +825,43 @@ static int add_directive(struct parser *p, struct span s)
 	return 0;
 }
 
+int mprox_conf_lines_add(struct mprox_conf_lines *l, char *line)
+{
+	void *grown;
+
+	if (!line) {
+		errno = ENOMEM;
+		return -1;
+	}
+	grown = grow(l->line, l->n, &l->cap, sizeof(*l->line));
+	if (!grown) {
+		free(line);
+		errno = ENOMEM;
+		return -1;
+	}
+	l->line = grown;
+	l->line[l->n++] = line;
+	return 0;
+}
+
+bool mprox_conf_names_set(const struct mprox_conf *conf, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < conf->sets.n; i++) {
+		struct span line = { conf->sets.line[i], strlen(conf->sets.line[i]) };
+		struct span set, add, word;
+
+		/* "set add NAME ...", as add_directive() checked it. */
+		split_word(trim(line), &set, &line);
+		split_word(line, &add, &line);
+		split_word(line, &word, &line);
+		if (span_is(word, name))
+			return true;
+	}
+	return false;
+}
+
 /* ---- sections and lines ----------------------------------------------------------- */
 
 /* What a section must have, checked when it ends. */

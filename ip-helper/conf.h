@@ -104,6 +104,15 @@ int mprox_conf_parse(const char *text, size_t len, struct mprox_conf *conf,
 /* Free what @conf holds and leave it empty (all zero); safe to call twice. */
 void mprox_conf_free(struct mprox_conf *conf);
 
+/*
+ * Append @line (malloc()ed, taken over; NULL stands for out of memory) to
+ * @l. Returns 0, or -1 with errno ENOMEM and @line freed.
+ */
+int mprox_conf_lines_add(struct mprox_conf_lines *l, char *line);
+
+/* Whether a [Set] line of @conf adds to prefix set @name. */
+bool mprox_conf_names_set(const struct mprox_conf *conf, const char *name);
+
 /* Whether some upstream URL holds a password. */
 bool mprox_conf_has_secrets(const struct mprox_conf *conf);
 

@@ -340,24 +340,6 @@ static unsigned int reset_tunables(const struct quick *q, struct json_object *st
 	return mask;
 }
 
-/* Whether a [Set] line of @conf adds to set @name. */
-static bool file_names_set(const struct mprox_conf *conf, const char *name)
-{
-	size_t i, n = strlen(name);
-
-	for (i = 0; i < conf->sets.n; i++) {
-		const char *p = conf->sets.line[i];
-
-		/* "set add NAME ...", blanks as the file had them. */
-		p += strspn(p, " \t") + 3;
-		p += strspn(p, " \t") + 3;
-		p += strspn(p, " \t");
-		if (!strncmp(p, name, n) && (p[n] == ' ' || p[n] == '\t'))
-			return true;
-	}
-	return false;
-}
-
 /*
  * The directives that take the running device to the file: upstreams the
  * file no longer has go, changed ones are replaced, unchanged ones are
@@ -391,7 +373,7 @@ static char *reload_directives(const struct quick *q, struct json_object *st, si
 	for (i = 0; sets && i < json_object_array_length(sets); i++) {
 		const char *name = jstr(json_object_array_get_idx(sets, i), "name");
 
-		if (file_names_set(&q->conf, name))
+		if (mprox_conf_names_set(&q->conf, name))
 			fprintf(f, "set flush %s\n", name);
 	}
 	for (i = 0; i < json_object_array_length(ups); i++) {
@@ -639,26 +621,6 @@ static int upstream_from_state(struct json_object *run, const struct mprox_conf 
 	return 0;
 }
 
-/* Append @line (malloc()ed, taken over; NULL: out of memory) to @l. */
-static int lines_add(struct mprox_conf_lines *l, char *line)
-{
-	char **grown;
-
-	if (!line)
-		return -1;
-	if (l->n == l->cap) {
-		grown = realloc(l->line, (l->cap * 2 + 8) * sizeof(*l->line));
-		if (!grown) {
-			free(line);
-			return -1;
-		}
-		l->line = grown;
-		l->cap = l->cap * 2 + 8;
-	}
-	l->line[l->n++] = line;
-	return 0;
-}
-
 /*
  * "mprox up" and "reload" write a file's directives in one write(), which
  * the driver takes up to 64 KiB: a file that would not fit is not saved
@@ -728,7 +690,7 @@ static int sets_from_device(int fd, const char *dev, struct json_object *sets,
 			inet_ntop(p[k].family, p[k].addr, addr, sizeof(addr));
 			len += snprintf(line + len, sizeof(line) - len, " %s/%u", addr, p[k].len);
 			if ((k % MPROX_SET_LINE_MAX == MPROX_SET_LINE_MAX - 1 || k + 1 == count) &&
-			    lines_add(l, strdup(line))) {
+			    mprox_conf_lines_add(l, strdup(line))) {
 				free(p);
 				return cli_fail("out of memory");
 			}
