@@ -308,7 +308,6 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 	struct mprox_conn_params p;
 	struct mprox_dest dest;
 	struct socket *sock;
-	int err;
 
 	mprox_conn_params(c, &p);
 	mprox_conn_dest(c->flow, &dest);
@@ -325,22 +324,9 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 		return mprox_handshake_advance(&c->hs, sock);
 	}
 
-	err = mprox_upstream_socket(dev_net(dp->dev), c->up, p.mark, &sock);
-	if (err) {
-		if (err == -EAFNOSUPPORT)
-			pr_warn_ratelimited("upstream %s: host names are not resolved in the kernel yet; give an address\n",
-					    c->up->spec.name);
-		else if (err == -ENODEV)
-			pr_warn_ratelimited("upstream %s: no interface %s\n",
-					    c->up->spec.name, c->up->spec.dev);
-		c->hs.phase = MPROX_HS_DONE;
-		/*
-		 * Logged above. The upstream's configuration, not the
-		 * destination: counted against the upstream (choice.h).
-		 */
-		c->hs.result = MPROX_CONNECT_UPSTREAM_DOWN;
+	if (mprox_handshake_socket(&c->hs, dev_net(dp->dev), c->up, p.mark,
+				   &sock))
 		return MPROX_HS_FINISHED;
-	}
 	mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
 	mprox_handshake_set_dest(&c->hs, &dest);
 	if (c->failed_up) {

@@ -17,6 +17,7 @@
 #include "direct.h"
 #include "handshake.h"
 #include "ownsock.h"
+#include "upstream.h"
 
 /* The reply buffer's first size; it doubles up to the codec's reply_max. */
 #define MPROX_HS_RX_START	512
@@ -150,6 +151,26 @@ mprox_hs_connect_failed(struct mprox_handshake *hs, int err,
 	if (hs->codec->connect_error)
 		return mprox_hs_finish(hs, hs->codec->connect_error(err));
 	return mprox_hs_finish(hs, proxy_res);
+}
+
+int mprox_handshake_socket(struct mprox_handshake *hs, struct net *net,
+			   const struct mprox_upstream *up, u32 mark,
+			   struct socket **sockp)
+{
+	int err = mprox_upstream_socket(net, up, mark, sockp);
+
+	if (!err)
+		return 0;
+	*sockp = NULL;
+	if (err == -EAFNOSUPPORT)
+		pr_warn_ratelimited("upstream %s: host names are not resolved in the kernel yet; give an address\n",
+				    up->spec.name);
+	else if (err == -ENODEV)
+		pr_warn_ratelimited("upstream %s: no interface %s\n",
+				    up->spec.name, up->spec.dev);
+	hs->phase = MPROX_HS_DONE;
+	hs->result = MPROX_CONNECT_UPSTREAM_DOWN;
+	return err;
 }
 
 enum mprox_handshake_status

@@ -79,7 +79,17 @@ struct mprox_handshake {
 const struct mprox_codec *mprox_codec_for(enum mprox_proto proto);
 
 /*
- * Start connecting @sock (from mprox_upstream_socket()) to @up, which the
+ * A socket (mprox_upstream_socket()) for @hs's connection to @up, carrying
+ * @mark, in *@sockp. Returns 0, or a negative errno with *@sockp NULL and
+ * @hs over: UPSTREAM_DOWN, since the upstream's configuration failed, not
+ * the destination (choice.h); a reason the owner can fix is logged.
+ */
+int mprox_handshake_socket(struct mprox_handshake *hs, struct net *net,
+			   const struct mprox_upstream *up, u32 mark,
+			   struct socket **sockp);
+
+/*
+ * Start connecting @sock (from mprox_handshake_socket()) to @up, which the
  * caller keeps a reference to for as long as @hs lives, with deadlines
  * from @start (jiffies) and the configuration's timeouts. Never blocks.
  * Returns what mprox_handshake_advance() returns: FINISHED when it failed

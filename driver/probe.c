@@ -108,18 +108,12 @@ static enum mprox_handshake_status
 mprox_probe_step(struct mprox_probe *pb, const struct mprox_probe_params *p)
 {
 	struct mprox_datapath *dp = mprox_probes_dp(pb->pr);
-	int err;
 
 	if (pb->sock)
 		return mprox_handshake_advance(&pb->hs, pb->sock);
-	err = mprox_upstream_socket(dev_net(dp->dev), pb->up, p->mark,
-				    &pb->sock);
-	if (err) {
-		pb->sock = NULL;
-		pb->hs.phase = MPROX_HS_DONE;
-		pb->hs.result = MPROX_CONNECT_UPSTREAM_DOWN;
+	if (mprox_handshake_socket(&pb->hs, dev_net(dp->dev), pb->up, p->mark,
+				   &pb->sock))
 		return MPROX_HS_FINISHED;
-	}
 	mprox_sockwatch_start(&pb->watch, pb->sock->sk, mprox_probe_news, NULL);
 	pb->full = p->target.family;
 	if (pb->full)

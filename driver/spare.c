@@ -127,18 +127,12 @@ static enum mprox_handshake_status
 mprox_spare_step(struct mprox_spare *s, const struct mprox_spare_params *p)
 {
 	struct mprox_datapath *dp = mprox_spares_dp(s->sp);
-	int err;
 
 	if (s->sock)
 		return mprox_handshake_advance(&s->hs, s->sock);
-	err = mprox_upstream_socket(dev_net(dp->dev), s->up, s->mark,
-				    &s->sock);
-	if (err) {
-		s->sock = NULL;
-		s->hs.phase = MPROX_HS_DONE;
-		s->hs.result = MPROX_CONNECT_UPSTREAM_DOWN;
+	if (mprox_handshake_socket(&s->hs, dev_net(dp->dev), s->up, s->mark,
+				   &s->sock))
 		return MPROX_HS_FINISHED;
-	}
 	mprox_sockwatch_start(&s->watch, s->sock->sk, mprox_spare_news, NULL);
 	return mprox_handshake_begin(&s->hs, s->sock, s->up, jiffies,
 				     p->connect_timeout, p->handshake_timeout);

@@ -142,6 +142,20 @@ mprox_expect_error "proxy not listening" http://10.200.2.2:8080/page.html "No ro
 	$((timeout_ms + slack_ms))
 counted upstream_down "$before"
 
+# The upstream is bound to an interface that is not there: there is no
+# socket to connect at all. The flow fails at once, counted against the
+# upstream, and the kernel log says why (handshake.c, which the spares and
+# the probes share).
+check "upstream bound to an interface that does not exist" \
+	mprox_use_upstream mprox0 nodev socks5://10.200.1.1:1080 dev mprox-none
+before=$(connects upstream_down)
+mprox_expect_error "upstream's interface missing" http://10.200.2.2:8080/page.html \
+	"No route to host" 1000
+counted upstream_down "$before"
+grep -q "upstream nodev: no interface mprox-none" <(dmesg) &&
+	pass "the kernel log names the missing interface" ||
+	fail "no log line names the missing interface"
+
 # The proxy accepts and never answers: the handshake times out after
 # handshake_timeout_ms, not earlier.
 check "upstream that never answers" mprox_use_upstream mprox0 mute socks5://10.200.1.1:1084
