@@ -164,8 +164,9 @@ build/progs/%: tests/integration/progs/%.c tests/integration/progs/tap.h libmpro
 	$(CC) $(USER_CFLAGS) -o $@ $< libmprox/libmprox.a
 
 # The benchmark's application and the control tool of the demo and the
-# benchmark (tests/bench/), run inside the test guest.
-BENCH_PROGS := build/bench/tcpbench build/bench/mprox-ctl
+# benchmark (tests/bench/), run inside the test guest, and the upstream
+# choice's microbenchmark, run on the host (driver/choice_bench.h).
+BENCH_PROGS := build/bench/tcpbench build/bench/mprox-ctl build/bench/choicebench
 bench-progs: $(BENCH_PROGS)
 
 build/bench/tcpbench: tests/bench/tcpbench.c
@@ -193,6 +194,12 @@ check-compat:
 	@tests/compat/run.sh
 
 check-fresh:
+build/bench/choicebench: tests/bench/choicebench.c driver/choice_bench.h driver/rule.c \
+		driver/rule.h driver/parse.c driver/parse.h driver/balance.c driver/balance.h
+	@mkdir -p build/bench
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE $(CFLAGS) -Iuapi -Itests/shim -Idriver \
+		-o $@ $< driver/rule.c driver/parse.c driver/balance.c
+
 	@tests/fresh/run.sh
 
 fuzz:
@@ -268,3 +275,4 @@ clean:
 	rm -f driver/*.o driver/*.ko driver/.*.cmd driver/*.mod driver/*.mod.c \
 		driver/modules.order driver/Module.symvers
 	rm -f $(EXAMPLES) libmprox/*.o libmprox/*.so libmprox/*.so.* libmprox/*.a libmprox/.version libmprox/mprox.pc ip-helper/*.o ip-helper/mprox ip-helper/systemd/mprox@.service
+	@build/bench/choicebench

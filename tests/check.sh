@@ -125,7 +125,7 @@ vm_suite() {
 	tests/vm/run.sh "$@" >"build/$k/check.log" 2>&1 || rc=$?
 	echo "$rc $((SECONDS - start))" >"build/$k/check.rc"
 }
-make -s progs helper
+make -s progs helper bench-progs
 rm -f build/stock/check.rc build/debug/check.rc build/6.12/check.rc build/debug-late/check.rc
 {
 	vm_suite stock stock "$(printf -- '-%s ' $stock_skip)"

@@ -14,6 +14,11 @@
 #               (docs/upstreams.md, "Spare connections"): setup latency,
 #               connections per second and CPU only, as spares change
 #               nothing once a connection is set up
+#   rules_P     (socks5 only) the same as mprox_P with ten rules that the
+#               flows pass over and four upstreams, all the same proxy, to
+#               balance among (docs/routing.md, "Choosing an upstream"):
+#               what a busy configuration costs against mprox_P's one
+#               upstream
 # The proxies: microsocks for SOCKS5 (10.200.1.1:1080), tinyproxy for HTTP
 # CONNECT (10.200.1.1:8888), dante for SOCKS4 (10.200.1.1:1085, no
 # authentication); each is first proven with curl alone.
@@ -142,33 +147,92 @@ spare_conns() {
 	echo "set spare_conns $1" | topo_ns $TOPO_C "$bin/mprox-ctl" mprox0
 }
 
+# upstreams URL [N]: mprox0's configuration for mprox_P (one upstream) or,
+# with N = 4, for rules_P: ten rules, none of which the benchmark's flows
+# (uid 0, to 10.200.2.2 port 5300) match, each passed over for another
+# reason, then N upstreams of equal weight, all URL, to balance among.
+upstreams() {
+	local url=$1 n=${2:-1} i
+	{
+		echo "rule flush"
+		echo "upstream flush"
+		for i in $(seq "$n"); do
+			echo "upstream add p$i $url"
+		done
+		if [ "$n" -gt 1 ]; then
+			for i in 1 2 3 4; do
+				echo "rule add to 10.$((100 + i)).0.0/16 upstream p$i"
+			done
+			echo "rule add port 1-5299 upstream p1"
+			echo "rule add port 5301-65535 upstream p2"
+			echo "rule add from 10.99.0.0/16 reject"
+			echo "rule add uid 1000-60000 priority 0"
+			echo "rule add proto udp reject"
+			echo "rule add to 10.200.2.3/32 direct"
+		fi
+	} | topo_ns $TOPO_C "$bin/mprox-ctl" mprox0
+}
+
+# rules_spread URL: with upstreams' busy configuration, 8 connections pass
+# over every rule and are spread evenly over the four upstreams (what
+# rules_P measured is that path, not a rule's shortcut).
+rules_spread() {
+	local rc=0
+	upstreams "$1" 4 &&
+		topo_ns $TOPO_C "$bin/tcpbench" client $SERVER --latency 8 --timeout 30 >/dev/null &&
+		topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status >/tmp/mprox-bench.json || rc=1
+	upstreams "$1" || rc=1
+	[ $rc = 0 ] && python3 - /tmp/mprox-bench.json <<'EOF'
+import json, sys
+ups = json.load(open(sys.argv[1]))["config"]["upstreams"]
+ok = {u["name"]: u["connects"]["ok"] for u in ups}
+print(f"#   connects ok per upstream: {ok}")
+sys.exit(0 if ok == {"p1": 2, "p2": 2, "p3": 2, "p4": 2} else 1)
+EOF
+}
+
+# enter MODE / leave MODE: mprox0's configuration for MODE around each of
+# its runs, and back.
+enter() {
+	case $1 in
+	spares_*) spare_conns 2 || broken[$1]=1 ;;
+	rules_*) upstreams "$url" 4 || broken[$1]=1 ;;
+	esac
+}
+
+leave() {
+	case $1 in
+	spares_*) spare_conns 0 || broken[$1]=1 ;;
+	rules_*) upstreams "$url" || broken[$1]=1 ;;
+	esac
+}
+
 # measure MODE...: every measurement, each run of the modes given back to
 # back (so that a change of load on the host hits them alike); throughput
 # in $TPUT_ROUNDS rounds, the latency and connections-per-second runs in
 # $ROUNDS rounds, pooled. Modes named spares_* run with spare_conns 2, and
-# only those; they have no throughput runs.
+# only those; they have no throughput runs. Modes named rules_* run with
+# upstreams' busy configuration.
 measure() {
 	local streams dir mode
 	for _ in $(seq $TPUT_ROUNDS); do
 		for streams in 1 4; do
 			for dir in down up; do
 				for mode in "$@"; do
-					[[ $mode == spares_* ]] ||
-						tput "$mode" $streams $dir $((BENCH_BYTES / TPUT_ROUNDS))
+					[[ $mode == spares_* ]] && continue
+					enter "$mode"
+					tput "$mode" $streams $dir $((BENCH_BYTES / TPUT_ROUNDS))
+					leave "$mode"
 				done
 			done
 		done
 	done
 	for _ in $(seq $ROUNDS); do
 		for mode in "$@"; do
-			if [[ $mode == spares_* ]]; then
-				spare_conns 2 || broken[$mode]=1
-			fi
+			enter "$mode"
 			lat "$mode" $(((BENCH_CONNS + ROUNDS - 1) / ROUNDS))
 			cps "$mode" $(((BENCH_CPS + ROUNDS - 1) / ROUNDS))
-			if [[ $mode == spares_* ]]; then
-				spare_conns 0 || broken[$mode]=1
-			fi
+			leave "$mode"
 		done
 	done
 }
@@ -313,19 +377,30 @@ else
 fi
 for p in $BENCH_PROTOS; do
 	url=$p://${proxy[$p]}
-	check "mprox0's one upstream: $url (${proxy_name[$p]})" sh -c \
-		"printf 'upstream flush\nupstream add p1 %s\nset spare_conns 0\n' '$url' |
-		ip netns exec $TOPO_C '$bin/mprox-ctl' mprox0"
+	check "mprox0's one upstream: $url (${proxy_name[$p]})" upstreams "$url"
+	check "mprox0 with spare_conns 0" spare_conns 0
+	modes="app_$p mprox_$p spares_$p"
+	if [ "$p" = socks5 ]; then
+		check "mprox0 takes ten rules and four upstreams" upstreams "$url" 4 &&
+			check "and goes back to one upstream" upstreams "$url"
+		modes+=" rules_$p"
+	fi
 	# Not measured: the proxy's first connections (dante's pool of
 	# children, threads) cost the same whichever mode came first.
 	topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[app_$p]} --latency 20 >/dev/null 2>&1
 	topo_ns $TOPO_C "$bin/tcpbench" client $SERVER --latency 20 >/dev/null 2>&1
 	echo "# ${proto_title[$p]}: the application speaking it itself, mprox and mprox" \
 		"with spares, alternately:"
-	measure "app_$p" "mprox_$p" "spares_$p"
+	# shellcheck disable=SC2086 # the modes are words
+	measure $modes
 	measured "app_$p" "${proto_title[$p]} in the application"
 	measured "mprox_$p" "mprox0, upstream $url"
 	measured "spares_$p" "mprox0, upstream $url, spare_conns 2"
+	if [ "$p" = socks5 ]; then
+		measured "rules_$p" "mprox0, ten rules and four upstreams $url"
+		check "with the ten rules, 8 connections go 2 to each of the four upstreams" \
+			rules_spread "$url"
+	fi
 	echo "# mprox0 after ${proto_title[$p]}:"
 	device_stats
 done
@@ -350,7 +425,7 @@ def rank(sorted_values, p):
     n = len(sorted_values)
     return sorted_values[max((n * p + 99) // 100, 1) - 1]
 
-modes = ["direct"] + [f"{m}_{p}" for p in protos for m in ("app", "mprox", "spares")]
+modes = ["direct"] + [f"{m}_{p}" for p in protos for m in ("app", "mprox", "spares", "rules")]
 for mode in modes:
     path = f"/tmp/mprox-bench.{mode}.samples"
     if os.path.exists(path):
@@ -443,6 +518,32 @@ for p in protos:
         verdicts.append(f"{titles[p]}: NOT MET: " + "; ".join(misses))
     if not unknown and not misses:
         verdicts.append(f"{titles[p]}: MET on every row")
+# The busy configuration against the one upstream (issue "Upstreams").
+rule_rows = [
+    ("down_1", "download, 1 stream", "MB/s", 1, 0.98),
+    ("up_1", "upload, 1 stream", "MB/s", 1, 0.98),
+    ("down_4", "download, 4 streams", "MB/s", 1, 0.98),
+    ("up_4", "upload, 4 streams", "MB/s", 1, 0.98),
+    ("p50", "setup latency p50", "ms", 2, 1.02),
+    ("p99", "setup latency p99", "ms", 2, 1.02),
+    ("cps", "connections/s, 4 at a time", "1/s", 1, 0.98),
+    ("cpu", "CPU per connection", "ms", 2, None),
+]
+if "socks5" in protos and any(k[0] == "rules_socks5" for k in res):
+    print()
+    print(f"{'SOCKS5, 10 rules + 4 upstreams:':34} {'mprox0':>8} {'rules':>8}   {'rules/mprox0':>12}"
+          "  target")
+    misses = []
+    for key, label, unit, nd, t in rule_rows:
+        m, r = res.get(("mprox_socks5", key)), res.get(("rules_socks5", key))
+        rr = ratio(r, m)
+        tgt = "" if t is None else (f">= {t}x" if t < 1 else f"<= {t}x")
+        if t is not None and (rr is None or (rr < t if t < 1 else rr > t)):
+            misses.append(f"{label} {fmtx(rr)}")
+        print(f"{label + ' (' + unit + ')':34} {fmt(m, nd):>8} {fmt(r, nd):>8}   {fmtx(rr):>12}"
+              f"  {tgt}")
+    verdicts.append("SOCKS5, 10 rules + 4 upstreams against one upstream (issue \"Upstreams\"): "
+                    + ("NOT MET: " + "; ".join(misses) if misses else "MET on every row"))
 print()
 print("targets (issue \"Engine\"): setup latency p50 and p99 <= 1.1x the application's own"
       " with spare_conns 0,\n  <= 0.9x with spare_conns 2; connections per second >= 1.0x;"
