@@ -24,7 +24,9 @@ static inline void mprox_compat_set_lltx(struct net_device *dev)
 
 static inline void mprox_compat_set_netns_local(struct net_device *dev)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#if defined(MPROX_HAVE_NETNS_IMMUTABLE)
+	dev->netns_immutable = true;
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 	dev->netns_local = true;
 #else
 	dev->features |= NETIF_F_NETNS_LOCAL;
@@ -55,6 +57,11 @@ static inline void mprox_compat_register_failed(struct net_device *dev,
  * KUnit suite segments packets.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+/*
+ * 6.15 renamed netns_local to netns_immutable, and 6.12's stable series
+ * took the rename later on (6.12.117 has it, 6.12.95 not): no version
+ * tells, so Kbuild looks at the header (MPROX_HAVE_NETNS_IMMUTABLE).
+ */
 #include <net/gso.h>
 #endif
 
