@@ -10,6 +10,12 @@
 #   make check-unit      host unit tests only
 #   make check-compat    build the module against every supported kernel
 #                        (Debian 5.10, 6.1, 6.12 headers, fetched and cached)
+#   make check-syscall   the mprox_create() series (driver/patches/) applied to
+#                        Debian's 6.12 source and its objects built (6.1's
+#                        is the debug kernel's)
+#   make check-arm64     the same for arm64 on 6.1 and 6.12, with
+#                        gcc-aarch64-linux-gnu (both part of make check:
+#                        a minute a target, none when nothing changed)
 #   make check-fresh     in a chroot of a fresh debootstrapped bookworm, with
 #                        only make installed: make deps, make, check-unit,
 #                        check-compat (the committed tree; root; not part of
@@ -76,7 +82,7 @@ FUZZ_TIME ?= 60
 KERNELS ?= stock debug
 KERNEL ?= stock
 
-.PHONY: all kmod lib helper examples progs bench-progs deps check check-unit check-compat check-fresh check-vm vm-shell \
+.PHONY: all kmod lib helper examples progs progs-syscall bench-progs deps check check-unit check-compat check-syscall check-arm64 check-fresh check-vm vm-shell \
 	style fuzz \
 	install uninstall demo bench clean
 
@@ -159,6 +165,22 @@ libmprox/examples/%: libmprox/examples/%.c libmprox/libmprox.a $(LIB_HEADERS)
 PROGS := $(patsubst tests/integration/progs/%.c,build/progs/%,$(wildcard tests/integration/progs/*.c))
 progs: $(PROGS)
 
+# fd-api and mprox-syscall again, with a libmprox of their own, built
+# against the uapi headers of a kernel that has the mprox_create() system
+# call (SYSCALL_HDRS: the debug kernel's usr/include, from
+# tests/vm/run.sh), so that mprox_create() takes it there.
+SYSCALL_HDRS ?=
+SYSCALL_PROGS := build/progs-syscall/fd-api build/progs-syscall/mprox-syscall
+progs-syscall: $(SYSCALL_PROGS)
+
+build/progs-syscall/%: tests/integration/progs/%.c tests/integration/progs/tap.h \
+		$(LIB_OBJS:.o=.c) $(LIB_HEADERS) FORCE
+	@test -r "$(SYSCALL_HDRS)/asm/unistd_64.h" && grep -q __NR_mprox_create "$(SYSCALL_HDRS)/asm/unistd_64.h" || \
+		{ echo "progs-syscall: SYSCALL_HDRS=$(SYSCALL_HDRS) has no __NR_mprox_create" >&2; exit 1; }
+	@mkdir -p build/progs-syscall
+	$(CC) $(USER_CFLAGS) -isystem $(SYSCALL_HDRS) -DMPROX_VERSION='"$(MPROX_VERSION)"' -o $@ $< \
+		$(LIB_OBJS:.o=.c)
+
 build/progs/%: tests/integration/progs/%.c tests/integration/progs/tap.h libmprox/libmprox.a $(LIB_HEADERS)
 	@mkdir -p build/progs
 	$(CC) $(USER_CFLAGS) -o $@ $< libmprox/libmprox.a
@@ -172,6 +194,12 @@ bench-progs: $(BENCH_PROGS)
 build/bench/tcpbench: tests/bench/tcpbench.c
 	@mkdir -p build/bench
 	$(CC) -std=c11 -Wall -Wextra -Werror $(CFLAGS) -pthread -o $@ $<
+
+build/bench/choicebench: tests/bench/choicebench.c driver/choice_bench.h driver/rule.c \
+		driver/rule.h driver/parse.c driver/parse.h driver/balance.c driver/balance.h
+	@mkdir -p build/bench
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE $(CFLAGS) -Iuapi -Itests/shim -Idriver \
+		-o $@ $< driver/rule.c driver/parse.c driver/balance.c
 
 build/bench/mprox-ctl: tests/bench/mprox-ctl.c libmprox/libmprox.a $(LIB_HEADERS)
 	@mkdir -p build/bench
@@ -193,13 +221,15 @@ check-unit: lib helper
 check-compat:
 	@tests/compat/run.sh
 
-check-fresh:
-build/bench/choicebench: tests/bench/choicebench.c driver/choice_bench.h driver/rule.c \
-		driver/rule.h driver/parse.c driver/parse.h driver/balance.c driver/balance.h
-	@mkdir -p build/bench
-	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE $(CFLAGS) -Iuapi -Itests/shim -Idriver \
-		-o $@ $< driver/rule.c driver/parse.c driver/balance.c
+# The mprox_create() series (driver/patches/) compiled where the VM suite
+# does not boot it: 6.12 on x86_64; arm64, 6.1 and 6.12 (make check runs both).
+check-syscall:
+	@tests/syscall/run.sh x86_64-6.12
 
+check-arm64:
+	@tests/syscall/run.sh arm64-6.1 arm64-6.12
+
+check-fresh:
 	@tests/fresh/run.sh
 
 fuzz:
@@ -228,7 +258,9 @@ install: all
 	install -m 0644 libmprox/mprox.pc $(DESTDIR)$(PKGCONFIGDIR)/mprox.pc
 	install -m 0644 libmprox/include/mprox.h $(DESTDIR)$(INCLUDEDIR)/mprox.h
 	install -m 0644 uapi/linux/mprox.h $(DESTDIR)$(INCLUDEDIR)/linux/mprox.h
-	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(MANDIR)/man2 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 0644 docs/man/mprox_create.2 $(DESTDIR)$(MANDIR)/man2/mprox_create.2
 	install -m 0644 docs/man/libmprox.3 $(DESTDIR)$(MANDIR)/man3/libmprox.3
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 ip-helper/systemd/mprox@.service ip-helper/systemd/mprox.target \
@@ -244,7 +276,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mprox $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/libmprox.so $(DESTDIR)$(LIBDIR)/libmprox.a \
 		$(DESTDIR)$(PKGCONFIGDIR)/mprox.pc $(DESTDIR)$(INCLUDEDIR)/mprox.h \
-		$(DESTDIR)$(INCLUDEDIR)/linux/mprox.h $(DESTDIR)$(MANDIR)/man3/libmprox.3 \
+		$(DESTDIR)$(INCLUDEDIR)/linux/mprox.h $(DESTDIR)$(MANDIR)/man2/mprox_create.2 \
+		$(DESTDIR)$(MANDIR)/man3/libmprox.3 \
 		$(DESTDIR)$(MANDIR)/man5/mprox.conf.5 $(DESTDIR)$(MANDIR)/man8/mprox.8 \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/mprox@.service $(DESTDIR)$(SYSTEMDUNITDIR)/mprox.target \
 		$(DESTDIR)$(BASHCOMPDIR)/mprox
@@ -268,6 +301,7 @@ bench: deps
 	@echo "bench: host: $$(nproc) CPUs, load average $$(cut -d' ' -f1-3 /proc/loadavg)," \
 		"$$(pgrep -c qemu-system || true) other QEMU guest(s) running" \
 		"(TCG: compare runs on an idle host only)"
+	@build/bench/choicebench
 	@CASE_TIMEOUT=1800 tests/vm/run.sh --cases tests/bench --show stock
 
 clean:
@@ -275,4 +309,3 @@ clean:
 	rm -f driver/*.o driver/*.ko driver/.*.cmd driver/*.mod driver/*.mod.c \
 		driver/modules.order driver/Module.symvers
 	rm -f $(EXAMPLES) libmprox/*.o libmprox/*.so libmprox/*.so.* libmprox/*.a libmprox/.version libmprox/mprox.pc ip-helper/*.o ip-helper/mprox ip-helper/systemd/mprox@.service
-	@build/bench/choicebench

@@ -12,6 +12,39 @@
 #include <linux/timer.h>
 #include <net/route.h>
 
+/*
+ * The mprox_create() system call is in kernels built with the series of
+ * driver/patches/ only (CONFIG_MPROX_SYSCALL): its stub in the core kernel
+ * calls the module's @create once registered. Elsewhere there is nothing
+ * to register with.
+ */
+#if IS_ENABLED(CONFIG_MPROX_SYSCALL)
+#include <linux/mprox_syscall.h>
+
+static inline int
+mprox_compat_syscall_register(long (*create)(const char __user *name,
+					     unsigned int flags))
+{
+	return mprox_syscall_register(THIS_MODULE, create);
+}
+
+static inline void mprox_compat_syscall_unregister(void)
+{
+	mprox_syscall_unregister(THIS_MODULE);
+}
+#else
+static inline int
+mprox_compat_syscall_register(long (*create)(const char __user *name,
+					     unsigned int flags))
+{
+	return 0;
+}
+
+static inline void mprox_compat_syscall_unregister(void)
+{
+}
+#endif
+
 /* 6.12 moved LLTX and NETNS_LOCAL from feature bits to device fields. */
 static inline void mprox_compat_set_lltx(struct net_device *dev)
 {
@@ -22,6 +55,11 @@ static inline void mprox_compat_set_lltx(struct net_device *dev)
 #endif
 }
 
+/*
+ * 6.15 renamed netns_local to netns_immutable, and 6.12's stable series
+ * took the rename later on (6.12.117 has it, 6.12.95 not): no version
+ * tells, so Kbuild looks at the header (MPROX_HAVE_NETNS_IMMUTABLE).
+ */
 static inline void mprox_compat_set_netns_local(struct net_device *dev)
 {
 #if defined(MPROX_HAVE_NETNS_IMMUTABLE)
@@ -57,11 +95,6 @@ static inline void mprox_compat_register_failed(struct net_device *dev,
  * KUnit suite segments packets.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-/*
- * 6.15 renamed netns_local to netns_immutable, and 6.12's stable series
- * took the rename later on (6.12.117 has it, 6.12.95 not): no version
- * tells, so Kbuild looks at the header (MPROX_HAVE_NETNS_IMMUTABLE).
- */
 #include <net/gso.h>
 #endif
 

@@ -13,6 +13,8 @@
 
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/nsproxy.h>
@@ -23,6 +25,7 @@
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
 
+#include "compat.h"
 #include "control.h"
 #include "device.h"
 #include "status.h"
@@ -80,15 +83,24 @@ static void file_put_dev(struct mprox_dev *md)
 	dev_put(md->dev);
 }
 
-static int mprox_fop_open(struct inode *inode, struct file *file)
+static struct mprox_file *mprox_file_alloc(void)
 {
 	struct mprox_file *f;
 
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
-		return -ENOMEM;
+		return NULL;
 	mprox_dev_watcher_init(&f->watch);
 	mutex_init(&f->read_lock);
+	return f;
+}
+
+static int mprox_fop_open(struct inode *inode, struct file *file)
+{
+	struct mprox_file *f = mprox_file_alloc();
+
+	if (!f)
+		return -ENOMEM;
 	file->private_data = f;
 	return 0;
 }
@@ -157,12 +169,56 @@ static void undo_bind(struct mprox_file *f, bool created)
 	rtnl_unlock();
 }
 
+/*
+ * Bind @f to a new device named @name ("" for "mprox%d") in the caller's
+ * namespace (@create), or to the existing one named @name. On success
+ * @name becomes the device's name and *@ifindex its index. The caller
+ * checked the arguments and CAP_NET_ADMIN.
+ */
+static int file_bind(struct mprox_file *f, bool create,
+		     char name[IFNAMSIZ], bool persist, u32 *ifindex)
+{
+	struct net *net = current->nsproxy->net_ns;
+	struct mprox_dev *md;
+	int err = 0;
+
+	rtnl_lock();
+	if (READ_ONCE(f->was_bound)) {
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	if (create) {
+		md = mprox_device_create(net, name[0] ? name : "mprox%d",
+					 persist);
+		if (IS_ERR(md)) {
+			err = PTR_ERR(md);
+			goto out_unlock;
+		}
+	} else {
+		md = mprox_device_find(net, name);
+		if (!md) {
+			err = -ENODEV;
+			goto out_unlock;
+		}
+	}
+	file_attach(f, md);
+	/* Renames take RTNL too: the name is stable here. */
+	memcpy(name, md->dev->name, IFNAMSIZ);
+	*ifindex = md->dev->ifindex;
+out_unlock:
+	rtnl_unlock();
+	return err;
+}
+
+static bool may_bind(void)
+{
+	return ns_capable(current->nsproxy->net_ns->user_ns, CAP_NET_ADMIN);
+}
+
 static int ioctl_bind(struct mprox_file *f, unsigned int cmd,
 		      void __user *argp)
 {
-	struct net *net = current->nsproxy->net_ns;
 	struct mprox_ioc_bind b;
-	struct mprox_dev *md;
 	u32 usize;
 	int err;
 
@@ -176,35 +232,11 @@ static int ioctl_bind(struct mprox_file *f, unsigned int cmd,
 		return -ENAMETOOLONG;
 	if (cmd == MPROX_IOC_ATTACH && !b.name[0])
 		return -EINVAL;
-	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
+	if (!may_bind())
 		return -EPERM;
 
-	rtnl_lock();
-	if (READ_ONCE(f->was_bound)) {
-		err = -EBUSY;
-		goto out_unlock;
-	}
-	if (cmd == MPROX_IOC_CREATE) {
-		md = mprox_device_create(net, b.name[0] ? b.name : "mprox%d",
-					 b.flags & MPROX_F_PERSIST);
-		if (IS_ERR(md)) {
-			err = PTR_ERR(md);
-			goto out_unlock;
-		}
-	} else {
-		md = mprox_device_find(net, b.name);
-		if (!md) {
-			err = -ENODEV;
-			goto out_unlock;
-		}
-	}
-	file_attach(f, md);
-	/* Renames take RTNL too: the name is stable here. */
-	memcpy(b.name, md->dev->name, sizeof(b.name));
-	b.ifindex = md->dev->ifindex;
-	err = 0;
-out_unlock:
-	rtnl_unlock();
+	err = file_bind(f, cmd == MPROX_IOC_CREATE, b.name,
+			b.flags & MPROX_F_PERSIST, &b.ifindex);
 	if (err)
 		return err;
 	err = copy_struct_out(argp, usize, &b, sizeof(b));
@@ -562,14 +594,86 @@ static struct miscdevice mprox_misc = {
 	.fops	= &mprox_fops,
 };
 
+long mprox_control_create(const char __user *uname, unsigned int flags)
+{
+	char name[IFNAMSIZ] = "";
+	struct mprox_file *f;
+	struct file *file;
+	u32 ifindex;
+	long n;
+	int fd, err;
+
+	if (flags & ~(MPROX_CREATE_PERSIST | MPROX_CREATE_CLOEXEC |
+		      MPROX_CREATE_NONBLOCK))
+		return -EINVAL;
+	if (uname) {
+		n = strncpy_from_user(name, uname, sizeof(name));
+		if (n < 0)
+			return n;
+		if (n == sizeof(name))
+			return -ENAMETOOLONG;
+	}
+	if (!may_bind())
+		return -EPERM;
+
+	f = mprox_file_alloc();
+	if (!f)
+		return -ENOMEM;
+	fd = get_unused_fd_flags(O_RDWR |
+				 (flags & MPROX_CREATE_CLOEXEC ? O_CLOEXEC : 0));
+	if (fd < 0) {
+		err = fd;
+		goto err_free;
+	}
+	file = anon_inode_getfile("[mprox]", &mprox_fops, f, O_RDWR |
+				  (flags & MPROX_CREATE_NONBLOCK ? O_NONBLOCK : 0));
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto err_fd;
+	}
+	/*
+	 * What open("/dev/mprox") gives: read() takes a new snapshot at
+	 * offset 0, so pread() and lseek() must work as on the device file.
+	 */
+	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+	err = file_bind(f, true, name, flags & MPROX_CREATE_PERSIST, &ifindex);
+	if (err) {
+		/* Its release frees @f: an unbound fd takes no locks. */
+		fput(file);
+		put_unused_fd(fd);
+		return err;
+	}
+	fd_install(fd, file);
+	return fd;
+
+err_fd:
+	put_unused_fd(fd);
+err_free:
+	kfree(f);
+	return err;
+}
+
 int mprox_control_init(void)
 {
+	int err;
+
 	/* The uapi spells IFNAMSIZ out so that it needs no <linux/if.h>. */
 	BUILD_BUG_ON(MPROX_IFNAMSIZ != IFNAMSIZ);
-	return misc_register(&mprox_misc);
+	err = misc_register(&mprox_misc);
+	if (err)
+		return err;
+	/*
+	 * Last, and never fatal: once /dev/mprox is there an fd may be
+	 * open, so the module must load now. Only another driver that
+	 * serves the call already makes it fail.
+	 */
+	if (mprox_compat_syscall_register(mprox_control_create))
+		pr_warn("mprox_create() is served by another driver: /dev/mprox only\n");
+	return 0;
 }
 
 void mprox_control_exit(void)
 {
+	mprox_compat_syscall_unregister();
 	misc_deregister(&mprox_misc);
 }

@@ -33,7 +33,12 @@ static int open_control(unsigned int flags)
 	return open(MPROX_DEVICE_PATH, oflags);
 }
 
-static int bind_fd(unsigned long cmd, const char *name, unsigned int flags)
+/*
+ * Bind a /dev/mprox fd with @cmd. @sys_err: the errno of a failed
+ * mprox_create(2) before it, or 0; when /dev/mprox cannot even be opened
+ * (a container without the node), that one is the answer.
+ */
+static int bind_fd(unsigned long cmd, const char *name, unsigned int flags, int sys_err)
 {
 	struct mprox_ioc_bind b = { .size = sizeof(b) };
 	int fd, saved;
@@ -47,8 +52,11 @@ static int bind_fd(unsigned long cmd, const char *name, unsigned int flags)
 	if (flags & MPROX_PERSIST)
 		b.flags |= MPROX_F_PERSIST;
 	fd = open_control(flags);
-	if (fd < 0)
+	if (fd < 0) {
+		if (sys_err && sys_err != ENOSYS)
+			errno = sys_err;
 		return -1;
+	}
 	if (mprox_ioctl(fd, cmd, &b) < 0) {
 		saved = errno;
 		close(fd);
@@ -58,22 +66,37 @@ static int bind_fd(unsigned long cmd, const char *name, unsigned int flags)
 	return fd;
 }
 
+/* The system call takes the library's flags as they are. */
+_Static_assert(MPROX_PERSIST == MPROX_CREATE_PERSIST && MPROX_CLOEXEC == MPROX_CREATE_CLOEXEC &&
+		       MPROX_NONBLOCK == MPROX_CREATE_NONBLOCK,
+	       "libmprox's flags are mprox_create(2)'s");
+
 MPROX_EXPORT int mprox_create(const char *name, unsigned int flags)
 {
+	int sys_err = 0;
+
 	if (flags & ~(MPROX_CLOEXEC | MPROX_NONBLOCK | MPROX_PERSIST)) {
 		errno = EINVAL;
 		return -1;
 	}
 #ifdef __NR_mprox_create
-	/* An in-tree kernel has the real system call with the same meaning. */
+	/*
+	 * Built against headers with the system call (driver/patches/).
+	 * Its number is not reserved upstream: on another kernel it may be
+	 * another call (451 is cachestat() from 6.5), which fails on these
+	 * arguments with some errno, ENOSYS or not. So any failure is tried
+	 * again through /dev/mprox, which gives the same errors as the real
+	 * call when that is what failed.
+	 */
 	{
 		long fd = syscall(__NR_mprox_create, name, flags);
 
-		if (fd >= 0 || errno != ENOSYS)
+		if (fd >= 0)
 			return (int)fd;
+		sys_err = errno;
 	}
 #endif
-	return bind_fd(MPROX_IOC_CREATE, name, flags);
+	return bind_fd(MPROX_IOC_CREATE, name, flags, sys_err);
 }
 
 MPROX_EXPORT int mprox_attach(const char *name, unsigned int flags)
@@ -82,7 +105,7 @@ MPROX_EXPORT int mprox_attach(const char *name, unsigned int flags)
 		errno = EINVAL;
 		return -1;
 	}
-	return bind_fd(MPROX_IOC_ATTACH, name, flags);
+	return bind_fd(MPROX_IOC_ATTACH, name, flags, 0);
 }
 
 MPROX_EXPORT int mprox_get_info(int fd, struct mprox_ioc_info *info)

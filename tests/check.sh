@@ -73,18 +73,29 @@ fi
 
 # Each of these keeps one CPU busy: side by side, check-compat's output
 # shown after the unit tests'.
+# The mprox_create() series' builds (6.12 on x86_64, arm64 on 6.1 and
+# 6.12: check-syscall and check-arm64) come after check-compat, in the
+# same job: each takes a minute, and only when its inputs change.
 stage "host unit tests, beside the module against every supported kernel (5.10, 6.1, 6.12)"
-mkdir -p build/compat
-make -s check-compat >build/compat/check.log 2>&1 &
+mkdir -p build/compat build/syscall
+{
+	make -s check-compat >build/compat/check.log 2>&1
+	echo $? >build/compat/check.rc
+	tests/syscall/run.sh x86_64-6.12 arm64-6.1 arm64-6.12 >build/syscall/check.log 2>&1
+	echo $? >build/syscall/check.rc
+} &
 compat_pid=$!
 make -s check-unit
 add_counts unit build/unit/counts $?
 wait "$compat_pid"
-compat_rc=$?
 echo
 echo "==== module against every supported kernel (5.10, 6.1, 6.12)"
 cat build/compat/check.log
-add_counts compat build/compat/counts "$compat_rc"
+add_counts compat build/compat/counts "$(cat build/compat/check.rc)"
+echo
+echo "==== the mprox_create() series: 6.12 on x86_64, arm64 (x86_64 6.1: the debug kernel)"
+cat build/syscall/check.log
+add_counts syscall build/syscall/counts "$(cat build/syscall/check.rc)"
 
 # The VM suites. Stock and debug run side by side: the debug guest keeps
 # one CPU busy (it sees one), the stock guest the other. The debug suite is

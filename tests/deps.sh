@@ -16,8 +16,11 @@ packages=(
 	# man -l renders the man pages in the install test; systemd-analyze
 	# verifies the unit
 	man-db groff-base systemd
-	# the debug kernel and checkpatch come from Debian's kernel source
-	linux-source-6.1 cpio xz-utils gzip
+	# the debug kernel and checkpatch come from Debian's kernel source;
+	# the mprox_create() series for 6.12 is compiled against 6.12's
+	# (tests/syscall/run.sh), and for arm64 with the cross compiler
+	linux-source-6.1 linux-source-6.12 cpio xz-utils gzip
+	gcc-aarch64-linux-gnu
 	# the VM harness; pahole (dwarves): Debian's 6.12 headers run it on every
 	# module they build (BTF) and the build fails without it; xz-utils and
 	# zstd unpack compressed modules for the initramfs (6.12's are .ko.xz)

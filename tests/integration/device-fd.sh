@@ -8,14 +8,55 @@
 fdapi=$MPROX_PROGS/fd-api
 insmod "$MPROX_KO" || { echo "1..0 # insmod failed"; exit 1; }
 
-# The C tests print their own TAP; renumber them into ours.
-while IFS= read -r line; do
-	case $line in
-	"ok "*) pass "${line#ok * - }" ;;
-	"not ok "*) fail "${line#not ok * - }" ;;
-	"#"*) echo "$line" ;;
-	esac
-done < <("$fdapi" run 2>&1)
+# run_tap PREFIX CMD...: the C tests print their own TAP; renumber them
+# into ours. A program that dies, or ends before its plan, fails too.
+run_tap() {
+	local prefix=$1 line out rc ran=0 planned=""
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok "*)
+			pass "$prefix${line#ok * - }"
+			ran=$((ran + 1))
+			;;
+		"not ok "*)
+			fail "$prefix${line#not ok * - }"
+			ran=$((ran + 1))
+			;;
+		"1.."*) planned=${line#1..} ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <<<"$out"
+	if [ "$planned" != "$ran" ] || { [ "$rc" != 0 ] && ! grep -q '^not ok' <<<"$out"; }; then
+		fail "$prefix$1: $ran tests ran of a plan of '${planned:-none}', exit status $rc"
+	fi
+}
+
+is() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2', want '$3'"; fi
+}
+
+run_tap "" "$fdapi" run
+is "libmprox built without __NR_mprox_create: mprox_create() opens /dev/mprox" \
+	"$("$fdapi" path)" ioctl
+
+# The mprox_create() system call (driver/patches/): the debug kernel is
+# built with the series, the stock kernels are not. There, the C API tests
+# run again through a libmprox built against the debug kernel's headers
+# (make progs-syscall), which takes the system call, and the system call's
+# own cases run, raw.
+sc=$MPROX_TOP/build/progs-syscall
+if [ "$MPROX_KERNEL_FLAVOUR" = debug ]; then
+	echo "# $MPROX_KERNEL_FLAVOUR kernel: fd-api through the mprox_create() system call too"
+	is "libmprox built with __NR_mprox_create: mprox_create() takes the system call" \
+		"$("$sc/fd-api" path)" syscall
+	run_tap "syscall: " "$sc/fd-api" run
+	run_tap "syscall: " "$sc/mprox-syscall" run
+else
+	echo "# $MPROX_KERNEL_FLAVOUR kernel: no mprox_create() system call; /dev/mprox only"
+fi
 
 # The JSON document parses, has what was configured, never a password.
 coproc HOLD { "$fdapi" hold mproxj0; }
@@ -85,5 +126,29 @@ upstream add b http://10.9.0.2:3128
 upstream flush'
 check "rmmod with a device and no fds" rmmod mprox
 check "rmmod deleted the device" sh -c "! ip link show mproxr1 2>/dev/null"
+
+# The system call loads the driver when it is a module not loaded yet, for
+# a caller that may create a device; ENOSYS when it cannot be loaded.
+loaded() {
+	grep -qw '^mprox' /proc/modules
+}
+if [ "$MPROX_KERNEL_FLAVOUR" = debug ]; then
+	moddir=/lib/modules/$(uname -r)
+	is "module not loaded, none to load: ENOSYS" "$("$sc/mprox-syscall" once mproxsl0)" ENOSYS
+	mkdir -p "$moddir/extra" && cp "$MPROX_KO" "$moddir/extra/" && depmod
+	is "as nobody: EPERM, and nothing loaded" \
+		"$("$sc/mprox-syscall" once mproxsl0 nobody; loaded && echo loaded)" EPERM
+	is "as root: the module loads and the call gives an fd" \
+		"$("$sc/mprox-syscall" once mproxsl0)" "ok mproxsl0"
+	check "mprox is loaded" loaded
+	check "rmmod once its fd is closed" rmmod mprox
+	echo "blacklist mprox" >/etc/modprobe.d/mprox-test.conf
+	is "module blacklisted in modprobe.d: ENOSYS" "$("$sc/mprox-syscall" once mproxsl0)" ENOSYS
+	echo "install mprox /bin/false" >/etc/modprobe.d/mprox-test.conf
+	is "module refused by an install line: ENOSYS" "$("$sc/mprox-syscall" once mproxsl0)" ENOSYS
+	rm -f /etc/modprobe.d/mprox-test.conf "$moddir/extra/mprox.ko"
+	depmod
+	check "and nothing loaded" sh -c "! grep -qw '^mprox' /proc/modules"
+fi
 plan "$tap_n"
 tap_exit

@@ -50,6 +50,7 @@ class Install(unittest.TestCase):
             "usr/lib/libmprox.so.0",
             "usr/lib/libmprox.a",
             "usr/lib/pkgconfig/mprox.pc",
+            "usr/share/man/man2/mprox_create.2",
             "usr/share/man/man3/libmprox.3",
             "usr/share/man/man5/mprox.conf.5",
             "usr/share/man/man8/mprox.8",

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the debug kernel the VM suite runs on: Debian's linux-source-6.1,
-# ARCH=x86_64 allnoconfig plus debug-kernel.config. The result is cached by a
-# hash of the source tarball's version and the fragment, so a second run is
-# free. Prints the build directory (usable as KDIR) on stdout.
+# Build the debug kernel the VM suite runs on: Debian's linux-source-6.1
+# with mprox's patch series (driver/patches/apply.sh: the driver in tree and
+# the mprox_create() system call), ARCH=x86_64 allnoconfig plus
+# debug-kernel.config, and its uapi headers installed in usr/include (what
+# libmprox is built against to have __NR_mprox_create). The result is
+# cached by a hash of the source tarball's version, the fragment and the
+# series, so a second run is free; the in-tree driver is the one of the
+# build (the suite builds its module from the working tree each run).
+# Prints the build directory (usable as KDIR) on stdout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,7 +18,8 @@ fragment=$VM_DIR/debug-kernel.config
 [ -r "$tarball" ] || die "$tarball missing: run 'make deps' (package linux-source-6.1)"
 
 srcver=$(dpkg-query -W -f '${Version}' linux-source-6.1)
-key=$( (echo "$srcver"; cat "$fragment") | sha256sum | cut -c1-16)
+series=$TOP_DIR/driver/patches/6.1
+key=$( (echo "$srcver"; cat "$fragment" "$series"/*.patch) | sha256sum | cut -c1-16)
 out=$MPROX_CACHE/debug-kernel/$key
 
 # One builder at a time per cache entry; the others wait and reuse it.
@@ -30,6 +36,7 @@ log "building debug kernel $srcver (config $key) in $out; this takes several min
 rm -rf "$out"
 mkdir -p "$out"
 tar xf "$tarball" -C "$out" --strip-components=1
+"$TOP_DIR/driver/patches/apply.sh" "$out" >&2
 
 kmake() {
 	make -C "$out" ARCH=x86_64 -j"$(nproc)" "$@"
@@ -51,9 +58,11 @@ while IFS='=' read -r opt want; do
 done < <(grep -E '^CONFIG_[A-Z0-9_]+=' "$fragment")
 [ "$missing" = 0 ] || die "debug kernel config is missing requested options"
 
-kmake -s bzImage modules >"$out/build.log" 2>&1 || {
+kmake -s bzImage modules headers_install INSTALL_HDR_PATH="$out/usr" >"$out/build.log" 2>&1 || {
 	tail -n 50 "$out/build.log" >&2
 	die "debug kernel build failed (full log: $out/build.log)"
 }
+grep -q '__NR_mprox_create' "$out/usr/include/asm/unistd_64.h" ||
+	die "the debug kernel's headers have no __NR_mprox_create"
 touch "$out/.mprox-built"
 echo "$out"

@@ -132,6 +132,11 @@ esac
 cc=$(pick_cc "$kdir")
 make -s -C "$TOP_DIR" kmod KDIR="$kdir" KMOD_BUILD="$build/kmod" ${cc:+CC="$cc"} >&2
 make -s -C "$TOP_DIR" progs helper >&2
+# The debug kernel has the mprox_create() system call (driver/patches/):
+# device-fd runs the C API tests through it too.
+if [ "$flavour" = debug ]; then
+	make -s -C "$TOP_DIR" progs-syscall SYSCALL_HDRS="$kdir/usr/include" >&2
+fi
 mprox_ko=$build/kmod/driver/mprox.ko
 mprox_test_ko=$build/kmod/driver/mprox-test.ko
 [ -f "$mprox_test_ko" ] || mprox_test_ko=""

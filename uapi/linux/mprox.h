@@ -152,7 +152,11 @@
  * MPROX_IOC_ATTACH binds it to a device, once. Both need CAP_NET_ADMIN in
  * the user namespace owning the caller's network namespace; the device is
  * created in (attached from) that namespace. libmprox's mprox_create() and
- * mprox_attach() do the open and the ioctl.
+ * mprox_attach() do the open and the ioctl. Kernels built with the patch
+ * series of the source's driver/patches/ also have a system call,
+ * mprox_create(name, flags), that returns a bound fd in one step: the same
+ * device, fd semantics and errors (mprox_create(2)); libmprox uses it when
+ * the running kernel has it.
  *
  * Closing the last fd bound to a device deletes it unless it is persistent
  * (MPROX_F_PERSIST at create, "persist on", MPROX_IOC_SET_PERSIST). Devices
@@ -228,6 +232,15 @@ enum mprox_proto {
 
 /* Flags of struct mprox_ioc_bind. */
 #define MPROX_F_PERSIST		0x00000001U	/* create: outlive the last fd */
+
+/*
+ * Flags of the mprox_create() system call (mprox_create(2); kernels built
+ * with driver/patches/ only): libmprox's MPROX_PERSIST, MPROX_CLOEXEC and
+ * MPROX_NONBLOCK have the same values.
+ */
+#define MPROX_CREATE_PERSIST	MPROX_F_PERSIST	/* outlive the last fd */
+#define MPROX_CREATE_CLOEXEC	0x00000002U	/* close-on-exec fd */
+#define MPROX_CREATE_NONBLOCK	0x00000004U	/* O_NONBLOCK fd */
 
 /* MPROX_IOC_CREATE, MPROX_IOC_ATTACH */
 struct mprox_ioc_bind {

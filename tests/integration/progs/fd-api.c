@@ -13,6 +13,9 @@
  *                              print "ready" after the first document, and
  *                              the number of documents read at the end
  *   fd-api exec-check FD NAME  (internal) is FD bound to NAME?
+ *   fd-api path                which way mprox_create() made its fd:
+ *                              "syscall" (the mprox_create() system call)
+ *                              or "ioctl" (/dev/mprox and MPROX_IOC_CREATE)
  */
 #include <fcntl.h>
 #include <grp.h>
@@ -770,8 +773,34 @@ static int cmd_read_loop(const char *name)
 	return 0;
 }
 
+static int cmd_path(void)
+{
+	char link[32], target[64];
+	ssize_t n;
+	int fd;
+
+	fd = mprox_create("mproxpath", MPROX_CLOEXEC);
+	if (fd < 0) {
+		perror("fd-api: mprox_create");
+		return 1;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	target[n < 0 ? 0 : n] = '\0';
+	close(fd);
+	if (!strcmp(target, "anon_inode:[mprox]"))
+		puts("syscall");
+	else if (!strcmp(target, MPROX_DEVICE_PATH))
+		puts("ioctl");
+	else
+		printf("unknown: %s\n", target);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "path"))
+		return cmd_path();
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return cmd_hold(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "apply"))
@@ -783,8 +812,8 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "exec-check"))
 		return exec_check(atoi(argv[2]), argv[3]);
 	if (argc != 2 || strcmp(argv[1], "run")) {
-		fprintf(stderr,
-			"usage: fd-api run|hold NAME|apply NAME TEXT|json NAME|read-loop NAME\n");
+		fprintf(stderr, "usage: fd-api run|path|hold NAME|apply NAME TEXT|json "
+				"NAME|read-loop NAME\n");
 		return 2;
 	}
 
