@@ -27,8 +27,9 @@
 #   make style           checkpatch --strict on kernel code, clang-format
 #   make install         honours DESTDIR and PREFIX; make uninstall
 #   make demo            a page and a 100 MB file through mprox0 (stock guest)
-#   make bench           per upstream protocol (BENCH_PROTOS="socks5 http socks4"),
-#                        the app speaking it vs mprox0 (stock guest)
+#   make bench           per upstream protocol (BENCH_PROTOS="socks5d socks5 http
+#                        socks4"), the app speaking it vs mprox0, proxychains4
+#                        and redsocks (stock guest)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -293,7 +294,7 @@ demo: deps
 BENCH_BYTES ?= 100000000
 BENCH_CONNS ?= 500
 BENCH_CPS ?= 500
-BENCH_PROTOS ?= socks5 http socks4
+BENCH_PROTOS ?= socks5d socks5 http socks4
 bench: deps
 	@$(MAKE) -s bench-progs
 	@printf "BENCH_BYTES=%s\nBENCH_CONNS=%s\nBENCH_CPS=%s\nBENCH_PROTOS='%s'\n" '$(BENCH_BYTES)' \
@@ -303,6 +304,7 @@ bench: deps
 		"(TCG: compare runs on an idle host only)"
 	@build/bench/choicebench
 	@CASE_TIMEOUT=1800 tests/vm/run.sh --cases tests/bench --show stock
+	@tests/bench/report.py build/stock/run-bench/report.log build/bench
 
 clean:
 	rm -rf build

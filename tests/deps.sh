@@ -35,6 +35,8 @@ packages=(
 	# what the tests run inside the guest (it sees the host's root)
 	iproute2 nftables curl socat iperf3 dnsutils tcpdump iputils-ping
 	microsocks dante-server tinyproxy squid
+	# the tools make bench compares mprox with, and its plots
+	proxychains4 redsocks gnuplot-nox
 	# make check-fresh: a minimal bookworm to run the build and tests in
 	debootstrap
 )

@@ -4,8 +4,8 @@
 # a server over the test network (tests/integration/lib/topology.sh):
 #   direct      routed through the proxy host, which forwards for this mode
 #               only (a reference: no proxy at all)
-# and, for each upstream protocol P of BENCH_PROTOS (default all three:
-# "socks5 http socks4"), through one proxy on the proxy host,
+# and, for each upstream protocol P of BENCH_PROTOS (default all four:
+# "socks5d socks5 http socks4"), through one proxy on the proxy host,
 #   app_P       the application speaks P itself to that proxy (tcpbench
 #               --socks5, --http, --socks4)
 #   mprox_P     the same application with no proxy code, routed into
@@ -14,22 +14,31 @@
 #               (docs/upstreams.md, "Spare connections"): setup latency,
 #               connections per second and CPU only, as spares change
 #               nothing once a connection is set up
+#   pc_P        (socks5d and socks5) the same application, unchanged, under
+#               proxychains4 (LD_PRELOAD: its connect() speaks SOCKS5)
+#   redsocks_P  (socks5d and socks5) the same application, unchanged, its
+#               connections redirected (an nftables redirect rule, as
+#               iptables' REDIRECT) to redsocks in the client namespace,
+#               which relays them through the proxy in userspace
 #   rules_P     (socks5 only) the same as mprox_P with ten rules that the
 #               flows pass over and four upstreams, all the same proxy, to
 #               balance among (docs/routing.md, "Choosing an upstream"):
 #               what a busy configuration costs against mprox_P's one
 #               upstream
-# The proxies: microsocks for SOCKS5 (10.200.1.1:1080), tinyproxy for HTTP
-# CONNECT (10.200.1.1:8888), dante for SOCKS4 (10.200.1.1:1085, no
-# authentication); each is first proven with curl alone.
+# The proxies: dante for SOCKS5 (socks5d) and SOCKS4 (10.200.1.1:1085, no
+# authentication), microsocks for SOCKS5 (socks5, 10.200.1.1:1080),
+# tinyproxy for HTTP CONNECT (10.200.1.1:8888); each is first proven with
+# curl alone.
 #
 # Measured for each mode: single- and 4-stream throughput in each
 # direction; connection setup latency (socket() to the last byte of the
 # answer: connect, the proxy handshake if any, request, response) p50/p99;
 # connections per second, 4 at a time (connect, handshake, request,
-# response, close, as fast as they go); and the guest's CPU time per
-# connection, system-wide from /proc/stat (user+nice+system+irq+softirq)
-# over the latency connections (and, shown too, the 4-parallel ones).
+# response, close, as fast as they go); 1-byte request/response latency
+# on an established connection p50/p99; and the guest's CPU time per
+# connection and per GB moved, system-wide from /proc/stat
+# (user+nice+system+irq+softirq) over the latency connections (and, shown
+# too, the 4-parallel ones) and the throughput runs.
 # Within a protocol app_P, mprox_P and spares_P run alternately, run by
 # run, so that a change of load on the host hits them alike; latency and
 # connections per second are pooled from $ROUNDS rounds. The table gives,
@@ -54,7 +63,9 @@ params=$bin/params
 BENCH_BYTES=${BENCH_BYTES:-100000000}
 BENCH_CONNS=${BENCH_CONNS:-500}
 BENCH_CPS=${BENCH_CPS:-500}
-BENCH_PROTOS=${BENCH_PROTOS:-socks5 http socks4}
+BENCH_PROTOS=${BENCH_PROTOS:-socks5d socks5 http socks4}
+# 1-byte exchanges on an established connection, per mode (--rr)
+BENCH_RR=${BENCH_RR:-1000}
 SERVER=10.200.2.2:5300
 ROUNDS=5
 TPUT_ROUNDS=3
@@ -62,17 +73,28 @@ CPS_PARALLEL=4
 
 # Each protocol's proxy: address, the program, the upstream URL scheme and
 # tcpbench's option for speaking it.
-declare -A proxy=([socks5]=10.200.1.1:1080 [http]=10.200.1.1:8888 [socks4]=10.200.1.1:1085)
-declare -A proxy_name=([socks5]=microsocks [http]=tinyproxy [socks4]=dante)
-declare -A proto_title=([socks5]=SOCKS5 [http]="HTTP CONNECT" [socks4]=SOCKS4)
-declare -A option=([socks5]=--socks5 [http]=--http [socks4]=--socks4)
+# socks5d: SOCKS5 through dante, the upstream the tools are compared on
+# (microsocks, a thread per client, is the bottleneck of every client).
+declare -A proxy=([socks5d]=10.200.1.1:1085 [socks5]=10.200.1.1:1080 [http]=10.200.1.1:8888
+	[socks4]=10.200.1.1:1085)
+declare -A proxy_name=([socks5d]=dante [socks5]=microsocks [http]=tinyproxy [socks4]=dante)
+declare -A proto_title=([socks5d]="SOCKS5 (dante)" [socks5]="SOCKS5 (microsocks)"
+	[http]="HTTP CONNECT" [socks4]=SOCKS4)
+declare -A option=([socks5d]=--socks5 [socks5]=--socks5 [http]=--http [socks4]=--socks4)
+declare -A scheme=([socks5d]=socks5 [socks5]=socks5 [http]=http [socks4]=socks4)
+# The SOCKS5 protocols also measure proxychains4 and redsocks (pc_P,
+# redsocks_P), each redsocks on its own port.
+declare -A redsocks_port=([socks5d]=12346 [socks5]=12345)
 for p in $BENCH_PROTOS; do
-	[ -n "${proxy[$p]:-}" ] || { fail "BENCH_PROTOS: no protocol '$p' (socks5 http socks4)"; tap_exit; }
+	[ -n "${proxy[$p]:-}" ] || {
+		fail "BENCH_PROTOS: no protocol '$p' (socks5d socks5 http socks4)"
+		tap_exit
+	}
 done
 
 results=/tmp/mprox-bench.results
 : >"$results"
-rm -f /tmp/mprox-bench.*.samples
+rm -f /tmp/mprox-bench.*.samples /tmp/mprox-bench.*.rrsamples
 
 # Options of tcpbench for each mode ("direct" and app_P; mprox_P and
 # spares_P have none).
@@ -81,6 +103,12 @@ for p in $BENCH_PROTOS; do
 	via[app_$p]="${option[$p]} ${proxy[$p]}"
 done
 declare -A broken=()
+# What runs the application in pc_P: proxychains4 with its own
+# configuration (bench_proxychains).
+declare -A wrap=()
+for p in "${!redsocks_port[@]}"; do
+	wrap[pc_$p]="proxychains4 -q -f /tmp/mprox-bench-proxychains-$p.conf"
+done
 
 # tput MODE STREAMS DIR BYTES: one throughput run; its bytes and seconds
 # to $results ("MODE DIR_STREAMS_bytes B", "MODE DIR_STREAMS_s S").
@@ -88,13 +116,15 @@ tput() {
 	local mode=$1 streams=$2 dir=$3 bytes=$4 out line
 	[ -z "${broken[$mode]:-}" ] || return 0
 	# shellcheck disable=SC2086
-	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]:-} --streams "$streams" \
+	out=$(topo_ns $TOPO_C ${wrap[$mode]:-} "$bin/tcpbench" client $SERVER ${via[$mode]:-} --streams "$streams" \
 		--dir "$dir" --bytes "$bytes" --timeout 30 2>&1)
 	echo "$out" | sed "s/^/#   $mode: /"
 	line=$(grep '^throughput ' <<<"$out")
 	if [ -n "$line" ]; then
-		printf '%s %s_%s_bytes %s\n%s %s_%s_s %s\n' "$mode" "$dir" "$streams" "$bytes" \
-			"$mode" "$dir" "$streams" "$(field seconds "$line")" >>"$results"
+		printf '%s %s_%s_bytes %s\n%s %s_%s_s %s\n%s tput_ticks %s\n%s tput_bytes %s\n' \
+			"$mode" "$dir" "$streams" "$bytes" "$mode" "$dir" "$streams" \
+			"$(field seconds "$line")" "$mode" "$(field cpu_ticks "$line")" "$mode" "$bytes" \
+			>>"$results"
 	else
 		broken[$mode]=1
 	fi
@@ -111,7 +141,7 @@ lat() {
 	local mode=$1 n=$2 out line
 	[ -z "${broken[$mode]:-}" ] || return 0
 	# shellcheck disable=SC2086
-	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]:-} --latency "$n" \
+	out=$(topo_ns $TOPO_C ${wrap[$mode]:-} "$bin/tcpbench" client $SERVER ${via[$mode]:-} --latency "$n" \
 		--samples --timeout 30 2>&1)
 	grep -v '^sample ' <<<"$out" | sed "s/^/#   $mode: /"
 	line=$(grep '^latency ' <<<"$out")
@@ -125,13 +155,30 @@ lat() {
 	fi
 }
 
+# rr MODE N: N 1-byte request/response exchanges on one connection, each
+# timed, added to /tmp/mprox-bench.MODE.rrsamples.
+rr() {
+	local mode=$1 n=$2 out line
+	[ -z "${broken[$mode]:-}" ] || return 0
+	# shellcheck disable=SC2086
+	out=$(topo_ns $TOPO_C ${wrap[$mode]:-} "$bin/tcpbench" client $SERVER ${via[$mode]:-} --rr "$n" \
+		--samples --timeout 30 2>&1)
+	grep -v '^rrsample ' <<<"$out" | sed "s/^/#   $mode: /"
+	line=$(grep '^rr ' <<<"$out")
+	if [ -n "$line" ]; then
+		grep '^rrsample ' <<<"$out" >>"/tmp/mprox-bench.$mode.rrsamples"
+	else
+		broken[$mode]=1
+	fi
+}
+
 # cps MODE N: N connections, $CPS_PARALLEL at a time; the time and CPU to
 # $results ("MODE cps_n N", "MODE cps_s SECONDS", "MODE cps_ticks T").
 cps() {
 	local mode=$1 n=$2 out line
 	[ -z "${broken[$mode]:-}" ] || return 0
 	# shellcheck disable=SC2086
-	out=$(topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]:-} --cps "$n" \
+	out=$(topo_ns $TOPO_C ${wrap[$mode]:-} "$bin/tcpbench" client $SERVER ${via[$mode]:-} --cps "$n" \
 		--streams $CPS_PARALLEL --timeout 30 2>&1)
 	echo "$out" | sed "s/^/#   $mode: /"
 	line=$(grep '^cps ' <<<"$out")
@@ -192,11 +239,12 @@ EOF
 }
 
 # enter MODE / leave MODE: mprox0's configuration for MODE around each of
-# its runs, and back.
+# its runs, and back; for redsocks_P, the redirect rule.
 enter() {
 	case $1 in
 	spares_*) spare_conns 2 || broken[$1]=1 ;;
 	rules_*) upstreams "$url" 4 || broken[$1]=1 ;;
+	redsocks_*) redirect "${redsocks_port[${1#redsocks_}]}" || broken[$1]=1 ;;
 	esac
 }
 
@@ -204,7 +252,63 @@ leave() {
 	case $1 in
 	spares_*) spare_conns 0 || broken[$1]=1 ;;
 	rules_*) upstreams "$url" || broken[$1]=1 ;;
+	redsocks_*) redirect off || broken[$1]=1 ;;
 	esac
+}
+
+# redirect PORT|off: the client's connections to the benchmark's server
+# go to redsocks (127.0.0.1:PORT), as redsocks' documentation sets it up
+# with iptables -t nat ... -j REDIRECT, here in nftables; off: the table
+# is gone, and they go where the routes say (mprox0).
+redirect() {
+	if [ "$1" != off ]; then
+		topo_ns $TOPO_C nft -f - <<EOF
+table ip mprox_bench {
+	chain out {
+		type nat hook output priority -100;
+		ip daddr ${SERVER%:*} tcp dport ${SERVER#*:} redirect to :$1
+	}
+}
+EOF
+	else
+		topo_ns $TOPO_C nft delete table ip mprox_bench
+	fi
+}
+
+# bench_proxychains P / bench_redsocks P: proxychains4 and redsocks for
+# SOCKS5 protocol P's proxy; both quiet, as the proxies are.
+bench_proxychains() {
+	local proxy=${proxy[$1]}
+	cat >"/tmp/mprox-bench-proxychains-$1.conf" <<EOF
+strict_chain
+quiet_mode
+tcp_read_time_out 15000
+tcp_connect_time_out 8000
+[ProxyList]
+socks5 ${proxy%:*} ${proxy#*:}
+EOF
+}
+
+bench_redsocks() {
+	local conf=/tmp/mprox-bench-redsocks-$1.conf port=${redsocks_port[$1]} proxy=${proxy[$1]}
+	cat >"$conf" <<EOF
+base {
+	log_debug = off;
+	log_info = off;
+	log = stderr;
+	daemon = off;
+	redirector = iptables;
+}
+redsocks {
+	local_ip = 127.0.0.1;
+	local_port = $port;
+	ip = ${proxy%:*};
+	port = ${proxy#*:};
+	type = socks5;
+}
+EOF
+	topo_spawn $TOPO_C redsocks -c "$conf"
+	wait_for 30 topo_listening $TOPO_C "$port"
 }
 
 # measure MODE...: every measurement, each run of the modes given back to
@@ -232,6 +336,8 @@ measure() {
 			enter "$mode"
 			lat "$mode" $(((BENCH_CONNS + ROUNDS - 1) / ROUNDS))
 			cps "$mode" $(((BENCH_CPS + ROUNDS - 1) / ROUNDS))
+			# Spares change nothing once a connection is set up.
+			[[ $mode == spares_* ]] || rr "$mode" $(((BENCH_RR + ROUNDS - 1) / ROUNDS))
 			leave "$mode"
 		done
 	done
@@ -303,11 +409,15 @@ EOF
 	wait_for 60 topo_listening $TOPO_P "$port"
 }
 
+# One dante serves socks5d and socks4.
+declare -A started=()
 start_proxy() {
+	[ -z "${started[${proxy[$1]}]:-}" ] || return 0
+	started[${proxy[$1]}]=1
 	case $1 in
 	socks5) topo_microsocks 1080 ;;
 	http) bench_tinyproxy 8888 ;;
-	socks4) bench_dante4 1085 ;;
+	socks4 | socks5d) bench_dante4 1085 ;;
 	esac
 }
 
@@ -315,7 +425,7 @@ start_proxy() {
 curl_through() {
 	local p=$1 got
 	case $p in
-	socks5) set -- --socks5 "${proxy[$p]}" ;;
+	socks5 | socks5d) set -- --socks5 "${proxy[$p]}" ;;
 	http) set -- --proxytunnel --proxy "http://${proxy[$p]}" ;;
 	socks4) set -- --socks4 "${proxy[$p]}" ;;
 	esac
@@ -376,10 +486,17 @@ else
 	fail "mprox0 in the client namespace, route into it"
 fi
 for p in $BENCH_PROTOS; do
-	url=$p://${proxy[$p]}
+	url=${scheme[$p]}://${proxy[$p]}
 	check "mprox0's one upstream: $url (${proxy_name[$p]})" upstreams "$url"
 	check "mprox0 with spare_conns 0" spare_conns 0
 	modes="app_$p mprox_$p spares_$p"
+	if [ -n "${redsocks_port[$p]:-}" ]; then
+		step "proxychains4 for ${proxy[$p]}" bench_proxychains "$p"
+		step "redsocks in the client namespace for ${proxy[$p]}" bench_redsocks "$p"
+		check "curl under proxychains4 gets a page through ${proxy_name[$p]}" sh -c \
+			"[ \"\$(ip netns exec $TOPO_C ${wrap[pc_$p]} curl -sS --max-time 20 http://10.200.2.2:8080/page)\" = 'through a proxy' ]"
+		modes+=" pc_$p redsocks_$p"
+	fi
 	if [ "$p" = socks5 ]; then
 		check "mprox0 takes ten rules and four upstreams" upstreams "$url" 4 &&
 			check "and goes back to one upstream" upstreams "$url"
@@ -396,6 +513,10 @@ for p in $BENCH_PROTOS; do
 	measured "app_$p" "${proto_title[$p]} in the application"
 	measured "mprox_$p" "mprox0, upstream $url"
 	measured "spares_$p" "mprox0, upstream $url, spare_conns 2"
+	if [ -n "${redsocks_port[$p]:-}" ]; then
+		measured "pc_$p" "the application under proxychains4, ${proxy_name[$p]}"
+		measured "redsocks_$p" "the application redirected to redsocks, ${proxy_name[$p]}"
+	fi
 	if [ "$p" = socks5 ]; then
 		measured "rules_$p" "mprox0, ten rules and four upstreams $url"
 		check "with the ten rules, 8 connections go 2 to each of the four upstreams" \
@@ -408,7 +529,7 @@ topo_ns $TOPO_C ip -s link show mprox0 | sed 's/^/#   /'
 
 # ---- the table -------------------------------------------------------------
 python3 - "$results" "$BENCH_PROTOS" <<'EOF'
-import os, sys
+import json, os, sys
 from collections import defaultdict
 
 res = {}
@@ -425,7 +546,8 @@ def rank(sorted_values, p):
     n = len(sorted_values)
     return sorted_values[max((n * p + 99) // 100, 1) - 1]
 
-modes = ["direct"] + [f"{m}_{p}" for p in protos for m in ("app", "mprox", "spares", "rules")]
+modes = ["direct"] + [f"{m}_{p}" for p in protos
+                      for m in ("app", "mprox", "spares", "rules", "pc", "redsocks")]
 for mode in modes:
     path = f"/tmp/mprox-bench.{mode}.samples"
     if os.path.exists(path):
@@ -442,9 +564,17 @@ for mode in modes:
             res[(mode, "p50")], res[(mode, "p99")] = rank(total, 50), rank(total, 99)
             res[(mode, "pc50")] = rank(conn, 50)
             res[(mode, "pr50")] = rank(rest, 50)
+    path = f"/tmp/mprox-bench.{mode}.rrsamples"
+    if os.path.exists(path):
+        rrs = sorted(float(line.split()[1]) / 1000 for line in open(path))
+        if rrs:
+            res[(mode, "rr50")], res[(mode, "rr99")] = rank(rrs, 50), rank(rrs, 99)
     for key in ("down_1", "up_1", "down_4", "up_4"):
         if sums[(mode, key + "_s")]:
             res[(mode, key)] = sums[(mode, key + "_bytes")] / sums[(mode, key + "_s")] / 1e6
+    if sums[(mode, "tput_bytes")]:
+        # Seconds of the whole guest's CPU per GB (10^9 bytes) moved.
+        res[(mode, "cpugb")] = sums[(mode, "tput_ticks")] / hz / (sums[(mode, "tput_bytes")] / 1e9)
     if sums[(mode, "lat_n")]:
         res[(mode, "cpu")] = sums[(mode, "lat_ticks")] * 1000 / hz / sums[(mode, "lat_n")]
     if sums[(mode, "cps_s")]:
@@ -464,6 +594,9 @@ rows = [
     ("pc50", "  connect (+ handshake), p50", "ms", 2, None),
     ("pr50", "  request + response, p50", "ms", 2, None),
     ("cps", "connections/s, 4 at a time", "1/s", 1, ("cps", 1.0)),
+    ("rr50", "request/response p50, 1 byte", "ms", 3, ("le", 1.1)),
+    ("rr99", "request/response p99, 1 byte", "ms", 3, None),
+    ("cpugb", "CPU per GB moved", "s", 2, ("le", 1.2)),
     ("cpu", "CPU per connection", "ms", 2, None),
     ("cpu_cps", "  the same, 4 at a time", "ms", 2, None),
 ]
@@ -477,7 +610,8 @@ def fmtx(r):
 def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
-titles = {"socks5": "SOCKS5, microsocks", "http": "HTTP CONNECT, tinyproxy",
+titles = {"socks5d": "SOCKS5, dante", "socks5": "SOCKS5, microsocks",
+          "http": "HTTP CONNECT, tinyproxy",
           "socks4": "SOCKS4, dante"}
 verdicts = []
 for p in protos:
@@ -503,6 +637,12 @@ for p in protos:
                     unknown.append(label + what)
                 elif r > t:
                     misses.append(f"{label}{what} {r:.3f}x > {t}x")
+        elif target and target[0] == "le":
+            tgt = f"<= {target[1]}x"
+            if rm is None:
+                unknown.append(label)
+            elif rm > target[1]:
+                misses.append(f"{label} {rm:.3f}x > {target[1]}x")
         elif target and target[0] == "cps":
             tgt = f">= {target[1]}x, spares too"
             for r, what in ((rm, ""), (rs, " with spares")):
@@ -527,8 +667,30 @@ rule_rows = [
     ("p50", "setup latency p50", "ms", 2, 1.02),
     ("p99", "setup latency p99", "ms", 2, 1.02),
     ("cps", "connections/s, 4 at a time", "1/s", 1, 0.98),
+    ("rr50", "request/response p50, 1 byte", "ms", 3, None),
+    ("cpugb", "CPU per GB moved", "s", 2, None),
     ("cpu", "CPU per connection", "ms", 2, None),
 ]
+# The tools users would pick instead (issue "Performance"), SOCKS5 only.
+for p in [p for p in protos if any(k[0] in (f"pc_{p}", f"redsocks_{p}") for k in res)]:
+    print()
+    print(f"{titles[p] + ', other tools:':34} {'app':>8} {'pchains':>8} {'redsocks':>8}"
+          f" {'mprox0':>8}   {'pc/app':>7} {'rs/app':>7} {'mprox/app':>9} {'mprox/rs':>8}")
+    misses = []
+    for key, label, unit, nd, _ in rule_rows:
+        a, pc, rs, m = (res.get((mode, key)) for mode in
+                        (f"app_{p}", f"pc_{p}", f"redsocks_{p}", f"mprox_{p}"))
+        mr = ratio(m, rs)
+        if key.startswith(("down", "up")) and (mr is None or mr < 1.3):
+            misses.append(f"{label} {fmtx(mr)}")
+        if key == "cpugb" and (mr is None or mr > 1.0):
+            misses.append(f"{label} {fmtx(mr)} (target: <= redsocks')")
+        print(f"{label + ' (' + unit + ')':34} {fmt(a, nd):>8} {fmt(pc, nd):>8} {fmt(rs, nd):>8}"
+              f" {fmt(m, nd):>8}   {fmtx(ratio(pc, a)):>7} {fmtx(ratio(rs, a)):>7}"
+              f" {fmtx(ratio(m, a)):>9} {fmtx(mr):>8}")
+    verdicts.append(f"{titles[p]}, mprox0 against redsocks (issue \"Performance\":"
+                    " throughput >= 1.3x, CPU per GB <= 1.0x): "
+                    + ("NOT MET: " + "; ".join(misses) if misses else "MET on every row"))
 if "socks5" in protos and any(k[0] == "rules_socks5" for k in res):
     print()
     print(f"{'SOCKS5, 10 rules + 4 upstreams:':34} {'mprox0':>8} {'rules':>8}   {'rules/mprox0':>12}"
@@ -547,7 +709,8 @@ if "socks5" in protos and any(k[0] == "rules_socks5" for k in res):
 print()
 print("targets (issue \"Engine\"): setup latency p50 and p99 <= 1.1x the application's own"
       " with spare_conns 0,\n  <= 0.9x with spare_conns 2; connections per second >= 1.0x;"
-      " throughput >= 0.95x (here: of the\n  application's own, in this run)")
+      " throughput >= 0.95x (here: of the\n  application's own, in this run);"
+      " (issue \"Performance\") request/response p50 <= 1.1x, CPU per GB <= 1.2x")
 for v in verdicts:
     print("  " + v)
 print("setup latency in two parts: until connect() returns (for mprox0, the kernel's connect"
@@ -555,6 +718,12 @@ print("setup latency in two parts: until connect() returns (for mprox0, the kern
       " tunnel)")
 print("CPU: the whole guest's, from /proc/stat, over the latency connections (one at a time) and"
       f" the 4-at-a-time\n  ones; the idle guest used {idle_rate * 1000 / hz:.1f} ms a second")
+# Every figure, for the host (tests/bench/report.py: JSON, Markdown, plots).
+doc = defaultdict(dict)
+for (mode, key), value in res.items():
+    doc[mode][key] = value
+print("benchjson " + json.dumps({"protos": protos, "modes": doc, "verdicts": verdicts},
+                                sort_keys=True))
 EOF
 plan "$tap_n"
 tap_exit

@@ -8,7 +8,8 @@
  *   tcpbench server [--port P]
  *   tcpbench client HOST:PORT [--socks5|--socks4|--http HOST:PORT]
  *                   [--streams N] [--bytes B] [--dir up|down]
- *                   [--latency N [--samples]] [--cps N] [--timeout S]
+ *                   [--latency N [--samples]] [--cps N] [--rr N [--samples]]
+ *                   [--timeout S]
  *
  * The server listens on [::]:P (default 5300, IPv4 too) and serves each
  * connection in a thread. Every connection starts with a 16-byte request:
@@ -17,6 +18,7 @@
  *         once it has them all
  *   down  the server sends B bytes and closes
  *   ping  the server answers 64 bytes and closes
+ *   echo  the server sends back every byte it gets, until the client closes
  *
  * The application can speak a proxy protocol itself, each for a CONNECT to
  * the IP address of HOST:PORT:
@@ -37,6 +39,7 @@
  * runs from the start to the last byte (up: the last count) and the
  * result is one line:
  *   throughput dir=down streams=4 bytes=200000000 seconds=1.234 rate_MBps=162.07
+ *              cpu_ticks=210 hz=100
  * client --latency N: N connections one after another, each timed from
  * socket() to the last byte of the answer (connect, the proxy handshake
  * if any, request, response); connect_ is the part up to connected (and
@@ -45,6 +48,13 @@
  *           connect_p50_us=400 connect_p99_us=1200 seconds=0.470 cpu_ticks=37 hz=100
  * preceded, with --samples, by one "sample TOTAL_US CONNECT_US" line per
  * connection (so that runs can be pooled).
+ * client --rr N: one connection (after connect and the handshake, not
+ * timed), then N exchanges of one byte each way on it, one after another,
+ * with TCP_NODELAY, each timed from the write to the byte back: the
+ * request/response latency of an established connection:
+ *   rr n=1000 p50_us=210 p99_us=650 mean_us=240 max_us=900 seconds=0.240
+ *      cpu_ticks=20 hz=100
+ * preceded, with --samples, by one "rrsample US" line per exchange.
  * client --cps N: N connections as above (connect, handshake, request,
  * response, close), --streams of them at a time (default 1), each stream
  * opening its next as soon as its last is closed; timed from the start to
@@ -76,7 +86,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-enum op { OP_UP = 1, OP_DOWN = 2, OP_PING = 3 };
+enum op { OP_UP = 1, OP_DOWN = 2, OP_PING = 3, OP_ECHO = 4 };
 
 #define REQ_LEN 16
 #define PONG_LEN 64
@@ -252,6 +262,16 @@ static void *serve(void *arg)
 	case OP_PING:
 		write_full(fd, zeroes, PONG_LEN);
 		break;
+	case OP_ECHO: {
+		int one = 1;
+		char c;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		while (!read_full(fd, &c, 1))
+			if (write_full(fd, &c, 1))
+				break;
+		goto out;
+	}
 	}
 	/* Let the client close first: its side keeps TIME_WAIT. */
 	shutdown(fd, SHUT_WR);
@@ -590,49 +610,6 @@ static void *stream_run(void *arg)
 	return NULL;
 }
 
-static void run_throughput(const struct client *cl, int streams, uint64_t bytes, enum op op)
-{
-	struct stream s[MAX_STREAMS];
-	pthread_barrier_t start;
-	double t0, secs;
-
-	pthread_barrier_init(&start, NULL, streams + 1);
-	for (int i = 0; i < streams; i++) {
-		s[i].fd = open_conn(cl);
-		s[i].op = op;
-		s[i].bytes = bytes / streams + (i == 0 ? bytes % streams : 0);
-		s[i].start = &start;
-	}
-	for (int i = 0; i < streams; i++)
-		if (pthread_create(&s[i].thread, NULL, stream_run, &s[i]))
-			die("pthread_create failed");
-	pthread_barrier_wait(&start);
-	t0 = now();
-	for (int i = 0; i < streams; i++)
-		pthread_join(s[i].thread, NULL);
-	secs = now() - t0;
-	for (int i = 0; i < streams; i++)
-		close(s[i].fd);
-	printf("throughput dir=%s streams=%d bytes=%llu seconds=%.3f rate_MBps=%.2f\n",
-	       op == OP_UP ? "up" : "down", streams, (unsigned long long)bytes, secs,
-	       bytes / secs / 1e6);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest rank. */
-static double percentile(const double *sorted, int n, int p)
-{
-	int rank = (n * p + 99) / 100;
-
-	return sorted[rank > 0 ? rank - 1 : 0];
-}
-
 /*
  * The whole machine's busy CPU time so far, from the first line of
  * /proc/stat: user + nice + system + irq + softirq, in 1/hz s (guest time
@@ -652,6 +629,53 @@ static unsigned long long cpu_ticks(void)
 	if (n != 7)
 		die("/proc/stat: no cpu line");
 	return user + nice + system + irq + softirq;
+}
+
+static void run_throughput(const struct client *cl, int streams, uint64_t bytes, enum op op)
+{
+	struct stream s[MAX_STREAMS];
+	pthread_barrier_t start;
+	unsigned long long ticks;
+	double t0, secs;
+
+	pthread_barrier_init(&start, NULL, streams + 1);
+	for (int i = 0; i < streams; i++) {
+		s[i].fd = open_conn(cl);
+		s[i].op = op;
+		s[i].bytes = bytes / streams + (i == 0 ? bytes % streams : 0);
+		s[i].start = &start;
+	}
+	for (int i = 0; i < streams; i++)
+		if (pthread_create(&s[i].thread, NULL, stream_run, &s[i]))
+			die("pthread_create failed");
+	ticks = cpu_ticks();
+	pthread_barrier_wait(&start);
+	t0 = now();
+	for (int i = 0; i < streams; i++)
+		pthread_join(s[i].thread, NULL);
+	secs = now() - t0;
+	ticks = cpu_ticks() - ticks;
+	for (int i = 0; i < streams; i++)
+		close(s[i].fd);
+	printf("throughput dir=%s streams=%d bytes=%llu seconds=%.3f rate_MBps=%.2f cpu_ticks=%llu"
+	       " hz=%ld\n",
+	       op == OP_UP ? "up" : "down", streams, (unsigned long long)bytes, secs,
+	       bytes / secs / 1e6, ticks, sysconf(_SC_CLK_TCK));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest rank. */
+static double percentile(const double *sorted, int n, int p)
+{
+	int rank = (n * p + 99) / 100;
+
+	return sorted[rank > 0 ? rank - 1 : 0];
 }
 
 static void run_latency(const struct client *cl, int n)
@@ -690,6 +714,41 @@ static void run_latency(const struct client *cl, int n)
 	       sysconf(_SC_CLK_TCK));
 	free(us);
 	free(conn_us);
+}
+
+static void run_rr(const struct client *cl, int n)
+{
+	double *us = calloc(n, sizeof(*us)), sum = 0, t_all;
+	unsigned long long ticks;
+	int fd = open_conn(cl), one = 1;
+	char c = 'x';
+
+	if (!us)
+		die("out of memory");
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	send_req(fd, OP_ECHO, 0);
+	ticks = cpu_ticks();
+	t_all = now();
+	for (int i = 0; i < n; i++) {
+		double t0 = now();
+
+		if (write_full(fd, &c, 1) || read_full(fd, &c, 1))
+			die("exchange %d: %s", i + 1,
+			    errno == EAGAIN ? "timed out" : strerror(errno));
+		us[i] = (now() - t0) * 1e6;
+		sum += us[i];
+	}
+	t_all = now() - t_all;
+	ticks = cpu_ticks() - ticks;
+	close(fd);
+	for (int i = 0; print_samples && i < n; i++)
+		printf("rrsample %.0f\n", us[i]);
+	qsort(us, n, sizeof(*us), cmp_double);
+	printf("rr n=%d p50_us=%.0f p99_us=%.0f mean_us=%.0f max_us=%.0f seconds=%.3f"
+	       " cpu_ticks=%llu hz=%ld\n",
+	       n, percentile(us, n, 50), percentile(us, n, 99), sum / n, us[n - 1], t_all, ticks,
+	       sysconf(_SC_CLK_TCK));
+	free(us);
 }
 
 struct cps_run {
@@ -746,7 +805,8 @@ static void usage(void)
 		"usage: tcpbench server [--port P]\n"
 		"       tcpbench client HOST:PORT [--socks5|--socks4|--http HOST:PORT]\n"
 		"                       [--streams N] [--bytes B] [--dir up|down]\n"
-		"                       [--latency N [--samples]] [--cps N] [--timeout S]\n");
+		"                       [--latency N [--samples]] [--cps N] [--rr N [--samples]]\n"
+		"                       [--timeout S]\n");
 	exit(2);
 }
 
@@ -765,7 +825,7 @@ static long number(const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	struct client cl = { 0 };
-	int streams = 1, latency = 0, cps = 0, port = 5300;
+	int streams = 1, latency = 0, cps = 0, rr = 0, port = 5300;
 	uint64_t bytes = 200000000;
 	enum op op = OP_DOWN;
 
@@ -821,20 +881,24 @@ int main(int argc, char **argv)
 			latency = number(val, 1, 1000000);
 		} else if (!strcmp(opt, "--cps")) {
 			cps = number(val, 1, 100000000);
+		} else if (!strcmp(opt, "--rr")) {
+			rr = number(val, 1, 10000000);
 		} else if (!strcmp(opt, "--timeout")) {
 			io_timeout = number(val, 1, 3600);
 		} else {
 			usage();
 		}
 	}
-	if (latency && cps)
-		die("--latency or --cps, not both");
+	if (!!latency + !!cps + !!rr > 1)
+		die("one of --latency, --cps and --rr");
 	if (cl.proto == PROXY_SOCKS4 && cl.target.addr.ss_family != AF_INET)
 		die("SOCKS4 carries IPv4 destinations only");
 	if (latency)
 		run_latency(&cl, latency);
 	else if (cps)
 		run_cps(&cl, cps, streams);
+	else if (rr)
+		run_rr(&cl, rr);
 	else
 		run_throughput(&cl, streams, bytes, op);
 	return 0;

@@ -26,7 +26,7 @@ passed=0 failed=0 n=0
 
 # build TARGET: 0 when every object of TARGET built.
 build() {
-	local target=$1 arch cross="" series srcpkg tarball key dir objs log
+	local target=$1 arch cross="" series srcpkg tarball key dir objs log f srcs
 	case $target in
 	x86_64-6.12)
 		arch=x86_64 srcpkg=linux-source-6.12 series=6.12
@@ -51,8 +51,13 @@ build() {
 		echo "# ${cross}gcc missing: make deps"
 		return 1
 	fi
+	# The driver's sources, not what a build leaves beside them (*.mod.c).
+	srcs=()
+	for f in "$top"/driver/*.[ch]; do
+		[[ $f == *.mod.c ]] || srcs+=("$f")
+	done
 	key=$( (dpkg-query -W -f '${Version}' "$srcpkg"; echo "$target"
-		cat "$top/driver/patches/$series"/*.patch "$top"/driver/*.[ch] "$top/driver/Kbuild" \
+		cat "$top/driver/patches/$series"/*.patch "${srcs[@]}" "$top/driver/Kbuild" \
 			"$top/driver/Kconfig" "$top/uapi/linux/mprox.h" "$top/driver/patches/apply.sh" \
 			"$0") | sha256sum | cut -c1-16)
 	if [ -f "$cache/$target.$key.passed" ]; then
