@@ -29,7 +29,8 @@
 #   make demo            a page and a 100 MB file through mprox0 (stock guest)
 #   make bench           per upstream protocol (BENCH_PROTOS="socks5d socks5 http
 #                        socks4"), the app speaking it vs mprox0, proxychains4
-#                        and redsocks (stock guest)
+#                        and redsocks; kernel memory of BENCH_IDLE="1000 10000"
+#                        idle connections; BENCH_PERF=1: profiles (stock guest)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -295,15 +296,18 @@ BENCH_BYTES ?= 100000000
 BENCH_CONNS ?= 500
 BENCH_CPS ?= 500
 BENCH_PROTOS ?= socks5d socks5 http socks4
+BENCH_IDLE ?= 1000 10000
+BENCH_PERF ?= 0
 bench: deps
 	@$(MAKE) -s bench-progs
-	@printf "BENCH_BYTES=%s\nBENCH_CONNS=%s\nBENCH_CPS=%s\nBENCH_PROTOS='%s'\n" '$(BENCH_BYTES)' \
-		'$(BENCH_CONNS)' '$(BENCH_CPS)' '$(BENCH_PROTOS)' >build/bench/params
+	@printf "BENCH_BYTES=%s\nBENCH_CONNS=%s\nBENCH_CPS=%s\nBENCH_PROTOS='%s'\nBENCH_IDLE='%s'\nBENCH_PERF=%s\n" \
+		'$(BENCH_BYTES)' '$(BENCH_CONNS)' '$(BENCH_CPS)' '$(BENCH_PROTOS)' '$(BENCH_IDLE)' \
+		'$(BENCH_PERF)' >build/bench/params
 	@echo "bench: host: $$(nproc) CPUs, load average $$(cut -d' ' -f1-3 /proc/loadavg)," \
 		"$$(pgrep -c qemu-system || true) other QEMU guest(s) running" \
 		"(TCG: compare runs on an idle host only)"
 	@build/bench/choicebench
-	@CASE_TIMEOUT=1800 tests/vm/run.sh --cases tests/bench --show stock
+	@CASE_TIMEOUT=3600 tests/vm/run.sh --cases tests/bench --show stock
 	@tests/bench/report.py build/stock/run-bench/report.log build/bench
 
 clean:

@@ -37,6 +37,8 @@ packages=(
 	microsocks dante-server tinyproxy squid
 	# the tools make bench compares mprox with, and its plots
 	proxychains4 redsocks gnuplot-nox
+	# make bench BENCH_PERF=1: the profiles in the guest
+	linux-perf
 	# make check-fresh: a minimal bookworm to run the build and tests in
 	debootstrap
 )

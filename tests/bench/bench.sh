@@ -14,9 +14,9 @@
 #               (docs/upstreams.md, "Spare connections"): setup latency,
 #               connections per second and CPU only, as spares change
 #               nothing once a connection is set up
-#   pc_P        (socks5d and socks5) the same application, unchanged, under
-#               proxychains4 (LD_PRELOAD: its connect() speaks SOCKS5)
-#   redsocks_P  (socks5d and socks5) the same application, unchanged, its
+#   pc_P        (socks5d, socks5 and http) the same application, unchanged,
+#               under proxychains4 (LD_PRELOAD: its connect() speaks P)
+#   redsocks_P  (socks5d, socks5 and http) the same application, unchanged, its
 #               connections redirected (an nftables redirect rule, as
 #               iptables' REDIRECT) to redsocks in the client namespace,
 #               which relays them through the proxy in userspace
@@ -47,6 +47,20 @@
 # missed target is reported, never a failure; a mode that cannot be
 # measured at all (errors, timeouts) is a failure.
 #
+# Then, for socks5d, the kernel memory of idle connections: BENCH_IDLE
+# (default "1000 10000") connections, each used once and left idle, held
+# open by the application speaking SOCKS5 itself and then through mprox0
+# (tcpbench --hold); what the kernel's slab caches and TCP socket memory
+# grew by while they were open, per connection, per mode. mprox0's costs
+# beyond the application's own are its two sockets per connection (the
+# accepted one and the one to the proxy) and everything else it keeps.
+#
+# With BENCH_PERF=1, after the measurements of socks5d, the whole guest is
+# profiled (perf record -a -g, cpu-clock) during one more download run and
+# one more request/response run of app_socks5d and of mprox_socks5d, and
+# the top of each profile is printed: where the CPU goes, not a figure
+# (the profiler's own cost is in it).
+#
 # BENCH_BYTES (bytes per throughput run, default 100000000), BENCH_CONNS
 # (connections of the latency runs of each mode, default 500), BENCH_CPS
 # (connections of the connections-per-second runs of each mode, default
@@ -64,6 +78,8 @@ BENCH_BYTES=${BENCH_BYTES:-100000000}
 BENCH_CONNS=${BENCH_CONNS:-500}
 BENCH_CPS=${BENCH_CPS:-500}
 BENCH_PROTOS=${BENCH_PROTOS:-socks5d socks5 http socks4}
+BENCH_IDLE=${BENCH_IDLE-1000 10000}
+BENCH_PERF=${BENCH_PERF:-0}
 # 1-byte exchanges on an established connection, per mode (--rr)
 BENCH_RR=${BENCH_RR:-1000}
 SERVER=10.200.2.2:5300
@@ -82,9 +98,12 @@ declare -A proto_title=([socks5d]="SOCKS5 (dante)" [socks5]="SOCKS5 (microsocks)
 	[http]="HTTP CONNECT" [socks4]=SOCKS4)
 declare -A option=([socks5d]=--socks5 [socks5]=--socks5 [http]=--http [socks4]=--socks4)
 declare -A scheme=([socks5d]=socks5 [socks5]=socks5 [http]=http [socks4]=socks4)
-# The SOCKS5 protocols also measure proxychains4 and redsocks (pc_P,
-# redsocks_P), each redsocks on its own port.
-declare -A redsocks_port=([socks5d]=12346 [socks5]=12345)
+# The SOCKS5 protocols and HTTP CONNECT also measure proxychains4 and
+# redsocks (pc_P, redsocks_P), each redsocks on its own port; their names
+# for the protocol.
+declare -A redsocks_port=([socks5d]=12346 [socks5]=12345 [http]=12347)
+declare -A pc_type=([socks5d]=socks5 [socks5]=socks5 [http]=http)
+declare -A redsocks_type=([socks5d]=socks5 [socks5]=socks5 [http]=http-connect)
 for p in $BENCH_PROTOS; do
 	[ -n "${proxy[$p]:-}" ] || {
 		fail "BENCH_PROTOS: no protocol '$p' (socks5d socks5 http socks4)"
@@ -125,6 +144,7 @@ tput() {
 			"$mode" "$dir" "$streams" "$bytes" "$mode" "$dir" "$streams" \
 			"$(field seconds "$line")" "$mode" "$(field cpu_ticks "$line")" "$mode" "$bytes" \
 			>>"$results"
+		echo "$mode r_${dir}_$streams $(field rate_MBps "$line")" >>"$results"
 	else
 		broken[$mode]=1
 	fi
@@ -150,6 +170,7 @@ lat() {
 		printf '%s lat_ticks %s\n%s lat_n %s\n%s lat_s %s\n' "$mode" \
 			"$(field cpu_ticks "$line")" "$mode" "$n" "$mode" "$(field seconds "$line")" \
 			>>"$results"
+		echo "$mode r_p50 $(field p50_us "$line")" >>"$results"
 	else
 		broken[$mode]=1
 	fi
@@ -167,6 +188,7 @@ rr() {
 	line=$(grep '^rr ' <<<"$out")
 	if [ -n "$line" ]; then
 		grep '^rrsample ' <<<"$out" >>"/tmp/mprox-bench.$mode.rrsamples"
+		echo "$mode r_rr50 $(field p50_us "$line")" >>"$results"
 	else
 		broken[$mode]=1
 	fi
@@ -185,6 +207,7 @@ cps() {
 	if [ -n "$line" ]; then
 		printf '%s cps_n %s\n%s cps_s %s\n%s cps_ticks %s\n' "$mode" "$n" \
 			"$mode" "$(field seconds "$line")" "$mode" "$(field cpu_ticks "$line")" >>"$results"
+		echo "$mode r_cps $(field rate_cps "$line")" >>"$results"
 	else
 		broken[$mode]=1
 	fi
@@ -285,7 +308,7 @@ quiet_mode
 tcp_read_time_out 15000
 tcp_connect_time_out 8000
 [ProxyList]
-socks5 ${proxy%:*} ${proxy#*:}
+${pc_type[$1]} ${proxy%:*} ${proxy#*:}
 EOF
 }
 
@@ -304,7 +327,7 @@ redsocks {
 	local_port = $port;
 	ip = ${proxy%:*};
 	port = ${proxy#*:};
-	type = socks5;
+	type = ${redsocks_type[$1]};
 }
 EOF
 	topo_spawn $TOPO_C redsocks -c "$conf"
@@ -370,6 +393,108 @@ for up in doc.get("config", {}).get("upstreams", []):
 EOF
 }
 
+# profile MODE: perf record -a -g over one download run (BENCH_BYTES / 3)
+# and over one run of 1-byte exchanges of MODE; the top of each profile by
+# symbol, as comments.
+profile() {
+	local mode=$1 kind data=/tmp/mprox-bench.perf.data
+	for kind in down rr; do
+		# perf runs a program: ip netns exec, not topo_ns, a function.
+		# shellcheck disable=SC2086
+		set -- ip netns exec $TOPO_C ${wrap[$mode]:-} "$bin/tcpbench" client $SERVER \
+			${via[$mode]:-} --timeout 60
+		if [ $kind = down ]; then
+			set -- "$@" --bytes $((BENCH_BYTES / TPUT_ROUNDS))
+		else
+			set -- "$@" --rr "$BENCH_RR"
+		fi
+		if ! perf record -q -e cpu-clock -F 499 -a -g -o "$data" -- "$@" \
+			>/tmp/mprox-bench.perf.out 2>&1; then
+			sed "s/^/#   perf: /" /tmp/mprox-bench.perf.out
+			broken[perf_$mode]=1
+			continue
+		fi
+		# Self time by task and symbol, of all the samples; without the
+		# idle loop (swapper) and perf itself, which are not the work.
+		echo "# profile of $mode, $kind (perf record -a -g; self time, % of all samples):"
+		perf report -i "$data" --stdio --no-children --sort comm,dso,sym -g none \
+			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' |
+			grep -v -e ' swapper ' -e ' perf ' | head -30 | sed 's/^/#   /'
+	done
+	rm -f "$data"
+}
+
+# kmem_snapshot FILE: the kernel memory in use now, one "NAME BYTES" line
+# each: every slab cache (active objects times their size), and "tcp_mem",
+# the pages TCP sockets' buffers hold (/proc/net/sockstat).
+kmem_snapshot() {
+	python3 - "$1" <<'PY'
+import sys
+out = {}
+with open("/proc/slabinfo") as f:
+    for line in f:
+        w = line.split()
+        if line.startswith(("slabinfo", "#")) or len(w) < 4:
+            continue
+        out[w[0]] = out.get(w[0], 0) + int(w[1]) * int(w[3])
+with open("/proc/net/sockstat") as f:
+    for line in f:
+        w = line.split()
+        if w[0] == "TCP:" and "mem" in w:
+            out["tcp_mem"] = int(w[w.index("mem") + 1]) * 4096
+with open(sys.argv[1], "w") as f:
+    for name, size in out.items():
+        f.write(f"{name} {size}\n")
+PY
+}
+
+# flows_active: mprox0's stats.flows.active.
+flows_active() {
+	topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["stats"]["flows"]["active"])'
+}
+
+# idle_mem MODE N: N idle connections of MODE held open (tcpbench --hold);
+# what the kernel's memory grew by meanwhile to $results ("MODE
+# idle_N_bytes B", and "MODE idle_N_sockets B", the part in TCP sockets'
+# slabs), and the five caches that grew most as comments.
+idle_mem() {
+	local mode=$1 n=$2 out=/tmp/mprox-bench.hold.out fifo=/tmp/mprox-bench.hold.fifo pid
+	[ -z "${broken[$mode]:-}" ] || return 0
+	rm -f "$fifo" && mkfifo "$fifo"
+	kmem_snapshot /tmp/mprox-bench.kmem0
+	# shellcheck disable=SC2086
+	topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[$mode]:-} --hold "$n" --timeout 60 \
+		<"$fifo" >"$out" 2>&1 &
+	pid=$!
+	exec {hold_fd}>"$fifo"
+	if wait_for 1800 grep -q '^held ' "$out"; then
+		kmem_snapshot /tmp/mprox-bench.kmem1
+	else
+		broken[$mode]=1
+	fi
+	exec {hold_fd}>&-
+	wait "$pid" || broken[$mode]=1
+	sed "s/^/#   $mode: /" "$out"
+	[ -z "${broken[$mode]:-}" ] || return 0
+	python3 - /tmp/mprox-bench.kmem0 /tmp/mprox-bench.kmem1 "$mode" "$n" "$results" <<'PY'
+import sys
+before, after = ({w[0]: int(w[1]) for w in map(str.split, open(p))} for p in sys.argv[1:3])
+mode, n, results = sys.argv[3], int(sys.argv[4]), sys.argv[5]
+grew = {k: after.get(k, 0) - before.get(k, 0) for k in set(before) | set(after)}
+# A TCP socket: its sock (TCP, TCPv6) and its inode (sock_inode_cache).
+sockets = sum(v for k, v in grew.items() if k in ("TCP", "TCPv6", "sock_inode_cache"))
+with open(results, "a") as f:
+    f.write(f"{mode} idle_{n}_bytes {sum(grew.values())}\n")
+    f.write(f"{mode} idle_{n}_sockets {sockets}\n")
+top = sorted(grew.items(), key=lambda kv: -kv[1])[:5]
+print(f"#   {mode}, {n} idle connections, grew most (bytes per connection): "
+      + ", ".join(f"{k} {v / n:.0f}" for k, v in top))
+PY
+	# Reset by the application: gone at once, mprox0's flows too.
+	[[ $mode != mprox_* ]] || wait_for 120 test "$(flows_active)" = 0 || broken[$mode]=1
+}
+
 # ---- the proxies, as the benchmark wants them ----------------------------
 # Not topology.sh's topo_tinyproxy and topo_dante4: those log every
 # connection (the cases read the logs), which would be most of what a
@@ -392,8 +517,12 @@ EOF
 }
 
 # dante without authentication: it speaks SOCKS4 (and SOCKS5) then.
+# bench_dante4 PORT [NOFILE]: NOFILE, dante's limit of descriptors, only
+# for the dante that holds the idle connections: dante clears fd_sets as
+# large as its limit in every loop, and a large limit makes each of its
+# steps slower (4x per 1-byte exchange with 1048576).
 bench_dante4() {
-	local port=$1 conf=/tmp/mprox-bench-danted.conf
+	local port=$1 nofile=${2:-} conf=/tmp/mprox-bench-danted-$1.conf
 	cat >"$conf" <<EOF
 logoutput: stderr
 internal: 10.200.1.1 port = $port
@@ -405,7 +534,7 @@ user.unprivileged: nobody
 client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
 socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
 EOF
-	topo_spawn $TOPO_P danted -f "$conf"
+	topo_spawn $TOPO_P ${nofile:+prlimit --nofile="$nofile"} danted -f "$conf"
 	wait_for 60 topo_listening $TOPO_P "$port"
 }
 
@@ -522,22 +651,54 @@ for p in $BENCH_PROTOS; do
 		check "with the ten rules, 8 connections go 2 to each of the four upstreams" \
 			rules_spread "$url"
 	fi
+	if [ "$BENCH_PERF" = 1 ] && [ "$p" = socks5d ]; then
+		profile "app_$p"
+		profile "mprox_$p"
+		measured "perf_app_$p" "${proto_title[$p]} in the application, profiled"
+		measured "perf_mprox_$p" "mprox0, upstream $url, profiled"
+	fi
 	echo "# mprox0 after ${proto_title[$p]}:"
 	device_stats
 done
+
+# ---- (c) the kernel memory of idle connections, SOCKS5 through dante -------
+# A dante of their own, with descriptors for 10,000 clients and their
+# connections onwards (app_idle: the application speaks SOCKS5 to it;
+# mprox_idle: mprox0's upstream).
+if [[ " $BENCH_PROTOS " == *" socks5d "* ]] && [ -n "$BENCH_IDLE" ]; then
+	idle_proxy=10.200.1.1:1086
+	via[app_idle]="--socks5 $idle_proxy"
+	step "dante for the idle connections on $idle_proxy" bench_dante4 1086 65536
+	check "mprox0's one upstream: socks5://$idle_proxy (dante)" upstreams "socks5://$idle_proxy"
+	echo "# idle connections, held open: the application speaking SOCKS5 to dante, then mprox0"
+	for n in $BENCH_IDLE; do
+		for mode in app_idle mprox_idle; do
+			idle_mem "$mode" "$n"
+		done
+	done
+	measured app_idle "idle connections held by the application speaking SOCKS5"
+	measured mprox_idle "idle connections held through mprox0"
+fi
 topo_ns $TOPO_C ip -s link show mprox0 | sed 's/^/#   /'
 
 # ---- the table -------------------------------------------------------------
-python3 - "$results" "$BENCH_PROTOS" <<'EOF'
+python3 - "$results" "$BENCH_PROTOS" "$BENCH_IDLE" <<'EOF'
 import json, os, sys
 from collections import defaultdict
 
 res = {}
 sums = defaultdict(float)
+# r_KEY: one figure per round, in the order the rounds ran (modes
+# alternate, so the i-th of two modes ran side by side).
+rounds = defaultdict(list)
 for line in open(sys.argv[1]):
     mode, key, value = line.split()
-    sums[(mode, key)] += float(value)
+    if key.startswith("r_"):
+        rounds[(mode, key[2:])].append(float(value))
+    else:
+        sums[(mode, key)] += float(value)
 protos = sys.argv[2].split()
+idle_ns = [int(n) for n in sys.argv[3].split()]
 hz = sums[("idle", "hz")] or 100
 idle_rate = sums[("idle", "idle_ticks")] / sums[("idle", "idle_s")]  # ticks a second
 
@@ -581,6 +742,27 @@ for mode in modes:
         res[(mode, "cps")] = sums[(mode, "cps_n")] / sums[(mode, "cps_s")]
         res[(mode, "cpu_cps")] = sums[(mode, "cps_ticks")] * 1000 / hz / sums[(mode, "cps_n")]
 
+def spread(mode, base, key):
+    """min, median and max over the rounds of mode/base, round by round."""
+    a, b = rounds.get((mode, key), []), rounds.get((base, key), [])
+    rs = sorted(x / y for x, y in zip(a, b) if y)
+    if not rs:
+        return None
+    return rs[0], rs[len(rs) // 2], rs[-1]
+
+def fmt_spread(sp):
+    return "-" if sp is None else f"{sp[0]:.2f}-{sp[2]:.2f}"
+
+for (mode, key), vals in rounds.items():
+    res[(mode, key + "_rounds")] = vals
+for mode in list({m for m, _ in rounds}):
+    base = "app_" + mode.split("_", 1)[1] if "_" in mode else None
+    if base and base != mode:
+        for key in ("down_1", "up_1", "down_4", "up_4", "p50", "cps", "rr50"):
+            sp = spread(mode, base, key)
+            if sp:
+                res[(mode, key + "_spread")] = list(sp)
+
 # key, label, unit, decimals, target kind: ("min", X) mprox/app >= X;
 # ("lat", X, Y) mprox/app <= X without spares and spares/app <= Y;
 # ("cps", X) both >= X; None: shown only.
@@ -617,7 +799,7 @@ verdicts = []
 for p in protos:
     print()
     print(f"{titles[p] + ':':34} {'direct':>8} {'app':>8} {'mprox0':>8} {'+spares':>8}"
-          f"   {'mprox/app':>9} {'spares/app':>10}  target")
+          f"   {'mprox/app':>9} {'rounds':>9} {'spares/app':>10}  target")
     misses, unknown = [], []
     for key, label, unit, nd, target in rows:
         d, a, m, s = (res.get((mode, key)) for mode in
@@ -650,8 +832,9 @@ for p in protos:
                     unknown.append(label + what)
                 elif r < target[1]:
                     misses.append(f"{label}{what} {r:.3f}x < {target[1]}x")
+        sp = fmt_spread(spread(f"mprox_{p}", f"app_{p}", key))
         print(f"{label + ' (' + unit + ')':34} {fmt(d, nd):>8} {fmt(a, nd):>8} {fmt(m, nd):>8}"
-              f" {fmt(s, nd):>8}   {fmtx(rm):>9} {fmtx(rs):>10}  {tgt}")
+              f" {fmt(s, nd):>8}   {fmtx(rm):>9} {sp:>9} {fmtx(rs):>10}  {tgt}")
     if unknown:
         verdicts.append(f"{titles[p]}: NOT MEASURED: " + "; ".join(unknown))
     if misses:
@@ -671,7 +854,8 @@ rule_rows = [
     ("cpugb", "CPU per GB moved", "s", 2, None),
     ("cpu", "CPU per connection", "ms", 2, None),
 ]
-# The tools users would pick instead (issue "Performance"), SOCKS5 only.
+# The tools users would pick instead (issue "Performance"): SOCKS5 and HTTP
+# CONNECT.
 for p in [p for p in protos if any(k[0] in (f"pc_{p}", f"redsocks_{p}") for k in res)]:
     print()
     print(f"{titles[p] + ', other tools:':34} {'app':>8} {'pchains':>8} {'redsocks':>8}"
@@ -706,7 +890,39 @@ if "socks5" in protos and any(k[0] == "rules_socks5" for k in res):
               f"  {tgt}")
     verdicts.append("SOCKS5, 10 rules + 4 upstreams against one upstream (issue \"Upstreams\"): "
                     + ("NOT MET: " + "; ".join(misses) if misses else "MET on every row"))
+# The kernel memory of idle connections (issue "Performance").
+for n in idle_ns:
+    for mode in ("app_idle", "mprox_idle"):
+        if (mode, f"idle_{n}_bytes") in sums:
+            res[(mode, f"idle{n}")] = sums[(mode, f"idle_{n}_bytes")] / n
+            res[(mode, f"idlesock{n}")] = sums[(mode, f"idle_{n}_sockets")] / n
+idle = [n for n in idle_ns if (("mprox_idle", f"idle{n}") in res
+                               and ("app_idle", f"idle{n}") in res)]
+if idle:
+    print()
+    print(f"{'SOCKS5, dante, idle connections:':34} {'app':>8} {'mprox0':>8}   {'mprox-app':>9}"
+          f" {'sockets':>8} {'beyond':>8}  target")
+    miss = []
+    for n in idle:
+        a, m = res[("app_idle", f"idle{n}")], res[("mprox_idle", f"idle{n}")]
+        socks = res[("mprox_idle", f"idlesock{n}")] - res[("app_idle", f"idlesock{n}")]
+        beyond = m - a - socks
+        res[("mprox_idle", f"idlebeyond{n}")] = beyond
+        tgt = "<= 8.0 KiB beyond" if n >= 10000 else ""
+        if n >= 10000 and beyond > 8192:
+            miss.append(f"{n}: {beyond / 1024:.1f} KiB > 8 KiB")
+        print(f"{'kernel memory per conn., ' + str(n) + ' (KiB)':34} {a / 1024:>8.1f} {m / 1024:>8.1f}"
+              f"   {(m - a) / 1024:>9.1f} {socks / 1024:>8.1f} {beyond / 1024:>8.1f}  {tgt}")
+    if 10000 in idle:
+        verdicts.append("SOCKS5, dante, idle connections (issue \"Performance\": <= 8 KiB beyond"
+                        " mprox0's two sockets at 10,000): "
+                        + ("NOT MET: " + "; ".join(miss) if miss else "MET"))
+    print("idle connections: what the slab caches and TCP socket memory grew by while N"
+          " connections, each\n  used once, were held open; mprox-app: what mprox0 adds per"
+          " connection; sockets: the part of it\n  in TCP sockets' slabs (TCP, TCPv6,"
+          " sock_inode_cache); beyond: the rest")
 print()
+print("rounds: mprox/app round by round, lowest-highest (the rounds alternate the modes)")
 print("targets (issue \"Engine\"): setup latency p50 and p99 <= 1.1x the application's own"
       " with spare_conns 0,\n  <= 0.9x with spare_conns 2; connections per second >= 1.0x;"
       " throughput >= 0.95x (here: of the\n  application's own, in this run);"

@@ -78,6 +78,22 @@ def markdown(doc):
                 cells.append(fmt(v) + r)
             out.append(f"| {label} ({unit}) | " + " | ".join(cells) + " |")
         out.append("")
+    idle = sorted(int(k[4:]) for k in modes.get("mprox_idle", {})
+                  if k.startswith("idle") and k[4:].isdigit())
+    if idle and "app_idle" in modes:
+        out += ["## Kernel memory of idle connections (SOCKS5, dante)", "",
+                "| connections | app (KiB each) | mprox0 (KiB each) | mprox0 - app |"
+                " of it in TCP sockets | beyond the two sockets |",
+                "|---:|---:|---:|---:|---:|---:|"]
+        for n in idle:
+            a, m = modes["app_idle"].get(f"idle{n}"), modes["mprox_idle"][f"idle{n}"]
+            sa = modes["app_idle"].get(f"idlesock{n}")
+            sm = modes["mprox_idle"].get(f"idlesock{n}")
+            if a is None or sa is None or sm is None:
+                continue
+            out.append(f"| {n} | {fmt(a / 1024, 1)} | {fmt(m / 1024, 1)} | {fmt((m - a) / 1024, 1)}"
+                       f" | {fmt((sm - sa) / 1024, 1)} | {fmt((m - a - sm + sa) / 1024, 1)} |")
+        out.append("")
     out += ["## Verdicts", ""] + [f"- {v}" for v in doc["verdicts"]] + [""]
     return "\n".join(out)
 

@@ -9,7 +9,7 @@
  *   tcpbench client HOST:PORT [--socks5|--socks4|--http HOST:PORT]
  *                   [--streams N] [--bytes B] [--dir up|down]
  *                   [--latency N [--samples]] [--cps N] [--rr N [--samples]]
- *                   [--timeout S]
+ *                   [--hold N] [--timeout S]
  *
  * The server listens on [::]:P (default 5300, IPv4 too) and serves each
  * connection in a thread. Every connection starts with a 16-byte request:
@@ -19,6 +19,8 @@
  *   down  the server sends B bytes and closes
  *   ping  the server answers 64 bytes and closes
  *   echo  the server sends back every byte it gets, until the client closes
+ *   hold  the server sends back one byte, then waits, with no timeout, for
+ *         the client to close
  *
  * The application can speak a proxy protocol itself, each for a CONNECT to
  * the IP address of HOST:PORT:
@@ -64,6 +66,13 @@
  * once; cpu_ticks the whole machine's CPU time over it, from /proc/stat
  * (user, nice, system, irq and softirq, in units of 1/hz s), whoever spent
  * it: the application, the proxy, the server and the kernel alike.
+ * client --hold N: N connections, one after another, each after its
+ * handshake used once (one byte each way, a hold request) and then left
+ * idle, all of them open at once; then one line,
+ *   held n=10000 seconds=80.123
+ * and they stay open until standard input ends (EOF); then all are reset
+ * (SO_LINGER 0: no TIME_WAIT left behind to be counted in the next
+ * measurement). For measuring what an idle connection costs the kernel.
  * MB are 10^6 bytes. Any error (refused, reset, a proxy's refusal, no
  * progress for --timeout seconds, default 30) is reported on stderr and
  * the exit status is 1.
@@ -84,9 +93,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
-enum op { OP_UP = 1, OP_DOWN = 2, OP_PING = 3, OP_ECHO = 4 };
+enum op { OP_UP = 1, OP_DOWN = 2, OP_PING = 3, OP_ECHO = 4, OP_HOLD = 5 };
 
 #define REQ_LEN 16
 #define PONG_LEN 64
@@ -217,6 +227,28 @@ static uint64_t get64(const unsigned char *p)
 	return v;
 }
 
+/* As many descriptors as the system lets us have: --hold keeps thousands. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+	unsigned long max = 0;
+
+	if (f && fscanf(f, "%lu", &max) == 1) {
+		rl.rlim_cur = rl.rlim_max = max;
+		if (!setrlimit(RLIMIT_NOFILE, &rl)) {
+			fclose(f);
+			return;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* ---- server ---------------------------------------------------------- */
 
 static void *serve(void *arg)
@@ -272,6 +304,17 @@ static void *serve(void *arg)
 				break;
 		goto out;
 	}
+	case OP_HOLD: {
+		struct timeval forever = { 0 };
+		char c;
+
+		if (read_full(fd, &c, 1) || write_full(fd, &c, 1))
+			goto out;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof(forever));
+		while (read(fd, &c, 1) > 0)
+			;
+		goto out;
+	}
 	}
 	/* Let the client close first: its side keeps TIME_WAIT. */
 	shutdown(fd, SHUT_WR);
@@ -286,6 +329,7 @@ out:
 _Noreturn static void run_server(int port)
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	pthread_attr_t attr;
 	int fd, one = 1, zero = 0;
 
 	fd = socket(AF_INET6, SOCK_STREAM, 0);
@@ -295,6 +339,10 @@ _Noreturn static void run_server(int port)
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1024))
 		die("listen on port %d: %s", port, strerror(errno));
+	/* --hold keeps thousands of threads: not 8 MiB of stack each. */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	raise_nofile();
 	for (;;) {
 		pthread_t t;
 		int c = accept(fd, NULL, NULL);
@@ -304,7 +352,7 @@ _Noreturn static void run_server(int port)
 				continue;
 			die("accept: %s", strerror(errno));
 		}
-		if (pthread_create(&t, NULL, serve, (void *)(intptr_t)c)) {
+		if (pthread_create(&t, &attr, serve, (void *)(intptr_t)c)) {
 			close(c);
 			continue;
 		}
@@ -751,6 +799,33 @@ static void run_rr(const struct client *cl, int n)
 	free(us);
 }
 
+static void run_hold(const struct client *cl, int n)
+{
+	struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+	int *fds = calloc(n, sizeof(*fds));
+	char c = 'h', buf[256];
+	double t0 = now();
+
+	if (!fds)
+		die("out of memory");
+	raise_nofile();
+	for (int i = 0; i < n; i++) {
+		fds[i] = open_conn(cl);
+		send_req(fds[i], OP_HOLD, 0);
+		if (write_full(fds[i], &c, 1) || read_full(fds[i], &c, 1))
+			die("connection %d: the exchange: %s", i + 1,
+			    errno == EAGAIN ? "timed out" : strerror(errno));
+	}
+	printf("held n=%d seconds=%.3f\n", n, now() - t0);
+	while (read(0, buf, sizeof(buf)) > 0)
+		;
+	for (int i = 0; i < n; i++) {
+		setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+		close(fds[i]);
+	}
+	free(fds);
+}
+
 struct cps_run {
 	const struct client *cl;
 	atomic_int left;
@@ -806,7 +881,7 @@ static void usage(void)
 		"       tcpbench client HOST:PORT [--socks5|--socks4|--http HOST:PORT]\n"
 		"                       [--streams N] [--bytes B] [--dir up|down]\n"
 		"                       [--latency N [--samples]] [--cps N] [--rr N [--samples]]\n"
-		"                       [--timeout S]\n");
+		"                       [--hold N] [--timeout S]\n");
 	exit(2);
 }
 
@@ -825,7 +900,7 @@ static long number(const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	struct client cl = { 0 };
-	int streams = 1, latency = 0, cps = 0, rr = 0, port = 5300;
+	int streams = 1, latency = 0, cps = 0, rr = 0, hold = 0, port = 5300;
 	uint64_t bytes = 200000000;
 	enum op op = OP_DOWN;
 
@@ -883,14 +958,16 @@ int main(int argc, char **argv)
 			cps = number(val, 1, 100000000);
 		} else if (!strcmp(opt, "--rr")) {
 			rr = number(val, 1, 10000000);
+		} else if (!strcmp(opt, "--hold")) {
+			hold = number(val, 1, 1000000);
 		} else if (!strcmp(opt, "--timeout")) {
 			io_timeout = number(val, 1, 3600);
 		} else {
 			usage();
 		}
 	}
-	if (!!latency + !!cps + !!rr > 1)
-		die("one of --latency, --cps and --rr");
+	if (!!latency + !!cps + !!rr + !!hold > 1)
+		die("one of --latency, --cps, --rr and --hold");
 	if (cl.proto == PROXY_SOCKS4 && cl.target.addr.ss_family != AF_INET)
 		die("SOCKS4 carries IPv4 destinations only");
 	if (latency)
@@ -899,6 +976,8 @@ int main(int argc, char **argv)
 		run_cps(&cl, cps, streams);
 	else if (rr)
 		run_rr(&cl, rr);
+	else if (hold)
+		run_hold(&cl, hold);
 	else
 		run_throughput(&cl, streams, bytes, op);
 	return 0;

@@ -18,6 +18,8 @@ FIGURES = {
         "app_socks5": {"down_1": 20.0, "p50": 4.0, "cpugb": 10.0},
         "mprox_socks5": {"down_1": 25.0, "p50": 5.0, "cpugb": 8.0},
         "redsocks_socks5": {"down_1": 10.0},
+        "app_idle": {"idle1000": 10240.0, "idlesock1000": 4096.0},
+        "mprox_idle": {"idle1000": 18432.0, "idlesock1000": 10240.0},
     },
     "verdicts": ["SOCKS5, microsocks: NOT MET: setup latency p50 1.250x > 1.1x"],
 }
@@ -48,6 +50,8 @@ class BenchReport(unittest.TestCase):
                       md)
         self.assertIn("| setup latency p50 (ms) | - | 4.00 | - | 5.00 (1.25x) |", md)
         self.assertIn("- SOCKS5, microsocks: NOT MET", md)
+        # Idle connections: what mprox0 adds, and the part beyond its sockets.
+        self.assertIn("| 1000 | 10.0 | 18.0 | 8.0 | 6.0 | 2.0 |", md)
 
     def test_no_figures_is_an_error(self):
         r, out = run("ok 1 - something\nnot ok 2 - the bench died\n")
