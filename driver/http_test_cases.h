@@ -300,13 +300,7 @@ static const char *mprox_http_build_once(const struct mprox_http_build_case *c, 
 	mprox_test_dest(&dest, c->family, c->addr, c->name, c->name_len, c->port);
 	mprox_http_test_creds(c, &cr);
 	*ret = mprox_http_connect_request(buf, size, &dest, &cr);
-	if (*ret != want)
-		return "return value";
-	if (*ret > 0 && memcmp(buf, c->want, *ret))
-		return "bytes written";
-	if (!mprox_test_untouched(buf, *ret > 0 ? *ret : 0, size))
-		return *ret > 0 ? "wrote past the request" : "wrote on error";
-	return NULL;
+	return mprox_test_built(buf, size, *ret, want, c->want);
 }
 
 /* The codec's open() and request() for @c: SEND with the bytes, or FAILED. */

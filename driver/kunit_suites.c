@@ -15,10 +15,11 @@
 
 kunit_test_suites(&mprox_parse_test_suite, &mprox_socks5_test_suite,
 		  &mprox_socks4_test_suite, &mprox_http_test_suite,
-		  &mprox_dest_test_suite, &mprox_choice_test_suite,
+		  &mprox_dest_test_suite, &mprox_socks5_udp_test_suite,
+		  &mprox_dns_test_suite, &mprox_choice_test_suite,
 		  &mprox_choice_bench_suite, &mprox_rule_test_suite,
 		  &mprox_packet_test_suite,
 		  &mprox_flow_test_suite, &mprox_reply_test_suite);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("KUnit tests of the mprox driver's parsers, protocol codecs, packet layer, flow table and choice of upstream");
+MODULE_DESCRIPTION("KUnit tests of the mprox driver's parsers, protocol codecs, DNS messages, packet layer, flow table and choice of upstream");

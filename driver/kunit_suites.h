@@ -13,6 +13,8 @@ extern struct kunit_suite mprox_socks5_test_suite;
 extern struct kunit_suite mprox_http_test_suite;
 extern struct kunit_suite mprox_socks4_test_suite;
 extern struct kunit_suite mprox_dest_test_suite;
+extern struct kunit_suite mprox_socks5_udp_test_suite;
+extern struct kunit_suite mprox_dns_test_suite;
 extern struct kunit_suite mprox_choice_test_suite;
 extern struct kunit_suite mprox_choice_bench_suite;
 extern struct kunit_suite mprox_rule_test_suite;

@@ -80,51 +80,104 @@ int mprox_socks5_auth_request(u8 *buf, size_t size, const char *user, size_t use
 	return n;
 }
 
-int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_dest *dest)
+int mprox_socks5_addr_len(const struct mprox_dest *dest)
 {
-	size_t alen, n;
-	u8 atyp;
 	int err;
 
 	switch (dest->family) {
 	case AF_INET:
-		atyp = MPROX_SOCKS5_ATYP_IPV4;
-		alen = 4;
-		break;
+		return 1 + 4 + 2;
 	case AF_INET6:
-		atyp = MPROX_SOCKS5_ATYP_IPV6;
-		alen = 16;
-		break;
+		return 1 + 16 + 2;
 	case AF_UNSPEC:
 		err = check_field(dest->name, dest->name_len);
 		if (err)
 			return err;
 		if (memchr(dest->name, '\0', dest->name_len))
 			return -EINVAL;
-		atyp = MPROX_SOCKS5_ATYP_NAME;
-		alen = 1 + dest->name_len;
-		break;
+		return 2 + dest->name_len + 2;
 	default:
 		return -EINVAL;
 	}
-	n = 4 + alen + 2;
-	if (size < n)
-		return -ENOSPC;
+}
 
+void mprox_socks5_put_addr(u8 *p, const struct mprox_dest *dest)
+{
+	size_t alen;
+
+	if (dest->family == AF_INET) {
+		p[0] = MPROX_SOCKS5_ATYP_IPV4;
+		memcpy(p + 1, &dest->addr.v4.s_addr, 4);
+		alen = 1 + 4;
+	} else if (dest->family == AF_INET6) {
+		p[0] = MPROX_SOCKS5_ATYP_IPV6;
+		memcpy(p + 1, dest->addr.v6.s6_addr, 16);
+		alen = 1 + 16;
+	} else {
+		p[0] = MPROX_SOCKS5_ATYP_NAME;
+		p[1] = dest->name_len;
+		memcpy(p + 2, dest->name, dest->name_len);
+		alen = 2 + dest->name_len;
+	}
+	put_port(p + alen, dest->port);
+}
+
+int mprox_socks5_get_addr(const u8 *p, size_t len, struct mprox_dest *dest)
+{
+	size_t addr = 1, alen;	/* where the address starts, its length */
+
+	if (len < 1)
+		return 0;
+	switch (p[0]) {
+	case MPROX_SOCKS5_ATYP_IPV4:
+		alen = 4;
+		break;
+	case MPROX_SOCKS5_ATYP_IPV6:
+		alen = 16;
+		break;
+	case MPROX_SOCKS5_ATYP_NAME:
+		if (len < 2)
+			return 0;
+		if (!p[1])
+			return -EPROTO;
+		addr = 2;
+		alen = p[1];
+		break;
+	default:
+		return -EAFNOSUPPORT;
+	}
+	if (len < addr + alen + 2)
+		return 0;
+
+	memset(dest, 0, sizeof(*dest));
+	if (p[0] == MPROX_SOCKS5_ATYP_IPV4) {
+		dest->family = AF_INET;
+		memcpy(&dest->addr.v4.s_addr, p + addr, 4);
+	} else if (p[0] == MPROX_SOCKS5_ATYP_IPV6) {
+		dest->family = AF_INET6;
+		memcpy(dest->addr.v6.s6_addr, p + addr, 16);
+	} else {
+		dest->family = AF_UNSPEC;
+		dest->name = (const char *)p + addr;
+		dest->name_len = alen;
+	}
+	dest->port = get_port(p + addr + alen);
+	return addr + alen + 2;
+}
+
+int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_dest *dest)
+{
+	int n = mprox_socks5_addr_len(dest);
+
+	if (n < 0)
+		return n;
+	if (size < 3 + (size_t)n)
+		return -ENOSPC;
 	buf[0] = MPROX_SOCKS5_VERSION;
 	buf[1] = MPROX_SOCKS5_CMD_CONNECT;
 	buf[2] = 0;
-	buf[3] = atyp;
-	if (atyp == MPROX_SOCKS5_ATYP_IPV4) {
-		memcpy(buf + 4, &dest->addr.v4.s_addr, 4);
-	} else if (atyp == MPROX_SOCKS5_ATYP_IPV6) {
-		memcpy(buf + 4, dest->addr.v6.s6_addr, 16);
-	} else {
-		buf[4] = dest->name_len;
-		memcpy(buf + 5, dest->name, dest->name_len);
-	}
-	put_port(buf + 4 + alen, dest->port);
-	return n;
+	mprox_socks5_put_addr(buf + 3, dest);
+	return 3 + n;
 }
 
 int mprox_socks5_parse_method(const u8 *buf, size_t len, bool userpass, u8 *method)
@@ -166,7 +219,8 @@ int mprox_socks5_parse_auth_reply(const u8 *buf, size_t len)
 
 int mprox_socks5_parse_connect_reply(const u8 *buf, size_t len, struct mprox_socks5_reply *out)
 {
-	size_t addr = 4, alen, n;	/* where BND.ADDR starts, its length */
+	struct mprox_dest bnd;
+	int n;
 
 	if (len < 1)
 		return 0;
@@ -178,43 +232,14 @@ int mprox_socks5_parse_connect_reply(const u8 *buf, size_t len, struct mprox_soc
 	 */
 	if (len < 4)
 		return 0;
-	switch (buf[3]) {
-	case MPROX_SOCKS5_ATYP_IPV4:
-		alen = 4;
-		break;
-	case MPROX_SOCKS5_ATYP_IPV6:
-		alen = 16;
-		break;
-	case MPROX_SOCKS5_ATYP_NAME:
-		if (len < 5)
-			return 0;
-		if (!buf[4])
-			return -EPROTO;
-		addr = 5;
-		alen = buf[4];
-		break;
-	default:
-		return -EPROTO;
-	}
-	n = addr + alen + 2;
-	if (len < n)
-		return 0;
+	n = mprox_socks5_get_addr(buf + 3, len - 3, &bnd);
+	if (n <= 0)
+		return n ? -EPROTO : 0;
 
 	memset(out, 0, sizeof(*out));
 	out->rep = buf[1];
-	if (buf[3] == MPROX_SOCKS5_ATYP_IPV4) {
-		out->bnd.family = AF_INET;
-		memcpy(&out->bnd.addr.v4.s_addr, buf + addr, 4);
-	} else if (buf[3] == MPROX_SOCKS5_ATYP_IPV6) {
-		out->bnd.family = AF_INET6;
-		memcpy(out->bnd.addr.v6.s6_addr, buf + addr, 16);
-	} else {
-		out->bnd.family = AF_UNSPEC;
-		out->bnd.name = (const char *)buf + addr;
-		out->bnd.name_len = alen;
-	}
-	out->bnd.port = get_port(buf + addr + alen);
-	return n;
+	memcpy(&out->bnd, &bnd, sizeof(bnd));
+	return 3 + n;
 }
 
 enum mprox_connect_result mprox_socks5_result(u8 rep)

@@ -167,6 +167,34 @@ int mprox_socks5_parse_auth_reply(const u8 *buf, size_t len);
  */
 int mprox_socks5_parse_connect_reply(const u8 *buf, size_t len, struct mprox_socks5_reply *out);
 
+/*
+ * ATYP, the address and the port: the part every SOCKS5 message that names
+ * an address shares, at offset 3 of each (the CONNECT request and reply
+ * above, the UDP request header of socks5_udp.h), so that all of them
+ * encode and decode it alike: ATYP 1 and 4 bytes (AF_INET), ATYP 4 and 16
+ * bytes (AF_INET6), ATYP 3, a length byte and the name (AF_UNSPEC); then
+ * the port, network order.
+ */
+#define MPROX_SOCKS5_ADDR_MAX		(2 + MPROX_SOCKS5_FIELD_MAX + 2)
+
+/*
+ * The length of @dest's part, 5..259, or -EINVAL or -ENAMETOOLONG as for
+ * mprox_socks5_connect_request(): checks @dest and nothing else.
+ */
+int mprox_socks5_addr_len(const struct mprox_dest *dest);
+
+/* Write @dest's part at @p, which has mprox_socks5_addr_len() bytes (> 0). */
+void mprox_socks5_put_addr(u8 *p, const struct mprox_dest *dest);
+
+/*
+ * Read the part at @p, of which @len bytes are there, field by field as
+ * the parsers above do: its length with @dest filled (a name points into
+ * @p), 0 while the bytes there cannot tell, -EAFNOSUPPORT for an unknown
+ * ATYP or -EPROTO for a name of length 0, @dest untouched. Any byte may be
+ * in a name.
+ */
+int mprox_socks5_get_addr(const u8 *p, size_t len, struct mprox_dest *dest);
+
 /* The result for REP, any value of it. */
 enum mprox_connect_result mprox_socks5_result(u8 rep);
 

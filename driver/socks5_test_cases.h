@@ -140,10 +140,11 @@ static const struct mprox_socks5_build_case mprox_socks5_build_cases[] = {
 	  .ret = -ENAMETOOLONG },
 };
 
-/* Returns NULL when one build of @c into @size bytes holds, or what went wrong. */
-static const char *mprox_socks5_build_once(const struct mprox_socks5_build_case *c,
-					   u8 *scratch, size_t size, int want, int *ret)
+/* One build of @c (a struct mprox_socks5_build_case): mprox_test_build_fn. */
+static const char *mprox_socks5_build_once(const void *arg, u8 *scratch, size_t size, int want,
+					   int *ret)
 {
+	const struct mprox_socks5_build_case *c = arg;
 	u8 *buf = scratch + MPROX_SOCKS5_TEST_SCRATCH - size;
 	struct mprox_dest dest;
 
@@ -163,13 +164,7 @@ static const char *mprox_socks5_build_once(const struct mprox_socks5_build_case 
 	default:
 		return "not a builder case";
 	}
-	if (*ret != want)
-		return "return value";
-	if (*ret > 0 && memcmp(buf, c->want, *ret))
-		return "bytes written";
-	if (!mprox_test_untouched(buf, *ret > 0 ? *ret : 0, size))
-		return *ret > 0 ? "wrote past the message" : "wrote on error";
-	return NULL;
+	return mprox_test_built(buf, size, *ret, want, c->want);
 }
 
 /*
@@ -180,18 +175,12 @@ static const char *mprox_socks5_build_once(const struct mprox_socks5_build_case 
 static const char *mprox_socks5_build_case_run(const struct mprox_socks5_build_case *c,
 					       u8 *scratch, int *ret, size_t *size)
 {
-	const char *why;
+	const struct mprox_test_build b = {
+		.sized = c->sized, .size = c->size, .large = MPROX_SOCKS5_TEST_SCRATCH,
+		.ret = c->ret,
+	};
 
-	*size = c->sized ? c->size : MPROX_SOCKS5_TEST_SCRATCH;
-	why = mprox_socks5_build_once(c, scratch, *size, c->ret, ret);
-	if (why || c->sized || c->ret <= 0)
-		return why;
-	*size = c->ret;
-	why = mprox_socks5_build_once(c, scratch, *size, c->ret, ret);
-	if (why)
-		return why;
-	*size = c->ret - 1;
-	return mprox_socks5_build_once(c, scratch, *size, -ENOSPC, ret);
+	return mprox_test_build_sizes(mprox_socks5_build_once, c, &b, scratch, ret, size);
 }
 
 struct mprox_socks5_reply_case {

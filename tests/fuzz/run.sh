@@ -45,6 +45,7 @@ declare -A sources=(
 	[parse]="driver/parse.c driver/rule.c"
 	[http]="driver/http.c driver/dest.c"
 	[socks4]="driver/socks4.c driver/dest.c"
+	[socks5_udp]="driver/socks5_udp.c driver/socks5.c"
 )
 declare -A max_len=(
 	[conf]=8192

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the host runners of the codecs' case tables (test_socks5.c,
- * test_socks4.c, test_http.c) share: the scratch buffer the cases run in
- * and the TAP results of the kinds of case every codec has, with what a
- * failure needs to be understood.
+ * test_socks4.c, test_http.c, test_socks5_udp.c, test_dns.c) share: the
+ * scratch buffer the cases run in and the TAP results of the kinds of case
+ * every codec has, with what a failure needs to be understood.
  */
 #ifndef MPROX_CODEC_RUNNER_H
 #define MPROX_CODEC_RUNNER_H
