@@ -17,11 +17,12 @@ void mprox_relay_dir_free(struct mprox_relay_dir *d)
 {
 	kfree(d->copy_buf);
 	d->copy_buf = NULL;
+	d->off = 0;
+	d->len = 0;
 }
 
 /* What one splice pass hands its actor. */
 struct mprox_relay_pass {
-	struct mprox_relay_dir *d;
 	struct sock *dst;
 	int error;
 };
@@ -40,11 +41,9 @@ static bool mprox_relay_wasteful(const struct sk_buff *skb)
 int mprox_relay_dir_preload(struct mprox_relay_dir *d, const u8 *buf,
 			    size_t len)
 {
-	if (WARN_ON_ONCE(d->copy_buf || len > U16_MAX))
+	if (WARN_ON_ONCE(d->copy_buf || !len || len > U16_MAX))
 		return -EINVAL;
-	/* The copy path reuses it with MPROX_RELAY_COPY_BUF bytes. */
-	d->copy_buf = kmalloc(max_t(size_t, len, MPROX_RELAY_COPY_BUF),
-			      GFP_KERNEL_ACCOUNT);
+	d->copy_buf = kmalloc(len, GFP_KERNEL_ACCOUNT);
 	if (!d->copy_buf)
 		return -ENOMEM;
 	memcpy(d->copy_buf, buf, len);
@@ -54,28 +53,24 @@ int mprox_relay_dir_preload(struct mprox_relay_dir *d, const u8 *buf,
 }
 
 /*
- * Copy [@offset, @offset + @len) of @skb to @dst (locked) through the
- * direction's small buffer, free while a splice runs. Returns what @dst
+ * Copy [@offset, @offset + @len) of @skb to @dst (locked) through a small
+ * buffer on the stack: nothing stays allocated for a connection that once
+ * had a tiny segment, and most idle connections had. Returns what @dst
  * took, or -errno when it took nothing.
  */
-static int mprox_relay_copy_skb(struct mprox_relay_dir *d, struct sock *dst,
-				const struct sk_buff *skb, unsigned int offset,
-				size_t len)
+static int mprox_relay_copy_skb(struct sock *dst, const struct sk_buff *skb,
+				unsigned int offset, size_t len)
 {
+	u8 buf[MPROX_RELAY_COPY_BUF];
 	size_t done = 0;
 
-	if (!d->copy_buf) {
-		d->copy_buf = kmalloc(MPROX_RELAY_COPY_BUF, GFP_KERNEL_ACCOUNT);
-		if (!d->copy_buf)
-			return -ENOMEM;
-	}
 	while (done < len) {
 		struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
-		size_t n = min_t(size_t, len - done, MPROX_RELAY_COPY_BUF);
-		struct kvec iov = { .iov_base = d->copy_buf, .iov_len = n };
+		size_t n = min_t(size_t, len - done, sizeof(buf));
+		struct kvec iov = { .iov_base = buf, .iov_len = n };
 		int ret;
 
-		if (skb_copy_bits(skb, offset + done, d->copy_buf, n))
+		if (skb_copy_bits(skb, offset + done, buf, n))
 			return done ? done : -EFAULT;
 		ret = kernel_sendmsg_locked(dst, &msg, &iov, 1, n);
 		if (ret <= 0)
@@ -102,7 +97,7 @@ static int mprox_relay_actor(read_descriptor_t *desc, struct sk_buff *skb,
 	if (!len)
 		return 0;
 	if (mprox_relay_wasteful(skb))
-		n = mprox_relay_copy_skb(pass->d, pass->dst, skb, offset, len);
+		n = mprox_relay_copy_skb(pass->dst, skb, offset, len);
 	else
 		n = skb_send_sock_locked(pass->dst, skb, offset, len);
 	if (n < 0) {
@@ -134,15 +129,34 @@ static bool mprox_relay_src_idle(struct sock *sk)
 	       !READ_ONCE(sk->sk_err);
 }
 
+/*
+ * Will the pass make more than one send? Each send without the cork ends
+ * in a push, and the sinks have TCP_NODELAY: corking is what makes a pass
+ * of many skb fragments (or 512-byte copies) one skb on the sink. It costs
+ * two more lock_sock() pairs, though, and the pass of an interactive
+ * connection, a request or an answer of a few bytes, is one skb copied in
+ * one send. Read without the lock: a wrong guess costs one short segment,
+ * or a cork for nothing.
+ */
+static bool mprox_relay_cork_worthwhile(const struct sock *src)
+{
+	const struct tcp_sock *tp = tcp_sk(src);
+
+	return READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq) >
+	       MPROX_RELAY_COPY_BUF ||
+	       skb_queue_len_lockless(&src->sk_receive_queue) > 1;
+}
+
 /* Bytes moved, 0 when nothing could move, or -errno. */
 static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 			      struct sock *dst, size_t budget)
 {
-	struct mprox_relay_pass pass = { .d = d, .dst = dst };
+	struct mprox_relay_pass pass = { .dst = dst };
 	read_descriptor_t desc = {
 		.arg.data = &pass,
 		.count = budget,
 	};
+	bool cork;
 	int n;
 
 	if (mprox_relay_src_idle(src))
@@ -150,9 +164,11 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 	/*
 	 * Corked while we queue one skb fragment at a time, so the sink
 	 * sends full segments and not one per fragment; uncorking pushes
-	 * the rest.
+	 * the rest. Not for a pass of one send.
 	 */
-	tcp_sock_set_cork(dst, true);
+	cork = mprox_relay_cork_worthwhile(src);
+	if (cork)
+		tcp_sock_set_cork(dst, true);
 	lock_sock(src);
 	/* Only this connection's work ever holds both: no ABBA. */
 	lock_sock_nested(dst, SINGLE_DEPTH_NESTING);
@@ -165,7 +181,8 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 	else if (!n && mprox_relay_src_eof(src))
 		d->eof = true;
 	release_sock(src);
-	tcp_sock_set_cork(dst, false);
+	if (cork)
+		tcp_sock_set_cork(dst, false);
 	return n;
 }
 
@@ -179,16 +196,16 @@ static int mprox_relay_copy(struct mprox_relay_dir *d, struct socket *src,
 	if (d->off == d->len) {
 		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 
-		if (!d->copy_buf) {
-			d->copy_buf = kmalloc(MPROX_RELAY_COPY_BUF, GFP_KERNEL_ACCOUNT);
-			if (!d->copy_buf)
-				return -ENOMEM;
-		}
+		/* Freed whenever drained: none here. */
+		d->copy_buf = kmalloc(MPROX_RELAY_COPY_BUF, GFP_KERNEL_ACCOUNT);
+		if (!d->copy_buf)
+			return -ENOMEM;
 		iov.iov_base = d->copy_buf;
 		iov.iov_len = MPROX_RELAY_COPY_BUF;
 		n = kernel_recvmsg(src, &msg, &iov, 1, iov.iov_len,
 				   MSG_DONTWAIT);
 		if (n <= 0) {
+			mprox_relay_dir_free(d);
 			if (!n)
 				d->eof = true;
 			return n == -EAGAIN ? 0 : n;
@@ -206,6 +223,9 @@ static int mprox_relay_copy(struct mprox_relay_dir *d, struct socket *src,
 	if (n < 0)
 		return n == -EAGAIN ? 0 : n;
 	d->off += n;
+	/* Kept only while it holds bytes the sink has not taken yet. */
+	if (d->off == d->len)
+		mprox_relay_dir_free(d);
 	return n;
 }
 

@@ -29,12 +29,18 @@
 #include <linux/types.h>
 
 /*
- * The copy buffer, allocated only once a source has had urgent data or a
- * wasteful skb.
+ * The copy paths' buffer: on the stack for a wasteful skb, from the heap
+ * for urgent data (kept while the sink has not taken it all).
  */
 #define MPROX_RELAY_COPY_BUF	512
 
 struct mprox_relay_dir {
+	/*
+	 * Bytes read from the source but not yet taken by the sink: the
+	 * destination's first bytes (preload), or urgent data's copy. Freed
+	 * once the sink has them all, so that an idle connection holds no
+	 * buffer.
+	 */
 	u8 *copy_buf;
 	u16 off;		/* sent so far of copy_buf[0..len) */
 	u16 len;
@@ -55,7 +61,7 @@ void mprox_relay_dir_free(struct mprox_relay_dir *d);
 /*
  * Bytes to send before anything from the source: the destination's first
  * bytes, which came with the proxy's reply. Once, on a fresh direction;
- * at most U16_MAX bytes. 0 or -ENOMEM.
+ * 1 to U16_MAX bytes. 0 or -ENOMEM.
  */
 int mprox_relay_dir_preload(struct mprox_relay_dir *d, const u8 *buf,
 			    size_t len);
