@@ -307,7 +307,7 @@ bench: deps
 		"$$(pgrep -c qemu-system || true) other QEMU guest(s) running" \
 		"(TCG: compare runs on an idle host only)"
 	@build/bench/choicebench
-	@CASE_TIMEOUT=3600 tests/vm/run.sh --cases tests/bench --show stock
+	@VM_MEM=$${VM_MEM:-6G} CASE_TIMEOUT=3600 tests/vm/run.sh --cases tests/bench --show stock
 	@tests/bench/report.py build/stock/run-bench/report.log build/bench
 
 clean:
