@@ -118,25 +118,14 @@ static struct mprox_flow *mprox_flow_get_rcu(struct mprox_flow *f)
 	return f;
 }
 
-struct mprox_flow *mprox_flow_find_app_rcu(struct mprox_flow_table *t,
-					   const struct mprox_flow_key *k)
-{
-	return rhashtable_lookup(&t->app, k, mprox_flow_app_params);
-}
-
-struct mprox_flow *mprox_flow_find_nat_rcu(struct mprox_flow_table *t,
-					   const struct mprox_flow_key *k)
-{
-	return rhashtable_lookup(&t->nat, k, mprox_flow_nat_params);
-}
-
 struct mprox_flow *mprox_flow_lookup_app(struct mprox_flow_table *t,
 					 const struct mprox_flow_key *k)
 {
 	struct mprox_flow *f;
 
 	rcu_read_lock();
-	f = mprox_flow_get_rcu(mprox_flow_find_app_rcu(t, k));
+	f = rhashtable_lookup(&t->app, k, mprox_flow_app_params);
+	f = mprox_flow_get_rcu(f);
 	rcu_read_unlock();
 	return f;
 }
@@ -147,7 +136,8 @@ struct mprox_flow *mprox_flow_lookup_nat(struct mprox_flow_table *t,
 	struct mprox_flow *f;
 
 	rcu_read_lock();
-	f = mprox_flow_get_rcu(mprox_flow_find_nat_rcu(t, k));
+	f = rhashtable_lookup(&t->nat, k, mprox_flow_nat_params);
+	f = mprox_flow_get_rcu(f);
 	rcu_read_unlock();
 	return f;
 }

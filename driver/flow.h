@@ -25,8 +25,7 @@
  * flow, marks it DEAD and drops the table's reference; the flow lives on
  * until the last put. Lookups take their reference with
  * refcount_inc_not_zero() under RCU, so a flow whose count reached zero is
- * never handed out with a reference (the _rcu finds, which take none, may
- * find one: it is DEAD). After the last put, an RCU grace period later, in
+ * never handed out. After the last put, an RCU grace period later, in
  * process context (a workqueue), the flow's release callback runs (it may
  * sleep: it owns @priv, the relay context) and the flow is freed. Until
  * then the memory stays valid for RCU readers.
@@ -232,20 +231,6 @@ struct mprox_flow *mprox_flow_lookup_app(struct mprox_flow_table *t,
 					 const struct mprox_flow_key *k);
 struct mprox_flow *mprox_flow_lookup_nat(struct mprox_flow_table *t,
 					 const struct mprox_flow_key *k);
-/*
- * The same without a reference, for the caller's RCU read-side critical
- * section only: a flow is freed a grace period after its last put, and
- * one whose last reference is gone may still be found (DEAD). Without a
- * reference, use only what stays put for the flow's life (the app and nat
- * tuples), mprox_flow_state() and mprox_flow_touch(). xmit's path for the
- * app's segments of established connections and for every segment of the
- * listener's, where a reference per packet would bounce the flow's cache
- * line between the CPUs.
- */
-struct mprox_flow *mprox_flow_find_app_rcu(struct mprox_flow_table *t,
-					   const struct mprox_flow_key *k);
-struct mprox_flow *mprox_flow_find_nat_rcu(struct mprox_flow_table *t,
-					   const struct mprox_flow_key *k);
 
 /*
  * Create the flow of app tuple @app (state SYN_HELD) with @priv, allocate

@@ -129,24 +129,6 @@ static bool mprox_relay_src_idle(struct sock *sk)
 	       !READ_ONCE(sk->sk_err);
 }
 
-/*
- * Will the pass make more than one send? Each send without the cork ends
- * in a push, and the sinks have TCP_NODELAY: corking is what makes a pass
- * of many skb fragments (or 512-byte copies) one skb on the sink. It costs
- * two more lock_sock() pairs, though, and the pass of an interactive
- * connection, a request or an answer of a few bytes, is one skb copied in
- * one send. Read without the lock: a wrong guess costs one short segment,
- * or a cork for nothing.
- */
-static bool mprox_relay_cork_worthwhile(const struct sock *src)
-{
-	const struct tcp_sock *tp = tcp_sk(src);
-
-	return READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq) >
-	       MPROX_RELAY_COPY_BUF ||
-	       skb_queue_len_lockless(&src->sk_receive_queue) > 1;
-}
-
 /* Bytes moved, 0 when nothing could move, or -errno. */
 static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 			      struct sock *dst, size_t budget)
@@ -156,7 +138,6 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 		.arg.data = &pass,
 		.count = budget,
 	};
-	bool cork;
 	int n;
 
 	if (mprox_relay_src_idle(src))
@@ -164,11 +145,9 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 	/*
 	 * Corked while we queue one skb fragment at a time, so the sink
 	 * sends full segments and not one per fragment; uncorking pushes
-	 * the rest. Not for a pass of one send.
+	 * the rest.
 	 */
-	cork = mprox_relay_cork_worthwhile(src);
-	if (cork)
-		tcp_sock_set_cork(dst, true);
+	tcp_sock_set_cork(dst, true);
 	lock_sock(src);
 	/* Only this connection's work ever holds both: no ABBA. */
 	lock_sock_nested(dst, SINGLE_DEPTH_NESTING);
@@ -181,8 +160,7 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 	else if (!n && mprox_relay_src_eof(src))
 		d->eof = true;
 	release_sock(src);
-	if (cork)
-		tcp_sock_set_cork(dst, false);
+	tcp_sock_set_cork(dst, false);
 	return n;
 }
 

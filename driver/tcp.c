@@ -162,14 +162,7 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
 
 	mprox_flow_key_from_pkt(&k, p);
 	mprox_flow_key_reverse(&k, &k);
-	/* No reference: the flow's app tuple is fixed for its life. */
-	rcu_read_lock();
-	f = mprox_flow_find_nat_rcu(&dp->flows, &k);
-	if (f) {
-		mprox_flow_key_reverse(&app_reply, &f->app);
-		mprox_flow_touch(f);
-	}
-	rcu_read_unlock();
+	f = mprox_flow_lookup_nat(&dp->flows, &k);
 	if (!f) {
 		/* Tell the listener's socket its peer is gone. */
 		mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
@@ -177,7 +170,10 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
 		kfree_skb(skb);
 		return;
 	}
+	mprox_flow_key_reverse(&app_reply, &f->app);
+	mprox_flow_touch(f);
 	mprox_tcp_forward(dp, skb, p, &app_reply, false);
+	mprox_flow_put(f);
 }
 
 /*
@@ -341,35 +337,6 @@ static void mprox_tcp_xmit_reused(struct mprox_datapath *dp,
 	mprox_tcp_xmit_new(dp, skb, p, k);
 }
 
-/*
- * Most of the app's segments: neither SYN nor RST, of a connection that
- * is established or closing. Forwarded under RCU without a reference to
- * the flow (its nat tuple is fixed for its life); false for every other
- * segment, which the caller's path with a reference decides.
- */
-static bool mprox_tcp_xmit_established(struct mprox_datapath *dp,
-				       struct sk_buff *skb,
-				       const struct mprox_pkt *p,
-				       const struct mprox_flow_key *k)
-{
-	enum mprox_flow_state state;
-	struct mprox_flow *f;
-
-	if (p->tcp_flags & (TCPHDR_SYN | TCPHDR_RST))
-		return false;
-	rcu_read_lock();
-	f = mprox_flow_find_app_rcu(&dp->flows, k);
-	state = f ? mprox_flow_state(f) : MPROX_FLOW_DEAD;
-	if (state != MPROX_FLOW_ESTABLISHED && state != MPROX_FLOW_CLOSING) {
-		rcu_read_unlock();
-		return false;
-	}
-	mprox_flow_touch(f);
-	mprox_tcp_forward(dp, skb, p, &f->nat, false);
-	rcu_read_unlock();
-	return true;
-}
-
 /* The app's segment A:a -> D:P. */
 static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 			       const struct mprox_pkt *p)
@@ -379,8 +346,6 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 	struct mprox_flow *f;
 
 	mprox_flow_key_from_pkt(&k, p);
-	if (mprox_tcp_xmit_established(dp, skb, p, &k))
-		return;
 	f = mprox_flow_lookup_app(&dp->flows, &k);
 	if (!f) {
 		if (MPROX_TCP_SYN(p)) {
