@@ -84,7 +84,11 @@ struct mprox_config *mprox_config_clone(const struct mprox_config *cfg)
 		kref_get(&copy->upstreams[i]->ref);
 	for (i = 0; i < copy->nr_sets; i++)
 		kref_get(&copy->sets[i]->ref);
+	for (i = 0; i < ARRAY_SIZE(copy->dns.pool); i++)
+		if (copy->dns.pool[i])
+			mprox_fakeip_pool_get(copy->dns.pool[i]);
 	copy->sets_own = 0;
+	memset(copy->dns_dropped, 0, sizeof(copy->dns_dropped));
 	return copy;
 }
 
@@ -98,6 +102,8 @@ void mprox_config_free(struct mprox_config *cfg)
 		mprox_upstream_put(cfg->upstreams[i]);
 	for (i = 0; i < cfg->nr_sets; i++)
 		pset_put(cfg->sets[i]);
+	for (i = 0; i < ARRAY_SIZE(cfg->dns.pool); i++)
+		mprox_fakeip_pool_put(cfg->dns.pool[i]);
 	kvfree(cfg->rules);
 	kfree(cfg);
 }
@@ -421,6 +427,77 @@ static int check_rules(struct mprox_config *draft)
 	return 0;
 }
 
+static bool dns_pool_is(const struct mprox_fakeip_pool *pool,
+			const struct mprox_rule_prefix *prefix)
+{
+	return pool && pool->prefix.len == prefix->len &&
+	       !memcmp(pool->prefix.addr, prefix->addr, sizeof(prefix->addr));
+}
+
+/* The draft lets go of its pool of family @i, until the write's end. */
+static void dns_drop(struct mprox_config *draft, unsigned int i)
+{
+	if (!draft->dns.pool[i])
+		return;
+	mprox_fakeip_pool_put(draft->dns_dropped[i]);
+	draft->dns_dropped[i] = draft->dns.pool[i];
+	draft->dns.pool[i] = NULL;
+}
+
+/*
+ * "dns fake-ip": a pool for each prefix given, the one the draft has (or
+ * had earlier in the write) when the prefix is the same, so that every
+ * name keeps its address.
+ */
+static int dns_fake_ip(struct mprox_config *draft, const struct mprox_dns_directive *d)
+{
+	const struct mprox_rule_prefix *want[2] = { &d->pool4, &d->pool6 };
+	struct mprox_fakeip_pool *pool[2] = { NULL, NULL };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pool); i++) {
+		if (!want[i]->family)
+			continue;
+		if (dns_pool_is(draft->dns.pool[i], want[i]))
+			pool[i] = mprox_fakeip_pool_get(draft->dns.pool[i]);
+		else if (dns_pool_is(draft->dns_dropped[i], want[i]))
+			pool[i] = mprox_fakeip_pool_get(draft->dns_dropped[i]);
+		else
+			pool[i] = mprox_fakeip_pool_new(want[i]);
+		if (!pool[i]) {
+			mprox_fakeip_pool_put(pool[0]);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(pool); i++) {
+		dns_drop(draft, i);
+		draft->dns.pool[i] = pool[i];
+	}
+	return 0;
+}
+
+static int apply_dns(struct mprox_config *draft, const struct mprox_dns_directive *d)
+{
+	unsigned int i;
+
+	switch (d->op) {
+	case MPROX_DNS_FAKE_IP:
+		return dns_fake_ip(draft, d);
+	case MPROX_DNS_SERVER:
+		draft->dns.server = d->server;
+		return 0;
+	case MPROX_DNS_HIJACK:
+		draft->dns.hijack = d->hijack;
+		return 0;
+	case MPROX_DNS_OFF:
+		for (i = 0; i < ARRAY_SIZE(draft->dns.pool); i++)
+			dns_drop(draft, i);
+		memset(&draft->dns, 0, sizeof(draft->dns));
+		return 0;
+	}
+	return -EINVAL;
+}
+
 static int apply_directive(struct mprox_config *draft,
 			   const struct mprox_directive *d)
 {
@@ -455,6 +532,8 @@ static int apply_directive(struct mprox_config *draft,
 		return pset_add(draft, d->pset.name, d->pset.prefix, d->pset.n);
 	case MPROX_OP_PSET_FLUSH:
 		return pset_flush(draft, d->pset.name);
+	case MPROX_OP_DNS:
+		return apply_dns(draft, &d->dns);
 	}
 	return -EINVAL;
 }
@@ -487,6 +566,10 @@ int mprox_config_apply_text(struct mprox_config *draft, const char *buf,
 			break;
 	}
 	kfree_sensitive(d);
+	for (pos = 0; pos < ARRAY_SIZE(draft->dns_dropped); pos++) {
+		mprox_fakeip_pool_put(draft->dns_dropped[pos]);
+		draft->dns_dropped[pos] = NULL;
+	}
 	if (err < 0)
 		return err;
 	return check_rules(draft);

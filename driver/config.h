@@ -15,6 +15,7 @@
 #include <linux/rcupdate.h>
 
 #include "balance.h"
+#include "fakeip.h"
 #include "health.h"
 #include "parse.h"
 #include "rule.h"
@@ -73,6 +74,15 @@ static inline struct mprox_upstream *mprox_upstream_get(struct mprox_upstream *u
 
 void mprox_upstream_put(struct mprox_upstream *up);
 
+/* "dns ...": the resolver in the kernel (resolver.h). */
+struct mprox_dns_config {
+	/* "dns fake-ip": [0] IPv4, [1] IPv6, held; NULL: none of the family. */
+	struct mprox_fakeip_pool *pool[2];
+	/* "dns server": family 0 when none. */
+	struct mprox_probe_target server;
+	bool hijack;			/* "dns hijack on" */
+};
+
 struct mprox_config {
 	struct rcu_head rcu;
 	u32 fwmark;
@@ -80,6 +90,7 @@ struct mprox_config {
 	u64 tunables[MPROX_TUNE_COUNT];
 	/* Where active probes CONNECT to; family 0: no CONNECT (probe.h). */
 	struct mprox_probe_target probe_target;
+	struct mprox_dns_config dns;
 	unsigned int nr_upstreams;
 	struct mprox_upstream *upstreams[MPROX_UPSTREAMS_MAX];
 	/*
@@ -93,6 +104,13 @@ struct mprox_config {
 	struct mprox_prefix_set *sets[MPROX_SETS_MAX];
 	/* During a write: the sets this draft made or copied, by index. */
 	u32 sets_own;
+	/*
+	 * During a write: the pools "dns off" or another prefix let go of,
+	 * held to its end, so that a write that names a prefix again
+	 * ("mprox reload": "dns off", then the file's lines) gets its pool
+	 * back with every name's address. NULL outside a write.
+	 */
+	struct mprox_fakeip_pool *dns_dropped[2];
 };
 
 /*

@@ -68,6 +68,13 @@ struct mprox_conn {
 	struct timer_list timer;
 	bool fin_armed;
 	unsigned long fin_deadline;
+	/*
+	 * The name the destination's address stands for (a fake-IP pool's,
+	 * fakeip.h), NUL terminated: the proxy is asked for it instead of
+	 * the address. NULL for any other destination.
+	 */
+	char *dest_name;
+	u8 dest_name_len;
 	/* jiffies: the app's SYN, where the handshake's deadlines start. */
 	unsigned long syn_time;
 	/* CONNECT: the handshake, on a spare or on a socket of our own. */
@@ -211,9 +218,16 @@ static void mprox_conn_free(struct mprox_conn *c)
 	mprox_upstream_put(c->up);
 	if (c->failed_up)
 		mprox_upstream_put(c->failed_up);
+	kfree(c->dest_name);
 	kfree(c);
 	if (atomic_dec_and_test(&dp->nr_conns))
 		wake_up_var(&dp->nr_conns);
+}
+
+void mprox_conn_set_dest_name(struct mprox_conn *c, char *name, u8 len)
+{
+	c->dest_name = name;
+	c->dest_name_len = len;
 }
 
 void mprox_conn_free_unused(struct mprox_conn *c)
@@ -285,9 +299,18 @@ static void mprox_conn_params(struct mprox_conn *c, struct mprox_conn_params *p)
 	rcu_read_unlock();
 }
 
-static void mprox_conn_dest(const struct mprox_flow *f, struct mprox_dest *dest)
+static void mprox_conn_dest(const struct mprox_conn *c, struct mprox_dest *dest)
 {
+	const struct mprox_flow *f = c->flow;
+
 	memset(dest, 0, sizeof(*dest));
+	if (c->dest_name) {
+		dest->family = AF_UNSPEC;
+		dest->port = ntohs(f->app.dport);
+		dest->name = c->dest_name;
+		dest->name_len = c->dest_name_len;
+		return;
+	}
 	dest->family = f->app.family;
 	dest->port = ntohs(f->app.dport);
 	if (dest->family == AF_INET6)
@@ -310,7 +333,7 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 	struct socket *sock;
 
 	mprox_conn_params(c, &p);
-	mprox_conn_dest(c->flow, &dest);
+	mprox_conn_dest(c, &dest);
 	mprox_handshake_reset(&c->hs);
 	/* A direct connection has no proxy to have a spare of. */
 	sock = spare_ok && !c->up->direct ?

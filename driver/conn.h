@@ -60,6 +60,12 @@ struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 				    const struct mprox_trial *trial,
 				    const struct mprox_conn_ops *ops,
 				    gfp_t gfp);
+/*
+ * Before the start: ask the proxy for @name (@len bytes, NUL terminated,
+ * kmalloc()ed; @c frees it) instead of the destination's address, which
+ * stands for it (fakeip.h).
+ */
+void mprox_conn_set_dest_name(struct mprox_conn *c, char *name, u8 len);
 /* The flow could not be made: free @c, which was never started. */
 void mprox_conn_free_unused(struct mprox_conn *c);
 /* @f (state SYN_HELD, its SYN held) was made for @c: connect upstream. */

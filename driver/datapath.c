@@ -374,6 +374,8 @@ netdev_tx_t mprox_datapath_xmit(struct mprox_datapath *dp,
 		mprox_datapath_refuse_own(dp, skb, &p);
 		goto drop;
 	}
+	if (p.proto == IPPROTO_UDP && mprox_resolver_xmit(dp, skb, &p))
+		return NETDEV_TX_OK;
 	if (p.proto != IPPROTO_TCP) {
 		mprox_datapath_refuse(dp, skb, &p);
 		goto drop;

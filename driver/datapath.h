@@ -33,6 +33,7 @@
 #include "inject.h"
 #include "socks5.h"
 #include "probe.h"
+#include "resolver.h"
 #include "spare.h"
 
 struct mprox_dev;
@@ -118,6 +119,8 @@ struct mprox_datapath {
 	/* Counters: the device's lifetime, across stops. */
 	atomic64_t drops[MPROX_DROP_COUNT];
 	atomic64_t connects[MPROX_CONNECT_RESULT_COUNT];
+	/* The resolver's (resolver.h). */
+	atomic64_t dns[MPROX_DNS_STAT_COUNT];
 	/* Attempts moved to another upstream after the proxy failed. */
 	atomic64_t retries;
 	atomic64_t bytes_up;

@@ -65,6 +65,8 @@
 #define MPROX_DNS_TYPE_A		1
 #define MPROX_DNS_TYPE_AAAA		28
 #define MPROX_DNS_TYPE_OPT		41	/* EDNS (RFC 6891) */
+#define MPROX_DNS_TYPE_SVCB		64	/* RFC 9460 */
+#define MPROX_DNS_TYPE_HTTPS		65
 #define MPROX_DNS_CLASS_IN		1
 
 /*

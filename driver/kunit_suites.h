@@ -21,5 +21,6 @@ extern struct kunit_suite mprox_rule_test_suite;
 extern struct kunit_suite mprox_packet_test_suite;
 extern struct kunit_suite mprox_flow_test_suite;
 extern struct kunit_suite mprox_reply_test_suite;
+extern struct kunit_suite mprox_fakeip_test_suite;
 
 #endif /* _MPROX_KUNIT_SUITES_H */

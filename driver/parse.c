@@ -63,6 +63,10 @@ const struct mprox_tunable_info mprox_tunables[MPROX_TUNE_COUNT] = {
 	[MPROX_TUNE_PROBE_INTERVAL_S] = {
 		.key = "probe_interval_s", .min = 0, .max = 3600, .def = 0,
 	},
+	/* The TTL of the kernel's fake-IP answers (resolver.h). */
+	[MPROX_TUNE_DNS_TTL_S] = {
+		.key = "dns_ttl_s", .min = 1, .max = 3600, .def = 10,
+	},
 };
 
 const struct mprox_tunable_info *mprox_tunable_named(const char *key)
@@ -165,6 +169,13 @@ static bool span_is_nocase(struct mprox_span s, const char *lit)
 		if (to_lower(s.p[i]) != lit[i])
 			return false;
 	return true;
+}
+
+/* "on" or "off"; anything else is EINVAL. */
+static int parse_on_off(struct mprox_span s, bool *out)
+{
+	*out = span_is(s, "on");
+	return *out || span_is(s, "off") ? 0 : -EINVAL;
 }
 
 /*
@@ -639,47 +650,67 @@ static int parse_upstream(const struct mprox_span *w, size_t n, struct mprox_dir
 }
 
 /*
- * "set probe_target ADDR:PORT", "[ADDR6]:PORT" or "none". Addresses only:
- * a name would be resolved by the proxy, and a probe is there to say
- * whether the proxy can reach a place the admin knows, not a resolver.
+ * An address and a port: "ADDR:PORT" or "[ADDR6]:PORT", and with @def_port
+ * (not 0) also "ADDR", "[ADDR6]" and a bare "ADDR6", which take that port
+ * (a bare IPv6 address has no port: its last group would read as one).
+ * Addresses only, no names: EINVAL. The port is 1-65535 (ERANGE).
  */
-static int parse_probe_target(struct mprox_span s, struct mprox_probe_target *out)
+static int parse_addr_port(struct mprox_span s, u16 def_port, struct mprox_probe_target *out)
 {
-	struct mprox_span addr, port;
-	size_t colon;
+	struct mprox_span addr = s;
+	size_t sep;			/* where the ':' before the port is, or s.len */
 	u64 v;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (span_is(s, "none"))
-		return 0;
 	if (s.len && s.p[0] == '[') {
-		colon = find_byte(s.p, s.len, ']');
-		if (colon == s.len || colon + 1 == s.len || s.p[colon + 1] != ':')
+		sep = find_byte(s.p, s.len, ']');
+		if (sep == s.len || (sep + 1 < s.len && s.p[sep + 1] != ':'))
 			return -EINVAL;
-		addr = (struct mprox_span){ s.p + 1, colon - 1 };
-		port = (struct mprox_span){ s.p + colon + 2, s.len - colon - 2 };
+		addr = (struct mprox_span){ s.p + 1, sep - 1 };
+		sep++;
 		out->family = AF_INET6;
-		err = parse_in6(addr, out->addr);
 	} else {
-		colon = find_byte(s.p, s.len, ':');
-		if (colon == s.len || find_byte(s.p + colon + 1, s.len - colon - 1, ':') <
-					      s.len - colon - 1)
-			return -EINVAL;	/* no port, or IPv6 without brackets */
-		addr = (struct mprox_span){ s.p, colon };
-		port = (struct mprox_span){ s.p + colon + 1, s.len - colon - 1 };
-		out->family = AF_INET;
-		err = parse_in4(addr, out->addr);
+		sep = find_byte(s.p, s.len, ':');
+		if (sep < s.len &&
+		    sep + 1 + find_byte(s.p + sep + 1, s.len - sep - 1, ':') < s.len) {
+			/* More than one ':': a bare IPv6 address. */
+			sep = s.len;
+			out->family = AF_INET6;
+		} else {
+			addr.len = sep;
+			out->family = AF_INET;
+		}
 	}
+	if (sep == s.len && !def_port)
+		return -EINVAL;
+	err = out->family == AF_INET6 ? parse_in6(addr, out->addr) : parse_in4(addr, out->addr);
 	if (err)
 		return err;
-	err = parse_u64(port, false, &v);
+	out->port = def_port;
+	if (sep == s.len)
+		return 0;
+	err = parse_u64((struct mprox_span){ s.p + sep + 1, s.len - sep - 1 }, false, &v);
 	if (err)
 		return err;
 	if (!v || v > 65535)
 		return -ERANGE;
 	out->port = v;
 	return 0;
+}
+
+/*
+ * "set probe_target ADDR:PORT", "[ADDR6]:PORT" or "none". Addresses only:
+ * a name would be resolved by the proxy, and a probe is there to say
+ * whether the proxy can reach a place the admin knows, not a resolver.
+ */
+static int parse_probe_target(struct mprox_span s, struct mprox_probe_target *out)
+{
+	if (span_is(s, "none")) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	return parse_addr_port(s, 0, out);
 }
 
 static int parse_set(struct mprox_span key, struct mprox_span value, struct mprox_directive *out)
@@ -951,6 +982,62 @@ static int parse_pset(const struct mprox_span *w, size_t n, struct mprox_directi
 	return 0;
 }
 
+/*
+ * "dns fake-ip CIDR [CIDR]": a pool of each family at most, in any order,
+ * its length within the family's bounds (parse.h).
+ */
+static int parse_dns_pools(const struct mprox_span *w, size_t n, struct mprox_dns_directive *dns)
+{
+	struct mprox_rule_prefix p, *pool;
+	unsigned int min, max;
+	size_t i;
+	int err;
+
+	if (n < 1 || n > 2)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		/* parse_prefix() writes 4 bytes of an IPv4 address: the rest stay 0. */
+		memset(&p, 0, sizeof(p));
+		err = parse_prefix(w[i], &p);
+		if (err)
+			return err;
+		pool = p.family == AF_INET6 ? &dns->pool6 : &dns->pool4;
+		if (pool->family)
+			return -EINVAL;
+		min = p.family == AF_INET6 ? MPROX_DNS_POOL6_LEN_MIN : MPROX_DNS_POOL4_LEN_MIN;
+		max = p.family == AF_INET6 ? MPROX_DNS_POOL6_LEN_MAX : MPROX_DNS_POOL4_LEN_MAX;
+		if (p.len < min || p.len > max)
+			return -ERANGE;
+		*pool = p;
+	}
+	return 0;
+}
+
+/* "dns fake-ip|server|hijack|off ...", @w and @n counting from the word after "dns". */
+static int parse_dns(const struct mprox_span *w, size_t n, struct mprox_directive *out)
+{
+	struct mprox_dns_directive *dns = &out->dns;
+
+	out->op = MPROX_OP_DNS;
+	if (n >= 1 && span_is(w[0], "fake-ip")) {
+		dns->op = MPROX_DNS_FAKE_IP;
+		return parse_dns_pools(w + 1, n - 1, dns);
+	}
+	if (n == 2 && span_is(w[0], "server")) {
+		dns->op = MPROX_DNS_SERVER;
+		return parse_addr_port(w[1], MPROX_DNS_PORT, &dns->server);
+	}
+	if (n == 2 && span_is(w[0], "hijack")) {
+		dns->op = MPROX_DNS_HIJACK;
+		return parse_on_off(w[1], &dns->hijack);
+	}
+	if (n == 1 && span_is(w[0], "off")) {
+		dns->op = MPROX_DNS_OFF;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 /* Words of a line that holds only blanks and printable ASCII. */
 static int split_words(const char *line, size_t len, struct mprox_span *w, size_t *n)
 {
@@ -995,7 +1082,7 @@ int mprox_parse_line(const char *line, size_t len, struct mprox_directive *out)
 
 	memset(out, 0, sizeof(*out));
 	if (span_is(w[0], "dns"))
-		return -EOPNOTSUPP;
+		return parse_dns(w + 1, n - 1, out);
 	if (span_is(w[0], "rule"))
 		return parse_rule(w + 1, n - 1, out);
 	if (span_is(w[0], "upstream"))
@@ -1006,8 +1093,7 @@ int mprox_parse_line(const char *line, size_t len, struct mprox_directive *out)
 		return n == 3 ? parse_set(w[1], w[2], out) : -EINVAL;
 	if (span_is(w[0], "persist") && n == 2) {
 		out->op = MPROX_OP_PERSIST;
-		out->persist = span_is(w[1], "on");
-		return out->persist || span_is(w[1], "off") ? 0 : -EINVAL;
+		return parse_on_off(w[1], &out->persist);
 	}
 	if (span_is(w[0], "fwmark") && n == 2) {
 		err = parse_u64(w[1], true, &v);

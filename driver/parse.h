@@ -143,6 +143,7 @@ enum mprox_tunable {
 	MPROX_TUNE_HANDSHAKE_TIMEOUT_MS,
 	MPROX_TUNE_BALANCE,
 	MPROX_TUNE_PROBE_INTERVAL_S,
+	MPROX_TUNE_DNS_TTL_S,		/* fake-IP answers' TTL (resolver.h) */
 	MPROX_TUNE_COUNT
 };
 
@@ -192,6 +193,7 @@ enum mprox_op {
 	MPROX_OP_PSET_ADD,		/* "set add SET CIDR..." */
 	MPROX_OP_PSET_FLUSH,		/* "set flush SET" */
 	MPROX_OP_PROBE_TARGET,		/* "set probe_target ..." */
+	MPROX_OP_DNS,			/* "dns ..." */
 };
 
 /*
@@ -202,6 +204,37 @@ struct mprox_probe_target {
 	u8 family;			/* AF_INET, AF_INET6; 0: "none" */
 	u8 addr[16];			/* network byte order */
 	u16 port;
+};
+
+/*
+ * "dns ...": the resolver in the kernel (resolver.h) and its fake-IP pools
+ * (fakeip.h).
+ */
+enum mprox_dns_op {
+	MPROX_DNS_FAKE_IP,		/* "dns fake-ip CIDR [CIDR]" */
+	MPROX_DNS_SERVER,		/* "dns server ADDR[:PORT]" */
+	MPROX_DNS_HIJACK,		/* "dns hijack on|off" */
+	MPROX_DNS_OFF,			/* "dns off": all of it off */
+};
+
+/*
+ * A fake-IP pool's prefix: IPv4 /8../30, IPv6 /32../126, host bits zero.
+ * Shorter is ERANGE (a pool that takes in a whole network's addresses),
+ * longer too (too few addresses to hand out).
+ */
+#define MPROX_DNS_POOL4_LEN_MIN		8
+#define MPROX_DNS_POOL4_LEN_MAX		30
+#define MPROX_DNS_POOL6_LEN_MIN		32
+#define MPROX_DNS_POOL6_LEN_MAX		126
+#define MPROX_DNS_PORT			53	/* "dns server ADDR" */
+
+struct mprox_dns_directive {
+	enum mprox_dns_op op;
+	/* FAKE_IP: one prefix of each family at most; family 0 when absent. */
+	struct mprox_rule_prefix pool4, pool6;
+	/* SERVER: family AF_INET or AF_INET6, port 1..65535 (53 if none). */
+	struct mprox_probe_target server;
+	bool hijack;			/* HIJACK */
 };
 
 struct mprox_directive {
@@ -223,6 +256,7 @@ struct mprox_directive {
 			struct mprox_rule_prefix prefix[MPROX_SET_LINE_MAX];
 		} pset;					/* PSET_ADD, _FLUSH */
 		struct mprox_probe_target probe_target;	/* PROBE_TARGET */
+		struct mprox_dns_directive dns;		/* DNS */
 	};
 };
 
@@ -248,10 +282,9 @@ int mprox_parse_url(const char *url, size_t len,
  *   -ENAMETOOLONG  a name, host, user, password or URL too long
  *   -ERANGE        a number out of its range
  *   -E2BIG         line longer than MPROX_LINE_MAX or too many words
- *   -EOPNOTSUPP    a directive reserved for a later feature ("dns"), or a
- *                  rule's match that is ("domain")
+ *   -EOPNOTSUPP    a rule's match reserved for a later feature ("domain")
  * The checks of the whole line (length, NUL, characters, word count) come
- * first, so "dns" on a line with a control character is EINVAL. @out is
+ * first, so "domain" on a line with a control character is EINVAL. @out is
  * zeroed before a directive is parsed and left untouched for a comment.
  */
 int mprox_parse_line(const char *line, size_t len,

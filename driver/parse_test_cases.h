@@ -46,8 +46,21 @@ struct mprox_parse_case {
 	u8 priority;
 	const char *dev;	/* upstream add: "dev IFNAME" */
 	enum mprox_tunable key;
-	u64 value;		/* persist (0 or 1), fwmark, set value */
+	u64 value;		/* persist, dns hijack (0 or 1), fwmark, set value */
+	/*
+	 * dns: the op, and fake-ip's pools, each 4 or 16 bytes with its length
+	 * (NULL: absent). server is family, port and addr, as probe_target.
+	 */
+	enum mprox_dns_op dns_op;
+	const char *pool4, *pool6;
+	u8 pool4_len, pool6_len;
 };
+
+/* Addresses of the dns cases, network order. */
+#define T_V4_198_18	"\xc6\x12\x00\x00"
+#define T_V4_DNS	"\xc0\x00\x02\x35"				/* 192.0.2.53 */
+#define T_V6_FC00	"\xfc\x00\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+#define T_V6_DNS	"\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x53"	/* 2001:db8::53 */
 
 static const struct mprox_parse_case mprox_parse_cases[] = {
 	/* URLs that parse, one of each scheme and host kind */
@@ -495,19 +508,191 @@ static const struct mprox_parse_case mprox_parse_cases[] = {
 	{ "probe_target a name", T_LINE("set probe_target example.com:80"), .ret = -EINVAL },
 	{ "probe_target NONE", T_LINE("set probe_target NONE"), .ret = -EINVAL },
 
-	/* Reserved directives */
-	{ "dns alone", T_LINE("dns"), .ret = -EOPNOTSUPP },
-	{ "dns with words", T_LINE("dns server 192.0.2.53 x y z"), .ret = -EOPNOTSUPP },
+	{ "set dns_ttl_s min", T_LINE("set dns_ttl_s 1"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_DNS_TTL_S, .value = 1 },
+	{ "set dns_ttl_s max", T_LINE("set dns_ttl_s 3600"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_DNS_TTL_S, .value = 3600 },
+	{ "set dns_ttl_s below", T_LINE("set dns_ttl_s 0"), .ret = -ERANGE },
+	{ "set dns_ttl_s above", T_LINE("set dns_ttl_s 3601"), .ret = -ERANGE },
+
+	/* dns fake-ip: a pool of each family at most, lengths within bounds */
+	{ "dns fake-ip IPv4", T_LINE("dns fake-ip 198.18.0.0/15"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_FAKE_IP,
+	  .pool4 = T_V4_198_18, .pool4_len = 15 },
+	{ "dns fake-ip IPv6", T_LINE("dns fake-ip FC00::/64"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_FAKE_IP,
+	  .pool6 = T_V6_FC00, .pool6_len = 64 },
+	{ "dns fake-ip IPv4 then IPv6", T_LINE("dns fake-ip 198.18.0.0/16 fc00::/96"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_FAKE_IP,
+	  .pool4 = T_V4_198_18, .pool4_len = 16, .pool6 = T_V6_FC00, .pool6_len = 96 },
+	{ "dns fake-ip IPv6 then IPv4", T_LINE("\tdns  fake-ip\tfc00::/96 198.18.0.0/16 "),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_FAKE_IP,
+	  .pool4 = T_V4_198_18, .pool4_len = 16, .pool6 = T_V6_FC00, .pool6_len = 96 },
+	{ "dns fake-ip IPv4 /8", T_LINE("dns fake-ip 198.0.0.0/8"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_FAKE_IP,
+	  .pool4 = "\xc6\0\0\0", .pool4_len = 8 },
+	{ "dns fake-ip IPv4 /30", T_LINE("dns fake-ip 198.18.0.4/30"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_FAKE_IP,
+	  .pool4 = "\xc6\x12\0\x04", .pool4_len = 30 },
+	{ "dns fake-ip IPv4 /7", T_LINE("dns fake-ip 198.0.0.0/7"), .ret = -ERANGE },
+	{ "dns fake-ip IPv4 /31", T_LINE("dns fake-ip 198.18.0.4/31"), .ret = -ERANGE },
+	{ "dns fake-ip IPv4 /0", T_LINE("dns fake-ip 0.0.0.0/0"), .ret = -ERANGE },
+	{ "dns fake-ip IPv4 without /LEN is /32", T_LINE("dns fake-ip 198.18.0.1"),
+	  .ret = -ERANGE },
+	{ "dns fake-ip IPv4 /33", T_LINE("dns fake-ip 198.18.0.0/33"), .ret = -ERANGE },
+	{ "dns fake-ip IPv6 /32", T_LINE("dns fake-ip fc00::/32"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_FAKE_IP,
+	  .pool6 = T_V6_FC00, .pool6_len = 32 },
+	{ "dns fake-ip IPv6 /126", T_LINE("dns fake-ip fc00::4/126"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_FAKE_IP,
+	  .pool6 = "\xfc\x00\0\0\0\0\0\0\0\0\0\0\0\0\0\x04", .pool6_len = 126 },
+	{ "dns fake-ip IPv6 /31", T_LINE("dns fake-ip fc00::/31"), .ret = -ERANGE },
+	{ "dns fake-ip IPv6 /127", T_LINE("dns fake-ip fc00::4/127"), .ret = -ERANGE },
+	{ "dns fake-ip IPv6 without /LEN is /128", T_LINE("dns fake-ip fc00::1"),
+	  .ret = -ERANGE },
+	{ "dns fake-ip IPv6 /129", T_LINE("dns fake-ip fc00::/129"), .ret = -ERANGE },
+	{ "dns fake-ip IPv6 out of range, IPv4 fine",
+	  T_LINE("dns fake-ip 198.18.0.0/15 fc00::/127"), .ret = -ERANGE },
+	{ "dns fake-ip IPv4 host bits", T_LINE("dns fake-ip 198.18.0.1/15"), .ret = -EINVAL },
+	{ "dns fake-ip IPv6 host bits", T_LINE("dns fake-ip fc00::1/64"), .ret = -EINVAL },
+	{ "dns fake-ip host bits beat a bad length", T_LINE("dns fake-ip 198.18.0.1/7"),
+	  .ret = -EINVAL },
+	{ "dns fake-ip two IPv4", T_LINE("dns fake-ip 198.18.0.0/15 10.0.0.0/8"),
+	  .ret = -EINVAL },
+	{ "dns fake-ip two IPv6", T_LINE("dns fake-ip fc00::/64 fd00::/64"), .ret = -EINVAL },
+	{ "dns fake-ip three pools",
+	  T_LINE("dns fake-ip 198.18.0.0/15 fc00::/64 10.0.0.0/8"), .ret = -EINVAL },
+	{ "dns fake-ip without a pool", T_LINE("dns fake-ip"), .ret = -EINVAL },
+	{ "dns fake-ip a name", T_LINE("dns fake-ip example.com"), .ret = -EINVAL },
+	{ "dns fake-ip bad length", T_LINE("dns fake-ip 198.18.0.0/x"), .ret = -EINVAL },
+	{ "dns fake-ip empty length", T_LINE("dns fake-ip 198.18.0.0/"), .ret = -EINVAL },
+	{ "dns fake-ip in brackets", T_LINE("dns fake-ip [fc00::]/64"), .ret = -EINVAL },
+
+	/* dns server: an address, the port 53 unless given */
+	{ "dns server IPv4", T_LINE("dns server 192.0.2.53"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_SERVER,
+	  .family = AF_INET, .port = MPROX_DNS_PORT, .addr = T_V4_DNS },
+	{ "dns server IPv4 and port", T_LINE("dns server 192.0.2.53:5353"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_SERVER,
+	  .family = AF_INET, .port = 5353, .addr = T_V4_DNS },
+	{ "dns server IPv4, port 1", T_LINE("dns server 192.0.2.53:1"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_SERVER,
+	  .family = AF_INET, .port = 1, .addr = T_V4_DNS },
+	{ "dns server IPv6 in brackets", T_LINE("dns server [2001:DB8::53]"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_SERVER,
+	  .family = AF_INET6, .port = MPROX_DNS_PORT, .addr = T_V6_DNS },
+	{ "dns server IPv6 and port", T_LINE("dns server [2001:db8::53]:65535"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_SERVER,
+	  .family = AF_INET6, .port = 65535, .addr = T_V6_DNS },
+	{ "dns server bare IPv6", T_LINE("dns server 2001:db8::53"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_SERVER,
+	  .family = AF_INET6, .port = MPROX_DNS_PORT, .addr = T_V6_DNS },
+	{ "dns server bare IPv6: the last group is no port", T_LINE("dns server 2001:db8::5353"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_SERVER, .family = AF_INET6,
+	  .port = MPROX_DNS_PORT, .addr = "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\x53\x53" },
+	{ "dns server bare ::", T_LINE("dns server ::"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_SERVER, .family = AF_INET6,
+	  .port = MPROX_DNS_PORT, .addr = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" },
+	{ "dns server port 0", T_LINE("dns server 192.0.2.53:0"), .ret = -ERANGE },
+	{ "dns server port 65536", T_LINE("dns server 192.0.2.53:65536"), .ret = -ERANGE },
+	{ "dns server IPv6 port 0", T_LINE("dns server [2001:db8::53]:0"), .ret = -ERANGE },
+	{ "dns server empty port", T_LINE("dns server 192.0.2.53:"), .ret = -EINVAL },
+	{ "dns server port with a letter", T_LINE("dns server 192.0.2.53:5x"), .ret = -EINVAL },
+	{ "dns server IPv6 empty port", T_LINE("dns server [2001:db8::53]:"), .ret = -EINVAL },
+	{ "dns server a name", T_LINE("dns server dns.example"), .ret = -EINVAL },
+	{ "dns server a name and port", T_LINE("dns server dns.example:53"), .ret = -EINVAL },
+	{ "dns server empty brackets", T_LINE("dns server []"), .ret = -EINVAL },
+	{ "dns server empty brackets and port", T_LINE("dns server []:53"), .ret = -EINVAL },
+	{ "dns server bracket unclosed", T_LINE("dns server [2001:db8::53"), .ret = -EINVAL },
+	{ "dns server bracket unopened", T_LINE("dns server 2001:db8::53]"), .ret = -EINVAL },
+	{ "dns server junk after bracket", T_LINE("dns server [2001:db8::53]53"),
+	  .ret = -EINVAL },
+	{ "dns server IPv4 in brackets", T_LINE("dns server [192.0.2.53]"), .ret = -EINVAL },
+	{ "dns server IPv6 zone id", T_LINE("dns server [fe80::1%eth0]"), .ret = -EINVAL },
+	{ "dns server bad IPv4", T_LINE("dns server 192.0.2.256"), .ret = -EINVAL },
+	{ "dns server a prefix", T_LINE("dns server 192.0.2.0/24"), .ret = -EINVAL },
+	{ "dns server without address", T_LINE("dns server"), .ret = -EINVAL },
+	{ "dns server two addresses", T_LINE("dns server 192.0.2.53 192.0.2.54"),
+	  .ret = -EINVAL },
+	{ "dns server with words", T_LINE("dns server 192.0.2.53 x y z"), .ret = -EINVAL },
+
+	/* dns hijack, dns off */
+	{ "dns hijack on", T_LINE("dns hijack on"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_HIJACK, .value = 1 },
+	{ "dns hijack off", T_LINE("dns hijack off"),
+	  .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_HIJACK, .value = 0 },
+	{ "dns hijack ON", T_LINE("dns hijack ON"), .ret = -EINVAL },
+	{ "dns hijack 1", T_LINE("dns hijack 1"), .ret = -EINVAL },
+	{ "dns hijack alone", T_LINE("dns hijack"), .ret = -EINVAL },
+	{ "dns hijack on off", T_LINE("dns hijack on off"), .ret = -EINVAL },
+	{ "dns off", T_LINE(" dns\toff "), .op = MPROX_OP_DNS, .dns_op = MPROX_DNS_OFF },
+	{ "dns off with a word", T_LINE("dns off now"), .ret = -EINVAL },
+	{ "dns on is no directive", T_LINE("dns on"), .ret = -EINVAL },
+
+	/* dns: other words */
+	{ "dns alone", T_LINE("dns"), .ret = -EINVAL },
+	{ "dns unknown word", T_LINE("dns frobnicate"), .ret = -EINVAL },
+	{ "dns Server", T_LINE("dns Server 192.0.2.53"), .ret = -EINVAL },
+	{ "dns fake_ip", T_LINE("dns fake_ip 198.18.0.0/15"), .ret = -EINVAL },
+	{ "DNS is not dns", T_LINE("DNS off"), .ret = -EINVAL },
+	{ "dnsx is not dns", T_LINE("dnsx off"), .ret = -EINVAL },
+	{ "dns with a control character", T_LINE("dns off\x01"), .ret = -EINVAL },
 	{ "rule with junk", T_LINE("  rule ]]] !!"), .ret = -EINVAL },
-	{ "DNS is not dns", T_LINE("DNS"), .ret = -EINVAL },
-	{ "dnsx is not dns", T_LINE("dnsx"), .ret = -EINVAL },
-	{ "dns with a control character", T_LINE("dns \x01"), .ret = -EINVAL },
 };
 
 /* Whether @got is NUL terminated within @size bytes and equals @want. */
 static bool mprox_case_str_ok(const char *got, size_t size, const char *want)
 {
 	return strnlen(got, size) < size && !strcmp(got, want ? want : "");
+}
+
+/* An address of @family: 4 or 16 bytes (@want), or none, and zeros after it. */
+static bool mprox_case_addr_ok(const u8 *got, u16 family, const char *want)
+{
+	size_t n = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0, i;
+
+	if (n && memcmp(got, want, n))
+		return false;
+	for (i = n; i < 16; i++)
+		if (got[i])
+			return false;
+	return true;
+}
+
+/* probe_target, dns server: @c's family, port and addr. */
+static const char *mprox_case_check_target(const struct mprox_parse_case *c,
+					   const struct mprox_probe_target *t)
+{
+	if (t->family != c->family)
+		return "family";
+	if (t->port != c->port)
+		return "port";
+	return mprox_case_addr_ok(t->addr, c->family, c->addr) ? NULL : "addr";
+}
+
+/* A fake-IP pool: @addr (NULL: absent, then all zero) and @len. */
+static bool mprox_case_pool_ok(const struct mprox_rule_prefix *p, u16 family,
+			       const char *addr, u8 len)
+{
+	if (!addr)
+		family = 0;
+	return p->family == family && p->len == (addr ? len : 0) &&
+	       mprox_case_addr_ok(p->addr, family, addr);
+}
+
+/* Every field of "dns ...", those of other dns ops included (zero). */
+static const char *mprox_case_check_dns(const struct mprox_parse_case *c,
+					const struct mprox_dns_directive *dns)
+{
+	if (dns->op != c->dns_op)
+		return "dns op";
+	if (!mprox_case_pool_ok(&dns->pool4, AF_INET, c->pool4, c->pool4_len))
+		return "pool4";
+	if (!mprox_case_pool_ok(&dns->pool6, AF_INET6, c->pool6, c->pool6_len))
+		return "pool6";
+	if (mprox_case_check_target(c, &dns->server))
+		return "server";
+	return dns->hijack == !!c->value ? NULL : "hijack";
 }
 
 static const char *mprox_case_check_spec(const struct mprox_parse_case *c,
@@ -582,14 +767,9 @@ static const char *mprox_parse_case_run(const struct mprox_parse_case *c,
 			return "set key";
 		return d->set.value == c->value ? NULL : "set value";
 	case MPROX_OP_PROBE_TARGET:
-		if (d->probe_target.family != c->family)
-			return "family";
-		if (d->probe_target.port != c->port)
-			return "port";
-		if (c->family && memcmp(d->probe_target.addr, c->addr,
-					c->family == AF_INET ? 4 : 16))
-			return "addr";
-		return NULL;
+		return mprox_case_check_target(c, &d->probe_target);
+	case MPROX_OP_DNS:
+		return mprox_case_check_dns(c, &d->dns);
 	case MPROX_OP_RULE_ADD:
 	case MPROX_OP_RULE_DEL:
 	case MPROX_OP_RULE_FLUSH:

@@ -8,6 +8,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
+#include <linux/udp.h>
 #include <net/checksum.h>
 #include <net/ip.h>
 #include <net/ip6_checksum.h>
@@ -98,6 +99,43 @@ static struct sk_buff *mprox_reply_tcp_rst(const struct mprox_pkt *p, u32 seq,
 	th->ack_seq = htonl(ack_seq);
 	th->check = mprox_reply_l4_csum(p, IPPROTO_TCP, th, sizeof(*th));
 	return skb;
+}
+
+struct sk_buff *mprox_reply_udp(const struct mprox_pkt *p, unsigned int room, u8 **payload)
+{
+	struct sk_buff *skb = mprox_reply_alloc(p, IPPROTO_UDP, sizeof(struct udphdr) + room);
+	struct udphdr *uh;
+
+	if (!skb)
+		return NULL;
+	uh = udp_hdr(skb);
+	uh->source = p->dport;
+	uh->dest = p->sport;
+	*payload = (u8 *)(uh + 1);
+	return skb;
+}
+
+void mprox_reply_udp_seal(struct sk_buff *skb, const struct mprox_pkt *p, unsigned int len)
+{
+	unsigned int ulen = sizeof(struct udphdr) + len;
+	struct udphdr *uh = udp_hdr(skb);
+
+	skb_trim(skb, skb_transport_offset(skb) + ulen);
+	if (p->family == AF_INET6) {
+		ipv6_hdr(skb)->payload_len = htons(ulen);
+	} else {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->tot_len = htons(skb->len);
+		iph->check = 0;
+		iph->check = ip_fast_csum((u8 *)iph, iph->ihl);
+	}
+	uh->len = htons(ulen);
+	uh->check = 0;
+	uh->check = mprox_reply_l4_csum(p, IPPROTO_UDP, uh, ulen);
+	/* 0 says "no checksum", which IPv6 does not allow (RFC 8200 8.1). */
+	if (!uh->check)
+		uh->check = CSUM_MANGLED_0;
 }
 
 /* RFC 9293 3.10.7.1: the reset a closed port sends. */

@@ -34,4 +34,16 @@ struct sk_buff *mprox_reply_build(const struct sk_buff *skb,
 				  const struct mprox_pkt *p,
 				  enum mprox_reply_kind kind);
 
+/*
+ * A UDP datagram from the destination of the app's datagram @p to its
+ * source (ports swapped), with room for @room bytes of payload at
+ * *@payload, which the caller writes, then seals with
+ * mprox_reply_udp_seal(). NULL when out of memory. Any context but hard
+ * IRQ.
+ */
+struct sk_buff *mprox_reply_udp(const struct mprox_pkt *p, unsigned int room, u8 **payload);
+
+/* The payload is @len bytes (at most the room): lengths and checksums. */
+void mprox_reply_udp_seal(struct sk_buff *skb, const struct mprox_pkt *p, unsigned int len);
+
 #endif /* _MPROX_REPLY_H */

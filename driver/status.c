@@ -25,7 +25,8 @@
 #define STATUS_CONNS_MAX	1024
 /*
  * Upper bounds: everything but the upstreams and the connections (under
- * 2 KiB with every number at its widest), one upstream without its
+ * 3 KiB with every number at its widest, the DNS settings and counters
+ * about 700 bytes of it), one upstream without its
  * strings, and one connection (two "[IPv6]:port" of 55 bytes with their
  * quotes, a 31-byte upstream name, which needs no escaping, three numbers
  * at their widest: 293 bytes with its comma).
@@ -215,6 +216,41 @@ static void json_upstream(struct json *j, struct mprox_datapath *dp,
 	json_printf(j, "}");
 }
 
+/* An address and port as "dns server" and "set probe_target" take them. */
+static void json_addr_port(struct json *j, const struct mprox_probe_target *t)
+{
+	if (t->family == AF_INET)
+		json_printf(j, "\"%pI4:%u\"", t->addr, t->port);
+	else if (t->family == AF_INET6)
+		json_printf(j, "\"[%pI6c]:%u\"", t->addr, t->port);
+	else
+		json_printf(j, "null");
+}
+
+static void json_dns_config(struct json *j, const struct mprox_dns_config *dns)
+{
+	unsigned int i, n = 0;
+
+	json_printf(j, ",\"dns\":{\"fake_ip\":[");
+	for (i = 0; i < ARRAY_SIZE(dns->pool); i++) {
+		struct mprox_fakeip_pool *pool = dns->pool[i];
+
+		if (!pool)
+			continue;
+		if (i == 0)
+			json_printf(j, "%s{\"prefix\":\"%pI4/%u\"", n++ ? "," : "",
+				    pool->prefix.addr, pool->prefix.len);
+		else
+			json_printf(j, "%s{\"prefix\":\"%pI6c/%u\"", n++ ? "," : "",
+				    pool->prefix.addr, pool->prefix.len);
+		json_printf(j, ",\"size\":%u,\"named\":%u}", pool->size,
+			    mprox_fakeip_named(pool));
+	}
+	json_printf(j, "],\"server\":");
+	json_addr_port(j, &dns->server);
+	json_printf(j, ",\"hijack\":%s}", dns->hijack ? "true" : "false");
+}
+
 static void json_config(struct json *j, struct mprox_datapath *dp,
 			const struct mprox_config *cfg)
 {
@@ -234,14 +270,8 @@ static void json_config(struct json *j, struct mprox_datapath *dp,
 				    mprox_tunables[i].key, cfg->tunables[i]);
 	}
 	json_printf(j, "},\"probe_target\":");
-	if (cfg->probe_target.family == AF_INET)
-		json_printf(j, "\"%pI4:%u\"", cfg->probe_target.addr,
-			    cfg->probe_target.port);
-	else if (cfg->probe_target.family == AF_INET6)
-		json_printf(j, "\"[%pI6c]:%u\"", cfg->probe_target.addr,
-			    cfg->probe_target.port);
-	else
-		json_printf(j, "null");
+	json_addr_port(j, &cfg->probe_target);
+	json_dns_config(j, &cfg->dns);
 	json_printf(j, ",\"upstreams\":[");
 	for (i = 0; i < cfg->nr_upstreams; i++) {
 		if (i)
@@ -300,6 +330,21 @@ static void json_direct_stats(struct json *j, struct mprox_datapath *dp)
 		    atomic64_read(&v6->bytes_down));
 }
 
+static const char *const status_dns_stat_names[MPROX_DNS_STAT_COUNT] = {
+	[MPROX_DNS_STAT_QUERY_A] = "query_a",
+	[MPROX_DNS_STAT_QUERY_AAAA] = "query_aaaa",
+	[MPROX_DNS_STAT_QUERY_OTHER] = "query_other",
+	[MPROX_DNS_STAT_FAKE_ANSWERS] = "fake_answers",
+	[MPROX_DNS_STAT_NODATA] = "nodata",
+	[MPROX_DNS_STAT_REFUSED] = "refused",
+	[MPROX_DNS_STAT_FORMERR] = "formerr",
+	[MPROX_DNS_STAT_NOTIMP] = "notimp",
+	[MPROX_DNS_STAT_SERVFAIL] = "servfail",
+	[MPROX_DNS_STAT_POOL_FULL] = "pool_full",
+	[MPROX_DNS_STAT_DROPPED] = "dropped",
+	[MPROX_DNS_STAT_UNKNOWN_ADDR] = "unknown_addr",
+};
+
 static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 {
 	struct mprox_flow_stats fs;
@@ -326,6 +371,11 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 	json_printf(j, "\"expired\":%lld,\"failed\":%lld}",
 		    atomic64_read(&dp->spares.expired),
 		    atomic64_read(&dp->spares.failed));
+	json_printf(j, ",\"dns\":{");
+	for (i = 0; i < MPROX_DNS_STAT_COUNT; i++)
+		json_printf(j, "%s\"%s\":%lld", i ? "," : "", status_dns_stat_names[i],
+			    atomic64_read(&dp->dns[i]));
+	json_printf(j, "}");
 	json_printf(j, ",\"drops\":{");
 	for (i = 0; i < MPROX_DROP_COUNT; i++)
 		json_printf(j, "%s\"%s\":%lld", i ? "," : "", mprox_drop_name(i),

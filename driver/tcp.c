@@ -237,6 +237,22 @@ static void mprox_tcp_rule_pkt(struct sk_buff *skb, const struct mprox_pkt *p,
 	mprox_choice_sender(rp, skb);
 }
 
+/*
+ * A SYN to an address of a fake-IP pool: the name it stands for, which the
+ * proxy is asked for instead (fakeip.h); NULL for any other address.
+ * Under rcu_read_lock().
+ */
+static char *mprox_tcp_fake_name(struct mprox_datapath *dp, const struct mprox_pkt *p, u8 *len)
+{
+	const struct mprox_config *cfg = rcu_dereference(dp->config);
+	struct mprox_fakeip_pool *pool = cfg->dns.pool[p->family == AF_INET6];
+	const u8 *daddr = (const u8 *)&p->daddr;
+
+	if (!pool || !mprox_fakeip_contains(pool, p->family, daddr))
+		return NULL;
+	return mprox_fakeip_name(pool, daddr, MPROX_TCP_GFP, len);
+}
+
 /* A SYN with no flow: a new connection, through one of the upstreams. */
 static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 			       const struct mprox_pkt *p,
@@ -250,6 +266,8 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 	struct mprox_flow *f;
 	struct mprox_conn *c;
 	u32 max_flows;
+	char *name;
+	u8 name_len = 0;
 
 	mprox_tcp_rule_pkt(skb, p, &rp);
 	rcu_read_lock();
@@ -260,12 +278,32 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 		kfree_skb(skb);
 		return;
 	}
+	name = mprox_tcp_fake_name(dp, p, &name_len);
+	if (IS_ERR(name)) {
+		rcu_read_unlock();
+		/*
+		 * No name has the address: nothing to ask the proxy for. An
+		 * address nobody has, as a router would say.
+		 */
+		if (PTR_ERR(name) == -ENOENT) {
+			atomic64_inc(&dp->dns[MPROX_DNS_STAT_UNKNOWN_ADDR]);
+			mprox_tcp_answer(dp, skb, p, MPROX_REPLY_HOST_UNREACH);
+		} else {
+			mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
+		}
+		kfree_skb(skb);
+		return;
+	}
 	up = mprox_choose_upstream(dp, &scope, NULL, &max_flows, &why, &trial);
 	c = up ? mprox_conn_alloc(dp, up, &scope, &trial, &mprox_tcp_conn_ops,
 				  MPROX_TCP_GFP) : NULL;
 	if (up && !c)
 		mprox_choice_drop_trial(dp, up, &trial);
 	rcu_read_unlock();
+	if (c)
+		mprox_conn_set_dest_name(c, name, name_len);
+	else
+		kfree(name);
 	if (!up) {
 		atomic64_inc(&dp->connects[why]);
 		mprox_tcp_answer(dp, skb, p, why == MPROX_CONNECT_ALL_DOWN ?

@@ -366,6 +366,12 @@ static char *reload_directives(const struct quick *q, struct json_object *st, si
 	 */
 	fputs("rule flush\n", f);
 	/*
+	 * And its [DNS] the running settings: "dns off" first, then its
+	 * lines (below). A pool whose prefix the file names again keeps
+	 * every name's address: the driver gives it back within the write.
+	 */
+	fputs("dns off\n", f);
+	/*
 	 * The sets the file names are replaced by its [Set] lines (below);
 	 * the others stay: large ones are loaded with "mprox set ... --file"
 	 * and never written in the file.

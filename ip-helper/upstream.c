@@ -237,7 +237,10 @@ int cmd_dns(const struct cli *cli, int argc, char **argv)
 	(void)cli;
 	if (argc < 2 || cli_is_help(argv[1])) {
 		fprintf(argc < 2 ? stderr : stdout,
-			"Usage: mprox dns DEVICE fake-ip|server|hijack|off ...\n\n"
+			"Usage: mprox dns DEVICE fake-ip CIDR [CIDR]\n"
+			"       mprox dns DEVICE server ADDR[:PORT]\n"
+			"       mprox dns DEVICE hijack on|off\n"
+			"       mprox dns DEVICE off\n\n"
 			"Passes 'dns ...' to the device as written (the grammar is in "
 			"mprox(8)).\n");
 		return argc < 2 ? CLI_USAGE : CLI_OK;

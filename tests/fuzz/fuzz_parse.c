@@ -95,6 +95,31 @@ static void check_rule(const struct mprox_rule *r)
 	CHECK(r->action != MPROX_RULE_UPSTREAM || !strcmp(back.rule.upstream, r->upstream));
 }
 
+/* A fake-IP pool of @family, or none (family 0), within its bounds. */
+static void check_pool(const struct mprox_rule_prefix *p, u16 family, unsigned int min,
+		       unsigned int max)
+{
+	CHECK(!p->family || p->family == family);
+	check_prefix(p);
+	CHECK(!p->family || (p->len >= min && p->len <= max));
+}
+
+static void check_dns(const struct mprox_dns_directive *dns)
+{
+	CHECK(dns->op == MPROX_DNS_FAKE_IP || dns->op == MPROX_DNS_SERVER ||
+	      dns->op == MPROX_DNS_HIJACK || dns->op == MPROX_DNS_OFF);
+	check_pool(&dns->pool4, AF_INET, MPROX_DNS_POOL4_LEN_MIN, MPROX_DNS_POOL4_LEN_MAX);
+	check_pool(&dns->pool6, AF_INET6, MPROX_DNS_POOL6_LEN_MIN, MPROX_DNS_POOL6_LEN_MAX);
+	/* Only fake-ip has pools, and at least one. */
+	CHECK((dns->op == MPROX_DNS_FAKE_IP) == (dns->pool4.family || dns->pool6.family));
+	if (dns->op == MPROX_DNS_SERVER)
+		CHECK((dns->server.family == AF_INET || dns->server.family == AF_INET6) &&
+		      dns->server.port);
+	else
+		CHECK(!dns->server.family && !dns->server.port);
+	CHECK(dns->op == MPROX_DNS_HIJACK || !dns->hijack);
+}
+
 static void check_directive(const struct mprox_directive *d)
 {
 	switch (d->op) {
@@ -140,6 +165,9 @@ static void check_directive(const struct mprox_directive *d)
 		CHECK(d->probe_target.family == 0 || d->probe_target.family == AF_INET ||
 		      d->probe_target.family == AF_INET6);
 		CHECK(!d->probe_target.family == !d->probe_target.port);
+		break;
+	case MPROX_OP_DNS:
+		check_dns(&d->dns);
 		break;
 	default:
 		CHECK(!"unknown op");

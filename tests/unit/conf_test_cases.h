@@ -123,16 +123,18 @@ static const struct conf_case conf_cases[] = {
 	OK("every tunable at its minimum",
 	   "[Device]\nSet = connect_timeout_ms 100\nSet = handshake_timeout_ms 100\n"
 	   "Set = tcp_idle_timeout_s 10\nSet = udp_idle_timeout_s 5\nSet = max_flows 1\n"
-	   "Set = spare_conns 0\nSet = spare_idle_s 1\n",
+	   "Set = spare_conns 0\nSet = spare_idle_s 1\nSet = dns_ttl_s 1\n",
 	   "set connect_timeout_ms 100\nset handshake_timeout_ms 100\nset tcp_idle_timeout_s 10\n"
-	   "set udp_idle_timeout_s 5\nset max_flows 1\nset spare_conns 0\nset spare_idle_s 1\n"),
+	   "set udp_idle_timeout_s 5\nset max_flows 1\nset spare_conns 0\nset spare_idle_s 1\n"
+	   "set dns_ttl_s 1\n"),
 	OK("every tunable at its maximum",
 	   "[Device]\nSet = connect_timeout_ms 300000\nSet = handshake_timeout_ms 300000\n"
 	   "Set = tcp_idle_timeout_s 604800\nSet = udp_idle_timeout_s 86400\n"
-	   "Set = max_flows 1048576\nSet = spare_conns 16\nSet = spare_idle_s 3600\n",
+	   "Set = max_flows 1048576\nSet = spare_conns 16\nSet = spare_idle_s 3600\n"
+	   "Set = dns_ttl_s 3600\n",
 	   "set connect_timeout_ms 300000\nset handshake_timeout_ms 300000\n"
 	   "set tcp_idle_timeout_s 604800\nset udp_idle_timeout_s 86400\nset max_flows 1048576\n"
-	   "set spare_conns 16\nset spare_idle_s 3600\n"),
+	   "set spare_conns 16\nset spare_idle_s 3600\nset dns_ttl_s 3600\n"),
 	{ .desc = "Set = balance, a word",
 	  .text = "[Device]\nSet = balance least-connections\n",
 	  .want = "set balance least-connections\n",

@@ -78,6 +78,8 @@
  *	                       While on, a down upstream whose failure a
  *	                       probe can see gets no trial flow: a good
  *	                       probe brings it back (routing.md).
+ *	  dns_ttl_s            the TTL of fake-IP answers        1-3600 (10)
+ *	                       (dns fake-ip), in seconds
  *   set probe_target ADDR:PORT|[ADDR6]:PORT|none
  *	What a probe asks the proxy for. none (the default): the TCP connect
  *	and what the protocol says before a request (SOCKS5's method and
@@ -133,8 +135,35 @@
  *	prefixes in all of them (E2BIG); a large list takes several writes.
  *   set flush SET
  *	Remove set SET (ENOENT if there is none).
- *   dns ...
- *	Reserved for a later feature: EOPNOTSUPP.
+ *   dns fake-ip CIDR [CIDR]
+ *	The resolver in the kernel, with its fake-IP pools: an IPv4 prefix
+ *	of length 8-30 and an IPv6 prefix of length 32-126 (ERANGE; an
+ *	address without /LEN is a whole one, so ERANGE too), host bits zero
+ *	(EINVAL), at most one of each family (EINVAL), in any order. A and
+ *	AAAA queries that reach the device are answered in the kernel with
+ *	addresses from the pool: a name keeps its address while it is in
+ *	use; when the pool is full, the least recently used address is
+ *	given to the new name unless it was used within twice dns_ttl_s
+ *	(then SERVFAIL); at most 65536 addresses of a pool are used. A
+ *	prefix named again keeps its pool and names, within one write too
+ *	("dns off" and the same prefix again). HTTPS and SVCB queries get
+ *	NOERROR without records.
+ *	The answers' TTL is dns_ttl_s. A connection to a pool address goes
+ *	to the proxy with the name the address stands for, not the address.
+ *   dns server ADDR[:PORT]
+ *	The address applications send their queries to: ADDR, ADDR:PORT,
+ *	[ADDR6], [ADDR6]:PORT or a bare ADDR6 (no port then); PORT 1-65535
+ *	(ERANGE), default 53. Addresses only (EINVAL for a name). Queries to
+ *	it that are routed into the device are answered. Forwarding the
+ *	other query types to it is not implemented yet: they get REFUSED.
+ *   dns hijack on|off
+ *	on: queries to any unicast address on the server's port (53 by
+ *	default) that are routed into the device are answered; off: only
+ *	those to the server's address.
+ *   dns off
+ *	The resolver off, its pools emptied.
+ *	Any other "dns" line (another word after it, a wrong number of
+ *	words, "dns" alone) is EINVAL.
  *
  * A write that leaves a rule naming an upstream or set it removed
  * ("upstream del", "upstream flush", "set flush") fails with EBUSY; within

@@ -196,7 +196,8 @@ static const struct bad_input {
 	{ "set max_flows 99999999999999999999999\n", 0, ERANGE },
 	{ "set no_such_key 1\n", 0, EINVAL },
 	{ "set max_flows\n", 0, EINVAL },
-	{ "dns fake-ip 198.18.0.0/15\n", 0, EOPNOTSUPP },
+	{ "dns fake-ip 0.0.0.0/7\n", 0, ERANGE },
+	{ "dns fake-ip 198.18.0.1/15\n", 0, EINVAL },
 	{ "rule add uid 1000\n", 0, EINVAL }, /* no action */
 	{ "rule add uid 1000 domain example.com direct\n", 0, EOPNOTSUPP }, /* not yet */
 	{ "rule add uid 1000 upstream nothere\n", 0, ENOENT },
