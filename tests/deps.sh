@@ -35,8 +35,9 @@ packages=(
 	# what the tests run inside the guest (it sees the host's root)
 	iproute2 nftables curl socat iperf3 dnsutils tcpdump iputils-ping
 	microsocks dante-server tinyproxy squid
-	# the tools make bench compares mprox with, and its plots
-	proxychains4 redsocks gnuplot-nox
+	# the tools make bench compares mprox with, and its plots; the DNS
+	# server its fake-IP answers are compared with
+	proxychains4 redsocks gnuplot-nox dnsmasq-base
 	# make bench BENCH_PERF=1: the profiles in the guest
 	linux-perf
 	# make check-fresh: a minimal bookworm to run the build and tests in

@@ -80,6 +80,7 @@ BENCH_CPS=${BENCH_CPS:-500}
 BENCH_PROTOS=${BENCH_PROTOS:-socks5d socks5 http socks4}
 BENCH_IDLE=${BENCH_IDLE-1000 10000}
 BENCH_PERF=${BENCH_PERF:-0}
+BENCH_DNS=${BENCH_DNS:-1000}
 # 1-byte exchanges on an established connection, per mode (--rr)
 BENCH_RR=${BENCH_RR:-1000}
 SERVER=10.200.2.2:5300
@@ -693,6 +694,54 @@ if [[ " $BENCH_PROTOS " == *" socks5d "* ]] && [ -n "$BENCH_IDLE" ]; then
 	measured app_idle "idle connections held by the application speaking SOCKS5"
 	measured mprox_idle "idle connections held through mprox0"
 fi
+# ---- (d) DNS: mprox0's fake-IP answers against dnsmasq, asked directly ------
+# BENCH_DNS A queries for new names to each, alternately, one at a time:
+# the resolver in the kernel against a DNS server one hop away (dnsmasq on
+# the proxy host, answering every name of bench.test from its
+# configuration, so neither side asks anyone else).
+dns_bench() {
+	topo_ns $TOPO_C python3 - "$BENCH_DNS" "$results" <<'PY'
+import socket, struct, sys, time
+n, results = int(sys.argv[1]), sys.argv[2]
+socks = {}
+for mode, server in (("dns_mprox", "10.200.3.53"), ("dns_direct", "10.200.1.1")):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.connect((server, 53))
+    socks[mode] = s
+lat = {mode: [] for mode in socks}
+for i in range(n):
+    for mode, s in socks.items():
+        name = f"q{i}.{mode[4:]}.bench.test".encode()
+        q = struct.pack(">6H", i, 0x0100, 1, 0, 0, 0) + b"".join(
+            bytes([len(l)]) + l for l in name.split(b".")) + b"\0\0\1\0\1"
+        t0 = time.perf_counter()
+        s.send(q)
+        r = s.recv(4096)
+        t = time.perf_counter() - t0
+        rid, flags, _, an = struct.unpack(">4H", r[:8])
+        if rid != i or flags & 15 or an != 1:
+            sys.exit(f"{mode}: query {i}: id {rid} flags {flags:x} answers {an}")
+        lat[mode].append(t * 1e6)
+with open(results, "a") as f:
+    for mode, v in lat.items():
+        v.sort()
+        for p in (50, 99):
+            f.write(f"{mode} dns_p{p} {v[max((len(v) * p + 99) // 100, 1) - 1]:.1f}\n")
+PY
+}
+if [ "$BENCH_DNS" -gt 0 ]; then
+	topo_spawn $TOPO_P dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=53 \
+		--listen-address=10.200.1.1 --bind-interfaces --address=/bench.test/10.200.2.2
+	check "dnsmasq on 10.200.1.1 answers bench.test" wait_for 30 sh -c \
+		"ip netns exec $TOPO_C dig +short +time=1 +tries=1 @10.200.1.1 a.bench.test | grep -qx 10.200.2.2"
+	check "mprox0: dns fake-ip 198.18.0.0/16, dns server 10.200.3.53" sh -c \
+		"ip netns exec $TOPO_C ip route add 10.200.3.53 dev mprox0 &&
+		printf 'dns fake-ip 198.18.0.0/16\ndns server 10.200.3.53\n' |
+			ip netns exec $TOPO_C $bin/mprox-ctl mprox0"
+	echo "# DNS: $BENCH_DNS A queries for new names, alternately to mprox0 and to dnsmasq"
+	check "DNS: every query answered with one address, by both" dns_bench
+fi
 topo_ns $TOPO_C ip -s link show mprox0 | sed 's/^/#   /'
 
 # ---- the table -------------------------------------------------------------
@@ -935,6 +984,18 @@ if idle:
           " connections, each\n  used once, were held open; mprox-app: what mprox0 adds per"
           " connection; sockets: the part of it\n  in TCP sockets' slabs (TCP, TCPv6,"
           " sock_inode_cache); beyond: the rest")
+# The resolver's answers against a DNS server's (issue "UDP and DNS").
+if ("dns_mprox", "dns_p50") in sums and ("dns_direct", "dns_p50") in sums:
+    print()
+    print(f"{'DNS, A for a new name:':34} {'dnsmasq':>8} {'mprox0':>8}   {'mprox/dnsmasq':>13}  target")
+    for key, label in (("dns_p50", "query latency p50"), ("dns_p99", "query latency p99")):
+        d, m = sums[("dns_direct", key)], sums[("dns_mprox", key)]
+        res[("dns_direct", key)], res[("dns_mprox", key)] = d, m
+        print(f"{label + ' (us)':34} {d:>8.0f} {m:>8.0f}   {fmtx(ratio(m, d)):>13}"
+              f"  {'<= 0.5x' if key == 'dns_p50' else ''}")
+    r = ratio(sums[("dns_mprox", "dns_p50")], sums[("dns_direct", "dns_p50")])
+    verdicts.append("DNS, fake-IP answer p50 against dnsmasq one hop away (issue \"UDP and DNS\":"
+                    " <= 0.5x): " + ("MET" if r is not None and r <= 0.5 else f"NOT MET: {fmtx(r)}"))
 print()
 print("rounds: mprox/app round by round, lowest-highest (the rounds alternate the modes)")
 print("targets (issue \"Engine\"): setup latency p50 and p99 <= 1.1x the application's own"
