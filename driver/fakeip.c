@@ -13,6 +13,7 @@
 
 #include "dns.h"
 #include "fakeip.h"
+#include "rule.h"
 
 struct mprox_fakeip_entry {
 	struct list_head lru;
@@ -173,12 +174,8 @@ out:
 
 bool mprox_fakeip_contains(const struct mprox_fakeip_pool *pool, u16 family, const u8 *addr)
 {
-	const struct mprox_rule_prefix *p = &pool->prefix;
-	unsigned int bytes = p->len / 8, bits = p->len % 8;
-
-	if (family != p->family || memcmp(addr, p->addr, bytes))
-		return false;
-	return !bits || !((addr[bytes] ^ p->addr[bytes]) & (0xff00 >> bits));
+	/* The pool's prefix as a set of one, as rules match them. */
+	return mprox_prefixes_contain(&pool->prefix, 1, family, addr);
 }
 
 char *mprox_fakeip_name(struct mprox_fakeip_pool *pool, const u8 *addr, gfp_t gfp, u8 *len)
