@@ -216,13 +216,17 @@ void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 
 void mprox_choice_report_health(struct mprox_datapath *dp,
 				struct mprox_upstream *up,
-				enum mprox_connect_result res, bool requested)
+				enum mprox_connect_result res, bool requested,
+				struct mprox_trial *trial)
 {
+	bool held = trial && trial->held;
 	bool changed, down;
 
 	spin_lock_bh(&dp->upstream_lock);
-	changed = mprox_health_report(&up->health, res, requested, false, 0,
-				      jiffies);
+	changed = mprox_health_report(&up->health, res, requested, held,
+				      held ? trial->token : 0, jiffies);
+	if (trial)
+		trial->held = false;
 	down = up->health.down;
 	spin_unlock_bh(&dp->upstream_lock);
 	if (changed)

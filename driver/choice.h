@@ -88,13 +88,16 @@ void mprox_choice_report(struct mprox_datapath *dp, struct mprox_upstream *up,
 			 struct mprox_trial *trial);
 
 /*
- * A spare being opened (spare.h) through @up failed with @res: its health
- * as a flow's report would change it, without counting a connect. Tells
- * the device's watchers when the upstream went down.
+ * A spare being opened (spare.h), or a UDP association (assoc.h), through
+ * @up came to @res: its health as a flow's report would change it,
+ * without counting a connect; @trial, which may be NULL, is the trial the
+ * attempt held, and is over. Tells the device's watchers when the
+ * upstream went down.
  */
 void mprox_choice_report_health(struct mprox_datapath *dp,
 				struct mprox_upstream *up,
-				enum mprox_connect_result res, bool requested);
+				enum mprox_connect_result res, bool requested,
+				struct mprox_trial *trial);
 
 /*
  * An active probe of @up (probe.h; @full: a whole CONNECT to probe_target)

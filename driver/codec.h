@@ -117,6 +117,12 @@ struct mprox_codec_step {
 	size_t used;			/* reply(): bytes of the input used */
 	size_t out_len;			/* SEND: bytes written to out */
 	enum mprox_connect_result result;	/* FAILED */
+	/*
+	 * CONNECTED: the address the proxy bound, when its protocol says
+	 * one (SOCKS5's BND); family 0 when not. Never a name: ->name is
+	 * NULL, since the bytes it was read from are the engine's.
+	 */
+	struct mprox_dest bound;
 };
 
 struct mprox_codec {
@@ -199,6 +205,12 @@ static inline void mprox_codec_open_ready(struct mprox_codec_state *st,
 }
 
 extern const struct mprox_codec mprox_socks5_codec;
+/*
+ * SOCKS5 asked for a UDP association instead of a connection: the
+ * request's destination is where the datagrams will come from, and
+ * CONNECTED's ->bound the relay they go to.
+ */
+extern const struct mprox_codec mprox_socks5_udp_codec;
 extern const struct mprox_codec mprox_socks4_codec;
 extern const struct mprox_codec mprox_socks4a_codec;
 extern const struct mprox_codec mprox_http_codec;

@@ -43,6 +43,11 @@ struct mprox_upstream {
 	/* jiffies when a spare for it last failed to open; 0: never. */
 	unsigned long spares_failed;
 	/*
+	 * jiffies (made odd, never 0) when the proxy last answered UDP
+	 * ASSOCIATE "command not supported" (assoc.c); 0: never.
+	 */
+	unsigned long udp_unsupported;
+	/*
 	 * The choice of upstream for new flows (choice.c): its health as
 	 * the engine reported it, its place in the balancing, and the
 	 * handshake's average time (microseconds, EWMA of 1/8). Under the

@@ -11,11 +11,13 @@
 #include <linux/memcontrol.h>
 #include <linux/wait_bit.h>
 
+#include "assoc.h"
 #include "conn.h"
 #include "datapath.h"
 #include "listener.h"
 #include "ownsock.h"
 #include "tcp.h"
+#include "udp.h"
 
 /*
  * The NAT ports f. F is no local address, so these are a remote peer's
@@ -84,6 +86,8 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 		atomic64_set(&dp->drops[i], 0);
 	for (i = 0; i < MPROX_CONNECT_RESULT_COUNT; i++)
 		atomic64_set(&dp->connects[i], 0);
+	for (i = 0; i < MPROX_UDP_STAT_COUNT; i++)
+		atomic64_set(&dp->udp[i], 0);
 	atomic64_set(&dp->retries, 0);
 	atomic64_set(&dp->bytes_up, 0);
 	atomic64_set(&dp->bytes_down, 0);
@@ -151,14 +155,38 @@ static void mprox_datapath_timeouts(struct mprox_datapath *dp,
 	rcu_read_unlock();
 }
 
+/* A TCP flow is a connection's (conn.h), a UDP flow an association's. */
+static void mprox_datapath_flow_release(struct mprox_flow *f)
+{
+	if (f->app.proto == IPPROTO_UDP)
+		mprox_assoc_flow_release(f);
+	else
+		mprox_conn_flow_release(f);
+}
+
+static void mprox_datapath_flow_killed(struct mprox_flow *f)
+{
+	if (f->app.proto == IPPROTO_UDP)
+		mprox_assoc_flow_killed(f);
+	else
+		mprox_conn_flow_killed(f);
+}
+
+const char *mprox_datapath_flow_upstream(struct mprox_flow *f)
+{
+	if (f->app.proto == IPPROTO_UDP)
+		return mprox_assoc_upstream_name(f);
+	return mprox_conn_upstream_name(f);
+}
+
 int mprox_datapath_start(struct mprox_datapath *dp)
 {
 	struct mprox_flow_table_params p = {
 		.port_min = MPROX_NAT_PORT_MIN,
 		.port_max = MPROX_NAT_PORT_MAX,
 		.gc_interval = MPROX_GC_INTERVAL,
-		.release = mprox_conn_flow_release,
-		.killed = mprox_conn_flow_killed,
+		.release = mprox_datapath_flow_release,
+		.killed = mprox_datapath_flow_killed,
 	};
 	int err;
 
@@ -299,17 +327,14 @@ void mprox_datapath_walk_flows(struct mprox_datapath *dp,
 	mutex_unlock(&dp->flows_lock);
 }
 
-/* Not TCP: what a host that only forwards TCP would answer. */
+/* Neither TCP nor UDP: what a host that forwards only those would answer. */
 static void mprox_datapath_refuse(struct mprox_datapath *dp,
 				  struct sk_buff *skb,
 				  const struct mprox_pkt *p)
 {
 	enum mprox_reply_kind kind;
 
-	if (p->proto == IPPROTO_UDP) {
-		/* Until UDP ASSOCIATE: filtered, so clients fail fast. */
-		kind = MPROX_REPLY_ADMIN_PROHIBITED;
-	} else if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
+	if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
 		/* Echo cannot go through a proxy; errors are not answered. */
 		kind = MPROX_REPLY_ADMIN_PROHIBITED;
 	} else {
@@ -376,6 +401,10 @@ netdev_tx_t mprox_datapath_xmit(struct mprox_datapath *dp,
 	}
 	if (p.proto == IPPROTO_UDP && mprox_resolver_xmit(dp, skb, &p))
 		return NETDEV_TX_OK;
+	if (p.proto == IPPROTO_UDP) {
+		mprox_udp_xmit(dp, skb, &p);
+		return NETDEV_TX_OK;
+	}
 	if (p.proto != IPPROTO_TCP) {
 		mprox_datapath_refuse(dp, skb, &p);
 		goto drop;

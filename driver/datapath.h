@@ -27,6 +27,7 @@
 #include <linux/netdevice.h>
 #include <linux/workqueue.h>
 
+#include "assoc.h"
 #include "compat.h"
 #include "config.h"
 #include "flow.h"
@@ -121,6 +122,8 @@ struct mprox_datapath {
 	atomic64_t connects[MPROX_CONNECT_RESULT_COUNT];
 	/* The resolver's (resolver.h). */
 	atomic64_t dns[MPROX_DNS_STAT_COUNT];
+	/* UDP associations' (assoc.h). */
+	atomic64_t udp[MPROX_UDP_STAT_COUNT];
 	/* Attempts moved to another upstream after the proxy failed. */
 	atomic64_t retries;
 	atomic64_t bytes_up;
@@ -170,6 +173,9 @@ int mprox_datapath_start(struct mprox_datapath *dp);
 void mprox_datapath_stop(struct mprox_datapath *dp);
 /* The configuration changed (timeouts); RTNL held. */
 void mprox_datapath_reconfigure(struct mprox_datapath *dp);
+
+/* A flow's upstream's name, for the status document. */
+const char *mprox_datapath_flow_upstream(struct mprox_flow *f);
 
 /* ndo_start_xmit. */
 netdev_tx_t mprox_datapath_xmit(struct mprox_datapath *dp,

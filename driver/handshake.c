@@ -39,6 +39,13 @@ const struct mprox_codec *mprox_codec_for(enum mprox_proto proto)
 	}
 }
 
+const struct mprox_codec *mprox_udp_codec_for(enum mprox_proto proto)
+{
+	if (proto == MPROX_PROTO_SOCKS5 || proto == MPROX_PROTO_SOCKS5H)
+		return &mprox_socks5_udp_codec;
+	return NULL;
+}
+
 static enum mprox_handshake_status
 mprox_hs_finish(struct mprox_handshake *hs, enum mprox_connect_result res)
 {
@@ -184,7 +191,12 @@ mprox_handshake_begin(struct mprox_handshake *hs, struct socket *sock,
 	int len, err;
 
 	hs->up = up;
-	hs->codec = up->direct ? &mprox_direct_codec : mprox_codec_for(s->proto);
+	if (hs->associate)
+		hs->codec = up->direct ? NULL : mprox_udp_codec_for(s->proto);
+	else
+		hs->codec = up->direct ? &mprox_direct_codec :
+					 mprox_codec_for(s->proto);
+	memset(&hs->bound, 0, sizeof(hs->bound));
 	memset(&hs->st, 0, sizeof(hs->st));
 	hs->creds.user = s->user;
 	hs->creds.user_len = strlen(s->user);
@@ -303,6 +315,7 @@ mprox_hs_step(struct mprox_handshake *hs, const struct mprox_codec_step *step)
 			return mprox_hs_finish(hs, MPROX_CONNECT_PROXY_ERROR);
 		return MPROX_HS_PENDING;
 	case MPROX_CODEC_CONNECTED:
+		hs->bound = step->bound;
 		return mprox_hs_finish(hs, MPROX_CONNECT_OK);
 	default:
 		return mprox_hs_finish(hs, step->result);

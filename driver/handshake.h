@@ -56,6 +56,13 @@ struct mprox_handshake {
 	struct mprox_upstream *up;	/* the owner's reference */
 	enum mprox_handshake_phase phase;
 	bool has_dest;
+	/*
+	 * Set by the owner before begin: ask for a UDP association, not a
+	 * connection (mprox_udp_codec_for()); the destination is where the
+	 * datagrams come from, ->bound the relay when it is OK.
+	 */
+	bool associate;
+	struct mprox_dest bound;
 	/* The request for the destination was made (a timeout may be its). */
 	bool requested;
 	/* TIMEOUT: the whole handshake's deadline passed, not the connect's. */
@@ -77,6 +84,8 @@ struct mprox_handshake {
 
 /* The codec of @proto, or NULL when the engine does not speak it. */
 const struct mprox_codec *mprox_codec_for(enum mprox_proto proto);
+/* The same for UDP associations: NULL for a protocol without UDP. */
+const struct mprox_codec *mprox_udp_codec_for(enum mprox_proto proto);
 
 /*
  * A socket (mprox_upstream_socket()) for @hs's connection to @up, carrying

@@ -18,6 +18,9 @@
  * all mprox_dns_parse_query() looks at. Allocated per query, not on the
  * stack of xmit, which may be deep already.
  */
+/* What the answer comes to when the query goes on to its server. */
+#define MPROX_RESOLVER_FORWARD	(-EXDEV)
+
 struct mprox_resolver_scratch {
 	struct mprox_dns_query q;
 	u8 msg[MPROX_DNS_HDR_LEN + MPROX_DNS_WIRE_NAME_MAX + 4];
@@ -56,7 +59,7 @@ static bool mprox_resolver_wants(const struct mprox_dns_config *dns,
 static int mprox_resolver_answer(struct mprox_datapath *dp,
 				 const struct mprox_dns_config *dns, u32 ttl,
 				 struct mprox_resolver_scratch *s, int verdict,
-				 u8 *out, size_t size)
+				 bool refuse, u8 *out, size_t size)
 {
 	const struct mprox_dns_query *q = &s->q;
 	struct mprox_fakeip_pool *pool;
@@ -81,8 +84,16 @@ static int mprox_resolver_answer(struct mprox_datapath *dp,
 	}
 	if (q->qclass != MPROX_DNS_CLASS_IN || !q->name_len ||
 	    (q->qtype != MPROX_DNS_TYPE_A && !six)) {
-		/* The root has no address; the rest is for "dns server". */
-		atomic64_inc(&dp->dns[MPROX_DNS_STAT_QUERY_OTHER]);
+		/*
+		 * The root has no address; the rest is for the server the
+		 * query is to, through the proxy, unless the proxy cannot
+		 * carry it (@refuse).
+		 */
+		if (!refuse) {
+			atomic64_inc(&dp->dns[MPROX_DNS_STAT_QUERY_OTHER]);
+			atomic64_inc(&dp->dns[MPROX_DNS_STAT_FORWARDED]);
+			return MPROX_RESOLVER_FORWARD;
+		}
 		atomic64_inc(&dp->dns[MPROX_DNS_STAT_REFUSED]);
 		return mprox_dns_build_error(q, true, MPROX_DNS_RCODE_REFUSED, out, size);
 	}
@@ -104,11 +115,14 @@ static int mprox_resolver_answer(struct mprox_datapath *dp,
 }
 
 /*
- * Answer the query @skb (which the caller frees): false when it gets no
- * answer, as a drop.
+ * The answer to the query @skb (which the caller frees) in *@replyp: 1
+ * when there is one, 0 when it gets none, as a drop, or
+ * MPROX_RESOLVER_FORWARD. With @refuse, a query that would be forwarded is
+ * REFUSED instead.
  */
-static bool mprox_resolver_query(struct mprox_datapath *dp, const struct mprox_config *cfg,
-				 const struct sk_buff *skb, const struct mprox_pkt *p)
+static int mprox_resolver_query(struct mprox_datapath *dp, const struct mprox_config *cfg,
+				const struct sk_buff *skb, const struct mprox_pkt *p,
+				bool refuse, struct sk_buff **replyp)
 {
 	struct mprox_resolver_scratch *s;
 	struct sk_buff *reply;
@@ -119,7 +133,7 @@ static bool mprox_resolver_query(struct mprox_datapath *dp, const struct mprox_c
 	s = kmalloc(sizeof(*s), GFP_ATOMIC | __GFP_NOWARN);
 	if (!s) {
 		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
-		return false;
+		return 0;
 	}
 	/* The packet parser checked the UDP length against the packet. */
 	n = min_t(unsigned int, p->payload_len, sizeof(s->msg));
@@ -139,30 +153,34 @@ static bool mprox_resolver_query(struct mprox_datapath *dp, const struct mprox_c
 		goto drop;
 	}
 	len = mprox_resolver_answer(dp, &cfg->dns, cfg->tunables[MPROX_TUNE_DNS_TTL_S],
-				    s, verdict, out, MPROX_DNS_ANSWER_MAX);
+				    s, verdict, refuse, out, MPROX_DNS_ANSWER_MAX);
 	kfree(s);
+	if (len == MPROX_RESOLVER_FORWARD) {
+		kfree_skb(reply);
+		return len;
+	}
 	if (len < 0) {
 		/* A question the builders cannot write back: say nothing. */
 		atomic64_inc(&dp->dns[MPROX_DNS_STAT_DROPPED]);
 		kfree_skb(reply);
-		return false;
+		return 0;
 	}
 	mprox_reply_udp_seal(reply, p, len);
-	if (!mprox_inject_rx(&dp->inject, reply))
-		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
-	return true;
+	*replyp = reply;
+	return 1;
 
 drop:
 	kfree(s);
-	return false;
+	return 0;
 }
 
 bool mprox_resolver_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
 			 const struct mprox_pkt *p)
 {
 	const struct mprox_config *cfg;
+	struct sk_buff *reply = NULL;
 	struct mem_cgroup *old;
-	bool answered;
+	int ret;
 
 	rcu_read_lock();
 	cfg = rcu_dereference(dp->config);
@@ -172,12 +190,39 @@ bool mprox_resolver_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
 	}
 	/* A new name is the device's, not the asking task's. */
 	old = mprox_datapath_charge_begin(dp);
-	answered = mprox_resolver_query(dp, cfg, skb, p);
+	ret = mprox_resolver_query(dp, cfg, skb, p, false, &reply);
 	mprox_datapath_charge_end(old);
 	rcu_read_unlock();
-	if (answered)
+	if (ret == MPROX_RESOLVER_FORWARD)
+		return false;
+	if (reply && !mprox_inject_rx(&dp->inject, reply))
+		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+	if (ret)
 		consume_skb(skb);
 	else
 		kfree_skb(skb);
 	return true;
+}
+
+bool mprox_resolver_refuse(struct mprox_datapath *dp, const struct sk_buff *skb,
+			   const struct mprox_pkt *p, bool task)
+{
+	const struct mprox_config *cfg;
+	struct sk_buff *reply = NULL;
+	bool mine, delivered;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(dp->config);
+	mine = mprox_resolver_wants(&cfg->dns, p);
+	if (mine)
+		mprox_resolver_query(dp, cfg, skb, p, true, &reply);
+	rcu_read_unlock();
+	if (reply) {
+		/* Delivering from a task may wait: outside the RCU section. */
+		delivered = task ? mprox_inject_rx_task(&dp->inject, reply) :
+				   mprox_inject_rx(&dp->inject, reply);
+		if (!delivered)
+			mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+	}
+	return mine;
 }

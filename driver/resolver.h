@@ -9,8 +9,10 @@
  * A and AAAA questions of class IN get an address of the pool of their
  * family (NOERROR without data when the device has no pool of it); HTTPS
  * and SVCB, which browsers ask next to every A and AAAA, NOERROR without
- * data, so that they go by the address; every other question is REFUSED,
- * since forwarding to "dns server" through the proxy is not there yet; a
+ * data, so that they go by the address; every other question goes on to
+ * the server it was sent to, as any UDP datagram of the app's, through the
+ * proxy's UDP relay (udp.h), and is answered REFUSED when the upstream
+ * cannot carry it (DNS over TCP through the proxy is not there yet); a
  * malformed query gets FORMERR, another OPCODE NOTIMP, and what is not
  * even a query is dropped (dns.h). A name keeps its address for twice
  * the answers' TTL at least after its last use: a pool with no address
@@ -29,9 +31,10 @@ struct mprox_datapath;
 enum mprox_dns_stat {
 	MPROX_DNS_STAT_QUERY_A,
 	MPROX_DNS_STAT_QUERY_AAAA,
-	MPROX_DNS_STAT_QUERY_OTHER,	/* another type or class: REFUSED */
+	MPROX_DNS_STAT_QUERY_OTHER,	/* another type or class: forwarded */
 	MPROX_DNS_STAT_FAKE_ANSWERS,	/* answered with a pool's address */
 	MPROX_DNS_STAT_NODATA,		/* no pool of the question's family */
+	/* Forwarded, then answered: the upstream could not carry it. */
 	MPROX_DNS_STAT_REFUSED,
 	MPROX_DNS_STAT_FORMERR,
 	MPROX_DNS_STAT_NOTIMP,
@@ -41,6 +44,8 @@ enum mprox_dns_stat {
 	MPROX_DNS_STAT_DROPPED,		/* no header, or a response */
 	/* A connection to a pool address that no name has: host unreachable. */
 	MPROX_DNS_STAT_UNKNOWN_ADDR,
+	/* Went on to its server through the proxy's UDP relay. */
+	MPROX_DNS_STAT_FORWARDED,
 	MPROX_DNS_STAT_COUNT
 };
 
@@ -51,5 +56,15 @@ enum mprox_dns_stat {
  */
 bool mprox_resolver_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
 			 const struct mprox_pkt *p);
+
+/*
+ * The app's UDP datagram @skb (parsed into @p, not consumed) could not go
+ * through the proxy: when it is one of the resolver's queries that went
+ * on to its server, answer it REFUSED, as a server that does not recurse
+ * would, and return true; false when it is not the resolver's (the caller
+ * answers with ICMP). @task: from process context rather than xmit.
+ */
+bool mprox_resolver_refuse(struct mprox_datapath *dp, const struct sk_buff *skb,
+			   const struct mprox_pkt *p, bool task);
 
 #endif /* _MPROX_RESOLVER_H */

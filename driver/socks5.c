@@ -165,7 +165,7 @@ int mprox_socks5_get_addr(const u8 *p, size_t len, struct mprox_dest *dest)
 	return addr + alen + 2;
 }
 
-int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_dest *dest)
+static int mprox_socks5_request(u8 *buf, size_t size, u8 cmd, const struct mprox_dest *dest)
 {
 	int n = mprox_socks5_addr_len(dest);
 
@@ -174,10 +174,22 @@ int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_dest *
 	if (size < 3 + (size_t)n)
 		return -ENOSPC;
 	buf[0] = MPROX_SOCKS5_VERSION;
-	buf[1] = MPROX_SOCKS5_CMD_CONNECT;
+	buf[1] = cmd;
 	buf[2] = 0;
 	mprox_socks5_put_addr(buf + 3, dest);
 	return 3 + n;
+}
+
+int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_dest *dest)
+{
+	return mprox_socks5_request(buf, size, MPROX_SOCKS5_CMD_CONNECT, dest);
+}
+
+int mprox_socks5_udp_associate_request(u8 *buf, size_t size, const struct mprox_dest *from)
+{
+	if (from->family != AF_INET && from->family != AF_INET6)
+		return -EINVAL;
+	return mprox_socks5_request(buf, size, MPROX_SOCKS5_CMD_UDP_ASSOCIATE, from);
 }
 
 int mprox_socks5_parse_method(const u8 *buf, size_t len, bool userpass, u8 *method)
@@ -298,13 +310,8 @@ static void s5_open(struct mprox_codec_state *st, const struct mprox_codec_creds
 	step->out_len = n;
 }
 
-static void s5_request(struct mprox_codec_state *st,
-		       const struct mprox_codec_creds *cr __always_unused,
-		       const struct mprox_dest *dest, u8 *out, size_t size,
-		       struct mprox_codec_step *step)
+static void s5_send_request(struct mprox_codec_state *st, int n, struct mprox_codec_step *step)
 {
-	int n = mprox_socks5_connect_request(out, size, dest);
-
 	memset(step, 0, sizeof(*step));
 	if (st->step != S5_READY || n < 0) {
 		mprox_codec_fail(st, step, S5_DONE, MPROX_CONNECT_GENERAL_FAILURE);
@@ -313,6 +320,22 @@ static void s5_request(struct mprox_codec_state *st,
 	st->step = S5_CONNECT;
 	step->event = MPROX_CODEC_SEND;
 	step->out_len = n;
+}
+
+static void s5_request(struct mprox_codec_state *st,
+		       const struct mprox_codec_creds *cr __always_unused,
+		       const struct mprox_dest *dest, u8 *out, size_t size,
+		       struct mprox_codec_step *step)
+{
+	s5_send_request(st, mprox_socks5_connect_request(out, size, dest), step);
+}
+
+static void s5_udp_request(struct mprox_codec_state *st,
+			   const struct mprox_codec_creds *cr __always_unused,
+			   const struct mprox_dest *dest, u8 *out, size_t size,
+			   struct mprox_codec_step *step)
+{
+	s5_send_request(st, mprox_socks5_udp_associate_request(out, size, dest), step);
 }
 
 static void s5_reply(struct mprox_codec_state *st, const struct mprox_codec_creds *cr,
@@ -359,6 +382,9 @@ static void s5_reply(struct mprox_codec_state *st, const struct mprox_codec_cred
 			break;
 		step->used = ret;
 		step->result = mprox_socks5_result(reply.rep);
+		step->bound = reply.bnd;
+		/* It points into @buf, which the engine reuses. */
+		step->bound.name = NULL;
 		st->step = S5_DONE;
 		step->event = step->result == MPROX_CONNECT_OK ? MPROX_CODEC_CONNECTED :
 								 MPROX_CODEC_FAILED;
@@ -380,5 +406,14 @@ const struct mprox_codec mprox_socks5_codec = {
 	.out_max = MPROX_SOCKS5_AUTH_MAX,
 	.open = s5_open,
 	.request = s5_request,
+	.reply = s5_reply,
+};
+
+const struct mprox_codec mprox_socks5_udp_codec = {
+	.name = "socks5-udp",
+	.reply_max = MPROX_SOCKS5_REPLY_MAX,
+	.out_max = MPROX_SOCKS5_AUTH_MAX,
+	.open = s5_open,
+	.request = s5_udp_request,
 	.reply = s5_reply,
 };

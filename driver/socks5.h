@@ -71,6 +71,7 @@
 #define MPROX_SOCKS5_METHOD_REJECT	0xff	/* no acceptable methods */
 
 #define MPROX_SOCKS5_CMD_CONNECT	1
+#define MPROX_SOCKS5_CMD_UDP_ASSOCIATE	3
 
 #define MPROX_SOCKS5_ATYP_IPV4		1
 #define MPROX_SOCKS5_ATYP_NAME		3
@@ -136,6 +137,16 @@ int mprox_socks5_auth_request(u8 *buf, size_t size, const char *user, size_t use
  * is passed on: whether to connect to it is the caller's policy.
  */
 int mprox_socks5_connect_request(u8 *buf, size_t size, const struct mprox_dest *dest);
+
+/*
+ * The UDP ASSOCIATE request (RFC 1928 section 7): 05 03 00 ATYP DST.ADDR
+ * DST.PORT, where DST is the address the datagrams will come from, or
+ * zeros when the client does not know it yet. Only AF_INET and AF_INET6:
+ * a name is -EINVAL. The reply is read by
+ * mprox_socks5_parse_connect_reply(): its BND.ADDR and BND.PORT are the
+ * relay's, the address to send the datagrams to.
+ */
+int mprox_socks5_udp_associate_request(u8 *buf, size_t size, const struct mprox_dest *from);
 
 /*
  * Parsers, of the @len bytes received so far at @buf. Each returns 0 when

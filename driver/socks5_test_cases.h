@@ -37,6 +37,7 @@ enum mprox_socks5_test_msg {
 	T5_GREETING,		/* builders */
 	T5_AUTH,
 	T5_CONNECT,
+	T5_UDP_ASSOCIATE,
 	T5_METHOD_REPLY,	/* parsers */
 	T5_AUTH_REPLY,
 	T5_CONNECT_REPLY,
@@ -138,6 +139,21 @@ static const struct mprox_socks5_build_case mprox_socks5_build_cases[] = {
 	{ "connect invalid name beats no room", T5_CONNECT, .family = AF_UNSPEC,
 	  T5_NAME(T5_A64 T5_A64 T5_A64 T5_A64), .port = 443, .sized = true, .size = 0,
 	  .ret = -ENAMETOOLONG },
+
+	/* UDP ASSOCIATE request: where the datagrams will come from */
+	{ "udp associate from anywhere", T5_UDP_ASSOCIATE, .family = AF_INET, .addr = "\0\0\0\0",
+	  .port = 0, .ret = 10, .want = "\x05\x03\x00\x01\0\0\0\0\0\0" },
+	{ "udp associate from IPv4:port", T5_UDP_ASSOCIATE, .family = AF_INET,
+	  .addr = "\x0a\x00\x00\x02", .port = 0x1234, .ret = 10,
+	  .want = "\x05\x03\x00\x01\x0a\x00\x00\x02\x12\x34" },
+	{ "udp associate from IPv6", T5_UDP_ASSOCIATE, .family = AF_INET6, .addr = T5_V6,
+	  .port = 53, .ret = 22, .want = "\x05\x03\x00\x04" T5_V6 "\x00\x35" },
+	{ "udp associate into 9 bytes", T5_UDP_ASSOCIATE, .family = AF_INET, .addr = "\0\0\0\0",
+	  .port = 0, .sized = true, .size = 9, .ret = -ENOSPC },
+	{ "udp associate from a name", T5_UDP_ASSOCIATE, .family = AF_UNSPEC,
+	  T5_NAME("example.com"), .port = 1, .ret = -EINVAL },
+	{ "udp associate from AF_UNIX", T5_UDP_ASSOCIATE, .family = AF_UNIX, .port = 1,
+	  .ret = -EINVAL },
 };
 
 /* One build of @c (a struct mprox_socks5_build_case): mprox_test_build_fn. */
@@ -160,6 +176,10 @@ static const char *mprox_socks5_build_once(const void *arg, u8 *scratch, size_t 
 	case T5_CONNECT:
 		mprox_test_dest(&dest, c->family, c->addr, c->name, c->name_len, c->port);
 		*ret = mprox_socks5_connect_request(buf, size, &dest);
+		break;
+	case T5_UDP_ASSOCIATE:
+		mprox_test_dest(&dest, c->family, c->addr, c->name, c->name_len, c->port);
+		*ret = mprox_socks5_udp_associate_request(buf, size, &dest);
 		break;
 	default:
 		return "not a builder case";

@@ -182,7 +182,7 @@ static unsigned long mprox_spares_advance(struct mprox_spares *sp,
 		failed++;
 		/* A proxy that fails a spare would fail a flow: it is down. */
 		mprox_choice_report_health(mprox_spares_dp(sp), s->up,
-					   s->hs.result, s->hs.requested);
+					   s->hs.result, s->hs.requested, NULL);
 		list_move_tail(&s->node, &gone);
 	}
 

@@ -343,6 +343,7 @@ static const char *const status_dns_stat_names[MPROX_DNS_STAT_COUNT] = {
 	[MPROX_DNS_STAT_POOL_FULL] = "pool_full",
 	[MPROX_DNS_STAT_DROPPED] = "dropped",
 	[MPROX_DNS_STAT_UNKNOWN_ADDR] = "unknown_addr",
+	[MPROX_DNS_STAT_FORWARDED] = "forwarded",
 };
 
 static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
@@ -375,6 +376,11 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 	for (i = 0; i < MPROX_DNS_STAT_COUNT; i++)
 		json_printf(j, "%s\"%s\":%lld", i ? "," : "", status_dns_stat_names[i],
 			    atomic64_read(&dp->dns[i]));
+	json_printf(j, "}");
+	json_printf(j, ",\"udp\":{");
+	for (i = 0; i < MPROX_UDP_STAT_COUNT; i++)
+		json_printf(j, "%s\"%s\":%lld", i ? "," : "", mprox_udp_stat_name(i),
+			    atomic64_read(&dp->udp[i]));
 	json_printf(j, "}");
 	json_printf(j, ",\"drops\":{");
 	for (i = 0; i < MPROX_DROP_COUNT; i++)
@@ -428,7 +434,7 @@ static void json_conn(struct json *j, struct mprox_flow *f, unsigned long now)
 	json_printf(j, ",\"dst\":");
 	json_endpoint(j, f->app.family, &f->app.daddr, f->app.dport);
 	json_printf(j, ",\"upstream\":");
-	json_string(j, mprox_conn_upstream_name(f));
+	json_string(j, mprox_datapath_flow_upstream(f));
 	json_printf(j, ",\"state\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,\"age_ms\":%u}",
 		    state < ARRAY_SIZE(flow_state_names) ?
 		    flow_state_names[state] : "unknown", up, down,

@@ -36,7 +36,8 @@ packages=(
 	iproute2 nftables curl socat iperf3 dnsutils tcpdump iputils-ping
 	microsocks dante-server tinyproxy squid
 	# the tools make bench compares mprox with, and its plots; the DNS
-	# server its fake-IP answers are compared with
+	# server its fake-IP answers are compared with, and that udp-assoc
+	# forwards queries to
 	proxychains4 redsocks gnuplot-nox dnsmasq-base
 	# make bench BENCH_PERF=1: the profiles in the guest
 	linux-perf

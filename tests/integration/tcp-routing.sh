@@ -6,7 +6,8 @@
 # rp_filter 0, 1 and 2, with and without an address on mprox0, for IPv4
 # and IPv6; a route that sends the proxy's own traffic into mprox0 fails
 # at once and loudly instead of looping; a packet carrying the driver's
-# mark is dropped and counted; what is not TCP gets an ICMP error.
+# mark is dropped and counted; ping gets an ICMP error, and so does UDP
+# when the upstream refuses UDP ASSOCIATE (microsocks).
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -65,12 +66,19 @@ done
 mprox_fetch "source fd00:99::1 on mprox0" "$want" 30 \
 	'http://[fd00:200:2::2]:8080/blob' --interface fd00:99::1
 
-# Non-TCP traffic routed into mprox0 gets an ICMP error at once.
+# Non-TCP traffic routed into mprox0 gets an ICMP error at once: ping
+# (administratively prohibited, counted in drops.unsupported_proto), and
+# UDP here too, since microsocks refuses UDP ASSOCIATE (port unreachable,
+# counted in stats.udp.refused; udp-assoc.sh has the UDP that works).
 out=$(c ping -c 1 -W 5 10.200.2.2 2>&1)
 case $out in
 *"Packet filtered"*) pass "ping through mprox0: ICMP administratively prohibited" ;;
 *) fail "ping through mprox0: $out" ;;
 esac
+[ "$(mprox_stat mprox0 stats.drops.unsupported_proto)" -ge 1 ] &&
+	pass "drops.unsupported_proto counted it" ||
+	fail "drops.unsupported_proto: $(mprox_stat mprox0 stats.drops)"
+refused=$(mprox_stat mprox0 stats.udp.refused)
 out=$(c python3 - <<'PY' 2>&1
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -81,14 +89,15 @@ try:
     s.recv(100)
     print("an answer")
 except OSError as e:
-    print(e.errno == 113 and "EHOSTUNREACH" or repr(e))
+    print(e.errno == 111 and "ECONNREFUSED" or repr(e))
 PY
 )
-[ "$out" = EHOSTUNREACH ] && pass "UDP through mprox0: EHOSTUNREACH until UDP lands" ||
-	fail "UDP through mprox0: $out"
-[ "$(mprox_stat mprox0 stats.drops.unsupported_proto)" -ge 2 ] &&
-	pass "drops.unsupported_proto counted them" ||
-	fail "drops.unsupported_proto: $(mprox_stat mprox0 stats.drops)"
+[ "$out" = ECONNREFUSED ] &&
+	pass "UDP through mprox0, microsocks refuses UDP ASSOCIATE: ECONNREFUSED" ||
+	fail "UDP through mprox0 (microsocks refuses UDP ASSOCIATE): $out, want ECONNREFUSED"
+[ "$(mprox_stat mprox0 stats.udp.refused)" -gt "$refused" ] &&
+	pass "stats.udp.refused counted it" ||
+	fail "stats.udp.refused: $refused before, now $(mprox_stat mprox0 stats.udp)"
 
 # A packet with the driver's mark that reaches mprox0 anyway is dropped and
 # counted: route the marked traffic into mprox0 too.

@@ -119,9 +119,9 @@
  *	                 app's connect() gets the destination's answer
  *	A rule whose matches are those of an earlier one is EEXIST (it could
  *	never match); more than MPROX_RULES_MAX (256) is E2BIG. Reserved for
- *	a later feature, EOPNOTSUPP: the match "domain SUFFIX". UDP is not
- *	proxied yet:
- *	"proto udp" rules are kept and shown, and match nothing that flows.
+ *	a later feature, EOPNOTSUPP: the match "domain SUFFIX". A UDP
+ *	socket's first datagram is matched: its association (one per
+ *	socket) takes that rule's upstream for all it sends.
  *   rule del N
  *	Remove the N-th rule (from 1, as read() lists them): 1-256 (ERANGE),
  *	ENOENT when there are fewer.

@@ -15,6 +15,11 @@
 #   topo_dante4 PORT BLOCKED_PORT
 #                           dante-server without authentication (SOCKS4
 #                           and SOCKS5), refusing BLOCKED_PORT (CD 91)
+#   topo_dante_udp PORT [block]
+#                           dante-server without authentication (SOCKS5)
+#                           allowing CONNECT and UDP ASSOCIATE (and the
+#                           replies to it) to anywhere, IPv4 and IPv6; with
+#                           "block", refusing every UDP ASSOCIATE instead
 #   topo_tinyproxy PORT CONNECT_PORTS [USER PASSWORD]
 #                           tinyproxy (HTTP CONNECT) allowing CONNECT to
 #                           the space-separated CONNECT_PORTS only (403
@@ -205,4 +210,44 @@ topo_down() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$TOPO_WWW"
+}
+
+topo_dante_udp() {
+	local port=$1 mode=${2:-pass} conf udp
+	conf=/tmp/mprox-danted-$port.conf
+	# "udpreply" rules: from is the host that answers, to the client.
+	udp="socks pass {
+	from: 0/0 to: 0/0
+	command: udpassociate
+	log: connect error
+}
+socks pass {
+	from: 0/0 to: 0/0
+	command: udpreply
+	log: error
+}"
+	[ "$mode" = block ] && udp="socks block {
+	from: 0/0 to: 0/0
+	command: udpassociate
+	log: connect error
+}"
+	cat >"$conf" <<DANTE
+logoutput: stderr
+internal: 10.200.1.1 port = $port
+internal: fd00:200:1::1 port = $port
+external: p1
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 0/0 to: 0/0 }
+$udp
+socks pass {
+	from: 0/0 to: 0/0
+	command: connect
+	log: connect error
+}
+DANTE
+	topo_spawn $TOPO_P danted -p "/tmp/mprox-danted-$port.pid" -f "$conf"
+	wait_for 60 topo_listening $TOPO_P "$port"
 }

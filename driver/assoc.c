@@ -1,0 +1,757 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UDP associations through a SOCKS5 relay; see assoc.h.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/slab.h>
+#include <linux/udp.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "assoc.h"
+#include "choice.h"
+#include "compat.h"
+#include "datapath.h"
+#include "handshake.h"
+#include "ownsock.h"
+#include "packet.h"
+#include "sockwatch.h"
+#include "socks5_udp.h"
+#include "upstream.h"
+
+/* Datagrams one pass of the work moves per direction before yielding. */
+#define MPROX_ASSOC_BUDGET	64
+/*
+ * The destinations the app sent to last, whose datagrams the relay may
+ * bring back; one that came from any other source is dropped.
+ */
+#define MPROX_ASSOC_PEERS	16
+/* The most payload a datagram to the app can carry: 64 KiB of IP. */
+#define MPROX_ASSOC_PAYLOAD_MAX(family) \
+	(65535 - ((family) == AF_INET6 ? 0 : (int)sizeof(struct iphdr)) - \
+	 (int)sizeof(struct udphdr))
+
+static const char *const mprox_udp_stat_names[MPROX_UDP_STAT_COUNT] = {
+	[MPROX_UDP_ASSOCIATIONS] = "associations",
+	[MPROX_UDP_REFUSED] = "refused",
+	[MPROX_UDP_NO_UDP] = "no_udp",
+	[MPROX_UDP_DATAGRAMS_UP] = "datagrams_up",
+	[MPROX_UDP_DATAGRAMS_DOWN] = "datagrams_down",
+	[MPROX_UDP_BYTES_UP] = "bytes_up",
+	[MPROX_UDP_BYTES_DOWN] = "bytes_down",
+	[MPROX_UDP_DROPPED_FRAGMENT] = "dropped_fragment",
+	[MPROX_UDP_DROPPED_MALFORMED] = "dropped_malformed",
+	[MPROX_UDP_DROPPED_FOREIGN] = "dropped_foreign",
+	[MPROX_UDP_DROPPED_QUEUE] = "dropped_queue",
+	[MPROX_UDP_DROPPED_TOO_BIG] = "dropped_too_big",
+	[MPROX_UDP_DROPPED_SEND] = "dropped_send",
+};
+
+const char *mprox_udp_stat_name(enum mprox_udp_stat s)
+{
+	return mprox_udp_stat_names[s];
+}
+
+enum mprox_assoc_phase {
+	MPROX_ASSOC_NEW,	/* datagrams held; nothing opened yet */
+	MPROX_ASSOC_ASKING,	/* the control connection's handshake */
+	MPROX_ASSOC_OPEN,	/* granted: datagrams go to the relay */
+	MPROX_ASSOC_DONE,	/* sockets closed, flow killed and put */
+};
+
+/* A destination of the app's: address (network order) and port. */
+struct mprox_assoc_peer {
+	union mprox_addr addr;
+	__be16 port;
+};
+
+struct mprox_assoc {
+	struct mprox_datapath *dp;
+	const struct mprox_assoc_ops *ops;
+	struct mprox_flow *flow;
+	struct mprox_upstream *up;
+	/* The trial of a down @up this association holds (choice.h). */
+	struct mprox_trial trial;
+	struct work_struct work;
+	/* ASKING: runs the work at the handshake's deadline. */
+	struct timer_list timer;
+	/* Protects phase, dying and txq against xmit and the kill. BH-safe. */
+	spinlock_t lock;
+	enum mprox_assoc_phase phase;
+	bool dying;
+	struct sk_buff_head txq;
+	/* jiffies: the first datagram, where the handshake's deadlines start. */
+	unsigned long start;
+	struct mprox_handshake hs;
+	struct socket *ctrl;
+	struct mprox_sockwatch ctrl_watch;
+	struct socket *relay;
+	struct mprox_sockwatch relay_watch;
+	/* The work's own: where the app sent to, newest at peer_next - 1. */
+	struct mprox_assoc_peer peers[MPROX_ASSOC_PEERS];
+	u8 nr_peers;
+	u8 peer_next;
+};
+
+static void mprox_assoc_count(struct mprox_assoc *a, enum mprox_udp_stat s, u64 n)
+{
+	atomic64_add(n, &a->dp->udp[s]);
+}
+
+static void mprox_assoc_kick(struct mprox_assoc *a)
+{
+	queue_work(a->dp->wq, &a->work);
+}
+
+static void mprox_assoc_timeout(struct timer_list *t)
+{
+	struct mprox_assoc *a = from_timer(a, t, timer);
+
+	mprox_assoc_kick(a);
+}
+
+static void mprox_assoc_ctrl_news(struct mprox_sockwatch *w)
+{
+	mprox_assoc_kick(container_of(w, struct mprox_assoc, ctrl_watch));
+}
+
+static void mprox_assoc_relay_news(struct mprox_sockwatch *w)
+{
+	mprox_assoc_kick(container_of(w, struct mprox_assoc, relay_watch));
+}
+
+static void mprox_assoc_work(struct work_struct *work);
+static void mprox_assoc_relay(struct mprox_assoc *a);
+
+struct mprox_assoc *mprox_assoc_alloc(struct mprox_datapath *dp,
+				      struct mprox_upstream *up,
+				      const struct mprox_trial *trial,
+				      const struct mprox_assoc_ops *ops,
+				      gfp_t gfp)
+{
+	struct mprox_assoc *a = kzalloc(sizeof(*a), gfp);
+
+	if (!a)
+		return NULL;
+	a->dp = dp;
+	a->ops = ops;
+	a->trial = *trial;
+	a->up = mprox_upstream_get(up);
+	atomic_inc(&up->active);
+	spin_lock_init(&a->lock);
+	skb_queue_head_init(&a->txq);
+	INIT_WORK(&a->work, mprox_assoc_work);
+	timer_setup(&a->timer, mprox_assoc_timeout, 0);
+	a->start = jiffies;
+	a->phase = MPROX_ASSOC_NEW;
+	atomic_inc(&dp->nr_conns);
+	return a;
+}
+
+static void mprox_assoc_free(struct mprox_assoc *a)
+{
+	struct mprox_datapath *dp = a->dp;
+
+	skb_queue_purge(&a->txq);
+	mprox_handshake_reset(&a->hs);
+	/* Gone before its outcome: its trial may go to another flow. */
+	mprox_choice_drop_trial(dp, a->up, &a->trial);
+	atomic_dec(&a->up->active);
+	mprox_upstream_put(a->up);
+	kfree(a);
+	if (atomic_dec_and_test(&dp->nr_conns))
+		wake_up_var(&dp->nr_conns);
+}
+
+void mprox_assoc_free_unused(struct mprox_assoc *a)
+{
+	mprox_assoc_free(a);
+}
+
+void mprox_assoc_start(struct mprox_assoc *a, struct mprox_flow *f)
+{
+	/* Pairs with the acquire in the work, which xmit may kick before. */
+	smp_store_release(&a->flow, f);
+	mprox_assoc_kick(a);
+}
+
+bool mprox_assoc_queue(struct mprox_assoc *a, struct sk_buff *skb)
+{
+	bool queued = false;
+	u32 max;
+
+	spin_lock_bh(&a->lock);
+	max = a->phase == MPROX_ASSOC_OPEN ? MPROX_ASSOC_QUEUED : MPROX_ASSOC_HELD;
+	if (a->phase != MPROX_ASSOC_DONE && !a->dying &&
+	    skb_queue_len(&a->txq) < max) {
+		__skb_queue_tail(&a->txq, skb);
+		queued = true;
+	}
+	spin_unlock_bh(&a->lock);
+	if (!queued) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_QUEUE, 1);
+		kfree_skb(skb);
+		return false;
+	}
+	mprox_assoc_kick(a);
+	return true;
+}
+
+static void mprox_assoc_sock_release(struct mprox_sockwatch *w,
+				     struct socket **sockp)
+{
+	if (!*sockp)
+		return;
+	mprox_sockwatch_stop(w);
+	mprox_ownsock_del((*sockp)->sk);
+	sock_release(*sockp);
+	*sockp = NULL;
+}
+
+/*
+ * Sockets closed, flow killed and our reference dropped: @a is gone once
+ * the flow's last reference is. Datagrams still queued are dropped: UDP
+ * promised nothing about them.
+ */
+static void mprox_assoc_close(struct mprox_assoc *a)
+{
+	struct mprox_flow *f = a->flow;
+	struct sk_buff_head dropped;
+
+	__skb_queue_head_init(&dropped);
+	spin_lock_bh(&a->lock);
+	a->phase = MPROX_ASSOC_DONE;
+	skb_queue_splice_init(&a->txq, &dropped);
+	spin_unlock_bh(&a->lock);
+	del_timer(&a->timer);
+	__skb_queue_purge(&dropped);
+	mprox_assoc_sock_release(&a->relay_watch, &a->relay);
+	mprox_assoc_sock_release(&a->ctrl_watch, &a->ctrl);
+	mprox_flow_kill(&a->dp->flows, f);
+	mprox_flow_put(f);
+}
+
+/* The proxy said no, or never yes: every held datagram gets @kind. */
+static void mprox_assoc_refuse(struct mprox_assoc *a, enum mprox_reply_kind kind)
+{
+	struct sk_buff_head held;
+	struct sk_buff *skb;
+
+	__skb_queue_head_init(&held);
+	spin_lock_bh(&a->lock);
+	skb_queue_splice_init(&a->txq, &held);
+	spin_unlock_bh(&a->lock);
+	while ((skb = __skb_dequeue(&held))) {
+		a->ops->refuse(a->dp, skb, kind);
+		kfree_skb(skb);
+	}
+}
+
+static void mprox_assoc_params(struct mprox_assoc *a, u32 *mark,
+			       unsigned long *connect_timeout,
+			       unsigned long *handshake_timeout)
+{
+	const struct mprox_config *cfg;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(a->dp->config);
+	*mark = cfg->fwmark;
+	*connect_timeout =
+		msecs_to_jiffies(cfg->tunables[MPROX_TUNE_CONNECT_TIMEOUT_MS]);
+	*handshake_timeout =
+		msecs_to_jiffies(cfg->tunables[MPROX_TUNE_HANDSHAKE_TIMEOUT_MS]);
+	rcu_read_unlock();
+}
+
+/* NEW: open the control connection and ask for the association. */
+static enum mprox_handshake_status mprox_assoc_begin(struct mprox_assoc *a)
+{
+	unsigned long connect_timeout, handshake_timeout;
+	/* Where the datagrams come from is not known before the relay is. */
+	struct mprox_dest from = { .family = AF_INET };
+	u32 mark;
+
+	mprox_assoc_params(a, &mark, &connect_timeout, &handshake_timeout);
+	mprox_handshake_reset(&a->hs);
+	a->hs.associate = true;
+	if (mprox_handshake_socket(&a->hs, dev_net(a->dp->dev), a->up, mark,
+				   &a->ctrl))
+		return MPROX_HS_FINISHED;
+	mprox_sockwatch_start(&a->ctrl_watch, a->ctrl->sk,
+			      mprox_assoc_ctrl_news, NULL);
+	mprox_handshake_set_dest(&a->hs, &from);
+	return mprox_handshake_begin(&a->hs, a->ctrl, a->up, a->start,
+				     connect_timeout, handshake_timeout);
+}
+
+/*
+ * The relay the proxy named, as a socket address: its BND, or the proxy's
+ * own address for an unspecified one (RFC 1928 leaves that to the
+ * client; servers behind NAT send zeros). 0, or -EPROTO for a name.
+ */
+static int mprox_assoc_relay_addr(const struct mprox_assoc *a,
+				  struct sockaddr_storage *ss, int *len)
+{
+	const struct mprox_upstream_spec *s = &a->up->spec;
+	const struct mprox_dest *b = &a->hs.bound;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	bool any;
+
+	memset(ss, 0, sizeof(*ss));
+	/*
+	 * A loopback BND cannot be the proxy's, seen from here: a proxy that
+	 * says so (or a hostile one) is taken for its own address, never for
+	 * this host's.
+	 */
+	if (b->family == AF_INET6) {
+		any = ipv6_addr_any(&b->addr.v6) || ipv6_addr_loopback(&b->addr.v6);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = b->addr.v6;
+	} else if (b->family == AF_INET) {
+		any = !b->addr.v4.s_addr || ipv4_is_loopback(b->addr.v4.s_addr);
+		sin->sin_family = AF_INET;
+		sin->sin_addr = b->addr.v4;
+	} else {
+		return -EPROTO;
+	}
+	if (any && s->family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = s->addr.v6;
+	} else if (any) {
+		sin->sin_family = AF_INET;
+		sin->sin_addr = s->addr.v4;
+	}
+	if (ss->ss_family == AF_INET6) {
+		sin6->sin6_port = htons(b->port);
+		*len = sizeof(*sin6);
+	} else {
+		sin->sin_port = htons(b->port);
+		*len = sizeof(*sin);
+	}
+	return b->port ? 0 : -EPROTO;
+}
+
+/*
+ * The UDP socket to the relay: the driver's own (its mark, the upstream's
+ * interface, registered so that xmit knows it) and connected, so that the
+ * stack drops whatever does not come from the relay.
+ */
+static int mprox_assoc_open_relay(struct mprox_assoc *a)
+{
+	struct net *net = dev_net(a->dp->dev);
+	struct sockaddr_storage ss;
+	struct socket *sock;
+	unsigned long ct, ht;
+	int len, err;
+	u32 mark;
+
+	err = mprox_assoc_relay_addr(a, &ss, &len);
+	if (err)
+		return err;
+	mprox_assoc_params(a, &mark, &ct, &ht);
+	err = sock_create_kern(net, ss.ss_family, SOCK_DGRAM, IPPROTO_UDP, &sock);
+	if (err)
+		return err;
+	sock_set_mark(sock->sk, mark);
+	if (a->ctrl->sk->sk_bound_dev_if) {
+		err = sock_bindtoindex(sock->sk, a->ctrl->sk->sk_bound_dev_if, true);
+		if (err)
+			goto err_release;
+	}
+	err = mprox_ownsock_add(sock->sk);
+	if (err)
+		goto err_release;
+	err = kernel_connect(sock, (struct sockaddr *)&ss, len, 0);
+	if (err) {
+		mprox_ownsock_del(sock->sk);
+		goto err_release;
+	}
+	a->relay = sock;
+	mprox_sockwatch_start(&a->relay_watch, sock->sk,
+			      mprox_assoc_relay_news, NULL);
+	return 0;
+
+err_release:
+	sock_release(sock);
+	return err;
+}
+
+/* ASKING is over: open the relay's socket, or refuse what was held. */
+static void mprox_assoc_answered(struct mprox_assoc *a)
+{
+	enum mprox_connect_result res = a->hs.result;
+	bool dying;
+
+	if (res == MPROX_CONNECT_OK && mprox_assoc_open_relay(a)) {
+		pr_info_ratelimited("upstream %s: the proxy's UDP relay cannot be used\n",
+				    a->up->spec.name);
+		res = MPROX_CONNECT_PROXY_ERROR;
+	}
+	if (res == MPROX_CONNECT_CMD_UNSUPPORTED) {
+		pr_info_ratelimited("upstream %s: the proxy does not do UDP ASSOCIATE\n",
+				    a->up->spec.name);
+		/* Its next sockets are refused without asking, for a while. */
+		WRITE_ONCE(a->up->udp_unsupported, jiffies | 1);
+	}
+	if (res != MPROX_CONNECT_OK) {
+		mprox_assoc_count(a, MPROX_UDP_REFUSED, 1);
+		/*
+		 * Whatever the reason: what a host without the service
+		 * says, so that the app gives up on UDP (QUIC falls back to
+		 * TCP) instead of retrying into the same refusal.
+		 */
+		if (res != MPROX_CONNECT_ABORTED)
+			mprox_assoc_refuse(a, MPROX_REPLY_PORT_UNREACH);
+		mprox_assoc_close(a);
+		return;
+	}
+	mprox_handshake_reset(&a->hs);
+	mprox_assoc_count(a, MPROX_UDP_ASSOCIATIONS, 1);
+	spin_lock_bh(&a->lock);
+	dying = a->dying;
+	if (!dying)
+		a->phase = MPROX_ASSOC_OPEN;
+	spin_unlock_bh(&a->lock);
+	if (dying) {
+		mprox_assoc_close(a);
+		return;
+	}
+	mprox_flow_set_state(a->flow, MPROX_FLOW_ESTABLISHED);
+	/* What was held goes now: nothing else may come to kick us. */
+	mprox_assoc_relay(a);
+}
+
+static void mprox_assoc_ask(struct mprox_assoc *a)
+{
+	enum mprox_handshake_status status;
+
+	if (a->phase == MPROX_ASSOC_NEW) {
+		spin_lock_bh(&a->lock);
+		a->phase = MPROX_ASSOC_ASKING;
+		spin_unlock_bh(&a->lock);
+		mprox_flow_set_state(a->flow, MPROX_FLOW_CONNECTING);
+		status = mprox_assoc_begin(a);
+	} else {
+		status = mprox_handshake_advance(&a->hs, a->ctrl);
+	}
+	if (status == MPROX_HS_FINISHED) {
+		del_timer(&a->timer);
+		/*
+		 * A proxy that answers the request with a refusal or a close
+		 * works; it just has no UDP for us (assoc_refused()), which
+		 * says nothing about its TCP.
+		 */
+		if (a->hs.result == MPROX_CONNECT_OK || !a->hs.requested)
+			mprox_choice_report_health(a->dp, a->up, a->hs.result,
+						   a->hs.requested, &a->trial);
+		mprox_assoc_answered(a);
+		return;
+	}
+	mod_timer(&a->timer, mprox_handshake_next_deadline(&a->hs));
+}
+
+static void mprox_assoc_remember(struct mprox_assoc *a, const struct mprox_pkt *p)
+{
+	struct mprox_assoc_peer *peer;
+	unsigned int i;
+
+	for (i = 0; i < a->nr_peers; i++) {
+		peer = &a->peers[i];
+		if (peer->port == p->dport &&
+		    !memcmp(&peer->addr, &p->daddr, sizeof(peer->addr)))
+			return;
+	}
+	peer = &a->peers[a->peer_next];
+	peer->addr = p->daddr;
+	peer->port = p->dport;
+	a->peer_next = (a->peer_next + 1) % MPROX_ASSOC_PEERS;
+	if (a->nr_peers < MPROX_ASSOC_PEERS)
+		a->nr_peers++;
+}
+
+static bool mprox_assoc_known(const struct mprox_assoc *a, u16 family,
+			      const union mprox_addr *addr, __be16 port)
+{
+	size_t alen = family == AF_INET6 ? 16 : 4;
+	unsigned int i;
+
+	for (i = 0; i < a->nr_peers; i++)
+		if (a->peers[i].port == port &&
+		    !memcmp(&a->peers[i].addr, addr, alen))
+			return true;
+	return false;
+}
+
+/* One of the app's datagrams to the relay, with its request header. */
+static void mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
+{
+	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct mprox_dest dest = {};
+	struct kvec vec[2];
+	struct mprox_pkt p;
+	int hlen, err;
+
+	if (skb_linearize(skb)) {
+		mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
+		return;
+	}
+	if (mprox_pkt_parse_skb(skb, &p) != MPROX_PKT_OK ||
+	    p.proto != IPPROTO_UDP) {
+		mprox_datapath_drop(a->dp, MPROX_DROP_MALFORMED);
+		return;
+	}
+	dest.family = p.family;
+	dest.port = ntohs(p.dport);
+	if (p.family == AF_INET6)
+		dest.addr.v6 = p.daddr.v6;
+	else
+		dest.addr.v4 = p.daddr.v4;
+	hlen = mprox_socks5_udp_header(&dest, hdr, sizeof(hdr));
+	if (hlen < 0) {
+		mprox_datapath_drop(a->dp, MPROX_DROP_MALFORMED);
+		return;
+	}
+	mprox_assoc_remember(a, &p);
+	vec[0].iov_base = hdr;
+	vec[0].iov_len = hlen;
+	vec[1].iov_base = skb_network_header(skb) + p.thoff + sizeof(struct udphdr);
+	vec[1].iov_len = p.payload_len;
+	err = kernel_sendmsg(a->relay, &msg, vec, 2, hlen + p.payload_len);
+	if (err == -EMSGSIZE) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_TOO_BIG, 1);
+	} else if (err < 0) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_SEND, 1);
+	} else {
+		mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_UP, 1);
+		mprox_assoc_count(a, MPROX_UDP_BYTES_UP, p.payload_len);
+		mprox_flow_add_bytes(a->flow, p.payload_len, 0);
+		atomic64_add(p.payload_len, &a->up->bytes_up);
+	}
+}
+
+/* Whether datagrams are left: the budget ran out first. */
+static bool mprox_assoc_send_all(struct mprox_assoc *a)
+{
+	struct sk_buff *skb;
+	int n;
+
+	for (n = 0; n < MPROX_ASSOC_BUDGET; n++) {
+		spin_lock_bh(&a->lock);
+		skb = __skb_dequeue(&a->txq);
+		spin_unlock_bh(&a->lock);
+		if (!skb)
+			return false;
+		mprox_assoc_send(a, skb);
+		kfree_skb(skb);
+	}
+	return true;
+}
+
+/* Throw away the relay's next datagram. */
+static void mprox_assoc_discard(struct mprox_assoc *a)
+{
+	struct msghdr msg = {};
+	struct kvec vec = {};
+
+	kernel_recvmsg(a->relay, &msg, &vec, 0, 0, MSG_DONTWAIT | MSG_TRUNC);
+}
+
+/*
+ * The relay's next datagram, to the app as from its source. Returns false
+ * when there was none.
+ */
+static bool mprox_assoc_receive(struct mprox_assoc *a)
+{
+	const struct mprox_flow_key *app = &a->flow->app;
+	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
+	struct msghdr msg = {};
+	struct mprox_dest src;
+	struct mprox_pkt p = {};
+	struct sk_buff *skb;
+	struct kvec vec[2];
+	int len, hlen, n;
+	u8 *payload;
+
+	vec[0].iov_base = hdr;
+	vec[0].iov_len = sizeof(hdr);
+	/* The header, and (MSG_TRUNC) the whole datagram's length. */
+	len = kernel_recvmsg(a->relay, &msg, vec, 1, sizeof(hdr),
+			     MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	if (len < 0)
+		return len != -EAGAIN;
+	hlen = mprox_socks5_udp_parse(hdr, min_t(int, len, sizeof(hdr)), &src);
+	if (hlen < 0) {
+		mprox_assoc_count(a, hlen == -MPROX_SOCKS5_UDP_FRAGMENT ?
+				  MPROX_UDP_DROPPED_FRAGMENT :
+				  MPROX_UDP_DROPPED_MALFORMED, 1);
+		mprox_assoc_discard(a);
+		return true;
+	}
+	if (src.family != app->family) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_FOREIGN, 1);
+		mprox_assoc_discard(a);
+		return true;
+	}
+	p.family = app->family;
+	p.saddr = app->saddr;
+	p.sport = app->sport;
+	if (src.family == AF_INET6)
+		p.daddr.v6 = src.addr.v6;
+	else
+		p.daddr.v4 = src.addr.v4;
+	p.dport = htons(src.port);
+	if (!mprox_assoc_known(a, p.family, &p.daddr, p.dport)) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_FOREIGN, 1);
+		mprox_assoc_discard(a);
+		return true;
+	}
+	/* An IPv6 relay's datagram may not fit an IPv4 one to the app. */
+	if (len - hlen > MPROX_ASSOC_PAYLOAD_MAX(p.family)) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_TOO_BIG, 1);
+		mprox_assoc_discard(a);
+		return true;
+	}
+	skb = mprox_reply_udp(&p, len - hlen, &payload);
+	if (!skb) {
+		mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
+		mprox_assoc_discard(a);
+		return true;
+	}
+	vec[0].iov_len = hlen;
+	vec[1].iov_base = payload;
+	vec[1].iov_len = len - hlen;
+	memset(&msg, 0, sizeof(msg));
+	n = kernel_recvmsg(a->relay, &msg, vec, 2, len, MSG_DONTWAIT);
+	if (n != len) {
+		/*
+		 * An error the socket had (an ICMP's) came before the
+		 * datagram: it is still there for the next call.
+		 */
+		kfree_skb(skb);
+		return true;
+	}
+	mprox_reply_udp_seal(skb, &p, len - hlen);
+	mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_DOWN, 1);
+	mprox_assoc_count(a, MPROX_UDP_BYTES_DOWN, len - hlen);
+	mprox_flow_add_bytes(a->flow, 0, len - hlen);
+	atomic64_add(len - hlen, &a->up->bytes_down);
+	if (!mprox_inject_rx_task(&a->dp->inject, skb))
+		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);
+	return true;
+}
+
+/* Whether the proxy ended the association: its control connection closed. */
+static bool mprox_assoc_ctrl_gone(struct mprox_assoc *a)
+{
+	struct sock *sk = a->ctrl->sk;
+	struct msghdr msg = {};
+	struct kvec vec;
+	u8 junk[64];
+	int n, i;
+
+	if (READ_ONCE(sk->sk_err) || READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+		return true;
+	/*
+	 * Nothing is due on it; read what a proxy says anyway, a bounded
+	 * amount a pass (its data ready kicks the next), and its EOF.
+	 */
+	for (i = 0; i < 16; i++) {
+		vec.iov_base = junk;
+		vec.iov_len = sizeof(junk);
+		n = kernel_recvmsg(a->ctrl, &msg, &vec, 1, sizeof(junk),
+				   MSG_DONTWAIT);
+		if (n <= 0)
+			return n == 0;
+	}
+	return false;
+}
+
+static void mprox_assoc_relay(struct mprox_assoc *a)
+{
+	bool more;
+	int n;
+
+	if (mprox_assoc_ctrl_gone(a)) {
+		mprox_assoc_close(a);
+		return;
+	}
+	more = mprox_assoc_send_all(a);
+	for (n = 0; n < MPROX_ASSOC_BUDGET && mprox_assoc_receive(a); n++)
+		;
+	if (n)
+		mprox_flow_touch(a->flow);
+	if (more || n == MPROX_ASSOC_BUDGET)
+		mprox_assoc_kick(a);
+}
+
+static void __mprox_assoc_work(struct mprox_assoc *a)
+{
+	enum mprox_assoc_phase phase;
+	bool dying;
+
+	/*
+	 * The flow is linked, so xmit and the kill may kick us, before
+	 * mprox_assoc_start(), whose own kick comes next.
+	 */
+	if (!smp_load_acquire(&a->flow))
+		return;
+	spin_lock_bh(&a->lock);
+	phase = a->phase;
+	dying = a->dying;
+	spin_unlock_bh(&a->lock);
+	if (phase == MPROX_ASSOC_DONE)
+		return;
+	if (dying) {
+		mprox_assoc_close(a);
+		return;
+	}
+	if (phase == MPROX_ASSOC_OPEN)
+		mprox_assoc_relay(a);
+	else
+		mprox_assoc_ask(a);
+}
+
+static void mprox_assoc_work(struct work_struct *work)
+{
+	struct mprox_assoc *a = container_of(work, struct mprox_assoc, work);
+	struct mem_cgroup *old = mprox_datapath_charge_begin(a->dp);
+
+	__mprox_assoc_work(a);
+	mprox_datapath_charge_end(old);
+}
+
+void mprox_assoc_flow_killed(struct mprox_flow *f)
+{
+	struct mprox_assoc *a = f->priv;
+
+	if (!a)
+		return;
+	spin_lock_bh(&a->lock);
+	a->dying = true;
+	spin_unlock_bh(&a->lock);
+	mprox_assoc_kick(a);
+}
+
+void mprox_assoc_flow_release(struct mprox_flow *f)
+{
+	struct mprox_assoc *a = f->priv;
+
+	if (!a)
+		return;
+	mprox_compat_timer_delete_sync(&a->timer);
+	cancel_work_sync(&a->work);
+	mprox_assoc_free(a);
+}
+
+const char *mprox_assoc_upstream_name(struct mprox_flow *f)
+{
+	struct mprox_assoc *a = f->priv;
+
+	return a ? a->up->spec.name : "";
+}

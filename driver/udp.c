@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The UDP half of the packet path; see udp.h.
+ */
+
+#include "assoc.h"
+#include "choice.h"
+#include "datapath.h"
+#include "fakeip.h"
+#include "flow.h"
+#include "handshake.h"
+#include "resolver.h"
+#include "tcp.h"
+#include "udp.h"
+
+#define MPROX_UDP_GFP		(GFP_ATOMIC | __GFP_ACCOUNT)
+
+/* The association's key: the socket's, to no destination. */
+static void mprox_udp_key(struct mprox_flow_key *k, const struct mprox_pkt *p)
+{
+	static const union mprox_addr none;
+
+	mprox_flow_key_set(k, p->family, IPPROTO_UDP, &p->saddr, p->sport,
+			   &none, 0);
+}
+
+static void mprox_udp_refuse(struct mprox_datapath *dp, struct sk_buff *skb,
+			     enum mprox_reply_kind kind)
+{
+	struct sk_buff *reply;
+	struct mprox_pkt p;
+
+	if (mprox_pkt_parse_skb(skb, &p) != MPROX_PKT_OK ||
+	    mprox_resolver_refuse(dp, skb, &p, true))
+		return;
+	reply = mprox_reply_build(skb, &p, kind);
+	if (reply && !mprox_inject_rx_task(&dp->inject, reply))
+		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+}
+
+static const struct mprox_assoc_ops mprox_udp_assoc_ops = {
+	.refuse = mprox_udp_refuse,
+};
+
+/*
+ * How long a proxy that said it has no UDP is taken at its word: its
+ * sockets are refused without asking again, until a reconfiguration (a
+ * new upstream) or this has passed.
+ */
+#define MPROX_UDP_UNSUPPORTED_KEEP	(60 * HZ)
+
+/* Whether @up carries UDP: a SOCKS5 proxy, which may still refuse it. */
+static bool mprox_udp_carries(const struct mprox_upstream *up)
+{
+	unsigned long refused = READ_ONCE(up->udp_unsupported);
+
+	if (refused && time_before(jiffies, refused + MPROX_UDP_UNSUPPORTED_KEEP))
+		return false;
+	return !up->direct && mprox_udp_codec_for(up->spec.proto);
+}
+
+/*
+ * A pool address stands for a name (fakeip.h): a datagram to it would
+ * need the name in its header and every answer mapped back to the
+ * address. Not done yet: such a destination does not take UDP.
+ */
+static bool mprox_udp_to_pool(struct mprox_datapath *dp, const struct mprox_pkt *p)
+{
+	const struct mprox_config *cfg = rcu_dereference(dp->config);
+	struct mprox_fakeip_pool *pool = cfg->dns.pool[p->family == AF_INET6];
+
+	return pool && mprox_fakeip_contains(pool, p->family, (const u8 *)&p->daddr);
+}
+
+static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
+			       const struct mprox_pkt *p,
+			       const struct mprox_flow_key *k)
+{
+	struct mprox_choice_scope scope;
+	enum mprox_connect_result why;
+	struct mprox_upstream *up;
+	struct mprox_rule_pkt rp = {
+		.family = p->family,
+		.proto = IPPROTO_UDP,
+		.dport = ntohs(p->dport),
+		.saddr = (const u8 *)&p->saddr,
+		.daddr = (const u8 *)&p->daddr,
+	};
+	struct mprox_assoc *a = NULL;
+	enum mprox_reply_kind kind;
+	struct mprox_trial trial;
+	bool carries = false;
+	struct mprox_flow *f;
+	u32 max_flows;
+
+	mprox_choice_sender(&rp, skb);
+	rcu_read_lock();
+	if (mprox_choice_rules(dp, &rp, &scope)) {
+		rcu_read_unlock();
+		atomic64_inc(&dp->udp[MPROX_UDP_REFUSED]);
+		kind = MPROX_REPLY_PORT_UNREACH;
+		goto refuse;
+	}
+	up = mprox_choose_upstream(dp, &scope, NULL, &max_flows, &why, &trial);
+	if (up) {
+		carries = mprox_udp_carries(up) && !mprox_udp_to_pool(dp, p);
+		if (carries)
+			a = mprox_assoc_alloc(dp, up, &trial, &mprox_udp_assoc_ops,
+					      MPROX_UDP_GFP);
+		/* Without an association, nothing reports to the trial. */
+		if (!a)
+			mprox_choice_drop_trial(dp, up, &trial);
+	}
+	rcu_read_unlock();
+	if (!up) {
+		kind = why == MPROX_CONNECT_ALL_DOWN ? MPROX_REPLY_HOST_UNREACH :
+						       MPROX_REPLY_NET_UNREACH;
+		goto refuse;
+	}
+	if (!carries) {
+		atomic64_inc(&dp->udp[MPROX_UDP_NO_UDP]);
+		kind = MPROX_REPLY_PORT_UNREACH;
+		goto refuse;
+	}
+	if (!a) {
+		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
+		goto drop;
+	}
+	f = mprox_flow_create(&dp->flows, k, max_flows, a, MPROX_UDP_GFP);
+	if (IS_ERR(f)) {
+		mprox_assoc_free_unused(a);
+		if (PTR_ERR(f) == -EEXIST) {
+			/* Another CPU's datagram of the socket made it first. */
+			f = mprox_flow_lookup_app(&dp->flows, k);
+			if (f) {
+				mprox_assoc_queue(f->priv, skb);
+				mprox_flow_put(f);
+				return;
+			}
+		}
+		mprox_datapath_drop(dp, PTR_ERR(f) == -ENOSPC ||
+				    PTR_ERR(f) == -EADDRINUSE ?
+				    MPROX_DROP_FLOW_LIMIT : MPROX_DROP_NOMEM);
+		goto drop;
+	}
+	mprox_assoc_queue(a, skb);
+	/* The create's reference is the association's from now on. */
+	mprox_assoc_start(a, f);
+	return;
+
+refuse:
+	if (!mprox_resolver_refuse(dp, skb, p, false))
+		mprox_tcp_answer(dp, skb, p, kind);
+drop:
+	kfree_skb(skb);
+}
+
+void mprox_udp_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
+		    const struct mprox_pkt *p)
+{
+	struct mprox_flow_key k;
+	struct mprox_flow *f;
+
+	mprox_udp_key(&k, p);
+	f = mprox_flow_lookup_app(&dp->flows, &k);
+	if (!f) {
+		/* The flow and association are the device's, not the app's. */
+		struct mem_cgroup *old = mprox_datapath_charge_begin(dp);
+
+		mprox_udp_xmit_new(dp, skb, p, &k);
+		mprox_datapath_charge_end(old);
+		return;
+	}
+	if (mprox_assoc_queue(f->priv, skb))
+		mprox_flow_touch(f);
+	mprox_flow_put(f);
+}

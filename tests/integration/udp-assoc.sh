@@ -1,0 +1,338 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# case-timeout: 900
+# UDP through a SOCKS5 upstream by UDP ASSOCIATE (RFC 1928 section 7). The
+# server host runs lib/udp_echo.py's echo server (IPv4 and IPv6, ports
+# 7001 and 7002), the proxy host dante with UDP ASSOCIATE allowed (1090),
+# a dante that blocks it (1091), microsocks (1080, CONNECT only) and
+# tinyproxy (8888, HTTP CONNECT). Each server is first shown natively:
+# dante grants the association (and carries datagrams for a client that
+# speaks SOCKS5 itself), the blocking dante answers REP 2, microsocks
+# REP 7. Then through mprox0 with dante as its only upstream: 10,000
+# (2,000 on the debug kernel)
+# datagrams of 1 to 8,000 bytes from 20 sockets at once over IPv4 and
+# 1,000 from 5 over IPv6, every echo byte for byte what was sent and from
+# where it was sent, none lost for good; one association per socket
+# (stats.udp.associations), also for a socket talking to two
+# destinations; stats.udp.datagrams_up and datagrams_down count at least
+# the echoes, nothing dropped as malformed or fragment; with fake-IP on,
+# dig MX and TXT are forwarded through dante's relay to dnsmasq on the
+# server host while A is answered from the pool; an association is
+# a flow, and ends after udp_idle_timeout_s of idleness, or at once when
+# the proxy dies (its control connection closes), and a new one works
+# when the proxy is back. An upstream without UDP (http://, socks4://)
+# and a SOCKS5 proxy that refuses UDP ASSOCIATE (microsocks, the blocking
+# dante) give the application ECONNREFUSED quickly, counted in
+# stats.udp.no_udp and stats.udp.refused (microsocks' REP 7 is remembered:
+# its next socket is refused at once, as no_udp); a forwarded DNS query that the
+# HTTP upstream cannot carry is REFUSED. Over the whole case no UDP
+# leaves the client host but to the proxy (nftables counters), the kernel
+# log stays clean and no flow is left.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/topology.sh"
+. "$(dirname "$0")/lib/mprox.sh"
+
+UDP_ECHO=$MPROX_LIB/udp_echo.py
+quick_ms=$(mprox_scale 2000 6000)
+# The debug kernel's checkers see every path in fewer: a fifth of its time.
+many=$(mprox_scale 10000 2000)
+noudp_ms=$(mprox_scale 100 500)
+drain_s=$(mprox_scale 30 60)
+close_s=$(mprox_scale 5 15)
+# How long udp_echo.py waits for an echo before it sends again (5 times at
+# most): the first datagrams of a socket wait for its association.
+resend_s=$(mprox_scale 3 10)
+echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: refusals within $quick_ms ms, no-UDP" \
+	"upstreams within $noudp_ms ms, idle flows gone within $drain_s s, flows of a dead" \
+	"proxy within $close_s s"
+
+mprox_case_setup mprox0
+mprox_dmesg_mark
+
+# udp_bound NS PORT N: N sockets bound to UDP PORT in NS.
+udp_bound() {
+	[ "$(topo_ns "$1" ss -Hlun "sport = :$2" | wc -l)" -ge "$3" ]
+}
+topo_spawn $TOPO_S python3 "$UDP_ECHO" server 10.200.2.2,fd00:200:2::2 7001,7002
+echo_bound() {
+	udp_bound $TOPO_S 7001 2 && udp_bound $TOPO_S 7002 2
+}
+step "UDP echo server on the server host (7001 and 7002, IPv4 and IPv6)" \
+	wait_for 60 echo_bound
+step "dante on 1090 (SOCKS5, no auth), UDP ASSOCIATE allowed" topo_dante_udp 1090
+step "dante on 1091, UDP ASSOCIATE blocked" topo_dante_udp 1091 block
+step "tinyproxy on 8888 (HTTP CONNECT only)" topo_tinyproxy 8888 443
+
+# udp_run DESC CLIENT_ARGS...: udp_echo.py client in the client host
+# (passes if every datagram came back intact from where it was sent); one
+# result, with its summary line. Sets run_echoed.
+run_echoed=0
+udp_run() {
+	local desc=$1 out rc
+	shift
+	out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" client --timeout "$resend_s" "$@" 2>&1)
+	rc=$?
+	run_echoed=$(sed -n 's/^sent [0-9]* echoed \([0-9]*\) .*/\1/p' <<<"$out")
+	run_echoed=${run_echoed:-0}
+	if [ "$rc" = 0 ]; then pass "$desc: $(grep '^sent ' <<<"$out")"; else
+		fail "$desc: exit $rc"
+		diag <<<"$out"
+	fi
+}
+udp() {
+	mprox_stat mprox0 "stats.udp.$1"
+}
+# check_delta DESC NAME BEFORE OP N: one result, stats.udp.NAME - BEFORE
+# compared (-eq, -ge) with N.
+check_delta() {
+	local desc=$1 now d
+	now=$(udp "$2")
+	d=$((now - $3))
+	if test "$d" "$4" "$5" 2>/dev/null; then
+		pass "$desc: stats.udp.$2 +$d"
+	else
+		fail "$desc: stats.udp.$2 went from $3 to $now, want +$d $4 $5"
+		mprox_stat mprox0 stats.udp | diag
+	fi
+}
+
+# ---- the servers, natively ------------------------------------------------
+native_rep() {
+	local desc=$1 want=$2 out
+	shift 2
+	out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" associate-rep "$@" 2>&1)
+	if [ "$out" = "$want" ]; then pass "natively: $desc: REP $out"; else
+		fail "natively: $desc: '$out', want REP $want"; fi
+}
+native_rep "dante 1090 grants UDP ASSOCIATE" 0 10.200.1.1 1090
+native_rep "dante 1090 grants UDP ASSOCIATE over IPv6" 0 fd00:200:1::1 1090
+native_rep "dante 1091 refuses UDP ASSOCIATE (not allowed by ruleset)" 2 10.200.1.1 1091
+native_rep "microsocks refuses UDP ASSOCIATE (command not supported)" 7 10.200.1.1 1080
+udp_run "natively: 400 datagrams through dante's relay (IPv4, 4 sockets, 2 ports)" \
+	--sockets 4 --count 400 --socks5 10.200.1.1:1090 10.200.2.2:7001 10.200.2.2:7002
+udp_run "natively: 200 datagrams through dante's relay (IPv6, 2 sockets, 2 ports)" \
+	--sockets 2 --count 200 --socks5 '[fd00:200:1::1]:1090' \
+	'[fd00:200:2::2]:7001' '[fd00:200:2::2]:7002'
+
+# ---- no UDP but to the proxy ------------------------------------------------
+# Counted after routing, before fragmentation: a datagram each.
+# Rule counters, not named ones: the debug kernel has no nft_objref.
+check "nftables in the client host counts UDP leaving c0, to the proxy and to others" \
+	topo_ns $TOPO_C nft -f - <<'EOF'
+table inet mprox_udp_leak {
+	chain post {
+		type filter hook postrouting priority 0; policy accept;
+		oifname "c0" ip daddr 10.200.1.1 meta l4proto udp counter accept comment "to_proxy"
+		oifname "c0" ip6 daddr fd00:200:1::1 meta l4proto udp counter accept comment "to_proxy"
+		oifname "c0" meta l4proto udp counter comment "leak"
+	}
+}
+EOF
+# nft_packets NAME: the packets of the rules with comment NAME, summed.
+nft_packets() {
+	topo_ns $TOPO_C nft list chain inet mprox_udp_leak post |
+		awk -v c="comment \"$1\"" 'index($0, c) {
+			for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1)
+		} END { print n + 0 }'
+}
+
+# ---- through mprox0 -----------------------------------------------------
+check "upstream d socks5://10.200.1.1:1090 (dante, UDP ASSOCIATE allowed)" \
+	mprox_use_upstream mprox0 d socks5://10.200.1.1:1090
+up0=$(udp datagrams_up)
+down0=$(udp datagrams_down)
+malformed0=$(udp dropped_malformed)
+fragment0=$(udp dropped_fragment)
+echoed=0
+
+a=$(udp associations)
+udp_run "IPv4: $many datagrams of 1..8,000 bytes from 20 sockets at once" \
+	--sockets 20 --count "$many" 10.200.2.2:7001
+echoed=$((echoed + run_echoed))
+check_delta "IPv4: one association per socket" associations "$a" -eq 20
+a=$(udp associations)
+udp_run "IPv6: 1,000 datagrams of 1..8,000 bytes from 5 sockets at once" \
+	--sockets 5 --count 1000 '[fd00:200:2::2]:7001'
+echoed=$((echoed + run_echoed))
+check_delta "IPv6: one association per socket" associations "$a" -eq 5
+
+a=$(udp associations)
+udp_run "IPv4: one socket, two destinations (7001 and 7002) in turn" \
+	--sockets 1 --count 100 10.200.2.2:7001 10.200.2.2:7002
+echoed=$((echoed + run_echoed))
+check_delta "IPv4: the two destinations of one socket share one association" associations "$a" -eq 1
+a=$(udp associations)
+udp_run "IPv6: one socket, two destinations (7001 and 7002) in turn" \
+	--sockets 1 --count 100 '[fd00:200:2::2]:7001' '[fd00:200:2::2]:7002'
+echoed=$((echoed + run_echoed))
+check_delta "IPv6: the two destinations of one socket share one association" associations "$a" -eq 1
+
+check_delta "datagrams up: at least the $echoed echoed" datagrams_up "$up0" -ge "$echoed"
+check_delta "datagrams down: at least the $echoed echoed" datagrams_down "$down0" -ge "$echoed"
+check_delta "nothing from dante dropped as malformed" dropped_malformed "$malformed0" -eq 0
+check_delta "nothing from dante dropped as a fragment" dropped_fragment "$fragment0" -eq 0
+echo "# stats.udp: $(mprox_stat mprox0 stats.udp)"
+
+# ---- DNS through the association ------------------------------------------
+# With fake-IP on, the resolver in mprox0 answers A and AAAA itself and
+# sends every other question on to its server like any datagram: through
+# dante's relay to dnsmasq on the server host, which the client reaches
+# only through the proxy.
+topo_spawn $TOPO_S dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=53 \
+	--listen-address=10.200.2.2 --bind-interfaces \
+	--mx-host=mprox.test,mail.mprox.test,10 --txt-record=mprox.test,"through the relay"
+step "dnsmasq on the server host (10.200.2.2:53)" wait_for 30 udp_bound $TOPO_S 53 1
+check "dns fake-ip 198.18.0.0/16, dns server 10.200.2.2" mprox_config mprox0 <<'EOF'
+dns fake-ip 198.18.0.0/16
+dns server 10.200.2.2
+EOF
+dig_c() {
+	topo_ns $TOPO_C dig +time=3 +tries=2 @10.200.2.2 "$@"
+}
+fwd=$(mprox_stat mprox0 stats.dns.forwarded)
+out=$(dig_c +short mprox.test MX)
+if [ "$out" = "10 mail.mprox.test." ]; then pass "dig MX through dante's relay: $out (dnsmasq's)"; else
+	fail "dig MX through dante's relay: '$out'"; fi
+out=$(dig_c +short mprox.test TXT)
+if [ "$out" = '"through the relay"' ]; then pass "dig TXT through dante's relay: $out"; else
+	fail "dig TXT through dante's relay: '$out'"; fi
+out=$(dig_c +short www.mprox.test A)
+if [[ $out =~ ^198\.18\.[0-9]+\.[0-9]+$ ]]; then pass "dig A: $out, answered by mprox0 from the pool"; else
+	fail "dig A: '$out', want an address of 198.18.0.0/16"; fi
+d=$(($(mprox_stat mprox0 stats.dns.forwarded) - fwd))
+if [ "$d" -ge 2 ]; then pass "stats.dns.forwarded +$d"; else
+	fail "stats.dns.forwarded +$d, want at least 2"; fi
+
+# ---- an association's end -------------------------------------------------
+# hold_start [--then quit|send]: a connect()ed socket in the client host
+# that got one echo and keeps its association until /tmp/mprox-udp-go
+# exists; one result. Sets hold_pid.
+hold_out=/tmp/mprox-udp-hold.out
+hold_start() {
+	rm -f /tmp/mprox-udp-go "$hold_out"
+	topo_ns $TOPO_C python3 "$UDP_ECHO" hold 10.200.2.2:7001 /tmp/mprox-udp-go "$@" \
+		>"$hold_out" 2>&1 &
+	hold_pid=$!
+	if wait_for 60 grep -Eq '^(ready|failed)' "$hold_out" && grep -q '^ready' "$hold_out"; then
+		pass "a socket got its echo and holds its association"
+	else
+		fail "a held socket: $(cat "$hold_out")"
+	fi
+	active=$(mprox_stat mprox0 stats.flows.active)
+	if [ "$active" -ge 1 ] 2>/dev/null; then pass "the association is a flow (flows.active $active)"; else
+		fail "flows.active '$active' with an association open: $(mprox_stat mprox0 stats.flows)"; fi
+}
+hold_stop() {
+	touch /tmp/mprox-udp-go
+	wait "$hold_pid"
+}
+
+hold_start --then quit
+check "set udp_idle_timeout_s 5" mprox_set mprox0 udp_idle_timeout_s 5
+t0=$(ms_now)
+if wait_flows_zero mprox0 "$drain_s"; then
+	pass "idle associations end after udp_idle_timeout_s 5 (all gone after $(($(ms_now) - t0)) ms)"
+else
+	fail "udp_idle_timeout_s 5: flows left after $drain_s s: $(mprox_stat mprox0 stats.flows)"
+fi
+hold_stop
+
+check "set udp_idle_timeout_s 600" mprox_set mprox0 udp_idle_timeout_s 600
+hold_start
+# Every dante process (both instances): the association's control
+# connection closes with them.
+danted_pids() {
+	local pid
+	for pid in $(ip netns pids $TOPO_P); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = danted ] && echo "$pid"
+	done
+}
+danted_gone() {
+	local pids
+	pids=$(danted_pids)
+	[ -z "$pids" ] && return 0
+	# shellcheck disable=SC2086
+	kill -KILL $pids 2>/dev/null
+	return 1
+}
+t0=$(ms_now)
+step "kill dante (every danted process on the proxy host)" wait_for 10 danted_gone
+if wait_flows_zero mprox0 "$close_s"; then
+	pass "the proxy closed the control connection: the flow ended $(($(ms_now) - t0)) ms after the kill"
+else
+	fail "the proxy died: flows left after $close_s s (udp_idle_timeout_s is 600): $(mprox_stat mprox0 stats.flows)"
+fi
+hold_stop
+echo "# the held socket sending again with the proxy gone: $(grep '^after' "$hold_out")"
+step "dante on 1090 again" topo_dante_udp 1090
+step "dante on 1091 again, UDP ASSOCIATE blocked" topo_dante_udp 1091 block
+check_upstreams_usable mprox0 60
+a=$(udp associations)
+udp_run "dante back: a new association carries datagrams" \
+	--sockets 2 --count 200 10.200.2.2:7001
+check_delta "dante back: one association per socket" associations "$a" -eq 2
+check "set udp_idle_timeout_s 5" mprox_set mprox0 udp_idle_timeout_s 5
+
+# ---- upstreams that do not carry UDP ---------------------------------------
+# expect_refused DESC DEST MAX_MS: one result: a connect()ed UDP socket in
+# the client host sends one datagram to DEST and its recv() fails with
+# ECONNREFUSED (ICMP port unreachable) within MAX_MS of the send.
+expect_refused() {
+	local out ms
+	wait_for 30 mprox_upstreams_usable mprox0
+	out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused "$2" 2>&1)
+	ms=${out#ECONNREFUSED }
+	if [[ $out == "ECONNREFUSED "* ]] && [ "$ms" -le "$3" ]; then
+		pass "$1: ECONNREFUSED after $ms ms"
+	else
+		fail "$1: '$out', want ECONNREFUSED within $3 ms"
+	fi
+}
+
+check "upstream web http://10.200.1.1:8888 (tinyproxy: no UDP)" \
+	mprox_use_upstream mprox0 web http://10.200.1.1:8888
+n=$(udp no_udp)
+expect_refused "HTTP CONNECT upstream, IPv4" 10.200.2.2:7001 "$noudp_ms"
+expect_refused "HTTP CONNECT upstream, IPv6" '[fd00:200:2::2]:7001' "$noudp_ms"
+check_delta "HTTP CONNECT upstream: counted" no_udp "$n" -ge 2
+# DNS over TCP through the proxy is not there yet: what the resolver
+# forwards and the upstream cannot carry is REFUSED, at once.
+out=$(dig_c mprox.test MX 2>&1 | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+if [ "$out" = REFUSED ]; then pass "dig MX with an HTTP CONNECT upstream: REFUSED"; else
+	fail "dig MX with an HTTP CONNECT upstream: status '$out', want REFUSED"; fi
+check "upstream s4 socks4://10.200.1.1:1090 (dante over SOCKS4: no UDP)" \
+	mprox_use_upstream mprox0 s4 socks4://10.200.1.1:1090
+n=$(udp no_udp)
+expect_refused "SOCKS4 upstream" 10.200.2.2:7001 "$noudp_ms"
+check_delta "SOCKS4 upstream: counted" no_udp "$n" -ge 1
+
+check "upstream p1 socks5://10.200.1.1:1080 (microsocks: CONNECT only)" \
+	mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080
+n=$(udp refused)
+expect_refused "microsocks refuses UDP ASSOCIATE, IPv4" 10.200.2.2:7001 "$quick_ms"
+check_delta "microsocks: counted" refused "$n" -eq 1
+# REP 7 says the proxy has no UDP: its next sockets are not asked again.
+n=$(udp no_udp)
+expect_refused "microsocks, remembered: the next socket, IPv6" '[fd00:200:2::2]:7001' "$noudp_ms"
+check_delta "microsocks, remembered: counted as no UDP" no_udp "$n" -eq 1
+check "upstream db socks5://10.200.1.1:1091 (dante blocking UDP ASSOCIATE)" \
+	mprox_use_upstream mprox0 db socks5://10.200.1.1:1091
+n=$(udp refused)
+expect_refused "dante blocks UDP ASSOCIATE" 10.200.2.2:7001 "$quick_ms"
+check_delta "blocking dante: counted" refused "$n" -ge 1
+
+leak=$(nft_packets leak)
+to_proxy=$(nft_packets to_proxy)
+if [ "$leak" = 0 ]; then pass "no UDP left the client host but to the proxy"; else
+	fail "$leak UDP packets left c0 for another address than the proxy's"
+	topo_ns $TOPO_C nft list table inet mprox_udp_leak | diag
+fi
+if [ "$to_proxy" -gt 0 ] 2>/dev/null; then pass "UDP to the proxy: $to_proxy packets"; else
+	fail "UDP to the proxy: '$to_proxy' packets"; fi
+
+check_flows_drain mprox0 "$drain_s"
+mprox_check_dmesg "udp-assoc"
+mprox_case_teardown
+rm -f /tmp/mprox-udp-go "$hold_out"
+plan "$tap_n"
+tap_exit
