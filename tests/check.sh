@@ -123,12 +123,16 @@ add_counts syscall build/syscall/counts "$(cat build/syscall/check.rc)"
 #   stock's, in process start-ups); tcp-http (its codec is pure code,
 #   fuzzed under ASan and run by KUnit here; tcp-hostile drives HTTP
 #   CONNECT through the debug kernel) and tcp-auth-parallel (a deadline
-#   check of 50 parallel dante logins: userspace, timing).
+#   check of 50 parallel dante logins: userspace, timing); udp-assoc (its
+#   volume and timeouts are for stock: udp-hostile drives every path of
+#   an association through the debug kernel, its sending, receiving,
+#   every drop and the control connection's close, and dns-fakeip the
+#   resolver's forwarding).
 stage "VM suites: stock, 6.12 then the debug suite's last cases, beside debug"
 vm_subset_6_12="module-load device-fd tcp-socks5"
 vm_debug_late="status-readers tcp-close tcp-rules tcp-stress tcp-probes"
 stock_skip="tcp-close status-readers"
-debug_skip="proxy-baseline cli tcp-http tcp-auth-parallel"
+debug_skip="proxy-baseline cli tcp-http tcp-auth-parallel udp-assoc"
 vm_suite() {
 	local k=$1 start=$SECONDS rc=0
 	shift

@@ -81,6 +81,8 @@ BENCH_PROTOS=${BENCH_PROTOS:-socks5d socks5 http socks4}
 BENCH_IDLE=${BENCH_IDLE-1000 10000}
 BENCH_PERF=${BENCH_PERF:-0}
 BENCH_DNS=${BENCH_DNS:-1000}
+# 1: UDP throughput through dante's relay against direct routing (iperf3 -u)
+BENCH_UDP=${BENCH_UDP:-1}
 # 1-byte exchanges on an established connection, per mode (--rr)
 BENCH_RR=${BENCH_RR:-1000}
 SERVER=10.200.2.2:5300
@@ -392,7 +394,7 @@ except ValueError:
     print(text)
     sys.exit()
 stats = doc.get("stats", {})
-for key in ("connects", "spares", "flows"):
+for key in ("connects", "spares", "flows", "udp", "drops"):
     print(key + " " + json.dumps(stats.get(key), separators=(",", ":")))
 for up in doc.get("config", {}).get("upstreams", []):
     print("upstream " + json.dumps(up, separators=(",", ":")))
@@ -547,7 +549,7 @@ socksmethod: none
 user.privileged: root
 user.unprivileged: nobody
 client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
-socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect udpassociate udpreply }
 EOF
 	topo_spawn $TOPO_P ${nofile:+prlimit --nofile="$nofile"} danted -f "$conf"
 	wait_for 60 topo_listening $TOPO_P "$port"
@@ -741,6 +743,60 @@ if [ "$BENCH_DNS" -gt 0 ]; then
 			ip netns exec $TOPO_C $bin/mprox-ctl mprox0"
 	echo "# DNS: $BENCH_DNS A queries for new names, alternately to mprox0 and to dnsmasq"
 	check "DNS: every query answered with one address, by both" dns_bench
+fi
+
+# ---- (e) UDP: iperf3 -u through dante's relay, against direct routing -------
+# The highest of a ladder of rates that loses under 1% of the datagrams
+# (1400 bytes each), and what arrived at it: direct routing (the proxy host
+# forwards) against mprox0 with dante (SOCKS5 UDP ASSOCIATE) as its one
+# upstream. iperf3's own control connection goes through mprox0 too.
+# udp_ladder MODE: one "MODE udp_mbps N" and "MODE udp_rate R" line.
+udp_ladder() {
+	local mode=$1 rate best=0 got=0 out
+	for rate in 5 10 25 50 100 200 400 800; do
+		out=$(topo_ns $TOPO_C iperf3 -u -c 10.200.2.2 -p 5201 -b "${rate}M" -l 1400 \
+			-t 3 -J 2>/dev/null | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)["end"]["sum"]
+    print("%.3f %.1f" % (s["lost_percent"], s["bits_per_second"] * (1 - s["lost_percent"] / 100) / 1e6))
+except (ValueError, KeyError):
+    print("100 0")')
+		echo "#   $mode: ${rate} Mbit/s offered: lost ${out% *}%, ${out#* } Mbit/s arrived"
+		awk -v l="${out% *}" 'BEGIN { exit !(l < 1) }' || break
+		best=$rate
+		got=${out#* }
+	done
+	# Where datagrams were lost: a socket buffer full on either host.
+	echo "#   $mode: UDP receive buffer errors: proxy host" \
+		"$(topo_ns $TOPO_P nstat -az UdpRcvbufErrors | awk '/Udp/ { print $2 }')," \
+		"server host $(topo_ns $TOPO_S nstat -az UdpRcvbufErrors | awk '/Udp/ { print $2 }')," \
+		"client host $(topo_ns $TOPO_C nstat -az UdpRcvbufErrors | awk '/Udp/ { print $2 }')"
+	echo "$mode udp_rate $best" >>"$results"
+	echo "$mode udp_mbps $got" >>"$results"
+	[ "$best" -gt 0 ]
+}
+if [ "$BENCH_UDP" = 1 ]; then
+	start_proxy socks5d
+	topo_spawn $TOPO_S iperf3 -s -p 5201
+	check "iperf3 server on the server host" wait_for 10 topo_listening $TOPO_S 5201
+	topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=1
+	topo_ns $TOPO_C ip route add 10.200.2.0/24 via 10.200.1.1 metric 1 table 200
+	topo_ns $TOPO_C ip rule add to 10.200.2.0/24 lookup 200 pref 50
+	topo_ns $TOPO_S ip route add 10.200.1.0/24 via 10.200.2.1
+	echo "# UDP, direct routing:"
+	udp_ladder udp_direct && pass "UDP, direct: some rate with under 1% loss" ||
+		fail "UDP, direct: some rate with under 1% loss"
+	topo_ns $TOPO_C ip rule del pref 50
+	topo_ns $TOPO_S ip route del 10.200.1.0/24 via 10.200.2.1
+	topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=0
+	check "mprox0's one upstream: socks5://${proxy[socks5d]} (dante, UDP allowed)" \
+		upstreams "socks5://${proxy[socks5d]}"
+	echo "# UDP, mprox0 through dante's relay:"
+	udp_ladder udp_mprox && pass "UDP, mprox0: some rate with under 1% loss" ||
+		fail "UDP, mprox0: some rate with under 1% loss"
+	echo "# mprox0 after UDP:"
+	device_stats
 fi
 topo_ns $TOPO_C ip -s link show mprox0 | sed 's/^/#   /'
 
@@ -996,6 +1052,15 @@ if ("dns_mprox", "dns_p50") in sums and ("dns_direct", "dns_p50") in sums:
     r = ratio(sums[("dns_mprox", "dns_p50")], sums[("dns_direct", "dns_p50")])
     verdicts.append("DNS, fake-IP answer p50 against dnsmasq one hop away (issue \"UDP and DNS\":"
                     " <= 0.5x): " + ("MET" if r is not None and r <= 0.5 else f"NOT MET: {fmtx(r)}"))
+# UDP through the relay against direct routing (issue "UDP and DNS": a ratio).
+if ("udp_direct", "udp_mbps") in sums and ("udp_mprox", "udp_mbps") in sums:
+    d, m = sums[("udp_direct", "udp_mbps")], sums[("udp_mprox", "udp_mbps")]
+    res[("udp_direct", "udp_mbps")], res[("udp_mprox", "udp_mbps")] = d, m
+    print()
+    print(f"{'UDP, iperf3 -u, 1400-byte datagrams:':34} {'direct':>8} {'mprox0':>8}   {'mprox/direct':>13}")
+    print(f"{'highest rate under 1% loss (Mbit/s)':34} {d:>8.0f} {m:>8.0f}   {fmtx(ratio(m, d)):>13}")
+    print("UDP: of 5, 10, 25, 50, 100, 200, 400, 800 Mbit/s offered, the highest with under 1% lost,"
+          " and what\n  arrived at it; mprox0: SOCKS5 UDP ASSOCIATE through dante")
 print()
 print("rounds: mprox/app round by round, lowest-highest (the rounds alternate the modes)")
 print("targets (issue \"Engine\"): setup latency p50 and p99 <= 1.1x the application's own"
