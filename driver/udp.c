@@ -138,9 +138,13 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 				return;
 			}
 		}
-		mprox_datapath_drop(dp, PTR_ERR(f) == -ENOSPC ||
-				    PTR_ERR(f) == -EADDRINUSE ?
-				    MPROX_DROP_FLOW_LIMIT : MPROX_DROP_NOMEM);
+		if (PTR_ERR(f) == -ENOSPC || PTR_ERR(f) == -EADDRINUSE) {
+			/* As TCP's RST over max_flows: fail now, not on a timeout. */
+			mprox_datapath_drop(dp, MPROX_DROP_FLOW_LIMIT);
+			kind = MPROX_REPLY_PORT_UNREACH;
+			goto refuse;
+		}
+		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
 		goto drop;
 	}
 	mprox_assoc_queue(a, skb);

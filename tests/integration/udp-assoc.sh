@@ -239,6 +239,28 @@ hold_stop
 
 check "set udp_idle_timeout_s 600" mprox_set mprox0 udp_idle_timeout_s 600
 hold_start
+# The association in the status document, and max_flows counting it.
+out=$(mprox_json mprox0 | python3 -c '
+import json, sys
+c = [x for x in json.load(sys.stdin)["conns"] if x["proto"] == "udp"]
+print(" ".join("%s>%s:%s:%s" % (x["src"], x["dst"], x["upstream"], x["state"]) for x in c))')
+if [[ $out == "10.200.1.2:"*">0.0.0.0:0:d:established" ]]; then
+	pass "conns lists the association, to any destination: $out"
+else
+	fail "conns: '$out', want one udp entry from 10.200.1.2 to 0.0.0.0:0 through d, established"
+fi
+check "set max_flows 1 (the held association is the one flow)" mprox_set mprox0 max_flows 1
+fl=$(mprox_stat mprox0 stats.drops.flow_limit)
+out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused 10.200.2.2:7002 2>&1)
+ms=${out#ECONNREFUSED }
+if [[ $out == "ECONNREFUSED "* ]] && [ "$ms" -le "$noudp_ms" ]; then
+	pass "over max_flows, another socket: ECONNREFUSED after $ms ms"
+else
+	fail "over max_flows, another socket: '$out', want ECONNREFUSED within $noudp_ms ms"
+fi
+d=$(($(mprox_stat mprox0 stats.drops.flow_limit) - fl))
+if [ "$d" = 1 ]; then pass "drops.flow_limit +1"; else fail "drops.flow_limit +$d, want +1"; fi
+check "set max_flows 65536" mprox_set mprox0 max_flows 65536
 # Every dante process (both instances): the association's control
 # connection closes with them.
 danted_pids() {
