@@ -39,6 +39,7 @@ static const char *const mprox_drop_names[MPROX_DROP_COUNT] = {
 	[MPROX_DROP_RX_BACKLOG] = "rx_backlog",
 	[MPROX_DROP_DOWN] = "down",
 	[MPROX_DROP_NO_LISTENER] = "no_listener",
+	[MPROX_DROP_UDP_REFUSED] = "udp_refused",
 };
 
 static const char *const mprox_connect_names[MPROX_CONNECT_RESULT_COUNT] = {

@@ -50,6 +50,11 @@ enum mprox_drop {
 	MPROX_DROP_RX_BACKLOG,		/* the local stack's backlog was full */
 	MPROX_DROP_DOWN,		/* the data path is stopped */
 	MPROX_DROP_NO_LISTENER,		/* SYN of a family without a listener */
+	/*
+	 * A UDP datagram answered (ICMP, or REFUSED) instead of carried: no
+	 * upstream, none with UDP, a reject rule, the proxy refused.
+	 */
+	MPROX_DROP_UDP_REFUSED,
 	MPROX_DROP_COUNT
 };
 

@@ -30,6 +30,7 @@ static void mprox_udp_refuse(struct mprox_datapath *dp, struct sk_buff *skb,
 	struct sk_buff *reply;
 	struct mprox_pkt p;
 
+	mprox_datapath_drop(dp, MPROX_DROP_UDP_REFUSED);
 	if (mprox_pkt_parse_skb(skb, &p) != MPROX_PKT_OK ||
 	    mprox_resolver_refuse(dp, skb, &p, true))
 		return;
@@ -142,7 +143,7 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 			/* As TCP's RST over max_flows: fail now, not on a timeout. */
 			mprox_datapath_drop(dp, MPROX_DROP_FLOW_LIMIT);
 			kind = MPROX_REPLY_PORT_UNREACH;
-			goto refuse;
+			goto answer;
 		}
 		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
 		goto drop;
@@ -153,6 +154,8 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 	return;
 
 refuse:
+	mprox_datapath_drop(dp, MPROX_DROP_UDP_REFUSED);
+answer:
 	if (!mprox_resolver_refuse(dp, skb, p, false))
 		mprox_tcp_answer(dp, skb, p, kind);
 drop:
