@@ -207,8 +207,7 @@ static void mprox_assoc_sock_release(struct mprox_sockwatch *w,
 	if (!*sockp)
 		return;
 	mprox_sockwatch_stop(w);
-	mprox_ownsock_del((*sockp)->sk);
-	sock_release(*sockp);
+	mprox_upstream_release(*sockp);
 	*sockp = NULL;
 }
 

@@ -100,25 +100,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from udp_echo import read_addr, recv_exact  # noqa: E402
+from udp_echo import family_of, parse_dest, read_addr, recv_exact  # noqa: E402
 
 MALFORMED, FRAGMENT, FOREIGN, DELIVER = "malformed", "fragment", "foreign", "deliver"
 COUNTER = {MALFORMED: "dropped_malformed", FRAGMENT: "dropped_fragment",
            FOREIGN: "dropped_foreign", DELIVER: "datagrams_down"}
 SERVER_V4, SERVER_V6 = "10.200.2.2", "fd00:200:2::2"
 BUF = 1 << 22
-
-
-def family_of(host):
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
-def parse_dest(text):
-    host, _, port = text.rpartition(":")
-    host = host.strip("[]")
-    if not host or not port.isdigit():
-        raise SystemExit("bad destination %r: HOST:PORT, [IPV6]:PORT" % text)
-    return (host, int(port))
 
 
 def norm(addr):
