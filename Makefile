@@ -66,7 +66,7 @@ LIB_HEADERS := libmprox/include/mprox.h libmprox/internal.h uapi/linux/mprox.h
 HELPER_OBJS := ip-helper/mprox.o ip-helper/cli.o ip-helper/version.o ip-helper/devstate.o \
 	ip-helper/device.o ip-helper/show.o ip-helper/conns.o ip-helper/monitor.o \
 	ip-helper/upstream.o ip-helper/url.o ip-helper/route.o ip-helper/rtnl_rules.o \
-	ip-helper/nft.o ip-helper/conf.o ip-helper/conf_file.o ip-helper/driver-parse.o \
+	ip-helper/nft.o ip-helper/conf.o ip-helper/conf_file.o ip-helper/driver-parse.o ip-helper/driver-dns.o \
 	ip-helper/quick.o ip-helper/route_conf.o ip-helper/exec.o ip-helper/prefix_set.o
 HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-helper/url.h \
 	ip-helper/rtnl_rules.h ip-helper/nft.h ip-helper/conf.h ip-helper/route.h
@@ -74,7 +74,7 @@ HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-h
 # tunables table (driver/parse.c), built for userspace with the shim the
 # host tests use, so that file and device accept the same.
 DRIVER_PARSE_CFLAGS := -Itests/shim -Idriver
-DRIVER_PARSE_HEADERS := driver/parse.h tests/shim/kernel_shim.h
+DRIVER_PARSE_HEADERS := driver/parse.h driver/dns.h tests/shim/kernel_shim.h
 # The mprox command uses the libraries of its field: json-c for JSON,
 # libnl-route-3 for routing, libnftables for its nftables table.
 HELPER_PKGS := json-c libnl-route-3.0 libnftables
@@ -153,6 +153,10 @@ ip-helper/conf.o ip-helper/quick.o ip-helper/device.o ip-helper/prefix_set.o: $(
 ip-helper/driver-parse.o: driver/parse.c $(DRIVER_PARSE_HEADERS) uapi/linux/mprox.h
 	$(CC) $(USER_CFLAGS) $(DRIVER_PARSE_CFLAGS) -c -o $@ $<
 
+# parse.c checks "domain" names with dns.c's mprox_dns_name_valid().
+ip-helper/driver-dns.o: driver/dns.c $(DRIVER_PARSE_HEADERS)
+	$(CC) $(USER_CFLAGS) $(DRIVER_PARSE_CFLAGS) -c -o $@ $<
+
 ip-helper/mprox: $(HELPER_OBJS) libmprox/libmprox.a
 	$(CC) $(USER_CFLAGS) -o $@ $(HELPER_OBJS) libmprox/libmprox.a $(HELPER_LIBS)
 
@@ -200,10 +204,11 @@ build/bench/tcpbench: tests/bench/tcpbench.c
 	$(CC) -std=c11 -Wall -Wextra -Werror $(CFLAGS) -pthread -o $@ $<
 
 build/bench/choicebench: tests/bench/choicebench.c driver/choice_bench.h driver/rule.c \
-		driver/rule.h driver/parse.c driver/parse.h driver/balance.c driver/balance.h
+		driver/rule.h driver/parse.c driver/parse.h driver/dns.c driver/dns.h \
+		driver/balance.c driver/balance.h
 	@mkdir -p build/bench
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE $(CFLAGS) -Iuapi -Itests/shim -Idriver \
-		-o $@ $< driver/rule.c driver/parse.c driver/balance.c
+		-o $@ $< driver/rule.c driver/parse.c driver/dns.c driver/balance.c
 
 build/bench/mprox-ctl: tests/bench/mprox-ctl.c libmprox/libmprox.a $(LIB_HEADERS)
 	@mkdir -p build/bench

@@ -840,6 +840,27 @@ static int parse_cgroup_path(struct mprox_span v, char *out)
 	return 0;
 }
 
+/*
+ * A name for "domain" or "domain-exact" (dns.h, mprox_dns_name_valid()),
+ * kept as the resolver keeps the names it hands addresses out for:
+ * lowercase, without the trailing dot.
+ */
+static int parse_domain(struct mprox_span v, char *out)
+{
+	size_t i;
+
+	if (v.len > MPROX_DNS_NAME_MAX + 1)
+		return -ENAMETOOLONG;
+	if (!mprox_dns_name_valid(v.p, v.len))
+		return -EINVAL;
+	if (v.p[v.len - 1] == '.')
+		v.len--;
+	for (i = 0; i < v.len; i++)
+		out[i] = v.p[i] >= 'A' && v.p[i] <= 'Z' ? v.p[i] - 'A' + 'a' : v.p[i];
+	out[v.len] = '\0';
+	return 0;
+}
+
 /* The ACTION that ends "rule add": @w holds its @n words. */
 static int parse_rule_action(const struct mprox_span *w, size_t n, struct mprox_rule *r)
 {
@@ -873,8 +894,7 @@ static int parse_rule_action(const struct mprox_span *w, size_t n, struct mprox_
 
 /*
  * "rule add [MATCH VALUE]... ACTION": each MATCH once, in any order, the
- * ACTION last. Matches of later features are EOPNOTSUPP once the line is
- * otherwise well formed enough to tell.
+ * ACTION last; "domain" and "domain-exact" count as one.
  */
 static int parse_rule_add(const struct mprox_span *w, size_t n, struct mprox_rule *r)
 {
@@ -915,8 +935,10 @@ static int parse_rule_add(const struct mprox_span *w, size_t n, struct mprox_rul
 			err = parse_name(v, r->set);
 		} else if (span_is(w[i], "cgroup") && !r->cgroup[0]) {
 			err = parse_cgroup_path(v, r->cgroup);
-		} else if (span_is(w[i], "domain")) {
-			err = -EOPNOTSUPP;
+		} else if ((span_is(w[i], "domain") ||
+			    span_is(w[i], "domain-exact")) && !r->domain[0]) {
+			r->domain_exact = w[i].len > strlen("domain");
+			err = parse_domain(v, r->domain);
 		} else {
 			err = -EINVAL;
 		}
@@ -925,7 +947,14 @@ static int parse_rule_add(const struct mprox_span *w, size_t n, struct mprox_rul
 	}
 	if (r->to.family && r->from.family && r->to.family != r->from.family)
 		return -EINVAL;
-	return parse_rule_action(w + i, n - i, r);
+	err = parse_rule_action(w + i, n - i, r);
+	/*
+	 * A name to connect to directly would have to be resolved first
+	 * (through "dns server"), which the kernel does not do yet.
+	 */
+	if (!err && r->domain[0] && r->action == MPROX_RULE_DIRECT)
+		return -EOPNOTSUPP;
+	return err;
 }
 
 /* "rule add|del|flush ...", @w and @n counting from the word after "rule". */

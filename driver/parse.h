@@ -24,6 +24,8 @@
 #endif
 #include <linux/mprox.h>
 
+#include "dns.h"
+
 /*
  * Longest directive line, newline excluded; a longer one is E2BIG. Room for
  * the longest upstream: "upstream add" with a 31-byte name, a URL of
@@ -125,6 +127,14 @@ struct mprox_rule {
 	char cgroup[MPROX_CGROUP_PATH_MAX];
 	u64 cgroup_id;
 	u16 cgroup_level;
+	/*
+	 * "domain NAME" (NAME and every name below it) or "domain-exact
+	 * NAME": the name in dns.h's form (lowercase, no trailing dot), ""
+	 * when none. Only a destination that stands for a name, a fake-IP
+	 * pool address (fakeip.h), has one to match.
+	 */
+	char domain[MPROX_DNS_NAME_MAX + 1];
+	bool domain_exact;
 	enum mprox_rule_action action;
 	u8 priority;			/* PRIORITY */
 	char upstream[MPROX_UPSTREAM_NAME_MAX];	/* UPSTREAM */

@@ -82,6 +82,26 @@ bool mprox_prefixes_contain(const struct mprox_rule_prefix *p, u32 n,
 	return lo && prefix_match(&p[lo - 1], family, addr);
 }
 
+/*
+ * "domain example.com" holds example.com and the names below it
+ * (www.example.com), on a label boundary: not badexample.com.
+ */
+static bool domain_match(const struct mprox_rule *r,
+			 const struct mprox_rule_pkt *pkt)
+{
+	size_t len = strlen(r->domain);
+	const char *tail;
+
+	if (!pkt->name || pkt->name_len < len)
+		return false;
+	tail = pkt->name + pkt->name_len - len;
+	if (memcmp(tail, r->domain, len))
+		return false;
+	if (pkt->name_len == len)
+		return true;
+	return !r->domain_exact && tail[-1] == '.';
+}
+
 static bool rule_match(const struct mprox_rule *r,
 		       const struct mprox_rule_pkt *pkt)
 {
@@ -100,6 +120,8 @@ static bool rule_match(const struct mprox_rule *r,
 		return false;
 	if (r->cgroup[0] && (!pkt->in_cgroup ||
 			     !pkt->in_cgroup(pkt, r->cgroup_id, r->cgroup_level)))
+		return false;
+	if (r->domain[0] && !domain_match(r, pkt))
 		return false;
 	return true;
 }
@@ -130,7 +152,9 @@ bool mprox_rule_same_match(const struct mprox_rule *a,
 	       a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
 	       a->proto == b->proto && a->has_uid == b->has_uid &&
 	       (!a->has_uid || (a->uid_lo == b->uid_lo && a->uid_hi == b->uid_hi)) &&
-	       !strcmp(a->cgroup, b->cgroup);
+	       !strcmp(a->cgroup, b->cgroup) &&
+	       !strcmp(a->domain, b->domain) &&
+	       a->domain_exact == b->domain_exact;
 }
 
 /* A bounded appender: @used counts what was wanted, as snprintf() does. */
@@ -220,6 +244,9 @@ int mprox_rule_format(const struct mprox_rule *r, char *buf, size_t size)
 		out_range(&o, "uid", r->uid_lo, r->uid_hi);
 	if (r->cgroup[0])
 		out_add(&o, "cgroup %s ", r->cgroup);
+	if (r->domain[0])
+		out_add(&o, "%s %s ", r->domain_exact ? "domain-exact" : "domain",
+			r->domain);
 	switch (r->action) {
 	case MPROX_RULE_UPSTREAM:
 		out_add(&o, "upstream %s", r->upstream);

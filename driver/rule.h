@@ -31,6 +31,13 @@ struct mprox_rule_pkt {
 	 */
 	bool (*in_cgroup)(const struct mprox_rule_pkt *pkt, u64 id, u16 level);
 	const void *sk;			/* in_cgroup()'s */
+	/*
+	 * The name the destination stands for (a fake-IP pool address, in
+	 * dns.h's form: lowercase, no trailing dot), @name_len bytes; NULL
+	 * for any other destination, which no "domain" rule matches.
+	 */
+	const char *name;
+	u8 name_len;
 };
 
 /*

@@ -34,6 +34,13 @@ static void rule_cgroup_case_desc(const struct mprox_rule_cgroup_case *c, char *
 
 KUNIT_ARRAY_PARAM(rule_cgroup, mprox_rule_cgroup_cases, rule_cgroup_case_desc);
 
+static void rule_domain_case_desc(const struct mprox_rule_domain_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(rule_domain, mprox_rule_domain_cases, rule_domain_case_desc);
+
 static void prefix_set_case_desc(const struct mprox_prefix_set_case *c, char *desc)
 {
 	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
@@ -68,6 +75,15 @@ static void mprox_rule_cgroup_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, !why, "%s: %s", c->desc, why);
 }
 
+static void mprox_rule_domain_test(struct kunit *test)
+{
+	const struct mprox_rule_domain_case *c = test->param_value;
+	char buf[256];
+	const char *why = mprox_rule_domain_case_run(c, buf, sizeof(buf));
+
+	KUNIT_EXPECT_TRUE_MSG(test, !why, "%s: %s", c->desc, why);
+}
+
 static void mprox_prefix_set_test(struct kunit *test)
 {
 	const struct mprox_prefix_set_case *c = test->param_value;
@@ -81,6 +97,7 @@ static struct kunit_case mprox_rule_test_cases[] = {
 	KUNIT_CASE_PARAM(mprox_rule_parse_test, rule_parse_gen_params),
 	KUNIT_CASE_PARAM(mprox_rule_match_test, rule_match_gen_params),
 	KUNIT_CASE_PARAM(mprox_rule_cgroup_test, rule_cgroup_gen_params),
+	KUNIT_CASE_PARAM(mprox_rule_domain_test, rule_domain_gen_params),
 	KUNIT_CASE_PARAM(mprox_prefix_set_test, prefix_set_gen_params),
 	{}
 };

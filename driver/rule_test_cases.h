@@ -15,6 +15,9 @@
  */
 /* 64 characters: four, with the leading slash, are too long a cgroup path */
 #define T_C64	"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+/* Labels of 63 and 61 characters: three and one make a 253-byte name. */
+#define T_D63	"ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define T_D61	"ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
 /* Six host addresses, for lines of many. */
 #define T_IP6	"1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 "
 
@@ -143,8 +146,36 @@ static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	{ "rule add cgroup /a cgroup /b reject", -EINVAL, NULL },
 	{ "rule add cgroup reject", -EINVAL, NULL },
 	{ "rule add cgroup /" T_C64 T_C64 T_C64 T_C64 " reject", -ENAMETOOLONG, NULL },
-	/* Reserved for later features */
-	{ "rule add domain example.com reject", -EOPNOTSUPP, NULL },
+	/* domain NAME, domain-exact NAME: names as the resolver keeps them */
+	{ "rule add domain example.com reject", 0, NULL },
+	{ "rule add domain test upstream a", 0, NULL },
+	{ "rule add domain-exact www.example.com priority 3", 0, NULL },
+	{ "rule add domain _sip._tcp.example.com reject", 0, NULL },
+	{ "rule add domain Example.COM. reject", 0, "domain example.com reject" },
+	{ "rule add domain-exact a-b.C reject", 0, "domain-exact a-b.c reject" },
+	{ "rule add domain example.com port 443 uid 7 upstream a", 0,
+	  "port 443 uid 7 domain example.com upstream a" },
+	{ "rule add domain " T_D63 "." T_D63 "." T_D63 "." T_D61 " reject", 0, NULL },
+	{ "rule add domain " T_D63 "." T_D63 "." T_D63 "." T_D61 ". reject", 0,
+	  "domain " T_D63 "." T_D63 "." T_D63 "." T_D61 " reject" },
+	{ "rule add domain reject", -EINVAL, NULL },
+	{ "rule add domain . reject", -EINVAL, NULL },
+	{ "rule add domain .example.com reject", -EINVAL, NULL },
+	{ "rule add domain example..com reject", -EINVAL, NULL },
+	{ "rule add domain example.com.. reject", -EINVAL, NULL },
+	{ "rule add domain *.example.com reject", -EINVAL, NULL },
+	{ "rule add domain exa/mple.com reject", -EINVAL, NULL },
+	{ "rule add domain 10.0.0.0/8 reject", -EINVAL, NULL },
+	{ "rule add domain " T_D63 "d.com reject", -EINVAL, NULL },
+	{ "rule add domain a.b domain c.d reject", -EINVAL, NULL },
+	{ "rule add domain a.b domain-exact a.b reject", -EINVAL, NULL },
+	{ "rule add domain-exact a.b domain a.b reject", -EINVAL, NULL },
+	{ "rule add domain " T_D63 "." T_D63 "." T_D63 "." T_D61 "d reject", -EINVAL, NULL },
+	{ "rule add domain " T_D63 "." T_D63 "." T_D63 "." T_D63 " reject", -ENAMETOOLONG,
+	  NULL },
+	/* A name to connect to directly would need resolving first: not yet */
+	{ "rule add domain example.com direct", -EOPNOTSUPP, NULL },
+	{ "rule add domain-exact example.com direct", -EOPNOTSUPP, NULL },
 };
 
 /* The words after "rule add " in @line, or "" for another directive. */
@@ -166,7 +197,7 @@ static const char *mprox_rule_parse_case_run(const struct mprox_rule_parse_case 
 {
 	/* Not on the stack: a directive is 1.5 KiB; cases run one at a time. */
 	static struct mprox_directive d;
-	char text[256];
+	static char text[512];
 	const char *want;
 	int ret;
 
@@ -395,6 +426,51 @@ static const char *mprox_rule_cgroup_case_run(const struct mprox_rule_cgroup_cas
 		pkt.in_cgroup = mprox_rule_case_in_cgroup;
 		pkt.sk = c->sock;
 	}
+	return mprox_rule_case_expect(c->rules, &pkt, c->want, buf, size);
+}
+
+/*
+ * "domain" and "domain-exact" against a connection to an address that
+ * stands for @name (NULL: an address that stands for none); port 80.
+ */
+struct mprox_rule_domain_case {
+	const char *desc;
+	const char *rules;
+	const char *name;
+	int want;
+};
+
+static const struct mprox_rule_domain_case mprox_rule_domain_cases[] = {
+	{ "the name itself", "domain example.com reject", "example.com", 0 },
+	{ "a name below it", "domain example.com reject", "www.example.com", 0 },
+	{ "a name two labels below it", "domain example.com reject", "a.b.example.com", 0 },
+	{ "a top-level domain holds its names", "domain test reject", "name.test", 0 },
+	{ "the same tail, not on a label boundary", "domain example.com reject",
+	  "badexample.com", -1 },
+	{ "one letter of the last label", "domain m reject", "example.com", -1 },
+	{ "the rule's parent", "domain www.example.com reject", "example.com", -1 },
+	{ "a longer rule than the name", "domain www.example.com reject", "e.com", -1 },
+	{ "written in capitals, matched in lowercase", "domain EXAMPLE.Com reject",
+	  "www.example.com", 0 },
+	{ "exact: the name", "domain-exact example.com reject", "example.com", 0 },
+	{ "exact: not a name below it", "domain-exact example.com reject;upstream b",
+	  "www.example.com", 1 },
+	{ "no name: no domain rule matches", "domain example.com reject;upstream b", NULL, 1 },
+	{ "no name: neither does domain-exact", "domain-exact a.b reject", NULL, -1 },
+	{ "all matches must hold",
+	  "domain example.com port 443 reject;domain example.com upstream b", "example.com", 1 },
+	{ "first match wins", "domain www.example.com upstream a;domain example.com reject",
+	  "www.example.com", 0 },
+};
+
+static const char *mprox_rule_domain_case_run(const struct mprox_rule_domain_case *c,
+					      char *buf, size_t size)
+{
+	struct mprox_rule_pkt pkt = {
+		.family = AF_INET, .proto = IPPROTO_TCP, .dport = 80,
+		.saddr = (const u8 *)V4_10_1_2_3, .daddr = (const u8 *)V4_192_0_2_1,
+		.name = c->name, .name_len = c->name ? strlen(c->name) : 0,
+	};
 	return mprox_rule_case_expect(c->rules, &pkt, c->want, buf, size);
 }
 

@@ -37,11 +37,11 @@
 /*
  * One rule: its text (mprox_rule_format(): two IPv6 prefixes of 43
  * characters, two ranges, a 31-byte name and the words, under 200 bytes,
- * and a cgroup path, which alone may need escaping) and the object
- * around it.
+ * a domain name, which needs no escaping, and a cgroup path, which alone
+ * may) and the object around it.
  */
-#define STATUS_RULE_TEXT	(200 + MPROX_CGROUP_PATH_MAX)
-#define STATUS_RULE_SIZE	(200 + 32)
+#define STATUS_RULE_TEXT	(200 + MPROX_DNS_NAME_MAX + MPROX_CGROUP_PATH_MAX)
+#define STATUS_RULE_SIZE	(200 + MPROX_DNS_NAME_MAX + 32)
 /* One set: a 31-byte name, its size and the words around them. */
 #define STATUS_SET_SIZE		80
 

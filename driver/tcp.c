@@ -271,13 +271,7 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 
 	mprox_tcp_rule_pkt(skb, p, &rp);
 	rcu_read_lock();
-	if (mprox_choice_rules(dp, &rp, &scope)) {
-		rcu_read_unlock();
-		atomic64_inc(&dp->connects[MPROX_CONNECT_REJECTED]);
-		mprox_tcp_answer(dp, skb, p, MPROX_REPLY_RST);
-		kfree_skb(skb);
-		return;
-	}
+	/* First the name: "domain" rules match on it. */
 	name = mprox_tcp_fake_name(dp, p, &name_len);
 	if (IS_ERR(name)) {
 		rcu_read_unlock();
@@ -291,6 +285,16 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 		} else {
 			mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
 		}
+		kfree_skb(skb);
+		return;
+	}
+	rp.name = name;
+	rp.name_len = name_len;
+	if (mprox_choice_rules(dp, &rp, &scope)) {
+		rcu_read_unlock();
+		kfree(name);
+		atomic64_inc(&dp->connects[MPROX_CONNECT_REJECTED]);
+		mprox_tcp_answer(dp, skb, p, MPROX_REPLY_RST);
 		kfree_skb(skb);
 		return;
 	}

@@ -217,6 +217,7 @@ int cmd_rule(const struct cli *cli, int argc, char **argv)
 			"Usage: mprox rule DEVICE add [to CIDR|to-set SET] [from CIDR] [port "
 			"N[-M]]\n"
 			"                  [proto tcp|udp] [uid N[-M]] [cgroup PATH]\n"
+			"                  [domain NAME|domain-exact NAME]\n"
 			"                  upstream NAME|priority N|direct|reject\n"
 			"       mprox rule DEVICE del N\n"
 			"       mprox rule DEVICE flush\n"

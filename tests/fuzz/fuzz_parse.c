@@ -72,7 +72,8 @@ static void check_prefix(const struct mprox_rule_prefix *p)
 static void check_rule(const struct mprox_rule *r)
 {
 	struct mprox_directive back;
-	char text[200 + MPROX_CGROUP_PATH_MAX], line[sizeof(text) + 16];
+	char text[200 + MPROX_DNS_NAME_MAX + MPROX_CGROUP_PATH_MAX], line[sizeof(text) + 16];
+	size_t i, dlen = strlen(r->domain);
 	int len;
 
 	check_prefix(&r->to);
@@ -85,6 +86,12 @@ static void check_rule(const struct mprox_rule *r)
 	      r->action == MPROX_RULE_REJECT || r->action == MPROX_RULE_DIRECT);
 	if (r->action == MPROX_RULE_UPSTREAM)
 		check_name(r->upstream);
+	/* A domain as the resolver keeps names, never to connect to directly. */
+	CHECK(!dlen || (mprox_dns_name_valid(r->domain, dlen) && r->domain[dlen - 1] != '.' &&
+			r->action != MPROX_RULE_DIRECT));
+	for (i = 0; i < dlen; i++)
+		CHECK(r->domain[i] < 'A' || r->domain[i] > 'Z');
+	CHECK(!r->domain_exact || dlen);
 	len = mprox_rule_format(r, text, sizeof(text));
 	CHECK(len > 0 && (size_t)len < sizeof(text));
 	len = snprintf(line, sizeof(line), "rule add %s", text);

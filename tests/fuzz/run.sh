@@ -41,8 +41,8 @@ shift $(($# > 0 ? 1 : 0))
 # userspace ones also have their longest input (a file of several lines
 # rather than one line or packet).
 declare -A sources=(
-	[conf]="ip-helper/conf.c driver/parse.c"
-	[parse]="driver/parse.c driver/rule.c"
+	[conf]="ip-helper/conf.c driver/parse.c driver/dns.c"
+	[parse]="driver/parse.c driver/rule.c driver/dns.c"
 	[http]="driver/http.c driver/dest.c"
 	[socks4]="driver/socks4.c driver/dest.c"
 	[socks5_udp]="driver/socks5_udp.c driver/socks5.c"

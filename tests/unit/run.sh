@@ -28,7 +28,7 @@ count_tap() {
 # Extra compiler arguments of tests that build kernel code for the host:
 # the shim stands in for the kernel headers, and the source is linked in.
 declare -A extra=(
-	[test_parse]="-Itests/shim -Idriver driver/parse.c"
+	[test_parse]="-Itests/shim -Idriver driver/parse.c driver/dns.c"
 	[test_socks5]="-Itests/shim -Idriver driver/socks5.c"
 	[test_http]="-Itests/shim -Idriver driver/http.c driver/dest.c"
 	[test_socks4]="-Itests/shim -Idriver driver/socks4.c driver/dest.c"
@@ -37,9 +37,9 @@ declare -A extra=(
 	[test_dns]="-Itests/shim -Idriver driver/dns.c"
 	[test_direct]="-Itests/shim -Idriver driver/direct.c"
 	[test_choice]="-Itests/shim -Idriver driver/health.c driver/balance.c"
-	[test_rule]="-Itests/shim -Idriver driver/rule.c driver/parse.c"
+	[test_rule]="-Itests/shim -Idriver driver/rule.c driver/parse.c driver/dns.c"
 	[test_packet]="-Itests/shim -Idriver driver/packet.c"
-	[test_conf]="-Itests/shim -Idriver -Iip-helper ip-helper/conf.c ip-helper/conf_file.c driver/parse.c"
+	[test_conf]="-Itests/shim -Idriver -Iip-helper ip-helper/conf.c ip-helper/conf_file.c driver/parse.c driver/dns.c"
 )
 
 # The same describe the Makefile stamps into libmprox.

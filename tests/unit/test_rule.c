@@ -18,6 +18,7 @@ int main(void)
 
 	printf("1..%zu\n", ARRAY_SIZE(mprox_rule_parse_cases) + ARRAY_SIZE(mprox_rule_match_cases) +
 				   ARRAY_SIZE(mprox_rule_cgroup_cases) +
+				   ARRAY_SIZE(mprox_rule_domain_cases) +
 				   ARRAY_SIZE(mprox_prefix_set_cases));
 	for (i = 0; i < ARRAY_SIZE(mprox_rule_parse_cases); i++)
 		result(mprox_rule_parse_case_run(&mprox_rule_parse_cases[i], buf, sizeof(buf)),
@@ -28,6 +29,9 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(mprox_rule_cgroup_cases); i++)
 		result(mprox_rule_cgroup_case_run(&mprox_rule_cgroup_cases[i], buf, sizeof(buf)),
 		       mprox_rule_cgroup_cases[i].desc);
+	for (i = 0; i < ARRAY_SIZE(mprox_rule_domain_cases); i++)
+		result(mprox_rule_domain_case_run(&mprox_rule_domain_cases[i], buf, sizeof(buf)),
+		       mprox_rule_domain_cases[i].desc);
 	for (i = 0; i < ARRAY_SIZE(mprox_prefix_set_cases); i++)
 		result(mprox_prefix_set_case_run(&mprox_prefix_set_cases[i], buf, sizeof(buf)),
 		       mprox_prefix_set_cases[i].desc);

@@ -89,7 +89,7 @@
  *	that it does not. Addresses only (EINVAL for a name, or IPv6 without
  *	brackets); port 1-65535 (ERANGE).
  *   rule add [to CIDR|to-set SET] [from CIDR] [port N[-M]] [proto tcp|udp]
- *	    [uid N[-M]] [cgroup PATH] ACTION
+ *	    [uid N[-M]] [cgroup PATH] [domain NAME|domain-exact NAME] ACTION
  *	Where a new flow goes, by its first packet and its application's
  *	socket. Rules are kept in order; the first that matches wins; a flow
  *	that none matches goes to the lowest priority with an upstream up.
@@ -118,8 +118,13 @@
  *	                 itself (its socket carries the fwmark), and the
  *	                 app's connect() gets the destination's answer
  *	A rule whose matches are those of an earlier one is EEXIST (it could
- *	never match); more than MPROX_RULES_MAX (256) is E2BIG. Reserved for
- *	a later feature, EOPNOTSUPP: the match "domain SUFFIX". A UDP
+ *	never match); more than MPROX_RULES_MAX (256) is E2BIG. domain:
+ *	the destination is a fake-IP pool address standing for NAME or a
+ *	name below it (on a label boundary); domain-exact: for NAME only.
+ *	NAME: labels of 1-63 letters, digits, '-' and '_', at most 253
+ *	bytes (ENAMETOOLONG), one trailing dot allowed, else EINVAL; kept
+ *	in lowercase. With ACTION direct, EOPNOTSUPP (a name is not
+ *	resolved for a direct connection yet). A UDP
  *	socket's first datagram is matched: its association (one per
  *	socket) takes that rule's upstream for all it sends.
  *   rule del N
