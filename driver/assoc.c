@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * UDP associations through a SOCKS5 relay; see assoc.h.
+ * UDP associations through a SOCKS5 relay, and DNS over TCP for sockets
+ * whose upstream has no UDP; see assoc.h.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -16,6 +17,7 @@
 #include "choice.h"
 #include "compat.h"
 #include "datapath.h"
+#include "dns.h"
 #include "handshake.h"
 #include "ownsock.h"
 #include "packet.h"
@@ -49,6 +51,7 @@ static const char *const mprox_udp_stat_names[MPROX_UDP_STAT_COUNT] = {
 	[MPROX_UDP_DROPPED_QUEUE] = "dropped_queue",
 	[MPROX_UDP_DROPPED_TOO_BIG] = "dropped_too_big",
 	[MPROX_UDP_DROPPED_SEND] = "dropped_send",
+	[MPROX_UDP_DNS_STREAMS] = "dns_streams",
 };
 
 const char *mprox_udp_stat_name(enum mprox_udp_stat s)
@@ -91,6 +94,21 @@ struct mprox_assoc {
 	struct mprox_sockwatch ctrl_watch;
 	struct socket *relay;
 	struct mprox_sockwatch relay_watch;
+	/*
+	 * DNS over TCP (mprox_assoc_use_stream()): no relay; the control
+	 * connection is a CONNECT to the one peer, peers[0], and carries the
+	 * app's datagrams as DNS messages behind RFC 1035 4.2.2's two-byte
+	 * length. The work's own: the message being sent (stx_len bytes,
+	 * stx_off of them sent) and the one being read (its length's bytes
+	 * in slen until both are there, then srx_len bytes into srx).
+	 */
+	bool stream;
+	u8 *stx;
+	u32 stx_len, stx_off;
+	u8 slen[2];
+	u8 slen_got;
+	u8 *srx;
+	u32 srx_len, srx_got;
 	/* The work's own: where the app sent to, newest at peer_next - 1. */
 	struct mprox_assoc_peer peers[MPROX_ASSOC_PEERS];
 	u8 nr_peers;
@@ -157,6 +175,8 @@ static void mprox_assoc_free(struct mprox_assoc *a)
 	struct mprox_datapath *dp = a->dp;
 
 	skb_queue_purge(&a->txq);
+	kvfree(a->stx);
+	kvfree(a->srx);
 	mprox_handshake_reset(&a->hs);
 	/* Gone before its outcome: its trial may go to another flow. */
 	mprox_choice_drop_trial(dp, a->up, &a->trial);
@@ -170,6 +190,14 @@ static void mprox_assoc_free(struct mprox_assoc *a)
 void mprox_assoc_free_unused(struct mprox_assoc *a)
 {
 	mprox_assoc_free(a);
+}
+
+void mprox_assoc_use_stream(struct mprox_assoc *a, const struct mprox_pkt *p)
+{
+	a->stream = true;
+	a->peers[0].addr = p->daddr;
+	a->peers[0].port = p->dport;
+	a->nr_peers = 1;
 }
 
 void mprox_assoc_start(struct mprox_assoc *a, struct mprox_flow *f)
@@ -266,7 +294,10 @@ static void mprox_assoc_params(struct mprox_assoc *a, u32 *mark,
 	rcu_read_unlock();
 }
 
-/* NEW: open the control connection and ask for the association. */
+/*
+ * NEW: open the control connection and ask for the association, or for a
+ * stream's connection to its peer.
+ */
 static enum mprox_handshake_status mprox_assoc_begin(struct mprox_assoc *a)
 {
 	unsigned long connect_timeout, handshake_timeout;
@@ -276,7 +307,15 @@ static enum mprox_handshake_status mprox_assoc_begin(struct mprox_assoc *a)
 
 	mprox_assoc_params(a, &mark, &connect_timeout, &handshake_timeout);
 	mprox_handshake_reset(&a->hs);
-	a->hs.associate = true;
+	a->hs.associate = !a->stream;
+	if (a->stream) {
+		from.family = a->flow->app.family;
+		from.port = ntohs(a->peers[0].port);
+		if (from.family == AF_INET6)
+			from.addr.v6 = a->peers[0].addr.v6;
+		else
+			from.addr.v4 = a->peers[0].addr.v4;
+	}
 	if (mprox_handshake_socket(&a->hs, dev_net(a->dp->dev), a->up, mark,
 				   &a->ctrl))
 		return MPROX_HS_FINISHED;
@@ -336,40 +375,31 @@ static int mprox_assoc_relay_addr(const struct mprox_assoc *a,
 }
 
 /*
- * The UDP socket to the relay: the driver's own (its mark, the upstream's
- * interface, registered so that xmit knows it) and connected, so that the
- * stack drops whatever does not come from the relay.
+ * A UDP socket of the driver's own for @a, of @family: its mark, the
+ * interface of @ifindex (0: any), registered so that xmit knows it, and
+ * watched. In a->relay.
  */
-static int mprox_assoc_open_relay(struct mprox_assoc *a)
+static int mprox_assoc_udp_socket(struct mprox_assoc *a, u16 family, int ifindex)
 {
 	struct net *net = dev_net(a->dp->dev);
-	struct sockaddr_storage ss;
 	struct socket *sock;
 	unsigned long ct, ht;
-	int len, err;
 	u32 mark;
+	int err;
 
-	err = mprox_assoc_relay_addr(a, &ss, &len);
-	if (err)
-		return err;
 	mprox_assoc_params(a, &mark, &ct, &ht);
-	err = sock_create_kern(net, ss.ss_family, SOCK_DGRAM, IPPROTO_UDP, &sock);
+	err = sock_create_kern(net, family, SOCK_DGRAM, IPPROTO_UDP, &sock);
 	if (err)
 		return err;
 	sock_set_mark(sock->sk, mark);
-	if (a->ctrl->sk->sk_bound_dev_if) {
-		err = sock_bindtoindex(sock->sk, a->ctrl->sk->sk_bound_dev_if, true);
+	if (ifindex) {
+		err = sock_bindtoindex(sock->sk, ifindex, true);
 		if (err)
 			goto err_release;
 	}
 	err = mprox_ownsock_add(sock->sk);
 	if (err)
 		goto err_release;
-	err = kernel_connect(sock, (struct sockaddr *)&ss, len, 0);
-	if (err) {
-		mprox_ownsock_del(sock->sk);
-		goto err_release;
-	}
 	a->relay = sock;
 	mprox_sockwatch_start(&a->relay_watch, sock->sk,
 			      mprox_assoc_relay_news, NULL);
@@ -380,22 +410,93 @@ err_release:
 	return err;
 }
 
+/*
+ * The UDP socket to the relay, on the control connection's interface and
+ * connected, so that the stack drops whatever does not come from the
+ * relay.
+ */
+static int mprox_assoc_open_relay(struct mprox_assoc *a)
+{
+	struct sockaddr_storage ss;
+	int len, err;
+
+	err = mprox_assoc_relay_addr(a, &ss, &len);
+	if (err)
+		return err;
+	err = mprox_assoc_udp_socket(a, ss.ss_family, a->ctrl->sk->sk_bound_dev_if);
+	if (err)
+		return err;
+	err = kernel_connect(a->relay, (struct sockaddr *)&ss, len, 0);
+	if (err)
+		mprox_assoc_sock_release(&a->relay_watch, &a->relay);
+	return err;
+}
+
+/*
+ * "direct": no proxy, the datagrams go from a socket of our own to their
+ * destinations and come back from them; unconnected, since there may be
+ * many (mprox_assoc_known() tells who may answer). The mark takes it
+ * around the device, as a direct TCP connection's.
+ */
+static int mprox_assoc_open_direct(struct mprox_assoc *a)
+{
+	return mprox_assoc_udp_socket(a, a->flow->app.family, 0);
+}
+
+/*
+ * The proxy has no UDP. When the first datagram held is one the owner
+ * says may go over TCP (a DNS query), start again as a stream to its
+ * destination, so that not even the first query is refused for it.
+ */
+static bool mprox_assoc_restream(struct mprox_assoc *a)
+{
+	struct sk_buff *skb;
+	struct mprox_pkt p;
+
+	/* Only the work takes from txq: the datagram stays while we look. */
+	spin_lock_bh(&a->lock);
+	skb = skb_peek(&a->txq);
+	spin_unlock_bh(&a->lock);
+	if (!skb || mprox_pkt_parse_skb(skb, &p) != MPROX_PKT_OK ||
+	    !a->ops->over_tcp || !a->ops->over_tcp(a->dp, &p))
+		return false;
+	mprox_assoc_sock_release(&a->ctrl_watch, &a->ctrl);
+	mprox_handshake_reset(&a->hs);
+	mprox_assoc_use_stream(a, &p);
+	spin_lock_bh(&a->lock);
+	a->phase = MPROX_ASSOC_NEW;
+	spin_unlock_bh(&a->lock);
+	mprox_assoc_kick(a);
+	return true;
+}
+
 /* ASKING is over: open the relay's socket, or refuse what was held. */
 static void mprox_assoc_answered(struct mprox_assoc *a)
 {
 	enum mprox_connect_result res = a->hs.result;
+	size_t len;
 	bool dying;
 
-	if (res == MPROX_CONNECT_OK && mprox_assoc_open_relay(a)) {
+	if (res == MPROX_CONNECT_OK && a->stream) {
+		/*
+		 * No query went yet, so no byte can be an answer: a proxy
+		 * that speaks for the server is not to be believed.
+		 */
+		mprox_handshake_early_data(&a->hs, &len);
+		if (len)
+			res = MPROX_CONNECT_PROXY_ERROR;
+	} else if (res == MPROX_CONNECT_OK && !a->relay && mprox_assoc_open_relay(a)) {
 		pr_info_ratelimited("upstream %s: the proxy's UDP relay cannot be used\n",
 				    a->up->spec.name);
 		res = MPROX_CONNECT_PROXY_ERROR;
 	}
-	if (res == MPROX_CONNECT_CMD_UNSUPPORTED) {
+	if (res == MPROX_CONNECT_CMD_UNSUPPORTED && !a->stream) {
 		pr_info_ratelimited("upstream %s: the proxy does not do UDP ASSOCIATE\n",
 				    a->up->spec.name);
 		/* Its next sockets are refused without asking, for a while. */
 		WRITE_ONCE(a->up->udp_unsupported, jiffies | 1);
+		if (mprox_assoc_restream(a))
+			return;
 	}
 	if (res != MPROX_CONNECT_OK) {
 		mprox_assoc_count(a, MPROX_UDP_REFUSED, 1);
@@ -410,7 +511,7 @@ static void mprox_assoc_answered(struct mprox_assoc *a)
 		return;
 	}
 	mprox_handshake_reset(&a->hs);
-	mprox_assoc_count(a, MPROX_UDP_ASSOCIATIONS, 1);
+	mprox_assoc_count(a, a->stream ? MPROX_UDP_DNS_STREAMS : MPROX_UDP_ASSOCIATIONS, 1);
 	spin_lock_bh(&a->lock);
 	dying = a->dying;
 	if (!dying)
@@ -429,6 +530,13 @@ static void mprox_assoc_ask(struct mprox_assoc *a)
 {
 	enum mprox_handshake_status status;
 
+	if (a->phase == MPROX_ASSOC_NEW && a->up->direct && !a->stream) {
+		/* Nobody to ask: the socket of our own is the whole of it. */
+		a->hs.result = mprox_assoc_open_direct(a) ? MPROX_CONNECT_NET_UNREACH :
+							    MPROX_CONNECT_OK;
+		mprox_assoc_answered(a);
+		return;
+	}
 	if (a->phase == MPROX_ASSOC_NEW) {
 		spin_lock_bh(&a->lock);
 		a->phase = MPROX_ASSOC_ASKING;
@@ -486,15 +594,38 @@ static bool mprox_assoc_known(const struct mprox_assoc *a, u16 family,
 	return false;
 }
 
-/* One of the app's datagrams to the relay, with its request header. */
+/* @p's destination as a socket address in @ss; returns its length. */
+static int mprox_assoc_sockaddr(const struct mprox_pkt *p, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (p->family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = p->daddr.v6;
+		sin6->sin6_port = p->dport;
+		return sizeof(*sin6);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_addr = p->daddr.v4;
+	sin->sin_port = p->dport;
+	return sizeof(*sin);
+}
+
+/*
+ * One of the app's datagrams to the relay, with its request header; or,
+ * direct, as it is to its destination.
+ */
 static void mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 {
 	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
 	struct mprox_dest dest = {};
+	struct sockaddr_storage ss;
 	struct kvec vec[2];
 	struct mprox_pkt p;
-	int hlen, err;
+	int hlen = 0, err;
 
 	if (skb_linearize(skb)) {
 		mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
@@ -511,7 +642,12 @@ static void mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 		dest.addr.v6 = p.daddr.v6;
 	else
 		dest.addr.v4 = p.daddr.v4;
-	hlen = mprox_socks5_udp_header(&dest, hdr, sizeof(hdr));
+	if (a->up->direct) {
+		msg.msg_name = &ss;
+		msg.msg_namelen = mprox_assoc_sockaddr(&p, &ss);
+	} else {
+		hlen = mprox_socks5_udp_header(&dest, hdr, sizeof(hdr));
+	}
 	if (hlen < 0) {
 		mprox_datapath_drop(a->dp, MPROX_DROP_MALFORMED);
 		return;
@@ -552,6 +688,26 @@ static bool mprox_assoc_send_all(struct mprox_assoc *a)
 	return true;
 }
 
+/* A direct datagram's sender, from @ss, as @src; 0 or -EPROTO. */
+static int mprox_assoc_source(const struct sockaddr_storage *ss, struct mprox_dest *src)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+	memset(src, 0, sizeof(*src));
+	src->family = ss->ss_family;
+	if (ss->ss_family == AF_INET6) {
+		src->addr.v6 = sin6->sin6_addr;
+		src->port = ntohs(sin6->sin6_port);
+	} else if (ss->ss_family == AF_INET) {
+		src->addr.v4 = sin->sin_addr;
+		src->port = ntohs(sin->sin_port);
+	} else {
+		return -EPROTO;
+	}
+	return 0;
+}
+
 /* Throw away the relay's next datagram. */
 static void mprox_assoc_discard(struct mprox_assoc *a)
 {
@@ -569,6 +725,7 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 {
 	const struct mprox_flow_key *app = &a->flow->app;
 	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
+	struct sockaddr_storage from;
 	struct msghdr msg = {};
 	struct mprox_dest src;
 	struct mprox_pkt p = {};
@@ -578,13 +735,21 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 	u8 *payload;
 
 	vec[0].iov_base = hdr;
-	vec[0].iov_len = sizeof(hdr);
+	vec[0].iov_len = a->up->direct ? 0 : sizeof(hdr);
+	if (a->up->direct) {
+		/* Who sent it is the whole header. */
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+	}
 	/* The header, and (MSG_TRUNC) the whole datagram's length. */
-	len = kernel_recvmsg(a->relay, &msg, vec, 1, sizeof(hdr),
+	len = kernel_recvmsg(a->relay, &msg, vec, 1, vec[0].iov_len,
 			     MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 	if (len < 0)
 		return len != -EAGAIN;
-	hlen = mprox_socks5_udp_parse(hdr, min_t(int, len, sizeof(hdr)), &src);
+	if (a->up->direct)
+		hlen = mprox_assoc_source(&from, &src);
+	else
+		hlen = mprox_socks5_udp_parse(hdr, min_t(int, len, sizeof(hdr)), &src);
 	if (hlen < 0) {
 		mprox_assoc_count(a, hlen == -MPROX_SOCKS5_UDP_FRAGMENT ?
 				  MPROX_UDP_DROPPED_FRAGMENT :
@@ -598,6 +763,7 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 		return true;
 	}
 	p.family = app->family;
+	p.proto = IPPROTO_UDP;
 	p.saddr = app->saddr;
 	p.sport = app->sport;
 	if (src.family == AF_INET6)
@@ -635,6 +801,8 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 		kfree_skb(skb);
 		return true;
 	}
+	if (a->ops->answer)
+		a->ops->answer(a->dp, &p, payload, len - hlen);
 	mprox_reply_udp_seal(skb, &p, len - hlen);
 	mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_DOWN, 1);
 	mprox_assoc_count(a, MPROX_UDP_BYTES_DOWN, len - hlen);
@@ -671,12 +839,229 @@ static bool mprox_assoc_ctrl_gone(struct mprox_assoc *a)
 	return false;
 }
 
+/* DNS over TCP: one of the server's messages, to the app from the peer. */
+static void mprox_assoc_stream_deliver(struct mprox_assoc *a, const u8 *m, u32 len)
+{
+	const struct mprox_flow_key *app = &a->flow->app;
+	struct mprox_pkt p = {
+		.family = app->family,
+		.proto = IPPROTO_UDP,
+		.saddr = app->saddr,
+		.sport = app->sport,
+		.daddr = a->peers[0].addr,
+		.dport = a->peers[0].port,
+	};
+	struct sk_buff *skb;
+	u8 *payload;
+
+	/* A message too short for its header is not one: the app is spared it. */
+	if (len < MPROX_DNS_HDR_LEN) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_MALFORMED, 1);
+		return;
+	}
+	if (len > MPROX_ASSOC_PAYLOAD_MAX(p.family)) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_TOO_BIG, 1);
+		return;
+	}
+	skb = mprox_reply_udp(&p, len, &payload);
+	if (!skb) {
+		mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
+		return;
+	}
+	memcpy(payload, m, len);
+	if (a->ops->answer)
+		a->ops->answer(a->dp, &p, payload, len);
+	mprox_reply_udp_seal(skb, &p, len);
+	mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_DOWN, 1);
+	mprox_assoc_count(a, MPROX_UDP_BYTES_DOWN, len);
+	mprox_flow_add_bytes(a->flow, 0, len);
+	atomic64_add(len, &a->up->bytes_down);
+	if (!mprox_inject_rx_task(&a->dp->inject, skb))
+		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);
+}
+
+/*
+ * DNS over TCP: @len bytes of the stream at @data, each whole message to
+ * the app. False when out of memory.
+ */
+static bool mprox_assoc_stream_take(struct mprox_assoc *a, const u8 *data,
+				    size_t len)
+{
+	size_t n;
+
+	while (len) {
+		if (a->slen_got < sizeof(a->slen)) {
+			a->slen[a->slen_got++] = *data++;
+			len--;
+			if (a->slen_got < sizeof(a->slen))
+				continue;
+			a->srx_len = a->slen[0] << 8 | a->slen[1];
+			a->srx_got = 0;
+			if (!a->srx_len) {
+				mprox_assoc_count(a, MPROX_UDP_DROPPED_MALFORMED, 1);
+				a->slen_got = 0;
+				continue;
+			}
+			/*
+			 * At most 64 KiB, the length's own bound, at a time;
+			 * the server's word, so charged and allowed to fail.
+			 */
+			a->srx = kvmalloc(a->srx_len, GFP_KERNEL_ACCOUNT);
+			if (!a->srx)
+				return false;
+			continue;
+		}
+		n = min_t(size_t, len, a->srx_len - a->srx_got);
+		memcpy(a->srx + a->srx_got, data, n);
+		a->srx_got += n;
+		data += n;
+		len -= n;
+		if (a->srx_got < a->srx_len)
+			continue;
+		mprox_assoc_stream_deliver(a, a->srx, a->srx_len);
+		kvfree(a->srx);
+		a->srx = NULL;
+		a->slen_got = 0;
+	}
+	return true;
+}
+
+/*
+ * DNS over TCP: the app's next datagram, framed, as the message to send
+ * (true), or none left (false). Each datagram taken counts against @budget:
+ * one to another destination than the stream's is refused (the owner
+ * answers it), one too short for a DNS header dropped.
+ */
+static bool mprox_assoc_stream_next(struct mprox_assoc *a, int *budget)
+{
+	struct sk_buff *skb;
+	struct mprox_pkt p;
+
+	for (; *budget > 0; (*budget)--) {
+		spin_lock_bh(&a->lock);
+		skb = __skb_dequeue(&a->txq);
+		spin_unlock_bh(&a->lock);
+		if (!skb)
+			return false;
+		if (skb_linearize(skb)) {
+			mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
+		} else if (mprox_pkt_parse_skb(skb, &p) != MPROX_PKT_OK ||
+			   p.proto != IPPROTO_UDP) {
+			mprox_datapath_drop(a->dp, MPROX_DROP_MALFORMED);
+		} else if (!mprox_assoc_known(a, p.family, &p.daddr, p.dport)) {
+			a->ops->refuse(a->dp, skb, MPROX_REPLY_PORT_UNREACH);
+		} else if (p.payload_len < MPROX_DNS_HDR_LEN) {
+			/* Framed, it could end the stream for every query on it. */
+			mprox_assoc_count(a, MPROX_UDP_DROPPED_MALFORMED, 1);
+		} else {
+			a->stx = kvmalloc(2 + p.payload_len, GFP_KERNEL_ACCOUNT);
+			if (!a->stx) {
+				mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
+				kfree_skb(skb);
+				continue;
+			}
+			a->stx[0] = p.payload_len >> 8;
+			a->stx[1] = p.payload_len & 0xff;
+			memcpy(a->stx + 2, skb_network_header(skb) + p.thoff +
+			       sizeof(struct udphdr), p.payload_len);
+			a->stx_len = 2 + p.payload_len;
+			a->stx_off = 0;
+			mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_UP, 1);
+			mprox_assoc_count(a, MPROX_UDP_BYTES_UP, p.payload_len);
+			mprox_flow_add_bytes(a->flow, p.payload_len, 0);
+			atomic64_add(p.payload_len, &a->up->bytes_up);
+			consume_skb(skb);
+			(*budget)--;
+			return true;
+		}
+		kfree_skb(skb);
+	}
+	return false;
+}
+
+/*
+ * DNS over TCP: send what is left of the message being sent. 0 when it
+ * went in whole, -EAGAIN when the socket is full (its write space kicks
+ * the work), another negative errno when the connection failed.
+ */
+static int mprox_assoc_stream_push(struct mprox_assoc *a)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec vec;
+	int n;
+
+	while (a->stx_off < a->stx_len) {
+		vec.iov_base = a->stx + a->stx_off;
+		vec.iov_len = a->stx_len - a->stx_off;
+		n = kernel_sendmsg(a->ctrl, &msg, &vec, 1, vec.iov_len);
+		if (n < 0)
+			return n;
+		a->stx_off += n;
+	}
+	kvfree(a->stx);
+	a->stx = NULL;
+	return 0;
+}
+
+/*
+ * DNS over TCP, OPEN: the app's queries to the server, its answers back,
+ * a budget of each a pass. The server's close, or a failed send, ends it
+ * once what the server sent before is read: the app's next query opens
+ * another.
+ */
+static void mprox_assoc_stream_relay(struct mprox_assoc *a)
+{
+	int budget = MPROX_ASSOC_BUDGET, i, n, err = 0, rx_err = 0;
+	struct msghdr msg = {};
+	bool more, moved = false;
+	struct kvec vec;
+	u8 buf[512];
+
+	while (a->stx || mprox_assoc_stream_next(a, &budget)) {
+		err = mprox_assoc_stream_push(a);
+		if (err)
+			break;
+		moved = true;
+	}
+	more = budget <= 0;
+	if (err == -EAGAIN)
+		err = 0;
+	for (i = 0; !rx_err && i < MPROX_ASSOC_BUDGET; i++) {
+		vec.iov_base = buf;
+		vec.iov_len = sizeof(buf);
+		n = kernel_recvmsg(a->ctrl, &msg, &vec, 1, sizeof(buf),
+				   MSG_DONTWAIT);
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0)
+			rx_err = n ?: -ECONNRESET;
+		else if (!mprox_assoc_stream_take(a, buf, n))
+			rx_err = -ENOMEM;
+		else
+			moved = true;
+	}
+	more |= i == MPROX_ASSOC_BUDGET;
+	if (err || rx_err) {
+		mprox_assoc_close(a);
+		return;
+	}
+	if (moved)
+		mprox_flow_touch(a->flow);
+	if (more)
+		mprox_assoc_kick(a);
+}
+
 static void mprox_assoc_relay(struct mprox_assoc *a)
 {
 	bool more;
 	int n;
 
-	if (mprox_assoc_ctrl_gone(a)) {
+	if (a->stream) {
+		mprox_assoc_stream_relay(a);
+		return;
+	}
+	/* A direct association has nobody to end it but its idle time. */
+	if (a->ctrl && mprox_assoc_ctrl_gone(a)) {
 		mprox_assoc_close(a);
 		return;
 	}

@@ -9,6 +9,11 @@
  *   the relay's      --work-->  decapsulated, checked, injected as
  *                               IP/UDP from the destination to the app
  *
+ * For DNS through an upstream without UDP, an association can be a
+ * stream instead (mprox_assoc_use_stream()): no relay, its one TCP
+ * connection goes through the proxy to the DNS server and carries the
+ * queries and answers.
+ *
  * The association's TCP control connection to the proxy is opened and
  * negotiated by the connection engine (handshake.h, UDP ASSOCIATE) and
  * held: its close ends the association. Until the proxy grants it, the
@@ -56,6 +61,8 @@ enum mprox_udp_stat {
 	MPROX_UDP_DROPPED_QUEUE,	/* held or queued over the bound */
 	MPROX_UDP_DROPPED_TOO_BIG,	/* no room for the header in 64 KiB */
 	MPROX_UDP_DROPPED_SEND,		/* the relay socket refused it */
+	/* DNS over TCP connections made for sockets (mprox_assoc_use_stream()). */
+	MPROX_UDP_DNS_STREAMS,
 	MPROX_UDP_STAT_COUNT
 };
 
@@ -73,6 +80,20 @@ struct mprox_assoc_ops {
 	 */
 	void (*refuse)(struct mprox_datapath *dp, struct sk_buff *skb,
 		       enum mprox_reply_kind kind);
+	/*
+	 * The proxy turned the association down as having no UDP: whether
+	 * the datagram @p, held first, may go over TCP instead (a DNS
+	 * query; mprox_assoc_use_stream()). Process context.
+	 */
+	bool (*over_tcp)(struct mprox_datapath *dp, const struct mprox_pkt *p);
+	/*
+	 * A datagram for the app from @p's destination (@p as the app's
+	 * datagram to it would be), @len bytes at @payload, about to be
+	 * delivered: the owner may look (a DNS answer to cache). Process
+	 * context.
+	 */
+	void (*answer)(struct mprox_datapath *dp, const struct mprox_pkt *p,
+		       const u8 *payload, size_t len);
 };
 
 /*
@@ -84,6 +105,15 @@ struct mprox_assoc *mprox_assoc_alloc(struct mprox_datapath *dp,
 				      const struct mprox_trial *trial,
 				      const struct mprox_assoc_ops *ops,
 				      gfp_t gfp);
+/*
+ * Before start, for an upstream without UDP: @a carries the app's DNS
+ * queries (its first datagram parsed into @p) over TCP instead, RFC 1035
+ * section 4.2.2's framing on a connection through the proxy to @p's
+ * destination; the answers come back as datagrams from there. Datagrams
+ * to any other destination are refused. The server's close ends it.
+ */
+void mprox_assoc_use_stream(struct mprox_assoc *a, const struct mprox_pkt *p);
+
 /* The flow could not be made: free @a, which was never started. */
 void mprox_assoc_free_unused(struct mprox_assoc *a);
 /*

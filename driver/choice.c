@@ -51,6 +51,19 @@ void mprox_choice_sender(struct mprox_rule_pkt *pkt, const struct sk_buff *skb)
 	pkt->sk = sk;
 }
 
+void mprox_choice_pkt(struct mprox_rule_pkt *pkt, const struct sk_buff *skb,
+		      const struct mprox_pkt *p)
+{
+	*pkt = (struct mprox_rule_pkt){
+		.family = p->family,
+		.proto = p->proto,
+		.dport = ntohs(p->dport),
+		.saddr = (const u8 *)&p->saddr,
+		.daddr = (const u8 *)&p->daddr,
+	};
+	mprox_choice_sender(pkt, skb);
+}
+
 int mprox_choice_rules(struct mprox_datapath *dp,
 		       const struct mprox_rule_pkt *pkt,
 		       struct mprox_choice_scope *scope)

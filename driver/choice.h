@@ -48,6 +48,13 @@ struct mprox_choice_scope {
  * @skb's socket, good while @skb is.
  */
 void mprox_choice_sender(struct mprox_rule_pkt *pkt, const struct sk_buff *skb);
+/*
+ * What the rules look at (rule.h) in the app's packet @skb, parsed into @p:
+ * its addresses, protocol and destination port, and the socket that sent
+ * it (mprox_choice_sender()). @pkt points into @p.
+ */
+void mprox_choice_pkt(struct mprox_rule_pkt *pkt, const struct sk_buff *skb,
+		      const struct mprox_pkt *p);
 
 /*
  * The rules' word on a new flow (rule.h): 0 with @scope set, or

@@ -89,6 +89,7 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 		atomic64_set(&dp->connects[i], 0);
 	for (i = 0; i < MPROX_UDP_STAT_COUNT; i++)
 		atomic64_set(&dp->udp[i], 0);
+	mprox_dns_cache_init(&dp->dns_cache);
 	atomic64_set(&dp->retries, 0);
 	atomic64_set(&dp->bytes_up, 0);
 	atomic64_set(&dp->bytes_down, 0);
@@ -122,6 +123,7 @@ int mprox_datapath_prepare(struct mprox_datapath *dp)
 
 void mprox_datapath_release(struct mprox_datapath *dp)
 {
+	mprox_dns_cache_flush(&dp->dns_cache);
 	if (dp->wq) {
 		destroy_workqueue(dp->wq);
 		dp->wq = NULL;
@@ -255,6 +257,8 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 	/* Connections accept from them (mprox_listener_accept_now()). */
 	mprox_listener_close(&dp->listener[0]);
 	mprox_listener_close(&dp->listener[1]);
+	/* Associations are gone: nothing stores answers any more. */
+	mprox_dns_cache_flush(&dp->dns_cache);
 
 	dp->old_flows.created += s.created;
 	dp->old_flows.refused_limit += s.refused_limit;
@@ -270,6 +274,7 @@ void mprox_datapath_reconfigure(struct mprox_datapath *dp)
 	unsigned long tcp, udp;
 
 	ASSERT_RTNL();
+	mprox_dns_cache_flush(&dp->dns_cache);
 	if (!dp->running)
 		return;
 	mprox_datapath_timeouts(dp, &tcp, &udp);

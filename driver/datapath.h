@@ -30,6 +30,7 @@
 #include "assoc.h"
 #include "compat.h"
 #include "config.h"
+#include "dnscache.h"
 #include "flow.h"
 #include "inject.h"
 #include "socks5.h"
@@ -127,6 +128,12 @@ struct mprox_datapath {
 	atomic64_t connects[MPROX_CONNECT_RESULT_COUNT];
 	/* The resolver's (resolver.h). */
 	atomic64_t dns[MPROX_DNS_STAT_COUNT];
+	/*
+	 * Its cache of forwarded answers: emptied by every configuration
+	 * write (the answers may have come through another upstream or
+	 * server) and when the device stops.
+	 */
+	struct mprox_dns_cache dns_cache;
 	/* UDP associations' (assoc.h). */
 	atomic64_t udp[MPROX_UDP_STAT_COUNT];
 	/* Attempts moved to another upstream after the proxy failed. */

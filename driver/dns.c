@@ -381,6 +381,73 @@ int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_q
 	return ext_rcode << 4 | (flags & MPROX_DNS_RCODE_MASK);
 }
 
+int mprox_dns_response_question(const u8 *msg, size_t len, struct mprox_dns_query *q)
+{
+	int end;
+
+	memset(q, 0, sizeof(*q));
+	if (len < MPROX_DNS_HDR_LEN || len > MPROX_DNS_MSG_MAX)
+		return -EBADMSG;
+	q->flags = get16(msg + 2);
+	if (!(q->flags & MPROX_DNS_QR) || (q->flags & MPROX_DNS_OPCODE_MASK) ||
+	    get16(msg + 4) != 1)
+		return -ENOMSG;
+	end = skip_name(msg, len, MPROX_DNS_HDR_LEN, false);
+	if (end < 0 || len - end < 4 ||
+	    !name_to_text(msg + MPROX_DNS_HDR_LEN, end - MPROX_DNS_HDR_LEN, q)) {
+		memset(q, 0, sizeof(*q));
+		return -EBADMSG;
+	}
+	q->id = get16(msg);
+	q->qtype = get16(msg + end);
+	q->qclass = get16(msg + end + 2);
+	q->end = end + 4;
+	return 0;
+}
+
+int mprox_dns_query_opt(const u8 *msg, size_t len, const struct mprox_dns_query *q,
+			u16 *udp_size, bool *dnssec_ok)
+{
+	size_t at = q->end;
+
+	if (at < MPROX_DNS_HDR_LEN || at > len || get16(msg + 10) > 1)
+		return -EBADMSG;
+	if (!get16(msg + 10))
+		return 0;
+	if (len - at < RR_MIN_LEN || msg[at] || get16(msg + at + 1) != MPROX_DNS_TYPE_OPT)
+		return -EBADMSG;
+	*udp_size = get16(msg + at + 3);
+	*dnssec_ok = msg[at + 7] & 0x80;
+	return 1;
+}
+
+int mprox_dns_response_age(const u8 *msg, size_t len, const struct mprox_dns_query *q,
+			   u32 age, u8 *out)
+{
+	size_t pos = q->end, records, i;
+	u32 ttl;
+	int end;
+
+	if (pos < MPROX_DNS_HDR_LEN || pos > len)
+		return -EBADMSG;
+	records = (size_t)get16(msg + 6) + get16(msg + 8) + get16(msg + 10);
+	for (i = 0; i < records; i++) {
+		end = skip_name(msg, len, pos, true);
+		if (end < 0 || len - end < RR_FIXED_LEN ||
+		    get16(msg + end + 8) > len - end - RR_FIXED_LEN)
+			return -EBADMSG;
+		/* OPT's TTL is the extended RCODE and flags (RFC 6891 6.1.3). */
+		if (get16(msg + end) != MPROX_DNS_TYPE_OPT) {
+			ttl = get32(msg + end + 4);
+			/* Over 2^31 - 1 is 0 (RFC 2181 8), as parse_response() reads it. */
+			ttl = ttl & 0x80000000 || ttl < age ? 0 : ttl - age;
+			put32(out + end + 4, ttl);
+		}
+		pos = end + RR_FIXED_LEN + get16(msg + end + 8);
+	}
+	return 0;
+}
+
 bool mprox_dns_name_valid(const char *name, size_t len)
 {
 	if (len && name[len - 1] == '.')

@@ -53,6 +53,7 @@
 #define MPROX_DNS_TC			0x0200
 #define MPROX_DNS_RD			0x0100
 #define MPROX_DNS_RA			0x0080
+#define MPROX_DNS_CD			0x0010	/* checking disabled (RFC 4035) */
 #define MPROX_DNS_RCODE_MASK		0x000f
 
 #define MPROX_DNS_RCODE_NOERROR		0
@@ -190,6 +191,42 @@ int mprox_dns_build_error(const struct mprox_dns_query *q, bool have_question, u
  */
 int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_query *q,
 			     u32 *min_ttl);
+
+/*
+ * The question of the response @msg of @len bytes, into @q as
+ * mprox_dns_parse_query() would read it from the query (its name
+ * lowercased), so that mprox_dns_parse_response() can check the rest
+ * against it: what a cache keys an answer by. 0, or with @q zeroed:
+ *   -EBADMSG  shorter than a header or longer than MPROX_DNS_MSG_MAX, or
+ *             a question cut short or with a name the resolver does not
+ *             take (a pointer among them)
+ *   -ENOMSG   not a response of OPCODE 0 with exactly one question
+ */
+int mprox_dns_response_question(const u8 *msg, size_t len, struct mprox_dns_query *q);
+
+/*
+ * The EDNS OPT record of the query @msg (@len bytes of it at least; the
+ * record's fixed part is all that is read) that mprox_dns_parse_query()
+ * took as @q: 1 with its UDP payload size in *@udp_size and its DO bit
+ * (DNSSEC OK) in *@dnssec_ok, or 0 when the query has none. -EBADMSG
+ * when its one additional record is not an OPT owned by the root, or is
+ * cut short within @len.
+ */
+int mprox_dns_query_opt(const u8 *msg, size_t len, const struct mprox_dns_query *q,
+			u16 *udp_size, bool *dnssec_ok);
+
+/*
+ * A cached response grown @age seconds older: in @out, which holds a copy
+ * of @msg, every record's TTL but an EDNS OPT's lowered by @age, to 0 at
+ * the least (one over 2^31 - 1, which RFC 2181 says to read as 0, becomes
+ * 0). The records are found in @msg, never in what is being written: a
+ * compression pointer may point into an earlier record's TTL. @msg, of
+ * @len bytes, is one mprox_dns_parse_response() took as the response to
+ * @q. 0, or -EBADMSG for a message it would not have taken (then some TTLs
+ * may be aged).
+ */
+int mprox_dns_response_age(const u8 *msg, size_t len, const struct mprox_dns_query *q,
+			   u32 age, u8 *out);
 
 /*
  * Whether the @len bytes at @name are a name from configuration ("rule add

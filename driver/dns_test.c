@@ -42,6 +42,20 @@ static void name_case_desc(const struct mprox_dns_name_case *c, char *desc)
 KUNIT_ARRAY_PARAM(query, mprox_dns_query_cases, query_case_desc);
 KUNIT_ARRAY_PARAM(build, mprox_dns_build_cases, build_case_desc);
 KUNIT_ARRAY_PARAM(response, mprox_dns_response_cases, response_case_desc);
+
+static void cache_case_desc(const struct mprox_dns_cache_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "cached response: %s", c->desc);
+}
+
+KUNIT_ARRAY_PARAM(cache, mprox_dns_cache_cases, cache_case_desc);
+
+static void opt_case_desc(const struct mprox_dns_opt_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "query OPT: %s", c->desc);
+}
+
+KUNIT_ARRAY_PARAM(opt, mprox_dns_opt_cases, opt_case_desc);
 KUNIT_ARRAY_PARAM(name, mprox_dns_name_cases, name_case_desc);
 
 /* On the heap, so that KASAN sees a byte read or written past the end. */
@@ -93,6 +107,30 @@ static void mprox_dns_response_test(struct kunit *test)
 			      c->desc, why, fed, c->len, ret, c->ret);
 }
 
+static void mprox_dns_cache_test(struct kunit *test)
+{
+	const struct mprox_dns_cache_case *c = test->param_value;
+	u8 *scratch = scratch_alloc(test);
+	const char *why;
+	int ret;
+
+	why = mprox_dns_cache_case_run(c, scratch, &ret);
+	KUNIT_EXPECT_TRUE_MSG(test, !why, "%s: %s (returned %d, want %d)", c->desc, why, ret,
+			      c->ret);
+}
+
+static void mprox_dns_opt_test(struct kunit *test)
+{
+	const struct mprox_dns_opt_case *c = test->param_value;
+	u8 *scratch = scratch_alloc(test);
+	const char *why;
+	int ret = 0;
+
+	why = mprox_dns_opt_case_run(c, scratch, &ret);
+	KUNIT_EXPECT_TRUE_MSG(test, !why, "%s: %s (returned %d, want %d)", c->desc, why, ret,
+			      c->ret);
+}
+
 static void mprox_dns_name_test(struct kunit *test)
 {
 	const struct mprox_dns_name_case *c = test->param_value;
@@ -105,6 +143,8 @@ static struct kunit_case mprox_dns_test_cases[] = {
 	KUNIT_CASE_PARAM(mprox_dns_query_test, query_gen_params),
 	KUNIT_CASE_PARAM(mprox_dns_build_test, build_gen_params),
 	KUNIT_CASE_PARAM(mprox_dns_response_test, response_gen_params),
+	KUNIT_CASE_PARAM(mprox_dns_cache_test, cache_gen_params),
+	KUNIT_CASE_PARAM(mprox_dns_opt_test, opt_gen_params),
 	KUNIT_CASE_PARAM(mprox_dns_name_test, name_gen_params),
 	{}
 };

@@ -655,6 +655,138 @@ static const char *mprox_dns_response_case_run(const struct mprox_dns_response_c
 	return NULL;
 }
 
+/* ---- mprox_dns_response_question() and mprox_dns_response_age() ---- */
+
+struct mprox_dns_cache_case {
+	const char *desc;
+	const char *in;
+	size_t len;
+	int ret;		/* of mprox_dns_response_question() */
+	/* When @ret is 0: the question read, and @in aged @age seconds. */
+	const char *qname;
+	u16 qtype;
+	u32 age;
+	const char *out;	/* NULL: @in unchanged */
+};
+
+#define TN_RR_A_AT(ttl)	"\xc0\x0c\0\x01\0\x01" ttl "\0\x04" TN_V4
+
+static const struct mprox_dns_cache_case mprox_dns_cache_cases[] = {
+	{ "A, 100 s older", TN_IN(TN_A_RESP), 0, "example.com", 1, 100,
+	  TN_RHDR(TN_C1100) TN_QA TN_RR_A_AT("\0\0\x0d\xac") },
+	{ "older than its TTL: 0", TN_IN(TN_RHDR(TN_C1100) TN_QA TN_RR_A(TN_T60)), 0,
+	  "example.com", 1, 61, TN_RHDR(TN_C1100) TN_QA TN_RR_A_AT("\0\0\0\0") },
+	{ "exactly its TTL: 0", TN_IN(TN_RHDR(TN_C1100) TN_QA TN_RR_A(TN_T60)), 0,
+	  "example.com", 1, 60, TN_RHDR(TN_C1100) TN_QA TN_RR_A_AT("\0\0\0\0") },
+	{ "a TTL over 2^31 - 1 is 0", TN_IN(TN_RHDR(TN_C1100) TN_QA TN_RR_A("\x80\0\0\x01")),
+	  0, "example.com", 1, 0, TN_RHDR(TN_C1100) TN_QA TN_RR_A_AT("\0\0\0\0") },
+	{ "every section aged, OPT's TTL left alone",
+	  TN_IN(TN_RHDR("\0\x01\0\x01\0\x01\0\x01") TN_QA TN_RR_A(TN_T300)
+		"\xc0\x14\0\x02\0\x01" TN_T3600 "\0\x02\xc0\x14" TN_OPT("\0\0\x80\0")),
+	  0, "example.com", 1, 10,
+	  TN_RHDR("\0\x01\0\x01\0\x01\0\x01") TN_QA TN_RR_A_AT("\0\0\x01\x22")
+	  "\xc0\x14\0\x02\0\x01\0\0\x0e\x06\0\x02\xc0\x14" TN_OPT("\0\0\x80\0") },
+	{ "MX, its question in capitals: lowercased",
+	  TN_IN(TN_RHDR(TN_C1000) "\007EXAMPLE\003Com\0" TN_MX_IN), 0, "example.com", 15, 0,
+	  NULL },
+	{ "no records", TN_IN(TN_RHDR(TN_C1000) TN_QA), 0, "example.com", 1, 5, NULL },
+	{ "a query", TN_IN(TN_QHDR TN_QA), -ENOMSG },
+	{ "OPCODE 2", TN_IN(TN_HDR("\x90\0", TN_C1000) TN_QA), -ENOMSG },
+	{ "two questions", TN_IN(TN_HDR("\x81\x80", "\0\x02\0\0\0\0\0\0") TN_QA TN_QA),
+	  -ENOMSG },
+	{ "no question", TN_IN(TN_HDR("\x81\x80", TN_C0000)), -ENOMSG },
+	{ "a pointer in the question", TN_IN(TN_RHDR(TN_C1000) "\xc0\x0c" TN_A_IN), -EBADMSG },
+	{ "the question cut short", TN_IN(TN_RHDR(TN_C1000) "\007exam"), -EBADMSG },
+	{ "no type and class", TN_IN(TN_RHDR(TN_C1000) TN_EXAMPLE "\0\x01"), -EBADMSG },
+	{ "a space in the name", TN_IN(TN_RHDR(TN_C1000) "\003a b\0" TN_A_IN), -EBADMSG },
+	{ "shorter than a header", TN_IN("\x12\x34\x81\x80\0\x01"), -EBADMSG },
+};
+
+/*
+ * Run cache case @c in @scratch (MPROX_DNS_TEST_SCRATCH bytes), the
+ * message at its very end and its aged copy at the start. Puts the result
+ * in *@ret; returns NULL when the case holds, otherwise what differed.
+ */
+static const char *mprox_dns_cache_case_run(const struct mprox_dns_cache_case *c,
+					    u8 *scratch, int *ret)
+{
+	u8 *buf = scratch + MPROX_DNS_TEST_SCRATCH - c->len;
+	const char *want = c->out ? c->out : c->in;
+	struct mprox_dns_query q;
+	u32 ttl;
+
+	if (2 * c->len > MPROX_DNS_TEST_SCRATCH)
+		return "bad case";
+	memcpy(buf, c->in, c->len);
+	memset(&q, 0xa5, sizeof(q));
+	*ret = mprox_dns_response_question(buf, c->len, &q);
+	if (*ret != c->ret)
+		return "result";
+	if (*ret)
+		return q.name_len || q.end ? "question left on an error" : NULL;
+	if (strcmp(q.name, c->qname) || q.name_len != strlen(c->qname) ||
+	    q.qtype != c->qtype || q.qclass != MPROX_DNS_CLASS_IN || q.id != 0x1234)
+		return "question";
+	/* What a cache stores has been taken as the response to its question. */
+	if (mprox_dns_parse_response(buf, c->len, &q, &ttl) < 0)
+		return "not its response";
+	memcpy(scratch, buf, c->len);
+	if (mprox_dns_response_age(buf, c->len, &q, c->age, scratch))
+		return "aging failed";
+	if (memcmp(buf, c->in, c->len))
+		return "the cached message changed";
+	return memcmp(scratch, want, c->len) ? "aged bytes" : NULL;
+}
+
+/* ---- mprox_dns_query_opt() ---- */
+
+struct mprox_dns_opt_case {
+	const char *desc;
+	const char *in;
+	size_t len;
+	int ret;
+	u16 size;
+	bool dnssec_ok;
+};
+
+static const struct mprox_dns_opt_case mprox_dns_opt_cases[] = {
+	{ "no OPT", TN_IN(TN_QHDR TN_QA), 0 },
+	{ "OPT, 4096 bytes", TN_IN(TN_HDR(TN_RD, TN_C1001) TN_QA TN_OPT("\0\0\0\0")), 1, 4096 },
+	{ "OPT with DO", TN_IN(TN_HDR(TN_RD, TN_C1001) TN_QA TN_OPT("\0\0\x80\0")), 1, 4096,
+	  true },
+	{ "OPT, 512 bytes, an option after it",
+	  TN_IN(TN_HDR(TN_RD, TN_C1001) TN_QA "\0\0\x29\x02\0\0\0\0\0\0\x04\0\x0a\0\0"), 1,
+	  512 },
+	{ "an A record, not OPT",
+	  TN_IN(TN_HDR(TN_RD, TN_C1001) TN_QA "\0\0\x01\0\x01" TN_T60 "\0\0"), -EBADMSG },
+	{ "OPT not owned by the root",
+	  TN_IN(TN_HDR(TN_RD, TN_C1001) TN_QA "\001a\0\0\x29\x10\0\0\0\0\0\0\0"), -EBADMSG },
+	{ "OPT cut short", TN_IN(TN_HDR(TN_RD, TN_C1001) TN_QA "\0\0\x29\x10\0\0\0"),
+	  -EBADMSG },
+};
+
+/* Run OPT case @c at the very end of @scratch; NULL when it holds. */
+static const char *mprox_dns_opt_case_run(const struct mprox_dns_opt_case *c, u8 *scratch,
+					  int *ret)
+{
+	u8 *buf = scratch + MPROX_DNS_TEST_SCRATCH - c->len;
+	struct mprox_dns_query q;
+	bool dnssec_ok = false;
+	u16 size = 0;
+
+	if (c->len > MPROX_DNS_TEST_SCRATCH)
+		return "bad case";
+	memcpy(buf, c->in, c->len);
+	if (mprox_dns_parse_query(buf, c->len, &q) != MPROX_DNS_OK)
+		return "not a query";
+	*ret = mprox_dns_query_opt(buf, c->len, &q, &size, &dnssec_ok);
+	if (*ret != c->ret)
+		return "result";
+	if (*ret == 1 && (size != c->size || dnssec_ok != c->dnssec_ok))
+		return "size or DO";
+	return NULL;
+}
+
 /* ---- mprox_dns_name_valid() ---- */
 
 struct mprox_dns_name_case {

@@ -514,6 +514,11 @@ static const struct mprox_parse_case mprox_parse_cases[] = {
 	  .op = MPROX_OP_SET, .key = MPROX_TUNE_DNS_TTL_S, .value = 3600 },
 	{ "set dns_ttl_s below", T_LINE("set dns_ttl_s 0"), .ret = -ERANGE },
 	{ "set dns_ttl_s above", T_LINE("set dns_ttl_s 3601"), .ret = -ERANGE },
+	{ "set dns_cache_size off", T_LINE("set dns_cache_size 0"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_DNS_CACHE_SIZE, .value = 0 },
+	{ "set dns_cache_size max", T_LINE("set dns_cache_size 4096"),
+	  .op = MPROX_OP_SET, .key = MPROX_TUNE_DNS_CACHE_SIZE, .value = 4096 },
+	{ "set dns_cache_size above", T_LINE("set dns_cache_size 4097"), .ret = -ERANGE },
 
 	/* dns fake-ip: a pool of each family at most, lengths within bounds */
 	{ "dns fake-ip IPv4", T_LINE("dns fake-ip 198.18.0.0/15"),

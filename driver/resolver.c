@@ -7,6 +7,7 @@
 #include <net/ipv6.h>
 #include <linux/udp.h>
 
+#include "choice.h"
 #include "datapath.h"
 #include "dns.h"
 #include "fakeip.h"
@@ -23,8 +24,14 @@
 
 struct mprox_resolver_scratch {
 	struct mprox_dns_query q;
-	u8 msg[MPROX_DNS_HDR_LEN + MPROX_DNS_WIRE_NAME_MAX + 4];
+	/* Header, question, and an EDNS OPT record's fixed part. */
+	u8 msg[MPROX_DNS_HDR_LEN + MPROX_DNS_WIRE_NAME_MAX + 4 + 11];
+	/* How many bytes of the query are in msg. */
+	unsigned int len;
 	u8 addr[16];
+	struct mprox_dns_cache_key key;
+	/* An answer from the cache, before it is known to fit. */
+	u8 answer[MPROX_DNS_CACHE_MSG_MAX];
 };
 
 /* Multicast and broadcast: no server's address, not even a hijacked one. */
@@ -36,14 +43,12 @@ static bool mprox_resolver_group(const struct mprox_pkt *p)
 	       ipv4_is_lbcast(p->daddr.v4.s_addr);
 }
 
-/* Whether @p is a query for the resolver of @dns. */
-static bool mprox_resolver_wants(const struct mprox_dns_config *dns,
-				 const struct mprox_pkt *p)
+/* Whether @p is a query to the server of @dns ("dns server", "dns hijack"). */
+static bool mprox_resolver_to_server(const struct mprox_dns_config *dns,
+				     const struct mprox_pkt *p)
 {
 	u16 port = dns->server.family ? dns->server.port : MPROX_DNS_PORT;
 
-	if (!dns->pool[0] && !dns->pool[1])
-		return false;
 	if (p->proto != IPPROTO_UDP || ntohs(p->dport) != port)
 		return false;
 	if (dns->hijack)
@@ -52,15 +57,111 @@ static bool mprox_resolver_wants(const struct mprox_dns_config *dns,
 	       !memcmp(dns->server.addr, &p->daddr, p->family == AF_INET6 ? 16 : 4);
 }
 
+/* Whether @dns has a fake-IP pool, so that the resolver answers itself. */
+static bool mprox_resolver_pooled(const struct mprox_dns_config *dns)
+{
+	return dns->pool[0] || dns->pool[1];
+}
+
+/*
+ * Whether a resolver with pools sends @q on to its server rather than
+ * answer it: the root, another class, or another type than A, AAAA, HTTPS
+ * and SVCB (see the top of resolver.h).
+ */
+static bool mprox_resolver_forwards(const struct mprox_dns_query *q)
+{
+	if (q->qclass != MPROX_DNS_CLASS_IN || !q->name_len)
+		return true;
+	return q->qtype != MPROX_DNS_TYPE_A && q->qtype != MPROX_DNS_TYPE_AAAA &&
+	       q->qtype != MPROX_DNS_TYPE_HTTPS && q->qtype != MPROX_DNS_TYPE_SVCB;
+}
+
+/*
+ * The key of the query in @s to @p's destination, sent by @skb's socket:
+ * the way the rules send it (a "direct" server may answer otherwise than
+ * one reached through a proxy) and what the query says of EDNS and CD.
+ * 0, or -EPERM when a rule rejects it (only the UDP path may answer it
+ * then) or -EBADMSG for an additional record that is not OPT. Under
+ * rcu_read_lock().
+ */
+static int mprox_resolver_key(struct mprox_datapath *dp, const struct sk_buff *skb,
+			      const struct mprox_pkt *p, struct mprox_resolver_scratch *s,
+			      u16 *udp_size)
+{
+	struct mprox_choice_scope scope;
+	struct mprox_rule_pkt rp;
+	bool dnssec_ok = false;
+	int opt;
+
+	opt = mprox_dns_query_opt(s->msg, s->len, &s->q, udp_size, &dnssec_ok);
+	if (opt < 0)
+		return opt;
+	mprox_choice_pkt(&rp, skb, p);
+	if (mprox_choice_rules(dp, &rp, &scope))
+		return -EPERM;
+	mprox_dns_cache_key(&s->key, p->family, &p->daddr, p->dport, &s->q);
+	s->key.direct = scope.kind == MPROX_CHOICE_DIRECT;
+	s->key.edns = opt ? MPROX_DNS_CACHE_EDNS | (dnssec_ok ? MPROX_DNS_CACHE_EDNS_DO : 0) : 0;
+	s->key.cd = !!(s->q.flags & MPROX_DNS_CD);
+	/* RFC 6891 6.2.5: without OPT, or below it, 512 bytes. */
+	*udp_size = opt ? max_t(u16, *udp_size, 512) : 512;
+	return 0;
+}
+
+/*
+ * The cached answer to the query in @s (of @skb, parsed into @p), in
+ * s->answer as the answer to this query: its id, RD and question as the
+ * asker wrote them (letter case included), its TTLs aged. Its length, 0
+ * on a miss; then the answer that comes back may fill the entry.
+ */
+static int mprox_resolver_cached(struct mprox_datapath *dp, const struct sk_buff *skb,
+				 const struct mprox_pkt *p, struct mprox_resolver_scratch *s)
+{
+	const struct mprox_dns_query *q = &s->q;
+	u16 udp_size;
+	int len;
+
+	if (mprox_resolver_key(dp, skb, p, s, &udp_size))
+		return 0;
+	len = mprox_dns_cache_fetch(&dp->dns_cache, &s->key, q, s->answer,
+				    min_t(size_t, udp_size, sizeof(s->answer)));
+	/* The same question, so the same length of it (no pointer in either). */
+	if (len < (int)q->end) {
+		mprox_dns_cache_expect(&dp->dns_cache, &s->key, q->id, &p->saddr, p->sport);
+		return 0;
+	}
+	memcpy(s->answer, s->msg, 2);
+	s->answer[2] = (s->answer[2] & ~(MPROX_DNS_RD >> 8)) | (s->msg[2] & (MPROX_DNS_RD >> 8));
+	memcpy(s->answer + MPROX_DNS_HDR_LEN, s->msg + MPROX_DNS_HDR_LEN,
+	       q->end - MPROX_DNS_HDR_LEN);
+	atomic64_inc(&dp->dns[MPROX_DNS_STAT_CACHE_HITS]);
+	return len;
+}
+
+/* Whether @p is a query for the resolver of @dns: it has a pool. */
+static bool mprox_resolver_wants(const struct mprox_dns_config *dns,
+				 const struct mprox_pkt *p)
+{
+	return mprox_resolver_pooled(dns) && mprox_resolver_to_server(dns, p);
+}
+
+bool mprox_resolver_over_tcp(struct mprox_datapath *dp, const struct mprox_pkt *p)
+{
+	const struct mprox_config *cfg = rcu_dereference(dp->config);
+
+	return mprox_resolver_to_server(&cfg->dns, p);
+}
+
 /*
  * The answer to the query in @s: its length in @out, or a negative errno
  * from the builders. Counts the query and its outcome.
  */
-static int mprox_resolver_answer(struct mprox_datapath *dp,
-				 const struct mprox_dns_config *dns, u32 ttl,
-				 struct mprox_resolver_scratch *s, int verdict,
-				 bool refuse, u8 *out, size_t size)
+static int mprox_resolver_answer(struct mprox_datapath *dp, const struct mprox_config *cfg,
+				 struct mprox_resolver_scratch *s, int verdict, bool refuse,
+				 u8 *out, size_t size)
 {
+	const struct mprox_dns_config *dns = &cfg->dns;
+	u32 ttl = cfg->tunables[MPROX_TUNE_DNS_TTL_S];
 	const struct mprox_dns_query *q = &s->q;
 	struct mprox_fakeip_pool *pool;
 	bool six;
@@ -118,31 +219,54 @@ static int mprox_resolver_answer(struct mprox_datapath *dp,
  * The answer to the query @skb (which the caller frees) in *@replyp: 1
  * when there is one, 0 when it gets none, as a drop, or
  * MPROX_RESOLVER_FORWARD. With @refuse, a query that would be forwarded is
- * REFUSED instead.
+ * REFUSED instead. Without a pool, only the cache answers: whatever it
+ * does not goes on, as it would without the resolver.
  */
 static int mprox_resolver_query(struct mprox_datapath *dp, const struct mprox_config *cfg,
 				const struct sk_buff *skb, const struct mprox_pkt *p,
 				bool refuse, struct sk_buff **replyp)
 {
+	bool pooled = mprox_resolver_pooled(&cfg->dns);
+	/* Without a pool, what the cache does not answer goes on unharmed. */
+	int fail = pooled ? 0 : MPROX_RESOLVER_FORWARD;
 	struct mprox_resolver_scratch *s;
 	struct sk_buff *reply;
-	unsigned int n;
 	int verdict, len;
 	u8 *out;
 
 	s = kmalloc(sizeof(*s), GFP_ATOMIC | __GFP_NOWARN);
 	if (!s) {
 		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
-		return 0;
+		return fail;
 	}
 	/* The packet parser checked the UDP length against the packet. */
-	n = min_t(unsigned int, p->payload_len, sizeof(s->msg));
+	s->len = min_t(unsigned int, p->payload_len, sizeof(s->msg));
 	if (skb_copy_bits(skb, skb_network_offset(skb) + p->thoff + sizeof(struct udphdr),
-			  s->msg, n)) {
+			  s->msg, s->len)) {
 		mprox_datapath_drop(dp, MPROX_DROP_MALFORMED);
 		goto drop;
 	}
-	verdict = mprox_dns_parse_query(s->msg, n, &s->q);
+	verdict = mprox_dns_parse_query(s->msg, s->len, &s->q);
+	if (verdict == MPROX_DNS_OK && !refuse && cfg->tunables[MPROX_TUNE_DNS_CACHE_SIZE] &&
+	    (!pooled || mprox_resolver_forwards(&s->q))) {
+		len = mprox_resolver_cached(dp, skb, p, s);
+		if (len > 0) {
+			if (pooled)
+				atomic64_inc(&dp->dns[MPROX_DNS_STAT_QUERY_OTHER]);
+			reply = mprox_reply_udp(p, len, &out);
+			if (!reply) {
+				mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
+				goto drop;
+			}
+			memcpy(out, s->answer, len);
+			kfree(s);
+			goto sealed;
+		}
+	}
+	if (!pooled) {
+		kfree(s);
+		return MPROX_RESOLVER_FORWARD;
+	}
 	if (verdict == MPROX_DNS_DROP) {
 		atomic64_inc(&dp->dns[MPROX_DNS_STAT_DROPPED]);
 		goto drop;
@@ -152,8 +276,7 @@ static int mprox_resolver_query(struct mprox_datapath *dp, const struct mprox_co
 		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
 		goto drop;
 	}
-	len = mprox_resolver_answer(dp, &cfg->dns, cfg->tunables[MPROX_TUNE_DNS_TTL_S],
-				    s, verdict, refuse, out, MPROX_DNS_ANSWER_MAX);
+	len = mprox_resolver_answer(dp, cfg, s, verdict, refuse, out, MPROX_DNS_ANSWER_MAX);
 	kfree(s);
 	if (len == MPROX_RESOLVER_FORWARD) {
 		kfree_skb(reply);
@@ -165,13 +288,14 @@ static int mprox_resolver_query(struct mprox_datapath *dp, const struct mprox_co
 		kfree_skb(reply);
 		return 0;
 	}
+sealed:
 	mprox_reply_udp_seal(reply, p, len);
 	*replyp = reply;
 	return 1;
 
 drop:
 	kfree(s);
-	return 0;
+	return fail;
 }
 
 bool mprox_resolver_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
@@ -184,7 +308,9 @@ bool mprox_resolver_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
 
 	rcu_read_lock();
 	cfg = rcu_dereference(dp->config);
-	if (!mprox_resolver_wants(&cfg->dns, p)) {
+	/* Without a pool, the cache may still answer. */
+	if (!mprox_resolver_to_server(&cfg->dns, p) ||
+	    (!mprox_resolver_pooled(&cfg->dns) && !cfg->tunables[MPROX_TUNE_DNS_CACHE_SIZE])) {
 		rcu_read_unlock();
 		return false;
 	}
@@ -225,4 +351,43 @@ bool mprox_resolver_refuse(struct mprox_datapath *dp, const struct sk_buff *skb,
 			mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 	}
 	return mine;
+}
+
+void mprox_resolver_learn(struct mprox_datapath *dp, const struct mprox_pkt *p,
+			  const u8 *msg, size_t len)
+{
+	const struct mprox_config *cfg;
+	struct mprox_resolver_scratch *s;
+	bool mine, pooled;
+	u32 max, ttl;
+
+	if (len < MPROX_DNS_HDR_LEN || len > MPROX_DNS_CACHE_MSG_MAX)
+		return;
+	rcu_read_lock();
+	cfg = rcu_dereference(dp->config);
+	max = cfg->tunables[MPROX_TUNE_DNS_CACHE_SIZE];
+	pooled = mprox_resolver_pooled(&cfg->dns);
+	mine = max && mprox_resolver_to_server(&cfg->dns, p);
+	rcu_read_unlock();
+	if (!mine)
+		return;
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return;
+	/*
+	 * Only what the resolver would ask for again: a well-formed answer
+	 * with records, NOERROR, and not cut short (TC). NXDOMAIN and NODATA
+	 * are not kept: their TTL is the SOA's, not looked at.
+	 */
+	if (mprox_dns_response_question(msg, len, &s->q) ||
+	    (pooled && !mprox_resolver_forwards(&s->q)) ||
+	    mprox_dns_parse_response(msg, len, &s->q, &ttl) != MPROX_DNS_RCODE_NOERROR || !ttl)
+		goto out;
+	/* Only what a query of this socket's asked for: see dnscache.h. */
+	mprox_dns_cache_key(&s->key, p->family, &p->daddr, p->dport, &s->q);
+	if (!mprox_dns_cache_store(&dp->dns_cache, &s->key, s->q.id, &p->saddr, p->sport,
+				   msg, len, ttl, max, GFP_KERNEL_ACCOUNT))
+		atomic64_inc(&dp->dns[MPROX_DNS_STAT_CACHE_STORED]);
+out:
+	kfree(s);
 }

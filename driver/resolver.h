@@ -11,8 +11,9 @@
  * and SVCB, which browsers ask next to every A and AAAA, NOERROR without
  * data, so that they go by the address; every other question goes on to
  * the server it was sent to, as any UDP datagram of the app's, through the
- * proxy's UDP relay (udp.h), and is answered REFUSED when the upstream
- * cannot carry it (DNS over TCP through the proxy is not there yet); a
+ * proxy's UDP relay (udp.h), or over TCP through the proxy when the
+ * upstream has no UDP (mprox_resolver_over_tcp()), and is answered REFUSED
+ * when that fails too; a
  * malformed query gets FORMERR, another OPCODE NOTIMP, and what is not
  * even a query is dropped (dns.h). A name keeps its address for twice
  * the answers' TTL at least after its last use: a pool with no address
@@ -46,6 +47,10 @@ enum mprox_dns_stat {
 	MPROX_DNS_STAT_UNKNOWN_ADDR,
 	/* Went on to its server through the proxy's UDP relay. */
 	MPROX_DNS_STAT_FORWARDED,
+	/* Answered from the cache of forwarded answers (dnscache.h). */
+	MPROX_DNS_STAT_CACHE_HITS,
+	/* Forwarded answers kept in it. */
+	MPROX_DNS_STAT_CACHE_STORED,
 	MPROX_DNS_STAT_COUNT
 };
 
@@ -56,6 +61,24 @@ enum mprox_dns_stat {
  */
 bool mprox_resolver_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
 			 const struct mprox_pkt *p);
+
+/*
+ * Whether the app's UDP datagram @p is a query to the DNS server: to
+ * "dns server" (its port, 53 without one), or to any address's port 53
+ * with "dns hijack on". Through an upstream without UDP such a query is
+ * not refused but goes over TCP (assoc.h), whether or not the device has
+ * pools. Under rcu_read_lock().
+ */
+bool mprox_resolver_over_tcp(struct mprox_datapath *dp, const struct mprox_pkt *p);
+
+/*
+ * A datagram to the app from @p's destination (@p as the app's datagram to
+ * it would be), @len bytes at @msg, about to be delivered: when it is the
+ * DNS server's answer to a question the resolver lets through, keep it in
+ * the cache (dnscache.h) for the next to ask. Process context.
+ */
+void mprox_resolver_learn(struct mprox_datapath *dp, const struct mprox_pkt *p,
+			  const u8 *msg, size_t len);
 
 /*
  * The app's UDP datagram @skb (parsed into @p, not consumed) could not go

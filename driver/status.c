@@ -344,6 +344,8 @@ static const char *const status_dns_stat_names[MPROX_DNS_STAT_COUNT] = {
 	[MPROX_DNS_STAT_DROPPED] = "dropped",
 	[MPROX_DNS_STAT_UNKNOWN_ADDR] = "unknown_addr",
 	[MPROX_DNS_STAT_FORWARDED] = "forwarded",
+	[MPROX_DNS_STAT_CACHE_HITS] = "cache_hits",
+	[MPROX_DNS_STAT_CACHE_STORED] = "cache_stored",
 };
 
 static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
@@ -376,7 +378,7 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 	for (i = 0; i < MPROX_DNS_STAT_COUNT; i++)
 		json_printf(j, "%s\"%s\":%lld", i ? "," : "", status_dns_stat_names[i],
 			    atomic64_read(&dp->dns[i]));
-	json_printf(j, "}");
+	json_printf(j, ",\"cache_entries\":%u}", mprox_dns_cache_count(&dp->dns_cache));
 	json_printf(j, ",\"udp\":{");
 	for (i = 0; i < MPROX_UDP_STAT_COUNT; i++)
 		json_printf(j, "%s\"%s\":%lld", i ? "," : "", mprox_udp_stat_name(i),

@@ -221,23 +221,6 @@ static const struct mprox_conn_ops mprox_tcp_conn_ops = {
 };
 
 /*
- * What the rules look at (rule.h): the SYN's addresses and port, and the
- * socket that sent it (choice.h).
- */
-static void mprox_tcp_rule_pkt(struct sk_buff *skb, const struct mprox_pkt *p,
-			       struct mprox_rule_pkt *rp)
-{
-	*rp = (struct mprox_rule_pkt){
-		.family = p->family,
-		.proto = IPPROTO_TCP,
-		.dport = ntohs(p->dport),
-		.saddr = (const u8 *)&p->saddr,
-		.daddr = (const u8 *)&p->daddr,
-	};
-	mprox_choice_sender(rp, skb);
-}
-
-/*
  * A SYN to an address of a fake-IP pool: the name it stands for, which the
  * proxy is asked for instead (fakeip.h); NULL for any other address.
  * Under rcu_read_lock().
@@ -269,7 +252,7 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 	char *name;
 	u8 name_len = 0;
 
-	mprox_tcp_rule_pkt(skb, p, &rp);
+	mprox_choice_pkt(&rp, skb, p);
 	rcu_read_lock();
 	/* First the name: "domain" rules match on it. */
 	name = mprox_tcp_fake_name(dp, p, &name_len);

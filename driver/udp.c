@@ -39,10 +39,6 @@ static void mprox_udp_refuse(struct mprox_datapath *dp, struct sk_buff *skb,
 		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 }
 
-static const struct mprox_assoc_ops mprox_udp_assoc_ops = {
-	.refuse = mprox_udp_refuse,
-};
-
 /*
  * How long a proxy that said it has no UDP is taken at its word: its
  * sockets are refused without asking again, until a reconfiguration (a
@@ -50,14 +46,19 @@ static const struct mprox_assoc_ops mprox_udp_assoc_ops = {
  */
 #define MPROX_UDP_UNSUPPORTED_KEEP	(60 * HZ)
 
-/* Whether @up carries UDP: a SOCKS5 proxy, which may still refuse it. */
+/*
+ * Whether @up carries UDP: a SOCKS5 proxy, which may still refuse it, or
+ * "direct", whose socket sends it itself.
+ */
 static bool mprox_udp_carries(const struct mprox_upstream *up)
 {
 	unsigned long refused = READ_ONCE(up->udp_unsupported);
 
+	if (up->direct)
+		return true;
 	if (refused && time_before(jiffies, refused + MPROX_UDP_UNSUPPORTED_KEEP))
 		return false;
-	return !up->direct && mprox_udp_codec_for(up->spec.proto);
+	return mprox_udp_codec_for(up->spec.proto);
 }
 
 /*
@@ -73,6 +74,23 @@ static bool mprox_udp_to_pool(struct mprox_datapath *dp, const struct mprox_pkt 
 	return pool && mprox_fakeip_contains(pool, p->family, (const u8 *)&p->daddr);
 }
 
+/* DNS has TCP to fall back on (RFC 7766), through any proxy or direct. */
+static bool mprox_udp_over_tcp(struct mprox_datapath *dp, const struct mprox_pkt *p)
+{
+	bool yes;
+
+	rcu_read_lock();
+	yes = !mprox_udp_to_pool(dp, p) && mprox_resolver_over_tcp(dp, p);
+	rcu_read_unlock();
+	return yes;
+}
+
+static const struct mprox_assoc_ops mprox_udp_assoc_ops = {
+	.refuse = mprox_udp_refuse,
+	.over_tcp = mprox_udp_over_tcp,
+	.answer = mprox_resolver_learn,
+};
+
 static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 			       const struct mprox_pkt *p,
 			       const struct mprox_flow_key *k)
@@ -80,21 +98,15 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 	struct mprox_choice_scope scope;
 	enum mprox_connect_result why;
 	struct mprox_upstream *up;
-	struct mprox_rule_pkt rp = {
-		.family = p->family,
-		.proto = IPPROTO_UDP,
-		.dport = ntohs(p->dport),
-		.saddr = (const u8 *)&p->saddr,
-		.daddr = (const u8 *)&p->daddr,
-	};
+	struct mprox_rule_pkt rp;
 	struct mprox_assoc *a = NULL;
 	enum mprox_reply_kind kind;
 	struct mprox_trial trial;
-	bool carries = false;
+	bool carries = false, stream = false;
 	struct mprox_flow *f;
 	u32 max_flows;
 
-	mprox_choice_sender(&rp, skb);
+	mprox_choice_pkt(&rp, skb, p);
 	rcu_read_lock();
 	if (mprox_choice_rules(dp, &rp, &scope)) {
 		rcu_read_unlock();
@@ -105,9 +117,12 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 	up = mprox_choose_upstream(dp, &scope, NULL, &max_flows, &why, &trial);
 	if (up) {
 		carries = mprox_udp_carries(up) && !mprox_udp_to_pool(dp, p);
-		if (carries)
+		stream = !carries && mprox_udp_over_tcp(dp, p);
+		if (carries || stream)
 			a = mprox_assoc_alloc(dp, up, &trial, &mprox_udp_assoc_ops,
 					      MPROX_UDP_GFP);
+		if (a && stream)
+			mprox_assoc_use_stream(a, p);
 		/* Without an association, nothing reports to the trial. */
 		if (!a)
 			mprox_choice_drop_trial(dp, up, &trial);
@@ -118,7 +133,7 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 						       MPROX_REPLY_NET_UNREACH;
 		goto refuse;
 	}
-	if (!carries) {
+	if (!carries && !stream) {
 		atomic64_inc(&dp->udp[MPROX_UDP_NO_UDP]);
 		kind = MPROX_REPLY_PORT_UNREACH;
 		goto refuse;

@@ -131,7 +131,7 @@ int cmd_set(const struct cli *cli, int argc, char **argv)
 		       "  connect_timeout_ms, handshake_timeout_ms, tcp_idle_timeout_s,\n"
 		       "  udp_idle_timeout_s, max_flows, spare_conns, spare_idle_s,\n"
 		       "  balance (weighted, round-robin or least-connections),\n"
-		       "  probe_interval_s (0 is off), dns_ttl_s,\n"
+		       "  probe_interval_s (0 is off), dns_ttl_s, dns_cache_size (0 is off),\n"
 		       "  probe_target (ADDR:PORT, [ADDR6]:PORT or none)\n"
 		       "(ranges in mprox(8)). 'mprox show NAME' shows the current values.\n"
 		       "'mprox set NAME add|flush|list SET ...' changes or lists prefix sets:\n"

@@ -17,6 +17,13 @@
  *   QR cleared): a result from the documented set, never "another
  *   question's", -EMSGSIZE exactly with TC, and the message cut at the
  *   split, when not malformed, gives the whole one's result;
+ * - as a response to be cached: its question read by
+ *   mprox_dns_response_question() is the one a query of the same bytes
+ *   has; when it is the response to that question, aging a copy by the
+ *   split point's seconds leaves the message itself alone and the copy's
+ *   header and question as they were, and when the copy still parses
+ *   (a pointer into an earlier TTL may make another name of it), its
+ *   least TTL is no higher;
  * - the same bytes as a name from configuration: valid exactly when the
  *   encoder takes them (but for one trailing dot, and the root), and a
  *   valid name reads back from a message, lowercased.
@@ -233,6 +240,48 @@ static void check_name(const u8 *data, size_t len)
 	free(out);
 }
 
+/* The response @data of @len bytes, as a cache would keep it (see the top). */
+static void check_cache(const u8 *data, size_t len, u32 age)
+{
+	struct mprox_dns_query q, as_query;
+	u32 ttl, aged_ttl;
+	u8 *msg, *aged;
+	size_t i;
+	int ret;
+
+	msg = copy(data, len, false);
+	memset(&q, 0xa5, sizeof(q));
+	ret = mprox_dns_response_question(msg, len, &q);
+	CHECK(ret == 0 || ret == -EBADMSG || ret == -ENOMSG);
+	if (ret) {
+		CHECK(!q.end && !q.name_len);
+		free(msg);
+		return;
+	}
+	CHECK(q.end && q.end <= len && (q.flags & MPROX_DNS_QR));
+	if (parse_query(data, len, true, &as_query) == MPROX_DNS_OK || as_query.end == q.end) {
+		CHECK(as_query.qtype == q.qtype && as_query.qclass == q.qclass &&
+		      !strcmp(as_query.name, q.name) && as_query.id == q.id);
+	}
+	ret = mprox_dns_parse_response(msg, len, &q, &ttl);
+	if (ret >= 0) {
+		aged = copy(msg, len, false);
+		CHECK(mprox_dns_response_age(msg, len, &q, age, aged) == 0);
+		CHECK(!memcmp(msg, data, len));
+		/*
+		 * Compression pointers into an earlier TTL may read another
+		 * name now: only a message still whole is compared.
+		 */
+		if (mprox_dns_parse_response(aged, len, &q, &aged_ttl) == ret)
+			CHECK(aged_ttl <= ttl);
+		/* Only TTLs move: the header and question stay. */
+		for (i = 0; i < q.end; i++)
+			CHECK(aged[i] == data[i]);
+		free(aged);
+	}
+	free(msg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -267,6 +316,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* As the response to its own question. */
 	if (parse_query(data, len, true, &q) != MPROX_DNS_DROP && q.end)
 		check_response(data, len, split, &q);
+	check_cache(data, len, split);
 	check_name(data, len);
 	return 0;
 }

@@ -12,7 +12,9 @@
 # query types forwarded, and REFUSED since microsocks has no UDP
 # (udp-assoc.sh forwards them through dante); malformed queries FORMERR or
 # dropped; a connection
-# to a pool address no name has fails at once (EHOSTUNREACH); queries to
+# to a pool address no name has fails at once (EHOSTUNREACH); rules by
+# name ("domain", "domain-exact") reject, pick a group or an upstream, and
+# bad ones change nothing; queries to
 # another address are the resolver's only with "dns hijack on"; bad
 # directives change nothing; "dns off" ends it; counters and pools in the
 # status document; the kernel log stays clean and no flow is left.
@@ -77,11 +79,16 @@ if [ "$a3" = "$a1" ]; then pass "names are case-blind: WWW.Mprox.TEST is $a3"; e
 q6=$(dig_short AAAA www6.mprox.test)
 if in_pool6 "$q6"; then pass "AAAA www6.mprox.test: $q6, from the IPv6 pool"; else
 	fail "AAAA www6.mprox.test: '$q6', want an address of fd00:198::/112"; fi
-for t in MX TXT; do
-	st=$(dig_status $t www.mprox.test)
-	if [ "$st" = REFUSED ]; then pass "$t: REFUSED (forwarded, and microsocks has no UDP)"; else
-		fail "$t: status $st, want REFUSED"; fi
+# Forwarded: MX asks for a UDP association, which microsocks refuses (REP
+# 7, remembered), and then goes over TCP through it, as TXT does at once;
+# 10.200.3.53 has no route from the proxy host: both REFUSED, at once.
+for t in "MX:no UDP at microsocks, and over TCP no route" "TXT:over TCP, the proxy has no route to the server"; do
+	st=$(dig_status "${t%%:*}" www.mprox.test)
+	if [ "$st" = REFUSED ]; then pass "${t%%:*}: REFUSED (${t#*:})"; else
+		fail "${t%%:*}: status $st, want REFUSED (${t#*:})"; fi
 done
+check "both asked microsocks: stats.udp.refused 2, no_udp 0" test \
+	"$(mprox_stat mprox0 stats.udp.refused) $(mprox_stat mprox0 stats.udp.no_udp)" = "2 0"
 
 # Malformed queries: two questions get FORMERR, a 3-byte datagram nothing.
 malformed() {
@@ -119,6 +126,56 @@ mprox_fetch "curl to the pool address $a1 with the name in Host" \
 mprox_expect_error "a pool address no name has: EHOSTUNREACH at once" \
 	http://198.18.255.254:8080/ "No route to host" "$quick_ms"
 check "counted: stats.dns.unknown_addr 1" test "$(mprox_stat mprox0 stats.dns.unknown_addr)" = 1
+
+# ---- rules by name -------------------------------------------------------
+# blocked.mprox.test and other.mprox.test are known to no host: what
+# becomes of them is the rules' doing. dead is a proxy that is not there.
+check "upstream dead socks5://10.200.1.1:1099 priority 5" \
+	mprox_upstream mprox0 dead "socks5://10.200.1.1:1099 priority 5"
+check "rules by name: domain-exact, domain" mprox_config mprox0 <<'EOF'
+rule add domain-exact Blocked.MPROX.test. reject
+rule add domain-exact www.mprox.test priority 0
+rule add domain mprox.test upstream dead
+EOF
+check "listed in lowercase without the trailing dot" test \
+	"$(mprox_stat mprox0 config.rules.0.rule)" = "domain-exact blocked.mprox.test reject"
+check "listed: domain mprox.test upstream dead" test \
+	"$(mprox_stat mprox0 config.rules.2.rule)" = "domain mprox.test upstream dead"
+rejected=$(mprox_stat mprox0 stats.connects.rejected)
+mprox_expect_error "domain-exact blocked.mprox.test reject: ECONNREFUSED at once" \
+	http://blocked.mprox.test:8080/ "Connection refused" "$quick_ms"
+# curl tries the name's IPv6 pool address too: one SYN of each or more.
+check "counted: stats.connects.rejected +1 at least" test \
+	"$(mprox_stat mprox0 stats.connects.rejected)" -ge $((rejected + 1))
+p1_ok=$(mprox_stat mprox0 config.upstreams.0.connects.ok)
+mprox_fetch "domain-exact www.mprox.test priority 0: through p1 (the name, not the suffix rule)" \
+	"$page_sha" 60 http://www.mprox.test:8080/page.html -4
+check "p1 carried it" test "$(mprox_stat mprox0 config.upstreams.0.connects.ok)" = $((p1_ok + 1))
+mprox_expect_error "domain mprox.test upstream dead: other.mprox.test fails at dead" \
+	http://other.mprox.test:8080/ "No route to host" "$quick_ms"
+check "dead has the failure" test "$(mprox_stat mprox0 config.upstreams.1.failures)" -ge 1
+check "p1 saw none of it" test "$(mprox_stat mprox0 config.upstreams.0.connects.ok)" = $((p1_ok + 1))
+mprox_fetch "an address that stands for no name matches no domain rule" \
+	"$page_sha" 60 http://10.200.2.2:8080/page.html
+# rules_refused TEXT LINE: LINE is refused with TEXT and the 3 rules stay.
+rules_refused() {
+	local out
+	out=$(mprox_config mprox0 <<<"$2" 2>&1) && return 1
+	grep -q "$1" <<<"$out" && test "$(mprox_stat mprox0 config.rules | python3 -c \
+		'import json, sys; print(len(json.load(sys.stdin)))')" = 3
+}
+check "domain *.mprox.test: EINVAL, the rules as they were" \
+	rules_refused "Invalid argument" "rule add domain *.mprox.test reject"
+check "domain with a 64-byte label: EINVAL, the rules as they were" rules_refused \
+	"Invalid argument" "rule add domain $(printf 'x%.0s' {1..64}).test reject"
+check "domain mprox.test direct: EOPNOTSUPP, the rules as they were" \
+	rules_refused "not supported" "rule add domain mprox.test direct"
+check "the same domain again: EEXIST" \
+	rules_refused "exists" "rule add domain mprox.test reject"
+check "rule flush, upstream del dead" mprox_config mprox0 <<'EOF'
+rule flush
+upstream del dead
+EOF
 
 # ---- which queries are the resolver's -----------------------------------
 st=$(dig_status A www.mprox.test 10.200.3.99)
@@ -167,8 +224,9 @@ d, s = v["config"]["dns"], v["stats"]["dns"]
 want = {
     "pools": [p["prefix"] for p in d["fake_ip"]] == ["198.18.0.0/16", "fd00:198::/112"],
     "sizes": [p["size"] for p in d["fake_ip"]] == [65534, 65535],
-    # www and other; curl -6 may ask A for www6 as well (glibc).
-    "named": 2 <= d["fake_ip"][0]["named"] <= 3 and d["fake_ip"][1]["named"] == 1,
+    # www, other and blocked, and curl -6 may ask A for www6 as well
+    # (glibc); www6, and the AAAA curl asked for blocked and other.
+    "named": 3 <= d["fake_ip"][0]["named"] <= 4 and d["fake_ip"][1]["named"] == 3,
     "server": d["server"] == "10.200.3.53:53",
     "hijack": d["hijack"] is True,
     "query_other": s["query_other"] == 2 and s["forwarded"] == 2 and s["refused"] == 2,

@@ -8,7 +8,9 @@
 # that policy routing takes it around the device; without such a route it
 # would loop, and is refused at once. Seen at the server: direct
 # connections come from the client's own address, proxied ones from the
-# proxy's. A "cgroup" rule sends one cgroup's sockets direct.
+# proxy's. A "cgroup" rule sends one cgroup's sockets direct. UDP that a
+# rule sends direct goes from the driver's own socket and its answers come
+# back, one association per application socket.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -90,6 +92,57 @@ else
 fi
 check_flows_drain mprox0 30
 expect "direct holds no connection once drained" "$(direct_stat active)" 0
+
+# ---- UDP, direct --------------------------------------------------------------------------
+# p1 (microsocks) has no UDP: an echo can only come back direct. A socket
+# talks to the server over IPv4 and a second address of it; its answers
+# come from the driver's unconnected socket, checked against where the
+# application sent.
+UDP_ECHO=$MPROX_LIB/udp_echo.py
+topo_spawn $TOPO_S python3 "$UDP_ECHO" server 10.200.2.2,fd00:200:2::2 7001,7002
+echo_bound() {
+	[ "$(topo_ns $TOPO_S ss -Hlun "( sport = :7001 or sport = :7002 )" | wc -l)" -ge 4 ]
+}
+step "UDP echo server on the server host (7001 and 7002, IPv4 and IPv6)" wait_for 60 echo_bound
+udp_stat() {
+	mprox_stat mprox0 "stats.udp.$1"
+}
+udp_echo() {
+	topo_ns $TOPO_C python3 "$UDP_ECHO" client --timeout 2 --retries 5 "$@" 2>&1
+}
+out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused 10.200.2.2:7001 2>&1)
+if [[ $out == "ECONNREFUSED "* ]]; then
+	pass "without a rule: microsocks has no UDP, the socket is refused ($out ms)"
+else
+	fail "without a rule: '$out', want ECONNREFUSED"
+fi
+# Associations end after udp_idle_timeout_s of idleness; short, to drain.
+check "set udp_idle_timeout_s 5" mprox_set mprox0 udp_idle_timeout_s 5
+check "rule add proto udp direct" mprox_config mprox0 <<<"rule add proto udp direct"
+assoc=$(udp_stat associations)
+bytes=$(direct_stat bytes.down)
+out=$(udp_echo --sockets 4 --count 400 --max-size 1400 10.200.2.2:7001 10.200.2.2:7002)
+if [[ $out == "sent 400 echoed 400 "*" corrupted 0 misdelivered 0 lost 0"* ]]; then
+	pass "400 datagrams from 4 sockets to two ports, direct: $out"
+else
+	fail "UDP direct, IPv4: $out"
+fi
+out=$(udp_echo --sockets 2 --count 100 --max-size 8000 '[fd00:200:2::2]:7001')
+if [[ $out == "sent 100 echoed 100 "*" corrupted 0 misdelivered 0 lost 0"* ]]; then
+	pass "100 datagrams of up to 8,000 bytes over IPv6, direct: $out"
+else
+	fail "UDP direct, IPv6: $out"
+fi
+expect "one association per socket" "$(($(udp_stat associations) - assoc))" 6
+if [ "$(direct_stat bytes.down)" -gt "$bytes" ]; then
+	pass "direct's bytes down count UDP too: $bytes -> $(direct_stat bytes.down)"
+else
+	fail "direct's bytes down: $bytes -> $(direct_stat bytes.down)"
+fi
+expect "nothing dropped as foreign or malformed" \
+	"$(udp_stat dropped_foreign) $(udp_stat dropped_malformed)" "0 0"
+check "rule flush" mprox_config mprox0 <<<"rule flush"
+check_flows_drain mprox0 60
 
 # ---- what the server sees ---------------------------------------------------------------
 check "rule add port 7007 direct" mprox_config mprox0 <<<"rule add port 7007 direct"

@@ -17,15 +17,18 @@
 # destinations; stats.udp.datagrams_up and datagrams_down count at least
 # the echoes, nothing dropped as malformed or fragment; with fake-IP on,
 # dig MX and TXT are forwarded through dante's relay to dnsmasq on the
-# server host while A is answered from the pool; an association is
+# server host while A is answered from the pool, and asked again, TXT is
+# answered from the cache of forwarded answers, aged; an association is
 # a flow, and ends after udp_idle_timeout_s of idleness, or at once when
 # the proxy dies (its control connection closes), and a new one works
 # when the proxy is back. An upstream without UDP (http://, socks4://)
 # and a SOCKS5 proxy that refuses UDP ASSOCIATE (microsocks, the blocking
 # dante) give the application ECONNREFUSED quickly, counted in
 # stats.udp.no_udp and stats.udp.refused (microsocks' REP 7 is remembered:
-# its next socket is refused at once, as no_udp); a forwarded DNS query that the
-# HTTP upstream cannot carry is REFUSED. Over the whole case no UDP
+# its next socket is refused at once, as no_udp); a forwarded DNS query
+# goes over TCP through the HTTP upstream to dnsmasq instead (RFC 7766),
+# and is REFUSED when the proxy will not connect to the server. Over the
+# whole case no UDP
 # leaves the client host but to the proxy (nftables counters), the kernel
 # log stays clean and no flow is left.
 . "$(dirname "$0")/lib/tap.sh"
@@ -61,7 +64,7 @@ step "UDP echo server on the server host (7001 and 7002, IPv4 and IPv6)" \
 	wait_for 60 echo_bound
 step "dante on 1090 (SOCKS5, no auth), UDP ASSOCIATE allowed" topo_dante_udp 1090
 step "dante on 1091, UDP ASSOCIATE blocked" topo_dante_udp 1091 block
-step "tinyproxy on 8888 (HTTP CONNECT only)" topo_tinyproxy 8888 443
+step "tinyproxy on 8888 (HTTP CONNECT only, to ports 443 and 53)" topo_tinyproxy 8888 "443 53"
 
 # udp_run DESC CLIENT_ARGS...: udp_echo.py client in the client host
 # (passes if every datagram came back intact from where it was sent); one
@@ -179,7 +182,7 @@ echo "# stats.udp: $(mprox_stat mprox0 stats.udp)"
 # dante's relay to dnsmasq on the server host, which the client reaches
 # only through the proxy.
 topo_spawn $TOPO_S dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=53 \
-	--listen-address=10.200.2.2 --bind-interfaces \
+	--listen-address=10.200.2.2 --bind-interfaces --local-ttl=60 \
 	--mx-host=mprox.test,mail.mprox.test,10 --txt-record=mprox.test,"through the relay"
 step "dnsmasq on the server host (10.200.2.2:53)" wait_for 30 udp_bound $TOPO_S 53 1
 check "dns fake-ip 198.18.0.0/16, dns server 10.200.2.2" mprox_config mprox0 <<'EOF'
@@ -189,19 +192,55 @@ EOF
 dig_c() {
 	topo_ns $TOPO_C dig +time=3 +tries=2 @10.200.2.2 "$@"
 }
+# dig_zone HOW: dig MX and TXT of mprox.test, two results: dnsmasq's
+# records, which came HOW.
+dig_zone() {
+	local out
+	out=$(dig_c +short mprox.test MX)
+	if [ "$out" = "10 mail.mprox.test." ]; then pass "dig MX $1: $out (dnsmasq's)"; else
+		fail "dig MX $1: '$out'"; fi
+	out=$(dig_c +short mprox.test TXT)
+	if [ "$out" = '"through the relay"' ]; then pass "dig TXT $1: $out"; else
+		fail "dig TXT $1: '$out'"; fi
+}
 fwd=$(mprox_stat mprox0 stats.dns.forwarded)
-out=$(dig_c +short mprox.test MX)
-if [ "$out" = "10 mail.mprox.test." ]; then pass "dig MX through dante's relay: $out (dnsmasq's)"; else
-	fail "dig MX through dante's relay: '$out'"; fi
-out=$(dig_c +short mprox.test TXT)
-if [ "$out" = '"through the relay"' ]; then pass "dig TXT through dante's relay: $out"; else
-	fail "dig TXT through dante's relay: '$out'"; fi
+dig_zone "through dante's relay"
 out=$(dig_c +short www.mprox.test A)
 if [[ $out =~ ^198\.18\.[0-9]+\.[0-9]+$ ]]; then pass "dig A: $out, answered by mprox0 from the pool"; else
 	fail "dig A: '$out', want an address of 198.18.0.0/16"; fi
 d=$(($(mprox_stat mprox0 stats.dns.forwarded) - fwd))
 if [ "$d" -ge 2 ]; then pass "stats.dns.forwarded +$d"; else
 	fail "stats.dns.forwarded +$d, want at least 2"; fi
+
+# The cache of forwarded answers: dnsmasq gives its own records a TTL of
+# 60 s (--local-ttl), so both answers were kept; asked again, TXT is
+# answered in the kernel, nothing goes to the relay, its TTL aged.
+check "the answers were kept: stats.dns.cache_stored 2 or more" \
+	test "$(mprox_stat mprox0 stats.dns.cache_stored)" -ge 2
+hits=$(mprox_stat mprox0 stats.dns.cache_hits)
+up=$(udp datagrams_up)
+out=$(dig_c +noall +answer mprox.test TXT)
+if [[ $out == *'"through the relay"'* ]] && [ "$(awk '{print $2}' <<<"$out")" -le 60 ]; then
+	pass "dig TXT again, from the cache: $out"
+else
+	fail "dig TXT again: '$out'"
+fi
+check "one cache hit, no datagram to the relay" test \
+	"$(($(mprox_stat mprox0 stats.dns.cache_hits) - hits)) $(($(udp datagrams_up) - up))" = "1 0"
+# cached_ttl_below N: the cached TXT answer's TTL is under N.
+cached_ttl_below() {
+	[ "$(dig_c +noall +answer mprox.test TXT | awk '{print $2}')" -lt "$1" ]
+}
+check "the cached answer's TTL goes down with its age" wait_for 10 cached_ttl_below 60
+# A resolver that randomizes letter case (0x20) gets its own question back.
+out=$(dig_c MPROX.Test TXT 2>&1)
+if grep -q 'status: NOERROR' <<<"$out" && grep -q '^MPROX\.Test\..*"through the relay"' <<<"$out" &&
+	! grep -qi mismatch <<<"$out"; then
+	pass "MPROX.Test TXT from the cache: the question as asked, the answer kept"
+else
+	fail "MPROX.Test TXT from the cache"
+	diag <<<"$out"
+fi
 
 # ---- an association's end -------------------------------------------------
 # hold_start [--then quit|send]: a connect()ed socket in the client host
@@ -317,11 +356,20 @@ n=$(udp no_udp)
 expect_refused "HTTP CONNECT upstream, IPv4" 10.200.2.2:7001 "$noudp_ms"
 expect_refused "HTTP CONNECT upstream, IPv6" '[fd00:200:2::2]:7001' "$noudp_ms"
 check_delta "HTTP CONNECT upstream: counted" no_udp "$n" -ge 2
-# DNS over TCP through the proxy is not there yet: what the resolver
-# forwards and the upstream cannot carry is REFUSED, at once.
-out=$(dig_c mprox.test MX 2>&1 | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
-if [ "$out" = REFUSED ]; then pass "dig MX with an HTTP CONNECT upstream: REFUSED"; else
-	fail "dig MX with an HTTP CONNECT upstream: status '$out', want REFUSED"; fi
+# DNS has TCP to fall back on: what the resolver forwards goes as DNS over
+# TCP through tinyproxy (CONNECT 10.200.2.2:53) to dnsmasq, one connection
+# per socket of dig's.
+n=$(udp dns_streams)
+dig_zone "over TCP through tinyproxy"
+check_delta "DNS over TCP: counted" dns_streams "$n" -eq 2
+# A server the proxy will not CONNECT to (tinyproxy allows 53 and 443):
+# the query is REFUSED, at once, as a server that does not recurse says.
+check "dns server 10.200.2.2:5353" mprox_config mprox0 <<<"dns server 10.200.2.2:5353"
+out=$(topo_ns $TOPO_C dig +time=3 +tries=1 -p 5353 @10.200.2.2 mprox.test MX 2>&1 |
+	sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+if [ "$out" = REFUSED ]; then pass "dig MX to a port tinyproxy refuses: REFUSED"; else
+	fail "dig MX to a port tinyproxy refuses: status '$out', want REFUSED"; fi
+check "dns server 10.200.2.2" mprox_config mprox0 <<<"dns server 10.200.2.2"
 check "upstream s4 socks4://10.200.1.1:1090 (dante over SOCKS4: no UDP)" \
 	mprox_use_upstream mprox0 s4 socks4://10.200.1.1:1090
 n=$(udp no_udp)

@@ -15,9 +15,10 @@ int main(void)
 	size_t i, k;
 	int ret;
 
-	printf("1..%zu\n", ARRAY_SIZE(mprox_dns_query_cases) + ARRAY_SIZE(mprox_dns_build_cases) +
-				   ARRAY_SIZE(mprox_dns_response_cases) +
-				   ARRAY_SIZE(mprox_dns_name_cases));
+	printf("1..%zu\n",
+	       ARRAY_SIZE(mprox_dns_query_cases) + ARRAY_SIZE(mprox_dns_build_cases) +
+		       ARRAY_SIZE(mprox_dns_response_cases) + ARRAY_SIZE(mprox_dns_cache_cases) +
+		       ARRAY_SIZE(mprox_dns_opt_cases) + ARRAY_SIZE(mprox_dns_name_cases));
 	for (i = 0; i < ARRAY_SIZE(mprox_dns_query_cases); i++) {
 		const struct mprox_dns_query_case *c = &mprox_dns_query_cases[i];
 		const char *why = mprox_dns_query_case_run(c, scratch, &ret, &k);
@@ -39,6 +40,22 @@ int main(void)
 
 		snprintf(desc, sizeof(desc), "response: %s", c->desc);
 		codec_reply_result(why, desc, k, c->len, ret, c->ret);
+	}
+	for (i = 0; i < ARRAY_SIZE(mprox_dns_cache_cases); i++) {
+		const struct mprox_dns_cache_case *c = &mprox_dns_cache_cases[i];
+		const char *why = mprox_dns_cache_case_run(c, scratch, &ret);
+
+		snprintf(desc, sizeof(desc), "cached response: %s", c->desc);
+		snprintf(detail, sizeof(detail), " (returned %d, want %d)", ret, c->ret);
+		result_detail(why, desc, detail);
+	}
+	for (i = 0; i < ARRAY_SIZE(mprox_dns_opt_cases); i++) {
+		const struct mprox_dns_opt_case *c = &mprox_dns_opt_cases[i];
+		const char *why = mprox_dns_opt_case_run(c, scratch, &ret);
+
+		snprintf(desc, sizeof(desc), "query OPT: %s", c->desc);
+		snprintf(detail, sizeof(detail), " (returned %d, want %d)", ret, c->ret);
+		result_detail(why, desc, detail);
 	}
 	for (i = 0; i < ARRAY_SIZE(mprox_dns_name_cases); i++) {
 		const struct mprox_dns_name_case *c = &mprox_dns_name_cases[i];

@@ -80,6 +80,9 @@
  *	                       probe brings it back (routing.md).
  *	  dns_ttl_s            the TTL of fake-IP answers        1-3600 (10)
  *	                       (dns fake-ip), in seconds
+ *	  dns_cache_size       forwarded DNS answers kept for    0-4096 (256)
+ *	                       their TTL (at most a day, 1232
+ *	                       bytes each); 0 keeps none
  *   set probe_target ADDR:PORT|[ADDR6]:PORT|none
  *	What a probe asks the proxy for. none (the default): the TCP connect
  *	and what the protocol says before a request (SOCKS5's method and
@@ -116,7 +119,8 @@
  *	  reject         a TCP SYN gets RST (counted as "rejected")
  *	  direct         no proxy: the driver connects to the destination
  *	                 itself (its socket carries the fwmark), and the
- *	                 app's connect() gets the destination's answer
+ *	                 app's connect() gets the destination's answer;
+ *	                 UDP goes from the driver's own socket
  *	A rule whose matches are those of an earlier one is EEXIST (it could
  *	never match); more than MPROX_RULES_MAX (256) is E2BIG. domain:
  *	the destination is a fake-IP pool address standing for NAME or a
