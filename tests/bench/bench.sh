@@ -81,6 +81,8 @@ BENCH_PROTOS=${BENCH_PROTOS:-socks5d socks5 http socks4}
 BENCH_IDLE=${BENCH_IDLE-1000 10000}
 BENCH_PERF=${BENCH_PERF:-0}
 BENCH_DNS=${BENCH_DNS:-1000}
+# UDP associations held open at once to measure their memory (with BENCH_UDP).
+BENCH_ASSOC=${BENCH_ASSOC:-1000}
 # 1: UDP throughput through dante's relay against direct routing (iperf3 -u)
 BENCH_UDP=${BENCH_UDP:-1}
 # 1-byte exchanges on an established connection, per mode (--rr)
@@ -456,6 +458,23 @@ with open(sys.argv[1], "w") as f:
 PY
 }
 
+# kmem_per BEFORE AFTER N MODE KEY: what the kernel memory grew by between
+# two kmem_snapshot files, per one of N things, to $results ("MODE KEY B"),
+# and the three caches that grew most as a comment.
+kmem_per() {
+	python3 - "$@" "$results" <<'PY'
+import sys
+before, after = ({w[0]: int(w[1]) for w in map(str.split, open(p))} for p in sys.argv[1:3])
+n, mode, key, results = int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+grew = {k: after.get(k, 0) - before.get(k, 0) for k in set(before) | set(after)}
+with open(results, "a") as f:
+    f.write(f"{mode} {key} {sum(grew.values()) / n:.0f}\n")
+top = sorted(grew.items(), key=lambda kv: -kv[1])[:3]
+print(f"#   {mode}: {sum(grew.values()) / n:.0f} bytes each of {n}; grew most (bytes each): "
+      + ", ".join(f"{k} {v / n:.0f}" for k, v in top))
+PY
+}
+
 # flows_active: mprox0's stats.flows.active.
 flows_active() {
 	topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status |
@@ -742,7 +761,11 @@ if [ "$BENCH_DNS" -gt 0 ]; then
 		printf 'dns fake-ip 198.18.0.0/16\ndns server 10.200.3.53\n' |
 			ip netns exec $TOPO_C $bin/mprox-ctl mprox0"
 	echo "# DNS: $BENCH_DNS A queries for new names, alternately to mprox0 and to dnsmasq"
+	kmem_snapshot /tmp/mprox-bench.kmem0
 	check "DNS: every query answered with one address, by both" dns_bench
+	# Each query to mprox0 named a new name: what a pool entry costs.
+	kmem_snapshot /tmp/mprox-bench.kmem1
+	kmem_per /tmp/mprox-bench.kmem0 /tmp/mprox-bench.kmem1 "$BENCH_DNS" dns_mprox pool_name_bytes
 fi
 
 # ---- (e) UDP: iperf3 -u through dante's relay, against direct routing -------
@@ -776,6 +799,49 @@ except (ValueError, KeyError):
 	echo "$mode udp_mbps $got" >>"$results"
 	[ "$best" -gt 0 ]
 }
+# associations_up: mprox0's stats.udp.associations.
+associations_up() {
+	topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["stats"]["udp"]["associations"])'
+}
+# associations_since BEFORE N: N more associations than BEFORE were granted.
+associations_since() {
+	[ "$(($(associations_up) - $1))" -ge "$2" ]
+}
+# assoc_mem N: N application UDP sockets each send one datagram through
+# mprox0 (to a port nothing listens on: the association is made anyway)
+# and stay open until dante granted every association; what the kernel's
+# memory grew by meanwhile, per association, to $results.
+assoc_mem() {
+	local n=$1 go=/tmp/mprox-bench.assoc.go out=/tmp/mprox-bench.assoc.out pid before
+	rm -f "$go" "$out"
+	before=$(associations_up)
+	kmem_snapshot /tmp/mprox-bench.kmem0
+	topo_ns $TOPO_C python3 - "$n" "$go" >"$out" 2>&1 <<'PY' &
+import os, socket, sys, time
+n, go = int(sys.argv[1]), sys.argv[2]
+socks = []
+for i in range(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"x", ("10.200.2.2", 9))
+    socks.append(s)
+print("sent", n, flush=True)
+for _ in range(6000):
+    if os.path.exists(go):
+        break
+    time.sleep(0.1)
+PY
+	pid=$!
+	if wait_for 600 associations_since "$before" "$n"; then
+		kmem_snapshot /tmp/mprox-bench.kmem1
+		kmem_per /tmp/mprox-bench.kmem0 /tmp/mprox-bench.kmem1 "$n" udp_mprox assoc_bytes
+	else
+		echo "#   $((($(associations_up) - before))) of $n associations granted in 600 s"
+	fi
+	touch "$go"
+	wait "$pid"
+	sed 's/^/#   /' "$out"
+}
 if [ "$BENCH_UDP" = 1 ]; then
 	start_proxy socks5d
 	topo_spawn $TOPO_S iperf3 -s -p 5201
@@ -795,6 +861,10 @@ if [ "$BENCH_UDP" = 1 ]; then
 	echo "# UDP, mprox0 through dante's relay:"
 	udp_ladder udp_mprox && pass "UDP, mprox0: some rate with under 1% loss" ||
 		fail "UDP, mprox0: some rate with under 1% loss"
+	if [ "$BENCH_ASSOC" -gt 0 ]; then
+		echo "# $BENCH_ASSOC UDP associations held: each a socket that sent one datagram"
+		assoc_mem "$BENCH_ASSOC"
+	fi
 	echo "# mprox0 after UDP:"
 	device_stats
 fi
@@ -1061,6 +1131,12 @@ if ("udp_direct", "udp_mbps") in sums and ("udp_mprox", "udp_mbps") in sums:
     print(f"{'highest rate under 1% loss (Mbit/s)':34} {d:>8.0f} {m:>8.0f}   {fmtx(ratio(m, d)):>13}")
     print("UDP: of 5, 10, 25, 50, 100, 200, 400, 800 Mbit/s offered, the highest with under 1% lost,"
           " and what\n  arrived at it; mprox0: SOCKS5 UDP ASSOCIATE through dante")
+# Kernel memory per association and per fake-IP name (issue "UDP and DNS").
+for mode, key, label in (("udp_mprox", "assoc_bytes", "kernel memory per UDP association"),
+                         ("dns_mprox", "pool_name_bytes", "kernel memory per fake-IP name")):
+    if (mode, key) in sums:
+        res[(mode, key)] = sums[(mode, key)]
+        print(f"{label + ' (bytes)':46} {sums[(mode, key)]:>8.0f}")
 print()
 print("rounds: mprox/app round by round, lowest-highest (the rounds alternate the modes)")
 print("targets (issue \"Engine\"): setup latency p50 and p99 <= 1.1x the application's own"
