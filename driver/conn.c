@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "datapath.h"
 #include "handshake.h"
+#include "lookup.h"
 #include "ownsock.h"
 #include "relay.h"
 #include "reply.h"
@@ -75,6 +76,14 @@ struct mprox_conn {
 	 */
 	char *dest_name;
 	u8 dest_name_len;
+	/*
+	 * A direct connection to @dest_name: its address, once "dns server"
+	 * gave it (4 bytes for IPv4), and while it is asked for, the lookup
+	 * on a UDP socket in ->upstream (lookup.h).
+	 */
+	bool dest_resolved;
+	u8 dest_addr[16];
+	struct mprox_lookup *lookup;
 	/* jiffies: the app's SYN, where the handshake's deadlines start. */
 	unsigned long syn_time;
 	/* CONNECT: the handshake, on a spare or on a socket of our own. */
@@ -218,6 +227,7 @@ static void mprox_conn_free(struct mprox_conn *c)
 	mprox_upstream_put(c->up);
 	if (c->failed_up)
 		mprox_upstream_put(c->failed_up);
+	kfree(c->lookup);
 	kfree(c->dest_name);
 	kfree(c);
 	if (atomic_dec_and_test(&dp->nr_conns))
@@ -304,6 +314,13 @@ static void mprox_conn_dest(const struct mprox_conn *c, struct mprox_dest *dest)
 	const struct mprox_flow *f = c->flow;
 
 	memset(dest, 0, sizeof(*dest));
+	if (c->dest_resolved) {
+		dest->family = f->app.family;
+		dest->port = ntohs(f->app.dport);
+		memcpy(&dest->addr, c->dest_addr,
+		       dest->family == AF_INET6 ? 16 : 4);
+		return;
+	}
 	if (c->dest_name) {
 		dest->family = AF_UNSPEC;
 		dest->port = ntohs(f->app.dport);
@@ -319,6 +336,84 @@ static void mprox_conn_dest(const struct mprox_conn *c, struct mprox_dest *dest)
 		dest->addr.v4 = f->app.daddr.v4;
 }
 
+static enum mprox_handshake_status
+mprox_conn_begin(struct mprox_conn *c, bool spare_ok);
+
+/*
+ * A step of the lookup of a direct connection's name: once the address
+ * came, the connection to it begins.
+ */
+static enum mprox_handshake_status mprox_conn_lookup_step(struct mprox_conn *c)
+{
+	struct mprox_lookup *l = c->lookup;
+	enum mprox_connect_result res;
+
+	switch (mprox_lookup_advance(l, c->upstream.sock)) {
+	case MPROX_LOOKUP_PENDING:
+		return MPROX_HS_PENDING;
+	case MPROX_LOOKUP_FOUND:
+		memcpy(c->dest_addr, l->addr, sizeof(c->dest_addr));
+		c->dest_resolved = true;
+		break;
+	case MPROX_LOOKUP_FAILED:
+		atomic64_inc(&c->dp->dns[MPROX_DNS_STAT_LOOKUP_FAILED]);
+		break;
+	}
+	res = l->result;
+	mprox_conn_sock_release(&c->upstream);
+	kfree(l);
+	c->lookup = NULL;
+	if (!c->dest_resolved)
+		return mprox_handshake_fail(&c->hs, res);
+	return mprox_conn_begin(c, false);
+}
+
+/*
+ * A direct connection to a name has no proxy to resolve it: ask "dns
+ * server" for its address of the app's family, within connect_timeout_ms,
+ * as reaching a proxy would be.
+ */
+static enum mprox_handshake_status mprox_conn_lookup_begin(struct mprox_conn *c)
+{
+	struct mprox_probe_target server;
+	struct mprox_datapath *dp = c->dp;
+	struct mprox_conn_params p;
+	struct socket *sock;
+	int err;
+
+	mprox_conn_params(c, &p);
+	rcu_read_lock();
+	server = rcu_dereference(dp->config)->dns.server;
+	rcu_read_unlock();
+	atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUPS]);
+	c->lookup = kzalloc(sizeof(*c->lookup), GFP_KERNEL_ACCOUNT);
+	if (!c->lookup) {
+		atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUP_FAILED]);
+		return mprox_handshake_fail(&c->hs, MPROX_CONNECT_GENERAL_FAILURE);
+	}
+	err = mprox_lookup_socket(dev_net(dp->dev), &server, p.mark, &sock);
+	if (err) {
+		kfree(c->lookup);
+		c->lookup = NULL;
+		atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUP_FAILED]);
+		if (err == -EDESTADDRREQ)
+			pr_info_ratelimited("%s: a direct connection to %s needs a \"dns server\" to look the name up\n",
+					    dp->dev->name, c->dest_name);
+		else if (err == -ELOOP)
+			pr_warn_ratelimited("%s: the route to the dns server goes through an mprox device; add a rule for the fwmark (design.md, Loop safety)\n",
+					    dp->dev->name);
+		return mprox_handshake_fail(&c->hs, err == -ELOOP ? MPROX_CONNECT_LOOP :
+					    MPROX_CONNECT_NET_UNREACH);
+	}
+	mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
+	/* Never a retry: a direct flow has no other upstream (choice.c). */
+	mprox_lookup_begin(c->lookup, c->dest_name, c->dest_name_len,
+			   c->flow->app.family == AF_INET6 ? MPROX_DNS_TYPE_AAAA :
+							     MPROX_DNS_TYPE_A,
+			   c->syn_time + p.connect_timeout);
+	return mprox_conn_lookup_step(c);
+}
+
 /*
  * Start the handshake for the flow's destination: on a spare when one is
  * ready (it is past everything but the request), else on a socket of our
@@ -332,9 +427,12 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 	struct mprox_dest dest;
 	struct socket *sock;
 
+	mprox_handshake_reset(&c->hs);
+	/* Directly to a name: its address first. */
+	if (c->up->direct && c->dest_name && !c->dest_resolved)
+		return mprox_conn_lookup_begin(c);
 	mprox_conn_params(c, &p);
 	mprox_conn_dest(c, &dest);
-	mprox_handshake_reset(&c->hs);
 	/* A direct connection has no proxy to have a spare of. */
 	sock = spare_ok && !c->up->direct ?
 	       mprox_spares_take(&dp->spares, c->up, &c->hs) : NULL;
@@ -494,6 +592,8 @@ static void mprox_conn_connect(struct mprox_conn *c)
 		spin_unlock_bh(&c->lock);
 		mprox_flow_set_state(c->flow, MPROX_FLOW_CONNECTING);
 		status = mprox_conn_begin(c, true);
+	} else if (c->lookup) {
+		status = mprox_conn_lookup_step(c);
 	} else {
 		status = mprox_handshake_advance(&c->hs, c->upstream.sock);
 	}
@@ -513,7 +613,8 @@ static void mprox_conn_connect(struct mprox_conn *c)
 		return;
 	}
 	/* PENDING: the socket's callbacks kick us, or the deadline does. */
-	mod_timer(&c->timer, mprox_handshake_next_deadline(&c->hs));
+	mod_timer(&c->timer, c->lookup ? mprox_lookup_next_deadline(c->lookup) :
+					 mprox_handshake_next_deadline(&c->hs));
 }
 
 void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,

@@ -317,6 +317,28 @@ int mprox_dns_build_error(const struct mprox_dns_query *q, bool have_question, u
 	return build(q, have_question, rcode, 0, NULL, 0, 0, out, size);
 }
 
+int mprox_dns_build_query(const struct mprox_dns_query *q, u8 *out, size_t size)
+{
+	int name = name_to_wire(q->name, q->name_len, NULL);
+	size_t n;
+
+	if (name < 0)
+		return name;
+	n = MPROX_DNS_HDR_LEN + name + 4;
+	if (size < n)
+		return -ENOSPC;
+	put16(out, q->id);
+	put16(out + 2, q->flags & MPROX_DNS_RD);
+	put16(out + 4, 1);
+	put16(out + 6, 0);
+	put16(out + 8, 0);
+	put16(out + 10, 0);
+	name_to_wire(q->name, q->name_len, out + MPROX_DNS_HDR_LEN);
+	put16(out + MPROX_DNS_HDR_LEN + name, q->qtype);
+	put16(out + MPROX_DNS_HDR_LEN + name + 2, q->qclass);
+	return n;
+}
+
 int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_query *q,
 			     u32 *min_ttl)
 {
@@ -402,6 +424,90 @@ int mprox_dns_response_question(const u8 *msg, size_t len, struct mprox_dns_quer
 	q->qtype = get16(msg + end);
 	q->qclass = get16(msg + end + 2);
 	q->end = end + 4;
+	return 0;
+}
+
+/*
+ * Where the label at @pos of a name that skip_name() walked really is:
+ * past the pointers that lead to it.
+ */
+static size_t label_at(const u8 *msg, size_t pos)
+{
+	unsigned int hops;
+
+	for (hops = 0; hops <= MPROX_DNS_PTR_HOPS_MAX && (msg[pos] & NAME_PTR) == NAME_PTR;
+	     hops++)
+		pos = (size_t)(msg[pos] - NAME_PTR) << 8 | msg[pos + 1];
+	return pos;
+}
+
+/* Whether the names at @a and @b of @msg, both walked by skip_name(), are one, case aside. */
+static bool names_equal(const u8 *msg, size_t a, size_t b)
+{
+	unsigned int step;
+	u8 n, k;
+
+	for (step = 0; step <= MPROX_DNS_WIRE_NAME_MAX; step++) {
+		a = label_at(msg, a);
+		b = label_at(msg, b);
+		n = msg[a];
+		if (n != msg[b])
+			return false;
+		if (!n)
+			return true;
+		for (k = 1; k <= n; k++)
+			if (lower(msg[a + k]) != lower(msg[b + k]))
+				return false;
+		a += 1 + n;
+		b += 1 + n;
+	}
+	return false;
+}
+
+int mprox_dns_response_addr(const u8 *msg, size_t len, const struct mprox_dns_query *q,
+			    u8 *addr)
+{
+	size_t pos, at, answers, i, rdlen, want, chain = MPROX_DNS_HDR_LEN;
+	u16 type;
+	int end;
+
+	want = q->qtype == MPROX_DNS_TYPE_A ? 4 : q->qtype == MPROX_DNS_TYPE_AAAA ? 16 : 0;
+	if (len < MPROX_DNS_HDR_LEN || len > MPROX_DNS_MSG_MAX)
+		return -EBADMSG;
+	end = skip_name(msg, len, MPROX_DNS_HDR_LEN, true);
+	if (end < 0 || len - end < 4)
+		return -EBADMSG;
+	pos = end + 4;
+	answers = get16(msg + 6);
+	if (answers > (len - pos) / RR_MIN_LEN)
+		return -EBADMSG;
+	for (i = 0; i < answers; i++) {
+		at = pos;
+		end = skip_name(msg, len, pos, true);
+		if (end < 0 || len - end < RR_FIXED_LEN)
+			return -EBADMSG;
+		type = get16(msg + end);
+		rdlen = get16(msg + end + 8);
+		if (rdlen > len - end - RR_FIXED_LEN)
+			return -EBADMSG;
+		pos = end + RR_FIXED_LEN + rdlen;
+		if (get16(msg + end + 2) != MPROX_DNS_CLASS_IN || !names_equal(msg, at, chain))
+			continue;
+		if (want && type == q->qtype) {
+			if (rdlen != want)
+				return -EBADMSG;
+			memcpy(addr, msg + end + RR_FIXED_LEN, want);
+			return 1;
+		}
+		if (type == MPROX_DNS_TYPE_CNAME) {
+			/* The chain goes on from the target, which must lie within RDATA. */
+			at = end + RR_FIXED_LEN;
+			end = skip_name(msg, len, at, true);
+			if (end < 0 || (size_t)end > pos)
+				return -EBADMSG;
+			chain = at;
+		}
+	}
 	return 0;
 }
 

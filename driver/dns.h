@@ -64,6 +64,7 @@
 #define MPROX_DNS_RCODE_REFUSED		5
 
 #define MPROX_DNS_TYPE_A		1
+#define MPROX_DNS_TYPE_CNAME		5
 #define MPROX_DNS_TYPE_AAAA		28
 #define MPROX_DNS_TYPE_OPT		41	/* EDNS (RFC 6891) */
 #define MPROX_DNS_TYPE_SVCB		64	/* RFC 9460 */
@@ -163,6 +164,14 @@ int mprox_dns_build_error(const struct mprox_dns_query *q, bool have_question, u
 			  u8 *out, size_t size);
 
 /*
+ * A query for @q's question: @q's id, RD as in @q's flags (the rest of
+ * them 0), QDCOUNT 1 and nothing else, the name written anew from @q.
+ * Same returns as the builders: its length, -EINVAL for a name it cannot
+ * encode, -ENOSPC for a short @size.
+ */
+int mprox_dns_build_query(const struct mprox_dns_query *q, u8 *out, size_t size);
+
+/*
  * Check the response @msg of @len bytes from a DNS server, to the query
  * @q: QR 1, OPCODE 0, @q's id, exactly one question, @q's name (case
  * aside), type and class. Then every record of the answer, authority and
@@ -191,6 +200,20 @@ int mprox_dns_build_error(const struct mprox_dns_query *q, bool have_question, u
  */
 int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_query *q,
 			     u32 *min_ttl);
+
+/*
+ * The address a response answers @q with, @msg of @len bytes, one that
+ * mprox_dns_parse_response() took as the response to @q with RCODE 0:
+ * the answer section's records are read in order, following the CNAME
+ * chain from the question's name (as a stub resolver does), and the
+ * first of class IN and @q's type (A or AAAA) owned by a name of the chain
+ * gives its 4 or 16 bytes to @addr. Records of other names, classes or
+ * types are passed over. 1 when found, 0 when not (a name without an
+ * address of the type), -EBADMSG for a message it would not have taken
+ * or a CNAME whose target is broken (a pointer forward, past its RDATA).
+ */
+int mprox_dns_response_addr(const u8 *msg, size_t len, const struct mprox_dns_query *q,
+			    u8 *addr);
 
 /*
  * The question of the response @msg of @len bytes, into @q as

@@ -252,11 +252,12 @@ static const char *mprox_dns_query_case_run(const struct mprox_dns_query_case *c
 	return NULL;
 }
 
-/* ---- mprox_dns_build_answer() and mprox_dns_build_error() ---- */
+/* ---- mprox_dns_build_answer(), mprox_dns_build_error(), mprox_dns_build_query() ---- */
 
 enum mprox_dns_test_build {
 	TN_ANSWER,
 	TN_ERROR,
+	TN_QUERYMSG,			/* mprox_dns_build_query() */
 };
 
 struct mprox_dns_build_case {
@@ -368,6 +369,22 @@ static const struct mprox_dns_build_case mprox_dns_build_cases[] = {
 	  .ret = -ENOSPC },
 	{ "FORMERR into 11 bytes", TN_ERROR, TN_QUERY(TN_ID TN_RD "\0\0\0\0\0\0\0\0"),
 	  .rcode = MPROX_DNS_RCODE_FORMERR, .sized = true, .size = 11, .ret = -ENOSPC },
+
+	/* Queries: each is parsed back by mprox_dns_parse_query() too */
+	{ "query A", TN_QUERYMSG, TN_QNAME("example.com"), .ret = 29, .want = TN_QHDR TN_QA },
+	{ "query from a parsed one: only RD kept, no OPT", TN_QUERYMSG,
+	  TN_QUERY(TN_ID "\x03\x70" TN_C1001 "\007EXAMPLE\003Com\0" TN_A_IN TN_OPT("\0\0\x80\0")),
+	  .ret = 29, .want = TN_QHDR TN_QA },
+	{ "query without RD", TN_QUERYMSG, TN_QUERY(TN_ID "\0\0" TN_C1000 TN_EXAMPLE TN_MX_IN),
+	  .ret = 29, .want = TN_ID "\0\0" TN_C1000 TN_EXAMPLE TN_MX_IN },
+	{ "query for a name of 253 bytes", TN_QUERYMSG, TN_QNAME(TN_N253), .ret = 271,
+	  .want = TN_QHDR TN_W253 TN_A_IN },
+	{ "query for a name of 254 bytes", TN_QUERYMSG, TN_QNAME(TN_N253 "a"), .ret = -EINVAL },
+	{ "query for a name with an empty label", TN_QUERYMSG, TN_QNAME("a..b"), .ret = -EINVAL },
+	{ "query into 28 bytes", TN_QUERYMSG, TN_QNAME("example.com"), .sized = true,
+	  .size = 28, .ret = -ENOSPC },
+	{ "query for a bad name beats no room", TN_QUERYMSG, TN_QNAME("a b"), .sized = true,
+	  .size = 0, .ret = -EINVAL },
 };
 
 /* @c's query: parsed from its message, or made up from its name. */
@@ -403,6 +420,15 @@ static const char *mprox_dns_build_case_back(const struct mprox_dns_build_case *
 	u32 ttl = 0xa5a5a5a5, want_ttl = 0;
 	int want = 0;
 
+	if (c->build == TN_QUERYMSG) {
+		/* The question comes back as it was asked, and nothing else. */
+		if (mprox_dns_parse_query(buf, ret, &again) != MPROX_DNS_OK ||
+		    again.id != q->id || again.qtype != q->qtype || again.qclass != q->qclass ||
+		    again.name_len != q->name_len || memcmp(again.name, q->name, q->name_len) ||
+		    again.end != ret)
+			return "does not parse back as the query";
+		return NULL;
+	}
 	if (c->build == TN_ANSWER) {
 		if (c->addr)
 			want_ttl = c->ttl & 0x80000000 ? 0 : c->ttl;
@@ -435,6 +461,8 @@ static const char *mprox_dns_build_once(const void *arg, u8 *scratch, size_t siz
 	memset(scratch, 0xa5, MPROX_DNS_TEST_SCRATCH);
 	if (c->build == TN_ANSWER)
 		*ret = mprox_dns_build_answer(&q, c->addr, c->family, c->ttl, buf, size);
+	else if (c->build == TN_QUERYMSG)
+		*ret = mprox_dns_build_query(&q, buf, size);
 	else
 		*ret = mprox_dns_build_error(&q, c->have_question, c->rcode, buf, size);
 	why = mprox_test_built(buf, size, *ret, want, c->want);
@@ -475,6 +503,12 @@ struct mprox_dns_response_case {
 	 * every longer one @ret. 0: all of them.
 	 */
 	size_t at;
+	/*
+	 * When @ret is 0, mprox_dns_response_addr()'s: the 4 or 16 bytes it
+	 * finds, or with NULL none (or with @addr_bad, -EBADMSG).
+	 */
+	const char *addr;
+	bool addr_bad;
 };
 
 #define TN_A_RESP	"\x12\x34\x81\x80" TN_C1100 TN_QA TN_RR_A(TN_T3600)
@@ -483,19 +517,20 @@ struct mprox_dns_response_case {
 
 static const struct mprox_dns_response_case mprox_dns_response_cases[] = {
 	/* Valid */
-	{ "A", TN_IN(TN_A_RESP), .ret = 0, .ttl = 3600 },
+	{ "A", TN_IN(TN_A_RESP), .ret = 0, .ttl = 3600, .addr = TN_V4 },
 	{ "two A, the smaller TTL",
-	  TN_IN(TN_RHDR(TN_C1200) TN_QA TN_RR_A(TN_T3600) TN_RR_A(TN_T300)), .ttl = 300 },
+	  TN_IN(TN_RHDR(TN_C1200) TN_QA TN_RR_A(TN_T3600) TN_RR_A(TN_T300)), .ttl = 300,
+	  .addr = TN_V4 },
 	{ "AAAA", TN_IN(TN_RHDR(TN_C1100) TN_EXAMPLE TN_AAAA_IN TN_RR_AAAA(TN_T300)),
-	  .qtype = 28, .ttl = 300 },
+	  .qtype = 28, .ttl = 300, .addr = TN_V6 },
 	{ "CNAME, then A of the name it points to",
 	  TN_IN(TN_RHDR(TN_C1200) TN_QA "\xc0\x0c\0\x05\0\x01\0\0\x02\x58\0\x06\003www\xc0\x0c"
-		"\xc0\x29\0\x01\0\x01" TN_T60 "\0\x04" TN_V4), .ttl = 60 },
+		"\xc0\x29\0\x01\0\x01" TN_T60 "\0\x04" TN_V4), .ttl = 60, .addr = TN_V4 },
 	{ "a pointer to a pointer",
 	  TN_IN(TN_RHDR(TN_C1200) TN_QA TN_RR_A(TN_T3600)
-		"\xc0\x1d\0\x01\0\x01" TN_T300 "\0\x04" TN_V4), .ttl = 300 },
+		"\xc0\x1d\0\x01\0\x01" TN_T300 "\0\x04" TN_V4), .ttl = 300, .addr = TN_V4 },
 	{ "an owner written out", TN_IN(TN_RHDR(TN_C1100) TN_QA TN_EXAMPLE "\0\x01\0\x01" TN_T60
-					"\0\x04" TN_V4), .ttl = 60 },
+					"\0\x04" TN_V4), .ttl = 60, .addr = TN_V4 },
 	{ "NXDOMAIN, SOA in the authority section",
 	  TN_IN(TN_HDR("\x81\x83", TN_C1010) TN_QA "\xc0\x14\0\x06\0\x01\0\0\x03\x84\0\x20"
 		"\002ns\xc0\x14\004host\xc0\x14\0\0\0\x01\0\0\x0e\x10\0\0\x01\x2c"
@@ -503,19 +538,21 @@ static const struct mprox_dns_response_case mprox_dns_response_cases[] = {
 	{ "NODATA", TN_IN(TN_RHDR(TN_C1000) TN_EXAMPLE TN_AAAA_IN), .qtype = 28, .ttl = 0 },
 	{ "SERVFAIL", TN_IN(TN_ID "\x81\x82" TN_C1000 TN_QA), .ret = 2 },
 	{ "EDNS OPT: its TTL is no TTL",
-	  TN_IN(TN_RHDR(TN_C1101) TN_QA TN_RR_A(TN_T3600) TN_OPT("\0\0\x80\0")), .ttl = 3600 },
+	  TN_IN(TN_RHDR(TN_C1101) TN_QA TN_RR_A(TN_T3600) TN_OPT("\0\0\x80\0")), .ttl = 3600,
+	  .addr = TN_V4 },
 	{ "EDNS OPT: BADVERS, RCODE 16",
 	  TN_IN(TN_RHDR("\0\x01\0\0\0\0\0\x01") TN_QA TN_OPT("\x01\0\0\0")), .ret = 16 },
 	{ "EDNS OPT: RCODE 1 << 4 | NXDOMAIN",
 	  TN_IN(TN_HDR("\x81\x83", TN_C1001) TN_QA TN_OPT("\x01\0\0\0")), .ret = 19 },
 	{ "TTL with the top bit counts as 0",
-	  TN_IN(TN_RHDR(TN_C1200) TN_QA TN_RR_A(TN_T3600) TN_RR_A("\x80\0\0\x01")), .ttl = 0 },
+	  TN_IN(TN_RHDR(TN_C1200) TN_QA TN_RR_A(TN_T3600) TN_RR_A("\x80\0\0\x01")), .ttl = 0,
+	  .addr = TN_V4 },
 	{ "TTL 0x7fffffff", TN_IN(TN_RHDR(TN_C1100) TN_QA TN_RR_A("\x7f\xff\xff\xff")),
-	  .ttl = 0x7fffffff },
+	  .ttl = 0x7fffffff, .addr = TN_V4 },
 	{ "question in another case", TN_IN(TN_RHDR(TN_C1100) "\007ExAmPlE\003cOM\0" TN_A_IN
-					    TN_RR_A(TN_T3600)), .ttl = 3600 },
+					    TN_RR_A(TN_T3600)), .ttl = 3600, .addr = TN_V4 },
 	{ "bytes after the last record, ignored", TN_IN(TN_A_RESP "JUNK"), .ttl = 3600,
-	  .at = sizeof(TN_A_RESP) - 1 },
+	  .at = sizeof(TN_A_RESP) - 1, .addr = TN_V4 },
 	{ "A of class CH with 5 bytes: not looked into",
 	  TN_IN(TN_RHDR(TN_C1100) TN_QA "\xc0\x0c\0\x01\0\x03" TN_T60 "\0\005abcde"),
 	  .ttl = 60 },
@@ -524,6 +561,36 @@ static const struct mprox_dns_response_case mprox_dns_response_cases[] = {
 		"\0\x01\0"), .ttl = 60 },
 	{ "the root question", TN_IN(TN_RHDR(TN_C1000) "\0\0\x02\0\x01"), .qname = "",
 	  .qtype = 2 },
+
+	/* The address: the chain of CNAMEs from the question's name */
+	{ "A of another name: no address",
+	  TN_IN(TN_RHDR(TN_C1100) TN_QA "\001b\0\0\x01\0\x01" TN_T60 "\0\x04" TN_V4), .ttl = 60 },
+	{ "A for an AAAA question: no address",
+	  TN_IN(TN_RHDR(TN_C1100) TN_EXAMPLE TN_AAAA_IN TN_RR_A(TN_T60)), .qtype = 28, .ttl = 60 },
+	{ "two CNAMEs, then A",
+	  TN_IN(TN_RHDR("\0\x01\0\x03\0\0\0\0") TN_QA
+		"\xc0\x0c\0\x05\0\x01" TN_T60 "\0\x06\003www\xc0\x0c"
+		"\xc0\x29\0\x05\0\x01" TN_T60 "\0\x04\001x\xc0\x14"
+		"\xc0\x3b\0\x01\0\x01" TN_T60 "\0\x04" TN_V4), .ttl = 60, .addr = TN_V4 },
+	{ "CNAME, then A of the name itself, not of the target",
+	  TN_IN(TN_RHDR(TN_C1200) TN_QA "\xc0\x0c\0\x05\0\x01" TN_T60 "\0\x06\003www\xc0\x0c"
+		TN_RR_A(TN_T60)), .ttl = 60 },
+	{ "A of the target before its CNAME: not followed",
+	  TN_IN(TN_RHDR(TN_C1200) TN_QA "\003www\xc0\x0c\0\x01\0\x01" TN_T60 "\0\x04" TN_V4
+		"\xc0\x0c\0\x05\0\x01" TN_T60 "\0\x02\xc0\x1d"), .ttl = 60 },
+	{ "A of class CH, then of class IN", TN_IN(TN_RHDR(TN_C1200) TN_QA
+	  "\xc0\x0c\0\x01\0\x03" TN_T60 "\0\x04\x0a\0\0\x01" TN_RR_A(TN_T60)),
+	  .ttl = 60, .addr = TN_V4 },
+	{ "owner in another case", TN_IN(TN_RHDR(TN_C1100) TN_QA "\007EXAMPLE\003COM\0" TN_A_IN
+					 TN_T60 "\0\x04" TN_V4), .ttl = 60, .addr = TN_V4 },
+	{ "CNAME target past its RDATA",
+	  TN_IN(TN_RHDR(TN_C1200) TN_QA "\xc0\x0c\0\x05\0\x01" TN_T60
+		"\0\x02\001x\0\0\x01\0\x01" TN_T60 "\0\x04" TN_V4), .ttl = 60, .addr_bad = true },
+	{ "CNAME target pointing forward",
+	  TN_IN(TN_RHDR(TN_C1200) TN_QA "\xc0\x0c\0\x05\0\x01" TN_T60 "\0\x02\xc0\x2b"
+		TN_RR_A(TN_T60)), .ttl = 60, .addr_bad = true },
+	{ "CNAME with no RDATA", TN_IN(TN_RHDR(TN_C1200) TN_QA "\xc0\x0c\0\x05\0\x01" TN_T60
+				       "\0\0" TN_RR_A(TN_T60)), .ttl = 60, .addr_bad = true },
 
 	/* Not the response to the query */
 	{ "QR 0", TN_IN(TN_ID TN_RD TN_C1000 TN_QA), .ret = -ENOMSG, .at = 12 },
@@ -619,6 +686,26 @@ static void mprox_dns_response_case_query(const struct mprox_dns_response_case *
 	memcpy(q->name, name, q->name_len);
 }
 
+/* What mprox_dns_response_addr() finds in @c's response @buf of @len bytes. */
+static const char *mprox_dns_response_case_addr(const struct mprox_dns_response_case *c,
+						const u8 *buf, size_t len,
+						const struct mprox_dns_query *q)
+{
+	size_t alen = q->qtype == MPROX_DNS_TYPE_AAAA ? 16 : 4;
+	u8 addr[16];
+	int ret;
+
+	memset(addr, 0xa5, sizeof(addr));
+	ret = mprox_dns_response_addr(buf, len, q, addr);
+	if (ret != (c->addr_bad ? -EBADMSG : !!c->addr))
+		return "address found or not";
+	if (ret == 1 && memcmp(addr, c->addr, alen))
+		return "address";
+	if (ret != 1 && addr[0] != 0xa5)
+		return "address written when none was found";
+	return NULL;
+}
+
 /*
  * Run response case @c in @scratch (MPROX_DNS_TEST_SCRATCH bytes): every
  * prefix of the message, at the very end of the scratch buffer. Puts the
@@ -630,6 +717,7 @@ static const char *mprox_dns_response_case_run(const struct mprox_dns_response_c
 {
 	size_t at = c->at ? c->at : c->len;
 	struct mprox_dns_query q;
+	const char *why;
 	u32 ttl;
 	int want;
 
@@ -650,6 +738,11 @@ static const char *mprox_dns_response_case_run(const struct mprox_dns_response_c
 			return "TTL written on an error";
 		if (*ret >= 0 && ttl != c->ttl)
 			return "TTL";
+		if (!*ret) {
+			why = mprox_dns_response_case_addr(c, buf, *fed, &q);
+			if (why)
+				return why;
+		}
 	}
 	(*fed)--;
 	return NULL;

@@ -175,9 +175,16 @@ int mprox_handshake_socket(struct mprox_handshake *hs, struct net *net,
 	else if (err == -ENODEV)
 		pr_warn_ratelimited("upstream %s: no interface %s\n",
 				    up->spec.name, up->spec.dev);
-	hs->phase = MPROX_HS_DONE;
-	hs->result = MPROX_CONNECT_UPSTREAM_DOWN;
+	mprox_handshake_fail(hs, MPROX_CONNECT_UPSTREAM_DOWN);
 	return err;
+}
+
+enum mprox_handshake_status
+mprox_handshake_fail(struct mprox_handshake *hs, enum mprox_connect_result res)
+{
+	hs->phase = MPROX_HS_DONE;
+	hs->result = res;
+	return MPROX_HS_FINISHED;
 }
 
 enum mprox_handshake_status

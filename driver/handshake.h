@@ -98,6 +98,13 @@ int mprox_handshake_socket(struct mprox_handshake *hs, struct net *net,
 			   struct socket **sockp);
 
 /*
+ * Before begin: the owner found the handshake over already (its own step
+ * before it failed), with @res. Returns FINISHED.
+ */
+enum mprox_handshake_status
+mprox_handshake_fail(struct mprox_handshake *hs, enum mprox_connect_result res);
+
+/*
  * Start connecting @sock (from mprox_handshake_socket()) to @up, which the
  * caller keeps a reference to for as long as @hs lives, with deadlines
  * from @start (jiffies) and the configuration's timeouts. Never blocks.

@@ -951,14 +951,7 @@ static int parse_rule_add(const struct mprox_span *w, size_t n, struct mprox_rul
 	}
 	if (r->to.family && r->from.family && r->to.family != r->from.family)
 		return -EINVAL;
-	err = parse_rule_action(w + i, n - i, r);
-	/*
-	 * A name to connect to directly would have to be resolved first
-	 * (through "dns server"), which the kernel does not do yet.
-	 */
-	if (!err && r->domain[0] && r->action == MPROX_RULE_DIRECT)
-		return -EOPNOTSUPP;
-	return err;
+	return parse_rule_action(w + i, n - i, r);
 }
 
 /* "rule add|del|flush ...", @w and @n counting from the word after "rule". */

@@ -293,9 +293,8 @@ int mprox_parse_url(const char *url, size_t len,
  *   -ENAMETOOLONG  a name, host, user, password or URL too long
  *   -ERANGE        a number out of its range
  *   -E2BIG         line longer than MPROX_LINE_MAX or too many words
- *   -EOPNOTSUPP    a rule's match reserved for a later feature ("domain")
  * The checks of the whole line (length, NUL, characters, word count) come
- * first, so "domain" on a line with a control character is EINVAL. @out is
+ * first, so a valid directive with a control character is EINVAL. @out is
  * zeroed before a directive is parsed and left untouched for a comment.
  */
 int mprox_parse_line(const char *line, size_t len,

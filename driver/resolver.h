@@ -51,6 +51,10 @@ enum mprox_dns_stat {
 	MPROX_DNS_STAT_CACHE_HITS,
 	/* Forwarded answers kept in it. */
 	MPROX_DNS_STAT_CACHE_STORED,
+	/* Names of direct connections asked of "dns server" (lookup.h)... */
+	MPROX_DNS_STAT_LOOKUPS,
+	/* ...and those that came to no address (or could not be asked). */
+	MPROX_DNS_STAT_LOOKUP_FAILED,
 	MPROX_DNS_STAT_COUNT
 };
 

@@ -173,9 +173,9 @@ static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	{ "rule add domain " T_D63 "." T_D63 "." T_D63 "." T_D61 "d reject", -EINVAL, NULL },
 	{ "rule add domain " T_D63 "." T_D63 "." T_D63 "." T_D63 " reject", -ENAMETOOLONG,
 	  NULL },
-	/* A name to connect to directly would need resolving first: not yet */
-	{ "rule add domain example.com direct", -EOPNOTSUPP, NULL },
-	{ "rule add domain-exact example.com direct", -EOPNOTSUPP, NULL },
+	/* A name to connect to directly: looked up at "dns server" (lookup.h) */
+	{ "rule add domain example.com direct", 0, NULL },
+	{ "rule add domain-exact example.com direct", 0, NULL },
 };
 
 /* The words after "rule add " in @line, or "" for another directive. */

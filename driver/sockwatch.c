@@ -45,6 +45,15 @@ static void mprox_sockwatch_state_change(struct sock *sk)
 	mprox_sockwatch_put(sk, w);
 }
 
+static void mprox_sockwatch_error_report(struct sock *sk)
+{
+	struct mprox_sockwatch *w = mprox_sockwatch_get(sk);
+
+	if (w)
+		w->error_report(sk);
+	mprox_sockwatch_put(sk, w);
+}
+
 void mprox_sockwatch_start(struct mprox_sockwatch *w, struct sock *sk,
 			   void (*news)(struct mprox_sockwatch *w),
 			   void (*data_ready)(struct sock *sk))
@@ -55,10 +64,12 @@ void mprox_sockwatch_start(struct mprox_sockwatch *w, struct sock *sk,
 	w->data_ready = data_ready ?: sk->sk_data_ready;
 	w->write_space = sk->sk_write_space;
 	w->state_change = sk->sk_state_change;
+	w->error_report = sk->sk_error_report;
 	sk->sk_user_data = w;
 	sk->sk_data_ready = mprox_sockwatch_data_ready;
 	sk->sk_write_space = mprox_sockwatch_write_space;
 	sk->sk_state_change = mprox_sockwatch_state_change;
+	sk->sk_error_report = mprox_sockwatch_error_report;
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
@@ -73,6 +84,7 @@ void mprox_sockwatch_stop(struct mprox_sockwatch *w)
 	sk->sk_data_ready = w->data_ready;
 	sk->sk_write_space = w->write_space;
 	sk->sk_state_change = w->state_change;
+	sk->sk_error_report = w->error_report;
 	write_unlock_bh(&sk->sk_callback_lock);
 	w->sk = NULL;
 }

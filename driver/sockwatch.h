@@ -21,6 +21,11 @@ struct mprox_sockwatch {
 	void (*data_ready)(struct sock *sk);
 	void (*write_space)(struct sock *sk);
 	void (*state_change)(struct sock *sk);
+	/*
+	 * An ICMP error on a connected UDP socket (a lookup's, an
+	 * association's relay) says so only through this.
+	 */
+	void (*error_report)(struct sock *sk);
 };
 
 /*

@@ -346,6 +346,8 @@ static const char *const status_dns_stat_names[MPROX_DNS_STAT_COUNT] = {
 	[MPROX_DNS_STAT_FORWARDED] = "forwarded",
 	[MPROX_DNS_STAT_CACHE_HITS] = "cache_hits",
 	[MPROX_DNS_STAT_CACHE_STORED] = "cache_stored",
+	[MPROX_DNS_STAT_LOOKUPS] = "lookups",
+	[MPROX_DNS_STAT_LOOKUP_FAILED] = "lookup_failed",
 };
 
 static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)

@@ -26,7 +26,9 @@
  *   least TTL is no higher;
  * - the same bytes as a name from configuration: valid exactly when the
  *   encoder takes them (but for one trailing dot, and the root), and a
- *   valid name reads back from a message, lowercased.
+ *   valid name reads back from a message, lowercased;
+ * - a response taken: the address a lookup takes from it is in it, and a
+ *   query built for a question read parses back as that question.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -240,6 +242,45 @@ static void check_name(const u8 *data, size_t len)
 	free(out);
 }
 
+/*
+ * The address a lookup would take from the response @msg to @q: 4 or 16
+ * bytes found in the message, and nothing written unless found.
+ */
+static void check_addr(const u8 *msg, size_t len, const struct mprox_dns_query *q)
+{
+	size_t want = q->qtype == MPROX_DNS_TYPE_AAAA ? 16 : 4;
+	u8 addr[16];
+	int ret;
+
+	memset(addr, 0xa5, sizeof(addr));
+	ret = mprox_dns_response_addr(msg, len, q, addr);
+	CHECK(ret == 1 || ret == 0 || ret == -EBADMSG);
+	if (ret == 1) {
+		CHECK(q->qtype == MPROX_DNS_TYPE_A || q->qtype == MPROX_DNS_TYPE_AAAA);
+		CHECK(memmem(msg, len, addr, want));
+	} else {
+		CHECK(addr[0] == 0xa5 && addr[15] == 0xa5);
+	}
+}
+
+/* A query for @q's question: built into exactly its length, and read back as @q asks. */
+static void check_query_built(const struct mprox_dns_query *q)
+{
+	struct mprox_dns_query again;
+	u8 big[MPROX_DNS_ANSWER_MAX], *out;
+	int n;
+
+	n = mprox_dns_build_query(q, big, sizeof(big));
+	CHECK(n > 0 && n <= (int)sizeof(big));
+	out = exactly(n);
+	CHECK(mprox_dns_build_query(q, out, n) == n && !memcmp(out, big, n));
+	CHECK(mprox_dns_build_query(q, out, n - 1) == -ENOSPC);
+	CHECK(mprox_dns_parse_query(out, n, &again) == MPROX_DNS_OK);
+	CHECK(again.id == q->id && again.qtype == q->qtype && again.qclass == q->qclass &&
+	      !strcmp(again.name, q->name) && again.end == n);
+	free(out);
+}
+
 /* The response @data of @len bytes, as a cache would keep it (see the top). */
 static void check_cache(const u8 *data, size_t len, u32 age)
 {
@@ -278,6 +319,7 @@ static void check_cache(const u8 *data, size_t len, u32 age)
 		for (i = 0; i < q.end; i++)
 			CHECK(aged[i] == data[i]);
 		free(aged);
+		check_addr(msg, len, &q);
 	}
 	free(msg);
 }
@@ -311,6 +353,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_answer(&q, NULL, AF_INET6, 0);
 		for (rcode = MPROX_DNS_RCODE_SERVFAIL; rcode <= MPROX_DNS_RCODE_REFUSED; rcode++)
 			check_error(&q, true, rcode);
+		check_query_built(&q);
 	}
 
 	/* As the response to its own question. */

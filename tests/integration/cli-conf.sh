@@ -320,7 +320,7 @@ URL = socks5://10.200.1.1:1080
 Priority = 1
 
 [Rule]
-rule add to 10.0.0.0/8 domain example.com direct
+rule add cgroup /mprox-nosuch reject
 EOF
 printf '[Upstream a]\nURL = socks5://u:pw@10.200.1.1:1080\n' >"$confdir/mproxp.conf"
 chmod 644 "$confdir/mproxp.conf"

@@ -103,9 +103,9 @@ check "upstream del mprox0 p2" mp upstream del mprox0 p2
 check "upstream del of one that is not there: exit 1" exits 1 "nothing changed" upstream del mprox0 p2
 check "p1 is the only upstream" json_ok '[u["name"] for u in v] == ["p1"]' upstream list mprox0
 
-# ---- a rule only the driver refuses (a name, direct: EOPNOTSUPP); dns ----
-check "mprox rule: exit 1, the driver does not support it yet" \
-	exits 1 "does not support" rule mprox0 add to 10.0.0.0/8 domain example.com direct
+# ---- a rule only the driver refuses (a cgroup that is not there); dns ----
+check "mprox rule: exit 1, the driver's ENOENT, nothing changed" \
+	exits 1 "No such file.*nothing changed" rule mprox0 add cgroup /mprox-nosuch reject
 check "mprox dns mprox0 server 10.200.1.53: the driver takes it" mp dns mprox0 server 10.200.1.53
 check "mprox dns mprox0 fake-ip 0.0.0.0/7: exit 1, out of range" \
 	exits 1 "out of its range" dns mprox0 fake-ip 0.0.0.0/7

@@ -168,8 +168,6 @@ check "domain *.mprox.test: EINVAL, the rules as they were" \
 	rules_refused "Invalid argument" "rule add domain *.mprox.test reject"
 check "domain with a 64-byte label: EINVAL, the rules as they were" rules_refused \
 	"Invalid argument" "rule add domain $(printf 'x%.0s' {1..64}).test reject"
-check "domain mprox.test direct: EOPNOTSUPP, the rules as they were" \
-	rules_refused "not supported" "rule add domain mprox.test direct"
 check "the same domain again: EEXIST" \
 	rules_refused "exists" "rule add domain mprox.test reject"
 check "rule flush, upstream del dead" mprox_config mprox0 <<'EOF'

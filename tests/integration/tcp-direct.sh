@@ -219,6 +219,88 @@ check "rule flush; $cg removed" eval "mprox_config mprox0 <<<'rule flush' &&
 	rmdir /sys/fs/cgroup$cg"
 check_flows_drain mprox0 30
 
+# ---- names, direct ------------------------------------------------------------------------
+# A fake-IP name that a rule sends direct has no proxy to resolve it: the
+# driver asks "dns server" itself (dnsmasq on the server host, reached
+# around mprox0 by the fwmark like the connection after it), then connects
+# to the address it gave. alias is a CNAME of www; nosuch has no address,
+# v4only none of IPv6.
+topo_spawn $TOPO_S dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=53 \
+	--listen-address=10.200.2.2 --bind-interfaces --local=/direct.test/ \
+	--host-record=www.direct.test,10.200.2.2,fd00:200:2::2 \
+	--host-record=v4only.direct.test,10.200.2.2 --cname=alias.direct.test,www.direct.test
+dns_bound() {
+	topo_ns $TOPO_S ss -Hlun "( sport = :53 )" | grep -q .
+}
+step "dnsmasq on the server host (10.200.2.2:53)" wait_for 30 dns_bound
+step "the pools routed into mprox0" eval "topo_ns $TOPO_C ip route add 198.18.0.0/16 dev mprox0 &&
+	topo_ns $TOPO_C ip -6 route add fd00:198::/112 dev mprox0"
+check "dns fake-ip, dns server 10.200.2.2, rule add domain direct.test direct" \
+	mprox_config mprox0 <<'EOF2'
+rule flush
+dns fake-ip 198.18.0.0/16 fd00:198::/112
+dns server 10.200.2.2
+rule add domain direct.test direct
+EOF2
+# fake TYPE NAME: the pool address mprox0 answers NAME with.
+fake() {
+	topo_ns $TOPO_C dig +short +time=2 +tries=1 @10.200.2.2 "$2" "$1"
+}
+www4=$(fake A www.direct.test)
+www6=$(fake AAAA www.direct.test)
+expect "www.direct.test has pool addresses" \
+	"$([[ $www4 == 198.18.* && $www6 == fd00:198::* ]] && echo yes)" yes
+dns_stat() {
+	mprox_stat mprox0 "stats.dns.$1"
+}
+lookups=$(dns_stat lookups)
+failed=$(dns_stat lookup_failed)
+before=$(direct_stat connects)
+p1=$(mprox_stat mprox0 config.upstreams.0.connects.ok)
+mprox_fetch "www.direct.test at $www4: looked up at dnsmasq, fetched direct" "$want" 30 \
+	http://www.direct.test:8080/page --resolve "www.direct.test:8080:$www4"
+mprox_fetch "over IPv6 ($www6): AAAA looked up" "$want" 30 \
+	http://www.direct.test:8080/page --resolve "www.direct.test:8080:[$www6]"
+alias4=$(fake A alias.direct.test)
+mprox_fetch "alias.direct.test ($alias4), a CNAME: its target's address" "$want" 30 \
+	http://alias.direct.test:8080/page --resolve "alias.direct.test:8080:$alias4"
+expect "direct carried the three, p1 none" \
+	"$(mprox_connects_moved "$before" "$(direct_stat connects)") $(mprox_stat mprox0 config.upstreams.0.connects.ok)" \
+	"ok+3 $p1"
+expect "by name, the server sees the client itself" "$(peer_at_server 7007 "$www4")" 10.200.1.2
+expect "counted: stats.dns.lookups +4, lookup_failed +0" \
+	"$(($(dns_stat lookups) - lookups)) $(($(dns_stat lookup_failed) - failed))" "4 0"
+nosuch=$(fake A nosuch.direct.test)
+mprox_expect_error "nosuch.direct.test ($nosuch): NXDOMAIN, host unreachable at once" \
+	"http://$nosuch:8080/" "No route to host" "$(mprox_scale 1000 3000)"
+v4only6=$(fake AAAA v4only.direct.test)
+mprox_expect_error "v4only.direct.test over IPv6 ($v4only6): no AAAA, host unreachable" \
+	"http://[$v4only6]:8080/" "No route to host" "$(mprox_scale 1000 3000)"
+expect "counted: lookup_failed +2" "$(($(dns_stat lookup_failed) - failed))" 2
+# A server that does not answer leaves the connect waiting until
+# connect_timeout_ms (the query sent again meanwhile), no longer; one whose
+# port is closed fails it at once.
+check "connect_timeout_ms 1500" mprox_config mprox0 <<<"set connect_timeout_ms 1500"
+step "the server host drops DNS" topo_ns $TOPO_S nft add table inet nodns \
+	'{ chain c { type filter hook input priority 0; udp dport 53 drop; }; }'
+mprox_expect_error "no answer from the server: host unreachable after connect_timeout_ms" \
+	"http://$www4:8080/" "No route to host" "$(mprox_scale 3500 6000)" 1400
+step "the server host takes DNS again, dnsmasq stopped" eval \
+	"topo_ns $TOPO_S nft delete table inet nodns && topo_ns $TOPO_S pkill -x dnsmasq"
+dns_closed() {
+	! dns_bound
+}
+step "its port closed" wait_for 10 dns_closed
+mprox_expect_error "the server's port closed (ICMP port unreachable): host unreachable at once" \
+	"http://$www4:8080/" "No route to host" "$(mprox_scale 1000 3000)"
+expect "counted: lookup_failed +4" "$(($(dns_stat lookup_failed) - failed))" 4
+check "connect_timeout_ms back to 10000, dns off, rule flush" mprox_config mprox0 <<'EOF2'
+set connect_timeout_ms 10000
+dns off
+rule flush
+EOF2
+check_flows_drain mprox0 30
+
 # ---- the rules' order still rules ---------------------------------------------------------
 check "rule add port 8080 upstream p1 before them" mprox_config mprox0 <<<"rule flush
 rule add port 8080 upstream p1

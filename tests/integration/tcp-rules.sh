@@ -244,7 +244,7 @@ check "the same match twice: EEXIST" refused "File exists" "rule add uid 4243 up
 check "rule del 3 of 2: ENOENT" refused "No such file" "rule del 3"
 check "host bits set: EINVAL" refused "Invalid argument" "rule add to 10.200.2.1/24 reject"
 check "port 0: ERANGE" refused "out of range" "rule add port 0 reject"
-check "domain: not yet (EOPNOTSUPP)" refused "not supported" "rule add domain example.com direct"
+check "domain with a wildcard: EINVAL" refused "Invalid argument" "rule add domain *.example.com direct"
 check "a cgroup that is not there: ENOENT" refused "No such file" "rule add cgroup /nosuch reject"
 check "a cgroup path with ..: EINVAL" refused "Invalid argument" "rule add cgroup /a/../b reject"
 check "a cgroup path of 256 bytes: ENAMETOOLONG" refused "too long" \

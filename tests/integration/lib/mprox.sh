@@ -177,7 +177,12 @@ wait_flows_zero() {
 check_flows_drain() {
 	local desc=${3:-flows drain to 0}
 	if wait_flows_zero "$1" "$2"; then pass "$desc"; else
-		fail "$desc: $(mprox_stat "$1" stats.flows)"; fi
+		fail "$desc: $(mprox_stat "$1" stats.flows)"
+		# Which flows stay, and in what state: what to look at next.
+		mprox_json "$1" | python3 -c 'import json, sys
+for c in json.load(sys.stdin).get("conns", []):
+    print(json.dumps(c))' 2>&1 | head -n 20 | diag
+	fi
 }
 
 # mprox_stat_above DEV PATH N: is the counter at PATH above N now? (False
