@@ -44,7 +44,7 @@ stage_done() {
 
 mkdir -p build/style
 rm -f build/style/counts build/unit/counts build/compat/counts build/stock/counts \
-	build/debug/counts build/6.12/counts build/debug/run-late/counts
+	build/debug/counts build/6.12/counts
 
 # On a first run the kernels are the long part: fetch the stock kernel and
 # build the debug one (about 10 minutes on two cores) while style, the unit
@@ -98,47 +98,40 @@ cat build/syscall/check.log
 add_counts syscall build/syscall/counts "$(cat build/syscall/check.rc)"
 
 # The VM suites. Stock and debug run side by side: the debug guest keeps
-# one CPU busy (it sees one), the stock guest the other. The debug suite is
-# the longer one, so the stock guest's CPU is then used for a subset on
-# Debian's 6.12 (bookworm-backports) kernel, the newest we claim: the
-# cases that load the module, drive its fd and carry TCP through SOCKS5.
-# That adds a few minutes of a free CPU rather than a third full suite to
-# the 60 minutes .ci/run may take (docs/testing.md has the timings). Each
-# suite's output is shown after all are done, with its time. The test
-# programs are built once first, so that the runs do not build them at
-# the same time.
+# one CPU busy (it sees one), the stock guest the other. After the stock
+# suite, the stock guest's CPU runs a subset on Debian's 6.12
+# (bookworm-backports) kernel, the newest we claim: the cases that load the
+# module, drive its fd and carry TCP through SOCKS5. Each suite's output is
+# shown after all are done, with its time. The test programs are built
+# once first, so that the runs do not build them at the same time.
 #
-# The debug suite alone is longer than stock and 6.12 together, so its
-# last cases (vm_debug_late) run in a second debug guest on the CPU the
-# stock guest leaves free, in build/debug/run-late/. To keep .ci/run under
-# an hour, some cases run on one 6.1 kernel only (run any of them on the
-# other with make check-vm KERNELS=... CASES=...):
-# - on the debug kernel only (stock_skip): tcp-close (a minute of
-#   timeouts) and status-readers (concurrent readers, whose races the
-#   debug kernel's checkers see better);
-# - on stock only (debug_skip): proxy-baseline (the test network without
-#   mprox loaded); the mprox command's cases (cli*: userspace and the
-#   stack's routing and nftables, whose driver paths the tcp-* cases and
-#   device-fd cover on debug; each costs the debug guest 3-5 times
-#   stock's, in process start-ups); tcp-http (its codec is pure code,
-#   fuzzed under ASan and run by KUnit here; tcp-hostile drives HTTP
-#   CONNECT through the debug kernel) and tcp-auth-parallel (a deadline
-#   check of 50 parallel dante logins: userspace, timing); udp-assoc (its
-#   volume and timeouts are for stock: udp-hostile drives every path of
-#   an association through the debug kernel, its sending, receiving,
-#   every drop and the control connection's close, and dns-fakeip the
-#   resolver's forwarding); tcp-socks4 (188 s on debug; its codec is pure
-#   code, fuzzed and run by KUnit here, and the engine it drives is every
-#   other tcp case's); for now also tcp-rules, tcp-failover, tcp-errors,
-#   tcp-isolation and tcp-spares: .ci/run on cfa4aae ran every case about
-#   25% slower than the run before (no other load on the host), on course
-#   for 64 and 77 minutes in the two lanes; these five, the longest on the
-#   debug kernel, come back once that is understood (docs/testing.md).
-stage "VM suites: stock, 6.12 then the debug suite's last cases, beside debug"
+# To keep .ci/run under an hour, some cases run on one 6.1 kernel only (run
+# any of them on the other with make check-vm KERNELS=... CASES=...), so
+# that the two lanes take about as long (docs/testing.md, "How long"):
+# - on the debug kernel only (stock_skip): status-readers (concurrent
+#   readers, whose races the debug kernel's checkers see better);
+# - on stock only (debug_skip): tcp-close (a minute of timeouts, the same
+#   on both kernels); proxy-baseline (the test network without mprox
+#   loaded); the mprox command's cases (cli*: userspace and the stack's
+#   routing and nftables, whose driver paths the tcp-* cases and device-fd
+#   cover on debug; each costs the debug guest 3-5 times stock's, in
+#   process start-ups); tcp-http (its codec is pure code, fuzzed under ASan
+#   and run by KUnit here; tcp-hostile drives HTTP CONNECT through the
+#   debug kernel) and tcp-auth-parallel (a deadline check of 50 parallel
+#   dante logins: userspace, timing); udp-assoc (its volume and timeouts
+#   are for stock: udp-hostile drives every path of an association through
+#   the debug kernel, its sending, receiving, every drop and the control
+#   connection's close, and dns-fakeip the resolver's forwarding);
+#   tcp-socks4 (its codec is pure code, fuzzed and run by KUnit here, and
+#   the engine it drives is every other tcp case's); tcp-rules,
+#   tcp-failover, tcp-errors, tcp-isolation and tcp-spares (the debug
+#   kernel's longest: choosing an upstream is pure code run by KUnit, and
+#   the engine's paths they take are tcp-hostile's, tcp-pending's and
+#   tcp-probes' on debug too).
+stage "VM suites: stock then 6.12, beside debug"
 vm_subset_6_12="module-load device-fd tcp-socks5"
-vm_debug_late="status-readers tcp-close tcp-stress"
-stock_skip="tcp-close status-readers"
-debug_skip="proxy-baseline cli tcp-http tcp-auth-parallel udp-assoc tcp-socks4"
+stock_skip="status-readers"
+debug_skip="tcp-close proxy-baseline cli tcp-http tcp-auth-parallel udp-assoc tcp-socks4"
 debug_skip+=" tcp-rules tcp-failover tcp-errors tcp-isolation tcp-spares"
 vm_suite() {
 	local k=$1 start=$SECONDS rc=0
@@ -148,26 +141,23 @@ vm_suite() {
 	echo "$rc $((SECONDS - start))" >"build/$k/check.rc"
 }
 make -s progs helper bench-progs
-rm -f build/stock/check.rc build/debug/check.rc build/6.12/check.rc build/debug-late/check.rc
+rm -f build/stock/check.rc build/debug/check.rc build/6.12/check.rc
 {
 	vm_suite stock stock "$(printf -- '-%s ' $stock_skip)"
 	vm_suite 6.12 6.12 "$vm_subset_6_12"
-	vm_suite debug-late --run late debug "$vm_debug_late"
 } &
 stock_pid=$!
-vm_suite debug debug "$(printf -- '-%s ' $vm_debug_late $debug_skip)" &
+vm_suite debug debug "$(printf -- '-%s ' $debug_skip)" &
 debug_pid=$!
 wait "$stock_pid" "$debug_pid"
 stage_done
-for k in stock 6.12 debug debug-late; do
+for k in stock 6.12 debug; do
 	rc=1 secs=0
 	[ -r "build/$k/check.rc" ] && read -r rc secs <"build/$k/check.rc"
 	what="$k kernel" counts=build/$k/counts
 	[ "$k" != stock ] || what="stock kernel (all but $stock_skip)"
-	[ "$k" != debug ] || what="debug kernel (all but $vm_debug_late $debug_skip)"
+	[ "$k" != debug ] || what="debug kernel (all but $debug_skip)"
 	[ "$k" != 6.12 ] || what="6.12 kernel ($vm_subset_6_12)"
-	[ "$k" != debug-late ] || what="debug kernel, second guest ($vm_debug_late)" \
-		counts=build/debug/run-late/counts
 	echo
 	echo "==== VM suite, $what, $((secs / 60)) min $((secs % 60)) s"
 	cat "build/$k/check.log"
