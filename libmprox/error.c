@@ -28,7 +28,8 @@ MPROX_EXPORT const char *mprox_strerror(int err)
 	case EEXIST:
 		return "an upstream, or an interface, by that name exists already";
 	case ENOENT:
-		return "no such upstream, or /dev/mprox missing (is the mprox module loaded?)";
+		return "no such upstream, rule, set or cgroup, or /dev/mprox missing (is the mprox "
+		       "module loaded?)";
 	case EOPNOTSUPP:
 		return "this directive is not supported yet";
 	case ENODEV:
