@@ -151,13 +151,16 @@ check "up --watch: the device is up and watched" wait_for 20 grep -q "watching" 
 printf '[Upstream w1]\nURL = socks5://10.200.1.1:1080\n\n[Upstream w2]\nURL = http://10.200.1.1:3128\n' \
 	>"$confdir/mproxw.conf.new"
 # Timed by the watcher's own report (grep is cheap; a namespaced mprox -j
-# show per poll would cost most of a second on this emulated guest).
+# show per poll would cost most of a second on this emulated guest). The
+# bound is for a watcher that waits for events, not one that polls every
+# few seconds: .ci/run's stock guest, beside the debug one, once took
+# 1194 ms.
 t0=$(ms_now)
 mv "$confdir/mproxw.conf.new" "$confdir/mproxw.conf"
 if wait_for 10 grep -q "mproxw: reloaded" /tmp/mprox-watch.log; then
 	ms=$(($(ms_now) - t0))
-	if [ "$ms" -le "$(mprox_scale 1000 3000)" ]; then pass "the edit applied after $ms ms"; else
-		fail "the edit applied after $ms ms, want <= $(mprox_scale 1000 3000)"; fi
+	if [ "$ms" -le "$(mprox_scale 2000 4000)" ]; then pass "the edit applied after $ms ms"; else
+		fail "the edit applied after $ms ms, want <= $(mprox_scale 2000 4000)"; fi
 else
 	fail "the edit was not applied"
 	diag </tmp/mprox-watch.log

@@ -199,7 +199,7 @@ static const struct bad_input {
 	{ "dns fake-ip 0.0.0.0/7\n", 0, ERANGE },
 	{ "dns fake-ip 198.18.0.1/15\n", 0, EINVAL },
 	{ "rule add uid 1000\n", 0, EINVAL }, /* no action */
-	{ "rule add uid 1000 domain example.com direct\n", 0, EOPNOTSUPP }, /* not yet */
+	{ "rule add uid 1000 cgroup /mprox-nosuch reject\n", 0, ENOENT }, /* no such cgroup */
 	{ "rule add uid 1000 upstream nothere\n", 0, ENOENT },
 	{ "rule del 1\n", 0, ENOENT },
 	{ "frobnicate\n", 0, EINVAL },
