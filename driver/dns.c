@@ -216,6 +216,22 @@ static bool name_is(const u8 *p, size_t n, const struct mprox_dns_query *q)
 	return j == q->name_len;
 }
 
+/*
+ * The record at @pos of @msg: its name walked, its fixed fields and RDATA
+ * within @len. Returns the offset of its fixed fields (type, class, TTL,
+ * RDLENGTH), with *@next where the record after it starts, or -EBADMSG.
+ */
+static int record_at(const u8 *msg, size_t len, size_t pos, size_t *next)
+{
+	int end = skip_name(msg, len, pos, true);
+
+	if (end < 0 || len - end < RR_FIXED_LEN ||
+	    get16(msg + end + 8) > len - end - RR_FIXED_LEN)
+		return -EBADMSG;
+	*next = end + RR_FIXED_LEN + get16(msg + end + 8);
+	return end;
+}
+
 int mprox_dns_parse_query(const u8 *msg, size_t len, struct mprox_dns_query *q)
 {
 	int end;
@@ -483,14 +499,11 @@ int mprox_dns_response_addr(const u8 *msg, size_t len, const struct mprox_dns_qu
 		return -EBADMSG;
 	for (i = 0; i < answers; i++) {
 		at = pos;
-		end = skip_name(msg, len, pos, true);
-		if (end < 0 || len - end < RR_FIXED_LEN)
-			return -EBADMSG;
+		end = record_at(msg, len, at, &pos);
+		if (end < 0)
+			return end;
 		type = get16(msg + end);
 		rdlen = get16(msg + end + 8);
-		if (rdlen > len - end - RR_FIXED_LEN)
-			return -EBADMSG;
-		pos = end + RR_FIXED_LEN + rdlen;
 		if (get16(msg + end + 2) != MPROX_DNS_CLASS_IN || !names_equal(msg, at, chain))
 			continue;
 		if (want && type == q->qtype) {
@@ -538,10 +551,9 @@ int mprox_dns_response_age(const u8 *msg, size_t len, const struct mprox_dns_que
 		return -EBADMSG;
 	records = (size_t)get16(msg + 6) + get16(msg + 8) + get16(msg + 10);
 	for (i = 0; i < records; i++) {
-		end = skip_name(msg, len, pos, true);
-		if (end < 0 || len - end < RR_FIXED_LEN ||
-		    get16(msg + end + 8) > len - end - RR_FIXED_LEN)
-			return -EBADMSG;
+		end = record_at(msg, len, pos, &pos);
+		if (end < 0)
+			return end;
 		/* OPT's TTL is the extended RCODE and flags (RFC 6891 6.1.3). */
 		if (get16(msg + end) != MPROX_DNS_TYPE_OPT) {
 			ttl = get32(msg + end + 4);
@@ -549,7 +561,6 @@ int mprox_dns_response_age(const u8 *msg, size_t len, const struct mprox_dns_que
 			ttl = ttl & 0x80000000 || ttl < age ? 0 : ttl - age;
 			put32(out + end + 4, ttl);
 		}
-		pos = end + RR_FIXED_LEN + get16(msg + end + 8);
 	}
 	return 0;
 }
