@@ -71,39 +71,17 @@ if ! make -s all; then
 	failed=$((failed + 1))
 fi
 
-# Each of these keeps one CPU busy: side by side, check-compat's output
-# shown after the unit tests'.
-# The mprox_create() series' builds (6.12 on x86_64, arm64 on 6.1 and
-# 6.12: check-syscall and check-arm64) come after check-compat, in the
-# same job: each takes a minute, and only when its inputs change.
-stage "host unit tests, beside the module against every supported kernel (5.10, 6.1, 6.12)"
-mkdir -p build/compat build/syscall
-{
-	make -s check-compat >build/compat/check.log 2>&1
-	echo $? >build/compat/check.rc
-	tests/syscall/run.sh x86_64-6.12 arm64-6.1 arm64-6.12 >build/syscall/check.log 2>&1
-	echo $? >build/syscall/check.rc
-} &
-compat_pid=$!
-make -s check-unit
-add_counts unit build/unit/counts $?
-wait "$compat_pid"
-echo
-echo "==== module against every supported kernel (5.10, 6.1, 6.12)"
-cat build/compat/check.log
-add_counts compat build/compat/counts "$(cat build/compat/check.rc)"
-echo
-echo "==== the mprox_create() series: 6.12 on x86_64, arm64 (x86_64 6.1: the debug kernel)"
-cat build/syscall/check.log
-add_counts syscall build/syscall/counts "$(cat build/syscall/check.rc)"
-
-# The VM suites. Stock and debug run side by side: the debug guest keeps
-# one CPU busy (it sees one), the stock guest the other. After the stock
-# suite, the stock guest's CPU runs a subset on Debian's 6.12
-# (bookworm-backports) kernel, the newest we claim: the cases that load the
-# module, drive its fd and carry TCP through SOCKS5. Each suite's output is
-# shown after all are done, with its time. The test programs are built
-# once first, so that the runs do not build them at the same time.
+# The VM suites, the long part, start as soon as the module builds; the
+# host unit tests, check-compat and the mprox_create() series' builds run
+# beside them at the lowest CPU priority, in what the guests leave idle
+# (they wait on timers a good part of the time). Each job's output is shown
+# after all are done, with its time.
+#
+# Stock and debug run side by side: each guest sees two CPUs. After the
+# stock suite, its lane runs a subset on Debian's 6.12 (bookworm-backports)
+# kernel, the newest we claim: the cases that load the module, drive its fd
+# and carry TCP through SOCKS5. The test programs are built once first, so
+# that the runs do not build them at the same time.
 #
 # To keep .ci/run under an hour on the two-core machine, each case runs
 # on one 6.1 kernel only, but for the cheap ones (run any of them on the
@@ -114,24 +92,23 @@ add_counts syscall build/syscall/counts "$(cat build/syscall/check.rc)"
 #   debug kernel's checkers (KASAN, lockdep, kmemleak) matter most for:
 #   concurrent status readers, two devices' isolation (whose "down
 #   within a second" stock misses now and then beside the debug guest),
-#   the stress of many connections, hostile proxies, relays and DNS, the fake-IP
-#   resolver, direct connections and their name lookups, and tcp-socks5
-#   (which the 6.12 subset runs on a stock kernel too);
+#   the stress of many connections, hostile proxies, relays and DNS, the
+#   fake-IP resolver, direct connections and their name lookups;
 # - on stock only (debug_skip): everything else: the mprox command's cases
 #   (userspace; each costs the debug guest 3-5 times stock's, in process
 #   start-ups), the pure codecs' cases (tcp-http, tcp-socks4: fuzzed under
 #   ASan and run by KUnit on the debug kernel), timing and volume checks
 #   (tcp-auth-parallel, udp-assoc, tcp-close's minute of timeouts), and the
 #   engine's and packet path's other cases, whose code the debug-only
-#   cases drive too.
-stage "VM suites: stock then 6.12, beside debug"
+#   cases drive too. tcp-socks5, the plain path every other case starts
+#   from, runs on stock and on 6.12.
+stage "VM suites (stock then 6.12, beside debug), beside the host unit tests and the module against every supported kernel"
 vm_subset_6_12="module-load device-fd tcp-socks5"
 stock_skip="status-readers tcp-isolation tcp-stress tcp-hostile udp-hostile dns-fakeip tcp-direct"
-stock_skip+=" tcp-socks5"
 debug_skip="tcp-close proxy-baseline cli tcp-http tcp-auth-parallel udp-assoc tcp-socks4"
 debug_skip+=" tcp-rules tcp-failover tcp-errors tcp-pending tcp-spares tcp-capture"
 debug_skip+=" tcp-ip-options tcp-loops tcp-memcg tcp-no-listener tcp-probes tcp-proxy-rules"
-debug_skip+=" tcp-relay-memory tcp-reuse tcp-routing"
+debug_skip+=" tcp-relay-memory tcp-reuse tcp-routing tcp-socks5"
 vm_suite() {
 	local k=$1 start=$SECONDS rc=0
 	shift
@@ -139,8 +116,16 @@ vm_suite() {
 	tests/vm/run.sh "$@" >"build/$k/check.log" 2>&1 || rc=$?
 	echo "$rc $((SECONDS - start))" >"build/$k/check.rc"
 }
+# A host job: its output, status and seconds under build/NAME/.
+host_job() {
+	local d=build/$1 start=$SECONDS rc=0
+	shift
+	mkdir -p "$d"
+	nice -n 19 "$@" >"$d/check.log" 2>&1 || rc=$?
+	echo "$rc $((SECONDS - start))" >"$d/check.rc"
+}
 make -s progs helper bench-progs
-rm -f build/stock/check.rc build/debug/check.rc build/6.12/check.rc
+rm -f build/{stock,debug,6.12,unit,compat,syscall}/check.rc
 {
 	vm_suite stock stock "$(printf -- '-%s ' $stock_skip)"
 	vm_suite 6.12 6.12 "$vm_subset_6_12"
@@ -148,8 +133,32 @@ rm -f build/stock/check.rc build/debug/check.rc build/6.12/check.rc
 stock_pid=$!
 vm_suite debug debug "$(printf -- '-%s ' $debug_skip)" &
 debug_pid=$!
-wait "$stock_pid" "$debug_pid"
+# The unit tests and the builds each keep one CPU busy when they get it.
+# The mprox_create() series' builds (6.12 on x86_64, arm64 on 6.1 and
+# 6.12: check-syscall and check-arm64) take a minute each, and only when
+# their inputs change.
+host_job unit make -s check-unit &
+unit_pid=$!
+{
+	host_job compat make -s check-compat
+	host_job syscall tests/syscall/run.sh x86_64-6.12 arm64-6.1 arm64-6.12
+} &
+compat_pid=$!
+wait "$stock_pid" "$debug_pid" "$unit_pid" "$compat_pid"
 stage_done
+show_job() {
+	local name=$1 what=$2 rc=1 secs=0
+	[ -r "build/$name/check.rc" ] && read -r rc secs <"build/$name/check.rc"
+	echo
+	echo "==== $what, $((secs / 60)) min $((secs % 60)) s"
+	cat "build/$name/check.log"
+	add_counts "$name" "build/$name/counts" "$rc"
+	stage_names+=("  of which $what")
+	stage_secs+=("$secs")
+}
+show_job unit "the host unit tests"
+show_job compat "the module against every supported kernel (5.10, 6.1, 6.12)"
+show_job syscall "the mprox_create() series: 6.12 on x86_64, arm64 (x86_64 6.1: the debug kernel)"
 for k in stock 6.12 debug; do
 	rc=1 secs=0
 	[ -r "build/$k/check.rc" ] && read -r rc secs <"build/$k/check.rc"

@@ -118,7 +118,7 @@ route() {
 	# Connections through the device finish closing before its routing
 	# goes: after a --off the application's last ACK would go direct, and
 	# the driver's side would linger until its FIN retransmissions gave up.
-	if [ "${!#}" = --off ] && topo_ns $TOPO_C test -e "/sys/class/net/$1"; then
+	if [ "${!#}" = --off ] && ip netns exec $TOPO_C test -e "/sys/class/net/$1"; then
 		wait_flows_zero "$1" 30 || echo "# $1 still has flows before --off"
 	fi
 	check "$desc" c "$MPROX" route "$@"
@@ -136,7 +136,7 @@ step "the admin's own rules at priorities 10600 and 10610" sh -c "
 before=$(dumps 2>&1)
 check "dumps of the state before" test -n "$before"
 # Someone else's route in the device's table (0x6d700000 + ifindex).
-table=$((0x6d700000 + $(topo_ns $TOPO_C cat /sys/class/net/mprox0/ifindex)))
+table=$((0x6d700000 + $(ip netns exec $TOPO_C cat /sys/class/net/mprox0/ifindex)))
 c ip route add 10.8.0.0/16 dev mprox0 table $table
 out=$(c "$MPROX" route mprox0 --all 2>&1)
 rc=$?

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # case-timeout: 900
 # Several upstreams (docs/routing.md, "Choosing an upstream"): weights
-# share flows out by a smooth round robin, exactly (1,000 connections,
+# share flows out by a smooth round robin, exactly (400 connections,
 # counted at the proxies; 100 on the debug kernel); round-robin ignores
 # them; least-connections fills the emptiest for its weight; a lower priority
 # number goes first; an upstream whose proxy fails is down, with a backoff,
@@ -88,10 +88,10 @@ expect "both up" "$(up_stat 0 state) $(up_stat 1 state)" "up up"
 expect "a has no failure" "$(up_stat 0 failures)" 0
 check_flows_drain mprox0 30
 
-# ---- 1,000 connections, counted at the proxies --------------------------------
+# ---- 400 connections, counted at the proxies ----------------------------------
 # (100 on the debug kernel, where each costs it about a second: the shares are
 # exact either way.)
-n=$(mprox_scale 1000 100)
+n=$(mprox_scale 400 100)
 step "the proxy host counts the SYNs to a (1080) and b (1082)" topo_ns $TOPO_P nft -f - <<'NFT'
 table inet count {
 	chain in {
@@ -102,7 +102,7 @@ table inet count {
 }
 NFT
 syns
-# A smooth weighted round robin is exact: 3:1 of 1,000 is 750 and 250,
+# A smooth weighted round robin is exact: 3:1 of 400 is 300 and 100,
 # whatever order four processes' SYNs come in.
 expect "weights 3:1: $n connections from 4 processes" "$(echoes_parallel "$n")" "$n"
 syns

@@ -78,8 +78,12 @@ else
 	fail "mprox1's page took $fetch_ms ms (0: failed), want under $page_max_ms"
 fi
 rm -f /tmp/mprox-iso-big /tmp/mprox-iso-big.rc
+# What must hold is that the download never stalls, not a rate: a loaded
+# TCG host runs the debug guest at a fraction of its idle speed. So the
+# watch below fails on 15 s without a byte, and curl's own limit is only
+# a backstop.
 (
-	topo_ns $TOPO_C curl -sS --connect-timeout 15 --max-time 120 --limit-rate 4M \
+	topo_ns $TOPO_C curl -sS --connect-timeout 15 --max-time 600 --limit-rate 4M \
 		-o /tmp/mprox-iso-big http://10.200.2.3:8080/big 2>/tmp/mprox-iso-big.err
 	echo $? >/tmp/mprox-iso-big.rc
 ) &
@@ -87,8 +91,9 @@ big_size() {
 	stat -c %s /tmp/mprox-iso-big 2>/dev/null || echo 0
 }
 big_above() {
-	[ "$(big_size)" -gt "$1" ]
+	[ "$(big_size)" -gt "$1" ] || [ -s /tmp/mprox-iso-big.rc ]
 }
+big_t0=$(ms_now)
 if wait_for 30 big_above 1000000; then
 	s1=$(big_size)
 	t1=$(ms_now)
@@ -100,12 +105,24 @@ if wait_for 30 big_above 1000000; then
 else
 	fail "mprox1's 30 MB download did not start: $(big_size) bytes after 30 s"
 fi
-if wait_for 120 test -s /tmp/mprox-iso-big.rc &&
+big_stalled=""
+while [ ! -s /tmp/mprox-iso-big.rc ]; do
+	s1=$(big_size)
+	if ! wait_for 15 big_above "$s1"; then
+		big_stalled="stalled at $s1 bytes for 15 s"
+		break
+	fi
+done
+if [ -z "$big_stalled" ] && [ "$(cat /tmp/mprox-iso-big.rc)" = 0 ] &&
 	[ "$(sha256sum </tmp/mprox-iso-big | cut -d' ' -f1)" = "$big_sha" ]; then
-	pass "mprox1's 30 MB download complete, sha256 matches"
+	pass "mprox1's 30 MB download complete in $(($(ms_now) - big_t0)) ms, sha256 matches"
 else
-	fail "mprox1's 30 MB download: curl exit '$(cat /tmp/mprox-iso-big.rc 2>/dev/null)', $(big_size) bytes"
+	fail "mprox1's 30 MB download: ${big_stalled:-curl exit '$(cat /tmp/mprox-iso-big.rc)'}, $(big_size) bytes"
 	diag </tmp/mprox-iso-big.err
+	mprox_json mprox1 | python3 -c 'import json, sys
+for c in json.load(sys.stdin).get("conns", []):
+    print(json.dumps(c))' 2>&1 | head -n 5 | diag
+	topo_ns $TOPO_C ss -tni dst 10.200.2.3 2>&1 | head -n 8 | diag
 fi
 
 # ---- mprox0 goes down --------------------------------------------------------------------

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib/mprox.sh"
 
 # case-timeout: 900
-conns=$(mprox_scale 2000 300)
+conns=$(mprox_scale 1000 300)
 deadline=$((conns / 4 + 60))
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $conns connections from one port" \
 	"(within ${deadline}s)"

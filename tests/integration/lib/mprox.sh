@@ -105,12 +105,12 @@ mprox_config() {
 mprox_up() {
 	local dev=${1:-mprox0}
 	mprox_load || return 1
-	topo_ns "$TOPO_C" ip link add "$dev" type mprox || return 1
+	ip -n "$TOPO_C" link add "$dev" type mprox || return 1
 	# A comment is a valid (empty) configuration: this proves the attach.
 	echo "# $dev for the test network" | mprox_config "$dev" || return 1
-	topo_ns "$TOPO_C" ip link set "$dev" up || return 1
-	topo_ns "$TOPO_C" ip route add 10.200.2.0/24 dev "$dev" || return 1
-	topo_ns "$TOPO_C" ip -6 route add fd00:200:2::/64 dev "$dev"
+	ip -n "$TOPO_C" link set "$dev" up || return 1
+	ip -n "$TOPO_C" route add 10.200.2.0/24 dev "$dev" || return 1
+	ip -n "$TOPO_C" -6 route add fd00:200:2::/64 dev "$dev"
 }
 
 mprox_upstream() {
@@ -129,19 +129,19 @@ mprox_json() {
 	topo_ns "$TOPO_C" "$MPROX_CONFIG" "$1" --status
 }
 
+# mprox_stat DEV PATH: the value at PATH ("stats.flows.active",
+# "config.rules.0.rule") in DEV's status JSON: a string or number as is,
+# null as None, anything else as compact JSON; an error when PATH is not
+# there or there is no JSON (the device is gone). jq, not python3: this runs in polling loops.
 mprox_stat() {
-	mprox_json "$1" | python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    if isinstance(v, list) and k.isdigit() and int(k) < len(v):
-        v = v[int(k)]
-        continue
-    if not isinstance(v, dict) or k not in v:
-        sys.exit("# mprox_stat: no %s in the JSON" % sys.argv[1])
-    v = v[k]
-print(json.dumps(v) if isinstance(v, (dict, list, bool)) else v)
-' "$2"
+	mprox_json "$1" | jq -n -r -c --arg p "$2" '
+reduce ($p | split("."))[] as $k ([input];
+	.[0] as $v
+	| if ($v | type) == "array" and ($k | test("^[0-9]+$")) and
+		($k | tonumber) < ($v | length) then [$v[$k | tonumber]]
+	elif ($v | type) == "object" and ($v | has($k)) then [$v[$k]]
+	else error("# mprox_stat: no \($p) in the JSON") end)
+| .[0] | if . == null then "None" else . end'
 }
 
 # mprox_upstreams_usable DEV: every upstream of DEV may take a new flow:
@@ -149,10 +149,8 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) else v)
 # After a failure of a device's only proxy, its next connections fail at
 # once until then.
 mprox_upstreams_usable() {
-	mprox_json "$1" | python3 -c '
-import json, sys
-ups = json.load(sys.stdin)["config"]["upstreams"]
-sys.exit(0 if all(u["state"] == "up" or u.get("retry_in_ms") == 0 for u in ups) else 1)'
+	mprox_json "$1" | jq -e '.config.upstreams |
+		all(.state == "up" or .retry_in_ms == 0)' >/dev/null
 }
 
 # check_upstreams_usable DEV SECS: one result: mprox_upstreams_usable DEV
@@ -179,9 +177,7 @@ check_flows_drain() {
 	if wait_flows_zero "$1" "$2"; then pass "$desc"; else
 		fail "$desc: $(mprox_stat "$1" stats.flows)"
 		# Which flows stay, and in what state: what to look at next.
-		mprox_json "$1" | python3 -c 'import json, sys
-for c in json.load(sys.stdin).get("conns", []):
-    print(json.dumps(c))' 2>&1 | head -n 20 | diag
+		mprox_json "$1" | jq -c '.conns // [] | .[]' 2>&1 | head -n 20 | diag
 	fi
 }
 
@@ -221,22 +217,15 @@ ms_now() {
 # DST ("10.200.2.2:8080", "[fd00:200:2::2]:8080") in DEV's "conns", through
 # UPSTREAM if given; false if there is none.
 mprox_conn() {
-	mprox_json "$1" | python3 -c '
-import json, sys
-dst, up = sys.argv[1], sys.argv[2]
-for c in json.load(sys.stdin).get("conns", []):
-    if (c.get("proto") == "tcp" and c.get("dst") == dst and
-            c.get("state") == "established" and (not up or c.get("upstream") == up)):
-        print(json.dumps(c))
-        sys.exit(0)
-sys.exit(1)
-' "$2" "${3:-}"
+	mprox_json "$1" | jq -e -c --arg dst "$2" --arg up "${3:-}" '
+first(.conns // [] | .[] | select(.proto == "tcp" and .dst == $dst and
+	.state == "established" and ($up == "" or .upstream == $up)))'
 }
 
 # mprox_link_stat DEV rx|tx packets|bytes|dropped: ip -s link's counter.
 mprox_link_stat() {
 	topo_ns "$TOPO_C" ip -s -j link show "$1" |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"][sys.argv[1]][sys.argv[2]])' "$2" "$3"
+		jq -e --arg d "$2" --arg c "$3" '.[0].stats64[$d][$c]'
 }
 
 # mprox_fetch DESC SHA256 MAXTIME URL [CURL_ARGS...]: plain curl in the
@@ -289,11 +278,17 @@ mprox_case_setup() {
 	done
 	trap 'topo_down; mprox_unload 2>/dev/null' EXIT
 	step "create client, proxy and server hosts" topo_up
-	step "web server on the server host" mprox_web 8080
+	# Started side by side, then waited for: a python3 start alone costs
+	# a TCG guest half a second, the debug kernel's one and a half.
+	mkdir -p "$TOPO_WWW"
+	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" http-server 8080 "$TOPO_WWW"
+	[ "$echo" = 0 ] || topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" echo-server 7007
+	topo_spawn "$TOPO_P" microsocks -i :: -p 1080
+	step "web server on the server host" wait_for 60 topo_listening "$TOPO_S" 8080
 	if [ "$echo" = 1 ]; then
-		step "echo server on the server host" mprox_echo 7007
+		step "echo server on the server host" wait_for 60 topo_listening "$TOPO_S" 7007
 	fi
-	step "microsocks on the proxy host" topo_microsocks 1080
+	step "microsocks on the proxy host" wait_for 30 topo_listening "$TOPO_P" 1080
 	if [ "$dev" = 1 ]; then
 		step "mprox0 up in the client host, server routes into it" mprox_up mprox0
 		check "upstream p1 socks5://10.200.1.1:1080" \
