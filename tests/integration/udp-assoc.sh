@@ -8,7 +8,7 @@
 # tinyproxy (8888, HTTP CONNECT). Each server is first shown natively:
 # dante grants the association (and carries datagrams for a client that
 # speaks SOCKS5 itself), the blocking dante answers REP 2, microsocks
-# REP 7. Then through mprox0 with dante as its only upstream: 4,000
+# REP 7. Then through mprox0 with dante as its only upstream: 10,000
 # (2,000 on the debug kernel)
 # datagrams of 1 to 8,000 bytes from 20 sockets at once over IPv4 and
 # 1,000 from 5 over IPv6, every echo byte for byte what was sent and from
@@ -38,7 +38,7 @@
 UDP_ECHO=$MPROX_LIB/udp_echo.py
 quick_ms=$(mprox_scale 2000 6000)
 # The debug kernel's checkers see every path in fewer: a fifth of its time.
-many=$(mprox_scale 4000 2000)
+many=$(mprox_scale 10000 2000)
 noudp_ms=$(mprox_scale 100 500)
 drain_s=$(mprox_scale 30 60)
 close_s=$(mprox_scale 5 15)
