@@ -354,6 +354,8 @@ static enum mprox_handshake_status mprox_conn_lookup_step(struct mprox_conn *c)
 	case MPROX_LOOKUP_FOUND:
 		memcpy(c->dest_addr, l->addr, sizeof(c->dest_addr));
 		c->dest_resolved = true;
+		if (l->stored)
+			atomic64_inc(&c->dp->dns[MPROX_DNS_STAT_CACHE_STORED]);
 		break;
 	case MPROX_LOOKUP_FAILED:
 		atomic64_inc(&c->dp->dns[MPROX_DNS_STAT_LOOKUP_FAILED]);
@@ -377,19 +379,36 @@ static enum mprox_handshake_status mprox_conn_lookup_begin(struct mprox_conn *c)
 {
 	struct mprox_probe_target server;
 	struct mprox_datapath *dp = c->dp;
+	const struct mprox_config *cfg;
 	struct mprox_conn_params p;
 	struct socket *sock;
+	u32 cache_max;
 	int err;
 
 	mprox_conn_params(c, &p);
 	rcu_read_lock();
-	server = rcu_dereference(dp->config)->dns.server;
+	cfg = rcu_dereference(dp->config);
+	server = cfg->dns.server;
+	cache_max = cfg->tunables[MPROX_TUNE_DNS_CACHE_SIZE];
 	rcu_read_unlock();
 	atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUPS]);
 	c->lookup = kzalloc(sizeof(*c->lookup), GFP_KERNEL_ACCOUNT);
 	if (!c->lookup) {
 		atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUP_FAILED]);
 		return mprox_handshake_fail(&c->hs, MPROX_CONNECT_GENERAL_FAILURE);
+	}
+	/* Never a retry: a direct flow has no other upstream (choice.c). */
+	mprox_lookup_begin(c->lookup, c->dest_name, c->dest_name_len,
+			   c->flow->app.family == AF_INET6 ? MPROX_DNS_TYPE_AAAA :
+							     MPROX_DNS_TYPE_A,
+			   c->syn_time + p.connect_timeout);
+	if (mprox_lookup_cached(c->lookup, &dp->dns_cache, &server, cache_max)) {
+		atomic64_inc(&dp->dns[MPROX_DNS_STAT_CACHE_HITS]);
+		memcpy(c->dest_addr, c->lookup->addr, sizeof(c->dest_addr));
+		c->dest_resolved = true;
+		kfree(c->lookup);
+		c->lookup = NULL;
+		return mprox_conn_begin(c, false);
 	}
 	err = mprox_lookup_socket(dev_net(dp->dev), &server, p.mark, &sock);
 	if (err) {
@@ -406,11 +425,6 @@ static enum mprox_handshake_status mprox_conn_lookup_begin(struct mprox_conn *c)
 					    MPROX_CONNECT_NET_UNREACH);
 	}
 	mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
-	/* Never a retry: a direct flow has no other upstream (choice.c). */
-	mprox_lookup_begin(c->lookup, c->dest_name, c->dest_name_len,
-			   c->flow->app.family == AF_INET6 ? MPROX_DNS_TYPE_AAAA :
-							     MPROX_DNS_TYPE_A,
-			   c->syn_time + p.connect_timeout);
 	return mprox_conn_lookup_step(c);
 }
 

@@ -388,16 +388,13 @@ int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_q
 		return -EBADMSG;
 	for (i = 0; i < records; i++) {
 		at = pos;
-		end = skip_name(msg, len, pos, true);
-		if (end < 0 || len - end < RR_FIXED_LEN)
-			return -EBADMSG;
+		end = record_at(msg, len, at, &pos);
+		if (end < 0)
+			return end;
 		type = get16(msg + end);
 		class = get16(msg + end + 2);
 		ttl = get32(msg + end + 4);
 		rdlen = get16(msg + end + 8);
-		if (rdlen > len - end - RR_FIXED_LEN)
-			return -EBADMSG;
-		pos = end + RR_FIXED_LEN + rdlen;
 
 		if (type == MPROX_DNS_TYPE_OPT) {
 			/* RFC 6891 6.1.1: one, in the additional section, owned by the root. */

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The resolver's cache of forwarded answers (docs/dns.md, "Cache"): the
- * answers that came back through the proxy to queries the resolver sent
- * on (resolver.h), kept for their TTL so that the same question to the
- * same server is answered in the kernel, without the proxy, with its TTLs
- * aged. Keyed by the server (address and port) and the question (name,
- * type, class): another server may answer otherwise.
+ * A device's cache of DNS answers (docs/dns.md, "Cache"): the answers
+ * that came back through the proxy to queries the resolver sent on
+ * (resolver.h), and those to the direct lookups' own queries (lookup.h),
+ * kept for their TTL so that the same question to the same server is
+ * answered in the kernel, without the proxy, with its TTLs aged. Keyed by
+ * the server (address and port) and the question (name, type, class):
+ * another server may answer otherwise.
  *
  * Only an answer the cache was told to expect is kept: the resolver, when
- * it sends a question on, says which (its key, id and the asking socket),
+ * it sends a question on, says which (its key, id and the asking socket;
+ * a lookup's is no address and its own socket's port),
  * and only a response from that server to that socket with that id and
  * question fills the entry, once, within MPROX_DNS_CACHE_PENDING_TIME. A
  * datagram forged to the socket's port poisons nothing more than it

@@ -8,6 +8,7 @@
 #include <linux/random.h>
 #include <linux/uio.h>
 #include <net/dst.h>
+#include <net/inet_sock.h>
 #include <net/sock.h>
 
 #include "lookup.h"
@@ -18,6 +19,12 @@
 #define MPROX_LOOKUP_RESEND_SHIFT_MAX	2
 /* Datagrams one advance() reads before it yields: a flood cannot hold the work. */
 #define MPROX_LOOKUP_READ_BUDGET	8
+
+/*
+ * Who asked, for the cache's expectation (dnscache.h): no app socket, so
+ * no address, and the lookup socket's port.
+ */
+static const u8 mprox_lookup_asker[16];
 
 /* Whether the route @sock was connected by leaves through an mprox device. */
 static bool mprox_lookup_loops(struct socket *sock)
@@ -96,6 +103,8 @@ void mprox_lookup_begin(struct mprox_lookup *l, const char *name, u8 len,
 	l->sent = 0;
 	l->more = false;
 	l->result = MPROX_CONNECT_OK;
+	l->cache = NULL;
+	l->stored = false;
 }
 
 static enum mprox_lookup_status mprox_lookup_fail(struct mprox_lookup *l,
@@ -105,12 +114,48 @@ static enum mprox_lookup_status mprox_lookup_fail(struct mprox_lookup *l,
 	return MPROX_LOOKUP_FAILED;
 }
 
+bool mprox_lookup_cached(struct mprox_lookup *l, struct mprox_dns_cache *cache,
+			 const struct mprox_probe_target *server, u32 max)
+{
+	int len;
+
+	if (!cache || !max || (server->family != AF_INET && server->family != AF_INET6))
+		return false;
+	/*
+	 * Where the question ends, in the query and so in any answer to it
+	 * (a question's name has nothing before it to point to), is where
+	 * fetch() finds the records whose TTLs it ages.
+	 */
+	len = mprox_dns_build_query(&l->q, l->buf, sizeof(l->buf));
+	if (len < 0)
+		return false;
+	l->q.end = len;
+	mprox_dns_cache_key(&l->key, server->family, server->addr, htons(server->port), &l->q);
+	l->key.direct = 1;
+	l->cache = cache;
+	l->cache_max = max;
+	/* An answer longer than ours can be was the resolver's: asked again. */
+	len = mprox_dns_cache_fetch(cache, &l->key, &l->q, l->buf, sizeof(l->buf));
+	return len > 0 && mprox_dns_response_addr(l->buf, len, &l->q, l->addr) == 1;
+}
+
+/* Keep the answer in l->buf (@len bytes, @ttl) in the cache, if any. */
+static void mprox_lookup_store(struct mprox_lookup *l, struct socket *sock, size_t len,
+			       u32 ttl)
+{
+	l->stored = l->cache &&
+		    !mprox_dns_cache_store(l->cache, &l->key, l->q.id, mprox_lookup_asker,
+					   inet_sk(sock->sk)->inet_sport, l->buf, len, ttl,
+					   l->cache_max, GFP_KERNEL_ACCOUNT);
+}
+
 /*
  * What the response in l->buf (@len bytes) says: PENDING when it is not
  * the one to our query (another id or question, or broken: the real one
  * may still come), else the address or why there is none.
  */
-static enum mprox_lookup_status mprox_lookup_take(struct mprox_lookup *l, size_t len)
+static enum mprox_lookup_status mprox_lookup_take(struct mprox_lookup *l,
+						  struct socket *sock, size_t len)
 {
 	u32 ttl;
 	int rcode = mprox_dns_parse_response(l->buf, len, &l->q, &ttl);
@@ -126,6 +171,8 @@ static enum mprox_lookup_status mprox_lookup_take(struct mprox_lookup *l, size_t
 		return mprox_lookup_fail(l, MPROX_CONNECT_HOST_UNREACH);
 	if (mprox_dns_response_addr(l->buf, len, &l->q, l->addr) != 1)
 		return mprox_lookup_fail(l, MPROX_CONNECT_HOST_UNREACH);
+	if (ttl)
+		mprox_lookup_store(l, sock, len, ttl);
 	return MPROX_LOOKUP_FOUND;
 }
 
@@ -139,6 +186,10 @@ static bool mprox_lookup_send(struct mprox_lookup *l, struct socket *sock)
 	/* The name was a pool's, checked on its way in: not expected. */
 	if (n < 0)
 		return false;
+	/* Every send has the same id: one expectation will do. */
+	if (l->cache && !l->sent)
+		mprox_dns_cache_expect(l->cache, &l->key, l->q.id, mprox_lookup_asker,
+				       inet_sk(sock->sk)->inet_sport);
 	vec.iov_base = l->buf;
 	vec.iov_len = n;
 	/* A send that fails (no buffer, no route yet) is a lost datagram: resent. */
@@ -174,7 +225,7 @@ enum mprox_lookup_status mprox_lookup_advance(struct mprox_lookup *l,
 		/* Another error, or more than a response without EDNS can be. */
 		if (n < 0 || (msg.msg_flags & MSG_TRUNC))
 			continue;
-		status = mprox_lookup_take(l, n);
+		status = mprox_lookup_take(l, sock, n);
 		if (status != MPROX_LOOKUP_PENDING)
 			return status;
 	}

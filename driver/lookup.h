@@ -20,6 +20,14 @@
  * (the socket's port to guess) ends it, as it does a stub resolver's
  * query. The address is the first of the query's type along the answer's
  * CNAME chain.
+ *
+ * Answers are kept in the device's DNS cache (dnscache.h) for their TTL,
+ * keyed by the server and the question as direct ones: the next lookup
+ * of the name asks no one until then. The cache's own rules hold: only
+ * an answer it was told to expect (the query's id, to the socket's port)
+ * within MPROX_DNS_CACHE_PENDING_TIME of the first send is kept (a later
+ * one is still taken, not kept), "dns_cache_size" bounds it, a TTL of 0
+ * keeps nothing, and NXDOMAIN or NODATA are not kept.
  */
 #ifndef _MPROX_LOOKUP_H
 #define _MPROX_LOOKUP_H
@@ -29,6 +37,7 @@
 
 #include "codec.h"
 #include "dns.h"
+#include "dnscache.h"
 #include "parse.h"
 
 /* UDP without EDNS: a server cuts its response to 512 bytes (RFC 1035 4.2.1). */
@@ -51,6 +60,12 @@ struct mprox_lookup {
 	/* FOUND: 4 bytes (an A query) or 16 (AAAA), network byte order. */
 	u8 addr[16];
 	enum mprox_connect_result result;
+	/* NULL: no caching (dns_cache_size 0); else its bound and our key. */
+	struct mprox_dns_cache *cache;
+	u32 cache_max;
+	/* FOUND: the answer was kept in the cache. */
+	bool stored;
+	struct mprox_dns_cache_key key;
 	u8 buf[MPROX_LOOKUP_MSG_MAX];
 };
 
@@ -71,6 +86,15 @@ int mprox_lookup_socket(struct net *net, const struct mprox_probe_target *server
  */
 void mprox_lookup_begin(struct mprox_lookup *l, const char *name, u8 len,
 			u16 qtype, unsigned long deadline);
+
+/*
+ * After begin(): the answer for @server in @cache (at most @max answers;
+ * 0 or a NULL @cache: none is kept), which later advance() calls store
+ * their answer in. True when the cache had the address: @l is FOUND,
+ * ->addr set, and no socket is needed.
+ */
+bool mprox_lookup_cached(struct mprox_lookup *l, struct mprox_dns_cache *cache,
+			 const struct mprox_probe_target *server, u32 max);
 
 /* Do what can be done now on @sock; see above. Process context. */
 enum mprox_lookup_status mprox_lookup_advance(struct mprox_lookup *l,

@@ -67,7 +67,7 @@ const struct mprox_tunable_info mprox_tunables[MPROX_TUNE_COUNT] = {
 	[MPROX_TUNE_DNS_TTL_S] = {
 		.key = "dns_ttl_s", .min = 1, .max = 3600, .def = 10,
 	},
-	/* Forwarded answers the resolver keeps (dnscache.h): 0 is none. */
+	/* Answers the resolver and the direct lookups keep (dnscache.h): 0 is none. */
 	[MPROX_TUNE_DNS_CACHE_SIZE] = {
 		.key = "dns_cache_size", .min = 0, .max = 4096, .def = 256,
 	},

@@ -154,7 +154,7 @@ enum mprox_tunable {
 	MPROX_TUNE_BALANCE,
 	MPROX_TUNE_PROBE_INTERVAL_S,
 	MPROX_TUNE_DNS_TTL_S,		/* fake-IP answers' TTL (resolver.h) */
-	MPROX_TUNE_DNS_CACHE_SIZE,	/* forwarded answers kept (dnscache.h) */
+	MPROX_TUNE_DNS_CACHE_SIZE,	/* DNS answers kept (dnscache.h) */
 	MPROX_TUNE_COUNT
 };
 

@@ -224,11 +224,13 @@ check_flows_drain mprox0 30
 # driver asks "dns server" itself (dnsmasq on the server host, reached
 # around mprox0 by the fwmark like the connection after it), then connects
 # to the address it gave. alias is a CNAME of www; nosuch has no address,
-# v4only none of IPv6.
+# v4only none of IPv6. dnsmasq gives its own records a TTL of 0, so they
+# are asked for every time, but cached's of 300 s.
 topo_spawn $TOPO_S dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=53 \
 	--listen-address=10.200.2.2 --bind-interfaces --local=/direct.test/ \
 	--host-record=www.direct.test,10.200.2.2,fd00:200:2::2 \
-	--host-record=v4only.direct.test,10.200.2.2 --cname=alias.direct.test,www.direct.test
+	--host-record=v4only.direct.test,10.200.2.2 --cname=alias.direct.test,www.direct.test \
+	--host-record=cached.direct.test,10.200.2.2,fd00:200:2::2,300
 dns_bound() {
 	topo_ns $TOPO_S ss -Hlun "( sport = :53 )" | grep -q .
 }
@@ -281,10 +283,24 @@ expect "counted: lookup_failed +2" "$(($(dns_stat lookup_failed) - failed))" 2
 # connect_timeout_ms (the query sent again meanwhile), no longer; one whose
 # port is closed fails it at once.
 check "connect_timeout_ms 1500" mprox_config mprox0 <<<"set connect_timeout_ms 1500"
+# An answer with a TTL is kept in the device's DNS cache (after the
+# configuration write above, which empties it): the next connection to
+# the name asks no one.
+cached4=$(fake A cached.direct.test)
+hits=$(dns_stat cache_hits)
+stored=$(dns_stat cache_stored)
+mprox_fetch "cached.direct.test ($cached4), TTL 300: looked up" "$want" 30 \
+	http://cached.direct.test:8080/page --resolve "cached.direct.test:8080:$cached4"
+expect "its answer kept: stats.dns.cache_stored +1, cache_hits +0" \
+	"$(($(dns_stat cache_stored) - stored)) $(($(dns_stat cache_hits) - hits))" "1 0"
 step "the server host drops DNS" topo_ns $TOPO_S nft add table inet nodns \
 	'{ chain c { type filter hook input priority 0; udp dport 53 drop; }; }'
 mprox_expect_error "no answer from the server: host unreachable after connect_timeout_ms" \
 	"http://$www4:8080/" "No route to host" "$(mprox_scale 3500 6000)" 1400
+mprox_fetch "cached.direct.test, the server silent: from the cache" "$want" 30 \
+	http://cached.direct.test:8080/page --resolve "cached.direct.test:8080:$cached4"
+expect "counted: cache_hits +1, cache_stored +1" \
+	"$(($(dns_stat cache_hits) - hits)) $(($(dns_stat cache_stored) - stored))" "1 1"
 step "the server host takes DNS again, dnsmasq stopped" eval \
 	"topo_ns $TOPO_S nft delete table inet nodns && topo_ns $TOPO_S pkill -x dnsmasq"
 dns_closed() {

@@ -161,7 +161,7 @@ with open(sys.argv[1], "w") as f:
 PY
 check "mprox set mprox0 add big --file: 99,999 prefixes" mp set mprox0 add big --file "$big"
 expect "the JSON counts them" "$(mprox_stat mprox0 config.sets)" \
-	'[{"name": "dst", "prefixes": 1}, {"name": "big", "prefixes": 99999}]'
+	'[{"name":"dst","prefixes":1},{"name":"big","prefixes":99999}]'
 check "rule: to-set big port 7007 to b, first" mprox_config mprox0 <<<"rule flush
 rule add to-set big port 7007 upstream b"
 expect "the server, one of 99,999, goes to b" "$(through 2 10.200.2.2 7007)" "2 a+0 b+2"
