@@ -84,10 +84,11 @@ fi
 # that the runs do not build them at the same time.
 #
 # To keep .ci/run under an hour on the two-core machine, each case runs
-# on one 6.1 kernel only, but for the cheap ones (run any of them on the
-# other with make check-vm KERNELS=... CASES=...); docs/testing.md, "How
-# long", has the times these lists come from. A case costs the debug guest
-# about three times what it costs stock.
+# on one 6.1 kernel only, but for module-load, kunit and device-fd (which
+# on debug also drives the system call). Run any case on the other with
+# make check-vm KERNELS=... CASES=...; docs/testing.md, "How long", has
+# the times these lists come from. A case costs the debug guest about
+# three times what it costs stock.
 # - on the debug kernel only (stock_skip): the cases whose paths the
 #   debug kernel's checkers (KASAN, lockdep, kmemleak) matter most for:
 #   concurrent status readers, two devices' isolation (whose "down
@@ -98,7 +99,8 @@ fi
 #   (userspace; each costs the debug guest 3-5 times stock's, in process
 #   start-ups), the pure codecs' cases (tcp-http, tcp-socks4: fuzzed under
 #   ASan and run by KUnit on the debug kernel), timing and volume checks
-#   (tcp-auth-parallel, udp-assoc, tcp-close's minute of timeouts), and the
+#   (tcp-auth-parallel, udp-assoc, tcp-close's minute of timeouts), the
+#   packet scrub (tcp-scrub: the packet codec runs under KUnit there), and the
 #   engine's and packet path's other cases, whose code the debug-only
 #   cases drive too. tcp-socks5, the plain path every other case starts
 #   from, runs on stock and on 6.12.
@@ -108,7 +110,7 @@ stock_skip="status-readers tcp-isolation tcp-stress tcp-hostile udp-hostile dns-
 debug_skip="tcp-close proxy-baseline cli tcp-http tcp-auth-parallel udp-assoc tcp-socks4"
 debug_skip+=" tcp-rules tcp-failover tcp-errors tcp-pending tcp-spares tcp-capture"
 debug_skip+=" tcp-ip-options tcp-loops tcp-memcg tcp-no-listener tcp-probes tcp-proxy-rules"
-debug_skip+=" tcp-relay-memory tcp-reuse tcp-routing tcp-socks5"
+debug_skip+=" tcp-relay-memory tcp-reuse tcp-routing tcp-socks5 tcp-scrub"
 vm_suite() {
 	local k=$1 start=$SECONDS rc=0
 	shift
