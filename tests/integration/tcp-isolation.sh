@@ -119,10 +119,13 @@ if [ -z "$big_stalled" ] && [ "$(cat /tmp/mprox-iso-big.rc)" = 0 ] &&
 else
 	fail "mprox1's 30 MB download: ${big_stalled:-curl exit '$(cat /tmp/mprox-iso-big.rc)'}, $(big_size) bytes"
 	diag </tmp/mprox-iso-big.err
-	mprox_json mprox1 | python3 -c 'import json, sys
-for c in json.load(sys.stdin).get("conns", []):
-    print(json.dumps(c))' 2>&1 | head -n 5 | diag
-	topo_ns $TOPO_C ss -tni dst 10.200.2.3 2>&1 | head -n 8 | diag
+	# A stall or slowness? Twice, 5 s apart: a stall keeps the upstream
+	# socket's Recv-Q and the conn's bytes_down where they were.
+	for i in 1 2; do
+		mprox_json mprox1 | jq -c '.conns // [] | .[]' 2>&1 | head -n 5 | diag
+		topo_ns $TOPO_C ss -tnmi 2>&1 | head -n 30 | diag
+		[ "$i" = 2 ] || sleep 5
+	done
 fi
 
 # ---- mprox0 goes down --------------------------------------------------------------------
