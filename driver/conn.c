@@ -340,26 +340,23 @@ static enum mprox_handshake_status
 mprox_conn_begin(struct mprox_conn *c, bool spare_ok);
 
 /*
- * A step of the lookup of a direct connection's name: once the address
- * came, the connection to it begins.
+ * The lookup of a direct connection's name is over (@status FOUND or
+ * FAILED): its socket, if it had one, goes, and the connection to the
+ * address begins, or fails.
  */
-static enum mprox_handshake_status mprox_conn_lookup_step(struct mprox_conn *c)
+static enum mprox_handshake_status
+mprox_conn_lookup_end(struct mprox_conn *c, enum mprox_lookup_status status)
 {
 	struct mprox_lookup *l = c->lookup;
 	enum mprox_connect_result res;
 
-	switch (mprox_lookup_advance(l, c->upstream.sock)) {
-	case MPROX_LOOKUP_PENDING:
-		return MPROX_HS_PENDING;
-	case MPROX_LOOKUP_FOUND:
+	if (status == MPROX_LOOKUP_FOUND) {
 		memcpy(c->dest_addr, l->addr, sizeof(c->dest_addr));
 		c->dest_resolved = true;
 		if (l->stored)
 			atomic64_inc(&c->dp->dns[MPROX_DNS_STAT_CACHE_STORED]);
-		break;
-	case MPROX_LOOKUP_FAILED:
+	} else {
 		atomic64_inc(&c->dp->dns[MPROX_DNS_STAT_LOOKUP_FAILED]);
-		break;
 	}
 	res = l->result;
 	mprox_conn_sock_release(&c->upstream);
@@ -368,6 +365,16 @@ static enum mprox_handshake_status mprox_conn_lookup_step(struct mprox_conn *c)
 	if (!c->dest_resolved)
 		return mprox_handshake_fail(&c->hs, res);
 	return mprox_conn_begin(c, false);
+}
+
+/* A step of the lookup: what the socket brought, or the time. */
+static enum mprox_handshake_status mprox_conn_lookup_step(struct mprox_conn *c)
+{
+	enum mprox_lookup_status status = mprox_lookup_advance(c->lookup, c->upstream.sock);
+
+	if (status == MPROX_LOOKUP_PENDING)
+		return MPROX_HS_PENDING;
+	return mprox_conn_lookup_end(c, status);
 }
 
 /*
@@ -404,11 +411,7 @@ static enum mprox_handshake_status mprox_conn_lookup_begin(struct mprox_conn *c)
 			   c->syn_time + p.connect_timeout);
 	if (mprox_lookup_cached(c->lookup, &dp->dns_cache, &server, cache_max)) {
 		atomic64_inc(&dp->dns[MPROX_DNS_STAT_CACHE_HITS]);
-		memcpy(c->dest_addr, c->lookup->addr, sizeof(c->dest_addr));
-		c->dest_resolved = true;
-		kfree(c->lookup);
-		c->lookup = NULL;
-		return mprox_conn_begin(c, false);
+		return mprox_conn_lookup_end(c, MPROX_LOOKUP_FOUND);
 	}
 	err = mprox_lookup_socket(dev_net(dp->dev), &server, p.mark, &sock);
 	if (err) {

@@ -114,70 +114,55 @@ debug_skip="tcp-close proxy-baseline cli tcp-http tcp-auth-parallel udp-assoc tc
 debug_skip+=" tcp-rules tcp-failover tcp-errors tcp-pending tcp-spares tcp-capture"
 debug_skip+=" tcp-ip-options tcp-loops tcp-memcg tcp-no-listener tcp-probes tcp-proxy-rules"
 debug_skip+=" tcp-relay-memory tcp-reuse tcp-routing tcp-socks5 tcp-scrub"
-vm_suite() {
-	local k=$1 start=$SECONDS rc=0
-	shift
-	mkdir -p "build/$k"
-	tests/vm/run.sh "$@" >"build/$k/check.log" 2>&1 || rc=$?
-	echo "$rc $((SECONDS - start))" >"build/$k/check.rc"
-}
-# A host job: its output, status and seconds under build/NAME/.
-host_job() {
+# job NAME CMD...: CMD's output, status and seconds under build/NAME/
+# (check.log, check.rc), for show_job.
+job() {
 	local d=build/$1 start=$SECONDS rc=0
 	shift
 	mkdir -p "$d"
-	nice -n 19 "$@" >"$d/check.log" 2>&1 || rc=$?
+	"$@" >"$d/check.log" 2>&1 || rc=$?
 	echo "$rc $((SECONDS - start))" >"$d/check.rc"
 }
 make -s progs helper bench-progs
 rm -f build/{stock,debug,6.12,unit,compat,syscall}/check.rc
 {
-	vm_suite stock stock "$(printf -- '-%s ' $stock_skip)"
-	vm_suite 6.12 6.12 "$vm_subset_6_12"
+	job stock tests/vm/run.sh stock "$(printf -- '-%s ' $stock_skip)"
+	job 6.12 tests/vm/run.sh 6.12 "$vm_subset_6_12"
 } &
 stock_pid=$!
-vm_suite debug debug "$(printf -- '-%s ' $debug_skip)" &
+job debug tests/vm/run.sh debug "$(printf -- '-%s ' $debug_skip)" &
 debug_pid=$!
 # The unit tests and the builds each keep one CPU busy when they get it.
 # The mprox_create() series' builds (6.12 on x86_64, arm64 on 6.1 and
 # 6.12: check-syscall and check-arm64) take a minute each, and only when
 # their inputs change.
-host_job unit make -s check-unit &
+job unit nice -n 19 make -s check-unit &
 unit_pid=$!
 {
-	host_job compat make -s check-compat
-	host_job syscall tests/syscall/run.sh x86_64-6.12 arm64-6.1 arm64-6.12
+	job compat nice -n 19 make -s check-compat
+	job syscall nice -n 19 tests/syscall/run.sh x86_64-6.12 arm64-6.1 arm64-6.12
 } &
 compat_pid=$!
 wait "$stock_pid" "$debug_pid" "$unit_pid" "$compat_pid"
 stage_done
+# show_job NAME COUNTS_LABEL WHAT: a job's output under a heading with
+# its time; its counts added to the total.
 show_job() {
-	local name=$1 what=$2 rc=1 secs=0
+	local name=$1 label=$2 what=$3 rc=1 secs=0
 	[ -r "build/$name/check.rc" ] && read -r rc secs <"build/$name/check.rc"
 	echo
 	echo "==== $what, $((secs / 60)) min $((secs % 60)) s"
 	cat "build/$name/check.log"
-	add_counts "$name" "build/$name/counts" "$rc"
+	add_counts "$label" "build/$name/counts" "$rc"
 	stage_names+=("  of which $what")
 	stage_secs+=("$secs")
 }
-show_job unit "the host unit tests"
-show_job compat "the module against every supported kernel (5.10, 6.1, 6.12)"
-show_job syscall "the mprox_create() series: 6.12 on x86_64, arm64 (x86_64 6.1: the debug kernel)"
-for k in stock 6.12 debug; do
-	rc=1 secs=0
-	[ -r "build/$k/check.rc" ] && read -r rc secs <"build/$k/check.rc"
-	what="$k kernel" counts=build/$k/counts
-	[ "$k" != stock ] || what="stock kernel (all but $stock_skip)"
-	[ "$k" != debug ] || what="debug kernel (all but $debug_skip)"
-	[ "$k" != 6.12 ] || what="6.12 kernel ($vm_subset_6_12)"
-	echo
-	echo "==== VM suite, $what, $((secs / 60)) min $((secs % 60)) s"
-	cat "build/$k/check.log"
-	add_counts "vm($k)" "$counts" "$rc"
-	stage_names+=("  of which the $what")
-	stage_secs+=("$secs")
-done
+show_job unit unit "the host unit tests"
+show_job compat compat "the module against every supported kernel (5.10, 6.1, 6.12)"
+show_job syscall syscall "the mprox_create() series: 6.12 on x86_64, arm64 (x86_64 6.1: the debug kernel)"
+show_job stock "vm(stock)" "VM suite, stock kernel (all but $stock_skip)"
+show_job 6.12 "vm(6.12)" "VM suite, 6.12 kernel ($vm_subset_6_12)"
+show_job debug "vm(debug)" "VM suite, debug kernel (all but $debug_skip)"
 
 echo
 echo "==== wall time per stage"

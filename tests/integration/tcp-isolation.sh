@@ -122,7 +122,7 @@ else
 	# A stall or slowness? Twice, 5 s apart: a stall keeps the upstream
 	# socket's Recv-Q and the conn's bytes_down where they were.
 	for i in 1 2; do
-		mprox_json mprox1 | jq -c '.conns // [] | .[]' 2>&1 | head -n 5 | diag
+		mprox_conns mprox1 2>&1 | head -n 5 | diag
 		topo_ns $TOPO_C ss -tnmi 2>&1 | head -n 30 | diag
 		[ "$i" = 2 ] || sleep 5
 	done

@@ -27,9 +27,12 @@
 #                               $TOPO_WWW (GET) and hashing uploads (PUT),
 #                               IPv4 and IPv6, with a deep listen backlog
 #   mprox_echo PORT             TCP echo server on the server host
+#   mprox_web_start, mprox_echo_start PORT
+#                               the same two, not waited for
 #   mprox_scale STOCK DEBUG     STOCK, or DEBUG on the debug kernel (KASAN,
 #                               one CPU, about five times slower)
 #   ms_now                      milliseconds since the epoch (date +%s%N)
+#   mprox_conns DEV             DEV's conns, one JSON object a line
 #   mprox_conn DEV DST [UP]     print the established connection to DST in
 #                               "conns" (through upstream UP); false if none
 #   mprox_link_stat DEV DIR KEY ip -s link counter: DIR rx/tx, KEY packets...
@@ -129,6 +132,11 @@ mprox_json() {
 	topo_ns "$TOPO_C" "$MPROX_CONFIG" "$1" --status
 }
 
+# mprox_conns DEV: DEV's conns, one JSON object a line.
+mprox_conns() {
+	mprox_json "$1" | jq -c '.conns // [] | .[]'
+}
+
 # mprox_stat DEV PATH: the value at PATH ("stats.flows.active",
 # "config.rules.0.rule") in DEV's status JSON: a string or number as is,
 # null as None, anything else as compact JSON; an error when PATH is not
@@ -177,7 +185,7 @@ check_flows_drain() {
 	if wait_flows_zero "$1" "$2"; then pass "$desc"; else
 		fail "$desc: $(mprox_stat "$1" stats.flows)"
 		# Which flows stay, and in what state: what to look at next.
-		mprox_json "$1" | jq -c '.conns // [] | .[]' 2>&1 | head -n 20 | diag
+		mprox_conns "$1" 2>&1 | head -n 20 | diag
 	fi
 }
 
@@ -192,17 +200,25 @@ wait_stat_above() {
 	wait_for "${4:-10}" mprox_stat_above "$1" "$2" "$3"
 }
 
-mprox_web() {
-	local port=$1
+# mprox_web_start PORT, mprox_echo_start PORT: started, not waited for
+# (mprox_case_setup starts several side by side).
+mprox_web_start() {
 	mkdir -p "$TOPO_WWW"
-	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" http-server "$port" "$TOPO_WWW"
-	wait_for 60 topo_listening "$TOPO_S" "$port"
+	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" http-server "$1" "$TOPO_WWW"
+}
+
+mprox_echo_start() {
+	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" echo-server "$1"
+}
+
+mprox_web() {
+	mprox_web_start "$1"
+	wait_for 60 topo_listening "$TOPO_S" "$1"
 }
 
 mprox_echo() {
-	local port=$1
-	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" echo-server "$port"
-	wait_for 60 topo_listening "$TOPO_S" "$port"
+	mprox_echo_start "$1"
+	wait_for 60 topo_listening "$TOPO_S" "$1"
 }
 
 mprox_scale() {
@@ -280,10 +296,9 @@ mprox_case_setup() {
 	step "create client, proxy and server hosts" topo_up
 	# Started side by side, then waited for: a python3 start alone costs
 	# a TCG guest half a second, the debug kernel's one and a half.
-	mkdir -p "$TOPO_WWW"
-	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" http-server 8080 "$TOPO_WWW"
-	[ "$echo" = 0 ] || topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" echo-server 7007
-	topo_spawn "$TOPO_P" microsocks -i :: -p 1080
+	mprox_web_start 8080
+	[ "$echo" = 0 ] || mprox_echo_start 7007
+	topo_microsocks_start 1080
 	step "web server on the server host" wait_for 60 topo_listening "$TOPO_S" 8080
 	if [ "$echo" = 1 ]; then
 		step "echo server on the server host" wait_for 60 topo_listening "$TOPO_S" 7007

@@ -10,6 +10,8 @@
 #   topo_up                 create the hosts and links
 #   topo_web [PORT]         HTTP server on the server host serving $TOPO_WWW
 #   topo_microsocks [PORT]  microsocks (no auth) on the proxy host
+#   topo_microsocks_start [PORT]
+#                           the same, not waited for
 #   topo_dante PORT USER PASSWORD
 #                           dante-server with RFC 1929 username auth
 #   topo_dante4 PORT BLOCKED_PORT
@@ -99,9 +101,13 @@ topo_web() {
 	wait_for 60 topo_listening $TOPO_S "$port"
 }
 
+topo_microsocks_start() {
+	topo_spawn $TOPO_P microsocks -i :: -p "${1:-1080}"
+}
+
 topo_microsocks() {
 	local port=${1:-1080}
-	topo_spawn $TOPO_P microsocks -i :: -p "$port"
+	topo_microsocks_start "$port"
 	wait_for 30 topo_listening $TOPO_P "$port"
 }
 
