@@ -11,6 +11,7 @@
 #include <linux/sched/mm.h>
 #include <linux/timer.h>
 #include <net/route.h>
+#include <net/sock.h>
 
 /*
  * The mprox_create() system call is in kernels built with the series of
@@ -163,6 +164,16 @@ static inline struct inet_hashinfo *mprox_compat_tcp_hashinfo(struct net *net)
 	return net->ipv4.tcp_death_row->hashinfo;
 #else
 	return net->ipv4.tcp_death_row.hashinfo;
+#endif
+}
+
+/* sk_error_report() came in 5.12; before, the callback was called directly. */
+static inline void mprox_compat_sk_error_report(struct sock *sk)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
+	sk_error_report(sk);
+#else
+	sk->sk_error_report(sk);
 #endif
 }
 

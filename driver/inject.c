@@ -4,12 +4,16 @@
  */
 
 #include <linux/bottom_half.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/if_ether.h>
 #include <net/addrconf.h>
 #include <net/dst.h>
+#include <net/icmp.h>
 #include <net/ip6_route.h>
 #include <net/route.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "compat.h"
 #include "inject.h"
@@ -17,15 +21,17 @@
 /*
  * How long an error waits for its socket: connect() lets go within
  * microseconds unless it is preempted; the SYN's retransmission a second
- * later would get an answer of its own anyway.
+ * later gets an answer of its own.
  */
 #define MPROX_INJECT_WAIT		(HZ / 2)
-/* Beyond this many, errors go at once, as before they could wait. */
+/* Beyond this many waiting, an error is dropped for the retransmission's. */
 #define MPROX_INJECT_WAITING_MAX	128
 
 struct mprox_inject_cb {
 	struct sock *sk;
 	unsigned long deadline;
+	u32 seq;
+	int err;
 };
 
 static struct mprox_inject_cb *mprox_inject_cb(struct sk_buff *skb)
@@ -35,16 +41,6 @@ static struct mprox_inject_cb *mprox_inject_cb(struct sk_buff *skb)
 }
 
 static void mprox_inject_waiting_work(struct work_struct *work);
-
-static bool mprox_inject_owned(const struct sock *sk)
-{
-	/*
-	 * Read without the socket's lock, racing with lock_sock() and
-	 * release_sock(): a stale answer costs one more look a jiffy later,
-	 * or an error that TCP takes for a soft one, as without the wait.
-	 */
-	return data_race(sock_owned_by_user_nocheck(sk));
-}
 
 /*
  * The routes hang off the namespace's loopback device, like the kernel's
@@ -110,16 +106,14 @@ static void mprox_inject_dst_put(struct dst_entry **dstp)
 	*dstp = NULL;
 }
 
-/* From the work or the destroy: process context. */
-static void mprox_inject_deliver_waiting(struct mprox_inject *inj,
-					 struct sk_buff *skb)
+/* The waiting error @skb is done with, or (@given_up) waited in vain. */
+static void mprox_inject_waiting_done(struct mprox_inject *inj,
+				      struct sk_buff *skb, bool given_up)
 {
-	struct mprox_inject_cb *cb = mprox_inject_cb(skb);
-
-	sock_put(cb->sk);
-	memset(skb->cb, 0, sizeof(skb->cb));
-	if (!mprox_inject_rx_task(inj, skb))
+	sock_put(mprox_inject_cb(skb)->sk);
+	if (given_up)
 		atomic64_inc(&inj->waiting_dropped);
+	consume_skb(skb);
 }
 
 void mprox_inject_destroy(struct mprox_inject *inj)
@@ -129,7 +123,7 @@ void mprox_inject_destroy(struct mprox_inject *inj)
 	/* xmit has stopped: nothing queues or requeues the work any more. */
 	cancel_delayed_work_sync(&inj->waiting_work);
 	while ((skb = skb_dequeue(&inj->waiting)))
-		mprox_inject_deliver_waiting(inj, skb);
+		mprox_inject_waiting_done(inj, skb, true);
 	mprox_inject_dst_put(&inj->dst4);
 	mprox_inject_dst_put(&inj->dst6);
 }
@@ -212,66 +206,158 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb)
 }
 
 /*
- * The errors whose socket is free now, or that have waited long enough
- * (then TCP takes them for soft ones, as it would have at once), go; the
- * others are looked at again a jiffy later. An owner that holds on
- * (preempted) costs a look every jiffy for MPROX_INJECT_WAIT at most.
+ * The error TCP takes from the ICMP error @skb (tcp_v4_err(),
+ * tcp_v6_err()), as a negative errno; 0 for one it would not fail a
+ * connect() with.
+ */
+static int mprox_inject_icmp_errno(const struct sk_buff *skb)
+{
+	bool v6 = (skb->data[0] >> 4) == 6;
+	unsigned int off = v6 ? sizeof(struct ipv6hdr) : ip_hdrlen(skb);
+	u8 tc[2];
+	int err;
+
+	if (skb_copy_bits(skb, off, tc, sizeof(tc)))
+		return 0;
+	if (v6) {
+		if (tc[0] >= ICMPV6_INFOMSG_MASK)
+			return 0;
+		icmpv6_err_convert(tc[0], tc[1], &err);
+		return -err;
+	}
+	if (tc[0] == ICMP_TIME_EXCEEDED)
+		return -EHOSTUNREACH;
+	if (tc[0] != ICMP_DEST_UNREACH || tc[1] > NR_ICMP_UNREACH ||
+	    tc[1] == ICMP_FRAG_NEEDED)
+		return 0;
+	return -icmp_err_convert[tc[1]].errno;
+}
+
+enum mprox_inject_fail {
+	MPROX_INJECT_FAILED,	/* connect() fails with the error */
+	MPROX_INJECT_STALE,	/* @sk has moved on: nothing to fail */
+	MPROX_INJECT_OWNED,	/* try again once the owner lets go */
+};
+
+/*
+ * tcp_v4_err() and tcp_v6_err() on a SYN_SENT socket nobody owns, for the
+ * SYN @seq, with @err (negative): the errno first, then the close, which wakes connect() and
+ * poll(), then the error report. Any context; takes the socket's spinlock.
+ */
+static enum mprox_inject_fail mprox_inject_fail_connect(struct sock *sk,
+							u32 seq, int err)
+{
+	enum mprox_inject_fail ret = MPROX_INJECT_OWNED;
+
+	local_bh_disable();
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk))
+		goto out;
+	ret = MPROX_INJECT_STALE;
+	if (sk->sk_state != TCP_SYN_SENT || sock_flag(sk, SOCK_DEAD) ||
+	    tcp_sk(sk)->snd_una != seq)
+		goto out;
+	WRITE_ONCE(sk->sk_err, -err);
+	/* Coupled with the smp_rmb() in tcp_poll(), as tcp_reset()'s. */
+	smp_wmb();
+	tcp_done(sk);
+	mprox_compat_sk_error_report(sk);
+	ret = MPROX_INJECT_FAILED;
+out:
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	return ret;
+}
+
+/*
+ * The errors whose socket is free now are applied; those past their
+ * deadline are given up; the others are looked at again a jiffy later. An
+ * owner that holds on (preempted) costs a look every jiffy for
+ * MPROX_INJECT_WAIT at most. The socket's lock is taken outside the
+ * queue's: xmit queues under a socket's lock (a SYN retransmitted from
+ * its timer).
  */
 static void mprox_inject_waiting_work(struct work_struct *work)
 {
 	struct mprox_inject *inj = container_of(to_delayed_work(work),
 						struct mprox_inject,
 						waiting_work);
-	struct sk_buff *skb, *tmp;
-	struct sk_buff_head ready;
+	struct sk_buff_head batch, again;
+	struct sk_buff *skb;
 	bool more;
 
-	__skb_queue_head_init(&ready);
+	__skb_queue_head_init(&batch);
+	__skb_queue_head_init(&again);
 	spin_lock_bh(&inj->waiting.lock);
-	skb_queue_walk_safe(&inj->waiting, skb, tmp) {
-		struct mprox_inject_cb *cb = mprox_inject_cb(skb);
-
-		if (mprox_inject_owned(cb->sk) &&
-		    time_before(jiffies, cb->deadline))
-			continue;
-		__skb_unlink(skb, &inj->waiting);
-		__skb_queue_tail(&ready, skb);
-	}
-	more = !skb_queue_empty(&inj->waiting);
+	skb_queue_splice_init(&inj->waiting, &batch);
 	spin_unlock_bh(&inj->waiting.lock);
 
-	while ((skb = __skb_dequeue(&ready)))
-		mprox_inject_deliver_waiting(inj, skb);
+	while ((skb = __skb_dequeue(&batch))) {
+		struct mprox_inject_cb *cb = mprox_inject_cb(skb);
+		enum mprox_inject_fail ret;
+
+		ret = mprox_inject_fail_connect(cb->sk, cb->seq, cb->err);
+		if (ret == MPROX_INJECT_OWNED &&
+		    time_before(jiffies, cb->deadline))
+			__skb_queue_tail(&again, skb);
+		else
+			mprox_inject_waiting_done(inj, skb,
+						  ret == MPROX_INJECT_OWNED);
+	}
+
+	spin_lock_bh(&inj->waiting.lock);
+	skb_queue_splice(&again, &inj->waiting);
+	more = !skb_queue_empty(&inj->waiting);
+	spin_unlock_bh(&inj->waiting.lock);
 	if (more)
 		queue_delayed_work(inj->wq, &inj->waiting_work, 1);
 }
 
-bool mprox_inject_rx_unowned(struct mprox_inject *inj, struct sk_buff *skb,
-			     struct sock *sk, bool task)
+bool mprox_inject_connect_error(struct mprox_inject *inj, struct sk_buff *skb,
+				struct sock *sk, u32 seq, bool task)
 {
 	struct mprox_inject_cb *cb;
 	bool queued = false;
+	int err;
 
-	if (!sk || !sk_fullsock(sk) || !mprox_inject_owned(sk) ||
-	    !refcount_inc_not_zero(&sk->sk_refcnt))
-		goto now;
+	if (!sk || !sk_fullsock(sk) || sk->sk_protocol != IPPROTO_TCP)
+		goto stack;
+	err = mprox_inject_icmp_errno(skb);
+	if (!err)
+		goto stack;
+	/*
+	 * From xmit, the socket may be owned by the connect() sending the
+	 * SYN, or locked by the timer retransmitting it: always the work.
+	 */
+	if (task && mprox_inject_fail_connect(sk, seq, err) !=
+		    MPROX_INJECT_OWNED) {
+		consume_skb(skb);
+		return true;
+	}
+	if (!refcount_inc_not_zero(&sk->sk_refcnt))
+		goto drop;
 	spin_lock_bh(&inj->waiting.lock);
 	if (skb_queue_len(&inj->waiting) < MPROX_INJECT_WAITING_MAX) {
 		cb = mprox_inject_cb(skb);
 		cb->sk = sk;
 		cb->deadline = jiffies + MPROX_INJECT_WAIT;
+		cb->seq = seq;
+		cb->err = err;
 		__skb_queue_tail(&inj->waiting, skb);
 		queued = true;
 	}
 	spin_unlock_bh(&inj->waiting.lock);
 	if (!queued) {
 		sock_put(sk);
-		goto now;
+		goto drop;
 	}
 	/* A jiffy: connect() is done with the socket by then, as a rule. */
 	queue_delayed_work(inj->wq, &inj->waiting_work, 1);
 	return true;
 
-now:
+drop:
+	kfree_skb(skb);
+	return false;
+stack:
 	return task ? mprox_inject_rx_task(inj, skb) : mprox_inject_rx(inj, skb);
 }

@@ -23,7 +23,7 @@ struct sock;
 
 /*
  * The local-delivery routes of one device, one per family, and the
- * answers that wait for their socket (mprox_inject_rx_unowned()).
+ * connect() errors that wait for their socket (mprox_inject_connect_error()).
  */
 struct mprox_inject {
 	struct net_device *dev;
@@ -32,7 +32,7 @@ struct mprox_inject {
 	struct workqueue_struct *wq;
 	struct sk_buff_head waiting;
 	struct delayed_work waiting_work;
-	atomic64_t waiting_dropped;	/* waited, then the stack refused them */
+	atomic64_t waiting_dropped;	/* waited in vain, or too many waiting */
 };
 
 /*
@@ -61,16 +61,25 @@ bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb);
 bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb);
 
 /*
- * An ICMP error about a segment @sk sent, from xmit or (@task) from
- * process context as mprox_inject_rx_task(). While connect() is still
- * sending the SYN it owns @sk, and TCP takes an error that finds its
- * socket owned for a soft one (TcpExtLockDroppedIcmps): the app would
- * fail only at the SYN's retransmission, a second later. So the error
- * waits, on the device's work, until the owner lets go of @sk (at most
- * MPROX_INJECT_WAIT); without an owner now it goes at once. Consumes
- * @skb, with the same return (false: dropped, which the caller counts).
+ * @skb is an ICMP error answering the SYN (sequence number @seq) that the
+ * local TCP socket @sk sent, from xmit or (@task) from process context as
+ * mprox_inject_rx_task(). Consumes @skb; returns false if it was dropped,
+ * which the caller counts.
+ *
+ * Such an error is not sent into the stack: TCP takes one that finds its
+ * socket owned (connect() still sending the SYN, or any socket call) for a
+ * soft error, and 6.1 queues it on the socket's error queue first, which
+ * wakes poll() with POLLERR while SO_ERROR is still 0; the app then
+ * "connects" on a socket still in SYN_SENT, or fails with no errno. No
+ * look at the owner before sending can rule that out: the owner may come
+ * in between. So @sk's connect() fails here, with the errno TCP would have
+ * taken from @skb, under the socket's spinlock and only if nobody owns it,
+ * as tcp_v4_err() fails a socket nobody owns. An owned socket waits on the
+ * device's work until the owner lets go (MPROX_INJECT_WAIT at most; then
+ * the SYN's retransmission gets an answer of its own). Without a local
+ * socket (a forwarded SYN), @skb goes into the stack.
  */
-bool mprox_inject_rx_unowned(struct mprox_inject *inj, struct sk_buff *skb,
-			     struct sock *sk, bool task);
+bool mprox_inject_connect_error(struct mprox_inject *inj, struct sk_buff *skb,
+				struct sock *sk, u32 seq, bool task);
 
 #endif /* _MPROX_INJECT_H */

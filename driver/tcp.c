@@ -43,11 +43,9 @@ static void mprox_tcp_deliver(struct mprox_datapath *dp, struct sk_buff *skb,
 
 /*
  * Answer the app's segment @skb with @kind: from xmit, or from a
- * connection's work (@task). An ICMP error for a SYN may meet the app's
- * socket still owned by the connect() that sends the SYN (an answer made
- * in xmit to the SYN of connect() always does), and TCP takes it for a
- * soft error: it waits for the socket (inject.h). A RST waits in the
- * socket's backlog anyway.
+ * connection's work (@task). An ICMP error for a local socket's SYN fails
+ * its connect() directly, when nobody owns the socket (inject.h); a RST
+ * waits in the socket's backlog anyway.
  */
 static void __mprox_tcp_answer(struct mprox_datapath *dp,
 			       const struct sk_buff *skb,
@@ -55,13 +53,17 @@ static void __mprox_tcp_answer(struct mprox_datapath *dp,
 			       enum mprox_reply_kind kind, bool task)
 {
 	struct sk_buff *reply = mprox_reply_build(skb, p, kind);
+	__be32 seq;
 
 	if (!reply)
 		return;
 	if (p->proto != IPPROTO_TCP || !MPROX_TCP_SYN(p) ||
-	    kind == MPROX_REPLY_RST)
+	    kind == MPROX_REPLY_RST ||
+	    skb_copy_bits(skb, skb_network_offset(skb) + p->thoff + 4, &seq,
+			  sizeof(seq)))
 		mprox_tcp_deliver(dp, reply, task);
-	else if (!mprox_inject_rx_unowned(&dp->inject, reply, skb->sk, task))
+	else if (!mprox_inject_connect_error(&dp->inject, reply, skb->sk,
+					     ntohl(seq), task))
 		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 }
 
@@ -180,12 +182,11 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
  * A SYN of a family the data path has no listener for: IPv6, when the
  * device had no IPv6 as it came up (an MTU below IPV6_MIN_MTU then) and
  * got it later, or when the listener failed to open. The app gets "network
- * unreachable", as from a router without a route, for this SYN or (if
- * connect() still holds the socket as the error arrives) its first
- * retransmission. Without IPv6 at start there is no route to deliver our
- * own answer either (inject.h), so this is the stack's ICMP error, routed
- * back like any local one, as WireGuard answers a packet for which it has
- * no peer.
+ * unreachable", as from a router without a route: a local socket's
+ * connect() fails at once (inject.h). Without IPv6 at start there is no
+ * route to deliver our own answer into the stack (inject.h), so a
+ * forwarded SYN gets the stack's ICMP error, routed back like any local
+ * one, as WireGuard answers a packet for which it has no peer.
  */
 static void mprox_tcp_no_listener(struct mprox_datapath *dp,
 				  struct sk_buff *skb,
@@ -196,7 +197,9 @@ static void mprox_tcp_no_listener(struct mprox_datapath *dp,
 	net_warn_ratelimited("%s: refused an IPv%d connection: the device has had no listener for that family since it came up; bring it down and up\n",
 			     skb->dev->name, v6 ? 6 : 4);
 	mprox_datapath_drop(dp, MPROX_DROP_NO_LISTENER);
-	if (v6)
+	if (skb->sk && sk_fullsock(skb->sk))
+		__mprox_tcp_answer(dp, skb, p, MPROX_REPLY_NET_UNREACH, false);
+	else if (v6)
 		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_NOROUTE, 0);
 	else
 		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);

@@ -81,6 +81,25 @@ before=$(connects refused)
 mprox_expect_error "closed port 10.200.2.2:9" http://10.200.2.2:9/ "Connection refused" "$refused_ms"
 counted refused "$before"
 
+# refused_connects DST ERRNO N: N connects to DST:8080, each waiting in
+# poll() as curl does, all fail with ERRNO, and none finds an ICMP error on
+# its error queue. 6.1's tcp_v4_err() queues one there (even without
+# IP_RECVERR) and wakes poll() before it sets the socket's error: an
+# application woken on the other CPU in between read SO_ERROR 0, and
+# curl failed with no errno, or CPython's connect() "succeeded" in
+# SYN_SENT (it took a vCPU descheduled at that instant, a few times per
+# CI run). The driver now fails a local socket's connect() itself, error
+# first (inject.h), so no refusal goes that way.
+refused_connects() {
+	local got
+	got=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" refused "$1" 8080 "$3" 2>&1)
+	if [ "$got" = "$2 $3" ]; then
+		pass "$1: $3 connects fail with $2, errno first, no ICMP error queued"
+	else
+		fail "$1: $3 connects: $(tr '\n' ',' <<<"$got") want \"$2 $3\""
+	fi
+}
+
 # Unreachable destinations: ask microsocks directly what it answers (it
 # maps its connect() errno to a REP code), then check that an application
 # going through mprox0 gets exactly what docs/upstreams.md says for that code.
@@ -105,6 +124,8 @@ for dst in 10.200.3.3 10.200.2.99; do
 	[ "${got%% *}" = "$want" ] && pass "$dst: connect() fails with $want" ||
 		fail "$dst: connect() gives '$got', want $want"
 	counted "$counter" "$before"
+	# The refusal comes from the connection's work, at any moment.
+	[ "$dst" = 10.200.3.3 ] && refused_connects "$dst" "$want" 20
 done
 
 # From here on the driver gives up on a proxy after $timeout_ms ms (not
@@ -117,7 +138,7 @@ check "set handshake_timeout_ms $timeout_ms" mprox_set mprox0 handshake_timeout_
 # The error must reach connect() at once. TCP drops an error that finds
 # the socket still owned by the connect() sending the SYN, and fails the
 # app only at the retransmission a second later; the driver makes such
-# an error wait for the socket (inject.h, mprox_inject_rx_unowned()).
+# an error wait for the socket (inject.h, mprox_inject_connect_error()).
 unowned_ms=700
 check "upstream flush" mprox_config mprox0 <<<'upstream flush'
 for dst in 10.200.2.2 '[fd00:200:2::2]'; do
@@ -133,6 +154,8 @@ for dst in 10.200.2.2 '[fd00:200:2::2]'; do
 		fail "no upstream, $dst: connect() gives '$got', want ENETUNREACH within $unowned_ms ms"
 	fi
 done
+refused_connects 10.200.2.2 ENETUNREACH 20
+refused_connects fd00:200:2::2 ENETUNREACH 20
 
 # The proxy is not listening: its host answers the driver's SYN with a RST.
 check "upstream on a port nobody listens on" \

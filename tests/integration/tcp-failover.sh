@@ -275,8 +275,7 @@ fetch_backed_off() {
 }
 check "both back off for 7 s or more after their failed trials" wait_for 90 fetch_backed_off
 # The errno of this answer (EHOSTUNREACH) is tcp-errors' to check, with
-# the others; here: that it comes at once, and from nothing tried. (curl
-# sometimes fails such a connect with no errno at all: issue "Engine".)
+# the others; here: that it comes at once, and from nothing tried.
 before=$(mprox_connects_json mprox0)
 out=$(topo_ns $TOPO_C curl -sS --max-time 30 -o /dev/null -w '%{stderr}@times %{time_connect} %{time_total}\n' \
 	"$url" 2>&1)

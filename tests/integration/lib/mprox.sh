@@ -365,15 +365,6 @@ mprox_expect_error() {
 	if [ "$rc" = 7 ] && grep -q "failed: $text" <<<"$out" && [ "$ms" -le "$max" ] &&
 		[ "$ms" -ge "$min" ]; then
 		pass "$desc: curl exit 7, \"$text\" after $ms ms ($wall ms wall clock)"
-	elif [ "$rc" = 7 ] && [ "$ms" -le "$max" ] && [ "$ms" -ge "$min" ] &&
-		grep -q "Couldn't connect to server" <<<"$out" &&
-		! grep -qE '(connect to .* failed|Immediate connect fail for [^ ]*): ' <<<"$out"; then
-		# Issue "Engine": now and then the application's poll() wakes
-		# with POLLERR/POLLHUP while SO_ERROR is still 0, so curl has no
-		# errno to print. Tracked there, unexplained; tolerated here (a
-		# wrong errno still fails) so that it does not turn CI red, and
-		# said in the result.
-		pass "$desc: curl exit 7 after $ms ms, but with no errno at all (the known wake-up of issue \"Engine\"), not \"$text\""
 	else
 		# What connect() said, in the line CI shows even when it cuts
 		# the diagnostics: no "failed:" line means no errno at all.

@@ -47,6 +47,14 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   IPOPTS (hex) is set as IP_OPTIONS first;
                                   an "ok" without a peer goes on: "ok MS
                                   but unconnected in STATE, then ERRNONAME"
+  refused HOST PORT N             N non-blocking connects one after the
+                                  other, each waiting in poll() as curl
+                                  does, that should fail; prints each
+                                  outcome's count, one a line: "ERRNONAME
+                                  N", "woke without error in STATE N", and
+                                  "ICMP error queued N" for sockets that
+                                  had an error on their error queue
+                                  (MSG_ERRQUEUE) after failing
   many HOST PORT N DEADLINE       N sequential connections to an echo
                                   server, each connect, send, receive,
                                   close; stops at the third failure or at
@@ -380,6 +388,43 @@ def unconnected(s, timeout):
         errno.errorcode.get(err, str(err)) if err else "no error")
 
 
+def refused(host, port, n):
+    """An ICMP error that the stack sends into a SYN_SENT socket's error
+    queue wakes poll() before it sets the socket's error (tcp_v4_err() in
+    6.1 queues it first, even without IP_RECVERR): an application woken on
+    another CPU in between reads SO_ERROR 0. So a refusal must fail the
+    socket without passing through that queue."""
+    outcomes = {}
+
+    def count(name):
+        outcomes[name] = outcomes.get(name, 0) + 1
+
+    for _ in range(n):
+        s = socket.socket(family_of(host), socket.SOCK_STREAM)
+        s.setblocking(False)
+        err = s.connect_ex((host, port))
+        p = select.poll()
+        p.register(s.fileno(), select.POLLOUT | select.POLLERR)
+        if err == errno.EINPROGRESS and p.poll(10000):
+            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if not err:
+                state = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+                err = "woke without error in %s" % (
+                    TCP_STATES[state] if state < len(TCP_STATES) else state)
+        elif err == errno.EINPROGRESS:
+            err = "no outcome in 10 s"
+        count(errno.errorcode.get(err, str(err)) if isinstance(err, int) else err)
+        try:
+            s.recvmsg(1, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+            count("ICMP error queued")
+        except (BlockingIOError, InterruptedError):
+            pass
+        s.close()
+    for name, num in sorted(outcomes.items()):
+        print("%s %d" % (name, num))
+    return 0
+
+
 def many(host, port, n, deadline, sport=0):
     fam = family_of(host)
     t0 = time.monotonic()
@@ -577,6 +622,8 @@ def main(argv):
         return 0
     if cmd == "connect":
         return connect_once(args[0], int(args[1]), float(args[2]), *args[3:4])
+    if cmd == "refused":
+        return refused(args[0], int(args[1]), int(args[2]))
     if cmd == "many":
         return many(args[0], int(args[1]), int(args[2]), float(args[3]))
     if cmd == "same-port":
