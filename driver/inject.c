@@ -190,8 +190,9 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb)
 		return mprox_inject_rx(inj, skb);
 	/*
 	 * The device is going down and its backlog refuses packets; the
-	 * answers that fail an app's connect at once still go, straight
-	 * into the stack: this is a connection's work, not xmit.
+	 * answers that fail a connect at once (a RST, an error to a
+	 * forwarded SYN) still go, straight into the stack: this is a
+	 * connection's work, not xmit.
 	 */
 	if (unlikely(!mprox_inject_prepare(inj, skb))) {
 		kfree_skb(skb);
@@ -313,6 +314,13 @@ static void mprox_inject_waiting_work(struct work_struct *work)
 		queue_delayed_work(inj->wq, &inj->waiting_work, 1);
 }
 
+bool mprox_inject_local_tcp(const struct sock *sk)
+{
+	/* A raw socket of IPPROTO_TCP sends SYNs too, but connects nothing. */
+	return sk && sk_fullsock(sk) && sk->sk_type == SOCK_STREAM &&
+	       sk->sk_protocol == IPPROTO_TCP;
+}
+
 bool mprox_inject_connect_error(struct mprox_inject *inj, struct sk_buff *skb,
 				struct sock *sk, u32 seq, bool task)
 {
@@ -320,7 +328,7 @@ bool mprox_inject_connect_error(struct mprox_inject *inj, struct sk_buff *skb,
 	bool queued = false;
 	int err;
 
-	if (!sk || !sk_fullsock(sk) || sk->sk_protocol != IPPROTO_TCP)
+	if (!mprox_inject_local_tcp(sk))
 		goto stack;
 	err = mprox_inject_icmp_errno(skb);
 	if (!err)

@@ -32,7 +32,7 @@ struct mprox_inject {
 	struct workqueue_struct *wq;
 	struct sk_buff_head waiting;
 	struct delayed_work waiting_work;
-	atomic64_t waiting_dropped;	/* waited in vain, or too many waiting */
+	atomic64_t waiting_dropped;	/* errors that waited in vain */
 };
 
 /*
@@ -79,6 +79,9 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb);
  * the SYN's retransmission gets an answer of its own). Without a local
  * socket (a forwarded SYN), @skb goes into the stack.
  */
+/* Whether @sk (a packet's owner, or NULL) is a local TCP socket's. */
+bool mprox_inject_local_tcp(const struct sock *sk);
+
 bool mprox_inject_connect_error(struct mprox_inject *inj, struct sk_buff *skb,
 				struct sock *sk, u32 seq, bool task);
 

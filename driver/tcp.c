@@ -197,7 +197,7 @@ static void mprox_tcp_no_listener(struct mprox_datapath *dp,
 	net_warn_ratelimited("%s: refused an IPv%d connection: the device has had no listener for that family since it came up; bring it down and up\n",
 			     skb->dev->name, v6 ? 6 : 4);
 	mprox_datapath_drop(dp, MPROX_DROP_NO_LISTENER);
-	if (skb->sk && sk_fullsock(skb->sk))
+	if (mprox_inject_local_tcp(skb->sk))
 		__mprox_tcp_answer(dp, skb, p, MPROX_REPLY_NET_UNREACH, false);
 	else if (v6)
 		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_NOROUTE, 0);
