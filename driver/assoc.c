@@ -18,6 +18,7 @@
 #include "compat.h"
 #include "datapath.h"
 #include "dns.h"
+#include "fakeip.h"
 #include "handshake.h"
 #include "ownsock.h"
 #include "packet.h"
@@ -51,6 +52,7 @@ static const char *const mprox_udp_stat_names[MPROX_UDP_STAT_COUNT] = {
 	[MPROX_UDP_DROPPED_QUEUE] = "dropped_queue",
 	[MPROX_UDP_DROPPED_TOO_BIG] = "dropped_too_big",
 	[MPROX_UDP_DROPPED_SEND] = "dropped_send",
+	[MPROX_UDP_DROPPED_NO_NAME] = "dropped_no_name",
 	[MPROX_UDP_DNS_STREAMS] = "dns_streams",
 };
 
@@ -66,10 +68,18 @@ enum mprox_assoc_phase {
 	MPROX_ASSOC_DONE,	/* sockets closed, flow killed and put */
 };
 
-/* A destination of the app's: address (network order) and port. */
+/*
+ * A destination of the app's: address (network order) and port. A fake-IP
+ * pool address is sent to by its name (@named), and the relay answers from
+ * what the proxy resolved the name to: @seen, once an answer came (family
+ * 0 before), which needs not be of the app's family.
+ */
 struct mprox_assoc_peer {
 	union mprox_addr addr;
 	__be16 port;
+	bool named;
+	u16 seen_family;
+	union mprox_addr seen;
 };
 
 struct mprox_assoc {
@@ -562,7 +572,8 @@ static void mprox_assoc_ask(struct mprox_assoc *a)
 	mod_timer(&a->timer, mprox_handshake_next_deadline(&a->hs));
 }
 
-static void mprox_assoc_remember(struct mprox_assoc *a, const struct mprox_pkt *p)
+static void mprox_assoc_remember(struct mprox_assoc *a, const struct mprox_pkt *p,
+				 bool named)
 {
 	struct mprox_assoc_peer *peer;
 	unsigned int i;
@@ -574,8 +585,10 @@ static void mprox_assoc_remember(struct mprox_assoc *a, const struct mprox_pkt *
 			return;
 	}
 	peer = &a->peers[a->peer_next];
+	memset(peer, 0, sizeof(*peer));
 	peer->addr = p->daddr;
 	peer->port = p->dport;
+	peer->named = named;
 	a->peer_next = (a->peer_next + 1) % MPROX_ASSOC_PEERS;
 	if (a->nr_peers < MPROX_ASSOC_PEERS)
 		a->nr_peers++;
@@ -592,6 +605,98 @@ static bool mprox_assoc_known(const struct mprox_assoc *a, u16 family,
 		    !memcmp(&a->peers[i].addr, addr, alen))
 			return true;
 	return false;
+}
+
+/*
+ * The name the app's destination @addr stands for, if it is an address of
+ * the fake-IP pool of the app's family, into @buf (MPROX_DNS_NAME_MAX + 1
+ * bytes): its length; 0 for an address of no pool; -ENOENT for a pool
+ * address that stands for no name (any more).
+ */
+static int mprox_assoc_peer_name(struct mprox_assoc *a,
+				 const union mprox_addr *addr, char *buf)
+{
+	u16 family = a->flow->app.family;
+	const struct mprox_config *cfg;
+	struct mprox_fakeip_pool *pool;
+	int len = 0;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(a->dp->config);
+	pool = cfg->dns.pool[family == AF_INET6];
+	if (pool && mprox_fakeip_contains(pool, family, (const u8 *)addr))
+		len = mprox_fakeip_name_copy(pool, (const u8 *)addr, buf);
+	rcu_read_unlock();
+	return len;
+}
+
+static bool mprox_assoc_same(u16 family, const union mprox_addr *x,
+			     const struct mprox_dest *src)
+{
+	return family == src->family &&
+	       !memcmp(x, &src->addr, family == AF_INET6 ? 16 : 4);
+}
+
+/*
+ * The destination of the app's that the relay's datagram from @src
+ * answers, or NULL. An address the app sent to answers for itself. A name
+ * sent by a pool address is answered from what the proxy resolved it to,
+ * which only its answers tell: an answer carrying the name (ATYP 3) is the
+ * name's; one from the address a name was answered from before is that
+ * name's; one from an address no destination has, on a port of names, is
+ * the name's if it is the only name on that port, or the only one on it
+ * not answered yet (then it learns the address; the only name relearns
+ * it, for a proxy that resolved the name again). Any other is ambiguous
+ * and dropped rather than given to the wrong name. A foreign source that
+ * the relay passes on needed the destination's address and port before;
+ * for a name, the port alone does now (the address was public anyway).
+ */
+static struct mprox_assoc_peer *mprox_assoc_answers(struct mprox_assoc *a,
+						    const struct mprox_dest *src)
+{
+	u16 family = a->flow->app.family;
+	__be16 port = htons(src->port);
+	struct mprox_assoc_peer *peer, *named = NULL, *unanswered = NULL;
+	char name[MPROX_DNS_NAME_MAX + 1];
+	unsigned int i, nr_named = 0, nr_unanswered = 0;
+
+	for (i = 0; i < a->nr_peers; i++) {
+		peer = &a->peers[i];
+		if (peer->port != port)
+			continue;
+		if (!peer->named) {
+			if (mprox_assoc_same(family, &peer->addr, src))
+				return peer;
+			continue;
+		}
+		if (src->family == AF_UNSPEC) {
+			if (mprox_assoc_peer_name(a, &peer->addr, name) ==
+			    (int)src->name_len &&
+			    !strncasecmp(name, src->name, src->name_len))
+				return peer;
+			continue;
+		}
+		if (peer->seen_family &&
+		    mprox_assoc_same(peer->seen_family, &peer->seen, src))
+			return peer;
+		named = peer;
+		nr_named++;
+		if (!peer->seen_family) {
+			unanswered = peer;
+			nr_unanswered++;
+		}
+	}
+	if (src->family == AF_UNSPEC)
+		return NULL;
+	if (nr_named == 1)
+		peer = named;
+	else if (nr_unanswered == 1)
+		peer = unanswered;
+	else
+		return NULL;
+	peer->seen_family = src->family;
+	memcpy(&peer->seen, &src->addr, sizeof(peer->seen));
+	return peer;
 }
 
 /* @p's destination as a socket address in @ss; returns its length. */
@@ -621,11 +726,12 @@ static void mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 {
 	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	char name[MPROX_DNS_NAME_MAX + 1];
 	struct mprox_dest dest = {};
 	struct sockaddr_storage ss;
 	struct kvec vec[2];
 	struct mprox_pkt p;
-	int hlen = 0, err;
+	int hlen = 0, err, name_len = 0;
 
 	if (skb_linearize(skb)) {
 		mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
@@ -642,17 +748,28 @@ static void mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 		dest.addr.v6 = p.daddr.v6;
 	else
 		dest.addr.v4 = p.daddr.v4;
+	/* A pool address goes by its name, which only a proxy resolves. */
+	name_len = mprox_assoc_peer_name(a, &p.daddr, name);
+	if (name_len < 0 || (name_len && a->up->direct)) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_NO_NAME, 1);
+		return;
+	}
 	if (a->up->direct) {
 		msg.msg_name = &ss;
 		msg.msg_namelen = mprox_assoc_sockaddr(&p, &ss);
 	} else {
+		if (name_len) {
+			dest.family = AF_UNSPEC;
+			dest.name = name;
+			dest.name_len = name_len;
+		}
 		hlen = mprox_socks5_udp_header(&dest, hdr, sizeof(hdr));
 	}
 	if (hlen < 0) {
 		mprox_datapath_drop(a->dp, MPROX_DROP_MALFORMED);
 		return;
 	}
-	mprox_assoc_remember(a, &p);
+	mprox_assoc_remember(a, &p, name_len > 0);
 	vec[0].iov_base = hdr;
 	vec[0].iov_len = hlen;
 	vec[1].iov_base = skb_network_header(skb) + p.thoff + sizeof(struct udphdr);
@@ -725,6 +842,7 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 {
 	const struct mprox_flow_key *app = &a->flow->app;
 	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
+	struct mprox_assoc_peer *peer;
 	struct sockaddr_storage from;
 	struct msghdr msg = {};
 	struct mprox_dest src;
@@ -757,25 +875,19 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 		mprox_assoc_discard(a);
 		return true;
 	}
-	if (src.family != app->family) {
+	peer = mprox_assoc_answers(a, &src);
+	if (!peer) {
 		mprox_assoc_count(a, MPROX_UDP_DROPPED_FOREIGN, 1);
 		mprox_assoc_discard(a);
 		return true;
 	}
+	/* From the address the app sent to, a pool address included. */
 	p.family = app->family;
 	p.proto = IPPROTO_UDP;
 	p.saddr = app->saddr;
 	p.sport = app->sport;
-	if (src.family == AF_INET6)
-		p.daddr.v6 = src.addr.v6;
-	else
-		p.daddr.v4 = src.addr.v4;
-	p.dport = htons(src.port);
-	if (!mprox_assoc_known(a, p.family, &p.daddr, p.dport)) {
-		mprox_assoc_count(a, MPROX_UDP_DROPPED_FOREIGN, 1);
-		mprox_assoc_discard(a);
-		return true;
-	}
+	p.daddr = peer->addr;
+	p.dport = peer->port;
 	/* An IPv6 relay's datagram may not fit an IPv4 one to the app. */
 	if (len - hlen > MPROX_ASSOC_PAYLOAD_MAX(p.family)) {
 		mprox_assoc_count(a, MPROX_UDP_DROPPED_TOO_BIG, 1);

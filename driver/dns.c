@@ -29,6 +29,8 @@
 #define RR_FIXED_LEN		10
 /* The shortest record: the root's name and the fixed fields. */
 #define RR_MIN_LEN		(1 + RR_FIXED_LEN)
+/* SOA RDATA: MNAME and RNAME (the root's at the least), then 5 numbers. */
+#define SOA_RDATA_MIN		(1 + 1 + 5 * 4)
 /* A name's first byte: a label's length, or a pointer in the top two bits. */
 #define NAME_PTR		0xc0
 #define NAME_PTR_TO_QUESTION	(0xc000 | MPROX_DNS_HDR_LEN)
@@ -358,8 +360,8 @@ int mprox_dns_build_query(const struct mprox_dns_query *q, u8 *out, size_t size)
 int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_query *q,
 			     u32 *min_ttl)
 {
-	size_t pos, at, answers, records, i, rdlen;
-	u32 ttl, least = U32_MAX;
+	size_t pos, at, answers, authority, records, i, rdlen;
+	u32 ttl, least = U32_MAX, negative = U32_MAX;
 	u16 flags, type, class;
 	u8 ext_rcode = 0;
 	bool opt = false;
@@ -382,7 +384,8 @@ int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_q
 
 	pos = end + 4;
 	answers = get16(msg + 6);
-	records = answers + get16(msg + 8) + get16(msg + 10);
+	authority = answers + get16(msg + 8);
+	records = authority + get16(msg + 10);
 	/* Counts that say more records than the rest could hold lie: found before the walk. */
 	if (records > (len - pos) / RR_MIN_LEN)
 		return -EBADMSG;
@@ -409,10 +412,25 @@ int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_q
 		    ((type == MPROX_DNS_TYPE_A && rdlen != 4) ||
 		     (type == MPROX_DNS_TYPE_AAAA && rdlen != 16)))
 			return -EBADMSG;
-		if (i < answers)
-			least = min_t(u32, least, ttl & 0x80000000 ? 0 : ttl);
+		if (class == MPROX_DNS_CLASS_IN && type == MPROX_DNS_TYPE_SOA &&
+		    rdlen < SOA_RDATA_MIN)
+			return -EBADMSG;
+		ttl = ttl & 0x80000000 ? 0 : ttl;
+		if (i < answers) {
+			least = min_t(u32, least, ttl);
+		} else if (i < authority && class == MPROX_DNS_CLASS_IN &&
+			   type == MPROX_DNS_TYPE_SOA) {
+			/* MINIMUM: RDATA's last 4 bytes, whatever its names' length. */
+			u32 minimum = get32(msg + end + 10 + rdlen - 4);
+
+			minimum = minimum & 0x80000000 ? 0 : minimum;
+			negative = min_t(u32, negative, min_t(u32, ttl, minimum));
+		}
 	}
-	*min_ttl = answers ? least : 0;
+	if (answers)
+		*min_ttl = least;
+	else
+		*min_ttl = negative == U32_MAX ? 0 : negative;
 	return ext_rcode << 4 | (flags & MPROX_DNS_RCODE_MASK);
 }
 

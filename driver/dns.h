@@ -65,6 +65,7 @@
 
 #define MPROX_DNS_TYPE_A		1
 #define MPROX_DNS_TYPE_CNAME		5
+#define MPROX_DNS_TYPE_SOA		6
 #define MPROX_DNS_TYPE_AAAA		28
 #define MPROX_DNS_TYPE_OPT		41	/* EDNS (RFC 6891) */
 #define MPROX_DNS_TYPE_SVCB		64	/* RFC 9460 */
@@ -182,14 +183,19 @@ int mprox_dns_build_query(const struct mprox_dns_query *q, u8 *out, size_t size)
  * fields and RDATA within the message (the counts cannot say more records
  * than it holds), an A or AAAA record of class IN with 4 or 16 bytes of
  * RDATA, one OPT record at most, in the additional section and owned by
- * the root. Other RDATA is not looked into. Bytes after the last record
+ * the root. Other RDATA is not looked into, but for an SOA's MINIMUM. Bytes after the last record
  * are ignored.
  *
  * Returns the RCODE, 0..4095 (the 4 bits of the header, and the 8 above
- * them from the OPT record when there is one), with *@min_ttl the
- * smallest TTL of the answer section's records (0 without any; a TTL with
- * its top bit set counts as 0, RFC 2181 section 8). Or, with *@min_ttl
- * untouched:
+ * them from the OPT record when there is one), with *@min_ttl how long the
+ * response may be kept: the smallest TTL of the answer section's records;
+ * without any (NXDOMAIN, NODATA), RFC 2308 section 5's for a negative
+ * answer, the smaller of the TTL and the MINIMUM field of the authority
+ * section's SOA record of class IN (the smallest of several), or 0 without
+ * one. A TTL with its top bit set counts as 0 (RFC 2181 section 8), and
+ * so does such a MINIMUM. An SOA record of class IN needs 22 bytes of
+ * RDATA at least (two names of the root, then five numbers), of which the
+ * last 4 are MINIMUM. Or, with *@min_ttl untouched:
  *   -EBADMSG   malformed: shorter than its header, question or records
  *              say, longer than MPROX_DNS_MSG_MAX, or anything above
  *              broken

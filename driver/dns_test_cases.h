@@ -48,6 +48,7 @@
 #define TN_C1101	"\0\x01\0\x01\0\0\0\x01"
 #define TN_C1200	"\0\x01\0\x02\0\0\0\0"
 #define TN_C1010	"\0\x01\0\0\0\x01\0\0"
+#define TN_C1110	"\0\x01\0\x01\0\x01\0\0"
 #define TN_C0000	"\0\0\0\0\0\0\0\0"
 #define TN_HDR(flags, counts)	"\x12\x34" flags counts
 #define TN_QHDR		"\x12\x34\x01\x00" TN_C1000
@@ -534,7 +535,30 @@ static const struct mprox_dns_response_case mprox_dns_response_cases[] = {
 	{ "NXDOMAIN, SOA in the authority section",
 	  TN_IN(TN_HDR("\x81\x83", TN_C1010) TN_QA "\xc0\x14\0\x06\0\x01\0\0\x03\x84\0\x20"
 		"\002ns\xc0\x14\004host\xc0\x14\0\0\0\x01\0\0\x0e\x10\0\0\x01\x2c"
-		"\0\x09\x3a\x80\0\0\x03\x84"), .ret = 3, .ttl = 0 },
+		"\0\x09\x3a\x80\0\0\x03\x84"), .ret = 3, .ttl = 900 },
+	{ "NXDOMAIN: the SOA's MINIMUM, smaller than its TTL",
+	  TN_IN(TN_HDR("\x81\x83", TN_C1010) TN_QA "\xc0\x14\0\x06\0\x01\0\0\x03\x84\0\x16"
+		"\0\0\0\0\0\x01\0\0\x0e\x10\0\0\x01\x2c\0\x09\x3a\x80\0\0\0\x3c"),
+	  .ret = 3, .ttl = 60 },
+	{ "NODATA, SOA with the TTL smaller than MINIMUM",
+	  TN_IN(TN_RHDR(TN_C1010) TN_EXAMPLE TN_AAAA_IN "\xc0\x0c\0\x06\0\x01\0\0\0\x1e\0\x16"
+		"\0\0\0\0\0\x01\0\0\x0e\x10\0\0\x01\x2c\0\x09\x3a\x80\0\0\x03\x84"),
+	  .qtype = 28, .ttl = 30 },
+	{ "NODATA, SOA MINIMUM with the top bit counts as 0",
+	  TN_IN(TN_RHDR(TN_C1010) TN_EXAMPLE TN_AAAA_IN "\xc0\x0c\0\x06\0\x01\0\0\0\x1e\0\x16"
+		"\0\0\0\0\0\x01\0\0\x0e\x10\0\0\x01\x2c\0\x09\x3a\x80\x80\0\0\x01"),
+	  .qtype = 28, .ttl = 0 },
+	{ "NODATA, SOA of class CH: no negative TTL",
+	  TN_IN(TN_RHDR(TN_C1010) TN_EXAMPLE TN_AAAA_IN "\xc0\x0c\0\x06\0\x03\0\0\0\x1e\0\x01"
+		"\0"), .qtype = 28, .ttl = 0 },
+	{ "NODATA, SOA in the additional section: no negative TTL",
+	  TN_IN(TN_RHDR(TN_C1001) TN_EXAMPLE TN_AAAA_IN "\xc0\x0c\0\x06\0\x01\0\0\0\x1e\0\x16"
+		"\0\0\0\0\0\x01\0\0\x0e\x10\0\0\x01\x2c\0\x09\x3a\x80\0\0\x03\x84"),
+	  .qtype = 28, .ttl = 0 },
+	{ "A with an SOA beside: the answer's TTL",
+	  TN_IN(TN_RHDR(TN_C1110) TN_QA TN_RR_A(TN_T3600) "\xc0\x0c\0\x06\0\x01\0\0\0\x1e\0\x16"
+		"\0\0\0\0\0\x01\0\0\x0e\x10\0\0\x01\x2c\0\x09\x3a\x80\0\0\0\x0a"),
+	  .ttl = 3600, .addr = TN_V4 },
 	{ "NODATA", TN_IN(TN_RHDR(TN_C1000) TN_EXAMPLE TN_AAAA_IN), .qtype = 28, .ttl = 0 },
 	{ "SERVFAIL", TN_IN(TN_ID "\x81\x82" TN_C1000 TN_QA), .ret = 2 },
 	{ "EDNS OPT: its TTL is no TTL",
@@ -661,6 +685,10 @@ static const struct mprox_dns_response_case mprox_dns_response_cases[] = {
 	{ "ARCOUNT 1, no record", TN_IN(TN_RHDR(TN_C1001) TN_QA), .ret = -EBADMSG },
 	{ "fixed fields cut short", TN_IN(TN_RHDR(TN_C1100) TN_QA "\001a\001b\001c\0\0\x01\0"),
 	  .ret = -EBADMSG },
+	{ "SOA with 21 bytes of RDATA",
+	  TN_IN(TN_RHDR(TN_C1010) TN_EXAMPLE TN_AAAA_IN "\xc0\x0c\0\x06\0\x01\0\0\0\x1e\0\x15"
+		"\0\0\0\0\x01\0\0\x0e\x10\0\0\x01\x2c\0\x09\x3a\x80\0\0\x03\x84"),
+	  .qtype = 28, .ret = -EBADMSG },
 
 	/* Malformed: OPT */
 	{ "two OPT", TN_IN(TN_RHDR("\0\x01\0\0\0\0\0\x02") TN_QA TN_OPT("\0\0\0\0")

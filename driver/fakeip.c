@@ -178,20 +178,36 @@ bool mprox_fakeip_contains(const struct mprox_fakeip_pool *pool, u16 family, con
 	return mprox_prefixes_contain(&pool->prefix, 1, family, addr);
 }
 
-char *mprox_fakeip_name(struct mprox_fakeip_pool *pool, const u8 *addr, gfp_t gfp, u8 *len)
+int mprox_fakeip_name_copy(struct mprox_fakeip_pool *pool, const u8 *addr, char *buf)
 {
 	unsigned int n = pool->prefix.family == AF_INET6 ? 16 : 4;
 	struct mprox_fakeip_entry *e;
-	char *buf, *name;
 	u32 off;
+	int len;
 
 	/* Offsets reach the last four bytes only: the rest is the prefix's. */
 	if (memcmp(addr, pool->prefix.addr, n - 4))
-		return ERR_PTR(-ENOENT);
+		return -ENOENT;
 	off = fakeip_low(&pool->prefix, addr) - fakeip_low(&pool->prefix, pool->prefix.addr);
 	if (!off || off > pool->size)
-		return ERR_PTR(-ENOENT);
+		return -ENOENT;
 	e = &pool->entries[off - 1];
+	spin_lock_bh(&pool->lock);
+	len = e->name ? e->len : -ENOENT;
+	if (e->name) {
+		memcpy(buf, e->name, e->len + 1);
+		e->used = jiffies;
+		list_move_tail(&e->lru, &pool->lru);
+	}
+	spin_unlock_bh(&pool->lock);
+	return len;
+}
+
+char *mprox_fakeip_name(struct mprox_fakeip_pool *pool, const u8 *addr, gfp_t gfp, u8 *len)
+{
+	char *buf, *name;
+	int n;
+
 	/*
 	 * Copied under the lock into a buffer for the longest name, which
 	 * is never allocated under it; then kept at its own size, since the
@@ -200,16 +216,11 @@ char *mprox_fakeip_name(struct mprox_fakeip_pool *pool, const u8 *addr, gfp_t gf
 	buf = kmalloc(MPROX_DNS_NAME_MAX + 1, gfp);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-	spin_lock_bh(&pool->lock);
-	*len = e->len;
-	if (e->name) {
-		memcpy(buf, e->name, e->len + 1);
-		e->used = jiffies;
-		list_move_tail(&e->lru, &pool->lru);
-	}
-	spin_unlock_bh(&pool->lock);
-	name = *len ? kmemdup(buf, *len + 1, gfp) : ERR_PTR(-ENOENT);
+	n = mprox_fakeip_name_copy(pool, addr, buf);
+	name = n > 0 ? kmemdup(buf, n + 1, gfp) : ERR_PTR(-ENOENT);
 	kfree(buf);
+	if (n > 0)
+		*len = n;
 	return name ?: ERR_PTR(-ENOMEM);
 }
 

@@ -99,6 +99,13 @@ bool mprox_fakeip_contains(const struct mprox_fakeip_pool *pool, u16 family, con
  */
 char *mprox_fakeip_name(struct mprox_fakeip_pool *pool, const u8 *addr, gfp_t gfp, u8 *len);
 
+/*
+ * The same into @buf, of MPROX_DNS_NAME_MAX + 1 bytes, for a caller that
+ * needs the name only for a moment (a datagram's header): its length, or
+ * -ENOENT. Any context but hard IRQ.
+ */
+int mprox_fakeip_name_copy(struct mprox_fakeip_pool *pool, const u8 *addr, char *buf);
+
 /* How many addresses hold a name now. */
 u32 mprox_fakeip_named(struct mprox_fakeip_pool *pool);
 

@@ -360,6 +360,7 @@ void mprox_resolver_learn(struct mprox_datapath *dp, const struct mprox_pkt *p,
 	struct mprox_resolver_scratch *s;
 	bool mine, pooled;
 	u32 max, ttl;
+	int rcode;
 
 	if (len < MPROX_DNS_HDR_LEN || len > MPROX_DNS_CACHE_MSG_MAX)
 		return;
@@ -375,13 +376,16 @@ void mprox_resolver_learn(struct mprox_datapath *dp, const struct mprox_pkt *p,
 	if (!s)
 		return;
 	/*
-	 * Only what the resolver would ask for again: a well-formed answer
-	 * with records, NOERROR, and not cut short (TC). NXDOMAIN and NODATA
-	 * are not kept: their TTL is the SOA's, not looked at.
+	 * Only what the resolver would ask for again: a well-formed answer,
+	 * not cut short (TC), NOERROR with records, or a negative one
+	 * (NXDOMAIN, NODATA) with the SOA that says for how long (RFC 2308).
+	 * A server's failure is never kept.
 	 */
 	if (mprox_dns_response_question(msg, len, &s->q) ||
-	    (pooled && !mprox_resolver_forwards(&s->q)) ||
-	    mprox_dns_parse_response(msg, len, &s->q, &ttl) != MPROX_DNS_RCODE_NOERROR || !ttl)
+	    (pooled && !mprox_resolver_forwards(&s->q)))
+		goto out;
+	rcode = mprox_dns_parse_response(msg, len, &s->q, &ttl);
+	if ((rcode != MPROX_DNS_RCODE_NOERROR && rcode != MPROX_DNS_RCODE_NXDOMAIN) || !ttl)
 		goto out;
 	/* Only what a query of this socket's asked for: see dnscache.h. */
 	mprox_dns_cache_key(&s->key, p->family, &p->daddr, p->dport, &s->q);

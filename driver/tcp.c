@@ -223,12 +223,8 @@ static const struct mprox_conn_ops mprox_tcp_conn_ops = {
 	.abort_app = mprox_tcp_abort_app,
 };
 
-/*
- * A SYN to an address of a fake-IP pool: the name it stands for, which the
- * proxy is asked for instead (fakeip.h); NULL for any other address.
- * Under rcu_read_lock().
- */
-static char *mprox_tcp_fake_name(struct mprox_datapath *dp, const struct mprox_pkt *p, u8 *len)
+char *mprox_tcp_fake_name(struct mprox_datapath *dp, const struct mprox_pkt *p,
+			  u8 *len)
 {
 	const struct mprox_config *cfg = rcu_dereference(dp->config);
 	struct mprox_fakeip_pool *pool = cfg->dns.pool[p->family == AF_INET6];

@@ -32,6 +32,15 @@ void mprox_tcp_refuse_syn(struct mprox_datapath *dp, struct mprox_flow *f,
 void mprox_tcp_abort_app(struct mprox_datapath *dp,
 			 const struct mprox_flow *f);
 
+/*
+ * The name a packet to an address of a fake-IP pool is for, which the
+ * proxy is asked for instead (fakeip.h), for the caller to kfree(); NULL
+ * for any other address; ERR_PTR(-ENOENT) for a pool address with no
+ * name, or ERR_PTR(-ENOMEM). From xmit, under rcu_read_lock().
+ */
+char *mprox_tcp_fake_name(struct mprox_datapath *dp, const struct mprox_pkt *p,
+			  u8 *len);
+
 /* Answer the app's packet @skb (parsed into @p) with @kind; @skb is kept. */
 void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,
 		      const struct mprox_pkt *p, enum mprox_reply_kind kind);

@@ -61,11 +61,7 @@ static bool mprox_udp_carries(const struct mprox_upstream *up)
 	return mprox_udp_codec_for(up->spec.proto);
 }
 
-/*
- * A pool address stands for a name (fakeip.h): a datagram to it would
- * need the name in its header and every answer mapped back to the
- * address. Not done yet: such a destination does not take UDP.
- */
+/* A pool address stands for a name (fakeip.h), which only a proxy resolves. */
 static bool mprox_udp_to_pool(struct mprox_datapath *dp, const struct mprox_pkt *p)
 {
 	const struct mprox_config *cfg = rcu_dereference(dp->config);
@@ -105,18 +101,44 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 	bool carries = false, stream = false;
 	struct mprox_flow *f;
 	u32 max_flows;
+	bool named;
+	char *name;
+	u8 name_len = 0;
 
 	mprox_choice_pkt(&rp, skb, p);
 	rcu_read_lock();
+	/*
+	 * A pool address goes to the proxy by its name, which "domain"
+	 * rules match on, as a TCP connection's does. The rules decide for
+	 * the association, on its first datagram, by name as by address.
+	 */
+	name = mprox_tcp_fake_name(dp, p, &name_len);
+	if (IS_ERR(name)) {
+		rcu_read_unlock();
+		if (PTR_ERR(name) != -ENOENT) {
+			mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
+			goto drop;
+		}
+		/* An address nobody has, as a SYN to it is answered. */
+		atomic64_inc(&dp->dns[MPROX_DNS_STAT_UNKNOWN_ADDR]);
+		kind = MPROX_REPLY_HOST_UNREACH;
+		goto answer;
+	}
+	rp.name = name;
+	rp.name_len = name_len;
 	if (mprox_choice_rules(dp, &rp, &scope)) {
 		rcu_read_unlock();
+		kfree(name);
 		atomic64_inc(&dp->udp[MPROX_UDP_REFUSED]);
 		kind = MPROX_REPLY_PORT_UNREACH;
 		goto refuse;
 	}
+	named = name;
+	kfree(name);
 	up = mprox_choose_upstream(dp, &scope, NULL, &max_flows, &why, &trial);
 	if (up) {
-		carries = mprox_udp_carries(up) && !mprox_udp_to_pool(dp, p);
+		/* "direct" would have to resolve the name: not done for UDP. */
+		carries = mprox_udp_carries(up) && !(named && up->direct);
 		stream = !carries && mprox_udp_over_tcp(dp, p);
 		if (carries || stream)
 			a = mprox_assoc_alloc(dp, up, &trial, &mprox_udp_assoc_ops,

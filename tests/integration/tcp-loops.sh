@@ -91,8 +91,8 @@ n0=$(stat_delta mprox0 stats.flows.total "$created0")
 n=$(stat_delta mprox0 stats.drops.loop "$drops0")
 [ "$n" -ge 1 ] && [ "$n" -le 2 ] && pass "drops.loop counted the proxy's SYN ($n)" ||
 	fail "drops: $(mprox_stat mprox0 stats.drops)"
-# The ICMP error that answers the SYN waits until connect() lets go of
-# the socket (mprox_inject_connect_error()), and fails it; should it wait in
+# The error that answers the SYN waits until connect() lets go of the
+# socket (mprox_inject_connect_error()), and fails it; should it wait in
 # vain, the retransmission a second later gets a second one. Two packets,
 # two lines at most.
 n=$(($(log_lines "driver's own connection to a proxy") - lines))

@@ -18,7 +18,13 @@
 # the echoes, nothing dropped as malformed or fragment; with fake-IP on,
 # dig MX and TXT are forwarded through dante's relay to dnsmasq on the
 # server host while A is answered from the pool, and asked again, TXT is
-# answered from the cache of forwarded answers, aged; an association is
+# answered from the cache of forwarded answers, aged, and so are NXDOMAIN
+# and NODATA for their SOA's time; UDP to pool
+# addresses goes by name (dante resolves echo.mprox.test and
+# echo6.mprox.test from its host's /etc/hosts), also from an IPv6 socket
+# to a name dante resolves to IPv4 and beside a destination by address on
+# one socket, every echo from the pool address it was sent to, nothing
+# dropped as foreign; an association is
 # a flow, and ends after udp_idle_timeout_s of idleness, or at once when
 # the proxy dies (its control connection closes), and a new one works
 # when the proxy is back. An upstream without UDP (http://, socks4://)
@@ -48,6 +54,16 @@ resend_s=$(mprox_scale 3 10)
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: refusals within $quick_ms ms, no-UDP" \
 	"upstreams within $noudp_ms ms, idle flows gone within $drain_s s, flows of a dead" \
 	"proxy within $close_s s"
+
+# ip netns exec puts /etc/netns/NS/* over /etc: the proxy host alone
+# knows the names that UDP is sent to by name.
+names_cleanup() {
+	rm -rf "/etc/netns/$TOPO_P"
+}
+names_cleanup
+mkdir -p "/etc/netns/$TOPO_P"
+printf '127.0.0.1 localhost\n10.200.2.2 echo.mprox.test echo2.mprox.test\nfd00:200:2::2 echo6.mprox.test\n' \
+	>"/etc/netns/$TOPO_P/hosts"
 
 mprox_case_setup mprox0
 mprox_dmesg_mark
@@ -181,12 +197,15 @@ echo "# stats.udp: $(mprox_stat mprox0 stats.udp)"
 # sends every other question on to its server like any datagram: through
 # dante's relay to dnsmasq on the server host, which the client reaches
 # only through the proxy.
+# It is authoritative for mprox.test, so that its negative answers carry
+# the zone's SOA (TTL and MINIMUM 60 s: --auth-ttl).
 topo_spawn $TOPO_S dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=53 \
 	--listen-address=10.200.2.2 --bind-interfaces --local-ttl=60 \
+	--auth-server=ns.mprox.test,10.200.2.2 --auth-zone=mprox.test --auth-ttl=60 \
 	--mx-host=mprox.test,mail.mprox.test,10 --txt-record=mprox.test,"through the relay"
 step "dnsmasq on the server host (10.200.2.2:53)" wait_for 30 udp_bound $TOPO_S 53 1
-check "dns fake-ip 198.18.0.0/16, dns server 10.200.2.2" mprox_config mprox0 <<'EOF'
-dns fake-ip 198.18.0.0/16
+check "dns fake-ip 198.18.0.0/16 fd00:198::/112, dns server 10.200.2.2" mprox_config mprox0 <<'EOF'
+dns fake-ip 198.18.0.0/16 fd00:198::/112
 dns server 10.200.2.2
 EOF
 dig_c() {
@@ -241,6 +260,71 @@ else
 	fail "MPROX.Test TXT from the cache"
 	diag <<<"$out"
 fi
+
+# Negative answers are kept for their SOA's time (RFC 2308): NXDOMAIN, and
+# NODATA (a name with records, none of the type), each asked twice; the
+# second is answered in the kernel, nothing sent to the relay.
+# negative_cached DESC STATUS DIG_ARGS...: two results.
+negative_cached() {
+	local desc=$1 status=$2 out hits up stored
+	shift 2
+	stored=$(mprox_stat mprox0 stats.dns.cache_stored)
+	out=$(dig_c "$@" 2>&1)
+	if grep -q "status: $status" <<<"$out" && grep -q 'AUTHORITY: 1' <<<"$out" &&
+		[ "$(mprox_stat mprox0 stats.dns.cache_stored)" -gt "$stored" ]; then
+		pass "$desc: $status with the zone's SOA, kept"
+	else
+		fail "$desc: want $status with an SOA, stored (cache_stored $stored -> $(mprox_stat mprox0 stats.dns.cache_stored))"
+		diag <<<"$out"
+	fi
+	hits=$(mprox_stat mprox0 stats.dns.cache_hits)
+	up=$(udp datagrams_up)
+	out=$(dig_c "$@" 2>&1)
+	if grep -q "status: $status" <<<"$out" &&
+		[ "$(($(mprox_stat mprox0 stats.dns.cache_hits) - hits)) $(($(udp datagrams_up) - up))" = "1 0" ]; then
+		pass "$desc again: $status from the cache, nothing to the relay"
+	else
+		fail "$desc again: cache_hits +$(($(mprox_stat mprox0 stats.dns.cache_hits) - hits)), datagrams_up +$(($(udp datagrams_up) - up)), want +1 and +0"
+		diag <<<"$out"
+	fi
+}
+negative_cached "NXDOMAIN: nothere.mprox.test TXT" NXDOMAIN nothere.mprox.test TXT
+negative_cached "NODATA: mprox.test SRV" NOERROR mprox.test SRV
+
+# ---- UDP by name -----------------------------------------------------------
+# A datagram to a pool address goes to dante's relay with the name, which
+# dante resolves; the echo comes back from the address it resolved to and
+# reaches the application from the pool address (udp_echo.py checks where
+# each echo came from).
+a4=$(dig_c +short echo.mprox.test A)
+a6=$(dig_c +short echo.mprox.test AAAA)
+b6=$(dig_c +short echo6.mprox.test AAAA)
+c4=$(dig_c +short echo2.mprox.test A)
+if [[ $a4 =~ ^198\.18\. ]] && [[ $a6 == fd00:198::* ]] && [[ $b6 == fd00:198::* ]] &&
+	[[ $c4 =~ ^198\.18\. ]] && [ "$c4" != "$a4" ]; then
+	pass "pool addresses: echo.mprox.test $a4 and $a6, echo6.mprox.test $b6, echo2.mprox.test $c4"
+else
+	fail "pool addresses: '$a4' '$a6' '$b6' '$c4'"
+fi
+step "the pools routed into mprox0" sh -c \
+	"ip -n $TOPO_C route add 198.18.0.0/16 dev mprox0 &&
+	 ip -n $TOPO_C -6 route add fd00:198::/112 dev mprox0"
+foreign0=$(udp dropped_foreign)
+no_name0=$(udp dropped_no_name)
+udp_run "by name, IPv4: echo.mprox.test from 4 sockets" \
+	--sockets 4 --count 400 "$a4:7001"
+udp_run "by name, IPv6: echo6.mprox.test from 2 sockets" \
+	--sockets 2 --count 100 "[$b6]:7001"
+udp_run "by name, IPv6 socket, dante resolves the name to IPv4" \
+	--sockets 2 --count 100 "[$a6]:7001"
+udp_run "one socket, by name and by address in turn" \
+	--sockets 1 --count 100 "$a4:7001" 10.200.2.2:7002
+# The relay answers both from 10.200.2.2, one port each: each port has one
+# name, whose answers those are.
+udp_run "one socket, two names (one address at the proxy), a port each" \
+	--sockets 1 --count 100 "$a4:7001" "$c4:7002"
+check_delta "by name: nothing dropped as foreign" dropped_foreign "$foreign0" -eq 0
+check_delta "by name: every pool address had its name" dropped_no_name "$no_name0" -eq 0
 
 # ---- an association's end -------------------------------------------------
 # hold_start [--then quit|send]: a connect()ed socket in the client host
@@ -317,7 +401,7 @@ danted_gone() {
 	return 1
 }
 t0=$(ms_now)
-step "kill dante (every danted process on the proxy host)" wait_for 10 danted_gone
+step "kill dante (every danted process on the proxy host)" wait_for "$(mprox_scale 10 30)" danted_gone
 if wait_flows_zero mprox0 "$close_s"; then
 	pass "the proxy closed the control connection: the flow ended $(($(ms_now) - t0)) ms after the kill"
 else
@@ -403,6 +487,7 @@ if [ "$to_proxy" -gt 0 ] 2>/dev/null; then pass "UDP to the proxy: $to_proxy pac
 check_flows_drain mprox0 "$drain_s"
 mprox_check_dmesg "udp-assoc"
 mprox_case_teardown
+names_cleanup
 rm -f /tmp/mprox-udp-go "$hold_out"
 plan "$tap_n"
 tap_exit
