@@ -71,15 +71,12 @@ enum mprox_assoc_phase {
 /*
  * A destination of the app's: address (network order) and port. A fake-IP
  * pool address is sent to by its name (@named), and the relay answers from
- * what the proxy resolved the name to: @seen, once an answer came (family
- * 0 before), which needs not be of the app's family.
+ * whatever the proxy resolved the name to (mprox_assoc_answers()).
  */
 struct mprox_assoc_peer {
 	union mprox_addr addr;
 	__be16 port;
 	bool named;
-	u16 seen_family;
-	union mprox_addr seen;
 };
 
 struct mprox_assoc {
@@ -581,8 +578,11 @@ static void mprox_assoc_remember(struct mprox_assoc *a, const struct mprox_pkt *
 	for (i = 0; i < a->nr_peers; i++) {
 		peer = &a->peers[i];
 		if (peer->port == p->dport &&
-		    !memcmp(&peer->addr, &p->daddr, sizeof(peer->addr)))
+		    !memcmp(&peer->addr, &p->daddr, sizeof(peer->addr))) {
+			/* A pool came or went since: the address says another thing. */
+			peer->named = named;
 			return;
+		}
 	}
 	peer = &a->peers[a->peer_next];
 	memset(peer, 0, sizeof(*peer));
@@ -639,64 +639,44 @@ static bool mprox_assoc_same(u16 family, const union mprox_addr *x,
 
 /*
  * The destination of the app's that the relay's datagram from @src
- * answers, or NULL. An address the app sent to answers for itself. A name
- * sent by a pool address is answered from what the proxy resolved it to,
- * which only its answers tell: an answer carrying the name (ATYP 3) is the
- * name's; one from the address a name was answered from before is that
- * name's; one from an address no destination has, on a port of names, is
- * the name's if it is the only name on that port, or the only one on it
- * not answered yet (then it learns the address; the only name relearns
- * it, for a proxy that resolved the name again). Any other is ambiguous
- * and dropped rather than given to the wrong name. A foreign source that
- * the relay passes on needed the destination's address and port before;
- * for a name, the port alone does now (the address was public anyway).
+ * answers, or NULL. An address the app sent to answers for itself, first.
+ * A name sent by a pool address is answered from what the proxy resolved
+ * it to, which only its answers tell: an answer carrying the name (ATYP 3)
+ * is the name's; one from any other address on a port where the app sent
+ * to one name only is that name's, whatever address the proxy resolved
+ * the name to, and again to. With several names on the port, such an
+ * answer is ambiguous and dropped rather than given to the wrong name.
+ * A foreign source that the relay passes on needed the destination's
+ * address and port before; for a name, the port alone does now (the
+ * address was public anyway).
  */
 static struct mprox_assoc_peer *mprox_assoc_answers(struct mprox_assoc *a,
 						    const struct mprox_dest *src)
 {
 	u16 family = a->flow->app.family;
 	__be16 port = htons(src->port);
-	struct mprox_assoc_peer *peer, *named = NULL, *unanswered = NULL;
+	struct mprox_assoc_peer *peer, *named = NULL;
 	char name[MPROX_DNS_NAME_MAX + 1];
-	unsigned int i, nr_named = 0, nr_unanswered = 0;
+	unsigned int i, nr_named = 0;
 
 	for (i = 0; i < a->nr_peers; i++) {
 		peer = &a->peers[i];
-		if (peer->port != port)
+		if (peer->port == port && !peer->named &&
+		    mprox_assoc_same(family, &peer->addr, src))
+			return peer;
+	}
+	for (i = 0; i < a->nr_peers; i++) {
+		peer = &a->peers[i];
+		if (peer->port != port || !peer->named)
 			continue;
-		if (!peer->named) {
-			if (mprox_assoc_same(family, &peer->addr, src))
-				return peer;
-			continue;
-		}
-		if (src->family == AF_UNSPEC) {
-			if (mprox_assoc_peer_name(a, &peer->addr, name) ==
-			    (int)src->name_len &&
-			    !strncasecmp(name, src->name, src->name_len))
-				return peer;
-			continue;
-		}
-		if (peer->seen_family &&
-		    mprox_assoc_same(peer->seen_family, &peer->seen, src))
+		if (src->family == AF_UNSPEC &&
+		    mprox_assoc_peer_name(a, &peer->addr, name) == (int)src->name_len &&
+		    !strncasecmp(name, src->name, src->name_len))
 			return peer;
 		named = peer;
 		nr_named++;
-		if (!peer->seen_family) {
-			unanswered = peer;
-			nr_unanswered++;
-		}
 	}
-	if (src->family == AF_UNSPEC)
-		return NULL;
-	if (nr_named == 1)
-		peer = named;
-	else if (nr_unanswered == 1)
-		peer = unanswered;
-	else
-		return NULL;
-	peer->seen_family = src->family;
-	memcpy(&peer->seen, &src->addr, sizeof(peer->seen));
-	return peer;
+	return src->family != AF_UNSPEC && nr_named == 1 ? named : NULL;
 }
 
 /* @p's destination as a socket address in @ss; returns its length. */

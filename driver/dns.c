@@ -357,6 +357,24 @@ int mprox_dns_build_query(const struct mprox_dns_query *q, u8 *out, size_t size)
 	return n;
 }
 
+/*
+ * How long the authority section's SOA record at @end (its fixed fields;
+ * @rdlen bytes of RDATA within the message), of TTL @ttl (top bit already
+ * read as 0), lets a negative answer be kept (RFC 2308 section 5): the
+ * lesser of its TTL and MINIMUM. U32_MAX when its RDATA is too short to
+ * be an SOA's.
+ */
+static u32 soa_ttl(const u8 *msg, size_t end, size_t rdlen, u32 ttl)
+{
+	u32 minimum;
+
+	if (rdlen < SOA_RDATA_MIN)
+		return U32_MAX;
+	/* MINIMUM: RDATA's last 4 bytes, whatever its names' length. */
+	minimum = get32(msg + end + RR_FIXED_LEN + rdlen - 4);
+	return min_t(u32, ttl, minimum & 0x80000000 ? 0 : minimum);
+}
+
 int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_query *q,
 			     u32 *min_ttl)
 {
@@ -364,6 +382,7 @@ int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_q
 	u32 ttl, least = U32_MAX, negative = U32_MAX;
 	u16 flags, type, class;
 	u8 ext_rcode = 0;
+	int rcode;
 	bool opt = false;
 	int end;
 
@@ -412,26 +431,23 @@ int mprox_dns_parse_response(const u8 *msg, size_t len, const struct mprox_dns_q
 		    ((type == MPROX_DNS_TYPE_A && rdlen != 4) ||
 		     (type == MPROX_DNS_TYPE_AAAA && rdlen != 16)))
 			return -EBADMSG;
-		if (class == MPROX_DNS_CLASS_IN && type == MPROX_DNS_TYPE_SOA &&
-		    rdlen < SOA_RDATA_MIN)
-			return -EBADMSG;
 		ttl = ttl & 0x80000000 ? 0 : ttl;
 		if (i < answers) {
 			least = min_t(u32, least, ttl);
 		} else if (i < authority && class == MPROX_DNS_CLASS_IN &&
 			   type == MPROX_DNS_TYPE_SOA) {
-			/* MINIMUM: RDATA's last 4 bytes, whatever its names' length. */
-			u32 minimum = get32(msg + end + 10 + rdlen - 4);
-
-			minimum = minimum & 0x80000000 ? 0 : minimum;
-			negative = min_t(u32, negative, min_t(u32, ttl, minimum));
+			ttl = soa_ttl(msg, end, rdlen, ttl);
+			if (ttl == U32_MAX)
+				return -EBADMSG;
+			negative = min_t(u32, negative, ttl);
 		}
 	}
-	if (answers)
-		*min_ttl = least;
-	else
-		*min_ttl = negative == U32_MAX ? 0 : negative;
-	return ext_rcode << 4 | (flags & MPROX_DNS_RCODE_MASK);
+	rcode = ext_rcode << 4 | (flags & MPROX_DNS_RCODE_MASK);
+	/* NXDOMAIN after a CNAME chain: the chain's end is the negative answer. */
+	if (!answers || rcode == MPROX_DNS_RCODE_NXDOMAIN)
+		least = min_t(u32, least, negative);
+	*min_ttl = least == U32_MAX ? 0 : least;
+	return rcode;
 }
 
 int mprox_dns_response_question(const u8 *msg, size_t len, struct mprox_dns_query *q)
@@ -558,24 +574,32 @@ int mprox_dns_query_opt(const u8 *msg, size_t len, const struct mprox_dns_query 
 int mprox_dns_response_age(const u8 *msg, size_t len, const struct mprox_dns_query *q,
 			   u32 age, u8 *out)
 {
-	size_t pos = q->end, records, i;
+	size_t pos = q->end, answers, authority, records, i, rdlen;
 	u32 ttl;
 	int end;
 
 	if (pos < MPROX_DNS_HDR_LEN || pos > len)
 		return -EBADMSG;
-	records = (size_t)get16(msg + 6) + get16(msg + 8) + get16(msg + 10);
+	answers = get16(msg + 6);
+	authority = answers + get16(msg + 8);
+	records = authority + get16(msg + 10);
 	for (i = 0; i < records; i++) {
 		end = record_at(msg, len, pos, &pos);
 		if (end < 0)
 			return end;
 		/* OPT's TTL is the extended RCODE and flags (RFC 6891 6.1.3). */
-		if (get16(msg + end) != MPROX_DNS_TYPE_OPT) {
-			ttl = get32(msg + end + 4);
-			/* Over 2^31 - 1 is 0 (RFC 2181 8), as parse_response() reads it. */
-			ttl = ttl & 0x80000000 || ttl < age ? 0 : ttl - age;
-			put32(out + end + 4, ttl);
-		}
+		if (get16(msg + end) == MPROX_DNS_TYPE_OPT)
+			continue;
+		ttl = get32(msg + end + 4);
+		/* Over 2^31 - 1 is 0 (RFC 2181 8), as parse_response() reads it. */
+		ttl = ttl & 0x80000000 ? 0 : ttl;
+		rdlen = get16(msg + end + 8);
+		/* The SOA's TTL counts down from the negative one (RFC 2308 5). */
+		if (i >= answers && i < authority && get16(msg + end) == MPROX_DNS_TYPE_SOA &&
+		    get16(msg + end + 2) == MPROX_DNS_CLASS_IN &&
+		    soa_ttl(msg, end, rdlen, ttl) != U32_MAX)
+			ttl = soa_ttl(msg, end, rdlen, ttl);
+		put32(out + end + 4, ttl < age ? 0 : ttl - age);
 	}
 	return 0;
 }

@@ -189,13 +189,14 @@ int mprox_dns_build_query(const struct mprox_dns_query *q, u8 *out, size_t size)
  * Returns the RCODE, 0..4095 (the 4 bits of the header, and the 8 above
  * them from the OPT record when there is one), with *@min_ttl how long the
  * response may be kept: the smallest TTL of the answer section's records;
- * without any (NXDOMAIN, NODATA), RFC 2308 section 5's for a negative
- * answer, the smaller of the TTL and the MINIMUM field of the authority
- * section's SOA record of class IN (the smallest of several), or 0 without
- * one. A TTL with its top bit set counts as 0 (RFC 2181 section 8), and
- * so does such a MINIMUM. An SOA record of class IN needs 22 bytes of
- * RDATA at least (two names of the root, then five numbers), of which the
- * last 4 are MINIMUM. Or, with *@min_ttl untouched:
+ * for a negative answer (none, or NXDOMAIN at the end of a CNAME chain),
+ * no longer than RFC 2308 section 5 says: the smaller of the TTL and the
+ * MINIMUM field of the authority section's SOA record of class IN (the
+ * smallest of several); 0 with neither. A TTL with its top bit set counts
+ * as 0 (RFC 2181 section 8), and so does such a MINIMUM. An authority SOA
+ * of class IN needs 22 bytes of RDATA at least (two names of the root,
+ * then five numbers), of which the last 4 are MINIMUM. Or, with *@min_ttl
+ * untouched:
  *   -EBADMSG   malformed: shorter than its header, question or records
  *              say, longer than MPROX_DNS_MSG_MAX, or anything above
  *              broken
@@ -248,8 +249,10 @@ int mprox_dns_query_opt(const u8 *msg, size_t len, const struct mprox_dns_query 
  * A cached response grown @age seconds older: in @out, which holds a copy
  * of @msg, every record's TTL but an EDNS OPT's lowered by @age, to 0 at
  * the least (one over 2^31 - 1, which RFC 2181 says to read as 0, becomes
- * 0). The records are found in @msg, never in what is being written: a
- * compression pointer may point into an earlier record's TTL. @msg, of
+ * 0); an authority SOA's from the lesser of its TTL and MINIMUM, the time
+ * a negative answer may be kept (RFC 2308 section 5). The records are
+ * found in @msg, never in what is being written: a compression pointer
+ * may point into an earlier record's TTL. @msg, of
  * @len bytes, is one mprox_dns_parse_response() took as the response to
  * @q. 0, or -EBADMSG for a message it would not have taken (then some TTLs
  * may be aged).

@@ -516,6 +516,11 @@ struct mprox_dns_response_case {
 /* 192 + 1 bytes of name at 29, TXT, 60 s, RDATA one empty string: to 233. */
 #define TN_RR_LONG	TN_W63 TN_W63 TN_W63 "\0" TN_TXT_IN TN_T60 "\0\x01\0"
 
+/* An SOA record owned by the question's name: TTL @ttl, MINIMUM @min. */
+#define TN_SOA(ttl, min)	"\xc0\x0c\0\x06\0\x01" ttl "\0\x16\0\0\0\0\0\x01\0\0\x0e\x10" \
+				"\0\0\x01\x2c\0\x09\x3a\x80" min
+#define TN_NXDOMAIN(counts)	TN_HDR("\x81\x83", counts)
+
 static const struct mprox_dns_response_case mprox_dns_response_cases[] = {
 	/* Valid */
 	{ "A", TN_IN(TN_A_RESP), .ret = 0, .ttl = 3600, .addr = TN_V4 },
@@ -559,6 +564,18 @@ static const struct mprox_dns_response_case mprox_dns_response_cases[] = {
 	  TN_IN(TN_RHDR(TN_C1110) TN_QA TN_RR_A(TN_T3600) "\xc0\x0c\0\x06\0\x01\0\0\0\x1e\0\x16"
 		"\0\0\0\0\0\x01\0\0\x0e\x10\0\0\x01\x2c\0\x09\x3a\x80\0\0\0\x0a"),
 	  .ttl = 3600, .addr = TN_V4 },
+	{ "NXDOMAIN at the end of a CNAME chain: the SOA's, not the CNAME's",
+	  TN_IN(TN_NXDOMAIN(TN_C1110) TN_QA "\xc0\x0c\0\x05\0\x01\0\0\x02\x58\0\x06\003www\xc0\x0c"
+		TN_SOA(TN_T3600, "\0\0\0\x3c")), .ret = 3, .ttl = 60 },
+	{ "two SOAs: the smaller",
+	  TN_IN(TN_NXDOMAIN("\0\x01\0\0\0\x02\0\0") TN_QA TN_SOA(TN_T3600, "\0\0\x01\x2c")
+		TN_SOA("\0\0\0\x78", "\0\0\x03\x84")), .ret = 3, .ttl = 120 },
+	{ "NXDOMAIN, the SOA's TTL with the top bit counts as 0",
+	  TN_IN(TN_NXDOMAIN(TN_C1010) TN_QA TN_SOA("\x80\0\0\x01", "\0\0\x03\x84")), .ret = 3,
+	  .ttl = 0 },
+	{ "NODATA, a short SOA in the additional section: not looked at",
+	  TN_IN(TN_RHDR(TN_C1001) TN_EXAMPLE TN_AAAA_IN "\xc0\x0c\0\x06\0\x01\0\0\0\x1e\0\x01\0"),
+	  .qtype = 28, .ttl = 0 },
 	{ "NODATA", TN_IN(TN_RHDR(TN_C1000) TN_EXAMPLE TN_AAAA_IN), .qtype = 28, .ttl = 0 },
 	{ "SERVFAIL", TN_IN(TN_ID "\x81\x82" TN_C1000 TN_QA), .ret = 2 },
 	{ "EDNS OPT: its TTL is no TTL",
@@ -807,6 +824,9 @@ static const struct mprox_dns_cache_case mprox_dns_cache_cases[] = {
 	  0, "example.com", 1, 10,
 	  TN_RHDR("\0\x01\0\x01\0\x01\0\x01") TN_QA TN_RR_A_AT("\0\0\x01\x22")
 	  "\xc0\x14\0\x02\0\x01\0\0\x0e\x06\0\x02\xc0\x14" TN_OPT("\0\0\x80\0") },
+	{ "NXDOMAIN, 10 s older: its SOA from the lesser of TTL and MINIMUM",
+	  TN_IN(TN_NXDOMAIN(TN_C1010) TN_QA TN_SOA(TN_T3600, "\0\0\0\x3c")), 0, "example.com", 1,
+	  10, TN_NXDOMAIN(TN_C1010) TN_QA TN_SOA("\0\0\0\x32", "\0\0\0\x3c") },
 	{ "MX, its question in capitals: lowercased",
 	  TN_IN(TN_RHDR(TN_C1000) "\007EXAMPLE\003Com\0" TN_MX_IN), 0, "example.com", 15, 0,
 	  NULL },

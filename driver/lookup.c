@@ -136,7 +136,9 @@ bool mprox_lookup_cached(struct mprox_lookup *l, struct mprox_dns_cache *cache,
 	l->cache_max = max;
 	/* An answer longer than ours can be was the resolver's: asked again. */
 	len = mprox_dns_cache_fetch(cache, &l->key, &l->q, l->buf, sizeof(l->buf));
-	return len > 0 && mprox_dns_response_addr(l->buf, len, &l->q, l->addr) == 1;
+	/* The cache keeps negative answers too: only NOERROR has an address. */
+	return len > 0 && !(l->buf[3] & MPROX_DNS_RCODE_MASK) &&
+	       mprox_dns_response_addr(l->buf, len, &l->q, l->addr) == 1;
 }
 
 /* Keep the answer in l->buf (@len bytes, @ttl) in the cache, if any. */
