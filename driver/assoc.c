@@ -616,15 +616,13 @@ static bool mprox_assoc_known(const struct mprox_assoc *a, u16 family,
 static int mprox_assoc_peer_name(struct mprox_assoc *a,
 				 const union mprox_addr *addr, char *buf)
 {
-	u16 family = a->flow->app.family;
-	const struct mprox_config *cfg;
 	struct mprox_fakeip_pool *pool;
 	int len = 0;
 
 	rcu_read_lock();
-	cfg = rcu_dereference(a->dp->config);
-	pool = cfg->dns.pool[family == AF_INET6];
-	if (pool && mprox_fakeip_contains(pool, family, (const u8 *)addr))
+	pool = mprox_dns_pool_of(&rcu_dereference(a->dp->config)->dns,
+				 a->flow->app.family, addr);
+	if (pool)
 		len = mprox_fakeip_name_copy(pool, (const u8 *)addr, buf);
 	rcu_read_unlock();
 	return len;

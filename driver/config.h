@@ -88,6 +88,15 @@ struct mprox_dns_config {
 	bool hijack;			/* "dns hijack on" */
 };
 
+/* The fake-IP pool of @family that @addr is an address of, or NULL. */
+static inline struct mprox_fakeip_pool *
+mprox_dns_pool_of(const struct mprox_dns_config *dns, u16 family, const void *addr)
+{
+	struct mprox_fakeip_pool *pool = dns->pool[family == AF_INET6];
+
+	return pool && mprox_fakeip_contains(pool, family, addr) ? pool : NULL;
+}
+
 struct mprox_config {
 	struct rcu_head rcu;
 	u32 fwmark;

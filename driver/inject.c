@@ -242,8 +242,9 @@ enum mprox_inject_fail {
 
 /*
  * tcp_v4_err() and tcp_v6_err() on a SYN_SENT socket nobody owns, for the
- * SYN @seq, with @err (negative): the errno first, then the close, which wakes connect() and
- * poll(), then the error report. Any context; takes the socket's spinlock.
+ * SYN @seq, with @err (negative): the errno first, then the close, which
+ * wakes connect() and poll(), then the error report. Any context; takes
+ * the socket's spinlock.
  */
 static enum mprox_inject_fail mprox_inject_fail_connect(struct sock *sk,
 							u32 seq, int err)

@@ -226,13 +226,10 @@ static const struct mprox_conn_ops mprox_tcp_conn_ops = {
 char *mprox_tcp_fake_name(struct mprox_datapath *dp, const struct mprox_pkt *p,
 			  u8 *len)
 {
-	const struct mprox_config *cfg = rcu_dereference(dp->config);
-	struct mprox_fakeip_pool *pool = cfg->dns.pool[p->family == AF_INET6];
-	const u8 *daddr = (const u8 *)&p->daddr;
+	struct mprox_fakeip_pool *pool;
 
-	if (!pool || !mprox_fakeip_contains(pool, p->family, daddr))
-		return NULL;
-	return mprox_fakeip_name(pool, daddr, MPROX_TCP_GFP, len);
+	pool = mprox_dns_pool_of(&rcu_dereference(dp->config)->dns, p->family, &p->daddr);
+	return pool ? mprox_fakeip_name(pool, (const u8 *)&p->daddr, MPROX_TCP_GFP, len) : NULL;
 }
 
 /* A SYN with no flow: a new connection, through one of the upstreams. */

@@ -64,10 +64,7 @@ static bool mprox_udp_carries(const struct mprox_upstream *up)
 /* A pool address stands for a name (fakeip.h), which only a proxy resolves. */
 static bool mprox_udp_to_pool(struct mprox_datapath *dp, const struct mprox_pkt *p)
 {
-	const struct mprox_config *cfg = rcu_dereference(dp->config);
-	struct mprox_fakeip_pool *pool = cfg->dns.pool[p->family == AF_INET6];
-
-	return pool && mprox_fakeip_contains(pool, p->family, (const u8 *)&p->daddr);
+	return mprox_dns_pool_of(&rcu_dereference(dp->config)->dns, p->family, &p->daddr);
 }
 
 /* DNS has TCP to fall back on (RFC 7766), through any proxy or direct. */
