@@ -187,4 +187,21 @@ static inline int mprox_compat_timer_delete_sync(struct timer_list *timer)
 #endif
 }
 
+/*
+ * Whether @sk's sends may copy into current->task_frag; sets it to @on and
+ * returns what it was. Before 6.2, sk_page_frag() also requires an
+ * sk_allocation that may sleep, and a pass in softirq clears that.
+ */
+static inline bool mprox_compat_sk_use_task_frag(struct sock *sk, bool on)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	bool was = sk->sk_use_task_frag;
+
+	sk->sk_use_task_frag = on;
+	return was;
+#else
+	return on;
+#endif
+}
+
 #endif /* _MPROX_COMPAT_H */

@@ -25,6 +25,19 @@
 
 /* Bytes one pass of the work relays per direction before yielding. */
 #define MPROX_RELAY_BUDGET	(256 * 1024)
+/* ... and one pass from data_ready, in softirq. */
+#define MPROX_RELAY_INLINE_BUDGET (64 * 1024)
+
+/*
+ * Who relays a direction now (bits of mprox_conn.pumping): the work or a
+ * socket's data_ready, never both, so that its bytes keep their order.
+ * Held from the connection's start; let go when it starts relaying, taken
+ * for good when it closes.
+ */
+enum {
+	MPROX_CONN_PUMP_UP,	/* to_upstream */
+	MPROX_CONN_PUMP_DOWN,	/* to_app */
+};
 
 struct workqueue_struct *mprox_relay_wq;
 
@@ -110,6 +123,7 @@ struct mprox_conn {
 	struct mprox_conn_sock app;
 	struct mprox_relay_dir to_upstream;
 	struct mprox_relay_dir to_app;
+	unsigned long pumping;
 };
 
 /*
@@ -150,6 +164,81 @@ static void mprox_conn_sock_news(struct mprox_sockwatch *w)
 						  watch);
 
 	mprox_conn_kick(cs->conn);
+}
+
+static void mprox_conn_count(struct mprox_conn *c, u64 up, u64 down)
+{
+	struct mprox_datapath *dp = c->dp;
+
+	mprox_flow_add_bytes(c->flow, up, down);
+	atomic64_add(up, &dp->bytes_up);
+	atomic64_add(down, &dp->bytes_down);
+	atomic64_add(up, &c->up->bytes_up);
+	atomic64_add(down, &c->up->bytes_down);
+	mprox_flow_touch(c->flow);
+}
+
+/* Become the one who relays direction @bit, if nobody is. */
+static bool mprox_conn_pump_try(struct mprox_conn *c, int bit)
+{
+	return !test_and_set_bit(bit, &c->pumping);
+}
+
+/*
+ * Take direction @bit for good, at close. Whoever holds it now is a pass
+ * from data_ready, in softirq on another CPU, bounded by its budget.
+ */
+static void mprox_conn_pump_end(struct mprox_conn *c, int bit)
+{
+	while (!mprox_conn_pump_try(c, bit))
+		cpu_relax();
+}
+
+static void mprox_conn_pump_give(struct mprox_conn *c, int bit)
+{
+	clear_bit_unlock(bit, &c->pumping);
+}
+
+/*
+ * Bytes arrived on one of the connection's relaying sockets: relay them
+ * there and then when the plain case allows (relay.h), else kick the work.
+ * Both sockets are there while we hold the direction: the close takes both
+ * for good before it releases them. The connection is there until we
+ * return: the close stops watching this socket, which waits for its
+ * callbacks, before the connection can go.
+ */
+static void mprox_conn_sock_data_news(struct mprox_sockwatch *w)
+{
+	struct mprox_conn_sock *cs = container_of(w, struct mprox_conn_sock,
+						  watch);
+	struct mprox_conn *c = cs->conn;
+	bool up = cs == &c->app;
+	int bit = up ? MPROX_CONN_PUMP_UP : MPROX_CONN_PUMP_DOWN;
+	u64 moved = 0;
+	bool done;
+
+	if (!mprox_conn_pump_try(c, bit)) {
+		mprox_conn_kick(c);
+		return;
+	}
+	if (up)
+		done = mprox_relay_pump_inline(&c->to_upstream, c->app.sock->sk,
+					       c->upstream.sock->sk,
+					       MPROX_RELAY_INLINE_BUDGET,
+					       &moved);
+	else
+		done = mprox_relay_pump_inline(&c->to_app,
+					       c->upstream.sock->sk,
+					       c->app.sock->sk,
+					       MPROX_RELAY_INLINE_BUDGET,
+					       &moved);
+	mprox_conn_pump_give(c, bit);
+	if (moved) {
+		atomic64_inc(&c->dp->relay_inline);
+		mprox_conn_count(c, up ? moved : 0, up ? 0 : moved);
+	}
+	if (!done)
+		mprox_conn_kick(c);
 }
 
 /*
@@ -210,6 +299,7 @@ struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 	timer_setup(&c->timer, mprox_conn_timeout, 0);
 	c->syn_time = jiffies;
 	c->phase = MPROX_CONN_NEW;
+	c->pumping = BIT(MPROX_CONN_PUMP_UP) | BIT(MPROX_CONN_PUMP_DOWN);
 	atomic_inc(&dp->nr_conns);
 	return c;
 }
@@ -255,10 +345,17 @@ void mprox_conn_free_unused(struct mprox_conn *c)
 static void mprox_conn_close(struct mprox_conn *c, bool abort)
 {
 	struct mprox_flow *f = c->flow;
+	bool relaying;
 
 	spin_lock_bh(&c->lock);
+	relaying = c->phase == MPROX_CONN_RELAY;
 	c->phase = MPROX_CONN_DONE;
 	spin_unlock_bh(&c->lock);
+	/* No pass from data_ready runs, or will, on the sockets we close. */
+	if (relaying) {
+		mprox_conn_pump_end(c, MPROX_CONN_PUMP_UP);
+		mprox_conn_pump_end(c, MPROX_CONN_PUMP_DOWN);
+	}
 	if (abort)
 		c->ops->abort_app(c->dp, f);
 	mprox_conn_sock_release(&c->app);
@@ -646,7 +743,13 @@ void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,
 		 !READ_ONCE(c->dying);
 	if (wanted) {
 		mprox_conn_sock_attach(c, &c->app, sock, data_ready);
+		mprox_sockwatch_set_data_news(&c->app.watch,
+					      mprox_conn_sock_data_news);
+		mprox_sockwatch_set_data_news(&c->upstream.watch,
+					      mprox_conn_sock_data_news);
 		c->phase = MPROX_CONN_RELAY;
+		mprox_conn_pump_give(c, MPROX_CONN_PUMP_UP);
+		mprox_conn_pump_give(c, MPROX_CONN_PUMP_DOWN);
 	}
 	spin_unlock_bh(&c->lock);
 	if (!wanted) {
@@ -682,21 +785,30 @@ static bool mprox_conn_sock_failed(struct mprox_conn_sock *cs)
 
 static void mprox_conn_relay(struct mprox_conn *c)
 {
-	struct mprox_datapath *dp = c->dp;
 	enum mprox_relay_status up, down;
 	u64 bytes_up = 0, bytes_down = 0;
 
-	up = mprox_relay_pump(&c->to_upstream, c->app.sock, c->upstream.sock,
-			      MPROX_RELAY_BUDGET, &bytes_up);
-	down = mprox_relay_pump(&c->to_app, c->upstream.sock, c->app.sock,
-				MPROX_RELAY_BUDGET, &bytes_down);
+	/*
+	 * A direction a pass from data_ready holds now is left to it: it
+	 * kicks us if it leaves anything behind.
+	 */
+	up = MPROX_RELAY_MORE;
+	if (mprox_conn_pump_try(c, MPROX_CONN_PUMP_UP)) {
+		up = mprox_relay_pump(&c->to_upstream, c->app.sock,
+				      c->upstream.sock, MPROX_RELAY_BUDGET,
+				      &bytes_up);
+		mprox_conn_pump_give(c, MPROX_CONN_PUMP_UP);
+	}
+	down = MPROX_RELAY_MORE;
+	if (mprox_conn_pump_try(c, MPROX_CONN_PUMP_DOWN)) {
+		down = mprox_relay_pump(&c->to_app, c->upstream.sock,
+					c->app.sock, MPROX_RELAY_BUDGET,
+					&bytes_down);
+		mprox_conn_pump_give(c, MPROX_CONN_PUMP_DOWN);
+	}
 	if (bytes_up || bytes_down) {
-		mprox_flow_add_bytes(c->flow, bytes_up, bytes_down);
-		atomic64_add(bytes_up, &dp->bytes_up);
-		atomic64_add(bytes_down, &dp->bytes_down);
-		atomic64_add(bytes_up, &c->up->bytes_up);
-		atomic64_add(bytes_down, &c->up->bytes_down);
-		mprox_flow_touch(c->flow);
+		atomic64_inc(&c->dp->relay_work);
+		mprox_conn_count(c, bytes_up, bytes_down);
 	}
 	if (up == MPROX_RELAY_RESET || down == MPROX_RELAY_RESET ||
 	    mprox_conn_sock_failed(&c->app) ||
@@ -848,7 +960,9 @@ int mprox_conn_init(void)
 	 * that arrives and moves them one at a time, and a bulk transfer
 	 * through the device would take the CPU from everything else.
 	 * (Per-CPU workers measured no better: the relay then waits for the
-	 * softirq that feeds it, on the same CPU.)
+	 * softirq that feeds it, on the same CPU.) The small exchanges that
+	 * data_ready relays itself are the exception (relay.h): bulk stays
+	 * here.
 	 */
 	mprox_relay_wq = alloc_workqueue("mprox_relay", WQ_UNBOUND, 0);
 	return mprox_relay_wq ? 0 : -ENOMEM;
@@ -857,4 +971,5 @@ int mprox_conn_init(void)
 void mprox_conn_exit(void)
 {
 	destroy_workqueue(mprox_relay_wq);
+	mprox_relay_free_frags();
 }

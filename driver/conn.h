@@ -7,7 +7,10 @@
  * All of it runs in the connection's work (on the device's queue while it
  * handshakes, on mprox_relay_wq once it relays), so socket calls
  * on one connection are never concurrent. The sockets' callbacks, the
- * listener's accept and the flow table's kill only kick the work.
+ * listener's accept and the flow table's kill only kick the work, with
+ * one exception: once it relays, a socket's data_ready relays the bytes
+ * that came itself when nothing else is going on (relay.h), each
+ * direction held by one of them at a time.
  *
  * Lifetime. A connection is the @priv of its flow and holds one reference
  * to it until teardown; the flow table's release callback frees the

@@ -92,6 +92,8 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 	mprox_dns_cache_init(&dp->dns_cache);
 	atomic64_set(&dp->retries, 0);
 	atomic64_set(&dp->bytes_up, 0);
+	atomic64_set(&dp->relay_work, 0);
+	atomic64_set(&dp->relay_inline, 0);
 	atomic64_set(&dp->bytes_down, 0);
 	memset(&dp->old_flows, 0, sizeof(dp->old_flows));
 	INIT_WORK(&dp->accept_work, mprox_listener_accept_work);

@@ -140,6 +140,12 @@ struct mprox_datapath {
 	atomic64_t retries;
 	atomic64_t bytes_up;
 	atomic64_t bytes_down;
+	/*
+	 * Relay passes that moved bytes: by the work, and from a socket's
+	 * data_ready (relay.h).
+	 */
+	atomic64_t relay_work;
+	atomic64_t relay_inline;
 	/* Flow table counters of earlier runs, folded in at stop. */
 	struct mprox_flow_stats old_flows;
 	/*

@@ -11,6 +11,7 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
+#include "compat.h"
 #include "relay.h"
 
 void mprox_relay_dir_free(struct mprox_relay_dir *d)
@@ -25,6 +26,15 @@ void mprox_relay_dir_free(struct mprox_relay_dir *d)
 struct mprox_relay_pass {
 	struct sock *dst;
 	int error;
+	/*
+	 * A pass in softirq (mprox_relay_pump_inline()) corks the sink by
+	 * hand, since tcp_sock_set_cork() would lock it: @src, to find the
+	 * last byte of its queue, which goes out on its own once the cork
+	 * is off, so that its push sends everything; @corked until then.
+	 */
+	struct sock *src;
+	bool softirq;
+	bool corked;
 };
 
 /*
@@ -82,6 +92,15 @@ static int mprox_relay_copy_skb(struct sock *dst, const struct sk_buff *skb,
 	return done;
 }
 
+/* Queue [@offset, @offset + @len) of @skb on the sink: what it took. */
+static int mprox_relay_send(struct sock *dst, struct sk_buff *skb,
+			    unsigned int offset, size_t len)
+{
+	if (mprox_relay_wasteful(skb))
+		return mprox_relay_copy_skb(dst, skb, offset, len);
+	return skb_send_sock_locked(dst, skb, offset, len);
+}
+
 /*
  * tcp_read_sock() actor: queue [@offset, @offset + @len) of @skb on the
  * sink (locked), by reference or, for a wasteful skb, by copy. Returns what
@@ -91,15 +110,34 @@ static int mprox_relay_actor(read_descriptor_t *desc, struct sk_buff *skb,
 			     unsigned int offset, size_t len)
 {
 	struct mprox_relay_pass *pass = desc->arg.data;
-	int n;
+	int n, last;
 
 	len = min_t(size_t, len, desc->count);
 	if (!len)
 		return 0;
-	if (mprox_relay_wasteful(skb))
-		n = mprox_relay_copy_skb(pass->dst, skb, offset, len);
-	else
-		n = skb_send_sock_locked(pass->dst, skb, offset, len);
+	/*
+	 * Without scatter-gather, TCP before 6.5 sends pages through
+	 * kmap(), which may sleep: not in softirq. The route may change
+	 * under a pass.
+	 */
+	if (pass->softirq && !(pass->dst->sk_route_caps & NETIF_F_SG))
+		return 0;
+	if (pass->corked && offset + len == skb->len &&
+	    skb_queue_is_last(&pass->src->sk_receive_queue, skb)) {
+		n = len > 1 ? mprox_relay_send(pass->dst, skb, offset,
+					       len - 1) : 0;
+		if (n == len - 1) {
+			tcp_sk(pass->dst)->nonagle &= ~TCP_NAGLE_CORK;
+			pass->corked = false;
+			last = mprox_relay_send(pass->dst, skb, offset + n, 1);
+			if (last > 0)
+				n++;
+			else if (!n)
+				n = last;
+		}
+	} else {
+		n = mprox_relay_send(pass->dst, skb, offset, len);
+	}
 	if (n < 0) {
 		if (n != -EAGAIN)
 			pass->error = n;
@@ -244,4 +282,103 @@ enum mprox_relay_status mprox_relay_pump(struct mprox_relay_dir *d,
 	if (d->shut)
 		return MPROX_RELAY_DONE;
 	return done >= budget ? MPROX_RELAY_AGAIN : MPROX_RELAY_MORE;
+}
+
+/*
+ * The pages a pass in softirq copies into, one set per CPU: the sink's own
+ * sk_frag would keep its page for as long as the socket lives, and
+ * current's task_frag is the interrupted task's. Only touched with
+ * bottom halves off.
+ */
+static DEFINE_PER_CPU(struct page_frag, mprox_relay_frag);
+
+void mprox_relay_free_frags(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct page_frag *pf = per_cpu_ptr(&mprox_relay_frag, cpu);
+
+		if (pf->page)
+			put_page(pf->page);
+		pf->page = NULL;
+	}
+}
+
+/*
+ * Can @dst, whose spinlock we hold, take a pass in softirq? What TCP's
+ * send path does without the socket's owner must be safe here:
+ * - nobody owns it, so its backlog is empty and sk_flush_backlog() does
+ *   not take the spinlock we hold;
+ * - established, no error, not shut down, room in its buffer: the send
+ *   neither waits for the connection nor fails with EPIPE, which would
+ *   raise SIGPIPE in whatever task the softirq interrupted, and does not
+ *   go to sk_stream_wait_memory() but for an allocation that failed;
+ * - nothing queued or in flight: the case of a request or an answer,
+ *   where waiting for a worker is what the bytes would feel. A bulk
+ *   transfer stays with the work, which sends it in large corked passes
+ *   and in a task the scheduler sees;
+ * - TCP is not short of memory: a failed GFP_NOWAIT allocation would
+ *   declare memory pressure for every TCP socket.
+ */
+static bool mprox_relay_sink_ready(struct sock *dst)
+{
+	return !sock_owned_by_user_nocheck(dst) &&
+	       ((1 << dst->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) &&
+	       !dst->sk_err && !(dst->sk_shutdown & SEND_SHUTDOWN) &&
+	       sk_stream_memory_free(dst) &&
+	       tcp_rtx_and_write_queues_empty(dst) &&
+	       !tcp_under_memory_pressure(dst);
+}
+
+bool mprox_relay_pump_inline(struct mprox_relay_dir *d, struct sock *src,
+			     struct sock *dst, size_t budget, u64 *moved)
+{
+	struct mprox_relay_pass pass = {
+		.dst = dst,
+		.src = src,
+		.softirq = true,
+	};
+	read_descriptor_t desc = {
+		.arg.data = &pass,
+		.count = budget,
+	};
+	struct tcp_sock *tp = tcp_sk(dst);
+	struct page_frag *pf;
+	bool task_frag;
+	gfp_t gfp;
+	int n;
+
+	/* There, softirq runs in a thread that may be preempted. */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return false;
+	if (sock_owned_by_user_nocheck(src) || d->off < d->len || d->eof ||
+	    READ_ONCE(tcp_sk(src)->urg_data))
+		return false;
+	if (!spin_trylock(&dst->sk_lock.slock))
+		return false;
+	if (!mprox_relay_sink_ready(dst)) {
+		spin_unlock(&dst->sk_lock.slock);
+		return false;
+	}
+	/* Allocations must not sleep; copies go to this CPU's pages. */
+	gfp = dst->sk_allocation;
+	dst->sk_allocation = GFP_NOWAIT | __GFP_NOWARN;
+	task_frag = mprox_compat_sk_use_task_frag(dst, false);
+	pf = this_cpu_ptr(&mprox_relay_frag);
+	swap(dst->sk_frag, *pf);
+	tp->nonagle |= TCP_NAGLE_CORK;
+	pass.corked = true;
+	n = tcp_read_sock(src, &desc, mprox_relay_actor);
+	tp->nonagle &= ~TCP_NAGLE_CORK;
+	swap(dst->sk_frag, *pf);
+	mprox_compat_sk_use_task_frag(dst, task_frag);
+	dst->sk_allocation = gfp;
+	spin_unlock(&dst->sk_lock.slock);
+	if (n > 0)
+		*moved += n;
+	/* Sent with the cork on and not pushed: the work's pass pushes. */
+	if (n < 0 || pass.error || (n > 0 && pass.corked))
+		return false;
+	return mprox_relay_src_idle(src);
 }

@@ -22,9 +22,11 @@ static void mprox_sockwatch_data_ready(struct sock *sk)
 {
 	struct mprox_sockwatch *w = mprox_sockwatch_get(sk);
 
-	if (w)
+	if (w) {
 		w->data_ready(sk);
-	mprox_sockwatch_put(sk, w);
+		(w->data_news ?: w->news)(w);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
 }
 
 static void mprox_sockwatch_write_space(struct sock *sk)
@@ -61,6 +63,7 @@ void mprox_sockwatch_start(struct mprox_sockwatch *w, struct sock *sk,
 	write_lock_bh(&sk->sk_callback_lock);
 	w->sk = sk;
 	w->news = news;
+	w->data_news = NULL;
 	w->data_ready = data_ready ?: sk->sk_data_ready;
 	w->write_space = sk->sk_write_space;
 	w->state_change = sk->sk_state_change;
@@ -71,6 +74,14 @@ void mprox_sockwatch_start(struct mprox_sockwatch *w, struct sock *sk,
 	sk->sk_state_change = mprox_sockwatch_state_change;
 	sk->sk_error_report = mprox_sockwatch_error_report;
 	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+void mprox_sockwatch_set_data_news(struct mprox_sockwatch *w,
+				   void (*data_news)(struct mprox_sockwatch *w))
+{
+	write_lock_bh(&w->sk->sk_callback_lock);
+	w->data_news = data_news;
+	write_unlock_bh(&w->sk->sk_callback_lock);
 }
 
 void mprox_sockwatch_stop(struct mprox_sockwatch *w)

@@ -3,7 +3,8 @@
  * The news of a socket of the engine (a connection's, a spare's, a
  * probe's): while watched, each of its callbacks runs the stack's own,
  * then the owner's @news, which queues the owner's work. Nothing waits:
- * the work does what the news allow (handshake.h).
+ * the work does what the news allow (handshake.h). A relaying
+ * connection's data_ready may move the bytes itself (@data_news, relay.h).
  *
  * Callbacks run in softirq or process context and do not own the socket;
  * sk_user_data is read under sk_callback_lock, which unwatching takes, so
@@ -18,6 +19,8 @@
 struct mprox_sockwatch {
 	struct sock *sk;		/* NULL while not watching */
 	void (*news)(struct mprox_sockwatch *w);
+	/* When set, called after data_ready instead of @news. */
+	void (*data_news)(struct mprox_sockwatch *w);
 	void (*data_ready)(struct sock *sk);
 	void (*write_space)(struct sock *sk);
 	void (*state_change)(struct sock *sk);
@@ -36,6 +39,14 @@ struct mprox_sockwatch {
 void mprox_sockwatch_start(struct mprox_sockwatch *w, struct sock *sk,
 			   void (*news)(struct mprox_sockwatch *w),
 			   void (*data_ready)(struct sock *sk));
+
+/*
+ * Have @data_news called after @w's data_ready instead of its news: for an
+ * owner that can act there and then (in softirq, with the socket's
+ * spinlock held when nobody owns it). @w is watching.
+ */
+void mprox_sockwatch_set_data_news(struct mprox_sockwatch *w,
+				   void (*data_news)(struct mprox_sockwatch *w));
 
 /* Give @w's socket its callbacks back; nothing when it is not watched. */
 void mprox_sockwatch_stop(struct mprox_sockwatch *w);

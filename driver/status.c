@@ -368,6 +368,9 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 	json_printf(j, "},\"retries\":%lld", atomic64_read(&dp->retries));
 	json_printf(j, ",\"bytes\":{\"up\":%lld,\"down\":%lld}",
 		    atomic64_read(&dp->bytes_up), atomic64_read(&dp->bytes_down));
+	json_printf(j, ",\"relay\":{\"work\":%lld,\"inline\":%lld}",
+		    atomic64_read(&dp->relay_work),
+		    atomic64_read(&dp->relay_inline));
 	json_direct_stats(j, dp);
 	json_printf(j, ",\"spares\":{\"ready\":%u,\"opened\":%lld,\"used\":%lld,",
 		    mprox_spares_ready(&dp->spares),

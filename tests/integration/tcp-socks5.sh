@@ -93,6 +93,24 @@ check "back to upstream p1" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:108
 check "urgent data: the stream goes on after an out-of-band byte" \
 	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" urgent 10.200.2.2 7007
 
+# Request and answer: exchanges of 1 to 1,400 bytes on one connection, each
+# checked. With nothing else queued, each one's bytes are relayed from the
+# data_ready of the socket they came to (relay.h), not by a worker: at
+# least half of the relays must be inline (each exchange is two).
+exchanges=200
+inline_before=$(mprox_stat mprox0 stats.relay.inline)
+work_before=$(mprox_stat mprox0 stats.relay.work)
+check "$exchanges request/answer exchanges come back unchanged" \
+	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" pingpong 10.200.2.2 7007 "$exchanges"
+opened=$((opened + 1))
+inline=$(($(mprox_stat mprox0 stats.relay.inline) - inline_before))
+work=$(($(mprox_stat mprox0 stats.relay.work) - work_before))
+if [ "$inline" -ge "$exchanges" ]; then
+	pass "request/answer: $inline relay passes from data_ready, $work by the work"
+else
+	fail "request/answer: $inline relay passes from data_ready, $work by the work; want $exchanges or more inline"
+fi
+
 # Parallel connections: curl opens them all at once (--parallel-immediate);
 # the server speaks HTTP/1.0, so none is reused.
 ok_before=$(mprox_stat mprox0 stats.connects.ok)

@@ -55,6 +55,9 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   "ICMP error queued N" for sockets that
                                   had an error on their error queue
                                   (MSG_ERRQUEUE) after failing
+  pingpong HOST PORT N            N request/answer exchanges with an echo
+                                  server on one connection, 1 to 1,400
+                                  bytes each, every answer checked
   many HOST PORT N DEADLINE       N sequential connections to an echo
                                   server, each connect, send, receive,
                                   close; stops at the third failure or at
@@ -553,6 +556,23 @@ def urgent(host, port):
     return 0
 
 
+def pingpong(host, port, n):
+    """n request/answer exchanges with an echo server on one connection,
+    each of a size of its own (1 to 1,400 bytes) and checked."""
+    s = socket.create_connection((host, port), timeout=10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for i in range(n):
+        size = 1 + (i * 97) % 1400
+        msg = bytes((i + j) & 0xFF for j in range(size))
+        s.sendall(msg)
+        got = recv_exact(s, size)
+        if got != msg:
+            raise RuntimeError("exchange %d: %d bytes came back changed" % (i, size))
+    s.close()
+    print("pingpong %d exchanges ok" % n)
+    return 0
+
+
 def pcap_summary(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -632,6 +652,8 @@ def main(argv):
         return idle(args[0], int(args[1]), int(args[2]))
     if cmd == "hold":
         return hold(args[0], int(args[1]), int(args[2]))
+    if cmd == "pingpong":
+        return pingpong(args[0], int(args[1]), int(args[2]))
     if cmd == "urgent":
         return urgent(args[0], int(args[1]))
     if cmd == "paced-get":
