@@ -42,6 +42,8 @@ else
 	fail "$big_mb MB upload ($ms ms)"
 	printf '%s\n' "$got" | diag
 fi
+# How the bulk transfers were relayed (no check: a figure for the reader).
+echo "# relay passes after them, by the work and from data_ready: $(mprox_json mprox0 | jq -c .stats.relay)"
 
 # While a connection is open, "conns" shows it: which upstream carries it,
 # and the addresses as the application sees them. (An idle echo
