@@ -217,7 +217,17 @@ static void mprox_conn_sock_data_news(struct mprox_sockwatch *w)
 	u64 moved = 0;
 	bool done;
 
-	if (!mprox_conn_pump_try(c, bit)) {
+	/*
+	 * With PREEMPT_RT the holder of a direction may be preempted: a
+	 * close would spin against it. Once the close began, passes keep
+	 * out, so that it waits for one at most.
+	 */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT) || !mprox_conn_pump_try(c, bit)) {
+		mprox_conn_kick(c);
+		return;
+	}
+	if (READ_ONCE(c->phase) != MPROX_CONN_RELAY) {
+		mprox_conn_pump_give(c, bit);
 		mprox_conn_kick(c);
 		return;
 	}
@@ -349,10 +359,15 @@ static void mprox_conn_close(struct mprox_conn *c, bool abort)
 
 	spin_lock_bh(&c->lock);
 	relaying = c->phase == MPROX_CONN_RELAY;
-	c->phase = MPROX_CONN_DONE;
+	WRITE_ONCE(c->phase, MPROX_CONN_DONE);
 	spin_unlock_bh(&c->lock);
-	/* No pass from data_ready runs, or will, on the sockets we close. */
+	/*
+	 * No pass from data_ready runs, or will, on the sockets we close:
+	 * one that takes a direction from here on sees DONE and lets go.
+	 */
 	if (relaying) {
+		/* DONE before our tries; pairs with data_news's try, then read. */
+		smp_mb();
 		mprox_conn_pump_end(c, MPROX_CONN_PUMP_UP);
 		mprox_conn_pump_end(c, MPROX_CONN_PUMP_DOWN);
 	}

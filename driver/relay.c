@@ -318,8 +318,9 @@ void mprox_relay_free_frags(void)
  *   where waiting for a worker is what the bytes would feel. A bulk
  *   transfer stays with the work, which sends it in large corked passes
  *   and in a task the scheduler sees;
- * - TCP is not short of memory: a failed GFP_NOWAIT allocation would
- *   declare memory pressure for every TCP socket.
+ * - TCP is not short of memory. An allocation that fails in the pass
+ *   still declares memory pressure for every TCP socket and shrinks the
+ *   sink's buffer: the pass allocates GFP_ATOMIC, as TCP does in softirq.
  */
 static bool mprox_relay_sink_ready(struct sock *dst)
 {
@@ -349,9 +350,6 @@ bool mprox_relay_pump_inline(struct mprox_relay_dir *d, struct sock *src,
 	gfp_t gfp;
 	int n;
 
-	/* There, softirq runs in a thread that may be preempted. */
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		return false;
 	if (sock_owned_by_user_nocheck(src) || d->off < d->len || d->eof ||
 	    READ_ONCE(tcp_sk(src)->urg_data))
 		return false;
@@ -363,7 +361,7 @@ bool mprox_relay_pump_inline(struct mprox_relay_dir *d, struct sock *src,
 	}
 	/* Allocations must not sleep; copies go to this CPU's pages. */
 	gfp = dst->sk_allocation;
-	dst->sk_allocation = GFP_NOWAIT | __GFP_NOWARN;
+	dst->sk_allocation = GFP_ATOMIC | __GFP_NOWARN;
 	task_frag = mprox_compat_sk_use_task_frag(dst, false);
 	pf = this_cpu_ptr(&mprox_relay_frag);
 	swap(dst->sk_frag, *pf);

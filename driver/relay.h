@@ -86,7 +86,8 @@ enum mprox_relay_status mprox_relay_pump(struct mprox_relay_dir *d,
  * or in flight (mprox_relay_sink_ready()), nothing is buffered in @d, no
  * urgent data. Returns true when it left nothing for mprox_relay_pump():
  * @src's queue empty, no FIN, no error, all sent pushed. The caller
- * serialises it with mprox_relay_pump() on @d.
+ * serialises it with mprox_relay_pump() on @d, and does not call it with
+ * PREEMPT_RT, whose softirqs run in threads that may be preempted.
  */
 bool mprox_relay_pump_inline(struct mprox_relay_dir *d, struct sock *src,
 			     struct sock *dst, size_t budget, u64 *moved);
