@@ -199,6 +199,18 @@ static void mprox_conn_pump_give(struct mprox_conn *c, int bit)
 	clear_bit_unlock(bit, &c->pumping);
 }
 
+/* Direction @bit's relay state, with its source and sink. */
+static struct mprox_relay_dir *mprox_conn_dir(struct mprox_conn *c, int bit,
+					      struct socket **src,
+					      struct socket **dst)
+{
+	bool up = bit == MPROX_CONN_PUMP_UP;
+
+	*src = up ? c->app.sock : c->upstream.sock;
+	*dst = up ? c->upstream.sock : c->app.sock;
+	return up ? &c->to_upstream : &c->to_app;
+}
+
 /*
  * Bytes arrived on one of the connection's relaying sockets: relay them
  * there and then when the plain case allows (relay.h), else kick the work.
@@ -214,6 +226,8 @@ static void mprox_conn_sock_data_news(struct mprox_sockwatch *w)
 	struct mprox_conn *c = cs->conn;
 	bool up = cs == &c->app;
 	int bit = up ? MPROX_CONN_PUMP_UP : MPROX_CONN_PUMP_DOWN;
+	struct socket *src, *dst;
+	struct mprox_relay_dir *d;
 	u64 moved = 0;
 	bool done;
 
@@ -231,17 +245,9 @@ static void mprox_conn_sock_data_news(struct mprox_sockwatch *w)
 		mprox_conn_kick(c);
 		return;
 	}
-	if (up)
-		done = mprox_relay_pump_inline(&c->to_upstream, c->app.sock->sk,
-					       c->upstream.sock->sk,
-					       MPROX_RELAY_INLINE_BUDGET,
-					       &moved);
-	else
-		done = mprox_relay_pump_inline(&c->to_app,
-					       c->upstream.sock->sk,
-					       c->app.sock->sk,
-					       MPROX_RELAY_INLINE_BUDGET,
-					       &moved);
+	d = mprox_conn_dir(c, bit, &src, &dst);
+	done = mprox_relay_pump_inline(d, src->sk, dst->sk,
+				       MPROX_RELAY_INLINE_BUDGET, &moved);
 	mprox_conn_pump_give(c, bit);
 	if (moved) {
 		atomic64_inc(&c->dp->relay_inline);
@@ -798,29 +804,32 @@ static bool mprox_conn_sock_failed(struct mprox_conn_sock *cs)
 	return READ_ONCE(cs->sock->sk->sk_err) != 0;
 }
 
+/*
+ * One work pass of direction @bit. A direction a pass from data_ready holds
+ * now is left to it: it kicks us if it leaves anything behind.
+ */
+static enum mprox_relay_status mprox_conn_relay_dir(struct mprox_conn *c,
+						    int bit, u64 *moved)
+{
+	enum mprox_relay_status status;
+	struct socket *src, *dst;
+	struct mprox_relay_dir *d;
+
+	if (!mprox_conn_pump_try(c, bit))
+		return MPROX_RELAY_MORE;
+	d = mprox_conn_dir(c, bit, &src, &dst);
+	status = mprox_relay_pump(d, src, dst, MPROX_RELAY_BUDGET, moved);
+	mprox_conn_pump_give(c, bit);
+	return status;
+}
+
 static void mprox_conn_relay(struct mprox_conn *c)
 {
 	enum mprox_relay_status up, down;
 	u64 bytes_up = 0, bytes_down = 0;
 
-	/*
-	 * A direction a pass from data_ready holds now is left to it: it
-	 * kicks us if it leaves anything behind.
-	 */
-	up = MPROX_RELAY_MORE;
-	if (mprox_conn_pump_try(c, MPROX_CONN_PUMP_UP)) {
-		up = mprox_relay_pump(&c->to_upstream, c->app.sock,
-				      c->upstream.sock, MPROX_RELAY_BUDGET,
-				      &bytes_up);
-		mprox_conn_pump_give(c, MPROX_CONN_PUMP_UP);
-	}
-	down = MPROX_RELAY_MORE;
-	if (mprox_conn_pump_try(c, MPROX_CONN_PUMP_DOWN)) {
-		down = mprox_relay_pump(&c->to_app, c->upstream.sock,
-					c->app.sock, MPROX_RELAY_BUDGET,
-					&bytes_down);
-		mprox_conn_pump_give(c, MPROX_CONN_PUMP_DOWN);
-	}
+	up = mprox_conn_relay_dir(c, MPROX_CONN_PUMP_UP, &bytes_up);
+	down = mprox_conn_relay_dir(c, MPROX_CONN_PUMP_DOWN, &bytes_down);
 	if (bytes_up || bytes_down) {
 		atomic64_inc(&c->dp->relay_work);
 		mprox_conn_count(c, bytes_up, bytes_down);
