@@ -20,7 +20,7 @@ kunit_test_suites(&mprox_parse_test_suite, &mprox_socks5_test_suite,
 		  &mprox_choice_bench_suite, &mprox_rule_test_suite,
 		  &mprox_packet_test_suite,
 		  &mprox_flow_test_suite, &mprox_reply_test_suite,
-		  &mprox_fakeip_test_suite);
+		  &mprox_fakeip_test_suite, &mprox_listener_test_suite);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("KUnit tests of the mprox driver's parsers, protocol codecs, DNS messages, packet layer, flow table, fake-IP pools and choice of upstream");
+MODULE_DESCRIPTION("KUnit tests of the mprox driver's parsers, protocol codecs, DNS messages, packet layer, flow table, fake-IP pools, choice of upstream and listener hook");

@@ -22,5 +22,6 @@ extern struct kunit_suite mprox_packet_test_suite;
 extern struct kunit_suite mprox_flow_test_suite;
 extern struct kunit_suite mprox_reply_test_suite;
 extern struct kunit_suite mprox_fakeip_test_suite;
+extern struct kunit_suite mprox_listener_test_suite;
 
 #endif /* _MPROX_KUNIT_SUITES_H */

@@ -16,21 +16,33 @@
 
 static void mprox_listener_data_ready(struct sock *sk)
 {
+	void (*taken)(struct sock *sk) = NULL;
 	struct mprox_listener *l;
 
 	read_lock_bh(&sk->sk_callback_lock);
-	l = sk->sk_user_data;
-	if (l) {
-		l->data_ready(sk);
-		/*
-		 * Accepted sockets inherit this callback until their
-		 * connection takes them over; only the listener's news is
-		 * news for the accept work.
-		 */
-		if (sk->sk_state == TCP_LISTEN)
-			queue_work(l->dp->wq, &l->dp->accept_work);
+	/*
+	 * An accepted socket inherits this callback and sk_user_data from
+	 * the listener. A connection that takes it over replaces both under
+	 * the lock we may have waited for: then sk_user_data is its watch,
+	 * not a listener, and the news is for its callback.
+	 */
+	if (sk->sk_data_ready != mprox_listener_data_ready) {
+		taken = sk->sk_data_ready;
+	} else {
+		l = sk->sk_user_data;
+		if (l) {
+			l->data_ready(sk);
+			/*
+			 * Only the listener's news is news for the accept
+			 * work.
+			 */
+			if (sk->sk_state == TCP_LISTEN)
+				queue_work(l->dp->wq, &l->dp->accept_work);
+		}
 	}
 	read_unlock_bh(&sk->sk_callback_lock);
+	if (taken)
+		taken(sk);
 }
 
 static int mprox_listener_setsockopt(struct socket *sock, int level, int name)
