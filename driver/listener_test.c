@@ -2,9 +2,9 @@
 /*
  * KUnit suite of the listener's data_ready hook on an accepted socket,
  * part of mprox-test.ko. listener.c and sockwatch.c are included rather
- * than linked, as the other suites do; the accept path's calls into the
- * rest of the driver are stubs the cases never reach, since their socket
- * listens on nothing.
+ * than linked, as the other suites do. The accept path's call into the
+ * connection is a stub the cases never reach, since their socket listens
+ * on nothing; its calls into the flow table link to flow_test.c's flow.c.
  *
  * An accepted socket inherits the listener's callback and sk_user_data.
  * Softirq may have entered that callback when the socket's connection
@@ -22,22 +22,6 @@
 
 void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,
 		       void (*data_ready)(struct sock *sk))
-{
-}
-
-void mprox_flow_key_set(struct mprox_flow_key *k, u16 family, u8 proto,
-			const union mprox_addr *saddr, __be16 sport,
-			const union mprox_addr *daddr, __be16 dport)
-{
-}
-
-struct mprox_flow *mprox_flow_lookup_nat(struct mprox_flow_table *t,
-					 const struct mprox_flow_key *k)
-{
-	return NULL;
-}
-
-void mprox_flow_put(struct mprox_flow *f)
 {
 }
 
