@@ -761,7 +761,8 @@ static void mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 		mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_UP, 1);
 		mprox_assoc_count(a, MPROX_UDP_BYTES_UP, p.payload_len);
 		mprox_flow_add_bytes(a->flow, p.payload_len, 0);
-		atomic64_add(p.payload_len, &a->up->bytes_up);
+		mprox_traffic_add(a->up->traffic, p.payload_len, 0,
+				  MPROX_TRAFFIC_NO_PASS);
 	}
 }
 
@@ -897,7 +898,8 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 	mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_DOWN, 1);
 	mprox_assoc_count(a, MPROX_UDP_BYTES_DOWN, len - hlen);
 	mprox_flow_add_bytes(a->flow, 0, len - hlen);
-	atomic64_add(len - hlen, &a->up->bytes_down);
+	mprox_traffic_add(a->up->traffic, 0, len - hlen,
+			  MPROX_TRAFFIC_NO_PASS);
 	if (!mprox_inject_rx_task(&a->dp->inject, skb))
 		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);
 	return true;
@@ -965,7 +967,8 @@ static void mprox_assoc_stream_deliver(struct mprox_assoc *a, const u8 *m, u32 l
 	mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_DOWN, 1);
 	mprox_assoc_count(a, MPROX_UDP_BYTES_DOWN, len);
 	mprox_flow_add_bytes(a->flow, 0, len);
-	atomic64_add(len, &a->up->bytes_down);
+	mprox_traffic_add(a->up->traffic, 0, len,
+			  MPROX_TRAFFIC_NO_PASS);
 	if (!mprox_inject_rx_task(&a->dp->inject, skb))
 		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);
 }
@@ -1059,7 +1062,8 @@ static bool mprox_assoc_stream_next(struct mprox_assoc *a, int *budget)
 			mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_UP, 1);
 			mprox_assoc_count(a, MPROX_UDP_BYTES_UP, p.payload_len);
 			mprox_flow_add_bytes(a->flow, p.payload_len, 0);
-			atomic64_add(p.payload_len, &a->up->bytes_up);
+			mprox_traffic_add(a->up->traffic, p.payload_len, 0,
+					  MPROX_TRAFFIC_NO_PASS);
 			consume_skb(skb);
 			(*budget)--;
 			return true;

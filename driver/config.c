@@ -24,6 +24,7 @@ static void upstream_release(struct kref *ref)
 	 * at module exit catches everything. The spec holds the proxy
 	 * password: wipe it with the memory.
 	 */
+	free_percpu(up->traffic);
 	kfree_sensitive(up);
 }
 
@@ -141,6 +142,11 @@ int mprox_config_add_upstream(struct mprox_config *draft,
 	up = kzalloc(sizeof(*up), GFP_KERNEL);
 	if (!up)
 		return -ENOMEM;
+	up->traffic = mprox_traffic_alloc();
+	if (!up->traffic) {
+		kfree(up);
+		return -ENOMEM;
+	}
 	kref_init(&up->ref);
 	up->spec = *spec;
 	up->balance.weight = spec->weight;

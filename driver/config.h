@@ -19,6 +19,7 @@
 #include "health.h"
 #include "parse.h"
 #include "rule.h"
+#include "traffic.h"
 
 /* Mark of the driver's own sockets until "fwmark" says otherwise: "mp". */
 #define MPROX_DEFAULT_FWMARK	0x6d70
@@ -59,8 +60,8 @@ struct mprox_upstream {
 	/* Connections holding it now, and what their attempts came to. */
 	atomic_t active;
 	atomic64_t connects[MPROX_CONNECT_RESULT_COUNT];
-	atomic64_t bytes_up;
-	atomic64_t bytes_down;
+	/* Bytes relayed through it, per CPU (traffic.h). */
+	struct mprox_traffic_cpu __percpu *traffic;
 	/*
 	 * Active probes (probe.c): their counts, and the last one's outcome
 	 * and end (jiffies; 0: none yet).

@@ -166,15 +166,12 @@ static void mprox_conn_sock_news(struct mprox_sockwatch *w)
 	mprox_conn_kick(cs->conn);
 }
 
-static void mprox_conn_count(struct mprox_conn *c, u64 up, u64 down)
+static void mprox_conn_count(struct mprox_conn *c, u64 up, u64 down,
+			     enum mprox_traffic_pass pass)
 {
-	struct mprox_datapath *dp = c->dp;
-
 	mprox_flow_add_bytes(c->flow, up, down);
-	atomic64_add(up, &dp->bytes_up);
-	atomic64_add(down, &dp->bytes_down);
-	atomic64_add(up, &c->up->bytes_up);
-	atomic64_add(down, &c->up->bytes_down);
+	mprox_traffic_add(c->dp->traffic, up, down, pass);
+	mprox_traffic_add(c->up->traffic, up, down, MPROX_TRAFFIC_NO_PASS);
 	mprox_flow_touch(c->flow);
 }
 
@@ -249,10 +246,9 @@ static void mprox_conn_sock_data_news(struct mprox_sockwatch *w)
 	done = mprox_relay_pump_inline(d, src->sk, dst->sk,
 				       MPROX_RELAY_INLINE_BUDGET, &moved);
 	mprox_conn_pump_give(c, bit);
-	if (moved) {
-		atomic64_inc(&c->dp->relay_inline);
-		mprox_conn_count(c, up ? moved : 0, up ? 0 : moved);
-	}
+	if (moved)
+		mprox_conn_count(c, up ? moved : 0, up ? 0 : moved,
+				 MPROX_TRAFFIC_PASS_INLINE);
 	if (!done)
 		mprox_conn_kick(c);
 }
@@ -830,10 +826,9 @@ static void mprox_conn_relay(struct mprox_conn *c)
 
 	up = mprox_conn_relay_dir(c, MPROX_CONN_PUMP_UP, &bytes_up);
 	down = mprox_conn_relay_dir(c, MPROX_CONN_PUMP_DOWN, &bytes_down);
-	if (bytes_up || bytes_down) {
-		atomic64_inc(&c->dp->relay_work);
-		mprox_conn_count(c, bytes_up, bytes_down);
-	}
+	if (bytes_up || bytes_down)
+		mprox_conn_count(c, bytes_up, bytes_down,
+				 MPROX_TRAFFIC_PASS_WORK);
 	if (up == MPROX_RELAY_RESET || down == MPROX_RELAY_RESET ||
 	    mprox_conn_sock_failed(&c->app) ||
 	    mprox_conn_sock_failed(&c->upstream)) {

@@ -91,10 +91,6 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 		atomic64_set(&dp->udp[i], 0);
 	mprox_dns_cache_init(&dp->dns_cache);
 	atomic64_set(&dp->retries, 0);
-	atomic64_set(&dp->bytes_up, 0);
-	atomic64_set(&dp->relay_work, 0);
-	atomic64_set(&dp->relay_inline, 0);
-	atomic64_set(&dp->bytes_down, 0);
 	memset(&dp->old_flows, 0, sizeof(dp->old_flows));
 	INIT_WORK(&dp->accept_work, mprox_listener_accept_work);
 	mutex_init(&dp->accept_lock);
@@ -114,22 +110,38 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 
 int mprox_datapath_prepare(struct mprox_datapath *dp)
 {
+	unsigned int i;
+
 	dp->memcg = get_mem_cgroup_from_mm(current->mm);
 	/*
 	 * Unbound, normal priority, like the relay's (conn.c): every item is
 	 * a short step of a state machine, never a wait for the network.
 	 */
 	dp->wq = alloc_workqueue("mprox_conn", WQ_UNBOUND, 0);
-	return dp->wq ? 0 : -ENOMEM;
+	dp->traffic = mprox_traffic_alloc();
+	for (i = 0; i < ARRAY_SIZE(dp->direct); i++)
+		dp->direct[i].traffic = mprox_traffic_alloc();
+	if (!dp->wq || !dp->traffic || !dp->direct[0].traffic ||
+	    !dp->direct[1].traffic)
+		return -ENOMEM;
+	return 0;
 }
 
 void mprox_datapath_release(struct mprox_datapath *dp)
 {
+	unsigned int i;
+
 	mprox_dns_cache_flush(&dp->dns_cache);
 	if (dp->wq) {
 		destroy_workqueue(dp->wq);
 		dp->wq = NULL;
 	}
+	for (i = 0; i < ARRAY_SIZE(dp->direct); i++) {
+		free_percpu(dp->direct[i].traffic);
+		dp->direct[i].traffic = NULL;
+	}
+	free_percpu(dp->traffic);
+	dp->traffic = NULL;
 	mem_cgroup_put(dp->memcg);
 	dp->memcg = NULL;
 }

@@ -37,6 +37,7 @@
 #include "probe.h"
 #include "resolver.h"
 #include "spare.h"
+#include "traffic.h"
 
 struct mprox_dev;
 
@@ -138,14 +139,11 @@ struct mprox_datapath {
 	atomic64_t udp[MPROX_UDP_STAT_COUNT];
 	/* Attempts moved to another upstream after the proxy failed. */
 	atomic64_t retries;
-	atomic64_t bytes_up;
-	atomic64_t bytes_down;
 	/*
-	 * Relay passes that moved bytes: by the work, and from a socket's
-	 * data_ready (relay.h).
+	 * Bytes relayed, and the relay passes that moved them: by the work,
+	 * and from a socket's data_ready (relay.h). Per CPU (traffic.h).
 	 */
-	atomic64_t relay_work;
-	atomic64_t relay_inline;
+	struct mprox_traffic_cpu __percpu *traffic;
 	/* Flow table counters of earlier runs, folded in at stop. */
 	struct mprox_flow_stats old_flows;
 	/*

@@ -111,11 +111,21 @@ void mprox_flow_put(struct mprox_flow *f)
 		queue_rcu_work(mprox_flow_wq, &f->free_work);
 }
 
-static struct mprox_flow *mprox_flow_get_rcu(struct mprox_flow *f)
+bool mprox_flow_tryget(struct mprox_flow *f)
 {
-	if (f && !refcount_inc_not_zero(&f->ref))
-		return NULL;
-	return f;
+	return refcount_inc_not_zero(&f->ref);
+}
+
+struct mprox_flow *mprox_flow_find_app(struct mprox_flow_table *t,
+				       const struct mprox_flow_key *k)
+{
+	return rhashtable_lookup(&t->app, k, mprox_flow_app_params);
+}
+
+struct mprox_flow *mprox_flow_find_nat(struct mprox_flow_table *t,
+				       const struct mprox_flow_key *k)
+{
+	return rhashtable_lookup(&t->nat, k, mprox_flow_nat_params);
 }
 
 struct mprox_flow *mprox_flow_lookup_app(struct mprox_flow_table *t,
@@ -124,8 +134,9 @@ struct mprox_flow *mprox_flow_lookup_app(struct mprox_flow_table *t,
 	struct mprox_flow *f;
 
 	rcu_read_lock();
-	f = rhashtable_lookup(&t->app, k, mprox_flow_app_params);
-	f = mprox_flow_get_rcu(f);
+	f = mprox_flow_find_app(t, k);
+	if (f && !mprox_flow_tryget(f))
+		f = NULL;
 	rcu_read_unlock();
 	return f;
 }
@@ -136,8 +147,9 @@ struct mprox_flow *mprox_flow_lookup_nat(struct mprox_flow_table *t,
 	struct mprox_flow *f;
 
 	rcu_read_lock();
-	f = rhashtable_lookup(&t->nat, k, mprox_flow_nat_params);
-	f = mprox_flow_get_rcu(f);
+	f = mprox_flow_find_nat(t, k);
+	if (f && !mprox_flow_tryget(f))
+		f = NULL;
 	rcu_read_unlock();
 	return f;
 }
@@ -183,10 +195,10 @@ struct sk_buff *mprox_flow_take_syn(struct mprox_flow *f)
 
 void mprox_flow_add_bytes(struct mprox_flow *f, u64 up, u64 down)
 {
-	spin_lock_bh(&f->lock);
-	f->bytes_up += up;
-	f->bytes_down += down;
-	spin_unlock_bh(&f->lock);
+	if (up)
+		atomic64_add(up, &f->bytes_up);
+	if (down)
+		atomic64_add(down, &f->bytes_down);
 }
 
 /* Candidate @addr_i, @port_i of @pool as the nat tuple of @f. */

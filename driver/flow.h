@@ -25,7 +25,8 @@
  * flow, marks it DEAD and drops the table's reference; the flow lives on
  * until the last put. Lookups take their reference with
  * refcount_inc_not_zero() under RCU, so a flow whose count reached zero is
- * never handed out. After the last put, an RCU grace period later, in
+ * never handed out; the packet path's finds take none and keep the flow
+ * only inside their RCU read-side section. After the last put, an RCU grace period later, in
  * process context (a workqueue), the flow's release callback runs (it may
  * sleep: it owns @priv, the relay context) and the flow is freed. Until
  * then the memory stays valid for RCU readers.
@@ -105,14 +106,17 @@ struct mprox_flow {
 	/* jiffies: of the last mprox_flow_touch(), and of creation. */
 	unsigned long last_active;
 	unsigned long created;
-	/* Protects state writes, held_syn, the counters below. BH-safe. */
+	/* Protects state writes, held_syn and syn_absorbed. BH-safe. */
 	spinlock_t lock;
 	/* The held SYN: at most one; retransmits are dropped and counted. */
 	struct sk_buff *held_syn;
 	u32 syn_absorbed;
-	/* Bytes app -> upstream and upstream -> app (the relay's). */
-	u64 bytes_up;
-	u64 bytes_down;
+	/*
+	 * Bytes app -> upstream and upstream -> app (the relay's): atomics
+	 * of the flow's own, as the two directions relay on two CPUs.
+	 */
+	atomic64_t bytes_up;
+	atomic64_t bytes_down;
 	/* The caller's (relay context); handed to release on the last put. */
 	void *priv;
 	void (*release)(struct mprox_flow *f);
@@ -231,6 +235,18 @@ struct mprox_flow *mprox_flow_lookup_app(struct mprox_flow_table *t,
 					 const struct mprox_flow_key *k);
 struct mprox_flow *mprox_flow_lookup_nat(struct mprox_flow_table *t,
 					 const struct mprox_flow_key *k);
+/*
+ * The same without a reference, for the packet path: the caller holds
+ * rcu_read_lock() and uses the flow only until it drops it. The memory is
+ * valid that long (the free waits for a grace period); anything kept
+ * longer needs mprox_flow_tryget(), which fails once the last reference
+ * is gone.
+ */
+struct mprox_flow *mprox_flow_find_app(struct mprox_flow_table *t,
+				       const struct mprox_flow_key *k);
+struct mprox_flow *mprox_flow_find_nat(struct mprox_flow_table *t,
+				       const struct mprox_flow_key *k);
+bool mprox_flow_tryget(struct mprox_flow *f);
 
 /*
  * Create the flow of app tuple @app (state SYN_HELD) with @priv, allocate

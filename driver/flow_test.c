@@ -427,13 +427,52 @@ static void mprox_flow_refcount_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(&g->app, &k, sizeof(k)), 0);
 	mprox_flow_touch(g);
 	mprox_flow_add_bytes(g, 10, 20);
-	KUNIT_EXPECT_EQ(test, g->bytes_up, 10ULL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&g->bytes_up), 10LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&g->bytes_down), 20LL);
 
 	ctx->gp_cookie = get_state_synchronize_rcu();
 	ctx->check_gp = true;
 	mprox_flow_put(g);
 	mprox_flow_flush();
 	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_released), 1);
+	mprox_flow_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_released), 1);
+}
+
+/*
+ * The packet path's finds take no reference: the flow stays valid to the
+ * end of the RCU read-side section even when its last reference goes
+ * inside it, and a reference can no longer be taken then.
+ */
+static void mprox_flow_find_test(struct kunit *test)
+{
+	struct mprox_flow_table *t = flow_test_default_table(test);
+	struct mprox_flow *f, *found;
+	struct mprox_flow_key k, nat;
+
+	flow_test_key(&k, AF_INET, IPPROTO_UDP, 5, 40001);
+	f = mprox_flow_create(t, &k, 16, NULL, GFP_KERNEL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	nat = f->nat;
+
+	rcu_read_lock();
+	KUNIT_EXPECT_PTR_EQ(test, mprox_flow_find_app(t, &k), f);
+	KUNIT_EXPECT_PTR_EQ(test, mprox_flow_find_nat(t, &nat), f);
+	/* The table's and the create's: the finds added none. */
+	KUNIT_EXPECT_EQ(test, refcount_read(&f->ref), 2U);
+
+	found = mprox_flow_find_app(t, &k);
+	mprox_flow_kill(t, found);
+	mprox_flow_put(f);
+	/* The last reference is gone, the free waits for this section. */
+	KUNIT_EXPECT_EQ(test, refcount_read(&found->ref), 0U);
+	KUNIT_EXPECT_FALSE(test, mprox_flow_tryget(found));
+	KUNIT_EXPECT_EQ(test, memcmp(&found->app, &k, sizeof(k)), 0);
+	KUNIT_EXPECT_NULL(test, mprox_flow_find_app(t, &k));
+	KUNIT_EXPECT_NULL(test, mprox_flow_find_nat(t, &nat));
+	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_released), 0);
+	rcu_read_unlock();
+
 	mprox_flow_flush();
 	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_released), 1);
 }
@@ -722,6 +761,7 @@ static struct kunit_case mprox_flow_test_cases[] = {
 	KUNIT_CASE(mprox_flow_ports_exhausted_test),
 	KUNIT_CASE(mprox_flow_kill_test),
 	KUNIT_CASE(mprox_flow_refcount_test),
+	KUNIT_CASE(mprox_flow_find_test),
 	KUNIT_CASE(mprox_flow_syn_test),
 	KUNIT_CASE(mprox_flow_gc_test),
 	KUNIT_CASE(mprox_flow_race_test),

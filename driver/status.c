@@ -147,6 +147,7 @@ static void json_upstream_state(struct json *j, struct mprox_datapath *dp,
 	unsigned long now = jiffies, since, retry_in = 0;
 	enum mprox_connect_result last;
 	bool down, changed, by_probe;
+	struct mprox_traffic t = {};
 	u64 failures;
 	u32 hs_us;
 	int i;
@@ -183,8 +184,9 @@ static void json_upstream_state(struct json *j, struct mprox_datapath *dp,
 		json_printf(j, "%s\"%s\":%lld", i ? "," : "",
 			    mprox_connect_result_name(i),
 			    atomic64_read(&up->connects[i]));
-	json_printf(j, "},\"bytes\":{\"up\":%lld,\"down\":%lld}",
-		    atomic64_read(&up->bytes_up), atomic64_read(&up->bytes_down));
+	mprox_traffic_read(up->traffic, &t);
+	json_printf(j, "},\"bytes\":{\"up\":%llu,\"down\":%llu}",
+		    t.bytes_up, t.bytes_down);
 	json_upstream_probes(j, up, now);
 }
 
@@ -315,6 +317,7 @@ static void json_device(struct json *j, struct mprox_dev *md)
 static void json_direct_stats(struct json *j, struct mprox_datapath *dp)
 {
 	const struct mprox_upstream *v4 = &dp->direct[0], *v6 = &dp->direct[1];
+	struct mprox_traffic t = {};
 	int i;
 
 	json_printf(j, ",\"direct\":{\"active\":%d,\"connects\":{",
@@ -324,10 +327,10 @@ static void json_direct_stats(struct json *j, struct mprox_datapath *dp)
 			    mprox_connect_result_name(i),
 			    atomic64_read(&v4->connects[i]) +
 			    atomic64_read(&v6->connects[i]));
-	json_printf(j, "},\"bytes\":{\"up\":%lld,\"down\":%lld}}",
-		    atomic64_read(&v4->bytes_up) + atomic64_read(&v6->bytes_up),
-		    atomic64_read(&v4->bytes_down) +
-		    atomic64_read(&v6->bytes_down));
+	mprox_traffic_read(v4->traffic, &t);
+	mprox_traffic_read(v6->traffic, &t);
+	json_printf(j, "},\"bytes\":{\"up\":%llu,\"down\":%llu}}",
+		    t.bytes_up, t.bytes_down);
 }
 
 static const char *const status_dns_stat_names[MPROX_DNS_STAT_COUNT] = {
@@ -352,6 +355,7 @@ static const char *const status_dns_stat_names[MPROX_DNS_STAT_COUNT] = {
 
 static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 {
+	struct mprox_traffic t = {};
 	struct mprox_flow_stats fs;
 	int i;
 
@@ -366,11 +370,11 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 			    mprox_connect_result_name(i),
 			    atomic64_read(&dp->connects[i]));
 	json_printf(j, "},\"retries\":%lld", atomic64_read(&dp->retries));
-	json_printf(j, ",\"bytes\":{\"up\":%lld,\"down\":%lld}",
-		    atomic64_read(&dp->bytes_up), atomic64_read(&dp->bytes_down));
-	json_printf(j, ",\"relay\":{\"work\":%lld,\"inline\":%lld}",
-		    atomic64_read(&dp->relay_work),
-		    atomic64_read(&dp->relay_inline));
+	mprox_traffic_read(dp->traffic, &t);
+	json_printf(j, ",\"bytes\":{\"up\":%llu,\"down\":%llu}",
+		    t.bytes_up, t.bytes_down);
+	json_printf(j, ",\"relay\":{\"work\":%llu,\"inline\":%llu}",
+		    t.passes_work, t.passes_inline);
 	json_direct_stats(j, dp);
 	json_printf(j, ",\"spares\":{\"ready\":%u,\"opened\":%lld,\"used\":%lld,",
 		    mprox_spares_ready(&dp->spares),
@@ -431,10 +435,8 @@ static void json_conn(struct json *j, struct mprox_flow *f, unsigned long now)
 	u8 state = mprox_flow_state(f);
 	u64 up, down;
 
-	spin_lock_bh(&f->lock);
-	up = f->bytes_up;
-	down = f->bytes_down;
-	spin_unlock_bh(&f->lock);
+	up = atomic64_read(&f->bytes_up);
+	down = atomic64_read(&f->bytes_down);
 	json_printf(j, "{\"proto\":\"%s\",\"src\":",
 		    f->app.proto == IPPROTO_TCP ? "tcp" : "udp");
 	json_endpoint(j, f->app.family, &f->app.saddr, f->app.sport);

@@ -164,7 +164,14 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
 
 	mprox_flow_key_from_pkt(&k, p);
 	mprox_flow_key_reverse(&k, &k);
-	f = mprox_flow_lookup_nat(&dp->flows, &k);
+	/* Every packet of a connection: no reference, RCU is enough. */
+	rcu_read_lock();
+	f = mprox_flow_find_nat(&dp->flows, &k);
+	if (f) {
+		mprox_flow_key_reverse(&app_reply, &f->app);
+		mprox_flow_touch(f);
+	}
+	rcu_read_unlock();
 	if (!f) {
 		/* Tell the listener's socket its peer is gone. */
 		mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
@@ -172,10 +179,7 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
 		kfree_skb(skb);
 		return;
 	}
-	mprox_flow_key_reverse(&app_reply, &f->app);
-	mprox_flow_touch(f);
 	mprox_tcp_forward(dp, skb, p, &app_reply, false);
-	mprox_flow_put(f);
 }
 
 /*
@@ -352,9 +356,12 @@ static void mprox_tcp_xmit_reused(struct mprox_datapath *dp,
 				  const struct mprox_flow_key *k,
 				  struct mprox_flow *f)
 {
-	WRITE_ONCE(f->app_gone, true);
-	mprox_flow_kill(&dp->flows, f);
-	mprox_flow_put(f);
+	/* NULL: its last reference went, and it was unlinked before that. */
+	if (f) {
+		WRITE_ONCE(f->app_gone, true);
+		mprox_flow_kill(&dp->flows, f);
+		mprox_flow_put(f);
+	}
 	mprox_tcp_xmit_new(dp, skb, p, k);
 }
 
@@ -367,8 +374,11 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 	struct mprox_flow *f;
 
 	mprox_flow_key_from_pkt(&k, p);
-	f = mprox_flow_lookup_app(&dp->flows, &k);
+	/* Every packet of a connection: no reference, RCU is enough. */
+	rcu_read_lock();
+	f = mprox_flow_find_app(&dp->flows, &k);
 	if (!f) {
+		rcu_read_unlock();
 		if (MPROX_TCP_SYN(p)) {
 			mprox_tcp_xmit_new(dp, skb, p, &k);
 			return;
@@ -382,6 +392,9 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 	state = mprox_flow_state(f);
 	if (MPROX_TCP_SYN(p) &&
 	    (state == MPROX_FLOW_CLOSING || state == MPROX_FLOW_DEAD)) {
+		if (!mprox_flow_tryget(f))
+			f = NULL;
+		rcu_read_unlock();
 		mprox_tcp_xmit_reused(dp, skb, p, &k, f);
 		return;
 	}
@@ -410,7 +423,7 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 		kfree_skb(skb);
 		break;
 	}
-	mprox_flow_put(f);
+	rcu_read_unlock();
 }
 
 static bool mprox_tcp_from_listener(struct mprox_datapath *dp,

@@ -203,16 +203,17 @@ void mprox_udp_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
 	struct mprox_flow *f;
 
 	mprox_udp_key(&k, p);
-	f = mprox_flow_lookup_app(&dp->flows, &k);
+	/* Every datagram: no reference, RCU is enough. */
+	rcu_read_lock();
+	f = mprox_flow_find_app(&dp->flows, &k);
+	if (f && mprox_assoc_queue(f->priv, skb))
+		mprox_flow_touch(f);
+	rcu_read_unlock();
 	if (!f) {
 		/* The flow and association are the device's, not the app's. */
 		struct mem_cgroup *old = mprox_datapath_charge_begin(dp);
 
 		mprox_udp_xmit_new(dp, skb, p, &k);
 		mprox_datapath_charge_end(old);
-		return;
 	}
-	if (mprox_assoc_queue(f->priv, skb))
-		mprox_flow_touch(f);
-	mprox_flow_put(f);
 }
