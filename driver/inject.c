@@ -48,46 +48,64 @@ static void mprox_inject_waiting_work(struct work_struct *work);
  * lives, and lo outlives every socket of its namespace, where our device
  * does not.
  */
-int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev,
-		      struct workqueue_struct *wq)
+/* Any context but hard IRQ (dst_alloc() does not sleep). */
+static struct dst_entry *mprox_inject_route4(struct net_device *dev)
+{
+	struct rtable *rt;
+
+	rt = mprox_compat_rt_dst_alloc(dev_net(dev)->loopback_dev,
+				       RTCF_LOCAL, RTN_LOCAL);
+	/* rt_dst_alloc() set dst.input to ip_local_deliver for RTCF_LOCAL. */
+	return rt ? &rt->dst : NULL;
+}
+
+/*
+ * IPv6 takes the input interface of a packet with a route from the
+ * route's inet6_dev (IP6CB()->iif), so that one must be the device's;
+ * without IPv6 on the device there is no IPv6 route. Any context but
+ * hard IRQ.
+ */
+static struct dst_entry *mprox_inject_route6(struct net_device *dev)
 {
 	struct net *net = dev_net(dev);
 	struct inet6_dev *idev;
 	struct rt6_info *rt6;
-	struct rtable *rt;
 
-	inj->dev = dev;
-	inj->wq = wq;
-	atomic64_set(&inj->waiting_dropped, 0);
-	skb_queue_head_init(&inj->waiting);
-	INIT_DELAYED_WORK(&inj->waiting_work, mprox_inject_waiting_work);
-	rt = mprox_compat_rt_dst_alloc(net->loopback_dev, RTCF_LOCAL,
-				       RTN_LOCAL);
-	if (!rt)
-		return -ENOMEM;
-	/* rt_dst_alloc() set dst.input to ip_local_deliver for RTCF_LOCAL. */
-	inj->dst4 = &rt->dst;
-
-	/*
-	 * IPv6 takes the input interface of a packet with a route from the
-	 * route's inet6_dev (IP6CB()->iif), so that one must be the
-	 * device's; without IPv6 on the device there is no IPv6 here.
-	 */
 	idev = in6_dev_get(dev);
 	if (!idev)
-		return 0;
+		return NULL;
 	rt6 = ip6_dst_alloc(net, net->loopback_dev, 0);
 	if (!rt6) {
 		in6_dev_put(idev);
-		mprox_inject_destroy(inj);
-		return -ENOMEM;
+		return NULL;
 	}
 	/* TCP's SYN handling checks RTF_LOCAL: "to one of our addresses". */
 	rt6->rt6i_flags = RTF_LOCAL | RTF_UP;
 	rt6->rt6i_idev = idev;
 	/* Input only: the output stays dst_alloc()'s discard. */
 	rt6->dst.input = ip6_input;
-	inj->dst6 = &rt6->dst;
+	return &rt6->dst;
+}
+
+int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev,
+		      struct workqueue_struct *wq)
+{
+	inj->dev = dev;
+	inj->wq = wq;
+	atomic64_set(&inj->waiting_dropped, 0);
+	skb_queue_head_init(&inj->waiting);
+	INIT_DELAYED_WORK(&inj->waiting_work, mprox_inject_waiting_work);
+	inj->cpu = alloc_percpu(struct mprox_inject_cpu);
+	inj->dst4 = mprox_inject_route4(dev);
+	if (!inj->cpu || !inj->dst4) {
+		mprox_inject_destroy(inj);
+		return -ENOMEM;
+	}
+	inj->dst6 = mprox_inject_route6(dev);
+	if (!inj->dst6 && __in6_dev_get(dev)) {
+		mprox_inject_destroy(inj);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -124,6 +142,18 @@ void mprox_inject_destroy(struct mprox_inject *inj)
 	cancel_delayed_work_sync(&inj->waiting_work);
 	while ((skb = skb_dequeue(&inj->waiting)))
 		mprox_inject_waiting_done(inj, skb, true);
+	if (inj->cpu) {
+		int cpu;
+
+		for_each_possible_cpu(cpu) {
+			struct mprox_inject_cpu *c = per_cpu_ptr(inj->cpu, cpu);
+
+			mprox_inject_dst_put(&c->dst[0]);
+			mprox_inject_dst_put(&c->dst[1]);
+		}
+		free_percpu(inj->cpu);
+		inj->cpu = NULL;
+	}
 	mprox_inject_dst_put(&inj->dst4);
 	mprox_inject_dst_put(&inj->dst6);
 }
@@ -134,13 +164,42 @@ void mprox_inject_destroy(struct mprox_inject *inj)
  * nothing of its way out (owner, conntrack, tc redirect, IPVS, trace,
  * extensions, mark, priority) is seen on its way in. Returns its route.
  */
+/*
+ * The route of this CPU for family @v6, made at its first packet; the
+ * device-wide one if it cannot be made. Whichever CPU's copy the caller
+ * gets, when preempted, is as good: the copies only spread the counts.
+ */
+static struct dst_entry *mprox_inject_route(struct mprox_inject *inj, bool v6)
+{
+	struct dst_entry *shared = v6 ? inj->dst6 : inj->dst4;
+	struct dst_entry **slot, *dst, *old;
+
+	if (unlikely(!shared))
+		return NULL;
+	slot = &raw_cpu_ptr(inj->cpu)->dst[v6];
+	dst = READ_ONCE(*slot);
+	if (likely(dst))
+		return dst;
+	dst = v6 ? mprox_inject_route6(inj->dev) : mprox_inject_route4(inj->dev);
+	if (!dst)
+		return shared;
+	/* A task preempted on this CPU may have made one too: one stays. */
+	old = cmpxchg(slot, NULL, dst);
+	if (old) {
+		dst_release(dst);
+		return old;
+	}
+	return dst;
+}
+
 static struct dst_entry *mprox_inject_prepare(struct mprox_inject *inj,
 					      struct sk_buff *skb)
 {
 	bool v6 = (skb->data[0] >> 4) == 6;
-	struct dst_entry *dst = v6 ? inj->dst6 : inj->dst4;
 	struct net_device *dev = inj->dev;
+	struct dst_entry *dst;
 
+	dst = mprox_inject_route(inj, v6);
 	if (unlikely(!dst))
 		return NULL;
 	skb_orphan(skb);

@@ -21,14 +21,23 @@
 struct dst_entry;
 struct sock;
 
+/* A CPU's own copies of the routes, made at its first packet. */
+struct mprox_inject_cpu {
+	struct dst_entry *dst[2];	/* IPv4, IPv6 */
+};
+
 /*
  * The local-delivery routes of one device, one per family, and the
  * connect() errors that wait for their socket (mprox_inject_connect_error()).
+ * Every packet takes a reference on its route: the device-wide routes are
+ * copied per CPU, so that no count bounces between the CPUs that inject,
+ * and stay as the fallback when a copy cannot be made.
  */
 struct mprox_inject {
 	struct net_device *dev;
 	struct dst_entry *dst4;
 	struct dst_entry *dst6;		/* NULL without IPv6 on the device */
+	struct mprox_inject_cpu __percpu *cpu;
 	struct workqueue_struct *wq;
 	struct sk_buff_head waiting;
 	struct delayed_work waiting_work;
