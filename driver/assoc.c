@@ -173,7 +173,7 @@ struct mprox_assoc *mprox_assoc_alloc(struct mprox_datapath *dp,
 	timer_setup(&a->timer, mprox_assoc_timeout, 0);
 	a->start = jiffies;
 	a->phase = MPROX_ASSOC_NEW;
-	atomic_inc(&dp->nr_conns);
+	percpu_ref_get(&dp->conns);
 	return a;
 }
 
@@ -190,8 +190,8 @@ static void mprox_assoc_free(struct mprox_assoc *a)
 	atomic_dec(&a->up->active);
 	mprox_upstream_put(a->up);
 	kfree(a);
-	if (atomic_dec_and_test(&dp->nr_conns))
-		wake_up_var(&dp->nr_conns);
+	/* Maybe the last of a stopped data path: nothing of dp after it. */
+	percpu_ref_put(&dp->conns);
 }
 
 void mprox_assoc_free_unused(struct mprox_assoc *a)

@@ -312,7 +312,7 @@ struct mprox_conn *mprox_conn_alloc(struct mprox_datapath *dp,
 	c->syn_time = jiffies;
 	c->phase = MPROX_CONN_NEW;
 	c->pumping = BIT(MPROX_CONN_PUMP_UP) | BIT(MPROX_CONN_PUMP_DOWN);
-	atomic_inc(&dp->nr_conns);
+	percpu_ref_get(&dp->conns);
 	return c;
 }
 
@@ -332,8 +332,8 @@ static void mprox_conn_free(struct mprox_conn *c)
 	kfree(c->lookup);
 	kfree(c->dest_name);
 	kfree(c);
-	if (atomic_dec_and_test(&dp->nr_conns))
-		wake_up_var(&dp->nr_conns);
+	/* Maybe the last of a stopped data path: nothing of dp after it. */
+	percpu_ref_put(&dp->conns);
 }
 
 void mprox_conn_set_dest_name(struct mprox_conn *c, char *name, u8 len)
@@ -467,11 +467,11 @@ mprox_conn_lookup_end(struct mprox_conn *c, enum mprox_lookup_status status)
 	if (status == MPROX_LOOKUP_FOUND) {
 		memcpy(c->dest_addr, l->addr, sizeof(c->dest_addr));
 		c->dest_resolved = true;
-		if (l->stored)
-			atomic64_inc(&c->dp->dns[MPROX_DNS_STAT_CACHE_STORED]);
 	} else {
 		atomic64_inc(&c->dp->dns[MPROX_DNS_STAT_LOOKUP_FAILED]);
 	}
+	if (l->stored)
+		atomic64_inc(&c->dp->dns[MPROX_DNS_STAT_CACHE_STORED]);
 	res = l->result;
 	mprox_conn_sock_release(&c->upstream);
 	kfree(l);
@@ -501,6 +501,7 @@ static enum mprox_handshake_status mprox_conn_lookup_begin(struct mprox_conn *c)
 	struct mprox_probe_target server;
 	struct mprox_datapath *dp = c->dp;
 	const struct mprox_config *cfg;
+	enum mprox_lookup_status status;
 	struct mprox_conn_params p;
 	struct socket *sock;
 	u32 cache_max;
@@ -523,9 +524,10 @@ static enum mprox_handshake_status mprox_conn_lookup_begin(struct mprox_conn *c)
 			   c->flow->app.family == AF_INET6 ? MPROX_DNS_TYPE_AAAA :
 							     MPROX_DNS_TYPE_A,
 			   c->syn_time + p.connect_timeout);
-	if (mprox_lookup_cached(c->lookup, &dp->dns_cache, &server, cache_max)) {
+	status = mprox_lookup_cached(c->lookup, &dp->dns_cache, &server, cache_max);
+	if (status != MPROX_LOOKUP_PENDING) {
 		atomic64_inc(&dp->dns[MPROX_DNS_STAT_CACHE_HITS]);
-		return mprox_conn_lookup_end(c, MPROX_LOOKUP_FOUND);
+		return mprox_conn_lookup_end(c, status);
 	}
 	err = mprox_lookup_socket(dev_net(dp->dev), &server, p.mark, &sock);
 	if (err) {

@@ -9,7 +9,6 @@
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
 #include <linux/memcontrol.h>
-#include <linux/wait_bit.h>
 
 #include "assoc.h"
 #include "conn.h"
@@ -73,6 +72,9 @@ const char *mprox_connect_result_name(enum mprox_connect_result res)
 	return mprox_connect_names[res];
 }
 
+static void mprox_datapath_kill_work(struct work_struct *work);
+static void mprox_datapath_close_work(struct work_struct *work);
+
 void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 			  void (*changed)(struct mprox_datapath *dp))
 {
@@ -81,7 +83,11 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 	dp->dev = dev;
 	dp->changed = changed;
 	dp->running = false;
-	atomic_set(&dp->nr_conns, 0);
+	INIT_WORK(&dp->kill_work, mprox_datapath_kill_work);
+	INIT_WORK(&dp->close_work, mprox_datapath_close_work);
+	/* Never started counts as stopped. */
+	init_completion(&dp->stopped);
+	complete_all(&dp->stopped);
 	spin_lock_init(&dp->upstream_lock);
 	for (i = 0; i < MPROX_DROP_COUNT; i++)
 		atomic64_set(&dp->drops[i], 0);
@@ -108,6 +114,18 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 	}
 }
 
+/*
+ * The last connection of a stopped data path is gone (or there was none):
+ * any context, from its free or from an RCU callback.
+ */
+static void mprox_datapath_conns_gone(struct percpu_ref *ref)
+{
+	struct mprox_datapath *dp = container_of(ref, struct mprox_datapath,
+						 conns);
+
+	queue_work(dp->wq, &dp->close_work);
+}
+
 int mprox_datapath_prepare(struct mprox_datapath *dp)
 {
 	unsigned int i;
@@ -124,13 +142,18 @@ int mprox_datapath_prepare(struct mprox_datapath *dp)
 	if (!dp->wq || !dp->traffic || !dp->direct[0].traffic ||
 	    !dp->direct[1].traffic)
 		return -ENOMEM;
-	return 0;
+	/* Dead until start: no connection before it. */
+	return percpu_ref_init(&dp->conns, mprox_datapath_conns_gone,
+			       PERCPU_REF_INIT_DEAD | PERCPU_REF_ALLOW_REINIT,
+			       GFP_KERNEL);
 }
 
 void mprox_datapath_release(struct mprox_datapath *dp)
 {
 	unsigned int i;
 
+	mprox_datapath_wait_stopped(dp);
+	percpu_ref_exit(&dp->conns);
 	mprox_dns_cache_flush(&dp->dns_cache);
 	if (dp->wq) {
 		destroy_workqueue(dp->wq);
@@ -208,6 +231,9 @@ int mprox_datapath_start(struct mprox_datapath *dp)
 	int err;
 
 	ASSERT_RTNL();
+	/* The connections of the last run use what this one replaces. */
+	mprox_datapath_wait_stopped(dp);
+	workqueue_set_max_active(dp->wq, WQ_DFL_ACTIVE);
 	mprox_datapath_pools(&p);
 	mprox_datapath_timeouts(dp, &p.tcp_idle, &p.udp_idle);
 	err = mprox_inject_init(&dp->inject, dp->dev, dp->wq);
@@ -227,6 +253,7 @@ int mprox_datapath_start(struct mprox_datapath *dp)
 	err = mprox_flow_table_init(&dp->flows, &p);
 	if (err)
 		goto err_listeners;
+	percpu_ref_reinit(&dp->conns);
 	mprox_spares_start(&dp->spares);
 	mprox_probes_start(&dp->probes);
 	/* Pairs with the acquire in xmit: everything above is seen there. */
@@ -249,6 +276,7 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 	if (!dp->running)
 		return;
 	WRITE_ONCE(dp->running, false);
+	reinit_completion(&dp->stopped);
 	/* No xmit sees the data path running from here on. */
 	synchronize_net();
 	/* Connections still handshaking open their own upstream sockets. */
@@ -263,24 +291,59 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 	mutex_unlock(&dp->accept_lock);
 
 	mprox_flow_table_stats(&dp->flows, &s);
-	/* Kills every flow: each connection closes its sockets and goes. */
+	dp->old_flows.created += s.created;
+	dp->old_flows.refused_limit += s.refused_limit;
+	dp->old_flows.port_exhausted += s.port_exhausted;
+	dp->old_flows.expired += s.expired;
+	/*
+	 * Killing 10,000 flows and closing their sockets takes seconds of
+	 * CPU: not under RTNL, which every device needs, and on one worker
+	 * at a time, so that the teardown of a device nobody uses any more
+	 * never takes every CPU from what runs beside it.
+	 */
+	workqueue_set_max_active(dp->wq, 1);
+	queue_work(dp->wq, &dp->kill_work);
+}
+
+/* The first half of a stop, after mprox_datapath_stop(). */
+static void mprox_datapath_kill_work(struct work_struct *work)
+{
+	struct mprox_datapath *dp = container_of(work, struct mprox_datapath,
+						 kill_work);
+
+	/* Each connection closes its sockets and goes. */
 	mutex_lock(&dp->flows_lock);
 	mprox_flow_table_destroy(&dp->flows);
 	mutex_unlock(&dp->flows_lock);
-	wait_var_event(&dp->nr_conns, !atomic_read(&dp->nr_conns));
+	/* The last one to go queues close_work. */
+	percpu_ref_kill(&dp->conns);
+}
+
+/*
+ * The second half: every connection of the stopped run is gone, and what
+ * they used goes too. Start and uninit wait for it, holding RTNL: it
+ * takes none.
+ */
+static void mprox_datapath_close_work(struct work_struct *work)
+{
+	struct mprox_datapath *dp = container_of(work, struct mprox_datapath,
+						 close_work);
+
 	/* Connections accept from them (mprox_listener_accept_now()). */
 	mprox_listener_close(&dp->listener[0]);
 	mprox_listener_close(&dp->listener[1]);
 	/* Associations are gone: nothing stores answers any more. */
 	mprox_dns_cache_flush(&dp->dns_cache);
-
-	dp->old_flows.created += s.created;
-	dp->old_flows.refused_limit += s.refused_limit;
-	dp->old_flows.port_exhausted += s.port_exhausted;
-	dp->old_flows.expired += s.expired;
 	mprox_inject_destroy(&dp->inject);
 	atomic64_add(atomic64_xchg(&dp->inject.waiting_dropped, 0),
 		     &dp->drops[MPROX_DROP_RX_BACKLOG]);
+	complete_all(&dp->stopped);
+}
+
+/* Until the connections of the last run, if any, are all gone. */
+void mprox_datapath_wait_stopped(struct mprox_datapath *dp)
+{
+	wait_for_completion(&dp->stopped);
 }
 
 void mprox_datapath_reconfigure(struct mprox_datapath *dp)

@@ -23,8 +23,10 @@
 #define _MPROX_DATAPATH_H
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/percpu-refcount.h>
 #include <linux/workqueue.h>
 
 #include "assoc.h"
@@ -99,8 +101,19 @@ struct mprox_datapath {
 	 * device's behind it. Relaying runs on mprox_relay_wq.
 	 */
 	struct workqueue_struct *wq;
-	/* Connections not yet freed; stop waits for zero. */
-	atomic_t nr_conns;
+	/*
+	 * Stop closes the gate and returns; the rest runs without RTNL.
+	 * kill_work kills the flows, then conns: each connection closes its
+	 * sockets on its own time. conns counts the connections and
+	 * associations not yet freed, live while running; the last to go
+	 * queues close_work, which closes what they used (listeners,
+	 * local-delivery routes) and completes stopped. Start and uninit
+	 * wait for that.
+	 */
+	struct work_struct kill_work;
+	struct percpu_ref conns;
+	struct work_struct close_work;
+	struct completion stopped;
 	/*
 	 * The upstreams' health and balancing (choice.c): taken once per
 	 * new flow and once per outcome of an attempt, never per packet.
@@ -187,6 +200,7 @@ static inline void mprox_datapath_charge_end(struct mem_cgroup *old)
 /* ndo_open and ndo_stop; RTNL held. */
 int mprox_datapath_start(struct mprox_datapath *dp);
 void mprox_datapath_stop(struct mprox_datapath *dp);
+void mprox_datapath_wait_stopped(struct mprox_datapath *dp);
 /* The configuration changed (timeouts); RTNL held. */
 void mprox_datapath_reconfigure(struct mprox_datapath *dp);
 

@@ -139,6 +139,11 @@ static void mprox_dev_uninit(struct net_device *dev)
 	/* Files still bound to us get ENODEV from now on. */
 	mprox_device_unwatch_all(md);
 	mprox_device_changed(md);
+	/*
+	 * The connections of the last run inject into the device: they go
+	 * before it is unregistered.
+	 */
+	mprox_datapath_wait_stopped(&md->dp);
 }
 
 static int mprox_open(struct net_device *dev)
