@@ -114,13 +114,15 @@ static enum mprox_lookup_status mprox_lookup_fail(struct mprox_lookup *l,
 	return MPROX_LOOKUP_FAILED;
 }
 
-bool mprox_lookup_cached(struct mprox_lookup *l, struct mprox_dns_cache *cache,
-			 const struct mprox_probe_target *server, u32 max)
+enum mprox_lookup_status mprox_lookup_cached(struct mprox_lookup *l,
+					     struct mprox_dns_cache *cache,
+					     const struct mprox_probe_target *server,
+					     u32 max)
 {
 	int len;
 
 	if (!cache || !max || (server->family != AF_INET && server->family != AF_INET6))
-		return false;
+		return MPROX_LOOKUP_PENDING;
 	/*
 	 * Where the question ends, in the query and so in any answer to it
 	 * (a question's name has nothing before it to point to), is where
@@ -128,7 +130,7 @@ bool mprox_lookup_cached(struct mprox_lookup *l, struct mprox_dns_cache *cache,
 	 */
 	len = mprox_dns_build_query(&l->q, l->buf, sizeof(l->buf));
 	if (len < 0)
-		return false;
+		return MPROX_LOOKUP_PENDING;
 	l->q.end = len;
 	mprox_dns_cache_key(&l->key, server->family, server->addr, htons(server->port), &l->q);
 	l->key.direct = 1;
@@ -136,9 +138,13 @@ bool mprox_lookup_cached(struct mprox_lookup *l, struct mprox_dns_cache *cache,
 	l->cache_max = max;
 	/* An answer longer than ours can be was the resolver's: asked again. */
 	len = mprox_dns_cache_fetch(cache, &l->key, &l->q, l->buf, sizeof(l->buf));
-	/* The cache keeps negative answers too: only NOERROR has an address. */
-	return len > 0 && !(l->buf[3] & MPROX_DNS_RCODE_MASK) &&
-	       mprox_dns_response_addr(l->buf, len, &l->q, l->addr) == 1;
+	if (len <= 0)
+		return MPROX_LOOKUP_PENDING;
+	if (!(l->buf[3] & MPROX_DNS_RCODE_MASK) &&
+	    mprox_dns_response_addr(l->buf, len, &l->q, l->addr) == 1)
+		return MPROX_LOOKUP_FOUND;
+	/* Only a negative answer is kept without an address (take()). */
+	return mprox_lookup_fail(l, MPROX_CONNECT_HOST_UNREACH);
 }
 
 /* Keep the answer in l->buf (@len bytes, @ttl) in the cache, if any. */
@@ -164,18 +170,26 @@ static enum mprox_lookup_status mprox_lookup_take(struct mprox_lookup *l,
 
 	if (rcode == -ENOMSG || rcode == -EBADMSG)
 		return MPROX_LOOKUP_PENDING;
+	if (!rcode && mprox_dns_response_addr(l->buf, len, &l->q, l->addr) == 1) {
+		if (ttl)
+			mprox_lookup_store(l, sock, len, ttl);
+		return MPROX_LOOKUP_FOUND;
+	}
+	/*
+	 * NXDOMAIN, and NODATA (no answer record at all), are kept for
+	 * their SOA's time (RFC 2308; parse_response() gives 0 without
+	 * one), as forwarded answers are: the next connection to the name
+	 * fails without asking. Not a server's failure: it may pass.
+	 */
+	if (ttl && (rcode == MPROX_DNS_RCODE_NXDOMAIN ||
+		    (!rcode && !(l->buf[6] | l->buf[7]))))
+		mprox_lookup_store(l, sock, len, ttl);
 	/*
 	 * TC: not even an A record fitted in 512 bytes. No such name is
 	 * worth a TCP connection of its own; like NXDOMAIN, NODATA and a
 	 * server's failure, the destination cannot be reached.
 	 */
-	if (rcode)
-		return mprox_lookup_fail(l, MPROX_CONNECT_HOST_UNREACH);
-	if (mprox_dns_response_addr(l->buf, len, &l->q, l->addr) != 1)
-		return mprox_lookup_fail(l, MPROX_CONNECT_HOST_UNREACH);
-	if (ttl)
-		mprox_lookup_store(l, sock, len, ttl);
-	return MPROX_LOOKUP_FOUND;
+	return mprox_lookup_fail(l, MPROX_CONNECT_HOST_UNREACH);
 }
 
 /* Send the query (again). False when it cannot be written at all. */

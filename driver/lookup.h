@@ -90,11 +90,15 @@ void mprox_lookup_begin(struct mprox_lookup *l, const char *name, u8 len,
 /*
  * After begin(): the answer for @server in @cache (at most @max answers;
  * 0 or a NULL @cache: none is kept), which later advance() calls store
- * their answer in. True when the cache had the address: @l is FOUND,
- * ->addr set, and no socket is needed.
+ * their answer in, negative ones (NXDOMAIN, NODATA) for their SOA's
+ * time. FOUND (->addr set) or FAILED (->result set) when the cache had
+ * the answer, and no socket is needed; PENDING when the server is to be
+ * asked.
  */
-bool mprox_lookup_cached(struct mprox_lookup *l, struct mprox_dns_cache *cache,
-			 const struct mprox_probe_target *server, u32 max);
+enum mprox_lookup_status mprox_lookup_cached(struct mprox_lookup *l,
+					     struct mprox_dns_cache *cache,
+					     const struct mprox_probe_target *server,
+					     u32 max);
 
 /* Do what can be done now on @sock; see above. Process context. */
 enum mprox_lookup_status mprox_lookup_advance(struct mprox_lookup *l,

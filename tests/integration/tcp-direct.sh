@@ -244,9 +244,11 @@ dns fake-ip 198.18.0.0/16 fd00:198::/112
 dns server 10.200.2.2
 rule add domain direct.test direct
 EOF2
-# fake TYPE NAME: the pool address mprox0 answers NAME with.
+# fake TYPE NAME: the pool address mprox0 answers NAME with, asked of
+# its "dns server" ($dns_at).
+dns_at=10.200.2.2
 fake() {
-	topo_ns $TOPO_C dig +short +time=2 +tries=1 @10.200.2.2 "$2" "$1"
+	topo_ns $TOPO_C dig +short +time=2 +tries=1 "@$dns_at" "$2" "$1"
 }
 www4=$(fake A www.direct.test)
 www6=$(fake AAAA www.direct.test)
@@ -310,6 +312,35 @@ step "its port closed" wait_for 10 dns_closed
 mprox_expect_error "the server's port closed (ICMP port unreachable): host unreachable at once" \
 	"http://$www4:8080/" "No route to host" "$(mprox_scale 1000 3000)"
 expect "counted: lookup_failed +4" "$(($(dns_stat lookup_failed) - failed))" 4
+# Negative answers are kept too, for their SOA's time (RFC 2308): a
+# dnsmasq authoritative for neg.direct.test (SOA MINIMUM 60 s) on a
+# second address says NXDOMAIN once; the next connection to the name
+# fails at once from the cache, the server silent.
+step "10.200.2.3 on the server host" topo_ns $TOPO_S ip addr add 10.200.2.3/24 dev s0
+topo_spawn $TOPO_S dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=53 \
+	--listen-address=10.200.2.3 --bind-interfaces \
+	--auth-server=ns.neg.direct.test,10.200.2.3 --auth-zone=neg.direct.test --auth-ttl=60
+step "an authoritative dnsmasq on 10.200.2.3:53" wait_for 30 dns_bound
+check "dns server 10.200.2.3" mprox_config mprox0 <<<"dns server 10.200.2.3"
+dns_at=10.200.2.3
+gone=$(fake A gone.neg.direct.test)
+failed=$(dns_stat lookup_failed)
+stored=$(dns_stat cache_stored)
+hits=$(dns_stat cache_hits)
+mprox_expect_error "gone.neg.direct.test ($gone): NXDOMAIN with the zone's SOA, host unreachable at once" \
+	"http://$gone:8080/" "No route to host" "$(mprox_scale 1000 3000)"
+expect "kept: cache_stored +1, lookup_failed +1, cache_hits +0" \
+	"$(($(dns_stat cache_stored) - stored)) $(($(dns_stat lookup_failed) - failed)) $(($(dns_stat cache_hits) - hits))" \
+	"1 1 0"
+step "the server host drops DNS" topo_ns $TOPO_S nft add table inet nodns \
+	'{ chain c { type filter hook input priority 0; udp dport 53 drop; }; }'
+mprox_expect_error "gone.neg.direct.test again, the server silent: from the cache, at once" \
+	"http://$gone:8080/" "No route to host" "$(mprox_scale 1000 3000)"
+expect "counted: cache_hits +1, lookup_failed +2" \
+	"$(($(dns_stat cache_hits) - hits)) $(($(dns_stat lookup_failed) - failed))" "1 2"
+step "DNS back, the authoritative dnsmasq stopped" eval \
+	"topo_ns $TOPO_S nft delete table inet nodns && topo_ns $TOPO_S pkill -x dnsmasq"
+dns_at=10.200.2.2
 check "connect_timeout_ms back to 10000, dns off, rule flush" mprox_config mprox0 <<'EOF2'
 set connect_timeout_ms 10000
 dns off
