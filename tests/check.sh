@@ -98,11 +98,14 @@ fi
 #   within a second" stock misses now and then beside the debug guest),
 #   the stress of many connections, hostile proxies, relays and DNS, the
 #   fake-IP resolver, direct connections and their name lookups;
+# - on both: UDP associations (udp-assoc; scaled down on debug) and
+#   10,000 pending handshakes torn down by one down (tcp-pending, 1,000
+#   on debug, where kmemleak checks the teardown);
 # - on stock only (debug_skip): everything else: the mprox command's cases
 #   (userspace; each costs the debug guest 3-5 times stock's, in process
 #   start-ups), the pure codecs' cases (tcp-http, tcp-socks4: fuzzed under
 #   ASan and run by KUnit on the debug kernel), timing and volume checks
-#   (tcp-auth-parallel, udp-assoc, tcp-close's minute of timeouts), the
+#   (tcp-auth-parallel, tcp-close's minute of timeouts), the
 #   packet scrub (tcp-scrub: the packet codec runs under KUnit there), and the
 #   engine's and packet path's other cases, whose code the debug-only
 #   cases drive too. tcp-socks5, the plain path every other case starts
@@ -110,8 +113,8 @@ fi
 stage "VM suites (stock then 6.12, beside debug), beside the host unit tests and the module against every supported kernel"
 vm_subset_6_12="module-load device-fd tcp-socks5"
 stock_skip="status-readers tcp-isolation tcp-stress tcp-hostile udp-hostile dns-fakeip tcp-direct"
-debug_skip="tcp-close proxy-baseline cli tcp-http tcp-auth-parallel udp-assoc tcp-socks4"
-debug_skip+=" tcp-rules tcp-failover tcp-errors tcp-pending tcp-spares tcp-capture"
+debug_skip="tcp-close proxy-baseline cli tcp-http tcp-auth-parallel tcp-socks4"
+debug_skip+=" tcp-rules tcp-failover tcp-errors tcp-spares tcp-capture"
 debug_skip+=" tcp-ip-options tcp-loops tcp-memcg tcp-no-listener tcp-probes tcp-proxy-rules"
 debug_skip+=" tcp-relay-memory tcp-reuse tcp-routing tcp-socks5 tcp-scrub"
 # job NAME CMD...: CMD's output, status and seconds under build/NAME/
