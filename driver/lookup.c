@@ -165,7 +165,7 @@ static void mprox_lookup_store(struct mprox_lookup *l, struct socket *sock, size
 static enum mprox_lookup_status mprox_lookup_take(struct mprox_lookup *l,
 						  struct socket *sock, size_t len)
 {
-	u32 ttl;
+	u32 ttl = 0;	/* not set for TC (-EMSGSIZE) */
 	int rcode = mprox_dns_parse_response(l->buf, len, &l->q, &ttl);
 
 	if (rcode == -ENOMSG || rcode == -EBADMSG)
@@ -181,8 +181,8 @@ static enum mprox_lookup_status mprox_lookup_take(struct mprox_lookup *l,
 	 * one), as forwarded answers are: the next connection to the name
 	 * fails without asking. Not a server's failure: it may pass.
 	 */
-	if (ttl && (rcode == MPROX_DNS_RCODE_NXDOMAIN ||
-		    (!rcode && !(l->buf[6] | l->buf[7]))))
+	if ((rcode == MPROX_DNS_RCODE_NXDOMAIN ||
+	     (!rcode && !(l->buf[6] | l->buf[7]))) && ttl)
 		mprox_lookup_store(l, sock, len, ttl);
 	/*
 	 * TC: not even an A record fitted in 512 bytes. No such name is
