@@ -233,7 +233,6 @@ int mprox_datapath_start(struct mprox_datapath *dp)
 	ASSERT_RTNL();
 	/* The connections of the last run use what this one replaces. */
 	mprox_datapath_wait_stopped(dp);
-	workqueue_set_max_active(dp->wq, WQ_DFL_ACTIVE);
 	mprox_datapath_pools(&p);
 	mprox_datapath_timeouts(dp, &p.tcp_idle, &p.udp_idle);
 	err = mprox_inject_init(&dp->inject, dp->dev, dp->wq);
@@ -299,7 +298,8 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 	 * Killing 10,000 flows and closing their sockets takes seconds of
 	 * CPU: not under RTNL, which every device needs, and on one worker
 	 * at a time, so that the teardown of a device nobody uses any more
-	 * never takes every CPU from what runs beside it.
+	 * never takes every CPU from what runs beside it; until someone
+	 * waits for it (mprox_datapath_wait_stopped()).
 	 */
 	workqueue_set_max_active(dp->wq, 1);
 	queue_work(dp->wq, &dp->kill_work);
@@ -340,9 +340,14 @@ static void mprox_datapath_close_work(struct work_struct *work)
 	complete_all(&dp->stopped);
 }
 
-/* Until the connections of the last run, if any, are all gone. */
+/*
+ * Until the connections of the last run, if any, are all gone. Whoever
+ * waits for the teardown wants it done: every worker takes part again.
+ */
 void mprox_datapath_wait_stopped(struct mprox_datapath *dp)
 {
+	if (dp->wq)
+		workqueue_set_max_active(dp->wq, WQ_DFL_ACTIVE);
 	wait_for_completion(&dp->stopped);
 }
 
