@@ -18,6 +18,7 @@
 #include "compat.h"
 #include "datapath.h"
 #include "dns.h"
+#include "encap.h"
 #include "fakeip.h"
 #include "handshake.h"
 #include "ownsock.h"
@@ -44,6 +45,7 @@ static const char *const mprox_udp_stat_names[MPROX_UDP_STAT_COUNT] = {
 	[MPROX_UDP_NO_UDP] = "no_udp",
 	[MPROX_UDP_DATAGRAMS_UP] = "datagrams_up",
 	[MPROX_UDP_DATAGRAMS_DOWN] = "datagrams_down",
+	[MPROX_UDP_DATAGRAMS_QUEUED] = "datagrams_queued",
 	[MPROX_UDP_BYTES_UP] = "bytes_up",
 	[MPROX_UDP_BYTES_DOWN] = "bytes_down",
 	[MPROX_UDP_DROPPED_FRAGMENT] = "dropped_fragment",
@@ -89,11 +91,22 @@ struct mprox_assoc {
 	struct work_struct work;
 	/* ASKING: runs the work at the handshake's deadline. */
 	struct timer_list timer;
-	/* Protects phase, dying and txq against xmit and the kill. BH-safe. */
+	/*
+	 * Protects phase, dying, txq, draining, fast and peers against xmit
+	 * and the kill. BH-safe.
+	 */
 	spinlock_t lock;
 	enum mprox_assoc_phase phase;
 	bool dying;
 	struct sk_buff_head txq;
+	/* The work has datagrams of txq in hand: xmit's wait behind them. */
+	bool draining;
+	/*
+	 * OPEN through a proxy: the relay socket, held, which xmit sends
+	 * the app's datagrams from itself (encap.h) while nothing waits in
+	 * txq; NULL otherwise, and from close on.
+	 */
+	struct sock *fast;
 	/* jiffies: the first datagram, where the handshake's deadlines start. */
 	unsigned long start;
 	struct mprox_handshake hs;
@@ -116,7 +129,7 @@ struct mprox_assoc {
 	u8 slen_got;
 	u8 *srx;
 	u32 srx_len, srx_got;
-	/* The work's own: where the app sent to, newest at peer_next - 1. */
+	/* Where the app sent to, newest at peer_next - 1. */
 	struct mprox_assoc_peer peers[MPROX_ASSOC_PEERS];
 	u8 nr_peers;
 	u8 peer_next;
@@ -214,7 +227,7 @@ void mprox_assoc_start(struct mprox_assoc *a, struct mprox_flow *f)
 	mprox_assoc_kick(a);
 }
 
-bool mprox_assoc_queue(struct mprox_assoc *a, struct sk_buff *skb)
+static bool mprox_assoc_enqueue(struct mprox_assoc *a, struct sk_buff *skb)
 {
 	bool queued = false;
 	u32 max;
@@ -236,6 +249,30 @@ bool mprox_assoc_queue(struct mprox_assoc *a, struct sk_buff *skb)
 	return true;
 }
 
+static int mprox_assoc_send_fast(struct mprox_assoc *a, struct sock *sk,
+				 struct sk_buff *skb, const struct mprox_pkt *p);
+
+bool mprox_assoc_queue(struct mprox_assoc *a, struct sk_buff *skb,
+		       const struct mprox_pkt *p)
+{
+	struct sock *fast = NULL;
+	int err;
+
+	spin_lock_bh(&a->lock);
+	if (a->fast && !a->draining && skb_queue_empty(&a->txq)) {
+		fast = a->fast;
+		sock_hold(fast);
+	}
+	spin_unlock_bh(&a->lock);
+	if (fast) {
+		err = mprox_assoc_send_fast(a, fast, skb, p);
+		sock_put(fast);
+		if (err != -EAGAIN)
+			return !err;
+	}
+	return mprox_assoc_enqueue(a, skb);
+}
+
 static void mprox_assoc_sock_release(struct mprox_sockwatch *w,
 				     struct socket **sockp)
 {
@@ -255,12 +292,18 @@ static void mprox_assoc_close(struct mprox_assoc *a)
 {
 	struct mprox_flow *f = a->flow;
 	struct sk_buff_head dropped;
+	struct sock *fast;
 
 	__skb_queue_head_init(&dropped);
 	spin_lock_bh(&a->lock);
 	a->phase = MPROX_ASSOC_DONE;
 	skb_queue_splice_init(&a->txq, &dropped);
+	fast = a->fast;
+	a->fast = NULL;
 	spin_unlock_bh(&a->lock);
+	/* A datagram xmit still sends holds its own reference. */
+	if (fast)
+		sock_put(fast);
 	del_timer(&a->timer);
 	__skb_queue_purge(&dropped);
 	mprox_assoc_sock_release(&a->relay_watch, &a->relay);
@@ -523,6 +566,11 @@ static void mprox_assoc_answered(struct mprox_assoc *a)
 	dying = a->dying;
 	if (!dying)
 		a->phase = MPROX_ASSOC_OPEN;
+	/* The held datagrams first: the work drains them before xmit sends. */
+	if (!dying && !a->stream && !a->up->direct) {
+		a->fast = a->relay->sk;
+		sock_hold(a->fast);
+	}
 	spin_unlock_bh(&a->lock);
 	if (dying) {
 		mprox_assoc_close(a);
@@ -697,19 +745,126 @@ static int mprox_assoc_sockaddr(const struct mprox_pkt *p, struct sockaddr_stora
 }
 
 /*
+ * The SOCKS5 header (or, direct, none) that takes @p's payload to its
+ * destination, into @hdr, with @name (MPROX_DNS_NAME_MAX + 1 bytes) as
+ * scratch; and @p's destination remembered as one the relay may answer
+ * for. Returns the header's length, or a negative errno: -ENOENT when a
+ * pool address stands for no name or must go direct (counted), -EINVAL
+ * for a header the codec will not write.
+ */
+static int mprox_assoc_header(struct mprox_assoc *a, const struct mprox_pkt *p,
+			      u8 *hdr, char *name)
+{
+	struct mprox_dest dest = {};
+	int hlen = 0, name_len;
+
+	/* A pool address goes by its name, which only a proxy resolves. */
+	name_len = mprox_assoc_peer_name(a, &p->daddr, name);
+	if (name_len < 0 || (name_len && a->up->direct)) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_NO_NAME, 1);
+		return -ENOENT;
+	}
+	if (!a->up->direct) {
+		dest.family = p->family;
+		dest.port = ntohs(p->dport);
+		if (p->family == AF_INET6)
+			dest.addr.v6 = p->daddr.v6;
+		else
+			dest.addr.v4 = p->daddr.v4;
+		if (name_len) {
+			dest.family = AF_UNSPEC;
+			dest.name = name;
+			dest.name_len = name_len;
+		}
+		hlen = mprox_socks5_udp_header(&dest, hdr, MPROX_SOCKS5_UDP_HDR_MAX);
+		if (hlen < 0) {
+			mprox_datapath_drop(a->dp, MPROX_DROP_MALFORMED);
+			return -EINVAL;
+		}
+	}
+	spin_lock_bh(&a->lock);
+	mprox_assoc_remember(a, p, name_len > 0);
+	spin_unlock_bh(&a->lock);
+	return hlen;
+}
+
+/*
+ * What became of one of the app's datagrams of @len bytes: @err; @queued
+ * when it went through the work.
+ */
+static void mprox_assoc_sent(struct mprox_assoc *a, int err, u32 len,
+			     bool queued)
+{
+	if (err == -EMSGSIZE) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_TOO_BIG, 1);
+	} else if (err < 0) {
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_SEND, 1);
+	} else {
+		mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_UP, 1);
+		if (queued)
+			mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_QUEUED, 1);
+		mprox_assoc_count(a, MPROX_UDP_BYTES_UP, len);
+		mprox_flow_add_bytes(a->flow, len, 0);
+		mprox_traffic_add(a->up->traffic, len, 0,
+				  MPROX_TRAFFIC_NO_PASS);
+	}
+}
+
+/*
+ * The fast path's scratch: xmit runs with BH off, and nothing here is
+ * used again once the datagram is handed to the IP layer.
+ */
+struct mprox_assoc_scratch {
+	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
+	char name[MPROX_DNS_NAME_MAX + 1];
+};
+
+static DEFINE_PER_CPU(struct mprox_assoc_scratch, mprox_assoc_scratch);
+
+/*
+ * From xmit: @skb, parsed into @p, out through the relay socket @sk at
+ * once. -EAGAIN leaves it to the work (encap.h); otherwise it is consumed
+ * and counted, and 0 says it went.
+ */
+static int mprox_assoc_send_fast(struct mprox_assoc *a, struct sock *sk,
+				 struct sk_buff *skb, const struct mprox_pkt *p)
+{
+	unsigned int strip = p->thoff + sizeof(struct udphdr);
+	struct mprox_assoc_scratch *s;
+	int hlen, err;
+
+	/* Padding after the datagram is the work's to cut (it copies). */
+	if (skb->len != strip + p->payload_len)
+		return -EAGAIN;
+	local_bh_disable();
+	s = this_cpu_ptr(&mprox_assoc_scratch);
+	hlen = mprox_assoc_header(a, p, s->hdr, s->name);
+	if (hlen < 0) {
+		kfree_skb(skb);
+		err = hlen;
+	} else {
+		err = mprox_encap_xmit(sk, skb, strip, s->hdr, hlen);
+		if (err != -EAGAIN)
+			mprox_assoc_sent(a, err, p->payload_len, false);
+	}
+	local_bh_enable();
+	return err;
+}
+
+/*
  * One of the app's datagrams to the relay, with its request header; or,
- * direct, as it is to its destination.
+ * direct, as it is to its destination. Through the socket: it copies,
+ * but it also finds a route where the fast path had none cached.
  */
 static void mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 {
 	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
 	char name[MPROX_DNS_NAME_MAX + 1];
-	struct mprox_dest dest = {};
 	struct sockaddr_storage ss;
 	struct kvec vec[2];
 	struct mprox_pkt p;
-	int hlen = 0, err, name_len = 0;
+	int hlen, err;
 
 	if (skb_linearize(skb)) {
 		mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
@@ -720,50 +875,19 @@ static void mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 		mprox_datapath_drop(a->dp, MPROX_DROP_MALFORMED);
 		return;
 	}
-	dest.family = p.family;
-	dest.port = ntohs(p.dport);
-	if (p.family == AF_INET6)
-		dest.addr.v6 = p.daddr.v6;
-	else
-		dest.addr.v4 = p.daddr.v4;
-	/* A pool address goes by its name, which only a proxy resolves. */
-	name_len = mprox_assoc_peer_name(a, &p.daddr, name);
-	if (name_len < 0 || (name_len && a->up->direct)) {
-		mprox_assoc_count(a, MPROX_UDP_DROPPED_NO_NAME, 1);
+	hlen = mprox_assoc_header(a, &p, hdr, name);
+	if (hlen < 0)
 		return;
-	}
 	if (a->up->direct) {
 		msg.msg_name = &ss;
 		msg.msg_namelen = mprox_assoc_sockaddr(&p, &ss);
-	} else {
-		if (name_len) {
-			dest.family = AF_UNSPEC;
-			dest.name = name;
-			dest.name_len = name_len;
-		}
-		hlen = mprox_socks5_udp_header(&dest, hdr, sizeof(hdr));
 	}
-	if (hlen < 0) {
-		mprox_datapath_drop(a->dp, MPROX_DROP_MALFORMED);
-		return;
-	}
-	mprox_assoc_remember(a, &p, name_len > 0);
 	vec[0].iov_base = hdr;
 	vec[0].iov_len = hlen;
 	vec[1].iov_base = skb_network_header(skb) + p.thoff + sizeof(struct udphdr);
 	vec[1].iov_len = p.payload_len;
 	err = kernel_sendmsg(a->relay, &msg, vec, 2, hlen + p.payload_len);
-	if (err == -EMSGSIZE) {
-		mprox_assoc_count(a, MPROX_UDP_DROPPED_TOO_BIG, 1);
-	} else if (err < 0) {
-		mprox_assoc_count(a, MPROX_UDP_DROPPED_SEND, 1);
-	} else {
-		mprox_assoc_count(a, MPROX_UDP_DATAGRAMS_UP, 1);
-		mprox_assoc_count(a, MPROX_UDP_BYTES_UP, p.payload_len);
-		mprox_flow_add_bytes(a->flow, p.payload_len, 0);
-		mprox_traffic_add(a->up->traffic, p.payload_len, 0,
-				  MPROX_TRAFFIC_NO_PASS);
-	}
+	mprox_assoc_sent(a, err, p.payload_len, true);
 }
 
 /* Whether datagrams are left: the budget ran out first. */
@@ -775,6 +899,8 @@ static bool mprox_assoc_send_all(struct mprox_assoc *a)
 	for (n = 0; n < MPROX_ASSOC_BUDGET; n++) {
 		spin_lock_bh(&a->lock);
 		skb = __skb_dequeue(&a->txq);
+		/* Until txq is empty, xmit's datagrams queue behind ours. */
+		a->draining = skb;
 		spin_unlock_bh(&a->lock);
 		if (!skb)
 			return false;
@@ -854,19 +980,24 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 		mprox_assoc_discard(a);
 		return true;
 	}
+	/* xmit remembers peers as it sends. */
+	spin_lock_bh(&a->lock);
 	peer = mprox_assoc_answers(a, &src);
+	if (peer) {
+		/* From the address the app sent to, a pool address included. */
+		p.daddr = peer->addr;
+		p.dport = peer->port;
+	}
+	spin_unlock_bh(&a->lock);
 	if (!peer) {
 		mprox_assoc_count(a, MPROX_UDP_DROPPED_FOREIGN, 1);
 		mprox_assoc_discard(a);
 		return true;
 	}
-	/* From the address the app sent to, a pool address included. */
 	p.family = app->family;
 	p.proto = IPPROTO_UDP;
 	p.saddr = app->saddr;
 	p.sport = app->sport;
-	p.daddr = peer->addr;
-	p.dport = peer->port;
 	/* An IPv6 relay's datagram may not fit an IPv4 one to the app. */
 	if (len - hlen > MPROX_ASSOC_PAYLOAD_MAX(p.family)) {
 		mprox_assoc_count(a, MPROX_UDP_DROPPED_TOO_BIG, 1);

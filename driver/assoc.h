@@ -4,8 +4,9 @@
  * family, source address and port) through a SOCKS5 proxy's UDP relay
  * (RFC 1928 section 7), to any number of destinations.
  *
- *   app's datagrams  --xmit-->  txq  --work-->  kernel UDP socket
- *                                               --> the proxy's relay
+ *   app's datagrams  --xmit-->  as the kernel UDP socket's, in place
+ *                                   --> the proxy's relay
+ *                    (held, or with no route cached: txq --work--> socket)
  *   the relay's      --work-->  decapsulated, checked, injected as
  *                               IP/UDP from the destination to the app
  *
@@ -39,6 +40,7 @@ struct mprox_assoc;
 struct mprox_datapath;
 struct mprox_trial;
 struct mprox_flow;
+struct mprox_pkt;
 struct mprox_upstream;
 
 /* Datagrams held while the proxy has not answered yet. */
@@ -53,6 +55,12 @@ enum mprox_udp_stat {
 	MPROX_UDP_NO_UDP,		/* the upstream has no UDP: port unreachable */
 	MPROX_UDP_DATAGRAMS_UP,
 	MPROX_UDP_DATAGRAMS_DOWN,
+	/*
+	 * Of datagrams_up, those that waited for the work (held before the
+	 * grant, behind others, or with no route cached) instead of going
+	 * from xmit at once.
+	 */
+	MPROX_UDP_DATAGRAMS_QUEUED,
 	MPROX_UDP_BYTES_UP,
 	MPROX_UDP_BYTES_DOWN,
 	MPROX_UDP_DROPPED_FRAGMENT,	/* from the relay with FRAG != 0 */
@@ -128,11 +136,13 @@ void mprox_assoc_free_unused(struct mprox_assoc *a);
 void mprox_assoc_start(struct mprox_assoc *a, struct mprox_flow *f);
 
 /*
- * From xmit: the app's datagram @skb (network header at data, parsed:
- * UDP), to go to the relay. Consumes @skb; false when it was dropped
- * (counted).
+ * From xmit: the app's datagram @skb (network header at data, parsed into
+ * @p: UDP), to go to the relay. Once the association is open and nothing
+ * waits before it, it goes at once (encap.h); else it waits in txq for
+ * the work. Consumes @skb; false when it was dropped (counted).
  */
-bool mprox_assoc_queue(struct mprox_assoc *a, struct sk_buff *skb);
+bool mprox_assoc_queue(struct mprox_assoc *a, struct sk_buff *skb,
+		       const struct mprox_pkt *p);
 
 /* The flow table's callbacks (flow.h) for a UDP flow. */
 void mprox_assoc_flow_killed(struct mprox_flow *f);

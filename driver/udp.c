@@ -168,7 +168,7 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 			/* Another CPU's datagram of the socket made it first. */
 			f = mprox_flow_lookup_app(&dp->flows, k);
 			if (f) {
-				mprox_assoc_queue(f->priv, skb);
+				mprox_assoc_queue(f->priv, skb, p);
 				mprox_flow_put(f);
 				return;
 			}
@@ -182,7 +182,7 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
 		goto drop;
 	}
-	mprox_assoc_queue(a, skb);
+	mprox_assoc_queue(a, skb, p);
 	/* The create's reference is the association's from now on. */
 	mprox_assoc_start(a, f);
 	return;
@@ -206,7 +206,7 @@ void mprox_udp_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
 	/* Every datagram: no reference, RCU is enough. */
 	rcu_read_lock();
 	f = mprox_flow_find_app(&dp->flows, &k);
-	if (f && mprox_assoc_queue(f->priv, skb))
+	if (f && mprox_assoc_queue(f->priv, skb, p))
 		mprox_flow_touch(f);
 	rcu_read_unlock();
 	if (!f) {

@@ -808,35 +808,58 @@ associations_up() {
 associations_since() {
 	[ "$(($(associations_up) - $1))" -ge "$2" ]
 }
-# assoc_mem N: N application UDP sockets each send one datagram through
-# mprox0 (to a port nothing listens on: the association is made anyway)
-# and stay open until dante granted every association; what the kernel's
-# memory grew by meanwhile, per association, to $results.
+# assoc_mem MODE N: N UDP associations through dante held open at once, and
+# what the kernel's memory grew by meanwhile, per association, to $results
+# as "MODE assoc_bytes". udp_app: the application speaks SOCKS5 itself (a
+# control connection to dante, UDP ASSOCIATE, one datagram to the relay);
+# udp_mprox: N application sockets each send one datagram through mprox0
+# (to a port nothing listens on: the association is made anyway), held
+# until dante granted every association. The difference is mprox0's own.
 assoc_mem() {
-	local n=$1 go=/tmp/mprox-bench.assoc.go out=/tmp/mprox-bench.assoc.out pid before
+	local mode=$1 n=$2 go=/tmp/mprox-bench.assoc.go out=/tmp/mprox-bench.assoc.out pid before
 	rm -f "$go" "$out"
 	before=$(associations_up)
 	kmem_snapshot /tmp/mprox-bench.kmem0
-	topo_ns $TOPO_C python3 - "$n" "$go" >"$out" 2>&1 <<'PY' &
+	topo_ns $TOPO_C python3 - "$mode" "$n" "$go" "${proxy[socks5d]}" \
+		"$(dirname "$0")/../integration/lib" >"$out" 2>&1 <<'PY' &
 import os, socket, sys, time
-n, go = int(sys.argv[1]), sys.argv[2]
-socks = []
+mode, n, go, proxy = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+sys.path.insert(0, sys.argv[5])
+from udp_echo import associate, socks_header
+proxy = (proxy.rsplit(":", 1)[0], int(proxy.rsplit(":", 1)[1]))
+dest = ("10.200.2.2", 9)
+
+held = []
 for i in range(n):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.sendto(b"x", ("10.200.2.2", 9))
-    socks.append(s)
-print("sent", n, flush=True)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if mode == "udp_mprox":
+        u.sendto(b"x", dest)
+        held.append(u)
+        continue
+    c, rep, relay = associate(proxy)
+    if rep != 0:
+        raise SystemExit("UDP ASSOCIATE: REP %s" % rep)
+    u.sendto(socks_header(dest) + b"x", relay)
+    held.append((c, u))
+print("held", n, flush=True)
 for _ in range(6000):
     if os.path.exists(go):
         break
     time.sleep(0.1)
 PY
 	pid=$!
-	if wait_for 600 associations_since "$before" "$n"; then
-		kmem_snapshot /tmp/mprox-bench.kmem1
-		kmem_per /tmp/mprox-bench.kmem0 /tmp/mprox-bench.kmem1 "$n" udp_mprox assoc_bytes
+	if [ "$mode" = udp_mprox ]; then
+		wait_for 600 associations_since "$before" "$n"
 	else
+		wait_for 600 held_or_gone "$out" "$pid"
+	fi
+	if [ "$mode" = udp_mprox ] && ! associations_since "$before" "$n"; then
 		echo "#   $((($(associations_up) - before))) of $n associations granted in 600 s"
+	elif [ "$mode" = udp_app ] && ! grep -q '^held ' "$out"; then
+		echo "#   the application did not hold its $n associations"
+	else
+		kmem_snapshot /tmp/mprox-bench.kmem1
+		kmem_per /tmp/mprox-bench.kmem0 /tmp/mprox-bench.kmem1 "$n" "$mode" assoc_bytes
 	fi
 	touch "$go"
 	wait "$pid"
@@ -863,7 +886,9 @@ if [ "$BENCH_UDP" = 1 ]; then
 		fail "UDP, mprox0: some rate with under 1% loss"
 	if [ "$BENCH_ASSOC" -gt 0 ]; then
 		echo "# $BENCH_ASSOC UDP associations held: each a socket that sent one datagram"
-		assoc_mem "$BENCH_ASSOC"
+		for mode in udp_app udp_mprox; do
+			assoc_mem "$mode" "$BENCH_ASSOC"
+		done
 	fi
 	echo "# mprox0 after UDP:"
 	device_stats
@@ -1132,6 +1157,13 @@ if ("udp_direct", "udp_mbps") in sums and ("udp_mprox", "udp_mbps") in sums:
     print("UDP: of 5, 10, 25, 50, 100, 200, 400, 800 Mbit/s offered, the highest with under 1% lost,"
           " and what\n  arrived at it; mprox0: SOCKS5 UDP ASSOCIATE through dante")
 # Kernel memory per association and per fake-IP name (issue "UDP and DNS").
+if ("udp_app", "assoc_bytes") in sums and ("udp_mprox", "assoc_bytes") in sums:
+    a, m = sums[("udp_app", "assoc_bytes")], sums[("udp_mprox", "assoc_bytes")]
+    res[("udp_app", "assoc_bytes")] = a
+    print(f"{'kernel memory per UDP association (bytes)':46} {'app':>8} {'mprox0':>8} {'mprox0 - app':>13}")
+    print(f"{'':46} {a:>8.0f} {m:>8.0f} {m - a:>13.0f}")
+    print("  the whole guest's (dante's side included); app: the application speaks SOCKS5 UDP"
+          " ASSOCIATE itself")
 for mode, key, label in (("udp_mprox", "assoc_bytes", "kernel memory per UDP association"),
                          ("dns_mprox", "pool_name_bytes", "kernel memory per fake-IP name")):
     if (mode, key) in sums:

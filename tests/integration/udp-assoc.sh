@@ -12,7 +12,9 @@
 # (2,000 on the debug kernel)
 # datagrams of 1 to 8,000 bytes from 20 sockets at once over IPv4 and
 # 1,000 from 5 over IPv6, every echo byte for byte what was sent and from
-# where it was sent, none lost for good; one association per socket
+# where it was sent, none lost for good, all but the first few of each
+# socket sent from xmit at once (stats.udp.datagrams_queued); one
+# association per socket
 # (stats.udp.associations), also for a socket talking to two
 # destinations; stats.udp.datagrams_up and datagrams_down count at least
 # the echoes, nothing dropped as malformed or fragment; with fake-IP on,
@@ -114,6 +116,19 @@ check_delta() {
 		mprox_stat mprox0 stats.udp | diag
 	fi
 }
+# check_at_once DESC QUEUED0 UP0: once the proxy granted the association,
+# xmit sends the app's datagrams itself; only the first of each socket,
+# held for the grant (udp_echo.py has 4 out at a time), wait for the
+# association's work. Fewer than a tenth of those sent since UP0 may have.
+check_at_once() {
+	local q=$(($(udp datagrams_queued) - $2)) u=$(($(udp datagrams_up) - $3))
+	if [ "$u" -gt 0 ] && [ $((q * 10)) -lt "$u" ]; then
+		pass "$1: $((u - q)) of $u datagrams went from xmit at once, $q waited for the work"
+	else
+		fail "$1: $q of $u datagrams waited for the association's work (stats.udp.datagrams_queued)"
+		mprox_stat mprox0 stats.udp | diag
+	fi
+}
 
 # ---- the servers, natively ------------------------------------------------
 native_rep() {
@@ -165,15 +180,21 @@ fragment0=$(udp dropped_fragment)
 echoed=0
 
 a=$(udp associations)
+q=$(udp datagrams_queued)
+u=$(udp datagrams_up)
 udp_run "IPv4: $many datagrams of 1..8,000 bytes from 20 sockets at once" \
 	--sockets 20 --count "$many" 10.200.2.2:7001
 echoed=$((echoed + run_echoed))
 check_delta "IPv4: one association per socket" associations "$a" -eq 20
+check_at_once "IPv4" "$q" "$u"
 a=$(udp associations)
+q=$(udp datagrams_queued)
+u=$(udp datagrams_up)
 udp_run "IPv6: 1,000 datagrams of 1..8,000 bytes from 5 sockets at once" \
 	--sockets 5 --count 1000 '[fd00:200:2::2]:7001'
 echoed=$((echoed + run_echoed))
 check_delta "IPv6: one association per socket" associations "$a" -eq 5
+check_at_once "IPv6" "$q" "$u"
 
 a=$(udp associations)
 udp_run "IPv4: one socket, two destinations (7001 and 7002) in turn" \

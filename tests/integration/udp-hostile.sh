@@ -79,13 +79,15 @@ udp_json() {
 	mprox_stat mprox0 stats.udp
 }
 # udp_moved BEFORE: the stats.udp counters that moved since BEFORE
-# (udp_json), bytes_* left out: "datagrams_down+1 datagrams_up+1 ...".
+# (udp_json), bytes_* left out, and datagrams_queued, which says how a
+# datagram went, not what became of it: "datagrams_down+1 datagrams_up+1 ...".
 udp_moved() {
 	python3 -c '
 import json, sys
 a, b = json.loads(sys.argv[1] or "{}"), json.loads(sys.argv[2] or "{}")
 print(" ".join("%s+%d" % (k, b[k] - a.get(k, 0)) for k in sorted(b)
-               if k not in ("bytes_up", "bytes_down") and b[k] != a.get(k, 0)))
+               if k not in ("bytes_up", "bytes_down", "datagrams_queued")
+               and b[k] != a.get(k, 0)))
 ' "$1" "$(udp_json)"
 }
 log_lines() {
