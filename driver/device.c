@@ -197,9 +197,16 @@ static void mprox_dev_destruct(struct net_device *dev)
 
 static void mprox_setup(struct net_device *dev)
 {
+	/*
+	 * A UDP GSO packet (UDP_SEGMENT, or forwarded UDP GRO) is many
+	 * datagrams, but the association sends each skb as one: let the core
+	 * segment those before xmit. GSO_FRAGLIST too, whose segments carry
+	 * headers of their own that xmit does not see.
+	 */
 	const netdev_features_t features = NETIF_F_SG | NETIF_F_HW_CSUM |
 		NETIF_F_RXCSUM | NETIF_F_FRAGLIST | NETIF_F_HIGHDMA |
-		NETIF_F_GSO_SOFTWARE;
+		(NETIF_F_GSO_SOFTWARE &
+		 ~(NETIF_F_GSO_UDP_L4 | NETIF_F_GSO_FRAGLIST));
 	struct mprox_dev *md = netdev_priv(dev);
 
 	dev->netdev_ops = &mprox_netdev_ops;

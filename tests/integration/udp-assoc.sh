@@ -16,7 +16,8 @@
 # socket sent from xmit at once (stats.udp.datagrams_queued); one
 # association per socket
 # (stats.udp.associations), also for a socket talking to two
-# destinations; stats.udp.datagrams_up and datagrams_down count at least
+# destinations; a UDP_SEGMENT (GSO) send of 3 x 1,000 bytes arrives as
+# three datagrams, IPv4 and IPv6; stats.udp.datagrams_up and datagrams_down count at least
 # the echoes, nothing dropped as malformed or fragment; with fake-IP on,
 # dig MX and TXT are forwarded through dante's relay to dnsmasq on the
 # server host while A is answered from the pool, and asked again, TXT is
@@ -206,6 +207,16 @@ udp_run "IPv6: one socket, two destinations (7001 and 7002) in turn" \
 	--sockets 1 --count 100 '[fd00:200:2::2]:7001' '[fd00:200:2::2]:7002'
 echoed=$((echoed + run_echoed))
 check_delta "IPv6: the two destinations of one socket share one association" associations "$a" -eq 1
+
+# UDP GSO (UDP_SEGMENT, as QUIC stacks send): one send() of 3 x 1,000
+# bytes is three datagrams to the application, so three to the
+# destination: the first round opens the association, the second finds
+# it open.
+for dest in 10.200.2.2:7001 '[fd00:200:2::2]:7002'; do
+	out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" segments "$dest" 2>&1)
+	if [ $? = 0 ]; then pass "UDP_SEGMENT to $dest: $(echo $out)"; else
+		fail "UDP_SEGMENT to $dest: $(echo $out)"; fi
+done
 
 check_delta "datagrams up: at least the $echoed echoed" datagrams_up "$up0" -ge "$echoed"
 check_delta "datagrams down: at least the $echoed echoed" datagrams_down "$down0" -ge "$echoed"

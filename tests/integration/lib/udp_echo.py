@@ -43,6 +43,14 @@
       the answer: prints "ERRNONAME MS" (what recv() failed with, MS
       milliseconds after the send), "echo MS" or "timeout MS"
 
+  segments DEST [--size S] [--count N] [--rounds R] [--timeout T]
+      a connect()ed socket with UDP_SEGMENT S (UDP GSO, as QUIC stacks
+      send) sends R buffers of N * S bytes, one send() each, so each must
+      reach DEST as N datagrams of S bytes; waits T seconds for the
+      echoes after each and prints one line per round:
+        round R: echoed K of N datagrams, sizes SIZES
+      then exits 1 unless every echo was one whole segment, each once
+
   associate-rep PROXY PORT
       one SOCKS5 UDP ASSOCIATE straight to a proxy (no authentication,
       DST.ADDR 0.0.0.0:0): prints the reply's REP code, or "closed" if
@@ -445,6 +453,31 @@ def refused(args):
     return 0
 
 
+UDP_SEGMENT = 103  # linux/udp.h; Python's socket module may not name it
+
+
+def segments(args):
+    dest = parse_dest(args.dest)
+    s = connected(dest)
+    s.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, args.size)
+    s.settimeout(args.timeout)
+    ok = True
+    for r in range(args.rounds):
+        segs = [bytes([r, i]) + PATTERN[i:i + args.size - 2] for i in range(args.count)]
+        s.send(b"".join(segs))
+        got = []
+        try:
+            while len(got) < args.count:
+                got.append(s.recv(65536))
+        except socket.timeout:
+            pass
+        sizes = ",".join(str(len(g)) for g in got) or "none"
+        print("round %d: echoed %d of %d datagrams, sizes %s" % (r, len(got), args.count, sizes),
+              flush=True)
+        ok = ok and sorted(got) == sorted(segs)
+    return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -468,6 +501,12 @@ def main():
     p = sub.add_parser("refused")
     p.add_argument("dest")
     p.add_argument("--timeout", type=float, default=5)
+    p = sub.add_parser("segments")
+    p.add_argument("dest")
+    p.add_argument("--size", type=int, default=1000)
+    p.add_argument("--count", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--timeout", type=float, default=5)
     p = sub.add_parser("associate-rep")
     p.add_argument("proxy")
     p.add_argument("port")
@@ -482,6 +521,8 @@ def main():
         return hold(args)
     if args.cmd == "refused":
         return refused(args)
+    if args.cmd == "segments":
+        return segments(args)
     return associate_rep(args.proxy, args.port)
 
 
