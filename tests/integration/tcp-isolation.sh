@@ -18,7 +18,9 @@
 
 n=$(mprox_scale 1000 100)
 page_max_ms=$(mprox_scale 1000 3000)
-down_max_ms=$(mprox_scale 1000 5000)
+# Down timed as its netlink request (mprox_link_timed): the issue's
+# second on both kernels.
+down_max_ms=1000
 delay_ms=20000
 echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $n pending handshakes on mprox0;" \
 	"mprox1's page within $page_max_ms ms; down within $down_max_ms ms"

@@ -71,16 +71,19 @@
 #                               leak line in the kernel log since the mark
 #   mprox_check_kmemleak DESC   one result: kmemleak finds nothing (SKIP
 #                               on a kernel without it)
-#   mprox_timed_ms NS CMD...    run CMD in namespace NS, print how many ms
-#                               it took, timed inside the namespace (not
-#                               the start of ip netns exec, which takes
-#                               most of a second on a TCG guest)
+#   mprox_link_timed DEV up|down
+#                               "ip link set DEV up|down" in the client
+#                               host, as its one netlink request (netutil.py
+#                               link-set): prints the ms from the request
+#                               to the kernel's answer. Not the exec of ip
+#                               and date around it: on the debug guest
+#                               those took more than a second, and more
+#                               the busier the host.
 #   mprox_down_timed DEV SECONDS
-#                               ip link set DEV down in the client host,
-#                               timed as mprox_timed_ms, waited for at most
-#                               SECONDS: prints the ms, or fails printing
-#                               nothing when it has not returned by then
-#                               (it is left running)
+#                               mprox_link_timed DEV down, waited for at
+#                               most SECONDS: prints the ms, or fails
+#                               printing nothing when it has not returned
+#                               by then (it is left running)
 #   mprox_cli_usage CMD DESC ARGS...
 #                               "mprox CMD ARGS" in the client host exits
 #                               2 with a message (one result)
@@ -408,17 +411,14 @@ mprox_check_kmemleak() {
 	fi
 }
 
-mprox_timed_ms() {
-	local ns=$1
-	shift
-	topo_ns "$ns" bash -c 't0=$(date +%s%N); "$@" >&2; rc=$?
-		echo $((($(date +%s%N) - t0) / 1000000)); exit $rc' bash "$@"
+mprox_link_timed() {
+	topo_ns "$TOPO_C" python3 "$MPROX_NETUTIL" link-set "$1" "$2"
 }
 
 mprox_down_timed() {
 	local out
 	out=$(mktemp)
-	mprox_timed_ms "$TOPO_C" ip link set "$1" down >"$out" 2>&1 &
+	mprox_link_timed "$1" down >"$out" 2>&1 &
 	if wait_for "$2" test -s "$out"; then
 		tail -n 1 "$out"
 		rm -f "$out"

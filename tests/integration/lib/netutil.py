@@ -89,6 +89,11 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   pause (curl --limit-rate does, which
                                   stalls it for as long as a burst was
                                   ahead); exits at the end of the body
+  link-set DEV up|down            the RTM_NEWLINK request "ip link set DEV
+                                  up|down" makes, on a netlink socket of
+                                  this process: prints the milliseconds
+                                  from sending it to the kernel's answer
+                                  (no exec of ip or date in the figure)
   pcap-summary FILE               every IPv4/IPv6 packet of a pcap file
                                   (Ethernet), counted by "SRC DST PROTO
                                   DPORT": one line each
@@ -573,6 +578,32 @@ def pingpong(host, port, n):
     return 0
 
 
+def link_set(dev, state):
+    """Time one RTM_NEWLINK that sets or clears IFF_UP, as ip does."""
+    NLM_F_REQUEST, NLM_F_ACK, NLMSG_ERROR, RTM_NEWLINK, IFF_UP = 1, 4, 2, 16, 1
+    if state not in ("up", "down"):
+        raise RuntimeError("link-set: want up or down, not %r" % state)
+    index = socket.if_nametoindex(dev)
+    flags = IFF_UP if state == "up" else 0
+    body = struct.pack("=BxHiII", socket.AF_UNSPEC, 0, index, flags, IFF_UP)
+    msg = struct.pack("=IHHII", 16 + len(body), RTM_NEWLINK,
+                      NLM_F_REQUEST | NLM_F_ACK, 1, 0) + body
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0) as nl:
+        nl.bind((0, 0))
+        t0 = time.monotonic()
+        nl.send(msg)
+        answer = nl.recv(65536)
+        ms = (time.monotonic() - t0) * 1000
+    _, kind, _, seq, _ = struct.unpack_from("=IHHII", answer)
+    if kind != NLMSG_ERROR or seq != 1:
+        raise RuntimeError("link-set: answer of type %d, seq %d" % (kind, seq))
+    (err,) = struct.unpack_from("=i", answer, 16)
+    if err:
+        raise OSError(-err, "link-set %s %s: %s" % (dev, state, os.strerror(-err)))
+    print("%d" % ms)
+    return 0
+
+
 def pcap_summary(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -658,6 +689,8 @@ def main(argv):
         return urgent(args[0], int(args[1]))
     if cmd == "paced-get":
         return paced_get(args[0], int(args[1]), args[2], args[3], int(args[4]))
+    if cmd == "link-set":
+        return link_set(args[0], args[1])
     if cmd == "pcap-summary":
         return pcap_summary(args[0])
     print(__doc__, file=sys.stderr)
