@@ -33,8 +33,6 @@
  * range no bigger is searched whole, so "none found" is then -ENOSPC.
  */
 #define MPROX_FLOW_NAT_TRIES	256
-/* The GC lets go of RCU and the CPU every this many flows. */
-#define MPROX_FLOW_GC_BATCH	1024
 
 static struct kmem_cache *mprox_flow_cache;
 /* Runs the release of flows, an RCU grace period after their last put. */
@@ -388,7 +386,7 @@ static unsigned int mprox_flow_walk_kill(struct mprox_flow_table *t,
 	unsigned long tcp_idle = READ_ONCE(t->tcp_idle);
 	unsigned long udp_idle = READ_ONCE(t->udp_idle);
 	struct rhashtable_iter iter;
-	unsigned int killed = 0, seen = 0;
+	unsigned int killed = 0;
 	struct mprox_flow *f;
 
 	rhashtable_walk_enter(&t->app, &iter);
@@ -406,7 +404,12 @@ static unsigned int mprox_flow_walk_kill(struct mprox_flow_table *t,
 			mprox_flow_put(f);
 			killed++;
 		}
-		if (++seen % MPROX_FLOW_GC_BATCH == 0) {
+		/*
+		 * Between flows, not every so many: a grace period waits for
+		 * the walk's RCU read side, and "ip link set down" waits for
+		 * several while this kills the flows of the device.
+		 */
+		if (need_resched()) {
 			rhashtable_walk_stop(&iter);
 			cond_resched();
 			rhashtable_walk_start(&iter);
