@@ -822,8 +822,11 @@ assoc_mem() {
 	kmem_snapshot /tmp/mprox-bench.kmem0
 	topo_ns $TOPO_C python3 - "$mode" "$n" "$go" "${proxy[socks5d]}" \
 		"$(dirname "$0")/../integration/lib" >"$out" 2>&1 <<'PY' &
-import os, socket, sys, time
+import os, resource, socket, sys, time
 mode, n, go, proxy = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+# The application holds two descriptors an association (control, UDP).
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (2 * n + 64, max(hard, 2 * n + 64)))
 sys.path.insert(0, sys.argv[5])
 from udp_echo import associate, socks_header
 proxy = (proxy.rsplit(":", 1)[0], int(proxy.rsplit(":", 1)[1]))
