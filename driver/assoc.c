@@ -102,9 +102,10 @@ struct mprox_assoc {
 	/* The work has datagrams of txq in hand: xmit's wait behind them. */
 	bool draining;
 	/*
-	 * OPEN through a proxy: the relay socket, held, which xmit sends
-	 * the app's datagrams from itself (encap.h) while nothing waits in
-	 * txq; NULL otherwise, and from close on.
+	 * OPEN with UDP of its own (a proxy's relay, or direct): the relay
+	 * socket, held, which xmit sends the app's datagrams from itself
+	 * (encap.h) while nothing waits in txq; NULL otherwise (a stream),
+	 * and from close on.
 	 */
 	struct sock *fast;
 	/* jiffies: the first datagram, where the handshake's deadlines start. */
@@ -567,7 +568,7 @@ static void mprox_assoc_answered(struct mprox_assoc *a)
 	if (!dying)
 		a->phase = MPROX_ASSOC_OPEN;
 	/* The held datagrams first: the work drains them before xmit sends. */
-	if (!dying && !a->stream && !a->up->direct) {
+	if (!dying && !a->stream) {
 		a->fast = a->relay->sk;
 		sock_hold(a->fast);
 	}
@@ -843,7 +844,11 @@ static int mprox_assoc_send_fast(struct mprox_assoc *a, struct sock *sk,
 		kfree_skb(skb);
 		err = hlen;
 	} else {
-		err = mprox_encap_xmit(sk, skb, strip, s->hdr, hlen);
+		if (a->up->direct)
+			err = mprox_encap_xmit_to(sk, skb, strip, &p->daddr,
+						  p->dport);
+		else
+			err = mprox_encap_xmit(sk, skb, strip, s->hdr, hlen);
 		if (err != -EAGAIN)
 			mprox_assoc_sent(a, err, p->payload_len, false);
 	}

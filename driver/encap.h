@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A datagram of the app's turned, in place, into one from a connected UDP
- * socket of the driver's own: the app's IP and UDP headers off, the
- * caller's header (SOCKS5's, RFC 1928 section 7) and the socket's UDP and
- * IP headers on, out through the route the socket has cached. It runs
+ * A datagram of the app's turned, in place, into one from a UDP socket of
+ * the driver's own: the app's IP and UDP headers off, the caller's header
+ * (SOCKS5's, RFC 1928 section 7) and the socket's UDP and IP headers on,
+ * out through the route a connected socket has cached (to a proxy's
+ * relay), or one looked up for the datagram's destination (direct). It runs
  * from xmit, so a datagram costs neither a copy nor a trip through a
  * worker. What it cannot do at once (no cached route, a GSO packet) it
  * leaves to the caller, whose slow path sends through the socket and so
@@ -21,6 +22,7 @@
 #include <linux/types.h>
 
 struct sock;
+union mprox_addr;
 
 /*
  * @skb's first @strip bytes (the app's IP and UDP headers) replaced by the
@@ -33,5 +35,16 @@ struct sock;
  */
 int mprox_encap_xmit(struct sock *sk, struct sk_buff *skb, unsigned int strip,
 		     const u8 *hdr, unsigned int hlen);
+
+/*
+ * The same with no header of the caller's, from an unconnected (but
+ * bound) UDP socket @sk to @daddr (of @sk's family) port @dport: the route
+ * is looked up for each datagram, as udp_sendmsg() does for such a
+ * socket. Returns as mprox_encap_xmit(); the route lookup's error, with
+ * @skb consumed, when there is no route.
+ */
+int mprox_encap_xmit_to(struct sock *sk, struct sk_buff *skb,
+			unsigned int strip, const union mprox_addr *daddr,
+			__be16 dport);
 
 #endif /* _MPROX_ENCAP_H */

@@ -10,7 +10,8 @@
 # connections come from the client's own address, proxied ones from the
 # proxy's. A "cgroup" rule sends one cgroup's sockets direct. UDP that a
 # rule sends direct goes from the driver's own socket and its answers come
-# back, one association per application socket.
+# back, one association per application socket, and all but its first
+# datagrams go from xmit at once.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -121,6 +122,8 @@ check "set udp_idle_timeout_s 5" mprox_set mprox0 udp_idle_timeout_s 5
 check "rule add proto udp direct" mprox_config mprox0 <<<"rule add proto udp direct"
 assoc=$(udp_stat associations)
 bytes=$(direct_stat bytes.down)
+queued=$(udp_stat datagrams_queued)
+up=$(udp_stat datagrams_up)
 out=$(udp_echo --sockets 4 --count 400 --max-size 1400 10.200.2.2:7001 10.200.2.2:7002)
 if [[ $out == "sent 400 echoed 400 "*" corrupted 0 misdelivered 0 lost 0"* ]]; then
 	pass "400 datagrams from 4 sockets to two ports, direct: $out"
@@ -134,6 +137,16 @@ else
 	fail "UDP direct, IPv6: $out"
 fi
 expect "one association per socket" "$(($(udp_stat associations) - assoc))" 6
+# Once the socket of our own is open, xmit sends from it at once: only the
+# first datagrams of each socket (udp_echo.py has 4 out at a time) wait
+# for the association's work.
+queued=$(($(udp_stat datagrams_queued) - queued))
+up=$(($(udp_stat datagrams_up) - up))
+if [ "$up" -ge 500 ] && [ $((queued * 10)) -lt "$up" ]; then
+	pass "direct: $((up - queued)) of $up datagrams went from xmit at once, $queued waited for the work"
+else
+	fail "direct: $queued of $up datagrams waited for the association's work (stats.udp.datagrams_queued)"
+fi
 if [ "$(direct_stat bytes.down)" -gt "$bytes" ]; then
 	pass "direct's bytes down count UDP too: $bytes -> $(direct_stat bytes.down)"
 else
