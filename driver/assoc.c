@@ -1036,7 +1036,8 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 	mprox_flow_add_bytes(a->flow, 0, len - hlen);
 	mprox_traffic_add(a->up->traffic, 0, len - hlen,
 			  MPROX_TRAFFIC_NO_PASS);
-	if (!mprox_inject_rx_task(&a->dp->inject, skb))
+	/* The app may be a host we forward for: the stack routes it. */
+	if (!mprox_inject_rx_task_routed(&a->dp->inject, skb))
 		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);
 	return true;
 }
@@ -1105,7 +1106,7 @@ static void mprox_assoc_stream_deliver(struct mprox_assoc *a, const u8 *m, u32 l
 	mprox_flow_add_bytes(a->flow, 0, len);
 	mprox_traffic_add(a->up->traffic, 0, len,
 			  MPROX_TRAFFIC_NO_PASS);
-	if (!mprox_inject_rx_task(&a->dp->inject, skb))
+	if (!mprox_inject_rx_task_routed(&a->dp->inject, skb))
 		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);
 }
 

@@ -192,16 +192,24 @@ static struct dst_entry *mprox_inject_route(struct mprox_inject *inj, bool v6)
 	return dst;
 }
 
-static struct dst_entry *mprox_inject_prepare(struct mprox_inject *inj,
-					      struct sk_buff *skb)
+/*
+ * @skb made a packet received on the device: with our local route, or,
+ * @routed, with none, for the stack to route as any packet received
+ * (to a local socket, or on to a host it forwards for). False when there
+ * is no route to give it.
+ */
+static bool mprox_inject_prepare(struct mprox_inject *inj,
+				 struct sk_buff *skb, bool routed)
 {
 	bool v6 = (skb->data[0] >> 4) == 6;
 	struct net_device *dev = inj->dev;
-	struct dst_entry *dst;
+	struct dst_entry *dst = NULL;
 
-	dst = mprox_inject_route(inj, v6);
-	if (unlikely(!dst))
-		return NULL;
+	if (!routed) {
+		dst = mprox_inject_route(inj, v6);
+		if (unlikely(!dst))
+			return false;
+	}
 	skb_orphan(skb);
 	skb_scrub_packet(skb, true);
 	skb_reset_redirect(skb);
@@ -211,17 +219,19 @@ static struct dst_entry *mprox_inject_prepare(struct mprox_inject *inj,
 	skb->protocol = v6 ? htons(ETH_P_IPV6) : htons(ETH_P_IP);
 	skb_reset_network_header(skb);
 	skb_reset_mac_header(skb);
-	skb_dst_set(skb, dst_clone(dst));
-	return dst;
+	if (dst)
+		skb_dst_set(skb, dst_clone(dst));
+	return true;
 }
 
-bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
+static bool __mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb,
+			      bool routed)
 {
 	struct net_device *dev = inj->dev;
 	unsigned int len = skb->len;
 	bool delivered;
 
-	if (unlikely(!mprox_inject_prepare(inj, skb))) {
+	if (unlikely(!mprox_inject_prepare(inj, skb, routed))) {
 		kfree_skb(skb);
 		return false;
 	}
@@ -238,7 +248,13 @@ bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
 	return delivered;
 }
 
-bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb)
+bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
+{
+	return __mprox_inject_rx(inj, skb, false);
+}
+
+static bool __mprox_inject_rx_task(struct mprox_inject *inj,
+				   struct sk_buff *skb, bool routed)
 {
 	struct net_device *dev = inj->dev;
 	unsigned int len = skb->len;
@@ -246,14 +262,14 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb)
 
 	might_sleep();
 	if (likely(netif_running(dev)))
-		return mprox_inject_rx(inj, skb);
+		return __mprox_inject_rx(inj, skb, routed);
 	/*
 	 * The device is going down and its backlog refuses packets; the
 	 * answers that fail a connect at once (a RST, an error to a
 	 * forwarded SYN) still go, straight into the stack: this is a
 	 * connection's work, not xmit.
 	 */
-	if (unlikely(!mprox_inject_prepare(inj, skb))) {
+	if (unlikely(!mprox_inject_prepare(inj, skb, routed))) {
 		kfree_skb(skb);
 		return false;
 	}
@@ -263,6 +279,16 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb)
 		dev_sw_netstats_rx_add(dev, len);
 	local_bh_enable();
 	return delivered;
+}
+
+bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb)
+{
+	return __mprox_inject_rx_task(inj, skb, false);
+}
+
+bool mprox_inject_rx_task_routed(struct mprox_inject *inj, struct sk_buff *skb)
+{
+	return __mprox_inject_rx_task(inj, skb, true);
 }
 
 /*

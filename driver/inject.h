@@ -70,6 +70,14 @@ bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb);
 bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb);
 
 /*
+ * The same, routed by the stack as any packet received on the device
+ * instead of given our local route: a UDP answer may be for a host the
+ * machine forwards for (its datagram came routed into the device), and
+ * our route would deliver it locally, to no socket.
+ */
+bool mprox_inject_rx_task_routed(struct mprox_inject *inj, struct sk_buff *skb);
+
+/*
  * @skb is an ICMP error answering the SYN (sequence number @seq) that the
  * local TCP socket @sk sent, from xmit or (@task) from process context as
  * mprox_inject_rx_task(). Consumes @skb; returns false if it was dropped,

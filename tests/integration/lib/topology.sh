@@ -31,6 +31,11 @@
 #                           to ALLOWED_PORTS, 403 for DENIED_PORTS (and
 #                           every other), no cache; logs in
 #                           /tmp/mprox-squid-PORT/
+#   topo_lan                a fourth host, 10.200.9.2 / fd00:200:9::2,
+#                           behind the client (10.200.9.1 / fd00:200:9::1),
+#                           which routes for it: its traffic to the server
+#                           is forwarded, not sent by a local socket
+#   topo_lan_down           delete it, the client a host again
 #   topo_down               stop everything, delete the namespaces
 # Every daemon is waited for (its port listening), never slept for. Call
 # the topo_ functions directly, not in $(...) (check does that): daemons
@@ -39,6 +44,7 @@
 TOPO_C=mpx-client
 TOPO_P=mpx-proxy
 TOPO_S=mpx-server
+TOPO_L=mpx-lan
 TOPO_WWW=/tmp/mprox-www
 topo_pids=()
 
@@ -80,6 +86,29 @@ topo_up() {
 	ip -n $TOPO_S link set s0 up
 	# The proxy host is a host, not a router.
 	topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+}
+
+topo_lan() {
+	ip netns add $TOPO_L || return 1
+	ip -n $TOPO_L link set lo up
+	topo_ns $TOPO_L sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0
+	ip link add l0 netns $TOPO_L type veth peer name c1 netns $TOPO_C || return 1
+	ip -n $TOPO_C addr add 10.200.9.1/24 dev c1
+	ip -n $TOPO_C addr add fd00:200:9::1/64 dev c1 nodad
+	ip -n $TOPO_L addr add 10.200.9.2/24 dev l0
+	ip -n $TOPO_L addr add fd00:200:9::2/64 dev l0 nodad
+	ip -n $TOPO_C link set c1 up
+	ip -n $TOPO_L link set l0 up
+	ip -n $TOPO_L route add default via 10.200.9.1
+	ip -n $TOPO_L -6 route add default via fd00:200:9::1
+	topo_ns $TOPO_C sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+
+topo_lan_down() {
+	ip netns pids $TOPO_L 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	ip netns del $TOPO_L 2>/dev/null
+	topo_ns $TOPO_C sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
 }
 
 # Is something listening on TCP PORT in namespace NS?
@@ -214,14 +243,14 @@ topo_down() {
 	local pid ns
 	# Daemons fork (dante keeps a pool of children): kill everything that
 	# lives in the hosts' namespaces, not just the pids started here.
-	for ns in $TOPO_C $TOPO_P $TOPO_S; do
+	for ns in $TOPO_C $TOPO_P $TOPO_S $TOPO_L; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 	done
 	for pid in "${topo_pids[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
 	topo_pids=()
-	for ns in $TOPO_C $TOPO_P $TOPO_S; do
+	for ns in $TOPO_C $TOPO_P $TOPO_S $TOPO_L; do
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$TOPO_WWW"
