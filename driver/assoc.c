@@ -944,6 +944,12 @@ static void mprox_assoc_discard(struct mprox_assoc *a)
 	kernel_recvmsg(a->relay, &msg, &vec, 0, 0, MSG_DONTWAIT | MSG_TRUNC);
 }
 
+/* The answers are for a local socket, or for a host we forward for. */
+static enum mprox_inject_to mprox_assoc_to_app(const struct mprox_assoc *a)
+{
+	return a->flow->app_forwarded ? MPROX_INJECT_ROUTED : MPROX_INJECT_LOCAL;
+}
+
 /*
  * The relay's next datagram, to the app as from its source. Returns false
  * when there was none.
@@ -1036,8 +1042,7 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 	mprox_flow_add_bytes(a->flow, 0, len - hlen);
 	mprox_traffic_add(a->up->traffic, 0, len - hlen,
 			  MPROX_TRAFFIC_NO_PASS);
-	/* The app may be a host we forward for: the stack routes it. */
-	if (!mprox_inject_rx_task_routed(&a->dp->inject, skb))
+	if (!mprox_inject_rx_task(&a->dp->inject, skb, mprox_assoc_to_app(a)))
 		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);
 	return true;
 }
@@ -1106,7 +1111,7 @@ static void mprox_assoc_stream_deliver(struct mprox_assoc *a, const u8 *m, u32 l
 	mprox_flow_add_bytes(a->flow, 0, len);
 	mprox_traffic_add(a->up->traffic, 0, len,
 			  MPROX_TRAFFIC_NO_PASS);
-	if (!mprox_inject_rx_task_routed(&a->dp->inject, skb))
+	if (!mprox_inject_rx_task(&a->dp->inject, skb, mprox_assoc_to_app(a)))
 		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);
 }
 

@@ -103,6 +103,12 @@ struct mprox_flow {
 	 * be aborted for this flow. Set once, read with READ_ONCE.
 	 */
 	bool app_gone;
+	/*
+	 * The app is a host the machine forwards for (its first packet came
+	 * from no local socket): what goes back to it is routed on, not
+	 * delivered here. Set by the creator before the flow's first answer.
+	 */
+	bool app_forwarded;
 	/* jiffies: of the last mprox_flow_touch(), and of creation. */
 	unsigned long last_active;
 	unsigned long created;

@@ -194,18 +194,17 @@ static struct dst_entry *mprox_inject_route(struct mprox_inject *inj, bool v6)
 
 /*
  * @skb made a packet received on the device: with our local route, or,
- * @routed, with none, for the stack to route as any packet received
- * (to a local socket, or on to a host it forwards for). False when there
- * is no route to give it.
+ * for a host the machine forwards for, with none, for the stack to route
+ * on as any packet received. False when there is no route to give it.
  */
 static bool mprox_inject_prepare(struct mprox_inject *inj,
-				 struct sk_buff *skb, bool routed)
+				 struct sk_buff *skb, enum mprox_inject_to to)
 {
 	bool v6 = (skb->data[0] >> 4) == 6;
 	struct net_device *dev = inj->dev;
 	struct dst_entry *dst = NULL;
 
-	if (!routed) {
+	if (to == MPROX_INJECT_LOCAL) {
 		dst = mprox_inject_route(inj, v6);
 		if (unlikely(!dst))
 			return false;
@@ -224,14 +223,14 @@ static bool mprox_inject_prepare(struct mprox_inject *inj,
 	return true;
 }
 
-static bool __mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb,
-			      bool routed)
+bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb,
+		     enum mprox_inject_to to)
 {
 	struct net_device *dev = inj->dev;
 	unsigned int len = skb->len;
 	bool delivered;
 
-	if (unlikely(!mprox_inject_prepare(inj, skb, routed))) {
+	if (unlikely(!mprox_inject_prepare(inj, skb, to))) {
 		kfree_skb(skb);
 		return false;
 	}
@@ -248,13 +247,8 @@ static bool __mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb,
 	return delivered;
 }
 
-bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb)
-{
-	return __mprox_inject_rx(inj, skb, false);
-}
-
-static bool __mprox_inject_rx_task(struct mprox_inject *inj,
-				   struct sk_buff *skb, bool routed)
+bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb,
+			  enum mprox_inject_to to)
 {
 	struct net_device *dev = inj->dev;
 	unsigned int len = skb->len;
@@ -262,14 +256,14 @@ static bool __mprox_inject_rx_task(struct mprox_inject *inj,
 
 	might_sleep();
 	if (likely(netif_running(dev)))
-		return __mprox_inject_rx(inj, skb, routed);
+		return mprox_inject_rx(inj, skb, to);
 	/*
 	 * The device is going down and its backlog refuses packets; the
 	 * answers that fail a connect at once (a RST, an error to a
 	 * forwarded SYN) still go, straight into the stack: this is a
 	 * connection's work, not xmit.
 	 */
-	if (unlikely(!mprox_inject_prepare(inj, skb, routed))) {
+	if (unlikely(!mprox_inject_prepare(inj, skb, to))) {
 		kfree_skb(skb);
 		return false;
 	}
@@ -279,16 +273,6 @@ static bool __mprox_inject_rx_task(struct mprox_inject *inj,
 		dev_sw_netstats_rx_add(dev, len);
 	local_bh_enable();
 	return delivered;
-}
-
-bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb)
-{
-	return __mprox_inject_rx_task(inj, skb, false);
-}
-
-bool mprox_inject_rx_task_routed(struct mprox_inject *inj, struct sk_buff *skb)
-{
-	return __mprox_inject_rx_task(inj, skb, true);
 }
 
 /*
@@ -410,6 +394,7 @@ bool mprox_inject_local_tcp(const struct sock *sk)
 bool mprox_inject_connect_error(struct mprox_inject *inj, struct sk_buff *skb,
 				struct sock *sk, u32 seq, bool task)
 {
+	enum mprox_inject_to to;
 	struct mprox_inject_cb *cb;
 	bool queued = false;
 	int err;
@@ -453,5 +438,7 @@ drop:
 	kfree_skb(skb);
 	return false;
 stack:
-	return task ? mprox_inject_rx_task(inj, skb) : mprox_inject_rx(inj, skb);
+	to = sk ? MPROX_INJECT_LOCAL : MPROX_INJECT_ROUTED;
+	return task ? mprox_inject_rx_task(inj, skb, to) :
+		      mprox_inject_rx(inj, skb, to);
 }

@@ -4,12 +4,14 @@
  *
  * Both halves of the TCP data path end here: the app's packets rewritten
  * for the in-kernel listener (F:f -> L:l), and the listener's replies
- * rewritten back for the app (D:P -> A:a). Neither destination is an
- * address of any interface in the usual sense (L is internal, A may be on
- * another device), and the source may fail reverse-path filtering, so the
- * packets must not go through input routing: they get a route of our own
- * that delivers locally, as loopback's packets keep the output route that
- * sent them to lo.
+ * rewritten back for the app (D:P -> A:a); so do the answers the driver
+ * makes itself (UDP, DNS, refusals). L is internal, and the source may
+ * fail reverse-path filtering, so what is for this machine does not go
+ * through input routing: it gets a route of our own that delivers
+ * locally, as loopback's packets keep the output route that sent them to
+ * lo. What is for a host the machine forwards for (its packets came
+ * routed into the device, from no local socket) goes in with no route, and
+ * the stack routes it on as any packet received on the device.
  */
 #ifndef _MPROX_INJECT_H
 #define _MPROX_INJECT_H
@@ -53,29 +55,40 @@ int mprox_inject_init(struct mprox_inject *inj, struct net_device *dev,
 /* Process context; delivers what still waits, then drops the routes. */
 void mprox_inject_destroy(struct mprox_inject *inj);
 
+/* Where an injected packet is for. */
+enum mprox_inject_to {
+	/* This machine: the driver's listener, or an app's local socket. */
+	MPROX_INJECT_LOCAL,
+	/* A host the machine forwards for: the stack routes it on. */
+	MPROX_INJECT_ROUTED,
+};
+
+/*
+ * Where the answer to @skb, a packet that came through xmit, is for: its
+ * sender's socket is local, or it was forwarded (no socket at all).
+ */
+static inline enum mprox_inject_to mprox_inject_to_sender(const struct sk_buff *skb)
+{
+	return skb->sk ? MPROX_INJECT_LOCAL : MPROX_INJECT_ROUTED;
+}
+
 /*
  * Deliver the IPv4 or IPv6 packet at @skb->data (its network header) to
- * the local stack as received on the device, consuming @skb, through the
- * backlog. Any context but hard IRQ, xmit included. Counts
+ * the stack as received on the device, for @to, consuming @skb, through
+ * the backlog. Any context but hard IRQ, xmit included. Counts
  * rx_packets/rx_bytes and returns true if the stack took it; false if
  * its backlog was full or the device is going down (the caller counts the
  * drop).
  */
-bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb);
+bool mprox_inject_rx(struct mprox_inject *inj, struct sk_buff *skb,
+		     enum mprox_inject_to to);
 
 /*
  * The same from process context outside xmit (a connection's work): while
  * the device is going down, delivered at once instead of refused.
  */
-bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb);
-
-/*
- * The same, routed by the stack as any packet received on the device
- * instead of given our local route: a UDP answer may be for a host the
- * machine forwards for (its datagram came routed into the device), and
- * our route would deliver it locally, to no socket.
- */
-bool mprox_inject_rx_task_routed(struct mprox_inject *inj, struct sk_buff *skb);
+bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb,
+			  enum mprox_inject_to to);
 
 /*
  * @skb is an ICMP error answering the SYN (sequence number @seq) that the
@@ -94,7 +107,8 @@ bool mprox_inject_rx_task_routed(struct mprox_inject *inj, struct sk_buff *skb);
  * as tcp_v4_err() fails a socket nobody owns. An owned socket waits on the
  * device's work until the owner lets go (MPROX_INJECT_WAIT at most; then
  * the SYN's retransmission gets an answer of its own). Without a local
- * socket (a forwarded SYN), @skb goes into the stack.
+ * socket, @skb goes into the stack: routed on for a forwarded SYN (@sk
+ * NULL), locally for a raw socket's.
  */
 /* Whether @sk (a packet's owner, or NULL) is a local TCP socket's. */
 bool mprox_inject_local_tcp(const struct sock *sk);

@@ -321,7 +321,8 @@ bool mprox_resolver_xmit(struct mprox_datapath *dp, struct sk_buff *skb,
 	rcu_read_unlock();
 	if (ret == MPROX_RESOLVER_FORWARD)
 		return false;
-	if (reply && !mprox_inject_rx(&dp->inject, reply))
+	if (reply && !mprox_inject_rx(&dp->inject, reply,
+				      mprox_inject_to_sender(skb)))
 		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 	if (ret)
 		consume_skb(skb);
@@ -335,6 +336,7 @@ bool mprox_resolver_refuse(struct mprox_datapath *dp, const struct sk_buff *skb,
 {
 	const struct mprox_config *cfg;
 	struct sk_buff *reply = NULL;
+	enum mprox_inject_to to;
 	bool mine, delivered;
 
 	rcu_read_lock();
@@ -345,8 +347,9 @@ bool mprox_resolver_refuse(struct mprox_datapath *dp, const struct sk_buff *skb,
 	rcu_read_unlock();
 	if (reply) {
 		/* Delivering from a task may wait: outside the RCU section. */
-		delivered = task ? mprox_inject_rx_task(&dp->inject, reply) :
-				   mprox_inject_rx(&dp->inject, reply);
+		to = mprox_inject_to_sender(skb);
+		delivered = task ? mprox_inject_rx_task(&dp->inject, reply, to) :
+				   mprox_inject_rx(&dp->inject, reply, to);
 		if (!delivered)
 			mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 	}

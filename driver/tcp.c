@@ -28,14 +28,14 @@
 						    TCPHDR_RST)) == TCPHDR_SYN)
 
 /*
- * Hand @skb to the stack: from xmit through the backlog; from a
+ * Hand @skb to the stack, for @to: from xmit through the backlog; from a
  * connection's work (@task) also while the device goes down.
  */
 static void mprox_tcp_deliver(struct mprox_datapath *dp, struct sk_buff *skb,
-			      bool task)
+			      enum mprox_inject_to to, bool task)
 {
-	bool delivered = task ? mprox_inject_rx_task(&dp->inject, skb) :
-				mprox_inject_rx(&dp->inject, skb);
+	bool delivered = task ? mprox_inject_rx_task(&dp->inject, skb, to) :
+				mprox_inject_rx(&dp->inject, skb, to);
 
 	if (!delivered)
 		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
@@ -61,7 +61,7 @@ static void __mprox_tcp_answer(struct mprox_datapath *dp,
 	    kind == MPROX_REPLY_RST ||
 	    skb_copy_bits(skb, skb_network_offset(skb) + p->thoff + 4, &seq,
 			  sizeof(seq)))
-		mprox_tcp_deliver(dp, reply, task);
+		mprox_tcp_deliver(dp, reply, mprox_inject_to_sender(skb), task);
 	else if (!mprox_inject_connect_error(&dp->inject, reply, skb->sk,
 					     ntohl(seq), task))
 		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
@@ -111,10 +111,11 @@ void mprox_tcp_abort_app(struct mprox_datapath *dp,
 	sock_gen_put(sk);
 }
 
-/* Rewrite @skb (parsed into @p) to @k's tuple and deliver it locally. */
+/* Rewrite @skb (parsed into @p) to @k's tuple and deliver it for @to. */
 static void mprox_tcp_forward(struct mprox_datapath *dp, struct sk_buff *skb,
 			      const struct mprox_pkt *p,
-			      const struct mprox_flow_key *k, bool task)
+			      const struct mprox_flow_key *k,
+			      enum mprox_inject_to to, bool task)
 {
 	if (mprox_pkt_rewrite(skb, p, &k->saddr, k->sport, &k->daddr,
 			      k->dport)) {
@@ -122,7 +123,7 @@ static void mprox_tcp_forward(struct mprox_datapath *dp, struct sk_buff *skb,
 		kfree_skb(skb);
 		return;
 	}
-	mprox_tcp_deliver(dp, skb, task);
+	mprox_tcp_deliver(dp, skb, to, task);
 }
 
 void mprox_tcp_release_syn(struct mprox_datapath *dp, struct mprox_flow *f)
@@ -138,7 +139,7 @@ void mprox_tcp_release_syn(struct mprox_datapath *dp, struct mprox_flow *f)
 		kfree_skb(skb);
 		return;
 	}
-	mprox_tcp_forward(dp, skb, &p, &f->nat, true);
+	mprox_tcp_forward(dp, skb, &p, &f->nat, MPROX_INJECT_LOCAL, true);
 }
 
 void mprox_tcp_refuse_syn(struct mprox_datapath *dp, struct mprox_flow *f,
@@ -160,6 +161,7 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
 				 const struct mprox_pkt *p)
 {
 	struct mprox_flow_key k, app_reply;
+	enum mprox_inject_to to;
 	struct mprox_flow *f;
 
 	mprox_flow_key_from_pkt(&k, p);
@@ -169,6 +171,7 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
 	f = mprox_flow_find_nat(&dp->flows, &k);
 	if (f) {
 		mprox_flow_key_reverse(&app_reply, &f->app);
+		to = f->app_forwarded ? MPROX_INJECT_ROUTED : MPROX_INJECT_LOCAL;
 		mprox_flow_touch(f);
 	}
 	rcu_read_unlock();
@@ -179,7 +182,7 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
 		kfree_skb(skb);
 		return;
 	}
-	mprox_tcp_forward(dp, skb, p, &app_reply, false);
+	mprox_tcp_forward(dp, skb, p, &app_reply, to, false);
 }
 
 /*
@@ -327,6 +330,7 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 		kfree_skb(skb);
 		return;
 	}
+	f->app_forwarded = !skb->sk;
 	mprox_flow_hold_syn(f, skb);
 	/* The create's reference is the connection's from now on. */
 	mprox_conn_start(c, f);
@@ -414,7 +418,7 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 		if (p->tcp_flags & TCPHDR_RST)
 			mprox_conn_app_reset(f);
 		mprox_flow_touch(f);
-		mprox_tcp_forward(dp, skb, p, &f->nat, false);
+		mprox_tcp_forward(dp, skb, p, &f->nat, MPROX_INJECT_LOCAL, false);
 		break;
 	default:
 		/* Being torn down: the app gets the RST a dead peer sends. */

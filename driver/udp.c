@@ -35,7 +35,8 @@ static void mprox_udp_refuse(struct mprox_datapath *dp, struct sk_buff *skb,
 	    mprox_resolver_refuse(dp, skb, &p, true))
 		return;
 	reply = mprox_reply_build(skb, &p, kind);
-	if (reply && !mprox_inject_rx_task(&dp->inject, reply))
+	if (reply && !mprox_inject_rx_task(&dp->inject, reply,
+					   mprox_inject_to_sender(skb)))
 		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 }
 
@@ -182,6 +183,7 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
 		goto drop;
 	}
+	f->app_forwarded = !skb->sk;
 	mprox_assoc_queue(a, skb, p);
 	/* The create's reference is the association's from now on. */
 	mprox_assoc_start(a, f);

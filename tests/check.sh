@@ -116,7 +116,7 @@ stock_skip="status-readers tcp-isolation tcp-stress tcp-hostile udp-hostile dns-
 debug_skip="tcp-close proxy-baseline cli tcp-http tcp-auth-parallel tcp-socks4"
 debug_skip+=" tcp-rules tcp-failover tcp-errors tcp-spares tcp-capture"
 debug_skip+=" tcp-ip-options tcp-loops tcp-memcg tcp-no-listener tcp-probes tcp-proxy-rules"
-debug_skip+=" tcp-relay-memory tcp-reuse tcp-routing tcp-socks5 tcp-scrub"
+debug_skip+=" tcp-relay-memory tcp-reuse tcp-routing tcp-socks5 tcp-scrub forwarded"
 # job NAME CMD...: CMD's output, status and seconds under build/NAME/
 # (check.log, check.rc), for show_job.
 job() {

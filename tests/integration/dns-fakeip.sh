@@ -43,14 +43,7 @@ mprox_dmesg_mark
 seq 1 5000 | sed 's/^/line /' >"$TOPO_WWW/page.html"
 page_sha=$(sha256sum <"$TOPO_WWW/page.html" | cut -d' ' -f1)
 
-check "routes for the DNS server's network and the pools into mprox0" sh -c "
-	ip netns exec $TOPO_C ip route add 10.200.3.0/24 dev mprox0 &&
-	ip netns exec $TOPO_C ip route add 198.18.0.0/16 dev mprox0 &&
-	ip netns exec $TOPO_C ip -6 route add fd00:198::/112 dev mprox0"
-check "dns fake-ip 198.18.0.0/16 fd00:198::/112, dns server 10.200.3.53" mprox_config mprox0 <<'EOF'
-dns fake-ip 198.18.0.0/16 fd00:198::/112
-dns server 10.200.3.53
-EOF
+mprox_fakeip_up
 
 # dig_short TYPE NAME [SERVER]: the answer's records, one a line.
 dig_short() {

@@ -18,7 +18,8 @@
 # (stats.udp.associations), also for a socket talking to two
 # destinations; a UDP_SEGMENT (GSO) send of 3 x 1,000 bytes arrives as
 # three datagrams, IPv4 and IPv6, also from a host behind the client
-# (forwarded); stats.udp.datagrams_up and datagrams_down count at least
+# (forwarded), and to a socket that only a uid rule routes into mprox0
+# under strict rp_filter; stats.udp.datagrams_up and datagrams_down count at least
 # the echoes, nothing dropped as malformed or fragment; with fake-IP on,
 # dig MX and TXT are forwarded through dante's relay to dnsmasq on the
 # server host while A is answered from the pool, and asked again, TXT is
@@ -232,6 +233,26 @@ for dest in 10.200.2.2:7001 '[fd00:200:2::2]:7002'; do
 done
 check_delta "forwarded: one association per socket" associations "$a" -eq 2
 topo_lan_down
+
+# The other side of it: a local socket's answers keep the driver's local
+# route and skip input routing, so strict reverse-path filtering cannot
+# drop them where only a uid rule sends the socket into mprox0 (the
+# reverse lookup runs as root and finds no route into mprox0).
+rpf=$(topo_ns $TOPO_C sysctl -n net.ipv4.conf.all.rp_filter)
+step "strict rp_filter, 10.200.2.0/24 into mprox0 for uid 4242 only" sh -c "
+	ip netns exec $TOPO_C sysctl -qw net.ipv4.conf.all.rp_filter=1 &&
+	ip -n $TOPO_C route del 10.200.2.0/24 dev mprox0 &&
+	ip -n $TOPO_C route add 10.200.2.0/24 dev mprox0 table 142 &&
+	ip -n $TOPO_C rule add uidrange 4242-4242 lookup 142 priority 142"
+out=$(topo_ns $TOPO_C setpriv --reuid 4242 --regid 4242 --clear-groups \
+	python3 "$UDP_ECHO" segments 10.200.2.2:7001 2>&1)
+if [ $? = 0 ]; then pass "uid 4242 under rp_filter 1: $(echo $out)"; else
+	fail "uid 4242 under rp_filter 1: $(echo $out)"; fi
+step "rp_filter $rpf, 10.200.2.0/24 into mprox0 for all again" sh -c "
+	ip -n $TOPO_C rule del priority 142 &&
+	ip -n $TOPO_C route del 10.200.2.0/24 table 142 &&
+	ip -n $TOPO_C route add 10.200.2.0/24 dev mprox0 &&
+	ip netns exec $TOPO_C sysctl -qw net.ipv4.conf.all.rp_filter=$rpf"
 
 check_delta "datagrams up: at least the $echoed echoed" datagrams_up "$up0" -ge "$echoed"
 check_delta "datagrams down: at least the $echoed echoed" datagrams_down "$down0" -ge "$echoed"

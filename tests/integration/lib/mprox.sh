@@ -87,6 +87,10 @@
 #   mprox_cli_usage CMD DESC ARGS...
 #                               "mprox CMD ARGS" in the client host exits
 #                               2 with a message (one result)
+#   mprox_fakeip_up             fake-IP on mprox0 (pools 198.18.0.0/16 and
+#                               fd00:198::/112, server 10.200.3.53) with
+#                               routes for the pools and 10.200.3.0/24
+#                               into it (two results)
 #
 # Daemons go through topo_spawn, so topo_down stops them.
 
@@ -117,6 +121,18 @@ mprox_up() {
 	ip -n "$TOPO_C" link set "$dev" up || return 1
 	ip -n "$TOPO_C" route add 10.200.2.0/24 dev "$dev" || return 1
 	ip -n "$TOPO_C" -6 route add fd00:200:2::/64 dev "$dev"
+}
+
+mprox_fakeip_up() {
+	check "routes for the DNS server's network and the pools into mprox0" sh -c "
+		ip netns exec $TOPO_C ip route add 10.200.3.0/24 dev mprox0 &&
+		ip netns exec $TOPO_C ip route add 198.18.0.0/16 dev mprox0 &&
+		ip netns exec $TOPO_C ip -6 route add fd00:198::/112 dev mprox0"
+	check "dns fake-ip 198.18.0.0/16 fd00:198::/112, dns server 10.200.3.53" \
+		mprox_config mprox0 <<-'EOF'
+		dns fake-ip 198.18.0.0/16 fd00:198::/112
+		dns server 10.200.3.53
+	EOF
 }
 
 mprox_upstream() {
