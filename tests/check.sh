@@ -112,7 +112,7 @@ fi
 #   from, runs on stock and on 6.12.
 stage "VM suites (stock then 6.12, beside debug), beside the host unit tests and the module against every supported kernel"
 vm_subset_6_12="module-load device-fd tcp-socks5"
-stock_skip="status-readers tcp-isolation tcp-stress tcp-hostile udp-hostile dns-fakeip tcp-direct"
+stock_skip="status-readers tcp-isolation tcp-stress tcp-hostile udp-hostile dns-hostile dns-fakeip tcp-direct"
 debug_skip="tcp-close proxy-baseline cli tcp-http tcp-auth-parallel tcp-socks4"
 debug_skip+=" tcp-rules tcp-failover tcp-errors tcp-spares tcp-capture"
 debug_skip+=" tcp-ip-options tcp-loops tcp-memcg tcp-no-listener tcp-probes tcp-proxy-rules"

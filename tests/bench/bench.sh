@@ -788,7 +788,9 @@ except (ValueError, KeyError):
 		echo "#   $mode: ${rate} Mbit/s offered: lost ${out% *}%, ${out#* } Mbit/s arrived"
 		awk -v l="${out% *}" 'BEGIN { exit !(l < 1) }' || break
 		best=$rate
-		got=${out#* }
+		# A sender that cannot keep up loses nothing but sends less:
+		# the most that arrived at any rate counts, not the last.
+		got=$(awk -v a="$got" -v b="${out#* }" 'BEGIN { print (b > a ? b : a) }')
 	done
 	# Where datagrams were lost: a socket buffer full on either host.
 	echo "#   $mode: UDP receive buffer errors: proxy host" \
@@ -879,6 +881,18 @@ if [ "$BENCH_UDP" = 1 ]; then
 	echo "# UDP, direct routing:"
 	udp_ladder udp_direct && pass "UDP, direct: some rate with under 1% loss" ||
 		fail "UDP, direct: some rate with under 1% loss"
+	topo_ns $TOPO_C ip rule del pref 50
+	# The same way, but through mprox0 with a rule that sends UDP
+	# "direct": the driver's own socket (fwmark 0x6d70) sends each
+	# datagram from xmit (encap.c). No relay in the way, so this is
+	# the fast path's own cost against routing.
+	topo_ns $TOPO_C ip rule add fwmark 0x6d70 lookup 200 pref 50
+	check "mprox0's one upstream: socks5://${proxy[socks5d]}" upstreams "socks5://${proxy[socks5d]}"
+	check "rule add proto udp direct" eval 'echo "rule add proto udp direct" |
+		topo_ns $TOPO_C "$bin/mprox-ctl" mprox0'
+	echo "# UDP, mprox0 with rule proto udp direct:"
+	udp_ladder udp_mdirect && pass "UDP, mprox0 direct: some rate with under 1% loss" ||
+		fail "UDP, mprox0 direct: some rate with under 1% loss"
 	topo_ns $TOPO_C ip rule del pref 50
 	topo_ns $TOPO_S ip route del 10.200.1.0/24 via 10.200.2.1
 	topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=0
@@ -1156,9 +1170,14 @@ if ("udp_direct", "udp_mbps") in sums and ("udp_mprox", "udp_mbps") in sums:
     res[("udp_direct", "udp_mbps")], res[("udp_mprox", "udp_mbps")] = d, m
     print()
     print(f"{'UDP, iperf3 -u, 1400-byte datagrams:':34} {'direct':>8} {'mprox0':>8}   {'mprox/direct':>13}")
-    print(f"{'highest rate under 1% loss (Mbit/s)':34} {d:>8.0f} {m:>8.0f}   {fmtx(ratio(m, d)):>13}")
-    print("UDP: of 5, 10, 25, 50, 100, 200, 400, 800 Mbit/s offered, the highest with under 1% lost,"
-          " and what\n  arrived at it; mprox0: SOCKS5 UDP ASSOCIATE through dante")
+    print(f"{'most arrived, under 1% lost (Mbit/s)':34} {d:>8.0f} {m:>8.0f}   {fmtx(ratio(m, d)):>13}")
+    if ("udp_mdirect", "udp_mbps") in sums:
+        md = sums[("udp_mdirect", "udp_mbps")]
+        res[("udp_mdirect", "udp_mbps")] = md
+        print(f"{'  mprox0, rule proto udp direct':34} {d:>8.0f} {md:>8.0f}   {fmtx(ratio(md, d)):>13}")
+    print("UDP: of 5, 10, 25, 50, 100, 200, 400, 800 Mbit/s offered, up to the first with 1% or more"
+          " lost, the most\n  that arrived; mprox0: SOCKS5 UDP ASSOCIATE through dante; direct: the"
+          " driver's own\n  socket sends each datagram from xmit, routed as direct routing is")
 # Kernel memory per association and per fake-IP name (issue "UDP and DNS").
 if ("udp_app", "assoc_bytes") in sums and ("udp_mprox", "assoc_bytes") in sums:
     a, m = sums[("udp_app", "assoc_bytes")], sums[("udp_mprox", "assoc_bytes")]
