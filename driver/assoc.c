@@ -947,7 +947,8 @@ static void mprox_assoc_discard(struct mprox_assoc *a)
 /* The answers are for a local socket, or for a host we forward for. */
 static enum mprox_inject_to mprox_assoc_to_app(const struct mprox_assoc *a)
 {
-	return a->flow->app_forwarded ? MPROX_INJECT_ROUTED : MPROX_INJECT_LOCAL;
+	return READ_ONCE(a->flow->app_forwarded) ? MPROX_INJECT_ROUTED :
+						   MPROX_INJECT_LOCAL;
 }
 
 /*

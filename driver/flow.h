@@ -106,7 +106,9 @@ struct mprox_flow {
 	/*
 	 * The app is a host the machine forwards for (its first packet came
 	 * from no local socket): what goes back to it is routed on, not
-	 * delivered here. Set by the creator before the flow's first answer.
+	 * delivered here. Set by the creator right after the create, before
+	 * the flow's first answer (WRITE_ONCE; read with READ_ONCE: a stray
+	 * segment may look it up in between).
 	 */
 	bool app_forwarded;
 	/* jiffies: of the last mprox_flow_touch(), and of creation. */

@@ -392,9 +392,9 @@ bool mprox_inject_local_tcp(const struct sock *sk)
 }
 
 bool mprox_inject_connect_error(struct mprox_inject *inj, struct sk_buff *skb,
-				struct sock *sk, u32 seq, bool task)
+				struct sock *sk, u32 seq, enum mprox_inject_to to,
+				bool task)
 {
-	enum mprox_inject_to to;
 	struct mprox_inject_cb *cb;
 	bool queued = false;
 	int err;
@@ -438,7 +438,6 @@ drop:
 	kfree_skb(skb);
 	return false;
 stack:
-	to = sk ? MPROX_INJECT_LOCAL : MPROX_INJECT_ROUTED;
 	return task ? mprox_inject_rx_task(inj, skb, to) :
 		      mprox_inject_rx(inj, skb, to);
 }

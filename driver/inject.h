@@ -107,13 +107,14 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb,
  * as tcp_v4_err() fails a socket nobody owns. An owned socket waits on the
  * device's work until the owner lets go (MPROX_INJECT_WAIT at most; then
  * the SYN's retransmission gets an answer of its own). Without a local
- * socket, @skb goes into the stack: routed on for a forwarded SYN (@sk
- * NULL), locally for a raw socket's.
+ * socket, @skb goes into the stack, for @to (routed on for a forwarded
+ * SYN, locally for a raw socket's).
  */
 /* Whether @sk (a packet's owner, or NULL) is a local TCP socket's. */
 bool mprox_inject_local_tcp(const struct sock *sk);
 
 bool mprox_inject_connect_error(struct mprox_inject *inj, struct sk_buff *skb,
-				struct sock *sk, u32 seq, bool task);
+				struct sock *sk, u32 seq, enum mprox_inject_to to,
+				bool task);
 
 #endif /* _MPROX_INJECT_H */

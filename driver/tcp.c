@@ -42,7 +42,7 @@ static void mprox_tcp_deliver(struct mprox_datapath *dp, struct sk_buff *skb,
 }
 
 /*
- * Answer the app's segment @skb with @kind: from xmit, or from a
+ * Answer the segment @skb with @kind, for @to: from xmit, or from a
  * connection's work (@task). An ICMP error for a local socket's SYN fails
  * its connect() directly, when nobody owns the socket (inject.h); a RST
  * waits in the socket's backlog anyway.
@@ -50,7 +50,8 @@ static void mprox_tcp_deliver(struct mprox_datapath *dp, struct sk_buff *skb,
 static void __mprox_tcp_answer(struct mprox_datapath *dp,
 			       const struct sk_buff *skb,
 			       const struct mprox_pkt *p,
-			       enum mprox_reply_kind kind, bool task)
+			       enum mprox_reply_kind kind,
+			       enum mprox_inject_to to, bool task)
 {
 	struct sk_buff *reply = mprox_reply_build(skb, p, kind);
 	__be32 seq;
@@ -61,16 +62,16 @@ static void __mprox_tcp_answer(struct mprox_datapath *dp,
 	    kind == MPROX_REPLY_RST ||
 	    skb_copy_bits(skb, skb_network_offset(skb) + p->thoff + 4, &seq,
 			  sizeof(seq)))
-		mprox_tcp_deliver(dp, reply, mprox_inject_to_sender(skb), task);
+		mprox_tcp_deliver(dp, reply, to, task);
 	else if (!mprox_inject_connect_error(&dp->inject, reply, skb->sk,
-					     ntohl(seq), task))
+					     ntohl(seq), to, task))
 		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
 }
 
 void mprox_tcp_answer(struct mprox_datapath *dp, const struct sk_buff *skb,
 		      const struct mprox_pkt *p, enum mprox_reply_kind kind)
 {
-	__mprox_tcp_answer(dp, skb, p, kind, false);
+	__mprox_tcp_answer(dp, skb, p, kind, mprox_inject_to_sender(skb), false);
 }
 
 /*
@@ -151,7 +152,8 @@ void mprox_tcp_refuse_syn(struct mprox_datapath *dp, struct mprox_flow *f,
 	if (!skb)
 		return;
 	if (mprox_pkt_parse_skb(skb, &p) == MPROX_PKT_OK)
-		__mprox_tcp_answer(dp, skb, &p, kind, true);
+		__mprox_tcp_answer(dp, skb, &p, kind,
+				   mprox_inject_to_sender(skb), true);
 	kfree_skb(skb);
 }
 
@@ -171,14 +173,19 @@ static void mprox_tcp_xmit_reply(struct mprox_datapath *dp,
 	f = mprox_flow_find_nat(&dp->flows, &k);
 	if (f) {
 		mprox_flow_key_reverse(&app_reply, &f->app);
-		to = f->app_forwarded ? MPROX_INJECT_ROUTED : MPROX_INJECT_LOCAL;
+		to = READ_ONCE(f->app_forwarded) ? MPROX_INJECT_ROUTED :
+						   MPROX_INJECT_LOCAL;
 		mprox_flow_touch(f);
 	}
 	rcu_read_unlock();
 	if (!f) {
-		/* Tell the listener's socket its peer is gone. */
+		/*
+		 * Tell the listener's socket its peer is gone: always here,
+		 * though a SYN-ACK sent with a syncookie has no owner.
+		 */
 		mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
-		mprox_tcp_answer(dp, skb, p, MPROX_REPLY_RST);
+		__mprox_tcp_answer(dp, skb, p, MPROX_REPLY_RST,
+				   MPROX_INJECT_LOCAL, false);
 		kfree_skb(skb);
 		return;
 	}
@@ -205,7 +212,8 @@ static void mprox_tcp_no_listener(struct mprox_datapath *dp,
 			     skb->dev->name, v6 ? 6 : 4);
 	mprox_datapath_drop(dp, MPROX_DROP_NO_LISTENER);
 	if (mprox_inject_local_tcp(skb->sk))
-		__mprox_tcp_answer(dp, skb, p, MPROX_REPLY_NET_UNREACH, false);
+		__mprox_tcp_answer(dp, skb, p, MPROX_REPLY_NET_UNREACH,
+				   MPROX_INJECT_LOCAL, false);
 	else if (v6)
 		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_NOROUTE, 0);
 	else
@@ -330,7 +338,7 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 		kfree_skb(skb);
 		return;
 	}
-	f->app_forwarded = !skb->sk;
+	WRITE_ONCE(f->app_forwarded, !skb->sk);
 	mprox_flow_hold_syn(f, skb);
 	/* The create's reference is the connection's from now on. */
 	mprox_conn_start(c, f);

@@ -183,7 +183,7 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
 		goto drop;
 	}
-	f->app_forwarded = !skb->sk;
+	WRITE_ONCE(f->app_forwarded, !skb->sk);
 	mprox_assoc_queue(a, skb, p);
 	/* The create's reference is the association's from now on. */
 	mprox_assoc_start(a, f);
