@@ -6,10 +6,15 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/errqueue.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/slab.h>
 #include <linux/udp.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
@@ -23,6 +28,7 @@
 #include "handshake.h"
 #include "ownsock.h"
 #include "packet.h"
+#include "reply.h"
 #include "sockwatch.h"
 #include "socks5_udp.h"
 #include "upstream.h"
@@ -56,6 +62,7 @@ static const char *const mprox_udp_stat_names[MPROX_UDP_STAT_COUNT] = {
 	[MPROX_UDP_DROPPED_SEND] = "dropped_send",
 	[MPROX_UDP_DROPPED_NO_NAME] = "dropped_no_name",
 	[MPROX_UDP_DNS_STREAMS] = "dns_streams",
+	[MPROX_UDP_ICMP_ERRORS] = "icmp_errors",
 };
 
 const char *mprox_udp_stat_name(enum mprox_udp_stat s)
@@ -491,7 +498,19 @@ static int mprox_assoc_open_relay(struct mprox_assoc *a)
  */
 static int mprox_assoc_open_direct(struct mprox_assoc *a)
 {
-	return mprox_assoc_udp_socket(a, a->flow->app.family, 0);
+	int err = mprox_assoc_udp_socket(a, a->flow->app.family, 0);
+
+	if (err)
+		return err;
+	/*
+	 * An unconnected socket hears of the ICMP errors its datagrams
+	 * meet only on its error queue (mprox_assoc_direct_errors()).
+	 */
+	if (a->flow->app.family == AF_INET6)
+		ip6_sock_set_recverr(a->relay->sk);
+	else
+		ip_sock_set_recverr(a->relay->sk);
+	return 0;
 }
 
 /*
@@ -1288,6 +1307,124 @@ static void mprox_assoc_stream_relay(struct mprox_assoc *a)
 		mprox_assoc_kick(a);
 }
 
+/*
+ * What the app gets for the ICMP error @ee about a datagram to one of its
+ * peers: what it would have got sending there itself. -1 for an error a
+ * UDP socket does not fail for (too big: the driver's socket learns the
+ * path's MTU; time exceeded, redirects).
+ */
+static int mprox_assoc_error_kind(u16 family, const struct sock_extended_err *ee)
+{
+	if (family == AF_INET6) {
+		if (ee->ee_origin != SO_EE_ORIGIN_ICMP6 || ee->ee_type != ICMPV6_DEST_UNREACH)
+			return -1;
+		switch (ee->ee_code) {
+		case ICMPV6_PORT_UNREACH:
+			return MPROX_REPLY_PORT_UNREACH;
+		case ICMPV6_ADM_PROHIBITED:
+			return MPROX_REPLY_ADMIN_PROHIBITED;
+		case ICMPV6_NOROUTE:
+			return MPROX_REPLY_NET_UNREACH;
+		default:
+			return MPROX_REPLY_HOST_UNREACH;
+		}
+	}
+	if (ee->ee_origin != SO_EE_ORIGIN_ICMP || ee->ee_type != ICMP_DEST_UNREACH)
+		return -1;
+	switch (ee->ee_code) {
+	case ICMP_PORT_UNREACH:
+		return MPROX_REPLY_PORT_UNREACH;
+	case ICMP_FRAG_NEEDED:
+		return -1;
+	case ICMP_NET_UNREACH:
+	case ICMP_NET_UNKNOWN:
+		return MPROX_REPLY_NET_UNREACH;
+	case ICMP_NET_ANO:
+	case ICMP_HOST_ANO:
+	case ICMP_PKT_FILTERED:
+		return MPROX_REPLY_ADMIN_PROHIBITED;
+	default:
+		return MPROX_REPLY_HOST_UNREACH;
+	}
+}
+
+/*
+ * The ICMP error @err (from the direct socket's error queue) about a
+ * datagram to a peer of the app's, answered to the app as from that
+ * peer: its connected socket fails with ECONNREFUSED and the like, as
+ * sending there itself.
+ */
+static void mprox_assoc_direct_error(struct mprox_assoc *a, const struct sk_buff *err)
+{
+	const struct sock_exterr_skb *serr = SKB_EXT_ERR(err);
+	const struct mprox_flow_key *app = &a->flow->app;
+	unsigned int alen = app->family == AF_INET6 ? 16 : 4;
+	struct sk_buff *dgram, *reply;
+	struct mprox_dest dst = {};
+	struct mprox_pkt p = {};
+	u8 *payload;
+	int kind;
+
+	kind = mprox_assoc_error_kind(app->family, &serr->ee);
+	if (kind < 0)
+		return;
+	/*
+	 * Where the datagram went: the quoted IP header's destination, in
+	 * the linear part, where ip_recv_error() reads it too.
+	 */
+	dst.family = app->family;
+	dst.port = ntohs(serr->port);
+	memcpy(&dst.addr, skb_network_header(err) + serr->addr_offset, alen);
+	spin_lock_bh(&a->lock);
+	if (!mprox_assoc_answers(a, &dst)) {
+		spin_unlock_bh(&a->lock);
+		return;
+	}
+	spin_unlock_bh(&a->lock);
+	/* The app's datagram as it left, A:a -> D:P, for the reply to quote. */
+	p.family = app->family;
+	p.proto = IPPROTO_UDP;
+	memcpy(&p.saddr, &dst.addr, alen);
+	p.sport = serr->port;
+	p.daddr = app->saddr;
+	p.dport = app->sport;
+	dgram = mprox_reply_udp(&p, 0, &payload);
+	if (!dgram) {
+		mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
+		return;
+	}
+	mprox_reply_udp_seal(dgram, &p, 0);
+	if (mprox_pkt_parse_skb(dgram, &p) != MPROX_PKT_OK) {
+		kfree_skb(dgram);
+		return;
+	}
+	reply = mprox_reply_build(dgram, &p, kind);
+	kfree_skb(dgram);
+	if (!reply) {
+		mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
+		return;
+	}
+	mprox_assoc_count(a, MPROX_UDP_ICMP_ERRORS, 1);
+	if (!mprox_inject_rx_task(&a->dp->inject, reply, mprox_assoc_to_app(a)))
+		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);
+}
+
+/* The direct socket's error queue, a bounded number a pass. */
+static bool mprox_assoc_direct_errors(struct mprox_assoc *a)
+{
+	struct sk_buff *skb;
+	int n;
+
+	for (n = 0; n < MPROX_ASSOC_BUDGET; n++) {
+		skb = sock_dequeue_err_skb(a->relay->sk);
+		if (!skb)
+			return false;
+		mprox_assoc_direct_error(a, skb);
+		kfree_skb(skb);
+	}
+	return true;
+}
+
 static void mprox_assoc_relay(struct mprox_assoc *a)
 {
 	bool more;
@@ -1303,6 +1440,8 @@ static void mprox_assoc_relay(struct mprox_assoc *a)
 		return;
 	}
 	more = mprox_assoc_send_all(a);
+	if (a->up->direct)
+		more |= mprox_assoc_direct_errors(a);
 	for (n = 0; n < MPROX_ASSOC_BUDGET && mprox_assoc_receive(a); n++)
 		;
 	if (n)

@@ -76,6 +76,8 @@ enum mprox_udp_stat {
 	MPROX_UDP_DROPPED_NO_NAME,
 	/* DNS over TCP connections made for sockets (mprox_assoc_use_stream()). */
 	MPROX_UDP_DNS_STREAMS,
+	/* ICMP errors that datagrams sent direct met, passed on to the app. */
+	MPROX_UDP_ICMP_ERRORS,
 	MPROX_UDP_STAT_COUNT
 };
 

@@ -11,7 +11,8 @@
 # proxy's. A "cgroup" rule sends one cgroup's sockets direct. UDP that a
 # rule sends direct goes from the driver's own socket and its answers come
 # back, one association per application socket, and all but its first
-# datagrams go from xmit at once.
+# datagrams go from xmit at once; to a closed port, the application gets
+# ECONNREFUSED (the ICMP error the driver's socket met, passed on).
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -154,6 +155,20 @@ else
 fi
 expect "nothing dropped as foreign or malformed" \
 	"$(udp_stat dropped_foreign) $(udp_stat dropped_malformed)" "0 0"
+# A closed port: the server's ICMP port unreachable reaches the driver's
+# unconnected socket on its error queue only, and the application gets
+# it as if it had sent there itself: ECONNREFUSED at once.
+errs=$(udp_stat icmp_errors)
+quick_ms=$(mprox_scale 1000 3000)
+for dest in 10.200.2.2:7009 '[fd00:200:2::2]:7009'; do
+	out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused --timeout 5 "$dest" 2>&1)
+	if [[ $out == "ECONNREFUSED "* ]] && [ "${out#* }" -le "$quick_ms" ]; then
+		pass "direct to $dest, a closed port: $out ms"
+	else
+		fail "direct to $dest, a closed port: '$out', want ECONNREFUSED within $quick_ms ms"
+	fi
+done
+expect "counted: stats.udp.icmp_errors +2" "$(($(udp_stat icmp_errors) - errs))" 2
 check "rule flush" mprox_config mprox0 <<<"rule flush"
 check_flows_drain mprox0 60
 
