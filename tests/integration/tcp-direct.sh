@@ -24,9 +24,6 @@ url=http://10.200.2.2:8080/page
 url6=http://[fd00:200:2::2]:8080/page
 mprox_dmesg_mark
 
-expect() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: $2, want $3"; fi
-}
 # peer_at_server PORT ADDR: a connection from the client host to the
 # server's PORT, held open while the server lists its peers; prints the
 # peer address the server saw (the host part of ss's peer column).

@@ -26,9 +26,6 @@ dead2=socks5://10.200.1.1:1098
 up_stat() {
 	mprox_stat mprox0 "config.upstreams.$1.$2"
 }
-expect() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: $2, want $3"; fi
-}
 quiet_fetch() {
 	topo_ns $TOPO_C curl -s --max-time 20 -o /dev/null "$@"
 }

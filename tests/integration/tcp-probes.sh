@@ -24,9 +24,6 @@ iv=$(mprox_scale 2 3)
 up_stat() {
 	mprox_stat mprox0 "config.upstreams.$1.$2"
 }
-expect() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: $2, want $3"; return 1; fi
-}
 echoes() {
 	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" many 10.200.2.2 7007 "$1" 300 2>"${2:-/dev/null}" |
 		sed -n 's/^\([0-9]*\) ok.*/\1/p'

@@ -10,14 +10,41 @@
 #                               whose output is its own
 #   wait_for SECONDS CMD...     poll CMD until it succeeds (a condition,
 #                               not a sleep); non-zero on timeout
-# A case exits non-zero if any result failed.
+#   expect DESC GOT WANT        pass if GOT is WANT, else fail saying both
+#                               (and return 1)
+# A case exits non-zero if any result failed. A command that does not
+# exist (a helper another case defines, a tool not installed) is a failed
+# result too, counted at the plan: otherwise it would be a line on stderr
+# and a check that never ran.
 
 set -u
 tap_n=0
 tap_failed=0
+tap_missing=$(mktemp)
+
+# Bash runs it in a subshell of its own: it can only leave a mark.
+command_not_found_handle() {
+	echo "$1" >>"$tap_missing"
+	echo "$0: $1: command not found" >&2
+	return 127
+}
+
+# Commands not found so far, as one failed result, once.
+tap_missing_check() {
+	[ -s "$tap_missing" ] || return 0
+	fail "commands not found: $(sort -u "$tap_missing" | paste -sd ' ')"
+	: >"$tap_missing"
+}
 
 plan() {
-	echo "1..$1"
+	local n=$1
+
+	# "plan $tap_n" at the end counts the result it adds.
+	if [ "$n" = "$tap_n" ] && [ -s "$tap_missing" ]; then
+		tap_missing_check
+		n=$tap_n
+	fi
+	echo "1..$n"
 }
 
 pass() {
@@ -46,6 +73,10 @@ check() {
 	fi
 }
 
+expect() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: $2, want $3"; return 1; fi
+}
+
 step() {
 	local desc=$1
 	shift
@@ -63,6 +94,8 @@ wait_for() {
 }
 
 tap_exit() {
+	tap_missing_check
+	rm -f "$tap_missing"
 	[ "$tap_failed" = 0 ]
 	exit
 }
