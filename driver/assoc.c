@@ -22,6 +22,7 @@
 #include "choice.h"
 #include "compat.h"
 #include "datapath.h"
+#include "directname.h"
 #include "dns.h"
 #include "encap.h"
 #include "fakeip.h"
@@ -141,6 +142,12 @@ struct mprox_assoc {
 	struct mprox_assoc_peer peers[MPROX_ASSOC_PEERS];
 	u8 nr_peers;
 	u8 peer_next;
+	/*
+	 * Direct: the addresses of the names the app sends to, asked of
+	 * "dns server" (directname.h). Made by the work at the first name,
+	 * read by xmit from then on.
+	 */
+	struct mprox_directname *names;
 };
 
 static void mprox_assoc_count(struct mprox_assoc *a, enum mprox_udp_stat s, u64 n)
@@ -203,6 +210,8 @@ static void mprox_assoc_free(struct mprox_assoc *a)
 	struct mprox_datapath *dp = a->dp;
 
 	skb_queue_purge(&a->txq);
+	if (a->names)
+		mprox_directname_free(a->names);
 	kvfree(a->stx);
 	kvfree(a->srx);
 	mprox_handshake_reset(&a->hs);
@@ -316,6 +325,8 @@ static void mprox_assoc_close(struct mprox_assoc *a)
 	__skb_queue_purge(&dropped);
 	mprox_assoc_sock_release(&a->relay_watch, &a->relay);
 	mprox_assoc_sock_release(&a->ctrl_watch, &a->ctrl);
+	if (a->names)
+		mprox_directname_stop(a->names);
 	mprox_flow_kill(&a->dp->flows, f);
 	mprox_flow_put(f);
 }
@@ -714,7 +725,8 @@ static bool mprox_assoc_same(u16 family, const union mprox_addr *x,
  * answer is ambiguous and dropped rather than given to the wrong name.
  * A foreign source that the relay passes on needed the destination's
  * address and port before; for a name, the port alone does now (the
- * address was public anyway).
+ * address was public anyway). Direct, a name's answers come from the
+ * address "dns server" gave for it, which only they may come from.
  */
 static struct mprox_assoc_peer *mprox_assoc_answers(struct mprox_assoc *a,
 						    const struct mprox_dest *src)
@@ -725,11 +737,24 @@ static struct mprox_assoc_peer *mprox_assoc_answers(struct mprox_assoc *a,
 	char name[MPROX_DNS_NAME_MAX + 1];
 	unsigned int i, nr_named = 0;
 
+	union mprox_addr addr;
+
 	for (i = 0; i < a->nr_peers; i++) {
 		peer = &a->peers[i];
 		if (peer->port == port && !peer->named &&
 		    mprox_assoc_same(family, &peer->addr, src))
 			return peer;
+	}
+	/* Direct: a name answers from the address it came to, and only. */
+	if (a->up->direct) {
+		for (i = 0; a->names && i < a->nr_peers; i++) {
+			peer = &a->peers[i];
+			if (peer->port == port && peer->named &&
+			    mprox_directname_addr(a->names, &peer->addr, &addr) &&
+			    mprox_assoc_same(family, &addr, src))
+				return peer;
+		}
+		return NULL;
 	}
 	for (i = 0; i < a->nr_peers; i++) {
 		peer = &a->peers[i];
@@ -745,46 +770,56 @@ static struct mprox_assoc_peer *mprox_assoc_answers(struct mprox_assoc *a,
 	return src->family != AF_UNSPEC && nr_named == 1 ? named : NULL;
 }
 
-/* @p's destination as a socket address in @ss; returns its length. */
-static int mprox_assoc_sockaddr(const struct mprox_pkt *p, struct sockaddr_storage *ss)
+/* @addr and @port of @family as a socket address in @ss; returns its length. */
+static int mprox_assoc_sockaddr(u16 family, const union mprox_addr *addr, __be16 port,
+				struct sockaddr_storage *ss)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 	memset(ss, 0, sizeof(*ss));
-	if (p->family == AF_INET6) {
+	if (family == AF_INET6) {
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = p->daddr.v6;
-		sin6->sin6_port = p->dport;
+		sin6->sin6_addr = addr->v6;
+		sin6->sin6_port = port;
 		return sizeof(*sin6);
 	}
 	sin->sin_family = AF_INET;
-	sin->sin_addr = p->daddr.v4;
-	sin->sin_port = p->dport;
+	sin->sin_addr = addr->v4;
+	sin->sin_port = port;
 	return sizeof(*sin);
 }
 
 /*
- * The SOCKS5 header (or, direct, none) that takes @p's payload to its
- * destination, into @hdr, with @name (MPROX_DNS_NAME_MAX + 1 bytes) as
- * scratch; and @p's destination remembered as one the relay may answer
- * for. Returns the header's length, or a negative errno: -ENOENT when a
- * pool address stands for no name or must go direct (counted), -EINVAL
- * for a header the codec will not write.
+ * The SOCKS5 header that takes @p's payload to its destination, into
+ * @hdr, with @name (MPROX_DNS_NAME_MAX + 1 bytes) as scratch; direct,
+ * none, and the address to send to in @to. And @p's destination
+ * remembered as one the relay may answer for. Returns the header's
+ * length, or a negative errno: -ENOENT when a pool address stands for no
+ * name (counted), -EAGAIN when it is to go direct and its name's address
+ * is not known yet (mprox_assoc_await_name()), -EINVAL for a header the
+ * codec will not write.
  */
 static int mprox_assoc_header(struct mprox_assoc *a, const struct mprox_pkt *p,
-			      u8 *hdr, char *name)
+			      u8 *hdr, char *name, union mprox_addr *to)
 {
+	struct mprox_directname *names;
 	struct mprox_dest dest = {};
 	int hlen = 0, name_len;
 
-	/* A pool address goes by its name, which only a proxy resolves. */
+	/* A pool address goes by its name: the proxy resolves it. */
 	name_len = mprox_assoc_peer_name(a, &p->daddr, name);
-	if (name_len < 0 || (name_len && a->up->direct)) {
+	if (name_len < 0) {
 		mprox_assoc_count(a, MPROX_UDP_DROPPED_NO_NAME, 1);
 		return -ENOENT;
 	}
-	if (!a->up->direct) {
+	if (a->up->direct) {
+		/* Pairs with the release in mprox_assoc_await_name(). */
+		names = smp_load_acquire(&a->names);
+		*to = p->daddr;
+		if (name_len && (!names || !mprox_directname_addr(names, &p->daddr, to)))
+			return -EAGAIN;
+	} else {
 		dest.family = p->family;
 		dest.port = ntohs(p->dport);
 		if (p->family == AF_INET6)
@@ -837,6 +872,7 @@ static void mprox_assoc_sent(struct mprox_assoc *a, int err, u32 len,
 struct mprox_assoc_scratch {
 	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
 	char name[MPROX_DNS_NAME_MAX + 1];
+	union mprox_addr to;
 };
 
 static DEFINE_PER_CPU(struct mprox_assoc_scratch, mprox_assoc_scratch);
@@ -858,13 +894,15 @@ static int mprox_assoc_send_fast(struct mprox_assoc *a, struct sock *sk,
 		return -EAGAIN;
 	local_bh_disable();
 	s = this_cpu_ptr(&mprox_assoc_scratch);
-	hlen = mprox_assoc_header(a, p, s->hdr, s->name);
-	if (hlen < 0) {
+	hlen = mprox_assoc_header(a, p, s->hdr, s->name, &s->to);
+	if (hlen == -EAGAIN) {
+		err = hlen;
+	} else if (hlen < 0) {
 		kfree_skb(skb);
 		err = hlen;
 	} else {
 		if (a->up->direct)
-			err = mprox_encap_xmit_to(sk, skb, strip, &p->daddr,
+			err = mprox_encap_xmit_to(sk, skb, strip, &s->to,
 						  p->dport);
 		else
 			err = mprox_encap_xmit(sk, skb, strip, s->hdr, hlen);
@@ -875,36 +913,73 @@ static int mprox_assoc_send_fast(struct mprox_assoc *a, struct sock *sk,
 	return err;
 }
 
+static void mprox_assoc_kick_owner(void *owner)
+{
+	mprox_assoc_kick(owner);
+}
+
+/*
+ * Direct, the app's datagram @skb to the pool address @pool, whose
+ * name's address is not known yet: held until it is (directname.h).
+ * Consumes @skb.
+ */
+static void mprox_assoc_await_name(struct mprox_assoc *a, struct sk_buff *skb,
+				   const union mprox_addr *pool)
+{
+	struct mprox_directname *names = a->names;
+
+	if (!names) {
+		names = mprox_directname_alloc(a->dp, a->flow->app.family,
+					       mprox_assoc_kick_owner, a);
+		if (!names) {
+			mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
+			kfree_skb(skb);
+			return;
+		}
+		/* xmit reads it without the work's ordering. */
+		smp_store_release(&a->names, names);
+	}
+	if (!mprox_directname_hold(names, skb, pool))
+		mprox_assoc_count(a, MPROX_UDP_DROPPED_QUEUE, 1);
+}
+
 /*
  * One of the app's datagrams to the relay, with its request header; or,
  * direct, as it is to its destination. Through the socket: it copies,
- * but it also finds a route where the fast path had none cached.
+ * but it also finds a route where the fast path had none cached. Returns
+ * whether it took @skb (held for a name's address); else the caller
+ * frees it.
  */
-static void mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
+static bool mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 {
 	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
 	char name[MPROX_DNS_NAME_MAX + 1];
 	struct sockaddr_storage ss;
+	union mprox_addr to;
 	struct kvec vec[2];
 	struct mprox_pkt p;
 	int hlen, err;
 
 	if (skb_linearize(skb)) {
 		mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
-		return;
+		return false;
 	}
 	if (mprox_pkt_parse_skb(skb, &p) != MPROX_PKT_OK ||
 	    p.proto != IPPROTO_UDP) {
 		mprox_datapath_drop(a->dp, MPROX_DROP_MALFORMED);
-		return;
+		return false;
 	}
-	hlen = mprox_assoc_header(a, &p, hdr, name);
+	hlen = mprox_assoc_header(a, &p, hdr, name, &to);
+	if (hlen == -EAGAIN) {
+		mprox_assoc_await_name(a, skb, &p.daddr);
+		return true;
+	}
 	if (hlen < 0)
-		return;
+		return false;
 	if (a->up->direct) {
 		msg.msg_name = &ss;
-		msg.msg_namelen = mprox_assoc_sockaddr(&p, &ss);
+		msg.msg_namelen = mprox_assoc_sockaddr(p.family, &to, p.dport, &ss);
 	}
 	vec[0].iov_base = hdr;
 	vec[0].iov_len = hlen;
@@ -912,6 +987,7 @@ static void mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 	vec[1].iov_len = p.payload_len;
 	err = kernel_sendmsg(a->relay, &msg, vec, 2, hlen + p.payload_len);
 	mprox_assoc_sent(a, err, p.payload_len, true);
+	return false;
 }
 
 /* Whether datagrams are left: the budget ran out first. */
@@ -928,8 +1004,8 @@ static bool mprox_assoc_send_all(struct mprox_assoc *a)
 		spin_unlock_bh(&a->lock);
 		if (!skb)
 			return false;
-		mprox_assoc_send(a, skb);
-		kfree_skb(skb);
+		if (!mprox_assoc_send(a, skb))
+			kfree_skb(skb);
 	}
 	return true;
 }
@@ -1360,7 +1436,9 @@ static void mprox_assoc_direct_error(struct mprox_assoc *a, const struct sk_buff
 	const struct mprox_flow_key *app = &a->flow->app;
 	unsigned int alen = app->family == AF_INET6 ? 16 : 4;
 	struct sk_buff *dgram, *reply;
+	struct mprox_assoc_peer *peer;
 	struct mprox_dest dst = {};
+	union mprox_addr from = {};
 	struct mprox_pkt p = {};
 	u8 *payload;
 	int kind;
@@ -1376,15 +1454,17 @@ static void mprox_assoc_direct_error(struct mprox_assoc *a, const struct sk_buff
 	dst.port = ntohs(serr->port);
 	memcpy(&dst.addr, skb_network_header(err) + serr->addr_offset, alen);
 	spin_lock_bh(&a->lock);
-	if (!mprox_assoc_answers(a, &dst)) {
-		spin_unlock_bh(&a->lock);
-		return;
-	}
+	peer = mprox_assoc_answers(a, &dst);
+	/* The pool address, for a name: the app sent there. */
+	if (peer)
+		from = peer->addr;
 	spin_unlock_bh(&a->lock);
+	if (!peer)
+		return;
 	/* The app's datagram as it left, A:a -> D:P, for the reply to quote. */
 	p.family = app->family;
 	p.proto = IPPROTO_UDP;
-	memcpy(&p.saddr, &dst.addr, alen);
+	p.saddr = from;
 	p.sport = serr->port;
 	p.daddr = app->saddr;
 	p.dport = app->sport;
@@ -1407,6 +1487,35 @@ static void mprox_assoc_direct_error(struct mprox_assoc *a, const struct sk_buff
 	mprox_assoc_count(a, MPROX_UDP_ICMP_ERRORS, 1);
 	if (!mprox_inject_rx_task(&a->dp->inject, reply, mprox_assoc_to_app(a)))
 		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);
+}
+
+/*
+ * Direct: the names' lookup (directname.h). Datagrams whose name came to
+ * an address go there. Those of a name that came to none get port
+ * unreachable, as a refused association's (mprox_assoc_answered()): a
+ * connected UDP socket takes host unreachable for a passing trouble
+ * (RFC 1122 4.1.3.3) and would wait out its own timeout.
+ */
+static bool mprox_assoc_names(struct mprox_assoc *a)
+{
+	struct sk_buff_head ready, failed;
+	struct sk_buff *skb;
+	unsigned long next;
+	bool more;
+
+	__skb_queue_head_init(&ready);
+	__skb_queue_head_init(&failed);
+	more = mprox_directname_run(a->names, &ready, &failed, &next);
+	while ((skb = __skb_dequeue(&ready)))
+		if (!mprox_assoc_send(a, skb))
+			kfree_skb(skb);
+	while ((skb = __skb_dequeue(&failed))) {
+		a->ops->refuse(a->dp, skb, MPROX_REPLY_PORT_UNREACH);
+		kfree_skb(skb);
+	}
+	if (next)
+		mod_timer(&a->timer, next);
+	return more;
 }
 
 /* The direct socket's error queue, a bounded number a pass. */
@@ -1440,6 +1549,8 @@ static void mprox_assoc_relay(struct mprox_assoc *a)
 		return;
 	}
 	more = mprox_assoc_send_all(a);
+	if (a->names)
+		more |= mprox_assoc_names(a);
 	if (a->up->direct)
 		more |= mprox_assoc_direct_errors(a);
 	for (n = 0; n < MPROX_ASSOC_BUDGET && mprox_assoc_receive(a); n++)

@@ -69,10 +69,7 @@ enum mprox_udp_stat {
 	MPROX_UDP_DROPPED_QUEUE,	/* held or queued over the bound */
 	MPROX_UDP_DROPPED_TOO_BIG,	/* no room for the header in 64 KiB */
 	MPROX_UDP_DROPPED_SEND,		/* the relay socket refused it */
-	/*
-	 * To a fake-IP pool address that stands for no name (any more), or
-	 * through "direct", which has no proxy to resolve the name.
-	 */
+	/* To a fake-IP pool address that stands for no name (any more). */
 	MPROX_UDP_DROPPED_NO_NAME,
 	/* DNS over TCP connections made for sockets (mprox_assoc_use_stream()). */
 	MPROX_UDP_DNS_STREAMS,

@@ -62,7 +62,7 @@ static bool mprox_udp_carries(const struct mprox_upstream *up)
 	return mprox_udp_codec_for(up->spec.proto);
 }
 
-/* A pool address stands for a name (fakeip.h), which only a proxy resolves. */
+/* A pool address stands for a name (fakeip.h), which no DNS server has. */
 static bool mprox_udp_to_pool(struct mprox_datapath *dp, const struct mprox_pkt *p)
 {
 	return mprox_dns_pool_of(&rcu_dereference(dp->config)->dns, p->family, &p->daddr);
@@ -99,7 +99,6 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 	bool carries = false, stream = false;
 	struct mprox_flow *f;
 	u32 max_flows;
-	bool named;
 	char *name;
 	u8 name_len = 0;
 
@@ -131,12 +130,11 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 		kind = MPROX_REPLY_PORT_UNREACH;
 		goto refuse;
 	}
-	named = name;
 	kfree(name);
 	up = mprox_choose_upstream(dp, &scope, NULL, &max_flows, &why, &trial);
 	if (up) {
-		/* "direct" would have to resolve the name: not done for UDP. */
-		carries = mprox_udp_carries(up) && !(named && up->direct);
+		/* A name sent "direct" is asked of "dns server" (directname.h). */
+		carries = mprox_udp_carries(up);
 		stream = !carries && mprox_udp_over_tcp(dp, p);
 		if (carries || stream)
 			a = mprox_assoc_alloc(dp, up, &trial, &mprox_udp_assoc_ops,

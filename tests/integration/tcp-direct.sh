@@ -109,6 +109,18 @@ udp_stat() {
 udp_echo() {
 	topo_ns $TOPO_C python3 "$UDP_ECHO" client --timeout 2 --retries 5 "$@" 2>&1
 }
+# udp_ok DESC COUNT ARGS...: one result, every one of COUNT datagrams of
+# udp_echo.py's (client ARGS) echoed, intact, from where it went.
+udp_ok() {
+	local desc=$1 n=$2 out
+	shift 2
+	out=$(udp_echo --count "$n" "$@")
+	if [[ $out == "sent $n echoed $n "*" corrupted 0 misdelivered 0 lost 0"* ]]; then
+		pass "$desc: $out"
+	else
+		fail "$desc: $out"
+	fi
+}
 out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused 10.200.2.2:7001 2>&1)
 if [[ $out == "ECONNREFUSED "* ]]; then
 	pass "without a rule: microsocks has no UDP, the socket is refused ($out ms)"
@@ -122,18 +134,10 @@ assoc=$(udp_stat associations)
 bytes=$(direct_stat bytes.down)
 queued=$(udp_stat datagrams_queued)
 up=$(udp_stat datagrams_up)
-out=$(udp_echo --sockets 4 --count 400 --max-size 1400 10.200.2.2:7001 10.200.2.2:7002)
-if [[ $out == "sent 400 echoed 400 "*" corrupted 0 misdelivered 0 lost 0"* ]]; then
-	pass "400 datagrams from 4 sockets to two ports, direct: $out"
-else
-	fail "UDP direct, IPv4: $out"
-fi
-out=$(udp_echo --sockets 2 --count 100 --max-size 8000 '[fd00:200:2::2]:7001')
-if [[ $out == "sent 100 echoed 100 "*" corrupted 0 misdelivered 0 lost 0"* ]]; then
-	pass "100 datagrams of up to 8,000 bytes over IPv6, direct: $out"
-else
-	fail "UDP direct, IPv6: $out"
-fi
+udp_ok "400 datagrams from 4 sockets to two ports, direct" 400 \
+	--sockets 4 --max-size 1400 10.200.2.2:7001 10.200.2.2:7002
+udp_ok "100 datagrams of up to 8,000 bytes over IPv6, direct" 100 \
+	--sockets 2 --max-size 8000 '[fd00:200:2::2]:7001'
 expect "one association per socket" "$(($(udp_stat associations) - assoc))" 6
 # Once the socket of our own is open, xmit sends from it at once: only the
 # first datagrams of each socket (udp_echo.py has 4 out at a time) wait
@@ -157,13 +161,19 @@ expect "nothing dropped as foreign or malformed" \
 # it as if it had sent there itself: ECONNREFUSED at once.
 errs=$(udp_stat icmp_errors)
 quick_ms=$(mprox_scale 1000 3000)
-for dest in 10.200.2.2:7009 '[fd00:200:2::2]:7009'; do
-	out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused --timeout 5 "$dest" 2>&1)
+# udp_refused DESC DEST: one result, a connect()ed socket's datagram to
+# DEST answered with ICMP port unreachable (ECONNREFUSED) within quick_ms.
+udp_refused() {
+	local out
+	out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused --timeout 5 "$2" 2>&1)
 	if [[ $out == "ECONNREFUSED "* ]] && [ "${out#* }" -le "$quick_ms" ]; then
-		pass "direct to $dest, a closed port: $out ms"
+		pass "$1: $out ms"
 	else
-		fail "direct to $dest, a closed port: '$out', want ECONNREFUSED within $quick_ms ms"
+		fail "$1: '$out', want ECONNREFUSED within $quick_ms ms"
 	fi
+}
+for dest in 10.200.2.2:7009 '[fd00:200:2::2]:7009'; do
+	udp_refused "direct to $dest, a closed port" "$dest"
 done
 expect "counted: stats.udp.icmp_errors +2" "$(($(udp_stat icmp_errors) - errs))" 2
 check "rule flush" mprox_config mprox0 <<<"rule flush"
@@ -306,6 +316,26 @@ v4only6=$(fake AAAA v4only.direct.test)
 mprox_expect_error "v4only.direct.test over IPv6 ($v4only6): no AAAA, host unreachable" \
 	"http://[$v4only6]:8080/" "No route to host" "$(mprox_scale 1000 3000)"
 expect "counted: lookup_failed +2" "$(($(dns_stat lookup_failed) - failed))" 2
+# UDP to a name sent direct: each socket's association asks dnsmasq for
+# the name's address (holding its first datagrams meanwhile), sends there,
+# and hands the answers to the app as from the pool address, which
+# udp_echo.py checks. A name with no address is port unreachable, as a
+# refused association: host unreachable, TCP's answer, is a soft error a
+# connected UDP socket does not fail for.
+lookups=$(dns_stat lookups)
+failed=$(dns_stat lookup_failed)
+assoc=$(udp_stat associations)
+udp_ok "UDP by name, direct: to www and alias ($www4, $alias4) from 2 sockets" 200 \
+	--sockets 2 --max-size 1400 "$www4:7001" "$alias4:7002"
+udp_ok "UDP by name, direct, IPv6 ($www6)" 100 --sockets 2 --max-size 8000 "[$www6]:7001"
+expect "4 associations; a lookup per socket and name (TTL 0): lookups +6, lookup_failed +0" \
+	"$(($(udp_stat associations) - assoc)) $(($(dns_stat lookups) - lookups)) $(($(dns_stat lookup_failed) - failed))" \
+	"4 6 0"
+for dest in "$nosuch:7001" "[$v4only6]:7001"; do
+	udp_refused "UDP direct to $dest, a name with no address" "$dest"
+done
+expect "counted: lookup_failed +2, nothing foreign" \
+	"$(($(dns_stat lookup_failed) - failed)) $(udp_stat dropped_foreign)" "2 0"
 # A server that does not answer leaves the connect waiting until
 # connect_timeout_ms (the query sent again meanwhile), no longer; one whose
 # port is closed fails it at once.
