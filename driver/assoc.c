@@ -551,6 +551,30 @@ static bool mprox_assoc_restream(struct mprox_assoc *a)
 	return true;
 }
 
+/*
+ * The proxy answered the request for @a's connection with a refusal: a
+ * port or destination it does not allow, one that refused or could not
+ * be reached. Not its trouble (a timeout, a broken answer, credentials),
+ * which health checks see to.
+ */
+static bool mprox_assoc_server_refused(const struct mprox_assoc *a,
+				       enum mprox_connect_result res)
+{
+	if (!a->hs.requested)
+		return false;
+	switch (res) {
+	case MPROX_CONNECT_GENERAL_FAILURE:
+	case MPROX_CONNECT_NOT_ALLOWED:
+	case MPROX_CONNECT_NET_UNREACH:
+	case MPROX_CONNECT_HOST_UNREACH:
+	case MPROX_CONNECT_REFUSED:
+	case MPROX_CONNECT_TTL_EXPIRED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ASKING is over: open the relay's socket, or refuse what was held. */
 static void mprox_assoc_answered(struct mprox_assoc *a)
 {
@@ -581,6 +605,9 @@ static void mprox_assoc_answered(struct mprox_assoc *a)
 	}
 	if (res != MPROX_CONNECT_OK) {
 		mprox_assoc_count(a, MPROX_UDP_REFUSED, 1);
+		if (a->stream && mprox_assoc_server_refused(a, res))
+			mprox_upstream_set_dns_refused(a->up, a->flow->app.family,
+						       &a->peers[0].addr, a->peers[0].port);
 		/*
 		 * Whatever the reason: what a host without the service
 		 * says, so that the app gives up on UDP (QUIC falls back to

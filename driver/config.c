@@ -148,6 +148,7 @@ int mprox_config_add_upstream(struct mprox_config *draft,
 		return -ENOMEM;
 	}
 	kref_init(&up->ref);
+	spin_lock_init(&up->dns_refused_lock);
 	up->spec = *spec;
 	up->balance.weight = spec->weight;
 	up->balance.priority = spec->priority;

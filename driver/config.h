@@ -49,6 +49,14 @@ struct mprox_upstream {
 	 */
 	unsigned long udp_unsupported;
 	/*
+	 * DNS over TCP through the proxy (assoc.c): the server it last
+	 * refused to connect to, and when (jiffies made odd; 0: never).
+	 * Under dns_refused_lock; see mprox_upstream_dns_refused().
+	 */
+	spinlock_t dns_refused_lock;
+	struct mprox_probe_target dns_refused_to;
+	unsigned long dns_refused;
+	/*
 	 * The choice of upstream for new flows (choice.c): its health as
 	 * the engine reported it, its place in the balancing, and the
 	 * handshake's average time (microseconds, EWMA of 1/8). Under the

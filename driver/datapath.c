@@ -107,6 +107,7 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 		struct mprox_upstream *up = &dp->direct[i];
 
 		kref_init(&up->ref);
+		spin_lock_init(&up->dns_refused_lock);
 		up->direct = true;
 		strscpy(up->spec.name, "direct", sizeof(up->spec.name));
 		up->spec.family = i ? AF_INET6 : AF_INET;

@@ -12,6 +12,7 @@
 #include "resolver.h"
 #include "tcp.h"
 #include "udp.h"
+#include "upstream.h"
 
 #define MPROX_UDP_GFP		(GFP_ATOMIC | __GFP_ACCOUNT)
 
@@ -135,7 +136,9 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 	if (up) {
 		/* A name sent "direct" is asked of "dns server" (directname.h). */
 		carries = mprox_udp_carries(up);
-		stream = !carries && mprox_udp_over_tcp(dp, p);
+		/* A server the proxy would not connect to: REFUSED at once. */
+		stream = !carries && mprox_udp_over_tcp(dp, p) &&
+			 !mprox_upstream_dns_refused(up, p->family, &p->daddr, p->dport);
 		if (carries || stream)
 			a = mprox_assoc_alloc(dp, up, &trial, &mprox_udp_assoc_ops,
 					      MPROX_UDP_GFP);

@@ -66,3 +66,37 @@ void mprox_upstream_release(struct socket *sock)
 	mprox_ownsock_del(sock->sk);
 	sock_release(sock);
 }
+
+static unsigned int mprox_upstream_alen(u16 family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+void mprox_upstream_set_dns_refused(struct mprox_upstream *up, u16 family,
+				    const void *addr, __be16 port)
+{
+	struct mprox_probe_target *r = &up->dns_refused_to;
+
+	spin_lock_bh(&up->dns_refused_lock);
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	memcpy(r->addr, addr, mprox_upstream_alen(family));
+	r->port = ntohs(port);
+	up->dns_refused = jiffies | 1;
+	spin_unlock_bh(&up->dns_refused_lock);
+}
+
+bool mprox_upstream_dns_refused(struct mprox_upstream *up, u16 family,
+				const void *addr, __be16 port)
+{
+	const struct mprox_probe_target *r = &up->dns_refused_to;
+	bool refused;
+
+	spin_lock_bh(&up->dns_refused_lock);
+	refused = up->dns_refused &&
+		  time_before(jiffies, up->dns_refused + MPROX_UPSTREAM_DNS_REFUSED_KEEP) &&
+		  r->family == family && r->port == ntohs(port) &&
+		  !memcmp(r->addr, addr, mprox_upstream_alen(family));
+	spin_unlock_bh(&up->dns_refused_lock);
+	return refused;
+}

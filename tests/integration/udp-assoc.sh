@@ -520,10 +520,20 @@ check_delta "DNS over TCP: counted" dns_streams "$n" -eq 2
 # A server the proxy will not CONNECT to (tinyproxy allows 53 and 443):
 # the query is REFUSED, at once, as a server that does not recurse says.
 check "dns server 10.200.2.2:5353" mprox_config mprox0 <<<"dns server 10.200.2.2:5353"
-out=$(topo_ns $TOPO_C dig +time=3 +tries=1 -p 5353 @10.200.2.2 mprox.test MX 2>&1 |
-	sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+dig_status() {
+	topo_ns $TOPO_C dig +time=3 +tries=1 -p 5353 @10.200.2.2 "$1" MX 2>&1 |
+		sed -n 's/.*status: \([A-Z]*\).*/\1/p'
+}
+n=$(udp refused)
+out=$(dig_status mprox.test)
 if [ "$out" = REFUSED ]; then pass "dig MX to a port tinyproxy refuses: REFUSED"; else
 	fail "dig MX to a port tinyproxy refuses: status '$out', want REFUSED"; fi
+check_delta "the proxy asked once" refused "$n" -eq 1
+# The refusal is remembered (60 s): the next queries to that server, each
+# from a socket of its own, are REFUSED without a connection to the proxy.
+out="$(dig_status a.mprox.test) $(dig_status b.mprox.test) $(dig_status c.mprox.test)"
+expect "three more queries to it: REFUSED" "$out" "REFUSED REFUSED REFUSED"
+check_delta "the proxy not asked again" refused "$n" -eq 1
 check "dns server 10.200.2.2" mprox_config mprox0 <<<"dns server 10.200.2.2"
 check "upstream s4 socks4://10.200.1.1:1090 (dante over SOCKS4: no UDP)" \
 	mprox_use_upstream mprox0 s4 socks4://10.200.1.1:1090
