@@ -117,9 +117,13 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 			mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
 			goto drop;
 		}
-		/* An address nobody has, as a SYN to it is answered. */
+		/*
+		 * An address nobody has. Not host unreachable, a SYN's
+		 * answer: a connected UDP socket takes that for a passing
+		 * trouble (RFC 1122 4.1.3.3) and waits out its own timeout.
+		 */
 		atomic64_inc(&dp->dns[MPROX_DNS_STAT_UNKNOWN_ADDR]);
-		kind = MPROX_REPLY_HOST_UNREACH;
+		kind = MPROX_REPLY_PORT_UNREACH;
 		goto answer;
 	}
 	rp.name = name;

@@ -334,6 +334,10 @@ expect "4 associations; a lookup per socket and name (TTL 0): lookups +6, lookup
 for dest in "$nosuch:7001" "[$v4only6]:7001"; do
 	udp_refused "UDP direct to $dest, a name with no address" "$dest"
 done
+# An address of the pool that no name has (none was asked for so many).
+unknown=$(dns_stat unknown_addr)
+udp_refused "UDP to 198.18.255.250, a pool address of no name" 198.18.255.250:7001
+expect "counted: stats.dns.unknown_addr +1" "$(($(dns_stat unknown_addr) - unknown))" 1
 expect "counted: lookup_failed +2, nothing foreign" \
 	"$(($(dns_stat lookup_failed) - failed)) $(udp_stat dropped_foreign)" "2 0"
 # A server that does not answer leaves the connect waiting until
