@@ -555,7 +555,8 @@ static bool mprox_assoc_restream(struct mprox_assoc *a)
  * The proxy answered the request for @a's connection with a refusal: a
  * port or destination it does not allow, one that refused or could not
  * be reached. Not its trouble (a timeout, a broken answer, credentials),
- * which health checks see to.
+ * which health checks see to, nor a general failure, which may be ours
+ * (no memory for its answer: hs.requested is set once the request went).
  */
 static bool mprox_assoc_server_refused(const struct mprox_assoc *a,
 				       enum mprox_connect_result res)
@@ -563,7 +564,6 @@ static bool mprox_assoc_server_refused(const struct mprox_assoc *a,
 	if (!a->hs.requested)
 		return false;
 	switch (res) {
-	case MPROX_CONNECT_GENERAL_FAILURE:
 	case MPROX_CONNECT_NOT_ALLOWED:
 	case MPROX_CONNECT_NET_UNREACH:
 	case MPROX_CONNECT_HOST_UNREACH:
@@ -777,7 +777,7 @@ static struct mprox_assoc_peer *mprox_assoc_answers(struct mprox_assoc *a,
 		for (i = 0; a->names && i < a->nr_peers; i++) {
 			peer = &a->peers[i];
 			if (peer->port == port && peer->named &&
-			    mprox_directname_addr(a->names, &peer->addr, &addr) &&
+			    mprox_directname_addr(a->names, &peer->addr, NULL, &addr) &&
 			    mprox_assoc_same(family, &addr, src))
 				return peer;
 		}
@@ -833,6 +833,7 @@ static int mprox_assoc_header(struct mprox_assoc *a, const struct mprox_pkt *p,
 	struct mprox_directname *names;
 	struct mprox_dest dest = {};
 	int hlen = 0, name_len;
+	u32 hash;
 
 	/* A pool address goes by its name: the proxy resolves it. */
 	name_len = mprox_assoc_peer_name(a, &p->daddr, name);
@@ -844,8 +845,11 @@ static int mprox_assoc_header(struct mprox_assoc *a, const struct mprox_pkt *p,
 		/* Pairs with the release in mprox_assoc_await_name(). */
 		names = smp_load_acquire(&a->names);
 		*to = p->daddr;
-		if (name_len && (!names || !mprox_directname_addr(names, &p->daddr, to)))
-			return -EAGAIN;
+		if (name_len) {
+			hash = mprox_directname_hash(name, name_len);
+			if (!names || !mprox_directname_addr(names, &p->daddr, &hash, to))
+				return -EAGAIN;
+		}
 	} else {
 		dest.family = p->family;
 		dest.port = ntohs(p->dport);
@@ -946,15 +950,45 @@ static void mprox_assoc_kick_owner(void *owner)
 }
 
 /*
- * Direct, the app's datagram @skb to the pool address @pool, whose
- * name's address is not known yet: held until it is (directname.h).
+ * Whether the rules send the app's datagram @skb (parsed into @p) to the
+ * name @name (@len bytes) direct. They decided for the association on its
+ * first datagram; a name met later that they send to a proxy, or reject,
+ * must not go direct, nor be asked of "dns server".
+ */
+static bool mprox_assoc_direct_for(struct mprox_assoc *a, const struct sk_buff *skb,
+				   const struct mprox_pkt *p, const char *name, int len)
+{
+	struct mprox_choice_scope scope;
+	struct mprox_rule_pkt rp;
+	bool direct;
+
+	mprox_choice_pkt(&rp, skb, p);
+	rp.name = name;
+	rp.name_len = len;
+	rcu_read_lock();
+	direct = !mprox_choice_rules(a->dp, &rp, &scope) &&
+		 scope.kind == MPROX_CHOICE_DIRECT;
+	rcu_read_unlock();
+	return direct;
+}
+
+/*
+ * Direct, the app's datagram @skb (parsed into @p) to a pool address,
+ * whose name (@len bytes at @name) has no address known yet: held until
+ * it has (directname.h). A name the rules do not send direct is refused.
  * Consumes @skb.
  */
 static void mprox_assoc_await_name(struct mprox_assoc *a, struct sk_buff *skb,
-				   const union mprox_addr *pool)
+				   const struct mprox_pkt *p, const char *name, int len)
 {
 	struct mprox_directname *names = a->names;
 
+	if (!mprox_assoc_direct_for(a, skb, p, name, len)) {
+		mprox_assoc_count(a, MPROX_UDP_REFUSED, 1);
+		a->ops->refuse(a->dp, skb, MPROX_REPLY_PORT_UNREACH);
+		kfree_skb(skb);
+		return;
+	}
 	if (!names) {
 		names = mprox_directname_alloc(a->dp, a->flow->app.family,
 					       mprox_assoc_kick_owner, a);
@@ -966,7 +1000,7 @@ static void mprox_assoc_await_name(struct mprox_assoc *a, struct sk_buff *skb,
 		/* xmit reads it without the work's ordering. */
 		smp_store_release(&a->names, names);
 	}
-	if (!mprox_directname_hold(names, skb, pool))
+	if (!mprox_directname_hold(names, skb, &p->daddr, mprox_directname_hash(name, len)))
 		mprox_assoc_count(a, MPROX_UDP_DROPPED_QUEUE, 1);
 }
 
@@ -999,7 +1033,7 @@ static bool mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 	}
 	hlen = mprox_assoc_header(a, &p, hdr, name, &to);
 	if (hlen == -EAGAIN) {
-		mprox_assoc_await_name(a, skb, &p.daddr);
+		mprox_assoc_await_name(a, skb, &p, name, strnlen(name, MPROX_DNS_NAME_MAX));
 		return true;
 	}
 	if (hlen < 0)

@@ -5,6 +5,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/jhash.h>
 #include <linux/slab.h>
 #include <net/sock.h>
 
@@ -26,6 +27,8 @@ enum mprox_directname_state {
 
 struct mprox_directname_entry {
 	union mprox_addr pool;
+	/* KNOWN: of the name ->addr is for (mprox_directname_hash()). */
+	u32 hash;
 	union mprox_addr addr;
 	enum mprox_directname_state state;
 	/* jiffies: the last datagram to it, for pushing out the oldest. */
@@ -119,15 +122,20 @@ mprox_directname_find(struct mprox_directname *n, const union mprox_addr *pool)
 	return NULL;
 }
 
+u32 mprox_directname_hash(const char *name, unsigned int len)
+{
+	return jhash(name, len, 0);
+}
+
 bool mprox_directname_addr(struct mprox_directname *n, const union mprox_addr *pool,
-			   union mprox_addr *addr)
+			   const u32 *hash, union mprox_addr *addr)
 {
 	struct mprox_directname_entry *e;
 	bool known = false;
 
 	spin_lock_bh(&n->lock);
 	e = mprox_directname_find(n, pool);
-	if (e && e->state == MPROX_DIRECTNAME_KNOWN) {
+	if (e && e->state == MPROX_DIRECTNAME_KNOWN && (!hash || e->hash == *hash)) {
 		*addr = e->addr;
 		e->used = jiffies;
 		known = true;
@@ -158,13 +166,16 @@ static struct mprox_directname_entry *mprox_directname_slot(struct mprox_directn
 }
 
 bool mprox_directname_hold(struct mprox_directname *n, struct sk_buff *skb,
-			   const union mprox_addr *pool)
+			   const union mprox_addr *pool, u32 hash)
 {
 	struct mprox_directname_entry *e = NULL;
 
 	if (n->nr_held < MPROX_DIRECTNAME_HELD) {
 		spin_lock_bh(&n->lock);
 		e = mprox_directname_find(n, pool);
+		/* The pool address went to another name: ask for that one. */
+		if (e && e->state == MPROX_DIRECTNAME_KNOWN && e->hash != hash)
+			e->state = MPROX_DIRECTNAME_WAITING;
 		if (!e) {
 			e = mprox_directname_slot(n);
 			if (e) {
@@ -254,6 +265,9 @@ mprox_directname_begin(struct mprox_directname *n, struct mprox_directname_entry
 
 	spin_lock_bh(&n->lock);
 	e->state = MPROX_DIRECTNAME_ASKING;
+	/* The name asked for, whichever the pool address stands for now. */
+	if (len > 0)
+		e->hash = mprox_directname_hash(name, len);
 	spin_unlock_bh(&n->lock);
 	n->asking = e;
 	atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUPS]);

@@ -19,6 +19,11 @@
  * kept while the association lives, as a connected UDP socket keeps the
  * address it was given; a new name pushes out the one used least lately.
  *
+ * A pool address goes to another name once its old one has been unused
+ * long enough (fakeip.h), and this association may outlive that: a name
+ * is known by its pool address and a hash of the name, so that the new
+ * name is asked for, never sent to the old one's host.
+ *
  * The addresses are read from xmit (mprox_directname_addr()); the rest
  * is the association's work's, never concurrent with itself.
  */
@@ -50,20 +55,24 @@ void mprox_directname_stop(struct mprox_directname *n);
 /* After stop(), once nothing can read it (the owner's flow is gone). */
 void mprox_directname_free(struct mprox_directname *n);
 
-/*
- * Into @addr the address the name of pool address @pool came to: true
- * when it is known. Any context.
- */
-bool mprox_directname_addr(struct mprox_directname *n, const union mprox_addr *pool,
-			   union mprox_addr *addr);
+/* The hash a name of @len bytes at @name is known by. */
+u32 mprox_directname_hash(const char *name, unsigned int len);
 
 /*
- * Hold the app's datagram @skb, to pool address @pool, until its name's
- * address is known, and have it asked for. Consumes @skb; false when it
- * was dropped for want of room (the owner counts it).
+ * Into @addr the address the name of pool address @pool came to: true
+ * when it is known, and (@hash not NULL) by *@hash. Any context.
+ */
+bool mprox_directname_addr(struct mprox_directname *n, const union mprox_addr *pool,
+			   const u32 *hash, union mprox_addr *addr);
+
+/*
+ * Hold the app's datagram @skb, to pool address @pool, which stands for
+ * the name of @hash now, until that name's address is known, and have it
+ * asked for. Consumes @skb; false when it was dropped for want of room
+ * (the owner counts it).
  */
 bool mprox_directname_hold(struct mprox_directname *n, struct sk_buff *skb,
-			   const union mprox_addr *pool);
+			   const union mprox_addr *pool, u32 hash);
 
 /*
  * What the lookup's socket brought, and the time: when a name's lookup

@@ -340,6 +340,38 @@ udp_refused "UDP to 198.18.255.250, a pool address of no name" 198.18.255.250:70
 expect "counted: stats.dns.unknown_addr +1" "$(($(dns_stat unknown_addr) - unknown))" 1
 expect "counted: lookup_failed +2, nothing foreign" \
 	"$(($(dns_stat lookup_failed) - failed)) $(udp_stat dropped_foreign)" "2 0"
+# The rules decide for a socket's association on its first datagram. A
+# name it sends to later goes direct only if the rules send that name
+# direct too: www.direct.test, which they send to p1 (microsocks, no UDP),
+# is refused and never asked of dnsmasq, while the socket's datagrams to
+# 10.200.2.2, whose rule made the association direct, are echoed.
+check "rule add domain www.direct.test upstream p1 first, to 10.200.2.2/32 direct" \
+	mprox_config mprox0 <<'EOF2'
+rule flush
+rule add domain www.direct.test upstream p1
+rule add domain direct.test direct
+rule add to 10.200.2.2/32 direct
+EOF2
+www4=$(fake A www.direct.test)
+lookups=$(dns_stat lookups)
+refused=$(udp_stat refused)
+# (its last line: the lines before name the datagrams never echoed)
+out=$(udp_echo --sockets 1 --count 4 --max-size 100 --timeout 1 --retries 1 \
+	10.200.2.2:7001 "$www4:7001" | tail -n 1)
+if [[ $out == "sent 4 echoed 2 "*" misdelivered 0 lost 2"* ]]; then
+	pass "one socket to 10.200.2.2 and to www ($www4): the two to the address echoed, the two to the name not: $out"
+else
+	fail "one socket to 10.200.2.2 and to www ($www4): '$out', want 2 echoed, 2 lost"
+fi
+if [ "$(($(udp_stat refused) - refused))" -ge 2 ] && [ "$(dns_stat lookups)" = "$lookups" ]; then
+	pass "the name's datagrams refused (stats.udp.refused +$(($(udp_stat refused) - refused))), nothing looked up"
+else
+	fail "refused +$(($(udp_stat refused) - refused)) (want >= 2), lookups +$(($(dns_stat lookups) - lookups)) (want 0)"
+fi
+check "rule flush, rule add domain direct.test direct" mprox_config mprox0 <<'EOF2'
+rule flush
+rule add domain direct.test direct
+EOF2
 # A server that does not answer leaves the connect waiting until
 # connect_timeout_ms (the query sent again meanwhile), no longer; one whose
 # port is closed fails it at once.
