@@ -552,27 +552,19 @@ static bool mprox_assoc_restream(struct mprox_assoc *a)
 }
 
 /*
- * The proxy answered the request for @a's connection with a refusal: a
- * port or destination it does not allow, one that refused or could not
- * be reached. Not its trouble (a timeout, a broken answer, credentials),
- * which health checks see to, nor a general failure, which may be ours
- * (no memory for its answer: hs.requested is set once the request went).
+ * The proxy answered the request for @a's connection with a refusal that
+ * lasts: a port or destination it does not allow, or a server that
+ * refused. Not a server it could not reach (a route may come back within
+ * a stub resolver's retry), nor its own trouble (a timeout, a broken
+ * answer, credentials), which health checks see to, nor a general
+ * failure, which may be ours (no memory for its answer: hs.requested is
+ * set once the request went).
  */
 static bool mprox_assoc_server_refused(const struct mprox_assoc *a,
 				       enum mprox_connect_result res)
 {
-	if (!a->hs.requested)
-		return false;
-	switch (res) {
-	case MPROX_CONNECT_NOT_ALLOWED:
-	case MPROX_CONNECT_NET_UNREACH:
-	case MPROX_CONNECT_HOST_UNREACH:
-	case MPROX_CONNECT_REFUSED:
-	case MPROX_CONNECT_TTL_EXPIRED:
-		return true;
-	default:
-		return false;
-	}
+	return a->hs.requested &&
+	       (res == MPROX_CONNECT_NOT_ALLOWED || res == MPROX_CONNECT_REFUSED);
 }
 
 /* ASKING is over: open the relay's socket, or refuse what was held. */
