@@ -755,7 +755,6 @@ static struct mprox_assoc_peer *mprox_assoc_answers(struct mprox_assoc *a,
 	struct mprox_assoc_peer *peer, *named = NULL;
 	char name[MPROX_DNS_NAME_MAX + 1];
 	unsigned int i, nr_named = 0;
-
 	union mprox_addr addr;
 
 	for (i = 0; i < a->nr_peers; i++) {

@@ -498,51 +498,24 @@ static enum mprox_handshake_status mprox_conn_lookup_step(struct mprox_conn *c)
  */
 static enum mprox_handshake_status mprox_conn_lookup_begin(struct mprox_conn *c)
 {
-	struct mprox_probe_target server;
 	struct mprox_datapath *dp = c->dp;
-	const struct mprox_config *cfg;
 	enum mprox_lookup_status status;
 	struct mprox_conn_params p;
 	struct socket *sock;
-	u32 cache_max;
-	int err;
 
 	mprox_conn_params(c, &p);
-	rcu_read_lock();
-	cfg = rcu_dereference(dp->config);
-	server = cfg->dns.server;
-	cache_max = cfg->tunables[MPROX_TUNE_DNS_CACHE_SIZE];
-	rcu_read_unlock();
-	atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUPS]);
 	c->lookup = kzalloc(sizeof(*c->lookup), GFP_KERNEL_ACCOUNT);
 	if (!c->lookup) {
+		atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUPS]);
 		atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUP_FAILED]);
 		return mprox_handshake_fail(&c->hs, MPROX_CONNECT_GENERAL_FAILURE);
 	}
 	/* Never a retry: a direct flow has no other upstream (choice.c). */
-	mprox_lookup_begin(c->lookup, c->dest_name, c->dest_name_len,
-			   c->flow->app.family == AF_INET6 ? MPROX_DNS_TYPE_AAAA :
-							     MPROX_DNS_TYPE_A,
-			   c->syn_time + p.connect_timeout);
-	status = mprox_lookup_cached(c->lookup, &dp->dns_cache, &server, cache_max);
-	if (status != MPROX_LOOKUP_PENDING) {
-		atomic64_inc(&dp->dns[MPROX_DNS_STAT_CACHE_HITS]);
+	status = mprox_lookup_start(c->lookup, dp, c->dest_name, c->dest_name_len,
+				    c->flow->app.family, c->syn_time + p.connect_timeout,
+				    p.mark, &sock);
+	if (status != MPROX_LOOKUP_PENDING)
 		return mprox_conn_lookup_end(c, status);
-	}
-	err = mprox_lookup_socket(dev_net(dp->dev), &server, p.mark, &sock);
-	if (err) {
-		kfree(c->lookup);
-		c->lookup = NULL;
-		atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUP_FAILED]);
-		if (err == -EDESTADDRREQ)
-			pr_info_ratelimited("%s: a direct connection to %s needs a \"dns server\" to look the name up\n",
-					    dp->dev->name, c->dest_name);
-		else if (err == -ELOOP)
-			pr_warn_ratelimited("%s: the route to the dns server goes through an mprox device; add a rule for the fwmark (design.md, Loop safety)\n",
-					    dp->dev->name);
-		return mprox_handshake_fail(&c->hs, err == -ELOOP ? MPROX_CONNECT_LOOP :
-					    MPROX_CONNECT_NET_UNREACH);
-	}
 	mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
 	return mprox_conn_lookup_step(c);
 }

@@ -3,8 +3,6 @@
  * The names a direct UDP association sends to; see directname.h.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/jhash.h>
 #include <linux/slab.h>
 #include <net/sock.h>
@@ -245,20 +243,17 @@ mprox_directname_begin(struct mprox_directname *n, struct mprox_directname_entry
 	char name[MPROX_DNS_NAME_MAX + 1];
 	struct mprox_datapath *dp = n->dp;
 	enum mprox_lookup_status status;
-	struct mprox_probe_target server;
 	const struct mprox_config *cfg;
 	struct mprox_fakeip_pool *pool;
 	unsigned long timeout;
-	u32 cache_max, mark;
-	int len = -ENOENT, err;
+	int len = -ENOENT;
+	u32 mark;
 
 	rcu_read_lock();
 	cfg = rcu_dereference(dp->config);
 	pool = mprox_dns_pool_of(&cfg->dns, n->family, &e->pool);
 	if (pool)
 		len = mprox_fakeip_name_copy(pool, (const u8 *)&e->pool, name);
-	server = cfg->dns.server;
-	cache_max = cfg->tunables[MPROX_TUNE_DNS_CACHE_SIZE];
 	timeout = msecs_to_jiffies(cfg->tunables[MPROX_TUNE_CONNECT_TIMEOUT_MS]);
 	mark = cfg->fwmark;
 	rcu_read_unlock();
@@ -270,33 +265,17 @@ mprox_directname_begin(struct mprox_directname *n, struct mprox_directname_entry
 		e->hash = mprox_directname_hash(name, len);
 	spin_unlock_bh(&n->lock);
 	n->asking = e;
-	atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUPS]);
 	/* The pool address stands for no name any more: as TCP to it (udp.c). */
 	if (len <= 0) {
+		atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUPS]);
 		n->lookup.result = MPROX_CONNECT_HOST_UNREACH;
 		n->lookup.stored = false;
 		return MPROX_LOOKUP_FAILED;
 	}
-	mprox_lookup_begin(&n->lookup, name, len,
-			   n->family == AF_INET6 ? MPROX_DNS_TYPE_AAAA : MPROX_DNS_TYPE_A,
-			   jiffies + timeout);
-	status = mprox_lookup_cached(&n->lookup, &dp->dns_cache, &server, cache_max);
-	if (status != MPROX_LOOKUP_PENDING) {
-		atomic64_inc(&dp->dns[MPROX_DNS_STAT_CACHE_HITS]);
+	status = mprox_lookup_start(&n->lookup, dp, name, len, n->family,
+				    jiffies + timeout, mark, &n->sock);
+	if (status != MPROX_LOOKUP_PENDING)
 		return status;
-	}
-	err = mprox_lookup_socket(dev_net(dp->dev), &server, mark, &n->sock);
-	if (err) {
-		if (err == -EDESTADDRREQ)
-			pr_info_ratelimited("%s: UDP sent direct to %s needs a \"dns server\" to look the name up\n",
-					    dp->dev->name, name);
-		else if (err == -ELOOP)
-			pr_warn_ratelimited("%s: the route to the dns server goes through an mprox device; add a rule for the fwmark (design.md, Loop safety)\n",
-					    dp->dev->name);
-		n->lookup.result = err == -ELOOP ? MPROX_CONNECT_LOOP :
-						   MPROX_CONNECT_NET_UNREACH;
-		return MPROX_LOOKUP_FAILED;
-	}
 	mprox_sockwatch_start(&n->watch, n->sock->sk, mprox_directname_news, NULL);
 	return mprox_lookup_advance(&n->lookup, n->sock);
 }

@@ -11,8 +11,11 @@
 #include <net/inet_sock.h>
 #include <net/sock.h>
 
+#include "config.h"
+#include "datapath.h"
 #include "lookup.h"
 #include "ownsock.h"
+#include "resolver.h"
 
 /* The first resend after a second; each later one waits twice as long, up to 4 s. */
 #define MPROX_LOOKUP_RESEND		HZ
@@ -145,6 +148,46 @@ enum mprox_lookup_status mprox_lookup_cached(struct mprox_lookup *l,
 		return MPROX_LOOKUP_FOUND;
 	/* Only a negative answer is kept without an address (take()). */
 	return mprox_lookup_fail(l, MPROX_CONNECT_HOST_UNREACH);
+}
+
+enum mprox_lookup_status mprox_lookup_start(struct mprox_lookup *l,
+					    struct mprox_datapath *dp,
+					    const char *name, u8 len, u16 family,
+					    unsigned long deadline, u32 mark,
+					    struct socket **sockp)
+{
+	struct mprox_probe_target server;
+	const struct mprox_config *cfg;
+	enum mprox_lookup_status status;
+	u32 cache_max;
+	int err;
+
+	*sockp = NULL;
+	rcu_read_lock();
+	cfg = rcu_dereference(dp->config);
+	server = cfg->dns.server;
+	cache_max = cfg->tunables[MPROX_TUNE_DNS_CACHE_SIZE];
+	rcu_read_unlock();
+	atomic64_inc(&dp->dns[MPROX_DNS_STAT_LOOKUPS]);
+	mprox_lookup_begin(l, name, len,
+			   family == AF_INET6 ? MPROX_DNS_TYPE_AAAA : MPROX_DNS_TYPE_A,
+			   deadline);
+	status = mprox_lookup_cached(l, &dp->dns_cache, &server, cache_max);
+	if (status != MPROX_LOOKUP_PENDING) {
+		atomic64_inc(&dp->dns[MPROX_DNS_STAT_CACHE_HITS]);
+		return status;
+	}
+	err = mprox_lookup_socket(dev_net(dp->dev), &server, mark, sockp);
+	if (!err)
+		return MPROX_LOOKUP_PENDING;
+	if (err == -EDESTADDRREQ)
+		pr_info_ratelimited("%s: %.*s, sent direct, needs a \"dns server\" to look the name up\n",
+				    dp->dev->name, len, name);
+	else if (err == -ELOOP)
+		pr_warn_ratelimited("%s: the route to the dns server goes through an mprox device; add a rule for the fwmark (design.md, Loop safety)\n",
+				    dp->dev->name);
+	return mprox_lookup_fail(l, err == -ELOOP ? MPROX_CONNECT_LOOP :
+				 MPROX_CONNECT_NET_UNREACH);
 }
 
 /* Keep the answer in l->buf (@len bytes, @ttl) in the cache, if any. */

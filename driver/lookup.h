@@ -100,6 +100,24 @@ enum mprox_lookup_status mprox_lookup_cached(struct mprox_lookup *l,
 					     const struct mprox_probe_target *server,
 					     u32 max);
 
+struct mprox_datapath;
+
+/*
+ * What a direct flow of @dp does to look up @name (@len bytes), of the
+ * app's @family (A for IPv4, AAAA for IPv6), until @deadline: begin(),
+ * then the device's cache, then a socket marked @mark to its "dns server"
+ * in *@sockp, for the owner to watch and advance() on (PENDING). FOUND
+ * or FAILED (->result set, *@sockp NULL) when the cache had the answer or
+ * no socket could be made: no server (NET_UNREACH, a line in the log), a
+ * route to it through an mprox device (LOOP, logged). Counted in the
+ * device's lookups and cache_hits. Process context.
+ */
+enum mprox_lookup_status mprox_lookup_start(struct mprox_lookup *l,
+					    struct mprox_datapath *dp,
+					    const char *name, u8 len, u16 family,
+					    unsigned long deadline, u32 mark,
+					    struct socket **sockp);
+
 /* Do what can be done now on @sock; see above. Process context. */
 enum mprox_lookup_status mprox_lookup_advance(struct mprox_lookup *l,
 					      struct socket *sock);
