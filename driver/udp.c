@@ -154,8 +154,12 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 	}
 	rcu_read_unlock();
 	if (!up) {
-		kind = why == MPROX_CONNECT_ALL_DOWN ? MPROX_REPLY_HOST_UNREACH :
-						       MPROX_REPLY_NET_UNREACH;
+		/*
+		 * No upstream, or all of them down: port unreachable too, not
+		 * the host or net unreachable a SYN gets, which a connected
+		 * UDP socket takes for a passing trouble and ignores.
+		 */
+		kind = MPROX_REPLY_PORT_UNREACH;
 		goto refuse;
 	}
 	if (!carries && !stream) {

@@ -556,6 +556,21 @@ n=$(udp refused)
 expect_refused "dante blocks UDP ASSOCIATE" 10.200.2.2:7001 "$quick_ms"
 check_delta "blocking dante: counted" refused "$n" -ge 1
 
+# No upstream at all (and, alike, all of them down): the socket is refused
+# at once, not left to its own timeout. Host or net unreachable, a SYN's
+# answer, would be ignored by a connected UDP socket (RFC 1122 4.1.3.3).
+check "upstream flush" mprox_config mprox0 <<<"upstream flush"
+n=$(mprox_stat mprox0 stats.drops.udp_refused)
+out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused 10.200.2.2:7001 2>&1)
+ms=${out#ECONNREFUSED }
+if [[ $out == "ECONNREFUSED "* ]] && [ "$ms" -le "$noudp_ms" ]; then
+	pass "no upstream: ECONNREFUSED after $ms ms"
+else
+	fail "no upstream: '$out', want ECONNREFUSED within $noudp_ms ms"
+fi
+expect "no upstream: counted in drops.udp_refused" \
+	"$(($(mprox_stat mprox0 stats.drops.udp_refused) - n))" 1
+
 leak=$(nft_packets leak)
 to_proxy=$(nft_packets to_proxy)
 if [ "$leak" = 0 ]; then pass "no UDP left the client host but to the proxy"; else
