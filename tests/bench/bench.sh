@@ -56,10 +56,11 @@
 # accepted one and the one to the proxy) and everything else it keeps.
 #
 # With BENCH_PERF=1, after the measurements of socks5d, the whole guest is
-# profiled (perf record -a -g, cpu-clock) during one more download run and
-# one more request/response run of app_socks5d and of mprox_socks5d, and
-# the top of each profile is printed: where the CPU goes, not a figure
-# (the profiler's own cost is in it).
+# profiled (perf record -a -g, cpu-clock) during one more download run, one
+# more request/response run and one more connections-per-second run of
+# app_socks5d and of mprox_socks5d, and the top of each profile is printed,
+# by symbol and by task: where the CPU goes, not a figure (the profiler's
+# own cost is in it).
 #
 # BENCH_BYTES (bytes per throughput run, default 100000000), BENCH_CONNS
 # (connections of the latency runs of each mode, default 500), BENCH_CPS
@@ -396,28 +397,28 @@ except ValueError:
     print(text)
     sys.exit()
 stats = doc.get("stats", {})
-for key in ("connects", "spares", "flows", "udp", "drops"):
+for key in ("connects", "spares", "flows", "relay", "udp", "drops"):
     print(key + " " + json.dumps(stats.get(key), separators=(",", ":")))
 for up in doc.get("config", {}).get("upstreams", []):
     print("upstream " + json.dumps(up, separators=(",", ":")))
 EOF
 }
 
-# profile MODE: perf record -a -g over one download run (BENCH_BYTES / 3)
-# and over one run of 1-byte exchanges of MODE; the top of each profile by
-# symbol, as comments.
+# profile MODE: perf record -a -g over one download run (BENCH_BYTES / 3),
+# over one run of 1-byte exchanges and over one connections-per-second run
+# of MODE; the top of each profile by symbol, as comments.
 profile() {
 	local mode=$1 kind data=/tmp/mprox-bench.perf.data
-	for kind in down rr; do
+	for kind in down rr cps; do
 		# perf runs a program: ip netns exec, not topo_ns, a function.
 		# shellcheck disable=SC2086
 		set -- ip netns exec $TOPO_C ${wrap[$mode]:-} "$bin/tcpbench" client $SERVER \
 			${via[$mode]:-} --timeout 60
-		if [ $kind = down ]; then
-			set -- "$@" --bytes $((BENCH_BYTES / TPUT_ROUNDS))
-		else
-			set -- "$@" --rr "$BENCH_RR"
-		fi
+		case $kind in
+		down) set -- "$@" --bytes $((BENCH_BYTES / TPUT_ROUNDS)) ;;
+		rr) set -- "$@" --rr "$BENCH_RR" ;;
+		cps) set -- "$@" --cps "$BENCH_CPS" --streams $CPS_PARALLEL ;;
+		esac
 		if ! perf record -q -e cpu-clock -F 499 -a -g -o "$data" -- "$@" \
 			>/tmp/mprox-bench.perf.out 2>&1; then
 			sed "s/^/#   perf: /" /tmp/mprox-bench.perf.out
@@ -430,6 +431,11 @@ profile() {
 		perf report -i "$data" --stdio --no-children --sort comm,dso,sym -g none \
 			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' |
 			grep -v -e ' swapper ' -e ' perf ' | head -30 | sed 's/^/#   /'
+		# ... and by task alone: the proxy, the client, mprox's workers.
+		echo "# the same, by task:"
+		perf report -i "$data" --stdio --no-children --sort comm -g none \
+			--percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' |
+			head -12 | sed 's/^/#   /'
 	done
 	rm -f "$data"
 }
