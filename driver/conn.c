@@ -209,39 +209,41 @@ static struct mprox_relay_dir *mprox_conn_dir(struct mprox_conn *c, int bit,
 }
 
 /*
- * Bytes arrived on one of the connection's relaying sockets: relay them
- * there and then when the plain case allows (relay.h), else kick the work.
- * Both sockets are there while we hold the direction: the close takes both
- * for good before it releases them. The connection is there until we
- * return: the close stops watching this socket, which waits for its
- * callbacks, before the connection can go.
+ * Take direction @bit for a pass outside the work, with bottom halves off
+ * (so that the close, which spins for the direction, waits for one pass at
+ * most). False, having kicked the work, when someone else has it or the
+ * connection is not relaying: that one, or the work, sees to the bytes.
+ * With PREEMPT_RT a softirq may be preempted, so such passes keep out.
  */
-static void mprox_conn_sock_data_news(struct mprox_sockwatch *w)
+static bool mprox_conn_pump_take(struct mprox_conn *c, int bit)
 {
-	struct mprox_conn_sock *cs = container_of(w, struct mprox_conn_sock,
-						  watch);
-	struct mprox_conn *c = cs->conn;
-	bool up = cs == &c->app;
-	int bit = up ? MPROX_CONN_PUMP_UP : MPROX_CONN_PUMP_DOWN;
+	if (IS_ENABLED(CONFIG_PREEMPT_RT) || !mprox_conn_pump_try(c, bit)) {
+		mprox_conn_kick(c);
+		return false;
+	}
+	if (READ_ONCE(c->phase) != MPROX_CONN_RELAY) {
+		mprox_conn_pump_give(c, bit);
+		mprox_conn_kick(c);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Relay direction @bit, taken, there and then when the plain case allows
+ * (relay.h), then give it back; kick the work for what is left. With the
+ * source's spinlock held, nobody owning it. Both sockets are there while
+ * we hold the direction: the close takes both for good before it releases
+ * them.
+ */
+static void mprox_conn_pump_inline(struct mprox_conn *c, int bit)
+{
+	bool up = bit == MPROX_CONN_PUMP_UP;
 	struct socket *src, *dst;
 	struct mprox_relay_dir *d;
 	u64 moved = 0;
 	bool done;
 
-	/*
-	 * With PREEMPT_RT the holder of a direction may be preempted: a
-	 * close would spin against it. Once the close began, passes keep
-	 * out, so that it waits for one at most.
-	 */
-	if (IS_ENABLED(CONFIG_PREEMPT_RT) || !mprox_conn_pump_try(c, bit)) {
-		mprox_conn_kick(c);
-		return;
-	}
-	if (READ_ONCE(c->phase) != MPROX_CONN_RELAY) {
-		mprox_conn_pump_give(c, bit);
-		mprox_conn_kick(c);
-		return;
-	}
 	d = mprox_conn_dir(c, bit, &src, &dst);
 	done = mprox_relay_pump_inline(d, src->sk, dst->sk,
 				       MPROX_RELAY_INLINE_BUDGET, &moved);
@@ -251,6 +253,23 @@ static void mprox_conn_sock_data_news(struct mprox_sockwatch *w)
 				 MPROX_TRAFFIC_PASS_INLINE);
 	if (!done)
 		mprox_conn_kick(c);
+}
+
+/*
+ * Bytes arrived on one of the connection's relaying sockets, in its
+ * data_ready. The connection is there until we return: the close stops
+ * watching this socket, which waits for its callbacks, before the
+ * connection can go.
+ */
+static void mprox_conn_sock_data_news(struct mprox_sockwatch *w)
+{
+	struct mprox_conn_sock *cs = container_of(w, struct mprox_conn_sock,
+						  watch);
+	struct mprox_conn *c = cs->conn;
+	int bit = cs == &c->app ? MPROX_CONN_PUMP_UP : MPROX_CONN_PUMP_DOWN;
+
+	if (mprox_conn_pump_take(c, bit))
+		mprox_conn_pump_inline(c, bit);
 }
 
 /*
@@ -723,6 +742,32 @@ static void mprox_conn_connect(struct mprox_conn *c)
 					 mprox_handshake_next_deadline(&c->hs));
 }
 
+/*
+ * The pass direction @bit's data_ready would have given it, from process
+ * context. The direction is taken first: a close (a kick since the attach
+ * may have run the work) releases the sockets only once it has it.
+ */
+static void mprox_conn_pump_attached(struct mprox_conn *c, int bit)
+{
+	struct socket *src, *dst;
+	struct sock *sk;
+
+	local_bh_disable();
+	if (mprox_conn_pump_take(c, bit)) {
+		mprox_conn_dir(c, bit, &src, &dst);
+		sk = src->sk;
+		bh_lock_sock(sk);
+		if (sock_owned_by_user(sk)) {
+			mprox_conn_pump_give(c, bit);
+			mprox_conn_kick(c);
+		} else {
+			mprox_conn_pump_inline(c, bit);
+		}
+		bh_unlock_sock(sk);
+	}
+	local_bh_enable();
+}
+
 void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,
 		       void (*data_ready)(struct sock *sk))
 {
@@ -748,7 +793,15 @@ void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,
 		sock_release(sock);
 		return;
 	}
-	mprox_conn_kick(c);
+	/*
+	 * What came before the attach found no data_news: the app's first
+	 * bytes (its request, as a rule, sent as soon as connect()
+	 * returned) and the destination's (a banner). Each direction gets
+	 * the pass its data_ready would have given it, rather than wait
+	 * for one more worker to wake.
+	 */
+	mprox_conn_pump_attached(c, MPROX_CONN_PUMP_UP);
+	mprox_conn_pump_attached(c, MPROX_CONN_PUMP_DOWN);
 }
 
 static bool mprox_conn_sock_closed(struct mprox_conn_sock *cs)

@@ -113,6 +113,26 @@ else
 	fail "request/answer: $inline relay passes from data_ready, $work by the work; want $exchanges or more inline"
 fi
 
+# A new connection's first exchange: the request leaves as soon as
+# connect() returns, often before the listener's accept has handed the
+# socket to its connection. The attach relays what came before it as its
+# data_ready would have (conn.c), so the request does not wait for a worker
+# either: nearly every request and answer inline, a few by the work (an
+# accept that came while a socket was held).
+fresh=50
+inline_before=$(mprox_stat mprox0 stats.relay.inline)
+work_before=$(mprox_stat mprox0 stats.relay.work)
+check "$fresh new connections, one request/answer each" \
+	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" many 10.200.2.2 7007 "$fresh" 60
+opened=$((opened + fresh))
+inline=$(($(mprox_stat mprox0 stats.relay.inline) - inline_before))
+work=$(($(mprox_stat mprox0 stats.relay.work) - work_before))
+if [ "$inline" -ge $((fresh * 2 * 9 / 10)) ] && [ "$work" -le $((fresh / 10)) ]; then
+	pass "first exchanges: $inline relay passes from data_ready, $work by the work"
+else
+	fail "first exchanges: $inline relay passes from data_ready, $work by the work; want $((fresh * 2 * 9 / 10)) or more inline, $((fresh / 10)) or fewer by the work"
+fi
+
 # Parallel connections: curl opens them all at once (--parallel-immediate);
 # the server speaks HTTP/1.0, so none is reused.
 ok_before=$(mprox_stat mprox0 stats.connects.ok)
