@@ -183,7 +183,8 @@ static bool mprox_conn_pump_try(struct mprox_conn *c, int bit)
 
 /*
  * Take direction @bit for good, at close. Whoever holds it now is a pass
- * from data_ready, in softirq on another CPU, bounded by its budget.
+ * outside the work (from data_ready, or the attach's), with bottom halves
+ * off on another CPU, bounded by its budget.
  */
 static void mprox_conn_pump_end(struct mprox_conn *c, int bit)
 {
@@ -232,9 +233,10 @@ static bool mprox_conn_pump_take(struct mprox_conn *c, int bit)
 /*
  * Relay direction @bit, taken, there and then when the plain case allows
  * (relay.h), then give it back; kick the work for what is left. With the
- * source's spinlock held, nobody owning it. Both sockets are there while
- * we hold the direction: the close takes both for good before it releases
- * them.
+ * source's spinlock held, or the source owned (a data_ready from its
+ * backlog), which the pass sees and leaves to the work. Both sockets are
+ * there while we hold the direction: the close takes both for good before
+ * it releases them.
  */
 static void mprox_conn_pump_inline(struct mprox_conn *c, int bit)
 {
@@ -387,7 +389,7 @@ static void mprox_conn_close(struct mprox_conn *c, bool abort)
 	 * one that takes a direction from here on sees DONE and lets go.
 	 */
 	if (relaying) {
-		/* DONE before our tries; pairs with data_news's try, then read. */
+		/* DONE before our tries; pairs with pump_take's try, then read. */
 		smp_mb();
 		mprox_conn_pump_end(c, MPROX_CONN_PUMP_UP);
 		mprox_conn_pump_end(c, MPROX_CONN_PUMP_DOWN);

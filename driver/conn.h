@@ -9,8 +9,9 @@
  * on one connection are never concurrent. The sockets' callbacks, the
  * listener's accept and the flow table's kill only kick the work, with
  * one exception: once it relays, a socket's data_ready relays the bytes
- * that came itself when nothing else is going on (relay.h), each
- * direction held by one of them at a time.
+ * that came itself when nothing else is going on (relay.h), and the
+ * attach of the accepted socket does the same for the bytes that came
+ * before it; each direction is held by one of them at a time.
  *
  * Lifetime. A connection is the @priv of its flow and holds one reference
  * to it until teardown; the flow table's release callback frees the

@@ -78,16 +78,19 @@ enum mprox_relay_status mprox_relay_pump(struct mprox_relay_dir *d,
 					 u64 *moved);
 
 /*
- * The same, there and then, from @src's data_ready: in softirq, with @src's
- * spinlock held and nobody owning it, so that a request or an answer does
- * not wait for a worker to be scheduled. Only the plain case, at most
- * @budget bytes: nobody owns @dst (its spinlock is only tried, so the two
- * directions' softirqs never wait for each other), @dst has nothing queued
- * or in flight (mprox_relay_sink_ready()), nothing is buffered in @d, no
- * urgent data. Returns true when it left nothing for mprox_relay_pump():
- * @src's queue empty, no FIN, no error, all sent pushed. The caller
- * serialises it with mprox_relay_pump() on @d, and does not call it with
- * PREEMPT_RT, whose softirqs run in threads that may be preempted.
+ * The same, there and then, from @src's data_ready (in softirq, with @src's
+ * spinlock held; a data_ready from @src's backlog, its owner's, finds it
+ * owned and leaves it to the work) or with bottom halves off and @src's
+ * spinlock taken as softirq would (conn.c, the attach), so that a request
+ * or an answer does not wait for a worker to be scheduled. Only the plain
+ * case, at most @budget bytes: nobody owns @dst (its spinlock is only
+ * tried, so the two directions' softirqs never wait for each other), @dst
+ * has nothing queued or in flight (mprox_relay_sink_ready()), nothing is
+ * buffered in @d, no urgent data. Returns true when it left nothing for
+ * mprox_relay_pump(): @src's queue empty, no FIN, no error, all sent
+ * pushed. The caller serialises it with mprox_relay_pump() on @d, and does
+ * not call it with PREEMPT_RT, whose softirqs run in threads that may be
+ * preempted.
  */
 bool mprox_relay_pump_inline(struct mprox_relay_dir *d, struct sock *src,
 			     struct sock *dst, size_t budget, u64 *moved);
