@@ -133,6 +133,20 @@ check_at_once() {
 	fi
 }
 
+# refused_within DESC DEST MAX_MS: one result: a connect()ed UDP socket in
+# the client host sends one datagram to DEST and its recv() fails with
+# ECONNREFUSED (ICMP port unreachable) within MAX_MS of the send.
+refused_within() {
+	local out ms
+	out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused "$2" 2>&1)
+	ms=${out#ECONNREFUSED }
+	if [[ $out == "ECONNREFUSED "* ]] && [ "$ms" -le "$3" ]; then
+		pass "$1: ECONNREFUSED after $ms ms"
+	else
+		fail "$1: '$out', want ECONNREFUSED within $3 ms"
+	fi
+}
+
 # ---- the servers, natively ------------------------------------------------
 native_rep() {
 	local desc=$1 want=$2 out
@@ -442,13 +456,7 @@ else
 fi
 check "set max_flows 1 (the held association is the one flow)" mprox_set mprox0 max_flows 1
 fl=$(mprox_stat mprox0 stats.drops.flow_limit)
-out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused 10.200.2.2:7002 2>&1)
-ms=${out#ECONNREFUSED }
-if [[ $out == "ECONNREFUSED "* ]] && [ "$ms" -le "$noudp_ms" ]; then
-	pass "over max_flows, another socket: ECONNREFUSED after $ms ms"
-else
-	fail "over max_flows, another socket: '$out', want ECONNREFUSED within $noudp_ms ms"
-fi
+refused_within "over max_flows, another socket" 10.200.2.2:7002 "$noudp_ms"
 d=$(($(mprox_stat mprox0 stats.drops.flow_limit) - fl))
 if [ "$d" = 1 ]; then pass "drops.flow_limit +1"; else fail "drops.flow_limit +$d, want +1"; fi
 check "set max_flows 65536" mprox_set mprox0 max_flows 65536
@@ -490,19 +498,11 @@ check_delta "dante back: one association per socket" associations "$a" -eq 2
 check "set udp_idle_timeout_s 5" mprox_set mprox0 udp_idle_timeout_s 5
 
 # ---- upstreams that do not carry UDP ---------------------------------------
-# expect_refused DESC DEST MAX_MS: one result: a connect()ed UDP socket in
-# the client host sends one datagram to DEST and its recv() fails with
-# ECONNREFUSED (ICMP port unreachable) within MAX_MS of the send.
+# expect_refused DESC DEST MAX_MS: refused_within, once the upstream is
+# usable.
 expect_refused() {
-	local out ms
 	wait_for 30 mprox_upstreams_usable mprox0
-	out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused "$2" 2>&1)
-	ms=${out#ECONNREFUSED }
-	if [[ $out == "ECONNREFUSED "* ]] && [ "$ms" -le "$3" ]; then
-		pass "$1: ECONNREFUSED after $ms ms"
-	else
-		fail "$1: '$out', want ECONNREFUSED within $3 ms"
-	fi
+	refused_within "$@"
 }
 
 check "upstream web http://10.200.1.1:8888 (tinyproxy: no UDP)" \
@@ -561,13 +561,7 @@ check_delta "blocking dante: counted" refused "$n" -ge 1
 # answer, would be ignored by a connected UDP socket (RFC 1122 4.1.3.3).
 check "upstream flush" mprox_config mprox0 <<<"upstream flush"
 n=$(mprox_stat mprox0 stats.drops.udp_refused)
-out=$(topo_ns $TOPO_C python3 "$UDP_ECHO" refused 10.200.2.2:7001 2>&1)
-ms=${out#ECONNREFUSED }
-if [[ $out == "ECONNREFUSED "* ]] && [ "$ms" -le "$noudp_ms" ]; then
-	pass "no upstream: ECONNREFUSED after $ms ms"
-else
-	fail "no upstream: '$out', want ECONNREFUSED within $noudp_ms ms"
-fi
+refused_within "no upstream" 10.200.2.2:7001 "$noudp_ms"
 expect "no upstream: counted in drops.udp_refused" \
 	"$(($(mprox_stat mprox0 stats.drops.udp_refused) - n))" 1
 
