@@ -20,6 +20,7 @@
 set -u
 tap_n=0
 tap_failed=0
+tap_t=$SECONDS
 tap_missing=$(mktemp)
 
 # Bash runs it in a subshell of its own: it can only leave a mark.
@@ -47,15 +48,26 @@ plan() {
 	echo "1..$n"
 }
 
+# Where a case's time goes (tests/check.sh balances the CI lanes by it):
+# a result that came 10 s or more after the one before says how long.
+tap_took() {
+	local s=$((SECONDS - tap_t))
+
+	tap_t=$SECONDS
+	[ "$s" -lt 10 ] || echo "# took ${s} s"
+}
+
 pass() {
 	tap_n=$((tap_n + 1))
 	echo "ok $tap_n - $*"
+	tap_took
 }
 
 fail() {
 	tap_n=$((tap_n + 1))
 	tap_failed=$((tap_failed + 1))
 	echo "not ok $tap_n - $*"
+	tap_took
 }
 
 diag() {
