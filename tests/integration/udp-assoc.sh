@@ -556,13 +556,29 @@ n=$(udp refused)
 expect_refused "dante blocks UDP ASSOCIATE" 10.200.2.2:7001 "$quick_ms"
 check_delta "blocking dante: counted" refused "$n" -ge 1
 
-# No upstream at all (and, alike, all of them down): the socket is refused
-# at once, not left to its own timeout. Host or net unreachable, a SYN's
+# No upstream at all, or all of them down: the socket is refused at once,
+# not left to its own timeout. Host or net unreachable, a SYN's
 # answer, would be ignored by a connected UDP socket (RFC 1122 4.1.3.3).
 check "upstream flush" mprox_config mprox0 <<<"upstream flush"
 n=$(mprox_stat mprox0 stats.drops.udp_refused)
 refused_within "no upstream" 10.200.2.2:7001 "$noudp_ms"
 expect "no upstream: counted in drops.udp_refused" \
+	"$(($(mprox_stat mprox0 stats.drops.udp_refused) - n))" 1
+# Every upstream down: one that nothing listens for, made to back off by
+# failed trials (TCP fetches, each refused by the proxy host), so that the
+# datagram below finds it down and tries nothing.
+check "upstream dead socks5://10.200.1.1:1097 (nothing listens)" \
+	mprox_config mprox0 <<<"upstream add dead socks5://10.200.1.1:1097"
+dead_backed_off() {
+	topo_ns $TOPO_C curl -s --max-time 5 -o /dev/null http://10.200.2.2:8080/
+	mprox_json mprox0 | jq -e '.config.upstreams |
+		all(.state == "down" and .retry_in_ms >= 5000)' >/dev/null
+}
+check "dead is down, backing off for 5 s or more after failed trials" \
+	wait_for 60 dead_backed_off
+n=$(mprox_stat mprox0 stats.drops.udp_refused)
+refused_within "every upstream down" 10.200.2.2:7001 "$noudp_ms"
+expect "every upstream down: counted in drops.udp_refused" \
 	"$(($(mprox_stat mprox0 stats.drops.udp_refused) - n))" 1
 
 leak=$(nft_packets leak)
