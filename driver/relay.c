@@ -129,12 +129,17 @@ static int mprox_relay_actor(read_descriptor_t *desc, struct sk_buff *skb,
 					       len - 1) : 0;
 		if (n == len - 1) {
 			tcp_sk(pass->dst)->nonagle &= ~TCP_NAGLE_CORK;
-			pass->corked = false;
 			last = mprox_relay_send(pass->dst, skb, offset + n, 1);
-			if (last > 0)
+			/*
+			 * A send that fails (a full sink) pushes nothing:
+			 * still corked, for the pass's own push.
+			 */
+			if (last > 0) {
+				pass->corked = false;
 				n++;
-			else if (!n)
+			} else if (!n) {
 				n = last;
+			}
 		}
 	} else {
 		n = mprox_relay_send(pass->dst, skb, offset, len);
@@ -202,9 +207,10 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 		d->eof = true;
 	release_sock(src);
 	/*
-	 * Stopped before the last byte (the budget, a full sink, an
-	 * error): take the cork off and push what is queued, this pass's
-	 * and what a pass in softirq left corked (it counts on ours).
+	 * The last byte's send did not push (the budget, a full sink, an
+	 * error, the urgent mark, only a FIN to read): take the cork off
+	 * and push what is queued, this pass's and what a pass in softirq
+	 * left corked (it counts on ours).
 	 */
 	if (pass.corked)
 		tcp_sock_set_cork(dst, false);
