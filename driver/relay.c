@@ -27,11 +27,10 @@ struct mprox_relay_pass {
 	struct sock *dst;
 	int error;
 	/*
-	 * A pass corks the sink by hand, under the sink's lock, rather
-	 * than lock it twice more in tcp_sock_set_cork() (or at all, in
-	 * softirq): @src, to find the last byte of its queue, which goes
-	 * out on its own once the cork is off, so that its push sends
-	 * everything; @corked until then.
+	 * A pass in softirq (mprox_relay_pump_inline()) corks the sink by
+	 * hand, since tcp_sock_set_cork() would lock it: @src, to find the
+	 * last byte of its queue, which goes out on its own once the cork
+	 * is off, so that its push sends everything; @corked until then.
 	 */
 	struct sock *src;
 	bool softirq;
@@ -129,17 +128,12 @@ static int mprox_relay_actor(read_descriptor_t *desc, struct sk_buff *skb,
 					       len - 1) : 0;
 		if (n == len - 1) {
 			tcp_sk(pass->dst)->nonagle &= ~TCP_NAGLE_CORK;
+			pass->corked = false;
 			last = mprox_relay_send(pass->dst, skb, offset + n, 1);
-			/*
-			 * A send that fails (a full sink) pushes nothing:
-			 * still corked, for the pass's own push.
-			 */
-			if (last > 0) {
-				pass->corked = false;
+			if (last > 0)
 				n++;
-			} else if (!n) {
+			else if (!n)
 				n = last;
-			}
 		}
 	} else {
 		n = mprox_relay_send(pass->dst, skb, offset, len);
@@ -177,7 +171,7 @@ static bool mprox_relay_src_idle(struct sock *sk)
 static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 			      struct sock *dst, size_t budget)
 {
-	struct mprox_relay_pass pass = { .dst = dst, .src = src };
+	struct mprox_relay_pass pass = { .dst = dst };
 	read_descriptor_t desc = {
 		.arg.data = &pass,
 		.count = budget,
@@ -186,17 +180,15 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 
 	if (mprox_relay_src_idle(src))
 		return 0;
+	/*
+	 * Corked while we queue one skb fragment at a time, so the sink
+	 * sends full segments and not one per fragment; uncorking pushes
+	 * the rest.
+	 */
+	tcp_sock_set_cork(dst, true);
 	lock_sock(src);
 	/* Only this connection's work ever holds both: no ABBA. */
 	lock_sock_nested(dst, SINGLE_DEPTH_NESTING);
-	/*
-	 * Corked while we queue one skb fragment at a time, so the sink
-	 * sends full segments and not one per fragment. The actor takes
-	 * the cork off for the source's last byte, whose send pushes the
-	 * rest.
-	 */
-	tcp_sk(dst)->nonagle |= TCP_NAGLE_CORK;
-	pass.corked = true;
 	n = tcp_read_sock(src, &desc, mprox_relay_actor);
 	release_sock(dst);
 	if (n >= 0 && pass.error)
@@ -206,14 +198,7 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 	else if (!n && mprox_relay_src_eof(src))
 		d->eof = true;
 	release_sock(src);
-	/*
-	 * The last byte's send did not push (the budget, a full sink, an
-	 * error, the urgent mark, only a FIN to read): take the cork off
-	 * and push what is queued, this pass's and what a pass in softirq
-	 * left corked (it counts on ours).
-	 */
-	if (pass.corked)
-		tcp_sock_set_cork(dst, false);
+	tcp_sock_set_cork(dst, false);
 	return n;
 }
 
