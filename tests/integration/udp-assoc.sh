@@ -559,11 +559,17 @@ check_delta "blocking dante: counted" refused "$n" -ge 1
 # No upstream at all, or all of them down: the socket is refused at once,
 # not left to its own timeout. Host or net unreachable, a SYN's
 # answer, would be ignored by a connected UDP socket (RFC 1122 4.1.3.3).
+# refused_unrouted DESC: refused_within, and counted once in
+# drops.udp_refused (no association was tried).
+refused_unrouted() {
+	local n
+	n=$(mprox_stat mprox0 stats.drops.udp_refused)
+	refused_within "$1" 10.200.2.2:7001 "$noudp_ms"
+	expect "$1: counted in drops.udp_refused" \
+		"$(($(mprox_stat mprox0 stats.drops.udp_refused) - n))" 1
+}
 check "upstream flush" mprox_config mprox0 <<<"upstream flush"
-n=$(mprox_stat mprox0 stats.drops.udp_refused)
-refused_within "no upstream" 10.200.2.2:7001 "$noudp_ms"
-expect "no upstream: counted in drops.udp_refused" \
-	"$(($(mprox_stat mprox0 stats.drops.udp_refused) - n))" 1
+refused_unrouted "no upstream"
 # Every upstream down: one that nothing listens for, made to back off by
 # failed trials (TCP fetches, each refused by the proxy host), so that the
 # datagram below finds it down and tries nothing.
@@ -576,10 +582,7 @@ dead_backed_off() {
 }
 check "dead is down, backing off for 5 s or more after failed trials" \
 	wait_for 60 dead_backed_off
-n=$(mprox_stat mprox0 stats.drops.udp_refused)
-refused_within "every upstream down" 10.200.2.2:7001 "$noudp_ms"
-expect "every upstream down: counted in drops.udp_refused" \
-	"$(($(mprox_stat mprox0 stats.drops.udp_refused) - n))" 1
+refused_unrouted "every upstream down"
 
 leak=$(nft_packets leak)
 to_proxy=$(nft_packets to_proxy)
