@@ -9,7 +9,8 @@
 # starts and the device is renamed under the readers. (With RTNL in read(),
 # ip took 3x to 5x as long with the readers on the stock guest; on the
 # one-CPU debug guest readers at nice 19 seldom run while ip does, and the
-# comparison passes either way: there the case is for lockdep and KASAN.)
+# comparison would pass either way: there the case is for lockdep and
+# KASAN, and ip changes the MTU under the readers only, untimed.)
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -79,9 +80,10 @@ run_only() {
 	sleep 0.2
 }
 
-# 200 MTU changes (120 on debug) under each load, in chunks of 10, the three loads taking
-# turns in every order, so that the load other guests put on the host,
-# which comes and goes, falls on all alike; the median chunks are compared
+# 200 MTU changes under each load (on debug 120, under the readers only),
+# in chunks of 10, the three loads taking turns in every order, so that
+# the load other guests put on the host, which comes and goes, falls on
+# all alike; the median chunks are compared
 # (a chunk that another guest stalls for a second says nothing). One ip
 # process takes all the changes, from a pipe: starting one in a namespace
 # costs as much as dozens of changes, and varies more. A chunk is done
@@ -115,27 +117,38 @@ median() {
 }
 orders=("readers burners none" "burners none readers" "none readers burners"
 	"none burners readers" "burners readers none" "readers none burners")
+timed=1
+if [ "${MPROX_KERNEL_FLAVOUR:-stock}" = debug ]; then
+	orders=(readers)
+	timed=0
+fi
 if wait_for 60 readers_ready; then
 	pass "4 readers read the document in a loop"
 	chunks_ok=1
 	# 12 rounds on the debug kernel, where a chunk takes several times
 	# as long (a whole run there took more than 300 s beside two guests).
 	for round in $(seq 0 $(($(mprox_scale 20 12) - 1))); do
-		for load in ${orders[$((round % 6))]}; do
+		for load in ${orders[$((round % ${#orders[@]}))]}; do
 			chunk "$load" || chunks_ok=0
 		done
 	done
 	kill -CONT "${readers[@]}"
 	kill -TERM "${burners[@]}" && kill -CONT "${burners[@]}"
 	for load in readers burners none; do
-		echo "# $load, ms per 10 changes:${times[$load]}"
+		[ -z "${times[$load]:-}" ] || echo "# $load, ms per 10 changes:${times[$load]}"
 	done
-	r=$(median "${times[readers]}") b=$(median "${times[burners]}") n=$(median "${times[none]}")
-	desc="10 ip link set mtu (median of $(mprox_scale 20 12)): with 4 readers $r ms, with 4 CPU burners instead $b ms (< 2x); with neither $n ms"
-	if [ "$chunks_ok" = 1 ] && [ "$r" -lt $((2 * b)) ]; then
-		pass "$desc"
+	if [ "$timed" = 1 ]; then
+		r=$(median "${times[readers]}") b=$(median "${times[burners]}") n=$(median "${times[none]}")
+		desc="10 ip link set mtu (median of $(mprox_scale 20 12)): with 4 readers $r ms, with 4 CPU burners instead $b ms (< 2x); with neither $n ms"
+		if [ "$chunks_ok" = 1 ] && [ "$r" -lt $((2 * b)) ]; then
+			pass "$desc"
+		else
+			fail "$desc"
+		fi
+	elif [ "$chunks_ok" = 1 ]; then
+		pass "$((mtu)) ip link set mtu under the readers"
 	else
-		fail "$desc"
+		fail "ip link set mtu under the readers: a chunk failed after $mtu"
 	fi
 	last_mtu=$((1300 + (mtu - 1) % 200))
 	check "the MTU changes took (mtu $last_mtu)" sh -c \
