@@ -133,7 +133,7 @@ cc=$(pick_cc "$kdir")
 make -s -C "$TOP_DIR" kmod KDIR="$kdir" KMOD_BUILD="$build/kmod" ${cc:+CC="$cc"} >&2
 make -s -C "$TOP_DIR" progs helper >&2
 # The debug kernel has the mprox_create() system call (driver/patches/):
-# device-fd runs the C API tests through it too.
+# device-fd runs the C API tests through it.
 if [ "$flavour" = debug ]; then
 	make -s -C "$TOP_DIR" progs-syscall SYSCALL_HDRS="$kdir/usr/include" >&2
 fi
@@ -228,9 +228,9 @@ JOB
 
 # TCG's max CPU without AVX and AVX2: QEMU 7.2 emulates them, and
 # glibc's string functions pick them; emulated, they cost the stock
-# guest about 10% more CPU time (tcp-socks5: 99 against 88 s, cli-conf 101
-# against 88 s), and every host core is spoken for while make check runs.
-# The rest of max stays (SMAP, SMEP, PCID as a modern machine has them).
+# guest 12% to 15% more CPU time (tcp-socks5: 99 against 88 s, cli-conf
+# 101 against 88 s), and every host core is spoken for while make check
+# runs. The rest of max stays (SMAP and SMEP, as a modern machine has).
 qemu=(timeout --foreground "$VM_TIMEOUT" qemu-system-x86_64
 	-accel tcg -cpu max,avx=off,avx2=off -smp 2 -m "$VM_MEM"
 	-nodefaults -no-user-config -no-reboot -display none -nic none
