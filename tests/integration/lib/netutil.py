@@ -444,6 +444,9 @@ def many(host, port, n, deadline, sport=0):
             break
         msg = payload % i
         s = socket.socket(fam, socket.SOCK_STREAM)
+        # Which call failed tells a refused or aborted connect() from a
+        # connection reset after it was made.
+        step = "connect"
         try:
             s.settimeout(5)
             if sport:
@@ -451,7 +454,9 @@ def many(host, port, n, deadline, sport=0):
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 s.bind(("", sport))
             s.connect((host, port))
+            step = "send"
             s.sendall(msg)
+            step = "recv"
             got = recv_exact(s, len(msg))
             s.close()
             if got != msg:
@@ -462,7 +467,7 @@ def many(host, port, n, deadline, sport=0):
                       flush=True)
         except Exception as e:  # noqa: BLE001 - every failure is reported
             failures += 1
-            print("connection %d: %s" % (i, e), file=sys.stderr)
+            print("connection %d: %s: %s" % (i, step, e), file=sys.stderr)
             s.close()
             if failures >= 3:
                 break
