@@ -20,8 +20,8 @@ mprox_case_setup echo mprox0
 # counters (a reset now and then in CI is not explained yet: stop 41's note).
 reuse_diag() {
 	diag </tmp/mprox-reuse.err
-	echo "# mprox0 stats: $(mprox_json mprox0 | jq -c '.stats')"
-	topo_ns $TOPO_C nstat -az 2>/dev/null |
+	echo "# mprox0 stats: $(mprox_stat mprox0 stats)"
+	topo_ns $TOPO_C nstat -saz 2>/dev/null |
 		grep -E 'TcpEstabResets|TcpAttemptFails|TcpOutRsts|TcpExtTCPChallengeACK|TcpExtTCPSYNChallenge|TcpExtTCPAbortOn' |
 		awk '{ print "# client " $1 " " $2 }'
 }
