@@ -423,7 +423,16 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 		break;
 	case MPROX_FLOW_ESTABLISHED:
 	case MPROX_FLOW_CLOSING:
-		if (p->tcp_flags & TCPHDR_RST)
+		/*
+		 * The app's own abort carries an ACK. A bare RST answers a
+		 * segment its socket did not take: a late one of the tuple's
+		 * last connection reaching the new socket in SYN_SENT sends
+		 * one, and that socket lives on. Only the listener's socket
+		 * can judge a bare RST, by its sequence number: it goes on,
+		 * and the relay sees the reset if the socket takes it.
+		 */
+		if ((p->tcp_flags & (TCPHDR_RST | TCPHDR_ACK)) ==
+		    (TCPHDR_RST | TCPHDR_ACK))
 			mprox_conn_app_reset(f);
 		mprox_flow_touch(f);
 		mprox_tcp_forward(dp, skb, p, &f->nat, MPROX_INJECT_LOCAL, false);

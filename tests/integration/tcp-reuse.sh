@@ -44,6 +44,21 @@ else
 	fail "IPv6: connections from one port: $out"
 	reuse_diag
 fi
+# What a late segment of the tuple's last connection makes its new socket
+# send from SYN_SENT is a RST without ACK; the socket then sends its SYN
+# again. Neither may end a live connection on the tuple (RFC 5961): the
+# listener's socket judges the RST by its sequence number, and a SYN on an
+# established flow is the listener's to answer.
+created=$(mprox_stat mprox0 stats.flows.total)
+out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" stray 10.200.2.2 7007 2>&1)
+if [ $? = 0 ]; then
+	pass "a bare RST and a SYN on a live connection's tuple: $out"
+else
+	fail "a bare RST and a SYN on a live connection's tuple: $out"
+fi
+n=$(($(mprox_stat mprox0 stats.flows.total) - created))
+[ "$n" = 1 ] && pass "one flow for that connection, none for the stray SYN" ||
+	fail "flows created: $n, want 1"
 check_flows_drain mprox0 60
 mprox_case_teardown
 plan "$tap_n"

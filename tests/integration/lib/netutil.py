@@ -70,6 +70,13 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   a reset (SO_LINGER 0), so that each SYN
                                   reuses the tuple of the connection just
                                   reset; no failure is tolerated
+  stray HOST PORT                 IPv4: connect to an echo server and echo
+                                  once; then send on the connection's tuple,
+                                  from a raw socket, what a stale segment
+                                  makes a new socket of the tuple send (a
+                                  RST without ACK, sequence number out of
+                                  window) and a SYN with another ISN; the
+                                  connection must echo again within 5 s
   idle HOST PORT SECONDS          connect to an echo server, echo once, stay
                                   idle SECONDS, echo again; prints "ready"
                                   after the first echo
@@ -345,6 +352,42 @@ def pending(host, port, n, settle):
     while socks and time.monotonic() - t0 < settle:
         collect(100)
     print("%s after %d ms" % (summary(), (time.monotonic() - t0) * 1000), flush=True)
+    return 0
+
+
+def tcp_segment(src, dst, sport, dport, seq, ack, flags):
+    """A 20-byte TCP header over IPv4 with its checksum, no payload."""
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr))
+    data = pseudo + hdr
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return hdr[:16] + struct.pack("!H", ~total & 0xFFFF) + hdr[18:]
+
+
+def stray(host, port):
+    s = socket.create_connection((host, port), timeout=5)
+    s.sendall(b"one\n")
+    if recv_exact(s, 4) != b"one\n":
+        raise RuntimeError("first echo wrong")
+    src, sport = s.getsockname()
+    # Far from any sequence number of the connection: out of window.
+    seq = int.from_bytes(os.urandom(4), "big")
+    TH_SYN, TH_RST = 2, 4
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP) as raw:
+        raw.bind((src, 0))
+        for flags in (TH_RST, TH_SYN):
+            raw.sendto(tcp_segment(src, host, sport, port, seq, 0, flags), (host, 0))
+    s.sendall(b"two\n")
+    try:
+        got = recv_exact(s, 4)
+    except (OSError, EOFError) as e:
+        raise RuntimeError("second echo: %s" % e) from e
+    if got != b"two\n":
+        raise RuntimeError("second echo wrong: %r" % got)
+    s.close()
+    print("echoed after a bare RST and a SYN on the tuple")
     return 0
 
 
@@ -684,6 +727,8 @@ def main(argv):
         return many(args[0], int(args[1]), int(args[2]), float(args[3]))
     if cmd == "same-port":
         return many(args[0], int(args[1]), int(args[2]), float(args[3]), int(args[4]))
+    if cmd == "stray":
+        return stray(args[0], int(args[1]))
     if cmd == "idle":
         return idle(args[0], int(args[1]), int(args[2]))
     if cmd == "hold":
