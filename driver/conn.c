@@ -862,6 +862,14 @@ static void mprox_conn_relay(struct mprox_conn *c)
 	if (up == MPROX_RELAY_RESET || down == MPROX_RELAY_RESET ||
 	    mprox_conn_sock_failed(&c->app) ||
 	    mprox_conn_sock_failed(&c->upstream)) {
+		/*
+		 * The listener's socket closed under the relay: a RST from
+		 * the app's host took it (a bare one, which xmit leaves to
+		 * it). The app's socket is gone; one the tuple finds now is
+		 * a new one, not to be aborted.
+		 */
+		if (mprox_conn_sock_closed(&c->app))
+			WRITE_ONCE(c->flow->app_gone, true);
 		/* Closing with SO_LINGER 0 resets the other side too. */
 		mprox_conn_close(c, true);
 		return;

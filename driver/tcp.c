@@ -424,12 +424,13 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 	case MPROX_FLOW_ESTABLISHED:
 	case MPROX_FLOW_CLOSING:
 		/*
-		 * The app's own abort carries an ACK. A bare RST answers a
-		 * segment its socket did not take: a late one of the tuple's
-		 * last connection reaching the new socket in SYN_SENT sends
-		 * one, and that socket lives on. Only the listener's socket
-		 * can judge a bare RST, by its sequence number: it goes on,
-		 * and the relay sees the reset if the socket takes it.
+		 * Linux's and BSD's own abort carries an ACK. A bare RST
+		 * answers a segment the app's host did not take: from no
+		 * socket at all, or from the tuple's new socket in SYN_SENT,
+		 * which lives on, when a late segment of the tuple's last
+		 * connection reaches it. The listener's socket judges a bare
+		 * RST by its sequence number: it goes on, and if the socket
+		 * takes it the relay sees the reset.
 		 */
 		if ((p->tcp_flags & (TCPHDR_RST | TCPHDR_ACK)) ==
 		    (TCPHDR_RST | TCPHDR_ACK))

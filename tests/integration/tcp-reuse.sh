@@ -49,7 +49,12 @@ fi
 # again. Neither may end a live connection on the tuple (RFC 5961): the
 # listener's socket judges the RST by its sequence number, and a SYN on an
 # established flow is the listener's to answer.
+syn_challenges() {
+	topo_ns $TOPO_C nstat -saz TcpExtTCPSYNChallenge 2>/dev/null |
+		awk '$1 == "TcpExtTCPSYNChallenge" { n = $2 } END { print n + 0 }'
+}
 created=$(mprox_stat mprox0 stats.flows.total)
+challenged=$(syn_challenges)
 out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" stray 10.200.2.2 7007 2>&1)
 if [ $? = 0 ]; then
 	pass "a bare RST and a SYN on a live connection's tuple: $out"
@@ -59,6 +64,19 @@ fi
 n=$(($(mprox_stat mprox0 stats.flows.total) - created))
 [ "$n" = 1 ] && pass "one flow for that connection, none for the stray SYN" ||
 	fail "flows created: $n, want 1"
+# That the stray SYN went through the device at all: the listener's
+# socket answered it with a challenge ACK.
+n=$(($(syn_challenges) - challenged))
+[ "$n" -ge 1 ] && pass "the stray SYN reached the listener's socket ($n SYN challenge)" ||
+	fail "no SYN challenge in the client host: the stray SYN never reached a socket"
+# An app's socket that died without a word (closed in repair mode), then a
+# new one from its port: the new socket's SYN reaches the old connection's
+# listener socket, whose challenge ACK draws from the new socket a bare RST
+# at just the right sequence number. That ends the old connection, and it
+# must not take the new socket with it (abort by tuple).
+out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" vanish 10.200.2.2 7007 2>&1)
+[ $? = 0 ] && pass "after a socket died silently, its port connects again: $out" ||
+	fail "after a socket died silently, its port connects again: $out"
 check_flows_drain mprox0 60
 mprox_case_teardown
 plan "$tap_n"

@@ -77,6 +77,11 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   RST without ACK, sequence number out of
                                   window) and a SYN with another ISN; the
                                   connection must echo again within 5 s
+  vanish HOST PORT                IPv4: connect to an echo server and echo
+                                  once; close the socket in TCP_REPAIR mode,
+                                  which sends nothing, as a socket that died
+                                  silently; then connect again from the same
+                                  port, which must echo within 5 s
   idle HOST PORT SECONDS          connect to an echo server, echo once, stay
                                   idle SECONDS, echo again; prints "ready"
                                   after the first echo
@@ -366,11 +371,20 @@ def tcp_segment(src, dst, sport, dport, seq, ack, flags):
     return hdr[:16] + struct.pack("!H", ~total & 0xFFFF) + hdr[18:]
 
 
+def echo_word(s, word, what):
+    """Send WORD and a newline on S; the echo must be the same."""
+    try:
+        s.sendall(word + b"\n")
+        got = recv_exact(s, len(word) + 1)
+    except (OSError, EOFError) as e:
+        raise RuntimeError("%s: %s" % (what, e)) from e
+    if got != word + b"\n":
+        raise RuntimeError("%s: echo wrong: %r" % (what, got))
+
+
 def stray(host, port):
     s = socket.create_connection((host, port), timeout=5)
-    s.sendall(b"one\n")
-    if recv_exact(s, 4) != b"one\n":
-        raise RuntimeError("first echo wrong")
+    echo_word(s, b"one", "first echo")
     src, sport = s.getsockname()
     # Far from any sequence number of the connection: out of window.
     seq = int.from_bytes(os.urandom(4), "big")
@@ -379,15 +393,30 @@ def stray(host, port):
         raw.bind((src, 0))
         for flags in (TH_RST, TH_SYN):
             raw.sendto(tcp_segment(src, host, sport, port, seq, 0, flags), (host, 0))
-    s.sendall(b"two\n")
-    try:
-        got = recv_exact(s, 4)
-    except (OSError, EOFError) as e:
-        raise RuntimeError("second echo: %s" % e) from e
-    if got != b"two\n":
-        raise RuntimeError("second echo wrong: %r" % got)
+    echo_word(s, b"two", "second echo")
     s.close()
     print("echoed after a bare RST and a SYN on the tuple")
+    return 0
+
+
+def vanish(host, port):
+    old = socket.create_connection((host, port), timeout=5)
+    echo_word(old, b"one", "first echo")
+    src, sport = old.getsockname()
+    TCP_REPAIR = 19
+    old.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR, 1)
+    old.close()
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((src, sport))
+    try:
+        s.connect((host, port))
+    except OSError as e:
+        raise RuntimeError("new connection from port %d: connect: %s" % (sport, e)) from e
+    echo_word(s, b"two", "new connection from port %d" % sport)
+    s.close()
+    print("a new connection from the port of one that died silently echoed")
     return 0
 
 
@@ -729,6 +758,8 @@ def main(argv):
         return many(args[0], int(args[1]), int(args[2]), float(args[3]), int(args[4]))
     if cmd == "stray":
         return stray(args[0], int(args[1]))
+    if cmd == "vanish":
+        return vanish(args[0], int(args[1]))
     if cmd == "idle":
         return idle(args[0], int(args[1]), int(args[2]))
     if cmd == "hold":
