@@ -98,9 +98,10 @@ struct mprox_flow {
 	/* Unlinked from the tables; under the table's lock. */
 	bool unlinked;
 	/*
-	 * The app's socket is gone (it sent a RST|ACK, or its tuple came
-	 * back in a new SYN): a socket found by the tuple now is a new one,
-	 * never to be aborted for this flow. Set once, read with READ_ONCE.
+	 * The app's socket is gone (it sent a RST|ACK, its tuple came back
+	 * in a new SYN, or a RST from its side closed the listener's socket):
+	 * a socket found by the tuple now is a new one, never to be aborted
+	 * for this flow. Set once, read with READ_ONCE.
 	 */
 	bool app_gone;
 	/*
