@@ -3,7 +3,11 @@
 # make bench, in the stock test guest: one application (tcpbench) reaching
 # a server over the test network (tests/integration/lib/topology.sh):
 #   direct      routed through the proxy host, which forwards for this mode
-#               only (a reference: no proxy at all)
+#               and the next only (a reference: no proxy at all)
+#   mdirect     the same path, but routed into mprox0, whose rule sends
+#               every flow "direct": the driver connects to the server
+#               itself. No proxy either, so mdirect/direct is mprox0's own
+#               cost (the second TCP connection and the relay)
 # and, for each upstream protocol P of BENCH_PROTOS (default all four:
 # "socks5d socks5 http socks4"), through one proxy on the proxy host,
 #   app_P       the application speaks P itself to that proxy (tcpbench
@@ -55,12 +59,12 @@
 # beyond the application's own are its two sockets per connection (the
 # accepted one and the one to the proxy) and everything else it keeps.
 #
-# With BENCH_PERF=1, after the measurements of socks5d, the whole guest is
-# profiled (perf record -a -g, cpu-clock) during one more download run, one
-# more request/response run and one more connections-per-second run of
-# app_socks5d and of mprox_socks5d, and the top of each profile is printed,
-# by symbol and by task: where the CPU goes, not a figure (the profiler's
-# own cost is in it).
+# With BENCH_PERF=1, after the measurements of direct and mdirect, then of
+# socks5d, the whole guest is profiled (perf record -a -g, cpu-clock) during
+# one more download run, one more request/response run and one more
+# connections-per-second run of direct and mdirect, then of app_socks5d and
+# mprox_socks5d, and the top of each profile is printed, by symbol and by
+# task: where the CPU goes, not a figure (the profiler's own cost is in it).
 #
 # BENCH_BYTES (bytes per throughput run, default 100000000), BENCH_CONNS
 # (connections of the latency runs of each mode, default 500), BENCH_CPS
@@ -279,6 +283,7 @@ enter() {
 	spares_*) spare_conns 2 || broken[$1]=1 ;;
 	rules_*) upstreams "$url" 4 || broken[$1]=1 ;;
 	redsocks_*) redirect "${redsocks_port[${1#redsocks_}]}" || broken[$1]=1 ;;
+	mdirect) topo_ns $TOPO_C ip route add "${SERVER%:*}/32" dev mprox0 || broken[$1]=1 ;;
 	esac
 }
 
@@ -287,7 +292,19 @@ leave() {
 	spares_*) spare_conns 0 || broken[$1]=1 ;;
 	rules_*) upstreams "$url" || broken[$1]=1 ;;
 	redsocks_*) redirect off || broken[$1]=1 ;;
+	mdirect) topo_ns $TOPO_C ip route del "${SERVER%:*}/32" dev mprox0 || broken[$1]=1 ;;
 	esac
+}
+
+# mdirect_connects: mprox0's direct connects are as many as mdirect's
+# connections, none failed: what mdirect measured went through mprox0.
+mdirect_connects() {
+	topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["stats"]["direct"]
+print("#   direct:", json.dumps(d, separators=(",", ":")))
+c = d["connects"]
+sys.exit(0 if c.get("ok", 0) > 0 and sum(v for k, v in c.items() if k != "ok") == 0 else 1)'
 }
 
 # redirect PORT|off: the client's connections to the benchmark's server
@@ -635,13 +652,43 @@ echo "idle idle_s 5" >>"$results"
 echo "idle hz $(getconf CLK_TCK)" >>"$results"
 echo "# the idle guest: $((u + n + s + i + si - idle0)) ticks of CPU in 5 s ($(getconf CLK_TCK) a second)"
 
-# ---- (a) direct: the proxy host forwards, for this mode only --------------
+# ---- (a) direct: the proxy host forwards, for these modes only -------------
+# direct: routed; mdirect: routed into mprox0, whose one rule sends every
+# flow "direct" (docs/routing.md, "Rules"): the driver connects to the
+# server itself, its socket (fwmark 0x6d70) routed as direct's by table
+# 200. No proxy on either path, so what mdirect costs beyond direct is
+# mprox0's own: the flow, the second TCP connection (the application's to
+# the device's listener) and the relay between the two.
+if topo_ns $TOPO_C ip link add mprox0 type mprox &&
+	topo_ns $TOPO_C ip link set mprox0 up; then
+	pass "mprox0 in the client namespace"
+else
+	fail "mprox0 in the client namespace"
+fi
 topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=1
 topo_ns $TOPO_C ip route add 10.200.2.0/24 via 10.200.1.1
+topo_ns $TOPO_C ip route add 10.200.2.0/24 via 10.200.1.1 table 200
+topo_ns $TOPO_C ip rule add fwmark 0x6d70 lookup 200 pref 50
 topo_ns $TOPO_S ip route add 10.200.1.0/24 via 10.200.2.1
-echo "# direct:"
-measure direct
+check "mprox0: rule add to ${SERVER%:*}/32 direct" eval \
+	'echo "rule add to ${SERVER%:*}/32 direct" | topo_ns $TOPO_C "$bin/mprox-ctl" mprox0'
+echo "# direct, and mprox0 going direct, alternately:"
+measure direct mdirect
 measured direct direct
+measured mdirect "mprox0 going direct"
+echo "# mprox0 after going direct:"
+device_stats
+check "mprox0 connected every mdirect flow itself" mdirect_connects
+if [ "$BENCH_PERF" = 1 ]; then
+	profile direct
+	enter mdirect
+	profile mdirect
+	leave mdirect
+	measured perf_direct "direct, profiled"
+	measured perf_mdirect "mprox0 going direct, profiled"
+fi
+topo_ns $TOPO_C ip rule del pref 50
+topo_ns $TOPO_C ip route del 10.200.2.0/24 via 10.200.1.1 table 200
 topo_ns $TOPO_C ip route del 10.200.2.0/24 via 10.200.1.1
 topo_ns $TOPO_S ip route del 10.200.1.0/24 via 10.200.2.1
 topo_ns $TOPO_P sysctl -qw net.ipv4.ip_forward=0
@@ -649,12 +696,10 @@ check "no direct path once forwarding is off again" no_direct_path
 
 # ---- (b) per protocol: the application speaks it itself, and the same ------
 # ---- application through mprox0 with no proxy code, run by run -------------
-if topo_ns $TOPO_C ip link add mprox0 type mprox &&
-	topo_ns $TOPO_C ip link set mprox0 up &&
-	topo_ns $TOPO_C ip route add 10.200.2.0/24 dev mprox0; then
-	pass "mprox0 in the client namespace, route into it"
+if topo_ns $TOPO_C ip route add 10.200.2.0/24 dev mprox0; then
+	pass "route into mprox0"
 else
-	fail "mprox0 in the client namespace, route into it"
+	fail "route into mprox0"
 fi
 for p in $BENCH_PROTOS; do
 	url=${scheme[$p]}://${proxy[$p]}
@@ -944,7 +989,7 @@ def rank(sorted_values, p):
     n = len(sorted_values)
     return sorted_values[max((n * p + 99) // 100, 1) - 1]
 
-modes = ["direct"] + [f"{m}_{p}" for p in protos
+modes = ["direct", "mdirect"] + [f"{m}_{p}" for p in protos
                       for m in ("app", "mprox", "spares", "rules", "pc", "redsocks")]
 for mode in modes:
     path = f"/tmp/mprox-bench.{mode}.samples"
@@ -994,6 +1039,8 @@ for (mode, key), vals in rounds.items():
     res[(mode, key + "_rounds")] = vals
 for mode in list({m for m, _ in rounds}):
     base = "app_" + mode.split("_", 1)[1] if "_" in mode else None
+    if mode == "mdirect":
+        base = "direct"
     if base and base != mode:
         for key in ("down_1", "up_1", "down_4", "up_4", "p50", "cps", "rr50"):
             sp = spread(mode, base, key)
@@ -1078,6 +1125,22 @@ for p in protos:
         verdicts.append(f"{titles[p]}: NOT MET: " + "; ".join(misses))
     if not unknown and not misses:
         verdicts.append(f"{titles[p]}: MET on every row")
+# mprox0 going direct against direct routing: no proxy on either path, so
+# the ratio is what mprox0 itself costs, the second TCP connection and the
+# relay (issue "Performance": the structural cost, named).
+if any(k[0] == "mdirect" for k in res):
+    print()
+    print(f"{'No proxy: mprox0 going direct:':34} {'direct':>8} {'mdirect':>8}   {'mdirect/direct':>14}"
+          f" {'rounds':>9}")
+    for key, label, unit, nd, _ in rows:
+        d, m = res.get(("direct", key)), res.get(("mdirect", key))
+        if d is None and m is None:
+            continue
+        print(f"{label + ' (' + unit + ')':34} {fmt(d, nd):>8} {fmt(m, nd):>8}   {fmtx(ratio(m, d)):>14}"
+              f" {fmt_spread(spread('mdirect', 'direct', key)):>9}")
+    print("mdirect: routed into mprox0, whose rule sends every flow direct (the driver connects to"
+          " the server\n  itself): no proxy on either path, so the ratio is mprox0's own cost, its"
+          " second TCP connection\n  (the application's to the device's listener) and the relay")
 # The busy configuration against the one upstream (issue "Upstreams").
 rule_rows = [
     ("down_1", "download, 1 stream", "MB/s", 1, 0.98),

@@ -78,6 +78,17 @@ def markdown(doc):
                 cells.append(fmt(v) + r)
             out.append(f"| {label} ({unit}) | " + " | ".join(cells) + " |")
         out.append("")
+    if "mdirect" in modes and "direct" in modes:
+        out += ["## No proxy: mprox0 going direct against direct routing", "",
+                "mprox0's rule sends every flow direct: the driver connects to the server itself."
+                " No proxy on either path, so the ratio is mprox0's own cost: its second TCP"
+                " connection (the application's to the device's listener) and the relay.", "",
+                "| metric | direct | mprox0 going direct |", "|---|---:|---:|"]
+        for key, label, unit, _ in ROWS:
+            d, m = modes["direct"].get(key), modes["mdirect"].get(key)
+            r = "" if m is None or not d else f" ({m / d:.2f}x)"
+            out.append(f"| {label} ({unit}) | {fmt(d)} | {fmt(m)}{r} |")
+        out.append("")
     idle = sorted(int(k[4:]) for k in modes.get("mprox_idle", {})
                   if k.startswith("idle") and k[4:].isdigit())
     if idle and "app_idle" in modes:
