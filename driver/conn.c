@@ -688,9 +688,13 @@ static void mprox_conn_connected(struct mprox_conn *c,
 	mprox_conn_params(c, &p);
 	c->accept_deadline = jiffies + p.connect_timeout;
 	mprox_flow_set_state(f, MPROX_FLOW_ESTABLISHED);
-	c->ops->release_syn(dp, f);
-	/* The listener's attach kicks us, or the deadline does. */
+	/*
+	 * The listener's attach takes over, or the deadline kicks us.
+	 * Armed before the release: the attach may come before this
+	 * returns, and it disarms the timer.
+	 */
 	mod_timer(&c->timer, c->accept_deadline);
+	c->ops->release_syn(dp, f);
 }
 
 /*
@@ -781,6 +785,12 @@ void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,
 	wanted = c->phase == MPROX_CONN_ACCEPT && !c->app.sock &&
 		 !READ_ONCE(c->dying);
 	if (wanted) {
+		/*
+		 * The accept's deadline is met: an idle connection must not
+		 * wake a worker when it passes. Before RELAY, whose FIN
+		 * timeout is the timer's next use.
+		 */
+		del_timer(&c->timer);
 		mprox_conn_sock_attach(c, &c->app, sock, data_ready);
 		mprox_sockwatch_set_data_news(&c->app.watch,
 					      mprox_conn_sock_data_news);

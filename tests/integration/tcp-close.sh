@@ -7,7 +7,8 @@
 # hold its socket and port until the FIN retransmissions give up, a quarter
 # of an hour later. Before that it is listed as closing. A reader that is
 # only slow, with data still on its way after both FINs, keeps its
-# connection as long as it takes.
+# connection as long as it takes. First, idle connections must wake
+# nothing: no work of theirs runs, no timer of theirs expires.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -18,6 +19,62 @@ c() {
 	topo_ns $TOPO_C "$@"
 }
 mprox_dmesg_mark
+
+# Idle connections wake nothing. Ten connections, each echoed once (so
+# that each is relaying), then idle for 2.5 s: no connection's timer
+# expires from before the first connects until the end (its accept's
+# deadline, connect_timeout_ms, 1 s here, passes for every one of them
+# meanwhile), and no work of a connection runs while they idle
+# (tracefs). At 10,000 idle connections each such wake-up would be
+# 10,000 of them.
+T=/sys/kernel/tracing
+[ -e $T/trace ] || mount -t tracefs nodev $T
+check "set connect_timeout_ms 1000" mprox_set mprox0 connect_timeout_ms 1000
+rm -f /tmp/mprox-idle.in /tmp/mprox-idle.out && mkfifo /tmp/mprox-idle.in
+cat >/tmp/mprox-idle.py <<'PY'
+import socket, sys
+held = []
+for _ in range(10):
+    s = socket.create_connection(("10.200.2.2", 7007), timeout=20)
+    s.sendall(b"ping\n")
+    got = b""
+    while not got.endswith(b"\n"):
+        b = s.recv(100)
+        if not b:
+            raise SystemExit("echo cut short: %r" % got)
+        got += b
+    held.append(s)
+print("ready", flush=True)
+sys.stdin.read()
+PY
+echo >$T/trace
+echo 1 >$T/events/timer/timer_expire_entry/enable
+c python3 /tmp/mprox-idle.py </tmp/mprox-idle.in >/tmp/mprox-idle.out 2>&1 &
+idle_pid=$!
+exec {idle_in}>/tmp/mprox-idle.in
+if wait_for 60 grep -qx ready /tmp/mprox-idle.out; then
+	pass "10 connections through mprox0, each echoed once"
+else
+	fail "10 connections through mprox0, each echoed once"
+	diag </tmp/mprox-idle.out
+fi
+echo 1 >$T/events/workqueue/workqueue_execute_start/enable
+# The interval is what is measured: nothing may happen in it.
+sleep 2.5
+echo 0 >$T/events/workqueue/workqueue_execute_start/enable
+echo 0 >$T/events/timer/timer_expire_entry/enable
+expect "a connection's timer expiring, connections made and idle" \
+	"$(grep -c 'function=mprox_conn_timeout' $T/trace)" 0
+expect "a connection's work running, 2.5 s idle" \
+	"$(grep -c -e 'function mprox_conn_work' -e 'function mprox_conn_relay_work' $T/trace)" 0
+grep -e 'mprox_conn' $T/trace | head -5 | diag
+expect "the 10 connections held until now" "$(mprox_stat mprox0 stats.flows.active)" 10
+echo >$T/trace
+exec {idle_in}>&-
+wait "$idle_pid"
+check "set connect_timeout_ms 10000" mprox_set mprox0 connect_timeout_ms 10000
+check_flows_drain mprox0 30
+
 step "a second echo server, on port 7008" mprox_echo 7008
 
 # Meanwhile, a slow reader: it sends 256 KiB, and once the echo has all
