@@ -296,8 +296,8 @@ leave() {
 	esac
 }
 
-# mdirect_connects: mprox0's direct connects are as many as mdirect's
-# connections, none failed: what mdirect measured went through mprox0.
+# mdirect_connects: mprox0 made direct connections and none failed: what
+# mdirect measured went through mprox0.
 mdirect_connects() {
 	topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status | python3 -c '
 import json, sys

@@ -31,25 +31,9 @@ T=/sys/kernel/tracing
 [ -e $T/trace ] || mount -t tracefs nodev $T
 check "set connect_timeout_ms 1000" mprox_set mprox0 connect_timeout_ms 1000
 rm -f /tmp/mprox-idle.in /tmp/mprox-idle.out && mkfifo /tmp/mprox-idle.in
-cat >/tmp/mprox-idle.py <<'PY'
-import socket, sys
-held = []
-for _ in range(10):
-    s = socket.create_connection(("10.200.2.2", 7007), timeout=20)
-    s.sendall(b"ping\n")
-    got = b""
-    while not got.endswith(b"\n"):
-        b = s.recv(100)
-        if not b:
-            raise SystemExit("echo cut short: %r" % got)
-        got += b
-    held.append(s)
-print("ready", flush=True)
-sys.stdin.read()
-PY
 echo >$T/trace
 echo 1 >$T/events/timer/timer_expire_entry/enable
-c python3 /tmp/mprox-idle.py </tmp/mprox-idle.in >/tmp/mprox-idle.out 2>&1 &
+c python3 "$MPROX_NETUTIL" hold 10.200.2.2 7007 10 echo </tmp/mprox-idle.in >/tmp/mprox-idle.out 2>&1 &
 idle_pid=$!
 exec {idle_in}>/tmp/mprox-idle.in
 if wait_for 60 grep -qx ready /tmp/mprox-idle.out; then

@@ -85,10 +85,11 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
   idle HOST PORT SECONDS          connect to an echo server, echo once, stay
                                   idle SECONDS, echo again; prints "ready"
                                   after the first echo
-  hold HOST PORT N                N connections to an echo server, 100
+  hold HOST PORT N [echo]         N connections to an echo server, 100
                                   connecting at a time (120 s for all);
-                                  prints "ready" and holds them, idle,
-                                  until stdin closes
+                                  with "echo", each then echoes "ping"
+                                  once; prints "ready" and holds them,
+                                  idle, until stdin closes
   urgent HOST PORT                to an echo server: "abc", one out-of-band
                                   byte, "def\n", then "ghi\n"; the echo must be
                                   "abcdef\nghi\n" (the urgent byte is not in
@@ -565,7 +566,7 @@ def idle(host, port, seconds):
     return 0
 
 
-def hold(host, port, n):
+def hold(host, port, n, echo=False):
     socks = []
     deadline = time.monotonic() + 120
     # At most 100 connecting at once: a TCG guest's proxy and mprox's
@@ -594,6 +595,9 @@ def hold(host, port, n):
                 poller.unregister(fd)
                 pending.discard(fd)
         socks.extend(batch.values())
+    for i, s in enumerate(socks if echo else []):
+        s.settimeout(20)
+        echo_word(s, b"ping", "connection %d" % i)
     print("ready", flush=True)
     sys.stdin.read()
     for s in socks:
@@ -763,7 +767,7 @@ def main(argv):
     if cmd == "idle":
         return idle(args[0], int(args[1]), int(args[2]))
     if cmd == "hold":
-        return hold(args[0], int(args[1]), int(args[2]))
+        return hold(args[0], int(args[1]), int(args[2]), args[3:4] == ["echo"])
     if cmd == "pingpong":
         return pingpong(args[0], int(args[1]), int(args[2]))
     if cmd == "urgent":
