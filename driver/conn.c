@@ -924,6 +924,9 @@ static void __mprox_conn_work(struct mprox_conn *c)
 
 	if (phase == MPROX_CONN_DONE)
 		return;
+	/* Before the relay's pass, which then finds the reset it made. */
+	if (unlikely(READ_ONCE(c->flow->held_rst)))
+		c->ops->deliver_rst(c->dp, c->flow);
 	if (READ_ONCE(c->dying)) {
 		mprox_conn_close(c, true);
 		return;
@@ -981,6 +984,14 @@ void mprox_conn_app_reset(struct mprox_flow *f)
 {
 	WRITE_ONCE(f->app_gone, true);
 	mprox_flow_set_state(f, MPROX_FLOW_CLOSING);
+}
+
+void mprox_conn_app_rst_held(struct mprox_flow *f)
+{
+	struct mprox_conn *c = f->priv;
+
+	if (c)
+		mprox_conn_kick(c);
 }
 
 void mprox_conn_flow_killed(struct mprox_flow *f)

@@ -7,11 +7,12 @@
  * All of it runs in the connection's work (on the device's queue while it
  * handshakes, on mprox_relay_wq once it relays), so socket calls
  * on one connection are never concurrent. The sockets' callbacks, the
- * listener's accept and the flow table's kill only kick the work, with
- * one exception: once it relays, a socket's data_ready relays the bytes
- * that came itself when nothing else is going on (relay.h), and the
- * attach of the accepted socket does the same for the bytes that came
- * before it; each direction is held by one of them at a time.
+ * listener's accept, the packet path's held RST and the flow table's
+ * kill only kick the work, with one exception: once it relays, a
+ * socket's data_ready relays the bytes that came itself when nothing
+ * else is going on (relay.h), and the attach of the accepted socket does
+ * the same for the bytes that came before it; each direction is held by
+ * one of them at a time.
  *
  * Lifetime. A connection is the @priv of its flow and holds one reference
  * to it until teardown; the flow table's release callback frees the
@@ -50,6 +51,8 @@ struct mprox_conn_ops {
 	/* Torn down under the app: abort its socket, if it is still there. */
 	void (*abort_app)(struct mprox_datapath *dp,
 			  const struct mprox_flow *f);
+	/* The app's RST held on @f: into the stack, for the listener. */
+	void (*deliver_rst)(struct mprox_datapath *dp, struct mprox_flow *f);
 };
 
 /*
@@ -90,6 +93,11 @@ void mprox_conn_attach(struct mprox_conn *c, struct socket *sock,
  * the kill; this is how the packet path reports what it saw. Softirq.
  */
 void mprox_conn_app_reset(struct mprox_flow *f);
+/*
+ * A RST from the app's side waits on @f for the connection's work, which
+ * hands it to the listener's socket through @ops->deliver_rst. Softirq.
+ */
+void mprox_conn_app_rst_held(struct mprox_flow *f);
 void mprox_conn_flow_killed(struct mprox_flow *f);
 void mprox_conn_flow_release(struct mprox_flow *f);
 

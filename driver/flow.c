@@ -98,6 +98,7 @@ static void mprox_flow_free_work(struct work_struct *work)
 
 	/* The release lets stop and rmmod go on: nothing of ours after it. */
 	kfree_skb(f->held_syn);
+	kfree_skb(f->held_rst);
 	if (f->release)
 		f->release(f);
 	kmem_cache_free(mprox_flow_cache, f);
@@ -187,6 +188,34 @@ struct sk_buff *mprox_flow_take_syn(struct mprox_flow *f)
 	spin_lock_bh(&f->lock);
 	skb = f->held_syn;
 	f->held_syn = NULL;
+	spin_unlock_bh(&f->lock);
+	return skb;
+}
+
+bool mprox_flow_hold_rst(struct mprox_flow *f, struct sk_buff *skb)
+{
+	struct sk_buff *old;
+	bool held;
+
+	spin_lock_bh(&f->lock);
+	held = f->state != MPROX_FLOW_DEAD;
+	old = held ? f->held_rst : skb;
+	if (held)
+		WRITE_ONCE(f->held_rst, skb);
+	spin_unlock_bh(&f->lock);
+	kfree_skb(old);
+	return held;
+}
+
+struct sk_buff *mprox_flow_take_rst(struct mprox_flow *f)
+{
+	struct sk_buff *skb;
+
+	if (!READ_ONCE(f->held_rst))
+		return NULL;
+	spin_lock_bh(&f->lock);
+	skb = f->held_rst;
+	WRITE_ONCE(f->held_rst, NULL);
 	spin_unlock_bh(&f->lock);
 	return skb;
 }

@@ -115,11 +115,16 @@ struct mprox_flow {
 	/* jiffies: of the last mprox_flow_touch(), and of creation. */
 	unsigned long last_active;
 	unsigned long created;
-	/* Protects state writes, held_syn and syn_absorbed. BH-safe. */
+	/* Protects state writes, held_syn, syn_absorbed, held_rst. BH-safe. */
 	spinlock_t lock;
 	/* The held SYN: at most one; retransmits are dropped and counted. */
 	struct sk_buff *held_syn;
 	u32 syn_absorbed;
+	/*
+	 * The app's RST for the listener's socket, on its way to the stack
+	 * through the connection's work: at most one, the newest.
+	 */
+	struct sk_buff *held_rst;
 	/*
 	 * Bytes app -> upstream and upstream -> app (the relay's): atomics
 	 * of the flow's own, as the two directions relay on two CPUs.
@@ -317,6 +322,15 @@ bool mprox_flow_set_state(struct mprox_flow *f, enum mprox_flow_state state);
 bool mprox_flow_hold_syn(struct mprox_flow *f, struct sk_buff *skb);
 /* Take the held SYN back (to re-inject it), or NULL. */
 struct sk_buff *mprox_flow_take_syn(struct mprox_flow *f);
+
+/*
+ * Hold the app's RST @skb (consumed) for the connection to deliver; one
+ * held before is dropped. Returns false, having consumed @skb, if the
+ * flow is DEAD: nobody would take it any more.
+ */
+bool mprox_flow_hold_rst(struct mprox_flow *f, struct sk_buff *skb);
+/* Take the held RST, or NULL. */
+struct sk_buff *mprox_flow_take_rst(struct mprox_flow *f);
 
 void mprox_flow_add_bytes(struct mprox_flow *f, u64 up, u64 down);
 

@@ -505,6 +505,38 @@ static void mprox_flow_syn_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_released), 1);
 }
 
+static void mprox_flow_rst_test(struct kunit *test)
+{
+	struct mprox_flow_table *t = flow_test_default_table(test);
+	struct sk_buff *a, *b, *c, *d;
+	struct mprox_flow_key k;
+	struct mprox_flow *f;
+
+	flow_test_key(&k, AF_INET, IPPROTO_TCP, 3, 40001);
+	f = mprox_flow_create(t, &k, 16, NULL, GFP_KERNEL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	a = alloc_skb(64, GFP_KERNEL);
+	b = alloc_skb(64, GFP_KERNEL);
+	c = alloc_skb(64, GFP_KERNEL);
+	d = alloc_skb(64, GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, a && b && c && d);
+	KUNIT_EXPECT_NULL(test, mprox_flow_take_rst(f));
+	KUNIT_EXPECT_TRUE(test, mprox_flow_hold_rst(f, a));
+	/* The newest is kept, the one before freed (kmemleak). */
+	KUNIT_EXPECT_TRUE(test, mprox_flow_hold_rst(f, b));
+	KUNIT_EXPECT_PTR_EQ(test, mprox_flow_take_rst(f), b);
+	KUNIT_EXPECT_NULL(test, mprox_flow_take_rst(f));
+	kfree_skb(b);
+	/* One left held: freed with the flow. */
+	KUNIT_EXPECT_TRUE(test, mprox_flow_hold_rst(f, c));
+	mprox_flow_kill(t, f);
+	/* Dead: nobody would deliver it, so it is not held. */
+	KUNIT_EXPECT_FALSE(test, mprox_flow_hold_rst(f, d));
+	mprox_flow_put(f);
+	mprox_flow_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_released), 1);
+}
+
 static void mprox_flow_gc_test(struct kunit *test)
 {
 	struct mprox_flow_table *t = flow_test_default_table(test);
@@ -763,6 +795,7 @@ static struct kunit_case mprox_flow_test_cases[] = {
 	KUNIT_CASE(mprox_flow_refcount_test),
 	KUNIT_CASE(mprox_flow_find_test),
 	KUNIT_CASE(mprox_flow_syn_test),
+	KUNIT_CASE(mprox_flow_rst_test),
 	KUNIT_CASE(mprox_flow_gc_test),
 	KUNIT_CASE(mprox_flow_race_test),
 	KUNIT_CASE(mprox_flow_destroy_test),

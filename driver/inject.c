@@ -251,8 +251,6 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb,
 			  enum mprox_inject_to to)
 {
 	struct net_device *dev = inj->dev;
-	unsigned int len = skb->len;
-	bool delivered;
 
 	might_sleep();
 	if (likely(netif_running(dev)))
@@ -263,12 +261,27 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb,
 	 * forwarded SYN) still go, straight into the stack: this is a
 	 * connection's work, not xmit.
 	 */
+	return mprox_inject_rx_now(inj, skb, to);
+}
+
+bool mprox_inject_rx_now(struct mprox_inject *inj, struct sk_buff *skb,
+			 enum mprox_inject_to to)
+{
+	struct net_device *dev = inj->dev;
+	unsigned int len = skb->len;
+	bool delivered;
+
+	might_sleep();
 	if (unlikely(!mprox_inject_prepare(inj, skb, to))) {
 		kfree_skb(skb);
 		return false;
 	}
+	/*
+	 * Not netif_receive_skb(): with RPS on the device it queues to
+	 * another CPU's backlog, which may refuse it too.
+	 */
 	local_bh_disable();
-	delivered = netif_receive_skb(skb) == NET_RX_SUCCESS;
+	delivered = netif_receive_skb_core(skb) == NET_RX_SUCCESS;
 	if (likely(delivered))
 		dev_sw_netstats_rx_add(dev, len);
 	local_bh_enable();

@@ -91,6 +91,14 @@ bool mprox_inject_rx_task(struct mprox_inject *inj, struct sk_buff *skb,
 			  enum mprox_inject_to to);
 
 /*
+ * Straight into the stack, never through the backlog, which may be full:
+ * for the one segment nothing sends again when it is lost, the app's RST.
+ * Process context outside xmit (a connection's work).
+ */
+bool mprox_inject_rx_now(struct mprox_inject *inj, struct sk_buff *skb,
+			 enum mprox_inject_to to);
+
+/*
  * @skb is an ICMP error answering the SYN (sequence number @seq) that the
  * local TCP socket @sk sent, from xmit or (@task) from process context as
  * mprox_inject_rx_task(). Consumes @skb; returns false if it was dropped,

@@ -232,10 +232,48 @@ static void mprox_tcp_conn_release_syn(struct mprox_datapath *dp,
 	mprox_listener_accept_now(dp, f->app.family);
 }
 
+/*
+ * The app's RST for the listener's socket. Nothing sends a RST again, and
+ * xmit's way into the stack is the backlog, which a burst of aborts fills
+ * (an application that resets thousands of connections at once): one it
+ * refused left the listener's socket idle and its flow held until
+ * tcp_idle_timeout_s. So a RST waits on its flow for the connection's
+ * work, which hands it to the stack directly. The listener's socket still
+ * judges it by its sequence number (RFC 5961).
+ */
+static void mprox_tcp_hold_rst(struct mprox_datapath *dp, struct sk_buff *skb,
+			       const struct mprox_pkt *p, struct mprox_flow *f)
+{
+	const struct mprox_flow_key *k = &f->nat;
+
+	if (mprox_pkt_rewrite(skb, p, &k->saddr, k->sport, &k->daddr,
+			      k->dport)) {
+		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
+		kfree_skb(skb);
+		return;
+	}
+	/* Held for a while: not on the app's socket's send budget. */
+	skb_orphan(skb);
+	if (mprox_flow_hold_rst(f, skb))
+		mprox_conn_app_rst_held(f);
+	else
+		mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
+}
+
+static void mprox_tcp_deliver_rst(struct mprox_datapath *dp,
+				  struct mprox_flow *f)
+{
+	struct sk_buff *skb = mprox_flow_take_rst(f);
+
+	if (skb && !mprox_inject_rx_now(&dp->inject, skb, MPROX_INJECT_LOCAL))
+		mprox_datapath_drop(dp, MPROX_DROP_RX_BACKLOG);
+}
+
 static const struct mprox_conn_ops mprox_tcp_conn_ops = {
 	.release_syn = mprox_tcp_conn_release_syn,
 	.refuse_syn = mprox_tcp_refuse_syn,
 	.abort_app = mprox_tcp_abort_app,
+	.deliver_rst = mprox_tcp_deliver_rst,
 };
 
 char *mprox_tcp_fake_name(struct mprox_datapath *dp, const struct mprox_pkt *p,
@@ -436,7 +474,11 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 		    (TCPHDR_RST | TCPHDR_ACK))
 			mprox_conn_app_reset(f);
 		mprox_flow_touch(f);
-		mprox_tcp_forward(dp, skb, p, &f->nat, MPROX_INJECT_LOCAL, false);
+		if (p->tcp_flags & TCPHDR_RST)
+			mprox_tcp_hold_rst(dp, skb, p, f);
+		else
+			mprox_tcp_forward(dp, skb, p, &f->nat,
+					  MPROX_INJECT_LOCAL, false);
 		break;
 	default:
 		/* Being torn down: the app gets the RST a dead peer sends. */

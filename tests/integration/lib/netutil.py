@@ -85,11 +85,13 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
   idle HOST PORT SECONDS          connect to an echo server, echo once, stay
                                   idle SECONDS, echo again; prints "ready"
                                   after the first echo
-  hold HOST PORT N [echo]         N connections to an echo server, 100
+  hold HOST PORT N [echo] [reset] N connections to an echo server, 100
                                   connecting at a time (120 s for all);
                                   with "echo", each then echoes "ping"
                                   once; prints "ready" and holds them,
-                                  idle, until stdin closes
+                                  idle, until stdin closes; then closes
+                                  them, with "reset" all at once with a
+                                  RST (SO_LINGER 0)
   urgent HOST PORT                to an echo server: "abc", one out-of-band
                                   byte, "def\n", then "ghi\n"; the echo must be
                                   "abcdef\nghi\n" (the urgent byte is not in
@@ -566,7 +568,7 @@ def idle(host, port, seconds):
     return 0
 
 
-def hold(host, port, n, echo=False):
+def hold(host, port, n, echo=False, reset=False):
     socks = []
     deadline = time.monotonic() + 120
     # At most 100 connecting at once: a TCG guest's proxy and mprox's
@@ -600,6 +602,9 @@ def hold(host, port, n, echo=False):
         echo_word(s, b"ping", "connection %d" % i)
     print("ready", flush=True)
     sys.stdin.read()
+    if reset:
+        for s in socks:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     for s in socks:
         s.close()
     return 0
@@ -767,7 +772,7 @@ def main(argv):
     if cmd == "idle":
         return idle(args[0], int(args[1]), int(args[2]))
     if cmd == "hold":
-        return hold(args[0], int(args[1]), int(args[2]), args[3:4] == ["echo"])
+        return hold(args[0], int(args[1]), int(args[2]), "echo" in args[3:], "reset" in args[3:])
     if cmd == "pingpong":
         return pingpong(args[0], int(args[1]), int(args[2]))
     if cmd == "urgent":
