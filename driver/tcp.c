@@ -237,12 +237,15 @@ static void mprox_tcp_conn_release_syn(struct mprox_datapath *dp,
  * xmit's way into the stack is the backlog, which a burst of aborts fills
  * (an application that resets thousands of connections at once): one it
  * refused left the listener's socket idle and its flow held until
- * tcp_idle_timeout_s. So a RST waits on its flow for the connection's
- * work, which hands it to the stack directly. The listener's socket still
- * judges it by its sequence number (RFC 5961).
+ * tcp_idle_timeout_s. A RST the backlog refuses waits on its flow for the
+ * connection's work, which hands it to the stack directly. Through the
+ * backlog first: there it stays behind the app's segments before it (its
+ * handshake's ACK, data, a FIN). The listener's socket judges it by its
+ * sequence number (RFC 5961) either way.
  */
-static void mprox_tcp_hold_rst(struct mprox_datapath *dp, struct sk_buff *skb,
-			       const struct mprox_pkt *p, struct mprox_flow *f)
+static void mprox_tcp_forward_rst(struct mprox_datapath *dp,
+				  struct sk_buff *skb,
+				  const struct mprox_pkt *p, struct mprox_flow *f)
 {
 	const struct mprox_flow_key *k = &f->nat;
 
@@ -252,8 +255,13 @@ static void mprox_tcp_hold_rst(struct mprox_datapath *dp, struct sk_buff *skb,
 		kfree_skb(skb);
 		return;
 	}
-	/* Held for a while: not on the app's socket's send budget. */
-	skb_orphan(skb);
+	/* Ours too: the backlog frees its reference when it refuses. */
+	skb_get(skb);
+	if (mprox_inject_rx(&dp->inject, skb, MPROX_INJECT_LOCAL)) {
+		consume_skb(skb);
+		return;
+	}
+	/* Prepared for the stack, and orphaned: handed over again later. */
 	if (mprox_flow_hold_rst(f, skb))
 		mprox_conn_app_rst_held(f);
 	else
@@ -475,7 +483,7 @@ static void mprox_tcp_xmit_app(struct mprox_datapath *dp, struct sk_buff *skb,
 			mprox_conn_app_reset(f);
 		mprox_flow_touch(f);
 		if (p->tcp_flags & TCPHDR_RST)
-			mprox_tcp_hold_rst(dp, skb, p, f);
+			mprox_tcp_forward_rst(dp, skb, p, f);
 		else
 			mprox_tcp_forward(dp, skb, p, &f->nat,
 					  MPROX_INJECT_LOCAL, false);
