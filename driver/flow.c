@@ -211,8 +211,6 @@ struct sk_buff *mprox_flow_take_rst(struct mprox_flow *f)
 {
 	struct sk_buff *skb;
 
-	if (!READ_ONCE(f->held_rst))
-		return NULL;
 	spin_lock_bh(&f->lock);
 	skb = f->held_rst;
 	WRITE_ONCE(f->held_rst, NULL);

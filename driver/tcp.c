@@ -112,19 +112,27 @@ void mprox_tcp_abort_app(struct mprox_datapath *dp,
 	sock_gen_put(sk);
 }
 
+/* Rewrite @skb (parsed into @p) to @k's tuple; false: dropped and freed. */
+static bool mprox_tcp_rewrite(struct mprox_datapath *dp, struct sk_buff *skb,
+			      const struct mprox_pkt *p,
+			      const struct mprox_flow_key *k)
+{
+	if (likely(!mprox_pkt_rewrite(skb, p, &k->saddr, k->sport, &k->daddr,
+				      k->dport)))
+		return true;
+	mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
+	kfree_skb(skb);
+	return false;
+}
+
 /* Rewrite @skb (parsed into @p) to @k's tuple and deliver it for @to. */
 static void mprox_tcp_forward(struct mprox_datapath *dp, struct sk_buff *skb,
 			      const struct mprox_pkt *p,
 			      const struct mprox_flow_key *k,
 			      enum mprox_inject_to to, bool task)
 {
-	if (mprox_pkt_rewrite(skb, p, &k->saddr, k->sport, &k->daddr,
-			      k->dport)) {
-		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
-		kfree_skb(skb);
-		return;
-	}
-	mprox_tcp_deliver(dp, skb, to, task);
+	if (mprox_tcp_rewrite(dp, skb, p, k))
+		mprox_tcp_deliver(dp, skb, to, task);
 }
 
 void mprox_tcp_release_syn(struct mprox_datapath *dp, struct mprox_flow *f)
@@ -247,14 +255,8 @@ static void mprox_tcp_forward_rst(struct mprox_datapath *dp,
 				  struct sk_buff *skb,
 				  const struct mprox_pkt *p, struct mprox_flow *f)
 {
-	const struct mprox_flow_key *k = &f->nat;
-
-	if (mprox_pkt_rewrite(skb, p, &k->saddr, k->sport, &k->daddr,
-			      k->dport)) {
-		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
-		kfree_skb(skb);
+	if (!mprox_tcp_rewrite(dp, skb, p, &f->nat))
 		return;
-	}
 	/* Ours too: the backlog frees its reference when it refuses. */
 	skb_get(skb);
 	if (mprox_inject_rx(&dp->inject, skb, MPROX_INJECT_LOCAL)) {
