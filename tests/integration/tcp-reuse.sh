@@ -21,9 +21,9 @@ mprox_case_setup echo mprox0
 reuse_diag() {
 	diag </tmp/mprox-reuse.err
 	echo "# mprox0 stats: $(mprox_stat mprox0 stats)"
+	# Every TCP counter that moved: which drop or abort it was.
 	topo_ns $TOPO_C nstat -saz 2>/dev/null |
-		grep -E 'TcpEstabResets|TcpAttemptFails|TcpOutRsts|TcpExtTCPChallengeACK|TcpExtTCPSYNChallenge|TcpExtTCPAbortOn' |
-		awk '{ print "# client " $1 " " $2 }'
+		awk '$1 ~ /^(Tcp|TcpExt|Ip)/ && $2 != 0 { print "# client " $1 " " $2 }'
 }
 created=$(mprox_stat mprox0 stats.flows.total)
 out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" same-port 10.200.2.2 7007 "$conns" "$deadline" \
