@@ -16,14 +16,9 @@ echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $conns connections from one port"
 	"(within ${deadline}s)"
 
 mprox_case_setup echo mprox0
-# After a failure: which side reset, from the driver's and the client's
-# counters (a reset now and then in CI is not explained yet: stop 41's note).
 reuse_diag() {
 	diag </tmp/mprox-reuse.err
-	echo "# mprox0 stats: $(mprox_stat mprox0 stats)"
-	# Every TCP counter that moved: which drop or abort it was.
-	topo_ns $TOPO_C nstat -saz 2>/dev/null |
-		awk '$1 ~ /^(Tcp|TcpExt|Ip)/ && $2 != 0 { print "# client " $1 " " $2 }'
+	mprox_reset_diag mprox0
 }
 created=$(mprox_stat mprox0 stats.flows.total)
 out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" same-port 10.200.2.2 7007 "$conns" "$deadline" \

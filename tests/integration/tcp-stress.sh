@@ -38,10 +38,14 @@ out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" many 10.200.2.2 7007 "$conns" "$c
 # always shown.
 if [ $? = 0 ]; then
 	pass "$conns sequential connections: $out"
-	grep '^connection ' /tmp/mprox-many.err | diag
+	if grep -q '^connection ' /tmp/mprox-many.err; then
+		grep '^connection ' /tmp/mprox-many.err | diag
+		mprox_reset_diag mprox0
+	fi
 else
 	fail "$conns sequential connections: $out"
 	grep -v '^#' /tmp/mprox-many.err | head -n 5 | diag
+	mprox_reset_diag mprox0
 fi
 grep '^#' /tmp/mprox-many.err
 check_flows_drain mprox0 60
