@@ -403,6 +403,30 @@ static void mprox_conn_close(struct mprox_conn *c, bool abort)
 	mprox_flow_put(f);
 }
 
+static const char *const mprox_conn_close_names[MPROX_CONN_CLOSE_COUNT] = {
+	[MPROX_CONN_CLOSE_FIN] = "fin",
+	[MPROX_CONN_CLOSE_FIN_TIMEOUT] = "fin_timeout",
+	[MPROX_CONN_CLOSE_APP_RESET] = "app_reset",
+	[MPROX_CONN_CLOSE_UPSTREAM_RESET] = "upstream_reset",
+	[MPROX_CONN_CLOSE_ACCEPT_TIMEOUT] = "accept_timeout",
+	[MPROX_CONN_CLOSE_KILLED] = "killed",
+};
+
+const char *mprox_conn_close_name(enum mprox_conn_close why)
+{
+	return mprox_conn_close_names[why];
+}
+
+/*
+ * The end of a connection the proxy accepted, counted by @why: only a
+ * clean close leaves the app's connection alone.
+ */
+static void mprox_conn_end(struct mprox_conn *c, enum mprox_conn_close why)
+{
+	atomic64_inc(&c->dp->closes[why]);
+	mprox_conn_close(c, why != MPROX_CONN_CLOSE_FIN);
+}
+
 static enum mprox_reply_kind mprox_conn_refusal(enum mprox_connect_result res)
 {
 	switch (res) {
@@ -859,6 +883,28 @@ static enum mprox_relay_status mprox_conn_relay_dir(struct mprox_conn *c,
 	return status;
 }
 
+/*
+ * Which side failed, the relay having seen @up and @down: the socket a
+ * pass failed on, or one in error without a pass (a direction that had
+ * nothing to move, or a pass from data_ready held it), or the app's
+ * socket closed under us by a bare RST (xmit leaves it to the listener).
+ */
+static enum mprox_conn_close mprox_conn_reset_side(struct mprox_conn *c,
+						   enum mprox_relay_status up,
+						   enum mprox_relay_status down)
+{
+	bool app;
+
+	if (up == MPROX_RELAY_RESET)
+		app = !c->to_upstream.sink_failed;
+	else if (down == MPROX_RELAY_RESET)
+		app = c->to_app.sink_failed;
+	else
+		app = !mprox_conn_sock_failed(&c->upstream);
+	return app ? MPROX_CONN_CLOSE_APP_RESET :
+		     MPROX_CONN_CLOSE_UPSTREAM_RESET;
+}
+
 static void mprox_conn_relay(struct mprox_conn *c)
 {
 	enum mprox_relay_status up, down;
@@ -881,7 +927,7 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		if (mprox_conn_sock_closed(&c->app))
 			WRITE_ONCE(c->flow->app_gone, true);
 		/* Closing with SO_LINGER 0 resets the other side too. */
-		mprox_conn_close(c, true);
+		mprox_conn_end(c, mprox_conn_reset_side(c, up, down));
 		return;
 	}
 	if (up == MPROX_RELAY_DONE || down == MPROX_RELAY_DONE)
@@ -895,7 +941,7 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		 */
 		if (mprox_conn_sock_closed(&c->app) &&
 		    mprox_conn_sock_closed(&c->upstream)) {
-			mprox_conn_close(c, false);
+			mprox_conn_end(c, MPROX_CONN_CLOSE_FIN);
 		} else if (!mprox_conn_sock_drained(&c->app) ||
 			   !mprox_conn_sock_drained(&c->upstream)) {
 			/* A slow reader still takes data: look again later. */
@@ -906,7 +952,7 @@ static void mprox_conn_relay(struct mprox_conn *c)
 			c->fin_deadline = jiffies + MPROX_CONN_FIN_TIMEOUT;
 			mod_timer(&c->timer, c->fin_deadline);
 		} else if (time_after_eq(jiffies, c->fin_deadline)) {
-			mprox_conn_close(c, true);
+			mprox_conn_end(c, MPROX_CONN_CLOSE_FIN_TIMEOUT);
 		}
 		return;
 	}
@@ -928,7 +974,11 @@ static void __mprox_conn_work(struct mprox_conn *c)
 	if (unlikely(READ_ONCE(c->flow->held_rst)))
 		c->ops->deliver_rst(c->dp, c->flow);
 	if (READ_ONCE(c->dying)) {
-		mprox_conn_close(c, true);
+		/* Counted only once the proxy said yes. */
+		if (phase >= MPROX_CONN_ACCEPT)
+			mprox_conn_end(c, MPROX_CONN_CLOSE_KILLED);
+		else
+			mprox_conn_close(c, true);
 		return;
 	}
 	switch (phase) {
@@ -939,7 +989,7 @@ static void __mprox_conn_work(struct mprox_conn *c)
 	case MPROX_CONN_ACCEPT:
 		/* Kicked before the attach (a callback), or timed out. */
 		if (time_after_eq(jiffies, c->accept_deadline))
-			mprox_conn_close(c, true);
+			mprox_conn_end(c, MPROX_CONN_CLOSE_ACCEPT_TIMEOUT);
 		break;
 	case MPROX_CONN_RELAY:
 		mprox_conn_relay(c);

@@ -38,6 +38,26 @@ int mprox_conn_init(void);
 void mprox_conn_exit(void);
 
 /*
+ * How a connection the proxy accepted ended; the names are the JSON keys.
+ * A reset is counted on the side whose socket failed first: the app's is
+ * the one the listener accepted, so a RST the app's host sent, and the
+ * upstream's is the proxy's.
+ */
+enum mprox_conn_close {
+	MPROX_CONN_CLOSE_FIN,		/* both FINs passed and acknowledged */
+	MPROX_CONN_CLOSE_FIN_TIMEOUT,	/* both FINs passed, an ACK never came */
+	MPROX_CONN_CLOSE_APP_RESET,	/* the app's socket reset or failed */
+	MPROX_CONN_CLOSE_UPSTREAM_RESET, /* the upstream's */
+	/* The app never completed its handshake with the listener. */
+	MPROX_CONN_CLOSE_ACCEPT_TIMEOUT,
+	/* Its flow was killed: idle, taken by a new SYN, device down. */
+	MPROX_CONN_CLOSE_KILLED,
+	MPROX_CONN_CLOSE_COUNT
+};
+
+const char *mprox_conn_close_name(enum mprox_conn_close why);
+
+/*
  * What a connection tells the packet path that made it (tcp.c), which
  * holds the app's SYN: the engine reports up through these, it never
  * calls into the layers above it. Process context.

@@ -32,6 +32,7 @@
 #include "assoc.h"
 #include "compat.h"
 #include "config.h"
+#include "conn.h"
 #include "dnscache.h"
 #include "flow.h"
 #include "inject.h"
@@ -152,6 +153,8 @@ struct mprox_datapath {
 	atomic64_t udp[MPROX_UDP_STAT_COUNT];
 	/* Attempts moved to another upstream after the proxy failed. */
 	atomic64_t retries;
+	/* How the connections the proxy accepted ended (conn.h). */
+	atomic64_t closes[MPROX_CONN_CLOSE_COUNT];
 	/*
 	 * Bytes relayed, and the relay passes that moved them: by the work,
 	 * and from a socket's data_ready (relay.h). Per CPU (traffic.h).

@@ -191,12 +191,14 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 	lock_sock_nested(dst, SINGLE_DEPTH_NESTING);
 	n = tcp_read_sock(src, &desc, mprox_relay_actor);
 	release_sock(dst);
-	if (n >= 0 && pass.error)
+	if (n >= 0 && pass.error) {
 		n = pass.error;
-	else if (!n && READ_ONCE(src->sk_err))
+		d->sink_failed = true;
+	} else if (!n && READ_ONCE(src->sk_err)) {
 		n = -READ_ONCE(src->sk_err);
-	else if (!n && mprox_relay_src_eof(src))
+	} else if (!n && mprox_relay_src_eof(src)) {
 		d->eof = true;
+	}
 	release_sock(src);
 	tcp_sock_set_cork(dst, false);
 	return n;
@@ -236,8 +238,12 @@ static int mprox_relay_copy(struct mprox_relay_dir *d, struct socket *src,
 		iov.iov_len = d->len - d->off;
 		n = kernel_sendmsg(dst, &msg, &iov, 1, iov.iov_len);
 	}
-	if (n < 0)
-		return n == -EAGAIN ? 0 : n;
+	if (n == -EAGAIN)
+		return 0;
+	if (n < 0) {
+		d->sink_failed = true;
+		return n;
+	}
 	d->off += n;
 	/* Kept only while it holds bytes the sink has not taken yet. */
 	if (d->off == d->len)
@@ -275,8 +281,10 @@ enum mprox_relay_status mprox_relay_pump(struct mprox_relay_dir *d,
 		*moved += n;
 	}
 	if (d->eof && d->off == d->len && !d->shut) {
-		if (kernel_sock_shutdown(dst, SHUT_WR))
+		if (kernel_sock_shutdown(dst, SHUT_WR)) {
+			d->sink_failed = true;
 			return MPROX_RELAY_RESET;
+		}
 		d->shut = true;
 	}
 	if (d->shut)

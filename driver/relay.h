@@ -46,6 +46,7 @@ struct mprox_relay_dir {
 	u16 len;
 	bool eof;		/* the source sent FIN */
 	bool shut;		/* ... and the sink has been shut down */
+	bool sink_failed;	/* RESET came from the sink, not the source */
 };
 
 enum mprox_relay_status {
@@ -69,8 +70,9 @@ int mprox_relay_dir_preload(struct mprox_relay_dir *d, const u8 *buf,
 /*
  * Move what can be moved from @src to @dst without blocking, at most
  * @budget bytes. Adds the bytes written to *@moved. Returns MORE, AGAIN, DONE
- * (this direction: FIN received and passed on) or RESET. Process context;
- * takes both sockets' locks.
+ * (this direction: FIN received and passed on) or RESET, with
+ * @d->sink_failed telling which socket failed. Process context; takes both
+ * sockets' locks.
  */
 enum mprox_relay_status mprox_relay_pump(struct mprox_relay_dir *d,
 					 struct socket *src,

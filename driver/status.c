@@ -370,6 +370,12 @@ static void json_datapath_stats(struct json *j, struct mprox_datapath *dp)
 			    mprox_connect_result_name(i),
 			    atomic64_read(&dp->connects[i]));
 	json_printf(j, "},\"retries\":%lld", atomic64_read(&dp->retries));
+	json_printf(j, ",\"closes\":{");
+	for (i = 0; i < MPROX_CONN_CLOSE_COUNT; i++)
+		json_printf(j, "%s\"%s\":%lld", i ? "," : "",
+			    mprox_conn_close_name(i),
+			    atomic64_read(&dp->closes[i]));
+	json_printf(j, "}");
 	mprox_traffic_read(dp->traffic, &t);
 	json_printf(j, ",\"bytes\":{\"up\":%llu,\"down\":%llu}",
 		    t.bytes_up, t.bytes_down);

@@ -273,6 +273,7 @@ static void show_human(struct json_object *st)
 	print_bytes((double)jint(st, "stats.bytes.down"));
 	printf(" down\n");
 	show_rates(st);
+	print_nonzero("closes", jget(st, "stats.closes"));
 	if (jint(st, "stats.spares.ready") || jint(st, "stats.spares.opened"))
 		printf("  spares: %lld ready, %lld used of %lld opened\n",
 		       jint(st, "stats.spares.ready"), jint(st, "stats.spares.used"),

@@ -56,6 +56,7 @@ T=/sys/kernel/tracing
 check "set connect_timeout_ms 1000" mprox_set mprox0 connect_timeout_ms 1000
 echo >$T/trace
 echo 1 >$T/events/timer/timer_expire_entry/enable
+before=$(mprox_stat mprox0 stats.closes)
 hold_open 10 echo
 echo 1 >$T/events/workqueue/workqueue_execute_start/enable
 # The interval is what is measured: nothing may happen in it.
@@ -72,6 +73,7 @@ echo >$T/trace
 hold_close
 check "set connect_timeout_ms 10000" mprox_set mprox0 connect_timeout_ms 10000
 check_flows_drain mprox0 30
+mprox_check_closes mprox0 "the 10 closed by the app" "$before" "fin+10"
 
 # The app resets 400 idle connections at once, while the stack's backlog,
 # xmit's way in, refuses nearly everything: one packet long
@@ -79,6 +81,7 @@ check_flows_drain mprox0 30
 # finds it on a loaded machine. Nothing sends a RST again: one refused
 # there left its listener's socket idle and its flow held until
 # tcp_idle_timeout_s (2 hours), as 1,274 of 10,000 in make bench did.
+before=$(mprox_stat mprox0 stats.closes)
 hold_open 400 echo reset
 expect "the 400 connections held" "$(mprox_stat mprox0 stats.flows.active)" 400
 rps=/sys/class/net/mprox0/queues/rx-0/rps_cpus
@@ -94,6 +97,7 @@ hold_close
 sysctl -qw net.core.netdev_max_backlog="$backlog"
 ip netns exec $TOPO_C sh -c "echo 0 >$rps"
 check_flows_drain mprox0 30 "the 400 reset connections' flows end"
+mprox_check_closes mprox0 "the 400 reset by the app" "$before" "app_reset+400"
 
 step "a second echo server, on port 7008" mprox_echo 7008
 
@@ -141,6 +145,7 @@ check "the slow reader's echo all relayed" wait_for 60 echo_relayed
 # it sends into mprox0 except FINs, and the client closes: its FIN passes,
 # the echo server closes in turn, and the ACK of the driver's FIN is lost,
 # as is every later ACK or reset.
+fin_timeouts=$(mprox_stat mprox0 stats.closes.fin_timeout)
 out=$(c python3 - <<'PY' 2>&1
 import socket, subprocess
 socks = []
@@ -201,6 +206,8 @@ if wait_for 150 fin_flows_gone; then
 	took=$(($(date +%s) - start))
 	[ "$took" -ge 50 ] && pass "both flows ended after the FIN timeout (${took}s)" ||
 		fail "the flows ended after ${took}s, before the FIN timeout"
+	expect "closes.fin_timeout counted both" \
+		"$(($(mprox_stat mprox0 stats.closes.fin_timeout) - fin_timeouts))" 2
 else
 	fail "flows still there after 150 s: $(mprox_stat mprox0 stats.flows)"
 fi

@@ -32,8 +32,8 @@ topo_spawn $TOPO_P python3 "$MPROX_LIB/hostile_proxy.py" \
 	http-ok:3140 http-slow=20:3141 http-garbage:3142 http-huge-headers:3143 \
 	http-long-status:3144 http-trickle=50:3145 http-close-mid:3146 http-200-data:3147 \
 	socks5-ok:1090 socks5-slow=20:1091 socks5-garbage:1092 socks5-badver:1093 \
-	socks5-close-mid:1094
-step "hostile_proxy.py on the proxy host" wait_for 60 topo_listening $TOPO_P 1094
+	socks5-close-mid:1094 socks5-reset:1095
+step "hostile_proxy.py on the proxy host" wait_for 60 topo_listening $TOPO_P 1095
 seq 1 5000 | sed 's/^/line /' >"$TOPO_WWW/page.html"
 page_sha=$(sha256sum <"$TOPO_WWW/page.html" | cut -d' ' -f1)
 url=http://10.200.2.2:8080/page.html
@@ -83,6 +83,7 @@ native_ok "socks5-slow (the replies a byte per segment)" --socks5 10.200.1.1:109
 native_fails "socks5-garbage" --socks5 10.200.1.1:1092
 native_fails "socks5-badver" --socks5 10.200.1.1:1093
 native_fails "socks5-close-mid" --socks5 10.200.1.1:1094
+native_fails "socks5-reset" --socks5 10.200.1.1:1095
 
 # ---- through mprox0 ----------------------------------------------------------------
 # A timeout must never pass for a detected failure: a minute for both.
@@ -160,6 +161,38 @@ mprox_fetch "socks5-slow: a page (the replies a byte per segment)" "$page_sha" 3
 hostile_fails socks5-garbage socks5 1092
 hostile_fails socks5-badver socks5 1093
 hostile_fails socks5-close-mid socks5 1094
+
+# How each connection the proxy accepted ended, in stats.closes: a clean
+# close, the application's reset, the proxy's. A reset reaches the other
+# side as a reset: the application's recv() fails with ECONNRESET.
+closed_as() {
+	check_flows_drain mprox0 10 "$1: flows back to 0"
+	mprox_check_closes mprox0 "$@"
+}
+check "upstream socks5-ok socks5://10.200.1.1:1090" \
+	mprox_use_upstream mprox0 socks5-ok socks5://10.200.1.1:1090
+before=$(mprox_stat mprox0 stats.closes)
+check "the application closes after an exchange" \
+	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" banner 10.200.2.2 2525 15
+closed_as "a clean close" "$before" "fin+1"
+before=$(mprox_stat mprox0 stats.closes)
+check "the application resets after an exchange" \
+	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" banner 10.200.2.2 2525 15 reset
+closed_as "the application's reset" "$before" "app_reset+1"
+check "upstream socks5-reset socks5://10.200.1.1:1095" \
+	mprox_use_upstream mprox0 socks5-reset socks5://10.200.1.1:1095
+before=$(mprox_stat mprox0 stats.closes)
+proxy_resets() {
+	grep -c "^1095 socks5-reset reset" "$hostile_log"
+}
+proxy_reset_since() {
+	[ "$(proxy_resets)" -gt "$1" ]
+}
+resets=$(proxy_resets)
+check "socks5-reset: the application's recv() gets ECONNRESET" \
+	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" expect-reset 10.200.2.2 2525 15
+check "socks5-reset: the proxy reset it" wait_for 5 proxy_reset_since "$resets"
+closed_as "the proxy's reset" "$before" "upstream_reset+1"
 
 # A good upstream on the same device is unharmed.
 check "upstream p1 (microsocks)" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080

@@ -40,6 +40,9 @@ then:
                         VER 0x47, stays open
   socks5-close-mid      a good method reply, then 3 bytes of the CONNECT
                         reply, then close
+  socks5-reset          a correct SOCKS5 reply, then, at the client's first
+                        bytes, a RST (SO_LINGER 0): as a destination that
+                        resets reaches the client through a real proxy
   silent                accept, read and discard, never answer (also for
                         10,000 connections at once)
 
@@ -229,13 +232,21 @@ async def serve(mode, arg, port, cr, cw):
         cw.write(b"HTTP/1.1 200 Connection established\r\n" + pad + b"\r\n")
     elif mode == "http-long-status":
         cw.write(b"HTTP/1.1 200 " + b"L" * 9216 + b"\r\n\r\n")
-    elif mode in ("socks5-ok", "socks5-delay"):
+    elif mode in ("socks5-ok", "socks5-delay", "socks5-reset"):
         cw.write(socks5_reply(0, uw))
     elif mode == "socks5-slow":
         await send_slowly(cw, socks5_reply(0, uw), arg / 1000.0)
     else:
         raise ValueError("mode %s" % mode)
     await cw.drain()
+    if mode == "socks5-reset":
+        await cr.read(65536)
+        cw.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+        cw.transport.abort()
+        uw.close()
+        log(port, mode, "reset")
+        return
     log(port, mode, "relay")
     await relay(cr, cw, ur, uw)
 
@@ -245,7 +256,7 @@ DEFAULT_ARG = {"http-slow": 20, "socks5-slow": 20, "http-trickle": 50,
 MODES = ("http-ok", "http-slow", "http-delay", "http-garbage", "http-huge-headers",
          "http-long-status", "http-trickle", "http-close-mid", "http-200-data",
          "socks5-ok", "socks5-slow", "socks5-delay", "socks5-garbage", "socks5-badver",
-         "socks5-close-mid", "silent")
+         "socks5-close-mid", "socks5-reset", "silent")
 
 
 def handler(mode, arg, port):

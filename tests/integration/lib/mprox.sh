@@ -366,6 +366,18 @@ print(" ".join("%s+%d" % (k, b[k] - a.get(k, 0)) for k in sorted(b) if b[k] != a
 ' "$1" "$2"
 }
 
+# mprox_check_closes DEV DESC BEFORE WANT: DEV's stats.closes moved from
+# BEFORE (its JSON) by WANT exactly ("fin+1 app_reset+2", keys sorted).
+# A connection is counted as it ends, before its flow goes: wait for the
+# flows first.
+mprox_check_closes() {
+	local m
+	m=$(mprox_connects_moved "$3" "$(mprox_stat "$1" stats.closes)")
+	if [ "$m" = "$4" ]; then pass "$2: closes moved $m"; else
+		fail "$2: closes moved '$m', want '$4'"
+	fi
+}
+
 mprox_check_moved() {
 	local m
 	m=$(mprox_connects_moved "$3" "$(mprox_connects_json "$1")")

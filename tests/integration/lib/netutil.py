@@ -32,8 +32,14 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   within 5 s ("first: LINE", with "(in the
                                   reply's segment)" when it came in the
                                   same read as the reply's end)
-  banner HOST PORT TIMEOUT        connect, read the first line the server
-                                  sends, print it, then "ping" must echo
+  banner HOST PORT TIMEOUT [reset]
+                                  connect, read the first line the server
+                                  sends, print it, then "ping" must echo;
+                                  then close, with a RST given "reset"
+  expect-reset HOST PORT TIMEOUT  connect, send "ping", read until the
+                                  connection is reset: prints "reset after
+                                  N bytes"; an end of stream or the
+                                  timeout fails
   pending HOST PORT N SETTLE      N non-blocking connects at once (the
                                   descriptor limit raised to fit); prints
                                   "sent N" and the outcomes so far ("ok N
@@ -298,7 +304,7 @@ def http_connect(proxy, port, dst, dport, cred=None):
     return 0
 
 
-def banner(host, port, timeout):
+def banner_exchange(host, port, timeout):
     s = socket.create_connection((host, port), timeout=timeout)
     line = b""
     while not line.endswith(b"\n"):
@@ -310,6 +316,29 @@ def banner(host, port, timeout):
     s.sendall(b"ping\n")
     if recv_exact(s, 5) != b"ping\n":
         raise RuntimeError("no echo after the banner")
+    return s
+
+
+def banner(host, port, timeout, reset=False):
+    s = banner_exchange(host, port, timeout)
+    if reset:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    return 0
+
+
+def expect_reset(host, port, timeout):
+    s = socket.create_connection((host, port), timeout=timeout)
+    s.sendall(b"ping\n")
+    n = 0
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                raise RuntimeError("end of stream after %d bytes, want a reset" % n)
+            n += len(b)
+    except ConnectionResetError:
+        print("reset after %d bytes" % n)
     s.close()
     return 0
 
@@ -751,7 +780,9 @@ def main(argv):
     if cmd == "http-connect":
         return http_connect(args[0], int(args[1]), args[2], int(args[3]), *args[4:5])
     if cmd == "banner":
-        return banner(args[0], int(args[1]), float(args[2]))
+        return banner(args[0], int(args[1]), float(args[2]), "reset" in args[3:])
+    if cmd == "expect-reset":
+        return expect_reset(args[0], int(args[1]), float(args[2]))
     if cmd == "pending":
         return pending(args[0], int(args[1]), int(args[2]), float(args[3]))
     if cmd == "rep":
