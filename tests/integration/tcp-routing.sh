@@ -180,6 +180,7 @@ check "set max_flows 65536" mprox_set mprox0 max_flows 65536
 # gets a reset when it next talks, and flows.expired counts it.
 check "set tcp_idle_timeout_s 10" mprox_set mprox0 tcp_idle_timeout_s 10
 expired=$(mprox_stat mprox0 stats.flows.expired)
+closes=$(mprox_stat mprox0 stats.closes)
 rm -f /tmp/mprox-expired
 c python3 - >/tmp/mprox-expire.out 2>&1 <<'PY' &
 import os, socket, time
@@ -210,8 +211,38 @@ grep -q "after idle: \(Connection reset by peer\|Broken pipe\|closed\)" /tmp/mpr
 	pass "the application learns it: $(grep 'after idle' /tmp/mprox-expire.out)" ||
 	fail "after the idle timeout: $(cat /tmp/mprox-expire.out)"
 check "set tcp_idle_timeout_s 7440" mprox_set mprox0 tcp_idle_timeout_s 7440
-
 check_flows_drain mprox0 30
+mprox_check_closes mprox0 "the idle flow" "$closes" "killed+1"
+
+# An application whose handshake with the listener never completes (its
+# host's firewall drops everything it sends into mprox0 but SYNs, so the
+# listener never sees its ACK) has connect_timeout_ms from the proxy's
+# yes: then its socket is reset, and closes.accept_timeout counts it.
+check "set connect_timeout_ms 1000" mprox_set mprox0 connect_timeout_ms 1000
+closes=$(mprox_stat mprox0 stats.closes)
+step "the client host drops all but SYNs into mprox0" c nft -f - <<'NFT'
+table inet mprox_accept {
+	chain out {
+		type filter hook output priority 0;
+		oifname "mprox0" tcp dport 7007 tcp flags & syn == 0 drop
+	}
+}
+NFT
+out=$(c python3 - 2>&1 <<'PY'
+import socket
+s = socket.create_connection(("10.200.2.2", 7007), timeout=15)
+try:
+    s.sendall(b"x")
+    print("after the deadline:", s.recv(1) or "closed")
+except OSError as e:
+    print("after the deadline:", e.strerror or e)
+PY
+)
+step "the firewall rule removed" c nft delete table inet mprox_accept
+expect "the half-made connection is reset" "$out" "after the deadline: Connection reset by peer"
+check "set connect_timeout_ms 10000" mprox_set mprox0 connect_timeout_ms 10000
+check_flows_drain mprox0 30
+mprox_check_closes mprox0 "the half-made connection" "$closes" "accept_timeout+1"
 mprox_case_teardown
 plan "$tap_n"
 tap_exit
