@@ -414,7 +414,7 @@ except ValueError:
     print(text)
     sys.exit()
 stats = doc.get("stats", {})
-for key in ("connects", "spares", "flows", "relay", "udp", "drops"):
+for key in ("connects", "closes", "spares", "flows", "relay", "udp", "drops"):
     print(key + " " + json.dumps(stats.get(key), separators=(",", ":")))
 for up in doc.get("config", {}).get("upstreams", []):
     print("upstream " + json.dumps(up, separators=(",", ":")))
