@@ -974,11 +974,13 @@ static void __mprox_conn_work(struct mprox_conn *c)
 	if (unlikely(READ_ONCE(c->flow->held_rst)))
 		c->ops->deliver_rst(c->dp, c->flow);
 	if (READ_ONCE(c->dying)) {
-		/* Counted only once the proxy said yes. */
-		if (phase >= MPROX_CONN_ACCEPT)
+		if (phase >= MPROX_CONN_ACCEPT) {
 			mprox_conn_end(c, MPROX_CONN_CLOSE_KILLED);
-		else
+		} else {
+			/* Before the proxy's answer: no health report. */
+			atomic64_inc(&c->dp->connects[MPROX_CONNECT_ABORTED]);
 			mprox_conn_close(c, true);
+		}
 		return;
 	}
 	switch (phase) {

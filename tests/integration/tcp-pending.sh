@@ -63,6 +63,7 @@ flows=$(mprox_stat mprox0 stats.flows)
 at_proxy=$(topo_ns $TOPO_P ss -Htn state established "( sport = :1096 )" | wc -l)
 echo "# flows: $flows; the silent proxy holds $at_proxy connections from mprox0"
 echo "# connects: $(mprox_connects_json mprox0)"
+aborted=$(mprox_stat mprox0 stats.connects.aborted)
 
 # Each socket closed resets its connection: 10,000 RSTs at once overflow
 # the receiving CPU's backlog (netdev_max_backlog, 1000) on the veth to
@@ -83,6 +84,8 @@ fi
 check "the driver's sockets to the silent proxy are all closed" \
 	wait_for "$(mprox_scale 30 120)" sh -c \
 	"[ \$(ip netns exec $TOPO_C ss -Htn state all '( dport = :1096 )' | wc -l) = 0 ]"
+expect "connects.aborted counted every pending handshake" \
+	"$(($(mprox_stat mprox0 stats.connects.aborted) - aborted))" "$n"
 check "the silent proxy's connections from mprox0 close" \
 	wait_for "$(mprox_scale 30 120)" sh -c \
 	"[ \$(ip netns exec $TOPO_P ss -Htn state established '( sport = :1096 )' | wc -l) = 0 ]"
