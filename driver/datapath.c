@@ -93,6 +93,8 @@ void mprox_datapath_setup(struct mprox_datapath *dp, struct net_device *dev,
 		atomic64_set(&dp->drops[i], 0);
 	for (i = 0; i < MPROX_CONNECT_RESULT_COUNT; i++)
 		atomic64_set(&dp->connects[i], 0);
+	for (i = 0; i < MPROX_CONN_CLOSE_COUNT; i++)
+		atomic64_set(&dp->closes[i], 0);
 	for (i = 0; i < MPROX_UDP_STAT_COUNT; i++)
 		atomic64_set(&dp->udp[i], 0);
 	mprox_dns_cache_init(&dp->dns_cache);
