@@ -977,8 +977,13 @@ static void __mprox_conn_work(struct mprox_conn *c)
 		if (phase >= MPROX_CONN_ACCEPT) {
 			mprox_conn_end(c, MPROX_CONN_CLOSE_KILLED);
 		} else {
-			/* Before the proxy's answer: no health report. */
+			/*
+			 * Before the proxy's answer: no health report, but
+			 * the attempt's outcome is counted for its upstream
+			 * as for the device.
+			 */
 			atomic64_inc(&c->dp->connects[MPROX_CONNECT_ABORTED]);
+			atomic64_inc(&c->up->connects[MPROX_CONNECT_ABORTED]);
 			mprox_conn_close(c, true);
 		}
 		return;

@@ -64,6 +64,7 @@ at_proxy=$(topo_ns $TOPO_P ss -Htn state established "( sport = :1096 )" | wc -l
 echo "# flows: $flows; the silent proxy holds $at_proxy connections from mprox0"
 echo "# connects: $(mprox_connects_json mprox0)"
 aborted=$(mprox_stat mprox0 stats.connects.aborted)
+up_aborted=$(mprox_stat mprox0 config.upstreams.0.connects.aborted)
 
 # Each socket closed resets its connection: 10,000 RSTs at once overflow
 # the receiving CPU's backlog (netdev_max_backlog, 1000) on the veth to
@@ -86,6 +87,8 @@ check "the driver's sockets to the silent proxy are all closed" \
 	"[ \$(ip netns exec $TOPO_C ss -Htn state all '( dport = :1096 )' | wc -l) = 0 ]"
 expect "connects.aborted counted every pending handshake" \
 	"$(($(mprox_stat mprox0 stats.connects.aborted) - aborted))" "$n"
+expect "and so did the silent upstream's connects.aborted" \
+	"$(($(mprox_stat mprox0 config.upstreams.0.connects.aborted) - up_aborted))" "$n"
 check "the silent proxy's connections from mprox0 close" \
 	wait_for "$(mprox_scale 30 120)" sh -c \
 	"[ \$(ip netns exec $TOPO_P ss -Htn state established '( sport = :1096 )' | wc -l) = 0 ]"
