@@ -69,6 +69,8 @@ struct mprox_listener {
 	__be16 port;
 	void (*data_ready)(struct sock *sk);	/* the stack's own */
 	struct mprox_datapath *dp;
+	/* Connections between accept_soon() and accept_now() (listener.h). */
+	atomic_t accept_soon;
 };
 
 struct mprox_datapath {

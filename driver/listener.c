@@ -14,6 +14,20 @@
 /* Connections completing the handshake at once, per listener. */
 #define MPROX_LISTEN_BACKLOG	1024
 
+/*
+ * Will an accept_now() take the socket just queued on @l? The socket is
+ * in the accept queue before data_ready runs: the barrier orders that
+ * before our read of the count, as accept_now() orders its decrement
+ * before its accept. Either it finds the socket, or we see no accept to
+ * come and wake the work.
+ */
+static bool mprox_listener_accept_due(struct mprox_listener *l)
+{
+	/* The queued socket before the count. */
+	smp_mb();
+	return atomic_read(&l->accept_soon) > 0;
+}
+
 static void mprox_listener_data_ready(struct sock *sk)
 {
 	void (*taken)(struct sock *sk) = NULL;
@@ -36,7 +50,8 @@ static void mprox_listener_data_ready(struct sock *sk)
 			 * Only the listener's news is news for the accept
 			 * work.
 			 */
-			if (sk->sk_state == TCP_LISTEN)
+			if (sk->sk_state == TCP_LISTEN &&
+			    !mprox_listener_accept_due(l))
 				queue_work(l->dp->wq, &l->dp->accept_work);
 		}
 	}
@@ -196,9 +211,19 @@ static void mprox_listener_accept(struct mprox_datapath *dp,
 	mutex_unlock(&dp->accept_lock);
 }
 
+void mprox_listener_accept_soon(struct mprox_datapath *dp, u16 family)
+{
+	atomic_inc(&dp->listener[family == AF_INET6].accept_soon);
+}
+
 void mprox_listener_accept_now(struct mprox_datapath *dp, u16 family)
 {
-	mprox_listener_accept(dp, &dp->listener[family == AF_INET6]);
+	struct mprox_listener *l = &dp->listener[family == AF_INET6];
+
+	atomic_dec(&l->accept_soon);
+	/* Pairs with mprox_listener_accept_due(). */
+	smp_mb__after_atomic();
+	mprox_listener_accept(dp, l);
 }
 
 void mprox_listener_accept_work(struct work_struct *work)

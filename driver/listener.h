@@ -27,7 +27,14 @@ void mprox_listener_close(struct mprox_listener *l);
  * already, and this saves waking the accept work. Only while the data
  * path runs (mprox_datapath_stop() closes the listeners after the last
  * connection is gone).
+ *
+ * mprox_listener_accept_soon() before the SYN goes in says that this
+ * accept follows: sockets the listener gets meanwhile, the connection's
+ * own as a rule (the handshake with a local app completes in the SYN's
+ * softirq), do not wake the accept work, whose run would find nothing
+ * left. Each accept_soon() is paired with one accept_now().
  */
+void mprox_listener_accept_soon(struct mprox_datapath *dp, u16 family);
 void mprox_listener_accept_now(struct mprox_datapath *dp, u16 family);
 
 /* The accept work of @dp: pair every accepted socket with its flow. */

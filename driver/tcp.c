@@ -236,6 +236,7 @@ static void mprox_tcp_no_listener(struct mprox_datapath *dp,
 static void mprox_tcp_conn_release_syn(struct mprox_datapath *dp,
 				       struct mprox_flow *f)
 {
+	mprox_listener_accept_soon(dp, f->app.family);
 	mprox_tcp_release_syn(dp, f);
 	mprox_listener_accept_now(dp, f->app.family);
 }
