@@ -15,13 +15,6 @@
 #include "sockwatch.h"
 #include "spare.h"
 
-/*
- * A spare taken is replaced this much later, not at once: opening one
- * costs the proxy and us CPU, which the connection that took it needs
- * now for its own request and first bytes.
- */
-#define MPROX_SPARE_REFILL_DELAY_MS	4
-
 struct mprox_spare {
 	struct list_head node;
 	struct mprox_spares *sp;
@@ -402,8 +395,13 @@ struct socket *mprox_spares_take(struct mprox_spares *sp,
 		list_add_tail(&s->node, &gone);
 		nr_gone++;
 	}
-	/* Open its replacement, or the first. */
-	mprox_spares_kick(sp, msecs_to_jiffies(MPROX_SPARE_REFILL_DELAY_MS));
+	/*
+	 * Open its replacement, or the first, at once: while the proxy
+	 * connects to the destination of the connection that took it,
+	 * which is most of that connection's handshake. Opened later, it
+	 * took the proxy's CPU during the connection's first exchange.
+	 */
+	mprox_spares_kick(sp, 0);
 	spin_unlock_bh(&sp->lock);
 
 	atomic64_add(nr_gone, &sp->expired);
