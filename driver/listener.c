@@ -180,12 +180,17 @@ static int mprox_listener_key(struct socket *sock, struct mprox_flow_key *k)
 	return 0;
 }
 
-static void mprox_listener_accept(struct mprox_datapath *dp,
-				  struct mprox_listener *l)
+/*
+ * Accept until the queue is empty (-EAGAIN), the data path stops (0) or
+ * accepting fails (-ENOMEM, ...): returns which.
+ */
+static int mprox_listener_accept(struct mprox_datapath *dp,
+				 struct mprox_listener *l)
 {
 	struct mprox_flow_key k;
 	struct mprox_flow *f;
 	struct socket *sock;
+	int err = 0;
 
 	mutex_lock(&dp->accept_lock);
 	/*
@@ -193,7 +198,7 @@ static void mprox_listener_accept(struct mprox_datapath *dp,
 	 * acquire pairs with the release in start).
 	 */
 	while (smp_load_acquire(&dp->running) && l->sock &&
-	       !kernel_accept(l->sock, &sock, O_NONBLOCK)) {
+	       !(err = kernel_accept(l->sock, &sock, O_NONBLOCK))) {
 		f = NULL;
 		if (!mprox_listener_key(sock, &k))
 			f = mprox_flow_lookup_nat(&dp->flows, &k);
@@ -209,6 +214,7 @@ static void mprox_listener_accept(struct mprox_datapath *dp,
 		cond_resched();
 	}
 	mutex_unlock(&dp->accept_lock);
+	return err;
 }
 
 void mprox_listener_accept_soon(struct mprox_datapath *dp, u16 family)
@@ -220,10 +226,19 @@ void mprox_listener_accept_now(struct mprox_datapath *dp, u16 family)
 {
 	struct mprox_listener *l = &dp->listener[family == AF_INET6];
 
+	int err;
+
 	atomic_dec(&l->accept_soon);
 	/* Pairs with mprox_listener_accept_due(). */
 	smp_mb__after_atomic();
-	mprox_listener_accept(dp, l);
+	err = mprox_listener_accept(dp, l);
+	/*
+	 * What failed to be accepted may be sockets whose news did not
+	 * queue the work, since we were coming: the work tries again. Not
+	 * the work itself, which would spin while memory is short.
+	 */
+	if (err && err != -EAGAIN)
+		queue_work(dp->wq, &dp->accept_work);
 }
 
 void mprox_listener_accept_work(struct work_struct *work)

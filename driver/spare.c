@@ -353,9 +353,8 @@ static void mprox_spares_work(struct work_struct *work)
 
 /*
  * Run the work within @delay: sooner if it is due sooner, but never later
- * (every take kicks, and a steady stream of them must not keep pushing
- * the refill back; a socket's news that came while the work ran must not
- * wait for the deadline the work sets as it ends).
+ * (a socket's news that came while the work ran must not wait for the
+ * deadline the work sets as it ends).
  */
 static void mprox_spares_kick(struct mprox_spares *sp, unsigned long delay)
 {
