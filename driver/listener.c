@@ -217,15 +217,20 @@ static int mprox_listener_accept(struct mprox_datapath *dp,
 	return err;
 }
 
+static struct mprox_listener *mprox_listener_of(struct mprox_datapath *dp,
+						u16 family)
+{
+	return &dp->listener[family == AF_INET6];
+}
+
 void mprox_listener_accept_soon(struct mprox_datapath *dp, u16 family)
 {
-	atomic_inc(&dp->listener[family == AF_INET6].accept_soon);
+	atomic_inc(&mprox_listener_of(dp, family)->accept_soon);
 }
 
 void mprox_listener_accept_now(struct mprox_datapath *dp, u16 family)
 {
-	struct mprox_listener *l = &dp->listener[family == AF_INET6];
-
+	struct mprox_listener *l = mprox_listener_of(dp, family);
 	int err;
 
 	atomic_dec(&l->accept_soon);
