@@ -93,6 +93,9 @@ lan_connect_dead() {
 	lan_connect_error "$1" 8080 EHOSTUNREACH && return 0
 	mprox_json mprox0 | jq -c '.stats.connects, .stats.flows, .config.upstreams, .conns'
 	topo_ns $TOPO_C ss -Htan
+	# Whether the ICMP error reached the host, and whether its socket was
+	# busy (LockDroppedIcmps) when it did.
+	topo_ns $TOPO_L nstat -saz | grep -E 'IcmpIn|LockDropped|OutOfWindowIcmps|TcpActiveOpens|TcpAttemptFails|TcpEstab|TcpInSegs|TcpOutRsts'
 	return 1
 }
 for a in 10.200.2.2 fd00:200:2::2; do
