@@ -87,8 +87,9 @@ except OSError as e:
 EOF
 }
 # lan_connect_dead HOST: lan_connect_error through the dead upstream; on
-# failure also what the device knew (an unexplained "connected" was seen
-# once in CI: this says which upstream and which flow answered).
+# failure also what the device and the host knew. A "connected" seen in
+# CI under host load came from a socket the ICMP error had closed (traced:
+# SYN_SENT -> CLOSE, never ESTABLISHED): these say whether it was that.
 lan_connect_dead() {
 	lan_connect_error "$1" 8080 EHOSTUNREACH && return 0
 	mprox_json mprox0 | jq -c '.stats.connects, .stats.flows, .config.upstreams, .conns'
