@@ -61,14 +61,14 @@ if [ "$(mprox_stat mprox0 stats.flows.total)" = 0 ]; then pass "no flow was crea
 # source route: the connection is proxied to its destination.
 out=$(try_connect 10.200.2.2 0707040000000000)
 case $out in
-ok*) pass "record route: connect() succeeds ($out ms)" ;;
+ok*) pass "record route: connect() succeeds: $out" ;;
 *) fail "record route: $out" ;;
 esac
 if wait_for 10 accepted_is 1; then pass "record route: the server accepted it"; else
 	fail "record route: the server accepted $(accepted) connections"; fi
 out=$(try_connect 10.200.2.2)
 case $out in
-ok*) pass "no options: connect() succeeds ($out ms)" ;;
+ok*) pass "no options: connect() succeeds: $out" ;;
 *) fail "no options: $out" ;;
 esac
 if wait_for 10 accepted_is 2; then pass "no options: the server accepted it"; else

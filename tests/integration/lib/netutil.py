@@ -51,8 +51,9 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   one connect(): prints "ok MS" or
                                   "ERRNONAME MS" (elapsed milliseconds);
                                   IPOPTS (hex) is set as IP_OPTIONS first;
-                                  an "ok" without a peer goes on: "ok MS
-                                  but unconnected in STATE, then ERRNONAME"
+                                  the connect() blocks, TIMEOUT seconds at
+                                  most (then ETIMEDOUT), so the error is
+                                  the socket's own; "ok" names both ends
   refused HOST PORT N             N non-blocking connects one after the
                                   other, each waiting in poll() as curl
                                   does, that should fail; prints each
@@ -124,6 +125,7 @@ import hashlib
 import http.server
 import os
 import select
+import signal
 import socket
 import socketserver
 import struct
@@ -456,48 +458,48 @@ def family_of(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+class Expired(Exception):
+    pass
+
+
+def expire(signum, frame):
+    raise Expired()
+
+
 def connect_once(host, port, timeout, ipopts=None):
+    """One blocking connect(), bounded by an interval timer. A timed one
+    (CPython's settimeout: poll, then SO_ERROR) can say "connected" on a
+    socket that an ICMP error is failing: tcp_v4_err() queues the error
+    and wakes poll() before it sets sk_err, so a poller on another CPU in
+    between reads SO_ERROR 0. A blocking connect() waits until the socket
+    leaves SYN_SENT and returns its error, which closes that window."""
     s = socket.socket(family_of(host), socket.SOCK_STREAM)
-    s.settimeout(timeout)
     if ipopts:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes.fromhex(ipopts))
+    previous = signal.signal(signal.SIGALRM, expire)
     t0 = time.monotonic()
-    after = ""
+    ends = ""
     try:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
         s.connect((host, port))
+        signal.setitimer(signal.ITIMER_REAL, 0)
         result = "ok"
-        after = unconnected(s, timeout)
-    except socket.timeout:
+        ends = "from %s to %s" % (s.getsockname()[0], s.getpeername()[0])
+    except Expired:
         result = "ETIMEDOUT"
     except OSError as e:
         result = errno.errorcode.get(e.errno, str(e.errno))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     ms = int((time.monotonic() - t0) * 1000)
     s.close()
-    print("%s %d %s" % (result, ms, after) if after else "%s %d" % (result, ms))
+    print("%s %d %s" % (result, ms, ends) if ends else "%s %d" % (result, ms))
     return 0
 
 
 TCP_STATES = ("?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
               "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING")
-
-
-def unconnected(s, timeout):
-    """After connect() said yes: "" if @s has a peer, else what it is
-    (CPython's timed connect() has been seen to say yes on a socket still
-    in SYN_SENT, whose refusal came a few milliseconds later)."""
-    try:
-        s.getpeername()
-        return ""
-    except OSError:
-        pass
-    state = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
-    p = select.poll()
-    p.register(s.fileno(), select.POLLOUT | select.POLLERR)
-    p.poll(int(timeout * 1000))
-    err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    return "but unconnected in %s, then %s" % (
-        TCP_STATES[state] if state < len(TCP_STATES) else state,
-        errno.errorcode.get(err, str(err)) if err else "no error")
 
 
 def refused(host, port, n):
