@@ -164,7 +164,7 @@ tput() {
 			>>"$results"
 		echo "$mode r_${dir}_$streams $(field rate_MBps "$line")" >>"$results"
 	else
-		broken[$mode]=1
+		broke "$mode"
 	fi
 }
 
@@ -189,7 +189,7 @@ lat() {
 			>>"$results"
 		echo "$mode r_p50 $(field p50_us "$line")" >>"$results"
 	else
-		broken[$mode]=1
+		broke "$mode"
 	fi
 }
 
@@ -206,7 +206,7 @@ rr() {
 		grep '^rrsample ' <<<"$out" >>"/tmp/mprox-bench.$mode.rrsamples"
 		echo "$mode r_rr50 $(field p50_us "$line")" >>"$results"
 	else
-		broken[$mode]=1
+		broke "$mode"
 	fi
 }
 
@@ -224,7 +224,7 @@ cps() {
 			"$mode" "$(field seconds "$line")" "$mode" "$(field cpu_ticks "$line")" >>"$results"
 		echo "$mode r_cps $(field rate_cps "$line")" >>"$results"
 	else
-		broken[$mode]=1
+		broke "$mode"
 	fi
 }
 
@@ -394,6 +394,18 @@ measure() {
 	done
 }
 
+# broke MODE: MODE is not measured further; the end of its proxy's log
+# says why it failed (proxychains4 -q reports every failure of its chain
+# as ECONNREFUSED, whatever the proxy answered).
+broke() {
+	local mode=$1 p=${1#*_} log=
+	broken[$mode]=1
+	[ -n "${proxy[$p]:-}" ] && log=${proxy_log[${proxy[$p]}]:-}
+	[ -s "$log" ] || return 0
+	echo "# $mode failed; the end of ${proxy_name[$p]}'s log:"
+	tail -n 20 "$log" | sed 's/^/#   /'
+}
+
 measured() {
 	[ -z "${broken[$1]:-}" ] && pass "$2: measured" || fail "$2: measured"
 }
@@ -526,7 +538,7 @@ idle_mem() {
 	if wait_for 1800 held_or_gone "$out" "$pid" && grep -q '^held ' "$out"; then
 		kmem_snapshot /tmp/mprox-bench.kmem1
 	else
-		broken[$mode]=1
+		broke "$mode"
 	fi
 	exec {hold_fd}>&-
 	wait "$pid" || broken[$mode]=1
@@ -591,22 +603,31 @@ socksmethod: none
 user.privileged: root
 user.unprivileged: nobody
 client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
-socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect udpassociate udpreply }
+socks pass {
+	from: 0.0.0.0/0 to: 0.0.0.0/0
+	command: connect udpassociate udpreply
+	log: error
+}
 EOF
 	topo_spawn $TOPO_P ${nofile:+prlimit --nofile="$nofile"} danted -f "$conf"
 	wait_for 60 topo_listening $TOPO_P "$port"
 }
 
-# One dante serves socks5d and socks4.
-declare -A started=()
+# One dante serves socks5d and socks4. proxy_log: each proxy's output
+# (topology.sh's log of the process it spawned last).
+declare -A started=() proxy_log=()
 start_proxy() {
+	local ret=0
 	[ -z "${started[${proxy[$1]}]:-}" ] || return 0
 	started[${proxy[$1]}]=1
 	case $1 in
-	socks5) topo_microsocks 1080 ;;
-	http) bench_tinyproxy 8888 ;;
-	socks4 | socks5d) bench_dante4 1085 ;;
+	socks5) topo_microsocks 1080 || ret=$? ;;
+	http) bench_tinyproxy 8888 || ret=$? ;;
+	socks4 | socks5d) bench_dante4 1085 || ret=$? ;;
 	esac
+	proxy_log[${proxy[$1]}]=/tmp/mprox-topo-$((${#topo_pids[@]} - 1)).log
+	[ "$ret" = 0 ] || tail -n 20 "${proxy_log[${proxy[$1]}]}" | sed 's/^/#   /'
+	return $ret
 }
 
 # curl speaking PROTOCOL itself fetches the web server's page through the proxy.
