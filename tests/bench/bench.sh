@@ -777,6 +777,8 @@ if [[ " $BENCH_PROTOS " == *" socks5d "* ]] && [ -n "$BENCH_IDLE" ]; then
 	idle_proxy=10.200.1.1:1086
 	via[app_idle]="--socks5 $idle_proxy"
 	step "dante for the idle connections on $idle_proxy" bench_dante4 1086 65536
+	proxy[idle]=$idle_proxy proxy_name[idle]=dante
+	proxy_log[$idle_proxy]=/tmp/mprox-topo-$((${#topo_pids[@]} - 1)).log
 	check "mprox0's one upstream: socks5://$idle_proxy (dante)" upstreams "socks5://$idle_proxy"
 	echo "# idle connections, held open: the application speaking SOCKS5 to dante, then mprox0"
 	for n in $BENCH_IDLE; do

@@ -218,7 +218,7 @@ out=$(cat /tmp/mprox-close.slow)
 	fail "the slow reader: $out, want read 262144"
 step "the firewall rule removed" c nft delete table inet mprox_close
 out=$(c python3 "$MPROX_NETUTIL" connect 10.200.2.2 7007 20 2>&1)
-[ "${out%% *}" = ok ] && pass "a new connection through mprox0 ($out ms)" ||
+[ "${out%% *}" = ok ] && pass "a new connection through mprox0: $out" ||
 	fail "a new connection through mprox0: $out"
 check_flows_drain mprox0 30
 mprox_check_dmesg "the FIN timeout"

@@ -480,17 +480,21 @@ def connect_once(host, port, timeout, ipopts=None):
     t0 = time.monotonic()
     ends = ""
     try:
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        s.connect((host, port))
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        result = "ok"
-        ends = "from %s to %s" % (s.getsockname()[0], s.getpeername()[0])
-    except Expired:
-        result = "ETIMEDOUT"
-    except OSError as e:
-        result = errno.errorcode.get(e.errno, str(e.errno))
+        # The timer stops before any outcome is handled: an alarm due
+        # just as connect() returned cannot interrupt the handling.
+        try:
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            try:
+                s.connect((host, port))
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            result = "ok"
+            ends = "from %s to %s" % (s.getsockname()[0], s.getpeername()[0])
+        except Expired:
+            result = "ETIMEDOUT"
+        except OSError as e:
+            result = errno.errorcode.get(e.errno, str(e.errno))
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     ms = int((time.monotonic() - t0) * 1000)
     s.close()
