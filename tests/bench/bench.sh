@@ -613,8 +613,7 @@ EOF
 	wait_for 60 topo_listening $TOPO_P "$port"
 }
 
-# One dante serves socks5d and socks4. proxy_log: each proxy's output
-# (topology.sh's log of the process it spawned last).
+# One dante serves socks5d and socks4. proxy_log: each proxy's output.
 declare -A started=() proxy_log=()
 start_proxy() {
 	local ret=0
@@ -625,7 +624,7 @@ start_proxy() {
 	http) bench_tinyproxy 8888 || ret=$? ;;
 	socks4 | socks5d) bench_dante4 1085 || ret=$? ;;
 	esac
-	proxy_log[${proxy[$1]}]=/tmp/mprox-topo-$((${#topo_pids[@]} - 1)).log
+	proxy_log[${proxy[$1]}]=$(topo_last_log)
 	[ "$ret" = 0 ] || tail -n 20 "${proxy_log[${proxy[$1]}]}" | sed 's/^/#   /'
 	return $ret
 }
@@ -778,7 +777,7 @@ if [[ " $BENCH_PROTOS " == *" socks5d "* ]] && [ -n "$BENCH_IDLE" ]; then
 	via[app_idle]="--socks5 $idle_proxy"
 	step "dante for the idle connections on $idle_proxy" bench_dante4 1086 65536
 	proxy[idle]=$idle_proxy proxy_name[idle]=dante
-	proxy_log[$idle_proxy]=/tmp/mprox-topo-$((${#topo_pids[@]} - 1)).log
+	proxy_log[$idle_proxy]=$(topo_last_log)
 	check "mprox0's one upstream: socks5://$idle_proxy (dante)" upstreams "socks5://$idle_proxy"
 	echo "# idle connections, held open: the application speaking SOCKS5 to dante, then mprox0"
 	for n in $BENCH_IDLE; do

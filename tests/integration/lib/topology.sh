@@ -123,6 +123,11 @@ topo_spawn() {
 	topo_pids+=($!)
 }
 
+# The output of what topo_spawn started last.
+topo_last_log() {
+	echo "/tmp/mprox-topo-$((${#topo_pids[@]} - 1)).log"
+}
+
 topo_web() {
 	local port=${1:-8080}
 	mkdir -p "$TOPO_WWW"
