@@ -169,7 +169,7 @@ fill_run() {
 		pass "$name: $sent bytes sent ($how, $min..$max a connection), $queued of them delivered unread, after $((SECONDS - t0)) s: memory +$rise kB, $over kB beyond the data; TCP charged $(tcp_charged) kB"
 	else
 		fail "$name: the transfer did not come to rest: $(cat "$progress" 2>&1), queues $(queues)"
-		diag <"/tmp/mprox-topo-$((${#topo_pids[@]} - 1)).log"
+		diag <"$(topo_last_log)"
 	fi
 	touch "$flag"
 	wait "$cpid" "$spid"

@@ -22,7 +22,7 @@ step "a second microsocks, to be restarted" topo_microsocks 1082
 # reply: every spare, and never a connection of mprox's own.
 topo_spawn $TOPO_P python3 "$MPROX_LIB/slow_socks5.py" 1083 0 100
 step "a SOCKS5 server that forgets idle clients" wait_for 60 topo_listening $TOPO_P 1083
-forget_log=/tmp/mprox-topo-$((${#topo_pids[@]} - 1)).log
+forget_log=$(topo_last_log)
 head -c 100000 /dev/urandom >"$TOPO_WWW/page"
 want=$(sha256sum <"$TOPO_WWW/page" | cut -d' ' -f1)
 url=http://10.200.2.2:8080/page
