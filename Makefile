@@ -33,7 +33,9 @@
 #                        idle connections; BENCH_PERF=1: profiles (stock guest);
 #                        BENCH_DNS=N fake-IP answers against dnsmasq (0: none);
 #                        BENCH_UDP=0|1 iperf3 -u through dante's relay, and
-#                        the kernel memory of BENCH_ASSOC=N UDP associations
+#                        the kernel memory of BENCH_ASSOC=N UDP associations;
+#                        BENCH_BASE=REV: mprox0 on REV's driver too, the two
+#                        modules loaded in turn run by run
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -309,11 +311,14 @@ BENCH_PERF ?= 0
 BENCH_DNS ?= 1000
 BENCH_UDP ?= 1
 BENCH_ASSOC ?= 1000
+BENCH_BASE ?=
+BENCH_BASE_KO := $(if $(BENCH_BASE),$(CURDIR)/build/bench/base.ko)
 bench: deps
 	@$(MAKE) -s bench-progs
-	@printf "BENCH_BYTES=%s\nBENCH_CONNS=%s\nBENCH_CPS=%s\nBENCH_PROTOS='%s'\nBENCH_IDLE='%s'\nBENCH_PERF=%s\nBENCH_DNS=%s\nBENCH_UDP=%s\nBENCH_ASSOC=%s\n" \
+	@$(if $(BENCH_BASE),tests/vm/build-bench-base.sh '$(BENCH_BASE)' '$(BENCH_BASE_KO)')
+	@printf "BENCH_BYTES=%s\nBENCH_CONNS=%s\nBENCH_CPS=%s\nBENCH_PROTOS='%s'\nBENCH_IDLE='%s'\nBENCH_PERF=%s\nBENCH_DNS=%s\nBENCH_UDP=%s\nBENCH_ASSOC=%s\nBENCH_BASE_KO='%s'\n" \
 		'$(BENCH_BYTES)' '$(BENCH_CONNS)' '$(BENCH_CPS)' '$(BENCH_PROTOS)' '$(BENCH_IDLE)' \
-		'$(BENCH_PERF)' '$(BENCH_DNS)' '$(BENCH_UDP)' '$(BENCH_ASSOC)' >build/bench/params
+		'$(BENCH_PERF)' '$(BENCH_DNS)' '$(BENCH_UDP)' '$(BENCH_ASSOC)' '$(BENCH_BASE_KO)' >build/bench/params
 	@echo "bench: host: $$(nproc) CPUs, load average $$(cut -d' ' -f1-3 /proc/loadavg)," \
 		"$$(pgrep -c qemu-system || true) other QEMU guest(s) running" \
 		"(TCG: compare runs on an idle host only)"

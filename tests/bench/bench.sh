@@ -88,6 +88,10 @@ BENCH_PERF=${BENCH_PERF:-0}
 BENCH_DNS=${BENCH_DNS:-1000}
 # UDP associations held open at once to measure their memory (with BENCH_UDP).
 BENCH_ASSOC=${BENCH_ASSOC:-1000}
+# make bench BENCH_BASE=REV: REV's module (tests/vm/build-bench-base.sh), measured
+# as base_P and basespares_P beside mprox_P and spares_P, the two modules
+# loaded in turn, run by run.
+BENCH_BASE_KO=${BENCH_BASE_KO:-}
 # 1: UDP throughput through dante's relay against direct routing (iperf3 -u)
 BENCH_UDP=${BENCH_UDP:-1}
 # 1-byte exchanges on an established connection, per mode (--rr)
@@ -232,6 +236,43 @@ spare_conns() {
 	echo "set spare_conns $1" | topo_ns $TOPO_C "$bin/mprox-ctl" mprox0
 }
 
+# spares_ready N: mprox0 has N spare connections ready.
+spares_ready() {
+	topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status | jq -e ".stats.spares.ready >= $1" >/dev/null
+}
+
+# spares_on: spare_conns 2, and the two ready before anything is measured.
+# Spares follow demand (upstreams.md): one connection asks for them.
+spares_on() {
+	spare_conns 2 &&
+		topo_ns $TOPO_C "$bin/tcpbench" client $SERVER --latency 1 >/dev/null &&
+		wait_for 30 spares_ready 2
+}
+
+# load_driver KO: mprox0 as section (b) has it (the route into it, the one
+# upstream $url, no spares) on module KO, freshly loaded, and used for a few
+# connections. With BENCH_BASE, every mode on mprox0 starts so, the base's
+# and this tree's alike: neither is measured on a module warmed by more
+# runs. The loaded module's version must be KO's: the base's is "base-" and
+# its commit (build-bench-base.sh).
+declare -A ko_version=()
+load_driver() {
+	local ko=$1 got
+	topo_ns $TOPO_C ip link del mprox0 || return 1
+	rmmod mprox || return 1
+	insmod "$ko" || return 1
+	got=$(cat /sys/module/mprox/version)
+	if [ "$got" != "${ko_version[$ko]}" ]; then
+		echo "# $ko: loaded version $got, not ${ko_version[$ko]}"
+		return 1
+	fi
+	topo_ns $TOPO_C ip link add mprox0 type mprox &&
+		topo_ns $TOPO_C ip link set mprox0 up &&
+		topo_ns $TOPO_C ip route add 10.200.2.0/24 dev mprox0 &&
+		upstreams "$url" && spare_conns 0 &&
+		topo_ns $TOPO_C "$bin/tcpbench" client $SERVER --latency 10 >/dev/null
+}
+
 # upstreams URL [N]: mprox0's configuration for mprox_P (one upstream) or,
 # with N = 4, for rules_P: ten rules, none of which the benchmark's flows
 # (uid 0, to 10.200.2.2 port 5300) match, each passed over for another
@@ -280,7 +321,12 @@ EOF
 # its runs, and back; for redsocks_P, the redirect rule.
 enter() {
 	case $1 in
-	spares_*) spare_conns 2 || broken[$1]=1 ;;
+	mprox_*) [ -z "$BENCH_BASE_KO" ] || load_driver "$MPROX_KO" || broken[$1]=1 ;;
+	spares_*)
+		{ [ -z "$BENCH_BASE_KO" ] || load_driver "$MPROX_KO"; } && spares_on || broken[$1]=1
+		;;
+	base_*) load_driver "$BENCH_BASE_KO" || broken[$1]=1 ;;
+	basespares_*) { load_driver "$BENCH_BASE_KO" && spares_on; } || broken[$1]=1 ;;
 	rules_*) upstreams "$url" 4 || broken[$1]=1 ;;
 	redsocks_*) redirect "${redsocks_port[${1#redsocks_}]}" || broken[$1]=1 ;;
 	mdirect) topo_ns $TOPO_C ip route add "${SERVER%:*}/32" dev mprox0 || broken[$1]=1 ;;
@@ -290,6 +336,8 @@ enter() {
 leave() {
 	case $1 in
 	spares_*) spare_conns 0 || broken[$1]=1 ;;
+	# The modes that follow, and the sections after, use this tree's.
+	base_* | basespares_*) load_driver "$MPROX_KO" || broken[$1]=1 ;;
 	rules_*) upstreams "$url" || broken[$1]=1 ;;
 	redsocks_*) redirect off || broken[$1]=1 ;;
 	mdirect) topo_ns $TOPO_C ip route del "${SERVER%:*}/32" dev mprox0 || broken[$1]=1 ;;
@@ -368,13 +416,22 @@ EOF
 # $ROUNDS rounds, pooled. Modes named spares_* run with spare_conns 2, and
 # only those; they have no throughput runs. Modes named rules_* run with
 # upstreams' busy configuration.
+# rotated R MODE...: the modes with the first R mod N of them moved to the
+# end: each round starts with another mode, so that no mode always runs
+# right after the same one.
+rotated() {
+	local r=$(($1 % ($# - 1)))
+	shift
+	echo "${@:r+1}" "${@:1:r}"
+}
+
 measure() {
-	local streams dir mode
+	local streams dir mode round=0
 	for _ in $(seq $TPUT_ROUNDS); do
 		for streams in 1 4; do
 			for dir in down up; do
-				for mode in "$@"; do
-					[[ $mode == spares_* ]] && continue
+				for mode in $(rotated $((round++)) "$@"); do
+					[[ $mode == *spares_* ]] && continue
 					enter "$mode"
 					tput "$mode" $streams $dir $((BENCH_BYTES / TPUT_ROUNDS))
 					leave "$mode"
@@ -382,13 +439,13 @@ measure() {
 			done
 		done
 	done
-	for _ in $(seq $ROUNDS); do
-		for mode in "$@"; do
+	for round in $(seq 0 $((ROUNDS - 1))); do
+		for mode in $(rotated "$round" "$@"); do
 			enter "$mode"
 			lat "$mode" $(((BENCH_CONNS + ROUNDS - 1) / ROUNDS))
 			cps "$mode" $(((BENCH_CPS + ROUNDS - 1) / ROUNDS))
 			# Spares change nothing once a connection is set up.
-			[[ $mode == spares_* ]] || rr "$mode" $(((BENCH_RR + ROUNDS - 1) / ROUNDS))
+			[[ $mode == *spares_* ]] || rr "$mode" $(((BENCH_RR + ROUNDS - 1) / ROUNDS))
 			leave "$mode"
 		done
 	done
@@ -643,6 +700,11 @@ curl_through() {
 
 # ---- the network, the proxies and the servers ------------------------------
 insmod "$MPROX_KO" || { fail "insmod mprox.ko"; tap_exit; }
+ko_version[$MPROX_KO]=$(cat /sys/module/mprox/version)
+if [ -n "$BENCH_BASE_KO" ]; then
+	ko_version[$BENCH_BASE_KO]=base-$(cat "$BENCH_BASE_KO.rev")
+	echo "# base driver: ${ko_version[$BENCH_BASE_KO]}, against ${ko_version[$MPROX_KO]}"
+fi
 step "test network" topo_up || tap_exit
 for p in $BENCH_PROTOS; do
 	step "${proxy_name[$p]} (${proto_title[$p]}) on ${proxy[$p]}" start_proxy "$p"
@@ -726,6 +788,7 @@ for p in $BENCH_PROTOS; do
 	check "mprox0's one upstream: $url (${proxy_name[$p]})" upstreams "$url"
 	check "mprox0 with spare_conns 0" spare_conns 0
 	modes="app_$p mprox_$p spares_$p"
+	[ -z "$BENCH_BASE_KO" ] || modes+=" base_$p basespares_$p"
 	if [ -n "${redsocks_port[$p]:-}" ]; then
 		step "proxychains4 for ${proxy[$p]}" bench_proxychains "$p"
 		step "redsocks in the client namespace for ${proxy[$p]}" bench_redsocks "$p"
@@ -743,12 +806,16 @@ for p in $BENCH_PROTOS; do
 	topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[app_$p]} --latency 20 >/dev/null 2>&1
 	topo_ns $TOPO_C "$bin/tcpbench" client $SERVER --latency 20 >/dev/null 2>&1
 	echo "# ${proto_title[$p]}: the application speaking it itself, mprox and mprox" \
-		"with spares, alternately:"
+		"with spares${BENCH_BASE_KO:+, the same two on the base driver}, alternately:"
 	# shellcheck disable=SC2086 # the modes are words
 	measure $modes
 	measured "app_$p" "${proto_title[$p]} in the application"
 	measured "mprox_$p" "mprox0, upstream $url"
 	measured "spares_$p" "mprox0, upstream $url, spare_conns 2"
+	if [ -n "$BENCH_BASE_KO" ]; then
+		measured "base_$p" "mprox0 on the base driver, upstream $url"
+		measured "basespares_$p" "mprox0 on the base driver, upstream $url, spare_conns 2"
+	fi
 	if [ -n "${redsocks_port[$p]:-}" ]; then
 		measured "pc_$p" "the application under proxychains4, ${proxy_name[$p]}"
 		measured "redsocks_$p" "the application redirected to redsocks, ${proxy_name[$p]}"
@@ -764,7 +831,7 @@ for p in $BENCH_PROTOS; do
 		measured "perf_app_$p" "${proto_title[$p]} in the application, profiled"
 		measured "perf_mprox_$p" "mprox0, upstream $url, profiled"
 	fi
-	echo "# mprox0 after ${proto_title[$p]}:"
+	echo "# mprox0 after ${proto_title[$p]}${BENCH_BASE_KO:+ (since its last load)}:"
 	device_stats
 done
 
@@ -1012,7 +1079,8 @@ def rank(sorted_values, p):
     return sorted_values[max((n * p + 99) // 100, 1) - 1]
 
 modes = ["direct", "mdirect"] + [f"{m}_{p}" for p in protos
-                      for m in ("app", "mprox", "spares", "rules", "pc", "redsocks")]
+                      for m in ("app", "mprox", "spares", "base", "basespares", "rules", "pc",
+                                "redsocks")]
 for mode in modes:
     path = f"/tmp/mprox-bench.{mode}.samples"
     if os.path.exists(path):
@@ -1163,6 +1231,22 @@ if any(k[0] == "mdirect" for k in res):
     print("mdirect: routed into mprox0, whose rule sends every flow direct (the driver connects to"
           " the server\n  itself): no proxy on either path, so the ratio is mprox0's own cost, its"
           " second TCP connection\n  (the application's to the device's listener) and the relay")
+# This tree's driver against the one of make bench BENCH_BASE=REV, loaded in
+# turn run by run: what a change to the driver moved, beside the spread.
+for p in [p for p in protos if any(k[0] == f"base_{p}" for k in res)]:
+    print()
+    print(f"{titles[p] + ', against the base driver:':34} {'base':>8} {'mprox0':>8}   {'mprox/base':>10}"
+          f" {'rounds':>9}   {'base+sp':>8} {'+spares':>8}   {'sp/base+sp':>10} {'rounds':>9}")
+    for key, label, unit, nd, _ in rows:
+        b, m, bs, sp = (res.get((mode, key)) for mode in
+                        (f"base_{p}", f"mprox_{p}", f"basespares_{p}", f"spares_{p}"))
+        if b is None and m is None:
+            continue
+        print(f"{label + ' (' + unit + ')':34} {fmt(b, nd):>8} {fmt(m, nd):>8}   {fmtx(ratio(m, b)):>10}"
+              f" {fmt_spread(spread(f'mprox_{p}', f'base_{p}', key)):>9}   {fmt(bs, nd):>8} {fmt(sp, nd):>8}"
+              f"   {fmtx(ratio(sp, bs)):>10} {fmt_spread(spread(f'spares_{p}', f'basespares_{p}', key)):>9}")
+    print("base: mprox0 on the driver of BENCH_BASE, loaded in turn with this tree's, run by run;"
+          " rounds: this\n  driver's figure over the base's, round by round, lowest-highest")
 # The busy configuration against the one upstream (issue "Upstreams").
 rule_rows = [
     ("down_1", "download, 1 stream", "MB/s", 1, 0.98),

@@ -39,6 +39,8 @@ MODES = [  # prefix, title
     ("redsocks", "redsocks"),
     ("mprox", "mprox0"),
     ("spares", "mprox0 + spares"),
+    ("base", "mprox0, base driver"),
+    ("basespares", "mprox0 + spares, base driver"),
     ("rules", "mprox0, 10 rules + 4 upstreams"),
 ]
 TITLES = {"socks5d": "SOCKS5 (dante)", "socks5": "SOCKS5 (microsocks)", "http": "HTTP CONNECT (tinyproxy)",
