@@ -258,12 +258,15 @@ spares_on() {
 declare -A ko_version=()
 load_driver() {
 	local ko=$1 got
-	topo_ns $TOPO_C ip link del mprox0 || return 1
-	rmmod mprox || return 1
+	# A swap that failed half-way may have left neither.
+	! topo_ns $TOPO_C ip link show mprox0 >/dev/null 2>&1 ||
+		topo_ns $TOPO_C ip link del mprox0 || return 1
+	[ ! -d /sys/module/mprox ] || rmmod mprox || return 1
 	insmod "$ko" || return 1
 	got=$(cat /sys/module/mprox/version)
 	if [ "$got" != "${ko_version[$ko]}" ]; then
 		echo "# $ko: loaded version $got, not ${ko_version[$ko]}"
+		rmmod mprox
 		return 1
 	fi
 	topo_ns $TOPO_C ip link add mprox0 type mprox &&
@@ -416,21 +419,30 @@ EOF
 # $ROUNDS rounds, pooled. Modes named spares_* run with spare_conns 2, and
 # only those; they have no throughput runs. Modes named rules_* run with
 # upstreams' busy configuration.
-# rotated R MODE...: the modes with the first R mod N of them moved to the
-# end: each round starts with another mode, so that no mode always runs
-# right after the same one.
-rotated() {
-	local r=$(($1 % ($# - 1)))
+# shuffled SEED MODE...: the modes in an order of SEED's (bash's RANDOM,
+# seeded: the same orders in every bench run), so that a mode does not
+# always run right after the same one.
+shuffled() {
+	local -a m=()
+	local i j t
+	RANDOM=$1
 	shift
-	echo "${@:r+1}" "${@:1:r}"
+	m=("$@")
+	for ((i = ${#m[@]} - 1; i > 0; i--)); do
+		j=$((RANDOM % (i + 1)))
+		t=${m[i]} m[i]=${m[j]} m[j]=$t
+	done
+	echo "${m[@]}"
 }
 
 measure() {
-	local streams dir mode round=0
+	local streams dir mode order round=0
 	for _ in $(seq $TPUT_ROUNDS); do
 		for streams in 1 4; do
 			for dir in down up; do
-				for mode in $(rotated $((round++)) "$@"); do
+				round=$((round + 1))
+				order=$(shuffled "$round" "$@")
+				for mode in $order; do
 					[[ $mode == *spares_* ]] && continue
 					enter "$mode"
 					tput "$mode" $streams $dir $((BENCH_BYTES / TPUT_ROUNDS))
@@ -440,7 +452,7 @@ measure() {
 		done
 	done
 	for round in $(seq 0 $((ROUNDS - 1))); do
-		for mode in $(rotated "$round" "$@"); do
+		for mode in $(shuffled $((100 + round)) "$@"); do
 			enter "$mode"
 			lat "$mode" $(((BENCH_CONNS + ROUNDS - 1) / ROUNDS))
 			cps "$mode" $(((BENCH_CPS + ROUNDS - 1) / ROUNDS))
@@ -1235,7 +1247,8 @@ if any(k[0] == "mdirect" for k in res):
 # turn run by run: what a change to the driver moved, beside the spread.
 for p in [p for p in protos if any(k[0] == f"base_{p}" for k in res)]:
     print()
-    print(f"{titles[p] + ', against the base driver:':34} {'base':>8} {'mprox0':>8}   {'mprox/base':>10}"
+    print(f"{titles[p]}: this driver against the base driver (BENCH_BASE)")
+    print(f"{'':34} {'base':>8} {'mprox0':>8}   {'mprox/base':>10}"
           f" {'rounds':>9}   {'base+sp':>8} {'+spares':>8}   {'sp/base+sp':>10} {'rounds':>9}")
     for key, label, unit, nd, _ in rows:
         b, m, bs, sp = (res.get((mode, key)) for mode in
