@@ -249,6 +249,18 @@ spares_on() {
 		wait_for 30 spares_ready 2
 }
 
+# mprox0_create: mprox0 in the client namespace, up.
+mprox0_create() {
+	topo_ns $TOPO_C ip link add mprox0 type mprox &&
+		topo_ns $TOPO_C ip link set mprox0 up
+}
+
+# own_driver: with BENCH_BASE, this tree's module freshly loaded for an
+# mprox0 mode (load_driver); without, nothing to do.
+own_driver() {
+	[ -z "$BENCH_BASE_KO" ] || load_driver "$MPROX_KO"
+}
+
 # load_driver KO: mprox0 as section (b) has it (the route into it, the one
 # upstream $url, no spares) on module KO, freshly loaded, and used for a few
 # connections. With BENCH_BASE, every mode on mprox0 starts so, the base's
@@ -269,8 +281,7 @@ load_driver() {
 		rmmod mprox
 		return 1
 	fi
-	topo_ns $TOPO_C ip link add mprox0 type mprox &&
-		topo_ns $TOPO_C ip link set mprox0 up &&
+	mprox0_create &&
 		topo_ns $TOPO_C ip route add 10.200.2.0/24 dev mprox0 &&
 		upstreams "$url" && spare_conns 0 &&
 		topo_ns $TOPO_C "$bin/tcpbench" client $SERVER --latency 10 >/dev/null
@@ -324,10 +335,8 @@ EOF
 # its runs, and back; for redsocks_P, the redirect rule.
 enter() {
 	case $1 in
-	mprox_*) [ -z "$BENCH_BASE_KO" ] || load_driver "$MPROX_KO" || broken[$1]=1 ;;
-	spares_*)
-		{ [ -z "$BENCH_BASE_KO" ] || load_driver "$MPROX_KO"; } && spares_on || broken[$1]=1
-		;;
+	mprox_*) own_driver || broken[$1]=1 ;;
+	spares_*) { own_driver && spares_on; } || broken[$1]=1 ;;
 	base_*) load_driver "$BENCH_BASE_KO" || broken[$1]=1 ;;
 	basespares_*) { load_driver "$BENCH_BASE_KO" && spares_on; } || broken[$1]=1 ;;
 	rules_*) upstreams "$url" 4 || broken[$1]=1 ;;
@@ -413,12 +422,6 @@ EOF
 	wait_for 30 topo_listening $TOPO_C "$port"
 }
 
-# measure MODE...: every measurement, each run of the modes given back to
-# back (so that a change of load on the host hits them alike); throughput
-# in $TPUT_ROUNDS rounds, the latency and connections-per-second runs in
-# $ROUNDS rounds, pooled. Modes named spares_* run with spare_conns 2, and
-# only those; they have no throughput runs. Modes named rules_* run with
-# upstreams' busy configuration.
 # shuffled SEED MODE...: the modes in an order of SEED's (bash's RANDOM,
 # seeded: the same orders in every bench run), so that a mode does not
 # always run right after the same one.
@@ -435,6 +438,13 @@ shuffled() {
 	echo "${m[@]}"
 }
 
+# measure MODE...: every measurement, each run of the modes given back to
+# back (so that a change of load on the host hits them alike); throughput
+# in $TPUT_ROUNDS rounds, the latency and connections-per-second runs in
+# $ROUNDS rounds, pooled, each round in an order of its own. Modes named
+# *spares_* run with spare_conns 2, and only those; they have no
+# throughput runs. Modes named rules_* run with upstreams' busy
+# configuration.
 measure() {
 	local streams dir mode order round=0
 	for _ in $(seq $TPUT_ROUNDS); do
@@ -753,8 +763,7 @@ echo "# the idle guest: $((u + n + s + i + si - idle0)) ticks of CPU in 5 s ($(g
 # 200. No proxy on either path, so what mdirect costs beyond direct is
 # mprox0's own: the flow, the second TCP connection (the application's to
 # the device's listener) and the relay between the two.
-if topo_ns $TOPO_C ip link add mprox0 type mprox &&
-	topo_ns $TOPO_C ip link set mprox0 up; then
+if mprox0_create; then
 	pass "mprox0 in the client namespace"
 else
 	fail "mprox0 in the client namespace"
