@@ -14,7 +14,7 @@
 #               --socks5, --http, --socks4)
 #   mprox_P     the same application with no proxy code, routed into
 #               mprox0, whose one upstream is that proxy with protocol P
-#   spares_P    the same as mprox_P with "set spare_conns 2"
+#   spares_P    the same as mprox_P with "set spare_conns $SPARES" (2)
 #               (docs/upstreams.md, "Spare connections"): setup latency,
 #               connections per second and CPU only, as spares change
 #               nothing once a connection is set up
@@ -100,6 +100,8 @@ SERVER=10.200.2.2:5300
 ROUNDS=5
 TPUT_ROUNDS=3
 CPS_PARALLEL=4
+# The spare_conns of the *spares_* modes.
+SPARES=2
 
 # Each protocol's proxy: address, the program, the upstream URL scheme and
 # tcpbench's option for speaking it.
@@ -241,12 +243,12 @@ spares_ready() {
 	topo_ns $TOPO_C "$bin/mprox-ctl" mprox0 --status | jq -e ".stats.spares.ready >= $1" >/dev/null
 }
 
-# spares_on: spare_conns 2, and the two ready before anything is measured.
-# Spares follow demand (upstreams.md): one connection asks for them.
+# spares_on: spare_conns $SPARES, and all of them ready before anything is
+# measured. Spares follow demand (upstreams.md): one connection asks for them.
 spares_on() {
-	spare_conns 2 &&
+	spare_conns $SPARES &&
 		topo_ns $TOPO_C "$bin/tcpbench" client $SERVER --latency 1 >/dev/null &&
-		wait_for 30 spares_ready 2
+		wait_for 30 spares_ready $SPARES
 }
 
 # mprox0_create: mprox0 in the client namespace, up.
@@ -442,9 +444,10 @@ shuffled() {
 # back (so that a change of load on the host hits them alike); throughput
 # in $TPUT_ROUNDS rounds, the latency and connections-per-second runs in
 # $ROUNDS rounds, pooled, each round in an order of its own. Modes named
-# *spares_* run with spare_conns 2, and only those; they have no
+# *spares_* run with spare_conns $SPARES, and only those; they have no
 # throughput runs. Modes named rules_* run with upstreams' busy
-# configuration.
+# configuration. A mode that broke is not entered again (a base driver
+# that failed to load is not loaded once per run).
 measure() {
 	local streams dir mode order round=0
 	for _ in $(seq $TPUT_ROUNDS); do
@@ -454,6 +457,7 @@ measure() {
 				order=$(shuffled "$round" "$@")
 				for mode in $order; do
 					[[ $mode == *spares_* ]] && continue
+					[ -z "${broken[$mode]:-}" ] || continue
 					enter "$mode"
 					tput "$mode" $streams $dir $((BENCH_BYTES / TPUT_ROUNDS))
 					leave "$mode"
@@ -463,6 +467,7 @@ measure() {
 	done
 	for round in $(seq 0 $((ROUNDS - 1))); do
 		for mode in $(shuffled $((100 + round)) "$@"); do
+			[ -z "${broken[$mode]:-}" ] || continue
 			enter "$mode"
 			lat "$mode" $(((BENCH_CONNS + ROUNDS - 1) / ROUNDS))
 			cps "$mode" $(((BENCH_CPS + ROUNDS - 1) / ROUNDS))
@@ -832,10 +837,10 @@ for p in $BENCH_PROTOS; do
 	measure $modes
 	measured "app_$p" "${proto_title[$p]} in the application"
 	measured "mprox_$p" "mprox0, upstream $url"
-	measured "spares_$p" "mprox0, upstream $url, spare_conns 2"
+	measured "spares_$p" "mprox0, upstream $url, spare_conns $SPARES"
 	if [ -n "$BENCH_BASE_KO" ]; then
 		measured "base_$p" "mprox0 on the base driver, upstream $url"
-		measured "basespares_$p" "mprox0 on the base driver, upstream $url, spare_conns 2"
+		measured "basespares_$p" "mprox0 on the base driver, upstream $url, spare_conns $SPARES"
 	fi
 	if [ -n "${redsocks_port[$p]:-}" ]; then
 		measured "pc_$p" "the application under proxychains4, ${proxy_name[$p]}"

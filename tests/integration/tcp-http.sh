@@ -29,7 +29,7 @@ echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: errors within $quick_ms ms"
 # first, 8089 closed (allowed by the proxies), 8081 forbidden by them.
 mprox_case_setup mprox0
 mprox_dmesg_mark
-topo_spawn $TOPO_S python3 "$MPROX_NETUTIL" banner-server 2525 "220 mprox-test ESMTP ready"
+mprox_banner_start
 step "a server that speaks first on the server host (2525)" wait_for 60 topo_listening $TOPO_S 2525
 tiny_log=/tmp/mprox-topo-${#topo_pids[@]}.log
 step "tinyproxy on 3128, CONNECT to 8080 2525 8089" topo_tinyproxy 3128 "8080 2525 8089"
@@ -81,16 +81,6 @@ native_status "tinyproxy passes a banner on" '^first: 220 mprox-test' 3128 10.20
 native_status "squid passes a banner on" '^first: 220 mprox-test' 3130 10.200.2.2 2525
 
 # ---- through mprox0 ------------------------------------------------------------
-# banner_through DESC HOST: the server's banner reaches an application
-# that only reads (it never sends first), then the connection echoes.
-banner_through() {
-	local out
-	out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" banner "$2" 2525 15 2>&1)
-	if [ "$out" = "220 mprox-test ESMTP ready" ]; then pass "$1: the banner arrives"; else
-		fail "$1: want the banner"
-		diag <<<"$out"
-	fi
-}
 moved() {
 	mprox_check_moved mprox0 "$@"
 }
@@ -102,8 +92,8 @@ through() {
 	mprox_fetch "$name: 1 MB" "$mid_sha" 60 http://10.200.2.2:8080/mid
 	mprox_fetch "$name: an IPv6 destination (curl -6)" "$mid_sha" 60 \
 		'http://[fd00:200:2::2]:8080/mid' -6
-	banner_through "$name: a server that speaks first" 10.200.2.2
-	banner_through "$name: a server that speaks first, over IPv6" fd00:200:2::2
+	mprox_check_banner "$name: a server that speaks first" 10.200.2.2
+	mprox_check_banner "$name: a server that speaks first, over IPv6" fd00:200:2::2
 	[ "$(mprox_connects mprox0 ok)" -ge $((ok + 5)) ] &&
 		pass "$name: connects.ok counted the 5 connections" ||
 		fail "$name: connects.ok went from $ok to $(mprox_connects mprox0 ok), want +5"
@@ -157,7 +147,7 @@ moved "503" "$before" '.'
 check "upstream squid6 http://[fd00:200:1::1]:3130 (the proxy over IPv6)" \
 	mprox_use_upstream mprox0 squid6 'http://[fd00:200:1::1]:3130'
 mprox_fetch "squid over IPv6: a page" "$page_sha" 30 http://10.200.2.2:8080/page.html
-banner_through "squid over IPv6: a server that speaks first" 10.200.2.2
+mprox_check_banner "squid over IPv6: a server that speaks first" 10.200.2.2
 
 check "back to upstream p1 (SOCKS5)" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080
 mprox_fetch "p1 after the HTTP upstreams: a page" "$page_sha" 30 http://10.200.2.2:8080/page.html

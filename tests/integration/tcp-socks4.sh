@@ -26,7 +26,7 @@ echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: errors within $quick_ms ms"
 # first, 8089 closed, 8081 forbidden by the proxies' rules.
 mprox_case_setup mprox0
 mprox_dmesg_mark
-topo_spawn $TOPO_S python3 "$MPROX_NETUTIL" banner-server 2525 "220 mprox-test ESMTP ready"
+mprox_banner_start
 step "a server that speaks first on the server host (2525)" wait_for 60 topo_listening $TOPO_S 2525
 topo_spawn $TOPO_S python3 "$MPROX_NETUTIL" http-server 8081 "$TOPO_WWW"
 step "the web server on 8081 too (forbidden by the proxies)" wait_for 60 topo_listening $TOPO_S 8081
@@ -79,14 +79,6 @@ native_cd "socks4_server.py on 1087: the right user id" 90 1087 10.200.2.2 8080 
 native_cd "socks4_server.py on 1087: another user id" 93 1087 10.200.2.2 8080 intruder
 
 # ---- through mprox0 ------------------------------------------------------------------
-banner_through() {
-	local out
-	out=$(topo_ns $TOPO_C python3 "$MPROX_NETUTIL" banner "$2" 2525 15 2>&1)
-	if [ "$out" = "220 mprox-test ESMTP ready" ]; then pass "$1: the banner arrives"; else
-		fail "$1: want the banner"
-		diag <<<"$out"
-	fi
-}
 moved() {
 	mprox_check_moved mprox0 "$@"
 }
@@ -95,7 +87,7 @@ through_v4() {
 	ok=$(mprox_connects mprox0 ok)
 	mprox_fetch "$name: a page" "$page_sha" 30 http://10.200.2.2:8080/page.html
 	mprox_fetch "$name: 1 MB" "$mid_sha" 60 http://10.200.2.2:8080/mid
-	banner_through "$name: a server that speaks first" 10.200.2.2
+	mprox_check_banner "$name: a server that speaks first" 10.200.2.2
 	[ "$(mprox_connects mprox0 ok)" -ge $((ok + 3)) ] &&
 		pass "$name: connects.ok counted the 3 connections" ||
 		fail "$name: connects.ok went from $ok to $(mprox_connects mprox0 ok), want +3"
@@ -146,7 +138,7 @@ through_v4 "socks4a"
 re='^CONNECT 4a \[?fd00:200:2::2\]? (8080|2525) .* 90$'
 had=$(count "$re" "$s4_log")
 mprox_fetch "socks4a: an IPv6 destination" "$mid_sha" 60 'http://[fd00:200:2::2]:8080/mid'
-banner_through "socks4a: a server that speaks first, over IPv6" fd00:200:2::2
+mprox_check_banner "socks4a: a server that speaks first, over IPv6" fd00:200:2::2
 [ "$(count "$re" "$s4_log")" -ge $((had + 2)) ] &&
 	pass "socks4a: both IPv6 destinations went as a 4a name" ||
 	{ fail "socks4a: want 2 new 4a requests naming fd00:200:2::2 at the server"; diag <"$s4_log"; }

@@ -226,6 +226,13 @@ mprox_web_start() {
 	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" http-server "$1" "$TOPO_WWW"
 }
 
+# mprox_banner_start: a server on the server host's port 2525 that speaks
+# first, as SMTP does: $MPROX_BANNER, then it echoes.
+MPROX_BANNER="220 mprox-test ESMTP ready"
+mprox_banner_start() {
+	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" banner-server 2525 "$MPROX_BANNER"
+}
+
 mprox_echo_start() {
 	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" echo-server "$1"
 }
@@ -379,6 +386,18 @@ mprox_closes_are() {
 mprox_check_closes() {
 	if wait_for 10 mprox_closes_are "$1" "$3" "$4"; then pass "$2: closes moved $4"; else
 		fail "$2: closes moved '$(mprox_closes_moved "$1" "$3")', want '$4'"
+	fi
+}
+
+# mprox_check_banner DESC HOST: the banner of mprox_banner_start's server
+# on HOST reaches an application that only reads (it never sends first),
+# then the connection echoes.
+mprox_check_banner() {
+	local out
+	out=$(topo_ns "$TOPO_C" python3 "$MPROX_NETUTIL" banner "$2" 2525 15 2>&1)
+	if [ "$out" = "$MPROX_BANNER" ]; then pass "$1: the banner arrives"; else
+		fail "$1: want the banner"
+		diag <<<"$out"
 	fi
 }
 
