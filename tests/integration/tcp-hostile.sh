@@ -68,7 +68,7 @@ native_status() {
 native_ok "http-ok" -p --proxy http://10.200.1.1:3140
 native_ok "http-slow (the reply a byte per segment)" -p --proxy http://10.200.1.1:3141
 native_status "http-200-data: 200 and the banner in one segment" \
-	"first: 220 mprox-test ESMTP ready \(in the reply's segment\)" 3147 10.200.2.2 2525
+	"first: $MPROX_BANNER \(in the reply's segment\)" 3147 10.200.2.2 2525
 # What these send is a reply that ends, followed by a working tunnel (curl
 # itself accepts both): mprox refuses them for their size alone.
 native_status "http-huge-headers: 100 KiB of headers, then the tunnel" \
