@@ -334,28 +334,51 @@ EOF
 }
 
 # enter MODE / leave MODE: mprox0's configuration for MODE around each of
-# its runs, and back; for redsocks_P, the redirect rule.
+# its runs, and back; for redsocks_P, the redirect rule. Each marks MODE
+# broken and fails when it could not.
 enter() {
+	local rc=0
 	case $1 in
-	mprox_*) own_driver || broken[$1]=1 ;;
-	spares_*) { own_driver && spares_on; } || broken[$1]=1 ;;
-	base_*) load_driver "$BENCH_BASE_KO" || broken[$1]=1 ;;
-	basespares_*) { load_driver "$BENCH_BASE_KO" && spares_on; } || broken[$1]=1 ;;
-	rules_*) upstreams "$url" 4 || broken[$1]=1 ;;
-	redsocks_*) redirect "${redsocks_port[${1#redsocks_}]}" || broken[$1]=1 ;;
-	mdirect) topo_ns $TOPO_C ip route add "${SERVER%:*}/32" dev mprox0 || broken[$1]=1 ;;
+	mprox_*) own_driver || rc=1 ;;
+	spares_*) { own_driver && spares_on; } || rc=1 ;;
+	base_*) load_driver "$BENCH_BASE_KO" || rc=1 ;;
+	basespares_*) { load_driver "$BENCH_BASE_KO" && spares_on; } || rc=1 ;;
+	rules_*) upstreams "$url" 4 || rc=1 ;;
+	redsocks_*) redirect "${redsocks_port[${1#redsocks_}]}" || rc=1 ;;
+	mdirect) topo_ns $TOPO_C ip route add "${SERVER%:*}/32" dev mprox0 || rc=1 ;;
 	esac
+	[ $rc = 0 ] || broken[$1]=1
+	return $rc
 }
 
 leave() {
+	local rc=0
 	case $1 in
-	spares_*) spare_conns 0 || broken[$1]=1 ;;
+	spares_*) spare_conns 0 || rc=1 ;;
 	# The modes that follow, and the sections after, use this tree's.
-	base_* | basespares_*) load_driver "$MPROX_KO" || broken[$1]=1 ;;
-	rules_*) upstreams "$url" || broken[$1]=1 ;;
-	redsocks_*) redirect off || broken[$1]=1 ;;
-	mdirect) topo_ns $TOPO_C ip route del "${SERVER%:*}/32" dev mprox0 || broken[$1]=1 ;;
+	base_* | basespares_*) load_driver "$MPROX_KO" || rc=1 ;;
+	rules_*) upstreams "$url" || rc=1 ;;
+	redsocks_*) redirect off || rc=1 ;;
+	mdirect) topo_ns $TOPO_C ip route del "${SERVER%:*}/32" dev mprox0 || rc=1 ;;
 	esac
+	[ $rc = 0 ] || broken[$1]=1
+	return $rc
+}
+
+# unleft MODE ENTERED MODES...: leave MODE failed. When MODE was set up
+# (ENTERED 1), what it left (spares, a redirect, a route, a module) would
+# skew every mode after it: none of MODES is measured further, and each
+# fails. A MODE whose enter failed has nothing of its own to undo; its
+# leave only tidied up after a half-done enter.
+unleft() {
+	local mode=$1 entered=$2 m
+	shift 2
+	[ "$entered" = 1 ] || return 0
+	echo "# undoing $mode's setup failed: no mode of this section is measured further"
+	for m in "$@"; do
+		broken[$m]=1
+	done
+	return 1
 }
 
 # mdirect_connects: mprox0 made direct connections and none failed: what
@@ -447,9 +470,10 @@ shuffled() {
 # *spares_* run with spare_conns $SPARES, and only those; they have no
 # throughput runs. Modes named rules_* run with upstreams' busy
 # configuration. A mode that broke is not entered again (a base driver
-# that failed to load is not loaded once per run).
+# that failed to load is not loaded once per run); one whose setup could
+# not be undone ends the measurements (unleft).
 measure() {
-	local streams dir mode order round=0
+	local streams dir mode order entered round=0
 	for _ in $(seq $TPUT_ROUNDS); do
 		for streams in 1 4; do
 			for dir in down up; do
@@ -458,9 +482,9 @@ measure() {
 				for mode in $order; do
 					[[ $mode == *spares_* ]] && continue
 					[ -z "${broken[$mode]:-}" ] || continue
-					enter "$mode"
+					enter "$mode" && entered=1 || entered=0
 					tput "$mode" $streams $dir $((BENCH_BYTES / TPUT_ROUNDS))
-					leave "$mode"
+					leave "$mode" || unleft "$mode" $entered "$@" || return 0
 				done
 			done
 		done
@@ -468,12 +492,12 @@ measure() {
 	for round in $(seq 0 $((ROUNDS - 1))); do
 		for mode in $(shuffled $((100 + round)) "$@"); do
 			[ -z "${broken[$mode]:-}" ] || continue
-			enter "$mode"
+			enter "$mode" && entered=1 || entered=0
 			lat "$mode" $(((BENCH_CONNS + ROUNDS - 1) / ROUNDS))
 			cps "$mode" $(((BENCH_CPS + ROUNDS - 1) / ROUNDS))
 			# Spares change nothing once a connection is set up.
 			[[ $mode == *spares_* ]] || rr "$mode" $(((BENCH_RR + ROUNDS - 1) / ROUNDS))
-			leave "$mode"
+			leave "$mode" || unleft "$mode" $entered "$@" || return 0
 		done
 	done
 }
