@@ -368,8 +368,9 @@ leave() {
 # unleft MODE ENTERED MODES...: leave MODE failed. When MODE was set up
 # (ENTERED 1), what it left (spares, a redirect, a route, a module) would
 # skew every mode after it: none of MODES is measured further, and each
-# fails. A MODE whose enter failed has nothing of its own to undo; its
-# leave only tidied up after a half-done enter.
+# fails. A MODE whose enter failed is let go: its leave only tidied up
+# after a half-done enter, and what that enter did set (spares whose
+# wait failed, part of a configuration) may stay unnoticed.
 unleft() {
 	local mode=$1 entered=$2 m
 	shift 2
