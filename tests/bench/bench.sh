@@ -474,7 +474,8 @@ shuffled() {
 # that failed to load is not loaded once per run); one whose setup could
 # not be undone ends the measurements (unleft).
 measure() {
-	local streams dir mode order entered round=0
+	local -a section=("$@")
+	local streams dir mode order round=0
 	for _ in $(seq $TPUT_ROUNDS); do
 		for streams in 1 4; do
 			for dir in down up; do
@@ -482,25 +483,38 @@ measure() {
 				order=$(shuffled "$round" "$@")
 				for mode in $order; do
 					[[ $mode == *spares_* ]] && continue
-					[ -z "${broken[$mode]:-}" ] || continue
-					enter "$mode" && entered=1 || entered=0
-					tput "$mode" $streams $dir $((BENCH_BYTES / TPUT_ROUNDS))
-					leave "$mode" || unleft "$mode" $entered "$@" || return 0
+					in_mode "$mode" tput "$mode" $streams $dir \
+						$((BENCH_BYTES / TPUT_ROUNDS)) || return 0
 				done
 			done
 		done
 	done
 	for round in $(seq 0 $((ROUNDS - 1))); do
 		for mode in $(shuffled $((100 + round)) "$@"); do
-			[ -z "${broken[$mode]:-}" ] || continue
-			enter "$mode" && entered=1 || entered=0
-			lat "$mode" $(((BENCH_CONNS + ROUNDS - 1) / ROUNDS))
-			cps "$mode" $(((BENCH_CPS + ROUNDS - 1) / ROUNDS))
-			# Spares change nothing once a connection is set up.
-			[[ $mode == *spares_* ]] || rr "$mode" $(((BENCH_RR + ROUNDS - 1) / ROUNDS))
-			leave "$mode" || unleft "$mode" $entered "$@" || return 0
+			in_mode "$mode" latency_runs "$mode" || return 0
 		done
 	done
+}
+
+# in_mode MODE CMD...: CMD, a run of MODE, between enter MODE and leave
+# MODE; nothing for a MODE that broke. Fails when leave could not undo
+# what enter set up (unleft, over the modes of measure's $section).
+in_mode() {
+	local mode=$1 entered=0
+	shift
+	[ -z "${broken[$mode]:-}" ] || return 0
+	enter "$mode" && entered=1
+	"$@"
+	leave "$mode" || unleft "$mode" $entered "${section[@]}"
+}
+
+# latency_runs MODE: one round of MODE's latency, connections-per-second
+# and request/response runs.
+latency_runs() {
+	lat "$1" $(((BENCH_CONNS + ROUNDS - 1) / ROUNDS))
+	cps "$1" $(((BENCH_CPS + ROUNDS - 1) / ROUNDS))
+	# Spares change nothing once a connection is set up.
+	[[ $1 == *spares_* ]] || rr "$1" $(((BENCH_RR + ROUNDS - 1) / ROUNDS))
 }
 
 # broke MODE: MODE is not measured further; the end of its proxy's log

@@ -25,8 +25,7 @@ echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: failures within $fail_ms ms"
 
 mprox_case_setup mprox0
 mprox_dmesg_mark
-mprox_banner_start
-step "a server that speaks first on the server host (2525)" wait_for 60 topo_listening $TOPO_S 2525
+step "a server that speaks first on the server host (2525)" mprox_banner
 hostile_log=/tmp/mprox-topo-${#topo_pids[@]}.log
 topo_spawn $TOPO_P python3 "$MPROX_LIB/hostile_proxy.py" \
 	http-ok:3140 http-slow=20:3141 http-garbage:3142 http-huge-headers:3143 \

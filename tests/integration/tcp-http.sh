@@ -29,8 +29,7 @@ echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: errors within $quick_ms ms"
 # first, 8089 closed (allowed by the proxies), 8081 forbidden by them.
 mprox_case_setup mprox0
 mprox_dmesg_mark
-mprox_banner_start
-step "a server that speaks first on the server host (2525)" wait_for 60 topo_listening $TOPO_S 2525
+step "a server that speaks first on the server host (2525)" mprox_banner
 tiny_log=/tmp/mprox-topo-${#topo_pids[@]}.log
 step "tinyproxy on 3128, CONNECT to 8080 2525 8089" topo_tinyproxy 3128 "8080 2525 8089"
 step "tinyproxy with BasicAuth on 3129" topo_tinyproxy 3129 "8080 2525 8089" mproxuser pa55w0rd

@@ -26,8 +26,7 @@ echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: errors within $quick_ms ms"
 # first, 8089 closed, 8081 forbidden by the proxies' rules.
 mprox_case_setup mprox0
 mprox_dmesg_mark
-mprox_banner_start
-step "a server that speaks first on the server host (2525)" wait_for 60 topo_listening $TOPO_S 2525
+step "a server that speaks first on the server host (2525)" mprox_banner
 topo_spawn $TOPO_S python3 "$MPROX_NETUTIL" http-server 8081 "$TOPO_WWW"
 step "the web server on 8081 too (forbidden by the proxies)" wait_for 60 topo_listening $TOPO_S 8081
 step "dante on 1085 (SOCKS4 and 5, no auth), port 8081 blocked" topo_dante4 1085 8081

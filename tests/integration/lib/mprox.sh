@@ -226,11 +226,12 @@ mprox_web_start() {
 	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" http-server "$1" "$TOPO_WWW"
 }
 
-# mprox_banner_start: a server on the server host's port 2525 that speaks
-# first, as SMTP does: $MPROX_BANNER, then it echoes.
+# mprox_banner: a server on the server host's port 2525 that speaks first,
+# as SMTP does: $MPROX_BANNER, then it echoes. Started and listening.
 MPROX_BANNER="220 mprox-test ESMTP ready"
-mprox_banner_start() {
+mprox_banner() {
 	topo_spawn "$TOPO_S" python3 "$MPROX_NETUTIL" banner-server 2525 "$MPROX_BANNER"
+	wait_for 60 topo_listening "$TOPO_S" 2525
 }
 
 mprox_echo_start() {
@@ -389,7 +390,7 @@ mprox_check_closes() {
 	fi
 }
 
-# mprox_check_banner DESC HOST: the banner of mprox_banner_start's server
+# mprox_check_banner DESC HOST: the banner of mprox_banner's server
 # on HOST reaches an application that only reads (it never sends first),
 # then the connection echoes.
 mprox_check_banner() {
