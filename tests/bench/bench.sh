@@ -351,6 +351,9 @@ enter() {
 	return $rc
 }
 
+# A redirect's and a route's leave fails only when one is still there, so
+# that it can follow an enter that failed half-way or did nothing; the
+# others set mprox0's configuration back, which needs mprox0.
 leave() {
 	local rc=0
 	case $1 in
@@ -359,22 +362,27 @@ leave() {
 	base_* | basespares_*) load_driver "$MPROX_KO" || rc=1 ;;
 	rules_*) upstreams "$url" || rc=1 ;;
 	redsocks_*) redirect off || rc=1 ;;
-	mdirect) topo_ns $TOPO_C ip route del "${SERVER%:*}/32" dev mprox0 || rc=1 ;;
+	mdirect)
+		topo_ns $TOPO_C ip route del "${SERVER%:*}/32" dev mprox0 2>/dev/null
+		mdirect_route_gone || rc=1
+		;;
 	esac
 	[ $rc = 0 ] || broken[$1]=1
 	return $rc
 }
 
-# unleft MODE ENTERED MODES...: leave MODE failed. When MODE was set up
-# (ENTERED 1), what it left (spares, a redirect, a route, a module) would
-# skew every mode after it: none of MODES is measured further, and each
-# fails. A MODE whose enter failed is let go: its leave only tidied up
-# after a half-done enter, and what that enter did set (spares whose
-# wait failed, part of a configuration) may stay unnoticed.
+mdirect_route_gone() {
+	local routes
+	routes=$(topo_ns $TOPO_C ip route show to exact "${SERVER%:*}/32") &&
+		[ -z "$routes" ]
+}
+
+# unleft MODE MODES...: leave MODE failed. What MODE's enter set (spares,
+# a redirect, a route, a module), whole or in part, would skew every mode
+# after it: none of MODES is measured further, and each fails.
 unleft() {
-	local mode=$1 entered=$2 m
-	shift 2
-	[ "$entered" = 1 ] || return 0
+	local mode=$1 m
+	shift
 	echo "# undoing $mode's setup failed: no mode of this section is measured further"
 	for m in "$@"; do
 		broken[$m]=1
@@ -408,8 +416,22 @@ table ip mprox_bench {
 }
 EOF
 	else
-		topo_ns $TOPO_C nft delete table ip mprox_bench
+		topo_ns $TOPO_C nft delete table ip mprox_bench 2>/dev/null
+		redirect_gone
 	fi
+}
+
+redirect_gone() {
+	local tables
+	tables=$(topo_ns $TOPO_C nft list tables ip) && [[ $tables != *mprox_bench* ]]
+}
+
+# redirect_cleared: no redirect is left, one from a section whose leave
+# failed (unleft) removed now. Until then every connection through mprox0
+# to the server would go to that section's redsocks.
+redirect_cleared() {
+	redirect_gone || redirect off ||
+		{ echo "# a redirect is left, or nft could not tell: nothing through mprox0 is measured" && false; }
 }
 
 # bench_proxychains P / bench_redsocks P: proxychains4 and redsocks for
@@ -500,12 +522,11 @@ measure() {
 # MODE; nothing for a MODE that broke. Fails when leave could not undo
 # what enter set up (unleft, over the modes of measure's $section).
 in_mode() {
-	local mode=$1 entered=0
+	local mode=$1
 	shift
 	[ -z "${broken[$mode]:-}" ] || return 0
-	enter "$mode" && entered=1
-	"$@"
-	leave "$mode" || unleft "$mode" $entered "${section[@]}"
+	enter "$mode" && "$@"
+	leave "$mode" || unleft "$mode" "${section[@]}"
 }
 
 # latency_runs MODE: one round of MODE's latency, connections-per-second
@@ -590,6 +611,23 @@ profile() {
 			head -12 | sed 's/^/#   /'
 	done
 	rm -f "$data"
+}
+
+# profiled MODE: profile MODE between enter MODE and leave MODE. perf_MODE
+# fails when either could not be done, or MODE broke (unleft: what an
+# earlier mode left would be profiled): its profile was, or may have been,
+# of another path.
+profiled() {
+	if [ -n "${broken[$1]:-}" ]; then
+		broken[perf_$1]=1
+		return 0
+	fi
+	if enter "$1"; then
+		profile "$1"
+	else
+		broken[perf_$1]=1
+	fi
+	leave "$1" || broken[perf_$1]=1
 }
 
 # kmem_snapshot FILE: the kernel memory in use now, one "NAME BYTES" line
@@ -827,10 +865,8 @@ echo "# mprox0 after going direct:"
 device_stats
 check "mprox0 connected every mdirect flow itself" mdirect_connects
 if [ "$BENCH_PERF" = 1 ]; then
-	profile direct
-	enter mdirect
-	profile mdirect
-	leave mdirect
+	profiled direct
+	profiled mdirect
 	measured perf_direct "direct, profiled"
 	measured perf_mdirect "mprox0 going direct, profiled"
 fi
@@ -866,6 +902,11 @@ for p in $BENCH_PROTOS; do
 			check "and goes back to one upstream" upstreams "$url"
 		modes+=" rules_$p"
 	fi
+	if ! redirect_cleared; then
+		for mode in $modes; do
+			broken[$mode]=1
+		done
+	fi
 	# Not measured: the proxy's first connections (dante's pool of
 	# children, threads) cost the same whichever mode came first.
 	topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[app_$p]} --latency 20 >/dev/null 2>&1
@@ -887,12 +928,16 @@ for p in $BENCH_PROTOS; do
 	fi
 	if [ "$p" = socks5 ]; then
 		measured "rules_$p" "mprox0, ten rules and four upstreams $url"
-		check "with the ten rules, 8 connections go 2 to each of the four upstreams" \
-			rules_spread "$url"
+		spread="with the ten rules, 8 connections go 2 to each of the four upstreams"
+		if [ -z "${broken[rules_$p]:-}" ]; then
+			check "$spread" rules_spread "$url"
+		else
+			fail "$spread: not tried, the ten rules' runs broke"
+		fi
 	fi
 	if [ "$BENCH_PERF" = 1 ] && [ "$p" = socks5d ]; then
-		profile "app_$p"
-		profile "mprox_$p"
+		profiled "app_$p"
+		profiled "mprox_$p"
 		measured "perf_app_$p" "${proto_title[$p]} in the application, profiled"
 		measured "perf_mprox_$p" "mprox0, upstream $url, profiled"
 	fi
@@ -911,6 +956,7 @@ if [[ " $BENCH_PROTOS " == *" socks5d "* ]] && [ -n "$BENCH_IDLE" ]; then
 	proxy[idle]=$idle_proxy proxy_name[idle]=dante
 	proxy_log[$idle_proxy]=$(topo_last_log)
 	check "mprox0's one upstream: socks5://$idle_proxy (dante)" upstreams "socks5://$idle_proxy"
+	redirect_cleared || broken[mprox_idle]=1
 	echo "# idle connections, held open: the application speaking SOCKS5 to dante, then mprox0"
 	for n in $BENCH_IDLE; do
 		for mode in app_idle mprox_idle; do
