@@ -337,38 +337,42 @@ EOF
 # its runs, and back; for redsocks_P, the redirect rule. Each marks MODE
 # broken and fails when it could not.
 enter() {
-	local rc=0
 	case $1 in
-	mprox_*) own_driver || rc=1 ;;
-	spares_*) { own_driver && spares_on; } || rc=1 ;;
-	base_*) load_driver "$BENCH_BASE_KO" || rc=1 ;;
-	basespares_*) { load_driver "$BENCH_BASE_KO" && spares_on; } || rc=1 ;;
-	rules_*) upstreams "$url" 4 || rc=1 ;;
-	redsocks_*) redirect "${redsocks_port[${1#redsocks_}]}" || rc=1 ;;
-	mdirect) topo_ns $TOPO_C ip route add "${SERVER%:*}/32" dev mprox0 || rc=1 ;;
-	esac
-	[ $rc = 0 ] || broken[$1]=1
-	return $rc
+	mprox_*) own_driver ;;
+	spares_*) own_driver && spares_on ;;
+	base_*) load_driver "$BENCH_BASE_KO" ;;
+	basespares_*) load_driver "$BENCH_BASE_KO" && spares_on ;;
+	rules_*) upstreams "$url" 4 ;;
+	redsocks_*) redirect "${redsocks_port[${1#redsocks_}]}" ;;
+	mdirect) topo_ns $TOPO_C ip route add "${SERVER%:*}/32" dev mprox0 ;;
+	esac || break_modes "$1"
 }
 
 # A redirect's and a route's leave fails only when one is still there, so
 # that it can follow an enter that failed half-way or did nothing; the
 # others set mprox0's configuration back, which needs mprox0.
 leave() {
-	local rc=0
 	case $1 in
-	spares_*) spare_conns 0 || rc=1 ;;
+	spares_*) spare_conns 0 ;;
 	# The modes that follow, and the sections after, use this tree's.
-	base_* | basespares_*) load_driver "$MPROX_KO" || rc=1 ;;
-	rules_*) upstreams "$url" || rc=1 ;;
-	redsocks_*) redirect off || rc=1 ;;
+	base_* | basespares_*) load_driver "$MPROX_KO" ;;
+	rules_*) upstreams "$url" ;;
+	redsocks_*) redirect off ;;
 	mdirect)
 		topo_ns $TOPO_C ip route del "${SERVER%:*}/32" dev mprox0 2>/dev/null
-		mdirect_route_gone || rc=1
+		mdirect_route_gone
 		;;
-	esac
-	[ $rc = 0 ] || broken[$1]=1
-	return $rc
+	esac || break_modes "$1"
+}
+
+# break_modes MODES...: none of MODES is measured further, and each fails
+# its "measured" test. Fails, for the callers that stop on it.
+break_modes() {
+	local m
+	for m in "$@"; do
+		broken[$m]=1
+	done
+	return 1
 }
 
 mdirect_route_gone() {
@@ -381,13 +385,9 @@ mdirect_route_gone() {
 # a redirect, a route, a module), whole or in part, would skew every mode
 # after it: none of MODES is measured further, and each fails.
 unleft() {
-	local mode=$1 m
+	echo "# undoing $1's setup failed: no mode of this section is measured further"
 	shift
-	echo "# undoing $mode's setup failed: no mode of this section is measured further"
-	for m in "$@"; do
-		broken[$m]=1
-	done
-	return 1
+	break_modes "$@"
 }
 
 # mdirect_connects: mprox0 made direct connections and none failed: what
@@ -613,21 +613,13 @@ profile() {
 	rm -f "$data"
 }
 
-# profiled MODE: profile MODE between enter MODE and leave MODE. perf_MODE
-# fails when either could not be done, or MODE broke (unleft: what an
-# earlier mode left would be profiled): its profile was, or may have been,
-# of another path.
+# profiled MODE: profile MODE, run as measure runs it (in_mode). perf_MODE
+# fails when MODE broke then or before: the profile was, or may have been,
+# of another path (what a failed enter or an earlier leave left).
 profiled() {
-	if [ -n "${broken[$1]:-}" ]; then
-		broken[perf_$1]=1
-		return 0
-	fi
-	if enter "$1"; then
-		profile "$1"
-	else
-		broken[perf_$1]=1
-	fi
-	leave "$1" || broken[perf_$1]=1
+	local -a section=()
+	in_mode "$1" profile "$1"
+	[ -z "${broken[$1]:-}" ] || broken[perf_$1]=1
 }
 
 # kmem_snapshot FILE: the kernel memory in use now, one "NAME BYTES" line
@@ -902,11 +894,8 @@ for p in $BENCH_PROTOS; do
 			check "and goes back to one upstream" upstreams "$url"
 		modes+=" rules_$p"
 	fi
-	if ! redirect_cleared; then
-		for mode in $modes; do
-			broken[$mode]=1
-		done
-	fi
+	# shellcheck disable=SC2086 # the modes are words
+	redirect_cleared || break_modes $modes
 	# Not measured: the proxy's first connections (dante's pool of
 	# children, threads) cost the same whichever mode came first.
 	topo_ns $TOPO_C "$bin/tcpbench" client $SERVER ${via[app_$p]} --latency 20 >/dev/null 2>&1
@@ -956,7 +945,7 @@ if [[ " $BENCH_PROTOS " == *" socks5d "* ]] && [ -n "$BENCH_IDLE" ]; then
 	proxy[idle]=$idle_proxy proxy_name[idle]=dante
 	proxy_log[$idle_proxy]=$(topo_last_log)
 	check "mprox0's one upstream: socks5://$idle_proxy (dante)" upstreams "socks5://$idle_proxy"
-	redirect_cleared || broken[mprox_idle]=1
+	redirect_cleared || break_modes mprox_idle
 	echo "# idle connections, held open: the application speaking SOCKS5 to dante, then mprox0"
 	for n in $BENCH_IDLE; do
 		for mode in app_idle mprox_idle; do
