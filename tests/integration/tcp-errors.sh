@@ -179,6 +179,21 @@ grep -q "upstream nodev: no interface mprox-none" <(dmesg) &&
 	pass "the kernel log names the missing interface" ||
 	fail "no log line names the missing interface"
 
+# The upstream is given by name, which the driver does not resolve (the
+# mprox command resolves it before it writes the directive): no socket
+# either, so the same outcome, and the log asks for an address.
+check "upstream given by name" \
+	mprox_use_upstream mprox0 named socks5://proxy.invalid:1080
+before=$(connects upstream_down)
+perr=$(connects proxy_error)
+mprox_expect_error "upstream given by name" http://10.200.2.2:8080/page.html \
+	"No route to host" 1000
+counted upstream_down "$before"
+expect "a named upstream is not a proxy_error" "$(connects proxy_error)" "$perr"
+grep -q "upstream named: host names are not resolved in the kernel yet; give an address" <(dmesg) &&
+	pass "the kernel log asks for the named upstream's address" ||
+	fail "no log line asks for the named upstream's address"
+
 # The proxy accepts and never answers: the handshake times out after
 # handshake_timeout_ms, not earlier.
 check "upstream that never answers" mprox_use_upstream mprox0 mute socks5://10.200.1.1:1084
