@@ -853,7 +853,9 @@ static int parse_domain(struct mprox_span v, char *out)
 {
 	size_t i;
 
-	if (v.len > MPROX_DNS_NAME_MAX + 1)
+	/* The trailing dot is not part of the name's 253 bytes. */
+	if (v.len > MPROX_DNS_NAME_MAX + 1 ||
+	    (v.len > MPROX_DNS_NAME_MAX && v.p[v.len - 1] != '.'))
 		return -ENAMETOOLONG;
 	if (!mprox_dns_name_valid(v.p, v.len))
 		return -EINVAL;

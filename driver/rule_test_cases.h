@@ -170,7 +170,11 @@ static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	{ "rule add domain a.b domain c.d reject", -EINVAL, NULL },
 	{ "rule add domain a.b domain-exact a.b reject", -EINVAL, NULL },
 	{ "rule add domain-exact a.b domain a.b reject", -EINVAL, NULL },
-	{ "rule add domain " T_D63 "." T_D63 "." T_D63 "." T_D61 "d reject", -EINVAL, NULL },
+	/* 254 bytes without a trailing dot: too long, as a URL's host */
+	{ "rule add domain " T_D63 "." T_D63 "." T_D63 "." T_D61 "d reject", -ENAMETOOLONG,
+	  NULL },
+	{ "rule add domain " T_D63 "." T_D63 "." T_D63 "." T_D61 "d. reject", -ENAMETOOLONG,
+	  NULL },
 	{ "rule add domain " T_D63 "." T_D63 "." T_D63 "." T_D63 " reject", -ENAMETOOLONG,
 	  NULL },
 	/* A name to connect to directly: looked up at "dns server" (lookup.h) */

@@ -126,9 +126,9 @@
  *	the destination is a fake-IP pool address standing for NAME or a
  *	name below it (on a label boundary); domain-exact: for NAME only.
  *	NAME: labels of 1-63 letters, digits, '-' and '_', at most 253
- *	bytes (ENAMETOOLONG), one trailing dot allowed, else EINVAL; kept
- *	in lowercase. With ACTION direct, EOPNOTSUPP (a name is not
- *	resolved for a direct connection yet). A UDP
+ *	bytes (ENAMETOOLONG) besides one trailing dot allowed, else EINVAL;
+ *	kept in lowercase. With ACTION direct, the driver looks NAME up at
+ *	"dns server" for its own connection. A UDP
  *	socket's first datagram is matched: its association (one per
  *	socket) takes that rule's upstream for all it sends.
  *   rule del N
