@@ -639,7 +639,8 @@ static int parse_weight(struct parser *p, const struct key *k, struct span v)
 /*
  * An interface name as the kernel takes one (dev_valid_name()) and the
  * driver's grammar allows: 1-15 printable ASCII characters, not "." or "..",
- * no '/' or ':'.
+ * no '/' or ':'. Nor '%': the kernel takes "vpn%d" for a template and makes
+ * "vpn0" of it, so the name would not be the one the file says.
  */
 static int check_ifname(struct span s)
 {
@@ -648,7 +649,7 @@ static int check_ifname(struct span s)
 	if (!s.len || span_is(s, ".") || span_is(s, ".."))
 		return -EINVAL;
 	for (i = 0; i < s.len; i++)
-		if (!is_graph(s.p[i]) || s.p[i] == '/' || s.p[i] == ':')
+		if (!is_graph(s.p[i]) || s.p[i] == '/' || s.p[i] == ':' || s.p[i] == '%')
 			return -EINVAL;
 	return s.len < MPROX_IFNAMSIZ ? 0 : -ENAMETOOLONG;
 }

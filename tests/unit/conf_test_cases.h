@@ -303,6 +303,7 @@ static const struct conf_case conf_cases[] = {
 	BAD_UP("Dev of 16", "Dev = abcdefghijklmnop", ENAMETOOLONG, "not an interface name"),
 	BAD_UP("Dev '..'", "Dev = ..", EINVAL, "not an interface name"),
 	BAD_UP("Dev with a blank", "Dev = eth 0", EINVAL, "not an interface name"),
+	BAD_UP("Dev, a template", "Dev = eth%d", EINVAL, "not an interface name"),
 	BAD_URL("URL without scheme", "proxy:1080", EINVAL, "no SCHEME://"),
 	BAD_URL("URL of unknown scheme", "socks6://h", EINVAL, "unknown scheme 'socks6'"),
 	BAD_URL("URL with a path", "http://h/x", EINVAL, "has a path"),

@@ -126,6 +126,8 @@ static const struct {
 	{ "/etc/mprox/mprox0", NULL, EINVAL },
 	{ "/etc/mprox/..conf", NULL, EINVAL },
 	{ "/etc/mprox/a b.conf", NULL, EINVAL },
+	/* A template: the kernel would make vpn0 of it. */
+	{ "/etc/mprox/vpn%d.conf", NULL, EINVAL },
 };
 
 static void test_names(void)
