@@ -27,7 +27,10 @@
 # datagram must give, summing to what the relay sent. The proxy closing
 # the control connection ends the association at once (well under
 # udp_idle_timeout_s), and the socket's next datagram gets a new one. The
-# kernel log stays clean and no flow is left.
+# kernel log stays clean and no flow is left. A relay that names a
+# loopback BND (127.0.0.1, ::1, ::ffff:127.0.0.1, ::ffff:0.0.0.0) gets the
+# application's datagram at the proxy's own address, and a trap on the
+# client host's loopback gets nothing.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -212,6 +215,43 @@ app_run --new-association valid
 lines=$(log_lines)
 check "close again" topo_ns "$TOPO_C" python3 "$RELAY" app --port "$APP_PORT" "$DEST" close
 check "close again: the relay closed it" wait_for 10 relay_logged "$lines" " closed the control connection"
+
+# 6. A relay address (BND) on this host's loopback, in either family or
+# IPv4-mapped, or an unspecified mapped one: the proxy's own address is
+# taken instead (docs/upstreams.md), never this host's. One relay a BND,
+# its UDP socket at a port of its own; a trap on the client host's
+# 127.0.0.1 and ::1 at those ports gets what the driver sends where BND
+# points.
+check "after the close: no flow left" wait_flows_zero mprox0 "$close_s"
+loop_bnds=(127.0.0.1 ::1 ::ffff:127.0.0.1 ::ffff:0.0.0.0)
+loop_ports=(40961 40962 40963 40964)
+topo_spawn "$TOPO_C" python3 "$RELAY" trap "${loop_ports[@]}"
+trap_log=$(topo_last_log)
+step "a trap on the client host's loopback" wait_for 20 grep -q "^trap listening" "$trap_log"
+loop_logs=()
+for i in "${!loop_bnds[@]}"; do
+	topo_spawn "$TOPO_P" python3 "$RELAY" server $((RELAY_PORT + 1 + i)) --addr 10.200.1.1 \
+		--bnd "${loop_bnds[$i]}" --udp-port "${loop_ports[$i]}"
+	loop_logs+=("$(topo_last_log)")
+	step "a relay naming BND ${loop_bnds[$i]}" wait_for 60 topo_listening "$TOPO_P" $((RELAY_PORT + 1 + i))
+done
+for i in "${!loop_bnds[@]}"; do
+	bnd=${loop_bnds[$i]}
+	relay_log=${loop_logs[$i]}
+	check "BND $bnd: upstream socks5://10.200.1.1:$((RELAY_PORT + 1 + i))" \
+		mprox_use_upstream mprox0 "loop$i" "socks5://10.200.1.1:$((RELAY_PORT + 1 + i))"
+	app_run --new-association valid
+	if grep -q "^trap got " "$trap_log"; then
+		fail "BND $bnd: the driver sent to this host's loopback"
+		diag <"$trap_log"
+	else
+		pass "BND $bnd: nothing reached this host's loopback"
+	fi
+	lines=$(log_lines)
+	check "BND $bnd: close" topo_ns "$TOPO_C" python3 "$RELAY" app --port "$APP_PORT" "$DEST" close
+	check "BND $bnd: the relay closed it" wait_for 10 relay_logged "$lines" " closed the control connection"
+	check "BND $bnd: the association's flow ended" wait_flows_zero mprox0 "$close_s"
+done
 
 check_flows_drain mprox0 "$drain_s"
 mprox_check_dmesg "udp-hostile"

@@ -3,10 +3,12 @@
 """A SOCKS5 UDP relay that misbehaves, and the clients that check what an
 application behind mprox gets from it (udp-hostile.sh; run in the guest).
 
-  server PORT [--addr ADDR] [--third-party ADDR]
+  server PORT [--addr ADDR] [--third-party ADDR] [--bnd BND] [--udp-port U]
       a SOCKS5 server without authentication on TCP ADDR:PORT (ADDR
       10.200.1.1). For UDP ASSOCIATE (CMD 3) it opens a UDP socket on
-      ADDR (ephemeral port), answers 05 00 00 01 ADDR PORT and keeps the
+      ADDR (port U, else ephemeral), answers 05 00 00 01 ADDR PORT (with
+      --bnd, BND instead of ADDR: ATYP 1 or 4 as BND is written, so a
+      relay that names an address the client must not take) and keeps the
       control connection open until the client closes it; any other
       command gets REP 7 and a close. Every datagram the client sends to
       that socket must carry a SOCKS5 UDP header (RSV 0, FRAG 0, ATYP 1,
@@ -22,6 +24,11 @@ application behind mprox gets from it (udp-hostile.sh; run in the guest).
 
   associate PROXY PORT
       natively: UDP ASSOCIATE and print "REP R BND HOST:PORT"
+
+  trap PORT...
+      UDP sockets on 127.0.0.1 and ::1 at each PORT, where a client that
+      took a loopback BND would send; one line on stdout per datagram:
+        trap got N bytes on HOST:PORT from HOST:PORT
 
   native [--timeout S] PROXY PORT DEST
       natively, as a SOCKS5 client of the relay: every KIND (and burst,
@@ -407,9 +414,11 @@ def session(n, c, peer, args):
             return
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         big_buffers(u)
-        u.bind((args.addr, 0))
+        u.bind((args.addr, args.udp_port))
         bnd = u.getsockname()
-        c.sendall(b"\x05\x00\x00\x01" + socket.inet_aton(bnd[0]) + struct.pack(">H", bnd[1]))
+        if args.bnd:
+            bnd = (args.bnd, bnd[1])
+        c.sendall(b"\x05\x00\x00" + bnd_part(bnd[0]) + struct.pack(">H", bnd[1]))
         log("assoc %d granted: control from %s:%d (request %s:%d), relay %s:%d"
             % ((n,) + peer[:2] + req + bnd))
         c.settimeout(None)
@@ -461,6 +470,29 @@ def session(n, c, peer, args):
         c.close()
         if u:
             u.close()
+
+
+def bnd_part(addr):
+    """ATYP and BND.ADDR for @addr, as it is written."""
+    if ":" in addr:
+        return b"\x04" + socket.inet_pton(socket.AF_INET6, addr)
+    return b"\x01" + socket.inet_aton(addr)
+
+
+def trap(args):
+    socks = []
+    for port in args.port:
+        for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            t = socket.socket(fam, socket.SOCK_DGRAM)
+            t.bind((host, port))
+            socks.append(t)
+    log("trap listening on %s" % " ".join("%s:%d" % t.getsockname()[:2] for t in socks))
+    while True:
+        r, _, _ = select.select(socks, [], [])
+        for t in r:
+            d, src = t.recvfrom(65536)
+            log("trap got %d bytes on %s:%d from %s:%d"
+                % ((len(d),) + t.getsockname()[:2] + src[:2]))
 
 
 def server(args):
@@ -744,6 +776,10 @@ def main():
     p.add_argument("port", type=int)
     p.add_argument("--addr", default="10.200.1.1")
     p.add_argument("--third-party")
+    p.add_argument("--bnd")
+    p.add_argument("--udp-port", type=int, default=0)
+    p = sub.add_parser("trap")
+    p.add_argument("port", type=int, nargs="+")
     p = sub.add_parser("associate")
     p.add_argument("proxy")
     p.add_argument("port", type=int)
@@ -770,6 +806,8 @@ def main():
     args = ap.parse_args()
     if args.cmd == "server":
         return server(args)
+    if args.cmd == "trap":
+        return trap(args)
     if args.cmd == "associate":
         return cmd_associate(args)
     if args.cmd == "native":
