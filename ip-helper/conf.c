@@ -707,12 +707,19 @@ static int parse_route_fwmark(struct parser *p, const struct key *k, struct span
 	size_t slash = find_byte(v, '/');
 	int ret;
 
+	/*
+	 * As "mprox route --fwmark" checks them, so that a file it would
+	 * refuse fails here, before "mprox reload" changes the device.
+	 */
 	r->have_fwmark = true;
 	r->mask = UINT32_MAX;
-	ret = number_in(p, k->name, sub(v, 0, slash), true, 0, UINT32_MAX, &r->mark);
+	ret = number_in(p, k->name, sub(v, 0, slash), true, 1, UINT32_MAX, &r->mark);
 	if (!ret && slash < v.len)
 		ret = number_in(p, k->name, sub(v, slash + 1, v.len), true, 1, UINT32_MAX,
 				&r->mask);
+	if (!ret && (r->mark & ~r->mask))
+		ret = fail(p, EINVAL, "%s: mark 0x%x has bits outside mask 0x%x", k->name, r->mark,
+			   r->mask);
 	return ret;
 }
 
@@ -786,6 +793,8 @@ static int parse_exclude(struct parser *p, const struct key *k, struct span v)
 	if (host_bits_set(c.addr, c.family == AF_INET ? 4 : 16, prefix))
 		return fail(p, EINVAL, "%s: %.*s has host bits set past /%u", k->name, QUOTE(v),
 			    prefix);
+	if (r->n_exclude == MPROX_CONF_EXCLUDES_MAX)
+		return fail(p, E2BIG, "more than %d %s lines", MPROX_CONF_EXCLUDES_MAX, k->name);
 
 	grown = grow(r->exclude, r->n_exclude, &r->cap_exclude, sizeof(*r->exclude));
 	if (!grown)

@@ -54,6 +54,9 @@ struct mprox_conf_upstream {
 	unsigned int line; /* of the section header */
 };
 
+/* The most "Exclude" lines [Route] takes, as "mprox route --exclude". */
+#define MPROX_CONF_EXCLUDES_MAX 64
+
 /* An "Exclude" of [Route]: the address with host bits clear. */
 struct mprox_conf_cidr {
 	int family; /* AF_INET or AF_INET6 */

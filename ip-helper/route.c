@@ -50,7 +50,7 @@
 #define PRIO_SELECT 10610
 #define PRIO_SUPPRESS 10620
 #define PRIO_ALL 10630
-#define MAX_EXCLUDES 64
+#define MAX_EXCLUDES MPROX_CONF_EXCLUDES_MAX
 /* The rules one invocation can add: per family, excludes and 5 more. */
 #define MAX_RULES (MAX_EXCLUDES + 2 * 5)
 /* The mark "route --all" gives a device whose fwmark is 0 (the driver's default). */

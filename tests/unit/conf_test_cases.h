@@ -179,9 +179,9 @@ static const struct conf_case conf_cases[] = {
 		    "[Rule]\nrule add to-set lan direct\n" },
 	{ .desc = "a line of 2048 bytes", .text = "[Device]\n#", .body = "x", .times = 2047 },
 	{ .desc = "route values in other forms",
-	  .text = "[Route]\nUid = 0\nFwMark = 0\nAll = TRUE\nExclude = ::1\nExclude = 0.0.0.0/0\n",
+	  .text = "[Route]\nUid = 0\nFwMark = 1\nAll = TRUE\nExclude = ::1\nExclude = 0.0.0.0/0\n",
 	  .want = "",
-	  .format = "[Route]\nUid = 0\nFwMark = 0x0\nAll = yes\nExclude = ::1/128\n"
+	  .format = "[Route]\nUid = 0\nFwMark = 0x1\nAll = yes\nExclude = ::1/128\n"
 		    "Exclude = 0.0.0.0/0\n" },
 
 	BAD("Set = balance, a number", "[Device]\nSet = balance 1\n", EINVAL, 2,
@@ -273,6 +273,24 @@ static const struct conf_case conf_cases[] = {
 	  .err = E2BIG,
 	  .line = 0,
 	  .want = "larger than 1048576 bytes" },
+
+	/* ---- [Route] values "mprox route" would refuse: before a reload changes anything ---- */
+	BAD("[Route] FwMark 0", "[Route]\nFwMark = 0\n", ERANGE, 2,
+	    "FwMark: 0 is out of range 1-0xffffffff"),
+	BAD("[Route] FwMark outside its mask", "[Route]\nFwMark = 0x3/0x1\n", EINVAL, 2,
+	    "FwMark: mark 0x3 has bits outside mask 0x1"),
+	{ .desc = "64 Exclude lines",
+	  .text = "[Route]\n",
+	  .body = "Exclude = 10.%u.0.0/16\n",
+	  .times = 64,
+	  .want = "" },
+	{ .desc = "65 Exclude lines",
+	  .text = "[Route]\n",
+	  .body = "Exclude = 10.%u.0.0/16\n",
+	  .times = 65,
+	  .err = E2BIG,
+	  .line = 66,
+	  .want = "more than 64 Exclude lines" },
 
 	/* ---- [Device] values ---- */
 	BAD("FwMark 0", "[Device]\nFwMark = 0\n", ERANGE, 2,
