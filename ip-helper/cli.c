@@ -45,19 +45,24 @@ bool cli_is_help(const char *arg)
 
 int cli_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
+	const char *digits = s, *c;
 	unsigned long v;
-	char *end;
+	int base = 10;
 
-	if (!*s || *s == '-' || *s == '+' || *s == ' ') {
+	/* Not strtoul()'s base 0: "010" is ten, not octal eight (cli.h). */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		digits = s + 2;
+		base = 16;
+	}
+	for (c = digits; *c; c++)
+		if (base == 10 ? !isdigit((unsigned char)*c) : !isxdigit((unsigned char)*c))
+			break;
+	if (c == digits || *c) {
 		errno = EINVAL;
 		return -1;
 	}
 	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (*end) {
-		errno = EINVAL;
-		return -1;
-	}
+	v = strtoul(digits, NULL, base);
 	if (errno == ERANGE || v < min || v > max) {
 		errno = ERANGE;
 		return -1;
@@ -144,7 +149,15 @@ int cli_write_file(const char *path, const char *text)
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) || close(fd) || rename(tmp, path)) {
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd)) {
+		int err = errno ? errno : EIO;
+
+		close(fd);
+		unlink(tmp);
+		errno = err;
+		return -1;
+	}
+	if (close(fd) || rename(tmp, path)) {
 		int err = errno;
 
 		unlink(tmp);

@@ -39,6 +39,7 @@ declare -A extra=(
 	[test_choice]="-Itests/shim -Idriver driver/health.c driver/balance.c"
 	[test_rule]="-Itests/shim -Idriver driver/rule.c driver/parse.c driver/dns.c"
 	[test_packet]="-Itests/shim -Idriver driver/packet.c"
+	[test_cli]="-Iip-helper ip-helper/cli.c"
 	[test_conf]="-Itests/shim -Idriver -Iip-helper ip-helper/conf.c ip-helper/conf_file.c driver/parse.c driver/dns.c"
 )
 
