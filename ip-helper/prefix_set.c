@@ -66,16 +66,20 @@ static int pset_put(struct pset_writer *w, const char *prefix)
 	return 0;
 }
 
-/* One prefix a line; blank lines and '#' comments skipped. */
+/*
+ * One prefix a line; blank lines and '#' comments skipped. Whole lines, of
+ * any length: a long comment must not end up read as a prefix.
+ */
 static int pset_from_file(struct pset_writer *w, const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	char line[256];
+	char *line = NULL;
+	size_t cap = 0;
 	int ret = 0;
 
 	if (!f)
 		return cli_fail("%s: %s", path, strerror(errno));
-	while (!ret && fgets(line, sizeof(line), f)) {
+	while (!ret && getline(&line, &cap, f) >= 0) {
 		char *p = line + strspn(line, " \t"), *end;
 
 		end = p + strcspn(p, "#\n\r");
@@ -85,6 +89,10 @@ static int pset_from_file(struct pset_writer *w, const char *path)
 		if (*p)
 			ret = pset_put(w, p);
 	}
+	/* A directory, an I/O error: not an empty file. */
+	if (!ret && ferror(f))
+		ret = cli_fail("%s: %s", path, strerror(errno));
+	free(line);
 	if (f != stdin)
 		fclose(f);
 	return ret;

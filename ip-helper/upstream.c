@@ -3,6 +3,7 @@
  * mprox upstream: a device's proxy servers. mprox rule and mprox dns: the
  * driver's directives of those names, passed through as written.
  */
+#include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +38,19 @@ static int upstream_add(const struct cli *cli, int argc, char **argv)
 	if (argc < 3)
 		return cli_usage("upstream", "add needs DEVICE NAME URL");
 	err = url_resolve(argv[2], url, sizeof(url), addr);
+	/* Not the URL itself in a message: it may hold a password. */
+	if (err == EAI_SYSTEM && errno == EINVAL)
+		return cli_fail("%s: the URL has no scheme: want SCHEME://[USER[:PASSWORD]@]HOST"
+				"[:PORT], SCHEME socks5, socks5h, socks4, socks4a or http; "
+				"nothing was changed",
+				argv[1]);
+	if (err == EAI_SYSTEM && errno == ENAMETOOLONG)
+		return cli_fail("%s: the URL is longer than %zu bytes; nothing was changed",
+				argv[1], sizeof(url) - 1);
 	if (err)
 		return cli_fail("%s: the proxy's host name does not resolve: %s; check the URL "
 				"and the system's resolver",
-				argv[1], gai_strerror(err));
+				argv[1], err == EAI_SYSTEM ? strerror(errno) : gai_strerror(err));
 	used = snprintf(line, sizeof(line), "upstream add %s %s", argv[1], url);
 	for (i = 3; i < argc; i += 2) {
 		const char *key = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;

@@ -26,7 +26,9 @@ MPROX_EXPORT const char *mprox_strerror(int err)
 		return "too much at once: write over 64 KiB, line over 2048 bytes or too many "
 		       "upstreams";
 	case EEXIST:
-		return "an upstream, or an interface, by that name exists already";
+		return "exists already: an upstream or interface by that name, a rule with "
+		       "the same matches, or a prefix that is in the set, holds or is held by "
+		       "one there";
 	case ENOENT:
 		return "no such upstream, rule, set or cgroup, or /dev/mprox missing (is the mprox "
 		       "module loaded?)";

@@ -59,6 +59,20 @@ check "set a word for a number: exit 2" exits 2 "number" set mprox0 max_flows ma
 check "set with a missing value: exit 2" exits 2 "NAME KEY VALUE" set mprox0 max_flows
 check "set on a device that is not there: exit 1, what to do" exits 1 "mprox add" set nosuch0 max_flows 5
 check "bad settings changed nothing" unchanged "$before"
+check "set with a leading zero: decimal, not octal" mp set mprox0 spare_idle_s 060
+expect "spare_idle_s is 60" "$(mprox_stat mprox0 config.tunables.spare_idle_s)" 60
+# A prefix file: a comment of any length is a comment, even where a
+# 255-byte read would have cut it just before a prefix; a directory is an
+# error, not an empty file.
+pfile=$(mktemp)
+python3 -c 'print("# " + "x" * 252 + " 10.0.0.0/8\n10.9.0.0/16")' >"$pfile"
+check "set add --file: a comment of 266 bytes, then one prefix" mp set mprox0 add lc --file "$pfile"
+expect "the set holds that one prefix" "$(mp set mprox0 list lc)" "10.9.0.0/16"
+check "set add of a prefix the set holds: exit 1, said so" exits 1 "a prefix that is in the set" \
+	set mprox0 add lc 10.9.1.0/24
+check "set flush lc" mp set mprox0 flush lc
+check "set add --file on a directory: exit 1, said so" exits 1 "Is a directory" set mprox0 add lc --file /tmp
+rm -f "$pfile"
 
 # ---- upstreams ---------------------------------------------------------
 # A host name for the proxy, from a hosts file of this case's own (a mount
@@ -86,6 +100,10 @@ check "a name that does not resolve: exit 1" exits 1 "does not resolve" \
 	upstream add mprox0 p3 socks5://nosuch.invalid:1080
 check "an unknown scheme: exit 1, the driver's reason" exits 1 "nothing changed" \
 	upstream add mprox0 p3 ftp://10.200.1.1:21
+check "no scheme: exit 1, said so (not a resolver's 'System error')" exits 1 "the URL has no scheme" \
+	upstream add mprox0 p3 10.200.1.1:1080
+check "a URL of 2000 bytes: exit 1, said so" exits 1 "the URL is longer than 1023 bytes" \
+	upstream add mprox0 p3 "socks5://$(printf 'a%.0s' {1..1990}):1080"
 check "weight 0: exit 2" exits 2 "1-1000" upstream add mprox0 p3 socks5://10.200.1.1 weight 0
 check "an unknown option: exit 2" exits 2 "unknown option" upstream add mprox0 p3 socks5://10.200.1.1 colour blue
 check "priority 256: exit 2" exits 2 "0-255" upstream add mprox0 p3 socks5://10.200.1.1 priority 256
