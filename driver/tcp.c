@@ -256,16 +256,27 @@ static void mprox_tcp_forward_rst(struct mprox_datapath *dp,
 				  struct sk_buff *skb,
 				  const struct mprox_pkt *p, struct mprox_flow *f)
 {
+	struct sk_buff *held;
+
 	if (!mprox_tcp_rewrite(dp, skb, p, &f->nat))
 		return;
-	/* Ours too: the backlog frees its reference when it refuses. */
-	skb_get(skb);
+	/*
+	 * A clone to keep, since the backlog frees what it refuses. Not a
+	 * second reference: with RPS another CPU may receive the RST before
+	 * this one lets go, and a shared skb in the stack trips
+	 * pskb_expand_head()'s BUG_ON (generic XDP, a tc action). The clone
+	 * owns no socket and, without its dst, pins no route.
+	 */
+	held = skb_clone(skb, GFP_ATOMIC);
+	if (held)
+		skb_dst_drop(held);
 	if (mprox_inject_rx(&dp->inject, skb, MPROX_INJECT_LOCAL)) {
-		consume_skb(skb);
+		consume_skb(held);
 		return;
 	}
-	/* Prepared for the stack, and orphaned: handed over again later. */
-	if (mprox_flow_hold_rst(f, skb))
+	if (!held)
+		mprox_datapath_drop(dp, MPROX_DROP_NOMEM);
+	else if (mprox_flow_hold_rst(f, held))
 		mprox_conn_app_rst_held(f);
 	else
 		mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
@@ -369,12 +380,17 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 		mprox_conn_free_unused(c);
 		if (PTR_ERR(f) == -EEXIST) {
 			/* Its twin on another CPU won: a retransmit. */
-			f = mprox_flow_lookup_app(&dp->flows, k);
-			if (f) {
-				mprox_flow_hold_syn(f, skb);
-				mprox_flow_put(f);
-				return;
+			struct mprox_flow *twin = mprox_flow_lookup_app(&dp->flows, k);
+
+			if (twin) {
+				mprox_flow_hold_syn(twin, skb);
+				mprox_flow_put(twin);
+			} else {
+				/* ... and is gone already: the next SYN starts afresh. */
+				mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
+				kfree_skb(skb);
 			}
+			return;
 		}
 		if (PTR_ERR(f) == -ENOSPC || PTR_ERR(f) == -EADDRINUSE) {
 			mprox_datapath_drop(dp, MPROX_DROP_FLOW_LIMIT);
