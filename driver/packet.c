@@ -201,7 +201,7 @@ static int mprox_pkt_parse_v4(const u8 *buf, size_t len, size_t pkt_len, struct 
 
 static int mprox_pkt_parse_v6(const u8 *buf, size_t len, size_t pkt_len, struct mprox_pkt *p)
 {
-	unsigned int off = MPROX_IPV6_HDR_LEN, hlen, count = 0;
+	unsigned int off = MPROX_IPV6_HDR_LEN, nhoff = 6, hlen, count = 0;
 	u8 nexthdr;
 	int ret;
 
@@ -244,10 +244,12 @@ static int mprox_pkt_parse_v6(const u8 *buf, size_t len, size_t pkt_len, struct 
 		if (nexthdr == MPROX_NEXTHDR_ROUTING && buf[off + 3])
 			return MPROX_PKT_BAD_EXT_HDR;
 		nexthdr = buf[off];
+		nhoff = off;
 		off += hlen;
 	}
 	p->proto = nexthdr;
 	p->thoff = off;
+	p->nhoff = nhoff;
 	return mprox_pkt_parse_l4(buf, len, p);
 }
 

@@ -109,6 +109,7 @@ struct mprox_pkt {
 	u16 family;			/* AF_INET or AF_INET6 */
 	u16 nhlen;			/* IPv4 IHL * 4; IPv6 40 */
 	u16 thoff;			/* nhlen + IPv6 extension headers */
+	u16 nhoff;			/* IPv6: the Next Header naming proto */
 	u16 thlen;			/* 8, or TCP data offset * 4 */
 	u16 need;			/* NEED_MORE only */
 	__be16 sport;

@@ -136,9 +136,12 @@ struct mprox_pkt_case {
 	bool lens;
 	size_t len, pkt_len;		/* pkt_len beyond the template: zero padding */
 	int verdict;
-	/* Wanted for OK; proto and thoff for UNSUPPORTED_PROTO and FRAGMENT, need for NEED_MORE. */
+	/*
+	 * Wanted for OK; proto and thoff for UNSUPPORTED_PROTO and FRAGMENT
+	 * (and nhoff for IPv6's UNSUPPORTED_PROTO), need for NEED_MORE.
+	 */
 	u8 proto;
-	u16 thoff, thlen;
+	u16 thoff, thlen, nhoff;
 	u16 sport, dport;		/* host byte order */
 	u32 len_ip, payload_len;
 	u8 tcp_flags;
@@ -295,11 +298,13 @@ static const struct mprox_pkt_case mprox_pkt_cases[] = {
 	{ "IPv6 payload length cuts an extension header's length", T6_EXT_UDP,
 	  { T_SET(5, 1) }, 1, .verdict = MPROX_PKT_TRUNCATED },
 	{ "IPv6 ICMPv6", T6_ICMP, .verdict = MPROX_PKT_UNSUPPORTED_PROTO, .proto = 58,
-	  .thoff = 40 },
+	  .thoff = 40, .nhoff = 6 },
 	{ "IPv6 no next header", T6_TCP, { T_SET(6, 59) }, 1,
-	  .verdict = MPROX_PKT_UNSUPPORTED_PROTO, .proto = 59, .thoff = 40 },
+	  .verdict = MPROX_PKT_UNSUPPORTED_PROTO, .proto = 59, .thoff = 40, .nhoff = 6 },
 	{ "IPv6 ESP after hop-by-hop", T6_EXT_UDP, { T_SET(40, 50) }, 1,
-	  .verdict = MPROX_PKT_UNSUPPORTED_PROTO, .proto = 50, .thoff = 48 },
+	  .verdict = MPROX_PKT_UNSUPPORTED_PROTO, .proto = 50, .thoff = 48, .nhoff = 40 },
+	{ "IPv6 ESP after hop-by-hop and destination options", T6_EXT_UDP, { T_SET(48, 50) }, 1,
+	  .verdict = MPROX_PKT_UNSUPPORTED_PROTO, .proto = 50, .thoff = 56, .nhoff = 48 },
 	{ "IPv6 TCP data offset 4", T6_TCP, { T_SET(52, 0x40) }, 1,
 	  .verdict = MPROX_PKT_BAD_TCP_DOFF },
 	{ "IPv6 UDP length beyond the payload", T6_UDP, { T_SET(45, 17) }, 1,
@@ -364,7 +369,7 @@ static const char *mprox_pkt_case_check(const struct mprox_pkt_case *c, int ret,
 	if (p->thoff != c->thoff)
 		return "thoff";
 	if (ret == MPROX_PKT_UNSUPPORTED_PROTO)
-		return NULL;
+		return p->family == AF_INET6 && p->nhoff != c->nhoff ? "nhoff" : NULL;
 	if (p->thlen != c->thlen)
 		return "thlen";
 	if (mprox_pkt_case_port(p->sport) != c->sport)

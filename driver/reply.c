@@ -194,10 +194,13 @@ static void mprox_reply_icmp_code(const struct mprox_pkt *p,
 		break;
 	case MPROX_REPLY_PROTO_UNREACH:
 		if (v6) {
-			/* The pointer names the Next Header field. */
+			/*
+			 * The pointer names the Next Header field that holds
+			 * the protocol: the last extension header's, if any.
+			 */
 			*type = ICMPV6_PARAMPROB;
 			*code = ICMPV6_UNK_NEXTHDR;
-			*info = offsetof(struct ipv6hdr, nexthdr);
+			*info = p->nhoff;
 		} else {
 			*type = ICMP_DEST_UNREACH;
 			*code = ICMP_PROT_UNREACH;
