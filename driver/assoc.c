@@ -409,41 +409,30 @@ static int mprox_assoc_relay_addr(const struct mprox_assoc *a,
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 	bool any;
 
-	memset(ss, 0, sizeof(*ss));
 	/*
 	 * A loopback BND cannot be the proxy's, seen from here: a proxy that
 	 * says so (or a hostile one) is taken for its own address, never for
 	 * this host's. The relay's socket is dual-stack, so an IPv4-mapped
 	 * loopback or unspecified address is one too.
 	 */
-	if (b->family == AF_INET6) {
-		const struct in6_addr *v6 = &b->addr.v6;
-
-		any = ipv6_addr_any(v6) || ipv6_addr_loopback(v6) ||
-		      (ipv6_addr_v4mapped(v6) &&
-		       (!v6->s6_addr32[3] || ipv4_is_loopback(v6->s6_addr32[3])));
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = b->addr.v6;
-	} else if (b->family == AF_INET) {
+	if (b->family == AF_INET6)
+		any = ipv6_addr_any(&b->addr.v6) || ipv6_addr_loopback(&b->addr.v6) ||
+		      (ipv6_addr_v4mapped(&b->addr.v6) &&
+		       (!b->addr.v6.s6_addr32[3] ||
+			ipv4_is_loopback(b->addr.v6.s6_addr32[3])));
+	else if (b->family == AF_INET)
 		any = !b->addr.v4.s_addr || ipv4_is_loopback(b->addr.v4.s_addr);
-		sin->sin_family = AF_INET;
-		sin->sin_addr = b->addr.v4;
-	} else {
+	else
 		return -EPROTO;
-	}
-	if (any)
-		memset(ss, 0, sizeof(*ss));
-	if (any && s->family == AF_INET6) {
+	memset(ss, 0, sizeof(*ss));
+	if ((any ? s->family : b->family) == AF_INET6) {
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = s->addr.v6;
-	} else if (any) {
-		sin->sin_family = AF_INET;
-		sin->sin_addr = s->addr.v4;
-	}
-	if (ss->ss_family == AF_INET6) {
+		sin6->sin6_addr = any ? s->addr.v6 : b->addr.v6;
 		sin6->sin6_port = htons(b->port);
 		*len = sizeof(*sin6);
 	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_addr = any ? s->addr.v4 : b->addr.v4;
 		sin->sin_port = htons(b->port);
 		*len = sizeof(*sin);
 	}

@@ -851,16 +851,14 @@ static int parse_cgroup_path(struct mprox_span v, char *out)
  */
 static int parse_domain(struct mprox_span v, char *out)
 {
-	size_t i;
-
 	/* The trailing dot is not part of the name's 253 bytes. */
-	if (v.len > MPROX_DNS_NAME_MAX + 1 ||
-	    (v.len > MPROX_DNS_NAME_MAX && v.p[v.len - 1] != '.'))
+	size_t i, len = v.len && v.p[v.len - 1] == '.' ? v.len - 1 : v.len;
+
+	if (len > MPROX_DNS_NAME_MAX)
 		return -ENAMETOOLONG;
 	if (!mprox_dns_name_valid(v.p, v.len))
 		return -EINVAL;
-	if (v.p[v.len - 1] == '.')
-		v.len--;
+	v.len = len;
 	for (i = 0; i < v.len; i++)
 		out[i] = v.p[i] >= 'A' && v.p[i] <= 'Z' ? v.p[i] - 'A' + 'a' : v.p[i];
 	out[v.len] = '\0';

@@ -143,26 +143,23 @@ int cli_write_file(const char *path, const char *text)
 {
 	char tmp[PATH_MAX + 16];
 	size_t len = strlen(text);
-	int fd;
+	int fd, err;
 
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	/* A short write sets no errno. */
+	errno = EIO;
 	if (write(fd, text, len) != (ssize_t)len || fsync(fd)) {
-		int err = errno ? errno : EIO;
-
+		err = errno;
 		close(fd);
-		unlink(tmp);
-		errno = err;
-		return -1;
+	} else if (close(fd) || rename(tmp, path)) {
+		err = errno;
+	} else {
+		return 0;
 	}
-	if (close(fd) || rename(tmp, path)) {
-		int err = errno;
-
-		unlink(tmp);
-		errno = err;
-		return -1;
-	}
-	return 0;
+	unlink(tmp);
+	errno = err;
+	return -1;
 }
