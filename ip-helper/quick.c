@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -198,8 +199,13 @@ static int watch(struct quick *q)
 	else
 		snprintf(dir, sizeof(dir), ".");
 	fd = inotify_init1(IN_CLOEXEC);
-	if (fd < 0 || inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0)
-		return cli_fail("%s: cannot watch it: %s", dir, strerror(errno));
+	if (fd < 0 || inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return cli_fail("%s: cannot watch it: %s", dir, strerror(err));
+	}
 	printf("%s: watching %s\n", q->name, q->path);
 	fflush(stdout);
 	for (;;) {
@@ -417,6 +423,70 @@ static char *reload_directives(const struct quick *q, struct json_object *st, si
 	return out;
 }
 
+/* "fwmark N" alone: the one directive a reload may have to undo. */
+static int set_fwmark(int fd, const char *name, uint32_t mark)
+{
+	char line[32];
+
+	snprintf(line, sizeof(line), "fwmark %" PRIu32 "\n", mark);
+	return dev_apply(fd, name, line, "fwmark");
+}
+
+/* The fwmark a reload changed, back to @old; whether it is. */
+static bool fwmark_back(const struct quick *q, int fd, uint32_t old)
+{
+	if (!set_fwmark(fd, q->name, old))
+		return true;
+	fprintf(stderr, "mprox: %s: its fwmark stays 0x%" PRIx32 ", not 0x%" PRIx32 "\n", q->name,
+		q->conf.fwmark, old);
+	return false;
+}
+
+/*
+ * All or nothing. The device's fwmark goes first, as the routing is
+ * planned around it; then the routing, which undoes itself when it fails;
+ * then the directives in one write, which the driver takes whole or not
+ * at all. A failure puts back what the steps before it did.
+ */
+static int reload_apply(struct quick *q, int fd, struct json_object *st, const char *dirs)
+{
+	uint32_t old_mark = (uint32_t)jint(st, "config.fwmark");
+	bool new_mark = q->conf.have_fwmark && q->conf.fwmark != old_mark, back;
+	struct route_saved *saved = malloc(sizeof(*saved));
+	int ret = -1;
+
+	if (!saved)
+		return cli_fail("out of memory");
+	route_saved_read(q->name, saved);
+	if (new_mark && set_fwmark(fd, q->name, q->conf.fwmark))
+		goto out;
+	if (route_conf_reload(q->cli, q->name, &q->conf.route)) {
+		/* Without a record, the old routing went before the new failed. */
+		back = saved->known;
+		back = (!new_mark || fwmark_back(q, fd, old_mark)) && back;
+		goto failed;
+	}
+	if (!dev_apply(fd, q->name, dirs, q->path)) {
+		ret = 0;
+		goto out;
+	}
+	/* The old mark first: the routing put back is planned around it. */
+	back = !new_mark || fwmark_back(q, fd, old_mark);
+	if (route_restore(q->cli, saved)) {
+		fprintf(stderr,
+			"mprox: %s: its routing could not be put back; a reload of the "
+			"old file installs it\n",
+			q->name);
+		back = false;
+	}
+failed:
+	if (back)
+		fprintf(stderr, "mprox: %s: reload failed, nothing was changed\n", q->name);
+out:
+	free(saved);
+	return ret;
+}
+
 static int reload_once(struct quick *q)
 {
 	unsigned int resets = 0, i;
@@ -433,7 +503,7 @@ static int reload_once(struct quick *q)
 	dirs = st ? reload_directives(q, st, &changes, &resets) : NULL;
 	if (st && !dirs)
 		cli_fail("out of memory");
-	ret = dirs && !dev_apply(fd, q->name, dirs, q->path) ? CLI_OK : CLI_FAILED;
+	ret = dirs && !reload_apply(q, fd, st, dirs) ? CLI_OK : CLI_FAILED;
 	free(dirs);
 	json_object_put(st);
 	close(fd);
@@ -444,8 +514,6 @@ static int reload_once(struct quick *q)
 					    sizeof(num)));
 	if (ret == CLI_OK && !q->cli->json && (resets & (1u << MPROX_TUNE_COUNT)))
 		printf("%s: probe_target back to none\n", q->name);
-	if (ret == CLI_OK && route_conf_reload(q->cli, q->name, &q->conf.route))
-		ret = CLI_FAILED;
 	if (ret == CLI_OK && !q->cli->json)
 		printf("%s: reloaded from %s, %zu upstream change%s\n", q->name, q->path, changes,
 		       changes == 1 ? "" : "s");

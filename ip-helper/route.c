@@ -899,6 +899,41 @@ static bool installed(struct nl_sock *sk, const char *dev, uint32_t table)
 	       mprox_nft_count(dev, &chains, nfterr, sizeof(nfterr)) || chains;
 }
 
+void route_saved_read(const char *dev, struct route_saved *s)
+{
+	unsigned int ifindex = if_nametoindex(dev);
+	struct nl_sock *sk;
+	uint32_t mark;
+
+	s->argc = -1;
+	s->known = true;
+	if (ifindex && ifindex <= ROUTE_MAX_IFINDEX)
+		s->argc = record_read(ROUTE_BASE + ifindex, dev, &mark, s->buf, sizeof(s->buf),
+				      s->argv, (int)(sizeof(s->argv) / sizeof(s->argv[0])));
+	if (s->argc >= 0)
+		return;
+	s->argv[0] = "route";
+	s->argv[1] = (char *)dev;
+	s->argc = 2;
+	/* No record: nothing, unless something is there all the same. */
+	sk = ifindex && ifindex <= ROUTE_MAX_IFINDEX ? rr_open() : NULL;
+	s->known = sk && !installed(sk, dev, ROUTE_BASE + ifindex);
+	rr_close(sk);
+}
+
+int route_restore(const struct cli *cli, struct route_saved *s)
+{
+	/* Quiet: what it changes back is not news to whoever reloaded. */
+	struct cli quiet = *cli;
+
+	if (!s->known) {
+		errno = ENOENT;
+		return -1;
+	}
+	quiet.json = true;
+	return route_update(&quiet, s->argc, s->argv) == CLI_OK ? 0 : -1;
+}
+
 static bool plan_has(const struct route_plan *p, const struct rr_rule *r)
 {
 	size_t i;
@@ -918,7 +953,7 @@ static bool nft_same(const struct nft_spec *x, const struct nft_spec *y)
 
 /* No record of what is installed: remove it all, and install @p. */
 static int reinstall(const struct cli *cli, const struct route_args *a, int fd, struct nl_sock *sk,
-		     struct route_plan *p, bool fwmark_unset)
+		     struct route_plan *p, bool fwmark_unset, int argc, char **argv)
 {
 	unsigned int rules, routes, chains;
 	char nfterr[256] = "";
@@ -929,7 +964,12 @@ static int reinstall(const struct cli *cli, const struct route_args *a, int fd, 
 	    mprox_nft_remove(a->dev, &chains, nfterr, sizeof(nfterr)))
 		return cli_fail("%s: could not remove its routing: %s; run 'mprox route %s --off'",
 				a->dev, nfterr[0] ? nfterr : strerror(errno), a->dev);
-	return install(cli, a, fd, sk, p, fwmark_unset);
+	if (install(cli, a, fd, sk, p, fwmark_unset) != CLI_OK)
+		return cli_fail("%s: what was installed before is removed: the device has no "
+				"routing now",
+				a->dev);
+	record_write(p, argc, argv);
+	return CLI_OK;
 }
 
 /*
@@ -957,7 +997,7 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 	oldc = record_read(p->table, a->dev, &oldp->driver_mark, buf, sizeof(buf), oldv,
 			   (int)(sizeof(oldv) / sizeof(oldv[0])));
 	if (oldc < 0 || parse_args(oldc, oldv, olda) != CLI_OK) {
-		ret = reinstall(cli, a, fd, sk, p, fwmark_unset);
+		ret = reinstall(cli, a, fd, sk, p, fwmark_unset, argc, argv);
 		goto out;
 	}
 	oldp->table = p->table;

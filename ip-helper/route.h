@@ -30,6 +30,27 @@ int route_conf_reload(const struct cli *cli, const char *dev, const struct mprox
  */
 int route_update(const struct cli *cli, int argc, char **argv);
 
+/*
+ * What "mprox route" recorded as installed for a device: kept by a reload,
+ * so that it can put the routing back when its next step fails.
+ */
+struct route_saved {
+	int argc; /* 2 ("route NAME" alone): nothing recorded */
+	/* False: something is installed that has no record, and cannot be put back. */
+	bool known;
+	char *argv[2 * MPROX_CONF_EXCLUDES_MAX + 16];
+	char buf[8192];
+};
+
+/* @dev's record into @s; @dev must outlive @s. */
+void route_saved_read(const char *dev, struct route_saved *s);
+
+/*
+ * Take the routing back to @s, as a reload would, printing nothing but
+ * errors; 0, or -1 (ENOENT: @s is not known).
+ */
+int route_restore(const struct cli *cli, struct route_saved *s);
+
 /* Remove whatever "mprox route" installed for @dev; 0 or -1. */
 int route_remove(const struct cli *cli, const char *dev);
 

@@ -246,6 +246,56 @@ check "down and up again" down_up
 	fail "the reloaded rules differ from a fresh up's"
 	diff <(echo "$reloaded") <(rules) | diag
 }
+# A reload is all or nothing: when a step fails, what the steps before it
+# changed is put back (the fwmark, the routing, the upstreams).
+cp "$confdir/mproxr.conf" "$confdir/mproxr.good"
+device_and_routing() {
+	json mproxr | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)[0]["config"], sort_keys=True))'
+	system_state
+}
+reload_fails() {
+	local desc=$1 before out rc
+	before=$(device_and_routing)
+	cat >"$confdir/mproxr.conf"
+	out=$(mp reload mproxr 2>&1)
+	rc=$?
+	if [ "$rc" = 1 ] && grep -q "reload failed, nothing was changed" <<<"$out" &&
+		[ "$(device_and_routing)" = "$before" ]; then
+		pass "$desc: exit 1, nothing changed"
+	else
+		fail "$desc: exit $rc"
+		diag <<<"$out"
+		diff <(echo "$before") <(device_and_routing) | diag
+	fi
+}
+reload_fails "a reload whose routing fails (no such cgroup)" <<EOF
+[Device]
+FwMark = 0x77
+
+[Upstream r1]
+URL = socks5://10.200.1.1:1081
+
+[Upstream r2]
+URL = socks5://10.200.1.1:1080
+
+[Route]
+Uid = 4242-4244
+Cgroup = /mprox-no-such-cgroup
+EOF
+reload_fails "a reload whose directives the driver refuses after the routing changed" <<EOF
+[Device]
+FwMark = 0x77
+
+[Upstream r1]
+URL = socks5://10.200.1.1:1081
+
+[Rule]
+rule add cgroup /mprox-nosuch reject
+
+[Route]
+Uid = 4242-4244
+EOF
+mv "$confdir/mproxr.good" "$confdir/mproxr.conf"
 sed -i '/^\[Route\]$/,$d' "$confdir/mproxr.conf"
 reload_route "reload without [Route]" "removed 2 rules, 2 routes, 0 nftables chains"
 check "no uidrange rule left" sh -c "! (ip -n $TOPO_C rule; ip -n $TOPO_C -6 rule) | grep -q uidrange"
