@@ -20,6 +20,12 @@ struct mprox_probe {
 	struct mprox_handshake hs;
 	struct mprox_sockwatch watch;
 	bool full;			/* a whole CONNECT to probe_target */
+	/*
+	 * When its round began: its deadlines run from there, so that one
+	 * that never ends is over by the next round, which then probes its
+	 * upstream again instead of finding it still out.
+	 */
+	unsigned long start;
 };
 
 /* What the work reads of the configuration, once per pass. */
@@ -118,7 +124,7 @@ mprox_probe_step(struct mprox_probe *pb, const struct mprox_probe_params *p)
 	pb->full = p->target.family;
 	if (pb->full)
 		mprox_handshake_set_dest(&pb->hs, &p->target);
-	return mprox_handshake_begin(&pb->hs, pb->sock, pb->up, jiffies,
+	return mprox_handshake_begin(&pb->hs, pb->sock, pb->up, pb->start,
 				     p->connect_timeout, p->handshake_timeout);
 }
 
@@ -135,8 +141,8 @@ static bool mprox_probes_running(struct mprox_probes *pr,
 	return false;
 }
 
-/* A round: a probe for each upstream spoken that has none out. */
-static void mprox_probes_round(struct mprox_probes *pr)
+/* A round begun at @start: a probe for each upstream spoken that has none out. */
+static void mprox_probes_round(struct mprox_probes *pr, unsigned long start)
 {
 	struct mprox_datapath *dp = mprox_probes_dp(pr);
 	struct mprox_upstream *ups[MPROX_UPSTREAMS_MAX];
@@ -160,6 +166,7 @@ static void mprox_probes_round(struct mprox_probes *pr)
 		}
 		pb->pr = pr;
 		pb->up = ups[i];	/* the reference taken above */
+		pb->start = start;
 		spin_lock_bh(&pr->lock);
 		keep = !pr->stopping && !mprox_probes_running(pr, pb->up);
 		if (keep)
@@ -248,7 +255,7 @@ static void mprox_probes_work(struct work_struct *work)
 					       struct mprox_probes, work);
 	struct mprox_datapath *dp = mprox_probes_dp(pr);
 	struct mprox_probe_params p;
-	unsigned long next, round;
+	unsigned long next, round, now = jiffies;
 	struct mem_cgroup *old;
 	bool due;
 
@@ -259,16 +266,19 @@ static void mprox_probes_work(struct work_struct *work)
 	}
 	spin_lock_bh(&pr->lock);
 	round = pr->next_round;
-	due = !round || !time_before(jiffies, round);
+	due = !round || !time_before(now, round);
 	if (due)
-		pr->next_round = jiffies + p.interval;
+		pr->next_round = (now + p.interval) | 1;	/* 0 is "none" */
 	round = pr->next_round;
 	spin_unlock_bh(&pr->lock);
 
 	/* The sockets and their state, as a connection's: the creator's. */
 	old = mprox_datapath_charge_begin(dp);
-	if (due)
-		mprox_probes_round(pr);
+	/* The last round's probes end first, those out for an interval too. */
+	if (due) {
+		mprox_probes_advance(pr, &p);
+		mprox_probes_round(pr, now);
+	}
 	next = mprox_probes_advance(pr, &p);
 	mprox_datapath_charge_end(old);
 

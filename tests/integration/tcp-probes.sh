@@ -159,6 +159,27 @@ expect "the document has none" "$(mprox_stat mprox0 config.probe_target)" None
 check "p's probes come to ok again" wait_for $((2 * iv + 10)) \
 	eval '[ "$(up_stat 0 probes.last)" = ok ]'
 
+# ---- a proxy that accepts and never answers: a probe each interval all the same ------------
+# A probe's answer is due within the interval; one that never comes ends
+# as a timeout by the next round, which probes the upstream again.
+topo_spawn $TOPO_P python3 "$MPROX_NETUTIL" silent-server 1084
+step "a server that accepts and never answers on the proxy host" wait_for 20 topo_listening $TOPO_P 1084
+check "upstream s on it (priority 2: no traffic goes there)" \
+	mprox_config mprox0 <<<"upstream add s socks5://10.200.1.1:1084 priority 2"
+check "s's first probe times out" wait_for $((2 * iv + 10)) eval '[ "$(up_stat 2 probes.failed)" -ge 1 ]'
+t0=$(ms_now)
+n0=$(up_stat 2 probes.failed)
+check "two more time out" wait_for $((6 * iv + 10)) eval '[ "$(up_stat 2 probes.failed)" -ge $((n0 + 2)) ]'
+took=$(($(ms_now) - t0))
+expect "s's last probe" "$(up_stat 2 probes.last)" timeout
+limit=$((2 * iv * 1000 + $(mprox_scale 1500 3000)))
+if [ "$took" -le "$limit" ]; then
+	pass "two more probes of s in $took ms: one each interval ($iv s)"
+else
+	fail "two more probes of s took $took ms; want two intervals ($((2 * iv)) s)"
+fi
+check "upstream del s" mprox_config mprox0 <<<"upstream del s"
+
 # ---- bad input --------------------------------------------------------------------------
 cfg=$(mprox_stat mprox0 config.tunables)
 refused() {
