@@ -107,6 +107,7 @@ static bool mprox_health_apply(struct mprox_health *h,
 	h->failures++;
 	h->last_error = res;
 	if (!h->down) {
+		h->down_error = res;
 		mprox_health_set(h, true, now);
 		return true;
 	}
@@ -163,7 +164,7 @@ bool mprox_health_probe_covers(const struct mprox_health *h, bool full)
 {
 	if (full)
 		return true;
-	switch (h->last_error) {
+	switch (h->down_error) {
 	case MPROX_CONNECT_UPSTREAM_DOWN:
 	case MPROX_CONNECT_TIMEOUT:
 	case MPROX_CONNECT_LOOP:

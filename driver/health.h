@@ -46,6 +46,11 @@ struct mprox_health {
 	u64 failures;
 	/* The last of them; MPROX_CONNECT_OK while there was none. */
 	enum mprox_connect_result last_error;
+	/*
+	 * Down: the failure that took it down, which decides whether probes
+	 * can bring it back; later failures leave it as it is.
+	 */
+	enum mprox_connect_result down_error;
 };
 
 /* What an attempt's outcome says about its proxy. */
