@@ -63,6 +63,13 @@ bool mprox_rule_same_match(const struct mprox_rule *a,
 			   const struct mprox_rule *b);
 
 /*
+ * The longest text of a rule, its NUL included: the words, two IPv6
+ * prefixes of 43 characters, two ranges and a 31-byte name take 250
+ * bytes; a domain name and a cgroup path the rest.
+ */
+#define MPROX_RULE_TEXT_MAX	(256 + MPROX_DNS_NAME_MAX + MPROX_CGROUP_PATH_MAX)
+
+/*
  * @r as the words after "rule add", the way mprox_parse_line() reads them
  * back (uids as written), into @buf of @size bytes, NUL-terminated;
  * returns the length it needed, as snprintf().

@@ -15,6 +15,12 @@
  */
 /* 64 characters: four, with the leading slash, are too long a cgroup path */
 #define T_C64	"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+/* 62 of them: with three T_C64 and the slash, the longest path (255) */
+#define T_C62	"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+/* For the longest rule: a full IPv6 host, ranges, a 31-byte name */
+#define T_A128	"1111:2222:3333:4444:5555:6666:7777:8888/128"
+#define T_NUMS	" port 10000-65535 proto tcp uid 1000000000-4294967294 "
+#define T_U31	"uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
 /* Labels of 63 and 61 characters: three and one make a 253-byte name. */
 #define T_D63	"ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
 #define T_D61	"ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
@@ -146,6 +152,9 @@ static const struct mprox_rule_parse_case mprox_rule_parse_cases[] = {
 	{ "rule add cgroup /a cgroup /b reject", -EINVAL, NULL },
 	{ "rule add cgroup reject", -EINVAL, NULL },
 	{ "rule add cgroup /" T_C64 T_C64 T_C64 T_C64 " reject", -ENAMETOOLONG, NULL },
+	/* The longest rule there is: its text fits MPROX_RULE_TEXT_MAX. */
+	{ "rule add to " T_A128 " from " T_A128 T_NUMS "cgroup /" T_C64 T_C64 T_C64 T_C62
+	  " domain-exact " T_D63 "." T_D63 "." T_D63 "." T_D61 " upstream " T_U31, 0, NULL },
 	/* domain NAME, domain-exact NAME: names as the resolver keeps them */
 	{ "rule add domain example.com reject", 0, NULL },
 	{ "rule add domain test upstream a", 0, NULL },
@@ -201,7 +210,7 @@ static const char *mprox_rule_parse_case_run(const struct mprox_rule_parse_case 
 {
 	/* Not on the stack: a directive is 1.5 KiB; cases run one at a time. */
 	static struct mprox_directive d;
-	static char text[512];
+	static char text[MPROX_RULE_TEXT_MAX];
 	const char *want;
 	int ret;
 

@@ -35,13 +35,10 @@
 #define STATUS_UPSTREAM_SIZE	1024
 #define STATUS_CONN_SIZE	300
 /*
- * One rule: its text (mprox_rule_format(): two IPv6 prefixes of 43
- * characters, two ranges, a 31-byte name and the words, under 200 bytes,
- * a domain name, which needs no escaping, and a cgroup path, which alone
- * may) and the object around it.
+ * One rule: its text, of which only a cgroup path may need escaping
+ * (a domain name never does), and the object around it.
  */
-#define STATUS_RULE_TEXT	(200 + MPROX_DNS_NAME_MAX + MPROX_CGROUP_PATH_MAX)
-#define STATUS_RULE_SIZE	(200 + MPROX_DNS_NAME_MAX + 32)
+#define STATUS_RULE_SIZE	(256 + MPROX_DNS_NAME_MAX + 32)
 /* One set: a 31-byte name, its size and the words around them. */
 #define STATUS_SET_SIZE		80
 
@@ -283,7 +280,7 @@ static void json_config(struct json *j, struct mprox_datapath *dp,
 	/* As "rule add" takes them, so that a tool can write them back. */
 	json_printf(j, "],\"rules\":[");
 	for (i = 0; i < cfg->nr_rules; i++) {
-		char text[STATUS_RULE_TEXT];
+		char text[MPROX_RULE_TEXT_MAX];
 
 		mprox_rule_format(&cfg->rules[i], text, sizeof(text));
 		json_printf(j, "%s{\"index\":%u,\"rule\":", i ? "," : "", i + 1);
@@ -543,7 +540,7 @@ char *mprox_status_json(struct mprox_dev *md, size_t *len)
 	struct json j = { .cap = status_size(md) };
 
 	for (;;) {
-		j.buf = kvmalloc(j.cap, GFP_KERNEL);
+		j.buf = kvmalloc(j.cap, GFP_KERNEL_ACCOUNT);
 		if (!j.buf)
 			return ERR_PTR(-ENOMEM);
 		j.len = 0;
