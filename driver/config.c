@@ -51,7 +51,7 @@ struct mprox_config *mprox_config_new_default(bool persist)
 	struct mprox_config *cfg;
 	int i;
 
-	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL_ACCOUNT);
 	if (!cfg)
 		return NULL;
 	cfg->fwmark = MPROX_DEFAULT_FWMARK;
@@ -66,14 +66,14 @@ struct mprox_config *mprox_config_clone(const struct mprox_config *cfg)
 	struct mprox_config *copy;
 	unsigned int i;
 
-	copy = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL);
+	copy = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL_ACCOUNT);
 	if (!copy)
 		return NULL;
 	/* Never the original's array: each configuration frees its own. */
 	copy->rules = NULL;
 	if (cfg->nr_rules) {
 		copy->rules = kvmalloc_array(cfg->nr_rules, sizeof(*cfg->rules),
-					     GFP_KERNEL);
+					     GFP_KERNEL_ACCOUNT);
 		if (!copy->rules) {
 			kfree(copy);
 			return NULL;
@@ -139,7 +139,7 @@ int mprox_config_add_upstream(struct mprox_config *draft,
 		return -EEXIST;
 	if (draft->nr_upstreams >= MPROX_UPSTREAMS_MAX)
 		return -E2BIG;
-	up = kzalloc(sizeof(*up), GFP_KERNEL);
+	up = kzalloc(sizeof(*up), GFP_KERNEL_ACCOUNT);
 	if (!up)
 		return -ENOMEM;
 	up->traffic = mprox_traffic_alloc();
@@ -263,10 +263,10 @@ static int pset_make_room(struct mprox_config *draft, unsigned int i, u32 more)
 	while (cap < old->len + more)
 		cap = max_t(u32, 64, cap * 2);
 	cap = min_t(u32, cap, MPROX_SET_PREFIXES_MAX);
-	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	set = kzalloc(sizeof(*set), GFP_KERNEL_ACCOUNT);
 	if (!set)
 		return -ENOMEM;
-	set->prefixes = kvmalloc_array(cap, sizeof(*set->prefixes), GFP_KERNEL);
+	set->prefixes = kvmalloc_array(cap, sizeof(*set->prefixes), GFP_KERNEL_ACCOUNT);
 	if (!set->prefixes) {
 		kfree(set);
 		return -ENOMEM;
@@ -304,7 +304,7 @@ static int pset_add(struct mprox_config *draft, const char *name,
 	if (i < 0) {
 		if (draft->nr_sets >= MPROX_SETS_MAX)
 			return -E2BIG;
-		set = kzalloc(sizeof(*set), GFP_KERNEL);
+		set = kzalloc(sizeof(*set), GFP_KERNEL_ACCOUNT);
 		if (!set)
 			return -ENOMEM;
 		kref_init(&set->ref);
@@ -359,7 +359,7 @@ static int add_rule(struct mprox_config *draft, const struct mprox_rule *rule)
 	 * A rule is over 400 bytes (its cgroup path): 256 of them need not
 	 * be contiguous pages. 5.10 has no kvrealloc().
 	 */
-	rules = kvmalloc_array(draft->nr_rules + 1, sizeof(*rules), GFP_KERNEL);
+	rules = kvmalloc_array(draft->nr_rules + 1, sizeof(*rules), GFP_KERNEL_ACCOUNT);
 	if (!rules)
 		return -ENOMEM;
 	if (draft->nr_rules)
@@ -560,7 +560,7 @@ int mprox_config_apply_text(struct mprox_config *draft, const char *buf,
 		return -EINVAL;
 
 	/* A directive holds a whole upstream (~800 bytes): not on the stack. */
-	d = kmalloc(sizeof(*d), GFP_KERNEL);
+	d = kmalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
 	if (!d)
 		return -ENOMEM;
 	while ((pos = mprox_next_line(buf, len, pos, &line, &line_len))) {

@@ -87,7 +87,7 @@ static struct mprox_file *mprox_file_alloc(void)
 {
 	struct mprox_file *f;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return NULL;
 	mprox_dev_watcher_init(&f->watch);
@@ -152,7 +152,8 @@ static int copy_struct_out(void __user *ubuf, u32 usize, void *kbuf,
 
 /*
  * The caller never learnt about the binding (its buffer faulted): unbind,
- * and delete a device this call created unless someone attached to it.
+ * and delete a device this call created unless someone attached to it,
+ * or, as a close would, one not persistent whose other fds closed since.
  */
 static void undo_bind(struct mprox_file *f, bool created)
 {
@@ -162,7 +163,8 @@ static void undo_bind(struct mprox_file *f, bool created)
 	md = rtnl_dereference(f->watch.md);
 	if (md) {
 		mprox_device_unwatch(md, &f->watch);
-		if (created && !mprox_device_watched(md))
+		if (!mprox_device_watched(md) &&
+		    (created || !mprox_device_persistent(md)))
 			unregister_netdevice(md->dev);
 	}
 	WRITE_ONCE(f->was_bound, false);
