@@ -575,8 +575,10 @@ static int make_cgroup(struct exec_state *st, struct nl_sock *sk)
 				/* The root is not ours: below the caller's own cgroup. */
 				n = snprintf(st->base, sizeof(st->base),
 					     CGROUP2_MOUNT "/%s/" EXEC_DIR, own);
-				if (n < 0 || (size_t)n >= sizeof(st->base))
+				if (n < 0 || (size_t)n >= sizeof(st->base)) {
+					errno = ENAMETOOLONG;
 					break;
+				}
 				continue;
 			}
 			cli_fail("cannot create the cgroup %s: %s; run as root, with cgroup2 "
@@ -588,8 +590,10 @@ static int make_cgroup(struct exec_state *st, struct nl_sock *sk)
 		rel_parent = st->base + strlen(CGROUP2_MOUNT "/");
 		n = snprintf(st->cgrel, sizeof(st->cgrel), "%s/%s-%d", rel_parent, st->dev,
 			     (int)getpid());
-		if (n < 0 || (size_t)n >= sizeof(st->cgrel))
+		if (n < 0 || (size_t)n >= sizeof(st->cgrel)) {
+			errno = ENAMETOOLONG;
 			break;
+		}
 		snprintf(st->cgdir, sizeof(st->cgdir), CGROUP2_MOUNT "/%s", st->cgrel);
 		if (!mkdir(st->cgdir, 0755)) {
 			st->cg_made = true;
@@ -599,9 +603,12 @@ static int make_cgroup(struct exec_state *st, struct nl_sock *sk)
 		if (errno != ENOENT)
 			break;
 	}
-	cli_fail("cannot create the cgroup %s: %s; is an earlier one still populated "
-		 "('cat %s/cgroup.procs')?",
-		 st->cgdir, strerror(errno), st->cgdir);
+	if (errno == ENAMETOOLONG)
+		cli_fail("cannot create a cgroup below %s: %s", st->base, strerror(errno));
+	else
+		cli_fail("cannot create the cgroup %s: %s; is an earlier one still populated "
+			 "('cat %s/cgroup.procs')?",
+			 st->cgdir, strerror(errno), st->cgdir);
 	return -1;
 }
 
