@@ -234,15 +234,10 @@ static const struct mprox_probe_case mprox_probe_cases[] = {
 	{ "a whole CONNECT: no trial after the backoff either", true, 2, {
 		{ TP_FLOW, MPROX_CONNECT_AUTH_FAILED, true, false },
 		{ TP_LOOK, MPROX_CONNECT_OK, true, false } } },
-	/* What took it down decides, not a failure reported since. */
-	{ "a broken reply, then a probe's timeout: still the trial's to decide", false, 4, {
+	/* The last failure decides (health.h). */
+	{ "a reply broken by the proxy's death, then its port refused: the probes'", false, 3, {
 		{ TP_FLOW, MPROX_CONNECT_PROXY_ERROR, true, false },
-		{ TP_PROBE, MPROX_CONNECT_TIMEOUT, true, false },
-		{ TP_PROBE, MPROX_CONNECT_OK, true, false },
-		{ TP_LOOK, MPROX_CONNECT_OK, true, true } } },
-	{ "a refused port, then a late auth failure: still the probes'", false, 3, {
 		{ TP_FLOW, MPROX_CONNECT_UPSTREAM_DOWN, true, false },
-		{ TP_FLOW, MPROX_CONNECT_AUTH_FAILED, true, false },
 		{ TP_LOOK, MPROX_CONNECT_OK, true, false } } },
 	{ "an aborted probe says nothing", false, 2, {
 		{ TP_FLOW, MPROX_CONNECT_UPSTREAM_DOWN, true, false },

@@ -107,7 +107,6 @@ static bool mprox_health_apply(struct mprox_health *h,
 	h->failures++;
 	h->last_error = res;
 	if (!h->down) {
-		h->down_error = res;
 		mprox_health_set(h, true, now);
 		return true;
 	}
@@ -164,7 +163,7 @@ bool mprox_health_probe_covers(const struct mprox_health *h, bool full)
 {
 	if (full)
 		return true;
-	switch (h->down_error) {
+	switch (h->last_error) {
 	case MPROX_CONNECT_UPSTREAM_DOWN:
 	case MPROX_CONNECT_TIMEOUT:
 	case MPROX_CONNECT_LOOP:

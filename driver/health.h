@@ -46,11 +46,6 @@ struct mprox_health {
 	u64 failures;
 	/* The last of them; MPROX_CONNECT_OK while there was none. */
 	enum mprox_connect_result last_error;
-	/*
-	 * Down: the failure that took it down, which decides whether probes
-	 * can bring it back; later failures leave it as it is.
-	 */
-	enum mprox_connect_result down_error;
 };
 
 /* What an attempt's outcome says about its proxy. */
@@ -100,10 +95,12 @@ enum mprox_health_verdict mprox_health_probe_verdict(enum mprox_connect_result r
 						     bool full);
 
 /*
- * Whether probes can tell that the failure that took @h down is over: any
+ * Whether probes can tell that what keeps @h down is over: any failure
  * with @full; else only a failure to reach the proxy (its port, a timeout,
  * a loop), not one in what a probe never says (a request refused, a
  * broken reply). Those come back through the trial, as without probes.
+ * The last failure decides, not the first: a proxy killed in the middle
+ * of a handshake breaks that reply, and refuses its port from then on.
  */
 bool mprox_health_probe_covers(const struct mprox_health *h, bool full);
 
