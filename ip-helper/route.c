@@ -902,14 +902,19 @@ static bool installed(struct nl_sock *sk, const char *dev, uint32_t table)
 void route_saved_read(const char *dev, struct route_saved *s)
 {
 	unsigned int ifindex = if_nametoindex(dev);
+	struct route_args *a = calloc(1, sizeof(*a));
 	struct nl_sock *sk;
 	uint32_t mark;
 
 	s->argc = -1;
 	s->known = true;
-	if (ifindex && ifindex <= ROUTE_MAX_IFINDEX)
+	if (a && ifindex && ifindex <= ROUTE_MAX_IFINDEX)
 		s->argc = record_read(ROUTE_BASE + ifindex, dev, &mark, s->buf, sizeof(s->buf),
 				      s->argv, (int)(sizeof(s->argv) / sizeof(s->argv[0])));
+	/* One the parser refuses is no record to the reload either. */
+	if (s->argc >= 0 && parse_args(s->argc, s->argv, a) != CLI_OK)
+		s->argc = -1;
+	free(a);
 	if (s->argc >= 0)
 		return;
 	s->argv[0] = "route";
