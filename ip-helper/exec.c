@@ -576,8 +576,10 @@ static int make_cgroup(struct exec_state *st, struct nl_sock *sk)
 				n = snprintf(st->base, sizeof(st->base),
 					     CGROUP2_MOUNT "/%s/" EXEC_DIR, own);
 				if (n < 0 || (size_t)n >= sizeof(st->base)) {
-					errno = ENAMETOOLONG;
-					break;
+					cli_fail("cannot create a cgroup below " CGROUP2_MOUNT
+						 "/%s: %s",
+						 own, strerror(ENAMETOOLONG));
+					return -1;
 				}
 				continue;
 			}
