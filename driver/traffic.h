@@ -39,7 +39,7 @@ static inline struct mprox_traffic_cpu __percpu *mprox_traffic_alloc(void)
 	struct mprox_traffic_cpu __percpu *t;
 	int cpu;
 
-	t = alloc_percpu(struct mprox_traffic_cpu);
+	t = alloc_percpu_gfp(struct mprox_traffic_cpu, GFP_KERNEL_ACCOUNT);
 	if (t)
 		for_each_possible_cpu(cpu)
 			u64_stats_init(&per_cpu_ptr(t, cpu)->syncp);
