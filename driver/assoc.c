@@ -400,6 +400,15 @@ static enum mprox_handshake_status mprox_assoc_begin(struct mprox_assoc *a)
  * own address for an unspecified one (RFC 1928 leaves that to the
  * client; servers behind NAT send zeros). 0, or -EPROTO for a name.
  */
+/* An IPv4-mapped address is an IPv4 one. */
+static void mprox_assoc_unmap(u16 *family, __be32 *v4, const struct in6_addr *v6)
+{
+	if (*family == AF_INET6 && ipv6_addr_v4mapped(v6)) {
+		*family = AF_INET;
+		*v4 = v6->s6_addr32[3];
+	}
+}
+
 static int mprox_assoc_relay_addr(const struct mprox_assoc *a,
 				  struct sockaddr_storage *ss, int *len)
 {
@@ -407,32 +416,42 @@ static int mprox_assoc_relay_addr(const struct mprox_assoc *a,
 	const struct mprox_dest *b = &a->hs.bound;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	u16 family = b->family;
+	struct in6_addr v6 = b->addr.v6;
+	__be32 v4 = b->addr.v4.s_addr;
 	bool any;
 
+	if (family != AF_INET && family != AF_INET6)
+		return -EPROTO;
+	/*
+	 * Mapped addresses are unmapped: the relay's socket and the headers
+	 * encap.c builds for it follow the family, which must be the route's.
+	 */
+	mprox_assoc_unmap(&family, &v4, &v6);
 	/*
 	 * A loopback BND cannot be the proxy's, seen from here: a proxy that
 	 * says so (or a hostile one) is taken for its own address, never for
-	 * this host's. The relay's socket is dual-stack, so an IPv4-mapped
-	 * loopback or unspecified address is one too.
+	 * this host's.
 	 */
-	if (b->family == AF_INET6)
-		any = ipv6_addr_any(&b->addr.v6) || ipv6_addr_loopback(&b->addr.v6) ||
-		      (ipv6_addr_v4mapped(&b->addr.v6) &&
-		       (!b->addr.v6.s6_addr32[3] ||
-			ipv4_is_loopback(b->addr.v6.s6_addr32[3])));
-	else if (b->family == AF_INET)
-		any = !b->addr.v4.s_addr || ipv4_is_loopback(b->addr.v4.s_addr);
+	if (family == AF_INET6)
+		any = ipv6_addr_any(&v6) || ipv6_addr_loopback(&v6);
 	else
-		return -EPROTO;
+		any = !v4 || ipv4_is_loopback(v4);
+	if (any) {
+		family = s->family;
+		v6 = s->addr.v6;
+		v4 = s->addr.v4.s_addr;
+		mprox_assoc_unmap(&family, &v4, &v6);
+	}
 	memset(ss, 0, sizeof(*ss));
-	if ((any ? s->family : b->family) == AF_INET6) {
+	if (family == AF_INET6) {
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = any ? s->addr.v6 : b->addr.v6;
+		sin6->sin6_addr = v6;
 		sin6->sin6_port = htons(b->port);
 		*len = sizeof(*sin6);
 	} else {
 		sin->sin_family = AF_INET;
-		sin->sin_addr = any ? s->addr.v4 : b->addr.v4;
+		sin->sin_addr.s_addr = v4;
 		sin->sin_port = htons(b->port);
 		*len = sizeof(*sin);
 	}

@@ -218,13 +218,14 @@ check "close again: the relay closed it" wait_for 10 relay_logged "$lines" " clo
 
 # 6. A relay address (BND) on this host's loopback, in either family or
 # IPv4-mapped, or an unspecified mapped one: the proxy's own address is
-# taken instead (docs/upstreams.md), never this host's. One relay a BND,
+# taken instead (docs/upstreams.md), never this host's. And the proxy's
+# own address IPv4-mapped, which is an IPv4 address. One relay a BND,
 # its UDP socket at a port of its own; a trap on the client host's
 # 127.0.0.1 and ::1 at those ports gets what the driver sends where BND
 # points.
 check "after the close: no flow left" wait_flows_zero mprox0 "$close_s"
-loop_bnds=(127.0.0.1 ::1 ::ffff:127.0.0.1 ::ffff:0.0.0.0)
-loop_ports=(40961 40962 40963 40964)
+loop_bnds=(127.0.0.1 ::1 ::ffff:127.0.0.1 ::ffff:0.0.0.0 ::ffff:10.200.1.1)
+loop_ports=(40961 40962 40963 40964 40965)
 topo_spawn "$TOPO_C" python3 "$RELAY" trap "${loop_ports[@]}"
 trap_log=$(topo_last_log)
 step "a trap on the client host's loopback" wait_for 20 grep -q "^trap listening" "$trap_log"
@@ -242,6 +243,8 @@ for i in "${!loop_bnds[@]}"; do
 	check "BND $bnd: upstream socks5://10.200.1.1:$((RELAY_PORT + 1 + i))" \
 		mprox_use_upstream mprox0 "loop$i" "socks5://10.200.1.1:$((RELAY_PORT + 1 + i))"
 	app_run --new-association valid
+	# The association's later datagrams take encap.c's path.
+	app_run valid
 	if tail -n +$((trapped + 1)) "$trap_log" | grep -q "^trap got "; then
 		fail "BND $bnd: the driver sent to this host's loopback"
 		tail -n +$((trapped + 1)) "$trap_log" | diag
