@@ -471,7 +471,14 @@ static int reload_apply(struct quick *q, int fd, struct json_object *st, const c
 	}
 	/* The old mark first: the routing put back is planned around it. */
 	back = !new_mark || fwmark_back(q, fd, old_mark);
-	if (route_restore(q->cli, saved)) {
+	if (!saved->known) {
+		fprintf(stderr,
+			"mprox: %s: its routing has no record in the runtime directory and "
+			"may not be as before; 'mprox route %s --off' and a reload of the old "
+			"file install it anew\n",
+			q->name, q->name);
+		back = false;
+	} else if (route_restore(q->cli, saved)) {
 		fprintf(stderr,
 			"mprox: %s: its routing could not be put back; a reload of the "
 			"old file installs it\n",

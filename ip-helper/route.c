@@ -926,19 +926,6 @@ void route_saved_read(const char *dev, struct route_saved *s)
 	rr_close(sk);
 }
 
-int route_restore(const struct cli *cli, struct route_saved *s)
-{
-	/* Quiet: what it changes back is not news to whoever reloaded. */
-	struct cli quiet = *cli;
-
-	if (!s->known) {
-		errno = ENOENT;
-		return -1;
-	}
-	quiet.json = true;
-	return route_update(&quiet, s->argc, s->argv) == CLI_OK ? 0 : -1;
-}
-
 static bool plan_has(const struct route_plan *p, const struct rr_rule *r)
 {
 	size_t i;
@@ -984,8 +971,8 @@ static int reinstall(const struct cli *cli, const struct route_args *a, int fd, 
  * they change (their traffic may see them missing for that instant).
  */
 static int update_installed(const struct cli *cli, const struct route_args *a, int fd,
-			    struct nl_sock *sk, struct route_plan *p, bool fwmark_unset, int argc,
-			    char **argv)
+			    struct nl_sock *sk, struct route_plan *p, bool fwmark_unset,
+			    bool complete, int argc, char **argv)
 {
 	char buf[8192], *oldv[2 * MAX_EXCLUDES + 16], nfterr[256] = "", text[200];
 	unsigned int n_add = 0, n_del = 0, chains;
@@ -1010,8 +997,21 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 	plan(olda, oldp);
 	if (fwmark_unset && set_driver_mark(a, fd, p))
 		goto out;
+	/*
+	 * @complete (putting back after a failed reload): what is installed
+	 * may be less than its record says; every object is added again.
+	 */
+	for (i = 0; complete && i < 2; i++) {
+		int family = i ? AF_INET6 : AF_INET;
+
+		if (rr_default_add(sk, family, p->table, p->ifindex) && errno != EEXIST) {
+			cli_fail("%s: cannot add %s 'default dev %s table %u': %s", a->dev,
+				 family_name(family), a->dev, p->table, strerror(errno));
+			goto undo;
+		}
+	}
 	for (i = 0; i < p->nrules; i++) {
-		if (plan_has(oldp, &p->rules[i]))
+		if (!complete && plan_has(oldp, &p->rules[i]))
 			continue;
 		if (rr_rule_add(sk, &p->rules[i])) {
 			if (errno == EEXIST)
@@ -1025,7 +1025,7 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 		added[i] = true;
 		n_add++;
 	}
-	same_nft = nft_same(&p->nft, &oldp->nft);
+	same_nft = !complete && nft_same(&p->nft, &oldp->nft);
 	if (!same_nft && (mprox_nft_remove(a->dev, &chains, nfterr, sizeof(nfterr)) ||
 			  mprox_nft_add(&p->nft, nfterr, sizeof(nfterr)))) {
 		cli_fail("%s: nftables: %s; the routing is as before", a->dev, nfterr);
@@ -1081,7 +1081,7 @@ out:
 	return ret;
 }
 
-static int route_run(const struct cli *cli, int argc, char **argv, bool update)
+static int route_run(const struct cli *cli, int argc, char **argv, bool update, bool complete)
 {
 	struct route_args *a = NULL;
 	struct route_plan *p = NULL;
@@ -1197,7 +1197,7 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update)
 	}
 	plan(a, p);
 	if (update && (use.our_rules || use.our_routes || chains)) {
-		ret = update_installed(cli, a, fd, sk, p, fwmark_unset, argc, argv);
+		ret = update_installed(cli, a, fd, sk, p, fwmark_unset, complete, argc, argv);
 		goto out;
 	}
 	ret = install(cli, a, fd, sk, p, fwmark_unset);
@@ -1219,10 +1219,23 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 		help();
 		return CLI_OK;
 	}
-	return route_run(cli, argc, argv, false);
+	return route_run(cli, argc, argv, false, false);
 }
 
 int route_update(const struct cli *cli, int argc, char **argv)
 {
-	return route_run(cli, argc, argv, true);
+	return route_run(cli, argc, argv, true, false);
+}
+
+int route_restore(const struct cli *cli, struct route_saved *s)
+{
+	/* Quiet: what it changes back is not news to whoever reloaded. */
+	struct cli quiet = *cli;
+
+	if (!s->known) {
+		errno = ENOENT;
+		return -1;
+	}
+	quiet.json = true;
+	return route_run(&quiet, s->argc, s->argv, true, true) == CLI_OK ? 0 : -1;
 }
