@@ -382,7 +382,8 @@ static int parse_probe_target(struct parser *p, const struct key *k, struct span
 {
 	struct mprox_conf *conf = p->conf;
 	struct mprox_directive d;
-	char line[80];
+	/* "set probe_target ", the longest value the driver keeps, its NUL */
+	char line[sizeof("set probe_target ") + sizeof(conf->probe_target)];
 	int ret, n;
 
 	if (conf->probe_target_line)

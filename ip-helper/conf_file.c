@@ -62,7 +62,8 @@ int mprox_conf_read_file(const char *path, bool insecure_perms, struct mprox_con
 	int fd, ret;
 
 	memset(conf, 0, sizeof(*conf));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Non-blocking: a FIFO is refused below, not waited on. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return file_error(err, errno, path, strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {

@@ -213,12 +213,16 @@ static void show_upstream(struct json_object *st, struct json_object *up)
 /* What rules that say "direct" did, once they did anything. */
 static void show_direct(struct json_object *st)
 {
+	struct json_object *connects = jget(st, "stats.direct.connects");
 	bool any = jint(st, "stats.direct.active") != 0;
 
-	json_object_object_foreach(jget(st, "stats.direct.connects"), key, val)
-	{
-		(void)key;
-		any |= json_object_get_int64(val) != 0;
+	/* Absent from a module older than direct rules. */
+	if (json_object_is_type(connects, json_type_object)) {
+		json_object_object_foreach(connects, key, val)
+		{
+			(void)key;
+			any |= json_object_get_int64(val) != 0;
+		}
 	}
 	if (!any)
 		return;

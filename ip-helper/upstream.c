@@ -37,6 +37,9 @@ static int upstream_add(const struct cli *cli, int argc, char **argv)
 
 	if (argc < 3)
 		return cli_usage("upstream", "add needs DEVICE NAME URL");
+	/* One line only: a newline would smuggle in another directive. */
+	if (strpbrk(argv[1], "\n\r") || strpbrk(argv[2], "\n\r"))
+		return cli_usage("upstream", "no line breaks in NAME or URL");
 	err = url_resolve(argv[2], url, sizeof(url), addr);
 	/* Not the URL itself in a message: it may hold a password. */
 	if (err == EAI_SYSTEM && errno == EINVAL)

@@ -130,6 +130,10 @@ check "mprox dns mprox0 fake-ip 0.0.0.0/7: exit 1, out of range" \
 check "mprox dns mprox0 off" mp dns mprox0 off
 check "an argument with a line break cannot smuggle a directive: exit 2" \
 	exits 2 "line breaks" rule mprox0 "$(printf 'x\nupstream flush')"
+before=$(state)
+check "nor can an upstream's NAME: exit 2" exits 2 "line breaks" upstream add mprox0 \
+	"$(printf 'a socks5://10.200.1.1:1080\nfwmark 7\nupstream add b')" socks5://10.200.1.1:1080
+check "and the device is as it was" unchanged "$before"
 
 # ---- show and conns with traffic ---------------------------------------
 step "mprox0 up, the server routed into it" sh -c \

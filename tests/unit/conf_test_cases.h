@@ -150,6 +150,10 @@ static const struct conf_case conf_cases[] = {
 	OK("Set = probe_target, a long one the driver takes",
 	   "[Device]\nSet = probe_target [ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535\n",
 	   "set probe_target [ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535\n"),
+	OK("Set = probe_target of 63 bytes, the longest",
+	   "[Device]\nSet = probe_target "
+	   "[0000:0000:0000:0000:0000:0000:0000:0001]:000000000000000000080\n",
+	   "set probe_target [0000:0000:0000:0000:0000:0000:0000:0001]:000000000000000000080\n"),
 	OK("URLs of every scheme and host kind",
 	   "[Upstream a]\nURL = socks5://192.0.2.1\n[Upstream b]\nURL = SOCKS4://[::1]:9050\n"
 	   "[Upstream c]\nURL = socks4a://u@proxy.example:1\n"

@@ -170,7 +170,7 @@ static void test_files(void)
 	static const char plain[] = "[Upstream a]\nURL = socks5://u@h\n";
 	struct mprox_conf_error err;
 	struct mprox_conf conf;
-	char *big = calloc(1, MPROX_CONF_SIZE_MAX + 1);
+	char *big = calloc(1, MPROX_CONF_SIZE_MAX + 1), fifo[64];
 
 	result(read_file(secret, strlen(secret), 0600, false, &err) ? "refused" : NULL,
 	       "read_file: a password in a 0600 file");
@@ -199,13 +199,21 @@ static void test_files(void)
 	result(mprox_conf_read_file("/tmp", false, &conf, &err) && errno == EINVAL ? NULL
 										   : "want EINVAL",
 	       "read_file: a directory");
+	/* Refused without waiting for a writer (main()'s alarm ends a hang). */
+	snprintf(fifo, sizeof(fifo), "/tmp/mprox-test-conf-%d.fifo", (int)getpid());
+	result(mkfifo(fifo, 0600)						   ? strerror(errno)
+	       : mprox_conf_read_file(fifo, false, &conf, &err) && errno == EINVAL ? NULL
+										   : "want EINVAL",
+	       "read_file: a FIFO");
+	unlink(fifo);
 }
 
 int main(void)
 {
 	size_t i;
 
-	printf("1..%zu\n", ARRAY_LEN(conf_cases) + ARRAY_LEN(names) + 9);
+	alarm(60);
+	printf("1..%zu\n", ARRAY_LEN(conf_cases) + ARRAY_LEN(names) + 10);
 	for (i = 0; i < ARRAY_LEN(conf_cases); i++)
 		result(run_case(&conf_cases[i]), conf_cases[i].desc);
 	test_names();
