@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Finding, reading and changing devices, for every subcommand. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -104,6 +106,14 @@ int dev_apply(int fd, const char *name, const char *directives, const char *what
 		cli_fail("%s: %s: %s; nothing changed", name, what, mprox_strerror(err));
 	errno = err;
 	return -1;
+}
+
+int dev_set_fwmark(int fd, const char *name, uint32_t mark)
+{
+	char line[32];
+
+	snprintf(line, sizeof(line), "fwmark %" PRIu32 "\n", mark);
+	return dev_apply(fd, name, line, "fwmark");
 }
 
 static struct nl_sock *rtnl_open(void)

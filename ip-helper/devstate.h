@@ -8,6 +8,7 @@
 #define MPROX_DEVSTATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -29,6 +30,9 @@ struct json_object *dev_state_read(int fd);
  * the text itself: it may hold a password).
  */
 int dev_apply(int fd, const char *name, const char *directives, const char *what);
+
+/* "fwmark @mark" alone, applied as dev_apply() would. */
+int dev_set_fwmark(int fd, const char *name, uint32_t mark);
 
 /*
  * The names of the mprox devices in this network namespace, in ifindex

@@ -423,19 +423,10 @@ static char *reload_directives(const struct quick *q, struct json_object *st, si
 	return out;
 }
 
-/* "fwmark N" alone: the one directive a reload may have to undo. */
-static int set_fwmark(int fd, const char *name, uint32_t mark)
-{
-	char line[32];
-
-	snprintf(line, sizeof(line), "fwmark %" PRIu32 "\n", mark);
-	return dev_apply(fd, name, line, "fwmark");
-}
-
 /* The fwmark a reload changed, back to @old; whether it is. */
 static bool fwmark_back(const struct quick *q, int fd, uint32_t old)
 {
-	if (!set_fwmark(fd, q->name, old))
+	if (!dev_set_fwmark(fd, q->name, old))
 		return true;
 	fprintf(stderr, "mprox: %s: its fwmark stays 0x%" PRIx32 ", not 0x%" PRIx32 "\n", q->name,
 		q->conf.fwmark, old);
@@ -458,7 +449,7 @@ static int reload_apply(struct quick *q, int fd, struct json_object *st, const c
 	if (!saved)
 		return cli_fail("out of memory");
 	route_saved_read(q->name, saved);
-	if (new_mark && set_fwmark(fd, q->name, q->conf.fwmark))
+	if (new_mark && dev_set_fwmark(fd, q->name, q->conf.fwmark))
 		goto out;
 	/*
 	 * A routing step that fails undoes itself, but not always all of

@@ -39,6 +39,7 @@
 #include <json-c/json.h>
 
 #include "commands.h"
+#include "devstate.h"
 #include "mprox.h"
 #include "nft.h"
 #include "route.h"
@@ -487,12 +488,8 @@ struct route_done {
 /* --all on a device without a fwmark: give it one, so its sockets stay out. */
 static int set_driver_mark(const struct route_args *a, int fd, const struct route_plan *p)
 {
-	char line[32];
-
-	snprintf(line, sizeof(line), "fwmark %u\n", p->driver_mark);
-	if (mprox_apply(fd, line))
-		return cli_fail("%s: cannot set fwmark 0x%x on the device: %s", a->dev,
-				p->driver_mark, mprox_strerror(errno));
+	if (dev_set_fwmark(fd, a->dev, p->driver_mark))
+		return -1;
 	fprintf(stderr,
 		"mprox: %s had no fwmark; set it to 0x%x so that its own connections stay out "
 		"of it\n",
@@ -1232,10 +1229,6 @@ int route_restore(const struct cli *cli, struct route_saved *s)
 	/* Quiet: what it changes back is not news to whoever reloaded. */
 	struct cli quiet = *cli;
 
-	if (!s->known) {
-		errno = ENOENT;
-		return -1;
-	}
 	quiet.json = true;
 	return route_run(&quiet, s->argc, s->argv, true, true) == CLI_OK ? 0 : -1;
 }

@@ -47,7 +47,8 @@ void route_saved_read(const char *dev, struct route_saved *s);
 
 /*
  * Take the routing back to @s, as a reload would, printing nothing but
- * errors; 0, or -1 (ENOENT: @s is not known).
+ * errors; 0 or -1. @s must be known: routing without a record cannot be
+ * put back.
  */
 int route_restore(const struct cli *cli, struct route_saved *s);
 
