@@ -59,8 +59,11 @@ kinds="loop fwd cut tc id other count servfail ttl0 rdlen huge"
 stored=$(dns_stat cache_stored)
 out=$(ask ok.h.test $(printf '%s.h.test ' $kinds) 2>&1)
 none=$(awk '$2 == 0' <<<"$out")
-if [ -z "$none" ]; then pass "every kind answered, as the server sent it ($(echo $(awk '{ print $2 }' <<<"$out")) bytes)"; else
-	fail "unanswered: $(echo $none)"; fi
+lines=$(awk 'NF == 3 && $2 ~ /^[0-9]+$/' <<<"$out" | wc -l)
+if [ -z "$none" ] && [ "$lines" = 12 ]; then pass "every kind answered, as the server sent it ($(echo $(awk '{ print $2 }' <<<"$out")) bytes)"; else
+	fail "unanswered: $(echo $none); $lines results of 12"
+	diag <<<"$out"
+fi
 check "only the correct answer was kept: stats.dns.cache_stored +1" \
 	test "$(($(dns_stat cache_stored) - stored))" = 1
 

@@ -50,6 +50,9 @@ client_snmp() {
 }
 noports4=$(client_snmp UdpNoPorts)
 noports6=$(client_snmp Udp6NoPorts)
+# Else both reads below are empty, and equal.
+check "nstat reads the client's Udp NoPorts ($noports4) and Udp6 NoPorts ($noports6)" \
+	test -n "$noports4" -a -n "$noports6"
 
 # ---- TCP -----------------------------------------------------------------
 lan_fetch() {

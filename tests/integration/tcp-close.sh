@@ -55,14 +55,20 @@ T=/sys/kernel/tracing
 [ -e $T/trace ] || mount -t tracefs nodev $T
 check "set connect_timeout_ms 1000" mprox_set mprox0 connect_timeout_ms 1000
 echo >$T/trace
-echo 1 >$T/events/timer/timer_expire_entry/enable
+check "trace timer expiries" sh -c "echo 1 >$T/events/timer/timer_expire_entry/enable"
 before=$(mprox_stat mprox0 stats.closes)
 hold_open 10 echo
-echo 1 >$T/events/workqueue/workqueue_execute_start/enable
+check "trace work items" sh -c "echo 1 >$T/events/workqueue/workqueue_execute_start/enable"
 # The interval is what is measured: nothing may happen in it.
 sleep 2.5
 echo 0 >$T/events/workqueue/workqueue_execute_start/enable
 echo 0 >$T/events/timer/timer_expire_entry/enable
+# Other timers and work run in any 2.5 s: none at all is a trace that
+# recorded nothing, where the two counts below would pass unseen.
+timers=$(grep -c 'timer_expire_entry:' $T/trace)
+works=$(grep -c 'workqueue_execute_start:' $T/trace)
+check "the trace recorded timers ($timers) and work ($works) of others" \
+	test "$timers" -gt 0 -a "$works" -gt 0
 expect "a connection's timer expiring, connections made and idle" \
 	"$(grep -c 'function=mprox_conn_timeout' $T/trace)" 0
 expect "a connection's work running, 2.5 s idle" \

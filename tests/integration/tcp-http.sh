@@ -108,11 +108,11 @@ through tiny
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "tinyproxy: a port not in ConnectPort (403)" http://10.200.2.2:8081/ \
 	"Connection refused" "$quick_ms"
-moved "403" "$before" '.'
+moved "403" "$before" '^refused\+1$'
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "tinyproxy: a closed destination port (500)" http://10.200.2.2:8089/ \
 	"No route to host" "$quick_ms"
-moved "500" "$before" '.'
+moved "500" "$before" '^general_failure\+1$'
 
 check "upstream tinyauth http://mproxuser:pa55w0rd@10.200.1.1:3129" \
 	mprox_use_upstream mprox0 tinyauth http://mproxuser:pa55w0rd@10.200.1.1:3129
@@ -122,7 +122,7 @@ check "upstream tinyauth with a wrong password" \
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "tinyproxy: a wrong password (401)" http://10.200.2.2:8080/page.html \
 	"Connection refused" "$quick_ms"
-moved "wrong password" "$before" 'auth_failed\+1'
+moved "wrong password" "$before" '^auth_failed\+1$'
 n=$(mprox_stat mprox0 config.upstreams.0.auth_failed 2>/dev/null)
 [ "${n:-0}" -ge 1 ] && pass "the upstream's own auth_failed counter says $n" ||
 	fail "the upstream's auth_failed counter: '$n'"
@@ -131,18 +131,18 @@ check "upstream tinyauth without credentials" \
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "tinyproxy: no credentials (407)" http://10.200.2.2:8080/page.html \
 	"Connection refused" "$quick_ms"
-moved "no credentials" "$before" 'auth_failed\+1'
+moved "no credentials" "$before" '^auth_failed\+1$'
 
 check "upstream squid http://10.200.1.1:3130" mprox_use_upstream mprox0 squid http://10.200.1.1:3130
 through squid
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "squid: http_access deny (403)" http://10.200.2.2:8081/ \
 	"Connection refused" "$quick_ms"
-moved "403" "$before" '.'
+moved "403" "$before" '^refused\+1$'
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "squid: a closed destination port (503)" http://10.200.2.2:8089/ \
 	"No route to host" "$quick_ms"
-moved "503" "$before" '.'
+moved "503" "$before" '^host_unreach\+1$'
 check "upstream squid6 http://[fd00:200:1::1]:3130 (the proxy over IPv6)" \
 	mprox_use_upstream mprox0 squid6 'http://[fd00:200:1::1]:3130'
 mprox_fetch "squid over IPv6: a page" "$page_sha" 30 http://10.200.2.2:8080/page.html

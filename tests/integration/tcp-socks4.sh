@@ -101,15 +101,15 @@ through_v4 "socks4 (dante)"
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "socks4 (dante): an IPv6 destination" 'http://[fd00:200:2::2]:8080/page.html' \
 	"Network is unreachable" "$quick_ms"
-moved "IPv6 through socks4" "$before" 'atyp_unsupported\+1|net_unreach\+1'
+moved "IPv6 through socks4" "$before" '^net_unreach\+1$'
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "socks4 (dante): the blocked port (CD 91)" http://10.200.2.2:8081/ \
 	"Connection refused" "$quick_ms"
-moved "blocked port" "$before" '.'
+moved "blocked port" "$before" '^refused\+1$'
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "socks4 (dante): a closed port (CD 91)" http://10.200.2.2:8089/ \
 	"Connection refused" "$quick_ms"
-moved "closed port" "$before" '.'
+moved "closed port" "$before" '^refused\+1$'
 
 check "upstream s4id socks4://mproxuser@10.200.1.1:1087" \
 	mprox_use_upstream mprox0 s4id socks4://mproxuser@10.200.1.1:1087
@@ -129,7 +129,7 @@ check "upstream s4id socks4://intruder@10.200.1.1:1087" \
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "socks4: a user id the server refuses (CD 93)" http://10.200.2.2:8080/page.html \
 	"Connection refused" "$quick_ms"
-moved "refused user id" "$before" '.'
+moved "refused user id" "$before" '^auth_failed\+1$'
 
 check "upstream s4a socks4a://10.200.1.1:1086" \
 	mprox_use_upstream mprox0 s4a socks4a://10.200.1.1:1086
@@ -144,11 +144,11 @@ mprox_check_banner "socks4a: a server that speaks first, over IPv6" fd00:200:2::
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "socks4a: the blocked port (CD 91)" http://10.200.2.2:8081/ \
 	"Connection refused" "$quick_ms"
-moved "blocked port" "$before" '.'
+moved "blocked port" "$before" '^refused\+1$'
 before=$(mprox_connects_json mprox0)
 mprox_expect_error "socks4a: a blocked port over IPv6 (CD 91)" 'http://[fd00:200:2::2]:8081/' \
 	"Connection refused" "$quick_ms"
-moved "blocked port over IPv6" "$before" '.'
+moved "blocked port over IPv6" "$before" '^refused\+1$'
 
 check "back to upstream p1 (SOCKS5)" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080
 mprox_fetch "p1 after the SOCKS4 upstreams: a page" "$page_sha" 30 http://10.200.2.2:8080/page.html

@@ -66,6 +66,7 @@
 #                               connect()'s errno) within MIN_MS..MAX_MS of
 #                               curl's own clock
 #   mprox_dmesg_mark            remember where the kernel log is now
+#   mprox_dmesg_new             print the kernel log since the mark
 #   mprox_check_dmesg DESC      one result: no WARNING, BUG, Oops, KASAN,
 #                               UBSAN, lockdep, hung task, RCU stall or
 #                               leak line in the kernel log since the mark
@@ -442,6 +443,9 @@ mprox_expect_error() {
 mprox_dmesg_line=0
 mprox_dmesg_mark() {
 	mprox_dmesg_line=$(dmesg | wc -l)
+}
+mprox_dmesg_new() {
+	dmesg | tail -n +$((mprox_dmesg_line + 1))
 }
 
 mprox_check_dmesg() {
