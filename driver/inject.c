@@ -10,6 +10,7 @@
 #include <net/addrconf.h>
 #include <net/dst.h>
 #include <net/icmp.h>
+#include <net/ip.h>
 #include <net/ip6_route.h>
 #include <net/route.h>
 #include <net/sock.h>
@@ -201,6 +202,7 @@ static bool mprox_inject_prepare(struct mprox_inject *inj,
 				 struct sk_buff *skb, enum mprox_inject_to to)
 {
 	bool v6 = (skb->data[0] >> 4) == 6;
+	bool may_fragment = skb->ignore_df;
 	struct net_device *dev = inj->dev;
 	struct dst_entry *dst = NULL;
 
@@ -218,6 +220,19 @@ static bool mprox_inject_prepare(struct mprox_inject *inj,
 	skb->protocol = v6 ? htons(ETH_P_IPV6) : htons(ETH_P_IP);
 	skb_reset_network_header(skb);
 	skb_reset_mac_header(skb);
+	/*
+	 * A datagram the driver wrote may be fragmented on its way to a
+	 * host behind us (reply.c): the scrub must not take that back, and
+	 * IPv4's fragments need an ID (the header's is 0) that the next
+	 * datagram's will not share.
+	 */
+	if (may_fragment && to == MPROX_INJECT_ROUTED) {
+		skb->ignore_df = 1;
+		if (!v6) {
+			__ip_select_ident(dev_net(dev), ip_hdr(skb), 1);
+			ip_send_check(ip_hdr(skb));
+		}
+	}
 	if (dst)
 		skb_dst_set(skb, dst_clone(dst));
 	return true;

@@ -108,6 +108,16 @@ struct sk_buff *mprox_reply_udp(const struct mprox_pkt *p, unsigned int room, u8
 
 	if (!skb)
 		return NULL;
+	/*
+	 * The driver is this datagram's source: a forwarder may cut it to
+	 * its next link's MTU, as the stack cuts a UDP socket's datagram,
+	 * instead of dropping it (a 2 KB DNS answer to a host on a 1500
+	 * byte LAN). IPv4 says so with DF clear; IPv6 has no such bit,
+	 * ignore_df is what its forwarder honours (inject.c keeps it).
+	 */
+	skb->ignore_df = 1;
+	if (p->family == AF_INET)
+		ip_hdr(skb)->frag_off = 0;
 	uh = udp_hdr(skb);
 	uh->source = p->dport;
 	uh->dest = p->sport;

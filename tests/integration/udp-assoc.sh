@@ -246,6 +246,14 @@ for dest in 10.200.2.2:7001 '[fd00:200:2::2]:7002'; do
 		fail "forwarded UDP_SEGMENT to $dest: $(echo $out)"; fi
 done
 check_delta "forwarded: one association per socket" associations "$a" -eq 2
+# A small question with a large answer (DNS with EDNS): the answer is one
+# datagram the driver writes, larger than the host's 1500-byte link. The
+# client's forwarding must cut it into fragments, not drop it as too big.
+for dest in 10.200.2.2:7001 '[fd00:200:2::2]:7002'; do
+	out=$(topo_ns $TOPO_L python3 "$UDP_ECHO" grow "$dest" 4000 --timeout "$resend_s" 2>&1)
+	if [ $? = 0 ]; then pass "forwarded: a 4,000-byte answer from $dest: $out"; else
+		fail "forwarded: a 4,000-byte answer from $dest: $out"; fi
+done
 topo_lan_down
 
 # The other side of it: a local socket's answers keep the driver's local

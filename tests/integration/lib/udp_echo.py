@@ -51,6 +51,13 @@
         round R: echoed K of N datagrams, sizes SIZES
       then exits 1 unless every echo was one whole segment, each once
 
+  grow DEST SIZE [--timeout S] [--tries N]
+      a connect()ed socket sends "grow SIZE", to which the server answers
+      with SIZE bytes of the pattern (1..60000): a small question with a
+      large answer, as DNS with EDNS has; sent again after S seconds (3),
+      N times (3) in all. Prints "answered SIZE bytes, intact", "answered
+      K bytes, not the pattern" or "no answer", and exits 1 unless intact
+
   associate-rep PROXY PORT
       one SOCKS5 UDP ASSOCIATE straight to a proxy (no authentication,
       DST.ADDR 0.0.0.0:0): prints the reply's REP code, or "closed" if
@@ -73,6 +80,10 @@ HDR = struct.Struct(">BHIB")  # magic, socket id, seq, destination index
 PATTERN_SEED = 1928
 PATTERN = random.Random(PATTERN_SEED).randbytes(1 << 16)
 BUF = 1 << 22
+# A client's datagram starts with MAGIC: one that starts with this asks for
+# an answer of its size instead of an echo.
+GROW = b"grow "
+GROW_MAX = 60000
 
 
 def big_buffers(s):
@@ -132,6 +143,12 @@ def server(addrs, ports):
                     data, peer = s.recvfrom(65536)
                 except BlockingIOError:
                     break
+                if data.startswith(GROW):
+                    try:
+                        n = int(data[len(GROW):])
+                    except ValueError:
+                        n = 0
+                    data = PATTERN[:n] if 0 < n <= GROW_MAX else b"bad grow"
                 try:
                     s.sendto(data, peer)
                 except OSError as e:
@@ -478,6 +495,25 @@ def segments(args):
     return 0 if ok else 1
 
 
+def grow(args):
+    s = connected(parse_dest(args.dest))
+    s.settimeout(args.timeout)
+    want = PATTERN[:args.size]
+    for _ in range(args.tries):
+        s.send(GROW + str(args.size).encode())
+        try:
+            got = s.recv(65536)
+        except socket.timeout:
+            continue
+        if got == want:
+            print("answered %d bytes, intact" % len(got), flush=True)
+            return 0
+        print("answered %d bytes, not the pattern" % len(got), flush=True)
+        return 1
+    print("no answer", flush=True)
+    return 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -507,6 +543,11 @@ def main():
     p.add_argument("--count", type=int, default=3)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--timeout", type=float, default=5)
+    p = sub.add_parser("grow")
+    p.add_argument("dest")
+    p.add_argument("size", type=int)
+    p.add_argument("--timeout", type=float, default=3)
+    p.add_argument("--tries", type=int, default=3)
     p = sub.add_parser("associate-rep")
     p.add_argument("proxy")
     p.add_argument("port")
@@ -523,6 +564,10 @@ def main():
         return refused(args)
     if args.cmd == "segments":
         return segments(args)
+    if args.cmd == "grow":
+        if not 0 < args.size <= GROW_MAX:
+            raise SystemExit("SIZE 1..%d" % GROW_MAX)
+        return grow(args)
     return associate_rep(args.proxy, args.port)
 
 
