@@ -170,7 +170,12 @@ bool mprox_flow_hold_syn(struct mprox_flow *f, struct sk_buff *skb)
 	bool held;
 
 	spin_lock_bh(&f->lock);
-	held = !f->held_syn;
+	/*
+	 * Once the connection is up, the held SYN is the listener's and no
+	 * other is taken: a retransmit that races the release would stay
+	 * here, charged to the app's socket, for the connection's life.
+	 */
+	held = !f->held_syn && f->state < MPROX_FLOW_ESTABLISHED;
 	if (held)
 		f->held_syn = skb;
 	else

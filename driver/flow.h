@@ -316,8 +316,8 @@ bool mprox_flow_set_state(struct mprox_flow *f, enum mprox_flow_state state);
 
 /*
  * Hold the app's SYN @skb, which this consumes either way: returns true
- * if it is now held, false if a SYN already was (a retransmit: dropped
- * and counted in syn_absorbed).
+ * if it is now held, false if a SYN already was or the flow is past
+ * CONNECTING (a retransmit: dropped and counted in syn_absorbed).
  */
 bool mprox_flow_hold_syn(struct mprox_flow *f, struct sk_buff *skb);
 /* Take the held SYN back (to re-inject it), or NULL. */

@@ -480,9 +480,9 @@ static void mprox_flow_find_test(struct kunit *test)
 static void mprox_flow_syn_test(struct kunit *test)
 {
 	struct mprox_flow_table *t = flow_test_default_table(test);
-	struct sk_buff *a, *b, *c;
+	struct sk_buff *a, *b, *c, *d;
+	struct mprox_flow *f, *g;
 	struct mprox_flow_key k;
-	struct mprox_flow *f;
 
 	flow_test_key(&k, AF_INET, IPPROTO_TCP, 3, 40000);
 	f = mprox_flow_create(t, &k, 16, NULL, GFP_KERNEL);
@@ -490,7 +490,8 @@ static void mprox_flow_syn_test(struct kunit *test)
 	a = alloc_skb(64, GFP_KERNEL);
 	b = alloc_skb(64, GFP_KERNEL);
 	c = alloc_skb(64, GFP_KERNEL);
-	KUNIT_ASSERT_TRUE(test, a && b && c);
+	d = alloc_skb(64, GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, a && b && c && d);
 	KUNIT_EXPECT_TRUE(test, mprox_flow_hold_syn(f, a));
 	KUNIT_EXPECT_FALSE(test, mprox_flow_hold_syn(f, b));
 	KUNIT_EXPECT_EQ(test, f->syn_absorbed, 1U);
@@ -501,8 +502,22 @@ static void mprox_flow_syn_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mprox_flow_hold_syn(f, c));
 	mprox_flow_kill(t, f);
 	mprox_flow_put(f);
+
+	/*
+	 * Up, its SYN released: a retransmit that raced the release is
+	 * absorbed, not held for the connection's life.
+	 */
+	flow_test_key(&k, AF_INET, IPPROTO_TCP, 3, 40002);
+	g = mprox_flow_create(t, &k, 16, NULL, GFP_KERNEL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(g));
+	KUNIT_EXPECT_TRUE(test, mprox_flow_set_state(g, MPROX_FLOW_ESTABLISHED));
+	KUNIT_EXPECT_FALSE(test, mprox_flow_hold_syn(g, d));
+	KUNIT_EXPECT_EQ(test, g->syn_absorbed, 1U);
+	KUNIT_EXPECT_NULL(test, mprox_flow_take_syn(g));
+	mprox_flow_kill(t, g);
+	mprox_flow_put(g);
 	mprox_flow_flush();
-	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_released), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_released), 2);
 }
 
 static void mprox_flow_rst_test(struct kunit *test)
