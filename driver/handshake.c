@@ -229,13 +229,15 @@ mprox_handshake_begin(struct mprox_handshake *hs, struct socket *sock,
 				    s->name, &ss);
 		return mprox_hs_finish(hs, MPROX_CONNECT_LOOP);
 	}
+	/*
+	 * What fails at once fails here, before a packet left: no route, a
+	 * prohibit or blackhole one, no local port. The proxy was not
+	 * reached, whatever the errno.
+	 */
 	err = kernel_connect(sock, (struct sockaddr *)&ss, len, O_NONBLOCK);
 	if (err && err != -EINPROGRESS)
 		return mprox_hs_connect_failed(hs, -err,
-					       err == -ENETUNREACH ||
-					       err == -EHOSTUNREACH ?
-					       MPROX_CONNECT_UPSTREAM_DOWN :
-					       MPROX_CONNECT_PROXY_ERROR);
+					       MPROX_CONNECT_UPSTREAM_DOWN);
 	return mprox_handshake_advance(hs, sock);
 }
 

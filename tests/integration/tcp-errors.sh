@@ -196,6 +196,18 @@ grep -q "upstream named: host names are not resolved in the kernel yet; give an 
 	pass "the kernel log asks for the named upstream's address" ||
 	fail "no log line asks for the named upstream's address"
 
+# A prohibit route to the proxy: connect() fails at once, here (EACCES),
+# and the proxy was never reached, as with no route at all.
+check "a prohibit route to 10.200.1.77" topo_ns $TOPO_C ip route add prohibit 10.200.1.77/32
+check "upstream behind it" mprox_use_upstream mprox0 banned socks5://10.200.1.77:1080
+before=$(connects upstream_down)
+perr=$(connects proxy_error)
+mprox_expect_error "upstream behind a prohibit route" http://10.200.2.2:8080/page.html \
+	"No route to host" 1000
+counted upstream_down "$before"
+expect "a prohibit route is not a proxy_error" "$(connects proxy_error)" "$perr"
+check "the prohibit route removed" topo_ns $TOPO_C ip route del prohibit 10.200.1.77/32
+
 # The proxy accepts and never answers: the handshake times out after
 # handshake_timeout_ms, not earlier.
 check "upstream that never answers" mprox_use_upstream mprox0 mute socks5://10.200.1.1:1084
