@@ -48,7 +48,7 @@ struct mprox_dev;
 enum mprox_drop {
 	MPROX_DROP_MALFORMED,		/* failed parsing or validation */
 	MPROX_DROP_LOOP,		/* our fwmark, or one of our sockets */
-	MPROX_DROP_NO_FLOW,		/* TCP segment of no connection */
+	MPROX_DROP_NO_FLOW,		/* a segment or datagram of no flow */
 	MPROX_DROP_UNSUPPORTED_PROTO,	/* not TCP (answered with ICMP) */
 	MPROX_DROP_FLOW_LIMIT,		/* SYN over max_flows (answered RST) */
 	MPROX_DROP_NOMEM,

@@ -182,6 +182,9 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 				mprox_flow_put(f);
 				return;
 			}
+			/* ... and its association has closed already. */
+			mprox_datapath_drop(dp, MPROX_DROP_NO_FLOW);
+			goto drop;
 		}
 		if (PTR_ERR(f) == -ENOSPC || PTR_ERR(f) == -EADDRINUSE) {
 			/* As TCP's RST over max_flows: fail now, not on a timeout. */
