@@ -44,7 +44,7 @@ stage_done() {
 
 mkdir -p build/style
 rm -f build/style/counts build/unit/counts build/compat/counts build/stock/counts \
-	build/debug/counts build/6.12/counts
+	build/debug/counts build/6.12/counts build/syscall/counts
 
 # On a first run the kernels are the long part: fetch the stock kernel and
 # build the debug one (about 10 minutes on two cores) while style and the
@@ -140,7 +140,11 @@ then_6_12() {
 	mkdir build/6.12-claimed 2>/dev/null || return 0
 	job 6.12 tests/vm/run.sh 6.12 "$vm_subset_6_12"
 }
-make -s progs helper bench-progs
+# The lanes rebuild progs and helper; bench-progs is built only here.
+if ! make -s progs helper bench-progs; then
+	echo "check: the test programs do not build" >&2
+	exit 1
+fi
 rm -f build/{stock,debug,6.12,unit,compat,syscall}/check.rc
 rm -rf build/6.12-claimed
 {

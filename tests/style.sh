@@ -25,6 +25,12 @@ checkpatch() {
 		--summary-file "$@" || rc=1
 }
 
+# No file list is no check: outside a checkout, or a git that refuses the
+# tree's owner, say so rather than "clean".
+if ! git ls-files --error-unmatch -- driver/main.c >/dev/null; then
+	echo "style: git cannot list the files to check" >&2
+	exit 1
+fi
 kernel_files=$(git ls-files -co --exclude-standard -- 'driver/*.[ch]' 'uapi/*.h' |
 	grep -vx driver/compat.h)
 # shellcheck disable=SC2086
