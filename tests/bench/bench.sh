@@ -1153,7 +1153,7 @@ fi
 topo_ns $TOPO_C ip -s link show mprox0 | sed 's/^/#   /'
 
 # ---- the table -------------------------------------------------------------
-python3 - "$results" "$BENCH_PROTOS" "$BENCH_IDLE" <<'EOF'
+python3 - "$results" "$BENCH_PROTOS" "$BENCH_IDLE" "${!broken[*]}" <<'EOF'
 import json, os, sys
 from collections import defaultdict
 
@@ -1162,8 +1162,14 @@ sums = defaultdict(float)
 # r_KEY: one figure per round, in the order the rounds ran (modes
 # alternate, so the i-th of two modes ran side by side).
 rounds = defaultdict(list)
+# A mode that broke part-way has figures from the rounds before: set
+# against the others' full rounds they would mean nothing, so it is not
+# measured (its check failed already).
+broken = set(sys.argv[4].split())
 for line in open(sys.argv[1]):
     mode, key, value = line.split()
+    if mode in broken:
+        continue
     if key.startswith("r_"):
         rounds[(mode, key[2:])].append(float(value))
     else:
