@@ -162,7 +162,7 @@ int cmd_conns(const struct cli *cli, int argc, char **argv)
 	if (!st)
 		return CLI_FAILED;
 	conns = jget(st, "conns");
-	n = json_object_array_length(conns);
+	n = jlen(conns);
 	out = json_object_new_array();
 	if (!cli->json)
 		printf("%-5s %-46s %-46s %-12s %-10s %10s %10s %8s\n", "proto", "source",

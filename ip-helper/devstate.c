@@ -239,6 +239,11 @@ long long jint(struct json_object *o, const char *path)
 	return json_object_get_int64(jget(o, path));
 }
 
+size_t jlen(struct json_object *o)
+{
+	return json_object_is_type(o, json_type_array) ? json_object_array_length(o) : 0;
+}
+
 const char *jstr(struct json_object *o, const char *path)
 {
 	const char *s = json_object_get_string(jget(o, path));

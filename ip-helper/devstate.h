@@ -50,5 +50,7 @@ void cli_print_json(const struct cli *cli, struct json_object *o);
 struct json_object *jget(struct json_object *o, const char *path);
 long long jint(struct json_object *o, const char *path);
 const char *jstr(struct json_object *o, const char *path);
+/* The length of @o if it is an array, else 0 (a key an older module lacks). */
+size_t jlen(struct json_object *o);
 
 #endif /* MPROX_DEVSTATE_H */

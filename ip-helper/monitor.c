@@ -38,9 +38,16 @@ static void emit(const struct monitor *m, const char *event, const char *key, co
 	fflush(stdout);
 }
 
+static const char *str_or_empty(struct json_object *o)
+{
+	const char *s = json_object_get_string(o);
+
+	return s ? s : "";
+}
+
 static struct json_object *find_upstream(struct json_object *ups, const char *name)
 {
-	size_t i, n = json_object_array_length(ups);
+	size_t i, n = jlen(ups);
 
 	for (i = 0; i < n; i++)
 		if (!strcmp(jstr(json_object_array_get_idx(ups, i), "name"), name))
@@ -67,13 +74,13 @@ static void diff_upstreams(const struct monitor *m, struct json_object *old,
 	struct json_object *o = jget(old, "config.upstreams"), *n = jget(new, "config.upstreams");
 	size_t i;
 
-	for (i = 0; i < json_object_array_length(o); i++) {
+	for (i = 0; i < jlen(o); i++) {
 		struct json_object *up = json_object_array_get_idx(o, i);
 
 		if (!find_upstream(n, jstr(up, "name")))
 			emit(m, "upstream-del", jstr(up, "name"), NULL);
 	}
-	for (i = 0; i < json_object_array_length(n); i++) {
+	for (i = 0; i < jlen(n); i++) {
 		struct json_object *up = json_object_array_get_idx(n, i);
 		struct json_object *was = find_upstream(o, jstr(up, "name"));
 		char url[600];
@@ -95,6 +102,7 @@ static void diff_upstreams(const struct monitor *m, struct json_object *old,
 static void diff(const struct monitor *m, struct json_object *old, struct json_object *new)
 {
 	bool up = json_object_get_boolean(jget(new, "device.up"));
+	struct json_object *tunables, *old_tunables;
 	char detail[64];
 
 	if (strcmp(jstr(old, "device.name"), jstr(new, "device.name")))
@@ -113,15 +121,21 @@ static void diff(const struct monitor *m, struct json_object *old, struct json_o
 	    json_object_get_boolean(jget(new, "config.persist")))
 		emit(m, "config", "persist",
 		     json_object_get_boolean(jget(new, "config.persist")) ? "on" : "off");
-	json_object_object_foreach(jget(new, "config.tunables"), key, val)
-	{
-		struct json_object *was = jget(jget(old, "config.tunables"), key);
+	tunables = jget(new, "config.tunables");
+	old_tunables = jget(old, "config.tunables");
+	if (json_object_is_type(tunables, json_type_object)) {
+		json_object_object_foreach(tunables, key, val)
+		{
+			struct json_object *was = NULL;
 
-		/* Numbers and words alike ("balance"). */
-		if (strcmp(json_object_get_string(was) ? json_object_get_string(was) : "",
-			   json_object_get_string(val))) {
-			snprintf(detail, sizeof(detail), "%s", json_object_get_string(val));
-			emit(m, "config", key, detail);
+			/* By key, not by path: a key is not split at dots. */
+			if (json_object_is_type(old_tunables, json_type_object))
+				json_object_object_get_ex(old_tunables, key, &was);
+			/* Numbers and words alike ("balance"). */
+			if (strcmp(str_or_empty(was), str_or_empty(val))) {
+				snprintf(detail, sizeof(detail), "%s", str_or_empty(val));
+				emit(m, "config", key, detail);
+			}
 		}
 	}
 	diff_upstreams(m, old, new);

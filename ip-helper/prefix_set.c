@@ -16,7 +16,8 @@
 #include "devstate.h"
 #include "parse.h"
 
-#define PREFIX_TEXT_MAX 44 /* "ffff:...:ffff/128" and a space */
+/* The longest address (an IPv4 tail on 6 full groups), "/128", a space. */
+#define PREFIX_TEXT_MAX (INET6_ADDRSTRLEN + 4)
 
 struct pset_writer {
 	const char *dev, *set;

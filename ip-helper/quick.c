@@ -260,7 +260,7 @@ static struct json_object *running_upstream(struct json_object *ups, const char 
 {
 	size_t i;
 
-	for (i = 0; i < json_object_array_length(ups); i++)
+	for (i = 0; i < jlen(ups); i++)
 		if (!strcmp(jstr(json_object_array_get_idx(ups, i), "name"), name))
 			return json_object_array_get_idx(ups, i);
 	return NULL;
@@ -382,13 +382,13 @@ static char *reload_directives(const struct quick *q, struct json_object *st, si
 	 * the others stay: large ones are loaded with "mprox set ... --file"
 	 * and never written in the file.
 	 */
-	for (i = 0; sets && i < json_object_array_length(sets); i++) {
+	for (i = 0; sets && i < jlen(sets); i++) {
 		const char *name = jstr(json_object_array_get_idx(sets, i), "name");
 
 		if (mprox_conf_names_set(&q->conf, name))
 			fprintf(f, "set flush %s\n", name);
 	}
-	for (i = 0; i < json_object_array_length(ups); i++) {
+	for (i = 0; i < jlen(ups); i++) {
 		const char *name = jstr(json_object_array_get_idx(ups, i), "name");
 
 		if (!in_file(&q->conf, name)) {
@@ -723,7 +723,7 @@ static bool fits_one_write(const struct mprox_conf *c, const char *dev)
 /* The driver's rules, in order, as [Rule] lines. */
 static int rules_from_state(struct json_object *rules, struct mprox_conf_lines *l)
 {
-	size_t i, n = rules ? json_object_array_length(rules) : 0;
+	size_t i, n = rules ? jlen(rules) : 0;
 
 	l->line = calloc(n ? n : 1, sizeof(*l->line));
 	if (!l->line)
@@ -743,7 +743,7 @@ static int rules_from_state(struct json_object *rules, struct mprox_conf_lines *
 static int sets_from_device(int fd, const char *dev, struct json_object *sets,
 			    struct mprox_conf_lines *l)
 {
-	size_t i, k, n = sets ? json_object_array_length(sets) : 0;
+	size_t i, k, n = sets ? jlen(sets) : 0;
 	/* "set add NAME" and 29 prefixes of at most 44 bytes: under 1400. */
 	char addr[INET6_ADDRSTRLEN], line[MPROX_UPSTREAM_NAME_MAX + 16 + MPROX_SET_LINE_MAX * 44];
 
@@ -779,7 +779,7 @@ static int conf_from_state(int fd, const char *dev, struct json_object *st, stru
 			   struct mprox_conf *c)
 {
 	struct json_object *ups = jget(st, "config.upstreams");
-	size_t i, n = json_object_array_length(ups);
+	size_t i, n = jlen(ups);
 
 	memset(c, 0, sizeof(*c));
 	if (jint(st, "config.fwmark")) {

@@ -427,6 +427,9 @@ int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, uns
 			t = rtnl_rule_get_mask(rule) == 0 ? rtnl_rule_get_mark(rule) : 0;
 		if (t - base - 1 >= max_index || if_indextoname(t - base, name))
 			continue;
+		/* Gone is ENXIO; out of fds or sockets says nothing of the device. */
+		if (errno != ENXIO)
+			continue;
 		tally(rtnl_rule_delete(sk, rule, 0), &first, nrules);
 	}
 	nl_cache_free(rules);

@@ -106,7 +106,7 @@ static void print_nonzero(const char *label, struct json_object *o)
 static int upstream_flows(struct json_object *st, const char *name)
 {
 	struct json_object *conns = jget(st, "conns");
-	size_t i, n = json_object_array_length(conns);
+	size_t i, n = jlen(conns);
 	int count = 0;
 
 	for (i = 0; i < n; i++)
@@ -233,7 +233,7 @@ static void show_direct(struct json_object *st)
 /* The rules in order, numbered as "mprox rule DEVICE del N" takes them. */
 static void show_rules(struct json_object *rules)
 {
-	size_t i, n = rules ? json_object_array_length(rules) : 0;
+	size_t i, n = rules ? jlen(rules) : 0;
 
 	if (n)
 		printf("\nrules:\n");
@@ -247,7 +247,7 @@ static void show_rules(struct json_object *rules)
 static void show_human(struct json_object *st)
 {
 	struct json_object *ups = jget(st, "config.upstreams");
-	size_t i, n = json_object_array_length(ups);
+	size_t i, n = jlen(ups);
 
 	printf("device: %s\n", jstr(st, "device.name"));
 	printf("  state: %s%s, mtu %lld",

@@ -101,7 +101,7 @@ static int upstream_add(const struct cli *cli, int argc, char **argv)
 
 static void list_human(struct json_object *ups)
 {
-	size_t i, n = json_object_array_length(ups);
+	size_t i, n = jlen(ups);
 
 	printf("%-16s %-8s %-40s %6s %8s %6s %-5s %-10s %s\n", "name", "proto", "address", "port",
 	       "priority", "weight", "state", "dev", "user");
@@ -212,7 +212,7 @@ static int rule_list(const struct cli *cli, const char *dev)
 	if (cli->json) {
 		cli_print_json(cli, json_object_get(rules));
 	} else {
-		n = rules ? json_object_array_length(rules) : 0;
+		n = rules ? jlen(rules) : 0;
 		for (i = 0; i < n; i++) {
 			struct json_object *r = json_object_array_get_idx(rules, i);
 

@@ -11,7 +11,7 @@
 int cmd_version(const struct cli *cli, int argc, char **argv)
 {
 	char mod[64];
-	int have_mod;
+	int have_mod, err;
 
 	if (argc > 1 && cli_is_help(argv[1])) {
 		printf("Usage: mprox version\n\nShows the versions of this tool and of the loaded "
@@ -21,6 +21,8 @@ int cmd_version(const struct cli *cli, int argc, char **argv)
 	if (argc > 1)
 		return cli_usage("version", "takes no arguments");
 	have_mod = mprox_module_version(mod, sizeof(mod)) == 0;
+	/* Before printf, which may set errno (isatty() on stdout). */
+	err = errno;
 	if (cli->json) {
 		struct json_object *o = json_object_new_object();
 
@@ -34,9 +36,9 @@ int cmd_version(const struct cli *cli, int argc, char **argv)
 	printf("mprox %s\n", mprox_version());
 	if (have_mod)
 		printf("module %s\n", mod);
-	else if (errno == ENOENT)
+	else if (err == ENOENT)
 		printf("module not loaded\n");
 	else
-		printf("module version unreadable: %s\n", strerror(errno));
+		printf("module version unreadable: %s\n", strerror(err));
 	return CLI_OK;
 }

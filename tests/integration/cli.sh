@@ -71,6 +71,11 @@ expect "the set holds that one prefix" "$(mp set mprox0 list lc)" "10.9.0.0/16"
 check "set add of a prefix the set holds: exit 1, said so" exits 1 "a prefix that is in the set" \
 	set mprox0 add lc 10.9.1.0/24
 check "set flush lc" mp set mprox0 flush lc
+# The longest text of an address: 6 full groups and an IPv4 tail.
+long6="0000:0000:0000:0000:0000:ffff:255.255.255.255/128"
+check "set add of a ${#long6}-byte IPv6 prefix" mp set mprox0 add lc "$long6"
+expect "the set holds it" "$(mp set mprox0 list lc | wc -l)" 1
+check "set flush lc" mp set mprox0 flush lc
 check "set add --file on a directory: exit 1, said so" exits 1 "Is a directory" set mprox0 add lc --file /tmp
 rm -f "$pfile"
 
