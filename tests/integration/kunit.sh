@@ -19,6 +19,35 @@ if ! out=$(insmod "$MPROX_TEST_KO" 2>&1); then
 	echo "not ok 1 - insmod mprox-test.ko: $out"
 	exit 1
 fi
-rmmod mprox_test
-dmesg --notime | tail -n +$((before + 1)) |
-	sed -n '/^[[:space:]]*KTAP version/,$p' | grep -E '^\s*(KTAP|1\.\.|ok |not ok |#)'
+rc=0
+rmmod mprox_test || {
+	echo "# rmmod mprox_test failed"
+	rc=1
+}
+ktap=$(dmesg --notime | tail -n +$((before + 1)) |
+	sed -n '/^[[:space:]]*KTAP version/,$p' | grep -E '^\s*(KTAP|1\.\.|ok |not ok |#)')
+[ -z "$ktap" ] || printf '%s\n' "$ktap"
+# A suite cut short (the module died in it, or the log lost lines) has
+# fewer results than its plan and no "not ok": each "1..N" must get N
+# results at its own indent before a shallower result, the next plan at
+# its indent, or the end closes it. The harness fails a case that exits
+# non-zero.
+short=$(printf '%s\n' "$ktap" | awk '
+function shut(d,  k) {
+	for (k in plan)
+		if (k + 0 >= d && plan[k] >= 0) {
+			if (seen[k] < plan[k])
+				bad = bad " " name[k] " " seen[k] "/" plan[k]
+			plan[k] = -1
+		}
+}
+{ match($0, /^[ \t]*/); d = RLENGTH; s = substr($0, d + 1) }
+s ~ /^# Subtest: / { name[d] = substr(s, 12) }
+s ~ /^1\.\.[0-9]/ { shut(d); plan[d] = substr(s, 4) + 0; seen[d] = 0 }
+s ~ /^(not )?ok / { shut(d + 1); seen[d]++ }
+END { shut(0); print bad }')
+if [ -n "$short" ]; then
+	echo "# results short of their plan:$short"
+	rc=1
+fi
+exit $rc
