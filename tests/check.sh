@@ -142,8 +142,8 @@ then_6_12() {
 }
 # The lanes rebuild progs and helper; bench-progs is built only here.
 if ! make -s progs helper bench-progs; then
-	echo "check: the test programs do not build" >&2
-	exit 1
+	echo "check: the test programs do not build"
+	failed=$((failed + 1))
 fi
 rm -f build/{stock,debug,6.12,unit,compat,syscall}/check.rc
 rm -rf build/6.12-claimed

@@ -1188,6 +1188,8 @@ modes = ["direct", "mdirect"] + [f"{m}_{p}" for p in protos
                       for m in ("app", "mprox", "spares", "base", "basespares", "rules", "pc",
                                 "redsocks")]
 for mode in modes:
+    if mode in broken:
+        continue
     path = f"/tmp/mprox-bench.{mode}.samples"
     if os.path.exists(path):
         total, conn, rest = [], [], []
