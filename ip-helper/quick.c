@@ -382,7 +382,7 @@ static char *reload_directives(const struct quick *q, struct json_object *st, si
 	 * the others stay: large ones are loaded with "mprox set ... --file"
 	 * and never written in the file.
 	 */
-	for (i = 0; sets && i < jlen(sets); i++) {
+	for (i = 0; i < jlen(sets); i++) {
 		const char *name = jstr(json_object_array_get_idx(sets, i), "name");
 
 		if (mprox_conf_names_set(&q->conf, name))
@@ -723,7 +723,7 @@ static bool fits_one_write(const struct mprox_conf *c, const char *dev)
 /* The driver's rules, in order, as [Rule] lines. */
 static int rules_from_state(struct json_object *rules, struct mprox_conf_lines *l)
 {
-	size_t i, n = rules ? jlen(rules) : 0;
+	size_t i, n = jlen(rules);
 
 	l->line = calloc(n ? n : 1, sizeof(*l->line));
 	if (!l->line)
@@ -743,7 +743,7 @@ static int rules_from_state(struct json_object *rules, struct mprox_conf_lines *
 static int sets_from_device(int fd, const char *dev, struct json_object *sets,
 			    struct mprox_conf_lines *l)
 {
-	size_t i, k, n = sets ? jlen(sets) : 0;
+	size_t i, k, n = jlen(sets);
 	/* "set add NAME" and 29 prefixes of at most 44 bytes: under 1400. */
 	char addr[INET6_ADDRSTRLEN], line[MPROX_UPSTREAM_NAME_MAX + 16 + MPROX_SET_LINE_MAX * 44];
 

@@ -233,7 +233,7 @@ static void show_direct(struct json_object *st)
 /* The rules in order, numbered as "mprox rule DEVICE del N" takes them. */
 static void show_rules(struct json_object *rules)
 {
-	size_t i, n = rules ? jlen(rules) : 0;
+	size_t i, n = jlen(rules);
 
 	if (n)
 		printf("\nrules:\n");

@@ -212,7 +212,7 @@ static int rule_list(const struct cli *cli, const char *dev)
 	if (cli->json) {
 		cli_print_json(cli, json_object_get(rules));
 	} else {
-		n = rules ? jlen(rules) : 0;
+		n = jlen(rules);
 		for (i = 0; i < n; i++) {
 			struct json_object *r = json_object_array_get_idx(rules, i);
 

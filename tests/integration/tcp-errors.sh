@@ -181,17 +181,24 @@ grep -q "upstream nodev: no interface mprox-none" <(mprox_dmesg_new) &&
 	pass "the kernel log names the missing interface" ||
 	fail "no log line names the missing interface"
 
+# unreached DESC WHAT: a fetch through the upstream now in place fails at
+# once with "No route to host", counted as upstream_down and, WHAT says in
+# its result, not as proxy_error: no packet reached a proxy.
+unreached() {
+	local before perr
+	before=$(connects upstream_down)
+	perr=$(connects proxy_error)
+	mprox_expect_error "$1" http://10.200.2.2:8080/page.html "No route to host" 1000
+	counted upstream_down "$before"
+	expect "$2 is not a proxy_error" "$(connects proxy_error)" "$perr"
+}
+
 # The upstream is given by name, which the driver does not resolve (the
 # mprox command resolves it before it writes the directive): no socket
 # either, so the same outcome, and the log asks for an address.
 check "upstream given by name" \
 	mprox_use_upstream mprox0 named socks5://proxy.invalid:1080
-before=$(connects upstream_down)
-perr=$(connects proxy_error)
-mprox_expect_error "upstream given by name" http://10.200.2.2:8080/page.html \
-	"No route to host" 1000
-counted upstream_down "$before"
-expect "a named upstream is not a proxy_error" "$(connects proxy_error)" "$perr"
+unreached "upstream given by name" "a named upstream"
 grep -q "upstream named: host names are not resolved in the kernel yet; give an address" <(mprox_dmesg_new) &&
 	pass "the kernel log asks for the named upstream's address" ||
 	fail "no log line asks for the named upstream's address"
@@ -200,12 +207,7 @@ grep -q "upstream named: host names are not resolved in the kernel yet; give an 
 # and the proxy was never reached, as with no route at all.
 check "a prohibit route to 10.200.1.77" topo_ns $TOPO_C ip route add prohibit 10.200.1.77/32
 check "upstream behind it" mprox_use_upstream mprox0 banned socks5://10.200.1.77:1080
-before=$(connects upstream_down)
-perr=$(connects proxy_error)
-mprox_expect_error "upstream behind a prohibit route" http://10.200.2.2:8080/page.html \
-	"No route to host" 1000
-counted upstream_down "$before"
-expect "a prohibit route is not a proxy_error" "$(connects proxy_error)" "$perr"
+unreached "upstream behind a prohibit route" "a prohibit route"
 check "the prohibit route removed" topo_ns $TOPO_C ip route del prohibit 10.200.1.77/32
 
 # The proxy accepts and never answers: the handshake times out after
