@@ -33,7 +33,7 @@ MPROX_EXPORT const char *mprox_strerror(int err)
 		return "no such upstream, rule, set or cgroup, or /dev/mprox missing (is the mprox "
 		       "module loaded?)";
 	case EOPNOTSUPP:
-		return "this directive is not supported yet";
+		return "not supported by this kernel (a cgroup rule needs CONFIG_SOCK_CGROUP_DATA)";
 	case ENODEV:
 		return "no such mprox device, or it was deleted";
 	case EBADFD:

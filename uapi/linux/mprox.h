@@ -163,8 +163,10 @@
  *	The address applications send their queries to: ADDR, ADDR:PORT,
  *	[ADDR6], [ADDR6]:PORT or a bare ADDR6 (no port then); PORT 1-65535
  *	(ERANGE), default 53. Addresses only (EINVAL for a name). Queries to
- *	it that are routed into the device are answered. Forwarding the
- *	other query types to it is not implemented yet: they get REFUSED.
+ *	it that are routed into the device are answered: A and AAAA from
+ *	the pool, other types forwarded to the address the query went to,
+ *	through the upstream (REFUSED when the upstream can carry it by
+ *	neither UDP nor TCP).
  *   dns hijack on|off
  *	on: queries to any unicast address on the server's port (53 by
  *	default) that are routed into the device are answered; off: only
