@@ -153,6 +153,21 @@ struct mprox_flow *mprox_flow_lookup_nat(struct mprox_flow_table *t,
 	return f;
 }
 
+void *mprox_flow_priv_linked(struct mprox_flow_table *t, struct mprox_flow *f)
+{
+	void *priv;
+
+	/*
+	 * Under the lock that create holds from the first insert to the
+	 * last: a failing create's priv is never seen here, as its caller
+	 * frees it.
+	 */
+	spin_lock_bh(&t->lock);
+	priv = f->unlinked ? NULL : f->priv;
+	spin_unlock_bh(&t->lock);
+	return priv;
+}
+
 bool mprox_flow_set_state(struct mprox_flow *f, enum mprox_flow_state state)
 {
 	bool ok;

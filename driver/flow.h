@@ -261,6 +261,13 @@ struct mprox_flow *mprox_flow_find_app(struct mprox_flow_table *t,
 struct mprox_flow *mprox_flow_find_nat(struct mprox_flow_table *t,
 				       const struct mprox_flow_key *k);
 bool mprox_flow_tryget(struct mprox_flow *f);
+/*
+ * @f's priv while it is linked, else NULL. For a flow found in the nat
+ * table, whose reader may see it while a create fails: f->priv itself may
+ * then be freed under the reader. A flow found in the app table was
+ * linked whole; its priv lives as long as the caller's reference.
+ */
+void *mprox_flow_priv_linked(struct mprox_flow_table *t, struct mprox_flow *f);
 
 /*
  * Create the flow of app tuple @app (state SYN_HELD) with @priv, allocate

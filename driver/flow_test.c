@@ -756,9 +756,13 @@ static void mprox_flow_killed_test(struct kunit *test)
 		KUNIT_ASSERT_FALSE(test, IS_ERR(f[i]));
 	}
 	KUNIT_EXPECT_PTR_EQ(test, f[0]->priv, priv);
+	KUNIT_EXPECT_PTR_EQ(test, mprox_flow_priv_linked(t, f[0]), priv);
 
 	mprox_flow_kill(t, f[0]);
 	mprox_flow_kill(t, f[0]);
+	/* A nat reader gets nothing to attach to; the release still does. */
+	KUNIT_EXPECT_PTR_EQ(test, mprox_flow_priv_linked(t, f[0]), NULL);
+	KUNIT_EXPECT_PTR_EQ(test, f[0]->priv, priv);
 	KUNIT_EXPECT_EQ(test, atomic_read(&flow_test_killed), 1);
 	mprox_flow_set_state(f[1], MPROX_FLOW_DEAD);
 	KUNIT_EXPECT_EQ(test, mprox_flow_table_gc(t, jiffies), 1U);

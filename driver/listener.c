@@ -188,6 +188,7 @@ static int mprox_listener_accept(struct mprox_datapath *dp,
 				 struct mprox_listener *l)
 {
 	struct mprox_flow_key k;
+	struct mprox_conn *c;
 	struct mprox_flow *f;
 	struct socket *sock;
 	int err = 0;
@@ -200,14 +201,17 @@ static int mprox_listener_accept(struct mprox_datapath *dp,
 	while (smp_load_acquire(&dp->running) && l->sock &&
 	       !(err = kernel_accept(l->sock, &sock, O_NONBLOCK))) {
 		f = NULL;
+		c = NULL;
 		if (!mprox_listener_key(sock, &k))
 			f = mprox_flow_lookup_nat(&dp->flows, &k);
-		if (!f || !f->priv) {
+		if (f)
+			c = mprox_flow_priv_linked(&dp->flows, f);
+		if (!c) {
 			/* Its flow is gone: reset it. */
 			sock_no_linger(sock->sk);
 			sock_release(sock);
 		} else {
-			mprox_conn_attach(f->priv, sock, l->data_ready);
+			mprox_conn_attach(c, sock, l->data_ready);
 		}
 		if (f)
 			mprox_flow_put(f);
