@@ -189,12 +189,12 @@ build/progs-syscall/%: tests/integration/progs/%.c tests/integration/progs/tap.h
 	@test -r "$(SYSCALL_HDRS)/asm/unistd_64.h" && grep -q __NR_mprox_create "$(SYSCALL_HDRS)/asm/unistd_64.h" || \
 		{ echo "progs-syscall: SYSCALL_HDRS=$(SYSCALL_HDRS) has no __NR_mprox_create" >&2; exit 1; }
 	@mkdir -p build/progs-syscall
-	$(CC) $(USER_CFLAGS) -isystem $(SYSCALL_HDRS) -DMPROX_VERSION='"$(MPROX_VERSION)"' -o $@ $< \
+	$(CC) $(USER_CFLAGS) -pthread -isystem $(SYSCALL_HDRS) -DMPROX_VERSION='"$(MPROX_VERSION)"' -o $@ $< \
 		$(LIB_OBJS:.o=.c)
 
 build/progs/%: tests/integration/progs/%.c tests/integration/progs/tap.h libmprox/libmprox.a $(LIB_HEADERS)
 	@mkdir -p build/progs
-	$(CC) $(USER_CFLAGS) -o $@ $< libmprox/libmprox.a
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< libmprox/libmprox.a
 
 # The benchmark's application and the control tool of the demo and the
 # benchmark (tests/bench/), run inside the test guest, and the upstream

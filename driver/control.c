@@ -49,6 +49,8 @@ static void file_attach(struct mprox_file *f, struct mprox_dev *md)
 	mprox_device_watch(md, &f->watch);
 	/* Pairs with file_get_dev(): was_bound set means md is visible. */
 	smp_store_release(&f->was_bound, true);
+	/* A poll() that found the fd unbound waits for POLLOUT. */
+	wake_up_interruptible_poll(&f->watch.wq, EPOLLOUT | EPOLLWRNORM);
 }
 
 /*
@@ -247,16 +249,25 @@ static int ioctl_bind(struct mprox_file *f, unsigned int cmd,
 	return err;
 }
 
-static long ioctl_get_info(struct mprox_dev *md, void __user *argp)
+/*
+ * The handlers below copy from and to the caller only while they hold no
+ * device: a buffer that faults for ever (FUSE, userfaultfd) must not pin
+ * the device and stall its unregistration, and with it netns cleanup.
+ */
+static long ioctl_get_info(struct mprox_file *f, void __user *argp)
 {
 	struct mprox_ioc_info info;
 	struct mprox_config *cfg;
+	struct mprox_dev *md;
 	u32 usize;
 	int err;
 
 	err = copy_struct_in(&info, sizeof(info), sizeof(info), argp, &usize);
 	if (err)
 		return err;
+	md = file_get_dev(f);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
 	info.ifindex = md->dev->ifindex;
@@ -267,19 +278,21 @@ static long ioctl_get_info(struct mprox_dev *md, void __user *argp)
 	info.fwmark = cfg->fwmark;
 	info.upstreams = cfg->nr_upstreams;
 	rcu_read_unlock();
+	file_put_dev(md);
 	return copy_struct_out(argp, usize, &info, sizeof(info));
 }
 
 /*
  * A set's prefixes, a chunk at a time through a buffer on the stack: the
- * set is held, not the configuration, so a copy that faults holds up no
- * write.
+ * set is held, not the configuration nor the device, so a copy that
+ * faults holds up no write and no deletion.
  */
-static long ioctl_get_set(struct mprox_dev *md, void __user *argp)
+static long ioctl_get_set(struct mprox_file *f, void __user *argp)
 {
 	struct mprox_ioc_prefix chunk[16];
 	struct mprox_prefix_set *set;
 	struct mprox_ioc_set s;
+	struct mprox_dev *md;
 	void __user *dst;
 	u32 usize, i, n;
 	int err;
@@ -289,9 +302,13 @@ static long ioctl_get_set(struct mprox_dev *md, void __user *argp)
 		return err;
 	if (strnlen(s.name, sizeof(s.name)) == sizeof(s.name))
 		return -ENAMETOOLONG;
+	md = file_get_dev(f);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
 	rcu_read_lock();
 	set = mprox_config_get_set(rcu_dereference(md->dp.config), s.name);
 	rcu_read_unlock();
+	file_put_dev(md);
 	if (!set)
 		return -ENOENT;
 	dst = u64_to_user_ptr(s.prefixes);
@@ -319,17 +336,22 @@ static long ioctl_get_set(struct mprox_dev *md, void __user *argp)
 	return copy_struct_out(argp, usize, &s, sizeof(s));
 }
 
-static long ioctl_get_stats(struct mprox_dev *md, void __user *argp)
+static long ioctl_get_stats(struct mprox_file *f, void __user *argp)
 {
 	struct rtnl_link_stats64 s;
 	struct mprox_ioc_stats st;
+	struct mprox_dev *md;
 	u32 usize;
 	int err;
 
 	err = copy_struct_in(&st, sizeof(st), sizeof(st), argp, &usize);
 	if (err)
 		return err;
+	md = file_get_dev(f);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
 	dev_get_stats(md->dev, &s);
+	file_put_dev(md);
 	memset(&st, 0, sizeof(st));
 	st.size = sizeof(st);
 	st.rx_packets = s.rx_packets;
@@ -353,10 +375,11 @@ static bool has_space(const char *s)
  * The typed upstream ioctls are spelled as one directive line, so that
  * they are validated by exactly the code that validates write().
  */
-static long ioctl_upstream(struct mprox_dev *md, unsigned int cmd,
+static long ioctl_upstream(struct mprox_file *f, unsigned int cmd,
 			   void __user *argp)
 {
 	struct mprox_ioc_upstream *u;
+	struct mprox_dev *md;
 	char *line = NULL;
 	u32 usize;
 	int err;
@@ -390,25 +413,39 @@ static long ioctl_upstream(struct mprox_dev *md, unsigned int cmd,
 				 u->name, u->url, u->weight ? u->weight : 1,
 				 u->priority);
 	err = -ENOMEM;
-	if (line)
-		err = mprox_device_apply(md, line, strlen(line));
+	if (!line)
+		goto out;
+	md = file_get_dev(f);
+	if (IS_ERR(md)) {
+		err = PTR_ERR(md);
+		goto out;
+	}
+	err = mprox_device_apply(md, line, strlen(line));
+	file_put_dev(md);
 out:
 	kfree_sensitive(line);
 	kfree_sensitive(u);
 	return err;
 }
 
-static long ioctl_set_persist(struct mprox_dev *md, void __user *argp)
+static long ioctl_set_persist(struct mprox_file *f, void __user *argp)
 {
 	static const char on[] = "persist on", off[] = "persist off";
+	struct mprox_dev *md;
+	long err;
 	u32 val;
 
 	if (get_user(val, (u32 __user *)argp))
 		return -EFAULT;
 	if (val > 1)
 		return -EINVAL;
-	return val ? mprox_device_apply(md, on, sizeof(on) - 1) :
-		     mprox_device_apply(md, off, sizeof(off) - 1);
+	md = file_get_dev(f);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
+	err = val ? mprox_device_apply(md, on, sizeof(on) - 1) :
+		    mprox_device_apply(md, off, sizeof(off) - 1);
+	file_put_dev(md);
+	return err;
 }
 
 static long mprox_fop_ioctl(struct file *file, unsigned int cmd,
@@ -417,7 +454,6 @@ static long mprox_fop_ioctl(struct file *file, unsigned int cmd,
 	struct mprox_file *f = file->private_data;
 	void __user *argp = (void __user *)arg;
 	struct mprox_dev *md;
-	long err;
 
 	if (_IOC_TYPE(cmd) != MPROX_IOC_MAGIC)
 		return -ENOTTY;
@@ -426,40 +462,45 @@ static long mprox_fop_ioctl(struct file *file, unsigned int cmd,
 	 * changes when a structure grows, and the size field inside the
 	 * structure is what says which version the caller speaks.
 	 */
-	cmd = _IOC_NR(cmd);
-	if (cmd == _IOC_NR(MPROX_IOC_CREATE))
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(MPROX_IOC_CREATE):
 		return ioctl_bind(f, MPROX_IOC_CREATE, argp);
-	if (cmd == _IOC_NR(MPROX_IOC_ATTACH))
+	case _IOC_NR(MPROX_IOC_ATTACH):
 		return ioctl_bind(f, MPROX_IOC_ATTACH, argp);
-
+	case _IOC_NR(MPROX_IOC_GET_INFO):
+	case _IOC_NR(MPROX_IOC_ADD_UPSTREAM):
+	case _IOC_NR(MPROX_IOC_DEL_UPSTREAM):
+	case _IOC_NR(MPROX_IOC_SET_PERSIST):
+	case _IOC_NR(MPROX_IOC_GET_SET):
+	case _IOC_NR(MPROX_IOC_GET_STATS):
+		break;
+	default:
+		return -ENOTTY;
+	}
+	/*
+	 * An unbound fd or a deleted device says so whatever the argument;
+	 * the handlers look again once they have copied it in.
+	 */
 	md = file_get_dev(f);
 	if (IS_ERR(md))
 		return PTR_ERR(md);
-	switch (cmd) {
-	case _IOC_NR(MPROX_IOC_GET_INFO):
-		err = ioctl_get_info(md, argp);
-		break;
-	case _IOC_NR(MPROX_IOC_ADD_UPSTREAM):
-		err = ioctl_upstream(md, MPROX_IOC_ADD_UPSTREAM, argp);
-		break;
-	case _IOC_NR(MPROX_IOC_DEL_UPSTREAM):
-		err = ioctl_upstream(md, MPROX_IOC_DEL_UPSTREAM, argp);
-		break;
-	case _IOC_NR(MPROX_IOC_SET_PERSIST):
-		err = ioctl_set_persist(md, argp);
-		break;
-	case _IOC_NR(MPROX_IOC_GET_SET):
-		err = ioctl_get_set(md, argp);
-		break;
-	case _IOC_NR(MPROX_IOC_GET_STATS):
-		err = ioctl_get_stats(md, argp);
-		break;
-	default:
-		err = -ENOTTY;
-		break;
-	}
 	file_put_dev(md);
-	return err;
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(MPROX_IOC_GET_INFO):
+		return ioctl_get_info(f, argp);
+	case _IOC_NR(MPROX_IOC_ADD_UPSTREAM):
+		return ioctl_upstream(f, MPROX_IOC_ADD_UPSTREAM, argp);
+	case _IOC_NR(MPROX_IOC_DEL_UPSTREAM):
+		return ioctl_upstream(f, MPROX_IOC_DEL_UPSTREAM, argp);
+	case _IOC_NR(MPROX_IOC_SET_PERSIST):
+		return ioctl_set_persist(f, argp);
+	case _IOC_NR(MPROX_IOC_GET_SET):
+		return ioctl_get_set(f, argp);
+	case _IOC_NR(MPROX_IOC_GET_STATS):
+		return ioctl_get_stats(f, argp);
+	default:
+		return -ENOTTY;
+	}
 }
 
 static ssize_t mprox_fop_write(struct file *file, const char __user *ubuf,
@@ -505,10 +546,17 @@ static ssize_t mprox_fop_read(struct file *file, char __user *ubuf,
 	ssize_t ret;
 	u64 gen = 0;
 
+	/*
+	 * The lock first: another reader holds it while its copy out faults,
+	 * and we must not wait for that with the device pinned.
+	 */
+	if (mutex_lock_killable(&f->read_lock))
+		return -EINTR;
 	md = file_get_dev(f);
-	if (IS_ERR(md))
+	if (IS_ERR(md)) {
+		mutex_unlock(&f->read_lock);
 		return PTR_ERR(md);
-	mutex_lock(&f->read_lock);
+	}
 	if (*ppos == 0 || !f->snapshot) {
 		char *snap;
 		size_t len;

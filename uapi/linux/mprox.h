@@ -203,7 +203,8 @@
  * made with "ip link add NAME type mprox" start persistent. Once a device is
  * deleted ("ip link del", namespace teardown, module unload), its fds fail
  * every operation with ENODEV and poll() reports POLLERR | POLLHUP. An
- * unbound fd fails them with EBADFD.
+ * unbound fd fails them with EBADFD. Both come before any argument is
+ * looked at; an ioctl number the driver does not know is ENOTTY.
  *
  *   write()   directives, see above
  *   read()    one JSON document: "device" (name, ifindex, netns inode,
@@ -219,7 +220,8 @@
  *             new snapshot; reads at later offsets continue it.
  *   poll()    POLLIN once the state changed since this fd last read at
  *             offset 0 (an upstream going down or up included); POLLOUT
- *             while bound.
+ *             while bound (a poll() on an unbound fd wakes when another
+ *             thread binds it).
  *
  * ioctl()s take structures that begin with their own size, which the caller
  * sets to sizeof() of the structure it was built with. The kernel accepts

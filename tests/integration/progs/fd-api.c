@@ -19,15 +19,19 @@
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/userfaultfd.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,6 +164,8 @@ static void test_unbound(void)
 	tap_errno(write(fd, "persist on\n", 11), EBADFD, "write on an unbound fd is EBADFD");
 	tap_errno(read(fd, buf, sizeof(buf)), EBADFD, "read on an unbound fd is EBADFD");
 	tap_errno(ioctl(fd, _IO('T', 1), 0), ENOTTY, "a foreign ioctl is ENOTTY");
+	tap_errno(ioctl(fd, _IO(MPROX_IOC_MAGIC, 0x7f), 0), ENOTTY,
+		  "an unknown mprox ioctl is ENOTTY");
 	close(fd);
 }
 
@@ -605,6 +611,239 @@ static void test_poll(void)
 	close(other);
 }
 
+/*
+ * Task @tid of this process sleeps in system call @nr, or @pid sleeps
+ * there if @tid is 0: waits up to 5 s for that.
+ */
+static bool wait_sleeping_in(pid_t pid, pid_t tid, long nr)
+{
+	char path[64], buf[256];
+	double end = tap_now() + 5;
+	FILE *fp;
+
+	do {
+		long got = -1;
+		char state = 0;
+
+		snprintf(path, sizeof(path),
+			 tid ? "/proc/self/task/%d/syscall" : "/proc/%d/syscall", tid ? tid : pid);
+		fp = fopen(path, "r");
+		if (fp && fscanf(fp, "%ld", &got) != 1)
+			got = -1;
+		if (fp)
+			fclose(fp);
+		snprintf(path, sizeof(path), tid ? "/proc/self/task/%d/stat" : "/proc/%d/stat",
+			 tid ? tid : pid);
+		fp = fopen(path, "r");
+		if (fp && fgets(buf, sizeof(buf), fp) && strrchr(buf, ')'))
+			state = strrchr(buf, ')')[2];
+		if (fp)
+			fclose(fp);
+		if (got == nr && (state == 'S' || state == 'D'))
+			return true;
+		usleep(10000);
+	} while (tap_now() < end);
+	return false;
+}
+
+/* A poll() on an unbound fd wakes when another thread binds it. */
+static void test_poll_bind(void)
+{
+	struct mprox_ioc_bind b = { .size = sizeof(b) };
+	int fd, owner, status;
+	double t0;
+	pid_t pid;
+
+	owner = mprox_create("mproxpb", 0);
+	fd = open(MPROX_DEVICE_PATH, O_RDWR);
+	if (!tap_ok(owner >= 0 && fd >= 0, "a device and an unbound fd")) {
+		close(owner);
+		close(fd);
+		return;
+	}
+	tap_errno(ioctl(fd, MPROX_IOC_GET_INFO, NULL), EBADFD,
+		  "an unbound fd is EBADFD, before the argument is looked at");
+	tap_ok(wait_events(fd, POLLOUT, 0) == 0, "no POLLOUT while unbound");
+	pid = fork();
+	if (pid == 0)
+		_exit(wait_events(fd, POLLOUT, 10000) & POLLOUT ? 0 : 1);
+	t0 = tap_now();
+	tap_ok(wait_sleeping_in(pid, 0, SYS_poll), "a process sleeps in poll() on it");
+	strcpy(b.name, "mproxpb");
+	tap_ok(ioctl(fd, MPROX_IOC_ATTACH, &b) == 0, "then the fd is attached");
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && tap_now() - t0 < 5,
+	       "and the poll() returns POLLOUT at once (status %d, %.1f s)", WEXITSTATUS(status),
+	       tap_now() - t0);
+	tap_errno(ioctl(fd, _IO(MPROX_IOC_MAGIC, 0x7f), 0), ENOTTY,
+		  "an unknown mprox ioctl on a bound fd is ENOTTY too");
+	close(fd);
+	close(owner);
+}
+
+struct blocked_call {
+	int fd;
+	bool read; /* pread() at offset 0, else MPROX_IOC_GET_INFO */
+	void *buf;
+	pid_t tid;
+	long rc;
+	int err;
+};
+
+static void *blocked_call_run(void *arg)
+{
+	struct blocked_call *c = arg;
+
+	__atomic_store_n(&c->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	errno = 0;
+	c->rc = c->read ? pread(c->fd, c->buf, 4096, 0) : ioctl(c->fd, MPROX_IOC_GET_INFO, c->buf);
+	c->err = errno;
+	return NULL;
+}
+
+static pid_t blocked_call_start(pthread_t *th, struct blocked_call *c)
+{
+	double end = tap_now() + 5;
+	pid_t tid;
+
+	if (pthread_create(th, NULL, blocked_call_run, c))
+		return 0;
+	while (!(tid = __atomic_load_n(&c->tid, __ATOMIC_ACQUIRE)) && tap_now() < end)
+		usleep(1000);
+	return tid;
+}
+
+/* Wait up to 5 s for the userfaultfd's next fault; its address or 0. */
+static unsigned long uffd_next_fault(int uffd)
+{
+	struct uffd_msg msg;
+
+	if (!(wait_events(uffd, POLLIN, 5000) & POLLIN) ||
+	    read(uffd, &msg, sizeof(msg)) != sizeof(msg) || msg.event != UFFD_EVENT_PAGEFAULT)
+		return 0;
+	return msg.arg.pagefault.address;
+}
+
+/* Fill the page at @addr with @src: the faulting call goes on. */
+static bool uffd_resolve(int uffd, void *addr, const void *src, long page)
+{
+	struct uffdio_copy cp = {
+		.dst = (unsigned long)addr,
+		.src = (unsigned long)src,
+		.len = page,
+	};
+
+	return ioctl(uffd, UFFDIO_COPY, &cp) == 0;
+}
+
+/* "ip link del @name" in the background: its pid. */
+static pid_t link_del_start(const char *name)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execlp("ip", "ip", "link", "del", name, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * @pid's exit status if it exits within @secs (reaped), else -1: it is
+ * still stuck, and the caller reaps it once it has freed what it waits on.
+ */
+static int link_del_wait(pid_t pid, double secs)
+{
+	double end = tap_now() + secs;
+	int status;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (tap_now() > end)
+			return -1;
+		usleep(10000);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/*
+ * A call whose user buffer faults for ever (userfaultfd here; FUSE, a
+ * stalled NFS mapping) must not pin the device: "ip link del", and with
+ * it the namespace cleanup of the whole machine, would wait on it. Two
+ * ways in: an ioctl that copies its argument in, and a read() queued
+ * behind another read() whose copy out faults.
+ */
+static void test_faulting_buffers(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct uffdio_register reg = { 0 };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct mprox_ioc_info info = { .size = sizeof(info) };
+	struct blocked_call call, first, second;
+	pthread_t th, th2;
+	char *mem, *src, other[4096];
+	int uffd, fd, rc;
+	pid_t del;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (!tap_ok(uffd >= 0 && ioctl(uffd, UFFDIO_API, &api) == 0, "a userfaultfd%s%s",
+		    uffd < 0 ? ": " : "", uffd < 0 ? strerror(errno) : ""))
+		return;
+	mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	src = calloc(1, page);
+	reg.range.start = (unsigned long)mem;
+	reg.range.len = 2 * page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (!tap_ok(mem != MAP_FAILED && src && ioctl(uffd, UFFDIO_REGISTER, &reg) == 0,
+		    "two pages that fault until we fill them"))
+		return;
+
+	fd = mprox_create("mproxuf", 0);
+	call = (struct blocked_call){ .fd = fd, .buf = mem };
+	if (!tap_ok(fd >= 0 && blocked_call_start(&th, &call), "a thread calls MPROX_IOC_GET_INFO"))
+		return;
+	tap_ok(uffd_next_fault(uffd) == (unsigned long)mem, "its argument faults");
+	del = link_del_start("mproxuf");
+	rc = link_del_wait(del, 5);
+	tap_ok(rc == 0, "ip link del finishes while it waits on the fault (%d; -1: not in 5 s)",
+	       rc);
+	memcpy(src, &info, sizeof(info));
+	uffd_resolve(uffd, mem, src, page);
+	pthread_join(th, NULL);
+	if (rc < 0)
+		link_del_wait(del, 60);
+	tap_ok(call.rc == -1 && call.err == ENODEV,
+	       "and the ioctl then fails with ENODEV (rc %ld, %s)", call.rc, strerror(call.err));
+	close(fd);
+
+	fd = mprox_create("mproxuf", 0);
+	first = (struct blocked_call){ .fd = fd, .read = true, .buf = mem + page };
+	second = (struct blocked_call){ .fd = fd, .read = true, .buf = other };
+	if (!tap_ok(fd >= 0 && blocked_call_start(&th, &first), "a thread reads the document"))
+		return;
+	tap_ok(uffd_next_fault(uffd) == (unsigned long)(mem + page), "its buffer faults");
+	if (!tap_ok(blocked_call_start(&th2, &second), "a second thread reads it too")) {
+		uffd_resolve(uffd, mem + page, src, page);
+		pthread_join(th, NULL);
+		return;
+	}
+	tap_ok(wait_sleeping_in(0, second.tid, SYS_pread64), "and waits behind the first");
+	del = link_del_start("mproxuf");
+	rc = link_del_wait(del, 5);
+	tap_ok(rc == 0, "ip link del finishes while both wait (%d; -1: not in 5 s)", rc);
+	uffd_resolve(uffd, mem + page, src, page);
+	pthread_join(th, NULL);
+	pthread_join(th2, NULL);
+	if (rc < 0)
+		link_del_wait(del, 60);
+	tap_ok(first.rc > 0, "the first read() gets the document it began (rc %ld)", first.rc);
+	tap_ok(second.rc == -1 && second.err == ENODEV, "the second fails with ENODEV (rc %ld, %s)",
+	       second.rc, strerror(second.err));
+	close(fd);
+	munmap(mem, 2 * page);
+	free(src);
+	close(uffd);
+}
+
 /* Offset 0 takes a snapshot; later offsets continue it, even after a change. */
 static void test_snapshot_reads(void)
 {
@@ -829,6 +1068,8 @@ int main(int argc, char **argv)
 	test_scm_rights();
 	test_permissions();
 	test_poll();
+	test_poll_bind();
+	test_faulting_buffers();
 	test_snapshot_reads();
 	test_netns_teardown();
 	test_fdinfo();
