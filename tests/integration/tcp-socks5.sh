@@ -55,7 +55,7 @@ watch_conn() {
 	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" idle "$host" 7007 8 >/tmp/mprox-watch.out 2>&1 &
 	pid=$!
 	opened=$((opened + 1))
-	if wait_for 20 grep -q ready /tmp/mprox-watch.out && wait_for 5 mprox_conn mprox0 "$dst" "$up"; then
+	if wait_for 60 grep -q ready /tmp/mprox-watch.out && wait_for 5 mprox_conn mprox0 "$dst" "$up"; then
 		c=$(mprox_conn mprox0 "$dst" "$up")
 		if python3 -c '
 import json, sys
