@@ -28,7 +28,12 @@
  *   encoder takes them (but for one trailing dot, and the root), and a
  *   valid name reads back from a message, lowercased;
  * - a response taken: the address a lookup takes from it is in it, and a
- *   query built for a question read parses back as that question.
+ *   query built for a question read parses back as that question;
+ * - a query's EDNS OPT record: found exactly when the one additional
+ *   record is an OPT owned by the root with its fixed part in the bytes,
+ *   its payload size and DO bit those bytes, nothing written otherwise,
+ *   and the message cut at the split, when it still holds that fixed
+ *   part, gives the same answer.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -324,6 +329,36 @@ static void check_cache(const u8 *data, size_t len, u32 age)
 	free(msg);
 }
 
+/* The OPT record of the query @q read from @data, whole (@len) and cut at @split. */
+static void check_opt(const u8 *data, size_t len, size_t split, const struct mprox_dns_query *q)
+{
+	u8 *whole = copy(data, len, true), *part;
+	size_t at = q->end;
+	u16 size = 0xa5a5, part_size = 0xa5a5;
+	bool dnssec_ok = true, part_ok = true;
+	int ret, part_ret;
+
+	ret = mprox_dns_query_opt(whole, len, q, &size, &dnssec_ok);
+	CHECK(ret == 0 || ret == 1 || ret == -EBADMSG);
+	CHECK((ret == 0) == !get16(whole + 10));
+	CHECK((ret == 1) == (get16(whole + 10) == 1 && len - at >= 11 && !whole[at] &&
+			     get16(whole + at + 1) == MPROX_DNS_TYPE_OPT));
+	if (ret == 1)
+		CHECK(size == get16(whole + at + 3) && dnssec_ok == !!(whole[at + 7] & 0x80));
+	else
+		CHECK(size == 0xa5a5 && dnssec_ok);
+	if (split >= at) {
+		part = copy(data, split, true);
+		part_ret = mprox_dns_query_opt(part, split, q, &part_size, &part_ok);
+		if (split - at >= 11 || ret != 1)
+			CHECK(part_ret == ret && part_size == size && part_ok == dnssec_ok);
+		else
+			CHECK(part_ret == -EBADMSG);
+		free(part);
+	}
+	free(whole);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -354,6 +389,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (rcode = MPROX_DNS_RCODE_SERVFAIL; rcode <= MPROX_DNS_RCODE_REFUSED; rcode++)
 			check_error(&q, true, rcode);
 		check_query_built(&q);
+		check_opt(data, len, split, &q);
 	}
 
 	/* As the response to its own question. */
