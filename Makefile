@@ -280,6 +280,9 @@ install: all
 	install -m 0644 ip-helper/completion/mprox $(DESTDIR)$(BASHCOMPDIR)/mprox
 	install -m 0644 docs/man/mprox.conf.5 $(DESTDIR)$(MANDIR)/man5/mprox.conf.5
 	install -m 0644 docs/man/mprox.8 $(DESTDIR)$(MANDIR)/man8/mprox.8
+	# Without it a program linked with -lmprox does not start until the
+	# next ldconfig; a staging DESTDIR leaves that to the package.
+	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 
 uninstall:
 	@test -n "$(KVER)" || { echo "uninstall: build first or set KVER=" >&2; exit 1; }
@@ -293,6 +296,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/mprox.conf.5 $(DESTDIR)$(MANDIR)/man8/mprox.8 \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/mprox@.service $(DESTDIR)$(SYSTEMDUNITDIR)/mprox.target \
 		$(DESTDIR)$(BASHCOMPDIR)/mprox
+	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 
 # ---- demo and benchmark (stock kernel guest) --------------------------------
 # tests/demo/demo.sh and tests/bench/bench.sh run in one stock guest each,
