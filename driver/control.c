@@ -5,8 +5,10 @@
  * An fd starts unbound; MPROX_IOC_CREATE or MPROX_IOC_ATTACH binds it to a
  * device once and for all. Binding, unbinding and device deletion all run
  * under RTNL, so an fd and its device can never disagree about whether
- * they are bound. The fast operations (poll, read of the binding) look the
- * device up with RCU and hold it with dev_hold() while they sleep.
+ * they are bound. The other operations look the device up with RCU and
+ * hold it with dev_hold() only for their work: never while they copy from
+ * or to the caller, whose buffer may fault for as long as it likes, nor
+ * while they wait for a lock held by one that does.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

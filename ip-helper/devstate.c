@@ -99,11 +99,7 @@ int dev_apply(int fd, const char *name, const char *directives, const char *what
 	if (mprox_apply(fd, directives) == 0)
 		return 0;
 	err = errno;
-	if (err == EOPNOTSUPP)
-		cli_fail("%s: this mprox module does not support that yet (%s); nothing changed",
-			 name, mprox_strerror(err));
-	else
-		cli_fail("%s: %s: %s; nothing changed", name, what, mprox_strerror(err));
+	cli_fail("%s: %s: %s; nothing changed", name, what, mprox_strerror(err));
 	errno = err;
 	return -1;
 }

@@ -613,12 +613,12 @@ static void test_poll(void)
 
 /*
  * Task @tid of this process sleeps in system call @nr, or @pid sleeps
- * there if @tid is 0: waits up to 5 s for that.
+ * there if @tid is 0: waits up to 30 s for that.
  */
 static bool wait_sleeping_in(pid_t pid, pid_t tid, long nr)
 {
 	char path[64], buf[256];
-	double end = tap_now() + 5;
+	double end = tap_now() + 30;
 	FILE *fp;
 
 	do {
@@ -666,14 +666,14 @@ static void test_poll_bind(void)
 	tap_ok(wait_events(fd, POLLOUT, 0) == 0, "no POLLOUT while unbound");
 	pid = fork();
 	if (pid == 0)
-		_exit(wait_events(fd, POLLOUT, 10000) & POLLOUT ? 0 : 1);
+		_exit(wait_events(fd, POLLOUT, 60000) & POLLOUT ? 0 : 1);
 	t0 = tap_now();
 	tap_ok(wait_sleeping_in(pid, 0, SYS_poll), "a process sleeps in poll() on it");
 	strcpy(b.name, "mproxpb");
 	tap_ok(ioctl(fd, MPROX_IOC_ATTACH, &b) == 0, "then the fd is attached");
 	waitpid(pid, &status, 0);
-	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && tap_now() - t0 < 5,
-	       "and the poll() returns POLLOUT at once (status %d, %.1f s)", WEXITSTATUS(status),
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && tap_now() - t0 < 30,
+	       "and the poll() wakes with POLLOUT (status %d, after %.1f s)", WEXITSTATUS(status),
 	       tap_now() - t0);
 	tap_errno(ioctl(fd, _IO(MPROX_IOC_MAGIC, 0x7f), 0), ENOTTY,
 		  "an unknown mprox ioctl on a bound fd is ENOTTY too");
@@ -703,7 +703,7 @@ static void *blocked_call_run(void *arg)
 
 static pid_t blocked_call_start(pthread_t *th, struct blocked_call *c)
 {
-	double end = tap_now() + 5;
+	double end = tap_now() + 30;
 	pid_t tid;
 
 	if (pthread_create(th, NULL, blocked_call_run, c))
@@ -713,12 +713,12 @@ static pid_t blocked_call_start(pthread_t *th, struct blocked_call *c)
 	return tid;
 }
 
-/* Wait up to 5 s for the userfaultfd's next fault; its address or 0. */
+/* Wait up to 30 s for the userfaultfd's next fault; its address or 0. */
 static unsigned long uffd_next_fault(int uffd)
 {
 	struct uffd_msg msg;
 
-	if (!(wait_events(uffd, POLLIN, 5000) & POLLIN) ||
+	if (!(wait_events(uffd, POLLIN, 30000) & POLLIN) ||
 	    read(uffd, &msg, sizeof(msg)) != sizeof(msg) || msg.event != UFFD_EVENT_PAGEFAULT)
 		return 0;
 	return msg.arg.pagefault.address;
@@ -785,6 +785,11 @@ static void test_faulting_buffers(void)
 	pid_t del;
 
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 && errno == ENOSYS) {
+		/* A kernel built without it (the debug kernel's fragment has it). */
+		printf("ok %d - a userfaultfd # SKIP not in this kernel\n", ++tap_n);
+		return;
+	}
 	if (!tap_ok(uffd >= 0 && ioctl(uffd, UFFDIO_API, &api) == 0, "a userfaultfd%s%s",
 		    uffd < 0 ? ": " : "", uffd < 0 ? strerror(errno) : ""))
 		return;
@@ -803,8 +808,8 @@ static void test_faulting_buffers(void)
 		return;
 	tap_ok(uffd_next_fault(uffd) == (unsigned long)mem, "its argument faults");
 	del = link_del_start("mproxuf");
-	rc = link_del_wait(del, 5);
-	tap_ok(rc == 0, "ip link del finishes while it waits on the fault (%d; -1: not in 5 s)",
+	rc = link_del_wait(del, 30);
+	tap_ok(rc == 0, "ip link del finishes while it waits on the fault (%d; -1: not in 30 s)",
 	       rc);
 	memcpy(src, &info, sizeof(info));
 	uffd_resolve(uffd, mem, src, page);
@@ -828,8 +833,8 @@ static void test_faulting_buffers(void)
 	}
 	tap_ok(wait_sleeping_in(0, second.tid, SYS_pread64), "and waits behind the first");
 	del = link_del_start("mproxuf");
-	rc = link_del_wait(del, 5);
-	tap_ok(rc == 0, "ip link del finishes while both wait (%d; -1: not in 5 s)", rc);
+	rc = link_del_wait(del, 30);
+	tap_ok(rc == 0, "ip link del finishes while both wait (%d; -1: not in 30 s)", rc);
 	uffd_resolve(uffd, mem + page, src, page);
 	pthread_join(th, NULL);
 	pthread_join(th2, NULL);
