@@ -104,7 +104,10 @@ kmemleak_scan() {
 
 finish() {
 	sync
-	reboot -f
+	# busybox-static's, which the initramfs is built from: reboot(8) is
+	# systemd-sysv's, which a host may lack, and then init would exit
+	# into a kernel panic.
+	/bin/busybox reboot -f
 }
 
 guest_setup

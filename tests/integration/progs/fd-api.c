@@ -701,13 +701,17 @@ static void *blocked_call_run(void *arg)
 	return NULL;
 }
 
-static pid_t blocked_call_start(pthread_t *th, struct blocked_call *c)
+static bool blocked_call_start(pthread_t *th, struct blocked_call *c)
+{
+	return pthread_create(th, NULL, blocked_call_run, c) == 0;
+}
+
+/* The thread's id once it has run (up to 30 s), else 0. */
+static pid_t blocked_call_tid(struct blocked_call *c)
 {
 	double end = tap_now() + 30;
 	pid_t tid;
 
-	if (pthread_create(th, NULL, blocked_call_run, c))
-		return 0;
 	while (!(tid = __atomic_load_n(&c->tid, __ATOMIC_ACQUIRE)) && tap_now() < end)
 		usleep(1000);
 	return tid;
@@ -781,8 +785,8 @@ static void test_faulting_buffers(void)
 	struct blocked_call call, first, second;
 	pthread_t th, th2;
 	char *mem, *src, other[4096];
-	int uffd, fd, rc;
-	pid_t del;
+	int uffd, fd = -1, rc;
+	pid_t del, tid;
 
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (uffd < 0 && errno == ENOSYS) {
@@ -791,8 +795,10 @@ static void test_faulting_buffers(void)
 		return;
 	}
 	if (!tap_ok(uffd >= 0 && ioctl(uffd, UFFDIO_API, &api) == 0, "a userfaultfd%s%s",
-		    uffd < 0 ? ": " : "", uffd < 0 ? strerror(errno) : ""))
+		    uffd < 0 ? ": " : "", uffd < 0 ? strerror(errno) : "")) {
+		close(uffd);
 		return;
+	}
 	mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	src = calloc(1, page);
 	reg.range.start = (unsigned long)mem;
@@ -800,12 +806,12 @@ static void test_faulting_buffers(void)
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
 	if (!tap_ok(mem != MAP_FAILED && src && ioctl(uffd, UFFDIO_REGISTER, &reg) == 0,
 		    "two pages that fault until we fill them"))
-		return;
+		goto out;
 
 	fd = mprox_create("mproxuf", 0);
 	call = (struct blocked_call){ .fd = fd, .buf = mem };
 	if (!tap_ok(fd >= 0 && blocked_call_start(&th, &call), "a thread calls MPROX_IOC_GET_INFO"))
-		return;
+		goto out;
 	tap_ok(uffd_next_fault(uffd) == (unsigned long)mem, "its argument faults");
 	del = link_del_start("mproxuf");
 	rc = link_del_wait(del, 30);
@@ -824,14 +830,15 @@ static void test_faulting_buffers(void)
 	first = (struct blocked_call){ .fd = fd, .read = true, .buf = mem + page };
 	second = (struct blocked_call){ .fd = fd, .read = true, .buf = other };
 	if (!tap_ok(fd >= 0 && blocked_call_start(&th, &first), "a thread reads the document"))
-		return;
+		goto out;
 	tap_ok(uffd_next_fault(uffd) == (unsigned long)(mem + page), "its buffer faults");
 	if (!tap_ok(blocked_call_start(&th2, &second), "a second thread reads it too")) {
 		uffd_resolve(uffd, mem + page, src, page);
 		pthread_join(th, NULL);
-		return;
+		goto out;
 	}
-	tap_ok(wait_sleeping_in(0, second.tid, SYS_pread64), "and waits behind the first");
+	tid = blocked_call_tid(&second);
+	tap_ok(tid && wait_sleeping_in(0, tid, SYS_pread64), "and waits behind the first");
 	del = link_del_start("mproxuf");
 	rc = link_del_wait(del, 30);
 	tap_ok(rc == 0, "ip link del finishes while both wait (%d; -1: not in 30 s)", rc);
@@ -843,8 +850,11 @@ static void test_faulting_buffers(void)
 	tap_ok(first.rc > 0, "the first read() gets the document it began (rc %ld)", first.rc);
 	tap_ok(second.rc == -1 && second.err == ENODEV, "the second fails with ENODEV (rc %ld, %s)",
 	       second.rc, strerror(second.err));
-	close(fd);
-	munmap(mem, 2 * page);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (mem != MAP_FAILED)
+		munmap(mem, 2 * page);
 	free(src);
 	close(uffd);
 }
