@@ -384,17 +384,17 @@ err_unpublished:
 	return ERR_PTR(err);
 }
 
-void mprox_flow_kill(struct mprox_flow_table *t, struct mprox_flow *f)
+bool mprox_flow_kill(struct mprox_flow_table *t, struct mprox_flow *f)
 {
 	if (READ_ONCE(f->unlinked))
-		return;
+		return false;
 	/* Readers that find it from now on see it DEAD. */
 	mprox_flow_set_state(f, MPROX_FLOW_DEAD);
 
 	spin_lock_bh(&t->lock);
 	if (f->unlinked) {
 		spin_unlock_bh(&t->lock);
-		return;
+		return false;
 	}
 	rhashtable_remove_fast(&t->app, &f->app_node, mprox_flow_app_params);
 	rhashtable_remove_fast(&t->nat, &f->nat_node, mprox_flow_nat_params);
@@ -406,6 +406,7 @@ void mprox_flow_kill(struct mprox_flow_table *t, struct mprox_flow *f)
 		f->killed(f);
 	/* The table's reference. */
 	mprox_flow_put(f);
+	return true;
 }
 
 static bool mprox_flow_expired(const struct mprox_flow *f, unsigned long now,
@@ -447,9 +448,13 @@ static unsigned int mprox_flow_walk_kill(struct mprox_flow_table *t,
 		}
 		if ((all || mprox_flow_expired(f, now, tcp_idle, udp_idle)) &&
 		    refcount_inc_not_zero(&f->ref)) {
-			mprox_flow_kill(t, f);
+			/*
+			 * Not ours to count if another killer came first,
+			 * or the walk meets it again after a resize.
+			 */
+			if (mprox_flow_kill(t, f))
+				killed++;
 			mprox_flow_put(f);
-			killed++;
 		}
 		/*
 		 * Between flows, not every so many: a grace period waits for

@@ -297,9 +297,10 @@ void mprox_flow_put(struct mprox_flow *f);
  * Unlink @f from both tables, mark it DEAD and drop the table's
  * reference; the caller holds a reference of its own, which stays its
  * own. Idempotent; on a flow already unlinked (by a kill, the GC or
- * mprox_flow_table_destroy()) it returns without touching @t.
+ * mprox_flow_table_destroy()) it returns without touching @t. True if
+ * this call unlinked it.
  */
-void mprox_flow_kill(struct mprox_flow_table *t, struct mprox_flow *f);
+bool mprox_flow_kill(struct mprox_flow_table *t, struct mprox_flow *f);
 
 /* Record activity now. Lockless; cheap enough for every packet. */
 static inline void mprox_flow_touch(struct mprox_flow *f)

@@ -758,8 +758,8 @@ static void mprox_flow_killed_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, f[0]->priv, priv);
 	KUNIT_EXPECT_PTR_EQ(test, mprox_flow_priv_linked(t, f[0]), priv);
 
-	mprox_flow_kill(t, f[0]);
-	mprox_flow_kill(t, f[0]);
+	KUNIT_EXPECT_TRUE(test, mprox_flow_kill(t, f[0]));
+	KUNIT_EXPECT_FALSE(test, mprox_flow_kill(t, f[0]));
 	/* A nat reader gets nothing to attach to; the release still does. */
 	KUNIT_EXPECT_PTR_EQ(test, mprox_flow_priv_linked(t, f[0]), NULL);
 	KUNIT_EXPECT_PTR_EQ(test, f[0]->priv, priv);
