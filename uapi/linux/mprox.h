@@ -203,9 +203,10 @@
  * made with "ip link add NAME type mprox" start persistent. Once a device is
  * deleted ("ip link del", namespace teardown, module unload), its fds fail
  * every operation with ENODEV and poll() reports POLLERR | POLLHUP. An
- * unbound fd fails them with EBADFD. An ioctl gets either before its
- * argument is looked at; an ioctl number the driver does not know is
- * ENOTTY.
+ * unbound fd fails them with EBADFD. The ioctls other than
+ * MPROX_IOC_CREATE and MPROX_IOC_ATTACH (which bind an fd, and fail with
+ * EBUSY on one that was bound) get either before their argument is
+ * looked at; an ioctl number the driver does not know is ENOTTY.
  *
  *   write()   directives, see above
  *   read()    one JSON document: "device" (name, ifindex, netns inode,
