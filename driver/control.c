@@ -19,6 +19,7 @@
 #include <linux/file.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/nsproxy.h>
 #include <linux/poll.h>
 #include <linux/rtnetlink.h>
@@ -221,8 +222,8 @@ static bool may_bind(void)
 	return ns_capable(current->nsproxy->net_ns->user_ns, CAP_NET_ADMIN);
 }
 
-static int ioctl_bind(struct mprox_file *f, unsigned int cmd,
-		      void __user *argp)
+static long ioctl_bind(struct mprox_file *f, unsigned int cmd,
+		       void __user *argp)
 {
 	struct mprox_ioc_bind b;
 	u32 usize;
@@ -256,7 +257,8 @@ static int ioctl_bind(struct mprox_file *f, unsigned int cmd,
  * device: a buffer that faults for ever (FUSE, userfaultfd) must not pin
  * the device and stall its unregistration, and with it netns cleanup.
  */
-static long ioctl_get_info(struct mprox_file *f, void __user *argp)
+static long ioctl_get_info(struct mprox_file *f, unsigned int cmd,
+			   void __user *argp)
 {
 	struct mprox_ioc_info info;
 	struct mprox_config *cfg;
@@ -289,7 +291,8 @@ static long ioctl_get_info(struct mprox_file *f, void __user *argp)
  * set is held, not the configuration nor the device, so a copy that
  * faults holds up no write and no deletion.
  */
-static long ioctl_get_set(struct mprox_file *f, void __user *argp)
+static long ioctl_get_set(struct mprox_file *f, unsigned int cmd,
+			  void __user *argp)
 {
 	struct mprox_ioc_prefix chunk[16];
 	struct mprox_prefix_set *set;
@@ -338,7 +341,8 @@ static long ioctl_get_set(struct mprox_file *f, void __user *argp)
 	return copy_struct_out(argp, usize, &s, sizeof(s));
 }
 
-static long ioctl_get_stats(struct mprox_file *f, void __user *argp)
+static long ioctl_get_stats(struct mprox_file *f, unsigned int cmd,
+			    void __user *argp)
 {
 	struct rtnl_link_stats64 s;
 	struct mprox_ioc_stats st;
@@ -430,7 +434,8 @@ out:
 	return err;
 }
 
-static long ioctl_set_persist(struct mprox_file *f, void __user *argp)
+static long ioctl_set_persist(struct mprox_file *f, unsigned int cmd,
+			      void __user *argp)
 {
 	static const char on[] = "persist on", off[] = "persist off";
 	struct mprox_dev *md;
@@ -450,59 +455,61 @@ static long ioctl_set_persist(struct mprox_file *f, void __user *argp)
 	return err;
 }
 
+/*
+ * Commands are told apart by number alone: the size encoded in cmd changes
+ * when a structure grows, and the size field inside the structure is what
+ * says which version the caller speaks. The handlers get the command as
+ * this table spells it.
+ */
+static const struct mprox_ioctl {
+	unsigned int cmd;
+	long (*handle)(struct mprox_file *f, unsigned int cmd,
+		       void __user *argp);
+	/* Works on the fd's device, so the fd must be bound to one. */
+	bool on_device;
+} mprox_ioctls[] = {
+	[_IOC_NR(MPROX_IOC_CREATE)] = { MPROX_IOC_CREATE, ioctl_bind, false },
+	[_IOC_NR(MPROX_IOC_ATTACH)] = { MPROX_IOC_ATTACH, ioctl_bind, false },
+	[_IOC_NR(MPROX_IOC_GET_INFO)] = {
+		MPROX_IOC_GET_INFO, ioctl_get_info, true },
+	[_IOC_NR(MPROX_IOC_ADD_UPSTREAM)] = {
+		MPROX_IOC_ADD_UPSTREAM, ioctl_upstream, true },
+	[_IOC_NR(MPROX_IOC_DEL_UPSTREAM)] = {
+		MPROX_IOC_DEL_UPSTREAM, ioctl_upstream, true },
+	[_IOC_NR(MPROX_IOC_SET_PERSIST)] = {
+		MPROX_IOC_SET_PERSIST, ioctl_set_persist, true },
+	[_IOC_NR(MPROX_IOC_GET_STATS)] = {
+		MPROX_IOC_GET_STATS, ioctl_get_stats, true },
+	[_IOC_NR(MPROX_IOC_GET_SET)] = {
+		MPROX_IOC_GET_SET, ioctl_get_set, true },
+};
+
 static long mprox_fop_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
 	struct mprox_file *f = file->private_data;
-	void __user *argp = (void __user *)arg;
+	const struct mprox_ioctl *ioc;
 	struct mprox_dev *md;
+	unsigned int nr;
 
-	if (_IOC_TYPE(cmd) != MPROX_IOC_MAGIC)
+	nr = _IOC_NR(cmd);
+	if (_IOC_TYPE(cmd) != MPROX_IOC_MAGIC ||
+	    nr >= ARRAY_SIZE(mprox_ioctls))
 		return -ENOTTY;
-	/*
-	 * Commands are told apart by number alone: the size encoded in cmd
-	 * changes when a structure grows, and the size field inside the
-	 * structure is what says which version the caller speaks.
-	 */
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(MPROX_IOC_CREATE):
-		return ioctl_bind(f, MPROX_IOC_CREATE, argp);
-	case _IOC_NR(MPROX_IOC_ATTACH):
-		return ioctl_bind(f, MPROX_IOC_ATTACH, argp);
-	case _IOC_NR(MPROX_IOC_GET_INFO):
-	case _IOC_NR(MPROX_IOC_ADD_UPSTREAM):
-	case _IOC_NR(MPROX_IOC_DEL_UPSTREAM):
-	case _IOC_NR(MPROX_IOC_SET_PERSIST):
-	case _IOC_NR(MPROX_IOC_GET_SET):
-	case _IOC_NR(MPROX_IOC_GET_STATS):
-		break;
-	default:
+	ioc = &mprox_ioctls[array_index_nospec(nr, ARRAY_SIZE(mprox_ioctls))];
+	if (!ioc->handle)
 		return -ENOTTY;
-	}
 	/*
 	 * An unbound fd or a deleted device says so whatever the argument;
 	 * the handlers look again once they have copied it in.
 	 */
-	md = file_get_dev(f);
-	if (IS_ERR(md))
-		return PTR_ERR(md);
-	file_put_dev(md);
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(MPROX_IOC_GET_INFO):
-		return ioctl_get_info(f, argp);
-	case _IOC_NR(MPROX_IOC_ADD_UPSTREAM):
-		return ioctl_upstream(f, MPROX_IOC_ADD_UPSTREAM, argp);
-	case _IOC_NR(MPROX_IOC_DEL_UPSTREAM):
-		return ioctl_upstream(f, MPROX_IOC_DEL_UPSTREAM, argp);
-	case _IOC_NR(MPROX_IOC_SET_PERSIST):
-		return ioctl_set_persist(f, argp);
-	case _IOC_NR(MPROX_IOC_GET_SET):
-		return ioctl_get_set(f, argp);
-	case _IOC_NR(MPROX_IOC_GET_STATS):
-		return ioctl_get_stats(f, argp);
-	default:
-		return -ENOTTY;
+	if (ioc->on_device) {
+		md = file_get_dev(f);
+		if (IS_ERR(md))
+			return PTR_ERR(md);
+		file_put_dev(md);
 	}
+	return ioc->handle(f, ioc->cmd, (void __user *)arg);
 }
 
 static ssize_t mprox_fop_write(struct file *file, const char __user *ubuf,
