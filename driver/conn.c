@@ -668,6 +668,31 @@ static bool mprox_conn_retry(struct mprox_conn *c)
 	return true;
 }
 
+/*
+ * Not about the destination: the upstream is broken or misconfigured. How
+ * the connection ended tells a reset from a proxy that hung up on us.
+ */
+static void mprox_conn_log_upstream_fault(const struct mprox_conn *c,
+					  enum mprox_connect_result res)
+{
+	const char *name = c->up->spec.name;
+
+	if (res == MPROX_CONNECT_CMD_UNSUPPORTED)
+		pr_info_ratelimited("upstream %s: the proxy does not do CONNECT\n",
+				    name);
+	else if (res != MPROX_CONNECT_PROXY_ERROR)
+		return;
+	else if (c->hs.ended == MPROX_HS_CLOSED)
+		pr_info_ratelimited("upstream %s: the proxy closed the connection during the handshake\n",
+				    name);
+	else if (c->hs.ended)
+		pr_info_ratelimited("upstream %s: the connection to the proxy failed during the handshake: %pe\n",
+				    name, ERR_PTR(c->hs.ended));
+	else
+		pr_info_ratelimited("upstream %s: the proxy broke the protocol\n",
+				    name);
+}
+
 /* The handshake is over: release the app's SYN, or answer it. */
 static void mprox_conn_connected(struct mprox_conn *c,
 				 enum mprox_connect_result res)
@@ -686,13 +711,7 @@ static void mprox_conn_connected(struct mprox_conn *c,
 	    mprox_relay_dir_preload(&c->to_app, early, len))
 		res = MPROX_CONNECT_GENERAL_FAILURE;
 	atomic64_inc(&dp->connects[res]);
-	/* Not about the destination: the upstream is broken or misconfigured. */
-	if (res == MPROX_CONNECT_CMD_UNSUPPORTED ||
-	    res == MPROX_CONNECT_PROXY_ERROR)
-		pr_info_ratelimited("upstream %s: %s\n", c->up->spec.name,
-				    res == MPROX_CONNECT_PROXY_ERROR ?
-				    "the proxy broke the protocol or closed the connection" :
-				    "the proxy does not do CONNECT");
+	mprox_conn_log_upstream_fault(c, res);
 
 	if (res == MPROX_CONNECT_ABORTED) {
 		mprox_conn_close(c, true);

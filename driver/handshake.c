@@ -205,6 +205,7 @@ mprox_handshake_begin(struct mprox_handshake *hs, struct socket *sock,
 					 mprox_codec_for(s->proto);
 	memset(&hs->bound, 0, sizeof(hs->bound));
 	memset(&hs->st, 0, sizeof(hs->st));
+	hs->ended = 0;
 	hs->creds.user = s->user;
 	hs->creds.user_len = strlen(s->user);
 	hs->creds.password = s->password;
@@ -378,8 +379,10 @@ mprox_hs_receive(struct mprox_handshake *hs, struct socket *sock,
 	n = kernel_recvmsg(sock, &msg, &iov, 1, iov.iov_len, MSG_DONTWAIT);
 	*drained = n == -EAGAIN;
 	/* Closed or reset before the answer was complete. */
-	if (!*drained && n <= 0)
+	if (!*drained && n <= 0) {
+		hs->ended = n ?: MPROX_HS_CLOSED;
 		return mprox_hs_finish(hs, MPROX_CONNECT_PROXY_ERROR);
+	}
 	if (n > 0)
 		hs->rx_len += n;
 
@@ -464,8 +467,10 @@ mprox_handshake_advance(struct mprox_handshake *hs, struct socket *sock)
 		}
 		if (hs->tx_len) {
 			err = mprox_hs_flush(hs, sock);
-			if (err < 0)
+			if (err < 0) {
+				hs->ended = err;
 				return mprox_hs_finish(hs, MPROX_CONNECT_PROXY_ERROR);
+			}
 			if (!err)
 				return MPROX_HS_PENDING;
 			continue;

@@ -80,7 +80,15 @@ struct mprox_handshake {
 	u16 tx_len;
 	u16 tx_off;
 	enum mprox_connect_result result;
+	/*
+	 * PROXY_ERROR because the connection ended, not because of what the
+	 * proxy said: MPROX_HS_CLOSED for its FIN, or the negative errno
+	 * the socket gave (a reset). 0 otherwise.
+	 */
+	int ended;
 };
+
+#define MPROX_HS_CLOSED 1
 
 /* The codec of @proto, or NULL when the engine does not speak it. */
 const struct mprox_codec *mprox_codec_for(enum mprox_proto proto);

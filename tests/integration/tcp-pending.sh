@@ -28,9 +28,28 @@ echo "# ${MPROX_KERNEL_FLAVOUR:-stock} kernel: $n pending handshakes; down withi
 mprox_case_setup mprox0
 mprox_dmesg_mark
 topo_spawn $TOPO_P python3 "$MPROX_LIB/hostile_proxy.py" silent:1096
+silent_log=$(topo_last_log)
 step "hostile_proxy.py silent on 1096" wait_for 60 topo_listening $TOPO_P 1096
 seq 1 5000 | sed 's/^/line /' >"$TOPO_WWW/page.html"
 page_sha=$(sha256sum <"$TOPO_WWW/page.html" | cut -d' ' -f1)
+# Why connections to the silent proxy ended early, when they did: how the
+# proxy saw them end, the TCP counters of both hosts, and the packets the
+# receiving CPUs' backlogs dropped (softnet_stat's second column).
+pending_why() {
+	local ns
+	echo "the silent proxy's connections ended:"
+	awk '{ $NF = ""; $(NF - 1) = ""; print }' "$silent_log" | sort | uniq -c
+	echo "soonest and latest: $(sort -n -k5 "$silent_log" | sed -n '1p;$p' | tr '\n' ';')"
+	for ns in $TOPO_C $TOPO_P; do
+		echo "$ns: $(topo_ns "$ns" nstat -asz | awk '$1 ~ /Listen|Reset|Rsts|Abort|Syncookies|KeepAlive|TCPTimeouts|AttemptFails|SynRetrans|Backlog|ReqQ|OFODrop|RcvQDrop/ && $2 { printf "%s %s ", $1, $2 }')"
+	done
+	local processed dropped rest n=0
+	while read -r processed dropped rest; do
+		n=$((n + 0x$dropped))
+	done </proc/net/softnet_stat
+	echo "softnet dropped: $n"
+}
+
 # The client's and the driver's sockets share the client host's ports.
 check "client host: local ports 1024-65000" \
 	topo_ns $TOPO_C sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
@@ -58,7 +77,9 @@ if wait_stat_above mprox0 stats.flows.active $((n - 1)) 300; then
 	pass "flows.active reached $n after $(($(ms_now) - t0)) ms more"
 else
 	fail "flows.active $(mprox_stat mprox0 stats.flows.active) after 300 s, want $n"
+	pending_why | diag
 fi
+echo "# the silent proxy's connections that ended before down: $(wc -l <"$silent_log")"
 flows=$(mprox_stat mprox0 stats.flows)
 at_proxy=$(topo_ns $TOPO_P ss -Htn state established "( sport = :1096 )" | wc -l)
 echo "# flows: $flows; the silent proxy holds $at_proxy connections from mprox0"

@@ -46,15 +46,17 @@ then:
   silent                accept, read and discard, never answer (also for
                         10,000 connections at once)
 
-Prints "PORT MODE EVENT" lines to stdout (not for silent): "connect HOST
-PORT" once a request is parsed, "relay" once relaying, "gone" when the
-client went away before the reply was complete.
+Prints "PORT MODE EVENT" lines to stdout: "connect HOST PORT" once a
+request is parsed, "relay" once relaying, "gone" when the client went away
+before the reply was complete. Silent prints only how each connection
+ended ("eof" or the error) and after how many seconds, one line each.
 """
 import asyncio
 import resource
 import socket
 import struct
 import sys
+import time
 
 HTTP_OK = b"HTTP/1.1 200 Connection established\r\nProxy-Agent: hostile_proxy\r\n\r\n"
 
@@ -153,8 +155,14 @@ async def dial(host, port):
 async def serve(mode, arg, port, cr, cw):
     nodelay(cw)
     if mode == "silent":
-        while await cr.read(65536):
-            pass
+        start = time.monotonic()
+        try:
+            while await cr.read(65536):
+                pass
+            why = "eof"
+        except (ConnectionError, OSError) as e:
+            why = type(e).__name__
+        log(port, mode, "%s after %.1f s" % (why, time.monotonic() - start))
         return
     if mode.startswith("http-"):
         host, dport = await read_http_request(cr)
@@ -265,8 +273,7 @@ def handler(mode, arg, port):
             await serve(mode, arg, port, cr, cw)
         except (ConnectionError, OSError, EOFError, asyncio.IncompleteReadError,
                 asyncio.LimitOverrunError, ValueError, asyncio.TimeoutError) as e:
-            if mode != "silent":
-                log(port, mode, "gone (%s)" % type(e).__name__)
+            log(port, mode, "gone (%s)" % type(e).__name__)
         finally:
             cw.close()
     return handle
