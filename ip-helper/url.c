@@ -8,31 +8,55 @@
 
 #include "url.h"
 
+/* The longest DNS name, and then some: anything longer is no name. */
+#define URL_NAME_MAX 255
+
+int url_host(const char *url, size_t *off, size_t *len)
+{
+	const char *auth, *host, *at;
+	size_t auth_len, i;
+
+	*off = 0;
+	*len = 0;
+	auth = strstr(url, "://");
+	if (!auth) {
+		errno = EINVAL;
+		return -1;
+	}
+	auth += 3;
+	auth_len = strcspn(auth, "/?#");
+	/* The password may hold '@' only escaped, so the last '@' ends it. */
+	host = auth;
+	for (at = auth; at < auth + auth_len; at++)
+		if (*at == '@')
+			host = at + 1;
+	*off = host - url;
+	if (*host == '[')
+		return 0;
+	for (i = 0; host + i < auth + auth_len && host[i] != ':'; i++)
+		;
+	if (i <= URL_NAME_MAX)
+		*len = i;
+	return 0;
+}
+
 int url_resolve(const char *url, char *out, size_t len, char *addr)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
-	const char *auth, *host, *end, *at;
+	char name[URL_NAME_MAX + 1];
 	struct addrinfo *res;
+	size_t off, host_len;
 	struct in_addr v4;
-	char name[256];
 	void *a;
 	int n, err;
 
 	addr[0] = '\0';
-	auth = strstr(url, "://");
-	if (!auth) {
-		errno = EINVAL;
+	if (url_host(url, &off, &host_len))
 		return EAI_SYSTEM;
-	}
-	auth += 3;
-	/* The password may hold '@' only escaped, so the last '@' ends it. */
-	at = strrchr(auth, '@');
-	host = at ? at + 1 : auth;
-	end = host + strcspn(host, ":/");
-	if (*host == '[' || end == host || (size_t)(end - host) >= sizeof(name))
+	if (!host_len)
 		goto verbatim; /* an IPv6 address, or nothing the driver accepts */
-	memcpy(name, host, end - host);
-	name[end - host] = '\0';
+	memcpy(name, url + off, host_len);
+	name[host_len] = '\0';
 	if (inet_pton(AF_INET, name, &v4) == 1)
 		goto verbatim;
 	err = getaddrinfo(name, NULL, &hints, &res);
@@ -41,8 +65,8 @@ int url_resolve(const char *url, char *out, size_t len, char *addr)
 	a = res->ai_family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr
 				       : (void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr;
 	inet_ntop(res->ai_family, a, addr, INET6_ADDRSTRLEN);
-	n = snprintf(out, len, res->ai_family == AF_INET6 ? "%.*s[%s]%s" : "%.*s%s%s",
-		     (int)(host - url), url, addr, end);
+	n = snprintf(out, len, res->ai_family == AF_INET6 ? "%.*s[%s]%s" : "%.*s%s%s", (int)off,
+		     url, addr, url + off + host_len);
 	freeaddrinfo(res);
 	goto check;
 verbatim:

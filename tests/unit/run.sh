@@ -40,6 +40,7 @@ declare -A extra=(
 	[test_rule]="-Itests/shim -Idriver driver/rule.c driver/parse.c driver/dns.c"
 	[test_packet]="-Itests/shim -Idriver driver/packet.c"
 	[test_cli]="-Iip-helper ip-helper/cli.c"
+	[test_url]="-Iip-helper ip-helper/url.c"
 	[test_conf]="-Itests/shim -Idriver -Iip-helper ip-helper/conf.c ip-helper/conf_file.c driver/parse.c driver/dns.c"
 )
 
