@@ -71,6 +71,17 @@ int cli_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigne
 	return 0;
 }
 
+char *cli_list_item(char *line)
+{
+	char *p = line + strspn(line, " \t"), *end;
+
+	end = p + strcspn(p, "#\n\r");
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*end = '\0';
+	return p;
+}
+
 bool cli_nft_ifname(const char *s)
 {
 	size_t n = strlen(s);

@@ -39,6 +39,13 @@ bool cli_is_help(const char *arg);
 int cli_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
 /*
+ * One item of a list file (one a line): @line with its leading blanks, a
+ * '#' comment, the line end and the blanks before them cut off, in place.
+ * Returns where the item starts: "" for a blank or a comment line.
+ */
+char *cli_list_item(char *line);
+
+/*
  * Whether @s is an interface name nftables takes inside a chain name
  * (route-NAME, exec-NAME-PID): 1-15 letters, digits, '_', '.' and '-'.
  */

@@ -81,12 +81,8 @@ static int pset_from_file(struct pset_writer *w, const char *path)
 	if (!f)
 		return cli_fail("%s: %s", path, strerror(errno));
 	while (!ret && getline(&line, &cap, f) >= 0) {
-		char *p = line + strspn(line, " \t"), *end;
+		char *p = cli_list_item(line);
 
-		end = p + strcspn(p, "#\n\r");
-		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		*end = '\0';
 		if (*p)
 			ret = pset_put(w, p);
 	}

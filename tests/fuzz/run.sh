@@ -43,6 +43,7 @@ shift $(($# > 0 ? 1 : 0))
 declare -A sources=(
 	[conf]="ip-helper/conf.c driver/parse.c driver/dns.c"
 	[url]="ip-helper/url.c"
+	[cli]="ip-helper/cli.c"
 	[parse]="driver/parse.c driver/rule.c driver/dns.c"
 	[http]="driver/http.c driver/dest.c"
 	[socks4]="driver/socks4.c driver/dest.c"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The mprox command's helpers (ip-helper/cli.c): cli_parse_ulong() on a
- * table of cases, and cli_write_file() failing without leaking its file
+ * The mprox command's helpers (ip-helper/cli.c): cli_parse_ulong() and
+ * cli_list_item() on tables of cases, and cli_write_file() failing without leaking its file
  * descriptor or leaving its temporary file. Prints TAP.
  */
 #include <dirent.h>
@@ -66,6 +66,41 @@ static void test_numbers(void)
 			       desc);
 		else
 			result(!rc && v == numbers[i].want ? NULL : "wrong value", desc);
+	}
+}
+
+static const struct {
+	const char *line, *want;
+} list_items[] = {
+	{ "10.0.0.0/8\n", "10.0.0.0/8" },
+	{ "10.0.0.0/8", "10.0.0.0/8" },
+	{ "  \t2001:db8::/32 \t\r\n", "2001:db8::/32" },
+	{ "192.0.2.1 # a host\n", "192.0.2.1" },
+	{ "192.0.2.1#no space\n", "192.0.2.1" },
+	{ "# 10.0.0.0/8\n", "" },
+	{ "   # indented comment\n", "" },
+	{ "\n", "" },
+	{ "\r\n", "" },
+	{ " \t \n", "" },
+	{ "", "" },
+	/* Inner blanks stay: the caller refuses them, as no prefix has any. */
+	{ "10.0.0.0 /8\n", "10.0.0.0 /8" },
+	/* The line ends at its first line end, whatever follows. */
+	{ "10.0.0.0/8\r20.0.0.0/8\n", "10.0.0.0/8" },
+};
+
+static void test_list_items(void)
+{
+	char desc[80], line[64];
+	const char *got;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(list_items); i++) {
+		snprintf(line, sizeof(line), "%s", list_items[i].line);
+		got = cli_list_item(line);
+		snprintf(desc, sizeof(desc), "cli_list_item() of case %zu gives \"%s\"", i + 1,
+			 list_items[i].want);
+		result_detail(strcmp(got, list_items[i].want) ? "got " : NULL, desc, got);
 	}
 }
 
@@ -135,6 +170,7 @@ static void test_write_file(void)
 int main(void)
 {
 	test_numbers();
+	test_list_items();
 	test_write_file();
 	printf("1..%d\n", n);
 	return failed ? 1 : 0;
