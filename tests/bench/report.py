@@ -76,7 +76,8 @@ def markdown(doc):
             cells = [fmt(modes.get("direct", {}).get(key))]
             for m, _ in present:
                 v = modes[f"{m}_{p}"].get(key)
-                r = "" if m == "app" or v is None or not app else f" ({v / app:.2f}x)"
+                # A measure that failed wrote 0: no ratio to show.
+                r = "" if m == "app" or not v or not app else f" ({v / app:.2f}x)"
                 cells.append(fmt(v) + r)
             out.append(f"| {label} ({unit}) | " + " | ".join(cells) + " |")
         out.append("")
@@ -88,7 +89,7 @@ def markdown(doc):
                 "| metric | direct | mprox0 going direct |", "|---|---:|---:|"]
         for key, label, unit, _ in ROWS:
             d, m = modes["direct"].get(key), modes["mdirect"].get(key)
-            r = "" if m is None or not d else f" ({m / d:.2f}x)"
+            r = "" if not m or not d else f" ({m / d:.2f}x)"
             out.append(f"| {label} ({unit}) | {fmt(d)} | {fmt(m)}{r} |")
         out.append("")
     idle = sorted(int(k[4:]) for k in modes.get("mprox_idle", {})
@@ -130,7 +131,7 @@ def plot(doc, outdir):
                 for m, _ in present:
                     v = modes[f"{m}_{p}"].get(key)
                     # Always "higher is better" in the plot.
-                    r = None if v is None else (v / app[key] if better else app[key] / v)
+                    r = None if not v else (v / app[key] if better else app[key] / v)
                     vals.append("NaN" if r is None else f"{r:.3f}")
                 f.write(f'"{label}" ' + " ".join(vals) + "\n")
         png = os.path.join(outdir, f"{p}.png")

@@ -53,6 +53,18 @@ class BenchReport(unittest.TestCase):
         # Idle connections: what mprox0 adds, and the part beyond its sockets.
         self.assertIn("| 1000 | 10.0 | 18.0 | 8.0 | 6.0 | 2.0 |", md)
 
+    def test_a_failed_measure_is_no_ratio(self):
+        # A measure that failed writes 0: in a "lower is better" row it
+        # must come out as no ratio, not a division by zero.
+        figures = json.loads(json.dumps(FIGURES))
+        figures["modes"]["mprox_socks5"]["p50"] = 0.0
+        figures["modes"]["redsocks_socks5"]["down_1"] = 0.0
+        r, out = run("benchjson " + json.dumps(figures) + "\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "results.md")) as f:
+            md = f.read()
+        self.assertNotIn("(0.00x)", md)
+
     def test_no_figures_is_an_error(self):
         r, out = run("ok 1 - something\nnot ok 2 - the bench died\n")
         self.assertEqual(r.returncode, 1)
