@@ -70,9 +70,10 @@ HELPER_OBJS := ip-helper/mprox.o ip-helper/cli.o ip-helper/version.o ip-helper/d
 	ip-helper/device.o ip-helper/show.o ip-helper/conns.o ip-helper/monitor.o \
 	ip-helper/upstream.o ip-helper/url.o ip-helper/route.o ip-helper/rtnl_rules.o \
 	ip-helper/nft.o ip-helper/conf.o ip-helper/conf_file.o ip-helper/driver-parse.o ip-helper/driver-dns.o \
-	ip-helper/quick.o ip-helper/route_conf.o ip-helper/exec.o ip-helper/prefix_set.o
+	ip-helper/quick.o ip-helper/route_conf.o ip-helper/exec.o ip-helper/prefix_set.o \
+	ip-helper/cgroup_path.o
 HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-helper/url.h \
-	ip-helper/rtnl_rules.h ip-helper/nft.h ip-helper/conf.h ip-helper/route.h
+	ip-helper/rtnl_rules.h ip-helper/nft.h ip-helper/conf.h ip-helper/route.h ip-helper/cgroup_path.h
 # The configuration files are checked with the driver's own URL parser and
 # tunables table (driver/parse.c), built for userspace with the shim the
 # host tests use, so that file and device accept the same.

@@ -13,6 +13,7 @@
  * the file and the device fd accept exactly the same URLs and ranges.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cgroup_path.h"
 #include "conf.h"
 #include "parse.h"
 
@@ -694,12 +696,28 @@ static int parse_gid(struct parser *p, const struct key *k, struct span v)
 	return number_in(p, k->name, v, false, 0, ID_MAX, &p->conf->route.gid);
 }
 
+/* As mprox route --cgroup takes it (cgroup_path()), and absolute. */
 static int parse_cgroup(struct parser *p, const struct key *k, struct span v)
 {
+	char *path, rel[CGROUP_PATH_MAX];
+
 	if (v.p[0] != '/')
 		return fail(p, EINVAL, "%s: '%.*s' is not an absolute path", k->name, QUOTE(v));
-	p->conf->route.cgroup = dup_span(v);
-	return p->conf->route.cgroup ? 0 : out_of_memory(p);
+	path = dup_span(v);
+	if (!path)
+		return out_of_memory(p);
+	if (cgroup_path(path, rel, sizeof(rel))) {
+		free(path);
+		if (errno == ENAMETOOLONG)
+			return fail(p, ENAMETOOLONG, "%s: longer than %d bytes", k->name,
+				    CGROUP_PATH_MAX - 1);
+		return fail(p, EINVAL,
+			    "%s: '%.*s' is not a cgroup mprox can route: not the root, printable,"
+			    " no quotes, backslashes, '//' or '..'",
+			    k->name, QUOTE(v));
+	}
+	p->conf->route.cgroup = path;
+	return 0;
 }
 
 static int parse_route_fwmark(struct parser *p, const struct key *k, struct span v)
@@ -765,19 +783,19 @@ static int parse_exclude(struct parser *p, const struct key *k, struct span v)
 {
 	struct mprox_conf_route *r = &p->conf->route;
 	size_t slash = find_byte(v, '/');
-	struct mprox_conf_cidr c = { .family = AF_INET };
+	struct mprox_conf_cidr c = { 0 };
 	char text[INET6_ADDRSTRLEN];
 	uint32_t prefix;
 	void *grown;
 
+	/* Longer than any address: none, not a zero one. */
 	if (slash < sizeof(text)) {
 		memcpy(text, v.p, slash);
 		text[slash] = '\0';
-		if (inet_pton(AF_INET, text, c.addr) != 1) {
+		if (inet_pton(AF_INET, text, c.addr) == 1)
+			c.family = AF_INET;
+		else if (inet_pton(AF_INET6, text, c.addr) == 1)
 			c.family = AF_INET6;
-			if (inet_pton(AF_INET6, text, c.addr) != 1)
-				c.family = 0;
-		}
 	}
 	if (!c.family)
 		return fail(p, EINVAL, "%s: '%.*s' is not an IPv4 or IPv6 address", k->name,

@@ -38,6 +38,7 @@
 
 #include <json-c/json.h>
 
+#include "cgroup_path.h"
 #include "commands.h"
 #include "devstate.h"
 #include "mprox.h"
@@ -70,7 +71,7 @@ struct route_args {
 	bool quiet; /* a reload with -j: its JSON is reload's, print nothing */
 	uint32_t uid_lo, uid_hi, gid, fwmark, fwmask;
 	const char *cgroup; /* as given */
-	char cgpath[256]; /* below the cgroup2 root, no leading or trailing '/' */
+	char cgpath[CGROUP_PATH_MAX]; /* below the cgroup2 root, no leading or trailing '/' */
 	struct cidr excl[MAX_EXCLUDES];
 	size_t nexcl;
 };
@@ -203,31 +204,6 @@ static int parse_cidr(const char *s, struct cidr *c, char *hint, size_t hintlen)
 	return 0;
 }
 
-/* PATH of --cgroup into a->cgpath: relative to the cgroup2 root. */
-static int parse_cgroup(const char *s, struct route_args *a)
-{
-	const char *p = s, *end;
-	size_t n;
-
-	while (*p == '/')
-		p++;
-	end = p + strlen(p);
-	while (end > p && end[-1] == '/')
-		end--;
-	n = (size_t)(end - p);
-	if (!n || n >= sizeof(a->cgpath))
-		return -1;
-	memcpy(a->cgpath, p, n);
-	a->cgpath[n] = '\0';
-	for (p = a->cgpath; *p; p++)
-		if (*p < ' ' || *p > '~' || *p == '"' || *p == '\\' || (p[0] == '/' && p[1] == '/'))
-			return -1;
-	if (!strcmp(a->cgpath, "..") || !strncmp(a->cgpath, "../", 3) ||
-	    strstr(a->cgpath, "/../") || (n >= 3 && !strcmp(a->cgpath + n - 3, "/..")))
-		return -1;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct route_args *a)
 {
 	int i;
@@ -282,7 +258,7 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 		} else if (!strcmp(opt, "--cgroup")) {
 			if (a->cgroup)
 				return cli_usage("route", "--cgroup given twice");
-			if (parse_cgroup(val, a))
+			if (cgroup_path(val, a->cgpath, sizeof(a->cgpath)))
 				return cli_usage("route",
 						 "--cgroup '%s': want a cgroup v2 path as "
 						 "in /proc/PID/cgroup (/a/b), printable, no "

@@ -5,8 +5,10 @@
 #ifndef MPROX_FUZZ_CHECK_H
 #define MPROX_FUZZ_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHECK(cond)                                                                          \
 	do {                                                                                 \
@@ -16,5 +18,17 @@
 			abort();                                                             \
 		}                                                                            \
 	} while (0)
+
+/* The input as a C string (a NUL ends it early), to free; NULL without memory. */
+static inline char *fuzz_string(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+
+	if (s) {
+		memcpy(s, data, size);
+		s[size] = '\0';
+	}
+	return s;
+}
 
 #endif /* MPROX_FUZZ_CHECK_H */

@@ -21,11 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *url;
 	int rc;
 
-	url = malloc(size + 1);
+	url = fuzz_string(data, size);
 	if (!url)
 		return 0;
-	memcpy(url, data, size);
-	url[size] = '\0';
 	errno = 0;
 	rc = url_host(url, &off, &len);
 	sep = strstr(url, "://");
