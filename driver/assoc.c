@@ -1115,9 +1115,9 @@ static enum mprox_inject_to mprox_assoc_to_app(const struct mprox_assoc *a)
 
 /*
  * The relay's next datagram, to the app as from its source. Returns false
- * when there was none.
+ * when there was none. *@answered: it came from a peer the app sent to.
  */
-static bool mprox_assoc_receive(struct mprox_assoc *a)
+static bool mprox_assoc_receive(struct mprox_assoc *a, bool *answered)
 {
 	const struct mprox_flow_key *app = &a->flow->app;
 	u8 hdr[MPROX_SOCKS5_UDP_HDR_MAX];
@@ -1168,6 +1168,7 @@ static bool mprox_assoc_receive(struct mprox_assoc *a)
 		mprox_assoc_discard(a);
 		return true;
 	}
+	*answered = true;
 	p.family = app->family;
 	p.proto = IPPROTO_UDP;
 	p.saddr = app->saddr;
@@ -1603,7 +1604,7 @@ static bool mprox_assoc_direct_errors(struct mprox_assoc *a)
 
 static void mprox_assoc_relay(struct mprox_assoc *a)
 {
-	bool more;
+	bool more, answered = false;
 	int n;
 
 	if (a->stream) {
@@ -1620,9 +1621,14 @@ static void mprox_assoc_relay(struct mprox_assoc *a)
 		more |= mprox_assoc_names(a);
 	if (a->up->direct)
 		more |= mprox_assoc_direct_errors(a);
-	for (n = 0; n < MPROX_ASSOC_BUDGET && mprox_assoc_receive(a); n++)
+	for (n = 0; n < MPROX_ASSOC_BUDGET && mprox_assoc_receive(a, &answered);
+	     n++)
 		;
-	if (n)
+	/*
+	 * Only answers keep the association: a direct one's socket is
+	 * unconnected, and a stranger sending to it must not hold it open.
+	 */
+	if (answered)
 		mprox_flow_touch(a->flow);
 	if (more || n == MPROX_ASSOC_BUDGET)
 		mprox_assoc_kick(a);

@@ -12,7 +12,9 @@
 # rule sends direct goes from the driver's own socket and its answers come
 # back, one association per application socket, and all but its first
 # datagrams go from xmit at once; to a closed port, the application gets
-# ECONNREFUSED (the ICMP error the driver's socket met, passed on).
+# ECONNREFUSED (the ICMP error the driver's socket met, passed on); a
+# stranger's datagrams to the driver's socket are dropped as foreign and
+# do not keep the association past udp_idle_timeout_s.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/topology.sh"
 . "$(dirname "$0")/lib/mprox.sh"
@@ -176,6 +178,40 @@ for dest in 10.200.2.2:7009 '[fd00:200:2::2]:7009'; do
 	udp_refused "direct to $dest, a closed port" "$dest"
 done
 expect "counted: stats.udp.icmp_errors +2" "$(($(udp_stat icmp_errors) - errs))" 2
+# A direct association's socket is unconnected: anyone may send to it. A
+# stranger's datagrams (the proxy host's, five a second) are dropped as
+# foreign, and they do not keep the association: only its peers' answers
+# do, so it ends after udp_idle_timeout_s (5) all the same.
+check "before the stranger: no association left" wait_flows_zero mprox0 60
+udp_ok "one datagram, direct: one association" 1 10.200.2.2:7001
+stranger_port=$(topo_ns $TOPO_C ss -Huan | awk '{ sub(/.*:/, "", $4); print $4 }')
+if [[ $stranger_port =~ ^[0-9]+$ ]]; then
+	pass "the association's socket is the client host's only UDP socket: port $stranger_port"
+else
+	fail "the client host's UDP sockets: '$stranger_port', want the association's only"
+fi
+foreign=$(udp_stat dropped_foreign)
+topo_ns $TOPO_P python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+while True:
+    s.sendto(b"stranger", ("10.200.1.2", int(sys.argv[1])))
+    time.sleep(0.2)
+' "${stranger_port:-9}" &
+stranger=$!
+foreign_grew() {
+	[ "$(udp_stat dropped_foreign)" -gt "$foreign" ]
+}
+check "the stranger's datagrams reach the driver: dropped as foreign" wait_for 10 foreign_grew
+t0=$(ms_now)
+if wait_flows_zero mprox0 "$(mprox_scale 30 60)"; then
+	pass "the association ended $(($(ms_now) - t0)) ms later, the stranger sending all along"
+else
+	fail "the stranger keeps the association: $(mprox_stat mprox0 stats.flows)"
+fi
+check "the stranger was still sending" kill "$stranger"
+wait "$stranger" 2>/dev/null
+foreign=$(udp_stat dropped_foreign)
 check "rule flush" mprox_config mprox0 <<<"rule flush"
 check_flows_drain mprox0 60
 
@@ -339,7 +375,7 @@ unknown=$(dns_stat unknown_addr)
 udp_refused "UDP to 198.18.255.250, a pool address of no name" 198.18.255.250:7001
 expect "counted: stats.dns.unknown_addr +1" "$(($(dns_stat unknown_addr) - unknown))" 1
 expect "counted: lookup_failed +2, nothing foreign" \
-	"$(($(dns_stat lookup_failed) - failed)) $(udp_stat dropped_foreign)" "2 0"
+	"$(($(dns_stat lookup_failed) - failed)) $(($(udp_stat dropped_foreign) - foreign))" "2 0"
 # The rules decide for a socket's association on its first datagram. A
 # name it sends to later goes direct only if the rules send that name
 # direct too: www.direct.test, which they send to p1 (microsocks, no UDP),
