@@ -344,6 +344,16 @@ static bool cg_wait_empty(const char *dir, long long ms, int sig)
 	pfd.events = POLLPRI;
 	for (;;) {
 		long long left = end - now_ms();
+		char events[256];
+
+		/*
+		 * kernfs reports a change to poll() until the file is read:
+		 * read it, or poll() returns at once and this loop spins.
+		 */
+		if (pfd.fd >= 0 && pread(pfd.fd, events, sizeof(events), 0) < 0) {
+			close(pfd.fd);
+			pfd.fd = -1;
+		}
 
 		if (cg_populated(dir) != 1)
 			break;

@@ -36,6 +36,8 @@ packages=(
 	# reads the status JSON in the cases' polling loops (a python3 start
 	# costs 0.5 s in a TCG guest, 1.4 s on the debug kernel)
 	iproute2 nftables curl socat iperf3 dnsutils tcpdump iputils-ping jq
+	# GNU time: the CPU mprox exec takes while it waits (cli-exec)
+	time
 	microsocks dante-server tinyproxy squid
 	# the tools make bench compares mprox with, and its plots; the DNS
 	# server its fake-IP answers are compared with, and that udp-assoc
