@@ -1081,6 +1081,23 @@ static int parse_line(struct parser *p, struct span s)
 	return parse_key(p, s);
 }
 
+/*
+ * Exclude lines are holes in what [Route] routes: without a selector there
+ * is nothing to make holes in, and mprox route would refuse it.
+ */
+static int check_route(struct parser *p)
+{
+	const struct mprox_conf_route *r = &p->conf->route;
+
+	if (!r->n_exclude || r->have_uid || r->have_gid || r->have_fwmark ||
+	    (r->have_all && r->all) || r->cgroup)
+		return 0;
+	p->line = p->sec_line[SEC_ROUTE];
+	return fail(p, EINVAL,
+		    "[Route] has Exclude but routes nothing: add Uid, Gid, Cgroup, FwMark or All = "
+		    "yes");
+}
+
 int mprox_conf_parse(const char *text, size_t len, struct mprox_conf *conf,
 		     struct mprox_conf_error *err)
 {
@@ -1101,6 +1118,8 @@ int mprox_conf_parse(const char *text, size_t len, struct mprox_conf *conf,
 	}
 	if (!ret)
 		ret = end_section(&p);
+	if (!ret)
+		ret = check_route(&p);
 	if (ret) {
 		mprox_conf_free(conf);
 		errno = -ret;

@@ -284,16 +284,16 @@ static const struct conf_case conf_cases[] = {
 	BAD("[Route] FwMark outside its mask", "[Route]\nFwMark = 0x3/0x1\n", EINVAL, 2,
 	    "FwMark: mark 0x3 has bits outside mask 0x1"),
 	{ .desc = "64 Exclude lines",
-	  .text = "[Route]\n",
+	  .text = "[Route]\nAll = yes\n",
 	  .body = "Exclude = 10.%u.0.0/16\n",
 	  .times = 64,
 	  .want = "" },
 	{ .desc = "65 Exclude lines",
-	  .text = "[Route]\n",
+	  .text = "[Route]\nAll = yes\n",
 	  .body = "Exclude = 10.%u.0.0/16\n",
 	  .times = 65,
 	  .err = E2BIG,
-	  .line = 66,
+	  .line = 67,
 	  .want = "more than 64 Exclude lines" },
 
 	/* ---- [Device] values ---- */
@@ -406,6 +406,11 @@ static const struct conf_case conf_cases[] = {
 	    "host bits set past /8"),
 	BAD("Exclude IPv6 with host bits", "[Route]\nExclude = 2001:db8::1/64\n", EINVAL, 2,
 	    "host bits"),
+	/* mprox route needs something to route: Exclude alone is nothing. */
+	BAD("Exclude alone", "# a comment\n[Route]\nExclude = 10.0.0.0/8\n", EINVAL, 2,
+	    "[Route] has Exclude but routes nothing"),
+	BAD("Exclude with All = no", "[Route]\nAll = no\nExclude = ::1\n", EINVAL, 1,
+	    "[Route] has Exclude but routes nothing"),
 	BAD("first error wins", "[Device]\nFwMark = 0\nbogus\n", ERANGE, 2, "FwMark"),
 };
 
