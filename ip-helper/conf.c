@@ -787,6 +787,7 @@ static int parse_exclude(struct parser *p, const struct key *k, struct span v)
 	char text[INET6_ADDRSTRLEN];
 	uint32_t prefix;
 	void *grown;
+	size_t i;
 
 	/* Longer than any address: none, not a zero one. */
 	if (slash < sizeof(text)) {
@@ -812,6 +813,11 @@ static int parse_exclude(struct parser *p, const struct key *k, struct span v)
 	if (host_bits_set(c.addr, c.family == AF_INET ? 4 : 16, prefix))
 		return fail(p, EINVAL, "%s: %.*s has host bits set past /%u", k->name, QUOTE(v),
 			    prefix);
+	/* mprox route would refuse the same network twice. */
+	for (i = 0; i < r->n_exclude; i++)
+		if (r->exclude[i].family == c.family && r->exclude[i].prefix == c.prefix &&
+		    !memcmp(r->exclude[i].addr, c.addr, sizeof(c.addr)))
+			return fail(p, EINVAL, "%s: %.*s given twice", k->name, QUOTE(v));
 	if (r->n_exclude == MPROX_CONF_EXCLUDES_MAX)
 		return fail(p, E2BIG, "more than %d %s lines", MPROX_CONF_EXCLUDES_MAX, k->name);
 

@@ -276,6 +276,7 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 			a->has_fwmark = true;
 		} else if (!strcmp(opt, "--exclude")) {
 			char hint[96];
+			size_t j;
 
 			if (a->nexcl == MAX_EXCLUDES)
 				return cli_usage("route", "at most %d --exclude", MAX_EXCLUDES);
@@ -284,6 +285,11 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 						 "--exclude '%s': want an IPv4 or IPv6 "
 						 "network, ADDRESS[/PREFIXLEN]%s",
 						 val, hint);
+			/* A second rule the same would fail with EEXIST. */
+			for (j = 0; j < a->nexcl; j++)
+				if (!memcmp(&a->excl[j], &a->excl[a->nexcl], sizeof(a->excl[j])))
+					return cli_usage("route", "--exclude '%s' given twice",
+							 val);
 			a->nexcl++;
 		} else {
 			return cli_usage("route", "unknown argument '%s'", opt);

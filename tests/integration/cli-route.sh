@@ -155,6 +155,7 @@ usage "bad fwmark" mprox0 --fwmark 0x10/0x1
 usage "--exclude with a bad CIDR" mprox0 --all --exclude 10.0.0.0/33
 usage "--exclude with host bits" mprox0 --all --exclude 10.200.2.2/24
 usage "--exclude without a selector" mprox0 --exclude 10.0.0.0/8
+usage "--exclude the same network twice" mprox0 --all --exclude 10.0.0.0/8 --exclude 10.0.0.0/8
 usage "--off with a selector" mprox0 --off --all
 usage "--cgroup with quotes" mprox0 --cgroup '/a"b'
 usage "--fwmark of the device's own connections" mprox0 --fwmark 0x6d70

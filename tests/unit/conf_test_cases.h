@@ -406,6 +406,11 @@ static const struct conf_case conf_cases[] = {
 	    "host bits set past /8"),
 	BAD("Exclude IPv6 with host bits", "[Route]\nExclude = 2001:db8::1/64\n", EINVAL, 2,
 	    "host bits"),
+	BAD("Exclude twice", "[Route]\nAll = yes\nExclude = 10.0.0.0/8\nExclude = 10.0.0.0/8\n",
+	    EINVAL, 4, "Exclude: 10.0.0.0/8 given twice"),
+	BAD("Exclude twice, spelt two ways",
+	    "[Route]\nAll = yes\nExclude = 2001:db8::/32\nExclude = 2001:0db8:0::/32\n", EINVAL, 4,
+	    "given twice"),
 	/* mprox route needs something to route: Exclude alone is nothing. */
 	BAD("Exclude alone", "# a comment\n[Route]\nExclude = 10.0.0.0/8\n", EINVAL, 2,
 	    "[Route] has Exclude but routes nothing"),
