@@ -148,11 +148,23 @@ static int mprox_relay_actor(read_descriptor_t *desc, struct sk_buff *skb,
 	return n;
 }
 
-/* Did @sk's FIN arrive, with everything before it read? Under its lock. */
+/*
+ * Did @sk's FIN arrive, with everything before it read? Under its lock.
+ * RCV_SHUTDOWN alone is no FIN: a reset sets it too (tcp_done()), and a
+ * send of the other direction's that met the reset has taken its error
+ * (sock_error()). Only tcp_fin() sets SOCK_DONE.
+ */
 static bool mprox_relay_src_eof(struct sock *sk)
 {
-	return (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+	return sock_flag(sk, SOCK_DONE) &&
 	       skb_queue_empty(&sk->sk_receive_queue);
+}
+
+/* Shut for reading without a FIN: reset, its error already taken. */
+static bool mprox_relay_src_reset(struct sock *sk)
+{
+	return (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+	       !sock_flag(sk, SOCK_DONE);
 }
 
 /*
@@ -198,6 +210,8 @@ static int mprox_relay_splice(struct mprox_relay_dir *d, struct sock *src,
 		n = -READ_ONCE(src->sk_err);
 	} else if (!n && mprox_relay_src_eof(src)) {
 		d->eof = true;
+	} else if (!n && mprox_relay_src_reset(src)) {
+		n = -ECONNRESET;
 	}
 	release_sock(src);
 	tcp_sock_set_cork(dst, false);
@@ -224,6 +238,8 @@ static int mprox_relay_copy(struct mprox_relay_dir *d, struct socket *src,
 				   MSG_DONTWAIT);
 		if (n <= 0) {
 			mprox_relay_dir_free(d);
+			if (!n && mprox_relay_src_reset(src->sk))
+				return -ECONNRESET;
 			if (!n)
 				d->eof = true;
 			return n == -EAGAIN ? 0 : n;

@@ -187,6 +187,15 @@ check "socks5-reset: the application's recv() gets ECONNRESET" \
 	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" expect-reset 10.200.2.2 2525 15
 check "socks5-reset: the proxy reset it" wait_for 5 proxy_reset_since "$resets"
 closed_as "the proxy's reset" "$before" "upstream_reset+1"
+# The same while the application keeps sending: the relay's send to the
+# reset socket takes its error first, and its FIN-less shutdown must not
+# pass for the proxy's FIN (a cut-off answer would look complete).
+before=$(mprox_stat mprox0 stats.closes)
+resets=$(proxy_resets)
+check "socks5-reset, the application sending all along: recv() gets ECONNRESET, not an end" \
+	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" expect-reset 10.200.2.2 2525 15 flood
+check "socks5-reset, sending: the proxy reset it" wait_for 5 proxy_reset_since "$resets"
+closed_as "the proxy's reset, the application sending" "$before" "upstream_reset+1"
 
 # A good upstream on the same device is unharmed.
 check "upstream p1 (microsocks)" mprox_use_upstream mprox0 p1 socks5://10.200.1.1:1080

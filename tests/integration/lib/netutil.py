@@ -36,10 +36,12 @@ Clients (exit 0 on success, 1 with the reason on stderr otherwise):
                                   connect, read the first line the server
                                   sends, print it, then "ping" must echo;
                                   then close, with a RST given "reset"
-  expect-reset HOST PORT TIMEOUT  connect, send "ping", read until the
+  expect-reset HOST PORT TIMEOUT [flood]
+                                  connect, send "ping", read until the
                                   connection is reset: prints "reset after
                                   N bytes"; an end of stream or the
-                                  timeout fails
+                                  timeout fails. With "flood", keep
+                                  sending all the while
   pending HOST PORT N SETTLE      N non-blocking connects at once (the
                                   descriptor limit raised to fit); prints
                                   "sent N" and the outcomes so far ("ok N
@@ -329,11 +331,30 @@ def banner(host, port, timeout, reset=False):
     return 0
 
 
-def expect_reset(host, port, timeout):
+def expect_reset(host, port, timeout, flood=False):
     s = socket.create_connection((host, port), timeout=timeout)
     s.sendall(b"ping\n")
     n = 0
     try:
+        # Bytes of the application's always waiting to go up: the reset
+        # meets a send first, which takes the socket's error.
+        if flood:
+            s.setblocking(False)
+            chunk = b"x" * 16384
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                r, w, _ = select.select([s], [s], [], 0.1)
+                if w:
+                    try:
+                        s.send(chunk)
+                    except BlockingIOError:
+                        pass
+                if r:
+                    b = s.recv(65536)
+                    if not b:
+                        raise RuntimeError("end of stream after %d bytes, want a reset" % n)
+                    n += len(b)
+            raise RuntimeError("no reset in %g s" % timeout)
         while True:
             b = s.recv(65536)
             if not b:
@@ -788,7 +809,7 @@ def main(argv):
     if cmd == "banner":
         return banner(args[0], int(args[1]), float(args[2]), "reset" in args[3:])
     if cmd == "expect-reset":
-        return expect_reset(args[0], int(args[1]), float(args[2]))
+        return expect_reset(args[0], int(args[1]), float(args[2]), args[3:] == ["flood"])
     if cmd == "pending":
         return pending(args[0], int(args[1]), int(args[2]), float(args[3]))
     if cmd == "rep":
