@@ -191,16 +191,22 @@ else
 	fail "the client host's UDP sockets: '$stranger_port', want the association's only"
 fi
 foreign=$(udp_stat dropped_foreign)
+# Until the file is there (topo_ns is a function: $! is not the python).
+stop=/tmp/mprox-stranger.stop
+rm -f "$stop"
 topo_ns $TOPO_P python3 -c '
-import socket, sys, time
+import os, socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-while True:
+while not os.path.exists(sys.argv[2]):
     s.sendto(b"stranger", ("10.200.1.2", int(sys.argv[1])))
     time.sleep(0.2)
-' "${stranger_port:-9}" &
+' "${stranger_port:-9}" "$stop" &
 stranger=$!
 foreign_grew() {
 	[ "$(udp_stat dropped_foreign)" -gt "$foreign" ]
+}
+running_pid() {
+	kill -0 "$1" 2>/dev/null
 }
 check "the stranger's datagrams reach the driver: dropped as foreign" wait_for 10 foreign_grew
 t0=$(ms_now)
@@ -209,8 +215,9 @@ if wait_flows_zero mprox0 "$(mprox_scale 30 60)"; then
 else
 	fail "the stranger keeps the association: $(mprox_stat mprox0 stats.flows)"
 fi
-check "the stranger was still sending" kill "$stranger"
-wait "$stranger" 2>/dev/null
+check "the stranger was still sending" running_pid "$stranger"
+touch "$stop"
+wait "$stranger"
 foreign=$(udp_stat dropped_foreign)
 check "rule flush" mprox_config mprox0 <<<"rule flush"
 check_flows_drain mprox0 60

@@ -31,7 +31,7 @@ topo_spawn $TOPO_P python3 "$MPROX_LIB/hostile_proxy.py" \
 	http-ok:3140 http-slow=20:3141 http-garbage:3142 http-huge-headers:3143 \
 	http-long-status:3144 http-trickle=50:3145 http-close-mid:3146 http-200-data:3147 \
 	socks5-ok:1090 socks5-slow=20:1091 socks5-garbage:1092 socks5-badver:1093 \
-	socks5-close-mid:1094 socks5-reset:1095
+	socks5-close-mid:1094 socks5-reset:1095 socks5-reset=2000:1099
 step "hostile_proxy.py on the proxy host" wait_for 60 topo_listening $TOPO_P 1095
 seq 1 5000 | sed 's/^/line /' >"$TOPO_WWW/page.html"
 page_sha=$(sha256sum <"$TOPO_WWW/page.html" | cut -d' ' -f1)
@@ -187,14 +187,24 @@ check "socks5-reset: the application's recv() gets ECONNRESET" \
 	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" expect-reset 10.200.2.2 2525 15
 check "socks5-reset: the proxy reset it" wait_for 5 proxy_reset_since "$resets"
 closed_as "the proxy's reset" "$before" "upstream_reset+1"
-# The same while the application keeps sending: the relay's send to the
-# reset socket takes its error first, and its FIN-less shutdown must not
-# pass for the proxy's FIN (a cut-off answer would look complete).
+# The same while the application keeps sending, the proxy reading nothing
+# for 2 s before its reset: the buffers fill, and the application's bytes
+# wait on mprox0's side. The relay's send of them to the reset socket
+# takes its error first; its FIN-less shutdown must not pass for the
+# proxy's FIN (a cut-off answer would look complete).
+check "upstream socks5-reset=2000 socks5://10.200.1.1:1099" \
+	mprox_use_upstream mprox0 socks5-stall socks5://10.200.1.1:1099
 before=$(mprox_stat mprox0 stats.closes)
-resets=$(proxy_resets)
-check "socks5-reset, the application sending all along: recv() gets ECONNRESET, not an end" \
+stalled_resets() {
+	grep -c "^1099 socks5-reset reset" "$hostile_log"
+}
+resets=$(stalled_resets)
+stalled_reset_since() {
+	[ "$(stalled_resets)" -gt "$1" ]
+}
+check "socks5-reset=2000, the application sending all along: recv() gets ECONNRESET, not an end" \
 	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" expect-reset 10.200.2.2 2525 15 flood
-check "socks5-reset, sending: the proxy reset it" wait_for 5 proxy_reset_since "$resets"
+check "socks5-reset=2000: the proxy reset it" wait_for 5 stalled_reset_since "$resets"
 closed_as "the proxy's reset, the application sending" "$before" "upstream_reset+1"
 
 # A good upstream on the same device is unharmed.

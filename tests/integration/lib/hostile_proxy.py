@@ -40,9 +40,11 @@ then:
                         VER 0x47, stays open
   socks5-close-mid      a good method reply, then 3 bytes of the CONNECT
                         reply, then close
-  socks5-reset          a correct SOCKS5 reply, then, at the client's first
+  socks5-reset[=MS]     a correct SOCKS5 reply, then, at the client's first
                         bytes, a RST (SO_LINGER 0): as a destination that
-                        resets reaches the client through a real proxy
+                        resets reaches the client through a real proxy;
+                        MS (0) after those bytes, reading nothing more, so
+                        that a client still sending fills the buffers
   silent                accept, read and discard, never answer (also for
                         10,000 connections at once)
 
@@ -249,6 +251,8 @@ async def serve(mode, arg, port, cr, cw):
     await cw.drain()
     if mode == "socks5-reset":
         await cr.read(65536)
+        if arg:
+            await asyncio.sleep(arg / 1000.0)
         cw.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                                struct.pack("ii", 1, 0))
         cw.transport.abort()
