@@ -291,7 +291,7 @@ same_dumps "after ending what CMD left"
 # One that ignores SIGTERM gets SIGKILL.
 # (CMD exits only once the subshell ignores SIGTERM.)
 # Its 2 s of grace are a wait on cgroup.events, not a spin: mprox exec
-# (timed by GNU time) takes well under a second of CPU for all of it.
+# (timed by GNU time) takes under 1.5 s of CPU for all of it.
 rm -f "$T/ignoring" "$T/time"
 nsenter --net=$NETNS /usr/bin/time -f "%U %S" -o "$T/time" "$MPROX" exec -d mprox0 -- \
 	sh -c '(trap "" TERM; : >"$1/ignoring"; exec sleep 1000) &
@@ -306,7 +306,8 @@ bg=$(cat "$T/bg")
 	pass "a sleep ignoring SIGTERM was killed: $(cat "$T/stderr")" ||
 	fail "the sleep ignoring SIGTERM: exit $rc, $bg running? $(running "$bg" && echo yes); $(cat "$T/stderr")"
 cpu=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$T/time" 2>/dev/null)
-if [ -n "$cpu" ] && [ "$cpu" -lt 1000 ]; then
+# 0.5 s of it is the setup (TCG); a spin adds the whole grace, 2 s.
+if [ -n "$cpu" ] && [ "$cpu" -lt 1500 ]; then
 	pass "mprox exec took $cpu ms of CPU, its 2 s of grace included"
 else
 	fail "mprox exec took '${cpu:-?}' ms of CPU over its 2 s of grace: it spins ($(cat "$T/time"))"
