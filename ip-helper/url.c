@@ -13,8 +13,7 @@
 
 int url_host(const char *url, size_t *off, size_t *len)
 {
-	const char *auth, *host, *at;
-	size_t auth_len, i;
+	const char *auth, *host, *at, *end, *colon;
 
 	*off = 0;
 	*len = 0;
@@ -24,19 +23,18 @@ int url_host(const char *url, size_t *off, size_t *len)
 		return -1;
 	}
 	auth += 3;
-	auth_len = strcspn(auth, "/?#");
+	end = auth + strcspn(auth, "/?#");
 	/* The password may hold '@' only escaped, so the last '@' ends it. */
-	host = auth;
-	for (at = auth; at < auth + auth_len; at++)
-		if (*at == '@')
-			host = at + 1;
+	at = memrchr(auth, '@', end - auth);
+	host = at ? at + 1 : auth;
 	*off = host - url;
 	if (*host == '[')
 		return 0;
-	for (i = 0; host + i < auth + auth_len && host[i] != ':'; i++)
-		;
-	if (i <= URL_NAME_MAX)
-		*len = i;
+	colon = memchr(host, ':', end - host);
+	if (colon)
+		end = colon;
+	if (end - host <= URL_NAME_MAX)
+		*len = end - host;
 	return 0;
 }
 
