@@ -116,7 +116,10 @@ struct mprox_assoc {
 	 * and from close on.
 	 */
 	struct sock *fast;
-	/* jiffies: the first datagram, where the handshake's deadlines start. */
+	/*
+	 * jiffies: where the handshake's deadlines start: the first
+	 * datagram, or the restart as a stream (mprox_assoc_restream()).
+	 */
 	unsigned long start;
 	struct mprox_handshake hs;
 	struct socket *ctrl;
@@ -559,6 +562,12 @@ static bool mprox_assoc_restream(struct mprox_assoc *a)
 	mprox_assoc_sock_release(&a->ctrl_watch, &a->ctrl);
 	mprox_handshake_reset(&a->hs);
 	mprox_assoc_use_stream(a, &p);
+	/*
+	 * A new connection, with deadlines of its own: the refusal may have
+	 * come after connect_timeout_ms, which would have timed the
+	 * stream's connect out before it began.
+	 */
+	a->start = jiffies;
 	spin_lock_bh(&a->lock);
 	a->phase = MPROX_ASSOC_NEW;
 	spin_unlock_bh(&a->lock);

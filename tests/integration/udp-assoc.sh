@@ -38,7 +38,9 @@
 # stats.udp.no_udp and stats.udp.refused (microsocks' REP 7 is remembered:
 # its next socket is refused at once, as no_udp); a forwarded DNS query
 # goes over TCP through the HTTP upstream to dnsmasq instead (RFC 7766),
-# and is REFUSED when the proxy will not connect to the server. Over the
+# and is REFUSED when the proxy will not connect to the server; after a
+# SOCKS5 proxy's REP 7 that came later than connect_timeout_ms, it goes
+# over TCP through that proxy. Over the
 # whole case no UDP
 # leaves the client host but to the proxy (nftables counters), the kernel
 # log stays clean and no flow is left.
@@ -543,6 +545,29 @@ out="$(dig_status a.mprox.test) $(dig_status b.mprox.test) $(dig_status c.mprox.
 expect "three more queries to it: REFUSED" "$out" "REFUSED REFUSED REFUSED"
 check_delta "the proxy not asked again" refused "$n" -eq 1
 check "dns server 10.200.2.2" mprox_config mprox0 <<<"dns server 10.200.2.2"
+# A SOCKS5 proxy that refuses UDP ASSOCIATE slowly (slow_socks5.py: 80 ms
+# between the bytes of its answers), its REP 7 coming after
+# connect_timeout_ms (500 ms here). The DNS query then goes as a stream,
+# whose deadlines run from that start again: a proxy that was reached and
+# answered is no dead one. (They ran from the first datagram, so the
+# stream's connect had timed out before it began, and the query was
+# refused.)
+topo_spawn $TOPO_P python3 "$MPROX_LIB/slow_socks5.py" 1084 80
+check "slow_socks5.py on 1084 (CONNECT only, 80 ms a byte)" \
+	wait_for 30 topo_listening $TOPO_P 1084
+check "upstream slow socks5://10.200.1.1:1084" \
+	mprox_use_upstream mprox0 slow socks5://10.200.1.1:1084
+check "set connect_timeout_ms 500" mprox_set mprox0 connect_timeout_ms 500
+wait_for 30 mprox_upstreams_usable mprox0
+n=$(udp refused)
+streams=$(udp dns_streams)
+ms0=$(date +%s%N)
+out=$(topo_ns $TOPO_C dig +time=5 +tries=1 +short @10.200.2.2 mprox.test MX 2>&1)
+ms=$((($(date +%s%N) - ms0) / 1000000))
+expect "dig MX: REP 7, then over TCP through the slow proxy, in $ms ms" "$out" "10 mail.mprox.test."
+check_delta "slow REP 7: the stream was not refused" refused "$n" -eq 0
+check_delta "slow REP 7: one DNS stream" dns_streams "$streams" -eq 1
+check "set connect_timeout_ms 10000" mprox_set mprox0 connect_timeout_ms 10000
 check "upstream s4 socks4://10.200.1.1:1090 (dante over SOCKS4: no UDP)" \
 	mprox_use_upstream mprox0 s4 socks4://10.200.1.1:1090
 n=$(udp no_udp)
