@@ -951,10 +951,10 @@ static int reinstall(const struct cli *cli, const struct route_args *a, int fd, 
  */
 static int update_installed(const struct cli *cli, const struct route_args *a, int fd,
 			    struct nl_sock *sk, struct route_plan *p, bool fwmark_unset,
-			    bool complete, int argc, char **argv)
+			    bool complete, bool up, int argc, char **argv)
 {
 	char buf[8192], *oldv[2 * MAX_EXCLUDES + 16], nfterr[256] = "", text[200];
-	unsigned int n_add = 0, n_del = 0, chains;
+	unsigned int n_add = 0, n_del = 0, n_routes = 0, chains;
 	bool added[MAX_RULES] = { 0 }, same_nft;
 	struct route_args *olda = calloc(1, sizeof(*olda));
 	struct route_plan *oldp = calloc(1, sizeof(*oldp));
@@ -978,12 +978,17 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 		goto out;
 	/*
 	 * @complete (putting back after a failed reload): what is installed
-	 * may be less than its record says; every object is added again.
+	 * may be less than its record says; every object is added again. The
+	 * default routes also whenever the device is up: taking it down
+	 * removed them (the kernel flushes a link's routes), and bringing it
+	 * up does not put them back.
 	 */
-	for (i = 0; complete && i < 2; i++) {
+	for (i = 0; (complete || up) && i < 2; i++) {
 		int family = i ? AF_INET6 : AF_INET;
 
-		if (rr_default_add(sk, family, p->table, p->ifindex) && errno != EEXIST) {
+		if (!rr_default_add(sk, family, p->table, p->ifindex)) {
+			n_routes++;
+		} else if (errno != EEXIST) {
 			cli_fail("%s: cannot add %s 'default dev %s table %u': %s", a->dev,
 				 family_name(family), a->dev, p->table, strerror(errno));
 			goto undo;
@@ -1041,11 +1046,13 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 		json_object_object_add(o, "table", json_object_new_int64(p->table));
 		json_object_object_add(o, "added_rules", json_object_new_int((int)n_add));
 		json_object_object_add(o, "removed_rules", json_object_new_int((int)n_del));
+		json_object_object_add(o, "added_routes", json_object_new_int((int)n_routes));
 		json_object_object_add(o, "nft_chains_replaced",
 				       json_object_new_boolean(!same_nft));
 		print_json(cli, o);
-	} else if (n_add || n_del || !same_nft) {
-		printf("%s: routing changed: %u rules added, %u removed%s\n", a->dev, n_add, n_del,
+	} else if (n_add || n_del || n_routes || !same_nft) {
+		printf("%s: routing changed: %u rules added, %u removed%s%s\n", a->dev, n_add,
+		       n_del, n_routes ? ", default routes put back" : "",
 		       same_nft ? "" : ", nftables chains replaced");
 	}
 	goto out;
@@ -1176,7 +1183,7 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update, 
 	}
 	plan(a, p);
 	if (update && (use.our_rules || use.our_routes || chains)) {
-		ret = update_installed(cli, a, fd, sk, p, fwmark_unset, complete, argc, argv);
+		ret = update_installed(cli, a, fd, sk, p, fwmark_unset, complete, up, argc, argv);
 		goto out;
 	}
 	ret = install(cli, a, fd, sk, p, fwmark_unset);

@@ -238,6 +238,27 @@ kill "$dl_pid" 2>/dev/null
 wait "$dl_pid" 2>/dev/null
 check "mproxr down" topo_ns "$TOPO_C" ip link set mproxr down
 reload_route "reload of mproxr while it is down" "reloaded from .*, 0 upstream changes"
+# Down took its default routes (the kernel flushes a link's routes) and up
+# does not bring them back; a reload does.
+route_table=$((0x6d700000 + $(ip -n "$TOPO_C" -o link show mproxr | cut -d: -f1)))
+default_routes() {
+	echo "$(ip -n "$TOPO_C" route show table $route_table | grep -c '^default dev mproxr ')" \
+		"$(ip -n "$TOPO_C" -6 route show table $route_table | grep -c '^default dev mproxr ')"
+}
+show_table() {
+	{
+		ip -n "$TOPO_C" route show table $route_table
+		ip -n "$TOPO_C" -6 route show table $route_table
+	} | diag
+}
+check "mproxr up again" topo_ns "$TOPO_C" ip link set mproxr up
+expect "after down and up: no default route in its table (IPv4, IPv6)" "$(default_routes)" "0 0" ||
+	show_table
+reload_route "reload once it is up" "routing changed: 0 rules added, 0 removed, default routes put back"
+expect "its default routes are back (IPv4, IPv6)" "$(default_routes)" "1 1" || show_table
+others=$(ip -n "$TOPO_C" route show table all dev mproxr | grep '^default' | grep -v " table $route_table ")
+expect "no default route of mproxr in another table" "$others" ""
+reload_route "reload again: nothing to put back" "reloaded from .*, 0 upstream changes"
 down_up() {
 	mp down mproxr && mp up mproxr
 }
