@@ -210,10 +210,15 @@ int mprox_dns_cache_fetch(struct mprox_dns_cache *c, const struct mprox_dns_cach
 			  const struct mprox_dns_query *q, u8 *out, size_t size)
 {
 	struct mprox_dns_cache_entry *e;
-	unsigned long now = jiffies;
+	unsigned long now;
 	int ret;
 
 	spin_lock_bh(&c->lock);
+	/*
+	 * Under the lock: an entry stored while we waited for it must not
+	 * be younger than now, or its age wraps and every TTL served is 0.
+	 */
+	now = jiffies;
 	e = mprox_dns_cache_find(mprox_dns_cache_bucket(c, k), k);
 	if (e && !time_before(now, e->expires)) {
 		mprox_dns_cache_unlink(c, e);
