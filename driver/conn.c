@@ -979,6 +979,24 @@ static void mprox_conn_relay(struct mprox_conn *c)
 		queue_work(mprox_relay_wq, &c->relay_work);
 }
 
+/*
+ * The accept's deadline has passed: ACCEPT becomes DONE, under the lock
+ * that mprox_conn_attach() takes, unless an attach came first since the
+ * work read the phase (it keeps its connection).
+ */
+static bool mprox_conn_accept_expired(struct mprox_conn *c)
+{
+	bool expired;
+
+	spin_lock_bh(&c->lock);
+	expired = c->phase == MPROX_CONN_ACCEPT &&
+		  time_after_eq(jiffies, c->accept_deadline);
+	if (expired)
+		WRITE_ONCE(c->phase, MPROX_CONN_DONE);
+	spin_unlock_bh(&c->lock);
+	return expired;
+}
+
 static void __mprox_conn_work(struct mprox_conn *c)
 {
 	enum mprox_conn_phase phase;
@@ -1014,7 +1032,7 @@ static void __mprox_conn_work(struct mprox_conn *c)
 		break;
 	case MPROX_CONN_ACCEPT:
 		/* Kicked before the attach (a callback), or timed out. */
-		if (time_after_eq(jiffies, c->accept_deadline))
+		if (mprox_conn_accept_expired(c))
 			mprox_conn_end(c, MPROX_CONN_CLOSE_ACCEPT_TIMEOUT);
 		break;
 	case MPROX_CONN_RELAY:
