@@ -180,7 +180,41 @@ fill_run() {
 		pass "$name: memory back after close ($(($(mem_now) - before)) kB over, $slack allowed)"
 	else
 		fail "$name: memory not back after close: $(($(mem_now) - before)) kB over, $slack allowed"
+		mem_diag
+		# Whether it comes back late (a timer: the FIN timeout is 60 s)
+		# or not at all (a leak): what to look at next.
+		t0=$SECONDS
+		if wait_for 120 mem_below $((before + slack)); then
+			diag <<<"memory back $((SECONDS - t0)) s later"
+		else
+			diag <<<"memory still not back $((SECONDS - t0)) s later"
+			mem_diag
+		fi
 	fi
+}
+
+# What holds memory when it does not come back: the flows left, each
+# host's sockets by state with their queues and charges, TCP's pages, and
+# the kernel's unreclaimable memory by kind.
+mem_diag() {
+	local ns
+	{
+		echo "flows: $(mprox_stat mprox0 stats.flows 2>&1)"
+		mprox_conns mprox0 2>&1 | head -n 5
+		for ns in $TOPO_C $TOPO_P $TOPO_S; do
+			echo "$ns: $(topo_ns "$ns" ss -tanmH | awk '
+				/^[A-Z]/ { n[$1]++; r += $2; s += $3 }
+				/skmem/ { if (match($0, /r[0-9]+,/)) m += substr($0, RSTART + 1, RLENGTH - 2)
+					if (match($0, /,t[0-9]+,/)) m += substr($0, RSTART + 2, RLENGTH - 3) }
+				END { for (k in n) printf "%s %d, ", k, n[k]
+					printf "queued %d/%d, charged %d", r, s, m }')"
+		done
+		echo "TCP charged $(tcp_charged) kB; $(grep -E '^(TCP|TCP6):' /proc/net/sockstat | tr '\n' ' ')"
+		grep -E '^(Slab|SUnreclaim|KernelStack|PageTables|Percpu|AnonPages|Shmem|Buffers|Cached):' /proc/meminfo | tr -s ' ' | tr '\n' ' '
+		echo
+		echo "largest slab caches (kB): $(awk 'NR > 2 { print $1, int($3 * $4 / 1024) }' /proc/slabinfo |
+			sort -k2 -nr | head -n 6 | tr '\n' ' ')"
+	} | diag
 }
 
 flows_before=$(mprox_stat mprox0 stats.flows.total)
