@@ -68,12 +68,13 @@ LIB_OBJS := libmprox/device.o libmprox/config.o libmprox/status.o libmprox/error
 LIB_HEADERS := libmprox/include/mprox.h libmprox/internal.h uapi/linux/mprox.h
 HELPER_OBJS := ip-helper/mprox.o ip-helper/cli.o ip-helper/version.o ip-helper/devstate.o \
 	ip-helper/device.o ip-helper/show.o ip-helper/conns.o ip-helper/monitor.o \
-	ip-helper/upstream.o ip-helper/url.o ip-helper/route.o ip-helper/rtnl_rules.o \
+	ip-helper/upstream.o ip-helper/url.o ip-helper/cidr.o ip-helper/route.o ip-helper/rtnl_rules.o \
 	ip-helper/nft.o ip-helper/conf.o ip-helper/conf_file.o ip-helper/driver-parse.o ip-helper/driver-dns.o \
 	ip-helper/quick.o ip-helper/route_conf.o ip-helper/exec.o ip-helper/prefix_set.o \
 	ip-helper/cgroup_path.o
 HELPER_HEADERS := ip-helper/cli.h ip-helper/commands.h ip-helper/devstate.h ip-helper/url.h \
-	ip-helper/rtnl_rules.h ip-helper/nft.h ip-helper/conf.h ip-helper/route.h ip-helper/cgroup_path.h
+	ip-helper/rtnl_rules.h ip-helper/nft.h ip-helper/conf.h ip-helper/route.h ip-helper/cgroup_path.h \
+	ip-helper/cidr.h
 # The configuration files are checked with the driver's own URL parser and
 # tunables table (driver/parse.c), built for userspace with the shim the
 # host tests use, so that file and device accept the same.

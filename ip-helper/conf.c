@@ -764,59 +764,35 @@ static int parse_all(struct parser *p, const struct key *k, struct span v)
 		    QUOTE(v));
 }
 
-/* Whether @addr has bits set past the first @prefix. */
-static bool host_bits_set(const uint8_t *addr, size_t bytes, unsigned int prefix)
-{
-	size_t i;
-
-	for (i = 0; i < bytes; i++) {
-		unsigned int keep = prefix >= 8 * (i + 1) ? 8 : prefix > 8 * i ? prefix - 8 * i : 0;
-
-		if (addr[i] & (0xff >> keep))
-			return true;
-	}
-	return false;
-}
-
 /* ADDRESS[/PREFIX], IPv4 or IPv6; without a prefix, the one address. */
 static int parse_exclude(struct parser *p, const struct key *k, struct span v)
 {
 	struct mprox_conf_route *r = &p->conf->route;
 	size_t slash = find_byte(v, '/');
-	struct mprox_conf_cidr c = { 0 };
-	char text[INET6_ADDRSTRLEN];
-	uint32_t prefix;
+	char net[CIDR_TEXT_MAX];
+	struct cidr c;
 	void *grown;
 	size_t i;
 
-	/* Longer than any address: none, not a zero one. */
-	if (slash < sizeof(text)) {
-		memcpy(text, v.p, slash);
-		text[slash] = '\0';
-		if (inet_pton(AF_INET, text, c.addr) == 1)
-			c.family = AF_INET;
-		else if (inet_pton(AF_INET6, text, c.addr) == 1)
-			c.family = AF_INET6;
-	}
-	if (!c.family)
+	switch (cidr_parse(v.p, v.len, &c)) {
+	case CIDR_OK:
+		break;
+	case CIDR_NOT_ADDRESS:
 		return fail(p, EINVAL, "%s: '%.*s' is not an IPv4 or IPv6 address", k->name,
 			    QUOTE(sub(v, 0, slash)));
-	prefix = c.family == AF_INET ? 32 : 128;
-	if (slash < v.len) {
-		int ret =
-			number_in(p, k->name, sub(v, slash + 1, v.len), false, 0, prefix, &prefix);
-
-		if (ret)
-			return ret;
+	case CIDR_NOT_NUMBER:
+		return fail(p, EINVAL, "%s: '%.*s' is not a prefix length", k->name,
+			    QUOTE(sub(v, slash + 1, v.len)));
+	case CIDR_PREFIX_RANGE:
+		return fail(p, ERANGE, "%s: %.*s is out of range 0-%u", k->name,
+			    QUOTE(sub(v, slash + 1, v.len)), c.family == AF_INET6 ? 128 : 32);
+	case CIDR_HOST_BITS:
+		return fail(p, EINVAL, "%s: %.*s has host bits set past /%u: did you mean %s?",
+			    k->name, QUOTE(v), c.prefix, cidr_format(&c, net, sizeof(net)));
 	}
-	c.prefix = prefix;
-	if (host_bits_set(c.addr, c.family == AF_INET ? 4 : 16, prefix))
-		return fail(p, EINVAL, "%s: %.*s has host bits set past /%u", k->name, QUOTE(v),
-			    prefix);
 	/* mprox route would refuse the same network twice. */
 	for (i = 0; i < r->n_exclude; i++)
-		if (r->exclude[i].family == c.family && r->exclude[i].prefix == c.prefix &&
-		    !memcmp(r->exclude[i].addr, c.addr, sizeof(c.addr)))
+		if (cidr_equal(&r->exclude[i], &c))
 			return fail(p, EINVAL, "%s: %.*s given twice", k->name, QUOTE(v));
 	if (r->n_exclude == MPROX_CONF_EXCLUDES_MAX)
 		return fail(p, E2BIG, "more than %d %s lines", MPROX_CONF_EXCLUDES_MAX, k->name);
@@ -1270,7 +1246,7 @@ static void print_url(FILE *f, const struct mprox_conf_upstream *up, bool secret
 
 static void format_route(FILE *f, const struct mprox_conf_route *r)
 {
-	char text[INET6_ADDRSTRLEN];
+	char net[CIDR_TEXT_MAX];
 	size_t i;
 
 	if (!r->have_uid && !r->have_gid && !r->cgroup && !r->have_fwmark && !r->have_all &&
@@ -1292,8 +1268,7 @@ static void format_route(FILE *f, const struct mprox_conf_route *r)
 	if (r->have_all)
 		fprintf(f, "All = %s\n", r->all ? "yes" : "no");
 	for (i = 0; i < r->n_exclude; i++) {
-		inet_ntop(r->exclude[i].family, r->exclude[i].addr, text, sizeof(text));
-		fprintf(f, "Exclude = %s/%u\n", text, r->exclude[i].prefix);
+		fprintf(f, "Exclude = %s\n", cidr_format(&r->exclude[i], net, sizeof(net)));
 	}
 }
 

@@ -21,6 +21,8 @@
 
 #include <linux/mprox.h>
 
+#include "cidr.h"
+
 /* Largest file; a larger one is E2BIG. */
 #define MPROX_CONF_SIZE_MAX (1024 * 1024)
 /* Longest line, newline excluded, as the device fd's (MPROX_LINE_MAX). */
@@ -57,13 +59,6 @@ struct mprox_conf_upstream {
 /* The most "Exclude" lines [Route] takes, as "mprox route --exclude". */
 #define MPROX_CONF_EXCLUDES_MAX 64
 
-/* An "Exclude" of [Route]: the address with host bits clear. */
-struct mprox_conf_cidr {
-	int family; /* AF_INET or AF_INET6 */
-	uint8_t addr[16];
-	unsigned int prefix;
-};
-
 /* [Route]: the options of "mprox route", each "have_" when given. */
 struct mprox_conf_route {
 	bool have_uid, have_gid, have_fwmark, have_all;
@@ -72,7 +67,7 @@ struct mprox_conf_route {
 	uint32_t mark, mask; /* mask 0xffffffff when not given */
 	bool all;
 	char *cgroup; /* NULL: not set */
-	struct mprox_conf_cidr *exclude;
+	struct cidr *exclude; /* "Exclude" lines */
 	size_t n_exclude, cap_exclude;
 };
 

@@ -39,6 +39,7 @@
 #include <json-c/json.h>
 
 #include "cgroup_path.h"
+#include "cidr.h"
 #include "commands.h"
 #include "devstate.h"
 #include "mprox.h"
@@ -58,12 +59,6 @@
 /* The mark "route --all" gives a device whose fwmark is 0 (the driver's default). */
 #define DEFAULT_DRIVER_MARK 0x6d70u
 #define SRC_VALID_MARK "/proc/sys/net/ipv4/conf/all/src_valid_mark"
-
-struct cidr {
-	int family;
-	unsigned char addr[16];
-	unsigned int len;
-};
 
 struct route_args {
 	const char *dev;
@@ -160,50 +155,6 @@ static int parse_fwmark(const char *s, struct route_args *a)
 	return (a->fwmark & ~a->fwmask) ? -1 : 0;
 }
 
-/* A network in CIDR notation with no host bits set. */
-static int parse_cidr(const char *s, struct cidr *c, char *hint, size_t hintlen)
-{
-	char buf[INET6_ADDRSTRLEN + 8], *slash;
-	unsigned long len;
-	unsigned int i, max;
-
-	*hint = '\0';
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	memset(c, 0, sizeof(*c));
-	if (inet_pton(AF_INET, buf, c->addr) == 1)
-		c->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, c->addr) == 1)
-		c->family = AF_INET6;
-	else
-		return -1;
-	max = c->family == AF_INET ? 32 : 128;
-	if (!slash)
-		len = max;
-	else if (cli_parse_ulong(slash + 1, 0, max, &len) || (slash[1] == '0' && slash[2]))
-		return -1;
-	c->len = (unsigned int)len;
-	for (i = c->len; i < max; i++) {
-		if (c->addr[i / 8] & (0x80 >> (i % 8))) {
-			unsigned char net[16];
-			char txt[INET6_ADDRSTRLEN];
-
-			memcpy(net, c->addr, sizeof(net));
-			for (; i < max; i++)
-				net[i / 8] &= (unsigned char)~(0x80 >> (i % 8));
-			inet_ntop(c->family, net, txt, sizeof(txt));
-			snprintf(hint, hintlen, " (host bits set: did you mean %s/%u?)", txt,
-				 c->len);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct route_args *a)
 {
 	int i;
@@ -275,19 +226,27 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 						 val);
 			a->has_fwmark = true;
 		} else if (!strcmp(opt, "--exclude")) {
-			char hint[96];
+			struct cidr *c = &a->excl[a->nexcl];
+			enum cidr_status st;
+			char net[CIDR_TEXT_MAX];
 			size_t j;
 
 			if (a->nexcl == MAX_EXCLUDES)
 				return cli_usage("route", "at most %d --exclude", MAX_EXCLUDES);
-			if (parse_cidr(val, &a->excl[a->nexcl], hint, sizeof(hint)))
+			st = cidr_parse(val, strlen(val), c);
+			if (st == CIDR_HOST_BITS)
+				return cli_usage("route",
+						 "--exclude '%s': host bits set past /%u: did you "
+						 "mean %s?",
+						 val, c->prefix, cidr_format(c, net, sizeof(net)));
+			if (st != CIDR_OK)
 				return cli_usage("route",
 						 "--exclude '%s': want an IPv4 or IPv6 "
-						 "network, ADDRESS[/PREFIXLEN]%s",
-						 val, hint);
+						 "network, ADDRESS[/PREFIXLEN]",
+						 val);
 			/* A second rule the same would fail with EEXIST. */
 			for (j = 0; j < a->nexcl; j++)
-				if (!memcmp(&a->excl[j], &a->excl[a->nexcl], sizeof(a->excl[j])))
+				if (cidr_equal(&a->excl[j], c))
 					return cli_usage("route", "--exclude '%s' given twice",
 							 val);
 			a->nexcl++;
@@ -368,7 +327,7 @@ static void plan_rules(const struct route_args *a, struct route_plan *p)
 			r = plan_rule(p, fam, PRIO_EXCLUDE, 254);
 			r->has_dst = true;
 			memcpy(&r->dst, a->excl[i].addr, sizeof(r->dst));
-			r->dst_len = a->excl[i].len;
+			r->dst_len = a->excl[i].prefix;
 			r->has_mark = true; /* the label */
 			r->mark = p->table;
 			r->mask = 0;

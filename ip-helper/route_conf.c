@@ -44,7 +44,7 @@ static int push(struct argv_buf *b, const char *fmt, ...)
 /* "route DEV" and the options @r asks for, into @b. */
 static int route_conf_argv(const char *dev, const struct mprox_conf_route *r, struct argv_buf *b)
 {
-	char addr[INET6_ADDRSTRLEN];
+	char net[CIDR_TEXT_MAX];
 	size_t e;
 
 	b->argv = calloc(r->n_exclude * 2 + 16, sizeof(*b->argv));
@@ -61,10 +61,8 @@ static int route_conf_argv(const char *dev, const struct mprox_conf_route *r, st
 	if (r->have_all && r->all && push(b, "--all"))
 		return -1;
 	for (e = 0; e < r->n_exclude; e++) {
-		const struct mprox_conf_cidr *c = &r->exclude[e];
-
-		inet_ntop(c->family, c->addr, addr, sizeof(addr));
-		if (push(b, "--exclude") || push(b, "%s/%u", addr, c->prefix))
+		if (push(b, "--exclude") ||
+		    push(b, "%s", cidr_format(&r->exclude[e], net, sizeof(net))))
 			return -1;
 	}
 	return 0;

@@ -41,9 +41,10 @@ shift $(($# > 0 ? 1 : 0))
 # userspace ones also have their longest input (a file of several lines
 # rather than one line or packet).
 declare -A sources=(
-	[conf]="ip-helper/conf.c ip-helper/cgroup_path.c driver/parse.c driver/dns.c"
+	[conf]="ip-helper/conf.c ip-helper/cgroup_path.c ip-helper/cidr.c driver/parse.c driver/dns.c"
 	[url]="ip-helper/url.c"
 	[cgroup_path]="ip-helper/cgroup_path.c"
+	[cidr]="ip-helper/cidr.c"
 	[cli]="ip-helper/cli.c"
 	[parse]="driver/parse.c driver/rule.c driver/dns.c"
 	[http]="driver/http.c driver/dest.c"

@@ -41,8 +41,9 @@ declare -A extra=(
 	[test_packet]="-Itests/shim -Idriver driver/packet.c"
 	[test_cli]="-Iip-helper ip-helper/cli.c"
 	[test_url]="-Iip-helper ip-helper/url.c"
-	[test_conf]="-Itests/shim -Idriver -Iip-helper ip-helper/conf.c ip-helper/conf_file.c ip-helper/cgroup_path.c driver/parse.c driver/dns.c"
+	[test_conf]="-Itests/shim -Idriver -Iip-helper ip-helper/conf.c ip-helper/conf_file.c ip-helper/cgroup_path.c ip-helper/cidr.c driver/parse.c driver/dns.c"
 	[test_cgroup_path]="-Iip-helper ip-helper/cgroup_path.c"
+	[test_cidr]="-Iip-helper ip-helper/cidr.c"
 )
 
 # The same describe the Makefile stamps into libmprox.
