@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# case-timeout: 600
 # The relay must not pin memory nobody is charged for (issue "Hardening",
 # review finding 1). skb_send_sock_locked() passes the page fragments of a
 # source skb on to the sink by reference and charges the sink only their
