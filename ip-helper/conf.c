@@ -82,7 +82,8 @@ struct key {
 };
 
 static parse_fn parse_fwmark, parse_set, parse_url, parse_priority, parse_weight, parse_dev,
-	parse_uid, parse_gid, parse_cgroup, parse_route_fwmark, parse_all, parse_exclude;
+	parse_uid, parse_gid, parse_cgroup, parse_route_fwmark, parse_all, parse_exclude,
+	parse_kill_switch;
 
 /* Every key of every section: the one place that knows them. */
 static const struct key keys[] = {
@@ -98,6 +99,7 @@ static const struct key keys[] = {
 	{ "FwMark", SEC_ROUTE, false, parse_route_fwmark },
 	{ "All", SEC_ROUTE, false, parse_all },
 	{ "Exclude", SEC_ROUTE, true, parse_exclude },
+	{ "KillSwitch", SEC_ROUTE, false, parse_kill_switch },
 };
 
 struct parser {
@@ -742,7 +744,9 @@ static int parse_route_fwmark(struct parser *p, const struct key *k, struct span
 	return ret;
 }
 
-static int parse_all(struct parser *p, const struct key *k, struct span v)
+/* A boolean, as systemd's files spell it; *@have and *@value set. */
+static int parse_boolean(struct parser *p, const struct key *k, struct span v, bool *have,
+			 bool *value)
 {
 	static const struct {
 		const char *word;
@@ -755,13 +759,24 @@ static int parse_all(struct parser *p, const struct key *k, struct span v)
 
 	for (i = 0; i < ARRAY_SIZE(words); i++) {
 		if (span_is_nocase(v, words[i].word)) {
-			p->conf->route.have_all = true;
-			p->conf->route.all = words[i].value;
+			*have = true;
+			*value = words[i].value;
 			return 0;
 		}
 	}
 	return fail(p, EINVAL, "%s: '%.*s' is not yes, no, true, false, on, off, 1 or 0", k->name,
 		    QUOTE(v));
+}
+
+static int parse_all(struct parser *p, const struct key *k, struct span v)
+{
+	return parse_boolean(p, k, v, &p->conf->route.have_all, &p->conf->route.all);
+}
+
+static int parse_kill_switch(struct parser *p, const struct key *k, struct span v)
+{
+	return parse_boolean(p, k, v, &p->conf->route.have_kill_switch,
+			     &p->conf->route.kill_switch);
 }
 
 /* ADDRESS[/PREFIX], IPv4 or IPv6; without a prefix, the one address. */
@@ -1064,20 +1079,22 @@ static int parse_line(struct parser *p, struct span s)
 }
 
 /*
- * Exclude lines are holes in what [Route] routes: without a selector there
- * is nothing to make holes in, and mprox route would refuse it.
+ * Exclude lines are holes in what [Route] routes, and the kill switch keeps
+ * it from going direct: without a selector there is nothing to make holes
+ * in or to keep, and mprox route would refuse it.
  */
 static int check_route(struct parser *p)
 {
 	const struct mprox_conf_route *r = &p->conf->route;
+	bool kill = r->have_kill_switch && r->kill_switch;
 
-	if (!r->n_exclude || r->have_uid || r->have_gid || r->have_fwmark ||
+	if ((!r->n_exclude && !kill) || r->have_uid || r->have_gid || r->have_fwmark ||
 	    (r->have_all && r->all) || r->cgroup)
 		return 0;
 	p->line = p->sec_line[SEC_ROUTE];
 	return fail(p, EINVAL,
-		    "[Route] has Exclude but routes nothing: add Uid, Gid, Cgroup, FwMark or All = "
-		    "yes");
+		    "[Route] has %s but routes nothing: add Uid, Gid, Cgroup, FwMark or All = yes",
+		    r->n_exclude ? "Exclude" : "KillSwitch = yes");
 }
 
 int mprox_conf_parse(const char *text, size_t len, struct mprox_conf *conf,
@@ -1250,7 +1267,7 @@ static void format_route(FILE *f, const struct mprox_conf_route *r)
 	size_t i;
 
 	if (!r->have_uid && !r->have_gid && !r->cgroup && !r->have_fwmark && !r->have_all &&
-	    !r->n_exclude)
+	    !r->n_exclude && !r->have_kill_switch)
 		return;
 	header(f, "Route");
 	if (r->have_uid && r->uid_first == r->uid_last)
@@ -1270,6 +1287,8 @@ static void format_route(FILE *f, const struct mprox_conf_route *r)
 	for (i = 0; i < r->n_exclude; i++) {
 		fprintf(f, "Exclude = %s\n", cidr_format(&r->exclude[i], net, sizeof(net)));
 	}
+	if (r->have_kill_switch)
+		fprintf(f, "KillSwitch = %s\n", r->kill_switch ? "yes" : "no");
 }
 
 char *mprox_conf_format(const struct mprox_conf *conf, bool secrets)

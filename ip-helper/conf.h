@@ -61,11 +61,12 @@ struct mprox_conf_upstream {
 
 /* [Route]: the options of "mprox route", each "have_" when given. */
 struct mprox_conf_route {
-	bool have_uid, have_gid, have_fwmark, have_all;
+	bool have_uid, have_gid, have_fwmark, have_all, have_kill_switch;
 	uint32_t uid_first, uid_last; /* Uid = N or N-M */
 	uint32_t gid;
 	uint32_t mark, mask; /* mask 0xffffffff when not given */
 	bool all;
+	bool kill_switch; /* "mprox route --kill-switch" */
 	char *cgroup; /* NULL: not set */
 	struct cidr *exclude; /* "Exclude" lines */
 	size_t n_exclude, cap_exclude;

@@ -86,7 +86,7 @@
 #define EXEC_BASE 0x6d800000u
 #define EXEC_PID_MAX 0x400000u /* the kernel's PID_MAX_LIMIT */
 #define PRIO_EXEC 10590
-#define EXEC_UNREACH_METRIC 0xffffffffu /* below the device's route */
+#define EXEC_UNREACH_METRIC RR_METRIC_LAST /* below the device's route */
 #define CGROUP2_MOUNT "/sys/fs/cgroup"
 #define EXEC_DIR "mprox.exec"
 #define EXEC_GRACE_MS 2000 /* SIGTERM to SIGKILL for processes CMD left */

@@ -2,6 +2,7 @@
 /*
  * mprox route NAME [--uid RANGE] [--gid GID] [--cgroup PATH]
  *                  [--fwmark MARK[/MASK]] [--all] [--exclude CIDR]...
+ *                  [--kill-switch]
  * mprox route NAME --off
  *
  * Policy routing into an mprox device in one step, undone in one step.
@@ -20,6 +21,11 @@
  *                                                     through the mark)
  *   10620  lookup main suppress_prefixlength 0       (--all)
  *   10630  not fwmark DRIVERMARK lookup TABLE        (--all)
+ * The table holds "default dev NAME" (both families) and, with
+ * --kill-switch, "unreachable default metric 4294967295" below it: the
+ * kernel flushes a link's routes when it goes down or away, and without
+ * it the rules would then find the table empty and let what they select
+ * go by main, direct.
  * Every rule and route carries protocol 109; those that look up main carry
  * the label "fwmark TABLE/0" (mask 0 matches every packet), so "--off"
  * finds exactly this device's objects in the kernel (rtnl_rules.h).
@@ -62,7 +68,7 @@
 
 struct route_args {
 	const char *dev;
-	bool off, all, has_uid, has_gid, has_fwmark;
+	bool off, all, has_uid, has_gid, has_fwmark, kill_switch;
 	bool quiet; /* a reload with -j: its JSON is reload's, print nothing */
 	uint32_t uid_lo, uid_hi, gid, fwmark, fwmask;
 	const char *cgroup; /* as given */
@@ -84,6 +90,7 @@ static void help(void)
 {
 	printf("Usage: mprox route NAME [--uid RANGE] [--gid GID] [--cgroup PATH]\n"
 	       "                        [--fwmark MARK[/MASK]] [--all] [--exclude CIDR]...\n"
+	       "                        [--kill-switch]\n"
 	       "       mprox route NAME --off\n"
 	       "\n"
 	       "Sends traffic into the mprox device NAME by policy routing, IPv4 and IPv6:\n"
@@ -100,9 +107,11 @@ static void help(void)
 	       "                     technique); sets the device's fwmark when it has none\n"
 	       "  --exclude CIDR     these destinations go direct: looked up in main\n"
 	       "                     first (repeatable)\n"
+	       "  --kill-switch      while NAME is down or deleted, what the rules select\n"
+	       "                     fails (no route to host) instead of going direct\n"
 	       "  --off              remove what 'mprox route NAME' added, nothing else\n"
-	       "                     (for a deleted NAME: its chains, and the rules of\n"
-	       "                     deleted devices)\n"
+	       "                     (for a deleted NAME: its chains, and the rules and\n"
+	       "                     routes of deleted devices)\n"
 	       "\n"
 	       "The device with interface index I gets routing table and mark 0x6d700000+I;\n"
 	       "rules at priorities 10600 (--exclude), 10610 (selectors), 10620 and 10630\n"
@@ -172,7 +181,8 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 	a->dev = argv[1];
 	for (i = 2; i < argc; i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		bool takes = strcmp(opt, "--all") && strcmp(opt, "--off");
+		bool takes = strcmp(opt, "--all") && strcmp(opt, "--off") &&
+			     strcmp(opt, "--kill-switch");
 
 		if (cli_is_help(opt))
 			return cli_usage("route", "--help goes alone: 'mprox route --help'");
@@ -189,6 +199,10 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 			if (a->all)
 				return cli_usage("route", "--all given twice");
 			a->all = true;
+		} else if (!strcmp(opt, "--kill-switch")) {
+			if (a->kill_switch)
+				return cli_usage("route", "--kill-switch given twice");
+			a->kill_switch = true;
 		} else if (!strcmp(opt, "--uid")) {
 			if (a->has_uid)
 				return cli_usage("route", "--uid given twice; one RANGE "
@@ -254,8 +268,8 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 			return cli_usage("route", "unknown argument '%s'", opt);
 		}
 	}
-	if (a->off &&
-	    (a->all || a->has_uid || a->has_gid || a->cgroup || a->has_fwmark || a->nexcl))
+	if (a->off && (a->all || a->has_uid || a->has_gid || a->cgroup || a->has_fwmark ||
+		       a->nexcl || a->kill_switch))
 		return cli_usage("route",
 				 "--off takes no other option: it removes all that "
 				 "'mprox route %s' added",
@@ -422,6 +436,7 @@ static void print_json(const struct cli *cli, json_object *o)
 
 struct route_done {
 	bool route4, route6;
+	bool unreach4, unreach6; /* --kill-switch */
 	size_t rules; /* p->rules[0..rules) were added */
 	bool fwmark_set, src_valid_mark_set;
 };
@@ -518,6 +533,9 @@ static void record_remove_orphans(void)
 		    table - ROUTE_BASE - 1 >= ROUTE_MAX_IFINDEX ||
 		    if_indextoname(table - ROUTE_BASE, name))
 			continue;
+		/* Gone is ENXIO; out of fds or sockets says nothing of the device. */
+		if (errno != ENXIO)
+			continue;
 		unlinkat(dirfd(d), e->d_name, 0);
 	}
 	if (d)
@@ -566,6 +584,7 @@ static unsigned int undo(struct nl_sock *sk, const struct route_plan *p, struct 
 			 unsigned int *rules, unsigned int *routes)
 {
 	unsigned int stayed = 0;
+	int i;
 
 	*rules = *routes = 0;
 	while (d->rules) {
@@ -596,6 +615,22 @@ static unsigned int undo(struct nl_sock *sk, const struct route_plan *p, struct 
 	} else if (d->route4) {
 		(*routes)++;
 	}
+	for (i = 0; i < 2; i++) {
+		bool *done = i ? &d->unreach6 : &d->unreach4;
+
+		if (!*done)
+			continue;
+		if (rr_unreachable_del(sk, i ? AF_INET6 : AF_INET, p->table, RR_METRIC_LAST)) {
+			fprintf(stderr,
+				"mprox: could not remove the %s unreachable route of "
+				"table %u: %s\n",
+				family_name(i ? AF_INET6 : AF_INET), p->table, strerror(errno));
+			stayed++;
+		} else {
+			(*routes)++;
+		}
+		*done = false;
+	}
 	d->route4 = d->route6 = false;
 	return stayed;
 }
@@ -614,8 +649,12 @@ static void plan(const struct route_args *a, struct route_plan *p)
 	p->nft.all = a->all;
 }
 
+/*
+ * @up: whether the device is; a down one takes no routes through it (the
+ * kernel refuses them, ENETDOWN), and a reload once it is up adds them.
+ */
 static int install(const struct cli *cli, const struct route_args *a, int fd, struct nl_sock *sk,
-		   struct route_plan *p, bool fwmark_unset)
+		   struct route_plan *p, bool fwmark_unset, bool up)
 {
 	struct route_done d = { 0 };
 	unsigned int rules, routes;
@@ -628,19 +667,32 @@ static int install(const struct cli *cli, const struct route_args *a, int fd, st
 			return CLI_FAILED;
 		d.fwmark_set = true;
 	}
-	if (rr_default_add(sk, AF_INET, p->table, p->ifindex)) {
+	if (up && rr_default_add(sk, AF_INET, p->table, p->ifindex)) {
 		ret = cli_fail("%s: cannot add 'default dev %s table %u': %s", a->dev, a->dev,
 			       p->table, strerror(errno));
 		goto fail;
 	}
-	d.route4 = true;
-	if (rr_default_add(sk, AF_INET6, p->table, p->ifindex)) {
+	d.route4 = up;
+	if (up && rr_default_add(sk, AF_INET6, p->table, p->ifindex)) {
 		ret = cli_fail("%s: cannot add IPv6 'default dev %s table %u': %s; is IPv6 "
 			       "disabled on %s?",
 			       a->dev, a->dev, p->table, strerror(errno), a->dev);
 		goto fail;
 	}
-	d.route6 = true;
+	d.route6 = up;
+	for (i = 0; a->kill_switch && i < 2; i++) {
+		int family = i ? AF_INET6 : AF_INET;
+
+		if (rr_unreachable_add(sk, family, p->table, RR_METRIC_LAST)) {
+			ret = cli_fail(
+				"%s: cannot add %s 'unreachable default table %u metric %u': "
+				"%s",
+				a->dev, family_name(family), p->table, RR_METRIC_LAST,
+				strerror(errno));
+			goto fail;
+		}
+		*(i ? &d.unreach6 : &d.unreach4) = true;
+	}
 	for (i = 0; i < p->nrules; i++) {
 		if (rr_rule_add(sk, &p->rules[i])) {
 			char text[200];
@@ -673,7 +725,7 @@ static int install(const struct cli *cli, const struct route_args *a, int fd, st
 		json_object *o = json_object_new_object(), *rules = json_object_new_array();
 		json_object *routes = json_object_new_array(), *chains = json_object_new_array();
 		static const int fams[] = { AF_INET, AF_INET6 };
-		char dst[40];
+		char dst[64];
 
 		json_object_object_add(o, "dev", json_object_new_string(a->dev));
 		json_object_object_add(o, "ifindex", json_object_new_int(p->ifindex));
@@ -685,15 +737,29 @@ static int install(const struct cli *cli, const struct route_args *a, int fd, st
 			json_object_array_add(rules, rule_json(&p->rules[i]));
 		json_object_object_add(o, "rules", rules);
 		for (i = 0; i < 2; i++) {
-			json_object *r = json_object_new_object();
+			json_object *r;
 
+			if (!(i ? d.route6 : d.route4))
+				continue;
+			r = json_object_new_object();
 			snprintf(dst, sizeof(dst), "default dev %s table %u", a->dev, p->table);
 			json_object_object_add(r, "family",
 					       json_object_new_string(family_name(fams[i])));
 			json_object_object_add(r, "route", json_object_new_string(dst));
 			json_object_array_add(routes, r);
 		}
+		for (i = 0; a->kill_switch && i < 2; i++) {
+			json_object *r = json_object_new_object();
+
+			snprintf(dst, sizeof(dst), "unreachable default table %u metric %u",
+				 p->table, RR_METRIC_LAST);
+			json_object_object_add(r, "family",
+					       json_object_new_string(family_name(fams[i])));
+			json_object_object_add(r, "route", json_object_new_string(dst));
+			json_object_array_add(routes, r);
+		}
 		json_object_object_add(o, "routes", routes);
+		json_object_object_add(o, "kill_switch", json_object_new_boolean(a->kill_switch));
 		if (a->has_gid || a->cgroup) {
 			snprintf(dst, sizeof(dst), "route-%s", a->dev);
 			json_object_array_add(chains, json_object_new_string(dst));
@@ -720,8 +786,19 @@ static int install(const struct cli *cli, const struct route_args *a, int fd, st
 		printf("rule   %-5s %u: %s proto 109\n", family_name(p->rules[i].family),
 		       p->rules[i].prio, text);
 	}
-	printf("route  inet  default dev %s table %u proto 109\n", a->dev, p->table);
-	printf("route  inet6 default dev %s table %u proto 109\n", a->dev, p->table);
+	if (d.route4)
+		printf("route  inet  default dev %s table %u proto 109\n", a->dev, p->table);
+	if (d.route6)
+		printf("route  inet6 default dev %s table %u proto 109\n", a->dev, p->table);
+	if (a->kill_switch) {
+		printf("route  inet  unreachable default table %u metric %u proto 109\n", p->table,
+		       RR_METRIC_LAST);
+		printf("route  inet6 unreachable default table %u metric %u proto 109\n", p->table,
+		       RR_METRIC_LAST);
+		printf("kill switch: while %s is down or deleted, what the rules select is not "
+		       "sent\n",
+		       a->dev);
+	}
 	if (a->has_gid || a->cgroup)
 		printf("nft    table inet mprox chain route-%s: marks 0x%x\n", a->dev, p->table);
 	if (a->all)
@@ -788,7 +865,7 @@ static int remove_all(const struct cli *cli, const struct route_args *a, struct 
  */
 static int remove_orphans(const struct cli *cli, const struct route_args *a)
 {
-	unsigned int rules = 0, chains = 0;
+	unsigned int rules = 0, routes = 0, chains = 0;
 	struct nl_sock *sk = rr_open();
 	char nfterr[256] = "";
 	int ret = CLI_OK;
@@ -796,8 +873,8 @@ static int remove_orphans(const struct cli *cli, const struct route_args *a)
 	if (!sk)
 		return cli_fail("cannot open a routing netlink socket: %s", strerror(errno));
 	record_remove_orphans();
-	if (rr_remove_orphans(sk, ROUTE_BASE, ROUTE_MAX_IFINDEX, &rules))
-		ret = cli_fail("could not remove every rule of deleted devices: %s; run "
+	if (rr_remove_orphans(sk, ROUTE_BASE, ROUTE_MAX_IFINDEX, &rules, &routes))
+		ret = cli_fail("could not remove every rule and route of deleted devices: %s; run "
 			       "'mprox route %s --off' again",
 			       strerror(errno), a->dev);
 	rr_close(sk);
@@ -811,17 +888,18 @@ static int remove_orphans(const struct cli *cli, const struct route_args *a)
 		json_object_object_add(o, "dev", json_object_new_string(a->dev));
 		json_object_object_add(o, "table", NULL);
 		json_object_object_add(o, "removed_rules", json_object_new_int((int)rules));
-		json_object_object_add(o, "removed_routes", json_object_new_int(0));
+		json_object_object_add(o, "removed_routes", json_object_new_int((int)routes));
 		json_object_object_add(o, "removed_nft_chains", json_object_new_int((int)chains));
 		print_json(cli, o);
-	} else if (!rules && !chains && ret == CLI_OK) {
+	} else if (!rules && !routes && !chains && ret == CLI_OK) {
 		fprintf(stderr,
 			"mprox: no mprox device %s, and nothing of 'mprox route' left by a "
 			"deleted one\n",
 			a->dev);
 	} else {
-		printf("%s is gone: removed %u rules of deleted devices, %u nftables chains\n",
-		       a->dev, rules, chains);
+		printf("%s is gone: removed %u rules and %u routes of deleted devices, %u nftables "
+		       "chains\n",
+		       a->dev, rules, routes, chains);
 	}
 	return ret;
 }
@@ -883,7 +961,7 @@ static bool nft_same(const struct nft_spec *x, const struct nft_spec *y)
 
 /* No record of what is installed: remove it all, and install @p. */
 static int reinstall(const struct cli *cli, const struct route_args *a, int fd, struct nl_sock *sk,
-		     struct route_plan *p, bool fwmark_unset, int argc, char **argv)
+		     struct route_plan *p, bool fwmark_unset, bool up, int argc, char **argv)
 {
 	unsigned int rules, routes, chains;
 	char nfterr[256] = "";
@@ -894,7 +972,7 @@ static int reinstall(const struct cli *cli, const struct route_args *a, int fd, 
 	    mprox_nft_remove(a->dev, &chains, nfterr, sizeof(nfterr)))
 		return cli_fail("%s: could not remove its routing: %s; run 'mprox route %s --off'",
 				a->dev, nfterr[0] ? nfterr : strerror(errno), a->dev);
-	if (install(cli, a, fd, sk, p, fwmark_unset) != CLI_OK)
+	if (install(cli, a, fd, sk, p, fwmark_unset, up) != CLI_OK)
 		return cli_fail("%s: what was installed before is removed: the device has no "
 				"routing now",
 				a->dev);
@@ -913,8 +991,8 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 			    bool complete, bool up, int argc, char **argv)
 {
 	char buf[8192], *oldv[2 * MAX_EXCLUDES + 16], nfterr[256] = "", text[200];
-	unsigned int n_add = 0, n_del = 0, n_routes = 0, chains;
-	bool added[MAX_RULES] = { 0 }, same_nft;
+	unsigned int n_add = 0, n_del = 0, n_routes = 0, n_unreach = 0, chains;
+	bool added[MAX_RULES] = { 0 }, unreach_added[2] = { 0 }, same_nft;
 	struct route_args *olda = calloc(1, sizeof(*olda));
 	struct route_plan *oldp = calloc(1, sizeof(*oldp));
 	int oldc, ret = CLI_FAILED;
@@ -927,7 +1005,7 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 	oldc = record_read(p->table, a->dev, &oldp->driver_mark, buf, sizeof(buf), oldv,
 			   (int)(sizeof(oldv) / sizeof(oldv[0])));
 	if (oldc < 0 || parse_args(oldc, oldv, olda) != CLI_OK) {
-		ret = reinstall(cli, a, fd, sk, p, fwmark_unset, argc, argv);
+		ret = reinstall(cli, a, fd, sk, p, fwmark_unset, up, argc, argv);
 		goto out;
 	}
 	oldp->table = p->table;
@@ -938,11 +1016,11 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 	/*
 	 * @complete (putting back after a failed reload): what is installed
 	 * may be less than its record says; every object is added again. The
-	 * default routes also whenever the device is up: taking it down
-	 * removed them (the kernel flushes a link's routes), and bringing it
-	 * up does not put them back.
+	 * default routes whenever the device is up: taking it down removed
+	 * them (the kernel flushes a link's routes), and bringing it up does
+	 * not put them back. A down device takes none (ENETDOWN).
 	 */
-	for (i = 0; (complete || up) && i < 2; i++) {
+	for (i = 0; up && i < 2; i++) {
 		int family = i ? AF_INET6 : AF_INET;
 
 		if (!rr_default_add(sk, family, p->table, p->ifindex)) {
@@ -950,6 +1028,21 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 		} else if (errno != EEXIST) {
 			cli_fail("%s: cannot add %s 'default dev %s table %u': %s", a->dev,
 				 family_name(family), a->dev, p->table, strerror(errno));
+			goto undo;
+		}
+	}
+	/* The kill switch stays in whatever the device's state. */
+	for (i = 0; a->kill_switch && (complete || !olda->kill_switch) && i < 2; i++) {
+		int family = i ? AF_INET6 : AF_INET;
+
+		if (!rr_unreachable_add(sk, family, p->table, RR_METRIC_LAST)) {
+			unreach_added[i] = true;
+			n_unreach++;
+		} else if (errno != EEXIST) {
+			cli_fail("%s: cannot add %s 'unreachable default table %u metric %u': %s; "
+				 "the routing is as before",
+				 a->dev, family_name(family), p->table, RR_METRIC_LAST,
+				 strerror(errno));
 			goto undo;
 		}
 	}
@@ -994,6 +1087,20 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 		}
 		n_del++;
 	}
+	/* Off only now: until the old rules are gone, they may need it. */
+	for (i = 0; olda->kill_switch && !a->kill_switch && i < 2; i++) {
+		int family = i ? AF_INET6 : AF_INET;
+
+		if (rr_unreachable_del(sk, family, p->table, RR_METRIC_LAST) && errno != ENOENT &&
+		    errno != ESRCH) {
+			ret = cli_fail(
+				"%s: could not remove %s 'unreachable default table %u': %s; "
+				"'mprox route %s --off' removes it",
+				a->dev, family_name(family), p->table, strerror(errno), a->dev);
+			continue;
+		}
+		n_unreach++;
+	}
 	if (a->all)
 		src_valid_mark_on();
 	if (a->quiet)
@@ -1008,10 +1115,16 @@ static int update_installed(const struct cli *cli, const struct route_args *a, i
 		json_object_object_add(o, "added_routes", json_object_new_int((int)n_routes));
 		json_object_object_add(o, "nft_chains_replaced",
 				       json_object_new_boolean(!same_nft));
+		json_object_object_add(o, "kill_switch", json_object_new_boolean(a->kill_switch));
+		json_object_object_add(o, "kill_switch_changed",
+				       json_object_new_boolean(n_unreach > 0));
 		print_json(cli, o);
-	} else if (n_add || n_del || n_routes || !same_nft) {
-		printf("%s: routing changed: %u rules added, %u removed%s%s\n", a->dev, n_add,
+	} else if (n_add || n_del || n_routes || n_unreach || !same_nft) {
+		printf("%s: routing changed: %u rules added, %u removed%s%s%s\n", a->dev, n_add,
 		       n_del, n_routes ? ", default routes put back" : "",
+		       !n_unreach	? ""
+		       : a->kill_switch ? ", kill switch on"
+					: ", kill switch off",
 		       same_nft ? "" : ", nftables chains replaced");
 	}
 	goto out;
@@ -1019,6 +1132,11 @@ undo:
 	for (i = 0; i < p->nrules; i++)
 		if (added[i] && rr_rule_del(sk, &p->rules[i]))
 			fprintf(stderr, "mprox: %s: could not remove a rule added just now: %s\n",
+				a->dev, strerror(errno));
+	for (i = 0; i < 2; i++)
+		if (unreach_added[i] &&
+		    rr_unreachable_del(sk, i ? AF_INET6 : AF_INET, p->table, RR_METRIC_LAST))
+			fprintf(stderr, "mprox: %s: could not remove a route added just now: %s\n",
 				a->dev, strerror(errno));
 out:
 	free(olda);
@@ -1145,7 +1263,7 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update, 
 		ret = update_installed(cli, a, fd, sk, p, fwmark_unset, complete, up, argc, argv);
 		goto out;
 	}
-	ret = install(cli, a, fd, sk, p, fwmark_unset);
+	ret = install(cli, a, fd, sk, p, fwmark_unset, true);
 	if (ret == CLI_OK)
 		record_write(p, argc, argv);
 out:

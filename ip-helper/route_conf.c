@@ -60,6 +60,8 @@ static int route_conf_argv(const char *dev, const struct mprox_conf_route *r, st
 		return -1;
 	if (r->have_all && r->all && push(b, "--all"))
 		return -1;
+	if (r->have_kill_switch && r->kill_switch && push(b, "--kill-switch"))
+		return -1;
 	for (e = 0; e < r->n_exclude; e++) {
 		if (push(b, "--exclude") ||
 		    push(b, "%s", cidr_format(&r->exclude[e], net, sizeof(net))))

@@ -213,22 +213,17 @@ int rr_rule_del(struct nl_sock *sk, const struct rr_rule *r)
 	return ret;
 }
 
-static struct rtnl_route *default_route(int family, uint32_t table, int ifindex)
+/* A route of ours to the default destination of @family in @table. */
+static struct rtnl_route *route_to_default(int family, uint32_t table, uint8_t type)
 {
 	struct rtnl_route *route = rtnl_route_alloc();
-	struct rtnl_nexthop *nh;
 	struct nl_addr *dst;
 	char any[16] = { 0 };
 
 	if (!route)
 		return NULL;
 	dst = nl_addr_build(family, any, family == AF_INET ? 4 : 16);
-	nh = rtnl_route_nh_alloc();
-	if (!dst || !nh) {
-		if (dst)
-			nl_addr_put(dst);
-		if (nh)
-			rtnl_route_nh_free(nh);
+	if (!dst) {
 		rtnl_route_put(route);
 		return NULL;
 	}
@@ -236,72 +231,73 @@ static struct rtnl_route *default_route(int family, uint32_t table, int ifindex)
 	rtnl_route_set_family(route, family);
 	rtnl_route_set_table(route, table);
 	rtnl_route_set_protocol(route, RR_PROTO);
-	rtnl_route_set_type(route, RTN_UNICAST);
-	rtnl_route_set_scope(route, family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
+	rtnl_route_set_type(route, type);
 	rtnl_route_set_dst(route, dst);
 	nl_addr_put(dst);
+	return route;
+}
+
+static struct rtnl_route *default_route(int family, uint32_t table, int ifindex)
+{
+	struct rtnl_route *route = route_to_default(family, table, RTN_UNICAST);
+	struct rtnl_nexthop *nh;
+
+	if (!route)
+		return NULL;
+	nh = rtnl_route_nh_alloc();
+	if (!nh) {
+		rtnl_route_put(route);
+		return NULL;
+	}
+	rtnl_route_set_scope(route, family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
 	rtnl_route_nh_set_ifindex(nh, ifindex);
 	rtnl_route_add_nexthop(route, nh);
 	return route;
 }
 
-int rr_default_add(struct nl_sock *sk, int family, uint32_t table, int ifindex)
+static struct rtnl_route *unreachable_route(int family, uint32_t table, uint32_t metric)
 {
-	struct rtnl_route *route = default_route(family, table, ifindex);
+	struct rtnl_route *route = route_to_default(family, table, RTN_UNREACHABLE);
+
+	if (!route)
+		return NULL;
+	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_priority(route, metric);
+	return route;
+}
+
+/* Add (exclusively) or delete @route, and put it; NULL is out of memory. */
+static int route_change(struct nl_sock *sk, struct rtnl_route *route, bool add)
+{
 	int err;
 
 	if (!route) {
 		errno = ENOMEM;
 		return -1;
 	}
-	err = rtnl_route_add(sk, route, NLM_F_EXCL);
+	err = add ? rtnl_route_add(sk, route, NLM_F_EXCL) : rtnl_route_delete(sk, route, 0);
 	rtnl_route_put(route);
 	return err < 0 ? fail_nl(err) : 0;
+}
+
+int rr_default_add(struct nl_sock *sk, int family, uint32_t table, int ifindex)
+{
+	return route_change(sk, default_route(family, table, ifindex), true);
 }
 
 int rr_default_del(struct nl_sock *sk, int family, uint32_t table, int ifindex)
 {
-	struct rtnl_route *route = default_route(family, table, ifindex);
-	int err;
-
-	if (!route) {
-		errno = ENOMEM;
-		return -1;
-	}
-	err = rtnl_route_delete(sk, route, 0);
-	rtnl_route_put(route);
-	return err < 0 ? fail_nl(err) : 0;
+	return route_change(sk, default_route(family, table, ifindex), false);
 }
 
 int rr_unreachable_add(struct nl_sock *sk, int family, uint32_t table, uint32_t metric)
 {
-	struct rtnl_route *route = rtnl_route_alloc();
-	struct nl_addr *dst;
-	char any[16] = { 0 };
-	int err;
+	return route_change(sk, unreachable_route(family, table, metric), true);
+}
 
-	if (!route) {
-		errno = ENOMEM;
-		return -1;
-	}
-	dst = nl_addr_build(family, any, family == AF_INET ? 4 : 16);
-	if (!dst) {
-		rtnl_route_put(route);
-		errno = ENOMEM;
-		return -1;
-	}
-	nl_addr_set_prefixlen(dst, 0);
-	rtnl_route_set_family(route, family);
-	rtnl_route_set_table(route, table);
-	rtnl_route_set_protocol(route, RR_PROTO);
-	rtnl_route_set_type(route, RTN_UNREACHABLE);
-	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
-	rtnl_route_set_priority(route, metric);
-	rtnl_route_set_dst(route, dst);
-	nl_addr_put(dst);
-	err = rtnl_route_add(sk, route, NLM_F_EXCL);
-	rtnl_route_put(route);
-	return err < 0 ? fail_nl(err) : 0;
+int rr_unreachable_del(struct nl_sock *sk, int family, uint32_t table, uint32_t metric)
+{
+	return route_change(sk, unreachable_route(family, table, metric), false);
 }
 
 static bool rule_is_ours(struct rtnl_rule *rule)
@@ -406,33 +402,57 @@ int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *nrules, unsigned
 	return finish(first);
 }
 
-int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *nrules)
+/*
+ * Whether @t (a rule's table or label, or a route's table) is base + I
+ * for an interface index I nothing has any more.
+ */
+static bool table_orphaned(uint32_t t, uint32_t base, uint32_t max_index)
 {
-	struct nl_cache *rules = NULL;
+	char name[IF_NAMESIZE];
+
+	if (t - base - 1 >= max_index || if_indextoname(t - base, name))
+		return false;
+	/* Gone is ENXIO; out of fds or sockets says nothing of the device. */
+	return errno == ENXIO;
+}
+
+int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *nrules,
+		      unsigned int *nroutes)
+{
+	struct nl_cache *rules = NULL, *routes = NULL;
 	struct nl_object *o;
 	int err, first = 0;
 
-	*nrules = 0;
+	*nrules = *nroutes = 0;
 	err = rtnl_rule_alloc_cache(sk, AF_UNSPEC, &rules);
 	if (err < 0)
 		return fail_nl(err);
 	for (o = nl_cache_get_first(rules); o; o = nl_cache_get_next(o)) {
 		struct rtnl_rule *rule = (struct rtnl_rule *)o;
 		uint32_t t = rtnl_rule_get_table(rule);
-		char name[IF_NAMESIZE];
 
 		if (!rule_is_ours(rule))
 			continue;
 		if (t - base - 1 >= max_index)
 			t = rtnl_rule_get_mask(rule) == 0 ? rtnl_rule_get_mark(rule) : 0;
-		if (t - base - 1 >= max_index || if_indextoname(t - base, name))
-			continue;
-		/* Gone is ENXIO; out of fds or sockets says nothing of the device. */
-		if (errno != ENXIO)
-			continue;
-		tally(rtnl_rule_delete(sk, rule, 0), &first, nrules);
+		if (table_orphaned(t, base, max_index))
+			tally(rtnl_rule_delete(sk, rule, 0), &first, nrules);
 	}
 	nl_cache_free(rules);
+	/* The device's own routes went with it; what stays is not bound to it. */
+	err = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes);
+	if (err < 0) {
+		errno = first ? first : nl_errno(err);
+		return -1;
+	}
+	for (o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *route = (struct rtnl_route *)o;
+
+		if (route_is_ours(route) &&
+		    table_orphaned(rtnl_route_get_table(route), base, max_index))
+			tally(rtnl_route_delete(sk, route, 0), &first, nroutes);
+	}
+	nl_cache_free(routes);
 	return finish(first);
 }
 

@@ -23,6 +23,7 @@
 struct nl_sock;
 
 #define RR_PROTO 109 /* rtm_protocol / FRA_PROTOCOL of everything added */
+#define RR_METRIC_LAST 0xffffffffu /* a route every other one of its table wins over */
 
 struct rr_rule {
 	int family; /* AF_INET or AF_INET6 */
@@ -61,6 +62,7 @@ int rr_default_del(struct nl_sock *sk, int family, uint32_t table, int ifindex);
  * what the table answers once its other routes are gone.
  */
 int rr_unreachable_add(struct nl_sock *sk, int family, uint32_t table, uint32_t metric);
+int rr_unreachable_del(struct nl_sock *sk, int family, uint32_t table, uint32_t metric);
 
 /*
  * What the kernel holds of @table: rules (any family) that look it up,
@@ -82,11 +84,13 @@ int rr_usage(struct nl_sock *sk, uint32_t table, uint32_t mark, struct rr_usage 
 int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *rules, unsigned int *routes);
 
 /*
- * Delete the rules of protocol RR_PROTO whose table (or label) is
- * base + I, 0 < I <= max_index, for an interface index I that no longer
- * exists: those of deleted devices. Same errors as rr_remove().
+ * Delete the rules and routes of protocol RR_PROTO whose table (or label)
+ * is base + I, 0 < I <= max_index, for an interface index I that no longer
+ * exists: those of deleted devices (their routes through the device went
+ * with it; an unreachable route stays). Same errors as rr_remove().
  */
-int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *rules);
+int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *rules,
+		      unsigned int *routes);
 
 /*
  * The tables in [lo, hi] that rules (by their table) or routes of protocol

@@ -259,6 +259,21 @@ expect "its default routes are back (IPv4, IPv6)" "$(default_routes)" "1 1" || s
 others=$(ip -n "$TOPO_C" route show table all dev mproxr | grep '^default' | grep -v " table $route_table ")
 expect "no default route of mproxr in another table" "$others" ""
 reload_route "reload again: nothing to put back" "reloaded from .*, 0 upstream changes"
+# KillSwitch by reload: in with it, out without it, the rules untouched.
+unreachable_routes() {
+	echo "$(ip -n "$TOPO_C" route show table $route_table |
+		grep -c '^unreachable default .*metric 4294967295')" \
+		"$(ip -n "$TOPO_C" -6 route show table $route_table |
+			grep -c '^unreachable default .*metric 4294967295')"
+}
+sed -i 's/^Uid = 4242-4243$/&\nKillSwitch = yes/' "$confdir/mproxr.conf"
+reload_route "reload adds KillSwitch = yes" "routing changed: 0 rules added, 0 removed, kill switch on"
+expect "its unreachable routes (IPv4, IPv6)" "$(unreachable_routes)" "1 1" || show_table
+reload_route "reload with KillSwitch unchanged" "reloaded from .*, 0 upstream changes"
+sed -i '/^KillSwitch = yes$/d' "$confdir/mproxr.conf"
+reload_route "reload without KillSwitch" "routing changed: 0 rules added, 0 removed, kill switch off"
+expect "no unreachable route left (IPv4, IPv6)" "$(unreachable_routes)" "0 0" || show_table
+expect "its default routes stay (IPv4, IPv6)" "$(default_routes)" "1 1" || show_table
 down_up() {
 	mp down mproxr && mp up mproxr
 }
@@ -316,6 +331,35 @@ rule add cgroup /mprox-nosuch reject
 [Route]
 Uid = 4242-4244
 EOF
+# A down device has no routes through it (the kernel refuses them,
+# ENETDOWN): putting its routing back, or installing it anew, is its rules.
+check "mproxr down" topo_ns "$TOPO_C" ip link set mproxr down
+reload_fails "mproxr down: a reload whose directives the driver refuses after the routing changed" <<EOF
+[Upstream r1]
+URL = socks5://10.200.1.1:1080
+
+[Rule]
+rule add cgroup /mprox-nosuch reject
+
+[Route]
+Uid = 4242-4244
+EOF
+cp "$confdir/mproxr.good" "$confdir/mproxr.conf"
+down_rules=$(rules)
+# Its table now: "down and up again" above made a new device.
+route_table=$((0x6d700000 + $(ip -n "$TOPO_C" -o link show mproxr | cut -d: -f1)))
+check "its routing record removed" sh -c "rm /run/mprox/route-*-$route_table"
+out=$(mp reload mproxr 2>&1)
+rc=$?
+[ "$rc" = 0 ] && grep -q "no record of the routing installed; installing it anew" <<<"$out" &&
+	[ "$(rules)" = "$down_rules" ] &&
+	pass "mproxr down, no record: a reload installs its rules anew" || {
+	fail "mproxr down, no record: reload exit $rc"
+	diag <<<"$out"
+	diff <(echo "$down_rules") <(rules) | diag
+}
+check "mproxr up" topo_ns "$TOPO_C" ip link set mproxr up
+reload_route "reload once it is up again" "routing changed: 0 rules added, 0 removed, default routes put back"
 mv "$confdir/mproxr.good" "$confdir/mproxr.conf"
 sed -i '/^\[Route\]$/,$d' "$confdir/mproxr.conf"
 reload_route "reload without [Route]" "removed 2 rules, 2 routes, 0 nftables chains"

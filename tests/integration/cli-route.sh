@@ -134,7 +134,11 @@ step "the admin's own rules at priorities 10600 and 10610" sh -c "
 	nsenter --net=/run/netns/$TOPO_C ip rule add to 10.7.0.0/16 lookup main pref 10600 &&
 	nsenter --net=/run/netns/$TOPO_C ip -6 rule add fwmark 0x99 lookup 100 pref 10610"
 before=$(dumps 2>&1)
-check "dumps of the state before" test -n "$before"
+# Every comparison with it is worth what the dumps show: no error, and
+# the admin's rule just added.
+check "the dumps of the state before: the admin's rule, no error" bash -c \
+	'grep -q "^10600:.* to 10.7.0.0/16 lookup main" <<<"$1" &&
+	! grep -qiE "error|cannot|not supported|no such" <<<"$1"' _ "$before"
 # Someone else's route in the device's table (0x6d700000 + ifindex).
 table=$((0x6d700000 + $(ip netns exec $TOPO_C cat /sys/class/net/mprox0/ifindex)))
 c ip route add 10.8.0.0/16 dev mprox0 table $table
@@ -232,6 +236,51 @@ through "--all with a default route: IPv6 still through the proxy" root "$S6"
 route "--off" mprox0 --off
 same_dumps "--all with a default route, then --off"
 
+# ---- --kill-switch --------------------------------------------------------
+# Taking the device down flushes its routes, and the rules then find its
+# table empty: with the default route in main (above) the user's traffic
+# would go direct. With --kill-switch it fails at connect() instead
+# (EHOSTUNREACH, "No route to host"), IPv4 and IPv6, and goes through the
+# proxy again once the device and its routes are back.
+# hostunreach DESC HOST PORT: the user's connect() fails with EHOSTUNREACH.
+hostunreach() {
+	local out
+	out=$(c setpriv --reuid $RUSER --regid $RUSER --clear-groups python3 -c '
+import errno, socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.settimeout(10)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno))
+' "$2" "$3" 2>&1)
+	expect "$1" "$out" EHOSTUNREACH
+}
+route "route mprox0 --uid $RUSER --kill-switch" mprox0 --uid $RUSER --kill-switch
+through "--kill-switch: the user's IPv4 fetch" uid "$S4"
+route_table=$((0x6d700000 + $(ip -n $TOPO_C -o link show mprox0 | cut -d: -f1)))
+step "mprox0 down" c ip link set mprox0 down
+not_through "--kill-switch, mprox0 down: the user's IPv4 fetch, not direct" uid "$S4"
+not_through "--kill-switch, mprox0 down: the user's IPv6 fetch, not direct" uid "$S6"
+hostunreach "--kill-switch, mprox0 down: the user's IPv4 connect()" 10.200.2.2 8080
+hostunreach "--kill-switch, mprox0 down: the user's IPv6 connect()" fd00:200:2::2 8080
+direct "--kill-switch, mprox0 down: root's fetch still direct" root "$S4"
+step "mprox0 up" c ip link set mprox0 up
+step "its default routes back, as 'mprox reload' puts them" sh -c "
+	nsenter --net=/run/netns/$TOPO_C ip route add default dev mprox0 table $route_table proto 109 &&
+	nsenter --net=/run/netns/$TOPO_C ip -6 route add default dev mprox0 table $route_table proto 109"
+through "--kill-switch, mprox0 up again: the user's IPv4 fetch" uid "$S4"
+route "--off" mprox0 --off
+same_dumps "--kill-switch, then --off"
+# What the kill switch changes: without it the same fetch goes direct.
+route "route mprox0 --uid $RUSER" mprox0 --uid $RUSER
+step "mprox0 down" c ip link set mprox0 down
+direct "no --kill-switch, mprox0 down: the user's IPv4 fetch goes direct" uid "$S4"
+step "mprox0 up" c ip link set mprox0 up
+route "--off" mprox0 --off
+same_dumps "no --kill-switch, then --off"
+
 # --all with the proxy beyond the default route (10.200.2.1, the proxy
 # host's far address) and strict reverse-path filtering: the driver's
 # connections leave by "not fwmark", and their replies get the mark back
@@ -309,12 +358,13 @@ route "mprox0 --uid $RUSER (to be kept)" mprox0 --uid $RUSER
 kept=$(dumps 2>&1)
 step "mprox1, up" sh -c "ip netns exec $TOPO_C ip link add mprox1 type mprox &&
 	ip netns exec $TOPO_C ip link set mprox1 up"
-route "route mprox1 --all --gid $RGROUP --exclude 10.9.0.0/16" mprox1 --all --gid $RGROUP \
-	--exclude 10.9.0.0/16
+# Its kill switch's routes are not the device's: they stay until --off.
+route "route mprox1 --all --gid $RGROUP --exclude 10.9.0.0/16 --kill-switch" mprox1 --all \
+	--gid $RGROUP --exclude 10.9.0.0/16 --kill-switch
 step "ip link del mprox1" c ip link del mprox1
 out=$(c "$MPROX" route mprox1 --off 2>&1)
 rc=$?
-[ "$rc" = 0 ] && grep -q "removed 7 rules of deleted devices, 3 nftables chains" <<<"$out" &&
+[ "$rc" = 0 ] && grep -q "removed 7 rules and 2 routes of deleted devices, 3 nftables chains" <<<"$out" &&
 	pass "--off of the deleted mprox1: $out" || fail "--off of the deleted mprox1: exit $rc: $out"
 now=$(dumps 2>&1)
 [ "$now" = "$kept" ] && pass "mprox1 gone without a trace, mprox0's routing kept" || {

@@ -187,6 +187,14 @@ static const struct conf_case conf_cases[] = {
 	  .want = "",
 	  .format = "[Route]\nUid = 0\nFwMark = 0x1\nAll = yes\nExclude = ::1/128\n"
 		    "Exclude = 0.0.0.0/0\n" },
+	{ .desc = "KillSwitch, before the selector and after",
+	  .text = "[Route]\nKillSwitch = On\nUid = 1000-1999\n",
+	  .want = "",
+	  .format = "[Route]\nUid = 1000-1999\nKillSwitch = yes\n" },
+	{ .desc = "KillSwitch = no is kept",
+	  .text = "[Route]\nAll = 1\nkillswitch = FALSE\n",
+	  .want = "",
+	  .format = "[Route]\nAll = yes\nKillSwitch = no\n" },
 
 	BAD("Set = balance, a number", "[Device]\nSet = balance 1\n", EINVAL, 2,
 	    "'1' is none of weighted, round-robin or least-connections"),
@@ -420,6 +428,13 @@ static const struct conf_case conf_cases[] = {
 	    "[Route] has Exclude but routes nothing"),
 	BAD("Exclude with All = no", "[Route]\nAll = no\nExclude = ::1\n", EINVAL, 1,
 	    "[Route] has Exclude but routes nothing"),
+	/* Nor is a kill switch alone: nothing would be kept from going direct. */
+	BAD("KillSwitch alone", "[Route]\nKillSwitch = yes\n", EINVAL, 1,
+	    "[Route] has KillSwitch = yes but routes nothing"),
+	BAD("KillSwitch maybe", "[Route]\nUid = 1\nKillSwitch = maybe\n", EINVAL, 3,
+	    "KillSwitch: 'maybe' is not yes, no"),
+	BAD("KillSwitch twice", "[Route]\nUid = 1\nKillSwitch = yes\nKillSwitch = no\n", EINVAL, 4,
+	    "KillSwitch"),
 	BAD("first error wins", "[Device]\nFwMark = 0\nbogus\n", ERANGE, 2, "FwMark"),
 };
 
