@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The nftables table of "mprox route", through libnftables (nft.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <json-c/json.h>
 #include <nftables/libnftables.h>
 
+#include "cgroup_path.h"
 #include "nft.h"
 
 #define NFT_TABLE "inet mprox"
@@ -72,6 +74,25 @@ static int run(const char *cmds, char *err, size_t errlen)
 	return ret ? -1 : 0;
 }
 
+/*
+ * Whether @cgroup can go between the double quotes of a rule: only what
+ * cgroup_path() accepts, as it is, or it would end the string and the
+ * rest would be read as nft syntax, run with the caller's privileges.
+ */
+static bool cgroup_quotable(const char *cgroup, char *err, size_t errlen)
+{
+	char checked[PATH_MAX];
+
+	if (!cgroup_path(cgroup, checked, sizeof(checked)) && !strcmp(checked, cgroup))
+		return true;
+	snprintf(err, errlen,
+		 "cgroup '%s' cannot be named in a rule: want printable, no quotes, "
+		 "backslashes, '//' or '..', no leading or trailing '/'",
+		 cgroup);
+	errno = EINVAL;
+	return false;
+}
+
 /* The rule marking the packets of the sockets of @cgroup (below the root). */
 static void put_cgroup_rule(FILE *f, const char *chain, uint32_t driver_mark, const char *cgroup,
 			    uint32_t mark)
@@ -96,6 +117,8 @@ int mprox_nft_add(const struct nft_spec *s, char *err, size_t errlen)
 
 	if (!s->has_gid && !s->cgroup && !s->all)
 		return 0;
+	if (s->cgroup && !cgroup_quotable(s->cgroup, err, errlen))
+		return -1;
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return -1;
@@ -317,6 +340,8 @@ int mprox_nft_exec_add(const char *chain, uint32_t driver_mark, const char *cgro
 	FILE *f;
 	int ret;
 
+	if (!cgroup_quotable(cgroup, err, errlen))
+		return -1;
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return -1;

@@ -167,8 +167,13 @@ static int up_once(struct quick *q)
 		ret = route_conf_apply(q->cli, q->name, &q->conf.route);
 	if (ret) {
 		/* All or nothing: the device goes, and its routes with it. */
-		dev_delete(q->name);
-		fprintf(stderr, "mprox: %s: rolled back, nothing was changed\n", q->name);
+		if (dev_delete(q->name))
+			fprintf(stderr,
+				"mprox: %s: could not be rolled back; 'mprox down %s' removes "
+				"it\n",
+				q->name, q->name);
+		else
+			fprintf(stderr, "mprox: %s: rolled back, nothing was changed\n", q->name);
 		return CLI_FAILED;
 	}
 	if (!q->cli->json)
@@ -757,7 +762,11 @@ static int sets_from_device(int fd, const char *dev, struct json_object *sets,
 		for (k = 0; k < count; k++) {
 			if (k % MPROX_SET_LINE_MAX == 0)
 				len = snprintf(line, sizeof(line), "set add %s", name);
-			inet_ntop(p[k].family, p[k].addr, addr, sizeof(addr));
+			if (!inet_ntop(p[k].family, p[k].addr, addr, sizeof(addr))) {
+				free(p);
+				return cli_fail("%s: set %s: an entry of address family %u", dev,
+						name, (unsigned int)p[k].family);
+			}
 			len += snprintf(line + len, sizeof(line) - len, " %s/%u", addr, p[k].len);
 			if ((k % MPROX_SET_LINE_MAX == MPROX_SET_LINE_MAX - 1 || k + 1 == count) &&
 			    mprox_conf_lines_add(l, strdup(line))) {
@@ -788,11 +797,20 @@ static int conf_from_state(int fd, const char *dev, struct json_object *st, stru
 	}
 	json_object_object_foreach(jget(st, "config.tunables"), key, val)
 	{
+		const struct mprox_tunable_info *t = mprox_tunable_named(key);
 		uint64_t v;
 
 		if (c->n_set == MPROX_CONF_SETS_MAX)
 			break;
-		if (!tunable_in_state(mprox_tunable_named(key), val, &v))
+		/* A newer driver's: a file with it would not parse (Set refuses it). */
+		if (!t) {
+			fprintf(stderr,
+				"mprox: %s: tunable %s is unknown to this mprox (a newer "
+				"driver's?): not saved\n",
+				dev, key);
+			continue;
+		}
+		if (!tunable_in_state(t, val, &v))
 			continue;
 		c->set[c->n_set].key = key;
 		c->set[c->n_set++].value = v;

@@ -44,6 +44,7 @@ declare -A extra=(
 	[test_conf]="-Itests/shim -Idriver -Iip-helper ip-helper/conf.c ip-helper/conf_file.c ip-helper/cgroup_path.c ip-helper/cidr.c driver/parse.c driver/dns.c"
 	[test_cgroup_path]="-Iip-helper ip-helper/cgroup_path.c"
 	[test_cidr]="-Iip-helper ip-helper/cidr.c"
+	[test_nft]="-Iip-helper ip-helper/nft.c ip-helper/cgroup_path.c $(pkg-config --cflags --libs json-c libnftables)"
 )
 
 # The same describe the Makefile stamps into libmprox.
