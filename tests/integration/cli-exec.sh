@@ -131,7 +131,11 @@ got=$(whoami "$W4")
 [ "$got" = "::ffff:10.200.1.2" ] && pass "root's fetch goes direct: the server sees $got" ||
 	fail "root's fetch: the server sees '$got', want ::ffff:10.200.1.2"
 before=$(dumps 2>&1)
-check "dumps of the state before" test -n "$before"
+# Every comparison with it is worth what the dumps show: the rules and
+# cgroups, and no error.
+check "the dumps of the state before: rules, cgroups, no error" bash -c \
+	'grep -q "^0:.*lookup local" <<<"$1" && grep -qx /sys/fs/cgroup <<<"$1" &&
+	! grep -qiE "error|cannot|not supported|no such" <<<"$1"' _ "$before"
 
 # ---- arguments -----------------------------------------------------------
 usage "no command"

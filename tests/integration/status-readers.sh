@@ -65,6 +65,13 @@ all_stopped() {
 		[ "$(awk '{ print $3 }' "/proc/$pid/stat")" = T ] || return 1
 	done
 }
+# Running again, every one: out of the stopped state.
+none_stopped() {
+	local pid
+	for pid in "$@"; do
+		[ "$(awk '{ print $3 }' "/proc/$pid/stat")" != T ] || return 1
+	done
+}
 # run_only readers|burners|none: let that set run, stop the others.
 run_only() {
 	local run=() stop=()
@@ -75,9 +82,10 @@ run_only() {
 	esac
 	kill -STOP "${stop[@]}"
 	wait_for 10 all_stopped "${stop[@]}" || return 1
-	[ ${#run[@]} = 0 ] || kill -CONT "${run[@]}"
+	[ ${#run[@]} = 0 ] && return 0
+	kill -CONT "${run[@]}"
 	# Timed from when the load is under way, not while it wakes up.
-	sleep 0.2
+	wait_for 10 none_stopped "${run[@]}"
 }
 
 # 200 MTU changes under each load (on debug 120, under the readers only),
