@@ -14,14 +14,13 @@
 #include "status.h"
 
 /*
- * The document is bounded: 64 upstreams with 255-byte user names escaped
- * to six bytes a character, MPROX_RULES_MAX rules and STATUS_CONNS_MAX
- * connections come to about 560 KiB at the very worst. Its buffer is
- * sized from what is known before the build (status_size()); a build that
- * runs out of room all the same starts again with twice the buffer.
+ * The document is bounded. Its buffer is sized from what is known before
+ * the build (status_size()); a build that runs out of room all the same
+ * starts again with twice the buffer, up to STATUS_MAX_SIZE: every part
+ * at its widest, every string escaped to six bytes a character (about
+ * 1.1 MiB; a real configuration is a small part of it).
  */
-#define STATUS_MAX_SIZE		(640 * 1024)
-/* At most 300 bytes each: the list fits in STATUS_MAX_SIZE. */
+/* The connections listed, at most STATUS_CONN_SIZE bytes each. */
 #define STATUS_CONNS_MAX	1024
 /*
  * Upper bounds: everything but the upstreams and the connections (under
@@ -41,6 +40,19 @@
 #define STATUS_RULE_SIZE	(256 + MPROX_DNS_NAME_MAX + 32)
 /* One set: a 31-byte name, its size and the words around them. */
 #define STATUS_SET_SIZE		80
+/* A string held in @size bytes, its NUL included, at its widest in JSON. */
+#define STATUS_STRING_MAX(size)	(2 + 6 * ((size) - 1))
+#define STATUS_MAX_SIZE							\
+	(STATUS_FIXED_SIZE +						\
+	 MPROX_UPSTREAMS_MAX * (STATUS_UPSTREAM_SIZE +			\
+				STATUS_STRING_MAX(MPROX_UPSTREAM_NAME_MAX) + \
+				STATUS_STRING_MAX(MPROX_HOST_MAX) +	\
+				STATUS_STRING_MAX(MPROX_IFNAMSIZ) +	\
+				STATUS_STRING_MAX(MPROX_CRED_MAX)) +	\
+	 MPROX_RULES_MAX * (STATUS_RULE_SIZE +				\
+			    STATUS_STRING_MAX(MPROX_CGROUP_PATH_MAX)) +	\
+	 MPROX_SETS_MAX * STATUS_SET_SIZE +				\
+	 STATUS_CONNS_MAX * STATUS_CONN_SIZE)
 
 struct json {
 	char *buf;
