@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The nftables table of "mprox route", through libnftables (nft.h). */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +8,6 @@
 #include <json-c/json.h>
 #include <nftables/libnftables.h>
 
-#include "cgroup_path.h"
 #include "nft.h"
 
 #define NFT_TABLE "inet mprox"
@@ -75,19 +73,28 @@ static int run(const char *cmds, char *err, size_t errlen)
 }
 
 /*
- * Whether @cgroup can go between the double quotes of a rule: only what
- * cgroup_path() accepts, as it is, or it would end the string and the
- * rest would be read as nft syntax, run with the caller's privileges.
+ * Whether @cgroup can go between the double quotes of a rule as the path
+ * below the cgroup2 root it is. A '"' or a control byte would end the
+ * string or the command, and the rest would be read as nft syntax, run
+ * with the caller's privileges; "", a leading '/' or a ".." component
+ * would name the root or beyond. A backslash is taken literally (nft's
+ * scanner: "[^"]*"), and systemd's unit names have them ("\x2d").
  */
 static bool cgroup_quotable(const char *cgroup, char *err, size_t errlen)
 {
-	char checked[PATH_MAX];
+	size_t n = strlen(cgroup);
+	const char *p;
 
-	if (!cgroup_path(cgroup, checked, sizeof(checked)) && !strcmp(checked, cgroup))
+	for (p = cgroup; *p; p++)
+		if (*p < ' ' || *p > '~' || *p == '"')
+			break;
+	if (n && !*p && cgroup[0] != '/' && cgroup[n - 1] != '/' && !strstr(cgroup, "//") &&
+	    strcmp(cgroup, "..") && strncmp(cgroup, "../", 3) && !strstr(cgroup, "/../") &&
+	    !(n >= 3 && !strcmp(cgroup + n - 3, "/..")))
 		return true;
 	snprintf(err, errlen,
-		 "cgroup '%s' cannot be named in a rule: want printable, no quotes, "
-		 "backslashes, '//' or '..', no leading or trailing '/'",
+		 "cgroup '%s' cannot be named in a rule: want printable, no quotes, '//' or "
+		 "'..', no leading or trailing '/'",
 		 cgroup);
 	errno = EINVAL;
 	return false;

@@ -763,9 +763,11 @@ static int sets_from_device(int fd, const char *dev, struct json_object *sets,
 			if (k % MPROX_SET_LINE_MAX == 0)
 				len = snprintf(line, sizeof(line), "set add %s", name);
 			if (!inet_ntop(p[k].family, p[k].addr, addr, sizeof(addr))) {
+				unsigned int family = p[k].family;
+
 				free(p);
 				return cli_fail("%s: set %s: an entry of address family %u", dev,
-						name, (unsigned int)p[k].family);
+						name, family);
 			}
 			len += snprintf(line + len, sizeof(line) - len, " %s/%u", addr, p[k].len);
 			if ((k % MPROX_SET_LINE_MAX == MPROX_SET_LINE_MAX - 1 || k + 1 == count) &&

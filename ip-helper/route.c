@@ -111,7 +111,7 @@ static void help(void)
 	       "                     fails (no route to host) instead of going direct\n"
 	       "  --off              remove what 'mprox route NAME' added, nothing else\n"
 	       "                     (for a deleted NAME: its chains, and the rules and\n"
-	       "                     routes of deleted devices)\n"
+	       "                     routes deleted devices of that name left)\n"
 	       "\n"
 	       "The device with interface index I gets routing table and mark 0x6d700000+I;\n"
 	       "rules at priorities 10600 (--exclude), 10610 (selectors), 10620 and 10630\n"
@@ -492,7 +492,8 @@ static void record_write(const struct route_plan *p, int argc, char **argv)
 
 	f = open_memstream(&text, &len);
 	if (f) {
-		fprintf(f, "%u\n", p->driver_mark);
+		/* The device's name: what is left once it is gone says whose it was. */
+		fprintf(f, "%u %s\n", p->driver_mark, argv[1]);
 		for (i = 2; i < argc; i++)
 			fprintf(f, "%s\n", argv[i]);
 		ok = !fclose(f) && record_path(p->table, path, sizeof(path)) == 0 &&
@@ -512,34 +513,6 @@ static void record_remove(uint32_t table)
 
 	if (record_path(table, path, sizeof(path)) == 0)
 		unlink(path);
-}
-
-/* The records of this namespace's devices that are gone. */
-static void record_remove_orphans(void)
-{
-	char dir[512], name[IF_NAMESIZE], prefix[40];
-	unsigned int table;
-	struct dirent *e;
-	struct stat st;
-	DIR *d;
-
-	if (stat("/proc/self/ns/net", &st) || cli_runtime_path(dir, sizeof(dir), "%s", ""))
-		return;
-	snprintf(prefix, sizeof(prefix), "route-%llu-", (unsigned long long)st.st_ino);
-	d = opendir(dir);
-	while (d && (e = readdir(d))) {
-		if (strncmp(e->d_name, prefix, strlen(prefix)) ||
-		    sscanf(e->d_name + strlen(prefix), "%u", &table) != 1 ||
-		    table - ROUTE_BASE - 1 >= ROUTE_MAX_IFINDEX ||
-		    if_indextoname(table - ROUTE_BASE, name))
-			continue;
-		/* Gone is ENXIO; out of fds or sockets says nothing of the device. */
-		if (errno != ENXIO)
-			continue;
-		unlinkat(dirfd(d), e->d_name, 0);
-	}
-	if (d)
-		closedir(d);
 }
 
 /*
@@ -566,6 +539,8 @@ static int record_read(uint32_t table, const char *dev, uint32_t *mark, char *bu
 		return -1;
 	buf[n] = '\0';
 	line = strtok_r(buf, "\n", &save);
+	if (line)
+		line[strcspn(line, " ")] = '\0'; /* the mark; the device's name follows */
 	if (!line || cli_parse_ulong(line, 0, UINT32_MAX, &m))
 		return -1;
 	*mark = (uint32_t)m;
@@ -577,6 +552,27 @@ static int record_read(uint32_t table, const char *dev, uint32_t *mark, char *bu
 		argv[argc++] = line;
 	}
 	return argc;
+}
+
+/* Whether the record of @table names a device other than @dev. */
+static bool record_of_other(uint32_t table, const char *dev)
+{
+	char path[512], line[64], *name;
+	bool other = false;
+	FILE *f;
+
+	if (record_path(table, path, sizeof(path)))
+		return false;
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		name = strchr(line, ' ');
+		other = name && strcmp(name + 1, dev);
+	}
+	fclose(f);
+	return other;
 }
 
 /* Remove what this invocation added; returns how many objects stayed. */
@@ -859,25 +855,60 @@ static int remove_all(const struct cli *cli, const struct route_args *a, struct 
 }
 
 /*
- * --off for a device that is gone: its routes went with it; its chains
- * are found by name, its rules as those whose table belongs to an
- * interface index nothing has any more.
+ * The routing deleted devices left in the kernel (their rules; the routes
+ * of a kill switch, which are not through the device) whose record does
+ * not name another device: @dev's own, and those of no record. Another
+ * deleted device's stays, kill switch and all, for its own --off.
+ */
+static int remove_leftovers(const char *dev, unsigned int *rules, unsigned int *routes)
+{
+	uint32_t tables[64];
+	struct nl_sock *sk;
+	char name[IF_NAMESIZE];
+	size_t i, n;
+	int ret = 0;
+
+	*rules = *routes = 0;
+	sk = rr_open();
+	if (!sk || rr_tables(sk, ROUTE_BASE + 1, ROUTE_BASE + ROUTE_MAX_IFINDEX, tables,
+			     sizeof(tables) / sizeof(tables[0]), &n)) {
+		ret = -1;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned int r, rt;
+
+		/* Gone is ENXIO; out of fds or sockets says nothing of the device. */
+		if (if_indextoname(tables[i] - ROUTE_BASE, name) || errno != ENXIO ||
+		    record_of_other(tables[i], dev))
+			continue;
+		if (rr_remove(sk, tables[i], &r, &rt))
+			ret = -1;
+		else
+			record_remove(tables[i]);
+		*rules += r;
+		*routes += rt;
+	}
+out:
+	rr_close(sk);
+	return ret;
+}
+
+/*
+ * --off for a device that is gone: its routes through it went with it; its
+ * chains are found by name, its rules and its kill switch's routes as
+ * those of a table whose interface index nothing has any more.
  */
 static int remove_orphans(const struct cli *cli, const struct route_args *a)
 {
 	unsigned int rules = 0, routes = 0, chains = 0;
-	struct nl_sock *sk = rr_open();
 	char nfterr[256] = "";
 	int ret = CLI_OK;
 
-	if (!sk)
-		return cli_fail("cannot open a routing netlink socket: %s", strerror(errno));
-	record_remove_orphans();
-	if (rr_remove_orphans(sk, ROUTE_BASE, ROUTE_MAX_IFINDEX, &rules, &routes))
+	if (remove_leftovers(a->dev, &rules, &routes))
 		ret = cli_fail("could not remove every rule and route of deleted devices: %s; run "
 			       "'mprox route %s --off' again",
 			       strerror(errno), a->dev);
-	rr_close(sk);
 	if (mprox_nft_remove(a->dev, &chains, nfterr, sizeof(nfterr)))
 		ret = cli_fail("could not remove the chains of %s from table inet mprox: %s; run "
 			       "'mprox route %s --off' again",
@@ -1153,6 +1184,7 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update, 
 	unsigned int chains;
 	char nfterr[256] = "";
 	bool up, nothing, fwmark_unset = false;
+	unsigned int left_rules, left_routes;
 	int ret, fd = -1, lock = -1;
 
 	a = calloc(1, sizeof(*a));
@@ -1263,6 +1295,15 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update, 
 		ret = update_installed(cli, a, fd, sk, p, fwmark_unset, complete, up, argc, argv);
 		goto out;
 	}
+	/*
+	 * A device of this name deleted without --off (ip link del, rmmod)
+	 * left its rules, and its kill switch, ahead of the ones to come.
+	 */
+	if (!remove_leftovers(a->dev, &left_rules, &left_routes) && (left_rules || left_routes))
+		fprintf(stderr,
+			"mprox: %s: removed what a deleted %s (or a device deleted without a "
+			"record) had left: %u rules, %u routes\n",
+			a->dev, a->dev, left_rules, left_routes);
 	ret = install(cli, a, fd, sk, p, fwmark_unset, true);
 	if (ret == CLI_OK)
 		record_write(p, argc, argv);

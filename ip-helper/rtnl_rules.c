@@ -402,60 +402,6 @@ int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *nrules, unsigned
 	return finish(first);
 }
 
-/*
- * Whether @t (a rule's table or label, or a route's table) is base + I
- * for an interface index I nothing has any more.
- */
-static bool table_orphaned(uint32_t t, uint32_t base, uint32_t max_index)
-{
-	char name[IF_NAMESIZE];
-
-	if (t - base - 1 >= max_index || if_indextoname(t - base, name))
-		return false;
-	/* Gone is ENXIO; out of fds or sockets says nothing of the device. */
-	return errno == ENXIO;
-}
-
-int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *nrules,
-		      unsigned int *nroutes)
-{
-	struct nl_cache *rules = NULL, *routes = NULL;
-	struct nl_object *o;
-	int err, first = 0;
-
-	*nrules = *nroutes = 0;
-	err = rtnl_rule_alloc_cache(sk, AF_UNSPEC, &rules);
-	if (err < 0)
-		return fail_nl(err);
-	for (o = nl_cache_get_first(rules); o; o = nl_cache_get_next(o)) {
-		struct rtnl_rule *rule = (struct rtnl_rule *)o;
-		uint32_t t = rtnl_rule_get_table(rule);
-
-		if (!rule_is_ours(rule))
-			continue;
-		if (t - base - 1 >= max_index)
-			t = rtnl_rule_get_mask(rule) == 0 ? rtnl_rule_get_mark(rule) : 0;
-		if (table_orphaned(t, base, max_index))
-			tally(rtnl_rule_delete(sk, rule, 0), &first, nrules);
-	}
-	nl_cache_free(rules);
-	/* The device's own routes went with it; what stays is not bound to it. */
-	err = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes);
-	if (err < 0) {
-		errno = first ? first : nl_errno(err);
-		return -1;
-	}
-	for (o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
-		struct rtnl_route *route = (struct rtnl_route *)o;
-
-		if (route_is_ours(route) &&
-		    table_orphaned(rtnl_route_get_table(route), base, max_index))
-			tally(rtnl_route_delete(sk, route, 0), &first, nroutes);
-	}
-	nl_cache_free(routes);
-	return finish(first);
-}
-
 static void add_table(uint32_t t, uint32_t *tables, size_t max, size_t *n)
 {
 	size_t i;

@@ -84,15 +84,6 @@ int rr_usage(struct nl_sock *sk, uint32_t table, uint32_t mark, struct rr_usage 
 int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *rules, unsigned int *routes);
 
 /*
- * Delete the rules and routes of protocol RR_PROTO whose table (or label)
- * is base + I, 0 < I <= max_index, for an interface index I that no longer
- * exists: those of deleted devices (their routes through the device went
- * with it; an unreachable route stays). Same errors as rr_remove().
- */
-int rr_remove_orphans(struct nl_sock *sk, uint32_t base, uint32_t max_index, unsigned int *rules,
-		      unsigned int *routes);
-
-/*
  * The tables in [lo, hi] that rules (by their table) or routes of protocol
  * RR_PROTO use, each once, at most @max into @tables; *n: how many.
  */

@@ -9,8 +9,11 @@
 #include "mprox.h"
 #include "internal.h"
 
-/* The kernel bounds the document at 512 KiB; this bounds us the same. */
-#define STATUS_MAX (1024 * 1024)
+/*
+ * The kernel bounds the document at about 1.1 MiB (STATUS_MAX_SIZE in
+ * driver/status.c); a read must find it shorter than the buffer.
+ */
+#define STATUS_MAX (2 * 1024 * 1024)
 
 MPROX_EXPORT char *mprox_status_json(int fd)
 {

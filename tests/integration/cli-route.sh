@@ -351,24 +351,44 @@ else
 fi
 
 # ---- --off after the device was deleted -----------------------------------
-# Its routes went with it; --off finds its chains by name and its rules by
-# their table, whose interface index nothing has any more. mprox0's stay.
+# Its routes through it went with it; --off finds its chains by name, and
+# its rules and its kill switch's routes by their table, whose interface
+# index nothing has any more and whose record names it. mprox0's stay, and
+# so does the kill switch of mprox2, deleted too, until its own --off; a
+# new mprox2 routed again replaces what the old one left.
 before=$(dumps 2>&1)
 route "mprox0 --uid $RUSER (to be kept)" mprox0 --uid $RUSER
 kept=$(dumps 2>&1)
-step "mprox1, up" sh -c "ip netns exec $TOPO_C ip link add mprox1 type mprox &&
-	ip netns exec $TOPO_C ip link set mprox1 up"
-# Its kill switch's routes are not the device's: they stay until --off.
+new_dev() {
+	ip netns exec $TOPO_C ip link add "$1" type mprox &&
+		ip netns exec $TOPO_C ip link set "$1" up
+}
+step "mprox1, up" new_dev mprox1
+step "mprox2, up" new_dev mprox2
 route "route mprox1 --all --gid $RGROUP --exclude 10.9.0.0/16 --kill-switch" mprox1 --all \
 	--gid $RGROUP --exclude 10.9.0.0/16 --kill-switch
-step "ip link del mprox1" c ip link del mprox1
+route "route mprox2 --uid 4243 --kill-switch" mprox2 --uid 4243 --kill-switch
+step "ip link del mprox1 mprox2" sh -c "nsenter --net=/run/netns/$TOPO_C ip link del mprox1 &&
+	nsenter --net=/run/netns/$TOPO_C ip link del mprox2"
 out=$(c "$MPROX" route mprox1 --off 2>&1)
 rc=$?
 [ "$rc" = 0 ] && grep -q "removed 7 rules and 2 routes of deleted devices, 3 nftables chains" <<<"$out" &&
 	pass "--off of the deleted mprox1: $out" || fail "--off of the deleted mprox1: exit $rc: $out"
+expect "the deleted mprox2's rules stay (IPv4, IPv6)" \
+	"$(c ip rule | grep -c 'uidrange 4243-4243') $(c ip -6 rule | grep -c 'uidrange 4243-4243')" "1 1"
+step "mprox2 again, up" new_dev mprox2
+out=$(c "$MPROX" route mprox2 --uid 4243 2>&1)
+rc=$?
+[ "$rc" = 0 ] && grep -q "removed what a deleted mprox2 .* had left: 2 rules, 2 routes" <<<"$out" &&
+	pass "mprox2 routed again: the old one's rules and kill switch go" ||
+	fail "mprox2 routed again: exit $rc: $out"
+expect "one uidrange rule of mprox2's (IPv4, IPv6)" \
+	"$(c ip rule | grep -c 'uidrange 4243-4243') $(c ip -6 rule | grep -c 'uidrange 4243-4243')" "1 1"
+route "mprox2 --off" mprox2 --off
+step "ip link del mprox2" c ip link del mprox2
 now=$(dumps 2>&1)
-[ "$now" = "$kept" ] && pass "mprox1 gone without a trace, mprox0's routing kept" || {
-	fail "after --off of the deleted mprox1"
+[ "$now" = "$kept" ] && pass "mprox1 and mprox2 gone without a trace, mprox0's routing kept" || {
+	fail "after --off of the deleted mprox1 and mprox2"
 	diff <(echo "$kept") <(echo "$now") | diag
 }
 route "--off" mprox0 --off

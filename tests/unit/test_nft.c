@@ -20,11 +20,17 @@
 
 static const char *const refused[] = {
 	"a\"b", /* would end the string */
-	"a\\\"b", /* an escaped quote, to nft's scanner */
-	"a\\b",	  "user.slice/\"x", "a\nb", /* a second command */
+	"a\\\"b", /* a quote after a backslash */
+	"user.slice/\"x", "a\nb", /* a second command */
 	"/a/b", /* below the root: no leading '/' */
-	"a/b/",	  "a//b",	    "a/../b", "..", "a\x7f", "",
+	"a/b/",		  "a//b", "a/../b", "..", "a\x7f", "",
 };
+
+/*
+ * What a systemd unit's cgroup looks like, backslash and all: taken
+ * (libnftables then finds no such cgroup here, which is its error).
+ */
+static const char backslash[] = "system.slice/system-wg\\x2dquick.slice/mprox.exec/mprox0-1";
 
 static void check(const char *what, const char *cgroup, int ret, int err, const char *msg)
 {
@@ -69,6 +75,14 @@ int main(void)
 		ret = mprox_nft_exec_add("exec-mprox0-1", 0x6d70, refused[i], 0x6d800001, msg,
 					 sizeof(msg));
 		check("exec", refused[i], ret, errno, msg);
+	}
+	{
+		char msg[256] = "";
+		int ret = mprox_nft_exec_add("exec-mprox0-1", 0x6d70, backslash, 0x6d800001, msg,
+					     sizeof(msg));
+
+		result(ret == 0 || !strstr(msg, "cannot be named") ? NULL : "refused by mprox",
+		       "exec, a systemd unit's cgroup with a backslash: not refused by mprox");
 	}
 	printf("1..%d\n", n);
 	return failed != 0;
