@@ -55,6 +55,8 @@
 
 #define ROUTE_BASE 0x6d700000u
 #define ROUTE_MAX_IFINDEX 0xfffff
+/* The most tables of devices, live or gone, one look at the rules finds. */
+#define ROUTE_SCAN_MAX 65536
 #define PRIO_EXCLUDE 10600
 #define PRIO_SELECT 10610
 #define PRIO_SUPPRESS 10620
@@ -554,25 +556,26 @@ static int record_read(uint32_t table, const char *dev, uint32_t *mark, char *bu
 	return argc;
 }
 
-/* Whether the record of @table names a device other than @dev. */
-static bool record_of_other(uint32_t table, const char *dev)
+/*
+ * Whose the record of @table is: 1 @dev's, 0 another device's, -1 nobody
+ * knows (no record, or one from before records named their device).
+ */
+static int record_names(uint32_t table, const char *dev)
 {
-	char path[512], line[64], *name;
-	bool other = false;
+	char path[512], line[64], *name = NULL;
 	FILE *f;
 
 	if (record_path(table, path, sizeof(path)))
-		return false;
+		return -1;
 	f = fopen(path, "re");
 	if (!f)
-		return false;
+		return -1;
 	if (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		name = strchr(line, ' ');
-		other = name && strcmp(name + 1, dev);
 	}
 	fclose(f);
-	return other;
+	return name ? !strcmp(name + 1, dev) : -1;
 }
 
 /* Remove what this invocation added; returns how many objects stayed. */
@@ -856,41 +859,54 @@ static int remove_all(const struct cli *cli, const struct route_args *a, struct 
 
 /*
  * The routing deleted devices left in the kernel (their rules; the routes
- * of a kill switch, which are not through the device) whose record does
- * not name another device: @dev's own, and those of no record. Another
- * deleted device's stays, kill switch and all, for its own --off.
+ * of a kill switch, which are not through the device) whose record names
+ * @dev, and with @unknown_too those whose record names nobody. Another
+ * deleted device's stays, kill switch and all, for its own --off. 0, or
+ * -1 with errno: the first failure's.
  */
-static int remove_leftovers(const char *dev, unsigned int *rules, unsigned int *routes)
+static int remove_leftovers(const char *dev, bool unknown_too, unsigned int *rules,
+			    unsigned int *routes)
 {
-	uint32_t tables[64];
-	struct nl_sock *sk;
 	char name[IF_NAMESIZE];
+	struct nl_sock *sk;
+	uint32_t *tables;
+	int ret = 0, err = 0;
 	size_t i, n;
-	int ret = 0;
 
 	*rules = *routes = 0;
-	sk = rr_open();
+	tables = calloc(ROUTE_SCAN_MAX, sizeof(*tables));
+	sk = tables ? rr_open() : NULL;
 	if (!sk || rr_tables(sk, ROUTE_BASE + 1, ROUTE_BASE + ROUTE_MAX_IFINDEX, tables,
-			     sizeof(tables) / sizeof(tables[0]), &n)) {
+			     ROUTE_SCAN_MAX, &n)) {
+		err = tables ? errno : ENOMEM;
 		ret = -1;
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		unsigned int r, rt;
+		int owner;
 
 		/* Gone is ENXIO; out of fds or sockets says nothing of the device. */
-		if (if_indextoname(tables[i] - ROUTE_BASE, name) || errno != ENXIO ||
-		    record_of_other(tables[i], dev))
+		if (if_indextoname(tables[i] - ROUTE_BASE, name) || errno != ENXIO)
 			continue;
-		if (rr_remove(sk, tables[i], &r, &rt))
+		owner = record_names(tables[i], dev);
+		if (owner == 0 || (owner < 0 && !unknown_too))
+			continue;
+		if (rr_remove(sk, tables[i], &r, &rt)) {
+			if (!ret)
+				err = errno;
 			ret = -1;
-		else
+		} else {
 			record_remove(tables[i]);
+		}
 		*rules += r;
 		*routes += rt;
 	}
 out:
 	rr_close(sk);
+	free(tables);
+	if (ret)
+		errno = err;
 	return ret;
 }
 
@@ -905,7 +921,7 @@ static int remove_orphans(const struct cli *cli, const struct route_args *a)
 	char nfterr[256] = "";
 	int ret = CLI_OK;
 
-	if (remove_leftovers(a->dev, &rules, &routes))
+	if (remove_leftovers(a->dev, true, &rules, &routes))
 		ret = cli_fail("could not remove every rule and route of deleted devices: %s; run "
 			       "'mprox route %s --off' again",
 			       strerror(errno), a->dev);
@@ -1298,11 +1314,13 @@ static int route_run(const struct cli *cli, int argc, char **argv, bool update, 
 	/*
 	 * A device of this name deleted without --off (ip link del, rmmod)
 	 * left its rules, and its kill switch, ahead of the ones to come.
+	 * Only those its record names: what nobody's record names may be
+	 * another device's kill switch, for its --off.
 	 */
-	if (!remove_leftovers(a->dev, &left_rules, &left_routes) && (left_rules || left_routes))
+	if (!remove_leftovers(a->dev, false, &left_rules, &left_routes) &&
+	    (left_rules || left_routes))
 		fprintf(stderr,
-			"mprox: %s: removed what a deleted %s (or a device deleted without a "
-			"record) had left: %u rules, %u routes\n",
+			"mprox: %s: removed what a deleted %s had left: %u rules, %u routes\n",
 			a->dev, a->dev, left_rules, left_routes);
 	ret = install(cli, a, fd, sk, p, fwmark_unset, true);
 	if (ret == CLI_OK)

@@ -432,6 +432,9 @@ int rr_tables(struct nl_sock *sk, uint32_t lo, uint32_t hi, uint32_t *tables, si
 		struct rtnl_rule *rule = (struct rtnl_rule *)o;
 		uint32_t t = rtnl_rule_get_table(rule);
 
+		/* A rule that looks up main carries its table as a label. */
+		if (t < lo || t > hi)
+			t = rtnl_rule_get_mask(rule) == 0 ? rtnl_rule_get_mark(rule) : 0;
 		if (rule_is_ours(rule) && t >= lo && t <= hi)
 			add_table(t, tables, max, n);
 	}

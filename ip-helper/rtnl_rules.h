@@ -84,8 +84,9 @@ int rr_usage(struct nl_sock *sk, uint32_t table, uint32_t mark, struct rr_usage 
 int rr_remove(struct nl_sock *sk, uint32_t table, unsigned int *rules, unsigned int *routes);
 
 /*
- * The tables in [lo, hi] that rules (by their table) or routes of protocol
- * RR_PROTO use, each once, at most @max into @tables; *n: how many.
+ * The tables in [lo, hi] that rules (by their table or their label) or
+ * routes of protocol RR_PROTO use, each once, at most @max into @tables;
+ * *n: how many.
  */
 int rr_tables(struct nl_sock *sk, uint32_t lo, uint32_t hi, uint32_t *tables, size_t max,
 	      size_t *n);
