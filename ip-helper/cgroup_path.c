@@ -5,6 +5,21 @@
 
 #include "cgroup_path.h"
 
+bool cgroup_path_valid(const char *rel, bool backslash)
+{
+	size_t n = strlen(rel);
+	const char *p;
+
+	if (!n || rel[0] == '/' || rel[n - 1] == '/')
+		return false;
+	for (p = rel; *p; p++)
+		if (*p < ' ' || *p > '~' || *p == '"' || (*p == '\\' && !backslash) ||
+		    (p[0] == '/' && p[1] == '/'))
+			return false;
+	return strcmp(rel, "..") && strncmp(rel, "../", 3) && !strstr(rel, "/../") &&
+	       !(n >= 3 && !strcmp(rel + n - 3, "/.."));
+}
+
 int cgroup_path(const char *s, char *out, size_t len)
 {
 	const char *p = s, *end;
@@ -24,13 +39,8 @@ int cgroup_path(const char *s, char *out, size_t len)
 	}
 	memcpy(out, p, n);
 	out[n] = '\0';
-	for (p = out; *p; p++)
-		if (*p < ' ' || *p > '~' || *p == '"' || *p == '\\' || (p[0] == '/' && p[1] == '/'))
-			goto invalid;
-	if (!strcmp(out, "..") || !strncmp(out, "../", 3) || strstr(out, "/../") ||
-	    (n >= 3 && !strcmp(out + n - 3, "/..")))
-		goto invalid;
-	return 0;
+	if (cgroup_path_valid(out, false))
+		return 0;
 invalid:
 	if (len)
 		out[0] = '\0';

@@ -7,6 +7,7 @@
 #ifndef MPROX_CGROUP_PATH_H
 #define MPROX_CGROUP_PATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The room for a path cgroup_path() gives, its NUL included. */
@@ -20,5 +21,14 @@
  * ".." component, and ENAMETOOLONG when it takes @len bytes or more.
  */
 int cgroup_path(const char *s, char *out, size_t len);
+
+/*
+ * Whether @rel, already relative (as cgroup_path() gives it), is one:
+ * not empty, no leading or trailing '/', only printable ASCII, no '"',
+ * "//" or ".." component, and no '\' unless @backslash. nftables reads a
+ * backslash in a quoted string literally: only the file's own paths,
+ * which a user types, are kept from them.
+ */
+bool cgroup_path_valid(const char *rel, bool backslash);
 
 #endif /* MPROX_CGROUP_PATH_H */

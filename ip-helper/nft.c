@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <nftables/libnftables.h>
 
+#include "cgroup_path.h"
 #include "nft.h"
 
 #define NFT_TABLE "inet mprox"
@@ -82,15 +83,7 @@ static int run(const char *cmds, char *err, size_t errlen)
  */
 static bool cgroup_quotable(const char *cgroup, char *err, size_t errlen)
 {
-	size_t n = strlen(cgroup);
-	const char *p;
-
-	for (p = cgroup; *p; p++)
-		if (*p < ' ' || *p > '~' || *p == '"')
-			break;
-	if (n && !*p && cgroup[0] != '/' && cgroup[n - 1] != '/' && !strstr(cgroup, "//") &&
-	    strcmp(cgroup, "..") && strncmp(cgroup, "../", 3) && !strstr(cgroup, "/../") &&
-	    !(n >= 3 && !strcmp(cgroup + n - 3, "/..")))
+	if (cgroup_path_valid(cgroup, true))
 		return true;
 	snprintf(err, errlen,
 		 "cgroup '%s' cannot be named in a rule: want printable, no quotes, '//' or "

@@ -517,6 +517,14 @@ static void record_remove(uint32_t table)
 		unlink(path);
 }
 
+/* The record of @table, open for reading; NULL with errno when there is none. */
+static FILE *record_open(uint32_t table)
+{
+	char path[512];
+
+	return record_path(table, path, sizeof(path)) ? NULL : fopen(path, "re");
+}
+
 /*
  * The recorded arguments as an argument list ("route", @dev, ...) in
  * @buf, @argv; how many, or -1 when there is no record or it is not one.
@@ -524,15 +532,12 @@ static void record_remove(uint32_t table)
 static int record_read(uint32_t table, const char *dev, uint32_t *mark, char *buf, size_t len,
 		       char **argv, int max)
 {
-	char path[512], *line, *save = NULL;
+	FILE *f = record_open(table);
+	char *line, *save = NULL;
 	unsigned long m;
 	size_t n = 0;
 	int argc = 0;
-	FILE *f;
 
-	if (record_path(table, path, sizeof(path)))
-		return -1;
-	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	n = fread(buf, 1, len - 1, f);
@@ -562,12 +567,9 @@ static int record_read(uint32_t table, const char *dev, uint32_t *mark, char *bu
  */
 static int record_names(uint32_t table, const char *dev)
 {
-	char path[512], line[64], *name = NULL;
-	FILE *f;
+	FILE *f = record_open(table);
+	char line[64], *name = NULL;
 
-	if (record_path(table, path, sizeof(path)))
-		return -1;
-	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	if (fgets(line, sizeof(line), f)) {
