@@ -5,7 +5,7 @@
 
 #include "cgroup_path.h"
 
-bool cgroup_path_valid(const char *rel, bool backslash)
+bool cgroup_path_valid(const char *rel)
 {
 	size_t n = strlen(rel);
 	const char *p;
@@ -13,8 +13,7 @@ bool cgroup_path_valid(const char *rel, bool backslash)
 	if (!n || rel[0] == '/' || rel[n - 1] == '/')
 		return false;
 	for (p = rel; *p; p++)
-		if (*p < ' ' || *p > '~' || *p == '"' || (*p == '\\' && !backslash) ||
-		    (p[0] == '/' && p[1] == '/'))
+		if (*p < ' ' || *p > '~' || *p == '"' || (p[0] == '/' && p[1] == '/'))
 			return false;
 	return strcmp(rel, "..") && strncmp(rel, "../", 3) && !strstr(rel, "/../") &&
 	       !(n >= 3 && !strcmp(rel + n - 3, "/.."));
@@ -39,7 +38,7 @@ int cgroup_path(const char *s, char *out, size_t len)
 	}
 	memcpy(out, p, n);
 	out[n] = '\0';
-	if (cgroup_path_valid(out, false))
+	if (cgroup_path_valid(out))
 		return 0;
 invalid:
 	if (len)

@@ -17,18 +17,18 @@
  * @s made relative to the cgroup2 root (no leading or trailing '/') into
  * @out (@len bytes), for nftables' "socket cgroupv2" and exec's cgroups.
  * Returns 0, or -1 with errno EINVAL for the root itself, a character
- * that is not printable ASCII, '"' or '\' (nftables' quoting), "//" or a
- * ".." component, and ENAMETOOLONG when it takes @len bytes or more.
+ * that is not printable ASCII, '"' (nftables' quoting), "//" or a ".."
+ * component, and ENAMETOOLONG when it takes @len bytes or more. A '\' is
+ * taken: systemd escapes unit names with it (wg\x2dquick), and nftables
+ * reads it literally.
  */
 int cgroup_path(const char *s, char *out, size_t len);
 
 /*
  * Whether @rel, already relative (as cgroup_path() gives it), is one:
  * not empty, no leading or trailing '/', only printable ASCII, no '"',
- * "//" or ".." component, and no '\' unless @backslash. nftables reads a
- * backslash in a quoted string literally: only the file's own paths,
- * which a user types, are kept from them.
+ * "//" or ".." component.
  */
-bool cgroup_path_valid(const char *rel, bool backslash);
+bool cgroup_path_valid(const char *rel);
 
 #endif /* MPROX_CGROUP_PATH_H */

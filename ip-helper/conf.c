@@ -715,7 +715,7 @@ static int parse_cgroup(struct parser *p, const struct key *k, struct span v)
 				    CGROUP_PATH_MAX - 1);
 		return fail(p, EINVAL,
 			    "%s: '%.*s' is not a cgroup mprox can route: not the root, printable,"
-			    " no quotes, backslashes, '//' or '..'",
+			    " no quotes, '//' or '..'",
 			    k->name, QUOTE(v));
 	}
 	p->conf->route.cgroup = path;

@@ -83,7 +83,7 @@ static int run(const char *cmds, char *err, size_t errlen)
  */
 static bool cgroup_quotable(const char *cgroup, char *err, size_t errlen)
 {
-	if (cgroup_path_valid(cgroup, true))
+	if (cgroup_path_valid(cgroup))
 		return true;
 	snprintf(err, errlen,
 		 "cgroup '%s' cannot be named in a rule: want printable, no quotes, '//' or "

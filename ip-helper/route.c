@@ -229,7 +229,7 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 				return cli_usage("route",
 						 "--cgroup '%s': want a cgroup v2 path as "
 						 "in /proc/PID/cgroup (/a/b), printable, no "
-						 "quotes, backslashes or '..'",
+						 "quotes, '//' or '..'",
 						 val);
 			a->cgroup = val;
 		} else if (!strcmp(opt, "--fwmark")) {

@@ -3,8 +3,9 @@
  * libFuzzer target for cgroup_path() (ip-helper/cgroup_path.c), which
  * stands between a user's cgroup path and nftables' quoted string. Besides
  * the sanitizers' checks: a path taken fits, is the input's own bytes
- * without the outer '/', and holds nothing that could end or escape the
- * quotes, no empty component and no "..".
+ * without the outer '/', and holds nothing that could end the quotes (a
+ * backslash escapes nothing there: nft's scanner takes "[^"]*"), no empty
+ * component and no "..".
  */
 #include <errno.h>
 #include <stdint.h>
@@ -50,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p = strstr(s, out);
 	CHECK(p && strspn(s, "/") == (size_t)(p - s));
 	for (p = out; *p; p++)
-		CHECK(*p >= ' ' && *p <= '~' && *p != '"' && *p != '\\');
+		CHECK(*p >= ' ' && *p <= '~' && *p != '"');
 	check_components(out);
 done:
 	free(s);

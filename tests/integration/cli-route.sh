@@ -16,7 +16,10 @@
 . "$(dirname "$0")/lib/mprox.sh"
 
 MPROX=$MPROX_CMD
-CG=/sys/fs/cgroup/mprox-route-test
+# A systemd unit's escape in its name: nftables must read the backslash
+# as itself.
+CGREL='/mprox-route\x2dtest.slice'
+CG=/sys/fs/cgroup$CGREL
 RUSER=4242 # the user of --uid (no passwd entry needed)
 RGROUP=4343 # the group of --gid
 
@@ -341,7 +344,7 @@ route "--off" mprox0 --off
 same_dumps "--gid --fwmark, then --off"
 
 if mkdir -p "$CG" 2>/dev/null; then
-	route "route mprox0 --cgroup /mprox-route-test" mprox0 --cgroup /mprox-route-test
+	route "route mprox0 --cgroup $CGREL" mprox0 --cgroup "$CGREL"
 	through "--cgroup: a fetch from the cgroup" cgroup "$S4"
 	direct "--cgroup: root's fetch from outside it" root "$S4"
 	route "--off" mprox0 --off

@@ -27,6 +27,9 @@ static const struct {
 	/* Dots that are no ".." component. */
 	{ "/a/..b/c..", "a/..b/c..", 0 },
 	{ "/.../x", ".../x", 0 },
+	/* systemd's escapes: nftables reads a backslash literally. */
+	{ "/system.slice/system-wg\\x2dquick.slice", "system.slice/system-wg\\x2dquick.slice", 0 },
+	{ "/a\\", "a\\", 0 },
 	{ longest, longest + 1, 0 },
 	/* The root would route everything. */
 	{ "/", NULL, EINVAL },
@@ -40,7 +43,6 @@ static const struct {
 	{ "/a//b", NULL, EINVAL },
 	/* nftables' quoting, and what no terminal shows. */
 	{ "/a\"b", NULL, EINVAL },
-	{ "/a\\b", NULL, EINVAL },
 	{ "/a\tb", NULL, EINVAL },
 	{ "/a\x7f", NULL, EINVAL },
 	{ "/caf\xc3\xa9", NULL, EINVAL },
