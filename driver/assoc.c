@@ -182,6 +182,7 @@ static void mprox_assoc_relay_news(struct mprox_sockwatch *w)
 
 static void mprox_assoc_work(struct work_struct *work);
 static void mprox_assoc_relay(struct mprox_assoc *a);
+static bool mprox_assoc_direct_errors(struct mprox_assoc *a);
 
 struct mprox_assoc *mprox_assoc_alloc(struct mprox_datapath *dp,
 				      struct mprox_upstream *up,
@@ -1020,6 +1021,32 @@ static void mprox_assoc_await_name(struct mprox_assoc *a, struct sk_buff *skb,
 }
 
 /*
+ * kernel_sendmsg() on the relay socket. A direct one is unconnected with
+ * IP_RECVERR: an ICMP error about an earlier datagram sets sk_err too, and
+ * the next send fails with it (sock_alloc_send_pskb()), this datagram
+ * having nothing wrong. When the error comes back while the earlier send
+ * is still in the stack (softirqs run as it leaves), that is the very next
+ * one: read the errors first, and again if one came in between.
+ */
+static int mprox_assoc_sendmsg(struct mprox_assoc *a, struct msghdr *msg,
+			       struct kvec *vec, size_t len)
+{
+	struct sock *sk = a->relay->sk;
+	int err;
+
+	if (!a->up->direct)
+		return kernel_sendmsg(a->relay, msg, vec, 2, len);
+	if (READ_ONCE(sk->sk_err))
+		mprox_assoc_direct_errors(a);
+	err = kernel_sendmsg(a->relay, msg, vec, 2, len);
+	if (err < 0 && !skb_queue_empty_lockless(&sk->sk_error_queue)) {
+		mprox_assoc_direct_errors(a);
+		err = kernel_sendmsg(a->relay, msg, vec, 2, len);
+	}
+	return err;
+}
+
+/*
  * One of the app's datagrams to the relay, with its request header; or,
  * direct, as it is to its destination. Through the socket: it copies,
  * but it also finds a route where the fast path had none cached. Returns
@@ -1061,7 +1088,7 @@ static bool mprox_assoc_send(struct mprox_assoc *a, struct sk_buff *skb)
 	vec[0].iov_len = hlen;
 	vec[1].iov_base = skb_network_header(skb) + p.thoff + sizeof(struct udphdr);
 	vec[1].iov_len = p.payload_len;
-	err = kernel_sendmsg(a->relay, &msg, vec, 2, hlen + p.payload_len);
+	err = mprox_assoc_sendmsg(a, &msg, vec, hlen + p.payload_len);
 	mprox_assoc_sent(a, err, p.payload_len, true);
 	return false;
 }

@@ -178,6 +178,32 @@ for dest in 10.200.2.2:7009 '[fd00:200:2::2]:7009'; do
 	udp_refused "direct to $dest, a closed port" "$dest"
 done
 expect "counted: stats.udp.icmp_errors +2" "$(($(udp_stat icmp_errors) - errs))" 2
+# An error about one datagram must not cost the next. A fresh socket's
+# first two datagrams, to the closed port and then to the echo, wait for
+# the association's work, which sends them one after the other; the port
+# unreachable for the first is back while its send is still in the
+# stack, and is the unconnected socket's pending error (IP_RECVERR),
+# which the next send returns (sock_alloc_send_pskb()). The echo must
+# come back, and nothing is dropped.
+dropped=$(udp_stat dropped_send)
+for dest in "10.200.2.2 AF_INET" "fd00:200:2::2 AF_INET6"; do
+	read -r addr family <<<"$dest"
+	out=$(topo_ns $TOPO_C python3 -c '
+import socket, sys
+s = socket.socket(getattr(socket, sys.argv[2]), socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b"to-the-closed-port", (sys.argv[1], 7009))
+s.sendto(b"after-the-error", (sys.argv[1], 7001))
+try:
+    print(s.recvfrom(100)[0].decode())
+except OSError as e:
+    print("no echo:", e)
+' "$addr" "$family" 2>&1)
+	expect "direct to $addr: a closed port's error, then the next datagram echoed" "$out" \
+		after-the-error
+done
+expect "no datagram dropped at sending (stats.udp.dropped_send)" \
+	"$(($(udp_stat dropped_send) - dropped))" 0
 # A direct association's socket is unconnected: anyone may send to it. A
 # stranger's datagrams (the proxy host's, five a second) are dropped as
 # foreign, and they do not keep the association: only its peers' answers
