@@ -151,9 +151,9 @@ ip-helper/systemd/mprox@.service: ip-helper/systemd/mprox@.service.in FORCE
 ip-helper/%.o: ip-helper/%.c $(LIB_HEADERS) $(HELPER_HEADERS)
 	$(CC) $(USER_CFLAGS) $(HELPER_CFLAGS) -c -o $@ $<
 
-ip-helper/conf.o ip-helper/quick.o ip-helper/device.o ip-helper/prefix_set.o: \
+ip-helper/conf.o ip-helper/quick.o ip-helper/device.o ip-helper/prefix_set.o ip-helper/upstream.o: \
 	HELPER_CFLAGS += $(DRIVER_PARSE_CFLAGS)
-ip-helper/conf.o ip-helper/quick.o ip-helper/device.o ip-helper/prefix_set.o: $(DRIVER_PARSE_HEADERS)
+ip-helper/conf.o ip-helper/quick.o ip-helper/device.o ip-helper/prefix_set.o ip-helper/upstream.o: $(DRIVER_PARSE_HEADERS)
 
 ip-helper/driver-parse.o: driver/parse.c $(DRIVER_PARSE_HEADERS) uapi/linux/mprox.h
 	$(CC) $(USER_CFLAGS) $(DRIVER_PARSE_CFLAGS) -c -o $@ $<

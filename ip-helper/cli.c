@@ -82,6 +82,19 @@ char *cli_list_item(char *line)
 	return p;
 }
 
+bool cli_ifname(const char *s)
+{
+	size_t n = strlen(s);
+	const char *p;
+
+	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (p = s; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+			return false;
+	return true;
+}
+
 bool cli_nft_ifname(const char *s)
 {
 	size_t n = strlen(s);

@@ -46,6 +46,12 @@ int cli_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigne
 char *cli_list_item(char *line);
 
 /*
+ * Whether @s is an interface name the kernel takes (dev_valid_name()):
+ * 1-15 bytes, not "." or "..", no '/', ':' or white space.
+ */
+bool cli_ifname(const char *s);
+
+/*
  * Whether @s is an interface name nftables takes inside a chain name
  * (route-NAME, exec-NAME-PID): 1-15 letters, digits, '_', '.' and '-'.
  */

@@ -840,37 +840,60 @@ static int conf_from_state(int fd, const char *dev, struct json_object *st, stru
 	return 0;
 }
 
+static void save_usage(void)
+{
+	printf("Usage: mprox save [--secrets] NAME [FILE|-]\n\n"
+	       "Writes the running configuration of device NAME to FILE (default\n" CONF_DIR
+	       "/NAME.conf; - for standard output), mode 0600. [Rule] is the device's\n"
+	       "running rules; [Route] and [DNS] are kept from the file. The driver\n"
+	       "never shows passwords: with\n"
+	       "--secrets those of the file are kept, without it none is written.\n");
+}
+
 int cmd_save(const struct cli *cli, int argc, char **argv)
 {
 	struct quick q = { .cli = cli, .cmd = "save", .insecure_perms = true };
 	struct mprox_conf old = { 0 }, now;
 	struct mprox_conf_error err;
 	bool secrets = false, to_stdout = false;
+	const char *name = NULL, *file = NULL;
 	struct json_object *st;
 	char *text = NULL;
-	int i = 1, fd, ret = CLI_FAILED;
+	int i, fd, ret = CLI_FAILED;
 
-	if (argc > 1 && cli_is_help(argv[1])) {
-		printf("Usage: mprox save [--secrets] NAME [FILE|-]\n\n"
-		       "Writes the running configuration of device NAME to FILE (default\n" CONF_DIR
-		       "/NAME.conf; - for standard output), mode 0600. [Rule] is the device's\n"
-		       "running rules; [Route] and [DNS] are kept from the file. The driver\n"
-		       "never shows passwords: with\n"
-		       "--secrets those of the file are kept, without it none is written.\n");
-		return CLI_OK;
+	/*
+	 * --secrets wherever it is, as an admin types it; a FILE that starts
+	 * with '-' is given as ./-FILE.
+	 */
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && cli_is_help(argv[i])) {
+			save_usage();
+			return CLI_OK;
+		} else if (!strcmp(argv[i], "--secrets")) {
+			if (secrets)
+				return cli_usage("save", "--secrets given twice");
+			secrets = true;
+		} else if (argv[i][0] == '-' && strcmp(argv[i], "-")) {
+			return cli_usage("save",
+					 "unknown option '%s' (a FILE starting with '-' "
+					 "is given as ./%s)",
+					 argv[i], argv[i]);
+		} else if (!name) {
+			name = argv[i];
+		} else if (!file) {
+			file = argv[i];
+		} else {
+			return cli_usage("save", "needs NAME and at most one FILE");
+		}
 	}
-	if (argc > 1 && !strcmp(argv[1], "--secrets")) {
-		secrets = true;
-		i++;
-	}
-	if (argc - i < 1 || argc - i > 2)
+	if (!name)
 		return cli_usage("save", "needs NAME and at most one FILE");
-	to_stdout = argc - i == 2 && !strcmp(argv[i + 1], "-");
-	if (locate(&q, argv[i]))
+	to_stdout = file && !strcmp(file, "-");
+	if (locate(&q, name))
 		return CLI_USAGE;
-	if (argc - i == 2 && !to_stdout &&
-	    snprintf(q.path, sizeof(q.path), "%s", argv[i + 1]) >= (int)sizeof(q.path))
-		return cli_usage("save", "'%s': the path is too long", argv[i + 1]);
+	if (file && !to_stdout &&
+	    snprintf(q.path, sizeof(q.path), "%s", file) >= (int)sizeof(q.path))
+		return cli_usage("save", "'%s': the path is too long", file);
 	if (access(q.path, F_OK) == 0 && mprox_conf_read_file(q.path, true, &old, &err)) {
 		conf_error(q.path, &err, "; fix it or save to another file");
 		return CLI_FAILED;

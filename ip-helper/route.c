@@ -175,11 +175,8 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 		return cli_usage("route", "missing the device NAME");
 	if (argv[1][0] == '-')
 		return cli_usage("route", "the device NAME comes first, before '%s'", argv[1]);
-	if (!cli_nft_ifname(argv[1]))
-		return cli_usage("route",
-				 "'%s': mprox route takes interface names of 1-15 "
-				 "letters, digits, '_', '.' and '-'; rename the device",
-				 argv[1]);
+	if (!cli_ifname(argv[1]))
+		return cli_usage("route", "'%s': not an interface name", argv[1]);
 	a->dev = argv[1];
 	for (i = 2; i < argc; i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -279,6 +276,16 @@ static int parse_args(int argc, char **argv, struct route_args *a)
 	if (!a->off && !(a->all || a->has_uid || a->has_gid || a->cgroup || a->has_fwmark))
 		return cli_usage("route", "say what to route: --uid, --gid, --cgroup, --fwmark "
 					  "or --all (or --off to undo)");
+	/*
+	 * Only these make nftables chains, named after the device; rules
+	 * and routes go by number, and any name the kernel takes will do.
+	 */
+	if ((a->has_gid || a->cgroup || a->all) && !cli_nft_ifname(a->dev))
+		return cli_usage("route",
+				 "'%s': --gid, --cgroup and --all make nftables chains named "
+				 "after the device, which take 1-15 letters, digits, '_', '.' "
+				 "and '-'; rename the device, or use --uid or --fwmark",
+				 a->dev);
 	return CLI_OK;
 }
 
@@ -1343,6 +1350,11 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 		help();
 		return CLI_OK;
 	}
+	return route_run(cli, argc, argv, false, false);
+}
+
+int route_install(const struct cli *cli, int argc, char **argv)
+{
 	return route_run(cli, argc, argv, false, false);
 }
 

@@ -25,6 +25,12 @@ int route_conf_apply(const struct cli *cli, const char *dev, const struct mprox_
 int route_conf_reload(const struct cli *cli, const char *dev, const struct mprox_conf_route *r);
 
 /*
+ * "mprox route" for a file (route.c): argv as cmd_route()'s, argv[1]
+ * always the device, even one named "help".
+ */
+int route_install(const struct cli *cli, int argc, char **argv);
+
+/*
  * "mprox route" for a reload (route.c): argv as cmd_route()'s; "route
  * NAME" alone removes whatever is installed.
  */

@@ -88,7 +88,7 @@ static int route_conf_run(const struct cli *cli, const char *dev, const struct m
 
 int route_conf_apply(const struct cli *cli, const char *dev, const struct mprox_conf_route *r)
 {
-	return route_conf_run(cli, dev, r, cmd_route);
+	return route_conf_run(cli, dev, r, route_install);
 }
 
 int route_conf_reload(const struct cli *cli, const char *dev, const struct mprox_conf_route *r)
@@ -100,5 +100,5 @@ int route_remove(const struct cli *cli, const char *dev)
 {
 	char *argv[] = { "route", (char *)dev, "--off", NULL };
 
-	return cmd_route(cli, 3, argv) == CLI_OK ? 0 : -1;
+	return route_install(cli, 3, argv) == CLI_OK ? 0 : -1;
 }

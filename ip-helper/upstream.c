@@ -11,9 +11,11 @@
 
 #include "commands.h"
 #include "devstate.h"
+#include "parse.h"
 #include "url.h"
 
-#define DIRECTIVE_MAX 2048 /* the driver's longest line */
+/* The driver's longest line, its newline and a NUL. */
+#define DIRECTIVE_MAX (MPROX_LINE_MAX + 2)
 
 static int upstream_usage(FILE *out)
 {
@@ -30,7 +32,7 @@ static int upstream_usage(FILE *out)
 
 static int upstream_add(const struct cli *cli, int argc, char **argv)
 {
-	char url[1024], addr[INET6_ADDRSTRLEN], line[DIRECTIVE_MAX], what[64];
+	char url[MPROX_URL_MAX + 1], addr[INET6_ADDRSTRLEN], line[DIRECTIVE_MAX], what[64];
 	size_t used;
 	unsigned long v;
 	int i, fd, err, ret;
@@ -76,7 +78,7 @@ static int upstream_add(const struct cli *cli, int argc, char **argv)
 		used += snprintf(line + used, used < sizeof(line) ? sizeof(line) - used : 0,
 				 " %s %s", key, val);
 	}
-	if (used + 1 >= sizeof(line))
+	if (used > MPROX_LINE_MAX)
 		return cli_usage("upstream", "the upstream is longer than the driver takes");
 	strcat(line, "\n");
 	fd = dev_open(argv[0]);
@@ -143,8 +145,8 @@ static int join_directive(const char *cmd, const char *prefix, int argc, char **
 			return cli_usage(cmd, "'%s': no line breaks in arguments", argv[i]);
 		used += snprintf(line + used, used < len ? len - used : 0, " %s", argv[i]);
 	}
-	if (used + 1 >= len)
-		return cli_usage(cmd, "longer than the driver's %zu bytes per directive", len);
+	if (used > len - 2)
+		return cli_usage(cmd, "longer than the driver's %zu bytes per directive", len - 2);
 	strcat(line, "\n");
 	return CLI_OK;
 }

@@ -140,6 +140,13 @@ rc=$?
 check "the file still holds it" grep -q s3cret "$confdir/mproxs.conf"
 check "save --secrets keeps it" sh -c \
 	"ip netns exec $TOPO_C $MPROX_CMD save --secrets mproxs $confdir/mproxs.conf && grep -q 'alice:s3cret@' $confdir/mproxs.conf"
+# --secrets after NAME too, as admins type it: it used to be taken for a
+# FILE named "--secrets", written without the password.
+save_secrets_after() {
+	(cd "$confdir" && mp save mproxs --secrets) && grep -q 'alice:s3cret@' "$confdir/mproxs.conf" &&
+		[ ! -e "$confdir/--secrets" ]
+}
+check "save NAME --secrets keeps it too, and writes no file '--secrets'" save_secrets_after
 check "mprox down mproxs" mp down mproxs
 
 # ---- up --watch ----------------------------------------------------------
@@ -458,6 +465,35 @@ rc=$?
 [ "$rc" = 1 ] && pass "a directory for a file: exit 1 ($out)" || { fail "a directory for a file: exit $rc"; diag <<<"$out"; }
 check "usage errors exit 2" sh -c "ip netns exec $TOPO_C $MPROX_CMD up; [ \$? = 2 ]"
 check "nothing changed by any of them" sh -c "[ \"\$1\" = \"\$2\" ]" _ "$before" "$(system_state)"
+
+# ---- device names ------------------------------------------------------
+# Any name the kernel takes is a device's. Only --gid, --cgroup and --all
+# make nftables chains named after it; a reload or down of a file without
+# [Route] used to fail on such a name ("mprox route" refused it). And a
+# device named "help" is a device, not a request for the usage text: up
+# used to print it and install nothing.
+uid_rules() {
+	echo "$(ip -n "$TOPO_C" rule | grep -c "uidrange $1-$1")" \
+		"$(ip -n "$TOPO_C" -6 rule | grep -c "uidrange $1-$1")"
+}
+printf '[Upstream n1]\nURL = socks5://10.200.1.1:1080\n' >"$confdir/vpn@home.conf"
+check "up vpn@home, without [Route]" mp up vpn@home
+check "reload vpn@home" mp reload vpn@home
+out=$(mp route vpn@home --gid 4245 2>&1)
+rc=$?
+[ "$rc" = 2 ] && grep -q "nftables chains named after the device" <<<"$out" &&
+	pass "route vpn@home --gid: exit 2, says why ($out)" ||
+	{ fail "route vpn@home --gid: exit $rc"; diag <<<"$out"; }
+check "route vpn@home --uid 4245" mp route vpn@home --uid 4245
+expect "its uidrange rules (IPv4, IPv6)" "$(uid_rules 4245)" "1 1"
+check "mprox down vpn@home" mp down vpn@home
+expect "its rules went with it" "$(uid_rules 4245)" "0 0"
+printf '[Upstream h1]\nURL = socks5://10.200.1.1:1080\n\n[Route]\nUid = 4246\n' >"$confdir/help.conf"
+check "up help, with [Route] Uid = 4246" mp up help
+expect "help's uidrange rules (IPv4, IPv6)" "$(uid_rules 4246)" "1 1"
+check "mprox down help" mp down help
+expect "help's rules went with it" "$(uid_rules 4246)" "0 0"
+check "nothing left by them" sh -c "[ \"\$1\" = \"\$2\" ]" _ "$before" "$(system_state)"
 
 # ---- down ----------------------------------------------------------------
 check "mprox down mprox0" mp down mprox0

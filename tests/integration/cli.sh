@@ -107,13 +107,22 @@ check "an unknown scheme: exit 1, the driver's reason" exits 1 "nothing changed"
 	upstream add mprox0 p3 ftp://10.200.1.1:21
 check "no scheme: exit 1, said so (not a resolver's 'System error')" exits 1 "the URL has no scheme" \
 	upstream add mprox0 p3 10.200.1.1:1080
-check "a URL of 2000 bytes: exit 1, said so" exits 1 "the URL is longer than 1023 bytes" \
+check "a URL of 2000 bytes: exit 1, said so" exits 1 "the URL is longer than 1024 bytes" \
 	upstream add mprox0 p3 "socks5://$(printf 'a%.0s' {1..1990}):1080"
 check "weight 0: exit 2" exits 2 "1-1000" upstream add mprox0 p3 socks5://10.200.1.1 weight 0
 check "an unknown option: exit 2" exits 2 "unknown option" upstream add mprox0 p3 socks5://10.200.1.1 colour blue
 check "priority 256: exit 2" exits 2 "0-255" upstream add mprox0 p3 socks5://10.200.1.1 priority 256
 check "an existing name: exit 1" exits 1 "nothing changed" upstream add mprox0 p1 socks5://10.200.1.1
 check "bad upstreams changed nothing" unchanged "$before"
+# The longest URL the driver and a file take, 1024 bytes: a 255-byte user
+# name, each byte %-escaped, and a 233-byte password. Refused as 1023 was
+# the helper's limit.
+url1024="socks5://$(printf '%%75%.0s' $(seq 255)):$(printf 'p%.0s' $(seq 233))@10.200.1.1:1080"
+expect "that URL's length" "${#url1024}" 1024
+check "upstream add of a 1024-byte URL" mp upstream add mprox0 p5 "$url1024"
+check "a 1025-byte one: exit 1, said so" exits 1 "the URL is longer than 1024 bytes" \
+	upstream add mprox0 p6 "${url1024/p@/pp@}"
+check "upstream del mprox0 p5" mp upstream del mprox0 p5
 out=$(mp upstream list mprox0)
 if grep -Eq '^p1 +socks5 +10\.200\.1\.1 +1080 +0 +1 +up ' <<<"$out" &&
 	grep -Eq '^p2 +socks5 +10\.200\.1\.1 +1080 +2 +5 +up .*alice' <<<"$out"; then
