@@ -97,10 +97,9 @@ bool cli_ifname(const char *s)
 
 bool cli_nft_ifname(const char *s)
 {
-	size_t n = strlen(s);
 	const char *p;
 
-	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+	if (!cli_ifname(s))
 		return false;
 	/* What nftables takes in a chain name, as route-NAME. */
 	for (p = s; *p; p++)
