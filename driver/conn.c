@@ -112,6 +112,12 @@ struct mprox_conn {
 	 * still be looking at it through ->up.
 	 */
 	struct mprox_upstream *failed_up;
+	/*
+	 * This attempt began after an earlier one of the flow's had spent
+	 * part of the app's time: the retry, or the connection of our own
+	 * after a spare failed. It gets a connect_timeout of its own.
+	 */
+	bool restarted;
 	/* Protects phase and app.sock against the listener's attach. */
 	spinlock_t lock;
 	enum mprox_conn_phase phase;
@@ -601,11 +607,12 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 		return MPROX_HS_FINISHED;
 	mprox_conn_sock_attach(c, &c->upstream, sock, NULL);
 	mprox_handshake_set_dest(&c->hs, &dest);
-	if (c->failed_up) {
+	if (c->restarted) {
 		/*
-		 * The retry gets the whole connect_timeout to reach its
-		 * proxy (the first may have spent it on a silent one), but
-		 * the answer is still due by the app's own deadline.
+		 * The whole connect_timeout to reach the proxy (the first
+		 * attempt may have spent it on a silent one, or on a spare's
+		 * answer), but the answer is still due by the app's own
+		 * deadline.
 		 */
 		unsigned long now = jiffies, spent = now - c->syn_time;
 
@@ -619,15 +626,15 @@ mprox_conn_begin(struct mprox_conn *c, bool spare_ok)
 }
 
 /*
- * The attempt's outcome, for its upstream's health. The retry's answer is
- * due by the app's deadline, shortened by the first attempt: its timeout
- * at that deadline says nothing of its proxy (at its own connect
- * deadline it does).
+ * The attempt's outcome, for its upstream's health. A restarted attempt's
+ * answer is due by the app's deadline, shortened by the first attempt:
+ * its timeout at that deadline says nothing of its proxy (at its own
+ * connect deadline it does).
  */
 static void mprox_conn_report(struct mprox_conn *c)
 {
 	mprox_choice_report(c->dp, c->up, c->hs.result,
-			    c->hs.requested || (c->failed_up && c->hs.late),
+			    c->hs.requested || (c->restarted && c->hs.late),
 			    &c->trial);
 }
 
@@ -664,6 +671,7 @@ static bool mprox_conn_retry(struct mprox_conn *c)
 	mprox_conn_sock_release(&c->upstream);
 	atomic_dec(&c->up->active);
 	c->failed_up = c->up;
+	c->restarted = true;
 	WRITE_ONCE(c->up, next);
 	return true;
 }
@@ -752,6 +760,7 @@ mprox_conn_spare_failed(struct mprox_conn *c, enum mprox_handshake_status status
 	    c->hs.result != MPROX_CONNECT_PROXY_ERROR)
 		return status;
 	mprox_conn_sock_release(&c->upstream);
+	c->restarted = true;
 	return mprox_conn_begin(c, false);
 }
 

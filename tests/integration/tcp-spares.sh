@@ -23,6 +23,11 @@ step "a second microsocks, to be restarted" topo_microsocks 1082
 topo_spawn $TOPO_P python3 "$MPROX_LIB/slow_socks5.py" 1083 0 100
 step "a SOCKS5 server that forgets idle clients" wait_for 60 topo_listening $TOPO_P 1083
 forget_log=$(topo_last_log)
+# The same, but holding the dropped client 3 s first: longer than the
+# connect_timeout_ms the case sets for it.
+topo_spawn $TOPO_P python3 "$MPROX_LIB/slow_socks5.py" 1084 0 100 3000
+step "a SOCKS5 server that forgets idle clients slowly" wait_for 60 topo_listening $TOPO_P 1084
+hold_log=$(topo_last_log)
 head -c 100000 /dev/urandom >"$TOPO_WWW/page"
 want=$(sha256sum <"$TOPO_WWW/page" | cut -d' ' -f1)
 url=http://10.200.2.2:8080/page
@@ -98,6 +103,22 @@ expect "a spare was used" "$(spares used)" $((used + 1))
 check "and dropped by the proxy" grep -q FORGOT "$forget_log"
 expect "the connect counted once, as ok" "$(mprox_stat mprox0 stats.connects.ok)" $((ok + 1))
 expect "still no proxy_error" "$(mprox_stat mprox0 stats.connects.proxy_error)" 0
+# The connection that replaces a dropped spare gets a connect_timeout_ms of
+# its own: it used to be counted from the app's SYN, already past here, so
+# it timed out at once (counted as a timeout, the upstream marked down)
+# and the fetch failed.
+check "upstream hold, on port 1084" mprox_use_upstream mprox0 hold socks5://10.200.1.1:1084
+check "set connect_timeout_ms 1000" mprox_set mprox0 connect_timeout_ms 1000
+mprox_fetch "fetch through hold" "$want" 30 "$url"
+check "hold's 2 spares ready" wait_for 30 spares_ready_is 2
+used=$(spares used)
+timeouts=$(mprox_stat mprox0 stats.connects.timeout)
+mprox_fetch "its spare dropped 3 s after the request: the fetch still works" "$want" 30 "$url"
+expect "a spare was used" "$(spares used)" $((used + 1))
+check "and dropped by the proxy" grep -q FORGOT "$hold_log"
+expect "no timeout counted" "$(mprox_stat mprox0 stats.connects.timeout)" "$timeouts"
+expect "hold still up" "$(mprox_stat mprox0 config.upstreams.0.state)" up
+check "set connect_timeout_ms 10000" mprox_set mprox0 connect_timeout_ms 10000
 
 # ---- with a password ---------------------------------------------------------
 check "upstream dante, with a password" \

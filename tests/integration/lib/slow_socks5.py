@@ -5,12 +5,14 @@ every byte of its handshake replies on its own, DELAY_MS apart, then relays
 like any proxy. It proves that a client's SOCKS5 parser takes replies in
 pieces however TCP delivers them.
 
-  slow_socks5.py PORT [DELAY_MS [FORGET_MS]]     (default 50 ms, never)
+  slow_socks5.py PORT [DELAY_MS [FORGET_MS [HOLD_MS]]]
+                                    (default 50 ms, never, 0 ms)
 
 With FORGET_MS, a client whose request comes more than FORGET_MS after
 its method reply is dropped without an answer when the request arrives,
 as by a proxy that gave up on an idle client just then (mprox's spare
-connections must survive this).
+connections must survive this); with HOLD_MS, only after holding it that
+long without a word, as a proxy busy elsewhere would.
 
 Listens on every address, IPv4 and IPv6. Prints one line per CONNECT,
 "CONNECT HOST PORT REP", and per client dropped so, "FORGOT", to stdout.
@@ -28,6 +30,7 @@ from netutil import dual_stack_server, recv_exact
 
 DELAY = 0.05
 FORGET = None
+HOLD = 0.0
 
 
 def send_slowly(s, data):
@@ -81,6 +84,7 @@ class Handler(socketserver.BaseRequestHandler):
         chosen = time.monotonic()
         ver, cmd, _, atyp = recv_exact(c, 4)
         if FORGET is not None and time.monotonic() - chosen > FORGET:
+            time.sleep(HOLD)
             print("FORGOT", flush=True)
             return
         if atyp == 1:
@@ -123,14 +127,16 @@ class Handler(socketserver.BaseRequestHandler):
 
 
 def main():
-    global DELAY, FORGET
-    if len(sys.argv) not in (2, 3, 4):
+    global DELAY, FORGET, HOLD
+    if len(sys.argv) not in (2, 3, 4, 5):
         print(__doc__, file=sys.stderr)
         return 2
     if len(sys.argv) >= 3:
         DELAY = int(sys.argv[2]) / 1000.0
-    if len(sys.argv) == 4:
+    if len(sys.argv) >= 4:
         FORGET = int(sys.argv[3]) / 1000.0
+    if len(sys.argv) == 5:
+        HOLD = int(sys.argv[4]) / 1000.0
     dual_stack_server(int(sys.argv[1]), Handler).serve_forever()
     return 0
 
