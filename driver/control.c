@@ -467,17 +467,22 @@ static const struct mprox_ioctl {
 		       void __user *argp);
 	/* Works on the fd's device, so the fd must be bound to one. */
 	bool on_device;
+	/*
+	 * Changes the device: only through an fd opened for writing, as
+	 * write() is, so that a read-only one can be handed to a reader.
+	 */
+	bool changes;
 } mprox_ioctls[] = {
 	[_IOC_NR(MPROX_IOC_CREATE)] = { MPROX_IOC_CREATE, ioctl_bind, false },
 	[_IOC_NR(MPROX_IOC_ATTACH)] = { MPROX_IOC_ATTACH, ioctl_bind, false },
 	[_IOC_NR(MPROX_IOC_GET_INFO)] = {
 		MPROX_IOC_GET_INFO, ioctl_get_info, true },
 	[_IOC_NR(MPROX_IOC_ADD_UPSTREAM)] = {
-		MPROX_IOC_ADD_UPSTREAM, ioctl_upstream, true },
+		MPROX_IOC_ADD_UPSTREAM, ioctl_upstream, true, true },
 	[_IOC_NR(MPROX_IOC_DEL_UPSTREAM)] = {
-		MPROX_IOC_DEL_UPSTREAM, ioctl_upstream, true },
+		MPROX_IOC_DEL_UPSTREAM, ioctl_upstream, true, true },
 	[_IOC_NR(MPROX_IOC_SET_PERSIST)] = {
-		MPROX_IOC_SET_PERSIST, ioctl_set_persist, true },
+		MPROX_IOC_SET_PERSIST, ioctl_set_persist, true, true },
 	[_IOC_NR(MPROX_IOC_GET_STATS)] = {
 		MPROX_IOC_GET_STATS, ioctl_get_stats, true },
 	[_IOC_NR(MPROX_IOC_GET_SET)] = {
@@ -499,6 +504,8 @@ static long mprox_fop_ioctl(struct file *file, unsigned int cmd,
 	ioc = &mprox_ioctls[array_index_nospec(nr, ARRAY_SIZE(mprox_ioctls))];
 	if (!ioc->handle)
 		return -ENOTTY;
+	if (ioc->changes && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	/*
 	 * An unbound fd or a deleted device says so whatever the argument;
 	 * the handlers look again once they have copied it in.

@@ -371,6 +371,34 @@ static void test_ioctl_upstreams(void)
 		tap_errno(ioctl(fd, MPROX_IOC_GET_INFO, raw), EINVAL,
 			  "a truncated struct is EINVAL");
 	}
+	{
+		/*
+		 * An fd opened read-only changes nothing, by ioctl as by
+		 * write(): it may be handed to a reader.
+		 */
+		struct mprox_ioc_bind b = { .size = sizeof(b), .name = "mproxio" };
+		int ro = open(MPROX_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+		char buf[64];
+
+		tap_ok(ro >= 0 && ioctl(ro, MPROX_IOC_ATTACH, &b) == 0,
+		       "a read-only fd attaches to the device");
+		tap_ok(mprox_get_info(ro, &info) == 0 && read(ro, buf, sizeof(buf)) > 0,
+		       "and reads its state");
+		tap_errno(write(ro, "fwmark 7\n", 9), EBADF, "write() on it is EBADF");
+		tap_errno(mprox_add_upstream(ro, "ro", "socks5://10.3.0.9", 0), EBADF,
+			  "MPROX_IOC_ADD_UPSTREAM on it is EBADF");
+		tap_ok(mprox_add_upstream(fd, "keep", "socks5://10.3.0.9", 0) == 0,
+		       "an upstream added through the read-write fd");
+		tap_errno(mprox_del_upstream(ro, "keep"), EBADF,
+			  "MPROX_IOC_DEL_UPSTREAM on it is EBADF");
+		tap_errno(mprox_set_persist(ro, 1), EBADF, "MPROX_IOC_SET_PERSIST on it is EBADF");
+		tap_ok(mprox_get_info(fd, &info) == 0 && info.upstreams == 1 &&
+			       !(info.flags & MPROX_F_PERSIST),
+		       "the device as before: its one upstream, not persistent");
+		tap_ok(mprox_del_upstream(fd, "keep") == 0, "deleted through the read-write fd");
+		if (ro >= 0)
+			close(ro);
+	}
 	close(fd);
 }
 
