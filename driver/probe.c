@@ -8,6 +8,7 @@
 
 #include "choice.h"
 #include "datapath.h"
+#include "deadline.h"
 #include "probe.h"
 #include "sockwatch.h"
 #include "upstream.h"
@@ -219,8 +220,7 @@ static unsigned long mprox_probes_advance(struct mprox_probes *pr,
 		status = mprox_probe_step(pb, p);
 		if (status == MPROX_HS_PENDING) {
 			when = mprox_handshake_next_deadline(&pb->hs);
-			if (!next || time_before(when, next))
-				next = when;
+			next = mprox_deadline_earliest(next, when);
 			continue;
 		}
 		mprox_probe_report(pb, status);
@@ -282,8 +282,7 @@ static void mprox_probes_work(struct work_struct *work)
 	next = mprox_probes_advance(pr, &p);
 	mprox_datapath_charge_end(old);
 
-	if (!next || time_before(round, next))
-		next = round;
+	next = mprox_deadline_earliest(next, round);
 	spin_lock_bh(&pr->lock);
 	if (!pr->stopping)
 		mprox_probes_kick(pr, max_t(long, (long)(next - jiffies), 0));

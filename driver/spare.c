@@ -12,6 +12,7 @@
 
 #include "choice.h"
 #include "datapath.h"
+#include "deadline.h"
 #include "sockwatch.h"
 #include "spare.h"
 
@@ -155,8 +156,7 @@ static unsigned long mprox_spares_advance(struct mprox_spares *sp,
 		status = mprox_spare_step(s, p);
 		if (status == MPROX_HS_PENDING) {
 			when = mprox_handshake_next_deadline(&s->hs);
-			if (!next || time_before(when, next))
-				next = when;
+			next = mprox_deadline_earliest(next, when);
 			continue;
 		}
 		if (status == MPROX_HS_PREPARED) {
@@ -192,7 +192,7 @@ static unsigned long mprox_spares_advance(struct mprox_spares *sp,
 	atomic64_add(opened, &sp->opened);
 	atomic64_add(failed, &sp->failed);
 	mprox_spare_free_list(&gone);
-	return opened ? jiffies : next;
+	return opened ? mprox_deadline_earliest(0, jiffies) : next;
 }
 
 /* @up's spares, ready or being opened; *@opening, if given, the latter. */
@@ -312,7 +312,7 @@ static void mprox_spares_work(struct work_struct *work)
 	const struct mprox_config *cfg;
 	struct mprox_spare_params p;
 	struct mprox_spare *oldest;
-	unsigned long next, due;
+	unsigned long next;
 	struct mem_cgroup *old;
 	unsigned int i, n = 0;
 
@@ -341,11 +341,8 @@ static void mprox_spares_work(struct work_struct *work)
 	spin_lock_bh(&sp->lock);
 	oldest = list_first_entry_or_null(&sp->ready, struct mprox_spare,
 					  node);
-	if (oldest) {
-		due = oldest->since + p.idle;
-		if (!next || time_before(due, next))
-			next = due;
-	}
+	if (oldest)
+		next = mprox_deadline_earliest(next, oldest->since + p.idle);
 	if (next && !sp->stopping)
 		mprox_spares_kick(sp, max_t(long, (long)(next - jiffies), 0));
 	spin_unlock_bh(&sp->lock);

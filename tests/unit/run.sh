@@ -37,6 +37,7 @@ declare -A extra=(
 	[test_dns]="-Itests/shim -Idriver driver/dns.c"
 	[test_direct]="-Itests/shim -Idriver driver/direct.c"
 	[test_choice]="-Itests/shim -Idriver driver/health.c driver/balance.c"
+	[test_deadline]="-Itests/shim -Idriver"
 	[test_rule]="-Itests/shim -Idriver driver/rule.c driver/parse.c driver/dns.c"
 	[test_packet]="-Itests/shim -Idriver driver/packet.c"
 	[test_cli]="-Iip-helper ip-helper/cli.c"
