@@ -504,8 +504,6 @@ static long mprox_fop_ioctl(struct file *file, unsigned int cmd,
 	ioc = &mprox_ioctls[array_index_nospec(nr, ARRAY_SIZE(mprox_ioctls))];
 	if (!ioc->handle)
 		return -ENOTTY;
-	if (ioc->changes && !(file->f_mode & FMODE_WRITE))
-		return -EBADF;
 	/*
 	 * An unbound fd or a deleted device says so whatever the argument;
 	 * the handlers look again once they have copied it in.
@@ -516,6 +514,8 @@ static long mprox_fop_ioctl(struct file *file, unsigned int cmd,
 			return PTR_ERR(md);
 		file_put_dev(md);
 	}
+	if (ioc->changes && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	return ioc->handle(f, ioc->cmd, (void __user *)arg);
 }
 
@@ -598,7 +598,8 @@ static ssize_t mprox_fop_read(struct file *file, char __user *ubuf,
 	file_put_dev(md);
 	ret = simple_read_from_buffer(ubuf, count, ppos, f->snapshot,
 				      f->snapshot_len);
-	if (fresh && ret >= 0)
+	/* Seen once some of it reached the reader: not by a read of 0. */
+	if (fresh && ret > 0)
 		WRITE_ONCE(f->seen_generation, gen);
 	mutex_unlock(&f->read_lock);
 	return ret;

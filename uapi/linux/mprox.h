@@ -206,7 +206,10 @@
  * unbound fd fails them with EBADFD. The ioctls other than
  * MPROX_IOC_CREATE and MPROX_IOC_ATTACH (which bind an fd, and fail with
  * EBUSY on one that was bound) get either before their argument is
- * looked at; an ioctl number the driver does not know is ENOTTY.
+ * looked at; an ioctl number the driver does not know is ENOTTY. An fd
+ * not opened for writing changes nothing: write(), MPROX_IOC_ADD_UPSTREAM,
+ * MPROX_IOC_DEL_UPSTREAM and MPROX_IOC_SET_PERSIST fail with EBADF on a
+ * bound one.
  *
  *   write()   directives, see above
  *   read()    one JSON document: "device" (name, ifindex, netns inode,

@@ -380,6 +380,8 @@ static void test_ioctl_upstreams(void)
 		int ro = open(MPROX_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 		char buf[64];
 
+		tap_errno(mprox_add_upstream(ro, "ro", "socks5://10.3.0.9", 0), EBADFD,
+			  "MPROX_IOC_ADD_UPSTREAM on it unbound is EBADFD, as on any unbound fd");
 		tap_ok(ro >= 0 && ioctl(ro, MPROX_IOC_ATTACH, &b) == 0,
 		       "a read-only fd attaches to the device");
 		tap_ok(mprox_get_info(ro, &info) == 0 && read(ro, buf, sizeof(buf)) > 0,
@@ -607,6 +609,9 @@ static void test_poll(void)
 	tap_ok(wait_events(fd, POLLOUT, 0) & POLLOUT, "POLLOUT while bound");
 	mprox_apply(other, "fwmark 99\n");
 	tap_ok(wait_events(fd, POLLIN, 2000) & POLLIN, "POLLIN after another fd's change");
+	/* A read of 0 bytes gave the reader nothing of it. */
+	tap_ok(pread(fd, buf, 0, 0) == 0 && (wait_events(fd, POLLIN, 0) & POLLIN),
+	       "a read of 0 bytes leaves POLLIN");
 	tap_ok(pread(fd, buf, sizeof(buf), 0) > 0, "read the new state");
 	tap_ok(wait_events(fd, POLLIN, 0) == 0, "no POLLIN once read");
 	run_cmd("ip link set mproxpoll up");
