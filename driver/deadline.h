@@ -13,8 +13,9 @@
 #endif
 
 /*
- * The earlier of @next (0: none) and @when. jiffies passes 0 five minutes
- * after boot (INITIAL_JIFFIES): a deadline that falls on it is taken one
+ * The earlier of @next (0: none) and @when. Where unsigned long is 32
+ * bits, jiffies passes 0 five minutes after boot (INITIAL_JIFFIES) and
+ * every 49.7 days at HZ=1000: a deadline that falls on it is taken one
  * jiffy later rather than read as none and lost.
  */
 static inline unsigned long mprox_deadline_earliest(unsigned long next,
