@@ -1170,7 +1170,8 @@ int mprox_conf_name_from_path(const char *path, char name[MPROX_IFNAMSIZ])
 		return -1;
 	}
 	s.len -= 5;
-	ret = check_ifname(s);
+	/* "mprox route -vpn" and the like would take it for an option. */
+	ret = s.len && s.p[0] == '-' ? -EINVAL : check_ifname(s);
 	if (ret) {
 		errno = -ret;
 		return -1;

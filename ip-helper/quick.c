@@ -60,7 +60,7 @@ static int locate(struct quick *q, const char *arg)
 	if (mprox_conf_name_from_path(q->path, q->name))
 		return cli_usage(q->cmd,
 				 "'%s': the file's name must be an interface name (1-15 "
-				 "characters) followed by .conf",
+				 "characters, not starting with '-') followed by .conf",
 				 q->path);
 	return CLI_OK;
 }

@@ -128,6 +128,9 @@ static const struct {
 	{ "/etc/mprox/a b.conf", NULL, EINVAL },
 	/* A template: the kernel would make vpn0 of it. */
 	{ "/etc/mprox/vpn%d.conf", NULL, EINVAL },
+	/* Every command would take it for an option. */
+	{ "/etc/mprox/-vpn.conf", NULL, EINVAL },
+	{ "./-.conf", NULL, EINVAL },
 };
 
 static void test_names(void)
