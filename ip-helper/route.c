@@ -1344,18 +1344,18 @@ out:
 	return ret;
 }
 
+int route_install(const struct cli *cli, int argc, char **argv)
+{
+	return route_run(cli, argc, argv, false, false);
+}
+
 int cmd_route(const struct cli *cli, int argc, char **argv)
 {
 	if (argc > 1 && cli_is_help(argv[1])) {
 		help();
 		return CLI_OK;
 	}
-	return route_run(cli, argc, argv, false, false);
-}
-
-int route_install(const struct cli *cli, int argc, char **argv)
-{
-	return route_run(cli, argc, argv, false, false);
+	return route_install(cli, argc, argv);
 }
 
 int route_update(const struct cli *cli, int argc, char **argv)
