@@ -982,7 +982,7 @@ static bool mprox_assoc_direct_for(struct mprox_assoc *a, const struct sk_buff *
 	rp.name = name;
 	rp.name_len = len;
 	rcu_read_lock();
-	direct = !mprox_choice_rules(a->dp, &rp, &scope) &&
+	direct = !mprox_choice_rules(a->dp, rcu_dereference(a->dp->config), &rp, &scope) &&
 		 scope.kind == MPROX_CHOICE_DIRECT;
 	rcu_read_unlock();
 	return direct;

@@ -65,10 +65,10 @@ void mprox_choice_pkt(struct mprox_rule_pkt *pkt, const struct sk_buff *skb,
 }
 
 int mprox_choice_rules(struct mprox_datapath *dp,
+		       const struct mprox_config *cfg,
 		       const struct mprox_rule_pkt *pkt,
 		       struct mprox_choice_scope *scope)
 {
-	const struct mprox_config *cfg = rcu_dereference(dp->config);
 	const struct mprox_rule *r;
 	int i;
 
@@ -113,14 +113,14 @@ static bool mprox_choice_in_scope(const struct mprox_choice_scope *scope,
 }
 
 struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
+					     const struct mprox_config *cfg,
 					     const struct mprox_choice_scope *scope,
 					     const struct mprox_upstream *exclude,
 					     u32 *max_flows,
 					     enum mprox_connect_result *why,
 					     struct mprox_trial *trial)
 {
-	struct mprox_choice_pass pass = { rcu_dereference(dp->config) };
-	const struct mprox_config *cfg = pass.cfg;
+	struct mprox_choice_pass pass = { cfg };
 	unsigned long now = jiffies;
 	bool any = false, probed, full;
 	unsigned int i;

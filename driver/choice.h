@@ -57,22 +57,27 @@ void mprox_choice_pkt(struct mprox_rule_pkt *pkt, const struct sk_buff *skb,
 		      const struct mprox_pkt *p);
 
 /*
- * The rules' word on a new flow (rule.h): 0 with @scope set, or
+ * The rules' word on a new flow (rule.h) in @cfg, the device's
+ * configuration as the caller read it once: 0 with @scope set, or
  * -ECONNREFUSED when the rule that matched says "reject". RCU read side
- * held, the same section as the choice that follows.
+ * held, the same section as the choice that follows, which must be given
+ * the same @cfg: a scope's upstream is one of that configuration's, and a
+ * write may have put another in its place since.
  */
 int mprox_choice_rules(struct mprox_datapath *dp,
+		       const struct mprox_config *cfg,
 		       const struct mprox_rule_pkt *pkt,
 		       struct mprox_choice_scope *scope);
 
 /*
- * The upstream for a new flow, within @scope, or NULL with *why:
+ * The upstream for a new flow among @cfg's, within @scope, or NULL with *why:
  * NO_UPSTREAM when the device has none it speaks there (other than
  * @exclude, which may be NULL), ALL_DOWN when every one of them is down.
  * RCU read side held; the caller takes its own reference. Also reads
  * max_flows when @max_flows is given.
  */
 struct mprox_upstream *mprox_choose_upstream(struct mprox_datapath *dp,
+					     const struct mprox_config *cfg,
 					     const struct mprox_choice_scope *scope,
 					     const struct mprox_upstream *exclude,
 					     u32 *max_flows,

@@ -659,7 +659,8 @@ static bool mprox_conn_retry(struct mprox_conn *c)
 	if (time_after(jiffies + MPROX_CONN_RETRY_MIN, c->syn_time + p.handshake_timeout))
 		return false;
 	rcu_read_lock();
-	next = mprox_choose_upstream(c->dp, &c->scope, c->up, NULL, &why, &c->trial);
+	next = mprox_choose_upstream(c->dp, rcu_dereference(c->dp->config), &c->scope,
+				     c->up, NULL, &why, &c->trial);
 	if (next) {
 		mprox_upstream_get(next);
 		atomic_inc(&next->active);

@@ -97,7 +97,7 @@ static int mprox_resolver_key(struct mprox_datapath *dp, const struct sk_buff *s
 	if (opt < 0)
 		return opt;
 	mprox_choice_pkt(&rp, skb, p);
-	if (mprox_choice_rules(dp, &rp, &scope))
+	if (mprox_choice_rules(dp, rcu_dereference(dp->config), &rp, &scope))
 		return -EPERM;
 	mprox_dns_cache_key(&s->key, p->family, &p->daddr, p->dport, &s->q);
 	s->key.direct = scope.kind == MPROX_CHOICE_DIRECT;

@@ -313,6 +313,7 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 			       const struct mprox_flow_key *k)
 {
 	struct mprox_choice_scope scope;
+	const struct mprox_config *cfg;
 	enum mprox_connect_result why;
 	struct mprox_upstream *up = NULL;
 	struct mprox_rule_pkt rp;
@@ -344,7 +345,9 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 	}
 	rp.name = name;
 	rp.name_len = name_len;
-	if (mprox_choice_rules(dp, &rp, &scope)) {
+	/* One configuration for the rules and the choice (choice.h). */
+	cfg = rcu_dereference(dp->config);
+	if (mprox_choice_rules(dp, cfg, &rp, &scope)) {
 		rcu_read_unlock();
 		kfree(name);
 		atomic64_inc(&dp->connects[MPROX_CONNECT_REJECTED]);
@@ -352,7 +355,7 @@ static void mprox_tcp_xmit_syn(struct mprox_datapath *dp, struct sk_buff *skb,
 		kfree_skb(skb);
 		return;
 	}
-	up = mprox_choose_upstream(dp, &scope, NULL, &max_flows, &why, &trial);
+	up = mprox_choose_upstream(dp, cfg, &scope, NULL, &max_flows, &why, &trial);
 	c = up ? mprox_conn_alloc(dp, up, &scope, &trial, &mprox_tcp_conn_ops,
 				  MPROX_TCP_GFP) : NULL;
 	if (up && !c)

@@ -91,6 +91,7 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 			       const struct mprox_flow_key *k)
 {
 	struct mprox_choice_scope scope;
+	const struct mprox_config *cfg;
 	enum mprox_connect_result why;
 	struct mprox_upstream *up;
 	struct mprox_rule_pkt rp;
@@ -128,7 +129,9 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 	}
 	rp.name = name;
 	rp.name_len = name_len;
-	if (mprox_choice_rules(dp, &rp, &scope)) {
+	/* One configuration for the rules and the choice (choice.h). */
+	cfg = rcu_dereference(dp->config);
+	if (mprox_choice_rules(dp, cfg, &rp, &scope)) {
 		rcu_read_unlock();
 		kfree(name);
 		atomic64_inc(&dp->udp[MPROX_UDP_REFUSED]);
@@ -136,7 +139,7 @@ static void mprox_udp_xmit_new(struct mprox_datapath *dp, struct sk_buff *skb,
 		goto refuse;
 	}
 	kfree(name);
-	up = mprox_choose_upstream(dp, &scope, NULL, &max_flows, &why, &trial);
+	up = mprox_choose_upstream(dp, cfg, &scope, NULL, &max_flows, &why, &trial);
 	if (up) {
 		/* A name sent "direct" is asked of "dns server" (directname.h). */
 		carries = mprox_udp_carries(up);

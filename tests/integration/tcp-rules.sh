@@ -265,6 +265,24 @@ check "a deleted and added again: b moves to the first place" mprox_config mprox
 upstream add a socks5://10.200.1.1:1080"
 expect "the rule follows b there" "$(through 2 10.200.2.2 7007)" "2 a+0 b+2"
 expect "and no rule still means a" "$(through 2 fd00:200:2::2 7007)" "2 a+2 b+0"
+# The same, written again and again while connections start: a new
+# connection's rules and its choice of upstream read one configuration.
+# (One SYN between two of them found the rule's b gone, a new b in its
+# place, and no upstream.) b's own counts start afresh with each write:
+# only the connections' own answers and the device's counts can tell.
+before=$(mprox_connects_json mprox0)
+topo_ns "$TOPO_C" "$MPROX_CONFIG" mprox0 --repeat 1000000000 >/tmp/mprox-rewrite.out 2>&1 <<<"upstream del b
+upstream add b socks5://10.200.1.1:1082 priority 1" &
+rewrite_pid=$!
+ok=$(topo_ns "$TOPO_C" python3 "$MPROX_NETUTIL" many 10.200.2.2 7007 500 240 2>/dev/null |
+	sed -n 's/^\([0-9]*\) ok.*/\1/p')
+if kill -0 "$rewrite_pid" 2>/dev/null; then pass "b was still being written over at the end"; else
+	fail "the writes were over before the connections: $(cat /tmp/mprox-rewrite.out)"; fi
+kill "$rewrite_pid" 2>/dev/null
+wait "$rewrite_pid"
+expect "500 connections while b was written over: all through" "${ok:-0}" 500
+expect "and none of them found no upstream" \
+	"$(mprox_connects_moved "$before" "$(mprox_connects_json mprox0)")" "ok+500"
 check "256 rules are fine" mprox_config mprox0 <<<"$(for i in $(seq 1 254); do
 	echo "rule add port $i reject"
 done)"

@@ -5,6 +5,8 @@
  *
  *   mprox-config DEV            attach to DEV, read all of stdin and apply
  *                               it as one transaction (one write())
+ *   mprox-config DEV --repeat N apply stdin N times, one write() each,
+ *                               as fast as they go (to race the data path)
  *   mprox-config DEV --status   print DEV's JSON state document
  *
  * Exits 0, or prints "mprox-config: DEV: <strerror>" and exits 1.
@@ -63,13 +65,21 @@ err:
 
 int main(int argc, char **argv)
 {
+	unsigned long repeat = 1;
 	const char *dev;
-	char *text;
+	char *text, *end;
 	size_t len;
 	int fd, err;
 
-	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--status"))) {
-		fprintf(stderr, "usage: mprox-config DEV [--status]\n");
+	if (argc == 4 && !strcmp(argv[2], "--repeat")) {
+		errno = 0;
+		repeat = strtoul(argv[3], &end, 10);
+		if (errno || *end || !repeat || argv[3][0] == '-')
+			repeat = 0;
+		argc = 2;
+	}
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--status")) || !repeat) {
+		fprintf(stderr, "usage: mprox-config DEV [--status | --repeat N]\n");
 		return 2;
 	}
 	dev = argv[1];
@@ -94,10 +104,12 @@ int main(int argc, char **argv)
 	text = read_all(STDIN_FILENO);
 	if (!text)
 		return die(dev, errno);
-	if (mprox_apply(fd, text) < 0) {
-		err = errno;
-		free(text);
-		return die(dev, err);
+	while (repeat--) {
+		if (mprox_apply(fd, text) < 0) {
+			err = errno;
+			free(text);
+			return die(dev, err);
+		}
 	}
 	free(text);
 	if (close(fd) < 0)
