@@ -272,10 +272,32 @@ static struct sk_buff *mprox_reply_icmp(const struct sk_buff *in,
 	return skb;
 }
 
+/*
+ * RFC 1122 3.2.2 and 4.2.2.13, RFC 4443 2.4 (e): nothing answers a packet
+ * sent to a multicast or broadcast address, or from an address that is no
+ * one host's. Such an answer would come from a group (the IPv6 stack
+ * drops that, a router's solicitation going out on the device is one), or
+ * go to a group or to nobody.
+ */
+static bool mprox_reply_not_to_one_host(const struct mprox_pkt *p)
+{
+	__be32 s4 = p->saddr.v4.s_addr, d4 = p->daddr.v4.s_addr;
+
+	if (p->family == AF_INET6)
+		return ipv6_addr_is_multicast(&p->daddr.v6) ||
+		       ipv6_addr_is_multicast(&p->saddr.v6) ||
+		       ipv6_addr_any(&p->saddr.v6);
+	return ipv4_is_multicast(d4) || ipv4_is_lbcast(d4) ||
+	       ipv4_is_multicast(s4) || ipv4_is_lbcast(s4) ||
+	       ipv4_is_zeronet(s4);
+}
+
 struct sk_buff *mprox_reply_build(const struct sk_buff *skb,
 				  const struct mprox_pkt *p,
 				  enum mprox_reply_kind kind)
 {
+	if (mprox_reply_not_to_one_host(p))
+		return NULL;
 	if (kind == MPROX_REPLY_RST)
 		return p->proto == IPPROTO_TCP ? mprox_reply_rst(skb, p) : NULL;
 	return mprox_reply_icmp(skb, p, kind);

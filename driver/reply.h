@@ -27,7 +27,8 @@ enum mprox_reply_kind {
  * packet from the packet's destination to its source, with every checksum
  * computed. @skb is not changed. Returns the new skb (network header at
  * data) or NULL: out of memory, or nothing to answer (a RST is never
- * answered with a RST, nor an ICMP error with an ICMP error). Any context
+ * answered with a RST, nor an ICMP error with an ICMP error, nor a packet
+ * to a group or broadcast address or from none of one host). Any context
  * but hard IRQ.
  */
 struct sk_buff *mprox_reply_build(const struct sk_buff *skb,

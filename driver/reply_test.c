@@ -251,8 +251,76 @@ static void mprox_reply_icmp_loop_test(struct kunit *test)
 	kfree_skb(in);
 }
 
+/*
+ * Nothing answers a packet to a group or broadcast address, or from no
+ * one host's: not a router solicitation to ff02::2 going out on the
+ * device, not an mDNS query, not a SYN with a source of 0.0.0.0.
+ */
+static void mprox_reply_not_to_one_host_test(struct kunit *test)
+{
+	static const struct {
+		const char *desc;
+		u16 family;
+		bool to;	/* the destination changes, else the source */
+		__be32 w0, w3;	/* IPv4: w0 is the address */
+	} cases[] = {
+		{ "v4 to 224.0.0.251", AF_INET, true, htonl(0xe00000fb) },
+		{ "v4 to 255.255.255.255", AF_INET, true, htonl(0xffffffff) },
+		{ "v4 from 0.0.0.0", AF_INET, false, 0 },
+		{ "v4 from 224.0.0.1", AF_INET, false, htonl(0xe0000001) },
+		{ "v4 from 255.255.255.255", AF_INET, false, htonl(0xffffffff) },
+		{ "v6 to ff02::2", AF_INET6, true, htonl(0xff020000), htonl(2) },
+		{ "v6 from ::", AF_INET6, false, 0, 0 },
+		{ "v6 from ff02::1", AF_INET6, false, htonl(0xff020000), htonl(1) },
+	};
+	static const u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+	struct sk_buff *in, *r;
+	struct mprox_pkt p;
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		for (j = 0; j < ARRAY_SIZE(protos); j++) {
+			enum mprox_reply_kind kind = MPROX_REPLY_ADMIN_PROHIBITED;
+			bool v6 = cases[i].family == AF_INET6;
+			u8 proto = protos[j], echo = ICMP_ECHO;
+			union mprox_addr *a;
+
+			if (v6)
+				echo = ICMPV6_ECHO_REQUEST;
+			if (proto == IPPROTO_ICMP && v6)
+				proto = IPPROTO_ICMPV6;
+			if (proto == IPPROTO_TCP)
+				kind = MPROX_REPLY_RST;
+			in = t_packet(test, cases[i].family, proto, TCPHDR_SYN,
+				      echo, &p);
+			/* Answered as it is: the case below is what changes. */
+			r = mprox_reply_build(in, &p, kind);
+			KUNIT_EXPECT_NOT_NULL_MSG(test, r, "%s: unchanged", cases[i].desc);
+			kfree_skb(r);
+			a = &p.saddr;
+			if (cases[i].to)
+				a = &p.daddr;
+			if (v6) {
+				memset(&a->v6, 0, sizeof(a->v6));
+				a->v6.s6_addr32[0] = cases[i].w0;
+				a->v6.s6_addr32[3] = cases[i].w3;
+			} else {
+				a->v4.s_addr = cases[i].w0;
+			}
+			r = mprox_reply_build(in, &p, MPROX_REPLY_HOST_UNREACH);
+			KUNIT_EXPECT_NULL_MSG(test, r, "%s, proto %u: ICMP", cases[i].desc, proto);
+			kfree_skb(r);
+			r = mprox_reply_build(in, &p, MPROX_REPLY_RST);
+			KUNIT_EXPECT_NULL_MSG(test, r, "%s, proto %u: RST", cases[i].desc, proto);
+			kfree_skb(r);
+			kfree_skb(in);
+		}
+	}
+}
+
 static struct kunit_case mprox_reply_test_cases[] = {
 	KUNIT_CASE(mprox_reply_rst_test),
+	KUNIT_CASE(mprox_reply_not_to_one_host_test),
 	KUNIT_CASE_PARAM(mprox_reply_icmp_test, icmp_gen_params),
 	KUNIT_CASE(mprox_reply_icmp_loop_test),
 	{}
