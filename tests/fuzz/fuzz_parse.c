@@ -72,7 +72,7 @@ static void check_prefix(const struct mprox_rule_prefix *p)
 static void check_rule(const struct mprox_rule *r)
 {
 	struct mprox_directive back;
-	char text[200 + MPROX_DNS_NAME_MAX + MPROX_CGROUP_PATH_MAX], line[sizeof(text) + 16];
+	char text[MPROX_RULE_TEXT_MAX], line[sizeof(text) + 16];
 	size_t i, dlen = strlen(r->domain);
 	int len;
 
