@@ -364,6 +364,8 @@ now=$(mprox_stat mprox0 stats.flows.expired 2>/dev/null)
 # rather than retrying its SYN until the app's own timeout.
 check "upstream that never answers, again" \
 	mprox_use_upstream mprox0 mute socks5://10.200.1.1:1084
+# The echo connection's flow first gone: the next one is the connect's.
+check "no flow left" wait_flows_zero mprox0 30
 rm -f /tmp/mprox-pending.out
 topo_ns $TOPO_C python3 "$MPROX_NETUTIL" connect 10.200.2.2 8080 60 >/tmp/mprox-pending.out 2>&1 &
 pending_pid=$!

@@ -143,7 +143,7 @@ for i in 1 2 3 4; do
 	ip netns exec "$TOPO_C" python3 "$MPROX_NETUTIL" hold 10.200.2.2 7007 1 \
 		<"$fifo" >/dev/null 9>&- &
 	holders+=($!)
-	wait_for 20 actives_sum_is "$i"
+	check "holder $i connected" wait_for 20 actives_sum_is "$i"
 done
 # a (weight 3) and b (weight 1), whichever the round robin's tie-break
 # takes first: a b a a, or b a a a (a has 1/3 and 2/3 of a connection per

@@ -70,12 +70,13 @@ mprox_fetch "source fd00:99::1 on mprox0" "$want" 30 \
 # (administratively prohibited, counted in drops.unsupported_proto), and
 # UDP here too, since microsocks refuses UDP ASSOCIATE (port unreachable,
 # counted in stats.udp.refused; udp-assoc.sh has the UDP that works).
+unsupported=$(mprox_stat mprox0 stats.drops.unsupported_proto)
 out=$(c ping -c 1 -W 5 10.200.2.2 2>&1)
 case $out in
 *"Packet filtered"*) pass "ping through mprox0: ICMP administratively prohibited" ;;
 *) fail "ping through mprox0: $out" ;;
 esac
-[ "$(mprox_stat mprox0 stats.drops.unsupported_proto)" -ge 1 ] &&
+[ "$(mprox_stat mprox0 stats.drops.unsupported_proto)" -gt "$unsupported" ] &&
 	pass "drops.unsupported_proto counted it" ||
 	fail "drops.unsupported_proto: $(mprox_stat mprox0 stats.drops)"
 refused=$(mprox_stat mprox0 stats.udp.refused)
@@ -161,9 +162,10 @@ step "remove the rule" c ip rule del fwmark 0x6d70 lookup 100 pref 101
 mprox_fetch "without it, fetches work again" "$want" 30 http://10.200.2.2:8080/blob
 # max_flows: one open connection, and the next SYN gets a RST.
 check "set max_flows 1" mprox_set mprox0 max_flows 1
+rm -f /tmp/mprox-idle.out
 c python3 "$MPROX_NETUTIL" idle 10.200.2.2 7007 12 >/tmp/mprox-idle.out 2>&1 &
 idle_pid=$!
-wait_for 20 grep -q ready /tmp/mprox-idle.out
+check "one connection open" wait_for 20 grep -q ready /tmp/mprox-idle.out
 limit=$(mprox_stat mprox0 stats.drops.flow_limit)
 out=$(c python3 "$MPROX_NETUTIL" connect 10.200.2.2 8080 10 2>&1)
 case $out in
@@ -181,7 +183,7 @@ check "set max_flows 65536" mprox_set mprox0 max_flows 65536
 check "set tcp_idle_timeout_s 10" mprox_set mprox0 tcp_idle_timeout_s 10
 expired=$(mprox_stat mprox0 stats.flows.expired)
 closes=$(mprox_stat mprox0 stats.closes)
-rm -f /tmp/mprox-expired
+rm -f /tmp/mprox-expired /tmp/mprox-expire.out
 c python3 - >/tmp/mprox-expire.out 2>&1 <<'PY' &
 import os, socket, time
 s = socket.create_connection(("10.200.2.2", 7007), timeout=10)
@@ -199,7 +201,7 @@ except OSError as e:
     print("after idle:", e.strerror)
 PY
 exp_pid=$!
-wait_for 20 grep -q ready /tmp/mprox-expire.out
+check "an idle connection open" wait_for 20 grep -q ready /tmp/mprox-expire.out
 if wait_stat_above mprox0 stats.flows.expired "$expired" 40; then
 	pass "the idle flow expired"
 else

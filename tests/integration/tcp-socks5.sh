@@ -52,6 +52,7 @@ echo "# relay passes after them, by the work and from data_ready: $(mprox_json m
 # watch_conn DESC HOST DST UPSTREAM SRC_PREFIX
 watch_conn() {
 	local desc=$1 host=$2 dst=$3 up=$4 src=$5 pid c
+	rm -f /tmp/mprox-watch.out
 	topo_ns $TOPO_C python3 "$MPROX_NETUTIL" idle "$host" 7007 8 >/tmp/mprox-watch.out 2>&1 &
 	pid=$!
 	opened=$((opened + 1))

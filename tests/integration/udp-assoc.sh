@@ -511,7 +511,7 @@ check "set udp_idle_timeout_s 5" mprox_set mprox0 udp_idle_timeout_s 5
 # expect_refused DESC DEST MAX_MS: refused_within, once the upstream is
 # usable.
 expect_refused() {
-	wait_for 30 mprox_upstreams_usable mprox0
+	wait_for 30 mprox_upstreams_usable mprox0 || fail "$1: no usable upstream in 30 s"
 	refused_within "$@"
 }
 
@@ -558,7 +558,7 @@ check "slow_socks5.py on 1084 (CONNECT only, 80 ms a byte)" \
 check "upstream slow socks5://10.200.1.1:1084" \
 	mprox_use_upstream mprox0 slow socks5://10.200.1.1:1084
 check "set connect_timeout_ms 500" mprox_set mprox0 connect_timeout_ms 500
-wait_for 30 mprox_upstreams_usable mprox0
+check "the slow upstream usable" wait_for 30 mprox_upstreams_usable mprox0
 n=$(udp refused)
 streams=$(udp dns_streams)
 ms0=$(date +%s%N)
