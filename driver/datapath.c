@@ -293,6 +293,12 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 	mutex_lock(&dp->accept_lock);
 	mutex_unlock(&dp->accept_lock);
 
+	/*
+	 * The counts of this run, kept for the status: nothing adds to them
+	 * once the GC has stopped (an expiry between here and kill_work
+	 * would have been lost).
+	 */
+	mprox_flow_table_stop_gc(&dp->flows);
 	mprox_flow_table_stats(&dp->flows, &s);
 	dp->old_flows.created += s.created;
 	dp->old_flows.refused_limit += s.refused_limit;
