@@ -11,9 +11,11 @@ if [ -z "${MPROX_TEST_KO:-}" ]; then
 fi
 
 # KUnit prints to the kernel log as the module loads; keep what comes after
-# the current end of the log. A module's suites print no top-level header:
-# their KTAP starts indented ("    KTAP version 1").
-before=$(dmesg | wc -l)
+# a mark of our own (a count of lines would stop moving once the ring
+# buffer is full). A module's suites print no top-level header: their
+# KTAP starts indented ("    KTAP version 1").
+mark="mprox-test: kunit $$.$RANDOM starts"
+echo "$mark" >/dev/kmsg
 if ! out=$(insmod "$MPROX_TEST_KO" 2>&1); then
 	echo "1..1"
 	echo "not ok 1 - insmod mprox-test.ko: $out"
@@ -24,7 +26,7 @@ rmmod mprox_test || {
 	echo "# rmmod mprox_test failed"
 	rc=1
 }
-ktap=$(dmesg --notime | tail -n +$((before + 1)) |
+ktap=$(dmesg --notime | sed -n "/$mark/,\$p" |
 	sed -n '/^[[:space:]]*KTAP version/,$p' | grep -E '^\s*(KTAP|1\.\.|ok |not ok |#)')
 [ -z "$ktap" ] || printf '%s\n' "$ktap"
 # A suite cut short (the module died in it, or the log lost lines) has

@@ -62,7 +62,7 @@ mprox_expect_error "no route around mprox0 for the fwmark: refused at once, no l
 	"No route to host" "$(mprox_scale 1000 3000)"
 expect "counted as a loop of direct" "$(mprox_connects_moved "$before" "$(direct_stat connects)")" \
 	"loop+1"
-if dmesg | tail -n +$((mprox_dmesg_line + 1)) | grep -q 'upstream direct: the route to 10.200.2.2:8080 goes through an mprox device'; then
+if mprox_dmesg_new | grep -q 'upstream direct: the route to 10.200.2.2:8080 goes through an mprox device'; then
 	pass "the kernel log says why"
 else
 	fail "no log line about the loop"

@@ -440,17 +440,25 @@ mprox_expect_error() {
 	fi
 }
 
-mprox_dmesg_line=0
+# The mark is a line of our own in the log, not a count of its lines: once
+# the ring buffer is full a count stays where it is while old lines go,
+# and what came after the count would be none of the new lines.
+mprox_dmesg_tag=""
 mprox_dmesg_mark() {
-	mprox_dmesg_line=$(dmesg | wc -l)
+	mprox_dmesg_tag="mprox-test: mark $$.$RANDOM.$(date +%s%N)"
+	echo "$mprox_dmesg_tag" >/dev/kmsg
 }
+# The log after the mark; all of it when there is no mark, or it is gone.
 mprox_dmesg_new() {
-	dmesg | tail -n +$((mprox_dmesg_line + 1))
+	dmesg | awk -v t="$mprox_dmesg_tag" '
+		t != "" && index($0, t) { n = NR }
+		{ l[NR] = $0 }
+		END { for (i = n + 1; i <= NR; i++) print l[i] }'
 }
 
 mprox_check_dmesg() {
 	local bad
-	bad=$(dmesg | tail -n +$((mprox_dmesg_line + 1)) |
+	bad=$(mprox_dmesg_new |
 		grep -E 'WARNING|BUG|Oops|KASAN|UBSAN|lockdep|possible circular|hung task|rcu.*stall|[Ll]eak')
 	if [ -z "$bad" ]; then pass "$1: the kernel log has no warning, bug or leak line"; else
 		fail "$1: the kernel log has"
