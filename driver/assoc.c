@@ -1584,10 +1584,9 @@ static void mprox_assoc_direct_error(struct mprox_assoc *a, const struct sk_buff
 	}
 	reply = mprox_reply_build(dgram, &p, kind);
 	kfree_skb(dgram);
-	if (!reply) {
-		mprox_datapath_drop(a->dp, MPROX_DROP_NOMEM);
+	/* Out of memory, or a peer no answer goes to (a group, a broadcast). */
+	if (!reply)
 		return;
-	}
 	mprox_assoc_count(a, MPROX_UDP_ICMP_ERRORS, 1);
 	if (!mprox_inject_rx_task(&a->dp->inject, reply, mprox_assoc_to_app(a)))
 		mprox_datapath_drop(a->dp, MPROX_DROP_RX_BACKLOG);

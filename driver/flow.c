@@ -559,18 +559,13 @@ int mprox_flow_table_init(struct mprox_flow_table *t,
 	return 0;
 }
 
-void mprox_flow_table_stop_gc(struct mprox_flow_table *t)
-{
-	/* Works for a work that queues itself again. */
-	cancel_delayed_work_sync(&t->gc_work);
-}
-
 void mprox_flow_table_destroy(struct mprox_flow_table *t)
 {
 	spin_lock_bh(&t->lock);
 	t->dying = true;
 	spin_unlock_bh(&t->lock);
-	mprox_flow_table_stop_gc(t);
+	/* Works for a work that queues itself again. */
+	cancel_delayed_work_sync(&t->gc_work);
 
 	/* A walk may miss flows moved by a resize: walk until none is left. */
 	while (atomic_read(&t->count)) {

@@ -233,12 +233,6 @@ int mprox_flow_table_init(struct mprox_flow_table *t,
  * no-ops that do not touch @t.
  */
 void mprox_flow_table_destroy(struct mprox_flow_table *t);
-/*
- * Process context. Stops the GC early: from here on nothing expires, and
- * mprox_flow_table_stats() says what the table will have counted when
- * mprox_flow_table_destroy() comes. Flows can still be killed.
- */
-void mprox_flow_table_stop_gc(struct mprox_flow_table *t);
 /* Any context but hard IRQ; takes effect at the next GC pass. */
 void mprox_flow_table_set_timeouts(struct mprox_flow_table *t,
 				   unsigned long tcp_idle,

@@ -280,7 +280,6 @@ static void mprox_reply_not_to_one_host_test(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		for (j = 0; j < ARRAY_SIZE(protos); j++) {
-			enum mprox_reply_kind kind = MPROX_REPLY_ADMIN_PROHIBITED;
 			bool v6 = cases[i].family == AF_INET6;
 			u8 proto = protos[j], echo = ICMP_ECHO;
 			union mprox_addr *a;
@@ -289,14 +288,19 @@ static void mprox_reply_not_to_one_host_test(struct kunit *test)
 				echo = ICMPV6_ECHO_REQUEST;
 			if (proto == IPPROTO_ICMP && v6)
 				proto = IPPROTO_ICMPV6;
-			if (proto == IPPROTO_TCP)
-				kind = MPROX_REPLY_RST;
 			in = t_packet(test, cases[i].family, proto, TCPHDR_SYN,
 				      echo, &p);
 			/* Answered as it is: the case below is what changes. */
-			r = mprox_reply_build(in, &p, kind);
-			KUNIT_EXPECT_NOT_NULL_MSG(test, r, "%s: unchanged", cases[i].desc);
+			r = mprox_reply_build(in, &p, MPROX_REPLY_HOST_UNREACH);
+			KUNIT_EXPECT_NOT_NULL_MSG(test, r, "%s, proto %u: ICMP, unchanged",
+						  cases[i].desc, proto);
 			kfree_skb(r);
+			if (proto == IPPROTO_TCP) {
+				r = mprox_reply_build(in, &p, MPROX_REPLY_RST);
+				KUNIT_EXPECT_NOT_NULL_MSG(test, r, "%s: RST, unchanged",
+							  cases[i].desc);
+				kfree_skb(r);
+			}
 			a = &p.saddr;
 			if (cases[i].to)
 				a = &p.daddr;
@@ -310,9 +314,11 @@ static void mprox_reply_not_to_one_host_test(struct kunit *test)
 			r = mprox_reply_build(in, &p, MPROX_REPLY_HOST_UNREACH);
 			KUNIT_EXPECT_NULL_MSG(test, r, "%s, proto %u: ICMP", cases[i].desc, proto);
 			kfree_skb(r);
-			r = mprox_reply_build(in, &p, MPROX_REPLY_RST);
-			KUNIT_EXPECT_NULL_MSG(test, r, "%s, proto %u: RST", cases[i].desc, proto);
-			kfree_skb(r);
+			if (proto == IPPROTO_TCP) {
+				r = mprox_reply_build(in, &p, MPROX_REPLY_RST);
+				KUNIT_EXPECT_NULL_MSG(test, r, "%s: RST", cases[i].desc);
+				kfree_skb(r);
+			}
 			kfree_skb(in);
 		}
 	}

@@ -84,7 +84,8 @@ static bool mprox_resolver_forwards(const struct mprox_dns_query *q)
  * then) or -EBADMSG for an additional record that is not OPT. Under
  * rcu_read_lock().
  */
-static int mprox_resolver_key(struct mprox_datapath *dp, const struct sk_buff *skb,
+static int mprox_resolver_key(struct mprox_datapath *dp, const struct mprox_config *cfg,
+			      const struct sk_buff *skb,
 			      const struct mprox_pkt *p, struct mprox_resolver_scratch *s,
 			      u16 *udp_size)
 {
@@ -97,7 +98,7 @@ static int mprox_resolver_key(struct mprox_datapath *dp, const struct sk_buff *s
 	if (opt < 0)
 		return opt;
 	mprox_choice_pkt(&rp, skb, p);
-	if (mprox_choice_rules(dp, rcu_dereference(dp->config), &rp, &scope))
+	if (mprox_choice_rules(dp, cfg, &rp, &scope))
 		return -EPERM;
 	mprox_dns_cache_key(&s->key, p->family, &p->daddr, p->dport, &s->q);
 	s->key.direct = scope.kind == MPROX_CHOICE_DIRECT;
@@ -114,14 +115,15 @@ static int mprox_resolver_key(struct mprox_datapath *dp, const struct sk_buff *s
  * asker wrote them (letter case included), its TTLs aged. Its length, 0
  * on a miss; then the answer that comes back may fill the entry.
  */
-static int mprox_resolver_cached(struct mprox_datapath *dp, const struct sk_buff *skb,
-				 const struct mprox_pkt *p, struct mprox_resolver_scratch *s)
+static int mprox_resolver_cached(struct mprox_datapath *dp, const struct mprox_config *cfg,
+				 const struct sk_buff *skb, const struct mprox_pkt *p,
+				 struct mprox_resolver_scratch *s)
 {
 	const struct mprox_dns_query *q = &s->q;
 	u16 udp_size;
 	int len;
 
-	if (mprox_resolver_key(dp, skb, p, s, &udp_size))
+	if (mprox_resolver_key(dp, cfg, skb, p, s, &udp_size))
 		return 0;
 	len = mprox_dns_cache_fetch(&dp->dns_cache, &s->key, q, s->answer,
 				    min_t(size_t, udp_size, sizeof(s->answer)));
@@ -249,7 +251,7 @@ static int mprox_resolver_query(struct mprox_datapath *dp, const struct mprox_co
 	verdict = mprox_dns_parse_query(s->msg, s->len, &s->q);
 	if (verdict == MPROX_DNS_OK && !refuse && cfg->tunables[MPROX_TUNE_DNS_CACHE_SIZE] &&
 	    (!pooled || mprox_resolver_forwards(&s->q))) {
-		len = mprox_resolver_cached(dp, skb, p, s);
+		len = mprox_resolver_cached(dp, cfg, skb, p, s);
 		if (len > 0) {
 			if (pooled)
 				atomic64_inc(&dp->dns[MPROX_DNS_STAT_QUERY_OTHER]);

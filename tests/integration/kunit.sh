@@ -26,7 +26,10 @@ rmmod mprox_test || {
 	echo "# rmmod mprox_test failed"
 	rc=1
 }
-ktap=$(dmesg --notime | sed -n "/$mark/,\$p" |
+ktap=$(dmesg --notime | awk -v t="$mark" '
+		index($0, t) { n = NR }
+		{ l[NR] = $0 }
+		END { for (i = n + 1; i <= NR; i++) print l[i] }' |
 	sed -n '/^[[:space:]]*KTAP version/,$p' | grep -E '^\s*(KTAP|1\.\.|ok |not ok |#)')
 [ -z "$ktap" ] || printf '%s\n' "$ktap"
 # A suite cut short (the module died in it, or the log lost lines) has

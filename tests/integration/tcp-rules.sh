@@ -271,7 +271,9 @@ expect "and no rule still means a" "$(through 2 fd00:200:2::2 7007)" "2 a+2 b+0"
 # place, and no upstream.) b's own counts start afresh with each write:
 # only the connections' own answers and the device's counts can tell.
 before=$(mprox_connects_json mprox0)
-topo_ns "$TOPO_C" "$MPROX_CONFIG" mprox0 --repeat 1000000000 >/tmp/mprox-rewrite.out 2>&1 <<<"upstream del b
+# Not through a function: $! must be mprox-config (ip netns exec execs it).
+ip netns exec "$TOPO_C" "$MPROX_CONFIG" mprox0 --repeat 1000000000 >/tmp/mprox-rewrite.out 2>&1 \
+	<<<"upstream del b
 upstream add b socks5://10.200.1.1:1082 priority 1" &
 rewrite_pid=$!
 ok=$(topo_ns "$TOPO_C" python3 "$MPROX_NETUTIL" many 10.200.2.2 7007 500 240 2>/dev/null |

@@ -143,8 +143,10 @@ mprox_test_ko=$build/kmod/driver/mprox-test.ko
 # (driver/Kbuild's condition): on one that has, a missing mprox-test.ko
 # is a broken build, not a skip.
 if [ ! -f "$mprox_test_ko" ]; then
+	# Debian's headers keep include/ in the -common tree (Kbuild's srctree).
 	if grep -qs '^CONFIG_KUNIT=[ym]' "$kdir/.config" &&
-		grep -qs KUNIT_ARRAY_PARAM "$kdir/include/kunit/test.h"; then
+		cat "$kdir/include/kunit/test.h" "${kdir%-*}-common/include/kunit/test.h" 2>/dev/null |
+		grep -q KUNIT_ARRAY_PARAM; then
 		die "$kver has KUnit, but mprox-test.ko was not built"
 	fi
 	mprox_test_ko=""
