@@ -64,7 +64,11 @@
 #define MAX_EXCLUDES MPROX_CONF_EXCLUDES_MAX
 /* The rules one invocation can add: per family, excludes and 5 more. */
 #define MAX_RULES (MAX_EXCLUDES + 2 * 5)
-/* The mark "route --all" gives a device whose fwmark is 0 (the driver's default). */
+/*
+ * The mark "route --all" gives a device whose fwmark reads 0. The driver
+ * starts every device at 0x6d70 and refuses "fwmark 0", so this is for a
+ * driver that would not.
+ */
 #define DEFAULT_DRIVER_MARK 0x6d70u
 #define SRC_VALID_MARK "/proc/sys/net/ipv4/conf/all/src_valid_mark"
 

@@ -23,8 +23,8 @@ MPROX_EXPORT const char *mprox_strerror(int err)
 	case ENAMETOOLONG:
 		return "a name, host, user, password or URL is too long";
 	case E2BIG:
-		return "too much at once: write over 64 KiB, line over 2048 bytes or too many "
-		       "upstreams";
+		return "too much at once: write over 64 KiB, line over 2048 bytes or 32 words, "
+		       "or too many upstreams, rules, sets or prefixes";
 	case EEXIST:
 		return "exists already: an upstream or interface by that name, a rule with "
 		       "the same matches, or a prefix that is in the set, holds or is held by "
@@ -39,7 +39,8 @@ MPROX_EXPORT const char *mprox_strerror(int err)
 	case EBADFD:
 		return "the fd is not bound to an mprox device";
 	case EBUSY:
-		return "the fd is already bound to a device";
+		return "in use: a rule names the upstream or set, or the fd is already bound "
+		       "to a device";
 	case EPERM:
 		return "CAP_NET_ADMIN is needed in the network namespace's user namespace";
 	}

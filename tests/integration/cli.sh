@@ -131,6 +131,11 @@ else
 	fail "upstream list:"
 	diag <<<"$out"
 fi
+# The driver's EBUSY, said as what it means here (not "the fd is bound").
+check "rule add port 9 upstream p2" mp rule mprox0 add port 9 upstream p2
+check "upstream del of one a rule names: exit 1, said why" \
+	exits 1 "upstream del: in use: a rule names the upstream.*nothing changed" upstream del mprox0 p2
+check "rule flush" mp rule mprox0 flush
 check "upstream del mprox0 p2" mp upstream del mprox0 p2
 check "upstream del of one that is not there: exit 1" exits 1 "nothing changed" upstream del mprox0 p2
 check "p1 is the only upstream" json_ok '[u["name"] for u in v] == ["p1"]' upstream list mprox0

@@ -213,7 +213,7 @@
  *
  *   write()   directives, see above
  *   read()    one JSON document: "device" (name, ifindex, netns inode,
- *             mtu, up, persist), "config" (fwmark, tunables, upstreams with
+ *             mtu, up), "config" (persist, fwmark, tunables, upstreams with
  *             passwords never shown; each with its state: "up" or
  *             "down", since_ms, back_by ("trial" or "probe") and
  *             retry_in_ms when down, last_error, failures,
