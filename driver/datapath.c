@@ -293,17 +293,13 @@ void mprox_datapath_stop(struct mprox_datapath *dp)
 	mutex_lock(&dp->accept_lock);
 	mutex_unlock(&dp->accept_lock);
 
-	/*
-	 * The counts of this run, kept for the status: nothing adds to them
-	 * once the GC has stopped (an expiry between here and kill_work
-	 * would have been lost).
-	 */
-	mprox_flow_table_stop_gc(&dp->flows);
 	mprox_flow_table_stats(&dp->flows, &s);
 	dp->old_flows.created += s.created;
 	dp->old_flows.refused_limit += s.refused_limit;
 	dp->old_flows.port_exhausted += s.port_exhausted;
 	dp->old_flows.expired += s.expired;
+	/* The GC runs on until kill_work stops it: see there. */
+	dp->expired_at_stop = s.expired;
 	/*
 	 * Killing 10,000 flows and closing their sockets takes seconds of
 	 * CPU: not under RTNL, which every device needs, and on one worker
@@ -320,11 +316,20 @@ static void mprox_datapath_kill_work(struct work_struct *work)
 {
 	struct mprox_datapath *dp = container_of(work, struct mprox_datapath,
 						 kill_work);
+	struct mprox_flow_stats s;
 
 	/* Each connection closes its sockets and goes. */
 	mutex_lock(&dp->flows_lock);
 	mprox_flow_table_destroy(&dp->flows);
 	mutex_unlock(&dp->flows_lock);
+	/*
+	 * What the GC expired between stop's copy of the counts and its end
+	 * in destroy; nothing else counts once the data path stopped. Not
+	 * stopped in stop itself: a GC pass may take long, and stop holds
+	 * RTNL.
+	 */
+	mprox_flow_table_stats(&dp->flows, &s);
+	dp->old_flows.expired += s.expired - dp->expired_at_stop;
 	/* The last one to go queues close_work. */
 	percpu_ref_kill(&dp->conns);
 }

@@ -164,6 +164,8 @@ struct mprox_datapath {
 	struct mprox_traffic_cpu __percpu *traffic;
 	/* Flow table counters of earlier runs, folded in at stop. */
 	struct mprox_flow_stats old_flows;
+	/* The run's flows.expired when it stopped (mprox_datapath_stop()). */
+	u64 expired_at_stop;
 	/*
 	 * The memory cgroup of the device's creator, held: flows,
 	 * connections and their buffers are charged to it, so that a
