@@ -4,6 +4,7 @@
 # which the harness counts test by test. The stock Debian kernel is built
 # without KUnit, so there the suites cannot run: the case says so.
 . "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/mprox.sh"
 
 if [ -z "${MPROX_TEST_KO:-}" ]; then
 	echo "1..0 # SKIP kernel built without CONFIG_KUNIT"
@@ -14,8 +15,7 @@ fi
 # a mark of our own (a count of lines would stop moving once the ring
 # buffer is full). A module's suites print no top-level header: their
 # KTAP starts indented ("    KTAP version 1").
-mark="mprox-test: kunit $$.$RANDOM starts"
-echo "$mark" >/dev/kmsg
+mprox_dmesg_mark
 if ! out=$(insmod "$MPROX_TEST_KO" 2>&1); then
 	echo "1..1"
 	echo "not ok 1 - insmod mprox-test.ko: $out"
@@ -26,10 +26,7 @@ rmmod mprox_test || {
 	echo "# rmmod mprox_test failed"
 	rc=1
 }
-ktap=$(dmesg --notime | awk -v t="$mark" '
-		index($0, t) { n = NR }
-		{ l[NR] = $0 }
-		END { for (i = n + 1; i <= NR; i++) print l[i] }' |
+ktap=$(mprox_dmesg_new --notime |
 	sed -n '/^[[:space:]]*KTAP version/,$p' | grep -E '^\s*(KTAP|1\.\.|ok |not ok |#)')
 [ -z "$ktap" ] || printf '%s\n' "$ktap"
 # A suite cut short (the module died in it, or the log lost lines) has

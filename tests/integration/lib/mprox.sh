@@ -66,7 +66,7 @@
 #                               connect()'s errno) within MIN_MS..MAX_MS of
 #                               curl's own clock
 #   mprox_dmesg_mark            remember where the kernel log is now
-#   mprox_dmesg_new             print the kernel log since the mark
+#   mprox_dmesg_new [OPTION]    print the kernel log since the mark
 #   mprox_check_dmesg DESC      one result: no WARNING, BUG, Oops, KASAN,
 #                               UBSAN, lockdep, hung task, RCU stall or
 #                               leak line in the kernel log since the mark
@@ -449,8 +449,9 @@ mprox_dmesg_mark() {
 	echo "$mprox_dmesg_tag" >/dev/kmsg
 }
 # The log after the mark; all of it when there is no mark, or it is gone.
+# Arguments go to dmesg (--notime).
 mprox_dmesg_new() {
-	dmesg | awk -v t="$mprox_dmesg_tag" '
+	dmesg "$@" | awk -v t="$mprox_dmesg_tag" '
 		t != "" && index($0, t) { n = NR }
 		{ l[NR] = $0 }
 		END { for (i = n + 1; i <= NR; i++) print l[i] }'
